@@ -1,0 +1,108 @@
+"""The cluster: its entities plus the few mutators through which every placement change goes.
+
+CPU and memory in use per host are kept as running totals (a 1,000-host cluster cannot afford to
+re-add 20,000 VMs per placement). They stay right because VM state, host and migration target only
+change through `set_state`, `set_host` and `set_target`; the invariant checker recomputes the totals
+from scratch and fails the tests if anything bypasses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from console.model.entities import CONSUMING_STATES, Node, Service, Vm, VmState
+from console.model.settings import Settings
+
+
+@dataclass
+class Cluster:
+    name: str
+    settings: Settings = field(default_factory=Settings)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    vms: dict[str, Vm] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # VMs waiting for capacity to restart
+    vm_hypervisor: dict[str, str] = field(default_factory=dict)  # disk format: fixed at creation
+    anti_affine: dict[str, set[str]] = field(default_factory=dict)
+    member_of: dict[str, str] = field(default_factory=dict)  # VM -> clustered service
+    description: str = ""
+
+    # -- registration -------------------------------------------------------------------------
+
+    def add_node(self, node: Node) -> None:
+        self.nodes[node.name] = node
+
+    def add_vm(self, vm: Vm, hypervisor: str) -> None:
+        """Register a VM; its host (if any) is charged for it from now on."""
+        self.vms[vm.name] = vm
+        self.vm_hypervisor[vm.name] = hypervisor
+        self.anti_affine.setdefault(vm.name, set())
+        for other in vm.anti_affinity:
+            self.anti_affine[vm.name].add(other)
+            self.anti_affine.setdefault(other, set()).add(vm.name)
+        if vm.host is not None:
+            self.nodes[vm.host].vms.add(vm.name)
+        else:
+            self.pending.append(vm.name)
+        self._charge(vm, +1)
+
+    def add_service(self, service: Service) -> None:
+        self.services[service.name] = service
+        for member in service.members:
+            self.member_of[member] = service.name
+            siblings = set(service.members) - {member}
+            self.anti_affine.setdefault(member, set()).update(siblings)
+
+    # -- the only ways placement changes ------------------------------------------------------
+
+    def set_state(self, vm: Vm, state: VmState) -> None:
+        if vm.state is state:
+            return
+        self._charge(vm, -1)
+        vm.state = state
+        vm.epoch += 1
+        self._charge(vm, +1)
+
+    def set_host(self, vm: Vm, host: str | None) -> None:
+        """Move a VM's registration; `None` puts it in the pending queue."""
+        self._charge(vm, -1)
+        if vm.host is not None:
+            self.nodes[vm.host].vms.discard(vm.name)
+        elif vm.name in self.pending:
+            self.pending.remove(vm.name)
+        vm.host = host
+        if host is not None:
+            self.nodes[host].vms.add(vm.name)
+        else:
+            self.pending.append(vm.name)
+        self._charge(vm, +1)
+
+    def set_target(self, vm: Vm, target: str | None) -> None:
+        self._charge(vm, -1)
+        vm.target = target
+        self._charge(vm, +1)
+
+    def _charge(self, vm: Vm, sign: int) -> None:
+        if vm.state not in CONSUMING_STATES:
+            return
+        for name in (vm.host, vm.target):
+            if name is not None:
+                node = self.nodes[name]
+                node.used_vcpus += sign * vm.vcpus
+                node.used_memory_gb += sign * vm.memory_gb
+
+    # -- capacity ------------------------------------------------------------------------------
+
+    def vcpu_capacity(self, node: Node) -> float:
+        return node.cores * self.settings.ha.cpu_overcommit
+
+    def memory_capacity(self, node: Node) -> float:
+        return node.memory_gb * self.settings.ha.memory_overcommit
+
+    def fits(self, vm: Vm, node: Node) -> bool:
+        return (node.used_vcpus + vm.vcpus <= self.vcpu_capacity(node)
+                and node.used_memory_gb + vm.memory_gb <= self.memory_capacity(node) + 1e-9)
+
+    def vms_on(self, node: Node) -> list[Vm]:
+        """A node's VMs in name order (sets do not iterate in a stable order across runs)."""
+        return [self.vms[name] for name in sorted(node.vms)]

@@ -1,0 +1,274 @@
+"""The command language: one small language, parsed in one place.
+
+Operators type it after `:`, keys build it, drills list it, recordings store it and the headless CLI
+takes it with `--do`. Every command is a frozen dataclass that knows its canonical text, so a
+command that went in by key comes out of a recording as the same words.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+
+class CommandError(ValueError):
+    """A command line that does not parse; the message says what was expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: str  # node | vm | service | onoff | target | number | image | keyword-node | flag
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+    params: ClassVar[tuple[Param, ...]] = ()
+    mutating: ClassVar[bool] = True  # refused in read-only mode
+
+    def text(self) -> str:
+        words = [self.verb]
+        for param in self.params:
+            value = getattr(self, param.name)
+            if param.kind == "flag":
+                if value:
+                    words.append(f"--{param.name.replace('_', '-')}")
+            elif param.kind == "keyword-node":
+                if value is not None:
+                    words += ["on", str(value)]
+            elif value is not None:
+                words.append(_format_value(value))
+        return " ".join(words)
+
+    @classmethod
+    def usage(cls) -> str:
+        parts = [cls.verb]
+        for param in cls.params:
+            if param.kind == "flag":
+                parts.append(f"[--{param.name.replace('_', '-')}]")
+            elif param.kind == "keyword-node":
+                parts.append(f"[on {param.name.upper()}]")
+            elif param.kind == "onoff":
+                parts.append("on|off")
+            else:
+                word = param.name.upper()
+                parts.append(f"[{word}]" if param.optional else word)
+        return " ".join(parts)
+
+
+def _format_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FailNode(Command):
+    verb: ClassVar[str] = "fail-node"
+    help: ClassVar[str] = "crash a node (it stops at once; the cluster notices by heartbeat)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
+    node: str
+
+
+@dataclass(frozen=True)
+class PowerOff(Command):
+    verb: ClassVar[str] = "power-off"
+    help: ClassVar[str] = "shut a node down cleanly; its VMs restart elsewhere"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
+    node: str
+
+
+@dataclass(frozen=True)
+class PowerOn(Command):
+    verb: ClassVar[str] = "power-on"
+    help: ClassVar[str] = "power a failed, fenced or offline node on; it rejoins after booting"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
+    node: str
+
+
+@dataclass(frozen=True)
+class Isolate(Command):
+    verb: ClassVar[str] = "isolate"
+    help: ClassVar[str] = "cut a node off the heartbeat network (it stays powered)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
+    node: str
+
+
+@dataclass(frozen=True)
+class Reconnect(Command):
+    verb: ClassVar[str] = "reconnect"
+    help: ClassVar[str] = "give an isolated node its heartbeat network back"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
+    node: str
+
+
+@dataclass(frozen=True)
+class Failover(Command):
+    verb: ClassVar[str] = "failover"
+    help: ClassVar[str] = "force a service over to a passive member (a member VM or a node)"
+    params: ClassVar[tuple[Param, ...]] = (Param("service", "service"),
+                                           Param("target", "target", optional=True))
+    service: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class VmPower(Command):
+    verb: ClassVar[str] = "vm-power"
+    help: ClassVar[str] = "power a VM on or off"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("on", "onoff"))
+    vm: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class Maintenance(Command):
+    verb: ClassVar[str] = "maintenance"
+    help: ClassVar[str] = "enter (evacuate by live migration) or leave maintenance mode"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("on", "onoff"))
+    node: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class Migrate(Command):
+    verb: ClassVar[str] = "migrate"
+    help: ClassVar[str] = "live-migrate a running VM (the balancer picks the target if none)"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("target", "node", optional=True))
+    vm: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Rebalance(Command):
+    verb: ClassVar[str] = "rebalance"
+    help: ClassVar[str] = "run the load balancer now (--dry-run: recommend only)"
+    params: ClassVar[tuple[Param, ...]] = (Param("dry_run", "flag"),)
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Deploy(Command):
+    verb: ClassVar[str] = "deploy"
+    help: ClassVar[str] = "create and boot a VM from a base image plus layers, streamed as needed"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "name"), Param("image", "image"),
+                                           Param("host", "keyword-node", optional=True))
+    vm: str
+    image: str
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class LocalReading(Command):
+    """A psutil reading of the real machine, recorded so that a replay sees it too."""
+
+    verb: ClassVar[str] = "reading"
+    help: ClassVar[str] = "set a local node's measured CPU, memory and disk utilisation (0-1)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
+                                           Param("memory", "number"), Param("disk", "number"))
+    node: str
+    cpu: float
+    memory: float
+    disk: float
+
+
+@dataclass(frozen=True)
+class Speed(Command):
+    verb: ClassVar[str] = "speed"
+    help: ClassVar[str] = "simulated seconds per real second"
+    params: ClassVar[tuple[Param, ...]] = (Param("factor", "number"),)
+    mutating: ClassVar[bool] = False
+    factor: float
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    verb: ClassVar[str] = "pause"
+    help: ClassVar[str] = "stop the simulated clock"
+    mutating: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    verb: ClassVar[str] = "resume"
+    help: ClassVar[str] = "restart the simulated clock"
+    mutating: ClassVar[bool] = False
+
+
+COMMANDS: dict[str, type[Command]] = {
+    cls.verb: cls
+    for cls in (FailNode, PowerOff, PowerOn, Isolate, Reconnect, Failover, VmPower, Maintenance,
+                Migrate, Rebalance, Deploy, LocalReading, Speed, Pause, Resume)
+}
+
+
+def parse(line: str) -> Command:
+    """Parse one command line; raise CommandError naming what was wrong and the usage."""
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise CommandError(f"cannot read {line!r}: {error}") from None
+    if not words:
+        raise CommandError("empty command")
+    verb, *args = words
+    cls = COMMANDS.get(verb)
+    if cls is None:
+        raise CommandError(f"unknown command {verb!r}; known: {', '.join(sorted(COMMANDS))}")
+    try:
+        return cls(**_bind(cls, args))
+    except CommandError as error:
+        raise CommandError(f"{error}; usage: {cls.usage()}") from None
+
+
+def _bind(cls: type[Command], args: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    flags = {f"--{p.name.replace('_', '-')}": p for p in cls.params if p.kind == "flag"}
+    positional: list[str] = []
+    for arg in args:
+        if arg in flags:
+            values[flags[arg].name] = True
+        elif arg.startswith("--"):
+            raise CommandError(f"unknown option {arg}")
+        else:
+            positional.append(arg)
+    for param in cls.params:
+        if param.kind == "flag":
+            continue
+        if param.kind == "keyword-node":
+            if positional[:1] == ["on"]:
+                if len(positional) < 2:
+                    raise CommandError("'on' needs a node name")
+                values[param.name] = positional[1]
+                positional = positional[2:]
+            continue
+        if not positional:
+            if param.optional:
+                continue
+            raise CommandError(f"missing {param.name.upper()}")
+        values[param.name] = _convert(param, positional.pop(0))
+    if positional:
+        raise CommandError(f"unexpected {' '.join(positional)!r}")
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _convert(param: Param, word: str) -> object:
+    if param.kind == "onoff":
+        if word not in ("on", "off"):
+            raise CommandError(f"{param.name.upper()} must be on or off, got {word!r}")
+        return word == "on"
+    if param.kind == "number":
+        try:
+            number = float(word)
+        except ValueError:
+            raise CommandError(f"{param.name} must be a number, got {word!r}") from None
+        if number != number or number < 0:
+            raise CommandError(f"{param.name} must be a non-negative number, got {word!r}")
+        return number
+    return word

@@ -1,0 +1,159 @@
+"""The engine: virtual clock, seeded RNG, event log and the single door commands come through.
+
+Behaviours (membership, HA, services, and the later migration, balancing and maintenance) are
+components. Each registers handlers for its commands and a `reconcile` step; the engine runs every
+component's reconcile after each command and after each timer, so a behaviour reacts to the state
+of the cluster rather than to a web of callbacks between behaviours.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from console.model.cluster import Cluster
+from console.model.commands import Command
+from console.model.events import Event, EventLog, Severity
+from console.model.scheduler import Scheduler, Timer
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    accepted: bool
+    reason: str = ""
+
+    @classmethod
+    def ok(cls, note: str = "") -> Outcome:
+        return cls(True, note)
+
+    @classmethod
+    def refuse(cls, reason: str) -> Outcome:
+        return cls(False, reason)
+
+
+Handler = Callable[[Command], Outcome]
+
+
+class Component(Protocol):
+    def handlers(self) -> dict[type[Command], Handler]: ...
+
+    def reconcile(self) -> None: ...
+
+
+class Engine:
+    """Owns time and randomness; every change of state enters through `submit`."""
+
+    def __init__(self, cluster: Cluster, seed: int = 0, *, read_only: bool = False) -> None:
+        self.cluster = cluster
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = Scheduler()
+        self.log = EventLog()
+        self.read_only = read_only
+        self.command_log: list[tuple[float, Command]] = []
+        self._handlers: dict[type[Command], Handler] = {}
+        self._components: list[Component] = []
+        self._reconciling = False
+        self._reconcile_wanted = False
+        # Imported here: the behaviours import Engine for their type hints.
+        from console.model.ha import HighAvailability
+        from console.model.membership import Membership
+        from console.model.services import ServiceManager
+
+        self.membership = Membership(self)
+        self.ha = HighAvailability(self)
+        self.services = ServiceManager(self)
+        for component in (self.membership, self.ha, self.services):
+            self.add_component(component)
+
+    # -- wiring --------------------------------------------------------------------------------
+
+    def add_component(self, component: Component) -> None:
+        self._components.append(component)
+        self._handlers.update(component.handlers())
+
+    @property
+    def now(self) -> float:
+        return self.clock.now
+
+    # -- events --------------------------------------------------------------------------------
+
+    def emit(self, kind: str, subject: str, message: str,
+             severity: Severity = Severity.INFO) -> None:
+        self.log.append(Event(self.clock.now, kind, subject, severity, message))
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def submit(self, command: Command) -> Outcome:
+        """Run a command now; a refusal is logged with its reason and changes nothing."""
+        if self.read_only and command.mutating:
+            outcome = Outcome.refuse("read-only mode: changes are disabled")
+        else:
+            handler = self._handlers.get(type(command))
+            if handler is None:
+                outcome = Outcome.refuse(f"{command.verb} is not handled by the model")
+            else:
+                outcome = handler(command)
+        self.command_log.append((self.clock.now, command))
+        if outcome.accepted:
+            note = f" ({outcome.reason})" if outcome.reason else ""
+            self.emit("command", _subject(command), f"{command.text()}{note}")
+            self.reconcile()
+        else:
+            self.emit("refused", _subject(command), f"{command.text()}: {outcome.reason}",
+                      Severity.WARNING)
+        return outcome
+
+    def submit_at(self, t: float, command: Command) -> Timer:
+        """Schedule a command (a drill step or a `--do`) to be submitted at simulated time t."""
+        return self.clock.at(t, lambda: self.submit(command))
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def schedule(self, delay: float, action: Callable[[], None]) -> Timer:
+        """Run `action` after `delay` simulated seconds, then reconcile every component."""
+
+        def fire() -> None:
+            action()
+            self.reconcile()
+
+        return self.clock.after(delay, fire)
+
+    def schedule_at(self, t: float, action: Callable[[], None]) -> Timer:
+        """Like `schedule`, at an absolute simulated time."""
+        return self.schedule(t - self.clock.now, action)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.run_until(self.clock.now + seconds)
+
+    def run_until(self, t: float) -> None:
+        self.clock.run_until(t)
+
+    def reconcile(self) -> None:
+        """Let every component react to the current state until nothing more changes.
+
+        Re-entrant calls (a component's reconcile causing another) only ask for one more pass.
+        """
+        if self._reconciling:
+            self._reconcile_wanted = True
+            return
+        self._reconciling = True
+        try:
+            for _ in range(10):
+                self._reconcile_wanted = False
+                for component in self._components:
+                    component.reconcile()
+                if not self._reconcile_wanted:
+                    break
+        finally:
+            self._reconciling = False
+
+
+def _subject(command: Command) -> str:
+    for name in ("node", "vm", "service"):
+        value = getattr(command, name, None)
+        if isinstance(value, str):
+            return value
+    return "cluster"

@@ -1,0 +1,191 @@
+"""The cluster's entities: nodes (hosts), virtual machines and clustered services.
+
+Plain mutable records. Only the engine's behaviours change them; the UI reads them. States are
+string enums so that events, JSON summaries and the screen all spell them the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class NodeState(str, Enum):
+    """A host as the cluster (the side holding quorum) sees it."""
+
+    ONLINE = "online"
+    ENTERING_MAINTENANCE = "entering_maintenance"
+    MAINTENANCE = "maintenance"
+    SUSPECT = "suspect"
+    FAILED = "failed"
+    ISOLATED = "isolated"
+    OFFLINE = "offline"
+    BOOTING = "booting"
+
+
+class VmState(str, Enum):
+    RUNNING = "running"
+    MIGRATING = "migrating"
+    RESTARTING = "restarting"
+    PENDING_RESTART = "pending_restart"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class ServiceState(str, Enum):
+    ONLINE = "online"
+    FAILING_OVER = "failing_over"
+    OFFLINE = "offline"
+    FAILED = "failed"
+
+
+class Priority(str, Enum):
+    """HA restart priority; `disabled` VMs stay down when their host is lost."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    DISABLED = "disabled"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2, Priority.DISABLED: 3}
+
+#: VM states that hold CPU and memory on their host.
+CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING})
+
+
+@dataclass(slots=True)
+class Workload:
+    """Steady demand of a VM as fractions of its own allocation; profiles vary it over time."""
+
+    cpu: float = 0.2          # fraction of the VM's vCPUs busy
+    memory: float = 0.5       # fraction of the VM's memory actively used
+    disk_mbps: float = 5.0    # disk I/O, MB/s
+    dirty_mbps: float = 20.0  # memory dirtied per second while running, MB/s
+    profile: str = "steady"   # steady | diurnal | bursty | trace
+    trace: str = ""           # trace name, for profile "trace"
+
+
+@dataclass(slots=True)
+class Node:
+    """A hypervisor host.
+
+    `powered` and `connected` are the truth; `state` is what the cluster believes. They differ
+    between a crash and its detection, which is exactly what the heartbeat pane is there to show.
+    """
+
+    name: str
+    hypervisor: str
+    cpus: int = 4
+    cores_per_cpu: int = 4
+    mhz: int = 2400
+    memory_gb: float = 16.0
+    disks_gb: tuple[float, ...] = (300.0,) * 5
+    nics_gbps: tuple[float, ...] = (1.0,) * 4
+    disk_mbps: float = 400.0  # aggregate disk throughput, for disk utilisation
+    boot_s: float = 120.0
+    state: NodeState = NodeState.ONLINE
+    powered: bool = True
+    connected: bool = True
+    maintenance: bool = False  # operator's intent; survives power cycles
+    has_vote: bool = True      # dynamic quorum: a declared-lost node's vote is removed
+    vms: set[str] = field(default_factory=set)
+    used_vcpus: int = 0
+    used_memory_gb: float = 0.0
+    silent_since: float | None = None  # last beat time once the node has gone quiet
+    beat_gaps: list[tuple[float, float | None]] = field(default_factory=list)
+    fenced: bool = False       # confirmed powered off by the quorum side (or a clean shutdown)
+    quorum_lost: bool = False  # this node sits in a partition without quorum
+    epoch: int = 0             # bumped on every power or network change; stale timers compare it
+    local: bool = False  # the real machine (--local); readings arrive as commands
+
+    @property
+    def cores(self) -> int:
+        return self.cpus * self.cores_per_cpu
+
+    @property
+    def disk_total_gb(self) -> float:
+        return sum(self.disks_gb)
+
+    @property
+    def link_gbps(self) -> float:
+        """Fastest NIC: the migration link's speed."""
+        return max(self.nics_gbps) if self.nics_gbps else 1.0
+
+    @property
+    def beating(self) -> bool:
+        """Sends network heartbeats that the rest of the cluster receives."""
+        return self.powered and self.connected and self.state is not NodeState.BOOTING
+
+
+@dataclass(slots=True)
+class Vm:
+    name: str
+    host: str | None
+    vcpus: int = 1
+    memory_gb: float = 1.0
+    disk_gb: float = 20.0
+    guest_os: str = "windows2008"
+    image: tuple[str, ...] = ()   # base image first, then application layers
+    priority: Priority = Priority.MEDIUM
+    anti_affinity: tuple[str, ...] = ()
+    boot_s: float = 30.0
+    workload: Workload = field(default_factory=Workload)
+    state: VmState = VmState.RUNNING
+    target: str | None = None        # destination while migrating
+    down_since: float | None = None  # when an unplanned outage began
+    downtime_s: float = 0.0
+    started_at: float = 0.0          # for uptime
+    stale_image: bool = False
+    epoch: int = 0  # bumped on every state change; stale timers compare it
+
+
+class Role(str, Enum):
+    """What one member of a clustered service is doing."""
+
+    ACTIVE = "active"
+    STARTING = "starting"  # being brought online by a failover
+    PASSIVE = "passive"
+    OFFLINE = "offline"    # its VM is down
+
+
+@dataclass(slots=True)
+class Service:
+    """An active/passive clustered service (SQL, Exchange, IIS) over member VMs.
+
+    Each member has its own role rather than the service holding one "active" pointer: split brain
+    is two members that both believe they are active, and only per-member roles can show it.
+    """
+
+    name: str
+    kind: str
+    members: tuple[str, ...]
+    preferred_owners: tuple[str, ...] = ()
+    failback: str = "never"  # never | immediate | delayed
+    failback_delay_s: float = 300.0
+    max_failovers: int = 3
+    failover_period_s: float = 6 * 3600.0
+    failover_s: float = 20.0
+    state: ServiceState = ServiceState.ONLINE
+    roles: dict[str, Role] = field(default_factory=dict)
+    last_lost: str | None = None   # the member whose loss the service is recovering from
+    failover_times: list[float] = field(default_factory=list)  # unplanned ones only
+    down_since: float | None = None
+    downtime_s: float = 0.0
+    epoch: int = 0
+    stalled: bool = False  # no member could take over; said once, not every pass
+
+    @property
+    def active(self) -> str | None:
+        return next((m for m, r in self.roles.items() if r is Role.ACTIVE), None)
+
+    @property
+    def starting(self) -> str | None:
+        return next((m for m, r in self.roles.items() if r is Role.STARTING), None)
+
+    def failovers_in_period(self, now: float) -> int:
+        return sum(1 for t in self.failover_times if now - t <= self.failover_period_s)

@@ -1,0 +1,65 @@
+"""Events: everything that happens in the model leaves it as one of these.
+
+An event is immutable and carries the simulated time, so the log of a run is a plain list that can
+be printed, diffed, journalled and compared byte for byte between two runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    t: float
+    kind: str
+    subject: str
+    severity: Severity
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "t": round(self.t, 3),
+            "kind": self.kind,
+            "subject": self.subject,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
+
+    def as_text(self) -> str:
+        return (f"{self.t:10.1f}  {self.severity.value.upper():<7}  {self.kind:<22} "
+                f"{self.subject:<10} {self.message}")
+
+
+Listener = Callable[[Event], None]
+
+
+class EventLog:
+    """The append-only event list plus listeners (UI panes, journal, recorder)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def append(self, event: Event) -> None:
+        self.events.append(event)
+        for listener in self._listeners:
+            listener(event)
+
+    def __len__(self) -> int:
+        return len(self.events)

@@ -1,0 +1,241 @@
+"""High availability: fencing lost hosts, restarting their VMs, the pending queue, admission
+control, and powering VMs on and off.
+
+The rule that keeps the cluster safe: a lost host's VMs are restarted only once they are known to
+be off, because the host was fenced (powered off out of band), shut down cleanly, or reported
+through its datastore heartbeat that its isolation response powered them off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from console.model import placement
+from console.model.commands import Command, VmPower
+from console.model.entities import CONSUMING_STATES, Node, NodeState, Priority, Vm, VmState
+from console.model.events import Severity
+from console.model.membership import LOST_STATES
+from console.model.scheduler import Timer
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine, Handler, Outcome
+
+
+class HighAvailability:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.cluster = engine.cluster
+        self._watch: set[str] = set()  # nodes whose VMs may need HA's attention
+        self._fencing: dict[str, Timer] = {}
+        self._pending_said: set[str] = set()
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {VmPower: self._vm_power}
+
+    @property
+    def settings(self):
+        return self.cluster.settings.ha
+
+    # -- called by membership ------------------------------------------------------------------
+
+    def watch(self, node: Node) -> None:
+        self._watch.add(node.name)
+
+    def vm_down(self, vm: Vm, why: str) -> None:
+        """An unplanned outage of a VM that was running (its host crashed, was fenced, ...)."""
+        if vm.state not in CONSUMING_STATES:
+            return
+        if vm.target is not None:
+            self.cluster.set_target(vm, None)
+        self.cluster.set_state(vm, VmState.FAILED)
+        if vm.down_since is None:
+            vm.down_since = self.engine.now
+        self.engine.emit("vm_down", vm.name, f"{vm.name} is down: {why}", Severity.WARNING)
+        if vm.host is not None:
+            self._watch.add(vm.host)
+
+    def isolation_power_off(self, node: Node) -> None:
+        for vm in self.cluster.vms_on(node):
+            self.vm_down(vm, f"powered off by {node.name}'s isolation response")
+        self._watch.add(node.name)
+
+    # -- reconcile -----------------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        if not self.settings.enabled or not self.engine.membership.main_has_quorum():
+            return
+        for name in sorted(self._watch):
+            node = self.cluster.nodes[name]
+            if self._attend(node):
+                self._watch.discard(name)
+        if self.cluster.pending:
+            self._place_pending()
+
+    def _attend(self, node: Node) -> bool:
+        """Do what `node`'s VMs need; True when nothing is left to wait for."""
+        vms = self.cluster.vms_on(node)
+        if node.state in LOST_STATES:
+            still_on = [vm for vm in vms if vm.state in CONSUMING_STATES]
+            if still_on or not node.powered and not node.fenced:
+                if node.state is NodeState.ISOLATED and node.powered and (
+                        self.cluster.settings.quorum.isolation_response != "leave_powered_on"):
+                    return False  # its isolation response will power them off and report it
+                self._fence(node)
+                return False
+        elif not (placement.usable(node) or node.state in (
+                NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE)):
+            return node.state is not NodeState.SUSPECT and not any(
+                vm.state is VmState.FAILED for vm in vms)
+        failed = [vm for vm in vms if vm.state is VmState.FAILED]
+        restart = [vm for vm in failed if vm.priority is not Priority.DISABLED]
+        for vm in failed:
+            if vm.priority is Priority.DISABLED and node.state not in LOST_STATES:
+                self.cluster.set_state(vm, VmState.STOPPED)
+                self.engine.emit("vm_stopped", vm.name,
+                                 f"{vm.name} stays off on {node.name}: HA restart is disabled")
+            elif vm.priority is Priority.DISABLED and vm.name not in self._pending_said:
+                self._pending_said.add(vm.name)
+                self.engine.emit("vm_not_restarted", vm.name,
+                                 f"{vm.name} is not restarted: HA restart is disabled",
+                                 Severity.WARNING)
+        if restart:
+            self._restart(sorted(restart, key=lambda vm: (vm.priority.rank, vm.name)), node)
+        return True
+
+    def _fence(self, node: Node) -> None:
+        if node.name in self._fencing:
+            return
+        fence_s = self.settings.fence_s
+        self.engine.emit("node_fencing", node.name,
+                         f"fencing {node.name} (out-of-band power off, {fence_s:g} s) before "
+                         "restarting its VMs", Severity.WARNING)
+        epoch = node.epoch
+        self._fencing[node.name] = self.engine.schedule(fence_s, lambda: self._fenced(node, epoch))
+
+    def _fenced(self, node: Node, epoch: int) -> None:
+        self._fencing.pop(node.name, None)
+        if node.state not in LOST_STATES or (node.epoch != epoch and node.powered):
+            return
+        node.powered = False
+        node.fenced = True
+        node.quorum_lost = False
+        node.epoch += 1
+        for vm in self.cluster.vms_on(node):
+            self.vm_down(vm, f"{node.name} was fenced")
+        node.state = NodeState.FAILED
+        self.engine.emit("node_fenced", node.name, f"{node.name} is fenced (powered off)",
+                         Severity.WARNING)
+        self._watch.add(node.name)
+
+    # -- restarting ----------------------------------------------------------------------------
+
+    def _restart(self, vms: list[Vm], source: Node) -> None:
+        """Place in priority order (high, medium, low), each on the host with most room."""
+        for vm in vms:
+            target = placement.best_host(self.cluster, vm)
+            if target is None:
+                self._to_pending(vm, placement.why_not(self.cluster, vm))
+                continue
+            self._boot(vm, target, f"restarting {vm.name} ({vm.priority.value} priority) on "
+                                   f"{target.name} (was on {source.name})")
+
+    def _to_pending(self, vm: Vm, reason: str) -> None:
+        self.cluster.set_host(vm, None)
+        self.cluster.set_state(vm, VmState.PENDING_RESTART)
+        self.engine.emit("vm_pending", vm.name, f"{vm.name} waits for capacity: {reason}",
+                         Severity.WARNING)
+
+    def _place_pending(self) -> None:
+        queued = sorted((self.cluster.vms[n] for n in self.cluster.pending),
+                        key=lambda vm: (vm.priority.rank, vm.name))
+        for vm in queued:
+            if vm.state is not VmState.PENDING_RESTART:
+                continue
+            target = placement.best_host(self.cluster, vm)
+            if target is not None:
+                self._boot(vm, target, f"capacity returned: restarting {vm.name} on {target.name}")
+
+    def _boot(self, vm: Vm, target: Node, message: str) -> None:
+        self.cluster.set_host(vm, target.name)
+        self.cluster.set_state(vm, VmState.RESTARTING)
+        self.engine.emit("vm_restarting", vm.name, message)
+        epoch = vm.epoch
+        self.engine.schedule(vm.boot_s, lambda: self._booted(vm, epoch))
+
+    def _booted(self, vm: Vm, epoch: int) -> None:
+        if vm.epoch != epoch or vm.state is not VmState.RESTARTING:
+            return
+        self.cluster.set_state(vm, VmState.RUNNING)
+        vm.started_at = self.engine.now
+        note = ""
+        if vm.down_since is not None:
+            outage = self.engine.now - vm.down_since
+            vm.downtime_s += outage
+            vm.down_since = None
+            note = f" after {outage:g} s down"
+        self.engine.emit("vm_running", vm.name, f"{vm.name} is running on {vm.host}{note}")
+
+    # -- admission control and power -----------------------------------------------------------
+
+    def admission_refusal(self, vm: Vm) -> str | None:
+        """Why powering `vm` on would leave too little room to survive N host failures."""
+        settings = self.settings
+        if not settings.enabled or not settings.admission_control:
+            return None
+        hosts = [n for n in self.cluster.nodes.values() if placement.usable(n)]
+        n = settings.host_failures_to_tolerate
+        if len(hosts) <= n:
+            return (f"admission control: {len(hosts)} usable hosts cannot tolerate "
+                    f"{n} host failure(s)")
+        for what, capacity, used, need in (
+            ("memory", self.cluster.memory_capacity, lambda h: h.used_memory_gb, vm.memory_gb),
+            ("vCPUs", self.cluster.vcpu_capacity, lambda h: h.used_vcpus, vm.vcpus),
+        ):
+            caps = sorted((capacity(h) for h in hosts), reverse=True)
+            room = sum(caps[n:]) - sum(used(h) for h in hosts)
+            if need > room + 1e-9:
+                return (f"admission control: starting {vm.name} needs {need:g} {what} but only "
+                        f"{max(room, 0):g} is left after reserving room for {n} host failure(s)")
+        return None
+
+    def _vm_power(self, command: Command) -> Outcome:
+        from console.model.engine import Outcome
+
+        assert isinstance(command, VmPower)
+        vm = self.cluster.vms.get(command.vm)
+        if vm is None:
+            return Outcome.refuse(f"no VM named {command.vm}")
+        if command.on:
+            return self._power_on(vm)
+        if vm.state is VmState.MIGRATING:
+            return Outcome.refuse(f"{vm.name} is migrating; wait for it to finish")
+        if vm.state is VmState.PENDING_RESTART:
+            return Outcome.refuse(f"{vm.name} has no host yet; it waits for capacity")
+        if vm.state in (VmState.STOPPED, VmState.FAILED):
+            return Outcome.refuse(f"{vm.name} is already off ({vm.state.value})")
+        host = self.cluster.nodes[vm.host] if vm.host else None
+        if host is not None and not placement.usable(host) and host.state not in (
+                NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
+            return Outcome.refuse(f"{vm.name}'s host {host.name} is {host.state.value}")
+        self.cluster.set_state(vm, VmState.STOPPED)
+        vm.down_since = None
+        return Outcome.ok()
+
+    def _power_on(self, vm: Vm) -> Outcome:
+        from console.model.engine import Outcome
+
+        if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
+            return Outcome.refuse(f"{vm.name} is already {vm.state.value}")
+        if not self.engine.membership.main_has_quorum():
+            return Outcome.refuse("the cluster has no quorum")
+        refusal = self.admission_refusal(vm)
+        if refusal:
+            return Outcome.refuse(refusal)
+        host = self.cluster.nodes.get(vm.host or "")
+        if host is None or not placement.allowed(self.cluster, vm, host):
+            host = placement.best_host(self.cluster, vm)
+        if host is None:
+            return Outcome.refuse(f"cannot start {vm.name}: "
+                                  f"{placement.why_not(self.cluster, vm)}")
+        self._boot(vm, host, f"starting {vm.name} on {host.name}")
+        return Outcome.ok(f"on {host.name}")

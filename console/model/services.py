@@ -1,0 +1,257 @@
+"""Active/passive clustered services (SQL, Exchange, IIS): failover, forced failover, failback.
+
+A service fails over only once the loss of its active member is *known*: at once when the member's
+VM stops on a healthy host, but only after heartbeat detection when its host goes silent. A member
+that finds itself without quorum stands down before the other side can promote anyone, which is
+what keeps two members from ever being active together.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from console.model import placement
+from console.model.commands import Command, Failover
+from console.model.entities import Node, Role, Service, ServiceState, Vm, VmState
+from console.model.events import Severity
+from console.model.membership import LOST_STATES
+from console.model.scheduler import Timer
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine, Handler, Outcome
+
+SERVING_VM_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
+
+
+class ServiceManager:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.cluster = engine.cluster
+        self._failback: dict[str, Timer] = {}
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {Failover: self._failover}
+
+    # -- views ---------------------------------------------------------------------------------
+
+    def can_serve(self, member: str) -> bool:
+        """The member's VM runs on a host that is up and holds quorum."""
+        vm = self.cluster.vms.get(member)
+        if vm is None or vm.state not in SERVING_VM_STATES or vm.host is None:
+            return False
+        node = self.cluster.nodes[vm.host]
+        return node.powered and not node.quorum_lost
+
+    def can_take_over(self, member: str) -> bool:
+        """A member good to become active: serving, on a host taking work."""
+        if not self.can_serve(member):
+            return False
+        vm = self.cluster.vms[member]
+        return placement.usable(self.cluster.nodes[vm.host])  # type: ignore[index]
+
+    def _loss_known(self, service: Service) -> bool:
+        """Does the cluster know the last active member is gone (not merely silent)?"""
+        vm = self.cluster.vms.get(service.last_lost or "")
+        if vm is None or vm.host is None:
+            return True
+        node = self.cluster.nodes[vm.host]
+        if node.state in LOST_STATES:
+            return True
+        return node.beating and not node.quorum_lost  # the VM failed on a host we can hear
+
+    def _ranked_candidates(self, service: Service, exclude: str | None = None) -> list[str]:
+        preferred = list(service.preferred_owners)
+
+        def rank(member: str) -> tuple[int, int]:
+            order = preferred.index(member) if member in preferred else len(preferred)
+            return order, service.members.index(member)
+
+        return sorted((m for m in service.members
+                       if m != exclude and self.can_take_over(m)), key=rank)
+
+    # -- called by membership ------------------------------------------------------------------
+
+    def stand_down(self, node: Node) -> None:
+        """Members on a node that lost quorum stop serving at once."""
+        for service in self.cluster.services.values():
+            for member, role in service.roles.items():
+                vm = self.cluster.vms[member]
+                if vm.host == node.name and role in (Role.ACTIVE, Role.STARTING):
+                    service.roles[member] = Role.PASSIVE
+                    self._went_down(service, member, f"{member} on {node.name} stood down: "
+                                                     "lost quorum")
+
+    # -- reconcile -----------------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        for service in self.cluster.services.values():
+            self._reconcile(service)
+
+    def _reconcile(self, service: Service) -> None:
+        for member, role in list(service.roles.items()):
+            serving = self.can_serve(member)
+            if role in (Role.ACTIVE, Role.STARTING) and not serving:
+                service.roles[member] = Role.OFFLINE
+                self._went_down(service, member, f"{member} is down")
+            elif role is Role.OFFLINE and serving:
+                service.roles[member] = Role.PASSIVE
+        if service.state is ServiceState.FAILED:
+            return
+        if service.active is None and service.starting is None:
+            self._recover(service)
+        elif service.state is ServiceState.ONLINE:
+            self._consider_failback(service)
+
+    def _went_down(self, service: Service, member: str, why: str) -> None:
+        was_active = service.state is ServiceState.ONLINE
+        service.last_lost = member
+        if service.state is not ServiceState.FAILED:
+            service.state = ServiceState.OFFLINE
+        if service.down_since is None:
+            service.down_since = self.engine.now
+        if was_active:
+            self.engine.emit("service_offline", service.name, f"{service.name} is offline: {why}",
+                             Severity.ERROR)
+
+    def _recover(self, service: Service) -> None:
+        if not self.engine.membership.main_has_quorum() or not self._loss_known(service):
+            return
+        candidates = self._ranked_candidates(service)
+        if not candidates:
+            if not service.stalled:
+                service.stalled = True
+                self.engine.emit("service_stalled", service.name,
+                                 f"{service.name}: no member can take over; waiting",
+                                 Severity.ERROR)
+            return
+        now = self.engine.now
+        service.failover_times.append(now)
+        if service.failovers_in_period(now) > service.max_failovers:
+            service.state = ServiceState.FAILED
+            hours = service.failover_period_s / 3600
+            self.engine.emit("service_failed", service.name,
+                             f"{service.name} failed: more than {service.max_failovers} failovers "
+                             f"in {hours:g} h; an operator must fail it over by hand",
+                             Severity.ERROR)
+            return
+        self._start(service, candidates[0], f"failing over from {service.last_lost}")
+
+    def _start(self, service: Service, member: str, why: str) -> None:
+        service.stalled = False
+        service.roles[member] = Role.STARTING
+        service.state = ServiceState.FAILING_OVER
+        if service.down_since is None:
+            service.down_since = self.engine.now
+        service.epoch += 1
+        epoch = service.epoch
+        host = self.cluster.vms[member].host
+        self.engine.emit("service_failover", service.name,
+                         f"{service.name}: {why} to {member} on {host} "
+                         f"({service.failover_s:g} s)", Severity.WARNING)
+        self.engine.schedule(service.failover_s, lambda: self._online(service, member, epoch))
+
+    def _online(self, service: Service, member: str, epoch: int) -> None:
+        if service.epoch != epoch or service.roles.get(member) is not Role.STARTING:
+            return
+        if not self.can_serve(member):
+            service.roles[member] = Role.OFFLINE
+            return
+        service.roles[member] = Role.ACTIVE
+        service.state = ServiceState.ONLINE
+        if service.down_since is not None:
+            service.downtime_s += self.engine.now - service.down_since
+            service.down_since = None
+        host = self.cluster.vms[member].host
+        self.engine.emit("service_online", service.name,
+                         f"{service.name} is online on {member} ({host})")
+
+    def _consider_failback(self, service: Service) -> None:
+        if service.failback == "never" or not service.preferred_owners:
+            return
+        owner = service.preferred_owners[0]
+        if service.active == owner or not self.can_take_over(owner):
+            self._cancel_failback(service)
+            return
+        if service.failback == "immediate":
+            self._planned(service, owner, "failing back")
+        elif service.name not in self._failback:
+            self._failback[service.name] = self.engine.schedule(
+                service.failback_delay_s, lambda: self._failback_due(service))
+
+    def _failback_due(self, service: Service) -> None:
+        self._failback.pop(service.name, None)
+        owner = service.preferred_owners[0]
+        if (service.state is ServiceState.ONLINE and service.active != owner
+                and self.can_take_over(owner)):
+            self._planned(service, owner, f"failing back after {service.failback_delay_s:g} s")
+
+    def _cancel_failback(self, service: Service) -> None:
+        timer = self._failback.pop(service.name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _planned(self, service: Service, member: str, why: str) -> None:
+        """A planned move: the active member stops, then `member` starts."""
+        self._cancel_failback(service)
+        old = service.active
+        if old is not None:
+            service.roles[old] = Role.PASSIVE
+        service.last_lost = old
+        self._start(service, member, f"{why} from {old}")
+
+    # -- the command ---------------------------------------------------------------------------
+
+    def _failover(self, command: Command) -> Outcome:
+        from console.model.engine import Outcome
+
+        assert isinstance(command, Failover)
+        service = self.cluster.services.get(command.service)
+        if service is None:
+            return Outcome.refuse(f"no service named {command.service}")
+        if service.state is ServiceState.FAILING_OVER:
+            return Outcome.refuse(f"{service.name} is already failing over to {service.starting}")
+        if not self.engine.membership.main_has_quorum():
+            return Outcome.refuse("the cluster has no quorum")
+        target = self._resolve_target(service, command.target)
+        if isinstance(target, Outcome):
+            return target
+        if service.state is ServiceState.FAILED:
+            service.failover_times.clear()  # the operator takes responsibility
+        self._planned(service, target, "forced failover")
+        return Outcome.ok(f"to {target}")
+
+    def _resolve_target(self, service: Service, wanted: str | None) -> str | Outcome:
+        from console.model.engine import Outcome
+
+        active = service.active
+        if wanted is None:
+            candidates = self._ranked_candidates(service, exclude=active)
+            if not candidates:
+                return Outcome.refuse(f"{service.name} has no passive member ready to take over")
+            return candidates[0]
+        if wanted in service.members:
+            member = wanted
+        else:
+            on_node = [m for m in service.members if self._host_of(m) == wanted]
+            if wanted not in self.cluster.nodes:
+                return Outcome.refuse(f"{wanted} is neither a member of {service.name} nor a node")
+            if not on_node:
+                return Outcome.refuse(f"no member of {service.name} runs on {wanted}")
+            member = on_node[0]
+        if member == active:
+            return Outcome.refuse(f"{member} is already the active member of {service.name}")
+        if not self.can_take_over(member):
+            vm: Vm = self.cluster.vms[member]
+            where = f" on {vm.host}" if vm.host else ""
+            return Outcome.refuse(f"{member}{where} cannot take over: VM {vm.state.value}"
+                                  + self._host_note(vm))
+        return member
+
+    def _host_of(self, member: str) -> str | None:
+        return self.cluster.vms[member].host
+
+    def _host_note(self, vm: Vm) -> str:
+        if vm.host is None:
+            return ""
+        node = self.cluster.nodes[vm.host]
+        return "" if placement.usable(node) else f", host {node.state.value}"

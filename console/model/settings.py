@@ -1,0 +1,49 @@
+"""Cluster-wide settings, with defaults modelled on vSphere HA and Windows failover clustering.
+
+Defaults (documented in README):
+* heartbeats every 1 s; a node is suspect after 3 missed beats and declared failed after 15 s of
+  silence (vSphere HA's failure detection time);
+* a second, datastore heartbeat channel tells an isolated host (still writing) from a dead one;
+* quorum by node majority with an optional witness vote; dynamic: a node declared lost by the
+  quorum side gives up its vote, so sequential failures do not starve the survivors;
+* isolation response `power_off`; fencing a lost host takes 5 s;
+* admission control reserves room for one host failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ISOLATION_RESPONSES = ("leave_powered_on", "power_off", "shutdown")
+
+
+@dataclass(slots=True)
+class HeartbeatSettings:
+    interval_s: float = 1.0
+    suspect_after_missed: int = 3
+    failed_after_missed: int = 15
+    datastore_heartbeat: bool = True
+
+
+@dataclass(slots=True)
+class QuorumSettings:
+    witness: bool = True
+    isolation_response: str = "power_off"
+    shutdown_s: float = 30.0  # guest shutdown time for the `shutdown` isolation response
+
+
+@dataclass(slots=True)
+class HaSettings:
+    enabled: bool = True
+    host_failures_to_tolerate: int = 1
+    admission_control: bool = True
+    fence_s: float = 5.0
+    cpu_overcommit: float = 4.0     # vCPUs per physical core
+    memory_overcommit: float = 1.0  # memory is not overcommitted by default
+
+
+@dataclass(slots=True)
+class Settings:
+    heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
+    quorum: QuorumSettings = field(default_factory=QuorumSettings)
+    ha: HaSettings = field(default_factory=HaSettings)
