@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from console.model.entities import CONSUMING_STATES, Node, Service, Vm, VmState
+from console.model.entities import CONSUMING_STATES, Image, Node, Rule, Service, Vm, VmState
 from console.model.settings import Settings
 
 
@@ -25,6 +25,9 @@ class Cluster:
     vm_hypervisor: dict[str, str] = field(default_factory=dict)  # disk format: fixed at creation
     anti_affine: dict[str, set[str]] = field(default_factory=dict)
     member_of: dict[str, str] = field(default_factory=dict)  # VM -> clustered service
+    traces: dict[str, tuple[float, ...]] = field(default_factory=dict)  # CPU traces by name
+    rules: list[Rule] = field(default_factory=list)
+    images: dict[str, Image] = field(default_factory=dict)
     description: str = ""
 
     # -- registration -------------------------------------------------------------------------
@@ -52,6 +55,13 @@ class Cluster:
             self.member_of[member] = service.name
             siblings = set(service.members) - {member}
             self.anti_affine.setdefault(member, set()).update(siblings)
+
+    def add_rule(self, rule: Rule) -> None:
+        """Must anti-affinity joins the per-VM sets every placement already checks."""
+        self.rules.append(rule)
+        if rule.kind == "anti-affinity" and rule.strength == "must":
+            for vm in rule.vms:
+                self.anti_affine.setdefault(vm, set()).update(set(rule.vms) - {vm})
 
     # -- the only ways placement changes ------------------------------------------------------
 

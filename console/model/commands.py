@@ -140,7 +140,8 @@ class Maintenance(Command):
 class Migrate(Command):
     verb: ClassVar[str] = "migrate"
     help: ClassVar[str] = "live-migrate a running VM (the balancer picks the target if none)"
-    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("target", "node", optional=True))
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),
+                                           Param("target", "node", optional=True))
     vm: str
     target: str | None = None
 
@@ -162,6 +163,14 @@ class Deploy(Command):
     vm: str
     image: str
     host: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishImage(Command):
+    verb: ClassVar[str] = "publish-image"
+    help: ClassVar[str] = "publish a new version of a base image; its VMs take it at next restart"
+    params: ClassVar[tuple[Param, ...]] = (Param("image", "image"),)
+    image: str
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,7 @@ class Resume(Command):
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
     for cls in (FailNode, PowerOff, PowerOn, Isolate, Reconnect, Failover, VmPower, Maintenance,
-                Migrate, Rebalance, Deploy, LocalReading, Speed, Pause, Resume)
+                Migrate, Rebalance, Deploy, PublishImage, LocalReading, Speed, Pause, Resume)
 }
 
 

@@ -57,15 +57,27 @@ class Engine:
         self._components: list[Component] = []
         self._reconciling = False
         self._reconcile_wanted = False
+        self._held: list[Event] | None = None
         # Imported here: the behaviours import Engine for their type hints.
+        from console.model.balancer import Balancer
         from console.model.ha import HighAvailability
+        from console.model.images import ImageStreaming
+        from console.model.maintenance import MaintenanceMode
         from console.model.membership import Membership
+        from console.model.migration import Migrations
         from console.model.services import ServiceManager
+        from console.model.workloads import Workloads
 
+        self.workloads = Workloads(seed, cluster.traces)
         self.membership = Membership(self)
         self.ha = HighAvailability(self)
         self.services = ServiceManager(self)
-        for component in (self.membership, self.ha, self.services):
+        self.migrations = Migrations(self)
+        self.maintenance = MaintenanceMode(self)
+        self.balancer = Balancer(self)
+        self.images = ImageStreaming(self)
+        for component in (self.membership, self.ha, self.services, self.migrations,
+                          self.maintenance, self.balancer, self.images):
             self.add_component(component)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -73,6 +85,11 @@ class Engine:
     def add_component(self, component: Component) -> None:
         self._components.append(component)
         self._handlers.update(component.handlers())
+
+    def summaries(self) -> list[dict[str, object]]:
+        """Extra sections for the run summary from components that have something to say."""
+        found = [c.summary() for c in self._components if hasattr(c, "summary")]
+        return [section for section in found if section]
 
     @property
     def now(self) -> float:
@@ -82,24 +99,39 @@ class Engine:
 
     def emit(self, kind: str, subject: str, message: str,
              severity: Severity = Severity.INFO) -> None:
-        self.log.append(Event(self.clock.now, kind, subject, severity, message))
+        event = Event(self.clock.now, kind, subject, severity, message)
+        if self._held is not None:
+            self._held.append(event)
+        else:
+            self.log.append(event)
 
     # -- commands ------------------------------------------------------------------------------
 
     def submit(self, command: Command) -> Outcome:
-        """Run a command now; a refusal is logged with its reason and changes nothing."""
-        if self.read_only and command.mutating:
-            outcome = Outcome.refuse("read-only mode: changes are disabled")
-        else:
-            handler = self._handlers.get(type(command))
-            if handler is None:
-                outcome = Outcome.refuse(f"{command.verb} is not handled by the model")
+        """Run a command now; a refusal is logged with its reason and changes nothing.
+
+        The command's own event is logged before its consequences, which the handler emitted
+        while it ran: they are held back until the outcome is known.
+        """
+        held: list[Event] = []
+        self._held = held
+        try:
+            if self.read_only and command.mutating:
+                outcome = Outcome.refuse("read-only mode: changes are disabled")
             else:
-                outcome = handler(command)
+                handler = self._handlers.get(type(command))
+                if handler is None:
+                    outcome = Outcome.refuse(f"{command.verb} is not handled by the model")
+                else:
+                    outcome = handler(command)
+        finally:
+            self._held = None
         self.command_log.append((self.clock.now, command))
         if outcome.accepted:
             note = f" ({outcome.reason})" if outcome.reason else ""
             self.emit("command", _subject(command), f"{command.text()}{note}")
+            for event in held:
+                self.log.append(event)
             self.reconcile()
         else:
             self.emit("refused", _subject(command), f"{command.text()}: {outcome.reason}",

@@ -25,6 +25,7 @@ class NodeState(str, Enum):
 
 class VmState(str, Enum):
     RUNNING = "running"
+    DEPLOYING = "deploying"  # image layers streaming to its host, then boot
     MIGRATING = "migrating"
     RESTARTING = "restarting"
     PENDING_RESTART = "pending_restart"
@@ -55,7 +56,8 @@ class Priority(str, Enum):
 _PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2, Priority.DISABLED: 3}
 
 #: VM states that hold CPU and memory on their host.
-CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING})
+CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
+                              VmState.DEPLOYING})
 
 
 @dataclass(slots=True)
@@ -98,6 +100,7 @@ class Node:
     used_memory_gb: float = 0.0
     silent_since: float | None = None  # last beat time once the node has gone quiet
     beat_gaps: list[tuple[float, float | None]] = field(default_factory=list)
+    images: dict[str, int] = field(default_factory=dict)  # image/layer held locally -> version
     fenced: bool = False       # confirmed powered off by the quorum side (or a clean shutdown)
     quorum_lost: bool = False  # this node sits in a partition without quorum
     epoch: int = 0             # bumped on every power or network change; stale timers compare it
@@ -141,7 +144,42 @@ class Vm:
     downtime_s: float = 0.0
     started_at: float = 0.0          # for uptime
     stale_image: bool = False
+    last_migrated_at: float | None = None  # for the balancer's hold-down
     epoch: int = 0  # bumped on every state change; stale timers compare it
+
+
+@dataclass(slots=True)
+class Image:
+    """A master base image or an application layer streamed onto one (XenServer-style).
+
+    A base carries the guest OS and the VM's default size; a layer adds memory and names the
+    bases it fits (empty: any)."""
+
+    name: str
+    kind: str            # base | layer
+    size_gb: float
+    label: str = ""
+    version: int = 1
+    guest_os: str = ""   # bases only
+    vcpus: int = 2       # bases only
+    memory_gb: float = 2.0  # a base's memory, or what a layer adds
+    bases: tuple[str, ...] = ()  # layers only
+
+
+RULE_KINDS = ("affinity", "anti-affinity", "vm-host", "vm-not-host")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A placement rule. `must` rules bind every placement (HA included); `should` rules are
+    preferences the balancer weighs. VM-VM affinity is always `should`: a `must` would forbid
+    evacuating either VM alone."""
+
+    name: str
+    kind: str       # affinity | anti-affinity | vm-host | vm-not-host
+    strength: str   # must | should
+    vms: tuple[str, ...]
+    hosts: tuple[str, ...] = ()
 
 
 class Role(str, Enum):

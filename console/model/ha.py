@@ -76,7 +76,7 @@ class HighAvailability:
         vms = self.cluster.vms_on(node)
         if node.state in LOST_STATES:
             still_on = [vm for vm in vms if vm.state in CONSUMING_STATES]
-            if still_on or not node.powered and not node.fenced:
+            if still_on or (not node.powered and not node.fenced):
                 if node.state is NodeState.ISOLATED and node.powered and (
                         self.cluster.settings.quorum.isolation_response != "leave_powered_on"):
                     return False  # its isolation response will power them off and report it
@@ -120,11 +120,11 @@ class HighAvailability:
         node.fenced = True
         node.quorum_lost = False
         node.epoch += 1
-        for vm in self.cluster.vms_on(node):
-            self.vm_down(vm, f"{node.name} was fenced")
         node.state = NodeState.FAILED
         self.engine.emit("node_fenced", node.name, f"{node.name} is fenced (powered off)",
                          Severity.WARNING)
+        for vm in self.cluster.vms_on(node):
+            self.vm_down(vm, f"{node.name} was fenced")
         self._watch.add(node.name)
 
     # -- restarting ----------------------------------------------------------------------------
@@ -158,9 +158,10 @@ class HighAvailability:
     def _boot(self, vm: Vm, target: Node, message: str) -> None:
         self.cluster.set_host(vm, target.name)
         self.cluster.set_state(vm, VmState.RESTARTING)
+        stream_s = self.engine.images.prepare_restart(vm, target)
         self.engine.emit("vm_restarting", vm.name, message)
         epoch = vm.epoch
-        self.engine.schedule(vm.boot_s, lambda: self._booted(vm, epoch))
+        self.engine.schedule(stream_s + vm.boot_s, lambda: self._booted(vm, epoch))
 
     def _booted(self, vm: Vm, epoch: int) -> None:
         if vm.epoch != epoch or vm.state is not VmState.RESTARTING:

@@ -61,7 +61,7 @@ class Membership:
             t = i * self.interval
             slots.append(t >= 0 and not any(start < t and (end is None or t < end)
                                             for start, end in node.beat_gaps))
-        if node.state is NodeState.BOOTING or not node.powered and not node.beat_gaps:
+        if node.state is NodeState.BOOTING or (not node.powered and not node.beat_gaps):
             return [False] * count
         return slots
 
@@ -274,7 +274,8 @@ class Membership:
             return
         missed = self.cluster.settings.heartbeat.suspect_after_missed
         self._set_state(node, NodeState.SUSPECT, "node_suspect", Severity.WARNING,
-                        f"{node.name} missed {missed} heartbeats (last at {node.silent_since:.1f} s)")
+                        f"{node.name} missed {missed} heartbeats "
+                        f"(last at {node.silent_since:.1f} s)")
 
     def _detect(self, node: Node) -> None:
         """Failure detection time: first every partition without quorum stands down, then the

@@ -35,9 +35,21 @@ def conflicts(cluster: Cluster, vm: Vm, node: Node) -> list[str]:
     return found
 
 
+def rule_refusal(cluster: Cluster, vm: Vm, node: Node) -> str | None:
+    """A `must` VM-host rule that keeps `vm` off `node`, as a reason."""
+    for rule in cluster.rules:
+        if rule.strength != "must" or vm.name not in rule.vms:
+            continue
+        if rule.kind == "vm-host" and node.name not in rule.hosts:
+            return f"rule {rule.name}: {vm.name} must run on {', '.join(rule.hosts)}"
+        if rule.kind == "vm-not-host" and node.name in rule.hosts:
+            return f"rule {rule.name}: {vm.name} must not run on {node.name}"
+    return None
+
+
 def allowed(cluster: Cluster, vm: Vm, node: Node) -> bool:
     return (usable(node) and compatible(cluster, vm, node) and cluster.fits(vm, node)
-            and not conflicts(cluster, vm, node))
+            and not conflicts(cluster, vm, node) and rule_refusal(cluster, vm, node) is None)
 
 
 def free_memory(cluster: Cluster, node: Node) -> float:
@@ -73,6 +85,9 @@ def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = ()) -> str:
         most = max(fitting_kind, key=lambda n: (free_memory(cluster, n), n.name))
         return (f"no room: needs {vm.vcpus} vCPU / {vm.memory_gb:g} GB, most free is "
                 f"{free_memory(cluster, most):g} GB on {most.name}")
-    blocked = {n.name: conflicts(cluster, vm, n) for n in roomy}
+    ruled = [n for n in roomy if rule_refusal(cluster, vm, n) is None]
+    if not ruled:
+        return rule_refusal(cluster, vm, roomy[0]) or "placement rules"
+    blocked = {n.name: conflicts(cluster, vm, n) for n in ruled}
     rules = ", ".join(f"{name} (with {', '.join(c)})" for name, c in blocked.items() if c)
     return f"anti-affinity rules out {rules}"

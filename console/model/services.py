@@ -173,7 +173,7 @@ class ServiceManager:
             self._cancel_failback(service)
             return
         if service.failback == "immediate":
-            self._planned(service, owner, "failing back")
+            self.move(service, owner, "failing back")
         elif service.name not in self._failback:
             self._failback[service.name] = self.engine.schedule(
                 service.failback_delay_s, lambda: self._failback_due(service))
@@ -183,14 +183,14 @@ class ServiceManager:
         owner = service.preferred_owners[0]
         if (service.state is ServiceState.ONLINE and service.active != owner
                 and self.can_take_over(owner)):
-            self._planned(service, owner, f"failing back after {service.failback_delay_s:g} s")
+            self.move(service, owner, f"failing back after {service.failback_delay_s:g} s")
 
     def _cancel_failback(self, service: Service) -> None:
         timer = self._failback.pop(service.name, None)
         if timer is not None:
             timer.cancel()
 
-    def _planned(self, service: Service, member: str, why: str) -> None:
+    def move(self, service: Service, member: str, why: str) -> None:
         """A planned move: the active member stops, then `member` starts."""
         self._cancel_failback(service)
         old = service.active
@@ -217,7 +217,7 @@ class ServiceManager:
             return target
         if service.state is ServiceState.FAILED:
             service.failover_times.clear()  # the operator takes responsibility
-        self._planned(service, target, "forced failover")
+        self.move(service, target, "forced failover")
         return Outcome.ok(f"to {target}")
 
     def _resolve_target(self, service: Service, wanted: str | None) -> str | Outcome:

@@ -43,7 +43,35 @@ class HaSettings:
 
 
 @dataclass(slots=True)
+class MigrationSettings:
+    """Live migration, modelled on VMotion/XenMotion pre-copy."""
+
+    downtime_target_ms: float = 300.0
+    max_rounds: int = 30
+    auto_converge: bool = False   # throttle the guest when it dirties memory too fast
+    link_efficiency: float = 0.94  # payload share of the wire (TCP/IP and framing overhead)
+    limit_1g: int = 4              # concurrent migrations per host on 1 GbE
+    limit_10g: int = 8             # ... on 10 GbE and faster
+
+
+AUTOMATION_LEVELS = ("manual", "partial", "full")
+
+
+@dataclass(slots=True)
+class BalancerSettings:
+    """DRS-like balancing; see console.model.balancer for what each threshold means."""
+
+    automation: str = "full"
+    threshold: int = 3       # 1 conservative (mandatory moves only) .. 5 aggressive
+    interval_s: float = 300.0
+    holddown_s: float = 3600.0  # a moved VM stays put at least this long
+    max_moves: int = 8           # per balancing pass
+
+
+@dataclass(slots=True)
 class Settings:
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     quorum: QuorumSettings = field(default_factory=QuorumSettings)
     ha: HaSettings = field(default_factory=HaSettings)
+    migration: MigrationSettings = field(default_factory=MigrationSettings)
+    balancer: BalancerSettings = field(default_factory=BalancerSettings)

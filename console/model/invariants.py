@@ -1,0 +1,75 @@
+"""The invariants of ARCHITECTURE.md as a check that lists every violation.
+
+Tests call it after every step; a drill can call it at every event. It recomputes everything from
+the raw entities, trusting none of the running totals it is there to audit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from console.model.cluster import Cluster
+from console.model.entities import CONSUMING_STATES, Role, VmState
+
+
+def violations(cluster: Cluster) -> list[str]:
+    return [*_placement(cluster), *_capacity(cluster), *_split_brain(cluster)]
+
+
+def _placement(cluster: Cluster) -> list[str]:
+    """1. Every VM is in exactly one place: on one host, in flight between two, or pending."""
+    found = []
+    listed = Counter(name for node in cluster.nodes.values() for name in node.vms)
+    pending = Counter(cluster.pending)
+    for name, vm in cluster.vms.items():
+        places = listed[name] + pending[name]
+        if places != 1:
+            found.append(f"{name} is in {places} places")
+        if vm.host is None and vm.state is not VmState.PENDING_RESTART:
+            found.append(f"{name} has no host but is {vm.state.value}")
+        if vm.host is not None and name not in cluster.nodes[vm.host].vms:
+            found.append(f"{name} names host {vm.host}, which does not list it")
+        if (vm.target is not None) != (vm.state is VmState.MIGRATING):
+            found.append(f"{name} is {vm.state.value} with target {vm.target}")
+    return found
+
+
+def _capacity(cluster: Cluster) -> list[str]:
+    """2. No host runs more than its capacity allows; the running totals are right."""
+    found = []
+    vcpus: Counter[str] = Counter()
+    memory: Counter[str] = Counter()
+    for vm in cluster.vms.values():
+        if vm.state in CONSUMING_STATES:
+            for host in (vm.host, vm.target):
+                if host is not None:
+                    vcpus[host] += vm.vcpus
+                    memory[host] += vm.memory_gb
+    for name, node in cluster.nodes.items():
+        if vcpus[name] != node.used_vcpus or abs(memory[name] - node.used_memory_gb) > 1e-6:
+            found.append(f"{name}'s running totals drifted: {node.used_vcpus} vCPU / "
+                         f"{node.used_memory_gb:g} GB recorded, {vcpus[name]} / "
+                         f"{memory[name]:g} actual")
+        if vcpus[name] > cluster.vcpu_capacity(node):
+            found.append(f"{name} runs {vcpus[name]} vCPUs, over {cluster.vcpu_capacity(node):g}")
+        if memory[name] > cluster.memory_capacity(node) + 1e-6:
+            found.append(f"{name} holds {memory[name]:g} GB, over "
+                         f"{cluster.memory_capacity(node):g}")
+    return found
+
+
+def _split_brain(cluster: Cluster) -> list[str]:
+    """3. No clustered service is active on two members at once.
+
+    A member counts as active if it believes so and its VM is actually running, whatever the
+    rest of the cluster thinks: that is what a client on either side of a partition would see.
+    """
+    found = []
+    for service in cluster.services.values():
+        live = [m for m, role in service.roles.items()
+                if role is Role.ACTIVE and cluster.vms[m].state in CONSUMING_STATES
+                and cluster.vms[m].host is not None
+                and cluster.nodes[cluster.vms[m].host].powered]  # type: ignore[index]
+        if len(live) > 1:
+            found.append(f"{service.name} is active on {', '.join(live)}")
+    return found

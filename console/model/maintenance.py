@@ -1,0 +1,151 @@
+"""Maintenance mode: evacuate a host by live migration, hold it empty, give it back.
+
+Entering: no new placements land on the host; a service whose active member runs there first
+fails over in a planned way; every running VM then leaves by live migration to a target the
+balancer picks. When the rest of the cluster cannot take a VM (capacity, rules), the host stays
+`entering_maintenance` and says, per VM, why. The intent survives a power cycle of the host.
+Leaving: the host takes VMs again and the balancer runs at once to spread the load back.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from console.model import placement
+from console.model.commands import Command, Maintenance
+from console.model.entities import CONSUMING_STATES, Node, NodeState, Role, VmState
+from console.model.events import Severity
+from console.model.membership import LOST_STATES
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine, Handler, Outcome
+
+
+class MaintenanceMode:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.cluster = engine.cluster
+        self.blockers: dict[str, dict[str, str]] = {}  # node -> VM -> why it cannot leave
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {Maintenance: self._maintenance}
+
+    def summary(self) -> dict[str, object]:
+        return {"maintenance": {node: {"state": self.cluster.nodes[node].state.value,
+                                       "blocked": dict(blocked)}
+                                for node, blocked in self.blockers.items() if blocked}}
+
+    def _maintenance(self, command: Command) -> Outcome:
+        from console.model.engine import Outcome
+
+        assert isinstance(command, Maintenance)
+        node = self.cluster.nodes.get(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if command.on:
+            if node.maintenance:
+                return Outcome.refuse(f"{node.name} is already {node.state.value}")
+            if node.state in (NodeState.SUSPECT, NodeState.ISOLATED) or node.quorum_lost:
+                return Outcome.refuse(f"{node.name} is {node.state.value}; the cluster cannot "
+                                      "drive its evacuation")
+            node.maintenance = True
+            if node.state is NodeState.ONLINE:
+                node.state = NodeState.ENTERING_MAINTENANCE
+                self.engine.emit("node_entering_maintenance", node.name,
+                                 f"{node.name} is entering maintenance: evacuating "
+                                 f"{self._running(node)} VMs")
+                self._warn_failover_capacity(node)
+                return Outcome.ok()
+            return Outcome.ok(f"{node.state.value}: it enters maintenance when it comes back")
+        if not node.maintenance:
+            return Outcome.refuse(f"{node.name} is not in maintenance")
+        node.maintenance = False
+        self.blockers.pop(node.name, None)
+        if node.state in (NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
+            node.state = NodeState.ONLINE
+            self.engine.emit("node_online", node.name,
+                             f"{node.name} left maintenance and takes VMs again")
+            self.engine.balancer.run(apply=self.engine.balancer.settings.automation != "manual",
+                                     why=f"{node.name} left maintenance")
+        return Outcome.ok()
+
+    def _running(self, node: Node) -> int:
+        return sum(1 for vm in self.cluster.vms_on(node) if vm.state in CONSUMING_STATES)
+
+    def _warn_failover_capacity(self, node: Node) -> None:
+        """HA admission control is not a blocker for maintenance, but the operator should
+        know the cluster tolerates fewer host failures while the host is out."""
+        others = [n for n in self.cluster.nodes.values()
+                  if placement.usable(n) and n.name != node.name]
+        tolerate = self.cluster.settings.ha.host_failures_to_tolerate
+        if self.cluster.settings.ha.enabled and len(others) <= tolerate:
+            self.engine.emit("ha_capacity_reduced", node.name,
+                             f"with {node.name} out, {len(others)} hosts cannot tolerate "
+                             f"{tolerate} host failure(s)", Severity.WARNING)
+
+    # -- reconcile: drive evacuations ----------------------------------------------------------
+
+    def reconcile(self) -> None:
+        for node in self.cluster.nodes.values():
+            if node.state is NodeState.ENTERING_MAINTENANCE:
+                self._evacuate(node)
+            elif node.maintenance and node.state in LOST_STATES:
+                self.blockers.pop(node.name, None)
+
+    def _evacuate(self, node: Node) -> None:
+        if not node.beating or not self.engine.membership.main_has_quorum():
+            return
+        self._move_services_off(node)
+        blocked: dict[str, str] = {}
+        migrations = self.engine.migrations
+        for vm in self.cluster.vms_on(node):
+            if vm.state not in CONSUMING_STATES:
+                continue
+            if vm.state is not VmState.RUNNING or migrations.is_moving(vm.name):
+                continue
+            if self._active_member_here(vm.name):
+                blocked[vm.name] = "waiting for its service to fail over"
+                continue
+            target = self.engine.balancer.choose_target(vm, exclude=(node.name,))
+            if target is None:
+                blocked[vm.name] = placement.why_not(self.cluster, vm, (node.name,))
+                continue
+            migrations.start(vm, target, f"evacuating {node.name}")
+        self._report(node, blocked)
+        if self._running(node) == 0:
+            node.state = NodeState.MAINTENANCE
+            self.blockers.pop(node.name, None)
+            self.engine.emit("node_maintenance", node.name,
+                             f"{node.name} is in maintenance: no VMs left")
+
+    def _move_services_off(self, node: Node) -> None:
+        services = self.engine.services
+        for service in self.cluster.services.values():
+            active = service.active
+            if active is None or self.cluster.vms[active].host != node.name:
+                continue
+            candidates = [m for m in service.members
+                          if m != active and services.can_take_over(m)]
+            if candidates:
+                services.move(service, candidates[0], f"{node.name} entering maintenance")
+
+    def _active_member_here(self, vm_name: str) -> bool:
+        service_name = self.cluster.member_of.get(vm_name)
+        if service_name is None:
+            return False
+        role = self.cluster.services[service_name].roles.get(vm_name)
+        return role in (Role.ACTIVE, Role.STARTING) and self._has_alternative(service_name,
+                                                                               vm_name)
+
+    def _has_alternative(self, service_name: str, member: str) -> bool:
+        service = self.cluster.services[service_name]
+        return any(m != member and self.engine.services.can_take_over(m)
+                   for m in service.members)
+
+    def _report(self, node: Node, blocked: dict[str, str]) -> None:
+        previous = self.blockers.get(node.name, {})
+        self.blockers[node.name] = blocked
+        for vm, why in blocked.items():
+            if previous.get(vm) != why:
+                self.engine.emit("evacuation_blocked", vm,
+                                 f"{vm} cannot leave {node.name}: {why}", Severity.WARNING)
