@@ -44,7 +44,7 @@ def parse_timed(text: str) -> TimedCommand:
 
 
 def run(engine: Engine, until: float, steps: Iterable[TimedCommand] = ()) -> None:
-    """Schedule the steps, then advance the clock to `until`."""
+    """Submit each step at its time (in time order, ties in given order), then run to `until`."""
     for step in sorted(steps, key=lambda s: s.t):
         engine.submit_at(step.t, step.command)
     engine.run_until(until)

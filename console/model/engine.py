@@ -138,9 +138,16 @@ class Engine:
                       Severity.WARNING)
         return outcome
 
-    def submit_at(self, t: float, command: Command) -> Timer:
-        """Schedule a command (a drill step or a `--do`) to be submitted at simulated time t."""
-        return self.clock.at(t, lambda: self.submit(command))
+    def submit_at(self, t: float, command: Command) -> Outcome:
+        """Bring the clock to `t` (firing every timer due by then) and submit `command`.
+
+        This is exactly what happens live: the UI advances the clock, then a key arrives. Drills,
+        `--do` and replays use it too, so a command lands after the timers of its instant in
+        every mode, and a replay reproduces a live session's log.
+        """
+        if t > self.clock.now:
+            self.clock.run_until(t)
+        return self.submit(command)
 
     # -- time ----------------------------------------------------------------------------------
 

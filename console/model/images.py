@@ -155,12 +155,7 @@ class ImageStreaming:
         candidates = [n for n in self.cluster.nodes.values() if wanted in (None, n.name)]
         if wanted is not None and not candidates:
             return f"no node named {wanted}"
-        fitting = []
-        for node in candidates:
-            self.cluster.vm_hypervisor[vm.name] = node.hypervisor
-            if placement.allowed(self.cluster, vm, node):
-                fitting.append(node)
-        self.cluster.vm_hypervisor.pop(vm.name, None)
+        fitting = [n for n in candidates if placement.allowed(self.cluster, vm, n)]
         if not fitting:
             if wanted is not None:
                 node = candidates[0]

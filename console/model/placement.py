@@ -18,8 +18,10 @@ def usable(node: Node) -> bool:
 
 
 def compatible(cluster: Cluster, vm: Vm, node: Node) -> bool:
-    """Same hypervisor as the VM's disks, and a guest OS that hypervisor runs."""
-    return (cluster.vm_hypervisor[vm.name] == node.hypervisor
+    """Same hypervisor as the VM's disks, and a guest OS that hypervisor runs. A VM not yet
+    created (deploy, initial placement) has no disk format yet: any hypervisor running its guest
+    OS will do."""
+    return (cluster.vm_hypervisor.get(vm.name, node.hypervisor) == node.hypervisor
             and HYPERVISORS[node.hypervisor].supports(vm.guest_os))
 
 
@@ -78,8 +80,8 @@ def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = ()) -> str:
         return "no host is online"
     fitting_kind = [n for n in up if compatible(cluster, vm, n)]
     if not fitting_kind:
-        kind = cluster.vm_hypervisor[vm.name]
-        return f"no online {kind} host runs {vm.guest_os}"
+        kind = cluster.vm_hypervisor.get(vm.name, "")
+        return f"no online {kind + ' ' if kind else ''}host runs {vm.guest_os}"
     roomy = [n for n in fitting_kind if cluster.fits(vm, n)]
     if not roomy:
         most = max(fitting_kind, key=lambda n: (free_memory(cluster, n), n.name))
