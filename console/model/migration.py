@@ -5,7 +5,8 @@ during the round before. Rounds shrink while the dirty rate is below the link's 
 switches over when the remainder fits in the downtime target (or after the last allowed round); the
 stop-and-copy time is the VM's downtime. When the guest dirties memory at or above the link's
 speed pre-copy cannot converge: the migration fails with that reason, unless auto-converge is on,
-which throttles the guest a little more every round, as QEMU does.
+which throttles the guest a little more every round that leaves over half of what it sent dirty
+again, as QEMU does.
 
 A migration holds capacity on both hosts until it ends, and each round is one timer, so a
 migration costs the engine a handful of events however long it runs.
@@ -30,6 +31,8 @@ MB_PER_GB = 1024.0
 SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})
 #: Throttle auto-converge applies first and adds each round (QEMU's defaults: 20 %, +10 %).
 THROTTLE_START, THROTTLE_STEP, THROTTLE_MAX = 0.2, 0.1, 0.99
+#: ... whenever a round leaves more than this share of what it sent dirty again.
+AUTO_CONVERGE_RATIO = 0.5
 
 
 @dataclass(slots=True)
@@ -216,10 +219,10 @@ class Migrations:
                 return
             self._switch_over(migration, left, downtime_s)
             return
-        if not converging:
-            if not self.settings.auto_converge:
-                self._fail(migration, self._no_convergence(dirty_rate, migration))
-                return
+        if not converging and not self.settings.auto_converge:
+            self._fail(migration, self._no_convergence(dirty_rate, migration))
+            return
+        if self.settings.auto_converge and left > AUTO_CONVERGE_RATIO * migration.round_mb:
             migration.throttle = min(THROTTLE_MAX, max(THROTTLE_START,
                                                        migration.throttle + THROTTLE_STEP))
         migration.round += 1
