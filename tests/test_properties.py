@@ -46,6 +46,18 @@ class ClusterMachine(RuleBasedStateMachine):
     def vm_power(self, vm: str, on: bool) -> None:
         self._submit(f"vm-power {vm} {'on' if on else 'off'}")
 
+    @rule(vm=st.sampled_from(VMS), to=st.sampled_from([None, *NODES]))
+    def migrate(self, vm: str, to: str | None) -> None:
+        self._submit(f"migrate {vm}" + (f" {to}" if to else ""))
+
+    @rule(node=st.sampled_from(NODES), on=st.booleans())
+    def maintenance(self, node: str, on: bool) -> None:
+        self._submit(f"maintenance {node} {'on' if on else 'off'}")
+
+    @rule(dry_run=st.booleans())
+    def rebalance(self, dry_run: bool) -> None:
+        self._submit("rebalance --dry-run" if dry_run else "rebalance")
+
     @rule(seconds=st.sampled_from([0.5, 1, 3, 10, 16, 30, 120]))
     def wait(self, seconds: float) -> None:
         if self.engine is None:

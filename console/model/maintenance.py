@@ -26,6 +26,8 @@ class MaintenanceMode:
         self.engine = engine
         self.cluster = engine.cluster
         self.blockers: dict[str, dict[str, str]] = {}  # node -> VM -> why it cannot leave
+        # Nodes flagged for maintenance, so reconcile need not scan a 1,000-host cluster.
+        self._flagged: list[str] = [n.name for n in self.cluster.nodes.values() if n.maintenance]
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {Maintenance: self._maintenance}
@@ -49,6 +51,7 @@ class MaintenanceMode:
                 return Outcome.refuse(f"{node.name} is {node.state.value}; the cluster cannot "
                                       "drive its evacuation")
             node.maintenance = True
+            self._flagged.append(node.name)
             if node.state is NodeState.ONLINE:
                 node.state = NodeState.ENTERING_MAINTENANCE
                 self.engine.emit("node_entering_maintenance", node.name,
@@ -60,6 +63,7 @@ class MaintenanceMode:
         if not node.maintenance:
             return Outcome.refuse(f"{node.name} is not in maintenance")
         node.maintenance = False
+        self._flagged.remove(node.name)
         self.blockers.pop(node.name, None)
         if node.state in (NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
             node.state = NodeState.ONLINE
@@ -86,7 +90,8 @@ class MaintenanceMode:
     # -- reconcile: drive evacuations ----------------------------------------------------------
 
     def reconcile(self) -> None:
-        for node in self.cluster.nodes.values():
+        for name in list(self._flagged):
+            node = self.cluster.nodes[name]
             if node.state is NodeState.ENTERING_MAINTENANCE:
                 self._evacuate(node)
             elif node.maintenance and node.state in LOST_STATES:
