@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import events, make_engine, run_checked
 
+from console.model.commands import parse
 from console.model.entities import NodeState, Role, VmState
 
 
@@ -101,3 +102,18 @@ def test_active_members_never_overlap_during_a_crash(seed_engine):
     run_checked(seed_engine, 300, {60: "fail-node B"}, step=0.5)
     for service in seed_engine.cluster.services.values():
         assert list(service.roles.values()).count(Role.ACTIVE) == 1
+
+
+def test_an_added_host_boots_joins_and_takes_load(seed_engine):
+    assert seed_engine.submit(parse("add-node D C")).accepted
+    node = seed_engine.cluster.nodes["D"]
+    assert node.state is NodeState.BOOTING and node.hypervisor == "esxi" and node.cores == 16
+    run_checked(seed_engine, 400)
+    assert node.state is NodeState.ONLINE and node.has_vote
+    assert events(seed_engine, "balancer", lambda e: "D joined" in e.message)
+    assert node.vms  # the balancer moved load onto it
+
+
+def test_adding_a_host_with_a_taken_name_is_refused(seed_engine):
+    assert "taken" in seed_engine.submit(parse("add-node web01")).reason
+    assert "no node named Z" in seed_engine.submit(parse("add-node D Z")).reason

@@ -93,6 +93,16 @@ class PowerOn(Command):
 
 
 @dataclass(frozen=True)
+class AddNode(Command):
+    verb: ClassVar[str] = "add-node"
+    help: ClassVar[str] = "add a host to the pool, built like TEMPLATE (default: the first host)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "name"),
+                                           Param("template", "node", optional=True))
+    node: str
+    template: str | None = None
+
+
+@dataclass(frozen=True)
 class Isolate(Command):
     verb: ClassVar[str] = "isolate"
     help: ClassVar[str] = "cut a node off the heartbeat network (it stays powered)"
@@ -212,7 +222,7 @@ class Resume(Command):
 
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
-    for cls in (FailNode, PowerOff, PowerOn, Isolate, Reconnect, Failover, VmPower, Maintenance,
+    for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower, Maintenance,
                 Migrate, Rebalance, Deploy, PublishImage, LocalReading, Speed, Pause, Resume)
 }
 

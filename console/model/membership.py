@@ -11,7 +11,17 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from console.model.commands import Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
+import re
+
+from console.model.commands import (
+    AddNode,
+    Command,
+    FailNode,
+    Isolate,
+    PowerOff,
+    PowerOn,
+    Reconnect,
+)
 from console.model.entities import Node, NodeState
 from console.model.events import Severity
 
@@ -24,6 +34,7 @@ LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE
 SEEN_UP_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE,
                             NodeState.MAINTENANCE, NodeState.SUSPECT})
 GAPS_KEPT = 16
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class Membership:
@@ -34,7 +45,7 @@ class Membership:
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
-                Isolate: self._isolate, Reconnect: self._reconnect}
+                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect}
 
     def reconcile(self) -> None:
         """Membership acts on timers and commands only."""
@@ -163,6 +174,39 @@ class Membership:
         epoch = node.epoch
         self.engine.schedule(node.boot_s, lambda: self._booted(node, epoch))
         return Outcome.ok()
+
+    def _add_node(self, command: Command) -> Outcome:
+        """A new host joins the pool: it boots, joins, and the balancer spreads load onto it."""
+        from console.model.engine import Outcome
+
+        assert isinstance(command, AddNode)
+        name = command.node
+        if name in self.cluster.nodes or name in self.cluster.vms:
+            return Outcome.refuse(f"the name {name} is taken")
+        if not NAME_PATTERN.match(name):
+            return Outcome.refuse(f"{name!r} is not a valid host name")
+        template = self.cluster.nodes.get(command.template or next(iter(self.cluster.nodes)))
+        if template is None:
+            return Outcome.refuse(f"no node named {command.template} to copy")
+        node = Node(name, template.hypervisor, cpus=template.cpus,
+                    cores_per_cpu=template.cores_per_cpu, mhz=template.mhz,
+                    memory_gb=template.memory_gb, disks_gb=template.disks_gb,
+                    nics_gbps=template.nics_gbps, disk_mbps=template.disk_mbps,
+                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False)
+        self.cluster.add_node(node)
+        self.engine.emit("node_booting", name,
+                         f"{name} ({template.hypervisor}, built like {template.name}) is joining "
+                         f"the pool; booting {node.boot_s:g} s")
+        epoch = node.epoch
+        self.engine.schedule(node.boot_s, lambda: self._joined(node, epoch))
+        return Outcome.ok(f"like {template.name}")
+
+    def _joined(self, node: Node, epoch: int) -> None:
+        self._booted(node, epoch)
+        if node.state is NodeState.ONLINE:
+            balancer = self.engine.balancer
+            balancer.run(apply=balancer.settings.automation != "manual",
+                         why=f"{node.name} joined the pool")
 
     def _isolate(self, command: Command) -> Outcome:
         from console.model.engine import Outcome
