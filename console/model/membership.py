@@ -9,9 +9,8 @@ and costs nothing while all is well.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 import re
+from typing import TYPE_CHECKING
 
 from console.model.commands import (
     AddNode,
