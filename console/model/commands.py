@@ -222,8 +222,9 @@ class Resume(Command):
 
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
-    for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower, Maintenance,
-                Migrate, Rebalance, Deploy, PublishImage, LocalReading, Speed, Pause, Resume)
+    for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower,
+                Maintenance, Migrate, Rebalance, Deploy, PublishImage, LocalReading, Speed, Pause,
+                Resume)
 }
 
 
