@@ -7,8 +7,9 @@ written. The first problem in file order is raised as a `ConfigError` whose `str
 
     seed.toml:23: nodes[2].memory_gb: must be a positive number, got -16
 
-Key paths count `[[nodes]]`, `[[vms]]` and `[[services]]` entries from 0, as written in the file
-(an entry with `count` is one entry however many copies it makes).
+Key paths count `[[nodes]]`, `[[vms]]`, `[[services]]`, `[[images]]`, `[[layers]]` and `[[rules]]`
+entries from 0, as written in the file (an entry with `count` is one entry however many copies it
+makes).
 
 Schema
 ------
@@ -36,6 +37,43 @@ fence_s = 5.0              # >= 0
 cpu_overcommit = 4.0       # > 0, vCPUs per physical core
 memory_overcommit = 1.0    # > 0
 
+[migration]                # -> MigrationSettings (live migration: iterative pre-copy)
+downtime_target_ms = 300   # > 0: switch over once the rest copies within this
+max_rounds = 30            # integer >= 1 pre-copy rounds
+auto_converge = false      # throttle a guest that dirties memory faster than the link
+link_efficiency = 0.94     # above 0, at most 1: payload share of the wire
+limit_1g = 4               # integer >= 1 concurrent migrations per host on 1 GbE
+limit_10g = 8              # integer >= 1 ... on 10 GbE and faster
+
+[balancer]                 # -> BalancerSettings (DRS-like; see model.balancer)
+automation = "full"        # manual | partial | full
+threshold = 3              # integer 1 (conservative) .. 5 (aggressive)
+interval_s = 300           # >= 0; 0 turns periodic balancing off
+holddown_s = 3600          # >= 0: a moved VM stays put this long
+max_moves = 8              # integer >= 1 per balancing pass
+
+[workloads]
+traces = "traces"          # required: a folder, relative to this file, of CPU traces in
+                           # PlanetLab format (one file per VM, one CPU percent 0-100 per line,
+                           # a line per 5 minutes: 288 for a day). Every file in it is loaded,
+                           # named by its file name, except hidden files and README files.
+
+[[images]]                 # a master base image (XenServer-style image streaming)
+name = "win2008"           # required; unique among images and layers; no "+"
+label = "Windows Server 2008 Standard"   # optional display name
+size_gb = 20               # required, > 0: what streaming it to a host copies
+version = 1                # integer >= 1
+guest_os = "windows2008"   # required: a model.hypervisors.GUEST_OSES id
+vcpus = 2                  # integer >= 1: default size of VMs built from it
+memory_gb = 2              # > 0
+
+[[layers]]                 # an application layer, streamed onto a base
+name = "exchange2007"      # required; unique among images and layers
+label = "Exchange 2007"    # optional
+size_gb = 4                # required, > 0
+memory_gb = 4              # >= 0: what the layer adds to the VM's memory (default 0)
+bases = ["win2008"]        # base images it fits; optional, empty = any
+
 [[nodes]]                  # at least one
 name = "A"                 # required; unique among nodes and VMs; [A-Za-z0-9][A-Za-z0-9_.-]*
 hypervisor = "esxi"        # required: esxi | hyperv | xenserver | kvm
@@ -48,13 +86,20 @@ nics_gbps = [1, 1, 1, 1]               # non-empty, each > 0
 disk_mbps = 400            # > 0
 boot_s = 120               # >= 0
 count = 16                 # optional: 16 nodes named A01 .. A16
+images = ["win2008"]       # optional: images and layers the host holds already (at their
+                           # current version), so deploying them streams nothing
 
 [[vms]]
 name = "web01"             # required; unique among nodes and VMs
 host = "A"                 # optional node name; without it the VM is placed at load time
                            # (model.placement.best_host, after every VM with a host) on the
                            # best host of any hypervisor that runs its guest OS
-guest_os = "windows2008"   # required: a model.hypervisors.GUEST_OSES id
+guest_os = "windows2008"   # a model.hypervisors.GUEST_OSES id; required without an image
+image = "win2008+iis7"     # optional: a base image, then layers that fit it. The VM's guest OS
+                           # is the base's (guest_os, if given, must match); vcpus, memory_gb
+                           # and disk_gb default to the base's vCPUs, the base's plus the
+                           # layers' memory and the parts' total size. Its host need not hold
+                           # the parts (a running VM has its disk already).
 vcpus = 2                  # integer >= 1
 memory_gb = 4              # > 0
 disk_gb = 40               # > 0
@@ -66,7 +111,10 @@ count = 20                 # optional: 20 VMs named web001 .. web020; not with a
 workload = { cpu = 0.3, memory = 0.5, disk_mbps = 5, dirty_mbps = 20, profile = "steady" }
                            # or a [vms.workload] table: cpu and memory 0..1, disk_mbps and
                            # dirty_mbps >= 0, profile steady | diurnal | bursty | trace, and
-                           # trace = "name" (required with profile "trace")
+                           # trace (required with profile "trace", allowed only with it): a
+                           # file name in the [workloads] traces folder, or "auto": the VMs
+                           # with "auto", in file order (copies of a `count` entry in number
+                           # order), take the traces round-robin in sorted file-name order
 
 [[services]]
 name = "sql"               # required; unique among services
@@ -80,15 +128,28 @@ failback_delay_s = 300     # >= 0
 max_failovers = 3          # integer >= 1, per failover_period_s
 failover_period_s = 21600  # > 0
 failover_s = 20            # >= 0
+
+[[rules]]                  # placement rules; `must` binds every placement, HA included, while
+                           # `should` is a preference the balancer weighs
+name = "web-apart"         # required; unique among rules
+kind = "anti-affinity"     # required: affinity | anti-affinity | vm-host | vm-not-host
+strength = "must"          # required: must | should; affinity is always "should" (a "must"
+                           # would forbid evacuating either VM alone)
+vms = ["web01", "web02"]   # required: known VMs, two or more for affinity and anti-affinity
+hosts = ["A", "B"]         # known nodes: required for vm-host and vm-not-host, else not allowed
 ```
 
-Checks run in passes, each in file order: every value of every section; then each VM's host,
-anti-affinity, guest OS and size; then each service's members, owners and active member; then the
-load on each host as VMs with a host are added; then placement of the VMs without one.
+Checks run in passes, each in file order: every value of every section (trace files are read
+here); then layers' bases and the images each node holds; then each VM's image, host,
+anti-affinity, guest OS, size and trace; then each service's members, owners and active member;
+then each rule's VMs and hosts, and whether a VM's own host breaks a `must` rule; then the load
+on each host as VMs with a host are added; then placement of the VMs without one, which honours
+every `must` rule and anti-affinity.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -107,9 +168,15 @@ except ModuleNotFoundError:  # Python 3.10
 from console.model import placement
 from console.model.cluster import Cluster
 from console.model.entities import (
+    FAILBACK_POLICIES,
+    RULE_KINDS,
+    SERVICE_KINDS,
+    WORKLOAD_PROFILES,
+    Image,
     Node,
     Priority,
     Role,
+    Rule,
     Service,
     ServiceState,
     Vm,
@@ -117,18 +184,22 @@ from console.model.entities import (
     Workload,
 )
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS, supported_guests
+from console.model.images import ImageError, resolve
 from console.model.settings import (
+    AUTOMATION_LEVELS,
     ISOLATION_RESPONSES,
+    BalancerSettings,
     HaSettings,
     HeartbeatSettings,
+    MigrationSettings,
     QuorumSettings,
     Settings,
 )
+from console.model.workloads import TraceError, read_trace
 
-# The model spells these only in comments; the file format pins them down.
-SERVICE_KINDS = ("sql", "exchange", "iis", "generic")
-FAILBACK_POLICIES = ("never", "immediate", "delayed")
-WORKLOAD_PROFILES = ("steady", "diurnal", "bursty", "trace")
+RULE_STRENGTHS = ("must", "should")
+HOST_RULES = ("vm-host", "vm-not-host")  # the rule kinds that name hosts
+AUTO_TRACE = "auto"
 MAX_COUNT = 100_000  # a typo of a few zeros should be an error, not an exhausted machine
 
 
@@ -187,11 +258,16 @@ def load_cluster(path: str | Path) -> Cluster:
     return parse_cluster(text, filename)
 
 
-def parse_cluster(text: str, filename: str) -> Cluster:
-    """Check a cluster file's text and build its cluster; the first problem is a ConfigError."""
+def parse_cluster(text: str, filename: str, base: str | Path | None = None) -> Cluster:
+    """Check a cluster file's text and build its cluster; the first problem is a ConfigError.
+
+    Folders the file names (`[workloads] traces`) are relative to `base`, by default the folder
+    of `filename`.
+    """
     document = _toml(text, filename)
+    folder = Path(filename).parent if base is None else Path(base)
     try:
-        return _build(_read_document(document))
+        return _build(_read_document(document, folder))
     except _Problem as problem:
         line = locate(text, problem.key)
         raise ConfigError(filename, line, problem.key, problem.message) from None
@@ -206,9 +282,19 @@ def summarize(cluster: Cluster) -> str:
         kind_text = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
     states = Counter(vm.state for vm in cluster.vms.values())
     state_text = ", ".join(f"{states[s]} {s.value}" for s in VmState if states[s])
+    extras = []
+    bases = sum(1 for image in cluster.images.values() if image.kind == "base")
+    if cluster.images:
+        extras.append(f"{_plural(bases, 'base image')} + "
+                      f"{_plural(len(cluster.images) - bases, 'layer')}")
+    if cluster.rules:
+        extras.append(_plural(len(cluster.rules), "rule"))
+    if cluster.traces:
+        extras.append(_plural(len(cluster.traces), "trace"))
     return (f"cluster {cluster.name!r}: {_plural(len(cluster.nodes), 'node')} ({kind_text}), "
             f"{_plural(len(cluster.vms), 'VM')}" + (f" ({state_text})" if state_text else "")
-            + f", {_plural(len(cluster.services), 'service')}")
+            + f", {_plural(len(cluster.services), 'service')}"
+            + "".join(f", {extra}" for extra in extras))
 
 
 def _plural(n: int, word: str) -> str:
@@ -362,6 +448,10 @@ def _fraction(value: Any) -> float:
     return _number(value, "a number from 0 to 1", lambda v: 0 <= v <= 1)
 
 
+def _share(value: Any) -> float:
+    return _number(value, "a number above 0 and at most 1", lambda v: 0 < v <= 1)
+
+
 def _integer(minimum: int, maximum: int | None = None) -> _Check:
     rule = f"an integer >= {minimum}"
     if maximum is not None:
@@ -445,6 +535,8 @@ def _workload(value: Any) -> Workload:
     values = _read(value, _WORKLOAD_KEYS)
     if values.get("profile") == "trace" and not values.get("trace"):
         raise _Problem(".trace", 'required when profile is "trace"')
+    if "trace" in values and values.get("profile") != "trace":
+        raise _Problem(".trace", 'only used with profile = "trace"')
     return Workload(**values)
 
 
@@ -472,6 +564,43 @@ _HA_KEYS = {
     "memory_overcommit": _Key(_positive),
 }
 
+_MIGRATION_KEYS = {
+    "downtime_target_ms": _Key(_positive),
+    "max_rounds": _Key(_integer(1)),
+    "auto_converge": _Key(_boolean),
+    "link_efficiency": _Key(_share),
+    "limit_1g": _Key(_integer(1)),
+    "limit_10g": _Key(_integer(1)),
+}
+
+_BALANCER_KEYS = {
+    "automation": _Key(_choice(AUTOMATION_LEVELS)),
+    "threshold": _Key(_integer(1, 5)),
+    "interval_s": _Key(_non_negative),
+    "holddown_s": _Key(_non_negative),
+    "max_moves": _Key(_integer(1)),
+}
+
+_WORKLOADS_KEYS = {"traces": _Key(_text, required=True)}
+
+_IMAGE_KEYS = {
+    "name": _Key(_name, required=True),
+    "label": _Key(_text),
+    "size_gb": _Key(_positive, required=True),
+    "version": _Key(_integer(1)),
+    "guest_os": _Key(_choice(tuple(GUEST_OSES)), required=True),
+    "vcpus": _Key(_integer(1)),
+    "memory_gb": _Key(_positive),
+}
+
+_LAYER_KEYS = {
+    "name": _Key(_name, required=True),
+    "label": _Key(_text),
+    "size_gb": _Key(_positive, required=True),
+    "memory_gb": _Key(_non_negative),
+    "bases": _Key(_list_of(_text, non_empty=False)),
+}
+
 _NODE_KEYS = {
     "name": _Key(_name, required=True),
     "hypervisor": _Key(_choice(tuple(HYPERVISORS)), required=True),
@@ -484,6 +613,7 @@ _NODE_KEYS = {
     "disk_mbps": _Key(_positive),
     "boot_s": _Key(_non_negative),
     "count": _Key(_integer(1, MAX_COUNT)),
+    "images": _Key(_list_of(_text, non_empty=False)),
 }
 
 _WORKLOAD_KEYS = {
@@ -498,7 +628,8 @@ _WORKLOAD_KEYS = {
 _VM_KEYS = {
     "name": _Key(_name, required=True),
     "host": _Key(_text),
-    "guest_os": _Key(_choice(tuple(GUEST_OSES)), required=True),
+    "guest_os": _Key(_choice(tuple(GUEST_OSES))),  # required without an image
+    "image": _Key(_text),
     "vcpus": _Key(_integer(1)),
     "memory_gb": _Key(_positive),
     "disk_gb": _Key(_positive),
@@ -523,8 +654,26 @@ _SERVICE_KEYS = {
     "failover_s": _Key(_non_negative),
 }
 
+_RULE_KEYS = {
+    "name": _Key(_name, required=True),
+    "kind": _Key(_choice(RULE_KINDS), required=True),
+    "strength": _Key(_choice(RULE_STRENGTHS), required=True),
+    "vms": _Key(_list_of(_text, non_empty=False), required=True),
+    "hosts": _Key(_list_of(_text, non_empty=False)),
+}
+
 
 # -- sections -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _VmEntry:
+    """A VM as its entry declared it: which keys were written, and its image until resolved."""
+
+    path: str
+    vm: Vm
+    given: frozenset[str]
+    image: str | None
 
 
 @dataclass
@@ -534,14 +683,21 @@ class _Draft:
     Entities are kept with the key path of the entry that declared them, for error messages.
     """
 
+    base: Path = Path(".")  # the folder relative paths in the file start from
     name: str = ""
     description: str = ""
     settings: Settings = field(default_factory=Settings)
     nodes: list[tuple[str, Node]] = field(default_factory=list)
-    vms: list[tuple[str, Vm]] = field(default_factory=list)
+    held: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node -> images, as written
+    vms: list[_VmEntry] = field(default_factory=list)
     services: list[tuple[str, Service, str | None]] = field(default_factory=list)  # + `active`
+    images: list[tuple[str, Image]] = field(default_factory=list)  # bases and layers
+    rules: list[tuple[str, Rule]] = field(default_factory=list)
+    traces: dict[str, tuple[float, ...]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # node and VM names -> declaring entry
     service_names: dict[str, str] = field(default_factory=dict)
+    image_names: dict[str, str] = field(default_factory=dict)
+    rule_names: dict[str, str] = field(default_factory=dict)
 
 
 def _claim(owners: dict[str, str], name: str, path: str) -> None:
@@ -589,14 +745,75 @@ def _ha_section(raw: Any, draft: _Draft) -> None:
     draft.settings.ha = HaSettings(**_read(raw, _HA_KEYS))
 
 
+def _migration_section(raw: Any, draft: _Draft) -> None:
+    draft.settings.migration = MigrationSettings(**_read(raw, _MIGRATION_KEYS))
+
+
+def _balancer_section(raw: Any, draft: _Draft) -> None:
+    draft.settings.balancer = BalancerSettings(**_read(raw, _BALANCER_KEYS))
+
+
+def _workloads_section(raw: Any, draft: _Draft) -> None:
+    values = _read(raw, _WORKLOADS_KEYS)
+    with _at(".traces"):
+        draft.traces = _load_traces(draft.base / values["traces"])
+
+
+def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
+    """Every trace file in `folder`, by file name, in name order; the first bad line is an error
+    that names the trace file and line."""
+    if not folder.exists():
+        raise _Problem("", f"no such folder: {folder}")
+    if not folder.is_dir():
+        raise _Problem("", f"not a folder: {folder}")
+    traces = {}
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not path.is_file() or path.name.startswith(".") or path.stem.upper() == "README":
+            continue
+        try:
+            traces[path.name] = read_trace(path)
+        except TraceError as error:  # "<file name>:<line>: ..." -> "<folder>/<file name>:..."
+            message = str(error)
+            rest = message[len(path.name):] if message.startswith(path.name) else f": {message}"
+            raise _Problem("", f"{path}{rest}") from None
+        except UnicodeDecodeError:
+            raise _Problem("", f"{path}: not UTF-8 text") from None
+        except OSError as error:
+            raise _Problem("", f"{path}: cannot read: {error.strerror or error}") from None
+    if not traces:
+        raise _Problem("", f"no trace files in {folder}")
+    return traces
+
+
+def _images_section(raw: Any, draft: _Draft) -> None:
+    for i, entry in enumerate(_entries(raw, "images")):
+        path = f"images[{i}]"
+        with _at(f"[{i}]"):
+            values = _read(entry, _IMAGE_KEYS)
+            _claim(draft.image_names, values["name"], path)
+            draft.images.append((path, Image(kind="base", **values)))
+
+
+def _layers_section(raw: Any, draft: _Draft) -> None:
+    for i, entry in enumerate(_entries(raw, "layers")):
+        path = f"layers[{i}]"
+        with _at(f"[{i}]"):
+            values = _read(entry, _LAYER_KEYS)
+            _claim(draft.image_names, values["name"], path)
+            values.setdefault("memory_gb", 0.0)  # a layer adds nothing unless it says so
+            draft.images.append((path, Image(kind="layer", **values)))
+
+
 def _nodes_section(raw: Any, draft: _Draft) -> None:
     for i, entry in enumerate(_entries(raw, "nodes")):
         path = f"nodes[{i}]"
         with _at(f"[{i}]"):
             values = _read(entry, _NODE_KEYS)
+            held = values.pop("images", ())
             for name in _expand(values.pop("name"), values.pop("count", None), width=2):
                 _claim(draft.names, name, path)
                 draft.nodes.append((path, Node(name=name, **values)))
+                draft.held[name] = held
 
 
 def _vms_section(raw: Any, draft: _Draft) -> None:
@@ -604,15 +821,20 @@ def _vms_section(raw: Any, draft: _Draft) -> None:
         path = f"vms[{i}]"
         with _at(f"[{i}]"):
             values = _read(entry, _VM_KEYS)
+            image = values.pop("image", None)
+            if image is None and "guest_os" not in values:
+                raise _Problem(".guest_os", "required key is missing (a VM without an image "
+                                            "needs one)")
             count = values.pop("count", None)
             if count is not None and "anti_affinity" in values:
                 raise _Problem(".anti_affinity", "not allowed together with count")
             workload = values.pop("workload", Workload())
             host = values.pop("host", None)
+            given = frozenset(values)
             for name in _expand(values.pop("name"), count, width=3):
                 _claim(draft.names, name, path)
                 vm = Vm(name=name, host=host, workload=replace(workload), **values)
-                draft.vms.append((path, vm))
+                draft.vms.append(_VmEntry(path, vm, given, image))
 
 
 def _services_section(raw: Any, draft: _Draft) -> None:
@@ -625,22 +847,59 @@ def _services_section(raw: Any, draft: _Draft) -> None:
             draft.services.append((path, Service(**values), active))
 
 
+def _rules_section(raw: Any, draft: _Draft) -> None:
+    for i, entry in enumerate(_entries(raw, "rules")):
+        path = f"rules[{i}]"
+        with _at(f"[{i}]"):
+            values = _read(entry, _RULE_KEYS)
+            _claim(draft.rule_names, values["name"], path)
+            rule = Rule(**values)
+            _check_rule_shape(rule, has_hosts="hosts" in values)
+            draft.rules.append((path, rule))
+
+
+def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
+    """What a rule of its kind must say, before any name in it is looked up."""
+    if rule.kind == "affinity" and rule.strength == "must":
+        raise _Problem(".strength", 'VM-VM affinity is always "should": a "must" would forbid '
+                                    "evacuating either VM alone")
+    least = 1 if rule.kind in HOST_RULES else 2
+    if len(rule.vms) < least:
+        article = "an" if rule.kind[0] in "aeiou" else "a"
+        wanted = "one VM" if least == 1 else "two VMs"
+        raise _Problem(".vms", f"{article} {rule.kind} rule needs at least {wanted}, "
+                               f"got {len(rule.vms)}")
+    if rule.kind in HOST_RULES:
+        if not has_hosts:
+            raise _Problem(".hosts", f"required for a {rule.kind} rule")
+        if not rule.hosts:
+            raise _Problem(".hosts", f"a {rule.kind} rule needs at least one host, got 0")
+    elif has_hosts:
+        raise _Problem(".hosts", f"only for {' and '.join(HOST_RULES)} rules, not {rule.kind}")
+
+
 #: Top-level sections and their readers, in the order the schema documents them. A new section
-#: (images, layers, balancer, migration) is one reader and one entry here.
+#: is one reader and one entry here.
 _SECTIONS: dict[str, Callable[[Any, _Draft], None]] = {
     "cluster": _cluster_section,
     "heartbeat": _heartbeat_section,
     "quorum": _quorum_section,
     "ha": _ha_section,
+    "migration": _migration_section,
+    "balancer": _balancer_section,
+    "workloads": _workloads_section,
+    "images": _images_section,
+    "layers": _layers_section,
     "nodes": _nodes_section,
     "vms": _vms_section,
     "services": _services_section,
+    "rules": _rules_section,
 }
 
 
-def _read_document(document: dict[str, Any]) -> _Draft:
+def _read_document(document: dict[str, Any], base: Path) -> _Draft:
     """Read every section in file order, then insist on the ones a cluster cannot do without."""
-    draft = _Draft()
+    draft = _Draft(base=base)
     for section, raw in document.items():
         reader = _SECTIONS.get(section)
         if reader is None:
@@ -764,6 +1023,133 @@ def _check_member(service: Service, name: str, vms: dict[str, Vm]) -> None:
                            f"(members: {', '.join(service.members)})")
 
 
+def _register_images(draft: _Draft, cluster: Cluster) -> None:
+    """Register bases and layers, then check that each layer's bases are base images."""
+    for _, image in draft.images:
+        cluster.images[image.name] = image
+    bases = [name for name, image in cluster.images.items() if image.kind == "base"]
+    for path, image in draft.images:
+        for k, base in enumerate(image.bases):
+            key = f"{path}.bases[{k}]"
+            if base not in cluster.images:
+                known = f"base images: {_listing(bases)}" if bases else "no [[images]] are defined"
+                raise _Problem(key, f"unknown base image {_show(base)} ({known})")
+            if cluster.images[base].kind != "base":
+                raise _Problem(key, f"{base} is a layer, not a base image")
+            if base in image.bases[:k]:
+                raise _Problem(key, f"{_show(base)} is listed twice")
+
+
+def _hold_images(draft: _Draft, cluster: Cluster) -> None:
+    """The parts each host holds already, at their current version."""
+    for path, node in draft.nodes:
+        held = draft.held[node.name]
+        for k, part in enumerate(held):
+            key = f"{path}.images[{k}]"
+            if part not in cluster.images:
+                raise _Problem(key, f"unknown image or layer {_show(part)} ({_known(cluster)})")
+            if part in held[:k]:
+                raise _Problem(key, f"{_show(part)} is listed twice")
+            node.images[part] = cluster.images[part].version
+
+
+def _known(cluster: Cluster) -> str:
+    if not cluster.images:
+        return "no [[images]] or [[layers]] are defined"
+    return f"known: {_listing(list(cluster.images))}"
+
+
+def _apply_image(entry: _VmEntry, cluster: Cluster) -> None:
+    """A VM built from an image runs the base's guest OS and is sized from its parts."""
+    if entry.image is None:
+        return
+    vm = entry.vm
+    with _at(".image"):
+        parts = _resolve(cluster, entry.image)
+    base, layers = parts[0], parts[1:]
+    if "guest_os" in entry.given and vm.guest_os != base.guest_os:
+        raise _Problem(".guest_os", f"image {base.name} runs {base.guest_os}, not {vm.guest_os} "
+                                    "(leave guest_os out to take the base's)")
+    vm.image = tuple(part.name for part in parts)
+    vm.guest_os = base.guest_os
+    if "vcpus" not in entry.given:
+        vm.vcpus = base.vcpus
+    if "memory_gb" not in entry.given:
+        vm.memory_gb = base.memory_gb + sum(layer.memory_gb for layer in layers)
+    if "disk_gb" not in entry.given:
+        vm.disk_gb = sum(part.size_gb for part in parts)
+
+
+def _resolve(cluster: Cluster, spec: str) -> list[Image]:
+    """`base+layer+...` -> its parts, as `model.images.resolve` reads it, but stricter."""
+    names = spec.split("+")
+    if not all(names):
+        raise _Problem("", 'must be a base image, then layers, joined by "+"; '
+                           f"got {_show(spec)}")
+    if not cluster.images:
+        raise _Problem("", f"unknown image {_show(names[0])} ({_known(cluster)})")
+    try:
+        parts = resolve(cluster.images, spec)
+    except ImageError as error:
+        raise _Problem("", str(error)) from None
+    for k, name in enumerate(names):
+        if name in names[:k]:
+            raise _Problem("", f"{name} is listed twice")
+    return parts
+
+
+def _assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
+    """A trace-driven VM's trace must be loaded; "auto" takes the next one round-robin."""
+    workload = vm.workload
+    if workload.profile != "trace":
+        return
+    if not cluster.traces:
+        raise _Problem(".workload.trace", "no traces are loaded (set traces = \"folder\" "
+                                          "in [workloads])")
+    if workload.trace == AUTO_TRACE:
+        workload.trace = next(auto)
+    elif workload.trace not in cluster.traces:
+        raise _Problem(".workload.trace", f"unknown trace {_show(workload.trace)} "
+                                          f"(traces: {_listing(sorted(cluster.traces), 4)})")
+
+
+def _check_rule(rule: Rule, vms: dict[str, Vm], cluster: Cluster) -> None:
+    for k, name in enumerate(rule.vms):
+        key = f".vms[{k}]"
+        if name not in vms:
+            raise _Problem(key, f"unknown VM {_show(name)}")
+        if name in rule.vms[:k]:
+            raise _Problem(key, f"{_show(name)} is listed twice")
+    for k, host in enumerate(rule.hosts):
+        key = f".hosts[{k}]"
+        if host not in cluster.nodes:
+            raise _Problem(key, f"unknown node {_show(host)} "
+                                f"(nodes: {_listing(list(cluster.nodes))})")
+        if host in rule.hosts[:k]:
+            raise _Problem(key, f"{_show(host)} is listed twice")
+    if rule.strength == "must":
+        _check_pinned(rule, vms)
+
+
+def _check_pinned(rule: Rule, vms: dict[str, Vm]) -> None:
+    """A VM given a host in the file must not sit where a `must` rule forbids it."""
+    seen: dict[str, str] = {}  # host -> the rule's first VM on it
+    for k, name in enumerate(rule.vms):
+        host = vms[name].host
+        if host is None:
+            continue
+        key = f".vms[{k}]"
+        if rule.kind == "vm-host" and host not in rule.hosts:
+            raise _Problem(key, f"{name} is on host {host}, which this rule forbids: it must "
+                                f"run on {', '.join(rule.hosts)}")
+        if rule.kind == "vm-not-host" and host in rule.hosts:
+            raise _Problem(key, f"{name} is on host {host}, which this rule forbids")
+        if rule.kind == "anti-affinity" and host in seen:
+            raise _Problem(key, f"{name} is on host {host} with {seen[host]}, which this rule "
+                                "forbids")
+        seen.setdefault(host, name)
+
+
 # -- building -----------------------------------------------------------------------------------
 
 
@@ -772,24 +1158,37 @@ def _build(draft: _Draft) -> Cluster:
     cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description)
     for _, node in draft.nodes:
         cluster.add_node(node)
-    vms = {vm.name: vm for _, vm in draft.vms}
-    for path, vm in draft.vms:
-        with _at(path):
-            _check_vm(vm, vms, cluster)
+    _register_images(draft, cluster)
+    _hold_images(draft, cluster)
+    cluster.traces = draft.traces
+    vms = {entry.vm.name: entry.vm for entry in draft.vms}
+    auto = itertools.cycle(sorted(cluster.traces))
+    for entry in draft.vms:
+        with _at(entry.path):
+            _apply_image(entry, cluster)
+            _check_vm(entry.vm, vms, cluster)
+            _assign_trace(entry.vm, cluster, auto)
     for path, service, active in draft.services:
         with _at(path):
             _check_service(service, active, vms)
-    unplaced = [(path, vm) for path, vm in draft.vms if vm.host is None]
-    for path, vm in draft.vms:
-        if vm.host is not None:
-            with _at(path):
-                _add_on_host(cluster, vm)
+    for path, rule in draft.rules:
+        with _at(path):
+            _check_rule(rule, vms, cluster)
+    unplaced = [(entry.path, entry.vm) for entry in draft.vms if entry.vm.host is None]
+    for entry in draft.vms:
+        if entry.vm.host is not None:
+            with _at(entry.path):
+                _add_on_host(cluster, entry.vm)
     for _, service, active in draft.services:
         _set_roles(service, active, vms)
         cluster.add_service(service)
-    # Every rule must be known before the first placement: queue all host-less VMs, then place.
+    # Every rule must be known before the first placement: queue all host-less VMs (their disk
+    # format still open, so any hypervisor that runs the guest will do), add the rules, place.
     for _, vm in unplaced:
-        cluster.add_vm(vm, _kinds_for(cluster, vm)[0])
+        cluster.add_vm(vm, "")
+        del cluster.vm_hypervisor[vm.name]
+    for _, rule in draft.rules:
+        cluster.add_rule(rule)
     for path, vm in unplaced:
         with _at(path):
             _place(cluster, vm)
@@ -808,26 +1207,12 @@ def _add_on_host(cluster: Cluster, vm: Vm) -> None:
 
 
 def _place(cluster: Cluster, vm: Vm) -> None:
-    """Put a host-less VM on the best host of any hypervisor kind that runs its guest.
-
-    `placement.best_host` only looks among hosts of the VM's own hypervisor, and a VM without a
-    host has none yet; so ask once per kind and keep the best answer by best_host's own ranking.
-    """
-    found: list[Node] = []
-    reasons: list[str] = []
-    for kind in _kinds_for(cluster, vm):
-        cluster.vm_hypervisor[vm.name] = kind  # the VM's disk format is still open
-        host = placement.best_host(cluster, vm)
-        if host is None:
-            reasons.append(f"{kind}: {placement.why_not(cluster, vm)}")
-        else:
-            found.append(host)
-    if not found:
-        raise _Problem("", f"no host can take {vm.name}: {'; '.join(reasons)}")
-    best = min(found, key=lambda n: (-placement.free_memory(cluster, n),
-                                     n.used_vcpus - cluster.vcpu_capacity(n), n.name))
-    cluster.vm_hypervisor[vm.name] = best.hypervisor
-    cluster.set_host(vm, best.name)
+    """Put a host-less VM on the best allowed host; its disk format is that host's."""
+    host = placement.best_host(cluster, vm)
+    if host is None:
+        raise _Problem("", f"no host can take {vm.name}: {placement.why_not(cluster, vm)}")
+    cluster.vm_hypervisor[vm.name] = host.hypervisor
+    cluster.set_host(vm, host.name)
 
 
 def _set_roles(service: Service, active: str | None, vms: dict[str, Vm]) -> None:

@@ -76,6 +76,10 @@ def over_capacity(cluster: Cluster) -> list[str]:
                     "11 VMs (10 running, 1 stopped), 1 service"),
     ("datacenter.toml", "cluster 'datacenter': 32 nodes (16 esxi, 8 hyperv, 8 kvm), "
                         "648 VMs (640 running, 8 stopped), 4 services"),
+    ("xenserver.toml", "cluster 'xenserver': 4 nodes (xenserver), 12 VMs (12 running), "
+                       "2 services, 3 base images + 4 layers, 4 rules"),
+    ("planetlab.toml", "cluster 'planetlab': 10 nodes (kvm), 100 VMs (100 running), "
+                       "0 services, 100 traces"),
 ])
 def test_each_sample_loads_with_its_summary(file: str, summary: str) -> None:
     cluster = load_cluster(SAMPLES / file)
@@ -196,11 +200,13 @@ ERRORS = [
     # structure
     pytest.param(BASE.replace("memory_gb = 8", "memroy_gb = 8"),
                  "t.toml:12: nodes[1].memroy_gb: unknown key (known: name, hypervisor, cpus, "
-                 "cores_per_cpu, mhz, memory_gb, disks_gb, nics_gbps, disk_mbps, boot_s, count)",
+                 "cores_per_cpu, mhz, memory_gb, disks_gb, nics_gbps, disk_mbps, boot_s, count, "
+                 "images)",
                  id="unknown-key"),
     pytest.param(BASE + "[balancing]\nlevel = 3\n",
                  "t.toml:13: balancing: unknown section (known: cluster, heartbeat, quorum, ha, "
-                 "nodes, vms, services)", id="unknown-section"),
+                 "migration, balancer, workloads, images, layers, nodes, vms, services, "
+                 "rules)", id="unknown-section"),
     pytest.param(BASE.replace('[cluster]\nname = "t"\n', ""),
                  "t.toml: cluster: required section [cluster] is missing", id="no-cluster"),
     pytest.param('[cluster]\nname = "t"\n',
@@ -275,7 +281,7 @@ ERRORS = [
                  "t.toml:21: vms[1].host: host B is over capacity at load: its running VMs need "
                  "2 vCPUs / 9 GB, it has 64 vCPUs / 8 GB", id="host-over-capacity"),
     pytest.param(BASE + vm("v", "count = 3", "memory_gb = 9"),
-                 "t.toml:13: vms[0]: no host can take v002: esxi: no room: needs 1 vCPU / 9 GB, "
+                 "t.toml:13: vms[0]: no host can take v002: no room: needs 1 vCPU / 9 GB, "
                  "most free is 8 GB on B", id="nothing-fits"),
 ]
 

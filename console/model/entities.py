@@ -60,6 +60,10 @@ CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTAR
                               VmState.DEPLOYING})
 
 
+#: Workload profiles: how a VM's demand varies over time (see console.model.workloads).
+WORKLOAD_PROFILES = ("steady", "diurnal", "bursty", "trace")
+
+
 @dataclass(slots=True)
 class Workload:
     """Steady demand of a VM as fractions of its own allocation; profiles vary it over time."""
@@ -189,6 +193,10 @@ class Role(str, Enum):
     STARTING = "starting"  # being brought online by a failover
     PASSIVE = "passive"
     OFFLINE = "offline"    # its VM is down
+
+
+SERVICE_KINDS = ("sql", "exchange", "iis", "generic")
+FAILBACK_POLICIES = ("never", "immediate", "delayed")
 
 
 @dataclass(slots=True)
