@@ -1081,21 +1081,11 @@ def _apply_image(entry: _VmEntry, cluster: Cluster) -> None:
 
 
 def _resolve(cluster: Cluster, spec: str) -> list[Image]:
-    """`base+layer+...` -> its parts, as `model.images.resolve` reads it, but stricter."""
-    names = spec.split("+")
-    if not all(names):
-        raise _Problem("", 'must be a base image, then layers, joined by "+"; '
-                           f"got {_show(spec)}")
-    if not cluster.images:
-        raise _Problem("", f"unknown image {_show(names[0])} ({_known(cluster)})")
+    """`base+layer+...` -> its parts, read exactly as `deploy` reads them."""
     try:
-        parts = resolve(cluster.images, spec)
+        return resolve(cluster.images, spec)
     except ImageError as error:
         raise _Problem("", str(error)) from None
-    for k, name in enumerate(names):
-        if name in names[:k]:
-            raise _Problem("", f"{name} is listed twice")
-    return parts
 
 
 def _assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
@@ -1185,8 +1175,7 @@ def _build(draft: _Draft) -> Cluster:
     # Every rule must be known before the first placement: queue all host-less VMs (their disk
     # format still open, so any hypervisor that runs the guest will do), add the rules, place.
     for _, vm in unplaced:
-        cluster.add_vm(vm, "")
-        del cluster.vm_hypervisor[vm.name]
+        cluster.add_vm(vm, None)
     for _, rule in draft.rules:
         cluster.add_rule(rule)
     for path, vm in unplaced:

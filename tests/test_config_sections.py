@@ -200,7 +200,7 @@ def test_traces_folder_is_relative_to_the_cluster_file(tmp_path: Path,
 def test_a_broken_trace_names_its_file_and_line(tmp_path: Path) -> None:
     write_traces(tmp_path / "traces", {"good": ["1", "2"], "bad": ["1", "2", "x3"]})
     assert error_of(trace_vms(), tmp_path) == (
-        f"t.toml:14: workloads.traces: {tmp_path / 'traces' / 'bad'}:3: not a number: 'x3'")
+        f"t.toml:14: workloads.traces: {tmp_path / 'traces' / 'bad'}:3: not an integer: 'x3'")
 
 
 def test_a_trace_out_of_range_names_its_file_and_line(tmp_path: Path) -> None:
@@ -388,10 +388,10 @@ VM_IMAGE_ERRORS = [
                  "t.toml:39: vms[0].image: layer iis fits win, not sles", id="does-not-fit"),
     pytest.param(vm("v", 'image = "win++iis"', guest=None),
                  't.toml:39: vms[0].image: must be a base image, then layers, joined by "+"; '
-                 'got "win++iis"', id="empty-part"),
+                 "got 'win++iis'", id="empty-part"),
     pytest.param(vm("v", 'image = ""', guest=None),
                  't.toml:39: vms[0].image: must be a base image, then layers, joined by "+"; '
-                 'got ""', id="empty"),
+                 "got ''", id="empty"),
     pytest.param(vm("v", 'image = "win+iis+iis"', guest=None),
                  "t.toml:39: vms[0].image: iis is listed twice", id="twice"),
     pytest.param(vm("v", 'image = "win"', guest="windows2003"),
@@ -410,7 +410,7 @@ def test_vm_image_errors(vms: str, expected: str) -> None:
 
 def test_vm_image_without_any_images() -> None:
     assert error_of(BASE + vm("v", 'image = "win"', guest=None)) == (
-        't.toml:15: vms[0].image: unknown image "win" (no [[images]] or [[layers]] are defined)')
+        "t.toml:15: vms[0].image: unknown image or layer 'win' (known: none are defined)")
 
 
 def test_image_defaults_feed_the_capacity_check() -> None:

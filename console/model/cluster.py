@@ -35,10 +35,12 @@ class Cluster:
     def add_node(self, node: Node) -> None:
         self.nodes[node.name] = node
 
-    def add_vm(self, vm: Vm, hypervisor: str) -> None:
-        """Register a VM; its host (if any) is charged for it from now on."""
+    def add_vm(self, vm: Vm, hypervisor: str | None) -> None:
+        """Register a VM; its host (if any) is charged for it from now on. A VM not placed yet
+        has no disk format (`hypervisor` None) until its first host fixes it."""
         self.vms[vm.name] = vm
-        self.vm_hypervisor[vm.name] = hypervisor
+        if hypervisor is not None:
+            self.vm_hypervisor[vm.name] = hypervisor
         self.anti_affine.setdefault(vm.name, set())
         for other in vm.anti_affinity:
             self.anti_affine[vm.name].add(other)

@@ -165,8 +165,8 @@ class Image:
     label: str = ""
     version: int = 1
     guest_os: str = ""   # bases only
-    vcpus: int = 2       # bases only
-    memory_gb: float = 2.0  # a base's memory, or what a layer adds
+    vcpus: int = 1       # bases only
+    memory_gb: float = 0.0  # a base's memory, or what a layer adds
     bases: tuple[str, ...] = ()  # layers only
 
 

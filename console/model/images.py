@@ -27,13 +27,16 @@ class ImageError(ValueError):
 
 def resolve(images: dict[str, Image], spec: str) -> list[Image]:
     """`win2008+exchange2007` -> [base, layer]; raise ImageError saying what is wrong."""
-    names = [part for part in spec.split("+") if part]
-    if not names:
-        raise ImageError("empty image spec")
+    names = spec.split("+")
+    if not all(names):
+        raise ImageError(f'must be a base image, then layers, joined by "+"; got {spec!r}')
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ImageError(f"{repeated[0]} is listed twice")
     unknown = [n for n in names if n not in images]
     if unknown:
-        raise ImageError(f"unknown image or layer {unknown[0]!r} "
-                         f"(known: {', '.join(sorted(images))})")
+        known = ", ".join(sorted(images)) or "none are defined"
+        raise ImageError(f"unknown image or layer {unknown[0]!r} (known: {known})")
     base, layers = images[names[0]], [images[n] for n in names[1:]]
     if base.kind != "base":
         raise ImageError(f"{base.name} is a layer; an image spec starts with a base image")

@@ -4,6 +4,10 @@ Demand is a pure function of (VM, time): nothing is stepped each second, so a 20
 costs nothing until something (the balancer, a visible pane, a migration) asks. Randomness is
 derived from the run's seed and the VM's name through a stable hash, never drawn from the engine's
 shared RNG: reads by the UI must not change what a headless run would do.
+
+`cpu` and `load` are the hot paths (the balancer sums them over every VM of the cluster): they
+compute the same numbers as `demand` without building a `Demand` per call. `recent_cpu` is the
+average over a past window, which the balancer uses so that a VM's passing spike does not move it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from console.model.entities import Vm
 DAY_S = 86400.0
 TRACE_STEP_S = 300.0
 BURST_SLOT_S = 60.0
+BURST_FACTOR, CALM_FACTOR = 3.0, 0.7
+_TWO_PI = 2 * math.pi
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +39,19 @@ class TraceError(ValueError):
 
 
 def read_trace(path: Path) -> tuple[float, ...]:
-    """A PlanetLab/CoMon trace: CPU percent every 5 minutes, one integer per line."""
+    """A PlanetLab/CoMon trace: CPU percent (an integer 0-100) every 5 minutes, one per line.
+
+    The published traces hold 288 samples (a day); other lengths are accepted and wrap around.
+    """
     values = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
         try:
-            value = float(line)
+            value = int(line)
         except ValueError:
-            raise TraceError(f"{path.name}:{number}: not a number: {line!r}") from None
+            raise TraceError(f"{path.name}:{number}: not an integer: {line!r}") from None
         if not 0 <= value <= 100:
             raise TraceError(f"{path.name}:{number}: CPU percent out of 0-100: {line}")
         values.append(value / 100.0)
@@ -56,13 +65,18 @@ class Workloads:
 
     def __init__(self, seed: int, traces: dict[str, tuple[float, ...]] | None = None) -> None:
         self.seed = seed
-        self.traces = traces or {}
+        # The cluster's own dict (not a copy): traces added to the cluster later are seen too.
+        self.traces = traces if traces is not None else {}
         self._phase: dict[str, float] = {}
+        self._name_bytes: dict[str, bytes] = {}
+        self._burst_slot = -1
+        self._burst_prefix = 0  # crc32 of "{seed}:burst{slot}:" for _burst_slot
+
+    # -- the demand of one VM ------------------------------------------------------------------
 
     def demand(self, vm: Vm, t: float) -> Demand:
         w = vm.workload
-        factor = self._factor(vm, t)
-        cpu = min(1.0, w.cpu * factor) if w.profile != "trace" else factor
+        cpu = self._cpu_fraction(vm, t)
         activity = cpu / w.cpu if w.cpu > 0 and w.profile != "steady" else 1.0
         return Demand(cpu=cpu, memory=w.memory, disk_mbps=w.disk_mbps * min(activity, 3.0),
                       dirty_mbps=w.dirty_mbps * min(activity, 3.0))
@@ -72,15 +86,66 @@ class Workloads:
         w = vm.workload
         if w.profile == "steady":
             return w.cpu * vm.vcpus
-        return self.demand(vm, t).cpu * vm.vcpus
+        return self._cpu_fraction(vm, t) * vm.vcpus
+
+    def load(self, vm: Vm, t: float) -> tuple[float, float, float]:
+        """(CPU cores, active memory GB, disk MB/s) at `t`: `demand` scaled to the VM's size."""
+        w = vm.workload
+        if w.profile == "steady":
+            return w.cpu * vm.vcpus, w.memory * vm.memory_gb, w.disk_mbps
+        cpu = self._cpu_fraction(vm, t)
+        activity = cpu / w.cpu if w.cpu > 0 else 1.0
+        return (cpu * vm.vcpus, w.memory * vm.memory_gb,
+                w.disk_mbps * (activity if activity < 3.0 else 3.0))
+
+    def recent_cpu(self, vm: Vm, t: float, window_s: float) -> float:
+        """Mean CPU demand in cores over the `window_s` seconds up to `t` (from 0 at the start of
+        the run): what a balancer that samples the VM's usage would have seen."""
+        w = vm.workload
+        profile = w.profile
+        if profile == "steady" or window_s <= 0 or t <= 0:
+            return self.cpu(vm, t)
+        start = max(0.0, t - window_s)
+        if profile == "trace":
+            return self._trace_mean(w.trace, start, t) * vm.vcpus
+        if profile == "diurnal":
+            step = TRACE_STEP_S
+        else:  # bursty: every burst slot in the window
+            step = BURST_SLOT_S
+        count = max(1, math.ceil((t - start) / step))
+        step = (t - start) / count
+        total = 0.0
+        for k in range(count + 1):
+            total += self._cpu_fraction(vm, start + k * step)
+        return total / (count + 1) * vm.vcpus
+
+    # -- profiles ------------------------------------------------------------------------------
+
+    def _cpu_fraction(self, vm: Vm, t: float) -> float:
+        """Fraction of the VM's vCPUs busy at `t` (`Demand.cpu`)."""
+        w = vm.workload
+        profile = w.profile
+        if profile == "trace":
+            return self._trace_value(w.trace, t)
+        if profile == "diurnal":
+            phase = self._phase.get(vm.name)
+            if phase is None:
+                phase = self._phase_of(vm.name)
+            factor = 0.6 + 0.5 * math.sin(_TWO_PI * (t / DAY_S + phase))
+        elif profile == "bursty":
+            factor = BURST_FACTOR if self._bursting(vm.name, t) else CALM_FACTOR
+        else:
+            factor = 1.0
+        cpu = w.cpu * factor
+        return cpu if cpu < 1.0 else 1.0
 
     def _factor(self, vm: Vm, t: float) -> float:
         profile = vm.workload.profile
         if profile == "diurnal":
             phase = self._phase_of(vm.name)
-            return 0.6 + 0.5 * math.sin(2 * math.pi * (t / DAY_S + phase))
+            return 0.6 + 0.5 * math.sin(_TWO_PI * (t / DAY_S + phase))
         if profile == "bursty":
-            return 3.0 if self._bursting(vm.name, t) else 0.7
+            return BURST_FACTOR if self._bursting(vm.name, t) else CALM_FACTOR
         if profile == "trace":
             return self._trace_value(vm.workload.trace, t)
         return 1.0
@@ -94,9 +159,18 @@ class Workloads:
         return self._phase[name]
 
     def _bursting(self, name: str, t: float) -> bool:
-        """About one minute in ten is a burst, chosen per VM from the seed."""
+        """About one minute in ten is a burst, chosen per VM from the seed.
+
+        The same hash as `_stable(name, f"burst{slot}")`, continued from the slot's cached
+        prefix (crc32 runs over concatenated input), so a burst costs one short crc32."""
         slot = int(t // BURST_SLOT_S)
-        return self._stable(name, f"burst{slot}") % 10 == 0
+        if slot != self._burst_slot:
+            self._burst_slot = slot
+            self._burst_prefix = zlib.crc32(f"{self.seed}:burst{slot}:".encode())
+        data = self._name_bytes.get(name)
+        if data is None:
+            data = self._name_bytes[name] = name.encode()
+        return zlib.crc32(data, self._burst_prefix) % 10 == 0
 
     def _trace_value(self, trace: str, t: float) -> float:
         values = self.traces.get(trace)
@@ -109,3 +183,18 @@ class Workloads:
         a, b = values[i], values[(i + 1) % len(values)]
         return a + (b - a) * frac
 
+    def _trace_mean(self, trace: str, start: float, end: float) -> float:
+        """Exact mean over [start, end] of the trace, which is linear between its points (and
+        continuous, also where it wraps round)."""
+        if not self.traces.get(trace):
+            return 0.0
+        if end <= start:
+            return self._trace_value(trace, end)
+        total = 0.0
+        a, v_a = start, self._trace_value(trace, start)
+        while a < end:
+            b = min(end, (math.floor(a / TRACE_STEP_S + 1e-9) + 1) * TRACE_STEP_S)
+            v_b = self._trace_value(trace, b)
+            total += (v_a + v_b) * (b - a)
+            a, v_a = b, v_b
+        return total / 2 / (end - start)
