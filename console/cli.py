@@ -70,6 +70,9 @@ def simulate(argv: Sequence[str]) -> int:
                         help='a command at simulated time T, e.g. "60 fail-node B"; repeatable')
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per event, then the summary")
+    parser.add_argument("--record", metavar="REC.jsonl",
+                        help="record the run; `cluster-console replay REC.jsonl --headless` "
+                             "prints the same output")
     args = _parse(parser, argv)
     if args.duration < 0:
         raise InputError(f"--for must be zero or more, got {args.duration:g}")
@@ -83,6 +86,8 @@ def simulate(argv: Sequence[str]) -> int:
                          f"(--for {args.duration:g})")
     engine = _load(args.cluster, args.seed)
     run(engine, args.duration, steps)
+    if args.record:
+        _record(args.record, engine, args.cluster, args.duration)
     sys.stdout.write(render_json(engine) if args.json else render_text(engine))
     return 0
 
@@ -103,4 +108,29 @@ def validate(argv: Sequence[str]) -> int:
     return status
 
 
-SUBCOMMANDS = {"simulate": simulate, "validate": validate}
+def _record(path: str, engine, cluster_file: str, duration: float) -> None:
+    from pathlib import Path
+
+    from console.recording import record_engine
+
+    try:
+        record_engine(path, engine, cluster_file=cluster_file,
+                      cluster=Path(cluster_file).read_text(encoding="utf-8"),
+                      created_by="simulate", end=duration)
+    except OSError as error:
+        raise InputError(f"--record {path}: cannot write: {error.strerror or error}") from None
+
+
+def drill(argv: Sequence[str]) -> int:
+    from console.drills.cli import drill_main
+
+    return drill_main(argv)
+
+
+def replay(argv: Sequence[str]) -> int:
+    from console.recording import replay_main
+
+    return replay_main(argv)
+
+
+SUBCOMMANDS = {"simulate": simulate, "validate": validate, "drill": drill, "replay": replay}

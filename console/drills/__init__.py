@@ -1,0 +1,107 @@
+'''Drills: a cluster, a seed, scripted steps and expectations; run headless, a report out.
+
+    cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl]
+
+runs each drill as fast as the machine allows and prints a report: every expectation passed or
+failed with the value observed, the recovery time of every incident, the downtime of every VM and
+service that had any. Exit status 0 when every expectation of every drill passed, 1 when one
+failed, 2 when a file is bad (one line, `file:line: key: message`, as for cluster files).
+
+Drill files
+-----------
+```toml
+[drill]
+name = "node-crash"             # required; a name (letters, digits, _ . -)
+description = "B crashes ..."   # optional
+cluster = "../seed.toml"        # a cluster file, relative to this drill file; or leave it out
+                                # and embed the cluster here: [cluster], [[nodes]], [[vms]] ...
+                                # exactly as in a cluster file, beside the drill's own tables
+seed = 0                        # integer >= 0 (default 0)
+duration_s = 600                # required, > 0: simulated seconds to run
+
+[[steps]]                       # any number, in time order
+at = 60                         # simulated seconds, 0 .. duration_s
+do = "fail-node B"              # one command of the command language (names are checked)
+name = "crash"                  # optional; expectations may say `step crash` for `step 1`
+
+[[expect]]                      # at least one
+that = "service sql is online within 40 s after step 1"
+name = "sql fails over"         # optional: the JUnit test case name (default: number + text)
+```
+
+A step lands after the timers due by its time, and steps at one instant run in file order, just as
+`simulate --do` and a live session apply commands: a drill's event log is the log `simulate`
+prints for the same cluster, seed, commands and `--for`. Clock commands (`speed`, `pause`,
+`resume`) belong to the console; a headless drill records and otherwise skips them.
+
+Expectations
+------------
+One sentence each: `CHECK [WINDOW]`, or `WINDOW: CHECK`. Keywords are case-insensitive, names are
+not. States are the model's own words (`online`, `maintenance`, `failing_over`, `pending_restart`
+...); `a|b` accepts either.
+
+State checks (default window: `at end`)
+
+    node B is maintenance               node B state is maintenance     node A is not failed
+    vm sql01 is running                 vm sql01 is running on A        vm web01 is not on B
+    vm web01 on C                       service sql is online           service sql online
+    service sql is active on sql02      service sql active on C         (a member or its node)
+    all VMs running                     all services online
+    no VM lost                          (none failed or pending_restart, none left off by HA;
+                                         a VM the operator stopped is not lost)
+
+Numbers (default window: `at end`): `QUANTITY COMPARISON NUMBER [s|min|h]`
+
+    pending VMs = 2                     running VMs at least 10         down VMs = 0
+    migrations completed at least 4     migrations failed = 0           (also started, queued)
+    events service_failover for sql at most 1
+    max VM downtime below 60 s          max VM downtime of sql01, sql02 below 1 min
+    vm sql01 downtime below 60 s        service sql downtime below 40 s
+    max service downtime below 60 s
+    recovery time after step 1 below 90 s    max recovery time below 2 min   (at end only)
+
+    Comparisons: below | under | less than | <,  at most | <=,  above | over | more than | >,
+    at least | >=,  = | == | is | exactly.
+
+Events (default window: the whole drill)
+
+    event node_failed for B within 20 s after step 1       (at least one in the window)
+    no event service_failed                                (none in the window)
+    no event refused
+
+Invariants (default window: `throughout`), checked at every moment the model changed:
+
+    no split brain                      (= no service active on two members)
+    invariants hold                     (every invariant of ARCHITECTURE.md)
+
+Windows
+
+    at end | at start | at 300 s | at step 2      one moment: `at T` is after everything at T;
+                                                  `at step K` is just after step K
+    within 40 s after step 1                      eventually: holds at some moment in the window
+    within 2 min after 600 s
+    from step 2 to step 3 | from 60 s to end      always: holds at every moment in the window;
+    between step 1 and 300 s | throughout         `to step K` stops just before step K
+
+    An anchor is `start`, `end`, `step K` (1-based, or a step's name) or a time (`90 s`, `2 min`,
+    `1.5 h`). For events, a window only bounds where to look. Windows must lie within the drill.
+
+The report
+----------
+Each expectation with PASS/FAIL and the observed value (when a `within` check first held, or
+where an `always` check first broke). Incidents: each accepted `fail-node`, `power-off`,
+`isolate` or `failover` step opens one; it collects the VMs and services that go down after it
+(until the next incident opens) and is recovered at the first moment all of them are back
+(VMs running, services online). Downtime: every VM and service with any, largest first (a live
+migration's switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`);
+`--junit` writes one test suite per drill and one test case per expectation.
+
+Interactive drills and the console's replay plug into `DrillSession` (advance_to, submit, live).
+'''
+
+from console.drills.loader import Drill, Step, load_drill, parse_drill
+from console.drills.report import Report, junit_xml, render_json, render_text
+from console.drills.runner import DrillSession, run_drill
+
+__all__ = ["Drill", "DrillSession", "Report", "Step", "junit_xml", "load_drill", "parse_drill",
+           "render_json", "render_text", "run_drill"]

@@ -1,0 +1,383 @@
+"""Running a drill: steps on schedule, expectations scored as the model moves, a report at the end.
+
+`DrillSession` drives one engine through a drill. Headless, `run()` calls `advance_to(duration)`
+and `finish()`; the interactive console will call `advance_to(now)` from its clock tick and
+`submit()` for the operator's keys, and read `live()` for its drill panel.
+
+The engine is driven exactly as `simulate` drives it (`console.simulation.run`): a step lands after
+the timers due by its time, steps at one instant run back to back, and the clock is never moved
+in any other way. The session merely stops between timer instants to look, so a drill's event log
+is byte for byte the log `simulate` prints for the same cluster, seed, commands and duration.
+
+Looking is cheap: the session checks after each instant at which the model emitted an event (state
+only changes with an event), before and after each step, and at every time a window names (so a
+window boundary is looked at even when nothing happens then).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from console.drills.expect import EventSeen, View, lost_vms, seconds, service_downtime
+from console.drills.loader import Drill, DrillExpectation, Step
+from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult
+from console.model.commands import Command
+from console.model.engine import Engine, Outcome
+from console.model.entities import ServiceState
+from console.model.events import Event
+
+ClockHandler = Callable[[float, Command], None]
+
+
+@dataclass
+class Incident:
+    """A disruptive step and what it took down, until all of that is back.
+
+    What it can take down is fixed when it opens (see `DrillSession._exposed`); what actually
+    went down is collected until the next incident opens, so two crashes of one host are two
+    incidents, each with its own recovery time."""
+
+    step: int
+    t: float
+    command: str
+    before: frozenset[tuple[str, str]]   # what was already down: not this incident's doing
+    candidates: frozenset[tuple[str, str]]  # what it can take down
+    vms: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    growing: bool = True  # until the next incident opens, new outages belong to this one
+    recovered_at: float | None = None
+    outstanding: list[str] = field(default_factory=list)
+
+    def affected(self) -> bool:
+        return bool(self.vms or self.services)
+
+    @property
+    def recovery_s(self) -> float | None:
+        return None if self.recovered_at is None else self.recovered_at - self.t
+
+
+@dataclass
+class _Track:
+    """The live score of one expectation."""
+
+    item: DrillExpectation
+    passed: bool | None = None
+    observed: str = ""
+    at: float | None = None
+    checks: int = 0
+    last: tuple[str, float] | None = None
+
+
+class DrillSession:
+    def __init__(self, drill: Drill, engine: Engine | None = None, *,
+                 on_clock: ClockHandler | None = None) -> None:
+        self.drill = drill
+        self.engine = engine if engine is not None else Engine(drill.build_cluster(), drill.seed)
+        self.on_clock = on_clock
+        self.view = View(self.engine)
+        self.incidents: list[Incident] = []
+        self.view.incidents = self.incidents
+        self.results: list[StepResult] = []
+        self._next_step = 0
+        self._log_before: dict[int, int] = {}
+        self._log_after: dict[int, int] = {}
+        self._dirty = False
+        self._finished: Report | None = None
+        self._tracks = [_Track(item) for item in drill.expectations]
+        self._watching = [t for t in self._tracks if not isinstance(t.item.expectation.check,
+                                                                    EventSeen)]
+        self._points = sorted({t for item in drill.expectations for t in item.span.times()
+                               if t <= drill.duration})
+        self._next_point = 0
+        self._before: frozenset[tuple[str, str]] = frozenset()
+        self.engine.log.subscribe(self._on_event)
+        self._observe("start")
+
+    # -- driving -------------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self._finished is not None
+
+    def next_step(self) -> Step | None:
+        steps = self.drill.steps
+        return steps[self._next_step] if self._next_step < len(steps) else None
+
+    def advance_to(self, until: float) -> None:
+        """Bring the drill to `until` (at most its duration): timers, due steps and looks."""
+        engine = self.engine
+        until = min(until, self.drill.duration)
+        while True:
+            step = self.next_step()
+            if step is not None and step.at <= until and step.at == engine.now:
+                self._run_step(step)
+                continue
+            due = engine.clock.next_due()
+            point = (self._points[self._next_point] if self._next_point < len(self._points)
+                     else math.inf)
+            nxt = min(math.inf if due is None else due,
+                      math.inf if step is None else step.at, point)
+            if nxt > until:
+                break
+            if due is not None and due <= nxt:
+                engine.run_until(due)  # every timer of that instant, in the model's order
+                if self._dirty:
+                    self._observe("instant")
+            elif step is not None and step.at == nxt:
+                engine.run_until(nxt)  # nothing is due: this only stands the clock there
+            else:
+                engine.run_until(point)
+                self._next_point += 1
+                self._observe("point")
+        if until > engine.now:
+            engine.run_until(until)
+
+    def submit(self, command: Command) -> Outcome:
+        """An operator's command, now (the interactive drill)."""
+        outcome = self.engine.submit(command)
+        self._observe("command")
+        return outcome
+
+    def run(self) -> Report:
+        """Headless: the whole drill as fast as the machine allows."""
+        self.advance_to(self.drill.duration)
+        return self.finish()
+
+    def finish(self) -> Report:
+        if self._finished is None:
+            self.advance_to(self.drill.duration)
+            self._observe("end")
+            self._score_events()
+            self.engine.log.unsubscribe(self._on_event)
+            self._finished = self._report()
+        return self._finished
+
+    def _run_step(self, step: Step) -> None:
+        self._observe("pre-step")
+        candidates = self._exposed(step.command) if step.incident else frozenset()
+        self._log_before[step.index] = len(self.engine.log)
+        if step.clock:
+            if self.on_clock is not None:
+                self.on_clock(self.engine.now, step.command)
+            result = StepResult(step.number, step.at, step.command.text(), "clock",
+                                "handled by the console's clock; skipped headless"
+                                if self.on_clock is None else "handled by the console's clock")
+        else:
+            outcome = self.engine.submit(step.command)
+            result = StepResult(step.number, step.at, step.command.text(),
+                                "accepted" if outcome.accepted else "refused", outcome.reason)
+        self._log_after[step.index] = len(self.engine.log)
+        self.results.append(result)
+        self._next_step += 1
+        if step.incident and result.outcome == "accepted":
+            for incident in self.incidents:
+                incident.growing = False
+            self.incidents.append(Incident(step.index, step.at, step.command.text(),
+                                           self._before, candidates))
+        self._observe("post-step")
+
+    # -- looking -------------------------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        self._dirty = True
+        kinds, subjects = self.view.kinds, self.view.subjects
+        kinds[event.kind] = kinds.get(event.kind, 0) + 1
+        key = (event.kind, event.subject)
+        subjects[key] = subjects.get(key, 0) + 1
+
+    def _exposed(self, command: Command) -> frozenset[tuple[str, str]]:
+        """What an incident can take down: the VMs on its node and the services with a member
+        there, or the service it fails over."""
+        cluster = self.engine.cluster
+        service = getattr(command, "service", None)
+        if service is not None:
+            return frozenset({("service", service)})
+        node = getattr(command, "node", None)
+        vms = {name for name, vm in cluster.vms.items() if node in (vm.host, vm.target)}
+        services = {s.name for s in cluster.services.values() if vms & set(s.members)}
+        return frozenset({("vm", n) for n in vms} | {("service", n) for n in services})
+
+    def _down(self) -> frozenset[tuple[str, str]]:
+        cluster = self.engine.cluster
+        return frozenset([("vm", vm.name) for vm in cluster.vms.values()
+                          if vm.down_since is not None]
+                         + [("service", s.name) for s in cluster.services.values()
+                            if s.state is not ServiceState.ONLINE])
+
+    def _observe(self, tag: str) -> None:
+        self._dirty = False
+        now = self.engine.now
+        if tag == "pre-step":
+            self._before = self._down()
+        open_incidents = [i for i in self.incidents if i.recovered_at is None]
+        if open_incidents:
+            down = self._down()
+            for incident in open_incidents:
+                self._follow(incident, down, now)
+        done = self._next_step  # steps submitted so far
+        keep = []
+        for track in self._watching:
+            span = track.item.span
+            if span.mode == "instant":
+                kind, where = span.instant  # type: ignore[misc]
+                hit = ((tag == kind == "start") or (tag == kind == "end")
+                       or (tag == "post-step" and kind == "step" and where == done - 1)
+                       or (tag == "point" and kind == "point" and abs(where - now) < 1e-9))
+                if hit:
+                    ok, seen = track.item.expectation.check.evaluate(self.view)
+                    track.passed, track.observed, track.at = ok, f"{seen} at {seconds(now)}", now
+                else:
+                    keep.append(track)
+                continue
+            self._score(track, now)
+            if track.passed is None:
+                keep.append(track)
+        self._watching = keep
+
+    def _score(self, track: _Track, now: float) -> None:
+        span = track.item.span
+        if not span.contains(now, self._next_step):
+            return
+        ok, seen = track.item.expectation.check.evaluate(self.view)
+        track.checks += 1
+        if span.mode == "eventually":
+            if ok:
+                after = now - span.origin
+                track.passed, track.at = True, now
+                track.observed = f"{seen} at {seconds(now)} ({seconds(after)} after " \
+                                 f"{span.origin_text})"
+            else:
+                track.last = (seen, now)
+        elif not ok:
+            track.passed, track.at = False, now
+            track.observed = f"{seen} at {seconds(now)}"
+        else:
+            track.last = (seen, now)
+
+    def _follow(self, incident: Incident, down: frozenset[tuple[str, str]], now: float) -> None:
+        if incident.growing:
+            for space, name in sorted((down & incident.candidates) - incident.before):
+                names = incident.vms if space == "vm" else incident.services
+                if name not in names:
+                    names.append(name)
+        affected = {("vm", n) for n in incident.vms} | {("service", n)
+                                                        for n in incident.services}
+        if affected and not affected & down:
+            incident.recovered_at = now
+            incident.growing = False
+
+    def _score_events(self) -> None:
+        events = self.engine.log.events
+        for track in self._tracks:
+            check = track.item.expectation.check
+            if not isinstance(check, EventSeen):
+                continue
+            lo, hi = self._event_range(track.item)
+            span = track.item.span
+            found = [e for e in events[lo:hi] if check.matches(e) and self._in_time(span, e.t)]
+            if check.present:
+                track.passed = bool(found)
+                track.observed = (f"{_event_text(found[0])}" if found
+                                  else f"no {check.describe()} {self._window_text(track.item)}")
+            else:
+                track.passed = not found
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                track.observed = (f"{_event_text(found[0])}{more}" if found
+                                  else f"none {self._window_text(track.item)}")
+            track.at = found[0].t if found else None
+
+    def _event_range(self, item: DrillExpectation) -> tuple[int, int]:
+        span, total = item.span, len(self.engine.log)
+        if span.mode == "instant" and span.instant and span.instant[0] == "step":
+            k = int(span.instant[1])
+            return self._log_before.get(k, total), self._log_after.get(k, total)
+        lo = self._log_before.get(span.start_step, total) if span.start_step is not None else 0
+        hi = self._log_before.get(span.end_step, total) if span.end_step is not None else total
+        return lo, hi
+
+    def _in_time(self, span, t: float) -> bool:
+        if span.mode == "instant":
+            kind, where = span.instant
+            return kind == "step" or abs(t - where) < 1e-9
+        if span.start_time is not None and t < span.start_time - 1e-9:
+            return False
+        return not (span.end_time is not None and t > span.end_time + 1e-9)
+
+    def _window_text(self, item: DrillExpectation) -> str:
+        written = item.expectation.window.text()
+        return written if written else "during the drill"
+
+    # -- the report ----------------------------------------------------------------------------
+
+    def live(self) -> list[ExpectationResult]:
+        """The expectations' scores so far: passed True/False, or None while undecided."""
+        return [self._result(track, final=False) for track in self._tracks]
+
+    def _result(self, track: _Track, final: bool) -> ExpectationResult:
+        passed, observed, at = track.passed, track.observed, track.at
+        if passed is None and final:
+            span = track.item.span
+            if span.mode == "eventually":
+                last = (f"; last seen {track.last[0]} at {seconds(track.last[1])}"
+                        if track.last else "")
+                passed, observed = False, f"not within the window{last}"
+            elif span.mode == "always" and track.checks:
+                seen = track.last[0] if track.last else ""
+                passed = True
+                observed = f"{seen} (held at all {track.checks} checks)"
+            else:
+                passed, observed = False, "never checked (the window was never reached)"
+        return ExpectationResult(track.item.number, track.item.text, track.item.name, passed,
+                                 observed, at)
+
+    def _report(self) -> Report:
+        engine = self.engine
+        cluster = engine.cluster
+        incidents = []
+        for incident in self.incidents:
+            outstanding = []
+            if incident.recovered_at is None:
+                for name in incident.vms:
+                    vm = cluster.vms[name]
+                    if vm.down_since is not None:
+                        outstanding.append(f"{name} {vm.state.value}")
+                for name in incident.services:
+                    service = cluster.services[name]
+                    if service.state is not ServiceState.ONLINE:
+                        outstanding.append(f"{name} {service.state.value}")
+            incidents.append(IncidentReport(incident.step + 1, incident.t, incident.command,
+                                            list(incident.vms), list(incident.services),
+                                            incident.recovered_at, incident.recovery_s,
+                                            outstanding))
+        vm_down = {name: round(vm.downtime_s + (engine.now - vm.down_since
+                                                if vm.down_since is not None else 0.0), 3)
+                   for name, vm in cluster.vms.items()}
+        svc_down = {name: round(service_downtime(self.view, name), 3)
+                    for name in cluster.services}
+        expectations = [self._result(track, final=True) for track in self._tracks]
+        return Report(
+            drill=self.drill.name, file=self.drill.path, description=self.drill.description,
+            cluster=cluster.name, cluster_file=self.drill.cluster_file, seed=self.drill.seed,
+            duration=self.drill.duration, events=len(engine.log),
+            passed=all(r.passed for r in expectations), expectations=expectations,
+            steps=list(self.results), incidents=incidents,
+            vm_downtime=_nonzero(vm_down), service_downtime=_nonzero(svc_down),
+            lost=lost_vms(self.view))
+
+
+def _nonzero(values: dict[str, float]) -> dict[str, float]:
+    return dict(sorted(((k, v) for k, v in values.items() if v > 0),
+                       key=lambda kv: (-kv[1], kv[0])))
+
+
+def _event_text(event: Event) -> str:
+    return f"at {seconds(event.t)}: {event.kind} {event.subject}: {event.message}"
+
+
+def run_drill(drill: Drill, *, on_clock: ClockHandler | None = None,
+              engine: Engine | None = None) -> tuple[Report, Engine]:
+    """Run a drill headless; the report and the engine (for its event log)."""
+    session = DrillSession(drill, engine, on_clock=on_clock)
+    return session.run(), session.engine
