@@ -425,3 +425,17 @@ def test_every_event_kind_the_model_emits_is_known():
     emitted |= set(re.findall(r"_set_state\([^)]*?\"([a-z_]+)\"", source, re.S))
     assert emitted, "the model's emit calls were not found"
     assert emitted <= set(EVENT_KINDS), sorted(emitted - set(EVENT_KINDS))
+
+
+def test_the_benchmarks_24_hour_drill_passes():
+    """bench/drill_bench.py is not part of the test run; its drill must not rot meanwhile."""
+    import importlib.util
+
+    path = MODEL.parent.parent / "bench" / "drill_bench.py"
+    spec = importlib.util.spec_from_file_location("drill_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    drill = parse_drill(bench.drill_text(), str(SAMPLE_CLUSTERS / "drills" / "day.toml"))
+    assert drill.duration == 86400 and len(drill.steps) == 96
+    report, _ = run_drill(drill)
+    assert report.passed, [(e.text, e.observed) for e in report.expectations if not e.passed]
