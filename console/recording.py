@@ -141,14 +141,15 @@ class Recorder:
             self._seen += 1
             self.engine_command(t, command)
 
-    def close(self, end: float | None = None) -> None:
-        """Write the end line (at `end`, default the engine's clock) and close."""
+    def close(self, end: float | None = None, *, clean: bool = True) -> None:
+        """Write the end line (at `end`, default the engine's clock) and close. A session that
+        ended abnormally closes with `clean=False`: no end line, as after a crash."""
         if self.closed:
             return
         self._catch_up()
         if end is None and self._engine is not None:
             end = self._engine.now
-        if end is not None:
+        if end is not None and clean:
             self._write({"t": self._time(end), "end": True})
         if self._engine is not None:
             self._engine.log.unsubscribe(self._on_event)
@@ -162,8 +163,8 @@ class Recorder:
     def __enter__(self) -> Recorder:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(clean=exc_type is None)
 
     # lines -------------------------------------------------------------------------------------
 

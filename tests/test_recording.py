@@ -300,3 +300,17 @@ def test_replay_in_the_console_is_not_there_yet(tmp_path, capsys):
     rec.write_text(recording({"t": 1, "end": True}))
     assert main(["replay", str(rec)]) == 2
     assert "use --headless" in capsys.readouterr().err
+
+
+def test_a_session_that_fails_leaves_no_end_line():
+    stream = io.StringIO()
+    engine = Engine(load_cluster(SEED), 0)
+    with pytest.raises(RuntimeError), Recorder(stream, seed=0, cluster_file="seed.toml",
+                                               cluster=SEED.read_text(),
+                                               created_by="console") as recorder:
+        recorder.attach(engine)
+        engine.submit_at(10, parse("fail-node B"))
+        raise RuntimeError("the console crashed")
+    recording = parse_recording(stream.getvalue(), "crash.jsonl")
+    assert recording.end is None and recording.duration == 10.0
+    assert recording.commands() == [(10.0, parse("fail-node B"))]

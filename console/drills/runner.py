@@ -92,6 +92,8 @@ class DrillSession:
                                if t <= drill.duration})
         self._next_point = 0
         self._before: frozenset[tuple[str, str]] = frozenset()
+        for event in self.engine.log.events:  # an engine that ran before the drill began
+            self._on_event(event)
         self.engine.log.subscribe(self._on_event)
         self._observe("start")
 
