@@ -25,12 +25,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] in SUBCOMMANDS:
             return SUBCOMMANDS[args[0]](args[1:])
-        return simulate(args)
+        return run_console(args)
     except InputError as error:
         print(f"cluster-console: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+
+
+def run_console(argv: Sequence[str]) -> int:
+    """The console itself: what `cluster-console [CLUSTER] [options]` opens."""
+    from console.ui.launch import launch
+
+    return launch(argv)
 
 
 def _load(path: str, seed: int):

@@ -1,0 +1,79 @@
+"""Readings of the real machine (`--local`): the latest measured utilisation per local node.
+
+psutil readings enter the model as `reading NODE CPU MEM DISK` commands (commands.LocalReading), so
+a recording stores them and a replay shows the same figures. This component only keeps the latest
+reading and a short CPU history per node; the views report a local node's utilisation from it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from console.model.commands import Command, LocalReading
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine, Handler, Outcome
+
+HISTORY = 120  # CPU readings kept per node, for the sparkline
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    t: float
+    cpu: float
+    memory: float
+    disk: float
+
+
+class Readings:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.latest: dict[str, Reading] = {}
+        self.cpu_history: dict[str, deque[float]] = {}
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {LocalReading: self._reading}
+
+    def reconcile(self) -> None:
+        """Readings change nothing else in the model."""
+
+    def _reading(self, command: Command) -> Outcome:
+        from console.model.engine import Outcome
+
+        assert isinstance(command, LocalReading)
+        node = self.engine.cluster.nodes.get(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.local:
+            return Outcome.refuse(f"{node.name} is not the local machine; only a local node "
+                                  "takes readings")
+        for name, value in (("cpu", command.cpu), ("memory", command.memory),
+                            ("disk", command.disk)):
+            if not 0.0 <= value <= 1.0:
+                return Outcome.refuse(f"{name} must be a fraction 0-1, got {value:g}")
+        self.latest[node.name] = Reading(self.engine.now, command.cpu, command.memory,
+                                         command.disk)
+        self.cpu_history.setdefault(node.name, deque(maxlen=HISTORY)).append(command.cpu)
+        return Outcome.ok()
+
+
+def readings_of(engine: Engine) -> Readings | None:
+    """The engine's Readings component, if one is registered."""
+    found = getattr(engine, "readings", None)
+    if isinstance(found, Readings):
+        return found
+    for component in getattr(engine, "_components", ()):
+        if isinstance(component, Readings):
+            return component
+    return None
+
+
+def ensure_readings(engine: Engine) -> Readings:
+    """Register a Readings component on `engine` unless it already has one."""
+    found = readings_of(engine)
+    if found is None:
+        found = Readings(engine)
+        engine.add_component(found)
+    return found

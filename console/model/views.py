@@ -1,0 +1,382 @@
+"""Read-only views of the model for the screens: nothing here changes the cluster.
+
+The panes ask these helpers rather than reaching into the behaviours, so that model work stays out
+of widgets and a later backend (libvirt) has one place to answer. Every helper is cheap for one
+node, VM or service: a pane asks only for the rows it shows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from console.model.entities import (
+    CONSUMING_STATES,
+    Node,
+    NodeState,
+    Role,
+    Service,
+    ServiceState,
+    Vm,
+    VmState,
+)
+from console.model.events import Event
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine
+    from console.model.migration import Migration
+
+#: VM states whose demand lands on their host (a migrating VM still runs on its source).
+LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
+HEALTHY_NODE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE,
+                                 NodeState.MAINTENANCE})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Utilisation fractions (0-1, may pass 1 when overcommitted)."""
+
+    cpu: float
+    memory: float
+    disk: float
+    measured: bool = False  # from a reading of the real machine, not the model's VMs
+
+
+# -- nodes -------------------------------------------------------------------------------------
+
+
+def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
+    """CPU demand over cores, allocated memory over memory, disk I/O over throughput.
+
+    A local node reports its latest reading instead (a replay sees the same readings)."""
+    from console.model.readings import readings_of
+
+    readings = readings_of(engine) if node.local else None
+    if readings is not None and node.name in readings.latest and t is None:
+        r = readings.latest[node.name]
+        return Usage(r.cpu, r.memory, r.disk, measured=True)
+    if not node.powered:
+        return Usage(0.0, 0.0, 0.0)
+    when = engine.now if t is None else t
+    workloads = engine.workloads
+    cluster = engine.cluster
+    cpu = disk = 0.0
+    for name in node.vms:
+        vm = cluster.vms[name]
+        if vm.state not in LOADED_STATES:
+            continue
+        cpu += workloads.cpu(vm, when)
+        if vm.workload.disk_mbps:
+            disk += workloads.demand(vm, when).disk_mbps
+    memory = node.used_memory_gb / node.memory_gb if node.memory_gb else 0.0
+    return Usage(cpu / node.cores if node.cores else 0.0, memory,
+                 disk / node.disk_mbps if node.disk_mbps else 0.0)
+
+
+def node_cpu_history(engine: Engine, node: Node, points: int, step_s: float) -> list[float]:
+    """CPU utilisation at `points` instants `step_s` apart, ending now (oldest first).
+
+    Demand is a pure function of time, so the history of the VMs now on the node is computed, not
+    stored; a local node shows its stored readings."""
+    from console.model.readings import readings_of
+
+    readings = readings_of(engine) if node.local else None
+    if readings is not None and node.name in readings.cpu_history:
+        history = list(readings.cpu_history[node.name])[-points:]
+        return [0.0] * (points - len(history)) + history
+    now = engine.now
+    values = []
+    for i in range(points - 1, -1, -1):
+        t = now - i * step_s
+        values.append(node_usage(engine, node, t).cpu if t >= 0 else 0.0)
+    return values
+
+
+def vm_count(engine: Engine, node: Node) -> tuple[int, int]:
+    """(VMs holding resources on the node, VMs registered on it)."""
+    cluster = engine.cluster
+    running = sum(1 for name in node.vms if cluster.vms[name].state in CONSUMING_STATES)
+    return running, len(node.vms)
+
+
+def node_state_label(node: Node) -> str:
+    """The node's badge: its state, with `quorum lost` when its side lost the vote."""
+    label = node.state.value.replace("_", " ")
+    if node.quorum_lost and node.state not in (NodeState.FAILED, NodeState.OFFLINE):
+        label += " (no quorum)"
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    strip: tuple[bool | None, ...]  # oldest first: True arrived, False missed, None before t=0
+    since_last: float | None  # seconds since the last beat the cluster received
+    beating: bool
+
+
+def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
+    membership = engine.membership
+    last = membership.last_beat(node)
+    since = None if last is None else max(0.0, engine.now - last)
+    strip: list[bool | None] = list(membership.beat_strip(node, slots))
+    elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1  # slots since t=0
+    for i in range(max(0, slots - elapsed)):
+        strip[i] = None
+    return Heartbeat(tuple(strip), since, node.beating)
+
+
+@dataclass(frozen=True, slots=True)
+class Quorum:
+    held: int
+    total: int
+    ok: bool
+    partitions: int
+
+
+def quorum(engine: Engine) -> Quorum:
+    membership = engine.membership
+    held, total = membership.votes()
+    return Quorum(held, total, membership.main_has_quorum(), len(membership.partitions()))
+
+
+def services_active_on(engine: Engine, node: str) -> list[str]:
+    """Services whose active (or starting) member runs on `node`, by name."""
+    found = []
+    for service in engine.cluster.services.values():
+        member = service.active or service.starting
+        if member is not None and engine.cluster.vms[member].host == node:
+            found.append(service.name)
+    return sorted(found)
+
+
+# -- VMs ---------------------------------------------------------------------------------------
+
+
+def vm_cpu(engine: Engine, vm: Vm) -> float:
+    """Fraction of the VM's vCPUs busy (0 when it is not running)."""
+    if vm.state not in LOADED_STATES:
+        return 0.0
+    return engine.workloads.cpu(vm, engine.now) / vm.vcpus if vm.vcpus else 0.0
+
+
+def vm_uptime(engine: Engine, vm: Vm) -> float | None:
+    if vm.state not in LOADED_STATES:
+        return None
+    return max(0.0, engine.now - vm.started_at)
+
+
+def vm_role(engine: Engine, vm: Vm) -> tuple[str, Role] | None:
+    """(service, role) when the VM is a member of a clustered service."""
+    service_name = engine.cluster.member_of.get(vm.name)
+    if service_name is None:
+        return None
+    service = engine.cluster.services[service_name]
+    return service_name, service.roles.get(vm.name, Role.OFFLINE)
+
+
+def vm_where(vm: Vm) -> str:
+    """Host, `A→C` while migrating, `-` while pending."""
+    if vm.host is None:
+        return "-"
+    if vm.target is not None:
+        return f"{vm.host}→{vm.target}"
+    return vm.host
+
+
+def vm_matches(vm: Vm, text: str) -> bool:
+    """The `/` filter: every word must appear in the name, state, host, OS or image."""
+    haystack = " ".join((vm.name, vm.state.value, vm.host or "-", vm.target or "",
+                         vm.guest_os, "+".join(vm.image), vm.priority.value)).lower()
+    return all(word in haystack for word in text.lower().split())
+
+
+# -- services ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    name: str
+    kind: str
+    state: ServiceState
+    active: str | None
+    active_host: str | None
+    starting: str | None
+    members: tuple[tuple[str, Role, str | None], ...]  # (member, role, host)
+    failovers: int
+    max_failovers: int
+    failback: str
+
+
+def service_view(engine: Engine, service: Service) -> ServiceView:
+    vms = engine.cluster.vms
+    members = tuple((m, service.roles.get(m, Role.OFFLINE), vms[m].host)
+                    for m in service.members)
+    active = service.active
+    failback = service.failback
+    if failback == "delayed":
+        failback = f"delay {service.failback_delay_s:g}s"
+    return ServiceView(service.name, service.kind, service.state, active,
+                       vms[active].host if active else None, service.starting, members,
+                       service.failovers_in_period(engine.now), service.max_failovers, failback)
+
+
+# -- migrations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationView:
+    vm: str
+    source: str
+    target: str
+    reason: str
+    queued: bool
+    round: int
+    progress: float        # 0-1, an estimate while pre-copy rounds continue
+    remaining_mb: float    # left in this round
+    eta_s: float | None
+    switchover: bool
+
+
+def migrations(engine: Engine) -> list[MigrationView]:
+    """Running migrations (by start time), then the queued ones."""
+    found = [_migration_view(engine, m, False) for m in
+             sorted(engine.migrations.active.values(), key=lambda m: (m.started_at or 0, m.vm))]
+    found += [_migration_view(engine, m, True) for m in engine.migrations.queued]
+    return found
+
+
+def _migration_view(engine: Engine, m: Migration, queued: bool) -> MigrationView:
+    now = engine.now
+    if queued or m.started_at is None:
+        return MigrationView(m.vm, m.source, m.target, m.reason, True, 0, 0.0, m.round_mb,
+                             None, False)
+    vm = engine.cluster.vms[m.vm]
+    dirty = engine.workloads.demand(vm, now).dirty_mbps
+    eta = m.eta_s(now, dirty)
+    sent = m.sent_now(now)
+    left = eta * m.bandwidth_mbps
+    progress = 1.0 if m.switchover else (sent / (sent + left) if sent + left > 0 else 0.0)
+    return MigrationView(m.vm, m.source, m.target, m.reason, False, m.round,
+                         min(progress, 1.0), m.remaining_now(now),
+                         None if math.isinf(eta) else eta, m.switchover)
+
+
+# -- migration targets (the `v` picker) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOption:
+    node: str
+    refusal: str | None    # None: the VM may move there now
+    cpu_after: float       # projected CPU utilisation with the VM added
+    memory_after: float    # projected allocated memory with the VM added
+    state: str
+
+
+def migration_targets(engine: Engine, vm: Vm) -> list[TargetOption]:
+    """Every other host, the ones that fit first, each with its projected load."""
+    options = []
+    cpu_cores = engine.workloads.cpu(vm, engine.now)
+    for node in engine.cluster.nodes.values():
+        if node.name == vm.host:
+            continue
+        usage = node_usage(engine, node)
+        refusal = engine.migrations.refusal(vm, node)
+        cpu_after = usage.cpu + (cpu_cores / node.cores if node.cores else 0.0)
+        memory_after = ((node.used_memory_gb + vm.memory_gb) / node.memory_gb
+                        if node.memory_gb else 0.0)
+        options.append(TargetOption(node.name, refusal, cpu_after, memory_after,
+                                    node_state_label(node)))
+    options.sort(key=lambda o: (o.refusal is not None, max(o.cpu_after, o.memory_after), o.node))
+    return options
+
+
+# -- images ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImageView:
+    name: str
+    kind: str
+    version: int
+    size_gb: float
+    label: str
+    holders: tuple[str, ...]
+    users: int      # VMs whose image includes it
+    stale: int      # of those, VMs still on an older version of this base
+
+
+def images(engine: Engine) -> list[ImageView]:
+    cluster = engine.cluster
+    users: dict[str, int] = {}
+    stale: dict[str, int] = {}
+    for vm in cluster.vms.values():
+        for part in vm.image:
+            users[part] = users.get(part, 0) + 1
+        if vm.stale_image and vm.image:
+            stale[vm.image[0]] = stale.get(vm.image[0], 0) + 1
+    holders: dict[str, list[str]] = {}
+    for node in cluster.nodes.values():
+        for part, version in node.images.items():
+            image = cluster.images.get(part)
+            if image is not None and version == image.version:
+                holders.setdefault(part, []).append(node.name)
+    ordered = sorted(cluster.images.values(), key=lambda i: (i.kind != "base", i.name))
+    return [ImageView(i.name, i.kind, i.version, i.size_gb, i.label,
+                      tuple(holders.get(i.name, ())), users.get(i.name, 0),
+                      stale.get(i.name, 0)) for i in ordered]
+
+
+# -- alerts ------------------------------------------------------------------------------------
+
+
+def alerts(engine: Engine) -> list[str]:
+    """What needs an operator's eye now, one line each (the header counts them)."""
+    cluster = engine.cluster
+    found = []
+    q = quorum(engine)
+    if not q.ok:
+        found.append(f"the cluster has no quorum ({q.held} of {q.total} votes)")
+    for node in cluster.nodes.values():
+        if node.state not in HEALTHY_NODE_STATES or node.quorum_lost:
+            found.append(f"node {node.name} is {node_state_label(node)}")
+    for service in cluster.services.values():
+        if service.state is not ServiceState.ONLINE:
+            found.append(f"service {service.name} is {service.state.value.replace('_', ' ')}")
+    down = [vm for vm in cluster.vms.values()
+            if vm.state in (VmState.FAILED, VmState.PENDING_RESTART)]
+    if down:
+        names = ", ".join(vm.name for vm in down[:5]) + (" ..." if len(down) > 5 else "")
+        found.append(f"{len(down)} VM(s) down or waiting for capacity: {names}")
+    for node, blocked in sorted(engine.maintenance.blockers.items()):
+        if blocked:
+            found.append(f"evacuation of {node} blocked for {len(blocked)} VM(s)")
+    return found
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def is_reading(event: Event) -> bool:
+    """A `reading` command's own event: one a second with --local, kept out of the events pane."""
+    return event.kind == "command" and event.message.startswith("reading ")
+
+
+def names_for(engine: Engine, kind: str) -> Iterable[str]:
+    """Names a command parameter of `kind` may take (for completion)."""
+    cluster = engine.cluster
+    if kind in ("node", "keyword-node"):
+        return cluster.nodes.keys()
+    if kind == "vm":
+        return cluster.vms.keys()
+    if kind == "service":
+        return cluster.services.keys()
+    if kind == "target":
+        return [*cluster.nodes.keys(), *cluster.member_of.keys()]
+    if kind == "image":
+        return cluster.images.keys()
+    if kind == "onoff":
+        return ("on", "off")
+    return ()

@@ -1,0 +1,122 @@
+"""Text of the details view for a node, a VM or a service (plain lines, built from the views)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from console.model import views
+from console.model.hypervisors import GUEST_OSES, HYPERVISORS
+from console.ui.widgets.base import clock, duration
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine
+
+
+def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
+                 = None) -> list[str]:
+    cluster = engine.cluster
+    node = cluster.nodes.get(name)
+    if node is None:
+        return [f"node {name} no longer exists"]
+    usage = views.node_usage(engine, node)
+    beat = views.heartbeat(engine, node, 30)
+    hyper = HYPERVISORS.get(node.hypervisor)
+    lines = [
+        f"Node {node.name}{'  (this machine, --local)' if node.local else ''}",
+        "",
+        f"state          {views.node_state_label(node)}"
+        f"{'  (maintenance intended)' if node.maintenance else ''}",
+        f"truth          powered {'on' if node.powered else 'off'}, heartbeat network "
+        f"{'connected' if node.connected else 'cut'}, fenced {'yes' if node.fenced else 'no'}, "
+        f"vote {'yes' if node.has_vote else 'no'}",
+        f"hypervisor     {hyper.label if hyper else node.hypervisor}",
+        f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
+        f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "
+        f"{cluster.vcpu_capacity(node):g}",
+        f"memory         {node.memory_gb:g} GB; {node.used_memory_gb:g} GB allocated",
+        f"disks          {len(node.disks_gb)} x {', '.join(f'{d:g}' for d in node.disks_gb)} GB"
+        f" = {node.disk_total_gb:g} GB, {node.disk_mbps:g} MB/s",
+        f"NICs           {', '.join(f'{n:g} Gb' for n in node.nics_gbps)}",
+        f"utilisation    CPU {usage.cpu:.0%}  memory {usage.memory:.0%}  disk {usage.disk:.0%}"
+        f"{'  (measured)' if usage.measured else ''}",
+        "heartbeats     " + "".join(" " if b is None else "▮" if b else "·" for b in beat.strip)
+        + (f"  last {beat.since_last:.0f} s ago" if beat.since_last is not None else ""),
+        f"services here  {', '.join(views.services_active_on(engine, node.name)) or '-'}",
+        f"images held    {', '.join(sorted(node.images)) or '-'}",
+    ]
+    blocked = engine.maintenance.blockers.get(node.name) or {}
+    if blocked:
+        lines.append("evacuation     blocked:")
+        lines += [f"  {vm}: {why}" for vm, why in sorted(blocked.items())]
+    lines += ["", f"VMs ({len(node.vms)})"]
+    for vm in cluster.vms_on(node)[:200]:
+        lines.append(f"  {vm.name:<14} {vm.state.value:<16} {vm.vcpus} vCPU {vm.memory_gb:g} GB"
+                     f"  CPU {views.vm_cpu(engine, vm):.0%}")
+    if len(node.vms) > 200:
+        lines.append(f"  ... and {len(node.vms) - 200} more")
+    if processes:
+        lines += ["", "Busiest processes (live, not part of the model)"]
+        for proc, cpu, mem in processes:
+            lines.append(f"  {proc:<24} CPU {cpu:5.1f}%  memory {mem:5.1f}%")
+    return lines
+
+
+def vm_details(engine: Engine, name: str) -> list[str]:
+    vm = engine.cluster.vms.get(name)
+    if vm is None:
+        return [f"VM {name} no longer exists"]
+    demand = engine.workloads.demand(vm, engine.now)
+    role = views.vm_role(engine, vm)
+    guest = GUEST_OSES.get(vm.guest_os)
+    lines = [
+        f"VM {vm.name}",
+        "",
+        f"state          {vm.state.value}",
+        f"host           {views.vm_where(vm)}",
+        f"size           {vm.vcpus} vCPU, {vm.memory_gb:g} GB memory, {vm.disk_gb:g} GB disk",
+        f"guest OS       {guest.label if guest else vm.guest_os}",
+        f"image          {'+'.join(vm.image) or '-'}{'  (stale: new base at next restart)' if vm.stale_image else ''}",  # noqa: E501
+        f"HA priority    {vm.priority.value}",
+        f"anti-affinity  {', '.join(sorted(engine.cluster.anti_affine.get(vm.name, ()))) or '-'}",
+        f"service        {f'{role[0]} ({role[1].value})' if role else '-'}",
+        f"uptime         {duration(views.vm_uptime(engine, vm))}",
+        f"downtime       {vm.downtime_s:.1f} s in total"
+        + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
+        f"workload       {vm.workload.profile}: CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
+        f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
+        f"dirtying {demand.dirty_mbps:.0f} MB/s",
+    ]
+    migration = next((m for m in views.migrations(engine) if m.vm == vm.name), None)
+    if migration is not None:
+        lines.append(f"migration      {migration.source} → {migration.target} "
+                     f"({migration.reason}): "
+                     + ("queued" if migration.queued else
+                        f"round {migration.round}, {migration.progress:.0%}, "
+                        f"{migration.remaining_mb:.0f} MB left in this round"))
+    return lines
+
+
+def service_details(engine: Engine, name: str) -> list[str]:
+    service = engine.cluster.services.get(name)
+    if service is None:
+        return [f"service {name} no longer exists"]
+    view = views.service_view(engine, service)
+    lines = [
+        f"Service {service.name} ({service.kind})",
+        "",
+        f"state          {service.state.value}",
+        f"active         {view.active or '-'}{f' on {view.active_host}' if view.active else ''}",
+        f"preferred      {', '.join(service.preferred_owners) or '-'}",
+        f"failback       {view.failback}",
+        f"failovers      {view.failovers} in the last {service.failover_period_s / 3600:g} h "
+        f"(at most {service.max_failovers}); takes {service.failover_s:g} s",
+        f"downtime       {service.downtime_s:.1f} s in total",
+        "",
+        "members",
+    ]
+    for member, role, host in view.members:
+        lines.append(f"  {member:<14} {role.value:<10} on {host or '-'}")
+    if service.failover_times:
+        lines += ["", "unplanned failovers at " + ", ".join(clock(t)
+                                                            for t in service.failover_times)]
+    return lines

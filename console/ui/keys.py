@@ -1,0 +1,192 @@
+"""Every key of the console in one table: the main screen's bindings, the footer, the help screen
+and the command palette are all built from it, so they cannot disagree.
+
+Each key has an id; `keys.toml` in the config folder maps ids to other keys:
+
+    # ~/.config/cluster-console/keys.toml
+    [keys]
+    crash = "X"            # one key
+    maintenance = "M,F2"   # or several, comma-separated
+
+A file that does not parse, an unknown id, a key that is not a key, or two ids given the same key
+is an error naming the file, the line and the id (exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    id: str
+    keys: str           # Textual key names, comma-separated
+    action: str         # action on the main screen (or the app)
+    footer: str         # short label in the footer
+    help: str           # line on the help screen and in the palette
+    mutating: bool = False  # builds a command that changes the cluster
+    show: bool = True       # shown in the footer
+    display: str = ""       # how the help screen writes the key (default: the key)
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("help", "question_mark", "app.help", "Help", "this help: every key", display="?"),
+    KeySpec("command", "colon", "command_line", "Cmd",
+            "command line (the command language, tab completes, up/down history)",
+            display=":"),
+    KeySpec("filter", "slash", "filter", "Filter", "filter the VMs (or events) pane", display="/"),
+    KeySpec("maintenance", "m", "maintenance", "Maint",
+            "maintenance on/off for the selected node", mutating=True),
+    KeySpec("migrate", "v", "migrate", "Migrate",
+            "migrate the selected VM (pick a target; a: the balancer chooses)", mutating=True),
+    KeySpec("failover", "f", "failover", "Failover",
+            "forced failover of the selected service, or of every service active on the "
+            "selected node", mutating=True),
+    KeySpec("crash", "x", "crash", "Crash", "crash the selected node (fail-node)", mutating=True),
+    KeySpec("isolate", "i", "isolate", "Isolate",
+            "cut the selected node off the heartbeat network", mutating=True),
+    KeySpec("recover", "r", "recover", "Recover",
+            "recover the selected node: power it on, or reconnect it if isolated",
+            mutating=True),
+    KeySpec("rebalance", "b", "rebalance", "Rebal",
+            "run the balancer now and apply its moves (enter in the balancer pane: one move)",
+            mutating=True),
+    KeySpec("pause", "space", "pause", "Pause", "pause / resume the simulated clock",
+            display="space"),
+    KeySpec("faster", "plus", "faster", "Faster", "speed up the clock", show=False, display="+"),
+    KeySpec("slower", "minus", "slower", "Slower", "slow the clock down", show=False,
+            display="-"),
+    KeySpec("follow", "n", "follow", "Node/all",
+            "VMs pane: the selected node's VMs, or all VMs", show=False),
+    KeySpec("theme", "t", "next_theme", "Theme", "next theme", show=False),
+    KeySpec("next-pane", "tab", "next_pane", "Next pane", "next pane", show=False),
+    KeySpec("previous-pane", "shift+tab", "previous_pane", "Prev pane", "previous pane",
+            show=False),
+    KeySpec("pane-left", "left,h", "pane_left", "Left", "pane to the left", show=False,
+            display="← h"),
+    KeySpec("pane-right", "right,l", "pane_right", "Right", "pane to the right", show=False,
+            display="→ l"),
+    KeySpec("events", "e", "show_lower('events')", "Events", "show the events pane", show=False),
+    KeySpec("balancer", "B", "show_lower('balancer')", "Balancer",
+            "show the balancer recommendations", show=False),
+    KeySpec("images", "I", "show_lower('images')", "Images", "show the images pane",
+            show=False),
+    KeySpec("details", "enter", "details", "Details",
+            "details of the selected node, VM or service", show=False),
+    KeySpec("quit", "q", "app.quit", "Quit", "quit", show=True),
+)
+#: Keys every table knows (not remappable: they are the table's own).
+TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
+              ("home end g G", "first / last row"), ("1-8", "jump to a pane"),
+              ("esc", "back: close a dialog, clear a filter, leave the command line"),
+              ("ctrl+p", "command palette"))
+
+KEY_IDS = {k.id for k in KEYS}
+#: Keys that tables and screens keep for themselves; a keymap may not take them.
+RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
+            "ctrl+p", "ctrl+c", *"12345678"}
+_KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
+                     r"(?:[A-Za-z0-9]|f[0-9]{1,2}|[a-z_]{2,}|.)$")
+
+
+class KeymapError(ValueError):
+    """A keys.toml that cannot be used; str() is one line naming file, line and id."""
+
+
+def config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "cluster-console"
+
+
+def keymap_path() -> Path:
+    return config_dir() / "keys.toml"
+
+
+def load_keymap(path: Path | None = None) -> dict[str, str]:
+    """The user's key overrides, {id: keys}; {} when there is no file."""
+    path = keymap_path() if path is None else path
+    if not path.exists():
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None) or _line_of_error(str(error))
+        raise KeymapError(f"{path}:{line or '?'}: not valid TOML: "
+                          f"{str(error).split(' (at')[0]}") from None
+    unknown = [k for k in data if k != "keys"]
+    if unknown:
+        raise KeymapError(f"{path}:{_line(text, unknown[0])}: {unknown[0]}: unknown section; "
+                          "put the keys under [keys]")
+    table = data.get("keys", {})
+    if not isinstance(table, dict):
+        raise KeymapError(f"{path}:{_line(text, 'keys')}: keys: must be a table")
+    keymap: dict[str, str] = {}
+    used: dict[str, str] = {}
+    for binding_id, value in table.items():
+        where = f"{path}:{_line(text, binding_id)}: keys.{binding_id}"
+        if binding_id not in KEY_IDS:
+            raise KeymapError(f"{where}: unknown key id (known: {', '.join(sorted(KEY_IDS))})")
+        if not isinstance(value, str) or not value.strip():
+            raise KeymapError(f"{where}: must be a key name such as \"X\" or \"ctrl+x\", "
+                              f"got {value!r}")
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        for key in keys:
+            if not _KEY_RE.match(key):
+                raise KeymapError(f"{where}: {key!r} is not a key name")
+            normal = _normal(key)
+            if normal in RESERVED:
+                raise KeymapError(f"{where}: {key!r} is reserved (tables, panes and dialogs use "
+                                  "it)")
+            if normal in used and used[normal] != binding_id:
+                raise KeymapError(f"{where}: {key!r} is already given to {used[normal]}")
+            used[normal] = binding_id
+        keymap[binding_id] = ",".join(keys)
+    # A remapped key must not collide with a default key left in place.
+    for spec in KEYS:
+        if spec.id in keymap:
+            continue
+        for key in spec.keys.split(","):
+            owner = used.get(_normal(key))
+            if owner is not None:
+                raise KeymapError(f"{path}:{_line(text, owner)}: keys.{owner}: {key!r} is "
+                                  f"already the key of {spec.id}; remap {spec.id} too")
+    return keymap
+
+
+_ALIASES = {"?": "question_mark", ":": "colon", "/": "slash", "+": "plus", "-": "minus",
+            " ": "space"}
+
+
+def _normal(key: str) -> str:
+    return _ALIASES.get(key, key)
+
+
+def _line(text: str, key: str) -> int | str:
+    pattern = re.compile(rf"^\s*(?:\[?\s*){re.escape(key)}\s*[=\]]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line) or line.strip().startswith(f'"{key}"'):
+            return number
+    return "?"
+
+
+def _line_of_error(message: str) -> int | None:
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def keys_for(spec: KeySpec, keymap: dict[str, str]) -> str:
+    return keymap.get(spec.id, spec.keys)
+
+
+def display_key(spec: KeySpec, keymap: dict[str, str]) -> str:
+    if spec.id in keymap:
+        return keymap[spec.id].replace(",", " ")
+    return spec.display or spec.keys.replace(",", " ")

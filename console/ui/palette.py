@@ -1,0 +1,56 @@
+"""The command palette (ctrl+p): the same actions as the keys, worded for the current selection,
+plus pane jumps and themes. Picking one runs the same action a key would (confirmation and
+read-only refusals included)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from console.ui.keys import KEYS
+
+
+class ConsoleCommands(Provider):
+    def _entries(self) -> list[tuple[str, str, object]]:
+        from console.ui.screens.main import MainScreen
+        from console.ui.widgets.command_line import PANES
+
+        app = self.app
+        main = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            return []
+        node = main.selected_node() or "-"
+        vm = main.selected_vm() or "-"
+        subject = {"maintenance": f"node {node}", "crash": f"node {node}",
+                   "isolate": f"node {node}", "recover": f"node {node}",
+                   "migrate": f"VM {vm}", "failover": f"services on {node}"}
+        entries: list[tuple[str, str, object]] = []
+        for spec in KEYS:
+            if spec.action.startswith("app.") or spec.id in ("command", "filter", "next-pane",
+                                                             "previous-pane", "pane-left",
+                                                             "pane-right", "details"):
+                continue
+            label = spec.help[0].upper() + spec.help[1:]
+            if spec.id in subject:
+                label = f"{label} [{subject[spec.id]}]"
+            key = app.keys_of(spec).split(",")[0]  # type: ignore[attr-defined]
+            entries.append((label, f"key {key}", partial(main.run_action, spec.action)))
+        for n, pane in enumerate(PANES, start=1):
+            entries.append((f"Go to the {pane} pane", f"key {n}",
+                            partial(main.action_focus_pane, pane)))
+        for name in getattr(app, "theme_names", []):
+            entries.append((f"Theme: {name}", "", partial(setattr, app, "theme", name)))
+        return entries
+
+    async def discover(self) -> Hits:
+        for label, help_text, action in self._entries():
+            yield DiscoveryHit(label, action, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, action in self._entries():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), action,  # type: ignore[arg-type]
+                          help=help_text)

@@ -1,0 +1,67 @@
+"""The details view of a node, a VM or a service; refreshed as the model moves; esc goes back."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.ui import details
+from console.ui.widgets.header import ClusterHeader
+
+
+class DetailsScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DetailsScreen > VerticalScroll { border: round $accent; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.subject = name
+        self._text = ""
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader()
+        with VerticalScroll() as box:
+            box.can_focus = True
+            box.border_title = f"{self.kind} {self.subject}"
+            yield Static("", id="details-text", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+        self.update_view()
+
+    def lines(self) -> list[str]:
+        engine = self.app.engine  # type: ignore[attr-defined]
+        if self.kind == "node":
+            return details.node_details(engine, self.subject,
+                                        self.app.local_processes  # type: ignore[attr-defined]
+                                        if engine.cluster.nodes.get(self.subject)
+                                        and engine.cluster.nodes[self.subject].local else None)
+        if self.kind == "vm":
+            return details.vm_details(engine, self.subject)
+        return details.service_details(engine, self.subject)
+
+    def update_view(self) -> None:
+        self.query_one(ClusterHeader).update_view()
+        text = "\n".join(self.lines())
+        if text != self._text:
+            self._text = text
+            self.query_one("#details-text", Static).update(text)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

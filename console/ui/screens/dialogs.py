@@ -1,0 +1,122 @@
+"""Small modal dialogs: confirmation of destructive actions and the migration target picker."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from console.model import views
+from console.model.commands import Command, Migrate
+from console.ui.widgets.keyed_table import Cells, Column, KeyedTable, meter
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before a destructive command: y / enter runs it, n / esc does not."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 64; max-width: 95%; height: auto;
+        border: thick $error; background: $surface; padding: 1 2;
+    }
+    ConfirmScreen #question { text-style: bold; }
+    ConfirmScreen #detail { color: $text-muted; margin-top: 1; }
+    ConfirmScreen #answer { margin-top: 1; color: $text-accent; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, id="question", markup=False)
+            if self.detail:
+                yield Static(self.detail, id="detail", markup=False)
+            yield Static("y / enter: yes      n / esc: no", id="answer")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class TargetTable(KeyedTable):
+    columns = (
+        Column("Host", 8),
+        Column("State", 9),
+        Column("CPU after", 10),
+        Column("Mem after", 10),
+        Column("Fit", 24, flex=True),
+    )
+    empty_text = "no other host"
+
+    def __init__(self, options: list[views.TargetOption], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.options = {o.node: o for o in options}
+        self.order = [o.node for o in options]
+
+    def row_count(self) -> int:
+        return len(self.order)
+
+    def row_key(self, index: int) -> Hashable:
+        return self.order[index]
+
+    def row_cells(self, key: Hashable) -> Cells:
+        o = self.options[key]  # type: ignore[index]
+        fit = ("fits", "ok") if o.refusal is None else (o.refusal, "muted")
+        return (o.node, o.state, meter(o.cpu_after, 10), meter(o.memory_after, 10), fit)
+
+
+class TargetPicker(ModalScreen[Command | None]):
+    """Where should this VM go? Hosts that fit first, each with its projected load."""
+
+    DEFAULT_CSS = """
+    TargetPicker { align: center middle; }
+    TargetPicker > Vertical {
+        width: 90%; max-width: 110; height: auto; max-height: 80%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    TargetPicker TargetTable { height: auto; max-height: 20; }
+    TargetPicker #picker-help { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "auto", "Balancer chooses"),
+        Binding("escape,q", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, vm: str, options: list[views.TargetOption]) -> None:
+        super().__init__()
+        self.vm = vm
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Migrate {self.vm} to"
+            yield TargetTable(self.options, id="targets")
+            yield Static("enter: migrate to the selected host   a: let the balancer choose   "
+                         "esc: cancel", id="picker-help")
+
+    def on_mount(self) -> None:
+        table = self.query_one(TargetTable)
+        table.styles.height = min(len(self.options) + 1, 20)
+        table.focus()
+
+    def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:
+        message.stop()
+        self.dismiss(Migrate(self.vm, str(message.key)))
+
+    def action_auto(self) -> None:
+        self.dismiss(Migrate(self.vm))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

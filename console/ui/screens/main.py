@@ -1,0 +1,536 @@
+"""The main screen: every pane at once, the keys that act on the selection, `:` and `/`.
+
+Each key builds one command of the command language for the current selection and hands it to
+`ConsoleApp.run_command`; destructive ones ask first. In read-only mode the mutating keys are
+greyed in the footer and, pressed anyway, still build their command so that the engine refuses it
+with its reason (no key changes anything behind the read-only flag's back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+
+from console.model import views
+from console.model.commands import (
+    Command,
+    FailNode,
+    Failover,
+    Isolate,
+    Maintenance,
+    Migrate,
+    Pause,
+    PowerOn,
+    Rebalance,
+    Reconnect,
+    Resume,
+    Speed,
+)
+from console.ui.keys import KEYS
+from console.ui.widgets.balancer import BalancerTable
+from console.ui.widgets.base import Pane
+from console.ui.widgets.command_line import PANES, CommandLine
+from console.ui.widgets.events import EventsTable
+from console.ui.widgets.header import ClusterHeader
+from console.ui.widgets.heartbeats import HeartbeatsTable
+from console.ui.widgets.images import ImagesTable
+from console.ui.widgets.keyed_table import KeyedTable
+from console.ui.widgets.migrations import MigrationsTable
+from console.ui.widgets.nodes import NodesPane, NodeSpark, NodesTable
+from console.ui.widgets.services import ServicesTable
+from console.ui.widgets.vms import VmsPane, VmsTable
+
+if TYPE_CHECKING:
+    from console.ui.app import ConsoleApp
+
+MIN_WIDTH, MIN_HEIGHT = 70, 20
+TABLE_IDS = {name: f"{name}-table" for name in PANES}
+LOWER = ("events", "balancer", "images")
+#: Spatial neighbours for left / right (h / l).
+LEFT = {"heartbeats": "nodes", "services": "vms", "migrations": "vms", "balancer": "events",
+        "images": "balancer"}
+RIGHT = {"nodes": "heartbeats", "vms": "services", "events": "balancer",
+         "balancer": "images"}
+MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
+
+
+def _bindings() -> list[BindingType]:
+    found: list[BindingType] = []
+    for spec in KEYS:
+        if spec.action.startswith("app."):
+            continue
+        found.append(Binding(spec.keys, spec.action, spec.footer, show=spec.show, id=spec.id,
+                             key_display=spec.display or None))
+    for n, name in enumerate(PANES, start=1):
+        found.append(Binding(str(n), f"focus_pane('{name}')", name.title(), show=False))
+    found.append(Binding("escape", "back", "Back", show=False))
+    return found
+
+
+class MainScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MainScreen { layout: vertical; }
+    MainScreen #body { height: 1fr; }
+    MainScreen #top { height: 7; }
+    MainScreen #middle { height: 1fr; layout: horizontal; }
+    MainScreen #lower { height: 10; }
+    MainScreen #nodes-pane { width: 3fr; }
+    MainScreen #heartbeats-pane { width: 2fr; }
+    MainScreen #vms-pane { width: 3fr; height: 1fr; }
+    MainScreen #side { width: 2fr; layout: vertical; }
+    MainScreen #services-pane { height: 6; }
+    MainScreen #migrations-pane { height: 1fr; min-height: 4; }
+    /* Room enough: the VMs get the full width, services and migrations sit side by side. */
+    MainScreen.-roomy #middle { layout: vertical; }
+    MainScreen.-roomy #vms-pane { width: 1fr; }
+    MainScreen.-roomy #side { width: 1fr; layout: horizontal; height: 7; }
+    MainScreen.-roomy #services-pane { height: 1fr; width: 1fr; }
+    MainScreen.-roomy #migrations-pane { height: 1fr; width: 1fr; }
+    MainScreen .bar { dock: bottom; height: 1; display: none; border: none; padding: 0 1;
+                      background: $panel; }
+    MainScreen .bar:focus { border: none; }
+    MainScreen .bar.-open { display: block; }
+    MainScreen #too-small { display: none; width: 1fr; height: 1fr; content-align: center middle;
+                            text-style: bold; color: $text-warning; }
+    MainScreen.-too-small #body { display: none; }
+    MainScreen.-too-small #too-small { display: block; }
+    MainScreen.-short NodeSpark { display: none; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = _bindings()
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader(id="header")
+        with Vertical(id="body"):
+            with Horizontal(id="top"):
+                yield NodesPane(id="nodes-pane")
+                with Pane(id="heartbeats-pane"):
+                    yield HeartbeatsTable(id="heartbeats-table")
+            with Horizontal(id="middle"):
+                yield VmsPane(id="vms-pane")
+                with Vertical(id="side"):
+                    with Pane(id="services-pane"):
+                        yield ServicesTable(id="services-table")
+                    with Pane(id="migrations-pane"):
+                        yield MigrationsTable(id="migrations-table")
+            with ContentSwitcher(id="lower", initial="events-pane"):
+                with Pane(id="events-pane"):
+                    yield EventsTable(id="events-table")
+                with Pane(id="balancer-pane"):
+                    yield BalancerTable(id="balancer-table")
+                with Pane(id="images-pane"):
+                    yield ImagesTable(id="images-table")
+        yield Static("", id="too-small")
+        yield CommandLine(id="command-line", classes="bar")
+        yield Input(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
+                    classes="bar")
+        yield Footer(compact=True, show_command_palette=False)
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    @property
+    def console(self) -> ConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        titles = {"nodes": "1 Nodes", "heartbeats": "3 Heartbeats", "vms": "2 VMs",
+                  "services": "4 Services", "migrations": "5 Migrations", "events": "6 Events",
+                  "balancer": "7 Balancer", "images": "8 Images"}
+        for name, title in titles.items():
+            self.query_one(f"#{name}-pane").border_title = title
+        self.query_one("#lower").border_title = ""
+        self._subtitles: dict[str, str] = {}
+        self._titles: dict[str, str] = {}
+        self._layout_for(self.size.width, self.size.height)
+        self.query_one(VmsTable).node = self.console.selected_node
+        self.query_one("#nodes-table").focus()
+        self.update_view()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"Terminal too small: {width}x{height}.\n"
+                f"cluster-console needs at least {MIN_WIDTH}x{MIN_HEIGHT} (best 120x40).\n"
+                "q quits.")
+            return
+        nodes = len(self.console.engine.cluster.nodes)
+        services = max(1, len(self.console.engine.cluster.services))
+        tall = height >= 36
+        roomy = width >= 110 and height >= 34
+        short = height < 28
+        self.set_class(roomy, "-roomy")
+        self.set_class(short, "-short")
+        top_cap = 14 if tall else 9 if not short else 6
+        self.query_one("#top").styles.height = max(5, min(nodes + (3 if short else 4), top_cap))
+        self.query_one("#lower").styles.height = 10 if tall else 7 if not short else 6
+        side_rows = min(services + 3, 8 if tall else 6)
+        if roomy:
+            self.query_one("#side").styles.height = max(side_rows, 6)
+            self.query_one("#services-pane").styles.height = "1fr"
+        else:
+            self.query_one("#side").styles.height = "1fr"
+            self.query_one("#services-pane").styles.height = side_rows
+
+    # -- refreshing -----------------------------------------------------------------------------
+
+    def update_view(self) -> None:
+        if self.has_class("-too-small"):
+            return
+        self.query_one(ClusterHeader).update_view()
+        for name in ("nodes", "heartbeats", "vms", "services", "migrations"):
+            self.query_one(f"#{name}-table", KeyedTable).update_view()  # type: ignore[attr-defined]
+        lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
+        self.query_one(f"#{lower.replace('-pane', '-table')}",
+                       KeyedTable).update_view()  # type: ignore[attr-defined]
+        self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node)
+        self._update_titles()
+
+    def _update_titles(self) -> None:
+        engine = self.console.engine
+        q = views.quorum(engine)
+        partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
+        self._subtitle("heartbeats-pane", f"quorum {q.held}/{q.total} "
+                       f"{'ok' if q.ok else 'LOST'}{partitions}")
+        vms = self.query_one(VmsTable)
+        self._subtitle("vms-pane", f"{vms.scope()} · {vms.row_count()}")
+        running = len(engine.migrations.active)
+        queued = len(engine.migrations.queued)
+        self._subtitle("migrations-pane", f"{running} running, {queued} queued"
+                       if running or queued else "")
+        lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
+        others = " ".join(f"{n + 6}:{name}" for n, name in enumerate(LOWER)
+                          if f"{name}-pane" != lower)
+        extra = ""
+        if lower == "images-pane":
+            extra = f"saved {engine.images.saved_gb():.0f} GB · "
+        elif lower == "balancer-pane":
+            extra = f"imbalance {engine.balancer.imbalance:.3f} · "
+        elif lower == "events-pane":
+            events_filter = self.query_one(EventsTable).text_filter
+            extra = f"/{events_filter} · " if events_filter else ""
+        self._subtitle(lower, f"{extra}{others}")
+
+    def _subtitle(self, pane: str, text: str) -> None:
+        if self._subtitles.get(pane) != text:
+            self._subtitles[pane] = text
+            self.query_one(f"#{pane}").border_subtitle = text
+
+    # -- selection ------------------------------------------------------------------------------
+
+    def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
+        table = message.table
+        if isinstance(table, (NodesTable, HeartbeatsTable)) and message.key is not None:
+            key = str(message.key)
+            self.console.selected_node = key
+            other = self.query_one(HeartbeatsTable if isinstance(table, NodesTable)
+                                   else NodesTable)
+            if other.cursor_key != key:
+                other.move_cursor_to_key(key)
+            vms = self.query_one(VmsTable)
+            if vms.node != key:
+                vms.node = key
+                vms.refresh_rows()
+                self.query_one(NodeSpark).show(self.console.engine, key)
+                self._update_titles()
+
+    def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:
+        message.stop()
+        table = message.table
+        if isinstance(table, BalancerTable):
+            recommendation = table.recommendation(message.key)
+            if recommendation is not None:
+                self.console.run_command(Migrate(recommendation.vm, recommendation.target))
+            return
+        self._open_details(table, message.key)
+
+    def _open_details(self, table: KeyedTable, key: Hashable) -> None:
+        from console.ui.screens.details import DetailsScreen
+
+        kind = None
+        if isinstance(table, (NodesTable, HeartbeatsTable)):
+            kind = "node"
+        elif isinstance(table, VmsTable):
+            kind = "vm"
+        elif isinstance(table, ServicesTable):
+            kind = "service"
+        elif isinstance(table, MigrationsTable):
+            kind = "vm"
+        elif isinstance(table, EventsTable):
+            event = self.console.engine.log.events[key]  # type: ignore[index]
+            cluster = self.console.engine.cluster
+            for candidate, names in (("node", cluster.nodes), ("vm", cluster.vms),
+                                     ("service", cluster.services)):
+                if event.subject in names:
+                    kind, key = candidate, event.subject
+                    break
+        if kind is not None and key is not None:
+            self.app.push_screen(DetailsScreen(kind, str(key)))
+
+    def selected_vm(self) -> str | None:
+        key = self.query_one(VmsTable).cursor_key
+        return None if key is None else str(key)
+
+    def selected_service(self) -> str | None:
+        key = self.query_one(ServicesTable).cursor_key
+        return None if key is None else str(key)
+
+    def selected_node(self) -> str | None:
+        """Read from the tables, not from their messages: a key typed right after a move must
+        act on the row the cursor is on now."""
+        focused = self.focused
+        table = focused if isinstance(focused, HeartbeatsTable) else self.query_one(NodesTable)
+        key = table.cursor_key
+        if key is None:
+            return self.console.selected_node
+        self.console.selected_node = str(key)
+        return str(key)
+
+    def _node_or_say(self) -> str | None:
+        node = self.selected_node()
+        if node is None:
+            self.notify("select a node first (1: nodes pane)", severity="warning")
+        return node
+
+    # -- read-only: grey the mutating keys, but let them speak ------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING_ACTIONS and self.console.read_only:
+            return None  # shown greyed in the footer
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed (read-only) key still builds its command, so the refusal says why."""
+        if not self.console.read_only or isinstance(self.focused, Input):
+            return
+        for spec in KEYS:
+            if spec.mutating and event.key in self.console.keys_of(spec).split(","):
+                event.stop()
+                event.prevent_default()
+                getattr(self, f"action_{spec.action}")()
+                return
+
+    # -- actions: each builds a command ---------------------------------------------------------
+
+    def action_maintenance(self) -> None:
+        node = self._node_or_say()
+        if node is not None:
+            current = self.console.engine.cluster.nodes[node].maintenance
+            self.console.run_command(Maintenance(node, not current))
+
+    def action_crash(self) -> None:
+        node = self._node_or_say()
+        if node is None:
+            return
+        n = len(self.console.engine.cluster.nodes[node].vms)
+        self.console.confirm_then(f"Crash node {node}?",
+                                  f"It stops at once; its {n} VM(s) go down and restart "
+                                  "elsewhere once the cluster declares it failed.",
+                                  [FailNode(node)])
+
+    def action_isolate(self) -> None:
+        node = self._node_or_say()
+        if node is None:
+            return
+        self.console.confirm_then(f"Isolate node {node} from the heartbeat network?",
+                                  "Without quorum it applies its isolation response; its "
+                                  "services fail over.", [Isolate(node)])
+
+    def action_recover(self) -> None:
+        node = self._node_or_say()
+        if node is None:
+            return
+        state = self.console.engine.cluster.nodes[node]
+        if state.powered and not state.connected:
+            self.console.run_command(Reconnect(node))
+        else:
+            self.console.run_command(PowerOn(node))
+
+    def action_failover(self) -> None:
+        focused = self.focused
+        if isinstance(focused, ServicesTable):
+            service = self.selected_service()
+            if service is None:
+                self.notify("no service selected", severity="warning")
+                return
+            self.console.confirm_then(f"Force service {service} over to a passive member?",
+                                      "", [Failover(service)])
+            return
+        node = self._node_or_say()
+        if node is None:
+            return
+        services = views.services_active_on(self.console.engine, node)
+        if not services:
+            self.notify(f"no service is active on {node}; select a service (4) to fail it "
+                        "over", title="Nothing to fail over", severity="warning")
+            return
+        self.console.confirm_then(f"Force {', '.join(services)} off {node}?",
+                                  "Each fails over to its best passive member.",
+                                  [Failover(s) for s in services])
+
+    def action_migrate(self) -> None:
+        vm = self.selected_vm()
+        if vm is None:
+            self.notify("select a VM first (2: VMs pane)", severity="warning")
+            return
+        if self.console.read_only:
+            self.console.run_command(Migrate(vm))
+            return
+        from console.ui.screens.dialogs import TargetPicker
+
+        engine = self.console.engine
+        options = views.migration_targets(engine, engine.cluster.vms[vm])
+
+        def chosen(command: Command | None) -> None:
+            if command is not None:
+                self.console.run_command(command)
+
+        self.app.push_screen(TargetPicker(vm, options), chosen)
+
+    def action_rebalance(self) -> None:
+        self.console.run_command(Rebalance())
+
+    def action_pause(self) -> None:
+        self.console.run_command(Resume() if self.console.clock.paused else Pause())
+
+    def action_faster(self) -> None:
+        self.console.run_command(Speed(self.console.clock.faster()))
+
+    def action_slower(self) -> None:
+        self.console.run_command(Speed(self.console.clock.slower()))
+
+    def action_follow(self) -> None:
+        vms = self.query_one(VmsTable)
+        vms.follow = not vms.follow
+        vms.refresh_rows()
+        self._update_titles()
+
+    def action_next_theme(self) -> None:
+        self.console.next_theme()
+
+    def action_details(self) -> None:
+        focused = self.focused
+        if isinstance(focused, KeyedTable) and focused.cursor_key is not None:
+            focused.action_select()
+
+    # -- panes ----------------------------------------------------------------------------------
+
+    def _focused_pane(self) -> str:
+        focused = self.focused
+        for name, table_id in TABLE_IDS.items():
+            if focused is not None and focused.id == table_id:
+                return name
+        return "nodes"
+
+    def action_focus_pane(self, name: str) -> None:
+        if name in LOWER:
+            self.query_one("#lower", ContentSwitcher).current = f"{name}-pane"
+        self.query_one(f"#{TABLE_IDS[name]}").focus()
+        self.update_view()
+
+    def action_show_lower(self, name: str) -> None:
+        self.action_focus_pane(name)
+
+    def action_next_pane(self) -> None:
+        index = PANES.index(self._focused_pane())
+        self.action_focus_pane(PANES[(index + 1) % len(PANES)])
+
+    def action_previous_pane(self) -> None:
+        index = PANES.index(self._focused_pane())
+        self.action_focus_pane(PANES[(index - 1) % len(PANES)])
+
+    def action_pane_left(self) -> None:
+        target = LEFT.get(self._focused_pane())
+        if target:
+            self.action_focus_pane(target)
+
+    def action_pane_right(self) -> None:
+        target = RIGHT.get(self._focused_pane())
+        if target:
+            self.action_focus_pane(target)
+
+    # -- the command line and the filter --------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        line = self.query_one(CommandLine)
+        self._return_focus = self.focused
+        line.add_class("-open")
+        line.focus()
+
+    def _close_bar(self, bar: Input) -> None:
+        bar.remove_class("-open")
+        target = getattr(self, "_return_focus", None)
+        if target is None or not target.is_mounted:
+            target = self.query_one(NodesTable)
+        target.focus()
+
+    def on_command_line_closed(self, message: CommandLine.Closed) -> None:
+        self._close_bar(self.query_one(CommandLine))
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        if message.input.id == "filter-line":
+            self._close_bar(message.input)
+            return
+        line = self.query_one(CommandLine)
+        text = message.value.strip()
+        line.value = ""
+        self._close_bar(line)
+        if text:
+            line.remember(text)
+            self.console.run_text(text)
+
+    def action_filter(self) -> None:
+        focused = self._focused_pane()
+        self._filter_target = "events" if focused == "events" else "vms"
+        if self._filter_target == "vms":
+            self._return_focus = self.query_one(VmsTable)
+        else:
+            self._return_focus = self.query_one(EventsTable)
+        bar = self.query_one("#filter-line", Input)
+        table = self._return_focus
+        bar.value = table.text_filter  # type: ignore[attr-defined]
+        bar.placeholder = (f"filter {self._filter_target} (enter keeps it, esc clears)")
+        bar.add_class("-open")
+        bar.focus()
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        if message.input.id != "filter-line":
+            return
+        table = self.query_one(VmsTable if getattr(self, "_filter_target", "vms") == "vms"
+                               else EventsTable)
+        table.text_filter = message.value.strip()  # type: ignore[attr-defined]
+        table.refresh_rows(force=True)
+        self._update_titles()
+
+    def action_back(self) -> None:
+        """esc: close the bar that is open, else clear the focused table's filter."""
+        bar = self.query_one("#filter-line", Input)
+        if bar.has_class("-open"):
+            bar.value = ""
+            self._close_bar(bar)
+            return
+        line = self.query_one(CommandLine)
+        if line.has_class("-open"):
+            line.action_close()
+            return
+        focused = self.focused
+        if isinstance(focused, (VmsTable, EventsTable)) and focused.text_filter:
+            focused.text_filter = ""
+            focused.refresh_rows(force=True)
+            self._update_titles()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, Input) and event.widget.has_class("-open"):
+            event.widget.remove_class("-open")

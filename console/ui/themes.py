@@ -1,0 +1,117 @@
+"""Themes: TOML files in the repository's themes/ folder and in the user's config folder
+(`$XDG_CONFIG_HOME/cluster-console/themes/`), each loaded into a `textual.theme.Theme`.
+
+    # themes/dark.toml
+    name = "dark"
+    dark = true
+    primary = "#4aa3df"
+    background = "#101418"
+    ...
+    [variables]                 # optional Textual design variables
+    block-cursor-background = "#264f78"
+
+A user's file with the name of a shipped theme replaces it. A broken file is an error naming the
+file, the line and the key (exit status 2).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from console.paths import THEMES
+from console.ui.keys import config_dir
+
+COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",
+               "panel", "boost", "success", "warning", "error")
+NUMBER_KEYS = ("luminosity_spread", "text_alpha")
+SHIPPED_ORDER = ("dark", "light", "high-contrast", "monochrome")
+
+
+class ThemeError(ValueError):
+    """A theme file that cannot be used; str() is one line naming file, line and key."""
+
+
+def theme_dirs() -> list[Path]:
+    return [THEMES, config_dir() / "themes"]
+
+
+def load_themes(dirs: list[Path] | None = None):
+    """Every theme found, shipped ones first in a fixed order, later folders overriding."""
+    found: dict[str, object] = {}
+    for folder in theme_dirs() if dirs is None else dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            theme = load_theme(path)
+            found[theme.name] = theme
+    order = [n for n in SHIPPED_ORDER if n in found] + sorted(n for n in found
+                                                              if n not in SHIPPED_ORDER)
+    return [found[n] for n in order]
+
+
+def load_theme(path: Path):
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    from textual.color import Color, ColorParseError
+    from textual.theme import Theme
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        raise ThemeError(f"{path}:{found.group(1) if found else '?'}: not valid TOML: "
+                         f"{str(error).split(' (at')[0]}") from None
+
+    def fail(key: str, message: str) -> ThemeError:
+        return ThemeError(f"{path}:{_line(text, key.split('.')[-1])}: {key}: {message}")
+
+    allowed = {"name", "dark", "variables", *COLOUR_KEYS, *NUMBER_KEYS}
+    for key in data:
+        if key not in allowed:
+            return_error = fail(key, f"unknown key (known: {', '.join(sorted(allowed))})")
+            raise return_error
+    name = data.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name or ""):
+        raise fail("name", f"a theme needs a name of letters, digits, - _ or ., got {name!r}")
+    if "primary" not in data:
+        raise fail("primary", "required")
+    kwargs: dict[str, object] = {"name": name}
+    for key in COLOUR_KEYS:
+        if key in data:
+            value = data[key]
+            try:
+                Color.parse(value)
+            except (ColorParseError, TypeError, ValueError):
+                raise fail(key, f"not a colour: {value!r}") from None
+            kwargs[key] = value
+    dark = data.get("dark", True)
+    if not isinstance(dark, bool):
+        raise fail("dark", f"must be true or false, got {dark!r}")
+    kwargs["dark"] = dark
+    for key in NUMBER_KEYS:
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    0 <= value <= 1):
+                raise fail(key, f"must be a number 0-1, got {value!r}")
+            kwargs[key] = float(value)
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict):
+        raise fail("variables", "must be a table of design variables")
+    for key, value in variables.items():
+        if not isinstance(value, str):
+            raise fail(f"variables.{key}", f"must be a string, got {value!r}")
+    kwargs["variables"] = dict(variables)
+    return Theme(**kwargs)  # type: ignore[arg-type]
+
+
+def _line(text: str, key: str) -> int | str:
+    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return 1

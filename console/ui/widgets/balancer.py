@@ -1,0 +1,50 @@
+"""The Balancer pane: the balancer's recommendations with their reason and projected imbalance;
+enter applies the selected one (`b` applies them all)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from console.ui.widgets.base import ModelTable
+from console.ui.widgets.keyed_table import Cells, Column
+
+
+class BalancerTable(ModelTable):
+    columns = (
+        Column("VM", 10),
+        Column("Move", 9),
+        Column("After", 6, "right"),
+        Column("Reason", 20, flex=True),
+    )
+
+    @property
+    def empty_text(self) -> str:  # type: ignore[override]
+        balancer = self.engine.balancer
+        when = ("never run" if balancer.last_run is None
+                else f"last pass at {balancer.last_run:.0f} s")
+        return f"no recommendations ({when}); b runs the balancer now"
+
+    def row_count(self) -> int:
+        return len(self.engine.balancer.recommendations)
+
+    def row_key(self, index: int) -> Hashable:
+        r = self.engine.balancer.recommendations[index]
+        return (r.vm, r.target)
+
+    def index_of(self, key: Hashable) -> int | None:
+        for i, r in enumerate(self.engine.balancer.recommendations):
+            if (r.vm, r.target) == key:
+                return i
+        return None
+
+    def recommendation(self, key: Hashable):
+        for r in self.engine.balancer.recommendations:
+            if (r.vm, r.target) == key:
+                return r
+        return None
+
+    def row_cells(self, key: Hashable) -> Cells:
+        r = self.recommendation(key)
+        if r is None:
+            return (str(key),)
+        return (r.vm, f"{r.source}→{r.target}", f"{r.projected_imbalance:.3f}", r.reason)

@@ -1,0 +1,103 @@
+"""Shared pieces of the panes: the bordered pane container and formatting helpers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.containers import Vertical
+
+from console.ui.widgets.keyed_table import KeyedTable
+
+if TYPE_CHECKING:
+    from console.model.engine import Engine
+
+
+class Pane(Vertical):
+    """A bordered, titled box around one table (and perhaps a line under it)."""
+
+    DEFAULT_CSS = """
+    Pane {
+        border: round $foreground 30%;
+        border-title-color: $text-muted;
+        border-subtitle-color: $text-muted;
+        height: 1fr;
+        padding: 0 0;
+    }
+    Pane:focus-within {
+        border: round $accent;
+        border-title-color: $text-accent;
+        border-title-style: bold;
+    }
+    """
+
+
+class ModelTable(KeyedTable):
+    """A KeyedTable reading the app's engine."""
+
+    @property
+    def engine(self) -> Engine:
+        return self.app.engine  # type: ignore[attr-defined]
+
+    def update_view(self) -> None:
+        """Called on every tick while the pane is on screen."""
+        self.refresh_rows()
+
+    def fit_names(self, column: int, names, low: int, high: int) -> None:
+        """Size a name column to the longest name (within low..high)."""
+        longest = max((len(n) for n in names), default=low)
+        self.set_width(column, max(low, min(high, longest)))
+
+
+_NAMES: dict[int, tuple[int, list[str], dict[str, int]]] = {}
+
+
+def node_names(engine: Engine) -> tuple[list[str], dict[str, int]]:
+    """Node names in cluster order and their positions, cached per cluster."""
+    nodes = engine.cluster.nodes
+    cached = _NAMES.get(id(nodes))
+    if cached is None or cached[0] != len(nodes):
+        names = list(nodes)
+        cached = (len(nodes), names, {n: i for i, n in enumerate(names)})
+        _NAMES.clear()
+        _NAMES[id(nodes)] = cached
+    return cached[1], cached[2]
+
+
+def duration(seconds: float | None) -> str:
+    """A compact duration that changes at most once a minute past the first minute."""
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    m, _ = divmod(s, 60)
+    h, m = divmod(m, 60)
+    d, h = divmod(h, 24)
+    if d:
+        return f"{d}d{h:02d}h"
+    if h:
+        return f"{h}h{m:02d}m"
+    return f"{m}m"
+
+
+def clock(seconds: float) -> str:
+    s = int(seconds)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h:02d}:{m:02d}:{s:02d}"
+
+
+#: Node state badges when the column is narrow.
+SHORT_NODE_STATES = {"entering_maintenance": "evacuating", "maintenance": "maint"}
+TINY_NODE_STATES = {"entering_maintenance": "evac", "maintenance": "maint",
+                    "isolated": "isolatd"}
+
+NODE_STATE_STYLE = {
+    "online": "ok", "entering_maintenance": "accent", "maintenance": "accent",
+    "suspect": "warn", "failed": "error", "isolated": "error", "offline": "muted",
+    "booting": "warn",
+}
+VM_STATE_STYLE = {
+    "running": "ok", "deploying": "accent", "migrating": "accent", "restarting": "warn",
+    "pending_restart": "error", "stopped": "muted", "failed": "error",
+}

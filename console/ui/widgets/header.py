@@ -1,0 +1,128 @@
+"""The header line: cluster, simulated clock and speed (or PAUSED), quorum, HA, balancer,
+imbalance and the number of open alerts.
+
+It renders its one line itself and, when a part changes, refreshes only up to the end of what
+changed (the clock ticking rewrites a dozen cells, not the line)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from console.model import views
+from console.ui.widgets.base import clock
+
+PART_STYLES = ("", "header--name", "header--paused", "header--bad", "header--bold",
+               "header--sep", "header--readonly")
+
+
+class ClusterHeader(Widget):
+    DEFAULT_CSS = """
+    ClusterHeader {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    ClusterHeader > .header--name { text-style: bold; color: $text-accent; }
+    ClusterHeader > .header--paused { text-style: bold reverse; color: $text-warning; }
+    ClusterHeader > .header--bad { text-style: bold; color: $text-error; }
+    ClusterHeader > .header--bold { text-style: bold; color: $text-warning; }
+    ClusterHeader > .header--sep { color: $text-muted; }
+    ClusterHeader > .header--readonly { text-style: bold reverse; color: $text-accent; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {name for name in PART_STYLES if name}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._parts: list[tuple[str, str]] = []
+        self._alerts_key: object = None
+        self._alerts: list[str] = []
+        self._styles: dict[str, Style] = {}
+
+    def alerts(self, engine) -> list[str]:
+        key = (len(engine.log), int(engine.now))
+        if key != self._alerts_key:
+            self._alerts_key = key
+            self._alerts = views.alerts(engine)
+        return self._alerts
+
+    def parts(self) -> list[tuple[str, str]]:
+        app = self.app
+        engine = app.engine  # type: ignore[attr-defined]
+        clk = app.clock  # type: ignore[attr-defined]
+        q = views.quorum(engine)
+        settings = engine.cluster.settings
+        alerts = len(self.alerts(engine))
+        wide = self.size.width >= 100
+        sep = (" │ " if wide else " ", "header--sep")
+        balancer = f"DRS {settings.balancer.automation} t{settings.balancer.threshold}"
+        found = [
+            (" ", ""), (engine.cluster.name, "header--name"), sep,
+            (f"{clock(engine.now)} ", ""),
+            (clk.label(), "header--paused" if clk.paused else ""), sep,
+            (f"quorum {q.held}/{q.total} {'ok' if q.ok else 'LOST'}",
+             "" if q.ok else "header--bad"), sep,
+            ("HA on" if settings.ha.enabled else "HA off", ""), sep,
+            (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
+            (f"imbalance {engine.balancer.imbalance:.2f}" if wide
+             else f"imb {engine.balancer.imbalance:.2f}", ""), sep,
+            (f"alerts {alerts}", "header--bold" if alerts else ""),
+        ]
+        if app.read_only:  # type: ignore[attr-defined]
+            found += [sep, ("READ-ONLY", "header--readonly")]
+        return found
+
+    def update_view(self) -> None:
+        new = self.parts()
+        old = self._parts
+        if new == old:
+            return
+        self._parts = new
+        if len(new) != len(old):
+            self.refresh()
+            return
+        x = 0
+        first: int | None = None
+        shifted = False
+        for (text, style), before in zip(new, old, strict=True):
+            if (text, style) != before and first is None:
+                first = x
+            shifted = shifted or cell_len(text) != cell_len(before[0])
+            x += cell_len(text)
+        if first is None:
+            return
+        if shifted:  # later parts moved: repaint to the end of the longer line
+            last = max(x, sum(cell_len(t) for t, _ in old))
+        else:
+            last = max((sum(cell_len(t) for t, _ in new[: i + 1])
+                        for i, (a, b) in enumerate(zip(new, old, strict=True)) if a != b),
+                       default=x)
+        self.refresh(Region(first, 0, max(1, last - first), 1))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        if not name:
+            return Style()
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if not self._parts and self.is_mounted:
+            self._parts = self.parts()
+        segments = [Segment(text, base + self._style(style)) for text, style in self._parts]
+        strip = Strip(Segment.simplify(segments))
+        return strip.crop_extend(0, width, base)

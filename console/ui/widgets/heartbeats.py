@@ -1,0 +1,73 @@
+"""The Heartbeats pane: the last beats of every node as a strip, time since the last beat,
+detection state, and the quorum in the title."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from console.model import views
+from console.ui.widgets.base import (
+    NODE_STATE_STYLE,
+    SHORT_NODE_STATES,
+    TINY_NODE_STATES,
+    ModelTable,
+    node_names,
+)
+from console.ui.widgets.keyed_table import Cells, Column
+
+
+class HeartbeatsTable(ModelTable):
+    columns = (
+        Column("Node", 8),
+        Column("Beats", 10, flex=True),
+        Column("Last", 4, "right"),
+        Column("State", 7, flex=True),
+    )
+    empty_text = "no nodes"
+
+    def on_mount(self) -> None:
+        self.fit_names(0, self.engine.cluster.nodes, 4, 12)
+
+    def row_count(self) -> int:
+        return len(self.engine.cluster.nodes)
+
+    def row_key(self, index: int) -> Hashable:
+        return node_names(self.engine)[0][index]
+
+    def index_of(self, key: Hashable) -> int | None:
+        return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
+
+    def row_cells(self, key: Hashable) -> Cells:
+        engine = self.engine
+        node = engine.cluster.nodes[key]  # type: ignore[index]
+        slots = max(1, self.width_of(1))
+        beat = views.heartbeat(engine, node, slots)
+        spans = _strip(beat.strip)
+        if beat.since_last is None:
+            since = "-"
+        elif beat.since_last < 1:
+            since = "<1s"
+        else:
+            since = f"{int(beat.since_last)}s"
+        state = node.state.value
+        names = SHORT_NODE_STATES if self.width_of(3) >= 10 else TINY_NODE_STATES
+        label = names.get(state, state)
+        if node.quorum_lost:
+            label += "!"
+        return (node.name, spans, (since, "" if beat.beating else "error"),
+                (label, NODE_STATE_STYLE.get(state, "")))
+
+
+def _strip(strip: tuple[bool | None, ...]) -> tuple[tuple[str, str], ...]:
+    """Runs of received (▮) and missed (·) beats as styled spans; blank before time 0."""
+    spans: list[tuple[str, str]] = []
+    for received in strip:
+        if received is None:
+            char, style = " ", "muted"
+        else:
+            char, style = ("▮", "ok") if received else ("·", "error")
+        if spans and spans[-1][1] == style:
+            spans[-1] = (spans[-1][0] + char, style)
+        else:
+            spans.append((char, style))
+    return tuple(spans)

@@ -1,0 +1,447 @@
+"""KeyedTable: a live table that renders its own lines and repaints only the cells that changed.
+
+Why not DataTable: in textual 8.2 `DataTable.update_cell` repaints the whole table, and 20,000 rows
+cost seconds to add (see PERFORMANCE-NOTES.md). This widget holds no rows at all. A subclass
+answers three questions - how many rows, the key of row i, the cells of a key - and the table asks
+them only for the rows on screen. Each `refresh_rows()` compares what each visible line shows with
+what it showed before and refreshes only the regions of the cells that changed (a whole line when
+another row moved into it), so a tick where nothing visible changed writes nothing at all.
+
+The cursor follows its row's key when rows move (a VM that changes host keeps the selection).
+A cell is plain text, `(text, style)` or a tuple of such spans; styles are names (`ok`, `warn`,
+`error`, `muted`, `accent`, `bold`, `bar`, `dim-bar`) mapped to component classes, so every theme
+colours them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import ClassVar, Union
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+Span = tuple[str, str]
+Cell = Union[str, Span, tuple[Span, ...]]  # noqa: UP007 - a runtime alias on Python 3.10
+Cells = tuple[Cell, ...]
+
+STYLE_NAMES = ("ok", "warn", "error", "muted", "accent", "bold", "bar", "dim-bar")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    label: str
+    width: int
+    align: str = "left"   # left | right
+    priority: int = 0     # columns with the highest priority are dropped first when narrow
+    flex: bool = False    # takes the spare width
+
+
+class KeyedTable(Widget, can_focus=True):
+    """A table over rows produced lazily by the subclass; see the module docstring."""
+
+    DEFAULT_CSS = """
+    KeyedTable {
+        height: 1fr;
+        width: 1fr;
+    }
+    KeyedTable > .keyed-table--header { color: $text-muted; text-style: bold; }
+    KeyedTable > .keyed-table--cursor {
+        background: $block-cursor-blurred-background;
+    }
+    KeyedTable:focus > .keyed-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    KeyedTable > .keyed-table--ok { color: $text-success; }
+    KeyedTable > .keyed-table--warn { color: $text-warning; }
+    KeyedTable > .keyed-table--error { color: $text-error; text-style: bold; }
+    KeyedTable > .keyed-table--muted { color: $text-muted; }
+    KeyedTable > .keyed-table--accent { color: $text-accent; }
+    KeyedTable > .keyed-table--bold { text-style: bold; }
+    KeyedTable > .keyed-table--bar { color: $primary; }
+    KeyedTable > .keyed-table--dim-bar { color: $foreground 25%; }
+    KeyedTable > .keyed-table--empty { color: $text-muted; text-style: italic; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keyed-table--header", "keyed-table--cursor", "keyed-table--empty",
+        *(f"keyed-table--{name}" for name in STYLE_NAMES),
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="cursor-up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="cursor-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "first", "First row", show=False),
+        Binding("end,G", "last", "Last row", show=False),
+        Binding("enter", "select", "Details", show=False, id="details"),
+    ]
+
+    columns: ClassVar[tuple[Column, ...]] = ()
+    empty_text: ClassVar[str] = "nothing to show"
+    #: A cursor on the first row stays there as rows arrive above it (newest-first logs).
+    stick_to_top: ClassVar[bool] = False
+
+    class Highlighted(Message):
+        """The cursor moved to another row (or its row's key changed)."""
+
+        def __init__(self, table: KeyedTable, key: Hashable | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    class Selected(Message):
+        """Enter on a row."""
+
+        def __init__(self, table: KeyedTable, key: Hashable) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.cursor = 0
+        self.cursor_key: Hashable | None = None
+        self.top = 0
+        self._count = 0
+        self._shown: list[tuple[Hashable, Cells] | None] = []
+        self._layout: list[tuple[int, int, int]] = []  # (column index, x, width)
+        self._layout_width = -1
+        self._styles: dict[str, Style] = {}
+        self._stale = True  # rows were not compared since the last time the table was hidden
+        self._announced: Hashable | None = object()
+
+    # -- what a subclass provides ---------------------------------------------------------------
+
+    def row_count(self) -> int:
+        return 0
+
+    def row_key(self, index: int) -> Hashable:
+        raise IndexError(index)
+
+    def row_cells(self, key: Hashable) -> Cells:
+        return ()
+
+    def index_of(self, key: Hashable) -> int | None:
+        """Where `key` is now; override with a dictionary look-up for big tables."""
+        for i in range(self.row_count()):
+            if self.row_key(i) == key:
+                return i
+        return None
+
+    # -- geometry -------------------------------------------------------------------------------
+
+    @property
+    def page_rows(self) -> int:
+        return max(0, self.size.height - 1)
+
+    def set_width(self, column: int, width: int) -> None:
+        """Resize one column for this table (e.g. to the longest name in the cluster)."""
+        columns = list(self.columns)
+        if columns[column].width != width:
+            columns[column] = replace(columns[column], width=width)
+            self.columns = tuple(columns)  # type: ignore[misc]
+            self._layout_width = -1
+            self._stale = True
+            self.refresh()
+
+    def width_of(self, column: int) -> int:
+        """The width the column has on screen now (0 when hidden at this width)."""
+        self._ensure_layout()
+        for index, _x, width in self._layout:
+            if index == column:
+                return width
+        return 0
+
+    def _ensure_layout(self) -> None:
+        width = self.size.width
+        if width == self._layout_width:
+            return
+        self._layout_width = width
+        shown = list(range(len(self.columns)))
+
+        def needed(cols: list[int]) -> int:
+            return sum(self.columns[i].width for i in cols) + max(0, len(cols) - 1)
+
+        while len(shown) > 1 and needed(shown) > width:
+            drop = max(shown, key=lambda i: (self.columns[i].priority, i))
+            if self.columns[drop].priority == 0:
+                break
+            shown.remove(drop)
+        spare = max(0, width - needed(shown))
+        flex = [i for i in shown if self.columns[i].flex]
+        share = spare // len(flex) if flex else 0
+        layout = []
+        x = 0
+        for i in shown:
+            w = self.columns[i].width
+            if i in flex:
+                w += share + (spare - share * len(flex) if i == flex[-1] else 0)
+            w = max(0, min(w, width - x))
+            layout.append((i, x, w))
+            x += w + 1
+        self._layout = layout
+
+    def on_resize(self) -> None:
+        self._layout_width = -1
+        self._stale = True
+        self._clamp()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def on_show(self) -> None:
+        self._stale = True
+        self.refresh()
+
+    # -- updating -------------------------------------------------------------------------------
+
+    def refresh_rows(self, force: bool = False) -> None:
+        """Compare the visible lines with what they showed; repaint only what changed."""
+        if not self.is_mounted or not self.display or self.size.height == 0:
+            self._stale = True
+            return
+        self._ensure_layout()
+        self._count = self.row_count()
+        self._follow_cursor_key()
+        previous_top = self.top
+        self._clamp()
+        rows = self.page_rows
+        if force or self._stale or self.top != previous_top or len(self._shown) != rows:
+            self._shown = [None] * rows
+            self._stale = False
+            self._compute_all()
+            self.refresh()
+            self._announce()
+            return
+        for line in range(rows):
+            index = self.top + line
+            new = self._entry(index)
+            old = self._shown[line]
+            self._shown[line] = new
+            if old == new:
+                continue
+            if old is None or new is None or old[0] != new[0]:
+                self.refresh(Region(0, line + 1, self.size.width, 1))
+                continue
+            old_cells, new_cells = old[1], new[1]
+            for column, x, width in self._layout:
+                before = old_cells[column] if column < len(old_cells) else ""
+                after = new_cells[column] if column < len(new_cells) else ""
+                if before != after:
+                    self.refresh(Region(x, line + 1, width, 1))
+        self._announce()
+
+    def _entry(self, index: int) -> tuple[Hashable, Cells] | None:
+        if index >= self._count:
+            return None
+        key = self.row_key(index)
+        return key, self.row_cells(key)
+
+    def _compute_all(self) -> None:
+        for line in range(len(self._shown)):
+            self._shown[line] = self._entry(self.top + line)
+
+    def _follow_cursor_key(self) -> None:
+        if self.cursor_key is None or self._count == 0:
+            return
+        if self.stick_to_top and self.cursor == 0:
+            return
+        if self.cursor < self._count and self.row_key(self.cursor) == self.cursor_key:
+            return
+        found = self.index_of(self.cursor_key)
+        if found is not None:
+            self.cursor = found
+
+    def _clamp(self) -> None:
+        count = self._count
+        self.cursor = max(0, min(self.cursor, count - 1)) if count else 0
+        rows = self.page_rows
+        if rows <= 0:
+            return
+        if self.cursor < self.top:
+            self.top = self.cursor
+        elif self.cursor >= self.top + rows:
+            self.top = self.cursor - rows + 1
+        self.top = max(0, min(self.top, max(0, count - rows)))
+
+    def _announce(self) -> None:
+        key = self.row_key(self.cursor) if self._count else None
+        self.cursor_key = key
+        if key != self._announced:
+            self._announced = key
+            self.post_message(self.Highlighted(self, key))
+
+    def move_cursor_to_key(self, key: Hashable) -> bool:
+        self._count = self.row_count()
+        found = self.index_of(key)
+        if found is None:
+            return False
+        self._set_cursor(found)
+        return True
+
+    def _set_cursor(self, index: int) -> None:
+        self._count = self.row_count()
+        old_line = self.cursor - self.top
+        self.cursor = index
+        self.cursor_key = None
+        old_top = self.top
+        self._clamp()
+        if self._count:
+            self.cursor_key = self.row_key(self.cursor)
+        if self.top != old_top or self._stale:
+            self._stale = True
+            self.refresh_rows()
+            return
+        for line in {old_line, self.cursor - self.top}:
+            self.refresh(Region(0, line + 1, self.size.width, 1))
+        self._announce()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        self._set_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._set_cursor(self.cursor + direction * max(1, self.page_rows - 1))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(max(0, self.row_count() - 1))
+
+    def action_select(self) -> None:
+        if self.row_count():
+            self.post_message(self.Selected(self, self.row_key(self.cursor)))
+
+    def on_focus(self) -> None:
+        self.refresh(Region(0, self.cursor - self.top + 1, self.size.width, 1))
+
+    def on_blur(self) -> None:
+        self.refresh(Region(0, self.cursor - self.top + 1, self.size.width, 1))
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"keyed-table--{name}", partial=True)
+            self._styles[name] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure_layout()
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            header = self._style("header")
+            cells = tuple(c.label for c in self.columns)
+            return self._strip(cells, base + header, width)
+        if self._stale:
+            self._count = self.row_count()
+            self._clamp()
+            self._shown = [None] * self.page_rows
+            self._stale = False
+            self._compute_all()
+        line = y - 1
+        entry = self._shown[line] if line < len(self._shown) else None
+        if entry is None and line < len(self._shown):
+            entry = self._shown[line] = self._entry(self.top + line)
+        if entry is None:
+            if line == 0 and self._count == 0:
+                text = set_cell_size(f" {self.empty_text}", width)
+                return Strip([Segment(text, base + self._style("empty"))], width)
+            return Strip.blank(width, base)
+        style = base
+        if self.top + line == self.cursor:
+            style = base + self._style("cursor")
+        return self._strip(entry[1], style, width)
+
+    def _strip(self, cells: Cells, style: Style, width: int) -> Strip:
+        segments: list[Segment] = []
+        x = 0
+        for column, cx, cw in self._layout:
+            if cx > x:
+                segments.append(Segment(" " * (cx - x), style))
+                x = cx
+            if cw <= 0:
+                continue
+            cell = cells[column] if column < len(cells) else ""
+            segments.extend(self._cell(cell, cw, self.columns[column].align, style))
+            x += cw
+        if x < width:
+            segments.append(Segment(" " * (width - x), style))
+        # One escape sequence per run of one style: a partial update re-sends a line from the
+        # widget's left edge to the changed cell (textual's ChopsUpdate), so fewer is cheaper.
+        return Strip(Segment.simplify(segments), width)
+
+    def _cell(self, cell: Cell, width: int, align: str, style: Style) -> list[Segment]:
+        if isinstance(cell, str):
+            spans: Sequence[Span] = ((cell, ""),)
+        elif len(cell) == 2 and isinstance(cell[0], str):
+            spans = (cell,)  # type: ignore[assignment]
+        else:
+            spans = cell  # type: ignore[assignment]
+        total = sum(cell_len(text) for text, _ in spans)
+        segments: list[Segment] = []
+        if total > width:
+            # Truncate: keep the spans up to the width, the last character an ellipsis.
+            room = width
+            for text, name in spans:
+                if room <= 0:
+                    break
+                size = cell_len(text)
+                if size > room:
+                    text = set_cell_size(text, room - 1) + "…" if room > 1 else "…"
+                    size = room
+                segments.append(Segment(text, style + self._style(name) if name else style))
+                room -= size
+            return segments
+        pad = width - total
+        if align == "right" and pad:
+            segments.append(Segment(" " * pad, style))
+        for text, name in spans:
+            segments.append(Segment(text, style + self._style(name) if name else style))
+        if align != "right" and pad:
+            segments.append(Segment(" " * pad, style))
+        return segments
+
+
+def meter(fraction: float, width: int = 6) -> tuple[Span, ...]:
+    """A bar and a percentage, e.g. `███░░░  52%`; its style warns past 80 % and 95 %.
+    `width` is the whole cell: the bar takes what the percentage leaves."""
+    width = max(0, width - 5)
+    percent = max(0, round(fraction * 100))
+    filled = min(width, round(min(fraction, 1.0) * width))
+    name = "error" if percent >= 95 else "warn" if percent >= 80 else "bar"
+    return (("█" * filled, name), ("░" * (width - filled), "dim-bar"), (f"{percent:>4}%", ""))
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """Values 0-1 as block characters (a value past 1 shows as a full block)."""
+    return "".join(SPARK[max(0, min(7, int(v * 8)))] if v > 0 else " " for v in values)

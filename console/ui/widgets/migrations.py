@@ -1,0 +1,65 @@
+"""The Migrations pane: running live migrations with progress, round, memory left and ETA, then
+the queued ones."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from console.model import views
+from console.ui.widgets.base import ModelTable
+from console.ui.widgets.keyed_table import Cells, Column
+
+
+def progress_bar(fraction: float, width: int) -> tuple[tuple[str, str], ...]:
+    width = max(1, width - 5)
+    filled = min(width, int(fraction * width))
+    return (("█" * filled, "bar"), ("░" * (width - filled), "dim-bar"),
+            (f"{fraction:5.0%}", ""))
+
+
+class MigrationsTable(ModelTable):
+    columns = (
+        Column("VM", 10),
+        Column("Move", 9, priority=1),
+        Column("Progress", 12, flex=True),
+        Column("Rnd", 3, "right", priority=2),
+        Column("Left", 7, "right", priority=3),
+        Column("ETA", 5, "right"),
+    )
+    empty_text = "no migrations"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._views: dict[str, views.MigrationView] = {}
+        self._order: list[str] = []
+        self._at: float | None = None
+
+    def _rows(self) -> list[str]:
+        engine = self.engine
+        marker = (engine.now, len(engine.log))
+        if marker != self._at:
+            self._at = marker
+            found = views.migrations(engine)
+            self._views = {m.vm: m for m in found}
+            self._order = [m.vm for m in found]
+        return self._order
+
+    def row_count(self) -> int:
+        return len(self._rows())
+
+    def row_key(self, index: int) -> Hashable:
+        return self._rows()[index]
+
+    def row_cells(self, key: Hashable) -> Cells:
+        self._rows()
+        m = self._views.get(key)  # type: ignore[arg-type]
+        if m is None:
+            return (str(key),)
+        move = f"{m.source}→{m.target}"
+        if m.queued:
+            return (m.vm, move, ("queued: host limit", "muted"), "", f"{m.remaining_mb:.0f}M", "")
+        eta = "-" if m.eta_s is None else f"{m.eta_s:.0f}s"
+        bar = progress_bar(m.progress, self.width_of(2))
+        if m.switchover:
+            bar = (("switchover (stop-and-copy)", "accent"),)
+        return (m.vm, move, bar, str(m.round), f"{m.remaining_mb:.0f}M", eta)

@@ -1,0 +1,113 @@
+"""The Nodes pane: one row per host with its state badge, meters, VM count and heartbeat."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from console.model import views
+from console.ui.widgets.base import (
+    NODE_STATE_STYLE,
+    SHORT_NODE_STATES,
+    ModelTable,
+    Pane,
+    node_names,
+)
+from console.ui.widgets.keyed_table import Cells, Column, meter, sparkline
+
+HISTORY_POINTS = 60
+HISTORY_STEP_S = 10.0
+
+
+class NodesTable(ModelTable):
+    columns = (
+        Column("Node", 8),
+        Column("State", 10),
+        Column("Hyp", 5, priority=3),
+        Column("CPU", 8, priority=1, flex=True),
+        Column("Mem", 8, priority=1, flex=True),
+        Column("Disk", 8, priority=2, flex=True),
+        Column("VMs", 3, "right"),
+        Column("HB", 2, priority=4),
+    )
+    empty_text = "no nodes"
+
+    def on_mount(self) -> None:
+        self.fit_names(0, self.engine.cluster.nodes, 4, 12)
+
+    def row_count(self) -> int:
+        return len(self.engine.cluster.nodes)
+
+    def row_key(self, index: int) -> Hashable:
+        return node_names(self.engine)[0][index]
+
+    def index_of(self, key: Hashable) -> int | None:
+        return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
+
+    def row_cells(self, key: Hashable) -> Cells:
+        engine = self.engine
+        node = engine.cluster.nodes[key]  # type: ignore[index]
+        usage = views.node_usage(engine, node)
+        running, total = views.vm_count(engine, node)
+        state = node.state.value
+        wide = self.width_of(1) >= 14
+        label = views.node_state_label(node) if wide else SHORT_NODE_STATES.get(
+            state, views.node_state_label(node))
+        if wide and state == "entering_maintenance":
+            label = "entering maint"
+        name = (f"{node.name}*", "bold") if node.local else node.name
+        if not node.powered:
+            beat = ("○", "error")
+        elif not node.beating:
+            beat = ("◌", "error")
+        elif node.state.value == "suspect":
+            beat = ("◌", "warn")
+        else:
+            beat = ("●", "ok")
+        return (
+            name,
+            (label, NODE_STATE_STYLE.get(state, "")),
+            node.hypervisor,
+            meter(usage.cpu, self.width_of(3)),
+            meter(usage.memory, self.width_of(4)),
+            meter(usage.disk, self.width_of(5)),
+            f"{running}" if running == total else f"{running}/{total}",
+            beat,
+        )
+
+
+class NodeSpark(Static):
+    """The CPU history of the selected node, on one line under the table."""
+
+    DEFAULT_CSS = """
+    NodeSpark { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    def show(self, engine, node_name: str | None) -> None:
+        node = engine.cluster.nodes.get(node_name) if node_name else None
+        if node is None:
+            text = ""
+        else:
+            step = HISTORY_STEP_S
+            width = max(8, min(HISTORY_POINTS, self.size.width - 24))
+            bucket = math.floor(engine.now / step)
+            key = (node.name, bucket, width, node.state, len(node.vms))
+            if not node.local and key == getattr(self, "_key", None):
+                return
+            self._key = key
+            history = views.node_cpu_history(engine, node, width, step)
+            now = views.node_usage(engine, node).cpu
+            what = "measured" if node.local else f"{int(step)}s steps"
+            text = f"CPU {node.name} {sparkline(history)} {now:4.0%} ({what})"
+        if text != getattr(self, "_text", None):
+            self._text = text
+            self.update(text)
+
+
+class NodesPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield NodesTable(id="nodes-table")
+        yield NodeSpark(id="node-spark")

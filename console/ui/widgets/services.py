@@ -1,0 +1,59 @@
+"""The Services pane: each active/passive service, its members, the active one, failovers in the
+period and the failback policy."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from console.model import views
+from console.model.entities import Role
+from console.ui.widgets.base import ModelTable
+from console.ui.widgets.keyed_table import Cells, Column
+
+STATE_STYLE = {"online": "ok", "failing_over": "warn", "offline": "error", "failed": "error"}
+MEMBER_MARK = {Role.ACTIVE: ("●", "ok"), Role.STARTING: ("◐", "warn"),
+               Role.PASSIVE: ("○", "muted"), Role.OFFLINE: ("✕", "error")}
+
+
+class ServicesTable(ModelTable):
+    columns = (
+        Column("Service", 8),
+        Column("State", 8),
+        Column("Active", 10),
+        Column("Members", 12, flex=True, priority=3),
+        Column("F/O", 3, "right", priority=1),
+        Column("Failback", 10, priority=2),
+    )
+    empty_text = "no clustered services"
+
+    def row_count(self) -> int:
+        return len(self.engine.cluster.services)
+
+    def row_key(self, index: int) -> Hashable:
+        return list(self.engine.cluster.services)[index]
+
+    def row_cells(self, key: Hashable) -> Cells:
+        engine = self.engine
+        view = views.service_view(engine, engine.cluster.services[key])  # type: ignore[index]
+        state = view.state.value
+        if view.active:
+            active: object = f"{view.active}@{view.active_host}"
+        elif view.starting:
+            active = (f"→{view.starting}", "warn")
+        else:
+            active = ("none", "error")
+        members: list[tuple[str, str]] = []
+        for member, role, _host in view.members:
+            if members:
+                members.append((" ", ""))
+            members.append(MEMBER_MARK.get(role, ("?", "")))
+            members.append((member, ""))
+        failovers = f"{view.failovers}/{view.max_failovers}"
+        return (
+            view.name,
+            (state.replace("failing_over", "failover"), STATE_STYLE.get(state, "")),
+            active,  # type: ignore[return-value]
+            tuple(members),
+            (failovers, "warn" if view.failovers else ""),
+            view.failback,
+        )
