@@ -20,7 +20,8 @@ JSON lines, UTF-8, one object per line. The first line is the header:
 
 `program` is the console's version that wrote it; `cluster_file` is the cluster file's name as it
 was given (for messages only: the text itself is embedded, so a replay needs no other file);
-`created_by` is `simulate`, `drill` or `console`; a drill's recording adds `"drill": NAME`. Every
+`created_by` is `simulate`, `drill` or `console`; a drill's recording adds `"drill": NAME`, and a
+console session in read-only mode adds `"read_only": true` (its refusals replay too). Every
 further line is one of
 
     {"t": 60.0, "command": "fail-node B"}   a command the model received (keys, drill steps,
@@ -56,7 +57,15 @@ from typing import IO, Any
 
 from console import __version__
 from console.config import ConfigError, parse_cluster
-from console.model.commands import Command, CommandError, Pause, Resume, Speed, parse
+from console.model.commands import (
+    Command,
+    CommandError,
+    LocalReading,
+    Pause,
+    Resume,
+    Speed,
+    parse,
+)
 from console.model.engine import Engine
 from console.model.events import Event
 
@@ -66,7 +75,7 @@ CLOCK_COMMANDS = (Speed, Pause, Resume)
 CREATORS = ("simulate", "drill", "console")
 _HEADER_KEYS = {"format": str, "version": int, "program": str, "seed": int,
                 "cluster_file": str, "cluster": str, "created_by": str}
-_OPTIONAL_HEADER_KEYS = {"drill": str}
+_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool}
 
 
 class RecordingError(ConfigError):
@@ -80,7 +89,8 @@ class Recorder:
     """Writes a recording line by line; use as a context manager or call `close(end)`."""
 
     def __init__(self, target: str | Path | IO[str], *, seed: int, cluster_file: str,
-                 cluster: str, created_by: str, drill: str | None = None) -> None:
+                 cluster: str, created_by: str, drill: str | None = None,
+                 read_only: bool = False) -> None:
         if created_by not in CREATORS:
             raise ValueError(f"created_by must be one of {', '.join(CREATORS)}")
         if isinstance(target, (str, Path)):
@@ -97,6 +107,8 @@ class Recorder:
                                   "created_by": created_by}
         if drill is not None:
             header["drill"] = drill
+        if read_only:
+            header["read_only"] = True
         self._write(header)
 
     # callbacks ---------------------------------------------------------------------------------
@@ -216,6 +228,7 @@ class Recording:
     cluster: str
     created_by: str
     drill: str | None = None
+    read_only: bool = False
     entries: list[Entry] = field(default_factory=list)
     end: float | None = None
 
@@ -232,7 +245,7 @@ class Recording:
         except ConfigError as error:
             raise RecordingError(self.path, 1, "cluster",
                                  f"the embedded cluster file is invalid: {error}") from None
-        return Engine(cluster, self.seed)
+        return Engine(cluster, self.seed, read_only=self.read_only)
 
     def commands(self) -> list[tuple[float, Command]]:
         """What the model received, in order (clock commands and marks left out)."""
@@ -352,12 +365,15 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
                                                         f"got {json.dumps(header['created_by'])}")
     if header["seed"] < 0:
         raise RecordingError(filename, 1, "seed", f"must be >= 0, got {header['seed']}")
-    drill = header.get("drill")
-    if drill is not None and not isinstance(drill, str):
-        raise RecordingError(filename, 1, "drill", "must be a string")
+    for key, kind in _OPTIONAL_HEADER_KEYS.items():
+        if key in header and not isinstance(header[key], kind):
+            rule = "true or false" if kind is bool else "a string"
+            raise RecordingError(filename, 1, key, f"must be {rule}, got "
+                                                   f"{json.dumps(header[key])}")
     return Recording(path=filename, program=header["program"], seed=header["seed"],
                      cluster_file=header["cluster_file"], cluster=header["cluster"],
-                     created_by=header["created_by"], drill=drill)
+                     created_by=header["created_by"], drill=header.get("drill"),
+                     read_only=header.get("read_only", False))
 
 
 # -- replaying --------------------------------------------------------------------------------
@@ -367,6 +383,14 @@ def replay_headless(recording: Recording) -> Engine:
     """Feed the recorded commands back through `submit_at` and run to the recorded end."""
     engine = recording.build_engine()
     for t, command in recording.commands():
+        if isinstance(command, LocalReading) and engine.read_only:
+            # As the console does: a reading observes the machine, read-only mode or not.
+            engine.read_only = False
+            try:
+                engine.submit_at(t, command)
+            finally:
+                engine.read_only = True
+            continue
         engine.submit_at(t, command)
     engine.run_until(recording.duration)
     return engine

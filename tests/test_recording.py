@@ -314,3 +314,19 @@ def test_a_session_that_fails_leaves_no_end_line():
     recording = parse_recording(stream.getvalue(), "crash.jsonl")
     assert recording.end is None and recording.duration == 10.0
     assert recording.commands() == [(10.0, parse("fail-node B"))]
+
+
+def test_a_read_only_session_replays_its_refusals():
+    stream = io.StringIO()
+    engine = Engine(load_cluster(SEED), 0, read_only=True)
+    recorder = Recorder(stream, seed=0, cluster_file="seed.toml", cluster=SEED.read_text(),
+                        created_by="console", read_only=True)
+    recorder.attach(engine)
+    engine.submit_at(10.0, parse("fail-node B"))  # floats, as a live clock gives (an int time
+    engine.submit_at(20.0, parse("rebalance --dry-run"))  # would print as 10, not 10.0)
+    recorder.close(60.0)
+    recording = parse_recording(stream.getvalue(), "ro.jsonl")
+    assert recording.read_only
+    replayed = replay_headless(recording)
+    assert render_json(replayed) == render_json(engine)
+    assert [e.kind for e in replayed.log.events][:1] == ["refused"]
