@@ -60,7 +60,6 @@ from console.config import ConfigError, parse_cluster
 from console.model.commands import (
     Command,
     CommandError,
-    LocalReading,
     Pause,
     Resume,
     Speed,
@@ -383,14 +382,6 @@ def replay_headless(recording: Recording) -> Engine:
     """Feed the recorded commands back through `submit_at` and run to the recorded end."""
     engine = recording.build_engine()
     for t, command in recording.commands():
-        if isinstance(command, LocalReading) and engine.read_only:
-            # As the console does: a reading observes the machine, read-only mode or not.
-            engine.read_only = False
-            try:
-                engine.submit_at(t, command)
-            finally:
-                engine.read_only = True
-            continue
         engine.submit_at(t, command)
     engine.run_until(recording.duration)
     return engine

@@ -13,8 +13,9 @@ import pytest
 from console.cli import main
 from console.config import ConfigError
 from console.drills import DrillSession, load_drill, parse_drill, render_json, render_text
-from console.drills.expect import EVENT_KINDS, ExpectationError, parse
+from console.drills.expect import ExpectationError, parse
 from console.drills.runner import run_drill
+from console.model.events import EVENT_KINDS
 from console.paths import SAMPLE_CLUSTERS
 from console.simulation import render_json as simulate_json
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from console.model.entities import NodeState, ServiceState, VmState
-from console.model.invariants import _split_brain, violations
+from console.model.invariants import split_brain, violations
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
@@ -33,18 +33,6 @@ class ExpectationError(ValueError):
 #: Every event kind the model emits. The drill loader refuses others, so that a misspelt kind
 #: cannot make `no event ...` pass by never matching; tests/test_drills.py checks this list
 #: against the model's source.
-EVENT_KINDS = (
-    "command", "refused",
-    "node_suspect", "node_failed", "node_isolated", "node_offline", "node_online",
-    "node_recovered", "node_booting", "node_fencing", "node_fenced",
-    "node_entering_maintenance", "node_maintenance", "evacuation_blocked",
-    "ha_capacity_reduced", "quorum_lost", "quorum_regained",
-    "vm_down", "vm_restarting", "vm_running", "vm_pending", "vm_stopped", "vm_not_restarted",
-    "vm_deployed",
-    "service_offline", "service_failover", "service_online", "service_stalled", "service_failed",
-    "migration_queued", "migration_started", "migration_completed", "migration_failed",
-    "balancer", "recommendation", "image_streaming", "image_published",
-)
 
 SERVING = frozenset({VmState.RUNNING, VmState.MIGRATING})
 UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "min": 60.0, "minute": 60.0,
@@ -220,7 +208,7 @@ class InvariantsHold(Check):
     kind = "invariant"
 
     def evaluate(self, view):
-        found = (_split_brain(view.cluster) if self.split_brain_only
+        found = (split_brain(view.cluster) if self.split_brain_only
                  else violations(view.cluster))
         if found:
             return False, "; ".join(found[:3]) + (f" (+{len(found) - 3} more)"

@@ -29,7 +29,6 @@ from console.config import (
     parse_cluster,
 )
 from console.drills.expect import (
-    EVENT_KINDS,
     Anchor,
     Compare,
     Expectation,
@@ -51,6 +50,7 @@ from console.model.commands import (
     Speed,
 )
 from console.model.commands import parse as parse_command
+from console.model.events import EVENT_KINDS
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
 #: Commands the console's clock handles; a headless run skips them (see console.recording).

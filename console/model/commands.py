@@ -185,12 +185,15 @@ class PublishImage(Command):
 
 @dataclass(frozen=True)
 class LocalReading(Command):
-    """A psutil reading of the real machine, recorded so that a replay sees it too."""
+    """A psutil reading of the real machine, recorded so that a replay sees it too.
+
+    An observation, not an operator's change: read-only mode lets it through."""
 
     verb: ClassVar[str] = "reading"
     help: ClassVar[str] = "set a local node's measured CPU, memory and disk utilisation (0-1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
                                            Param("memory", "number"), Param("disk", "number"))
+    mutating: ClassVar[bool] = False
     node: str
     cpu: float
     memory: float

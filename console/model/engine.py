@@ -15,7 +15,7 @@ from typing import Protocol
 
 from console.model.cluster import Cluster
 from console.model.commands import Command
-from console.model.events import Event, EventLog, Severity
+from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
 from console.model.scheduler import Scheduler, Timer
 
 
@@ -99,6 +99,8 @@ class Engine:
 
     def emit(self, kind: str, subject: str, message: str,
              severity: Severity = Severity.INFO) -> None:
+        if kind not in KNOWN_KINDS:
+            raise ValueError(f"unknown event kind {kind!r}: add it to events.EVENT_KINDS")
         event = Event(self.clock.now, kind, subject, severity, message)
         if self._held is not None:
             self._held.append(event)

@@ -10,6 +10,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+#: Every kind of event the model emits, grouped by subject. Drills name them in expectations
+#: (`no event node_failed`), so the list is public and the engine refuses to emit any other.
+EVENT_KINDS: tuple[str, ...] = (
+    "command", "refused",
+    "node_suspect", "node_failed", "node_isolated", "node_offline", "node_online",
+    "node_recovered", "node_booting", "node_fencing", "node_fenced",
+    "node_entering_maintenance", "node_maintenance", "evacuation_blocked",
+    "ha_capacity_reduced", "quorum_lost", "quorum_regained",
+    "vm_down", "vm_restarting", "vm_running", "vm_pending", "vm_stopped", "vm_not_restarted",
+    "vm_deployed",
+    "service_offline", "service_failover", "service_online", "service_stalled", "service_failed",
+    "migration_queued", "migration_started", "migration_completed", "migration_failed",
+    "balancer", "recommendation", "image_streaming", "image_published",
+)
+KNOWN_KINDS = frozenset(EVENT_KINDS)
+
 
 class Severity(str, Enum):
     DEBUG = "debug"

@@ -13,7 +13,7 @@ from console.model.entities import CONSUMING_STATES, Role, VmState
 
 
 def violations(cluster: Cluster) -> list[str]:
-    return [*_placement(cluster), *_capacity(cluster), *_split_brain(cluster)]
+    return [*_placement(cluster), *_capacity(cluster), *split_brain(cluster)]
 
 
 def _placement(cluster: Cluster) -> list[str]:
@@ -58,7 +58,7 @@ def _capacity(cluster: Cluster) -> list[str]:
     return found
 
 
-def _split_brain(cluster: Cluster) -> list[str]:
+def split_brain(cluster: Cluster) -> list[str]:
     """3. No clustered service is active on two members at once.
 
     A member counts as active if it believes so and its VM is actually running, whatever the

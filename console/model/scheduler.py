@@ -30,7 +30,7 @@ class Scheduler:
         self._seq = itertools.count()
 
     def at(self, due: float, action: Callable[[], None]) -> Timer:
-        timer = Timer(max(due, self.now), next(self._seq), action)
+        timer = Timer(float(max(due, self.now)), next(self._seq), action)
         heapq.heappush(self._queue, timer)
         return timer
 
@@ -51,7 +51,7 @@ class Scheduler:
                 continue
             self.now = timer.due
             timer.action()
-        self.now = max(self.now, until)
+        self.now = float(max(self.now, until))
 
     def pending(self) -> int:
         return sum(1 for t in self._queue if not t.cancelled)
