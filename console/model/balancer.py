@@ -1,26 +1,41 @@
 """DRS-like load balancing: score host load on CPU, memory and disk, and move VMs to even it out.
 
 A host's load is its busiest resource: CPU demand over cores, active memory over memory, disk I/O
-over disk throughput. The cluster's imbalance is the standard deviation of host loads. Thresholds:
+over disk throughput. For balancing, a VM's demand is its average over the last LOOKBACK_S
+(15 minutes, as DRS works from averaged statistics): a passing spike or lull does not move VMs.
+The cluster's imbalance is the standard deviation of host loads. Thresholds:
 
 * 1 conservative: mandatory moves only (a VM on a host a `must` rule forbids); never for load.
-* 2: balance when imbalance > 0.20 or a host is over 100 %; a move must gain at least 0.04.
-* 3 (default): imbalance > 0.12; gain >= 0.02.
-* 4: imbalance > 0.07; gain >= 0.01.
-* 5 aggressive: imbalance > 0.03; gain >= 0.005.
+* 2: balance when imbalance > 0.20 or a host is over 95 %; a move must gain at least 0.04.
+* 3 (default): imbalance > 0.12 or a host over 85 %; gain >= 0.02.
+* 4: imbalance > 0.07 or a host over 80 %; gain >= 0.01.
+* 5 aggressive: imbalance > 0.03 or a host over 75 %; gain >= 0.005.
 
-Moves are chosen greedily, best first: the gain in imbalance must also pay for the migration (each
-GB of memory to copy costs 0.002 of gain, with `should`-rule breaches costing 0.05 each). A target
-whose projected load would pass 85 % is never chosen; a VM moved in the last hold-down period
-(default 1 h) stays put, so nothing bounces back and forth.
+A move's gain is how much it lowers the sum over hosts of squared load, with the square of any
+load above the threshold's high-water mark counted OVERLOAD_WEIGHT (10) times more: moving load d
+from a host at s to one at t (both below the mark) gains 2d(s - t - d). Unlike the drop in the
+standard deviation, this does not shrink as the cluster grows, so a 1,000-host cluster balances
+as a 10-host one does.
+
+Moves are chosen greedily, best first, among the VMs of the 6 most loaded hosts and the 12 least
+loaded targets: the gain must also pay for the migration (each GB of memory to copy costs 0.002
+of gain, each `should`-rule breach 0.05, and a VM that already moved in the last 24 h
+REPEAT_COST = 0.05 more, so the same VMs do not carry every correction). A target whose projected
+load would pass 85 % (or the high-water mark, if lower) is never chosen; a VM moved in the last
+hold-down period (default 1 h) stays put, so nothing bounces back and forth.
 
 Automation: manual (recommendations only), partial (initial placement only; moves recommended),
 full (moves applied). `rebalance` applies the current plan whatever the level (an operator asked);
 `rebalance --dry-run` only lists it.
+
+Cost: loads are cached for the current instant, per VM and per host; a host's sum is redone only
+when its VMs changed (`Cluster.changes`), so evacuating 20 VMs of a 1,000-host cluster sums the
+cluster once, not 20 times.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,12 +49,19 @@ if TYPE_CHECKING:
     from console.model.engine import Engine, Handler, Outcome
 
 TARGET_IMBALANCE = {1: math.inf, 2: 0.20, 3: 0.12, 4: 0.07, 5: 0.03}
+HIGH_WATER = {1: math.inf, 2: 0.95, 3: 0.85, 4: 0.80, 5: 0.75}
 MIN_GAIN = {1: math.inf, 2: 0.04, 3: 0.02, 4: 0.01, 5: 0.005}
+OVERLOAD_WEIGHT = 10.0
 COST_PER_GB = 0.002
 SHOULD_RULE_COST = 0.05
+REPEAT_COST = 0.05
+REPEAT_WINDOW_S = 86400.0
 TARGET_CEILING = 0.85
+LOOKBACK_S = 900.0
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
+#: VM states whose demand a host carries (a migrating VM counts on its target).
+LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING})
 
 
 @dataclass(slots=True)
@@ -74,6 +96,10 @@ class Balancer:
         self.imbalance = 0.0
         self.last_run: float | None = None
         self._loads: dict[str, HostLoad] = {}
+        # Per-instant caches: VM name -> (cpu, memory, disk); host -> (changes, load).
+        self._cache_t: float | None = None
+        self._vm_loads: dict[str, tuple[float, float, float]] = {}
+        self._host_loads: dict[str, tuple[int, HostLoad]] = {}
         if self.settings.interval_s > 0:
             engine.schedule(self.settings.interval_s, self._periodic)
 
@@ -84,6 +110,10 @@ class Balancer:
     @property
     def target_imbalance(self) -> float:
         return TARGET_IMBALANCE[self.settings.threshold]
+
+    @property
+    def high_water(self) -> float:
+        return HIGH_WATER[self.settings.threshold]
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {Rebalance: self._rebalance}
@@ -105,21 +135,68 @@ class Balancer:
     def hosts(self) -> list[Node]:
         return [n for n in self.cluster.nodes.values() if placement.usable(n)]
 
+    def _fresh(self) -> None:
+        """Drop the caches when the clock has moved (demand is a function of time)."""
+        now = self.engine.now
+        if self._cache_t != now:
+            self._cache_t = now
+            self._vm_loads.clear()
+            self._host_loads.clear()
+
+    def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
+        found = self._vm_loads.get(vm.name)
+        if found is None:
+            found = self._vm_loads[vm.name] = self.engine.workloads.recent_load(
+                vm, self.engine.now, LOOKBACK_S)
+        return found
+
     def vm_load(self, vm: Vm) -> HostLoad:
-        demand = self.engine.workloads.demand(vm, self.engine.now)
-        return HostLoad(demand.cpu * vm.vcpus, demand.memory * vm.memory_gb, demand.disk_mbps)
+        """What `vm` weighs on its host for balancing (CPU cores, active GB, disk MB/s)."""
+        self._fresh()
+        return HostLoad(*self._vm_tuple(vm))
 
     def host_loads(self) -> dict[str, HostLoad]:
-        loads = {n.name: HostLoad() for n in self.cluster.nodes.values()}
-        for vm in self.cluster.vms.values():
-            if vm.state not in (VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING):
-                continue
-            load = self.vm_load(vm)
-            host = loads[vm.target or vm.host]  # type: ignore[index]
-            host.cpu += load.cpu
-            host.memory += load.memory
-            host.disk += load.disk
+        """Every node's load; a VM in flight counts on its target. The result is a fresh dict
+        of fresh HostLoads: callers may change it."""
+        self._fresh()
+        cluster = self.cluster
+        changes = cluster.changes
+        cache = self._host_loads
+        incoming: dict[str, list[str]] | None = None
+        loads: dict[str, HostLoad] = {}
+        for name, node in cluster.nodes.items():
+            version = changes.get(name, 0)
+            cached = cache.get(name)
+            if cached is None or cached[0] != version:
+                if incoming is None:
+                    incoming = {}
+                    for migration in self.engine.migrations.active.values():
+                        incoming.setdefault(migration.target, []).append(migration.vm)
+                cached = cache[name] = (version, self._sum(node, incoming.get(name, ())))
+            load = cached[1]
+            loads[name] = HostLoad(load.cpu, load.memory, load.disk)
         return loads
+
+    def _sum(self, node: Node, incoming) -> HostLoad:
+        vms = self.cluster.vms
+        vm_tuple = self._vm_tuple
+        cpu = memory = disk = 0.0
+        for name in sorted(node.vms):  # a set: summing in name order keeps floats reproducible
+            vm = vms[name]
+            if vm.target is not None or vm.state not in LOADED_STATES:
+                continue
+            c, m, d = vm_tuple(vm)
+            cpu += c
+            memory += m
+            disk += d
+        for name in incoming:
+            vm = vms[name]
+            if vm.state in LOADED_STATES:
+                c, m, d = vm_tuple(vm)
+                cpu += c
+                memory += m
+                disk += d
+        return HostLoad(cpu, memory, disk)
 
     def measure(self) -> float:
         self._loads = self.host_loads()
@@ -130,20 +207,22 @@ class Balancer:
     # -- planning ------------------------------------------------------------------------------
 
     def plan(self) -> list[Recommendation]:
-        """Moves that bring the imbalance down, greedily, best first."""
+        """Moves that bring the imbalance down and hosts under the high-water mark, greedily,
+        best first."""
         self.measure()
         hosts = self.hosts()
         if len(hosts) < 2:
             return []
-        loads = {h.name: _plus(HostLoad(), self._loads[h.name]) for h in hosts}
+        loads = {h.name: self._loads[h.name] for h in hosts}
         scores = {h.name: loads[h.name].score(h) for h in hosts}
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved)]
         level = self.settings.threshold
+        high = HIGH_WATER[level]
         for _ in range(self.settings.max_moves - len(plan)):
             current = _stddev(list(scores.values()))
-            overloaded = any(s > 1.0 for s in scores.values())
-            if level == 1 or (current <= TARGET_IMBALANCE[level] and not overloaded):
+            hot = max(scores.values()) > high
+            if level == 1 or (current <= TARGET_IMBALANCE[level] and not hot):
                 break
             best = self._best_move(hosts, loads, scores, moved, current)
             if best is None:
@@ -154,9 +233,12 @@ class Balancer:
     def _mandatory(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str]) -> list[Recommendation]:
         """VMs on a host that a `must` rule forbids them."""
+        bound = sorted({vm for rule in self.cluster.rules if rule.strength == "must"
+                        and rule.kind in ("vm-host", "vm-not-host") for vm in rule.vms})
         found = []
-        for vm in self.cluster.vms.values():
-            if vm.state is not VmState.RUNNING or vm.host is None:
+        for name in bound:
+            vm = self.cluster.vms.get(name)
+            if vm is None or vm.state is not VmState.RUNNING or vm.host is None:
                 continue
             host = self.cluster.nodes[vm.host]
             why = placement.rule_refusal(self.cluster, vm, host)
@@ -174,45 +256,65 @@ class Balancer:
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
                    current: float) -> Recommendation | None:
-        by_load = sorted(hosts, key=lambda h: (-scores[h.name], h.name))
-        sources = by_load[:SOURCES_SCANNED]
-        targets = list(reversed(by_load))[:TARGETS_SCANNED]
+        names = list(scores)
+        sources = heapq.nsmallest(SOURCES_SCANNED, names, key=lambda h: (-scores[h], h))
+        targets = heapq.nsmallest(TARGETS_SCANNED, names, key=lambda h: (scores[h], h))
+        nodes = self.cluster.nodes
         n = len(hosts)
         total = sum(scores.values())
         squares = sum(s * s for s in scores.values())
-        min_gain = MIN_GAIN[self.settings.threshold]
+        level = self.settings.threshold
+        min_gain = MIN_GAIN[level]
+        ceiling = min(TARGET_CEILING, HIGH_WATER[level])
+        now = self.engine.now
+        refusal = self.engine.migrations.refusal
+        high = HIGH_WATER[level]
+        # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
+        candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
+                       loads[name].disk) for name in targets]
         best: tuple[float, Recommendation] | None = None
-        for source in sources:
+        for source_name in sources:
+            source = nodes[source_name]
+            s_old = scores[source_name]
+            if not any(t_old < s_old for _, _, t_old, _, _, _ in candidates):
+                continue
             for vm in self.cluster.vms_on(source):
-                if not self._movable(vm) or vm.name in moved:
+                if vm.name in moved or not self._movable(vm):
                     continue
-                load = self.vm_load(vm)
-                src_after = _minus(loads[source.name], load).score(source)
-                for target in targets:
-                    if target is source or scores[target.name] >= scores[source.name]:
+                c, m, d = self._vm_tuple(vm)
+                src_after = _minus(loads[source_name], HostLoad(c, m, d)).score(source)
+                if src_after >= s_old:
+                    continue  # the VM is not what makes the host busy
+                repeat = (REPEAT_COST if vm.last_migrated_at is not None
+                          and now - vm.last_migrated_at < REPEAT_WINDOW_S else 0.0)
+                fixed_cost = COST_PER_GB * vm.memory_gb + repeat
+                source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
+                               * (_excess(s_old, high) - _excess(src_after, high)))
+                for target_name, target, t_old, t_cpu, t_mem, t_disk in candidates:
+                    if target_name == source_name or t_old >= s_old:
                         continue
-                    tgt_after = _plus(loads[target.name], load).score(target)
-                    if tgt_after > TARGET_CEILING or tgt_after >= scores[source.name]:
+                    tgt_after = max((t_cpu + c) / target.cores, (t_mem + m) / target.memory_gb,
+                                    (t_disk + d) / target.disk_mbps)
+                    if tgt_after > ceiling or tgt_after >= s_old:
                         continue
-                    if self.engine.migrations.refusal(vm, target) is not None:
+                    gain = source_gain + (t_old * t_old - tgt_after * tgt_after + OVERLOAD_WEIGHT
+                                          * (_excess(t_old, high) - _excess(tgt_after, high)))
+                    if gain < min_gain:
                         continue
-                    s_old, t_old = scores[source.name], scores[target.name]
+                    value = gain - fixed_cost - SHOULD_RULE_COST * self._breaches(vm, target)
+                    if value <= 0 or (best is not None and value <= best[0]):
+                        continue
+                    if refusal(vm, target) is not None:
+                        continue
                     new_total = total - s_old - t_old + src_after + tgt_after
                     new_squares = (squares - s_old ** 2 - t_old ** 2
                                    + src_after ** 2 + tgt_after ** 2)
                     after = math.sqrt(max(0.0, new_squares / n - (new_total / n) ** 2))
-                    gain = current - after
-                    cost = COST_PER_GB * vm.memory_gb + SHOULD_RULE_COST * self._breaches(
-                        vm, target)
-                    value = gain - cost
-                    if gain < min_gain or value <= 0:
-                        continue
-                    if best is None or value > best[0]:
-                        reason = (f"{source.name} at {s_old:.0%}, {target.name} at {t_old:.0%}: "
-                                  f"moving {vm.name} lowers the imbalance {current:.3f} → "
-                                  f"{after:.3f}")
-                        best = (value, Recommendation(vm.name, source.name, target.name,
-                                                      reason, gain, after))
+                    reason = (f"{source_name} at {s_old:.0%}, {target_name} at {t_old:.0%}: "
+                              f"moving {vm.name} lowers the imbalance {current:.3f} → "
+                              f"{after:.3f}")
+                    best = (value, Recommendation(vm.name, source_name, target_name, reason,
+                                                  gain, after))
         if best is None:
             return None
         recommendation = best[1]
@@ -223,13 +325,15 @@ class Balancer:
         return recommendation
 
     def _movable(self, vm: Vm) -> bool:
-        if vm.state is not VmState.RUNNING or vm.name in self.engine.migrations.active:
+        if vm.state is not VmState.RUNNING or self.engine.migrations.is_moving(vm.name):
             return False
         held_until = (vm.last_migrated_at or -math.inf) + self.settings.holddown_s
         return self.engine.now >= held_until
 
     def _breaches(self, vm: Vm, target: Node) -> int:
         """`should` rules that moving `vm` to `target` would break."""
+        if not self.cluster.rules:
+            return 0
         count = 0
         for rule in self.cluster.rules:
             if rule.strength != "should" or vm.name not in rule.vms:
@@ -247,7 +351,7 @@ class Balancer:
 
     def _apply(self, vm: Vm, source: Node, target: Node, loads: dict[str, HostLoad],
                scores: dict[str, float]) -> None:
-        load = self.vm_load(vm)
+        load = HostLoad(*self._vm_tuple(vm))
         loads[source.name] = _minus(loads[source.name], load)
         loads[target.name] = _plus(loads[target.name], load)
         scores[source.name] = loads[source.name].score(source)
@@ -261,12 +365,32 @@ class Balancer:
         return None
 
     def choose_target(self, vm: Vm, exclude: tuple[str, ...] = ()) -> Node | None:
-        """Initial placement and evacuation: the least loaded host that may take `vm` now."""
+        """Initial placement and evacuation: the least loaded host that may take `vm` now.
+
+        Migrations already queued count on their targets, for load and for room, so that an
+        evacuation does not send every VM to the one host that looked emptiest."""
         loads = self.host_loads()
-        hosts = [h for h in self.hosts() if h.name not in exclude and h.name != vm.host]
-        scores = {h.name: _plus(loads[h.name], self.vm_load(vm)).score(h)
+        queued: dict[str, list[Vm]] = {}
+        for migration in self.engine.migrations.queued:
+            queued.setdefault(migration.target, []).append(self.cluster.vms[migration.vm])
+        for target, moving in queued.items():
+            for other in moving:
+                loads[target] = _plus(loads[target], HostLoad(*self._vm_tuple(other)))
+        load = HostLoad(*self._vm_tuple(vm))
+        hosts = [h for h in self.hosts() if h.name not in exclude and h.name != vm.host
+                 and self._room_after_queue(vm, h, queued.get(h.name, ()))]
+        scores = {h.name: _plus(loads[h.name], load).score(h)
                   + SHOULD_RULE_COST * self._breaches(vm, h) for h in hosts}
         return self._least_loaded_fit(vm, hosts, scores)
+
+    def _room_after_queue(self, vm: Vm, host: Node, queued) -> bool:
+        if not queued:
+            return True
+        cluster = self.cluster
+        vcpus = host.used_vcpus + sum(o.vcpus for o in queued) + vm.vcpus
+        memory = host.used_memory_gb + sum(o.memory_gb for o in queued) + vm.memory_gb
+        return (vcpus <= cluster.vcpu_capacity(host)
+                and memory <= cluster.memory_capacity(host) + 1e-9)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -277,8 +401,8 @@ class Balancer:
     def run(self, apply: bool, why: str) -> list[Recommendation]:
         if not self.engine.membership.main_has_quorum():
             return []
-        before = self.measure()
         plan = self.plan()
+        before = self.imbalance
         unchanged = not apply and [r.command_text() for r in plan] == [
             r.command_text() for r in self.recommendations]
         self.recommendations = [] if apply else plan
@@ -322,10 +446,13 @@ def _stddev(values: list[float]) -> float:
     return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
 
 
+def _excess(load: float, high: float) -> float:
+    return (load - high) ** 2 if load > high else 0.0
+
+
 def _plus(a: HostLoad, b: HostLoad) -> HostLoad:
     return HostLoad(a.cpu + b.cpu, a.memory + b.memory, a.disk + b.disk)
 
 
 def _minus(a: HostLoad, b: HostLoad) -> HostLoad:
     return HostLoad(a.cpu - b.cpu, a.memory - b.memory, a.disk - b.disk)
-

@@ -29,6 +29,10 @@ class Cluster:
     rules: list[Rule] = field(default_factory=list)
     images: dict[str, Image] = field(default_factory=dict)
     description: str = ""
+    #: Per host: bumped whenever a VM starts or stops holding a place there (state, host or
+    #: target change). Lets per-host sums (the balancer's loads) be cached and redone only
+    #: for the hosts that changed.
+    changes: dict[str, int] = field(default_factory=dict)
 
     # -- registration -------------------------------------------------------------------------
 
@@ -102,6 +106,7 @@ class Cluster:
                 node = self.nodes[name]
                 node.used_vcpus += sign * vm.vcpus
                 node.used_memory_gb += sign * vm.memory_gb
+                self.changes[name] = self.changes.get(name, 0) + 1
 
     # -- capacity ------------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ derived from the run's seed and the VM's name through a stable hash, never drawn
 shared RNG: reads by the UI must not change what a headless run would do.
 
 `cpu` and `load` are the hot paths (the balancer sums them over every VM of the cluster): they
-compute the same numbers as `demand` without building a `Demand` per call. `recent_cpu` is the
-average over a past window, which the balancer uses so that a VM's passing spike does not move it.
+compute the same numbers as `demand` without building a `Demand` per call. `recent_load` is the
+exact average over a past window, which the balancer uses so that a passing spike or lull does not
+move VMs.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Workloads:
         self._name_bytes: dict[str, bytes] = {}
         self._burst_slot = -1
         self._burst_prefix = 0  # crc32 of "{seed}:burst{slot}:" for _burst_slot
+        self._slot_prefixes: dict[int, int] = {}  # the same, for the slots of recent windows
 
     # -- the demand of one VM ------------------------------------------------------------------
 
@@ -98,26 +100,41 @@ class Workloads:
         return (cpu * vm.vcpus, w.memory * vm.memory_gb,
                 w.disk_mbps * (activity if activity < 3.0 else 3.0))
 
-    def recent_cpu(self, vm: Vm, t: float, window_s: float) -> float:
-        """Mean CPU demand in cores over the `window_s` seconds up to `t` (from 0 at the start of
-        the run): what a balancer that samples the VM's usage would have seen."""
+    def recent_load(self, vm: Vm, t: float, window_s: float) -> tuple[float, float, float]:
+        """`load` averaged over the `window_s` seconds up to `t` (or since the start of the run,
+        if shorter): what a balancer sampling the VM's usage would have seen. Disk I/O follows
+        the average activity, as it follows the current one in `load`."""
         w = vm.workload
+        if w.profile == "steady" or window_s <= 0 or t <= 0:
+            return self.load(vm, t)
+        cpu = self.recent_cpu_fraction(vm, t, window_s)
+        activity = cpu / w.cpu if w.cpu > 0 else 1.0
+        return (cpu * vm.vcpus, w.memory * vm.memory_gb,
+                w.disk_mbps * (activity if activity < 3.0 else 3.0))
+
+    def recent_cpu_fraction(self, vm: Vm, t: float, window_s: float) -> float:
+        """Time-weighted mean of `Demand.cpu` over [t - window_s, t] (clipped at 0)."""
+        w = vm.workload
+        start = t - window_s if t > window_s else 0.0
+        if t <= start:
+            return self._cpu_fraction(vm, t)
         profile = w.profile
-        if profile == "steady" or window_s <= 0 or t <= 0:
-            return self.cpu(vm, t)
-        start = max(0.0, t - window_s)
         if profile == "trace":
-            return self._trace_mean(w.trace, start, t) * vm.vcpus
-        if profile == "diurnal":
-            step = TRACE_STEP_S
-        else:  # bursty: every burst slot in the window
-            step = BURST_SLOT_S
-        count = max(1, math.ceil((t - start) / step))
+            return self._trace_mean(w.trace, start, t)
+        if profile == "bursty":
+            return self._bursty_mean(vm, start, t)
+        if profile == "diurnal" and w.cpu * 1.1 <= 1.0:  # never clipped: integrate the sine
+            phase = self._phase.get(vm.name)
+            if phase is None:
+                phase = self._phase_of(vm.name)
+            a = _TWO_PI * (start / DAY_S + phase)
+            b = _TWO_PI * (t / DAY_S + phase)
+            return w.cpu * (0.6 + 0.5 * (math.cos(a) - math.cos(b)) / (b - a))
+        # Anything else (a clipped diurnal): the trapezoid rule on 5-minute steps.
+        count = max(1, math.ceil((t - start) / TRACE_STEP_S))
         step = (t - start) / count
-        total = 0.0
-        for k in range(count + 1):
-            total += self._cpu_fraction(vm, start + k * step)
-        return total / (count + 1) * vm.vcpus
+        values = [self._cpu_fraction(vm, start + k * step) for k in range(count + 1)]
+        return (sum(values) - (values[0] + values[-1]) / 2) / count
 
     # -- profiles ------------------------------------------------------------------------------
 
@@ -182,6 +199,32 @@ class Workloads:
         frac = position - i
         a, b = values[i], values[(i + 1) % len(values)]
         return a + (b - a) * frac
+
+    def _bursty_mean(self, vm: Vm, start: float, end: float) -> float:
+        """Exact mean over [start, end]: demand is constant within each burst slot. The burst
+        test of `_bursting` is inlined: this runs for every slot of every bursty VM."""
+        w = vm.workload
+        burst = min(1.0, w.cpu * BURST_FACTOR)
+        calm = min(1.0, w.cpu * CALM_FACTOR)
+        data = self._name_bytes.get(vm.name)
+        if data is None:
+            data = self._name_bytes[vm.name] = vm.name.encode()
+        prefixes = self._slot_prefixes
+        crc32 = zlib.crc32
+        first, last = int(start // BURST_SLOT_S), int(end // BURST_SLOT_S)
+        total = 0.0
+        for slot in range(first, last + 1):
+            a = start if slot == first else slot * BURST_SLOT_S
+            b = end if slot == last else (slot + 1) * BURST_SLOT_S
+            if b <= a:
+                continue
+            prefix = prefixes.get(slot)
+            if prefix is None:
+                if len(prefixes) > 4096:
+                    prefixes.clear()
+                prefix = prefixes[slot] = crc32(f"{self.seed}:burst{slot}:".encode())
+            total += (burst if crc32(data, prefix) % 10 == 0 else calm) * (b - a)
+        return total / (end - start)
 
     def _trace_mean(self, trace: str, start: float, end: float) -> float:
         """Exact mean over [start, end] of the trace, which is linear between its points (and
