@@ -158,6 +158,11 @@ class Balancer:
     def host_loads(self) -> dict[str, HostLoad]:
         """Every node's load; a VM in flight counts on its target. The result is a fresh dict
         of fresh HostLoads: callers may change it."""
+        return {name: HostLoad(load.cpu, load.memory, load.disk)
+                for name, load in self._cached_loads().items()}
+
+    def _cached_loads(self) -> dict[str, HostLoad]:
+        """`host_loads` without the copies: the cache's own objects, not to be changed."""
         self._fresh()
         cluster = self.cluster
         changes = cluster.changes
@@ -173,8 +178,7 @@ class Balancer:
                     for migration in self.engine.migrations.active.values():
                         incoming.setdefault(migration.target, []).append(migration.vm)
                 cached = cache[name] = (version, self._sum(node, incoming.get(name, ())))
-            load = cached[1]
-            loads[name] = HostLoad(load.cpu, load.memory, load.disk)
+            loads[name] = cached[1]
         return loads
 
     def _sum(self, node: Node, incoming) -> HostLoad:
@@ -359,8 +363,14 @@ class Balancer:
 
     def _least_loaded_fit(self, vm: Vm, hosts: list[Node],
                           scores: dict[str, float]) -> Node | None:
-        for host in sorted(hosts, key=lambda h: (scores[h.name], h.name)):
-            if self.engine.migrations.refusal(vm, host) is None:
+        """The first host in (score, name) order that `vm` may migrate to. A heap, not a sort:
+        the first candidate nearly always does."""
+        order = [(scores[h.name], h.name, i) for i, h in enumerate(hosts)]
+        heapq.heapify(order)
+        refusal = self.engine.migrations.refusal
+        while order:
+            host = hosts[heapq.heappop(order)[2]]
+            if refusal(vm, host) is None:
                 return host
         return None
 
@@ -369,18 +379,34 @@ class Balancer:
 
         Migrations already queued count on their targets, for load and for room, so that an
         evacuation does not send every VM to the one host that looked emptiest."""
-        loads = self.host_loads()
+        loads = self._cached_loads()
         queued: dict[str, list[Vm]] = {}
         for migration in self.engine.migrations.queued:
             queued.setdefault(migration.target, []).append(self.cluster.vms[migration.vm])
+        extra: dict[str, HostLoad] = {}
         for target, moving in queued.items():
+            total = loads[target]
             for other in moving:
-                loads[target] = _plus(loads[target], HostLoad(*self._vm_tuple(other)))
-        load = HostLoad(*self._vm_tuple(vm))
-        hosts = [h for h in self.hosts() if h.name not in exclude and h.name != vm.host
-                 and self._room_after_queue(vm, h, queued.get(h.name, ()))]
-        scores = {h.name: _plus(loads[h.name], load).score(h)
-                  + SHOULD_RULE_COST * self._breaches(vm, h) for h in hosts}
+                total = _plus(total, HostLoad(*self._vm_tuple(other)))
+            extra[target] = total
+        c, m, d = self._vm_tuple(vm)
+        rules = bool(self.cluster.rules)
+        hosts: list[Node] = []
+        scores: dict[str, float] = {}
+        for h in self.hosts():
+            name = h.name
+            if name in exclude or name == vm.host:
+                continue
+            waiting = queued.get(name)
+            if waiting and not self._room_after_queue(vm, h, waiting):
+                continue
+            load = extra[name] if name in extra else loads[name]
+            score = max((load.cpu + c) / h.cores, (load.memory + m) / h.memory_gb,
+                        (load.disk + d) / h.disk_mbps)
+            if rules:
+                score += SHOULD_RULE_COST * self._breaches(vm, h)
+            hosts.append(h)
+            scores[name] = score
         return self._least_loaded_fit(vm, hosts, scores)
 
     def _room_after_queue(self, vm: Vm, host: Node, queued) -> bool:
