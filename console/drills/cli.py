@@ -14,9 +14,9 @@ EXIT_FAILED = 1
 
 def drill_main(argv: Sequence[str]) -> int:
     from console.cli import InputError
-    from console.config import ConfigError
     from console.drills.loader import load_drill
     from console.drills.report import junit_xml, render_json, render_text
+    from console.tomlcheck import ConfigError
 
     parser = argparse.ArgumentParser(
         prog="cluster-console drill",

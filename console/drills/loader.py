@@ -1,7 +1,7 @@
 """Drill files: TOML in, a checked `Drill` out, or one line naming file, line and key.
 
-Errors follow the cluster files' rule and reuse their machinery (`console.config`): the first
-problem in file order is a `ConfigError` whose `str()` is `file:line: key: message`.
+Errors follow the cluster files' rule through the toolkit both share (`console.tomlcheck`): the
+first problem in file order is a `ConfigError` whose `str()` is `file:line: key: message`.
 """
 
 from __future__ import annotations
@@ -11,23 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from console import config
-from console.config import (
-    ConfigError,
-    _at,
-    _integer,
-    _Key,
-    _name,
-    _non_negative,
-    _positive,
-    _Problem,
-    _read,
-    _show,
-    _text,
-    _toml,
-    locate,
-    parse_cluster,
-)
+from console.config import SECTIONS as CLUSTER_SECTIONS
+from console.config import parse_cluster
 from console.drills.expect import (
     Anchor,
     Compare,
@@ -51,6 +36,26 @@ from console.model.commands import (
 )
 from console.model.commands import parse as parse_command
 from console.model.events import EVENT_KINDS
+from console.tomlcheck import (
+    ConfigError,
+    Key,
+    Problem,
+    at,
+    bare,
+    entries,
+    identifier,
+    integer,
+    listing,
+    located,
+    non_negative,
+    parse_toml,
+    positive,
+    read_file,
+    read_table,
+    show,
+    string,
+    table_header,
+)
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
 #: Commands the console's clock handles; a headless run skips them (see console.recording).
@@ -59,18 +64,18 @@ CLOCK_COMMANDS = (Speed, Pause, Resume)
 INCIDENT_COMMANDS = (FailNode, PowerOff, Isolate, Failover)
 
 _DRILL_KEYS = {
-    "name": _Key(_name, required=True),
-    "description": _Key(_text),
-    "cluster": _Key(_text),
-    "seed": _Key(_integer(0)),
-    "duration_s": _Key(_positive, required=True),
+    "name": Key(identifier, required=True),
+    "description": Key(string),
+    "cluster": Key(string),
+    "seed": Key(integer(0)),
+    "duration_s": Key(positive, required=True),
 }
 _STEP_KEYS = {
-    "at": _Key(_non_negative, required=True),
-    "do": _Key(_text, required=True),
-    "name": _Key(_name),
+    "at": Key(non_negative, required=True),
+    "do": Key(string, required=True),
+    "name": Key(identifier),
 }
-_EXPECT_KEYS = {"that": _Key(_text, required=True), "name": _Key(_text)}
+_EXPECT_KEYS = {"that": Key(string, required=True), "name": Key(string)}
 
 
 @dataclass
@@ -170,40 +175,26 @@ class Drill:
 
 
 def load_drill(path: str | Path) -> Drill:
-    filename = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise ConfigError(filename, None, "", f"cannot read: {error.strerror or error}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ConfigError(filename, line, "", "not UTF-8 text") from None
-    return parse_drill(text, filename)
+    return parse_drill(read_file(path), str(path))
 
 
 def parse_drill(text: str, filename: str) -> Drill:
-    document = _toml(text, filename)
-    try:
+    document = parse_toml(text, filename)
+    with located(text, filename):
         return _parse(document, text, filename)
-    except _Problem as problem:
-        raise ConfigError(filename, locate(text, problem.key), problem.key,
-                          problem.message) from None
 
 
 def _parse(document: dict[str, Any], text: str, filename: str) -> Drill:
-    cluster_sections = tuple(config._SECTIONS)
     for section in document:
-        if section not in DRILL_SECTIONS and section not in cluster_sections:
-            raise _Problem(config._bare(section),
-                           f"unknown section (drill: {', '.join(DRILL_SECTIONS)}; an embedded "
-                           f"cluster: {', '.join(cluster_sections)})")
+        if section not in DRILL_SECTIONS and section not in CLUSTER_SECTIONS:
+            raise Problem(bare(section),
+                          f"unknown section (drill: {', '.join(DRILL_SECTIONS)}; an embedded "
+                          f"cluster: {', '.join(CLUSTER_SECTIONS)})")
     if "drill" not in document:
-        raise _Problem("drill", "required section [drill] is missing")
-    with _at("drill"):
-        head = _read(document["drill"], _DRILL_KEYS)
-    embedded = [s for s in document if s in cluster_sections]
+        raise Problem("drill", "required section [drill] is missing")
+    with at("drill"):
+        head = read_table(document["drill"], _DRILL_KEYS)
+    embedded = [s for s in document if s in CLUSTER_SECTIONS]
     cluster_file, cluster_text, recorded, cluster = _cluster(head, embedded, document, text,
                                                              filename)
     duration = head["duration_s"]
@@ -221,31 +212,31 @@ def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any]
     """(cluster file name, text to parse, text to record, the cluster)."""
     if "cluster" in head:
         if embedded:
-            raise _Problem("drill.cluster", "names a cluster file, but the drill also embeds "
-                                            f"[{embedded[0]}]; use one or the other")
+            raise Problem("drill.cluster", "names a cluster file, but the drill also embeds "
+                                           f"[{embedded[0]}]; use one or the other")
         relative = head["cluster"]
         path = os.path.normpath(os.path.join(os.path.dirname(filename), relative))
         try:
             cluster_text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             why = getattr(error, "strerror", None) or str(error)
-            raise _Problem("drill.cluster", f"cannot read {_show(relative)} ({path}): "
-                                            f"{why}") from None
+            raise Problem("drill.cluster", f"cannot read {show(relative)} ({path}): "
+                                           f"{why}") from None
         return path, cluster_text, cluster_text, parse_cluster(cluster_text, path)
     if not embedded:
-        raise _Problem("drill.cluster", "required: a cluster file (relative to this drill), "
-                                        "unless the drill embeds [cluster] and [[nodes]]")
+        raise Problem("drill.cluster", "required: a cluster file (relative to this drill), "
+                                       "unless the drill embeds [cluster] and [[nodes]]")
     blanked, alone = _split(text)
     wanted = {k: v for k, v in document.items() if k not in DRILL_SECTIONS}
     for candidate in (blanked, alone):
         try:
-            same = _toml(candidate, filename) == wanted
+            same = parse_toml(candidate, filename) == wanted
         except ConfigError:
             same = False
         if not same:
-            raise _Problem("drill", "cannot separate the embedded cluster from the drill's own "
-                                    "sections (a multi-line string that looks like a table "
-                                    "header?); put the cluster in its own file")
+            raise Problem("drill", "cannot separate the embedded cluster from the drill's own "
+                                   "sections (a multi-line string that looks like a table "
+                                   "header?); put the cluster in its own file")
     return filename, blanked, alone, parse_cluster(blanked, filename)
 
 
@@ -256,7 +247,7 @@ def _split(text: str) -> tuple[str, str]:
     alone: list[str] = []
     top = ""
     for line in text.splitlines():
-        header = config._header(line)
+        header = table_header(line)
         if header is not None:
             top = header[1].split(".")[0]
         if top in DRILL_SECTIONS:
@@ -268,36 +259,36 @@ def _split(text: str) -> tuple[str, str]:
 
 
 def _steps(raw: Any, duration: float, cluster: Cluster) -> list[Step]:
-    if not isinstance(raw, list):
-        raise _Problem("steps", f"must be an array of tables ([[steps]]), got {_show(raw)}")
+    with at("steps"):
+        entries(raw, "steps")
     steps: list[Step] = []
     names: set[str] = set()
     deployed: set[str] = set()
     for i, entry in enumerate(raw):
-        with _at(f"steps[{i}]"):
-            values = _read(entry, _STEP_KEYS)
-            at = values["at"]
-            if at > duration:
-                raise _Problem(".at", f"{at:g} s is after the end of the drill "
-                                      f"(duration_s = {duration:g})")
-            if steps and at < steps[-1].at:
-                raise _Problem(".at", f"{at:g} s is before step {i}'s time "
-                                      f"({steps[-1].at:g} s); list steps in time order")
+        with at(f"steps[{i}]"):
+            values = read_table(entry, _STEP_KEYS)
+            when = values["at"]
+            if when > duration:
+                raise Problem(".at", f"{when:g} s is after the end of the drill "
+                                     f"(duration_s = {duration:g})")
+            if steps and when < steps[-1].at:
+                raise Problem(".at", f"{when:g} s is before step {i}'s time "
+                                     f"({steps[-1].at:g} s); list steps in time order")
             try:
                 command = parse_command(values["do"])
             except CommandError as error:
-                raise _Problem(".do", str(error)) from None
-            with _at(".do"):
+                raise Problem(".do", str(error)) from None
+            with at(".do"):
                 _check_names(command, cluster, deployed)
             name = values.get("name")
             if name is not None:
                 if name.isdigit():
-                    raise _Problem(".name", "must not be a number (expectations say 'step 2' "
-                                            "for the second step)")
+                    raise Problem(".name", "must not be a number (expectations say 'step 2' "
+                                           "for the second step)")
                 if name in names:
-                    raise _Problem(".name", f"duplicate step name {_show(name)}")
+                    raise Problem(".name", f"duplicate step name {show(name)}")
                 names.add(name)
-            steps.append(Step(i, at, command, name))
+            steps.append(Step(i, when, command, name))
     return steps
 
 
@@ -307,15 +298,15 @@ def _check_names(command: Command, cluster: Cluster, deployed: set[str]) -> None
         if not isinstance(value, str):
             continue
         if param.kind in ("node", "keyword-node") and value not in cluster.nodes:
-            raise _Problem("", f"{command.verb}: unknown node {_show(value)} "
-                               f"(nodes: {config._listing(list(cluster.nodes))})")
+            raise Problem("", f"{command.verb}: unknown node {show(value)} "
+                              f"(nodes: {listing(list(cluster.nodes))})")
         if param.kind == "vm" and value not in cluster.vms and value not in deployed:
-            raise _Problem("", f"{command.verb}: unknown VM {_show(value)}")
+            raise Problem("", f"{command.verb}: unknown VM {show(value)}")
         if param.kind == "service" and value not in cluster.services:
-            raise _Problem("", f"{command.verb}: unknown service {_show(value)} "
-                               f"(services: {', '.join(cluster.services) or 'none'})")
+            raise Problem("", f"{command.verb}: unknown service {show(value)} "
+                              f"(services: {', '.join(cluster.services) or 'none'})")
         if param.kind == "target" and value not in cluster.vms and value not in cluster.nodes:
-            raise _Problem("", f"{command.verb}: {_show(value)} is neither a VM nor a node")
+            raise Problem("", f"{command.verb}: {show(value)} is neither a VM nor a node")
         if param.kind == "name":
             deployed.add(value)
 
@@ -323,23 +314,22 @@ def _check_names(command: Command, cluster: Cluster, deployed: set[str]) -> None
 def _expectations(raw: Any, steps: list[Step], duration: float,
                   cluster: Cluster) -> list[DrillExpectation]:
     if raw is None:
-        raise _Problem("expect", "at least one [[expect]] entry is required (a drill without "
-                                 "expectations would always pass)")
-    if not isinstance(raw, list) or not raw:
-        raise _Problem("expect", f"must be a non-empty array of tables ([[expect]]), "
-                                 f"got {_show(raw)}")
+        raise Problem("expect", "at least one [[expect]] entry is required (a drill without "
+                                "expectations would always pass)")
+    with at("expect"):
+        entries(raw, "expect", non_empty=True)
     deployed = {getattr(s.command, "vm", "") for s in steps if isinstance(s.command, Deploy)}
     found = []
     for i, entry in enumerate(raw):
-        with _at(f"expect[{i}]"):
-            values = _read(entry, _EXPECT_KEYS)
-            with _at(".that"):
+        with at(f"expect[{i}]"):
+            values = read_table(entry, _EXPECT_KEYS)
+            with at(".that"):
                 try:
                     expectation = parse(values["that"])
                     _check_refs(expectation, cluster, deployed)
                     span = resolve(expectation, steps, duration)
                 except ExpectationError as error:
-                    raise _Problem("", str(error)) from None
+                    raise Problem("", str(error)) from None
             found.append(DrillExpectation(i, expectation, span, values.get("name", "")))
     return found
 
@@ -348,27 +338,27 @@ def _check_refs(expectation: Expectation, cluster: Cluster, deployed: set[str]) 
     everything = {*cluster.nodes, *cluster.vms, *cluster.services, *deployed, "cluster"}
     for space, name in expectation.check.names():
         if space == "node" and name not in cluster.nodes:
-            raise ExpectationError(f"unknown node {_show(name)} "
-                                   f"(nodes: {config._listing(list(cluster.nodes))})")
+            raise ExpectationError(f"unknown node {show(name)} "
+                                   f"(nodes: {listing(list(cluster.nodes))})")
         if space == "vm" and name not in cluster.vms and name not in deployed:
-            raise ExpectationError(f"unknown VM {_show(name)}")
+            raise ExpectationError(f"unknown VM {show(name)}")
         if space == "service" and name not in cluster.services:
-            raise ExpectationError(f"unknown service {_show(name)} "
+            raise ExpectationError(f"unknown service {show(name)} "
                                    f"(services: {', '.join(cluster.services) or 'none'})")
         if space == "kind" and name not in EVENT_KINDS:
-            raise ExpectationError(f"unknown event kind {_show(name)} "
+            raise ExpectationError(f"unknown event kind {show(name)} "
                                    f"(kinds: {', '.join(EVENT_KINDS)})")
         if space == "subject" and name not in everything:
-            raise ExpectationError(f"unknown subject {_show(name)} (a node, VM or service, "
+            raise ExpectationError(f"unknown subject {show(name)} (a node, VM or service, "
                                    "or cluster)")
         if space == "member-or-node":
             service, where = name.split(":", 1)
             if service not in cluster.services:
-                raise ExpectationError(f"unknown service {_show(service)} "
+                raise ExpectationError(f"unknown service {show(service)} "
                                        f"(services: {', '.join(cluster.services) or 'none'})")
             members = cluster.services[service].members
             if where not in members and where not in cluster.nodes:
-                raise ExpectationError(f"{_show(where)} is neither a member of {service} "
+                raise ExpectationError(f"{show(where)} is neither a member of {service} "
                                        f"({', '.join(members)}) nor a node")
 
 
@@ -383,7 +373,7 @@ def _step_index(anchor: Anchor, steps: list[Step]) -> int:
         if step.name == ref:
             return step.index
     named = [s.name for s in steps if s.name]
-    raise ExpectationError(f"there is no step named {_show(ref)}"
+    raise ExpectationError(f"there is no step named {show(ref)}"
                            + (f" (named steps: {', '.join(named)})" if named else ""))
 
 
