@@ -123,14 +123,16 @@ class Workloads:
             return self._trace_mean(w.trace, start, t)
         if profile == "bursty":
             return self._bursty_mean(vm, start, t)
-        if profile == "diurnal" and w.cpu * 1.1 <= 1.0:  # never clipped: integrate the sine
+        if profile == "diurnal" and w.cpu * 1.1 <= 1.0 and t - start >= 1.0:
+            # Never clipped: integrate the sine (over a second at least: below that the
+            # difference of cosines cancels to nothing, and the trapezoid below is exact enough).
             phase = self._phase.get(vm.name)
             if phase is None:
                 phase = self._phase_of(vm.name)
             a = _TWO_PI * (start / DAY_S + phase)
             b = _TWO_PI * (t / DAY_S + phase)
             return w.cpu * (0.6 + 0.5 * (math.cos(a) - math.cos(b)) / (b - a))
-        # Anything else (a clipped diurnal): the trapezoid rule on 5-minute steps.
+        # Anything else (a clipped diurnal, a tiny window): the trapezoid rule on 5-minute steps.
         count = max(1, math.ceil((t - start) / TRACE_STEP_S))
         step = (t - start) / count
         values = [self._cpu_fraction(vm, start + k * step) for k in range(count + 1)]
