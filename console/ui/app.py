@@ -80,6 +80,7 @@ class ConsoleApp(App[int]):
         self.tick_s = tick_s
         self.show_processes = show_processes
         self.command_listeners: list[CommandListener] = []
+        self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self.local_processes: list[tuple[str, float, float]] = []
         self.clock: SimClock = None  # type: ignore[assignment]
@@ -147,6 +148,14 @@ class ConsoleApp(App[int]):
         self._attach(engine)
         self.pop_screen()
         self._start()
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Toasts, and the last of them kept in `notices` (tests and the palette read it)."""
+        self.notices.append((severity, message))
+        del self.notices[:-50]
+        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
+                       timeout=timeout, markup=markup)
 
     # -- the one door for commands --------------------------------------------------------------
 

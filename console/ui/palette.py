@@ -33,7 +33,7 @@ class ConsoleCommands(Provider):
                 continue
             label = spec.help[0].upper() + spec.help[1:]
             if spec.id in subject:
-                label = f"{label} [{subject[spec.id]}]"
+                label = f"{label} ({subject[spec.id]})"
             key = app.keys_of(spec).split(",")[0]  # type: ignore[attr-defined]
             entries.append((label, f"key {key}", partial(main.run_action, spec.action)))
         for n, pane in enumerate(PANES, start=1):

@@ -85,7 +85,7 @@ def load_theme(path: Path):
             value = data[key]
             try:
                 Color.parse(value)
-            except (ColorParseError, TypeError, ValueError):
+            except (ColorParseError, TypeError, ValueError, AttributeError):
                 raise fail(key, f"not a colour: {value!r}") from None
             kwargs[key] = value
     dark = data.get("dark", True)

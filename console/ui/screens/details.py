@@ -40,6 +40,7 @@ class DetailsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+        self._ready = True
         self.update_view()
 
     def lines(self) -> list[str]:
@@ -54,6 +55,8 @@ class DetailsScreen(Screen[None]):
         return details.service_details(engine, self.subject)
 
     def update_view(self) -> None:
+        if not getattr(self, "_ready", False):
+            return
         self.query_one(ClusterHeader).update_view()
         text = "\n".join(self.lines())
         if text != self._text:

@@ -151,6 +151,7 @@ class MainScreen(Screen[None]):
         self._layout_for(self.size.width, self.size.height)
         self.query_one(VmsTable).node = self.console.selected_node
         self.query_one("#nodes-table").focus()
+        self._ready = True
         self.update_view()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -186,7 +187,7 @@ class MainScreen(Screen[None]):
     # -- refreshing -----------------------------------------------------------------------------
 
     def update_view(self) -> None:
-        if self.has_class("-too-small"):
+        if not getattr(self, "_ready", False) or self.has_class("-too-small"):
             return
         self.query_one(ClusterHeader).update_view()
         for name in ("nodes", "heartbeats", "vms", "services", "migrations"):
@@ -201,6 +202,8 @@ class MainScreen(Screen[None]):
         engine = self.console.engine
         q = views.quorum(engine)
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
+        if any(n.quorum_lost for n in engine.cluster.nodes.values()):
+            partitions += " · !: side without quorum"
         self._subtitle("heartbeats-pane", f"quorum {q.held}/{q.total} "
                        f"{'ok' if q.ok else 'LOST'}{partitions}")
         vms = self.query_one(VmsTable)

@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from console.model import views
 from console.ui.widgets.base import clock
+from console.ui.widgets.keyed_table import foreground_style
 
 PART_STYLES = ("", "header--name", "header--paused", "header--bad", "header--bold",
                "header--sep", "header--readonly")
@@ -106,6 +107,12 @@ class ClusterHeader(Widget):
                        default=x)
         self.refresh(Region(first, 0, max(1, last - first), 1))
 
+    def on_resize(self) -> None:
+        self._parts = []
+        self.refresh()
+        if self.is_mounted:
+            self.update_view()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
@@ -115,7 +122,7 @@ class ClusterHeader(Widget):
             return Style()
         style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+            style = self._styles[name] = foreground_style(self.get_component_rich_style(name))
         return style
 
     def render_line(self, y: int) -> Strip:

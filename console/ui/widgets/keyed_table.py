@@ -347,7 +347,8 @@ class KeyedTable(Widget, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self.get_component_rich_style(f"keyed-table--{name}", partial=True)
+            style = foreground_style(self.get_component_rich_style(f"keyed-table--{name}"),
+                                     keep_background=name == "cursor")
             self._styles[name] = style
         return style
 
@@ -427,6 +428,15 @@ class KeyedTable(Widget, can_focus=True):
         if align != "right" and pad:
             segments.append(Segment(" " * pad, style))
         return segments
+
+
+def foreground_style(full: Style, keep_background: bool = False) -> Style:
+    """A component's style with its colours blended (alpha colours such as $text-muted resolve
+    against the background), minus the background unless asked: it overlays a row's style."""
+    if keep_background:
+        return full
+    return Style(color=full.color, bold=full.bold, dim=full.dim, italic=full.italic,
+                 underline=full.underline, reverse=full.reverse, strike=full.strike)
 
 
 def meter(fraction: float, width: int = 6) -> tuple[Span, ...]:

@@ -54,10 +54,11 @@ class NodesTable(ModelTable):
         running, total = views.vm_count(engine, node)
         state = node.state.value
         wide = self.width_of(1) >= 14
-        label = views.node_state_label(node) if wide else SHORT_NODE_STATES.get(
-            state, views.node_state_label(node))
+        label = SHORT_NODE_STATES.get(state, state) if not wide else state.replace("_", " ")
         if wide and state == "entering_maintenance":
             label = "entering maint"
+        if node.quorum_lost:
+            label += "!"
         name = (f"{node.name}*", "bold") if node.local else node.name
         if not node.powered:
             beat = ("○", "error")

@@ -1,0 +1,144 @@
+"""The pieces under the screens: the keyed table's minimal repaints, the clock, completion, the
+model views and readings, and the local-machine source."""
+
+from __future__ import annotations
+
+from conftest import make_app, seed_engine
+
+from console.model import views
+from console.model.commands import LocalReading, Pause, Resume, Speed, parse
+from console.model.readings import ensure_readings
+from console.ui.clock import SimClock
+from console.ui.widgets.command_line import complete
+from console.ui.widgets.keyed_table import KeyedTable, meter, sparkline
+from console.ui.widgets.vms import VmsTable
+
+
+async def test_a_tick_repaints_only_the_cells_that_changed(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(1)
+        await pilot.pause()
+        calls: list[tuple[str, tuple]] = []
+        original = KeyedTable.refresh
+
+        def spy(self, *regions, **kwargs):
+            calls.append((type(self).__name__, regions))
+            return original(self, *regions, **kwargs)
+
+        monkeypatch.setattr(KeyedTable, "refresh", spy)
+        app.refresh_view()  # nothing moved: nothing repainted
+        assert calls == []
+        app.advance(1)  # uptimes tick: one cell per VM row, no whole table
+        assert calls and all(regions for _, regions in calls)
+        widths = {r.width for _, regions in calls for r in regions}
+        table = app.screen.query_one(VmsTable)
+        assert max(widths) < table.size.width
+
+
+async def test_the_cursor_follows_its_row_when_rows_move():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")  # all VMs
+        table = app.screen.query_one(VmsTable)
+        table.move_cursor_to_key("web01")
+        table.text_filter = "web"
+        table.refresh_rows(force=True)
+        assert table.cursor_key == "web01" and table.cursor == 0
+
+
+async def test_columns_drop_by_priority_when_narrow():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(VmsTable)
+        shown = [table.columns[i].label for i, _x, _w in table._layout]
+        assert shown[:3] == ["VM", "State", "Host"] and "Img" not in shown
+
+
+def test_meter_and_sparkline():
+    assert meter(0.5, 9) == (("██", "bar"), ("░░", "dim-bar"), ("  50%", ""))
+    assert meter(0.97, 9)[0][1] == "error"
+    assert sparkline([0, 0.5, 1.0]) == " ▅█"
+
+
+def test_clock_steps_speeds_and_commands():
+    engine = seed_engine()
+    clock = SimClock(engine, speed=2.0)
+    assert clock.tick(0.5) == 1.0 and engine.now == 1.0
+    assert clock.handle(Pause()).accepted and clock.tick(1.0) == 0.0
+    assert not clock.handle(Pause()).accepted
+    assert clock.handle(Resume()).accepted
+    assert clock.faster() == 4.0 and clock.slower() == 1.0
+    assert not clock.handle(Speed(0)).accepted
+    assert clock.tick(100.0) == 10.0  # a stalled terminal does not jump the model far
+
+
+def test_completion_of_verbs_names_and_flags():
+    engine = seed_engine()
+    assert complete(engine, "fail")[0] == "fail"
+    assert complete(engine, "fail-")[0] == "fail-node "
+    assert complete(engine, "fail-node ")[1] == ["A", "B", "C"]
+    assert complete(engine, "migrate we")[1] == ["web01", "web02"]
+    assert complete(engine, "migrate web01 ")[1] == ["A", "B", "C"]
+    assert complete(engine, "maintenance B o")[1] == ["off", "on"]
+    assert complete(engine, "rebalance --")[0] == "rebalance --dry-run "
+    assert complete(engine, "theme d", ["dark", "light"])[0] == "theme dark "
+
+
+def test_views_node_usage_and_targets():
+    engine = seed_engine()
+    node = engine.cluster.nodes["B"]
+    usage = views.node_usage(engine, node)
+    assert 0 < usage.cpu < 1 and usage.memory == node.used_memory_gb / node.memory_gb
+    targets = views.migration_targets(engine, engine.cluster.vms["web01"])
+    assert [t.node for t in targets] == ["B", "C"]
+    assert targets[0].refusal is None and "anti-affinity" in targets[1].refusal
+    assert views.services_active_on(engine, "B") == ["iis", "sql"]
+    assert len(views.node_cpu_history(engine, node, 10, 10.0)) == 10
+
+
+def test_views_migration_progress():
+    engine = seed_engine()
+    engine.submit(parse("migrate dc01 C"))
+    engine.advance(5)
+    (m,) = views.migrations(engine)
+    assert m.vm == "dc01" and not m.queued and 0 < m.progress < 1 and m.eta_s > 0
+
+
+def test_readings_component_sets_the_local_nodes_usage():
+    engine = seed_engine()
+    engine.cluster.nodes["C"].local = True
+    ensure_readings(engine)
+    assert engine.submit(LocalReading("C", 0.5, 0.25, 0.1)).accepted
+    usage = views.node_usage(engine, engine.cluster.nodes["C"])
+    assert (usage.cpu, usage.memory, usage.disk, usage.measured) == (0.5, 0.25, 0.1, True)
+    refused = engine.submit(LocalReading("A", 0.5, 0.5, 0.5))
+    assert not refused.accepted and "not the local machine" in refused.reason
+    assert not engine.submit(LocalReading("C", 1.5, 0.5, 0.5)).accepted
+
+
+def test_local_source_builds_a_node_and_samples():
+    from console.sources.local import LocalSampler, build_node
+
+    node = build_node({"A"})
+    assert node.local and node.hypervisor == "kvm" and node.cores >= 1 and node.memory_gb > 0
+    sample = LocalSampler().sample(processes=True)
+    assert 0 <= sample.cpu <= 1 and 0 <= sample.memory <= 1 and 0 <= sample.disk <= 1
+
+
+async def test_local_readings_enter_as_commands_even_in_read_only_mode():
+    from console.sources.local import Sample, build_node
+
+    engine = seed_engine()
+    node = build_node(set(engine.cluster.nodes))
+    engine.cluster.add_node(node)
+    heard = []
+    app = make_app(engine, local_node=node.name, read_only=True)
+    app._poll_local = lambda: None  # no thread in this test; readings are handed in below
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.command_listeners.append(lambda t, c: heard.append(c))
+        app._reading(Sample(0.42, 0.5, 0.1, [("python", 12.0, 3.0)]))
+        await pilot.pause()
+        assert views.node_usage(engine, node).cpu == 0.42
+        assert heard == [LocalReading(node.name, 0.42, 0.5, 0.1)]
