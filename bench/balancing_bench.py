@@ -30,6 +30,7 @@ host-time at most 10 % of the off figure, at most one migration per VM per day.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -164,6 +165,20 @@ def run(policy: str, trace_dir: Path, threshold: int = 3, placement: str = "tena
     }
 
 
+def machine() -> str:
+    """Date, Python, CPU model and core count: what a figure was measured on."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {model}, "
+            f"{os.cpu_count()} cores")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policy", choices=("all", "off", "threshold", "ours"), default="all")
@@ -177,8 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="by-mean: 2 vCPUs above the median trace mean, else 1 (default); "
                              "two: every VM 2 vCPUs / 4 GB (busier)")
     args = parser.parse_args(argv)
-    print(f"python {platform.python_version()} on {platform.machine()}, "
-          f"{time.strftime('%Y-%m-%d')}; traces {args.traces}")
+    print(f"{machine()}; traces {args.traces}")
     print(f"{HOSTS} hosts x 8 cores / 128 GB, {VMS} VMs ({args.sizing} sizing, "
           f"{args.placement} placement), 24 h, sampled every {SAMPLE_S} s")
     policies = ("off", "threshold", "ours") if args.policy == "all" else (args.policy,)

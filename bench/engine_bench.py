@@ -31,6 +31,7 @@ import argparse
 import cProfile
 import gc
 import io
+import os
 import platform
 import pstats
 import resource
@@ -225,6 +226,20 @@ def seed_day() -> None:
     print(f"  invariants at the end: {'ok' if not problems else problems[:3]}")
 
 
+def machine() -> str:
+    """Date, Python, CPU model and core count: what a figure was measured on."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {model}, "
+            f"{os.cpu_count()} cores")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("all", "large", "seed"), default="all")
@@ -232,8 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=("large", "seed"),
                         help="run one part under cProfile and print the top functions")
     args = parser.parse_args(argv)
-    print(f"python {platform.python_version()} on {platform.machine()}, "
-          f"{platform.processor() or 'unknown cpu'}, {time.strftime('%Y-%m-%d')}")
+    print(machine())
     if args.profile:
         profiler = cProfile.Profile()
         if args.profile == "large":
