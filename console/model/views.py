@@ -111,7 +111,7 @@ def node_state_label(node: Node) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
-    strip: tuple[bool | None, ...]  # oldest first: True arrived, False missed, None before t=0
+    strip: tuple[bool | None, ...]  # oldest first: True arrived, False missed
     since_last: float | None  # seconds since the last beat the cluster received
     beating: bool
 
@@ -121,9 +121,13 @@ def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
     last = membership.last_beat(node)
     since = None if last is None else max(0.0, engine.now - last)
     strip: list[bool | None] = list(membership.beat_strip(node, slots))
-    elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1  # slots since t=0
-    for i in range(max(0, slots - elapsed)):
-        strip[i] = None
+    # Slots before the simulation began: the node was up before the console looked (unless it
+    # has not beaten since), so they read as received rather than as a strip filling in.
+    elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1
+    if node.beat_gaps or node.beating:
+        before = node.beating or node.beat_gaps[0][0] > 0
+        for i in range(max(0, slots - elapsed)):
+            strip[i] = before
     return Heartbeat(tuple(strip), since, node.beating)
 
 

@@ -116,19 +116,28 @@ class ConsoleApp(App[int]):
         if self.selected_node is None and engine.cluster.nodes:
             self.selected_node = next(iter(engine.cluster.nodes))
 
-    def on_mount(self) -> None:
+    def get_default_screen(self):  # noqa: ANN201
+        """The main screen straight away (one screen to build for the first frame), or the
+        loading screen while a big cluster file loads."""
         if self.engine is None:
             from console.ui.screens.loading import LoadingScreen
 
-            self.push_screen(LoadingScreen())
+            return LoadingScreen()
+        from console.ui.screens.main import MainScreen
+
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        if self.engine is None:
             self._load()
             return
         self._start()
 
-    def _start(self) -> None:
-        from console.ui.screens.main import MainScreen
+    def _start(self, push: bool = False) -> None:
+        if push:
+            from console.ui.screens.main import MainScreen
 
-        self.push_screen(MainScreen())
+            self.switch_screen(MainScreen())
         self._last_tick = time.monotonic()
         self.set_interval(self.tick_s, self._tick, name="clock")
         if self.local_node is not None:
@@ -146,8 +155,7 @@ class ConsoleApp(App[int]):
 
     def _loaded(self, engine: Engine) -> None:
         self._attach(engine)
-        self.pop_screen()
-        self._start()
+        self._start(push=True)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:

@@ -69,7 +69,7 @@ def duration(seconds: float | None) -> str:
         return "-"
     s = int(seconds)
     if s < 60:
-        return f"{s}s"
+        return "<1m"
     m, _ = divmod(s, 60)
     h, m = divmod(m, 60)
     d, h = divmod(h, 24)
