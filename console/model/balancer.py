@@ -11,11 +11,11 @@ The cluster's imbalance is the standard deviation of host loads. Thresholds:
 * 4: imbalance > 0.07 or a host over 80 %; gain >= 0.01.
 * 5 aggressive: imbalance > 0.03 or a host over 75 %; gain >= 0.005.
 
-A move's gain is how much it lowers the sum over hosts of squared load, with the square of any
-load above the threshold's high-water mark counted OVERLOAD_WEIGHT (10) times more: moving load d
-from a host at s to one at t (both below the mark) gains 2d(s - t - d). Unlike the drop in the
-standard deviation, this does not shrink as the cluster grows, so a 1,000-host cluster balances
-as a 10-host one does.
+A move's gain is how much it lowers the sum over hosts of squared load, plus OVERLOAD_WEIGHT (10)
+times how much it lowers the sum of squared excess over the threshold's high-water mark: moving
+load d from a host at s to one at t (both below the mark) gains 2d(s - t - d). Unlike the drop in
+the standard deviation, this does not shrink as the cluster grows, so a 1,000-host cluster
+balances as a 10-host one does.
 
 Moves are chosen greedily, best first, among the VMs of the 6 most loaded hosts and the 12 least
 loaded targets: the gain must also pay for the migration (each GB of memory to copy costs 0.002
