@@ -4,7 +4,7 @@ the repeat cost, evacuation spreading, and the per-instant load cache."""
 from __future__ import annotations
 
 import pytest
-from conftest import events, run_checked
+from cluster_helpers import events, run_checked
 
 from console.model import balancer as balancing
 from console.model.cluster import Cluster

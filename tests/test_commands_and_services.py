@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import events, make_engine, run_checked
+from cluster_helpers import events, make_engine, run_checked
 
 from console.model.commands import CommandError, parse
 from console.model.engine import Engine

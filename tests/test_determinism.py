@@ -31,7 +31,7 @@ def test_same_inputs_give_byte_identical_output_across_processes():
 
 
 def test_same_inputs_give_identical_event_logs_in_process():
-    from conftest import make_engine, run_checked
+    from cluster_helpers import make_engine, run_checked
 
     logs = []
     for _ in range(2):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import events, make_engine, run_checked
+from cluster_helpers import events, make_engine, run_checked
 
 from console.model.commands import parse
 from console.model.entities import NodeState, Role, VmState

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import events, make_engine, run_checked
+from cluster_helpers import events, make_engine, run_checked
 
 from console.model.commands import parse
 from console.model.entities import Workload

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_engine
+from cluster_helpers import make_engine
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
