@@ -656,23 +656,36 @@ def _read_document(document: dict[str, Any], base: Path) -> _Draft:
 # -- cross-checks: names, compatibility, size ---------------------------------------------------
 
 
-def _kinds(cluster: Cluster) -> list[str]:
-    """Hypervisor kinds present, in file order."""
-    return list(dict.fromkeys(node.hypervisor for node in cluster.nodes.values()))
+class _HostIndex:
+    """What the cluster's hosts offer, worked out once per file rather than once per VM: a
+    20,000-VM file would otherwise scan every host for every VM."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.kinds = list(dict.fromkeys(node.hypervisor for node in cluster.nodes.values()))
+        self._largest: dict[str, tuple[float, float]] = {}
+
+    def kinds_for(self, guest_os: str) -> list[str]:
+        """Hypervisor kinds present that run `guest_os`, in file order."""
+        return [kind for kind in self.kinds if HYPERVISORS[kind].supports(guest_os)]
+
+    def largest(self, guest_os: str) -> tuple[float, float]:
+        """The most vCPUs and the most GB any host that runs `guest_os` can hold."""
+        if guest_os not in self._largest:
+            hosts = [n for n in self.cluster.nodes.values()
+                     if HYPERVISORS[n.hypervisor].supports(guest_os)]
+            self._largest[guest_os] = (max(self.cluster.vcpu_capacity(n) for n in hosts),
+                                       max(self.cluster.memory_capacity(n) for n in hosts))
+        return self._largest[guest_os]
 
 
-def _kinds_for(cluster: Cluster, vm: Vm) -> list[str]:
-    """Hypervisor kinds present that run the VM's guest OS, in file order."""
-    return [kind for kind in _kinds(cluster) if HYPERVISORS[kind].supports(vm.guest_os)]
-
-
-def _check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster) -> None:
+def _check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster, hosts: _HostIndex) -> None:
     if vm.host is not None and vm.host not in cluster.nodes:
         raise Problem(".host", f"unknown node {show(vm.host)} "
                                f"(nodes: {listing(list(cluster.nodes))})")
     _check_anti_affinity(vm, vms)
-    _check_guest(vm, cluster)
-    _check_size(vm, cluster)
+    _check_guest(vm, cluster, hosts)
+    _check_size(vm, hosts)
 
 
 def _check_anti_affinity(vm: Vm, vms: dict[str, Vm]) -> None:
@@ -687,11 +700,11 @@ def _check_anti_affinity(vm: Vm, vms: dict[str, Vm]) -> None:
                                f"{vm.host}")
 
 
-def _check_guest(vm: Vm, cluster: Cluster) -> None:
+def _check_guest(vm: Vm, cluster: Cluster, hosts: _HostIndex) -> None:
     """The guest OS must run somewhere in the cluster, and on the VM's own host if it has one."""
-    if not _kinds_for(cluster, vm):
+    if not hosts.kinds_for(vm.guest_os):
         raise Problem(".guest_os", f"no node in the cluster runs {vm.guest_os} "
-                                   f"(hypervisors here: {', '.join(_kinds(cluster))})")
+                                   f"(hypervisors here: {', '.join(hosts.kinds)})")
     if vm.host is None:
         return
     kind = cluster.nodes[vm.host].hypervisor
@@ -701,14 +714,12 @@ def _check_guest(vm: Vm, cluster: Cluster) -> None:
                                    f"{vm.guest_os} ({kind} runs {runs})")
 
 
-def _check_size(vm: Vm, cluster: Cluster) -> None:
+def _check_size(vm: Vm, hosts: _HostIndex) -> None:
     """A VM bigger than every host that could run it can never start: say so now."""
-    hosts = [n for n in cluster.nodes.values() if HYPERVISORS[n.hypervisor].supports(vm.guest_os)]
-    most_vcpus = max(cluster.vcpu_capacity(n) for n in hosts)
+    most_vcpus, most_memory = hosts.largest(vm.guest_os)
     if vm.vcpus > most_vcpus:
         raise Problem(".vcpus", f"{vm.name} needs {vm.vcpus} vCPUs, more than any host that runs "
                                 f"{vm.guest_os} can hold (at most {most_vcpus:g})")
-    most_memory = max(cluster.memory_capacity(n) for n in hosts)
     if vm.memory_gb > most_memory + 1e-9:
         raise Problem(".memory_gb", f"{vm.name} needs {vm.memory_gb:g} GB, more than any "
                                     f"host that runs {vm.guest_os} can hold "
@@ -886,10 +897,11 @@ def _build(draft: _Draft) -> Cluster:
     cluster.traces = draft.traces
     vms = {entry.vm.name: entry.vm for entry in draft.vms}
     auto = itertools.cycle(sorted(cluster.traces))
+    hosts = _HostIndex(cluster)
     for entry in draft.vms:
         with at(entry.path):
             _apply_image(entry, cluster)
-            _check_vm(entry.vm, vms, cluster)
+            _check_vm(entry.vm, vms, cluster, hosts)
             _assign_trace(entry.vm, cluster, auto)
     for path, service, active in draft.services:
         with at(path):
