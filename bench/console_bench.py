@@ -13,6 +13,7 @@ Prints a table; never part of the test run. Run from the repository root.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -41,7 +42,7 @@ def big_cluster(folder: Path, hosts: int = 1000, vms: int = 20000) -> Path:
              "[balancer]\ninterval_s = 300.0\n",
              f'[[nodes]]\nname = "h"\ncount = {hosts}\nhypervisor = "esxi"\ncpus = 2\n'
              "cores_per_cpu = 16\nmemory_gb = 512\nnics_gbps = [10, 10]\n"]
-    width = max(2, len(str(hosts)))
+    width = 2  # `count` names hosts h01 .. h1000 (two digits at least)
     for i in range(1, hosts + 1):
         lines.append(f'[[vms]]\nname = "v{i:04d}x"\ncount = {per_host}\nhost = "h{i:0{width}d}"\n'
                      'guest_os = "rhel"\nvcpus = 2\nmemory_gb = 8\n'
@@ -142,10 +143,8 @@ class Pty:
             os.kill(self.pid, signal.SIGTERM)
         except OSError:
             pass
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
 
 
 def interactive(cmd: list[str], presses: int = 10) -> dict:
@@ -218,7 +217,7 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for name, meter, extra in rows:
-        def fmt(value, spec):  # noqa: ANN001, ANN202
+        def fmt(value, spec):
             return format(value, spec) if value is not None else "-"
 
         print(f"{name:<36} {fmt(median(meter, 'first_frame_s'), '>10.2f')}s "

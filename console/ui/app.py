@@ -116,7 +116,7 @@ class ConsoleApp(App[int]):
         if self.selected_node is None and engine.cluster.nodes:
             self.selected_node = next(iter(engine.cluster.nodes))
 
-    def get_default_screen(self):  # noqa: ANN201
+    def get_default_screen(self):
         """The main screen straight away (one screen to build for the first frame), or the
         loading screen while a big cluster file loads."""
         if self.engine is None:
@@ -137,7 +137,7 @@ class ConsoleApp(App[int]):
         if push:
             from console.ui.screens.main import MainScreen
 
-            self.switch_screen(MainScreen())
+            self.push_screen(MainScreen())
         self._last_tick = time.monotonic()
         self.set_interval(self.tick_s, self._tick, name="clock")
         if self.local_node is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
-ASYNC_LOAD_BYTES = 256 * 1024
+ASYNC_LOAD_BYTES = 32 * 1024
 
 
 def launch(argv: Sequence[str]) -> int:

@@ -158,6 +158,9 @@ class MainScreen(Screen[None]):
         self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
+        if (width, height) == getattr(self, "_laid_out_for", None):
+            return
+        self._laid_out_for = (width, height)
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         if small:
