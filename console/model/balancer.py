@@ -24,9 +24,11 @@ REPEAT_COST = 0.05 more, so the same VMs do not carry every correction). A targe
 load would pass 85 % (or the high-water mark, if lower) is never chosen; a VM moved in the last
 hold-down period (default 1 h) stays put, so nothing bounces back and forth.
 
-Automation: manual (recommendations only), partial (initial placement only; moves recommended),
-full (moves applied). `rebalance` applies the current plan whatever the level (an operator asked);
-`rebalance --dry-run` only lists it.
+Automation governs moves of running VMs; new and restarted VMs (deploy, power-on, HA restart,
+evacuation) are always placed automatically. manual and partial: moves are recommendations (the
+console applies one or all); full: moves are applied, on the periodic pass and when a host leaves
+maintenance or joins the pool. `rebalance` applies the current plan whatever the level (an
+operator asked); `rebalance --dry-run` only lists it.
 
 Cost: loads are cached for the current instant, per VM and per host; a host's sum is redone only
 when its VMs changed (`Cluster.changes`), so evacuating 20 VMs of a 1,000-host cluster sums the

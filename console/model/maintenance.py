@@ -69,7 +69,7 @@ class MaintenanceMode:
             node.state = NodeState.ONLINE
             self.engine.emit("node_online", node.name,
                              f"{node.name} left maintenance and takes VMs again")
-            self.engine.balancer.run(apply=self.engine.balancer.settings.automation != "manual",
+            self.engine.balancer.run(apply=self.engine.balancer.settings.automation == "full",
                                      why=f"{node.name} left maintenance")
         return Outcome.ok()
 

@@ -204,7 +204,7 @@ class Membership:
         self._booted(node, epoch)
         if node.state is NodeState.ONLINE:
             balancer = self.engine.balancer
-            balancer.run(apply=balancer.settings.automation != "manual",
+            balancer.run(apply=balancer.settings.automation == "full",
                          why=f"{node.name} joined the pool")
 
     def _isolate(self, command: Command) -> Outcome:
