@@ -63,7 +63,8 @@ LOOKBACK_S = 900.0
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
 #: VM states whose demand a host carries (a migrating VM counts on its target).
-LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING})
+LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
+                           VmState.DEPLOYING})
 
 
 @dataclass(slots=True)
@@ -345,7 +346,7 @@ class Balancer:
             if rule.strength != "should" or vm.name not in rule.vms:
                 continue
             others = {self.cluster.vms[o].host for o in rule.vms
-                      if o != vm.name and o in self.cluster.vms}
+                      if o != vm.name and self.cluster.vms[o].host is not None}
             broken = {
                 "affinity": bool(others - {target.name}),
                 "anti-affinity": target.name in others,
