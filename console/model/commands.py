@@ -29,6 +29,8 @@ class Command:
     help: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
     mutating: ClassVar[bool] = True  # refused in read-only mode
+    logged: ClassVar[bool] = True    # accepted ones appear in the event log (the command log
+    #                                  keeps them all)
 
     def text(self) -> str:
         words = [self.verb]
@@ -187,13 +189,15 @@ class PublishImage(Command):
 class LocalReading(Command):
     """A psutil reading of the real machine, recorded so that a replay sees it too.
 
-    An observation, not an operator's change: read-only mode lets it through."""
+    An observation, not an operator's change: read-only mode lets it through, and the event log
+    does not list one a second (the command log and recordings keep them)."""
 
     verb: ClassVar[str] = "reading"
     help: ClassVar[str] = "set a local node's measured CPU, memory and disk utilisation (0-1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
                                            Param("memory", "number"), Param("disk", "number"))
     mutating: ClassVar[bool] = False
+    logged: ClassVar[bool] = False
     node: str
     cpu: float
     memory: float

@@ -65,6 +65,7 @@ class Engine:
         from console.model.maintenance import MaintenanceMode
         from console.model.membership import Membership
         from console.model.migration import Migrations
+        from console.model.readings import Readings
         from console.model.services import ServiceManager
         from console.model.workloads import Workloads
 
@@ -76,8 +77,9 @@ class Engine:
         self.maintenance = MaintenanceMode(self)
         self.balancer = Balancer(self)
         self.images = ImageStreaming(self)
+        self.readings = Readings(self)
         for component in (self.membership, self.ha, self.services, self.migrations,
-                          self.maintenance, self.balancer, self.images):
+                          self.maintenance, self.balancer, self.images, self.readings):
             self.add_component(component)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -131,7 +133,8 @@ class Engine:
         self.command_log.append((self.clock.now, command))
         if outcome.accepted:
             note = f" ({outcome.reason})" if outcome.reason else ""
-            self.emit("command", _subject(command), f"{command.text()}{note}")
+            if command.logged:
+                self.emit("command", _subject(command), f"{command.text()}{note}")
             for event in held:
                 self.log.append(event)
             self.reconcile()

@@ -112,6 +112,7 @@ class ImageStreaming:
     def _arrived(self, node: Node, part: str, version: int) -> None:
         if node.powered:
             node.images[part] = max(node.images.get(part, 0), version)
+            self.engine.emit("image_arrived", node.name, f"{node.name} holds {part} v{version}")
 
     def prepare_restart(self, vm: Vm, node: Node) -> float:
         """Extra seconds before `vm` can boot on `node`; a stale VM takes the new base now."""

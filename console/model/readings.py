@@ -58,22 +58,3 @@ class Readings:
         self.cpu_history.setdefault(node.name, deque(maxlen=HISTORY)).append(command.cpu)
         return Outcome.ok()
 
-
-def readings_of(engine: Engine) -> Readings | None:
-    """The engine's Readings component, if one is registered."""
-    found = getattr(engine, "readings", None)
-    if isinstance(found, Readings):
-        return found
-    for component in getattr(engine, "_components", ()):
-        if isinstance(component, Readings):
-            return component
-    return None
-
-
-def ensure_readings(engine: Engine) -> Readings:
-    """Register a Readings component on `engine` unless it already has one."""
-    found = readings_of(engine)
-    if found is None:
-        found = Readings(engine)
-        engine.add_component(found)
-    return found

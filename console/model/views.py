@@ -51,9 +51,7 @@ def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
     """CPU demand over cores, allocated memory over memory, disk I/O over throughput.
 
     A local node reports its latest reading instead (a replay sees the same readings)."""
-    from console.model.readings import readings_of
-
-    readings = readings_of(engine) if node.local else None
+    readings = engine.readings if node.local else None
     if readings is not None and node.name in readings.latest and t is None:
         r = readings.latest[node.name]
         return Usage(r.cpu, r.memory, r.disk, measured=True)
@@ -63,8 +61,7 @@ def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
     workloads = engine.workloads
     cluster = engine.cluster
     cpu = disk = 0.0
-    for name in node.vms:
-        vm = cluster.vms[name]
+    for vm in cluster.vms_on(node):  # name order: float sums must not depend on set order
         if vm.state not in LOADED_STATES:
             continue
         cpu += workloads.cpu(vm, when)
@@ -80,9 +77,7 @@ def node_cpu_history(engine: Engine, node: Node, points: int, step_s: float) -> 
 
     Demand is a pure function of time, so the history of the VMs now on the node is computed, not
     stored; a local node shows its stored readings."""
-    from console.model.readings import readings_of
-
-    readings = readings_of(engine) if node.local else None
+    readings = engine.readings if node.local else None
     if readings is not None and node.name in readings.cpu_history:
         history = list(readings.cpu_history[node.name])[-points:]
         return [0.0] * (points - len(history)) + history

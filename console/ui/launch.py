@@ -98,12 +98,7 @@ def _engine(cluster_file: str, seed: int, local: bool):
 
         node = build_node(set(cluster.nodes) | set(cluster.vms))
         cluster.add_node(node)
-    engine = Engine(cluster, seed)
-    if local:
-        from console.model.readings import ensure_readings
-
-        ensure_readings(engine)
-    return engine
+    return Engine(cluster, seed)
 
 
 def main() -> int:  # pragma: no cover - `python -m console.ui.launch`

@@ -7,7 +7,6 @@ from conftest import make_app, seed_engine
 
 from console.model import views
 from console.model.commands import LocalReading, Pause, Resume, Speed, parse
-from console.model.readings import ensure_readings
 from console.ui.clock import SimClock
 from console.ui.widgets.command_line import complete
 from console.ui.widgets.keyed_table import KeyedTable, meter, sparkline
@@ -109,13 +108,13 @@ def test_views_migration_progress():
 def test_readings_component_sets_the_local_nodes_usage():
     engine = seed_engine()
     engine.cluster.nodes["C"].local = True
-    ensure_readings(engine)
     assert engine.submit(LocalReading("C", 0.5, 0.25, 0.1)).accepted
     usage = views.node_usage(engine, engine.cluster.nodes["C"])
     assert (usage.cpu, usage.memory, usage.disk, usage.measured) == (0.5, 0.25, 0.1, True)
     refused = engine.submit(LocalReading("A", 0.5, 0.5, 0.5))
     assert not refused.accepted and "not the local machine" in refused.reason
     assert not engine.submit(LocalReading("C", 1.5, 0.5, 0.5)).accepted
+    assert not [e for e in engine.log.events if e.kind == "command"]  # one a second: not logged
 
 
 def test_local_source_builds_a_node_and_samples():
