@@ -30,8 +30,6 @@ host-time at most 10 % of the off figure, at most one migration per VM per day.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -41,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchlib import machine  # noqa: E402
 
 from console.model.cluster import Cluster  # noqa: E402
 from console.model.commands import Migrate  # noqa: E402
@@ -163,20 +163,6 @@ def run(policy: str, trace_dir: Path, threshold: int = 3, placement: str = "tena
         "peak_host": 100.0 * peak,
         "invariants": "ok" if not problems else problems[0],
     }
-
-
-def machine() -> str:
-    """Date, Python, CPU model and core count: what a figure was measured on."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {model}, "
-            f"{os.cpu_count()} cores")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,8 +31,6 @@ import argparse
 import cProfile
 import gc
 import io
-import os
-import platform
 import pstats
 import resource
 import statistics
@@ -43,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchlib import machine  # noqa: E402
 
 from console.config import load_cluster, parse_cluster  # noqa: E402
 from console.model.commands import parse  # noqa: E402
@@ -224,20 +224,6 @@ def seed_day() -> None:
           f"[{verdict}: <= 10 s]")
     problems = violations(engine.cluster)
     print(f"  invariants at the end: {'ok' if not problems else problems[:3]}")
-
-
-def machine() -> str:
-    """Date, Python, CPU model and core count: what a figure was measured on."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {model}, "
-            f"{os.cpu_count()} cores")
 
 
 def main(argv: list[str] | None = None) -> int:
