@@ -69,3 +69,11 @@ def test_resolve_rejects_a_spec_starting_with_a_layer():
     images = {"l": Image("l", "layer", 1)}
     with pytest.raises(ImageError):
         resolve(images, "l")
+
+
+def test_streams_to_one_host_share_its_link(engine):
+    assert engine.submit(parse("deploy mail09 win2008+exchange2007 on C")).accepted
+    base, layer = events(engine, "image_streaming")
+    link_mb_s = engine.cluster.nodes["C"].link_gbps * 1000 / 8
+    assert base.message.endswith(f"ready in {20 * 1024 / link_mb_s:.0f} s")
+    assert layer.message.endswith(f"ready in {24 * 1024 / link_mb_s:.0f} s")  # after the base

@@ -173,7 +173,7 @@ class HighAvailability:
             outage = self.engine.now - vm.down_since
             vm.downtime_s += outage
             vm.down_since = None
-            note = f" after {outage:g} s down"
+            note = f" after {round(outage, 1):g} s down"
         self.engine.emit("vm_running", vm.name, f"{vm.name} is running on {vm.host}{note}")
 
     # -- admission control and power -----------------------------------------------------------

@@ -53,6 +53,7 @@ class ImageStreaming:
         self.engine = engine
         self.cluster = engine.cluster
         self._streams: dict[tuple[str, str], float] = {}  # (host, part) -> arrival time
+        self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
 
     def handlers(self) -> dict[type[Command], Handler]:
         return {Deploy: self._deploy, PublishImage: self._publish}
@@ -87,7 +88,9 @@ class ImageStreaming:
     # -- streaming -----------------------------------------------------------------------------
 
     def stream_seconds(self, parts: list[str], node: Node) -> float:
-        """Time until `node` holds the current version of every part, starting streams now."""
+        """Time until `node` holds the current version of every part, queueing streams now.
+
+        A host's streams share its link: each part starts when the one before it has arrived."""
         now = self.engine.now
         ready = now
         rate = node.link_gbps * 1000 / 8  # MB/s
@@ -98,11 +101,13 @@ class ImageStreaming:
             key = (node.name, name)
             arrival = self._streams.get(key)
             if arrival is None or arrival < now:
-                arrival = now + image.size_gb * MB_PER_GB / rate
+                start = max(now, self._link_free.get(node.name, now))
+                arrival = start + image.size_gb * MB_PER_GB / rate
                 self._streams[key] = arrival
+                self._link_free[node.name] = arrival
                 self.engine.emit("image_streaming", node.name,
                                  f"streaming {name} v{image.version} ({image.size_gb:g} GB) to "
-                                 f"{node.name}: {arrival - now:.0f} s")
+                                 f"{node.name}: ready in {arrival - now:.0f} s")
                 version = image.version
                 self.engine.schedule(arrival - now,
                                      lambda n=node, p=name, v=version: self._arrived(n, p, v))
