@@ -1,8 +1,10 @@
 """Running a drill: steps on schedule, expectations scored as the model moves, a report at the end.
 
 `DrillSession` drives one engine through a drill. Headless, `run()` calls `advance_to(duration)`
-and `finish()`; the interactive console will call `advance_to(now)` from its clock tick and
-`submit()` for the operator's keys, and read `live()` for its drill panel.
+and `finish()`; the interactive console (console.ui.drill) calls `advance_to(now)` from its clock
+tick, hands its one door for commands (`ConsoleApp.run_command`) in as `submit_step` so that steps
+are recorded like keys, calls `submit()` for the operator's keys, and reads `live()` for its drill
+panel.
 
 The engine is driven exactly as `simulate` drives it (`console.simulation.run`): a step lands after
 the timers due by its time, steps at one instant run back to back, and the clock is never moved
@@ -29,6 +31,7 @@ from console.model.entities import ServiceState
 from console.model.events import Event
 
 ClockHandler = Callable[[float, Command], None]
+Submitter = Callable[[Command], Outcome]
 
 
 @dataclass
@@ -68,14 +71,20 @@ class _Track:
     at: float | None = None
     checks: int = 0
     last: tuple[str, float] | None = None
+    scanned: int = 0   # event checks, live: the log is looked at up to here
 
 
 class DrillSession:
     def __init__(self, drill: Drill, engine: Engine | None = None, *,
-                 on_clock: ClockHandler | None = None) -> None:
+                 on_clock: ClockHandler | None = None,
+                 submit_step: Submitter | None = None) -> None:
         self.drill = drill
         self.engine = engine if engine is not None else Engine(drill.build_cluster(), drill.seed)
         self.on_clock = on_clock
+        #: How a step's command reaches the engine: `engine.submit` itself by default; the
+        #: interactive console passes its one door (`ConsoleApp.run_command`), which submits it
+        #: to this same engine and tells the recorder, so a step is recorded like a key.
+        self.submit_step: Submitter = submit_step or self.engine.submit
         self.view = View(self.engine)
         self.incidents: list[Incident] = []
         self.view.incidents = self.incidents
@@ -167,7 +176,7 @@ class DrillSession:
                                 "handled by the console's clock; skipped headless"
                                 if self.on_clock is None else "handled by the console's clock")
         else:
-            outcome = self.engine.submit(step.command)
+            outcome = self.submit_step(step.command)
             result = StepResult(step.number, step.at, step.command.text(),
                                 "accepted" if outcome.accepted else "refused", outcome.reason)
         self._log_after[step.index] = len(self.engine.log)
@@ -314,8 +323,29 @@ class DrillSession:
     # -- the report ----------------------------------------------------------------------------
 
     def live(self) -> list[ExpectationResult]:
-        """The expectations' scores so far: passed True/False, or None while undecided."""
+        """The expectations' scores so far: passed True/False, or None while undecided.
+
+        Event checks are decided at the end (`finish`), but one is already known when the event
+        it looks for is seen in its window (`event ...` passes, `no event ...` fails); live
+        scoring says so as soon as it is."""
+        if self._finished is None:
+            for track in self._tracks:
+                if track.passed is None and isinstance(track.item.expectation.check, EventSeen):
+                    self._peek_events(track)
         return [self._result(track, final=False) for track in self._tracks]
+
+    def _peek_events(self, track: _Track) -> None:
+        check = track.item.expectation.check
+        assert isinstance(check, EventSeen)
+        lo, hi = self._event_range(track.item)
+        events = self.engine.log.events
+        span = track.item.span
+        for event in events[max(lo, track.scanned):hi]:
+            if check.matches(event) and self._in_time(span, event.t):
+                track.passed, track.at = check.present, event.t
+                track.observed = _event_text(event)
+                break
+        track.scanned = max(track.scanned, hi)
 
     def _result(self, track: _Track, final: bool) -> ExpectationResult:
         passed, observed, at = track.passed, track.observed, track.at
