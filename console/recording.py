@@ -1,14 +1,20 @@
 """Recordings: every command of a session with its simulated time, replayable byte for byte.
 
     cluster-console simulate [CLUSTER] ... --record REC.jsonl
-    cluster-console drill FILE --record REC.jsonl
+    cluster-console [CLUSTER] [--local] --record REC.jsonl      (the console; ends on quit)
+    cluster-console drill FILE [--interactive] --record REC.jsonl
     cluster-console replay REC.jsonl --headless [--json]
+    cluster-console replay REC.jsonl [--speed X] [--paused]    (in the console)
+    cluster-console replay REC.jsonl --cast OUT.cast [--svg DIR] [--speed X] [--size WxH]
 
 A model run is a function of its cluster file, its seed and its timed commands (ARCHITECTURE.md,
 "Deterministic"), so a recording stores exactly those, and a replay feeds the commands back
 through `Engine.submit_at`, the same door live sessions, drills and `simulate --do` use. A headless
 replay prints what `simulate` prints for the same cluster, seed, commands and duration, byte for
-byte.
+byte. In the console (console.ui.replay) the recorded commands enter through the console's one
+door, `run_command`, as they fall due: space pauses, `s` steps to the next recorded command, +/-
+change the speed, and every other command is refused (the console shows history). `--cast` and
+`--svg` play the recording in a headless console and save what it shows (console.ui.cast).
 
 Format (version 1)
 ------------------
@@ -20,8 +26,11 @@ JSON lines, UTF-8, one object per line. The first line is the header:
 
 `program` is the console's version that wrote it; `cluster_file` is the cluster file's name as it
 was given (for messages only: the text itself is embedded, so a replay needs no other file);
-`created_by` is `simulate`, `drill` or `console`; a drill's recording adds `"drill": NAME`, and a
-console session in read-only mode adds `"read_only": true` (its refusals replay too). Every
+`created_by` is `simulate`, `drill` or `console`; a drill's recording adds `"drill": NAME`, a
+console session in read-only mode adds `"read_only": true` (its refusals replay too), and a
+`--local` session adds `"local_node": NAME`: the machine the console ran on is not in the cluster
+file, so the embedded cluster text ends with a `[[nodes]]` table built from that node's fields
+(`node_table`), and NAME marks it as the local node, the one that takes `reading` commands. Every
 further line is one of
 
     {"t": 60.0, "command": "fail-node B"}   a command the model received (keys, drill steps,
@@ -66,6 +75,7 @@ from console.model.commands import (
     parse,
 )
 from console.model.engine import Engine
+from console.model.entities import Node
 from console.model.events import Event
 
 FORMAT = "cluster-console-recording"
@@ -74,7 +84,7 @@ CLOCK_COMMANDS = (Speed, Pause, Resume)
 CREATORS = ("simulate", "drill", "console")
 _HEADER_KEYS = {"format": str, "version": int, "program": str, "seed": int,
                 "cluster_file": str, "cluster": str, "created_by": str}
-_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool}
+_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str}
 
 
 class RecordingError(ConfigError):
@@ -89,7 +99,7 @@ class Recorder:
 
     def __init__(self, target: str | Path | IO[str], *, seed: int, cluster_file: str,
                  cluster: str, created_by: str, drill: str | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, local_node: str | None = None) -> None:
         if created_by not in CREATORS:
             raise ValueError(f"created_by must be one of {', '.join(CREATORS)}")
         if isinstance(target, (str, Path)):
@@ -108,6 +118,8 @@ class Recorder:
             header["drill"] = drill
         if read_only:
             header["read_only"] = True
+        if local_node is not None:
+            header["local_node"] = local_node
         self._write(header)
 
     # callbacks ---------------------------------------------------------------------------------
@@ -196,6 +208,37 @@ class Recorder:
         self._stream.flush()
 
 
+#: The Node fields a cluster file can say (config's [[nodes]] keys), in the order written.
+_NODE_FIELDS = ("hypervisor", "cpus", "cores_per_cpu", "mhz", "memory_gb", "disks_gb",
+                "nics_gbps", "disk_mbps", "boot_s")
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+
+
+def node_table(node: Node) -> str:
+    """A `[[nodes]]` table that a cluster file parses back into the same host (`--local`)."""
+    lines = ["[[nodes]]", f"name = {_toml_value(node.name)}"]
+    lines += [f"{key} = {_toml_value(getattr(node, key))}" for key in _NODE_FIELDS]
+    if node.images:
+        lines.append(f"images = {_toml_value(sorted(node.images))}")
+    return "\n".join(lines) + "\n"
+
+
+def cluster_with_node(text: str, node: Node) -> str:
+    """A cluster file's text with `node` appended, as a `--local` session's recording embeds it
+    (the header's `local_node` then names it)."""
+    return (text.rstrip("\n") + "\n\n# The machine the console ran on (--local), as it was "
+            "measured.\n" + node_table(node))
+
+
 def record_engine(path: str | Path, engine: Engine, *, cluster_file: str, cluster: str,
                   created_by: str, end: float, drill: str | None = None) -> None:
     """Write a finished headless run's recording from its engine's command log."""
@@ -228,6 +271,7 @@ class Recording:
     created_by: str
     drill: str | None = None
     read_only: bool = False
+    local_node: str | None = None
     entries: list[Entry] = field(default_factory=list)
     end: float | None = None
 
@@ -244,6 +288,12 @@ class Recording:
         except ConfigError as error:
             raise RecordingError(self.path, 1, "cluster",
                                  f"the embedded cluster file is invalid: {error}") from None
+        if self.local_node is not None:
+            node = cluster.nodes.get(self.local_node)
+            if node is None:
+                raise RecordingError(self.path, 1, "local_node",
+                                     f"the embedded cluster has no node {self.local_node!r}")
+            node.local = True
         return Engine(cluster, self.seed, read_only=self.read_only)
 
     def commands(self) -> list[tuple[float, Command]]:
@@ -372,7 +422,8 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
     return Recording(path=filename, program=header["program"], seed=header["seed"],
                      cluster_file=header["cluster_file"], cluster=header["cluster"],
                      created_by=header["created_by"], drill=header.get("drill"),
-                     read_only=header.get("read_only", False))
+                     read_only=header.get("read_only", False),
+                     local_node=header.get("local_node"))
 
 
 # -- replaying --------------------------------------------------------------------------------
@@ -388,7 +439,7 @@ def replay_headless(recording: Recording) -> Engine:
 
 
 def replay_main(argv: Sequence[str]) -> int:
-    """`cluster-console replay FILE --headless [--json]`."""
+    """`cluster-console replay FILE [--headless [--json]] [--cast OUT.cast] [--svg DIR]`."""
     import argparse
 
     from console.cli import InputError
@@ -396,17 +447,36 @@ def replay_main(argv: Sequence[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="cluster-console replay",
-        description="Replay a recording. --headless prints the event log and summary exactly "
-                    "as `simulate` prints them for the same cluster, seed and commands.")
+        description="Replay a recording in the console (space pauses, s steps to the next "
+                    "recorded command, +/- change the speed). --headless prints the event log "
+                    "and summary exactly as `simulate` prints them for the same cluster, seed "
+                    "and commands; --cast and --svg replay in a headless console and save what "
+                    "it shows.")
     parser.add_argument("--version", action="version", version=f"cluster-console {__version__}")
     parser.add_argument("file", metavar="FILE", help="a recording (JSON lines)")
     parser.add_argument("--headless", action="store_true",
                         help="no console: print the event log and summary")
     parser.add_argument("--json", action="store_true",
                         help="with --headless: one JSON object per event, then the summary")
+    parser.add_argument("--cast", metavar="OUT.cast",
+                        help="write an asciicast v2 file of the console replaying "
+                             "(`asciinema play OUT.cast`)")
+    parser.add_argument("--svg", metavar="DIR",
+                        help="save SVG screenshots at the recording's marks and at the end")
+    parser.add_argument("--speed", type=float, default=None, metavar="X",
+                        help="simulated seconds per second: the console's replay (default 1) "
+                             "or the cast's (default 10)")
+    parser.add_argument("--size", default="120x40", metavar="WxH",
+                        help="with --cast/--svg: the console's size (default 120x40)")
+    parser.add_argument("--theme", metavar="NAME", help="the console's theme (default dark)")
+    parser.add_argument("--paused", action="store_true",
+                        help="in the console: start paused (s steps through the commands)")
     args = parser.parse_args(argv)
-    if not args.headless:
-        raise InputError("replay in the console is not available yet; use --headless")
+    if args.json and not args.headless:
+        raise InputError("--json goes with --headless")
+    if args.speed is not None and not 0 < args.speed <= 3600:
+        raise InputError(f"--speed must be above 0 and at most 3600, got {args.speed:g}")
+    size = _size(args.size)
     try:
         recording = load_recording(args.file)
     except RecordingError as error:
@@ -417,6 +487,52 @@ def replay_main(argv: Sequence[str]) -> int:
     if recording.end is None:
         print(f"cluster-console: note: {args.file} has no end line; replaying to its last "
               f"line at {recording.duration:g} s", file=sys.stderr)
-    engine = replay_headless(recording)
-    sys.stdout.write(render_json(engine) if args.json else render_text(engine))
-    return 0
+    if args.cast or args.svg:
+        _export(recording, args, size)
+        if not args.headless:
+            return 0
+    if args.headless:
+        engine = replay_headless(recording)
+        sys.stdout.write(render_json(engine) if args.json else render_text(engine))
+        return 0
+    from console.ui.launch import run_replay_console
+
+    return run_replay_console(recording, speed=args.speed or 1.0, paused=args.paused,
+                              theme=args.theme)
+
+
+def _size(text: str) -> tuple[int, int]:
+    from console.cli import InputError
+
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()) or int(width) < 20 or int(height) < 5:
+        raise InputError(f"--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; "
+                         f"got {text!r}")
+    return int(width), int(height)
+
+
+def _export(recording: Recording, args: Any, size: tuple[int, int]) -> None:
+    from console.cli import InputError
+    from console.ui.launch import _settings, _writable
+
+    themes, _ = _settings(args.theme)
+    theme = args.theme or "dark"
+    if args.cast:
+        _writable(args.cast, "--cast")
+    if args.svg:
+        try:
+            Path(args.svg).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"--svg {args.svg}: cannot make the folder: "
+                             f"{error.strerror or error}") from None
+    from console.ui.cast import CAST_SPEED, export
+
+    speed = args.speed or CAST_SPEED
+    result = export(recording, cast=args.cast, svg_dir=args.svg, size=size, speed=speed,
+                    theme=theme, themes=themes)
+    if args.cast:
+        print(f"cluster-console: wrote {args.cast}: {result.frames} frames, "
+              f"{result.cast_seconds:g} s (x{speed:g}), {size[0]}x{size[1]}", file=sys.stderr)
+    if args.svg:
+        print(f"cluster-console: wrote {len(result.screenshots)} screenshots to {args.svg}",
+              file=sys.stderr)

@@ -10,16 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.cli import main
-from console.config import load_cluster
+from console.config import load_cluster, parse_cluster
 from console.model.commands import parse
 from console.model.engine import Engine
+from console.model.entities import Node
 from console.paths import SAMPLE_CLUSTERS
 from console.recording import (
     FORMAT,
     VERSION,
     Recorder,
     RecordingError,
+    cluster_with_node,
     load_recording,
+    node_table,
     parse_recording,
     replay_headless,
 )
@@ -269,6 +272,10 @@ def refusal(text: str) -> str:
     (recording({"t": 1, "end": True}, {"t": 2, "command": "fail-node B"}),
      "r.jsonl:3: damaged: a line after the end line"),
     (recording({"t": 1, "end": "yes"}), "r.jsonl:2: end: must be true"),
+    (recording(header={**GOOD_HEADER, "local_node": "here"}),
+     "r.jsonl:1: local_node: the embedded cluster has no node 'here'"),
+    (recording(header={**GOOD_HEADER, "local_node": 1}),
+     "r.jsonl:1: local_node: must be a string, got 1"),
     (recording(header={**GOOD_HEADER, "cluster": "[cluster]\nname = 'x'\n"}),
      "r.jsonl:1: cluster: the embedded cluster file is invalid: seed.toml: nodes: at least one "
      "[[nodes]] entry is required"),
@@ -298,11 +305,13 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     assert str(caught.value) == f"{rec}:3: damaged: not UTF-8 text"
 
 
-def test_replay_in_the_console_is_not_there_yet(tmp_path, capsys):
+def test_json_without_headless_is_refused(tmp_path, capsys):
+    """Without --headless, replay opens the console (tests/ui/test_replay_console.py); --json
+    only means something for the printed log."""
     rec = tmp_path / "r.jsonl"
     rec.write_text(recording({"t": 1, "end": True}))
-    assert main(["replay", str(rec)]) == 2
-    assert "use --headless" in capsys.readouterr().err
+    assert main(["replay", str(rec), "--json"]) == 2
+    assert "--json goes with --headless" in capsys.readouterr().err
 
 
 def test_a_session_that_fails_leaves_no_end_line():
@@ -334,3 +343,46 @@ def test_a_read_only_session_replays_its_refusals():
     replayed = replay_headless(recording)
     assert render_json(replayed) == render_json(engine)
     assert [e.kind for e in replayed.log.events][:1] == ["refused"]
+
+
+# -- --local sessions: the machine's node travels in the recording --------------------------
+
+
+def machine() -> Node:
+    return Node(name="here", hypervisor="kvm", cpus=2, cores_per_cpu=6, mhz=3100,
+                memory_gb=62.7, disks_gb=(931.5,), nics_gbps=(2.5, 0.1), disk_mbps=400.0,
+                local=True)
+
+
+def test_node_table_parses_back_into_the_same_host():
+    text = cluster_with_node(SEED.read_text(), machine())
+    assert text.startswith(SEED.read_text().rstrip("\n") + "\n\n# The machine")
+    parsed = parse_cluster(text, "seed.toml").nodes["here"]
+    parsed.local = True  # the recording header says which node is local, not the table
+    assert parsed == machine()
+    assert node_table(machine()).splitlines()[:2] == ["[[nodes]]", 'name = "here"']
+
+
+def test_a_local_session_replays_with_its_readings():
+    """`--local` adds the machine to the cluster after the file is read; the recording embeds
+    it as a [[nodes]] table and names it in `local_node`, so that its readings replay."""
+    cluster = load_cluster(SEED)
+    cluster.add_node(machine())
+    engine = Engine(cluster, 3)
+    stream = io.StringIO()
+    recorder = Recorder(stream, seed=3, cluster_file="seed.toml",
+                        cluster=cluster_with_node(SEED.read_text(), machine()),
+                        created_by="console", local_node="here")
+    recorder.attach(engine)
+    for k in range(1, 40):
+        engine.submit_at(k * 1.000001, parse(f"reading here {k / 50:.3f} 0.5 0.01"))
+    engine.submit_at(40.0, parse("maintenance here on"))
+    engine.submit_at(41.0, parse("fail-node A"))
+    engine.run_until(200.0)
+    recorder.close()
+    recording = parse_recording(stream.getvalue(), "local.jsonl")
+    assert json.loads(stream.getvalue().splitlines()[0])["local_node"] == "here"
+    replayed = replay_headless(recording)
+    assert render_json(replayed) == render_json(engine)
+    assert replayed.readings.latest == engine.readings.latest
+    assert "refused" not in {e.kind for e in replayed.log.events}

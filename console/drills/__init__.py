@@ -96,7 +96,19 @@ where an `always` check first broke). Incidents: each accepted `fail-node`, `pow
 migration's switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`);
 `--junit` writes one test suite per drill and one test case per expectation.
 
-Interactive drills and the console's replay plug into `DrillSession` (advance_to, submit, live).
+Interactive drills
+------------------
+    cluster-console drill FILE --interactive [--report OUT.txt] [--record REC.jsonl]
+                                             [--speed X] [--paused] [--no-confirm]
+
+open the console on the drill's cluster and seed. Steps arrive on schedule as the simulated clock
+passes their times, through the console's one door for commands (so a recording holds them like
+keys and replays them identically); the operator answers with keys; the drill panel scores every
+expectation live (pending, PASS or FAIL with the value observed; an event check is decided as
+soon as its event is seen). At the drill's duration the clock pauses and the report screen shows
+the report, saved as text next to the drill (`NAME.report.txt` beside `NAME.toml`) or to
+`--report`; the notification says where. Exit status as headless; 1 when the operator quits
+before the end (no report). The console plugs into `DrillSession` (advance_to, submit, live).
 '''
 
 from console.drills.loader import Drill, Step, load_drill, parse_drill

@@ -1,4 +1,6 @@
-"""`cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl]`."""
+"""`cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl]`, and
+`cluster-console drill FILE --interactive [--report OUT.txt] [--record REC.jsonl]`: the drill
+in the console (console.ui.drill), the operator answering with keys."""
 
 from __future__ import annotations
 
@@ -30,14 +32,35 @@ def drill_main(argv: Sequence[str]) -> int:
                         help="also write a JUnit XML report (one test case per expectation)")
     parser.add_argument("--record", metavar="REC.jsonl",
                         help="record the run (one drill only); replay it with "
-                             "`cluster-console replay REC.jsonl --headless`")
+                             "`cluster-console replay REC.jsonl [--headless]`")
+    parser.add_argument("--interactive", action="store_true",
+                        help="run the drill in the console (one drill): steps arrive on "
+                             "schedule, you answer with keys, the drill panel scores live")
+    parser.add_argument("--report", metavar="OUT.txt",
+                        help="write the text report here (one drill; with --interactive the "
+                             "default is NAME.report.txt next to the drill file)")
+    parser.add_argument("--speed", type=float, default=1.0, metavar="X",
+                        help="with --interactive: simulated seconds per real second (default 1)")
+    parser.add_argument("--paused", action="store_true",
+                        help="with --interactive: start with the clock paused")
+    parser.add_argument("--no-confirm", action="store_true",
+                        help="with --interactive: do not ask before destructive keys")
     args = parser.parse_args(argv)
-    if args.record and len(args.files) > 1:
-        raise InputError("--record takes one drill at a time")
+    one = [name for name, given in (("--record", args.record), ("--report", args.report),
+                                    ("--interactive", args.interactive)) if given]
+    if one and len(args.files) > 1:
+        raise InputError(f"{one[0]} takes one drill at a time")
+    if args.interactive and args.json:
+        raise InputError("--json is for headless runs; --interactive shows the report on "
+                         "screen and saves it as text")
+    if not 0 < args.speed <= 3600:
+        raise InputError(f"--speed must be above 0 and at most 3600, got {args.speed:g}")
     try:
         drills = [load_drill(path) for path in args.files]
     except ConfigError as error:
         raise InputError(str(error)) from None
+    if args.interactive:
+        return _interactive(drills[0], args)
     reports = []
     for drill in drills:
         report = _run(drill, args.record)
@@ -45,6 +68,8 @@ def drill_main(argv: Sequence[str]) -> int:
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         if not args.json and drill is not drills[-1]:
             sys.stdout.write("\n")
+        if args.report:
+            _write(args.report, render_text(report), "--report")
     if args.junit:
         try:
             Path(args.junit).write_bytes(junit_xml(reports))
@@ -52,6 +77,37 @@ def drill_main(argv: Sequence[str]) -> int:
             raise InputError(f"--junit {args.junit}: cannot write: "
                              f"{error.strerror or error}") from None
     return 0 if all(r.passed for r in reports) else EXIT_FAILED
+
+
+def _write(path: str, data: str | bytes, option: str) -> None:
+    from console.cli import InputError
+
+    try:
+        Path(path).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot write: {error.strerror or error}") from None
+
+
+def _interactive(drill, args) -> int:
+    """The console on the drill; exit status as headless (0 passed, 1 failed), 1 when the
+    operator quit before the drill's end (no report)."""
+    from console.drills.report import junit_xml
+    from console.ui.launch import run_drill_console
+
+    mode = run_drill_console(drill, report=args.report, record=args.record, speed=args.speed,
+                             paused=args.paused, confirm=not args.no_confirm)
+    report = mode.report
+    if report is None:
+        print(f"cluster-console: drill {drill.name} ended at {mode.engine.now:g} s, before its "
+              f"end ({drill.duration:g} s): no report", file=sys.stderr)
+        return EXIT_FAILED
+    verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"
+    where = (f"report saved to {mode.saved}" if mode.saved is not None
+             else f"report NOT saved: {mode.save_error}")
+    print(f"drill {report.drill} {verdict}; {where}")
+    if args.junit:
+        _write(args.junit, junit_xml([report]), "--junit")
+    return 0 if report.passed else EXIT_FAILED
 
 
 def _run(drill, record: str | None):

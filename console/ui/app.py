@@ -2,10 +2,17 @@
 
 One door for every change: `run_command(command)`. It answers the clock commands itself (speed,
 pause, resume), submits everything else to the engine, tells every `command_listeners` callback
-(the recorder) about it, notifies a refusal with its reason, and refreshes the view.
+(the recorder) about it, notifies a refusal with its reason, and refreshes the view. Keys, typed
+commands, an interactive drill's steps and a replay's recorded commands all come through it
+(`source` says which); psutil readings are told to the listeners the same way.
 
 Time: a Textual timer calls `SimClock.tick` every `tick_s` real seconds. Tests construct the app
 paused and call `advance(seconds)` instead; nothing here sleeps.
+
+A `Mode` (console.ui.mode) turns the console into an interactive drill or a replay: it decides how
+time advances (steps, recorded commands fall due), may refuse the operator's commands with a
+reason, and adds its own widgets to the main screen. `record` makes a `Recorder` for the engine
+once there is one; it hears every command, and gets its end line when the console quits.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from console.ui.palette import ConsoleCommands
 
 if TYPE_CHECKING:
     from console.model.engine import Engine, Outcome
+    from console.recording import Recorder
+    from console.ui.mode import Mode
 
 CLOCK_COMMANDS = (Speed, Pause, Resume)
 CommandListener = Callable[[float, Command], None]
@@ -66,6 +75,8 @@ class ConsoleApp(App[int]):
         local_node: str | None = None,
         tick_s: float = 0.25,
         show_processes: bool = True,
+        mode: Mode | None = None,
+        record: Callable[[Engine], Recorder] | None = None,
     ) -> None:
         super().__init__()
         if engine is None and loader is None:
@@ -79,6 +90,9 @@ class ConsoleApp(App[int]):
         self.tick_s = tick_s
         self.show_processes = show_processes
         self.command_listeners: list[CommandListener] = []
+        self.mode = mode
+        self._record = record
+        self.recorder: Recorder | None = None
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self.local_processes: list[tuple[str, float, float]] = []
@@ -110,9 +124,14 @@ class ConsoleApp(App[int]):
         if self.local_node is not None:
             self.local_node = next((n.name for n in engine.cluster.nodes.values() if n.local),
                                    None)
-        self.clock = SimClock(engine, self._speed, self._paused)
+        self.clock = SimClock(engine, self._speed, self._paused, advance=self._advance_model)
         if self.selected_node is None and engine.cluster.nodes:
             self.selected_node = next(iter(engine.cluster.nodes))
+        if self.mode is not None:
+            self.mode.bind(self)
+        if self._record is not None and self.recorder is None:
+            self.recorder = self._record(engine)
+            self.command_listeners.append(self.recorder.command)
 
     def get_default_screen(self):
         """The main screen straight away (one screen to build for the first frame), or the
@@ -138,8 +157,10 @@ class ConsoleApp(App[int]):
             self.push_screen(MainScreen())
         self._last_tick = time.monotonic()
         self.set_interval(self.tick_s, self._tick, name="clock")
-        if self.local_node is not None:
+        if self.local_node is not None and (self.mode is None or self.mode.live):
             self._poll_local()
+        if self.mode is not None:
+            self.mode.started()
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
@@ -155,6 +176,18 @@ class ConsoleApp(App[int]):
         self._attach(engine)
         self._start(push=True)
 
+    def exit(self, result: int | None = None, return_code: int = 0,
+             message: object = None) -> None:
+        """Quitting ends the recording with its end line (a crash does not: see launch)."""
+        if self.recorder is not None and return_code == 0 and self.engine is not None:
+            self.recorder.close(self.engine.now)
+        super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    @property
+    def locked(self) -> bool:
+        """Mutating keys are disabled (greyed): read-only mode, a replay, a drill that ended."""
+        return self.read_only or (self.mode is not None and self.mode.locked)
+
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Toasts, and the last of them kept in `notices` (tests and the palette read it)."""
@@ -165,22 +198,40 @@ class ConsoleApp(App[int]):
 
     # -- the one door for commands --------------------------------------------------------------
 
-    def run_command(self, command: Command, *, quiet: bool = False) -> Outcome:
+    def run_command(self, command: Command, *, quiet: bool = False,
+                    source: str = "operator") -> Outcome:
         """Run a command: clock ones here, the rest in the engine; tell the listeners; notify a
-        refusal with its reason; refresh the view."""
+        refusal with its reason; refresh the view.
+
+        `source` is `operator` (keys, the command line, the palette), `drill` (an interactive
+        drill's step) or `replay` (a recorded command). A mode may refuse an operator's command
+        (a replay shows history; a drill that ended is over): such a refusal never reaches the
+        engine and is not recorded, since nothing happened."""
+        from console.model.engine import Outcome
+
+        if source == "operator" and self.mode is not None:
+            reason = self.mode.refusal(command)
+            if reason is not None:
+                self.notify(f"{command.text()}: {reason}", title="Refused",
+                            severity="warning", timeout=6)
+                return Outcome.refuse(reason)
         if isinstance(command, CLOCK_COMMANDS):
             outcome = self.clock.handle(command)
+        elif source == "operator" and self.mode is not None:
+            outcome = self.mode.submit(command)
         else:
             outcome = self.engine.submit(command)
         now = self.engine.now
         for listener in list(self.command_listeners):
             listener(now, command)
+        title = {"drill": "Drill step", "replay": "Replay"}.get(source, "")
         if not outcome.accepted:
-            self.notify(f"{command.text()}: {outcome.reason}", title="Refused",
+            self.notify(f"{command.text()}: {outcome.reason}",
+                        title=f"{title}: refused" if title else "Refused",
                         severity="warning", timeout=6)
         elif not quiet:
             note = f" ({outcome.reason})" if outcome.reason else ""
-            self.notify(f"{command.text()}{note}", title="Done", timeout=3)
+            self.notify(f"{command.text()}{note}", title=title or "Done", timeout=3)
         self.refresh_view()
         return outcome
 
@@ -218,9 +269,9 @@ class ConsoleApp(App[int]):
         return self.run_command(command)
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
-        """Run destructive commands after a yes (at once with --no-confirm or read-only: the
-        engine refuses those, and asking first would be a pointless question)."""
-        if not self.confirm or self.read_only:
+        """Run destructive commands after a yes (at once with --no-confirm, read-only or another
+        lock: they are refused, and asking first would be a pointless question)."""
+        if not self.confirm or self.locked:
             for command in commands:
                 self.run_command(command)
             return
@@ -243,9 +294,15 @@ class ConsoleApp(App[int]):
         if self.clock.tick(elapsed):
             self.refresh_view()
 
+    def _advance_model(self, seconds: float) -> None:
+        if self.mode is not None:
+            self.mode.advance(seconds)
+        else:
+            self.engine.advance(seconds)
+
     def advance(self, seconds: float) -> None:
         """Advance simulated time by `seconds` and repaint: the tests' clock."""
-        self.engine.advance(seconds)
+        self._advance_model(seconds)
         self.refresh_view()
 
     def refresh_view(self) -> None:

@@ -7,6 +7,7 @@ and the engine advances by speed x elapsed, unless paused. Tests drive it direct
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from console.model.commands import Command, Pause, Resume, Speed
@@ -20,17 +21,23 @@ MAX_STEP_S = 5.0  # real seconds; a suspended terminal does not jump the model b
 
 
 class SimClock:
-    def __init__(self, engine: Engine, speed: float = 1.0, paused: bool = False) -> None:
+    """`advance` moves the model on by simulated seconds: the engine's own `advance` by
+    default; an interactive drill or a replay passes theirs (steps and recorded commands are due
+    as time passes)."""
+
+    def __init__(self, engine: Engine, speed: float = 1.0, paused: bool = False,
+                 advance: Callable[[float], None] | None = None) -> None:
         self.engine = engine
         self.speed = speed
         self.paused = paused
+        self.advance = advance or engine.advance
 
     def tick(self, real_elapsed: float) -> float:
         """Advance the engine for `real_elapsed` real seconds; return the simulated seconds."""
         if self.paused or real_elapsed <= 0:
             return 0.0
         step = min(real_elapsed, MAX_STEP_S) * self.speed
-        self.engine.advance(step)
+        self.advance(step)
         return step
 
     def faster(self) -> float:

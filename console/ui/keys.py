@@ -78,13 +78,19 @@ KEYS: tuple[KeySpec, ...] = (
             "details of the selected node, VM or service", show=False),
     KeySpec("quit", "q", "app.quit", "Quit", "quit", show=True),
 )
+#: Keys only a replay has (the main screen hides them otherwise; help lists them in a replay).
+REPLAY_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("step", "s", "replay_step", "Step",
+            "replay: pause and step to the next recorded command"),
+)
+ALL_KEYS = KEYS + REPLAY_KEYS
 #: Keys every table knows (not remappable: they are the table's own).
 TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
               ("home end g G", "first / last row"), ("1-8", "jump to a pane"),
               ("esc", "back: close a dialog, clear a filter, leave the command line"),
               ("ctrl+p", "command palette"))
 
-KEY_IDS = {k.id for k in KEYS}
+KEY_IDS = {k.id for k in ALL_KEYS}
 #: Keys that tables and screens keep for themselves; a keymap may not take them.
 RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
             "ctrl+p", "ctrl+c", *"12345678"}
@@ -150,7 +156,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
             used[normal] = binding_id
         keymap[binding_id] = ",".join(keys)
     # A remapped key must not collide with a default key left in place.
-    for spec in KEYS:
+    for spec in ALL_KEYS:
         if spec.id in keymap:
             continue
         for key in spec.keys.split(","):

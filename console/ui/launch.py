@@ -1,6 +1,14 @@
 """`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file, then
 open the console. Bad input (cluster file, theme, keys.toml, options) is one line and exit 2,
-before the screen is taken over."""
+before the screen is taken over.
+
+The interactive drill (`drill FILE --interactive`) and the replay in the console (`replay FILE`)
+open the same console through `run_drill_console` and `run_replay_console`.
+
+`--record FILE` records the session (console.recording): every command with its simulated time,
+through the app's `command_listeners`; the recording ends with its end line when the console
+quits. With `--local` the embedded cluster text gets the local node appended as a `[[nodes]]`
+table, so that a headless replay rebuilds the very same cluster."""
 
 from __future__ import annotations
 
@@ -34,28 +42,23 @@ def launch(argv: Sequence[str]) -> int:
     parser.add_argument("--no-confirm", action="store_true",
                         help="do not ask before destructive actions (for drills)")
     parser.add_argument("--paused", action="store_true", help="start with the clock paused")
+    parser.add_argument("--record", metavar="REC.jsonl",
+                        help="record the session (every command with its simulated time); "
+                             "replay it with `cluster-console replay REC.jsonl`")
     args = _parse(parser, argv)
     if not 0 < args.speed <= 3600:
         raise InputError(f"--speed must be above 0 and at most 3600, got {args.speed:g}")
 
-    from console.ui.keys import KeymapError, load_keymap
-    from console.ui.themes import ThemeError, load_themes
-
-    try:
-        themes = load_themes()
-    except ThemeError as error:
-        raise InputError(str(error)) from None
-    names = [t.name for t in themes]
-    if args.theme is not None and args.theme not in names:
-        raise InputError(f"--theme: unknown theme {args.theme!r} (known: {', '.join(names)})")
-    try:
-        keymap = load_keymap()
-    except KeymapError as error:
-        raise InputError(str(error)) from None
+    themes, keymap = _settings(args.theme)
 
     path = Path(args.cluster)
     if not path.is_file():
         raise InputError(f"{args.cluster}: no such cluster file")
+    record = None
+    if args.record:
+        _writable(args.record, "--record")
+        record = _console_recorder(args.record, args.cluster,
+                                   path.read_text(encoding="utf-8"), args.seed, args.read_only)
 
     def build():
         return _engine(args.cluster, args.seed, args.local)
@@ -72,12 +75,113 @@ def launch(argv: Sequence[str]) -> int:
     app = ConsoleApp(engine, loader=None if engine else build, speed=args.speed,
                      paused=args.paused, confirm=not args.no_confirm, read_only=args.read_only,
                      theme=args.theme, themes=themes, keymap=keymap,
-                     local_node=_local_of(engine) if engine else local_name)
-    result = app.run()
+                     local_node=_local_of(engine) if engine else local_name, record=record)
+    result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
         print(f"cluster-console: {app.load_error}", file=sys.stderr)
         return 2
     return int(result or app.return_code or 0)
+
+
+def _settings(theme: str | None):
+    """The themes and the key map, checked (one line and exit 2 when bad)."""
+    from console.cli import InputError
+    from console.ui.keys import KeymapError, load_keymap
+    from console.ui.themes import ThemeError, load_themes
+
+    try:
+        themes = load_themes()
+    except ThemeError as error:
+        raise InputError(str(error)) from None
+    names = [t.name for t in themes]
+    if theme is not None and theme not in names:
+        raise InputError(f"--theme: unknown theme {theme!r} (known: {', '.join(names)})")
+    try:
+        keymap = load_keymap()
+    except KeymapError as error:
+        raise InputError(str(error)) from None
+    return themes, keymap
+
+
+def _writable(path: str, option: str) -> None:
+    """Fail now, before the screen is taken over, if `path` cannot be written."""
+    from console.cli import InputError
+
+    try:
+        with open(path, "w", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot write: {error.strerror or error}") from None
+
+
+def _console_recorder(target, cluster_file: str, cluster_text: str, seed: int,
+                      read_only: bool):
+    """The `record` callback of a console session: a Recorder once the engine exists (a big
+    cluster loads in the background; `--local` adds the machine's node to it)."""
+    from console.recording import Recorder, cluster_with_node
+
+    def record(engine):
+        local = next((n for n in engine.cluster.nodes.values() if n.local), None)
+        text = cluster_text if local is None else cluster_with_node(cluster_text, local)
+        return Recorder(target, seed=seed, cluster_file=cluster_file, cluster=text,
+                        created_by="console", read_only=read_only,
+                        local_node=None if local is None else local.name)
+
+    return record
+
+
+def _run(app) -> int | None:
+    """Run the app; a recording that did not end cleanly (a crash) closes without its end."""
+    try:
+        return app.run()
+    finally:
+        if app.recorder is not None and not app.recorder.closed:
+            app.recorder.close(clean=False)
+
+
+def run_drill_console(drill, *, report: str | None = None, record: str | None = None,
+                      speed: float = 1.0, paused: bool = False, theme: str | None = None,
+                      confirm: bool = True):
+    """`drill FILE --interactive`: the console on the drill; the report once it ends (None
+    when the operator quit before the end)."""
+    from console.ui.app import ConsoleApp
+    from console.ui.drill import DrillMode
+
+    themes, keymap = _settings(theme)
+    mode = DrillMode(drill, report)
+    recorder = None
+    if record:
+        _writable(record, "--record")
+        recorder = _drill_recorder(record, drill)
+    app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
+                     confirm=confirm, theme=theme, themes=themes, keymap=keymap,
+                     record=recorder)
+    _run(app)
+    return mode
+
+
+def _drill_recorder(target, drill):
+    from console.recording import Recorder
+
+    def record(engine):
+        return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
+                        cluster=drill.recorded_cluster_text, created_by="drill",
+                        drill=drill.name)
+
+    return record
+
+
+def run_replay_console(recording, *, speed: float = 1.0, paused: bool = False,
+                       theme: str | None = None) -> int:
+    """`replay FILE`: the console plays the recording back."""
+    from console.ui.app import ConsoleApp
+    from console.ui.replay import ReplayMode
+
+    themes, keymap = _settings(theme)
+    mode = ReplayMode(recording)
+    app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
+                     theme=theme, themes=themes, keymap=keymap)
+    return int(_run(app) or app.return_code or 0)
 
 
 def _local_of(engine) -> str | None:

@@ -8,7 +8,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from console.ui.keys import KEYS
+from console.ui.keys import KEYS, REPLAY_KEYS
 
 
 class ConsoleCommands(Provider):
@@ -26,7 +26,8 @@ class ConsoleCommands(Provider):
                    "isolate": f"node {node}", "recover": f"node {node}",
                    "migrate": f"VM {vm}", "failover": f"services on {node}"}
         entries: list[tuple[str, str, object]] = []
-        for spec in KEYS:
+        replaying = main.check_action("replay_step", ()) is True
+        for spec in KEYS + (REPLAY_KEYS if replaying else ()):
             if spec.action.startswith("app.") or spec.id in ("command", "filter", "next-pane",
                                                              "previous-pane", "pane-left",
                                                              "pane-right", "details"):

@@ -12,17 +12,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.ui.keys import KEYS, TABLE_KEYS, display_key
+from console.ui.keys import KEYS, REPLAY_KEYS, TABLE_KEYS, display_key
 
 
-def help_renderable(keymap: dict[str, str], read_only: bool):
+def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""):
+    """`locked_by`: why mutating keys are disabled besides read-only (`replay`, `drill over`);
+    the replay's step key is listed only during a replay."""
     from console.model.commands import COMMANDS
 
     keys = Table.grid(padding=(0, 2))
     keys.add_column(style="bold", no_wrap=True)
     keys.add_column()
-    for spec in KEYS:
-        note = "  (disabled: read-only)" if read_only and spec.mutating else ""
+    why = "read-only" if read_only else locked_by
+    for spec in KEYS + (REPLAY_KEYS if locked_by == "replay" else ()):
+        note = f"  (disabled: {why})" if why and spec.mutating else ""
         keys.add_row(display_key(spec, keymap), Text(spec.help + note))
     for key, what in TABLE_KEYS:
         keys.add_row(key, what)
@@ -47,6 +50,13 @@ def help_renderable(keymap: dict[str, str], read_only: bool):
     return outer
 
 
+def locked_by(app) -> str:
+    mode = getattr(app, "mode", None)
+    if mode is None or not mode.locked:
+        return ""
+    return "replay" if mode.tag == "REPLAY" else "the drill is over"
+
+
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -66,7 +76,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = "Help (esc closes)"
             box.can_focus = True
-            yield Static(help_renderable(app.keymap, app.read_only))  # type: ignore[attr-defined]
+            yield Static(help_renderable(app.keymap, app.read_only,  # type: ignore[attr-defined]
+                                         locked_by(app)))
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

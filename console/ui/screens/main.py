@@ -1,9 +1,13 @@
 """The main screen: every pane at once, the keys that act on the selection, `:` and `/`.
 
 Each key builds one command of the command language for the current selection and hands it to
-`ConsoleApp.run_command`; destructive ones ask first. In read-only mode the mutating keys are
-greyed in the footer and, pressed anyway, still build their command so that the engine refuses it
-with its reason (no key changes anything behind the read-only flag's back).
+`ConsoleApp.run_command`; destructive ones ask first. In read-only mode (and during a replay, or
+once an interactive drill is over) the mutating keys are greyed in the footer and, pressed anyway,
+still build their command so that it is refused with its reason (no key changes anything behind
+the read-only flag's back).
+
+A mode (an interactive drill, a replay) adds its widgets below the panes: the drill panel, the
+replay bar.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from console.model.commands import (
     Resume,
     Speed,
 )
-from console.ui.keys import KEYS
+from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
 from console.ui.widgets.command_line import PANES, CommandLine
@@ -63,7 +67,7 @@ MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
 
 def _bindings() -> list[BindingType]:
     found: list[BindingType] = []
-    for spec in KEYS:
+    for spec in ALL_KEYS:
         if spec.action.startswith("app."):
             continue
         found.append(Binding(spec.keys, spec.action, spec.footer, show=spec.show, id=spec.id,
@@ -127,6 +131,8 @@ class MainScreen(Screen[None]):
                     yield BalancerTable(id="balancer-table")
                 with Pane(id="images-pane"):
                     yield ImagesTable(id="images-table")
+        self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
+        yield from self._mode_widgets
         yield Static("", id="too-small")
         yield CommandLine(id="command-line", classes="bar")
         yield Input(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
@@ -163,6 +169,7 @@ class MainScreen(Screen[None]):
         self._laid_out_for = (width, height)
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
+        height -= sum(getattr(w, "rows", 0) for w in getattr(self, "_mode_widgets", ()))
         if small:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width}x{height}.\n"
@@ -200,6 +207,8 @@ class MainScreen(Screen[None]):
                        KeyedTable).update_view()  # type: ignore[attr-defined]
         self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node)
         self._update_titles()
+        for widget in self._mode_widgets:
+            widget.update_view()  # type: ignore[attr-defined]
 
     def _update_titles(self) -> None:
         engine = self.console.engine
@@ -312,13 +321,15 @@ class MainScreen(Screen[None]):
     # -- read-only: grey the mutating keys, but let them speak ------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MUTATING_ACTIONS and self.console.read_only:
+        if action in MUTATING_ACTIONS and self.console.locked:
             return None  # shown greyed in the footer
+        if action == "replay_step":
+            return self._replay() is not None  # only a replay has the key
         return True
 
     def on_key(self, event: events.Key) -> None:
-        """A greyed (read-only) key still builds its command, so the refusal says why."""
-        if not self.console.read_only or isinstance(self.focused, Input):
+        """A greyed (locked) key still builds its command, so the refusal says why."""
+        if not self.console.locked or isinstance(self.focused, Input):
             return
         for spec in KEYS:
             if spec.mutating and event.key in self.console.keys_of(spec).split(","):
@@ -390,7 +401,7 @@ class MainScreen(Screen[None]):
         if vm is None:
             self.notify("select a VM first (2: VMs pane)", severity="warning")
             return
-        if self.console.read_only:
+        if self.console.locked:
             self.console.run_command(Migrate(vm))
             return
         from console.ui.screens.dialogs import TargetPicker
@@ -415,6 +426,17 @@ class MainScreen(Screen[None]):
 
     def action_slower(self) -> None:
         self.console.run_command(Speed(self.console.clock.slower()))
+
+    def _replay(self):
+        from console.ui.replay import ReplayMode
+
+        mode = self.console.mode
+        return mode if isinstance(mode, ReplayMode) else None
+
+    def action_replay_step(self) -> None:
+        replay = self._replay()
+        if replay is not None:
+            replay.step()
 
     def action_follow(self) -> None:
         vms = self.query_one(VmsTable)

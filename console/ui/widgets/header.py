@@ -1,5 +1,5 @@
 """The header line: cluster, simulated clock and speed (or PAUSED), quorum, HA, balancer,
-imbalance and the number of open alerts.
+imbalance, the number of open alerts, and READ-ONLY, DRILL or REPLAY when the console is one.
 
 It renders its one line itself and, when a part changes, refreshes only up to the end of what
 changed (the clock ticking rewrites a dozen cells, not the line)."""
@@ -78,6 +78,9 @@ class ClusterHeader(Widget):
         ]
         if app.read_only:  # type: ignore[attr-defined]
             found += [sep, ("READ-ONLY", "header--readonly")]
+        mode = app.mode  # type: ignore[attr-defined]
+        if mode is not None and mode.tag:
+            found += [sep, (mode.tag, "header--readonly")]
         return found
 
     def update_view(self) -> None:

@@ -1,0 +1,99 @@
+"""The drill panel (interactive drills): every expectation scored live, with what was observed.
+
+Each row is one expectation of the drill: pending while undecided, PASS or FAIL once the drill's
+live scoring (`DrillSession.live`) knows, and the value observed (when a `within` check first
+held, where an `always` check first broke, the event seen). The title counts them and says what
+the drill does next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+
+from console.drills.report import ExpectationResult
+from console.ui.widgets.base import Pane, clock
+from console.ui.widgets.keyed_table import Cells, Column, KeyedTable
+
+if TYPE_CHECKING:
+    from console.ui.drill import DrillMode
+
+RESULT = {True: ("PASS", "ok"), False: ("FAIL", "error"), None: ("pending", "muted")}
+
+
+class DrillTable(KeyedTable):
+    columns = (
+        Column("#", 2, "right"),
+        Column("Result", 7),
+        Column("Expectation", 30, flex=True),
+        Column("Observed", 24, flex=True, priority=1),
+    )
+    empty_text = "no expectations"
+
+    def __init__(self, mode: DrillMode, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.mode = mode
+        self.results: list[ExpectationResult] = []
+
+    def update_view(self) -> None:
+        self.results = self.mode.results()
+        self.refresh_rows()
+
+    def row_count(self) -> int:
+        return len(self.results)
+
+    def row_key(self, index: int) -> Hashable:
+        return self.results[index].number
+
+    def index_of(self, key: Hashable) -> int | None:
+        index = int(key) - 1  # type: ignore[call-overload]
+        return index if 0 <= index < len(self.results) else None
+
+    def row_cells(self, key: Hashable) -> Cells:
+        result = self.results[int(key) - 1]  # type: ignore[call-overload]
+        return (str(result.number), RESULT[result.passed], result.text,
+                (result.observed, "muted" if result.passed is None else ""))
+
+
+class DrillPane(Pane):
+    """The bordered drill panel under the main screen's panes."""
+
+    DEFAULT_CSS = """
+    DrillPane { height: auto; }
+    """
+
+    def __init__(self, mode: DrillMode) -> None:
+        super().__init__(id="drill-pane")
+        self.mode = mode
+        count = len(mode.drill.expectations)
+        self.rows = min(count, 7) + 3  # the table's rows, its header and the border
+        self.styles.height = self.rows
+        self._titles: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DrillTable(self.mode, id="drill-table")
+
+    def update_view(self) -> None:
+        table = self.query_one(DrillTable)
+        table.update_view()
+        results = table.results
+        passed = sum(1 for r in results if r.passed is True)
+        failed = sum(1 for r in results if r.passed is False)
+        pending = len(results) - passed - failed
+        drill = self.mode.drill
+        title = f"Drill {drill.name}"
+        parts = [f"{passed} passed", f"{failed} failed", f"{pending} pending"]
+        step = self.mode.next_step()
+        if self.mode.report is not None:
+            verdict = "PASSED" if self.mode.report.passed else "FAILED"
+            parts.append(f"{verdict} at {clock(drill.duration)}")
+        elif step is not None:
+            parts.append(f"next: step {step.number} at {clock(step.at)} {step.command.text()}")
+        else:
+            parts.append(f"ends at {clock(drill.duration)}")
+        titles = (title, " · ".join(parts))
+        if titles != self._titles:
+            self._titles = titles
+            self.border_title, self.border_subtitle = titles

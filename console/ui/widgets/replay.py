@@ -1,0 +1,61 @@
+"""The replay bar: it is a replay, of what, how far (t / duration and a bar), at what speed,
+the last and next recorded commands, and the keys that drive it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.ui.widgets.base import clock
+
+if TYPE_CHECKING:
+    from console.ui.replay import ReplayMode
+
+BAR_CELLS = 12
+
+
+class ReplayBar(Static):
+    DEFAULT_CSS = """
+    ReplayBar { height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, mode: ReplayMode) -> None:
+        super().__init__("", id="replay-bar", markup=False)
+        self.mode = mode
+        self.rows = 1
+        self._shown: tuple | None = None
+
+    def parts(self) -> list[tuple[str, str]]:
+        mode = self.mode
+        app = mode.console
+        now, duration = mode.engine.now, mode.duration
+        share = min(1.0, now / duration) if duration > 0 else 1.0
+        filled = round(share * BAR_CELLS)
+        state = ("■ END" if mode.ended else "❚❚ PAUSED" if app.clock.paused
+                 else f"▶ x{app.clock.speed:g}")
+        found = [(" REPLAY ", "bold reverse"), (f" {mode.recording.path} ", "bold"),
+                 (f"{clock(now)} / {clock(duration)} ", ""),
+                 ("█" * filled, "bold"), ("░" * (BAR_CELLS - filled), "dim"),
+                 (f" {share:4.0%} ", ""), (state, "bold"),
+                 (f" · {mode.applied}/{mode.commands} commands", "")]
+        if mode.last is not None:
+            entry, outcome = mode.last
+            note = "" if outcome in ("accepted", "mark") else f" ({outcome})"
+            found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
+        following = mode.next_entry()
+        if following is not None:
+            found.append((f" · next {clock(following.t)} {following.text}", "dim"))
+        found.append(("  space pause · s step · +/- speed", "dim"))
+        return found
+
+    def update_view(self) -> None:
+        parts = tuple(self.parts())
+        if parts == self._shown:
+            return
+        self._shown = parts
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for chunk, style in parts:
+            text.append(chunk, style)
+        self.update(text)

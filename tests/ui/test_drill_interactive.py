@@ -1,0 +1,209 @@
+"""Interactive drills (`drill FILE --interactive`): steps arrive on schedule through the console's
+one door, the operator answers with keys, the drill panel scores live, and at the end the clock
+pauses and the report is shown and saved. Driven by Pilot with a paused clock."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from conftest import make_app, notes
+
+from console.cli import main
+from console.drills import load_drill, parse_drill, render_text
+from console.drills.runner import run_drill
+from console.model.entities import NodeState
+from console.paths import SAMPLE_CLUSTERS
+from console.recording import load_recording, replay_headless
+from console.simulation import render_text as log_text
+from console.ui.drill import DrillMode, default_report_path
+from console.ui.launch import _drill_recorder
+from console.ui.screens.report import ReportScreen
+from console.ui.widgets.drill import DrillPane, DrillTable
+
+NODE_CRASH = SAMPLE_CLUSTERS / "drills" / "node-crash.toml"
+SEED = SAMPLE_CLUSTERS / "seed.toml"
+
+# The operator's drill: B crashes at 30 s and nothing brings it back but the operator (r), who
+# also puts C into maintenance and back (m, m). One expectation cannot pass without them, one
+# fails because of a refused command, and one can only be decided at the end.
+OPERATOR_DRILL = textwrap.dedent(f"""\
+    [drill]
+    name = "operator"
+    cluster = {json.dumps(str(SEED))}
+    duration_s = 400
+
+    [[steps]]
+    at = 30
+    do = "fail-node B"
+    name = "crash"
+
+    [[expect]]
+    that = "node B is online within 300 s after 90 s"
+    name = "the operator brings B back"
+
+    [[expect]]
+    that = "event node_entering_maintenance for C"
+
+    [[expect]]
+    that = "no event refused"
+
+    [[expect]]
+    that = "node C is online at end"
+    """)
+
+
+def drill_app(drill, report_path, **options):
+    mode = DrillMode(drill, report_path)
+    app = make_app(mode.build_engine(), mode=mode, **options)
+    return app, mode
+
+
+async def select_node(pilot, name: str) -> None:
+    await pilot.press("1")
+    order = list(pilot.app.engine.cluster.nodes)
+    await pilot.press("home", *["down"] * order.index(name))
+    await pilot.pause()
+
+
+async def advance(pilot, seconds: float, tick: float = 10.0) -> None:
+    """Move the clock on in ticks, as the console's timer does."""
+    app = pilot.app
+    left = seconds
+    while left > 1e-9:
+        app.advance(min(tick, left))
+        left -= tick
+    await pilot.pause()
+
+
+def results(mode: DrillMode) -> dict[int, tuple[bool | None, str]]:
+    return {r.number: (r.passed, r.observed) for r in mode.results()}
+
+
+async def test_steps_arrive_on_schedule_and_the_panel_scores_live(tmp_path):
+    drill = load_drill(NODE_CRASH)
+    app, mode = drill_app(drill, tmp_path / "report.txt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DrillTable)
+        assert table.row_count() == len(drill.expectations)
+        assert all(passed is None for passed, _ in results(mode).values())
+        await advance(pilot, 59)
+        assert app.engine.command_log == []  # the step is due at 60 s
+        await advance(pilot, 2)
+        assert [c.text() for _, c in app.engine.command_log] == ["fail-node B"]
+        assert app.engine.command_log[0][0] == 60.0  # on schedule, not on the tick
+        assert any("fail-node B" in n for n in notes(app))  # shown like a key's command
+        await advance(pilot, 5)
+        passed, observed = results(mode)[1]  # node B is suspect within 5 s after step crash
+        assert passed is True and observed.startswith("suspect at 63 s")
+        await advance(pilot, 15)
+        assert results(mode)[2][0] is True  # an event check, known as soon as it is seen
+        assert results(mode)[4][0] is None  # "at end": pending until the end
+        pane = app.screen.query_one(DrillPane)
+        scores = [passed for passed, _ in results(mode).values()]
+        assert str(pane.border_subtitle) == (
+            f"{scores.count(True)} passed · {scores.count(False)} failed · "
+            f"{scores.count(None)} pending · ends at 00:10:00")
+        assert table._shown[0][1][1] == ("PASS", "ok")  # what the panel shows, row 1
+
+
+async def test_the_end_pauses_the_clock_shows_and_saves_the_report(tmp_path):
+    """With no keys pressed, the interactive drill's report is the headless one, byte for
+    byte; the report screen shows it, the notification says where it is saved."""
+    drill = load_drill(NODE_CRASH)
+    out = tmp_path / "out" / "node-crash.txt"
+    out.parent.mkdir()
+    app, mode = drill_app(drill, out)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await advance(pilot, 600, tick=7.3)
+        assert app.engine.now == 600.0 and app.clock.paused
+        assert isinstance(app.screen, ReportScreen)
+        headless, _ = run_drill(load_drill(NODE_CRASH))
+        assert out.read_text() == render_text(headless)
+        assert mode.report is not None and mode.report.passed
+        assert any(f"report saved to {out}" in n for n in notes(app))
+        title = app.screen.query_one("#report-title").render()
+        assert f"PASSED · report saved to {out}" in str(title)
+        await advance(pilot, 100)
+        assert app.engine.now == 600.0  # the drill is over: time stands at its end
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReportScreen)
+        await select_node(pilot, "A")
+        await pilot.press("m")  # the drill is over: keys are refused, with the reason
+        await pilot.pause()
+        assert not app.engine.cluster.nodes["A"].maintenance
+        assert any("the drill is over" in n for n in notes(app))
+
+
+def test_the_default_report_goes_next_to_the_drill(tmp_path):
+    path = tmp_path / "node-crash.toml"
+    path.write_text(NODE_CRASH.read_text().replace('"../seed.toml"', json.dumps(str(SEED))))
+    assert default_report_path(load_drill(path)) == tmp_path / "node-crash.report.txt"
+
+
+async def test_the_operator_answers_with_keys_and_is_scored(tmp_path):
+    drill = parse_drill(OPERATOR_DRILL, str(tmp_path / "operator.toml"))
+    app, mode = drill_app(drill, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await advance(pilot, 60)
+        assert app.engine.cluster.nodes["B"].state is NodeState.FAILED
+        assert results(mode)[1][0] is None
+        await select_node(pilot, "B")
+        await pilot.press("r")  # power B on again
+        await select_node(pilot, "C")
+        await pilot.press("m")  # C into maintenance
+        await advance(pilot, 200)
+        assert results(mode)[1][0] is True  # B back, thanks to the operator
+        assert results(mode)[2][0] is True
+        await pilot.press("m")  # and out again
+        await pilot.press("colon")
+        await pilot.press(*"power-on A", "enter")  # A is on: refused
+        await pilot.pause()
+        passed, observed = results(mode)[3]
+        assert passed is False and "refused" in observed  # failed before the end, live
+        await advance(pilot, 140)
+        report = mode.report
+        assert report is not None and isinstance(app.screen, ReportScreen)
+        assert [e.passed for e in report.expectations] == [True, True, False, True]
+        saved = tmp_path / "operator.report.txt"
+        assert saved.read_text() == render_text(report)
+        assert "FAIL   3  no event refused" in saved.read_text()
+
+
+async def test_an_interactive_drill_records_and_replays_identically(tmp_path):
+    """Steps and keys are recorded through the same listeners; the headless replay of the
+    recording prints the interactive session's event log."""
+    drill = parse_drill(OPERATOR_DRILL, str(tmp_path / "operator.toml"))
+    rec = tmp_path / "drill.jsonl"
+    app, mode = drill_app(drill, tmp_path / "r.txt", record=_drill_recorder(rec, drill))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await advance(pilot, 45, tick=4.1)
+        await select_node(pilot, "B")
+        await pilot.press("r", "plus")
+        await advance(pilot, 400, tick=13.7)
+        assert mode.report is not None
+        await pilot.press("q")
+        await pilot.pause()
+    lines = [json.loads(line) for line in rec.read_text().splitlines()]
+    assert lines[0]["created_by"] == "drill" and lines[0]["drill"] == "operator"
+    assert {"t": 30.0, "command": "fail-node B"} in lines  # the step, at its time
+    assert any(line.get("command") == "power-on B" for line in lines)  # the key
+    assert any(line.get("clock") == "speed 2" for line in lines)
+    assert lines[-1] == {"t": 400.0, "end": True}
+    recording = load_recording(rec)
+    assert log_text(replay_headless(recording)) == log_text(app.engine)
+
+
+def test_the_cli_refuses_interactive_with_several_drills_or_json(capsys):
+    assert main(["drill", str(NODE_CRASH), str(NODE_CRASH), "--interactive"]) == 2
+    assert "--interactive takes one drill at a time" in capsys.readouterr().err
+    assert main(["drill", str(NODE_CRASH), "--interactive", "--json"]) == 2
+    assert "--json is for headless runs" in capsys.readouterr().err
+
+
+def test_headless_drill_writes_report_when_asked(tmp_path, capsys):
+    out = tmp_path / "r.txt"
+    assert main(["drill", str(NODE_CRASH), "--report", str(out)]) == 0
+    assert out.read_text() == capsys.readouterr().out

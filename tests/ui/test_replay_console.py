@@ -1,0 +1,273 @@
+"""Recording a console session (`--record`) and replaying it in the console (`replay FILE`).
+
+A session driven by keys (Pilot, paused clock) records every command with its simulated time;
+its headless replay prints the session's event log byte for byte (also with `--local`, whose node
+the recording embeds). In the console, a replay plays the commands back through
+`run_command`, steps (s), pauses (space), changes speed (+/-), shows its progress, and refuses
+every mutating key and typed command with the reason."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import make_app, notes, seed_engine
+
+from console.cli import main
+from console.config import load_cluster
+from console.model.commands import LocalReading, parse
+from console.model.engine import Engine
+from console.model.entities import Node, NodeState
+from console.paths import SAMPLE_CLUSTERS
+from console.recording import Recorder, load_recording, replay_headless
+from console.simulation import render_json, render_text
+from console.ui.launch import _console_recorder
+from console.ui.replay import ReplayMode
+from console.ui.widgets.replay import ReplayBar
+from console.ui.widgets.vms import VmsTable
+
+SEED = SAMPLE_CLUSTERS / "seed.toml"
+
+
+async def select_node(pilot, name: str) -> None:
+    await pilot.press("1")
+    order = list(pilot.app.engine.cluster.nodes)
+    await pilot.press("home", *["down"] * order.index(name))
+    await pilot.pause()
+
+
+async def select_vm(pilot, name: str) -> None:
+    await pilot.press("2")
+    table = pilot.app.screen.query_one(VmsTable)
+    assert table.move_cursor_to_key(name), name
+    await pilot.pause()
+
+
+def recorder_for(path, read_only: bool = False):
+    return _console_recorder(path, str(SEED), SEED.read_text(), 0, read_only)
+
+
+async def keyed_session(path, **options):
+    """A session driven by keys: crash, maintenance, a migration picked in the dialog, a typed
+    failover, a refused command, speed keys; then q."""
+    app = make_app(record=recorder_for(path), **options)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.advance(12.5)
+        await select_node(pilot, "B")
+        await pilot.press("x")  # crash B (no confirmation in tests)
+        await pilot.press("plus", "plus", "minus")  # clock commands: recorded as clock lines
+        app.advance(61.25)
+        await select_node(pilot, "C")
+        await pilot.press("m")
+        app.advance(30)
+        await select_node(pilot, "A")
+        await select_vm(pilot, "dc01")
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("a")  # the balancer chooses
+        await pilot.pause()
+        await pilot.press("colon", *"failover sql", "enter")
+        await pilot.press("colon", *"power-on A", "enter")  # refused: A is on
+        await pilot.pause()
+        app.advance(97.75)
+        await select_node(pilot, "B")
+        await pilot.press("r")
+        app.advance(200)
+        await pilot.press("q")
+        await pilot.pause()
+    return app
+
+
+async def test_a_keyed_session_replays_headless_to_an_identical_event_log(tmp_path, capsys):
+    rec = tmp_path / "session.jsonl"
+    app = await keyed_session(rec)
+    lines = [json.loads(line) for line in rec.read_text().splitlines()]
+    header, body = lines[0], lines[1:]
+    assert header["created_by"] == "console" and header["cluster"] == SEED.read_text()
+    assert [line.get("clock") for line in body if "clock" in line] == \
+        ["speed 2", "speed 4", "speed 2"]
+    commands = [line["command"] for line in body if "command" in line]
+    assert commands[0] == "fail-node B" and "power-on A" in commands
+    assert body[-1] == {"t": app.engine.now, "end": True}  # q wrote the end line
+    recording = load_recording(rec)
+    replayed = replay_headless(recording)
+    assert render_text(replayed) == render_text(app.engine)
+    assert render_json(replayed) == render_json(app.engine)
+    assert main(["replay", str(rec), "--headless"]) == 0
+    assert capsys.readouterr().out == render_text(app.engine)
+
+
+async def test_a_read_only_session_records_its_refusals(tmp_path):
+    rec = tmp_path / "ro.jsonl"
+    app = make_app(record=recorder_for(rec, read_only=True), read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(10)
+        await select_node(pilot, "A")
+        await pilot.press("x", "m")
+        app.advance(5)
+        await pilot.press("q")
+        await pilot.pause()
+    recording = load_recording(rec)
+    assert recording.read_only
+    assert [c.text() for _, c in recording.commands()] == ["fail-node A", "maintenance A on"]
+    assert render_text(replay_headless(recording)) == render_text(app.engine)
+
+
+def local_node() -> Node:
+    """A stand-in for `build_node()`: this machine as psutil would describe it."""
+    return Node(name="here", hypervisor="kvm", cpus=1, cores_per_cpu=8, mhz=2900,
+                memory_gb=31.3, disks_gb=(476.9, 1863.0), nics_gbps=(1.0, 10.0),
+                disk_mbps=400.0, local=True)
+
+
+async def test_a_local_session_embeds_its_node_and_replays_identically(tmp_path):
+    from console.sources.local import Sample
+
+    cluster = load_cluster(SEED)
+    cluster.add_node(local_node())  # as launch does for --local
+    engine = Engine(cluster, 0)
+    rec = tmp_path / "local.jsonl"
+    app = make_app(engine, local_node="here", record=recorder_for(rec))
+    app._poll_local = lambda: None  # no psutil thread: readings are handed in below
+    async with app.run_test(size=(120, 40)) as pilot:
+        for k in range(5):
+            app.advance(1.0)
+            app._reading(Sample(0.1 * (k + 1), 0.5, 0.02))
+        await select_node(pilot, "here")
+        await pilot.press("m")  # the local node into maintenance
+        app.advance(20)
+        await pilot.press("q")
+        await pilot.pause()
+    recording = load_recording(rec)
+    assert recording.local_node == "here"
+    assert recording.cluster.startswith(SEED.read_text().rstrip("\n"))
+    assert '[[nodes]]\nname = "here"\nhypervisor = "kvm"' in recording.cluster
+    assert sum(isinstance(c, LocalReading) for _, c in recording.commands()) == 5
+    replayed = replay_headless(recording)
+    assert render_text(replayed) == render_text(app.engine)
+    assert "refused" not in render_text(replayed)  # the readings were taken, not refused
+    assert replayed.readings.latest["here"].cpu == 0.5
+    node = replayed.cluster.nodes["here"]
+    assert node.local and node.disks_gb == (476.9, 1863.0) and node.nics_gbps == (1.0, 10.0)
+
+
+def a_recording(path, *dos: str, end: float = 300.0, marks=()):
+    """A recording of commands at times, as a console session would write it."""
+    engine = seed_engine()
+    with Recorder(path, seed=0, cluster_file=str(SEED), cluster=SEED.read_text(),
+                  created_by="console") as recorder:
+        timed = sorted([(float(t), "command", text) for t, _, text in
+                        (do.partition(" ") for do in dos)]
+                       + [(float(t), "mark", label) for t, label in marks])
+        for t, kind, text in timed:
+            if kind == "mark":
+                engine.run_until(t)
+                recorder.mark(t, text)
+                continue
+            command = parse(text)
+            if command.verb in ("speed", "pause", "resume"):
+                engine.run_until(t)
+                recorder.clock(t, command)
+            else:
+                engine.submit_at(t, command)
+                recorder.engine_command(t, command)
+        engine.run_until(end)
+        recorder.close(end)
+    return engine
+
+
+def replay_app(path, **options):
+    mode = ReplayMode(load_recording(path))
+    app = make_app(mode.build_engine(), mode=mode, **options)
+    return app, mode
+
+
+async def test_the_console_replay_plays_to_the_recorded_log(tmp_path):
+    rec = tmp_path / "r.jsonl"
+    live = a_recording(rec, "30 fail-node B", "45 speed 4", "90 migrate web01 B",
+                       "200 power-on B", end=300.0)
+    app, mode = replay_app(rec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        t = 0.0
+        while t < 300:
+            app.advance(6.7)
+            t += 6.7
+        await pilot.pause()
+        assert app.engine.now == 300.0 and mode.ended and app.clock.paused
+        assert render_text(app.engine) == render_text(live)
+        assert app.clock.speed == 1.0  # the recorded `speed 4` is shown, not applied
+        bar = app.screen.query_one(ReplayBar)
+        text = str(bar.render())
+        assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and "■ END" in text
+        assert "3/3 commands" in text
+
+
+async def test_s_steps_to_each_recorded_command_and_space_and_speed_drive_the_replay(tmp_path):
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 fail-node B", "90 maintenance C on", end=200.0, marks=[(60, "crash")])
+    app, mode = replay_app(rec, paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        assert app.clock.paused  # stepping pauses
+        assert app.engine.now == 30.0 and not app.engine.cluster.nodes["B"].powered
+        assert app.engine.command_log[-1][1].text() == "fail-node B"
+        await pilot.press("s")  # the mark
+        assert app.engine.now == 60.0 and "crash" in notes(app)
+        await pilot.press("s")
+        assert app.engine.now == 90.0
+        assert app.engine.cluster.nodes["C"].state is NodeState.ENTERING_MAINTENANCE
+        await pilot.pause()
+        assert "00:01:30 / 00:03:20" in str(app.screen.query_one(ReplayBar).render())
+        await pilot.press("plus")
+        assert app.clock.speed == 2.0
+        await pilot.press("space")
+        assert not app.clock.paused  # playing on
+        await pilot.press("space")
+        assert app.clock.paused
+        await pilot.press("s")  # no more commands: on to the end
+        assert app.engine.now == 200.0 and mode.ended
+
+
+async def test_a_replay_refuses_mutating_keys_and_commands_with_a_reason(tmp_path):
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 fail-node B", end=100.0)
+    app, _ = replay_app(rec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(40)
+        before = list(app.engine.command_log)
+        await select_node(pilot, "A")
+        for key in ("m", "x", "i", "r", "b", "f"):
+            await pilot.press(key)
+        await select_vm(pilot, "web01")
+        await pilot.press("v")
+        await pilot.press("colon", *"maintenance C on", "enter")
+        await pilot.pause()
+        assert app.engine.command_log == before  # nothing reached the model
+        refusals = [n for n in notes(app) if "this is a replay of" in n]
+        assert len(refusals) == 8
+        assert refusals[0].startswith("maintenance A on: this is a replay of ")
+        assert "changes are disabled" in refusals[0]
+        screen = app.screen
+        assert screen.check_action("crash", ()) is None  # greyed in the footer
+        assert screen.check_action("replay_step", ()) is True
+        assert "REPLAY" in str(screen.query_one("#header").render_line(0))
+
+
+async def test_the_step_key_belongs_to_replays_only():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.screen.check_action("replay_step", ()) is False
+        await pilot.press("s")
+        assert app.engine.command_log == []
+
+
+def test_replay_options_are_checked(tmp_path, capsys):
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 fail-node B", end=60.0)
+    assert main(["replay", str(rec), "--json"]) == 2
+    assert "--json goes with --headless" in capsys.readouterr().err
+    assert main(["replay", str(rec), "--cast", str(tmp_path / "x.cast"), "--size", "9x9"]) == 2
+    assert "--size must be WIDTHxHEIGHT" in capsys.readouterr().err
+    assert main(["replay", str(rec), "--cast", str(tmp_path / "no" / "x.cast")]) == 2
+    assert "--cast" in capsys.readouterr().err
