@@ -1,0 +1,222 @@
+"""`cluster-console replay FILE --cast OUT.cast [--svg DIR]`: the console replaying, on record.
+
+The console runs headless (Textual's test harness, `App.run_test`, at a fixed size, 120x40 by
+default) with its clock paused; the exporter plays the recording through `ReplayMode` and after
+each stop captures the screen:
+
+* stops: every recorded command (psutil `reading`s aside: they land with the next frame), every
+  `mark`, a frame every `speed / fps` simulated seconds, and the end;
+* the screen as ANSI text (`screen_lines`): the compositor's full-screen update, the renderable
+  `App.export_screenshot` prints for its SVG, rendered to lines of segments by a Rich console,
+  one string per row with its colours (24-bit);
+* asciicast v2 (`CastWriter`): a header line `{"version": 2, "width", "height", "timestamp",
+  "env", "title"}`, then `[time, "o", data]` events. The first frame clears the screen and
+  writes every row; each later frame rewrites only the rows that changed, each from column 1
+  (`ESC [ row ; 1 H`), so every event leaves the terminal showing exactly that frame. Times are
+  simulated seconds divided by `speed` (default 10: a 10-minute drill plays in a minute), so
+  `asciinema play` shows the replay and `asciinema cat` ends on the console's final screen.
+
+`--svg DIR` saves `App.export_screenshot()` at each `mark` line (`001-LABEL.svg` ...) and at the
+end (`NNN-end.svg`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+
+from console.model.commands import LocalReading
+from console.recording import Recording
+
+CAST_SIZE = (120, 40)
+CAST_SPEED = 10.0
+CAST_FPS = 4.0
+CLEAR = "\x1b[?25l\x1b[H\x1b[2J"   # hide the cursor, home, clear the screen
+RESET = "\x1b[0m"
+_SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def screen_lines(app) -> list[tuple[str, str]]:
+    """The app's current screen, one `(ansi, plain)` pair per row.
+
+    Textual writes the compositor's full update to a terminal; `App.export_screenshot` prints the
+    same update into a recording Rich console to make its SVG. Here a Rich console renders it to
+    lines of segments instead (`Console.render_lines`); control segments (cursor moves) are
+    dropped and each styled segment rendered with its escape codes, so a row is self-contained.
+    """
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", legacy_windows=False, safe_box=False,
+                      no_color=False)
+    update = app.screen._compositor.render_update(  # what export_screenshot renders
+        full=True, screen_stack=app._background_screens)
+    rows = console.render_lines(update, console.options.update(width=width, height=height),
+                                pad=False)
+    found: list[tuple[str, str]] = []
+    for row in rows[:height]:
+        ansi = "".join(seg.style.render(seg.text) if seg.style else seg.text
+                       for seg in row if not seg.control)
+        plain = "".join(seg.text for seg in row if not seg.control)
+        found.append((ansi, plain))
+    while len(found) < height:
+        found.append(("", ""))
+    return found
+
+
+@dataclass
+class CastWriter:
+    """Writes asciicast v2: the header, then one output event per frame that changed rows."""
+
+    stream: IO[str]
+    width: int
+    height: int
+    timestamp: int | None = None
+    title: str = ""
+    frames: int = 0
+    last_time: float = 0.0
+    _rows: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        header: dict[str, object] = {
+            "version": 2, "width": self.width, "height": self.height,
+            "timestamp": int(time.time()) if self.timestamp is None else self.timestamp,
+            "env": {"TERM": "xterm-256color", "SHELL": "/bin/sh"},
+        }
+        if self.title:
+            header["title"] = self.title
+        self.stream.write(json.dumps(header, ensure_ascii=False) + "\n")
+
+    def frame(self, t: float, rows: Sequence[str]) -> bool:
+        """Show `rows` (ANSI strings) at `t` seconds; False when nothing changed."""
+        rows = list(rows)[: self.height]
+        rows += [""] * (self.height - len(rows))
+        if not self._rows:
+            data = CLEAR + "".join(_row(y, row) for y, row in enumerate(rows))
+        else:
+            data = "".join(_row(y, row) for y, (row, before) in
+                           enumerate(zip(rows, self._rows, strict=True)) if row != before)
+        self._rows = rows
+        if not data:
+            return False
+        self.event(t, data)
+        self.frames += 1
+        return True
+
+    def event(self, t: float, data: str) -> None:
+        t = max(round(t, 6), self.last_time)
+        self.last_time = t
+        self.stream.write(json.dumps([t, "o", data], ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.event(self.last_time, RESET + "\x1b[?25h")  # the cursor back, as a shell expects
+
+
+def _row(y: int, row: str) -> str:
+    return f"\x1b[{y + 1};1H{RESET}{row}{RESET}"
+
+
+@dataclass
+class ExportResult:
+    frames: int = 0
+    cast_seconds: float = 0.0
+    screenshots: list[str] = field(default_factory=list)
+    final_screen: list[str] = field(default_factory=list)  # plain text rows, for tests
+
+
+def export(recording: Recording, *, cast: str | Path | IO[str] | None = None,
+           svg_dir: str | Path | None = None, size: tuple[int, int] = CAST_SIZE,
+           speed: float = CAST_SPEED, fps: float = CAST_FPS, theme: str = "dark",
+           themes: list | None = None, timestamp: int | None = None) -> ExportResult:
+    """Replay `recording` in a headless console; write the cast and/or the screenshots."""
+    return asyncio.run(_export(recording, cast, svg_dir, size, speed, fps, theme, themes,
+                               timestamp))
+
+
+async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
+                  timestamp) -> ExportResult:
+    from console.ui.app import ConsoleApp
+    from console.ui.replay import ReplayMode
+
+    mode = ReplayMode(recording)
+    app = ConsoleApp(mode.build_engine(), mode=mode, paused=True, confirm=False, theme=theme,
+                     themes=themes)
+    app.animation_level = "none"
+    result = ExportResult()
+    stream: IO[str] | None = None
+    owned = False
+    if isinstance(cast, (str, Path)):
+        stream = open(cast, "w", encoding="utf-8")  # noqa: SIM115
+        owned = True
+    elif cast is not None:
+        stream = cast
+    folder = Path(svg_dir) if svg_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            writer = None
+            if stream is not None:
+                writer = CastWriter(stream, size[0], size[1], timestamp,
+                                    f"cluster-console replay {recording.path}")
+
+            async def capture(t: float) -> None:
+                app.refresh_view()
+                await pilot.pause()
+                rows = screen_lines(app)
+                result.final_screen = [plain for _, plain in rows]
+                if writer is not None:
+                    writer.frame(t / speed, [ansi for ansi, _ in rows])
+
+            async def screenshot(label: str) -> None:
+                if folder is None:
+                    return
+                app.refresh_view()
+                await pilot.pause()
+                name = f"{len(result.screenshots) + 1:03d}-{_SLUG.sub('-', label).strip('-')}"
+                path = folder / f"{name or 'mark'}.svg"
+                path.write_text(app.export_screenshot(title=label), encoding="utf-8")
+                result.screenshots.append(str(path))
+
+            await capture(0.0)
+            for stop in _stops(recording, speed / fps):
+                while (entry := mode.next_entry()) is not None and entry.t <= stop:
+                    mode.apply_next()
+                    if entry.kind == "mark":
+                        await screenshot(entry.text)
+                mode.advance_to(stop)
+                await capture(stop)
+            await screenshot("end")
+            if writer is not None:
+                writer.close()
+                result.frames = writer.frames
+                result.cast_seconds = writer.last_time
+    finally:
+        if owned and stream is not None:
+            stream.close()
+    return result
+
+
+def _stops(recording: Recording, every: float) -> list[float]:
+    """When to take a frame: recorded commands (not readings) and marks, every `every` s, the
+    end."""
+    duration = recording.duration
+    stops = {e.t for e in recording.entries
+             if e.kind == "mark" or (e.kind == "command"
+                                     and not isinstance(e.command, LocalReading))}
+    if every > 0:
+        k = 1
+        while k * every < duration:
+            stops.add(k * every)
+            k += 1
+    stops.add(duration)
+    return sorted(t for t in stops if 0 < t <= duration) or [duration]
