@@ -82,7 +82,7 @@ def test_the_cast_ends_on_the_consoles_final_screen(cast_run):
     screen = play("".join(e[2] for e in events), header["height"])
     assert screen == result.final_screen  # what the console showed last
     text = "\n".join(screen)
-    assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and "■ END" in text
+    assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and " END " in text
     assert re.search(r"B +online", text)  # powered on again at 150 s
     assert "migrate web01 B" in text  # the event log pane
 

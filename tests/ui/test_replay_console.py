@@ -199,8 +199,8 @@ async def test_the_console_replay_plays_to_the_recorded_log(tmp_path):
         assert app.clock.speed == 1.0  # the recorded `speed 4` is shown, not applied
         bar = app.screen.query_one(ReplayBar)
         text = str(bar.render())
-        assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and "■ END" in text
-        assert "3/3 commands" in text
+        assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and " END " in text
+        assert "END · 3/3 · last 00:03:20 power-on B" in text
 
 
 async def test_s_steps_to_each_recorded_command_and_space_and_speed_drive_the_replay(tmp_path):

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -26,6 +26,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-title.-passed { color: $text-success; }
     ReportScreen #report-title.-failed { color: $text-error; }
     ReportScreen #report-scroll { height: 1fr; padding: 0 1; }
+    ReportScreen #report-text { width: auto; }  /* long lines scroll, they do not wrap */
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to the console"),
@@ -51,7 +52,7 @@ class ReportScreen(Screen[None]):
         title = Static(self.title_text(), id="report-title", markup=False)
         title.add_class("-passed" if self.report.passed else "-failed")
         yield title
-        with VerticalScroll(id="report-scroll"):
+        with ScrollableContainer(id="report-scroll"):
             yield Static(self.text.rstrip("\n"), id="report-text", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 

@@ -13,7 +13,7 @@ from console.ui.widgets.base import clock
 if TYPE_CHECKING:
     from console.ui.replay import ReplayMode
 
-BAR_CELLS = 12
+BAR_CELLS = 10
 
 
 class ReplayBar(Static):
@@ -33,21 +33,21 @@ class ReplayBar(Static):
         now, duration = mode.engine.now, mode.duration
         share = min(1.0, now / duration) if duration > 0 else 1.0
         filled = round(share * BAR_CELLS)
-        state = ("■ END" if mode.ended else "❚❚ PAUSED" if app.clock.paused
-                 else f"▶ x{app.clock.speed:g}")
+        state = ("END" if mode.ended else "PAUSED" if app.clock.paused
+                 else f"PLAYING x{app.clock.speed:g}")
         found = [(" REPLAY ", "bold reverse"), (f" {mode.recording.path} ", "bold"),
                  (f"{clock(now)} / {clock(duration)} ", ""),
                  ("█" * filled, "bold"), ("░" * (BAR_CELLS - filled), "dim"),
                  (f" {share:4.0%} ", ""), (state, "bold"),
-                 (f" · {mode.applied}/{mode.commands} commands", "")]
+                 (f" · {mode.applied}/{mode.commands}", "")]
         if mode.last is not None:
             entry, outcome = mode.last
-            note = "" if outcome in ("accepted", "mark") else f" ({outcome})"
+            note = " (refused)" if outcome.startswith("refused") else ""  # why: events pane
             found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
         following = mode.next_entry()
         if following is not None:
             found.append((f" · next {clock(following.t)} {following.text}", "dim"))
-        found.append(("  space pause · s step · +/- speed", "dim"))
+        found.append(("  (space pause, s step, +/- speed)", "dim"))
         return found
 
     def update_view(self) -> None:
