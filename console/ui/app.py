@@ -248,6 +248,8 @@ class ConsoleApp(App[int]):
         if head == "help":
             self.action_help()
             return None
+        if head == "mark":
+            return self.mark(text[len("mark"):].strip())
         if head == "theme":
             name = words[1] if len(words) > 1 else ""
             if name not in self.theme_names:
@@ -267,6 +269,19 @@ class ConsoleApp(App[int]):
             self.notify(str(error), title="Not a command", severity="error", timeout=8)
             return Outcome.refuse(str(error))
         return self.run_command(command)
+
+    def mark(self, label: str) -> Outcome:
+        """`:mark LABEL`: a moment in the recording (`replay --svg` screenshots it there)."""
+        from console.model.engine import Outcome
+
+        if self.recorder is None or self.recorder.closed:
+            self.notify("mark: this session is not being recorded (--record FILE)",
+                        severity="warning")
+            return Outcome.refuse("not recording")
+        label = label or f"mark at {self.engine.now:g} s"
+        self.recorder.mark(self.engine.now, label)
+        self.notify(f"mark {label!r} at {self.engine.now:g} s", title="Recorded", timeout=3)
+        return Outcome.ok()
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
         """Run destructive commands after a yes (at once with --no-confirm, read-only or another

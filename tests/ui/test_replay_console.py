@@ -57,6 +57,7 @@ async def keyed_session(path, **options):
         await pilot.press("x")  # crash B (no confirmation in tests)
         await pilot.press("plus", "plus", "minus")  # clock commands: recorded as clock lines
         app.advance(61.25)
+        await pilot.press("colon", *"mark B down", "enter")  # a moment for replay --svg
         await select_node(pilot, "C")
         await pilot.press("m")
         app.advance(30)
@@ -88,6 +89,7 @@ async def test_a_keyed_session_replays_headless_to_an_identical_event_log(tmp_pa
         ["speed 2", "speed 4", "speed 2"]
     commands = [line["command"] for line in body if "command" in line]
     assert commands[0] == "fail-node B" and "power-on A" in commands
+    assert {"t": 73.75, "mark": "B down"} in body
     assert body[-1] == {"t": app.engine.now, "end": True}  # q wrote the end line
     recording = load_recording(rec)
     replayed = replay_headless(recording)
@@ -252,6 +254,14 @@ async def test_a_replay_refuses_mutating_keys_and_commands_with_a_reason(tmp_pat
         assert screen.check_action("crash", ()) is None  # greyed in the footer
         assert screen.check_action("replay_step", ()) is True
         assert "REPLAY" in str(screen.query_one("#header").render_line(0))
+
+
+async def test_mark_without_recording_says_so():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon", *"mark x", "enter")
+        await pilot.pause()
+        assert "mark: this session is not being recorded (--record FILE)" in notes(app)
 
 
 async def test_the_step_key_belongs_to_replays_only():

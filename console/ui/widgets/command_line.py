@@ -1,7 +1,7 @@
 """The `:` command line: the command language with tab completion and history.
 
 Besides the model's commands it takes a few console words: a pane's name jumps to it (`:vms`,
-`:events`, ...), `help`, `theme NAME` and `quit`.
+`:events`, ...), `help`, `theme NAME`, `mark LABEL` (a moment in the recording) and `quit`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from console.model.engine import Engine
 
 PANES = ("nodes", "vms", "heartbeats", "services", "migrations", "events", "balancer", "images")
-CONSOLE_WORDS = ("help", "quit", "theme", *PANES)
+CONSOLE_WORDS = ("help", "mark", "quit", "theme", *PANES)
 HISTORY_KEPT = 200
 
 
