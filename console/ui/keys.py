@@ -116,17 +116,13 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     path = keymap_path() if path is None else path
     if not path.exists():
         return {}
+    from console.tomlcheck import ConfigError, parse_toml, read_file
+
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None) or _line_of_error(str(error))
-        raise KeymapError(f"{path}:{line or '?'}: not valid TOML: "
-                          f"{str(error).split(' (at')[0]}") from None
+        text = read_file(path)
+        data = parse_toml(text, str(path))
+    except ConfigError as error:
+        raise KeymapError(str(error)) from None
     unknown = [k for k in data if k != "keys"]
     if unknown:
         raise KeymapError(f"{path}:{_line(text, unknown[0])}: {unknown[0]}: unknown section; "
@@ -137,7 +133,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     keymap: dict[str, str] = {}
     used: dict[str, str] = {}
     for binding_id, value in table.items():
-        where = f"{path}:{_line(text, binding_id)}: keys.{binding_id}"
+        where = f"{path}:{_line(text, f'keys.{binding_id}')}: keys.{binding_id}"
         if binding_id not in KEY_IDS:
             raise KeymapError(f"{where}: unknown key id (known: {', '.join(sorted(KEY_IDS))})")
         if not isinstance(value, str) or not value.strip():
@@ -162,8 +158,9 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         for key in spec.keys.split(","):
             owner = used.get(_normal(key))
             if owner is not None:
-                raise KeymapError(f"{path}:{_line(text, owner)}: keys.{owner}: {key!r} is "
-                                  f"already the key of {spec.id}; remap {spec.id} too")
+                line = _line(text, f"keys.{owner}")
+                raise KeymapError(f"{path}:{line}: keys.{owner}: {key!r} is already the key of "
+                                  f"{spec.id}; remap {spec.id} too")
     return keymap
 
 
@@ -176,16 +173,9 @@ def _normal(key: str) -> str:
 
 
 def _line(text: str, key: str) -> int | str:
-    pattern = re.compile(rf"^\s*(?:\[?\s*){re.escape(key)}\s*[=\]]")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line) or line.strip().startswith(f'"{key}"'):
-            return number
-    return "?"
+    from console.tomlcheck import locate
 
-
-def _line_of_error(message: str) -> int | None:
-    found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else None
+    return locate(text, key) or "?"
 
 
 def keys_for(spec: KeySpec, keymap: dict[str, str]) -> str:

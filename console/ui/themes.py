@@ -51,23 +51,19 @@ def load_themes(dirs: list[Path] | None = None):
 
 
 def load_theme(path: Path):
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
     from textual.color import Color, ColorParseError
     from textual.theme import Theme
 
-    text = path.read_text(encoding="utf-8")
+    from console.tomlcheck import ConfigError, locate, parse_toml, read_file
+
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = re.search(r"line (\d+)", str(error))
-        raise ThemeError(f"{path}:{found.group(1) if found else '?'}: not valid TOML: "
-                         f"{str(error).split(' (at')[0]}") from None
+        text = read_file(path)
+        data = parse_toml(text, str(path))
+    except ConfigError as error:
+        raise ThemeError(str(error)) from None
 
     def fail(key: str, message: str) -> ThemeError:
-        return ThemeError(f"{path}:{_line(text, key.split('.')[-1])}: {key}: {message}")
+        return ThemeError(f"{path}:{locate(text, key) or 1}: {key}: {message}")
 
     allowed = {"name", "dark", "variables", *COLOUR_KEYS, *NUMBER_KEYS}
     for key in data:
@@ -109,9 +105,3 @@ def load_theme(path: Path):
     return Theme(**kwargs)  # type: ignore[arg-type]
 
 
-def _line(text: str, key: str) -> int | str:
-    pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return 1

@@ -31,7 +31,7 @@ def test_missing_keymap_is_empty(tmp_path):
     ('[keys]\ncrash = "m"\n', ":2: keys.crash: 'm' is already the key of maintenance"),
     ('[keys]\ncrash = "j"\n', ":2: keys.crash: 'j' is reserved"),
     ('[keys]\ncrash = "not a key"\n', ":2: keys.crash: 'not a key' is not a key name"),
-    ('[keys\ncrash = "X"\n', ":1: not valid TOML"),
+    ('[keys\ncrash = "X"\n', ":1: invalid TOML"),
     ('[colours]\nx = 1\n', ":1: colours: unknown section"),
 ])
 def test_bad_keymaps_name_file_line_and_key(tmp_path, text, expected):
@@ -64,7 +64,7 @@ def test_a_user_theme_joins_and_may_replace_a_shipped_one(tmp_path):
     ('name = "x"\nprimary = "#fff"\nshade = "#000"\n', ":3: shade: unknown key"),
     ('name = "x"\nprimary = "#fff"\ndark = "yes"\n', ":3: dark: must be true or false"),
     ('name = 3\nprimary = "#fff"\n', ":1: name:"),
-    ('name = "x"\nprimary = \n', ":2: not valid TOML"),
+    ('name = "x"\nprimary = \n', ":2: invalid TOML"),
 ])
 def test_broken_theme_files_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path / "t.toml", text)
