@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
@@ -46,6 +47,24 @@ class ModelTable(KeyedTable):
         """Size a name column to the longest name (within low..high)."""
         longest = max((len(n) for n in names), default=low)
         self.set_width(column, max(low, min(high, longest)))
+
+
+class NodeRowsTable(ModelTable):
+    """A table with one row per node, in cluster order (the nodes and heartbeats panes)."""
+
+    empty_text = "no nodes"
+
+    def on_mount(self) -> None:
+        self.fit_names(0, self.engine.cluster.nodes, 4, 12)
+
+    def row_count(self) -> int:
+        return len(self.engine.cluster.nodes)
+
+    def row_key(self, index: int) -> Hashable:
+        return node_names(self.engine)[0][index]
+
+    def index_of(self, key: Hashable) -> int | None:
+        return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
 
 
 _NAMES: dict[int, tuple[int, list[str], dict[str, int]]] = {}

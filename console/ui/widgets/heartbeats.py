@@ -10,33 +10,18 @@ from console.ui.widgets.base import (
     NODE_STATE_STYLE,
     SHORT_NODE_STATES,
     TINY_NODE_STATES,
-    ModelTable,
-    node_names,
+    NodeRowsTable,
 )
 from console.ui.widgets.keyed_table import Cells, Column
 
 
-class HeartbeatsTable(ModelTable):
+class HeartbeatsTable(NodeRowsTable):
     columns = (
         Column("Node", 8),
         Column("Beats", 10, flex=True),
         Column("Last", 4, "right"),
         Column("State", 7, flex=True),
     )
-    empty_text = "no nodes"
-
-    def on_mount(self) -> None:
-        self.fit_names(0, self.engine.cluster.nodes, 4, 12)
-
-    def row_count(self) -> int:
-        return len(self.engine.cluster.nodes)
-
-    def row_key(self, index: int) -> Hashable:
-        return node_names(self.engine)[0][index]
-
-    def index_of(self, key: Hashable) -> int | None:
-        return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
-
     def row_cells(self, key: Hashable) -> Cells:
         engine = self.engine
         node = engine.cluster.nodes[key]  # type: ignore[index]

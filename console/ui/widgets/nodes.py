@@ -12,9 +12,8 @@ from console.model import views
 from console.ui.widgets.base import (
     NODE_STATE_STYLE,
     SHORT_NODE_STATES,
-    ModelTable,
+    NodeRowsTable,
     Pane,
-    node_names,
 )
 from console.ui.widgets.keyed_table import Cells, Column, meter, sparkline
 
@@ -22,7 +21,7 @@ HISTORY_POINTS = 60
 HISTORY_STEP_S = 10.0
 
 
-class NodesTable(ModelTable):
+class NodesTable(NodeRowsTable):
     columns = (
         Column("Node", 8),
         Column("State", 10),
@@ -33,20 +32,6 @@ class NodesTable(ModelTable):
         Column("VMs", 3, "right"),
         Column("HB", 2, priority=4),
     )
-    empty_text = "no nodes"
-
-    def on_mount(self) -> None:
-        self.fit_names(0, self.engine.cluster.nodes, 4, 12)
-
-    def row_count(self) -> int:
-        return len(self.engine.cluster.nodes)
-
-    def row_key(self, index: int) -> Hashable:
-        return node_names(self.engine)[0][index]
-
-    def index_of(self, key: Hashable) -> int | None:
-        return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
-
     def row_cells(self, key: Hashable) -> Cells:
         engine = self.engine
         node = engine.cluster.nodes[key]  # type: ignore[index]
