@@ -168,9 +168,11 @@ class MainScreen(Screen[None]):
             return
         self._laid_out_for = (width, height)
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(small, "-too-small")
+        before = set(self.classes)
+        self.set_class(small, "-too-small", update=False)
         height -= sum(getattr(w, "rows", 0) for w in getattr(self, "_mode_widgets", ()))
         if small:
+            self._restyle_if_changed(before)
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width}x{height}.\n"
                 f"cluster-console needs at least {MIN_WIDTH}x{MIN_HEIGHT} (best 120x40).\n"
@@ -181,8 +183,9 @@ class MainScreen(Screen[None]):
         tall = height >= 36
         roomy = width >= 110 and height >= 34
         short = height < 28
-        self.set_class(roomy, "-roomy")
-        self.set_class(short, "-short")
+        self.set_class(roomy, "-roomy", update=False)
+        self.set_class(short, "-short", update=False)
+        self._restyle_if_changed(before)
         top_cap = 14 if tall else 9 if not short else 6
         self.query_one("#top").styles.height = max(5, min(nodes + (3 if short else 4), top_cap))
         self.query_one("#lower").styles.height = 10 if tall else 7 if not short else 6
@@ -193,6 +196,12 @@ class MainScreen(Screen[None]):
         else:
             self.query_one("#side").styles.height = "1fr"
             self.query_one("#services-pane").styles.height = side_rows
+
+    def _restyle_if_changed(self, before: set[str]) -> None:
+        """One restyle of the whole screen for all the layout classes that changed: each
+        `set_class` with its own update costs a full restyle (~40 ms at start-up)."""
+        if set(self.classes) != before:
+            self.update_node_styles(animate=False)
 
     # -- refreshing -----------------------------------------------------------------------------
 
