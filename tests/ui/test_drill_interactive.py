@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from conftest import make_app, notes
+from ui_helpers import make_app, notes, select_node
 
 from console.cli import main
 from console.drills import load_drill, parse_drill, render_text
@@ -59,11 +59,6 @@ def drill_app(drill, report_path, **options):
     return app, mode
 
 
-async def select_node(pilot, name: str) -> None:
-    await pilot.press("1")
-    order = list(pilot.app.engine.cluster.nodes)
-    await pilot.press("home", *["down"] * order.index(name))
-    await pilot.pause()
 
 
 async def advance(pilot, seconds: float, tick: float = 10.0) -> None:

@@ -4,7 +4,7 @@ and named relative to it (the report names both, and where it is saved)."""
 
 from __future__ import annotations
 
-from conftest import make_app
+from ui_helpers import make_app
 
 from console.drills import load_drill
 from console.paths import SAMPLE_CLUSTERS

@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_app
 from test_replay_console import a_recording
+from ui_helpers import make_app
 
 from console.cli import main
 from console.model.commands import parse

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import make_app, notes, seed_engine
+from ui_helpers import make_app, notes, seed_engine, select_node, select_vm
 
 from console.cli import main
 from console.config import load_cluster
@@ -23,23 +23,12 @@ from console.simulation import render_json, render_text
 from console.ui.launch import _console_recorder
 from console.ui.replay import ReplayMode
 from console.ui.widgets.replay import ReplayBar
-from console.ui.widgets.vms import VmsTable
 
 SEED = SAMPLE_CLUSTERS / "seed.toml"
 
 
-async def select_node(pilot, name: str) -> None:
-    await pilot.press("1")
-    order = list(pilot.app.engine.cluster.nodes)
-    await pilot.press("home", *["down"] * order.index(name))
-    await pilot.pause()
 
 
-async def select_vm(pilot, name: str) -> None:
-    await pilot.press("2")
-    table = pilot.app.screen.query_one(VmsTable)
-    assert table.move_cursor_to_key(name), name
-    await pilot.pause()
 
 
 def recorder_for(path, read_only: bool = False):

@@ -4,8 +4,8 @@ Paused clock, fixed size, no toasts; the recording has a relative name."""
 
 from __future__ import annotations
 
-from conftest import make_app
 from test_replay_console import a_recording
+from ui_helpers import make_app
 
 from console.recording import load_recording
 from console.ui.replay import ReplayMode

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import make_app, notes
+from ui_helpers import make_app, notes, select_node, select_vm
 
 from console.model.commands import Command, Pause, Resume, Speed
 from console.model.entities import NodeState, Role, ServiceState, VmState
@@ -14,21 +14,6 @@ from console.ui.screens.dialogs import ConfirmScreen, TargetPicker
 from console.ui.screens.help import HelpScreen
 from console.ui.widgets.services import ServicesTable
 from console.ui.widgets.vms import VmsTable
-
-
-async def select_node(pilot, name: str) -> None:
-    """Focus the nodes pane and move the cursor to `name`."""
-    await pilot.press("1")
-    order = list(pilot.app.engine.cluster.nodes)
-    await pilot.press("home", *["down"] * order.index(name))
-    await pilot.pause()
-
-
-async def select_vm(pilot, name: str) -> None:
-    await pilot.press("2")
-    table = pilot.app.screen.query_one(VmsTable)
-    assert table.move_cursor_to_key(name), name
-    await pilot.pause()
 
 
 async def test_m_puts_the_selected_node_in_maintenance_and_evacuates_it():

@@ -4,7 +4,7 @@ fixed terminal size. Update with `pytest tests/ui --snapshot-update` and look at
 from __future__ import annotations
 
 import pytest
-from conftest import make_app
+from ui_helpers import make_app
 
 from console.model.commands import parse
 

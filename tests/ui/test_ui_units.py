@@ -3,7 +3,7 @@ model views and readings, and the local-machine source."""
 
 from __future__ import annotations
 
-from conftest import make_app, seed_engine
+from ui_helpers import make_app, seed_engine
 
 from console.model import views
 from console.model.commands import LocalReading, Pause, Resume, Speed, parse

@@ -1,0 +1,46 @@
+"""Helpers for the console's Pilot and snapshot tests: a seed-cluster app, paused, no
+confirmation unless asked, fixed theme; selecting rows as a user would. A plain module, not
+conftest.py, so that no other conftest can shadow it."""
+
+from __future__ import annotations
+
+from console.config import load_cluster
+from console.model.engine import Engine
+from console.paths import SAMPLE_CLUSTERS
+
+
+def seed_engine(seed: int = 0) -> Engine:
+    return Engine(load_cluster(SAMPLE_CLUSTERS / "seed.toml"), seed)
+
+
+def make_app(engine: Engine | None = None, **options):
+    from console.ui.app import ConsoleApp
+
+    options.setdefault("paused", True)
+    options.setdefault("confirm", False)
+    options.setdefault("theme", "dark")
+    app = ConsoleApp(engine or seed_engine(), **options)
+    app.animation_level = "none"
+    return app
+
+
+def notes(app) -> list[str]:
+    return [message for _severity, message in app.notices]
+
+
+async def select_node(pilot, name: str) -> None:
+    """Focus the nodes pane and move the cursor to `name`."""
+    await pilot.press("1")
+    order = list(pilot.app.engine.cluster.nodes)
+    await pilot.press("home", *["down"] * order.index(name))
+    await pilot.pause()
+
+
+async def select_vm(pilot, name: str) -> None:
+    """Focus the VMs pane and move the cursor to `name`."""
+    from console.ui.widgets.vms import VmsTable
+
+    await pilot.press("2")
+    table = pilot.app.screen.query_one(VmsTable)
+    assert table.move_cursor_to_key(name), name
+    await pilot.pause()
