@@ -59,6 +59,7 @@ SHOULD_RULE_COST = 0.05
 REPEAT_COST = 0.05
 REPEAT_WINDOW_S = 86400.0
 TARGET_CEILING = 0.85
+PREFETCH_S = 20  # seconds before a periodic pass over which its VM loads are worked out
 LOOKBACK_S = 900.0
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
@@ -103,8 +104,12 @@ class Balancer:
         self._cache_t: float | None = None
         self._vm_loads: dict[str, tuple[float, float, float]] = {}
         self._host_loads: dict[str, tuple[int, HostLoad]] = {}
+        # VM loads for the next periodic pass, worked out ahead in slices (see _prefetch).
+        self._prefetch_t: float | None = None
+        self._prefetched: dict[str, tuple[float, float, float]] = {}
         if self.settings.interval_s > 0:
             engine.schedule(self.settings.interval_s, self._periodic)
+            self._prepare(self.settings.interval_s)
 
     @property
     def settings(self):
@@ -139,12 +144,16 @@ class Balancer:
         return [n for n in self.cluster.nodes.values() if placement.usable(n)]
 
     def _fresh(self) -> None:
-        """Drop the caches when the clock has moved (demand is a function of time)."""
+        """Drop the caches when the clock has moved (demand is a function of time); at a
+        periodic pass, start from the VM loads worked out ahead for it."""
         now = self.engine.now
         if self._cache_t != now:
             self._cache_t = now
-            self._vm_loads.clear()
             self._host_loads.clear()
+            if now == self._prefetch_t:
+                self._vm_loads, self._prefetched = self._prefetched, {}
+            else:
+                self._vm_loads.clear()
 
     def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
         found = self._vm_loads.get(vm.name)
@@ -423,9 +432,36 @@ class Balancer:
 
     # -- running -------------------------------------------------------------------------------
 
+    def _prepare(self, due: float) -> None:
+        """Work out the next pass's VM loads ahead, a slice a second over PREFETCH_S seconds.
+
+        A VM's load is a pure function of its workload and the time, so the pass at `due` sees
+        exactly the numbers it would have computed itself; at 20,000 VMs this turns a 100 ms
+        second every five minutes into a few ms a second for twenty seconds.
+        """
+        self._prefetch_t = due
+        self._prefetched = {}
+        lead = int(min(PREFETCH_S, due - self.engine.now))
+        for i in range(lead):
+            self.engine.clock.at(due - lead + i, lambda k=i, n=lead: self._prefetch(k, n))
+
+    def _prefetch(self, part: int, parts: int) -> None:
+        """Work out slice `part` of `parts` of the VM loads at the next pass's time."""
+        due = self._prefetch_t
+        if due is None:
+            return
+        recent_load = self.engine.workloads.recent_load
+        names = list(self.cluster.vms)
+        size = -(-len(names) // parts)
+        for name in names[part * size:(part + 1) * size]:
+            vm = self.cluster.vms[name]
+            if vm.state in LOADED_STATES:
+                self._prefetched[name] = recent_load(vm, due, LOOKBACK_S)
+
     def _periodic(self) -> None:
         self.engine.schedule(self.settings.interval_s, self._periodic)
         self.run(apply=self.settings.automation == "full", why="periodic pass")
+        self._prepare(self.engine.now + self.settings.interval_s)
 
     def run(self, apply: bool, why: str) -> list[Recommendation]:
         if not self.engine.membership.main_has_quorum():
