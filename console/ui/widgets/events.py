@@ -11,6 +11,9 @@ from console.ui.widgets.keyed_table import Cells, Column
 SEVERITY_STYLE = {"debug": "muted", "info": "", "warning": "warn", "error": "error"}
 
 
+SEVERITY_LABEL = {"debug": "DBG", "info": "INFO", "warning": "WARN", "error": "ERR"}
+
+
 class EventsTable(ModelTable):
     columns = (
         Column("Time", 8),
@@ -67,7 +70,7 @@ class EventsTable(ModelTable):
         style = SEVERITY_STYLE.get(event.severity.value, "")
         return (
             (clock(event.t), "muted"),
-            (event.severity.value[:4].upper(), style),
+            (SEVERITY_LABEL.get(event.severity.value, event.severity.value), style),
             event.subject,
             (event.message, style),
         )
