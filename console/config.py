@@ -230,16 +230,17 @@ def load_cluster(path: str | Path) -> Cluster:
     return parse_cluster(read_file(path), str(path))
 
 
-def parse_cluster(text: str, filename: str, base: str | Path | None = None) -> Cluster:
+def parse_cluster(text: str, filename: str, base: str | Path | None = None,
+                  traces: dict[str, tuple[float, ...]] | None = None) -> Cluster:
     """Check a cluster file's text and build its cluster; the first problem is a ConfigError.
 
     Folders the file names (`[workloads] traces`) are relative to `base`, by default the folder
-    of `filename`.
+    of `filename`. `traces` given (a recording embeds them) stand in for that folder's files.
     """
     document = parse_toml(text, filename)
     folder = Path(filename).parent if base is None else Path(base)
     with located(text, filename):
-        return _build(_read_document(document, folder))
+        return _build(_read_document(document, folder, traces))
 
 
 def summarize(cluster: Cluster) -> str:
@@ -436,6 +437,7 @@ class _Draft:
     images: list[tuple[str, Image]] = field(default_factory=list)  # bases and layers
     rules: list[tuple[str, Rule]] = field(default_factory=list)
     traces: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    given_traces: dict[str, tuple[float, ...]] | None = None  # instead of reading the folder
     names: dict[str, str] = field(default_factory=dict)  # node and VM names -> declaring entry
     service_names: dict[str, str] = field(default_factory=dict)
     image_names: dict[str, str] = field(default_factory=dict)
@@ -492,7 +494,10 @@ def _balancer_section(raw: Any, draft: _Draft) -> None:
 def _workloads_section(raw: Any, draft: _Draft) -> None:
     values = read_table(raw, _WORKLOADS_KEYS)
     with at(".traces"):
-        draft.traces = _load_traces(draft.base / values["traces"])
+        if draft.given_traces is not None:
+            draft.traces = dict(draft.given_traces)
+        else:
+            draft.traces = _load_traces(draft.base / values["traces"])
 
 
 def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
@@ -637,9 +642,10 @@ _SECTIONS: dict[str, Callable[[Any, _Draft], None]] = {
 SECTIONS: tuple[str, ...] = tuple(_SECTIONS)
 
 
-def _read_document(document: dict[str, Any], base: Path) -> _Draft:
+def _read_document(document: dict[str, Any], base: Path,
+                   traces: dict[str, tuple[float, ...]] | None = None) -> _Draft:
     """Read every section in file order, then insist on the ones a cluster cannot do without."""
-    draft = _Draft(base=base)
+    draft = _Draft(base=base, given_traces=traces)
     for section, raw in document.items():
         reader = _SECTIONS.get(section)
         if reader is None:

@@ -30,8 +30,9 @@ was given (for messages only: the text itself is embedded, so a replay needs no 
 console session in read-only mode adds `"read_only": true` (its refusals replay too), and a
 `--local` session adds `"local_node": NAME`: the machine the console ran on is not in the cluster
 file, so the embedded cluster text ends with a `[[nodes]]` table built from that node's fields
-(`node_table`), and NAME marks it as the local node, the one that takes `reading` commands. Every
-further line is one of
+(`node_table`), and NAME marks it as the local node, the one that takes `reading` commands. A
+cluster driven by CPU traces (`[workloads] traces`) embeds them, `"traces": {"FILE": [PERCENT,
+...]}`, so a replay needs no trace folder either. Every further line is one of
 
     {"t": 60.0, "command": "fail-node B"}   a command the model received (keys, drill steps,
                                             `--do`, psutil readings alike), accepted or refused
@@ -84,7 +85,7 @@ CLOCK_COMMANDS = (Speed, Pause, Resume)
 CREATORS = ("simulate", "drill", "console")
 _HEADER_KEYS = {"format": str, "version": int, "program": str, "seed": int,
                 "cluster_file": str, "cluster": str, "created_by": str}
-_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str}
+_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str, "traces": dict}
 
 
 class RecordingError(ConfigError):
@@ -99,7 +100,8 @@ class Recorder:
 
     def __init__(self, target: str | Path | IO[str], *, seed: int, cluster_file: str,
                  cluster: str, created_by: str, drill: str | None = None,
-                 read_only: bool = False, local_node: str | None = None) -> None:
+                 read_only: bool = False, local_node: str | None = None,
+                 traces: dict[str, tuple[float, ...]] | None = None) -> None:
         if created_by not in CREATORS:
             raise ValueError(f"created_by must be one of {', '.join(CREATORS)}")
         if isinstance(target, (str, Path)):
@@ -120,6 +122,9 @@ class Recorder:
             header["read_only"] = True
         if local_node is not None:
             header["local_node"] = local_node
+        if traces:
+            header["traces"] = {name: [round(v * 100) for v in values]
+                                for name, values in traces.items()}
         self._write(header)
 
     # callbacks ---------------------------------------------------------------------------------
@@ -243,7 +248,8 @@ def record_engine(path: str | Path, engine: Engine, *, cluster_file: str, cluste
                   created_by: str, end: float, drill: str | None = None) -> None:
     """Write a finished headless run's recording from its engine's command log."""
     with Recorder(path, seed=engine.seed, cluster_file=cluster_file, cluster=cluster,
-                  created_by=created_by, drill=drill) as recorder:
+                  created_by=created_by, drill=drill,
+                  traces=engine.cluster.traces) as recorder:
         for t, command in engine.command_log:
             recorder.engine_command(t, command)
         recorder.close(end)
@@ -272,6 +278,7 @@ class Recording:
     drill: str | None = None
     read_only: bool = False
     local_node: str | None = None
+    traces: dict[str, tuple[float, ...]] | None = None
     entries: list[Entry] = field(default_factory=list)
     end: float | None = None
 
@@ -284,7 +291,7 @@ class Recording:
 
     def build_engine(self) -> Engine:
         try:
-            cluster = parse_cluster(self.cluster, self.cluster_file)
+            cluster = parse_cluster(self.cluster, self.cluster_file, traces=self.traces)
         except ConfigError as error:
             raise RecordingError(self.path, 1, "cluster",
                                  f"the embedded cluster file is invalid: {error}") from None
@@ -416,14 +423,30 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
         raise RecordingError(filename, 1, "seed", f"must be >= 0, got {header['seed']}")
     for key, kind in _OPTIONAL_HEADER_KEYS.items():
         if key in header and not isinstance(header[key], kind):
-            rule = "true or false" if kind is bool else "a string"
+            rule = {bool: "true or false", dict: "an object"}.get(kind, "a string")
             raise RecordingError(filename, 1, key, f"must be {rule}, got "
-                                                   f"{json.dumps(header[key])}")
+                                                   f"{json.dumps(header[key])[:60]}")
     return Recording(path=filename, program=header["program"], seed=header["seed"],
                      cluster_file=header["cluster_file"], cluster=header["cluster"],
                      created_by=header["created_by"], drill=header.get("drill"),
                      read_only=header.get("read_only", False),
-                     local_node=header.get("local_node"))
+                     local_node=header.get("local_node"),
+                     traces=_traces(filename, header.get("traces")))
+
+
+def _traces(filename: str, raw: dict[str, Any] | None) -> dict[str, tuple[float, ...]] | None:
+    """The embedded CPU traces (percent integers, as in trace files) as fractions."""
+    if raw is None:
+        return None
+    traces = {}
+    for name, values in raw.items():
+        if not (isinstance(values, list) and values and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100
+                for v in values)):
+            raise RecordingError(filename, 1, f"traces.{name}",
+                                 "must be a list of CPU percents (integers 0-100)")
+        traces[name] = tuple(v / 100.0 for v in values)
+    return traces
 
 
 # -- replaying --------------------------------------------------------------------------------

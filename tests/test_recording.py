@@ -386,3 +386,26 @@ def test_a_local_session_replays_with_its_readings():
     assert render_json(replayed) == render_json(engine)
     assert replayed.readings.latest == engine.readings.latest
     assert "refused" not in {e.kind for e in replayed.log.events}
+
+
+def test_a_recording_of_a_trace_driven_cluster_replays_without_the_trace_folder(
+        tmp_path, monkeypatch):
+    """The traces are embedded: a replay elsewhere, where no trace folder exists, is exact."""
+    from console.cli import main as cli_main
+    from console.recording import load_recording, replay_headless
+    from console.simulation import render_json
+
+    cluster = SAMPLE_CLUSTERS / "planetlab.toml"
+    record = tmp_path / "r.jsonl"
+    assert cli_main(["simulate", str(cluster), "--for", "3600", "--do", "600 rebalance",
+                     "--record", str(record)]) == 0
+    live = replay_headless(load_recording(record))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    copy = elsewhere / "r.jsonl"
+    text = record.read_text().replace(str(SAMPLE_CLUSTERS), "sample_clusters")
+    copy.write_text(text)
+    monkeypatch.chdir(elsewhere)
+    recording = load_recording(copy)
+    assert recording.traces and len(recording.traces) == 100
+    assert render_json(replay_headless(recording)) == render_json(live)

@@ -122,7 +122,7 @@ def _run(drill, record: str | None):
     try:
         recorder = Recorder(record, seed=drill.seed, cluster_file=drill.cluster_file,
                             cluster=drill.recorded_cluster_text, created_by="drill",
-                            drill=drill.name)
+                            drill=drill.name, traces=engine.cluster.traces)
     except OSError as error:
         raise InputError(f"--record {record}: cannot write: {error.strerror or error}") from None
     recorder.attach(engine)

@@ -125,7 +125,8 @@ def _console_recorder(target, cluster_file: str, cluster_text: str, seed: int,
         text = cluster_text if local is None else cluster_with_node(cluster_text, local)
         return Recorder(target, seed=seed, cluster_file=cluster_file, cluster=text,
                         created_by="console", read_only=read_only,
-                        local_node=None if local is None else local.name)
+                        local_node=None if local is None else local.name,
+                        traces=engine.cluster.traces)
 
     return record
 
@@ -166,7 +167,7 @@ def _drill_recorder(target, drill):
     def record(engine):
         return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
                         cluster=drill.recorded_cluster_text, created_by="drill",
-                        drill=drill.name)
+                        drill=drill.name, traces=engine.cluster.traces)
 
     return record
 
