@@ -285,6 +285,31 @@ async def test_the_command_line_runs_completes_and_remembers():
         assert any("no VM named nosuchvm" in n for n in notes(app))
 
 
+def _burst(app, text: str) -> None:
+    """Keys arriving in one read, as over SSH: all queued before the first is handled."""
+    from textual import events
+
+    names = {":": "colon", "/": "slash", " ": "space"}
+    for char in text:
+        app.post_message(events.Key(names.get(char, char), char))
+
+
+async def test_keys_typed_right_behind_colon_go_into_the_command_line_not_to_the_panes():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        _burst(app, ":isolate B")  # i, o, l, a, e, B would each be a key of the main screen
+        await pilot.pause()
+        await pilot.pause()
+        assert app.focused.value == "isolate B"
+        assert app.engine.cluster.nodes["A"].connected  # `i` did not isolate the selection
+        await pilot.press("enter")
+        assert not app.engine.cluster.nodes["B"].connected
+        _burst(app, "/sql")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.focused.id == "filter-line" and app.focused.value == "sql"
+
+
 async def test_question_mark_opens_help_listing_every_key():
     from console.ui.keys import KEYS
 

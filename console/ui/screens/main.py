@@ -65,6 +65,9 @@ RIGHT = {"nodes": "heartbeats", "vms": "services", "events": "balancer",
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
 
 
+BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.on_key)
+
+
 def _bindings() -> list[BindingType]:
     found: list[BindingType] = []
     for spec in ALL_KEYS:
@@ -337,8 +340,25 @@ class MainScreen(Screen[None]):
         return True
 
     def on_key(self, event: events.Key) -> None:
-        """A greyed (locked) key still builds its command, so the refusal says why."""
-        if not self.console.locked or isinstance(self.focused, Input):
+        """`:` and `/` open their bar here, not through the binding: keys typed right behind
+        them (over SSH they arrive in one burst) are already queued for the pane, and must go
+        into the bar, never run as keys of their own. And a greyed (locked) key still builds its
+        command, so the refusal says why."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            # the bar stops the keys it takes itself: a printable key here was queued earlier
+            if focused.has_class("-open") and event.is_printable and event.character:
+                event.stop()
+                event.prevent_default()
+                focused.insert_text_at_cursor(event.character)
+            return
+        for spec in KEYS:
+            if spec.action in BAR_ACTIONS and event.key in self.console.keys_of(spec).split(","):
+                event.stop()
+                event.prevent_default()
+                getattr(self, f"action_{spec.action}")()
+                return
+        if not self.console.locked:
             return
         for spec in KEYS:
             if spec.mutating and event.key in self.console.keys_of(spec).split(","):
@@ -503,7 +523,7 @@ class MainScreen(Screen[None]):
         line = self.query_one(CommandLine)
         self._return_focus = self.focused
         line.add_class("-open")
-        line.focus()
+        self.set_focus(line)  # at once: keys already queued behind `:` are typed into the line
 
     def _close_bar(self, bar: Input) -> None:
         bar.remove_class("-open")
@@ -540,7 +560,7 @@ class MainScreen(Screen[None]):
         bar.value = table.text_filter  # type: ignore[attr-defined]
         bar.placeholder = (f"filter {self._filter_target} (enter keeps it, esc clears)")
         bar.add_class("-open")
-        bar.focus()
+        self.set_focus(bar)  # at once: keys already queued behind `/` go into the filter
 
     def on_input_changed(self, message: Input.Changed) -> None:
         if message.input.id != "filter-line":
