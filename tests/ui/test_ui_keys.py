@@ -310,6 +310,23 @@ async def test_keys_typed_right_behind_colon_go_into_the_command_line_not_to_the
         assert app.focused.id == "filter-line" and app.focused.value == "sql"
 
 
+async def test_an_open_bar_takes_the_footer_line_and_gives_it_back():
+    from textual.widgets import Footer
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.screen.query_one(Footer)
+        for key, bar_id in (("colon", "command-line"), ("slash", "filter-line")):
+            await pilot.press(key)
+            await pilot.pause()
+            bar = app.screen.query_one(f"#{bar_id}")
+            assert bar.region.y == 23 and bar.region.width == 80  # drawn, not under the footer
+            assert not footer.display
+            await pilot.press("escape")
+            await pilot.pause()
+            assert footer.display and footer.region.y == 23
+
+
 async def test_question_mark_opens_help_listing_every_key():
     from console.ui.keys import KEYS
 

@@ -104,6 +104,7 @@ class MainScreen(Screen[None]):
                       background: $panel; }
     MainScreen .bar:focus { border: none; }
     MainScreen .bar.-open { display: block; }
+    MainScreen.-bar-open Footer { display: none; }  /* the bar takes the footer's line */
     MainScreen #too-small { display: none; width: 1fr; height: 1fr; content-align: center middle;
                             text-style: bold; color: $text-warning; }
     MainScreen.-too-small #body { display: none; }
@@ -522,11 +523,16 @@ class MainScreen(Screen[None]):
     def action_command_line(self) -> None:
         line = self.query_one(CommandLine)
         self._return_focus = self.focused
-        line.add_class("-open")
+        self._open_bar(line)
         self.set_focus(line)  # at once: keys already queued behind `:` are typed into the line
+
+    def _open_bar(self, bar: Input) -> None:
+        bar.add_class("-open")
+        self.add_class("-bar-open")
 
     def _close_bar(self, bar: Input) -> None:
         bar.remove_class("-open")
+        self.remove_class("-bar-open")
         target = getattr(self, "_return_focus", None)
         if target is None or not target.is_mounted:
             target = self.query_one(NodesTable)
@@ -559,7 +565,7 @@ class MainScreen(Screen[None]):
         table = self._return_focus
         bar.value = table.text_filter  # type: ignore[attr-defined]
         bar.placeholder = (f"filter {self._filter_target} (enter keeps it, esc clears)")
-        bar.add_class("-open")
+        self._open_bar(bar)
         self.set_focus(bar)  # at once: keys already queued behind `/` go into the filter
 
     def on_input_changed(self, message: Input.Changed) -> None:
@@ -591,3 +597,4 @@ class MainScreen(Screen[None]):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if isinstance(event.widget, Input) and event.widget.has_class("-open"):
             event.widget.remove_class("-open")
+            self.remove_class("-bar-open")
