@@ -12,6 +12,13 @@ if TYPE_CHECKING:
     from console.model.engine import Engine
 
 
+def _disks(sizes: tuple[float, ...] | list[float]) -> str:
+    """`5 x 300 GB` when the disks are alike, else each size: `300, 300, 500 GB`."""
+    if sizes and len(set(sizes)) == 1:
+        return f"{len(sizes)} x {sizes[0]:g} GB"
+    return f"{', '.join(f'{d:g}' for d in sizes)} GB"
+
+
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
                  = None) -> list[str]:
     cluster = engine.cluster
@@ -34,8 +41,8 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "
         f"{cluster.vcpu_capacity(node):g}",
         f"memory         {node.memory_gb:g} GB; {node.used_memory_gb:g} GB allocated",
-        f"disks          {len(node.disks_gb)} x {', '.join(f'{d:g}' for d in node.disks_gb)} GB"
-        f" = {node.disk_total_gb:g} GB, {node.disk_mbps:g} MB/s",
+        f"disks          {_disks(node.disks_gb)} = {node.disk_total_gb:g} GB, "
+        f"{node.disk_mbps:g} MB/s",
         f"NICs           {', '.join(f'{n:g} Gb' for n in node.nics_gbps)}",
         f"utilisation    CPU {usage.cpu:.0%}  memory {usage.memory:.0%}  disk {usage.disk:.0%}"
         f"{'  (measured)' if usage.measured else ''}",

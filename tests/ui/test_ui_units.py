@@ -141,3 +141,11 @@ async def test_local_readings_enter_as_commands_even_in_read_only_mode():
         await pilot.pause()
         assert views.node_usage(engine, node).cpu == 0.42
         assert heard == [LocalReading(node.name, 0.42, 0.5, 0.1)]
+
+
+def test_node_details_write_alike_disks_once():
+    from console.ui.details import node_details
+
+    lines = node_details(seed_engine(), "A")
+    disks = next(line for line in lines if line.startswith("disks"))
+    assert disks.split(None, 1)[1].startswith("5 x 300 GB = 1500 GB")
