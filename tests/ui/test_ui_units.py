@@ -149,3 +149,15 @@ def test_node_details_write_alike_disks_once():
     lines = node_details(seed_engine(), "A")
     disks = next(line for line in lines if line.startswith("disks"))
     assert disks.split(None, 1)[1].startswith("5 x 300 GB = 1500 GB")
+
+
+def test_details_wrap_a_long_value_under_the_value_not_the_label():
+    from console.ui.screens.details import hang
+
+    line = "workload       steady: CPU 60% of 4 vCPU, memory 85% active, disk 40 MB/s, dirtying"
+    assert hang([line, "  sql01          running"], 60) == [
+        "workload       steady: CPU 60% of 4 vCPU, memory 85% active,",
+        "               disk 40 MB/s, dirtying",
+        "  sql01          running",
+    ]
+    assert hang([line], 0) == [line]  # not laid out yet: as it is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -12,6 +13,24 @@ from textual.widgets import Footer, Static
 
 from console.ui import details
 from console.ui.widgets.header import ClusterHeader
+
+LABEL_WIDTH = 15  # "state          ", "anti-affinity  ": the values start in one column
+
+
+def hang(lines: list[str], width: int) -> list[str]:
+    """Wrap the labelled lines longer than `width` under their value, not under the label."""
+    if width <= LABEL_WIDTH + 10:
+        return lines
+    out: list[str] = []
+    for line in lines:
+        labelled = (line[:1] not in ("", " ") and line[:LABEL_WIDTH].strip()
+                    and line[LABEL_WIDTH - 2:LABEL_WIDTH] == "  ")
+        if labelled and len(line) > width:
+            out += textwrap.wrap(line, width, subsequent_indent=" " * LABEL_WIDTH,
+                                 drop_whitespace=True)
+        else:
+            out.append(line)
+    return out
 
 
 class DetailsScreen(Screen[None]):
@@ -58,10 +77,14 @@ class DetailsScreen(Screen[None]):
         if not getattr(self, "_ready", False):
             return
         self.query_one(ClusterHeader).update_view()
-        text = "\n".join(self.lines())
+        text = "\n".join(hang(self.lines(), self.query_one("#details-text", Static).size.width))
         if text != self._text:
             self._text = text
             self.query_one("#details-text", Static).update(text)
+
+    def on_resize(self) -> None:
+        self._text = ""  # wrap again for the new width
+        self.call_after_refresh(self.update_view)
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
