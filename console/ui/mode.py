@@ -64,5 +64,5 @@ class Mode:
 
     def widgets(self) -> list[Widget]:
         """Extra widgets for the main screen, below the panes; each has `update_view()` and a
-        fixed `rows` height."""
+        `rows` height, fixed or set by its `fit(room)` to what a short terminal leaves."""
         return []

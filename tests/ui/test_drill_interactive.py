@@ -132,6 +132,22 @@ async def test_the_end_pauses_the_clock_shows_and_saves_the_report(tmp_path):
         assert any("the drill is over" in n for n in notes(app))
 
 
+async def test_on_a_short_terminal_the_drill_panel_leaves_the_panes_their_rows(tmp_path):
+    from console.ui.widgets.vms import VmsTable
+
+    app, _ = drill_app(load_drill(NODE_CRASH), tmp_path / "report.txt")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(DrillPane)
+        assert pane.rows == 4 and pane.region.height == 4  # one expectation, its header, border
+        assert app.screen.query_one(VmsTable).region.height >= 3
+        events = app.screen.query_one("#events-pane")
+        assert events.region.bottom <= pane.region.y  # nothing drawn over the events' border
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert pane.rows == 10  # seven expectations again
+
+
 def test_the_default_report_goes_next_to_the_drill(tmp_path):
     path = tmp_path / "node-crash.toml"
     path.write_text(NODE_CRASH.read_text().replace('"../seed.toml"', json.dumps(str(SEED))))

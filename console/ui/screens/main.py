@@ -174,7 +174,14 @@ class MainScreen(Screen[None]):
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         before = set(self.classes)
         self.set_class(small, "-too-small", update=False)
-        height -= sum(getattr(w, "rows", 0) for w in getattr(self, "_mode_widgets", ()))
+        mode_widgets = getattr(self, "_mode_widgets", ())
+        room = height - MIN_HEIGHT - sum(getattr(w, "rows", 0) for w in mode_widgets
+                                         if not hasattr(w, "fit"))
+        for widget in mode_widgets:  # a drill panel shrinks so the panes keep MIN_HEIGHT rows
+            if hasattr(widget, "fit"):
+                widget.fit(room)
+                room -= widget.rows
+        height -= sum(getattr(w, "rows", 0) for w in mode_widgets)
         if small:
             self._restyle_if_changed(before)
             self.query_one("#too-small", Static).update(

@@ -20,6 +20,7 @@ from console.ui.widgets.keyed_table import Cells, Column, KeyedTable
 if TYPE_CHECKING:
     from console.ui.drill import DrillMode
 
+MAX_SHOWN = 7  # expectations shown at once in the panel
 RESULT = {True: ("PASS", "ok"), False: ("FAIL", "error"), None: ("pending", "muted")}
 
 
@@ -67,10 +68,15 @@ class DrillPane(Pane):
     def __init__(self, mode: DrillMode) -> None:
         super().__init__(id="drill-pane")
         self.mode = mode
-        count = len(mode.drill.expectations)
-        self.rows = min(count, 7) + 3  # the table's rows, its header and the border
-        self.styles.height = self.rows
+        self.count = len(mode.drill.expectations)
+        self.fit(MAX_SHOWN + 3)
         self._titles: tuple[str, str] | None = None
+
+    def fit(self, room: int) -> None:
+        """Take at most `room` rows (but always one expectation's), so that on a short terminal
+        the panes above keep theirs: the table's rows, its header and the border."""
+        self.rows = max(1, min(self.count, MAX_SHOWN, room - 3)) + 3
+        self.styles.height = self.rows
 
     def compose(self) -> ComposeResult:
         yield DrillTable(self.mode, id="drill-table")
