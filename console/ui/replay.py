@@ -23,6 +23,7 @@ from console.model.commands import Command, LocalReading, Resume
 from console.model.engine import Engine, Outcome
 from console.recording import CLOCK_COMMANDS, Entry, Recording
 from console.ui.mode import Mode
+from console.ui.widgets.base import clock
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -90,7 +91,7 @@ class ReplayMode(Mode):
         entry = self.next_entry()
         if entry is None:
             self.advance_to(self.duration)
-            app.notify(f"end of the recording ({self.duration:g} s)", title="Replay",
+            app.notify(f"end of the recording ({clock(self.duration)})", title="Replay",
                        timeout=3)
             return None
         self.apply_next()
@@ -124,7 +125,7 @@ class ReplayMode(Mode):
         self.ended = True
         app = self.console
         app.clock.paused = True
-        app.notify(f"end of the recording ({self.duration:g} s); q quits", title="Replay",
+        app.notify(f"end of the recording ({clock(self.duration)}); q quits", title="Replay",
                    timeout=5)
 
     # -- the operator ---------------------------------------------------------------------------

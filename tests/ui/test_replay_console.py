@@ -192,6 +192,7 @@ async def test_the_console_replay_plays_to_the_recorded_log(tmp_path):
         text = str(bar.render())
         assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and " END " in text
         assert "END · 3/3 · last 00:03:20 power-on B" in text
+        assert "end of the recording (00:05:00); q quits" in notes(app)  # not (300.0 s)
 
 
 async def test_s_steps_to_each_recorded_command_and_space_and_speed_drive_the_replay(tmp_path):
