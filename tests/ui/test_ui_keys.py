@@ -310,6 +310,36 @@ async def test_keys_typed_right_behind_colon_go_into_the_command_line_not_to_the
         assert app.focused.id == "filter-line" and app.focused.value == "sql"
 
 
+async def test_two_quick_moves_settle_instead_of_bouncing_between_nodes_and_heartbeats(
+        monkeypatch):
+    from console.ui.screens.main import MainScreen
+    from console.ui.widgets.heartbeats import HeartbeatsTable
+    from console.ui.widgets.nodes import NodesTable
+
+    seen: list[object] = []
+    original = MainScreen.on_keyed_table_highlighted
+
+    def spy(self, message):
+        seen.append(message.key)
+        return original(self, message)
+
+    monkeypatch.setattr(MainScreen, "on_keyed_table_highlighted", spy)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        _burst(app, "jj")  # each table echoed the other's stale move back: a busy loop, forever
+        for _ in range(5):
+            await pilot.pause()
+        handled = len(seen)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(seen) == handled < 20
+        screen = app.screen
+        assert screen.query_one(NodesTable).cursor_key == "C"
+        assert screen.query_one(HeartbeatsTable).cursor_key == "C"
+        assert screen.query_one(VmsTable).node == "C" and app.selected_node == "C"
+
+
 async def test_an_open_bar_takes_the_footer_line_and_gives_it_back():
     from textual.widgets import Footer
 

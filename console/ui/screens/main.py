@@ -266,6 +266,10 @@ class MainScreen(Screen[None]):
 
     def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
         table = message.table
+        if message.key != table.cursor_key:
+            # stale: the cursor has moved on since (two quick moves). Echoing it to the other
+            # table would move that one back, whose own message moves this one back: forever.
+            return
         if isinstance(table, (NodesTable, HeartbeatsTable)) and message.key is not None:
             key = str(message.key)
             self.console.selected_node = key
