@@ -64,3 +64,19 @@ def test_majority_lost_on_both_sides_restarts_nothing():
     assert {e.subject for e in events(engine, "quorum_lost")} == {"A", "B", "C"}
     assert not events(engine, "vm_restarting")
     assert not events(engine, "service_failover")
+
+
+def test_a_node_cut_off_while_booting_comes_up_isolated_and_rejoins_when_reconnected():
+    engine = make_engine()
+    run_checked(engine, 400, {60: "fail-node A", 90: "power-on A", 100: "isolate A"})
+    node = engine.cluster.nodes["A"]
+    assert node.state is NodeState.ISOLATED and node.powered  # booted at 210 s, cut off
+    run_checked(engine, 500, {450: "reconnect A"})
+    assert node.state is NodeState.ONLINE
+
+
+def test_a_node_reconnected_while_booting_simply_comes_up():
+    engine = make_engine()
+    run_checked(engine, 400, {60: "fail-node A", 90: "power-on A", 100: "isolate A",
+                              110: "reconnect A"})
+    assert engine.cluster.nodes["A"].state is NodeState.ONLINE

@@ -217,8 +217,8 @@ class Membership:
         if not node.connected:
             return Outcome.refuse(f"{node.name} is already cut off the heartbeat network")
         node.connected = False
-        node.epoch += 1
         if node.powered and node.state is not NodeState.BOOTING:
+            node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
             self._went_quiet(node)
         return Outcome.ok()
 
@@ -232,8 +232,8 @@ class Membership:
         if node.connected:
             return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
         node.connected = True
-        node.epoch += 1
         if node.powered and node.state is not NodeState.BOOTING:
+            node.epoch += 1
             self._beating_again(node)
         return Outcome.ok("powered off; it rejoins when powered on" if not node.powered else "")
 
