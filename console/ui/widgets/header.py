@@ -72,8 +72,8 @@ class ClusterHeader(Widget):
              "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
-            (f"imbalance {engine.balancer.imbalance:.2f}" if wide
-             else f"imb {engine.balancer.imbalance:.2f}", ""), sep,
+            (f"imbalance {views.imbalance(engine):.2f}" if wide
+             else f"imb {views.imbalance(engine):.2f}", ""), sep,
             (f"alerts {alerts}", "header--bold" if alerts else ""),
         ]
         if app.read_only:  # type: ignore[attr-defined]
