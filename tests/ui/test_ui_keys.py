@@ -8,7 +8,7 @@ import os
 import pytest
 from ui_helpers import make_app, notes, select_node, select_vm
 
-from console.model.commands import Command, Pause, Resume, Speed
+from console.model.commands import Command, Migrate, Pause, Resume, Speed
 from console.model.entities import NodeState, Role, ServiceState, VmState
 from console.ui.screens.dialogs import ConfirmScreen, TargetPicker
 from console.ui.screens.help import HelpScreen
@@ -56,6 +56,18 @@ async def test_v_then_a_lets_the_balancer_choose():
         vm = app.engine.cluster.vms["dc01"]
         assert vm.state is VmState.MIGRATING
         assert app.engine.command_log[-1][1].text() == "migrate dc01"
+
+
+async def test_v_on_a_vm_that_cannot_move_says_why_without_a_picker():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.run_command(Migrate("dc01", "C"))
+        await select_vm(pilot, "dc01")
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(app.screen, TargetPicker)
+        assert any("dc01 is migrating" in n for n in notes(app))
+        assert app.engine.cluster.vms["dc01"].target == "C"
 
 
 async def test_v_escape_cancels():

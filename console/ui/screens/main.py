@@ -37,6 +37,7 @@ from console.model.commands import (
     Resume,
     Speed,
 )
+from console.model.entities import VmState
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
@@ -442,12 +443,14 @@ class MainScreen(Screen[None]):
         if vm is None:
             self.notify("select a VM first (2: VMs pane)", severity="warning")
             return
-        if self.console.locked:
+        engine = self.console.engine
+        moving = engine.migrations.is_moving(vm)
+        if self.console.locked or moving or engine.cluster.vms[vm].state is not VmState.RUNNING:
+            # No host to pick: the model refuses and the notification says why.
             self.console.run_command(Migrate(vm))
             return
         from console.ui.screens.dialogs import TargetPicker
 
-        engine = self.console.engine
         options = views.migration_targets(engine, engine.cluster.vms[vm])
 
         def chosen(command: Command | None) -> None:
