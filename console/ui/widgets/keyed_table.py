@@ -92,8 +92,8 @@ class KeyedTable(Widget, can_focus=True):
     #: A cursor on the first row stays there as rows arrive above it (newest-first logs).
     stick_to_top: ClassVar[bool] = False
 
-    class Highlighted(Message):
-        """The cursor moved to another row (or its row's key changed)."""
+    class _RowMessage(Message):
+        """A message about one row of the table; `control` lets handlers use `@on(..., "#id")`."""
 
         def __init__(self, table: KeyedTable, key: Hashable | None) -> None:
             super().__init__()
@@ -104,17 +104,11 @@ class KeyedTable(Widget, can_focus=True):
         def control(self) -> KeyedTable:
             return self.table
 
-    class Selected(Message):
+    class Highlighted(_RowMessage):
+        """The cursor moved to another row (or its row's key changed)."""
+
+    class Selected(_RowMessage):
         """Enter on a row."""
-
-        def __init__(self, table: KeyedTable, key: Hashable) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> KeyedTable:
-            return self.table
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
