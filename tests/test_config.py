@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from console.config import ConfigError, load_cluster, locate, parse_cluster, summarize
 from console.model.cluster import Cluster
 from console.model.entities import Priority, Role, ServiceState, VmState
+from console.paths import SAMPLE_CLUSTERS
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_clusters"
+SAMPLES = SAMPLE_CLUSTERS
 
 # Two small ESXi hosts; tests append VMs and services. Line numbers in expected messages count
 # from here: BASE is 12 lines long.

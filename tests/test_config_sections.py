@@ -13,8 +13,9 @@ from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import Rule, VmState
 from console.model.settings import BalancerSettings, MigrationSettings
+from console.paths import SAMPLE_CLUSTERS
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_clusters"
+SAMPLES = SAMPLE_CLUSTERS
 
 # Two XenServer hosts; tests append sections. BASE is 12 lines long, so an entry appended to it
 # starts on line 13.
