@@ -1,7 +1,7 @@
 """The golden runs: a fixed day of commands on every sample cluster, and every sample drill.
 
-Their output (`simulate --json`, `simulate` as text, `drill --json`) was recorded before the house was reshaped
-(issue 8) and must stay byte-identical through any change that does not mean to change
+Their output (`simulate --json`, `simulate` as text, `drill --json`) was recorded before the
+house was reshaped (issue 8) and must stay byte-identical through any change that does not mean to change
 behaviour; `tests/test_golden.py` compares. When a change *does* mean to change behaviour,
 regenerate with `python tests/golden_runs.py` and say in the commit what changed and why.
 
@@ -16,10 +16,14 @@ import contextlib
 import io
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 from console.cli import main
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 from console.paths import SAMPLE_CLUSTERS
 
 GOLDEN = Path(__file__).parent / "golden"
