@@ -1,8 +1,8 @@
 """The golden runs: a fixed day of commands on every sample cluster, and every sample drill.
 
 Their output (`simulate --json`, `simulate` as text, `drill --json`) was recorded before the
-house was reshaped (issue 8) and must stay byte-identical through any change that does not mean to change
-behaviour; `tests/test_golden.py` compares. When a change *does* mean to change behaviour,
+house was reshaped (issue 8) and must stay byte-identical through any change that does not mean
+to change behaviour; `tests/test_golden.py` compares. When a change *does* mean to change behaviour,
 regenerate with `python tests/golden_runs.py` and say in the commit what changed and why.
 
 The day's commands are chosen from each cluster's own names, taken from the summary that
