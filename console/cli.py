@@ -11,13 +11,8 @@ import sys
 from collections.abc import Sequence
 
 from console import __version__
+from console.errors import EXIT_BAD_INPUT, InputError
 from console.paths import DEFAULT_CLUSTER
-
-EXIT_BAD_INPUT = 2
-
-
-class InputError(Exception):
-    """A user's mistake: printed as one line, exit status 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

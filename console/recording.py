@@ -67,6 +67,7 @@ from typing import IO, Any
 
 from console import __version__
 from console.config import ConfigError, parse_cluster
+from console.errors import InputError
 from console.model.commands import (
     Command,
     CommandError,
@@ -465,7 +466,6 @@ def replay_main(argv: Sequence[str]) -> int:
     """`cluster-console replay FILE [--headless [--json]] [--cast OUT.cast] [--svg DIR]`."""
     import argparse
 
-    from console.cli import InputError
     from console.simulation import render_json, render_text
 
     parser = argparse.ArgumentParser(
@@ -525,7 +525,6 @@ def replay_main(argv: Sequence[str]) -> int:
 
 
 def _size(text: str) -> tuple[int, int]:
-    from console.cli import InputError
 
     width, _, height = text.lower().partition("x")
     if not (width.isdigit() and height.isdigit()) or int(width) < 20 or int(height) < 5:
@@ -535,7 +534,6 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _export(recording: Recording, args: Any, size: tuple[int, int]) -> None:
-    from console.cli import InputError
     from console.ui.launch import _settings, _writable
 
     themes, _ = _settings(args.theme)

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console import __version__
+from console.errors import InputError
 
 EXIT_FAILED = 1
 
 
 def drill_main(argv: Sequence[str]) -> int:
-    from console.cli import InputError
     from console.drills.loader import load_drill
     from console.drills.report import junit_xml, render_json, render_text
     from console.tomlcheck import ConfigError
@@ -80,7 +80,6 @@ def drill_main(argv: Sequence[str]) -> int:
 
 
 def _write(path: str, data: str | bytes, option: str) -> None:
-    from console.cli import InputError
 
     try:
         Path(path).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
@@ -111,7 +110,6 @@ def _interactive(drill, args) -> int:
 
 
 def _run(drill, record: str | None):
-    from console.cli import InputError
     from console.drills.runner import DrillSession
     from console.model.engine import Engine
     from console.recording import Recorder

@@ -26,9 +26,10 @@ from console.drills.expect import EventSeen, View, lost_vms, seconds, service_do
 from console.drills.loader import Drill, DrillExpectation, Step
 from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult
 from console.model.commands import Command
-from console.model.engine import Engine, Outcome
+from console.model.engine import Engine
 from console.model.entities import ServiceState
 from console.model.events import Event
+from console.model.kernel import Outcome
 
 ClockHandler = Callable[[float, Command], None]
 Submitter = Callable[[Command], Outcome]

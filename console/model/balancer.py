@@ -48,7 +48,8 @@ from console.model.entities import Node, Vm, VmState
 from console.model.events import Severity
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 TARGET_IMBALANCE = {1: math.inf, 2: 0.20, 3: 0.12, 4: 0.07, 5: 0.03}
 HIGH_WATER = {1: math.inf, 2: 0.95, 3: 0.85, 4: 0.80, 5: 0.75}
@@ -492,7 +493,7 @@ class Balancer:
         return plan
 
     def _rebalance(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Rebalance)
         if not self.engine.membership.main_has_quorum():

@@ -10,36 +10,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from console.model.cluster import Cluster
 from console.model.commands import Command
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
+from console.model.kernel import Component, Handler, Outcome
 from console.model.scheduler import Scheduler, Timer
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    accepted: bool
-    reason: str = ""
-
-    @classmethod
-    def ok(cls, note: str = "") -> Outcome:
-        return cls(True, note)
-
-    @classmethod
-    def refuse(cls, reason: str) -> Outcome:
-        return cls(False, reason)
-
-
-Handler = Callable[[Command], Outcome]
-
-
-class Component(Protocol):
-    def handlers(self) -> dict[type[Command], Handler]: ...
-
-    def reconcile(self) -> None: ...
 
 
 class Engine:

@@ -18,7 +18,8 @@ from console.model.membership import LOST_STATES
 from console.model.scheduler import Timer
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 
 class HighAvailability:
@@ -200,7 +201,7 @@ class HighAvailability:
         return None
 
     def _vm_power(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, VmPower)
         vm = self.cluster.vms.get(command.vm)
@@ -223,7 +224,7 @@ class HighAvailability:
         return Outcome.ok()
 
     def _power_on(self, vm: Vm) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
             return Outcome.refuse(f"{vm.name} is already {vm.state.value}")

@@ -16,7 +16,8 @@ from console.model.entities import Image, Node, Priority, Vm, VmState, Workload
 from console.model.events import Severity
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 MB_PER_GB = 1024.0
 
@@ -130,7 +131,7 @@ class ImageStreaming:
     # -- commands ------------------------------------------------------------------------------
 
     def _deploy(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Deploy)
         if command.vm in self.cluster.vms or command.vm in self.cluster.nodes:
@@ -190,7 +191,7 @@ class ImageStreaming:
                          f"{vm.name} ({'+'.join(vm.image)}) is running on {vm.host}")
 
     def _publish(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, PublishImage)
         image = self.cluster.images.get(command.image)

@@ -18,7 +18,8 @@ from console.model.events import Severity
 from console.model.membership import LOST_STATES
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 
 class MaintenanceMode:
@@ -38,7 +39,7 @@ class MaintenanceMode:
                                 for node, blocked in self.blockers.items() if blocked}}
 
     def _maintenance(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Maintenance)
         node = self.cluster.nodes.get(command.node)

@@ -25,7 +25,8 @@ from console.model.entities import Node, NodeState
 from console.model.events import Severity
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 #: States in which the cluster has written a node off: its VMs are restarted elsewhere.
 LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE})
@@ -121,7 +122,7 @@ class Membership:
         return self.cluster.nodes.get(name)
 
     def _fail_node(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, FailNode)
         node = self._node(command.node)
@@ -139,7 +140,7 @@ class Membership:
         return Outcome.ok()
 
     def _power_off(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, PowerOff)
         node = self._node(command.node)
@@ -156,7 +157,7 @@ class Membership:
         return Outcome.ok()
 
     def _power_on(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, PowerOn)
         node = self._node(command.node)
@@ -176,7 +177,7 @@ class Membership:
 
     def _add_node(self, command: Command) -> Outcome:
         """A new host joins the pool: it boots, joins, and the balancer spreads load onto it."""
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, AddNode)
         name = command.node
@@ -208,7 +209,7 @@ class Membership:
                          why=f"{node.name} joined the pool")
 
     def _isolate(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Isolate)
         node = self._node(command.node)
@@ -223,7 +224,7 @@ class Membership:
         return Outcome.ok()
 
     def _reconnect(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Reconnect)
         node = self._node(command.node)

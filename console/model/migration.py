@@ -25,7 +25,8 @@ from console.model.hypervisors import HYPERVISORS
 from console.model.scheduler import Timer
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 MB_PER_GB = 1024.0
 SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})
@@ -140,7 +141,7 @@ class Migrations:
     # -- the command ---------------------------------------------------------------------------
 
     def _migrate(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Migrate)
         vm = self.cluster.vms.get(command.vm)

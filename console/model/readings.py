@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from console.model.commands import Command, LocalReading
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 HISTORY = 120  # CPU readings kept per node, for the sparkline
 
@@ -40,7 +41,7 @@ class Readings:
         """Readings change nothing else in the model."""
 
     def _reading(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, LocalReading)
         node = self.engine.cluster.nodes.get(command.node)

@@ -18,7 +18,8 @@ from console.model.membership import LOST_STATES
 from console.model.scheduler import Timer
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Handler, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Handler, Outcome
 
 SERVING_VM_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 
@@ -202,7 +203,7 @@ class ServiceManager:
     # -- the command ---------------------------------------------------------------------------
 
     def _failover(self, command: Command) -> Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         assert isinstance(command, Failover)
         service = self.cluster.services.get(command.service)
@@ -221,7 +222,7 @@ class ServiceManager:
         return Outcome.ok(f"to {target}")
 
     def _resolve_target(self, service: Service, wanted: str | None) -> str | Outcome:
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         active = service.active
         if wanted is None:

@@ -41,7 +41,8 @@ from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Outcome
     from console.recording import Recorder
     from console.ui.mode import Mode
 
@@ -207,7 +208,7 @@ class ConsoleApp(App[int]):
         drill's step) or `replay` (a recorded command). A mode may refuse an operator's command
         (a replay shows history; a drill that ended is over): such a refusal never reaches the
         engine and is not recorded, since nothing happened."""
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         if source == "operator" and self.mode is not None:
             reason = self.mode.refusal(command)
@@ -237,7 +238,7 @@ class ConsoleApp(App[int]):
 
     def run_text(self, text: str) -> Outcome | None:
         """A line of the command line: a console word, or the command language."""
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         words = text.split()
         head = words[0] if words else ""
@@ -272,7 +273,7 @@ class ConsoleApp(App[int]):
 
     def mark(self, label: str) -> Outcome:
         """`:mark LABEL`: a moment in the recording (`replay --svg` screenshots it there)."""
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         if self.recorder is None or self.recorder.closed:
             self.notify("mark: this session is not being recorded (--record FILE)",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from console.model.commands import Command, Pause, Resume, Speed
 
 if TYPE_CHECKING:
-    from console.model.engine import Engine, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Outcome
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 120.0, 300.0, 600.0)
 MAX_SPEED = 3600.0
@@ -48,7 +49,7 @@ class SimClock:
 
     def handle(self, command: Command) -> Outcome:
         """Apply a clock command (speed, pause, resume); the engine never sees these."""
-        from console.model.engine import Outcome
+        from console.model.kernel import Outcome
 
         if isinstance(command, Speed):
             if not 0 < command.factor <= MAX_SPEED:

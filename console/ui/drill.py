@@ -20,7 +20,8 @@ from console.drills.loader import Drill, Step
 from console.drills.report import ExpectationResult, Report, render_text
 from console.drills.runner import DrillSession
 from console.model.commands import Command
-from console.model.engine import Engine, Outcome
+from console.model.engine import Engine
+from console.model.kernel import Outcome
 from console.ui.mode import Mode
 
 if TYPE_CHECKING:

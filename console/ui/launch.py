@@ -17,13 +17,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from console.errors import InputError
+
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
 
 
 def launch(argv: Sequence[str]) -> int:
-    from console.cli import InputError, _parse, _parser
+    from console.cli import _parse, _parser
     from console.paths import DEFAULT_CLUSTER
 
     parser = _parser("", "Open the operations console on a cluster (default: the seed cluster).")
@@ -85,7 +87,6 @@ def launch(argv: Sequence[str]) -> int:
 
 def _settings(theme: str | None):
     """The themes and the key map, checked (one line and exit 2 when bad)."""
-    from console.cli import InputError
     from console.ui.keys import KeymapError, load_keymap
     from console.ui.themes import ThemeError, load_themes
 
@@ -105,7 +106,6 @@ def _settings(theme: str | None):
 
 def _writable(path: str, option: str) -> None:
     """Fail now, before the screen is taken over, if `path` cannot be written."""
-    from console.cli import InputError
 
     try:
         with open(path, "w", encoding="utf-8"):
@@ -190,7 +190,6 @@ def _local_of(engine) -> str | None:
 
 
 def _engine(cluster_file: str, seed: int, local: bool):
-    from console.cli import InputError
     from console.config import ConfigError, load_cluster
     from console.model.engine import Engine
 

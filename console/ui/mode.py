@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from console.model.commands import Command
-    from console.model.engine import Engine, Outcome
+    from console.model.engine import Engine
+    from console.model.kernel import Outcome
     from console.ui.app import ConsoleApp
 
 

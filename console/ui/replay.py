@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from console.model.commands import Command, LocalReading, Resume
-from console.model.engine import Engine, Outcome
+from console.model.engine import Engine
+from console.model.kernel import Outcome
 from console.recording import CLOCK_COMMANDS, Entry, Recording
 from console.ui.mode import Mode
 from console.ui.widgets.base import clock
