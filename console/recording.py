@@ -69,11 +69,9 @@ from console import __version__
 from console.config import ConfigError, parse_cluster
 from console.errors import InputError
 from console.model.commands import (
+    CLOCK_COMMANDS,
     Command,
     CommandError,
-    Pause,
-    Resume,
-    Speed,
     parse,
 )
 from console.model.engine import Engine
@@ -82,7 +80,6 @@ from console.model.events import Event
 
 FORMAT = "cluster-console-recording"
 VERSION = 1
-CLOCK_COMMANDS = (Speed, Pause, Resume)
 CREATORS = ("simulate", "drill", "console")
 _HEADER_KEYS = {"format": str, "version": int, "program": str, "seed": int,
                 "cluster_file": str, "cluster": str, "created_by": str}

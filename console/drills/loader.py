@@ -23,16 +23,14 @@ from console.drills.expect import (
 )
 from console.model.cluster import Cluster
 from console.model.commands import (
+    CLOCK_COMMANDS,
     Command,
     CommandError,
     Deploy,
     FailNode,
     Failover,
     Isolate,
-    Pause,
     PowerOff,
-    Resume,
-    Speed,
 )
 from console.model.commands import parse as parse_command
 from console.model.events import EVENT_KINDS
@@ -59,7 +57,6 @@ from console.tomlcheck import (
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
 #: Commands the console's clock handles; a headless run skips them (see console.recording).
-CLOCK_COMMANDS = (Speed, Pause, Resume)
 #: Steps that open an incident, whose recovery time the report gives.
 INCIDENT_COMMANDS = (FailNode, PowerOff, Isolate, Failover)
 

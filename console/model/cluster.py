@@ -39,6 +39,10 @@ class Cluster:
     def add_node(self, node: Node) -> None:
         self.nodes[node.name] = node
 
+    def local_node(self) -> Node | None:
+        """The machine the console runs on (`--local`), if it joined the cluster."""
+        return next((node for node in self.nodes.values() if node.local), None)
+
     def add_vm(self, vm: Vm, hypervisor: str | None) -> None:
         """Register a VM; its host (if any) is charged for it from now on. A VM not placed yet
         has no disk format (`hypervisor` None) until its first host fixes it."""

@@ -227,6 +227,10 @@ class Resume(Command):
     mutating: ClassVar[bool] = False
 
 
+#: Commands for the console's simulated clock: the engine never sees them; recordings store
+#: them as `clock` lines and headless runs skip them.
+CLOCK_COMMANDS: tuple[type[Command], ...] = (Speed, Pause, Resume)
+
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
     for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower,

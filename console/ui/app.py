@@ -28,12 +28,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 from console.model.commands import (
+    CLOCK_COMMANDS,
     Command,
     CommandError,
     LocalReading,
-    Pause,
-    Resume,
-    Speed,
     parse,
 )
 from console.ui.clock import SimClock
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
     from console.recording import Recorder
     from console.ui.mode import Mode
 
-CLOCK_COMMANDS = (Speed, Pause, Resume)
 CommandListener = Callable[[float, Command], None]
 
 
@@ -123,8 +120,8 @@ class ConsoleApp(App[int]):
         self.engine = engine
         engine.read_only = self.read_only
         if self.local_node is not None:
-            self.local_node = next((n.name for n in engine.cluster.nodes.values() if n.local),
-                                   None)
+            local = engine.cluster.local_node()
+            self.local_node = None if local is None else local.name
         self.clock = SimClock(engine, self._speed, self._paused, advance=self._advance_model)
         if self.selected_node is None and engine.cluster.nodes:
             self.selected_node = next(iter(engine.cluster.nodes))

@@ -121,7 +121,7 @@ def _console_recorder(target, cluster_file: str, cluster_text: str, seed: int,
     from console.recording import Recorder, cluster_with_node
 
     def record(engine):
-        local = next((n for n in engine.cluster.nodes.values() if n.local), None)
+        local = engine.cluster.local_node()
         text = cluster_text if local is None else cluster_with_node(cluster_text, local)
         return Recorder(target, seed=seed, cluster_file=cluster_file, cluster=text,
                         created_by="console", read_only=read_only,
@@ -186,7 +186,8 @@ def run_replay_console(recording, *, speed: float = 1.0, paused: bool = False,
 
 
 def _local_of(engine) -> str | None:
-    return next((n.name for n in engine.cluster.nodes.values() if n.local), None)
+    local = engine.cluster.local_node()
+    return None if local is None else local.name
 
 
 def _engine(cluster_file: str, seed: int, local: bool):
