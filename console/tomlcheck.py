@@ -15,7 +15,10 @@ How a loader uses it:
   that does wraps the code below in `at(prefix)`, which prefixes the path. `read_table` checks one
   table against a `Key` table of value checkers (`positive`, `integer(1)`, `choice(...)`, ...).
 * At the top, `located(text, filename)` turns the `Problem` into a `ConfigError`, finding the
-  key's line with `locate` (tomllib keeps no positions).
+  key's line with `locate`. tomllib keeps no positions, so `locate` reads the text once more with
+  a small TOML scanner that knows strings, comments, arrays, inline tables, dotted and quoted
+  keys and arrays of tables, and notes the line of every key path (tomllib stays the parser of
+  values).
 
 `show`, `bare` and `listing` spell values, keys and names for messages.
 """
@@ -127,89 +130,262 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
 
 # -- line numbers -------------------------------------------------------------------------------
 
-_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
-_PATH_PART = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
+#: A key path as a tuple: table and key names, and the 0-based indexes of array elements
+#: (`vms[1].workload.cpu` is `("vms", 1, "workload", "cpu")`).
+_KeyPath = tuple[str | int, ...]
+
+_PATH_STEP = re.compile(r'(?:^|\.)(?:"((?:[^"\\]|\\.)*)"|([^."\[\]]+))|\[(\d+)\]')
 
 
 def locate(text: str, key: str) -> int | None:
-    """The 1-based line that sets `key` (e.g. "nodes[2].memory_gb"), else its table's header.
+    """The 1-based line that sets `key` in the TOML document `text`, else the line of the
+    nearest enclosing table, entry or key that the document writes, else None.
 
-    tomllib keeps no positions, so this re-reads the source: the i-th `[[nodes]]` header (or the
-    `[ha]` header), then the `key =` line in that table's body, descending into sub-tables such
-    as `[vms.workload]`. Keys inside inline tables and arrays resolve to the line of the outer key.
+    `key` is a key path as problems spell it: names joined by dots, a name TOML would quote
+    quoted as JSON (see `bare`), `[i]` after an array (e.g. `nodes[2].memory_gb`,
+    `ha."fence.s"`, `services[0].members[1]`). A key set in an inline table, a dotted key or an
+    element of an array (of values or of inline tables) is on the line where that key or
+    element is written; a table on its `[table]` header, an entry of an array of tables on its
+    `[[header]]`, the array of tables itself on its first header. Returns None for "" and for a
+    string that is not a key path. `text` should be valid TOML (parse it first; tomllib keeps no
+    positions, hence this second reading); for text that is not, the answer is a best effort and
+    no error is raised.
     """
-    parts = _PATH_PART.findall(key)
-    if not parts:
+    path = _key_path(key)
+    if not path:
         return None
-    lines = text.splitlines()
-    top, index = parts[0]
-    row = _find_header(lines, top, int(index) if index else None)
-    if row is None:
-        found = _find_key(lines, 0, top)  # a key above the first header, such as `nodes = [...]`
-        return None if found is None else found + 1
-    table = top
-    for name, _ in parts[1:]:
-        found = _find_key(lines, row + 1, name)
-        if found is not None:
-            return found + 1
-        table = f"{table}.{name}"
-        sub = _find_subtable(lines, row + 1, table, top)
-        if sub is None:
-            break
-        row = sub
-    return row + 1
+    lines = _KeyLines(text).read()
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def _key_path(key: str) -> _KeyPath | None:
+    """`key` as a tuple of names and indexes, or None when it is not a key path."""
+    path: list[str | int] = []
+    position = 0
+    while position < len(key):
+        step = _PATH_STEP.match(key, position)
+        if step is None:
+            return None
+        quoted, name, index = step.groups()
+        if index is not None:
+            path.append(int(index))
+        elif quoted is not None:
+            try:
+                path.append(json.loads(f'"{quoted}"'))
+            except ValueError:
+                return None
+        else:
+            path.append(name)
+        position = step.end()
+    return tuple(path)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]*")
+_BASIC_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_LITERAL_STRING = re.compile(r"'[^'\n]*'")
+_MULTILINE_BASIC_STRING = re.compile(r'"""(?:[^"\\]|\\.|"{1,2}(?!"))*"""(?:"{1,2})?', re.DOTALL)
+_MULTILINE_LITERAL_STRING = re.compile(r"'''(?:[^']|'{1,2}(?!'))*'''(?:'{1,2})?")
+_SCALAR = re.compile(r"[^,\]}#\r\n]*")  # numbers, booleans, dates and times
+
+
+class _KeyLines:
+    """One reading of a TOML document (TOML 1.0) that notes the line of every key path it sets.
+
+    It follows the grammar where it matters for lines: comments, the four kinds of string
+    (so that nothing inside a string is taken for a header or a key), arrays and inline tables
+    at any depth, dotted and quoted keys, and which entry of an array of tables a `[a.b]` or
+    `[[a.b]]` header extends (the last one, as the specification says). Values are skipped, not
+    decoded: tomllib is the parser of values.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+        self.line = 1
+        self.lines: dict[_KeyPath, int] = {}
+        self.implied: set[_KeyPath] = set()  # tables only named as part of a longer name so far
+        self.entries: dict[_KeyPath, int] = {}  # array of tables -> how many entries so far
+
+    def read(self) -> dict[_KeyPath, int]:
+        """{key path: 1-based line} for every table, key and array element of the document."""
+        table: _KeyPath = ()
+        while True:
+            self._skip_blank(newlines=True)
+            if self.position >= len(self.text):
+                return self.lines
+            if self.text[self.position] == "[":
+                table = self._header()
+            else:
+                self._key_value(table)
+
+    def _note(self, path: _KeyPath, line: int, *, implied: bool = False) -> None:
+        """Note where `path` is set: where it is first written, but a table's own header or key
+        rather than a longer name that only implies the table (`[x]` rather than `[x.y]`)."""
+        if path not in self.lines or (path in self.implied and not implied):
+            self.lines[path] = line
+            if implied:
+                self.implied.add(path)
+            else:
+                self.implied.discard(path)
+
+    def _header(self) -> _KeyPath:
+        """Read a `[table]` or `[[array.of.tables]]` header; the path of the table it opens."""
+        line = self.line
+        array = self.text.startswith("[[", self.position)
+        self.position += 2 if array else 1
+        names = self._key()
+        self._skip_blank(newlines=False)
+        self.position += 2 if array else 1
+        path: _KeyPath = ()
+        for i, name in enumerate(names):
+            path = (*path, name)
+            if array and i == len(names) - 1:
+                self._note(path, line)
+                count = self.entries.get(path, 0)
+                self.entries[path] = count + 1
+                path = (*path, count)
+            elif path in self.entries:
+                path = (*path, self.entries[path] - 1)
+            else:
+                self._note(path, line, implied=True)
+        self._note(path, line)
+        return path
+
+    def _key_value(self, table: _KeyPath) -> None:
+        """Read `key = value` in `table` (a document table or an inline table)."""
+        line = self.line
+        names = self._key()
+        self._skip_blank(newlines=False)
+        self.position += 1  # the "="
+        self._skip_blank(newlines=False)
+        path = table
+        for name in names[:-1]:
+            path = (*path, name)
+            self._note(path, line, implied=True)
+        path = (*path, names[-1])
+        self._note(path, line)
+        self._value(path)
+
+    def _key(self) -> list[str]:
+        """Read a key, dotted or not, with its names unquoted and unescaped."""
+        names = []
+        while True:
+            self._skip_blank(newlines=False)
+            names.append(self._key_name())
+            self._skip_blank(newlines=False)
+            if not self.text.startswith(".", self.position):
+                return names
+            self.position += 1
+
+    def _key_name(self) -> str:
+        start = self.position
+        if self.text.startswith('"', start):
+            quoted = self._skip(_BASIC_STRING)
+            try:  # the parser of values decodes the escapes, exactly as it did for the document
+                return str(tomllib.loads(f"k = {quoted}")["k"])
+            except tomllib.TOMLDecodeError:
+                return quoted[1:-1]
+        if self.text.startswith("'", start):
+            return self._skip(_LITERAL_STRING)[1:-1]
+        return self._skip(_BARE_KEY)
+
+    def _value(self, path: _KeyPath) -> None:
+        """Skip the value of `path`, noting the lines of what an array or inline table holds."""
+        text, start = self.text, self.position
+        if text.startswith("[", start):
+            self._array(path)
+        elif text.startswith("{", start):
+            self._inline_table(path)
+        elif text.startswith('"""', start):
+            self._skip(_MULTILINE_BASIC_STRING)
+        elif text.startswith("'''", start):
+            self._skip(_MULTILINE_LITERAL_STRING)
+        elif text.startswith('"', start):
+            self._skip(_BASIC_STRING)
+        elif text.startswith("'", start):
+            self._skip(_LITERAL_STRING)
+        else:
+            self._skip(_SCALAR)
+
+    def _array(self, path: _KeyPath) -> None:
+        self.position += 1
+        index = 0
+        while True:
+            self._skip_blank(newlines=True)
+            if self.position >= len(self.text) or self.text[self.position] == "]":
+                self.position += 1
+                return
+            start = self.position
+            element = (*path, index)
+            self._note(element, self.line)
+            self._value(element)
+            self._skip_blank(newlines=True)
+            if self.text.startswith(",", self.position):
+                self.position += 1
+            elif self.position == start:  # not TOML: stop here rather than loop
+                return
+            index += 1
+
+    def _inline_table(self, path: _KeyPath) -> None:
+        self.position += 1
+        while True:
+            self._skip_blank(newlines=True)
+            if self.position >= len(self.text) or self.text[self.position] == "}":
+                self.position += 1
+                return
+            self._key_value(path)
+            self._skip_blank(newlines=True)
+            if self.text.startswith(",", self.position):
+                self.position += 1
+
+    def _skip(self, token: re.Pattern[str]) -> str:
+        """Move past `token` at the current position (to the end of the text when it does not
+        match there: an unterminated string); the text moved past."""
+        start = self.position
+        match = token.match(self.text, start)
+        end = len(self.text) if match is None else match.end()
+        self.line += self.text.count("\n", start, end)
+        self.position = end
+        return self.text[start:end]
+
+    def _skip_blank(self, *, newlines: bool) -> None:
+        """Move past spaces and tabs and, with `newlines`, line breaks and comments too."""
+        text = self.text
+        while self.position < len(text):
+            char = text[self.position]
+            if char in " \t":
+                self.position += 1
+            elif newlines and char == "\n":
+                self.position += 1
+                self.line += 1
+            elif newlines and char == "\r":
+                self.position += 1
+            elif newlines and char == "#":
+                end = text.find("\n", self.position)
+                self.position = len(text) if end < 0 else end
+            else:
+                return
+
+
+_HEADER = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
 
 
 def table_header(line: str) -> tuple[bool, str] | None:
-    """(is an array-of-tables header, dotted table name) when `line` opens a table, else None.
+    """(is an array-of-tables header, dotted table name) when `line` alone reads as a table
+    header, else None.
 
-    Public because a loader that splits a file by top-level table (a drill embedding a cluster)
-    must recognise headers exactly as `locate` does.
+    For a loader that splits a file by top-level table (a drill embedding a cluster). It looks
+    at one line only, so a line inside a multi-line string that reads like a header counts too:
+    such a loader must check its split (the drill loader re-parses both halves).
     """
     match = _HEADER.match(line)
     if match is None:
         return None
     return match[1] == "[[", re.sub(r"[\s\"']", "", match[2])
-
-
-def _find_header(lines: list[str], table: str, nth: int | None) -> int | None:
-    """Index of the `[table]` header, or of the nth `[[table]]` one."""
-    seen = 0
-    for i, line in enumerate(lines):
-        head = table_header(line)
-        if head is None or head[1] != table:
-            continue
-        if nth is None:
-            return i
-        if head[0]:
-            if seen == nth:
-                return i
-            seen += 1
-    return None
-
-
-def _find_key(lines: list[str], start: int, key: str) -> int | None:
-    """Index of the `key = ...` line in the table body that begins at `start`."""
-    pattern = re.compile(rf"\s*([\"']?){re.escape(key)}\1\s*=")
-    for i in range(start, len(lines)):
-        if table_header(lines[i]):
-            return None
-        if pattern.match(lines[i]):
-            return i
-    return None
-
-
-def _find_subtable(lines: list[str], start: int, table: str, top: str) -> int | None:
-    """Index of the `[table]` header among those still inside the current `top` entry."""
-    for i in range(start, len(lines)):
-        head = table_header(lines[i])
-        if head is None:
-            continue
-        if head[1] == table:
-            return i
-        if not head[1].startswith(f"{top}."):
-            return None
-    return None
 
 
 # -- spelling values for messages ---------------------------------------------------------------

@@ -510,14 +510,14 @@ LOCATE = toml("""\
     ("cluster.name", 3),
     ("vms[0].name", 5),
     ("vms[1].name", 7),
-    ("vms[1].members[0]", 8),
+    ("vms[1].members[0]", 9),        # the element's own line
     ("vms[1].workload.cpu", 12),
     ("vms[1].workload.memory", 11),  # not written: its table's header
     ("vms[0].workload.cpu", 4),      # vms[0] has no workload table: the entry's header
     ("vms[1].host", 6),
     ("ha.fence_s", 14),
     ("ha", 13),
-    ("vms[2].name", None),
+    ("vms[2].name", 4),              # no such entry: the array of tables' first header
     ("quorum", None),
     ("", None),
 ])
