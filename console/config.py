@@ -8,7 +8,7 @@ written. The first problem in file order is raised as a `ConfigError` whose `str
     seed.toml:23: nodes[2].memory_gb: must be a positive number, got -16
 
 The reading and checking of TOML in general (the error type, key paths, line numbers, value
-checkers) is `console.tomlcheck`, shared with drill files; this module is the cluster schema.
+checkers) is `console.formats.toml`, shared with drill files; this module is the cluster schema.
 
 Key paths count `[[nodes]]`, `[[vms]]`, `[[services]]`, `[[images]]`, `[[layers]]` and `[[rules]]`
 entries from 0, as written in the file (an entry with `count` is one entry however many copies it
@@ -159,6 +159,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from console.formats.toml import ConfigError as ConfigError  # re-exported: callers catch it here
+from console.formats.toml import (
+    Key,
+    Problem,
+    at,
+    bare,
+    boolean,
+    choice,
+    entries,
+    fraction,
+    identifier,
+    integer,
+    list_of,
+    listing,
+    located,
+    non_negative,
+    parse_toml,
+    positive,
+    read_file,
+    read_table,
+    share,
+    show,
+    string,
+)
+from console.formats.toml import locate as locate  # re-exported
 from console.model import placement
 from console.model.cluster import Cluster
 from console.model.entities import (
@@ -190,31 +215,6 @@ from console.model.settings import (
     Settings,
 )
 from console.model.workloads import TraceError, read_trace
-from console.tomlcheck import ConfigError as ConfigError  # re-exported: callers catch it here
-from console.tomlcheck import (
-    Key,
-    Problem,
-    at,
-    bare,
-    boolean,
-    choice,
-    entries,
-    fraction,
-    identifier,
-    integer,
-    list_of,
-    listing,
-    located,
-    non_negative,
-    parse_toml,
-    positive,
-    read_file,
-    read_table,
-    share,
-    show,
-    string,
-)
-from console.tomlcheck import locate as locate  # re-exported
 
 RULE_STRENGTHS = ("must", "should")
 HOST_RULES = ("vm-host", "vm-not-host")  # the rule kinds that name hosts
@@ -271,7 +271,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-# -- the schema: each table's keys and their checks (console.tomlcheck) -------------------------
+# -- the schema: each table's keys and their checks (console.formats.toml) -------------------------
 
 
 def _workload(value: Any) -> Workload:

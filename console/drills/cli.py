@@ -18,7 +18,7 @@ EXIT_FAILED = 1
 def drill_main(argv: Sequence[str]) -> int:
     from console.drills.loader import load_drill
     from console.drills.report import junit_xml, render_json, render_text
-    from console.tomlcheck import ConfigError
+    from console.formats.toml import ConfigError
 
     parser = argparse.ArgumentParser(
         prog="cluster-console drill",

@@ -1,6 +1,6 @@
 """Drill files: TOML in, a checked `Drill` out, or one line naming file, line and key.
 
-Errors follow the cluster files' rule through the toolkit both share (`console.tomlcheck`): the
+Errors follow the cluster files' rule through the toolkit both share (`console.formats.toml`): the
 first problem in file order is a `ConfigError` whose `str()` is `file:line: key: message`.
 """
 
@@ -21,20 +21,7 @@ from console.drills.expect import (
     Window,
     parse,
 )
-from console.model.cluster import Cluster
-from console.model.commands import (
-    CLOCK_COMMANDS,
-    Command,
-    CommandError,
-    Deploy,
-    FailNode,
-    Failover,
-    Isolate,
-    PowerOff,
-)
-from console.model.commands import parse as parse_command
-from console.model.events import EVENT_KINDS
-from console.tomlcheck import (
+from console.formats.toml import (
     ConfigError,
     Key,
     Problem,
@@ -54,6 +41,19 @@ from console.tomlcheck import (
     string,
     table_header,
 )
+from console.model.cluster import Cluster
+from console.model.commands import (
+    CLOCK_COMMANDS,
+    Command,
+    CommandError,
+    Deploy,
+    FailNode,
+    Failover,
+    Isolate,
+    PowerOff,
+)
+from console.model.commands import parse as parse_command
+from console.model.events import EVENT_KINDS
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
 #: Commands the console's clock handles; a headless run skips them (see console.recording).

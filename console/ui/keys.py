@@ -116,7 +116,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     path = keymap_path() if path is None else path
     if not path.exists():
         return {}
-    from console.tomlcheck import ConfigError, parse_toml, read_file
+    from console.formats.toml import ConfigError, parse_toml, read_file
 
     try:
         text = read_file(path)
@@ -173,7 +173,7 @@ def _normal(key: str) -> str:
 
 
 def _line(text: str, key: str) -> int | str:
-    from console.tomlcheck import locate
+    from console.formats.toml import locate
 
     return locate(text, key) or "?"
 

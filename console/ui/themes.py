@@ -54,7 +54,7 @@ def load_theme(path: Path):
     from textual.color import Color, ColorParseError
     from textual.theme import Theme
 
-    from console.tomlcheck import ConfigError, locate, parse_toml, read_file
+    from console.formats.toml import ConfigError, locate, parse_toml, read_file
 
     try:
         text = read_file(path)
