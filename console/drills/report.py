@@ -53,8 +53,8 @@ class IncidentReport:
         if self.recovered_at is None:
             return f"NOT recovered by the end: {', '.join(self.outstanding)}; down: " \
                    + ", ".join(down)
-        return (f"recovered in {_s(self.recovery_s or 0.0)} (at {_s(self.recovered_at)}); "
-                f"down: {', '.join(down)}")
+        return (f"recovered in {seconds(self.recovery_s or 0.0)} "
+                f"(at {seconds(self.recovered_at)}); down: {', '.join(down)}")
 
 
 @dataclass
@@ -89,8 +89,9 @@ class Report:
         return data
 
 
-def _s(value: float) -> str:
-    """Seconds to the millisecond, without trailing zeros: 75 s, 131.067 s."""
+def seconds(value: float) -> str:
+    """Seconds to the millisecond, without trailing zeros: 75 s, 131.067 s (how drill reports,
+    checks and windows write every time)."""
     return f"{value:.3f}".rstrip("0").rstrip(".") + " s"
 
 
@@ -101,12 +102,12 @@ def _count(n: int, word: str) -> str:
 def render_text(report: Report) -> str:
     lines = [f"drill {report.drill}: {report.description}".rstrip(": "),
              f"  {report.file}; cluster {report.cluster} ({report.cluster_file}), "
-             f"seed {report.seed}, {_s(report.duration)} simulated, {report.events} events",
+             f"seed {report.seed}, {seconds(report.duration)} simulated, {report.events} events",
              "", "steps"]
     width = max((len(s.command) for s in report.steps), default=0)
     for step in report.steps:
         note = f": {step.note}" if step.note else ""
-        lines.append(f"  {step.number:>3}  {_s(step.at):>10}  {step.command:<{width}}  "
+        lines.append(f"  {step.number:>3}  {seconds(step.at):>10}  {step.command:<{width}}  "
                      f"{step.outcome}{note}")
     if not report.steps:
         lines.append("  (none)")
@@ -117,15 +118,15 @@ def render_text(report: Report) -> str:
         lines.append(f"  {mark}  {e.number:>2}  {e.text:<{width}}  {e.observed}")
     lines += ["", "incidents (recovery time)"]
     for incident in report.incidents:
-        lines.append(f"  step {incident.step} at {_s(incident.at)}, {incident.command}: "
+        lines.append(f"  step {incident.step} at {seconds(incident.at)}, {incident.command}: "
                      f"{incident.summary()}")
     if not report.incidents:
         lines.append("  (none)")
     lines += ["", "downtime"]
     for name, value in report.vm_downtime.items():
-        lines.append(f"  vm {name:<14} {_s(value)}")
+        lines.append(f"  vm {name:<14} {seconds(value)}")
     for name, value in report.service_downtime.items():
-        lines.append(f"  service {name:<9} {_s(value)}")
+        lines.append(f"  service {name:<9} {seconds(value)}")
     if not report.vm_downtime and not report.service_downtime:
         lines.append("  (none)")
     total = len(report.expectations)

@@ -1,7 +1,14 @@
-"""Drill files: TOML in, a checked `Drill` out, or one line naming file, line and key.
+"""The drill file format: TOML in, a checked `Drill` out, or one line naming file, line and key.
+
+The file's tables are documented in `console.drills` (the package docstring). This module reads
+`[drill]`, the `[[steps]]` (commands of the command language, their names checked against the
+cluster) and the cluster, named by file or embedded; each `[[expect]]` sentence it hands to the
+`ExpectationReader` its caller gives (the expectation language belongs to `console.drills`), so
+that a bad sentence is reported, like every other problem, in file order on its own line.
 
 Errors follow the cluster files' rule through the toolkit both share (`console.formats.toml`): the
-first problem in file order is a `ConfigError` whose `str()` is `file:line: key: message`.
+first problem in file order is a `ConfigError` (an `InputError`) whose `str()` is
+`file:line: key: message`.
 """
 
 from __future__ import annotations
@@ -9,18 +16,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from console.config import SECTIONS as CLUSTER_SECTIONS
-from console.config import parse_cluster
-from console.drills.expect import (
-    Anchor,
-    Compare,
-    Expectation,
-    ExpectationError,
-    Window,
-    parse,
-)
+from console.formats.cluster import parse_cluster
+from console.formats.cluster.schema import SECTIONS as CLUSTER_SECTIONS
 from console.formats.toml import (
     ConfigError,
     Key,
@@ -46,17 +45,14 @@ from console.model.commands import (
     CLOCK_COMMANDS,
     Command,
     CommandError,
-    Deploy,
     FailNode,
     Failover,
     Isolate,
     PowerOff,
 )
 from console.model.commands import parse as parse_command
-from console.model.events import EVENT_KINDS
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
-#: Commands the console's clock handles; a headless run skips them (see console.recording).
 #: Steps that open an incident, whose recovery time the report gives.
 INCIDENT_COMMANDS = (FailNode, PowerOff, Isolate, Failover)
 
@@ -74,9 +70,14 @@ _STEP_KEYS = {
 }
 _EXPECT_KEYS = {"that": Key(string, required=True), "name": Key(string)}
 
+#: What the caller makes of one `[[expect]]` entry.
+E = TypeVar("E")
+
 
 @dataclass
 class Step:
+    """One `[[steps]]` entry: `command` submitted at `at` simulated seconds."""
+
     index: int          # 0-based, in file order (which is time order)
     at: float
     command: Command
@@ -84,78 +85,44 @@ class Step:
 
     @property
     def number(self) -> int:
+        """1-based, as expectations and reports count steps."""
         return self.index + 1
 
     @property
     def clock(self) -> bool:
+        """A command for the console's clock (speed, pause, resume), skipped headless."""
         return isinstance(self.command, CLOCK_COMMANDS)
 
     @property
     def incident(self) -> bool:
+        """A step that opens an incident (`INCIDENT_COMMANDS`)."""
         return isinstance(self.command, INCIDENT_COMMANDS)
 
 
-@dataclass(frozen=True)
-class Span:
-    """A window resolved against the drill: times in seconds, steps 0-based.
+class ExpectationReader(Protocol[E]):
+    """Makes one `[[expect]]` entry into what the caller checks (console.drills: an expectation
+    resolved against the drill)."""
 
-    An observation (t, steps submitted so far) is inside when it is at or after the start (the
-    start time, or just after the start step was submitted) and at or before the end (the end
-    time, or just before the end step is submitted). Instants are one moment: `point` T (after
-    everything at T), `step` K (just after step K), `start` or `end`.
-    """
-
-    mode: str  # instant | eventually | always
-    start_time: float | None = None
-    start_step: int | None = None
-    end_time: float | None = None
-    end_step: int | None = None
-    instant: tuple[str, float] | None = None  # ("point", T) | ("step", K) | ("start"|"end", t)
-    origin: float = 0.0          # the start anchor's time, for "N s after ..."
-    origin_text: str = "start"
-
-    def contains(self, t: float, steps_done: int) -> bool:
-        if self.start_step is not None and steps_done <= self.start_step:
-            return False
-        if self.start_time is not None and t < self.start_time - 1e-9:
-            return False
-        if self.end_step is not None and steps_done > self.end_step:
-            return False
-        return not (self.end_time is not None and t > self.end_time + 1e-9)
-
-    def times(self) -> list[float]:
-        """Times at which the runner must look, whatever else happens then."""
-        found = [t for t in (self.start_time, self.end_time) if t is not None]
-        if self.instant is not None and self.instant[0] == "point":
-            found.append(self.instant[1])
-        return found
+    def __call__(self, index: int, that: str, name: str, steps: list[Step], duration: float,
+                 cluster: Cluster) -> E:
+        """Entry `index` (0-based): its sentence `that` and its `name` ("" when not given),
+        read against the drill's steps, `duration` (simulated seconds) and cluster. Raises
+        `Problem` (key "" for the sentence itself) when the sentence is bad."""
+        ...
 
 
 @dataclass
-class DrillExpectation:
-    index: int
-    expectation: Expectation
-    span: Span
-    name: str = ""
+class Drill(Generic[E]):
+    """A checked drill file: its `[drill]` table, its steps in time order, its expectations as
+    the `ExpectationReader` made them, and its cluster (named by file, or embedded)."""
 
-    @property
-    def number(self) -> int:
-        return self.index + 1
-
-    @property
-    def text(self) -> str:
-        return self.expectation.text
-
-
-@dataclass
-class Drill:
     path: str
     name: str
     description: str
     seed: int
     duration: float
     steps: list[Step]
-    expectations: list[DrillExpectation]
+    expectations: list[E]
     cluster_file: str            # the cluster file as the drill names it, or the drill itself
     cluster_text: str            # text to parse (an embedded cluster: the drill, other lines
                                  # blanked, so error lines match the drill file)
@@ -164,24 +131,33 @@ class Drill:
     embedded: bool = False
 
     def build_cluster(self) -> Cluster:
-        """A fresh cluster for one run (runs change their cluster)."""
+        """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` only
+        if the cluster file changed since the drill was loaded."""
         return parse_cluster(self.cluster_text, self.cluster_file)
 
 
 # -- loading ----------------------------------------------------------------------------------
 
 
-def load_drill(path: str | Path) -> Drill:
-    return parse_drill(read_file(path), str(path))
+def load_drill_file(path: str | Path, read: ExpectationReader[E]) -> Drill[E]:
+    """Read and check the drill file at `path`, each `[[expect]]` made by `read`.
+
+    Raises `ConfigError` (an `InputError`, `file:line: key: message`): the first problem in
+    file order, a cluster file it names included.
+    """
+    return parse_drill_file(read_file(path), str(path), read)
 
 
-def parse_drill(text: str, filename: str) -> Drill:
+def parse_drill_file(text: str, filename: str, read: ExpectationReader[E]) -> Drill[E]:
+    """`load_drill_file` on a drill file's text; `filename` names it in errors and anchors the
+    cluster file it names."""
     document = parse_toml(text, filename)
     with located(text, filename):
-        return _parse(document, text, filename)
+        return _parse(document, text, filename, read)
 
 
-def _parse(document: dict[str, Any], text: str, filename: str) -> Drill:
+def _parse(document: dict[str, Any], text: str, filename: str,
+           read: ExpectationReader[E]) -> Drill[E]:
     for section in document:
         if section not in DRILL_SECTIONS and section not in CLUSTER_SECTIONS:
             raise Problem(bare(section),
@@ -196,7 +172,7 @@ def _parse(document: dict[str, Any], text: str, filename: str) -> Drill:
                                                              filename)
     duration = head["duration_s"]
     steps = _steps(document.get("steps", []), duration, cluster)
-    expectations = _expectations(document.get("expect"), steps, duration, cluster)
+    expectations = _expectations(document.get("expect"), steps, duration, cluster, read)
     return Drill(path=filename, name=head["name"], description=head.get("description", ""),
                  seed=head.get("seed", 0), duration=duration, steps=steps,
                  expectations=expectations, cluster_file=cluster_file, cluster_text=cluster_text,
@@ -308,121 +284,18 @@ def _check_names(command: Command, cluster: Cluster, deployed: set[str]) -> None
             deployed.add(value)
 
 
-def _expectations(raw: Any, steps: list[Step], duration: float,
-                  cluster: Cluster) -> list[DrillExpectation]:
+def _expectations(raw: Any, steps: list[Step], duration: float, cluster: Cluster,
+                  read: ExpectationReader[E]) -> list[E]:
     if raw is None:
         raise Problem("expect", "at least one [[expect]] entry is required (a drill without "
                                 "expectations would always pass)")
     with at("expect"):
         entries(raw, "expect", non_empty=True)
-    deployed = {getattr(s.command, "vm", "") for s in steps if isinstance(s.command, Deploy)}
     found = []
     for i, entry in enumerate(raw):
         with at(f"expect[{i}]"):
             values = read_table(entry, _EXPECT_KEYS)
             with at(".that"):
-                try:
-                    expectation = parse(values["that"])
-                    _check_refs(expectation, cluster, deployed)
-                    span = resolve(expectation, steps, duration)
-                except ExpectationError as error:
-                    raise Problem("", str(error)) from None
-            found.append(DrillExpectation(i, expectation, span, values.get("name", "")))
+                found.append(read(i, values["that"], values.get("name", ""), steps, duration,
+                                  cluster))
     return found
-
-
-def _check_refs(expectation: Expectation, cluster: Cluster, deployed: set[str]) -> None:
-    everything = {*cluster.nodes, *cluster.vms, *cluster.services, *deployed, "cluster"}
-    for space, name in expectation.check.names():
-        if space == "node" and name not in cluster.nodes:
-            raise ExpectationError(f"unknown node {show(name)} "
-                                   f"(nodes: {listing(list(cluster.nodes))})")
-        if space == "vm" and name not in cluster.vms and name not in deployed:
-            raise ExpectationError(f"unknown VM {show(name)}")
-        if space == "service" and name not in cluster.services:
-            raise ExpectationError(f"unknown service {show(name)} "
-                                   f"(services: {', '.join(cluster.services) or 'none'})")
-        if space == "kind" and name not in EVENT_KINDS:
-            raise ExpectationError(f"unknown event kind {show(name)} "
-                                   f"(kinds: {', '.join(EVENT_KINDS)})")
-        if space == "subject" and name not in everything:
-            raise ExpectationError(f"unknown subject {show(name)} (a node, VM or service, "
-                                   "or cluster)")
-        if space == "member-or-node":
-            service, where = name.split(":", 1)
-            if service not in cluster.services:
-                raise ExpectationError(f"unknown service {show(service)} "
-                                       f"(services: {', '.join(cluster.services) or 'none'})")
-            members = cluster.services[service].members
-            if where not in members and where not in cluster.nodes:
-                raise ExpectationError(f"{show(where)} is neither a member of {service} "
-                                       f"({', '.join(members)}) nor a node")
-
-
-def _step_index(anchor: Anchor, steps: list[Step]) -> int:
-    ref = anchor.step or ""
-    if ref.isdigit():
-        k = int(ref)
-        if not 1 <= k <= len(steps):
-            raise ExpectationError(f"there is no step {k} (the drill has {len(steps)} steps)")
-        return k - 1
-    for step in steps:
-        if step.name == ref:
-            return step.index
-    named = [s.name for s in steps if s.name]
-    raise ExpectationError(f"there is no step named {show(ref)}"
-                           + (f" (named steps: {', '.join(named)})" if named else ""))
-
-
-def _anchor_time(anchor: Anchor, steps: list[Step], duration: float) -> float:
-    if anchor.kind == "start":
-        return 0.0
-    if anchor.kind == "end":
-        return duration
-    if anchor.kind == "step":
-        return steps[_step_index(anchor, steps)].at
-    if anchor.time > duration + 1e-9:
-        raise ExpectationError(f"{anchor.text()} is after the end of the drill "
-                               f"(duration_s = {duration:g})")
-    return anchor.time
-
-
-def resolve(expectation: Expectation, steps: list[Step], duration: float) -> Span:
-    """The expectation's window in times and step indices; names a bad step or time."""
-    window: Window = expectation.window
-    check = expectation.check
-    if isinstance(check, Compare) and check.quantity.what == "recovery":
-        k = _step_index(Anchor("step", step=check.quantity.names[0]), steps)
-        if not steps[k].incident:
-            raise ExpectationError(f"step {k + 1} ({steps[k].command.text()}) is not an incident "
-                                   "(fail-node, power-off, isolate or failover)")
-        check.quantity.step = k
-    start = window.start
-    origin = _anchor_time(start, steps, duration)
-    if window.mode == "instant":
-        if start.kind == "step":
-            instant: tuple[str, float] = ("step", _step_index(start, steps))
-        elif start.kind == "time":
-            instant = ("point", origin)
-        else:
-            instant = (start.kind, origin)
-        return Span("instant", instant=instant, origin=origin, origin_text=start.text())
-    start_step = _step_index(start, steps) if start.kind == "step" else None
-    start_time = None if start.kind == "step" else origin
-    if window.mode == "eventually":
-        end_time = origin + (window.span or 0.0)
-        if end_time > duration + 1e-9:
-            raise ExpectationError(f"the window ends at {end_time:g} s, after the end of the "
-                                   f"drill (duration_s = {duration:g})")
-        return Span("eventually", start_time, start_step, end_time, None, origin=origin,
-                    origin_text=start.text())
-    end = window.end or Anchor("end")
-    end_step = _step_index(end, steps) if end.kind == "step" else None
-    end_time = None if end.kind == "step" else _anchor_time(end, steps, duration)
-    finish = _anchor_time(end, steps, duration)
-    if finish < origin or (start_step is not None and end_step is not None
-                           and end_step <= start_step):
-        raise ExpectationError(f"the window ends ({end.text()}) before it starts "
-                               f"({start.text()})")
-    return Span("always", start_time, start_step, end_time, end_step, origin=origin,
-                origin_text=start.text())
