@@ -35,19 +35,23 @@ class View:
 
     @property
     def cluster(self):
+        """The engine's cluster (read it, never change it)."""
         return self.engine.cluster
 
     @property
     def now(self) -> float:
+        """Simulated seconds now."""
         return self.engine.now
 
 
 def vm_downtime(view: View, name: str) -> float:
+    """Seconds VM `name` has been down so far, the current outage included."""
     vm = view.cluster.vms[name]
     return vm.downtime_s + (view.now - vm.down_since if vm.down_since is not None else 0.0)
 
 
 def service_downtime(view: View, name: str) -> float:
+    """Seconds service `name` has been down so far, the current outage included."""
     service = view.cluster.services[name]
     return service.downtime_s + (view.now - service.down_since
                                  if service.down_since is not None else 0.0)
@@ -79,6 +83,8 @@ class Check:
 
 @dataclass
 class NodeIs(Check):
+    """`node B is STATE[|STATE]` (or `is not`): the node's state."""
+
     node: str
     states: tuple[str, ...]
     negate: bool = False
@@ -93,6 +99,8 @@ class NodeIs(Check):
 
 @dataclass
 class VmIs(Check):
+    """`vm web01 is STATE [on NODE]`, `vm web01 on NODE`, `vm web01 is not on NODE`."""
+
     vm: str
     states: tuple[str, ...] = ()
     host: str | None = None
@@ -120,6 +128,8 @@ class VmIs(Check):
 
 @dataclass
 class ServiceIs(Check):
+    """`service sql is STATE` (or `is not`): the service's state."""
+
     service: str
     states: tuple[str, ...]
     negate: bool = False
@@ -134,6 +144,8 @@ class ServiceIs(Check):
 
 @dataclass
 class ServiceActiveOn(Check):
+    """`service sql is active on MEMBER|NODE`: which member is active, or on which node."""
+
     service: str
     where: str  # a member VM or a node
 
@@ -151,6 +163,7 @@ class ServiceActiveOn(Check):
 
 @dataclass
 class NoVmLost(Check):
+    """`no VM lost`: none failed, pending restart or left off by HA (`lost_vms`)."""
     def evaluate(self, view):
         lost = lost_vms(view)
         return not lost, f"lost: {listing(lost)}" if lost else "none lost"
@@ -158,6 +171,7 @@ class NoVmLost(Check):
 
 @dataclass
 class AllVmsRunning(Check):
+    """`all VMs running`: every VM serving, except those stopped on purpose."""
     def evaluate(self, view):
         down = [f"{vm.name} ({vm.state.value})" for vm in view.cluster.vms.values()
                 if vm.state not in SERVING
@@ -167,6 +181,7 @@ class AllVmsRunning(Check):
 
 @dataclass
 class AllServicesOnline(Check):
+    """`all services online`."""
     def evaluate(self, view):
         down = [f"{s.name} ({s.state.value})" for s in view.cluster.services.values()
                 if s.state is not ServiceState.ONLINE]
@@ -175,6 +190,9 @@ class AllServicesOnline(Check):
 
 @dataclass
 class InvariantsHold(Check):
+    """`invariants hold` (every invariant of console.model.invariants) or `no split brain` (no
+    service active on two members)."""
+
     split_brain_only: bool = False
     kind = "invariant"
 
@@ -260,6 +278,9 @@ def _recovery(view: View, step: int | None) -> tuple[float, str]:
 
 @dataclass
 class Compare(Check):
+    """`QUANTITY COMPARISON NUMBER`: a count, or seconds (a number written with a unit is converted
+    to seconds)."""
+
     quantity: Quantity
     op: str
     value: float
@@ -300,8 +321,10 @@ class EventSeen(Check):
             yield "subject", self.subject
 
     def matches(self, event) -> bool:
+        """Whether `event` is of this kind (and about this subject, if one is given)."""
         return event.kind == self.event_kind and (self.subject is None
                                                   or event.subject == self.subject)
 
     def describe(self) -> str:
+        """`KIND [for SUBJECT]`, for the observed value."""
         return self.event_kind + (f" for {self.subject}" if self.subject else "")

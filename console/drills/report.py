@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class ExpectationResult:
+    """One expectation's verdict: `passed` (None while a live drill has not decided it), the value
+    observed and when (`at`, simulated seconds)."""
+
     number: int
     text: str
     name: str
@@ -23,6 +26,8 @@ class ExpectationResult:
 
 @dataclass
 class StepResult:
+    """One step as it ran: accepted, refused (with the reason in `note`) or a clock command."""
+
     number: int
     at: float
     command: str
@@ -32,6 +37,9 @@ class StepResult:
 
 @dataclass
 class IncidentReport:
+    """An incident in the report: what it took down, and when all of it was back (simulated
+    seconds)."""
+
     step: int
     at: float
     command: str
@@ -42,6 +50,7 @@ class IncidentReport:
     outstanding: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """One line: what went down and how long recovery took."""
         down = []
         if self.vms:
             down.append(f"{_count(len(self.vms), 'VM')} ({', '.join(self.vms)})")
@@ -59,6 +68,9 @@ class IncidentReport:
 
 @dataclass
 class Report:
+    """A drill's report: every expectation's verdict, the steps, the incidents and the downtime
+    (seconds) of every VM and service that had any."""
+
     drill: str
     file: str
     description: str
@@ -77,9 +89,12 @@ class Report:
 
     @property
     def failures(self) -> int:
+        """How many expectations failed."""
         return sum(1 for e in self.expectations if not e.passed)
 
     def as_dict(self) -> dict[str, object]:
+        """The report as `--json` prints it (`"kind": "drill_report"`), times rounded to the
+        millisecond."""
         data = asdict(self)
         data = {"kind": "drill_report", **data}
         for incident in data["incidents"]:  # type: ignore[union-attr]
@@ -100,6 +115,7 @@ def _count(n: int, word: str) -> str:
 
 
 def render_text(report: Report) -> str:
+    """The report for people, as `cluster-console drill` prints it."""
     lines = [f"drill {report.drill}: {report.description}".rstrip(": "),
              f"  {report.file}; cluster {report.cluster} ({report.cluster_file}), "
              f"seed {report.seed}, {seconds(report.duration)} simulated, {report.events} events",
@@ -137,6 +153,7 @@ def render_text(report: Report) -> str:
 
 
 def render_json(report: Report) -> str:
+    """The report as one JSON line."""
     return json.dumps(report.as_dict()) + "\n"
 
 

@@ -127,6 +127,7 @@ class Recorder:
         self._line(t, "clock", command.text())
 
     def mark(self, t: float, label: str) -> None:
+        """A moment to screenshot at `t` simulated seconds (`replay --svg`), named `label`."""
         self._catch_up()
         self._line(t, "mark", label)
 
@@ -244,6 +245,9 @@ def record_engine(path: str | Path, engine: Engine, *, cluster_file: str, cluste
 
 @dataclass(frozen=True)
 class Entry:
+    """One recorded line after the header: `kind` command | clock | mark at `t` simulated seconds;
+    `text` as written, `command` parsed (None for a mark), `line` 1-based in the file."""
+
     t: float
     kind: str          # command | clock | mark
     text: str
@@ -253,6 +257,9 @@ class Entry:
 
 @dataclass
 class Recording:
+    """A checked recording: its header fields, its entries in file order, and the time of its end
+    line (None when it was cut short)."""
+
     path: str
     program: str
     seed: int
@@ -274,6 +281,8 @@ class Recording:
         return self.entries[-1].t if self.entries else 0.0
 
     def build_engine(self) -> Engine:
+        """A fresh engine on the embedded cluster and seed (read-only as recorded, the local node
+        marked). Raises `ConfigError` (an `InputError`) when the embedded cluster is bad."""
         try:
             cluster = parse_cluster(self.cluster, self.cluster_file, traces=self.traces)
         except ConfigError as error:
@@ -303,6 +312,8 @@ def load_recording(path: str | Path) -> Recording:
 
 
 def parse_recording(text: str, filename: str) -> Recording:
+    """`load_recording` on a recording's text; `filename` names it in errors. Raises `ConfigError`
+    (an `InputError`) for the first bad line, naming its number and key."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -34,7 +34,8 @@ from console.model.entities import Role, Service, ServiceState, Vm, VmState
 
 
 def build(draft: Draft) -> Cluster:
-    """Resolve names, check the cluster can run as written, and register everything."""
+    """Resolve names, check the cluster can run as written, and register everything; the
+    built `Cluster`. Raises `Problem` (with an absolute key path) for the first problem."""
     cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description)
     for _, node in draft.nodes:
         cluster.add_node(node)

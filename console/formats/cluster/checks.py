@@ -41,6 +41,8 @@ class HostIndex:
 
 
 def check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster, hosts: HostIndex) -> None:
+    """A VM's host, anti-affinity, guest OS and size; raises `Problem` at a key relative to its
+    entry."""
     if vm.host is not None and vm.host not in cluster.nodes:
         raise Problem(".host", f"unknown node {show(vm.host)} "
                                f"(nodes: {listing(list(cluster.nodes))})")
@@ -88,6 +90,8 @@ def _check_size(vm: Vm, hosts: HostIndex) -> None:
 
 
 def check_service(service: Service, active: str | None, vms: dict[str, Vm]) -> None:
+    """A service's members, preferred owners and active member; raises `Problem` relative to its
+    entry."""
     _check_members(service, vms)
     for k, owner in enumerate(service.preferred_owners):
         with at(f".preferred_owners[{k}]"):
@@ -209,6 +213,8 @@ def assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
 
 
 def check_rule(rule: Rule, vms: dict[str, Vm], cluster: Cluster) -> None:
+    """A rule's VMs and hosts exist, once each, and a `must` rule holds for VMs given a host; raises
+    `Problem` relative to its entry."""
     for k, name in enumerate(rule.vms):
         key = f".vms[{k}]"
         if name not in vms:

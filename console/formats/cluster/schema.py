@@ -129,7 +129,6 @@ strength = "must"          # required: must | should; affinity is always "should
 vms = ["web01", "web02"]   # required: known VMs, two or more for affinity and anti-affinity
 hosts = ["A", "B"]         # known nodes: required for vm-host and vm-not-host, else not allowed
 ```
-
 """
 
 from __future__ import annotations
@@ -564,7 +563,9 @@ SECTIONS: tuple[str, ...] = tuple(_SECTIONS)
 
 def read_document(document: dict[str, Any], base: Path,
                    traces: dict[str, tuple[float, ...]] | None = None) -> Draft:
-    """Read every section in file order, then insist on the ones a cluster cannot do without."""
+    """Read every section in file order, then insist on the ones a cluster cannot do without.
+    Folders the file names are relative to `base`; `traces` given stand in for the trace
+    folder. Raises `Problem` (absolute key path) for the first bad value."""
     draft = Draft(base=base, given_traces=traces)
     for section, raw in document.items():
         reader = _SECTIONS.get(section)
