@@ -5,6 +5,10 @@ Every sub-command parses and checks its options and input files before anything 
 the console takes the screen over). Bad input is an `InputError` anywhere below; it is caught
 here, once, printed as one line (`cluster-console: seed.toml:41: nodes[2].memory_gb: ...`) and
 the exit status is 2. Ctrl+C is exit status 130, without a traceback.
+
+Only `cli` imports `console.ui`, and only inside the functions that open a screen: the headless
+sub-commands (`simulate`, `validate`, `drill`, `replay --headless`) never import Textual, which
+halves their start-up time.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from pathlib import Path
 from console.cli.options import check_speed, check_writable, parser
 from console.errors import InputError
 from console.paths import DEFAULT_CLUSTER
-from console.ui.launch import load_settings, open_console
 
 
 def run(argv: Sequence[str]) -> int:
@@ -37,6 +36,8 @@ def run(argv: Sequence[str]) -> int:
                          help="record the session (every command with its simulated time); "
                               "replay it with `cluster-console replay REC.jsonl`")
     args = options.parse_args(argv)
+    from console.ui.launch import load_settings, open_console  # Textual: see console.cli
+
     check_speed(args.speed)
     themes, keymap = load_settings(args.theme)
     if not Path(args.cluster).is_file():

@@ -21,7 +21,6 @@ from console.drills import (
 from console.errors import InputError
 from console.formats.recording import Recorder
 from console.model.engine import Engine
-from console.ui.launch import load_settings, open_drill_console
 
 #: Exit status when an expectation failed (or an interactive drill was left before its end).
 EXIT_FAILED = 1
@@ -82,6 +81,8 @@ def run(argv: Sequence[str]) -> int:
 def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     """The console on the drill; exit status as headless (0 passed, 1 failed), 1 when the
     operator quit before the drill's end (no report)."""
+    from console.ui.launch import load_settings, open_drill_console  # Textual: see console.cli
+
     themes, keymap = load_settings(None)
     if args.record:
         check_writable(args.record, "--record")

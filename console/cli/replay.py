@@ -14,8 +14,6 @@ from console.errors import InputError
 from console.formats.event_log import render_json, render_text
 from console.formats.recording import Recording, load_recording
 from console.replay import replay_headless
-from console.ui.cast import CAST_SPEED, export
-from console.ui.launch import load_settings, open_replay_console
 
 
 def run(argv: Sequence[str]) -> int:
@@ -66,6 +64,8 @@ def run(argv: Sequence[str]) -> int:
         engine = replay_headless(recording)
         sys.stdout.write(render_json(engine) if args.json else render_text(engine))
         return 0
+    from console.ui.launch import load_settings, open_replay_console  # Textual: see console.cli
+
     themes, keymap = load_settings(args.theme)
     return open_replay_console(recording, speed=args.speed or 1.0, paused=args.paused,
                                theme=args.theme, themes=themes, keymap=keymap)
@@ -82,6 +82,8 @@ def _size(text: str) -> tuple[int, int]:
 
 def _export(recording: Recording, args: argparse.Namespace, size: tuple[int, int]) -> None:
     """`--cast` and `--svg`: the console replaying in a headless terminal, saved."""
+    from console.ui.cast import CAST_SPEED, export  # Textual: see console.cli
+    from console.ui.launch import load_settings
     themes, _ = load_settings(args.theme)
     if args.cast:
         check_writable(args.cast, "--cast")
