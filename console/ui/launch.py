@@ -18,6 +18,7 @@ from textual.theme import Theme
 from console.errors import InputError
 from console.formats.cluster import load_cluster
 from console.formats.recording import Recorder, Recording, cluster_with_node
+from console.formats.toml import read_file
 from console.model.engine import Engine
 from console.ui.keys import load_keymap
 from console.ui.themes import load_themes
@@ -52,8 +53,8 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
     path = Path(cluster_file)
     recorder = None
     if record:
-        recorder = console_recorder(record, cluster_file, path.read_text(encoding="utf-8"),
-                                    seed, read_only)
+        recorder = console_recorder(record, cluster_file, read_file(cluster_file), seed,
+                                    read_only)
 
     def build() -> Engine:
         return _engine(cluster_file, seed, local)
