@@ -79,6 +79,8 @@ THROUGHOUT = Window("always", Anchor("start"), Anchor("end"), written="throughou
 
 @dataclass
 class Expectation:
+    """A parsed sentence: its text (whitespace normalised), what it checks and when."""
+
     text: str
     check: Check
     window: Window
@@ -138,7 +140,9 @@ class _Tokens:
 
 
 def parse(sentence: str) -> Expectation:
-    """Parse one expectation: `BODY [WINDOW]` or `WINDOW: BODY`."""
+    """Parse one expectation: `BODY [WINDOW]` or `WINDOW: BODY` (the grammar of the
+    `console.drills` docstring; times in seconds). Raises `ExpectationError` naming what was
+    expected and what was found."""
     text = " ".join(sentence.split())
     if not text:
         raise ExpectationError("empty expectation")
