@@ -75,8 +75,8 @@ def main() -> int:
         drill = parse_drill(text, name)
         wall1 = time.perf_counter()
         if args.record:
+            from console.formats.recording import Recorder
             from console.model.engine import Engine
-            from console.recording import Recorder
 
             engine = Engine(drill.build_cluster(), drill.seed)
             recorder = Recorder(args.record, seed=drill.seed, cluster_file=drill.cluster_file,

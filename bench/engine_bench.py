@@ -7,8 +7,8 @@
 
 Part 1 (large): a cluster file generated with `count` (1,000 hosts; per host 20 VMs in three
 entries: 8 steady, 6 diurnal, 6 bursty; one host in ten runs hot so the balancer has work) is
-loaded through console.config like any user's file. The engine then advances one simulated second
-at a time and each second's CPU (time.process_time) is recorded:
+loaded through console.formats.cluster like any user's file. The engine then advances one simulated
+second at a time and each second's CPU (time.process_time) is recorded:
 
 * steady state: 900 s (three balancer passes at the default 300 s interval, full automation);
   the mean is the balancer's cost amortised over its interval; the max is the worst second (the
@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
 
 from benchlib import machine  # noqa: E402
 
-from console.config import load_cluster, parse_cluster  # noqa: E402
+from console.formats.cluster import load_cluster, parse_cluster  # noqa: E402
 from console.model.commands import parse  # noqa: E402
 from console.model.engine import Engine  # noqa: E402
 from console.model.entities import NodeState, VmState  # noqa: E402

@@ -3,8 +3,9 @@
 Anything a user gives us (a cluster file, a drill, a recording, keys.toml, a theme, an option)
 that cannot be used raises `InputError` with one line naming the file, the line and the key where
 known (`seed.toml:41: nodes[2].memory_gb: must be a positive number, got -16`). The command line
-catches it once, prints that line and exits with `EXIT_BAD_INPUT`; nothing has been changed or
-written by then.
+(`console.cli.main`) catches it once, prints that line and exits with `EXIT_BAD_INPUT`; nothing
+has been changed or written by then. Checked files raise it as `console.formats.toml.ConfigError`,
+a thin subclass that is built from its parts (file, line, key path, message).
 """
 
 from __future__ import annotations
@@ -14,4 +15,6 @@ EXIT_BAD_INPUT = 2
 
 
 class InputError(Exception):
-    """A user's mistake, as one printable line (no traceback); exit status `EXIT_BAD_INPUT`."""
+    """A user's mistake, as one printable line (no traceback): `str(error)` is that line, e.g.
+    `file:line: key.path: message` or `--speed must be above 0 ...`; exit status
+    `EXIT_BAD_INPUT`."""

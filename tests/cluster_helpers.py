@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from console.config import load_cluster
+from console.formats.cluster import load_cluster
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.events import Event

@@ -108,7 +108,6 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-@RESHAPING
 def test_dependencies_run_one_way() -> None:
     wrong = []
     for name, targets in sorted(_modules().items()):

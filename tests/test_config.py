@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.config import ConfigError, load_cluster, locate, parse_cluster, summarize
+from console.formats.cluster import load_cluster, parse_cluster, summarize
+from console.formats.toml import ConfigError, locate
 from console.model.cluster import Cluster
 from console.model.entities import Priority, Role, ServiceState, VmState
 from console.paths import SAMPLE_CLUSTERS

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from console import config
-from console.config import ConfigError, load_cluster, parse_cluster, summarize
+from console.formats.cluster import load_cluster, parse_cluster, summarize
+from console.formats.toml import ConfigError
 from console.model import entities
 from console.model.commands import parse
 from console.model.engine import Engine

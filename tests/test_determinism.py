@@ -45,7 +45,7 @@ def test_same_inputs_give_identical_event_logs_in_process():
 
 def _scenario(path) -> list[str]:
     """A crash, a partition, maintenance and a failover on whichever cluster the file holds."""
-    from console.config import load_cluster
+    from console.formats.cluster import load_cluster
 
     cluster = load_cluster(path)
     first, second, *_ = cluster.nodes

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
-from console.config import ConfigError
 from console.drills import DrillSession, load_drill, parse_drill, render_json, render_text
-from console.drills.expect import ExpectationError, parse
+from console.drills.grammar import ExpectationError, parse
 from console.drills.runner import run_drill
+from console.formats.event_log import render_json as simulate_json
+from console.formats.toml import ConfigError
 from console.model.events import EVENT_KINDS
 from console.paths import SAMPLE_CLUSTERS
-from console.simulation import render_json as simulate_json
 
 DRILLS = sorted((SAMPLE_CLUSTERS / "drills").glob("*.toml"))
 SEED = SAMPLE_CLUSTERS / "seed.toml"

@@ -10,23 +10,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.cli import main
-from console.config import load_cluster, parse_cluster
-from console.model.commands import parse
-from console.model.engine import Engine
-from console.model.entities import Node
-from console.paths import SAMPLE_CLUSTERS
-from console.recording import (
+from console.errors import InputError
+from console.formats.cluster import load_cluster, parse_cluster
+from console.formats.event_log import render_json, render_text
+from console.formats.recording import (
     FORMAT,
     VERSION,
     Recorder,
-    RecordingError,
     cluster_with_node,
     load_recording,
     node_table,
     parse_recording,
-    replay_headless,
 )
-from console.simulation import render_json, render_text
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.model.entities import Node
+from console.paths import SAMPLE_CLUSTERS
+from console.replay import replay_headless
 
 SEED = SAMPLE_CLUSTERS / "seed.toml"
 DRILLS = SAMPLE_CLUSTERS / "drills"
@@ -230,7 +230,7 @@ def recording(*rows: object, header: dict | None = None) -> str:
 
 
 def refusal(text: str) -> str:
-    with pytest.raises(RecordingError) as caught:
+    with pytest.raises(InputError) as caught:
         parse_recording(text, "r.jsonl")
     return str(caught.value)
 
@@ -300,9 +300,9 @@ def test_the_cli_refuses_with_exit_2_and_no_traceback(tmp_path, capsys):
 def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     rec = tmp_path / "bin.jsonl"
     rec.write_bytes(recording({"t": 1, "mark": "x"}).encode() + b'{"t": 2, "mark": "\xff"}\n')
-    with pytest.raises(RecordingError) as caught:
+    with pytest.raises(InputError) as caught:
         load_recording(rec)
-    assert str(caught.value) == f"{rec}:3: damaged: not UTF-8 text"
+    assert str(caught.value) == f"{rec}:3: not UTF-8 text"
 
 
 def test_json_without_headless_is_refused(tmp_path, capsys):
@@ -392,8 +392,9 @@ def test_a_recording_of_a_trace_driven_cluster_replays_without_the_trace_folder(
         tmp_path, monkeypatch):
     """The traces are embedded: a replay elsewhere, where no trace folder exists, is exact."""
     from console.cli import main as cli_main
-    from console.recording import load_recording, replay_headless
-    from console.simulation import render_json
+    from console.formats.event_log import render_json
+    from console.formats.recording import load_recording
+    from console.replay import replay_headless
 
     cluster = SAMPLE_CLUSTERS / "planetlab.toml"
     record = tmp_path / "r.jsonl"

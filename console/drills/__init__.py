@@ -72,7 +72,7 @@ Events (default window: the whole drill)
 Invariants (default window: `throughout`), checked at every moment the model changed:
 
     no split brain                      (= no service active on two members)
-    invariants hold                     (every invariant of ARCHITECTURE.md)
+    invariants hold                     (every invariant of console.model.invariants)
 
 Windows
 
@@ -111,9 +111,9 @@ the report, saved as text next to the drill (`NAME.report.txt` beside `NAME.toml
 before the end (no report). The console plugs into `DrillSession` (advance_to, submit, live).
 '''
 
-from console.drills.loader import Drill, Step, load_drill, parse_drill
+from console.drills.plan import Drill, load_drill, parse_drill
 from console.drills.report import Report, junit_xml, render_json, render_text
 from console.drills.runner import DrillSession, run_drill
 
-__all__ = ["Drill", "DrillSession", "Report", "Step", "junit_xml", "load_drill", "parse_drill",
+__all__ = ["Drill", "DrillSession", "Report", "junit_xml", "load_drill", "parse_drill",
            "render_json", "render_text", "run_drill"]

@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class ExpectationResult:
+    """One expectation's verdict: `passed` (None while a live drill has not decided it), the value
+    observed and when (`at`, simulated seconds)."""
+
     number: int
     text: str
     name: str
@@ -23,6 +26,8 @@ class ExpectationResult:
 
 @dataclass
 class StepResult:
+    """One step as it ran: accepted, refused (with the reason in `note`) or a clock command."""
+
     number: int
     at: float
     command: str
@@ -32,6 +37,9 @@ class StepResult:
 
 @dataclass
 class IncidentReport:
+    """An incident in the report: what it took down, and when all of it was back (simulated
+    seconds)."""
+
     step: int
     at: float
     command: str
@@ -42,6 +50,7 @@ class IncidentReport:
     outstanding: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """One line: what went down and how long recovery took."""
         down = []
         if self.vms:
             down.append(f"{_count(len(self.vms), 'VM')} ({', '.join(self.vms)})")
@@ -53,12 +62,15 @@ class IncidentReport:
         if self.recovered_at is None:
             return f"NOT recovered by the end: {', '.join(self.outstanding)}; down: " \
                    + ", ".join(down)
-        return (f"recovered in {_s(self.recovery_s or 0.0)} (at {_s(self.recovered_at)}); "
-                f"down: {', '.join(down)}")
+        return (f"recovered in {seconds(self.recovery_s or 0.0)} "
+                f"(at {seconds(self.recovered_at)}); down: {', '.join(down)}")
 
 
 @dataclass
 class Report:
+    """A drill's report: every expectation's verdict, the steps, the incidents and the downtime
+    (seconds) of every VM and service that had any."""
+
     drill: str
     file: str
     description: str
@@ -77,9 +89,12 @@ class Report:
 
     @property
     def failures(self) -> int:
+        """How many expectations failed."""
         return sum(1 for e in self.expectations if not e.passed)
 
     def as_dict(self) -> dict[str, object]:
+        """The report as `--json` prints it (`"kind": "drill_report"`), times rounded to the
+        millisecond."""
         data = asdict(self)
         data = {"kind": "drill_report", **data}
         for incident in data["incidents"]:  # type: ignore[union-attr]
@@ -89,8 +104,9 @@ class Report:
         return data
 
 
-def _s(value: float) -> str:
-    """Seconds to the millisecond, without trailing zeros: 75 s, 131.067 s."""
+def seconds(value: float) -> str:
+    """Seconds to the millisecond, without trailing zeros: 75 s, 131.067 s (how drill reports,
+    checks and windows write every time)."""
     return f"{value:.3f}".rstrip("0").rstrip(".") + " s"
 
 
@@ -99,14 +115,15 @@ def _count(n: int, word: str) -> str:
 
 
 def render_text(report: Report) -> str:
+    """The report for people, as `cluster-console drill` prints it."""
     lines = [f"drill {report.drill}: {report.description}".rstrip(": "),
              f"  {report.file}; cluster {report.cluster} ({report.cluster_file}), "
-             f"seed {report.seed}, {_s(report.duration)} simulated, {report.events} events",
+             f"seed {report.seed}, {seconds(report.duration)} simulated, {report.events} events",
              "", "steps"]
     width = max((len(s.command) for s in report.steps), default=0)
     for step in report.steps:
         note = f": {step.note}" if step.note else ""
-        lines.append(f"  {step.number:>3}  {_s(step.at):>10}  {step.command:<{width}}  "
+        lines.append(f"  {step.number:>3}  {seconds(step.at):>10}  {step.command:<{width}}  "
                      f"{step.outcome}{note}")
     if not report.steps:
         lines.append("  (none)")
@@ -117,15 +134,15 @@ def render_text(report: Report) -> str:
         lines.append(f"  {mark}  {e.number:>2}  {e.text:<{width}}  {e.observed}")
     lines += ["", "incidents (recovery time)"]
     for incident in report.incidents:
-        lines.append(f"  step {incident.step} at {_s(incident.at)}, {incident.command}: "
+        lines.append(f"  step {incident.step} at {seconds(incident.at)}, {incident.command}: "
                      f"{incident.summary()}")
     if not report.incidents:
         lines.append("  (none)")
     lines += ["", "downtime"]
     for name, value in report.vm_downtime.items():
-        lines.append(f"  vm {name:<14} {_s(value)}")
+        lines.append(f"  vm {name:<14} {seconds(value)}")
     for name, value in report.service_downtime.items():
-        lines.append(f"  service {name:<9} {_s(value)}")
+        lines.append(f"  service {name:<9} {seconds(value)}")
     if not report.vm_downtime and not report.service_downtime:
         lines.append("  (none)")
     total = len(report.expectations)
@@ -136,6 +153,7 @@ def render_text(report: Report) -> str:
 
 
 def render_json(report: Report) -> str:
+    """The report as one JSON line."""
     return json.dumps(report.as_dict()) + "\n"
 
 

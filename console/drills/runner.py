@@ -6,7 +6,7 @@ tick, hands its one door for commands (`ConsoleApp.run_command`) in as `submit_s
 are recorded like keys, calls `submit()` for the operator's keys, and reads `live()` for its drill
 panel.
 
-The engine is driven exactly as `simulate` drives it (`console.simulation.run`): a step lands after
+The engine is driven exactly as `simulate` drives it (`console.replay.run`): a step lands after
 the timers due by its time, steps at one instant run back to back, and the clock is never moved
 in any other way. The session merely stops between timer instants to look, so a drill's event log
 is byte for byte the log `simulate` prints for the same cluster, seed, commands and duration.
@@ -22,9 +22,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from console.drills.expect import EventSeen, View, lost_vms, seconds, service_downtime
-from console.drills.loader import Drill, DrillExpectation, Step
-from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult
+from console.drills.checks import EventSeen, View, lost_vms, service_downtime
+from console.drills.plan import Drill, DrillExpectation
+from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult, seconds
+from console.formats.drill import Step
 from console.model.commands import Command
 from console.model.engine import Engine
 from console.model.entities import ServiceState

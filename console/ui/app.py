@@ -39,9 +39,9 @@ from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 
 if TYPE_CHECKING:
+    from console.formats.recording import Recorder
     from console.model.engine import Engine
     from console.model.kernel import Outcome
-    from console.recording import Recorder
     from console.ui.mode import Mode
 
 CommandListener = Callable[[float, Command], None]

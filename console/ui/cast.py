@@ -34,8 +34,8 @@ from typing import IO
 
 from rich.console import Console
 
+from console.formats.recording import Recording
 from console.model.commands import LocalReading
-from console.recording import Recording
 
 CAST_SIZE = (120, 40)
 CAST_SPEED = 10.0

@@ -16,9 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.drills.loader import Drill, Step
+from console.drills.plan import Drill
 from console.drills.report import ExpectationResult, Report, render_text
 from console.drills.runner import DrillSession
+from console.formats.drill import Step
 from console.model.commands import Command
 from console.model.engine import Engine
 from console.model.kernel import Outcome

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from console.formats.toml import ConfigError, locate, parse_toml, read_file
+
 
 @dataclass(frozen=True, slots=True)
 class KeySpec:
@@ -98,10 +100,6 @@ _KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
                      r"(?:[A-Za-z0-9]|f[0-9]{1,2}|[a-z_]{2,}|.)$")
 
 
-class KeymapError(ValueError):
-    """A keys.toml that cannot be used; str() is one line naming file, line and id."""
-
-
 def config_dir() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "cluster-console"
@@ -112,43 +110,43 @@ def keymap_path() -> Path:
 
 
 def load_keymap(path: Path | None = None) -> dict[str, str]:
-    """The user's key overrides, {id: keys}; {} when there is no file."""
+    """The user's key overrides, {id: keys} (keys comma-separated); {} when there is no file.
+
+    Raises `ConfigError` (an `InputError`, one line `file:line: keys.ID: message`) for a file
+    that is not TOML, an unknown id, a bad or reserved key, or a key given twice.
+    """
     path = keymap_path() if path is None else path
     if not path.exists():
         return {}
-    from console.tomlcheck import ConfigError, parse_toml, read_file
+    text = read_file(path)
+    data = parse_toml(text, str(path))
 
-    try:
-        text = read_file(path)
-        data = parse_toml(text, str(path))
-    except ConfigError as error:
-        raise KeymapError(str(error)) from None
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(str(path), locate(text, key), key, message)
+
     unknown = [k for k in data if k != "keys"]
     if unknown:
-        raise KeymapError(f"{path}:{_line(text, unknown[0])}: {unknown[0]}: unknown section; "
-                          "put the keys under [keys]")
+        raise fail(unknown[0], "unknown section; put the keys under [keys]")
     table = data.get("keys", {})
     if not isinstance(table, dict):
-        raise KeymapError(f"{path}:{_line(text, 'keys')}: keys: must be a table")
+        raise fail("keys", "must be a table")
     keymap: dict[str, str] = {}
     used: dict[str, str] = {}
     for binding_id, value in table.items():
-        where = f"{path}:{_line(text, f'keys.{binding_id}')}: keys.{binding_id}"
+        where = f"keys.{binding_id}"
         if binding_id not in KEY_IDS:
-            raise KeymapError(f"{where}: unknown key id (known: {', '.join(sorted(KEY_IDS))})")
+            raise fail(where, f"unknown key id (known: {', '.join(sorted(KEY_IDS))})")
         if not isinstance(value, str) or not value.strip():
-            raise KeymapError(f"{where}: must be a key name such as \"X\" or \"ctrl+x\", "
-                              f"got {value!r}")
+            raise fail(where, f"must be a key name such as \"X\" or \"ctrl+x\", got {value!r}")
         keys = [k.strip() for k in value.split(",") if k.strip()]
         for key in keys:
             if not _KEY_RE.match(key):
-                raise KeymapError(f"{where}: {key!r} is not a key name")
+                raise fail(where, f"{key!r} is not a key name")
             normal = _normal(key)
             if normal in RESERVED:
-                raise KeymapError(f"{where}: {key!r} is reserved (tables, panes and dialogs use "
-                                  "it)")
+                raise fail(where, f"{key!r} is reserved (tables, panes and dialogs use it)")
             if normal in used and used[normal] != binding_id:
-                raise KeymapError(f"{where}: {key!r} is already given to {used[normal]}")
+                raise fail(where, f"{key!r} is already given to {used[normal]}")
             used[normal] = binding_id
         keymap[binding_id] = ",".join(keys)
     # A remapped key must not collide with a default key left in place.
@@ -158,9 +156,8 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         for key in spec.keys.split(","):
             owner = used.get(_normal(key))
             if owner is not None:
-                line = _line(text, f"keys.{owner}")
-                raise KeymapError(f"{path}:{line}: keys.{owner}: {key!r} is already the key of "
-                                  f"{spec.id}; remap {spec.id} too")
+                raise fail(f"keys.{owner}", f"{key!r} is already the key of {spec.id}; "
+                                            f"remap {spec.id} too")
     return keymap
 
 
@@ -170,12 +167,6 @@ _ALIASES = {"?": "question_mark", ":": "colon", "/": "slash", "+": "plus", "-": 
 
 def _normal(key: str) -> str:
     return _ALIASES.get(key, key)
-
-
-def _line(text: str, key: str) -> int | str:
-    from console.tomlcheck import locate
-
-    return locate(text, key) or "?"
 
 
 def keys_for(spec: KeySpec, keymap: dict[str, str]) -> str:

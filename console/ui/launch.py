@@ -1,126 +1,87 @@
-"""`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file, then
-open the console. Bad input (cluster file, theme, keys.toml, options) is one line and exit 2,
-before the screen is taken over.
+"""The console's launchers, called by the command line once it has checked the options and
+files: `open_console` (`cluster-console [CLUSTER]`), `open_drill_console` (`drill FILE
+--interactive`) and `open_replay_console` (`replay FILE`). `load_settings` reads the themes and
+the key map so that the command line can check them before the screen is taken over.
 
-The interactive drill (`drill FILE --interactive`) and the replay in the console (`replay FILE`)
-open the same console through `run_drill_console` and `run_replay_console`.
-
-`--record FILE` records the session (console.recording): every command with its simulated time,
-through the app's `command_listeners`; the recording ends with its end line when the console
-quits. With `--local` the embedded cluster text gets the local node appended as a `[[nodes]]`
-table, so that a headless replay rebuilds the very same cluster."""
+`--record FILE` records the session (console.formats.recording): every command with its
+simulated time, through the app's `command_listeners`; the recording ends with its end line when
+the console quits. With `--local` the embedded cluster text gets the local node appended as a
+`[[nodes]]` table, so that a headless replay rebuilds the very same cluster."""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 
+from textual.theme import Theme
+
 from console.errors import InputError
+from console.formats.cluster import load_cluster
+from console.formats.recording import Recorder, Recording, cluster_with_node
+from console.formats.toml import read_file
+from console.model.engine import Engine
+from console.ui.keys import load_keymap
+from console.ui.themes import load_themes
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
 
+#: Makes a session's Recorder once its engine exists.
+RecorderFactory = Callable[[Engine], Recorder]
 
-def launch(argv: Sequence[str]) -> int:
-    from console.cli import _parse, _parser
-    from console.paths import DEFAULT_CLUSTER
 
-    parser = _parser("", "Open the operations console on a cluster (default: the seed cluster).")
-    parser.add_argument("cluster", nargs="?", default=str(DEFAULT_CLUSTER),
-                        help="cluster file (default: the seed cluster)")
-    parser.add_argument("--local", action="store_true",
-                        help="the machine the console runs on joins the cluster as a node")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--speed", type=float, default=1.0, metavar="X",
-                        help="simulated seconds per real second (default 1)")
-    parser.add_argument("--theme", metavar="NAME",
-                        help="theme: dark, light, high-contrast, monochrome or your own "
-                             "(default dark; monochrome when NO_COLOR is set)")
-    parser.add_argument("--read-only", action="store_true",
-                        help="refuse every mutating action, with the reason")
-    parser.add_argument("--no-confirm", action="store_true",
-                        help="do not ask before destructive actions (for drills)")
-    parser.add_argument("--paused", action="store_true", help="start with the clock paused")
-    parser.add_argument("--record", metavar="REC.jsonl",
-                        help="record the session (every command with its simulated time); "
-                             "replay it with `cluster-console replay REC.jsonl`")
-    args = _parse(parser, argv)
-    if not 0 < args.speed <= 3600:
-        raise InputError(f"--speed must be above 0 and at most 3600, got {args.speed:g}")
+def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:
+    """(every theme, the user's key map), checked. Raises `InputError` for a bad theme file or
+    keys.toml, or when `theme` (a name, None for the default) is not among the themes."""
+    themes = load_themes()
+    names = [t.name for t in themes]
+    if theme is not None and theme not in names:
+        raise InputError(f"--theme: unknown theme {theme!r} (known: {', '.join(names)})")
+    return themes, load_keymap()
 
-    themes, keymap = _settings(args.theme)
 
-    path = Path(args.cluster)
-    if not path.is_file():
-        raise InputError(f"{args.cluster}: no such cluster file")
-    record = None
-    if args.record:
-        _writable(args.record, "--record")
-        record = _console_recorder(args.record, args.cluster,
-                                   path.read_text(encoding="utf-8"), args.seed, args.read_only)
+def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, paused: bool,
+                 confirm: bool, read_only: bool, theme: str | None, themes: list[Theme],
+                 keymap: dict[str, str], record: str | None) -> int:
+    """Run the console on `cluster_file` until it quits; its exit status. `speed` is simulated
+    seconds per real second; `record` a writable path or None. Raises `InputError` for a bad
+    cluster file (a big one is loaded behind a loading screen: its error is raised once the
+    screen is back)."""
+    from console.ui.app import ConsoleApp
 
-    def build():
-        return _engine(args.cluster, args.seed, args.local)
+    path = Path(cluster_file)
+    recorder = None
+    if record:
+        recorder = console_recorder(record, cluster_file, read_file(cluster_file), seed,
+                                    read_only)
+
+    def build() -> Engine:
+        return _engine(cluster_file, seed, local)
 
     engine = None
     if path.stat().st_size <= ASYNC_LOAD_BYTES:
         engine = build()
     local_name = None
-    if args.local:
+    if local:
         local_name = "?"  # set once the engine exists (the node's name is the hostname)
 
-    from console.ui.app import ConsoleApp
-
-    app = ConsoleApp(engine, loader=None if engine else build, speed=args.speed,
-                     paused=args.paused, confirm=not args.no_confirm, read_only=args.read_only,
-                     theme=args.theme, themes=themes, keymap=keymap,
-                     local_node=_local_of(engine) if engine else local_name, record=record)
+    app = ConsoleApp(engine, loader=None if engine else build, speed=speed,
+                     paused=paused, confirm=confirm, read_only=read_only,
+                     theme=theme, themes=themes, keymap=keymap,
+                     local_node=_local_of(engine) if engine else local_name, record=recorder)
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
-        print(f"cluster-console: {app.load_error}", file=sys.stderr)
-        return 2
+        raise InputError(app.load_error)
     return int(result or app.return_code or 0)
 
 
-def _settings(theme: str | None):
-    """The themes and the key map, checked (one line and exit 2 when bad)."""
-    from console.ui.keys import KeymapError, load_keymap
-    from console.ui.themes import ThemeError, load_themes
-
-    try:
-        themes = load_themes()
-    except ThemeError as error:
-        raise InputError(str(error)) from None
-    names = [t.name for t in themes]
-    if theme is not None and theme not in names:
-        raise InputError(f"--theme: unknown theme {theme!r} (known: {', '.join(names)})")
-    try:
-        keymap = load_keymap()
-    except KeymapError as error:
-        raise InputError(str(error)) from None
-    return themes, keymap
-
-
-def _writable(path: str, option: str) -> None:
-    """Fail now, before the screen is taken over, if `path` cannot be written."""
-
-    try:
-        with open(path, "w", encoding="utf-8"):
-            pass
-    except OSError as error:
-        raise InputError(f"{option} {path}: cannot write: {error.strerror or error}") from None
-
-
-def _console_recorder(target, cluster_file: str, cluster_text: str, seed: int,
-                      read_only: bool):
+def console_recorder(target: str, cluster_file: str, cluster_text: str, seed: int,
+                     read_only: bool) -> RecorderFactory:
     """The `record` callback of a console session: a Recorder once the engine exists (a big
     cluster loads in the background; `--local` adds the machine's node to it)."""
-    from console.recording import Recorder, cluster_with_node
 
-    def record(engine):
+    def record(engine: Engine) -> Recorder:
         local = engine.cluster.local_node()
         text = cluster_text if local is None else cluster_with_node(cluster_text, local)
         return Recorder(target, seed=seed, cluster_file=cluster_file, cluster=text,
@@ -140,20 +101,17 @@ def _run(app) -> int | None:
             app.recorder.close(clean=False)
 
 
-def run_drill_console(drill, *, report: str | None = None, record: str | None = None,
-                      speed: float = 1.0, paused: bool = False, theme: str | None = None,
-                      confirm: bool = True):
-    """`drill FILE --interactive`: the console on the drill; the report once it ends (None
-    when the operator quit before the end)."""
+def open_drill_console(drill, *, report: str | None, record: str | None, speed: float,
+                       paused: bool, confirm: bool, themes: list[Theme],
+                       keymap: dict[str, str], theme: str | None = None):
+    """`drill FILE --interactive`: run the console on the drill until it quits; the drill mode
+    (its `report` is None when the operator quit before the end). `record` a writable path or
+    None; `report` where to save the text report (None: next to the drill file)."""
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
-    themes, keymap = _settings(theme)
     mode = DrillMode(drill, report)
-    recorder = None
-    if record:
-        _writable(record, "--record")
-        recorder = _drill_recorder(record, drill)
+    recorder = drill_recorder(record, drill) if record else None
     app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
                      confirm=confirm, theme=theme, themes=themes, keymap=keymap,
                      record=recorder)
@@ -161,10 +119,10 @@ def run_drill_console(drill, *, report: str | None = None, record: str | None = 
     return mode
 
 
-def _drill_recorder(target, drill):
-    from console.recording import Recorder
+def drill_recorder(target: str, drill) -> RecorderFactory:
+    """The `record` callback of an interactive drill: its recording, `created_by` drill."""
 
-    def record(engine):
+    def record(engine: Engine) -> Recorder:
         return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
                         cluster=drill.recorded_cluster_text, created_by="drill",
                         drill=drill.name, traces=engine.cluster.traces)
@@ -172,43 +130,30 @@ def _drill_recorder(target, drill):
     return record
 
 
-def run_replay_console(recording, *, speed: float = 1.0, paused: bool = False,
-                       theme: str | None = None) -> int:
-    """`replay FILE`: the console plays the recording back."""
+def open_replay_console(recording: Recording, *, speed: float, paused: bool,
+                        theme: str | None, themes: list[Theme],
+                        keymap: dict[str, str]) -> int:
+    """`replay FILE`: the console plays the recording back until it quits; its exit status."""
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
-    themes, keymap = _settings(theme)
     mode = ReplayMode(recording)
     app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
                      theme=theme, themes=themes, keymap=keymap)
     return int(_run(app) or app.return_code or 0)
 
 
-def _local_of(engine) -> str | None:
+def _local_of(engine: Engine) -> str | None:
     local = engine.cluster.local_node()
     return None if local is None else local.name
 
 
-def _engine(cluster_file: str, seed: int, local: bool):
-    from console.config import ConfigError, load_cluster
-    from console.model.engine import Engine
-
-    try:
-        cluster = load_cluster(cluster_file)
-    except ConfigError as error:
-        raise InputError(str(error)) from None
+def _engine(cluster_file: str, seed: int, local: bool) -> Engine:
+    """The console's engine on a cluster file (the machine's node added with `--local`)."""
+    cluster = load_cluster(cluster_file)
     if local:
         from console.sources.local import build_node
 
         node = build_node(set(cluster.nodes) | set(cluster.vms))
         cluster.add_node(node)
     return Engine(cluster, seed)
-
-
-def main() -> int:  # pragma: no cover - `python -m console.ui.launch`
-    return launch(sys.argv[1:])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    os._exit(main())

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from console.model.commands import Command, LocalReading, Resume
+from console.formats.recording import Entry, Recording
+from console.model.commands import CLOCK_COMMANDS, Command, LocalReading, Resume
 from console.model.engine import Engine
 from console.model.kernel import Outcome
-from console.recording import CLOCK_COMMANDS, Entry, Recording
 from console.ui.mode import Mode
 from console.ui.widgets.base import clock
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from console.formats.toml import ConfigError, locate, parse_toml, read_file
 from console.paths import THEMES
 from console.ui.keys import config_dir
 
@@ -28,16 +29,13 @@ NUMBER_KEYS = ("luminosity_spread", "text_alpha")
 SHIPPED_ORDER = ("dark", "light", "high-contrast", "monochrome")
 
 
-class ThemeError(ValueError):
-    """A theme file that cannot be used; str() is one line naming file, line and key."""
-
-
 def theme_dirs() -> list[Path]:
     return [THEMES, config_dir() / "themes"]
 
 
 def load_themes(dirs: list[Path] | None = None):
-    """Every theme found, shipped ones first in a fixed order, later folders overriding."""
+    """Every theme found, shipped ones first in a fixed order, later folders overriding.
+    Raises `ConfigError` (an `InputError`) for the first broken theme file."""
     found: dict[str, object] = {}
     for folder in theme_dirs() if dirs is None else dirs:
         if not folder.is_dir():
@@ -51,19 +49,16 @@ def load_themes(dirs: list[Path] | None = None):
 
 
 def load_theme(path: Path):
+    """The theme in `path`. Raises `ConfigError` (an `InputError`, one line
+    `file:line: key: message`) for a file that is not TOML or not a usable theme."""
     from textual.color import Color, ColorParseError
     from textual.theme import Theme
 
-    from console.tomlcheck import ConfigError, locate, parse_toml, read_file
+    text = read_file(path)
+    data = parse_toml(text, str(path))
 
-    try:
-        text = read_file(path)
-        data = parse_toml(text, str(path))
-    except ConfigError as error:
-        raise ThemeError(str(error)) from None
-
-    def fail(key: str, message: str) -> ThemeError:
-        return ThemeError(f"{path}:{locate(text, key) or 1}: {key}: {message}")
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(str(path), locate(text, key) or 1, key, message)
 
     allowed = {"name", "dark", "variables", *COLOUR_KEYS, *NUMBER_KEYS}
     for key in data:

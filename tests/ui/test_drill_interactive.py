@@ -12,12 +12,13 @@ from ui_helpers import make_app, notes, select_node
 from console.cli import main
 from console.drills import load_drill, parse_drill, render_text
 from console.drills.runner import run_drill
+from console.formats.event_log import render_text as log_text
+from console.formats.recording import load_recording
 from console.model.entities import NodeState
 from console.paths import SAMPLE_CLUSTERS
-from console.recording import load_recording, replay_headless
-from console.simulation import render_text as log_text
+from console.replay import replay_headless
 from console.ui.drill import DrillMode, default_report_path
-from console.ui.launch import _drill_recorder
+from console.ui.launch import drill_recorder
 from console.ui.screens.report import ReportScreen
 from console.ui.widgets.drill import DrillPane, DrillTable
 
@@ -188,7 +189,7 @@ async def test_an_interactive_drill_records_and_replays_identically(tmp_path):
     recording prints the interactive session's event log."""
     drill = parse_drill(OPERATOR_DRILL, str(tmp_path / "operator.toml"))
     rec = tmp_path / "drill.jsonl"
-    app, mode = drill_app(drill, tmp_path / "r.txt", record=_drill_recorder(rec, drill))
+    app, mode = drill_app(drill, tmp_path / "r.txt", record=drill_recorder(rec, drill))
     async with app.run_test(size=(120, 40)) as pilot:
         await advance(pilot, 45, tick=4.1)
         await select_node(pilot, "B")

@@ -19,8 +19,8 @@ from test_replay_console import a_recording
 from ui_helpers import make_app
 
 from console.cli import main
+from console.formats.recording import load_recording
 from console.model.commands import parse
-from console.recording import load_recording
 from console.ui.cast import CastWriter, export, screen_lines
 
 ROW = re.compile(r"\x1b\[(\d+);1H")

@@ -13,14 +13,15 @@ import json
 from ui_helpers import make_app, notes, seed_engine, select_node, select_vm
 
 from console.cli import main
-from console.config import load_cluster
+from console.formats.cluster import load_cluster
+from console.formats.event_log import render_json, render_text
+from console.formats.recording import Recorder, load_recording
 from console.model.commands import LocalReading, parse
 from console.model.engine import Engine
 from console.model.entities import Node, NodeState
 from console.paths import SAMPLE_CLUSTERS
-from console.recording import Recorder, load_recording, replay_headless
-from console.simulation import render_json, render_text
-from console.ui.launch import _console_recorder
+from console.replay import replay_headless
+from console.ui.launch import console_recorder
 from console.ui.replay import ReplayMode
 from console.ui.widgets.replay import ReplayBar
 
@@ -32,7 +33,7 @@ SEED = SAMPLE_CLUSTERS / "seed.toml"
 
 
 def recorder_for(path, read_only: bool = False):
-    return _console_recorder(path, str(SEED), SEED.read_text(), 0, read_only)
+    return console_recorder(path, str(SEED), SEED.read_text(), 0, read_only)
 
 
 async def keyed_session(path, **options):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from test_replay_console import a_recording
 from ui_helpers import make_app
 
-from console.recording import load_recording
+from console.formats.recording import load_recording
 from console.ui.replay import ReplayMode
 
 

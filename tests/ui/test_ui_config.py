@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from console.cli import main
-from console.ui.keys import KeymapError, load_keymap
-from console.ui.themes import ThemeError, load_theme, load_themes
+from console.errors import InputError
+from console.ui.keys import load_keymap
+from console.ui.themes import load_theme, load_themes
 
 
 def write(path, text: str):
@@ -36,7 +37,7 @@ def test_missing_keymap_is_empty(tmp_path):
 ])
 def test_bad_keymaps_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path / "keys.toml", text)
-    with pytest.raises(KeymapError) as error:
+    with pytest.raises(InputError) as error:
         load_keymap(path)
     message = str(error.value)
     assert message.startswith(str(path)) and expected in message
@@ -68,7 +69,7 @@ def test_a_user_theme_joins_and_may_replace_a_shipped_one(tmp_path):
 ])
 def test_broken_theme_files_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path / "t.toml", text)
-    with pytest.raises(ThemeError) as error:
+    with pytest.raises(InputError) as error:
         load_theme(path)
     assert str(error.value).startswith(str(path)) and expected in str(error.value)
 

@@ -4,7 +4,7 @@ conftest.py, so that no other conftest can shadow it."""
 
 from __future__ import annotations
 
-from console.config import load_cluster
+from console.formats.cluster import load_cluster
 from console.model.engine import Engine
 from console.paths import SAMPLE_CLUSTERS
 

@@ -34,13 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from console.errors import InputError
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """What is wrong with a checked file, as one line: `file:line: key: message`."""
 
     def __init__(self, file: str, line: int | None, key: str, message: str) -> None:

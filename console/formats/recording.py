@@ -1,20 +1,12 @@
-"""Recordings: every command of a session with its simulated time, replayable byte for byte.
+"""The recording format: every command of a session with its simulated time, replayable byte
+for byte. This module writes (`Recorder`, `record_engine`), reads and validates
+(`load_recording`, `parse_recording`) recordings; it plays nothing (headless replay is
+`console.replay`, the console's replay player lives in the ui).
 
-    cluster-console simulate [CLUSTER] ... --record REC.jsonl
-    cluster-console [CLUSTER] [--local] --record REC.jsonl      (the console; ends on quit)
-    cluster-console drill FILE [--interactive] --record REC.jsonl
-    cluster-console replay REC.jsonl --headless [--json]
-    cluster-console replay REC.jsonl [--speed X] [--paused]    (in the console)
-    cluster-console replay REC.jsonl --cast OUT.cast [--svg DIR] [--speed X] [--size WxH]
-
-A model run is a function of its cluster file, its seed and its timed commands (ARCHITECTURE.md,
-"Deterministic"), so a recording stores exactly those, and a replay feeds the commands back
-through `Engine.submit_at`, the same door live sessions, drills and `simulate --do` use. A headless
-replay prints what `simulate` prints for the same cluster, seed, commands and duration, byte for
-byte. In the console (console.ui.replay) the recorded commands enter through the console's one
-door, `run_command`, as they fall due: space pauses, `s` steps to the next recorded command, +/-
-change the speed, and every other command is refused (the console shows history). `--cast` and
-`--svg` play the recording in a headless console and save what it shows (console.ui.cast).
+A model run is a function of its cluster file, its seed and its timed commands (the README's
+"same cluster file, seed and commands give the same output"), so a recording stores exactly
+those, and a replay feeds the commands back through `Engine.submit_at`, the same door live
+sessions, drills and `simulate --do` use.
 
 Format (version 1)
 ------------------
@@ -59,15 +51,13 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from console import __version__
-from console.config import ConfigError, parse_cluster
-from console.errors import InputError
+from console.formats.cluster import parse_cluster
+from console.formats.toml import ConfigError, read_file
 from console.model.commands import (
     CLOCK_COMMANDS,
     Command,
@@ -84,10 +74,6 @@ CREATORS = ("simulate", "drill", "console")
 _HEADER_KEYS = {"format": str, "version": int, "program": str, "seed": int,
                 "cluster_file": str, "cluster": str, "created_by": str}
 _OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str, "traces": dict}
-
-
-class RecordingError(ConfigError):
-    """What is wrong with a recording, as one line: `file:line: key: message`."""
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -141,6 +127,7 @@ class Recorder:
         self._line(t, "clock", command.text())
 
     def mark(self, t: float, label: str) -> None:
+        """A moment to screenshot at `t` simulated seconds (`replay --svg`), named `label`."""
         self._catch_up()
         self._line(t, "mark", label)
 
@@ -258,6 +245,9 @@ def record_engine(path: str | Path, engine: Engine, *, cluster_file: str, cluste
 
 @dataclass(frozen=True)
 class Entry:
+    """One recorded line after the header: `kind` command | clock | mark at `t` simulated seconds;
+    `text` as written, `command` parsed (None for a mark), `line` 1-based in the file."""
+
     t: float
     kind: str          # command | clock | mark
     text: str
@@ -267,6 +257,9 @@ class Entry:
 
 @dataclass
 class Recording:
+    """A checked recording: its header fields, its entries in file order, and the time of its end
+    line (None when it was cut short)."""
+
     path: str
     program: str
     seed: int
@@ -288,15 +281,17 @@ class Recording:
         return self.entries[-1].t if self.entries else 0.0
 
     def build_engine(self) -> Engine:
+        """A fresh engine on the embedded cluster and seed (read-only as recorded, the local node
+        marked). Raises `ConfigError` (an `InputError`) when the embedded cluster is bad."""
         try:
             cluster = parse_cluster(self.cluster, self.cluster_file, traces=self.traces)
         except ConfigError as error:
-            raise RecordingError(self.path, 1, "cluster",
+            raise ConfigError(self.path, 1, "cluster",
                                  f"the embedded cluster file is invalid: {error}") from None
         if self.local_node is not None:
             node = cluster.nodes.get(self.local_node)
             if node is None:
-                raise RecordingError(self.path, 1, "local_node",
+                raise ConfigError(self.path, 1, "local_node",
                                      f"the embedded cluster has no node {self.local_node!r}")
             node.local = True
         return Engine(cluster, self.seed, read_only=self.read_only)
@@ -308,69 +303,65 @@ class Recording:
 
 
 def load_recording(path: str | Path) -> Recording:
-    filename = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise RecordingError(filename, None, "", f"cannot read: {error.strerror or error}") \
-            from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise RecordingError(filename, line, "", "damaged: not UTF-8 text") from None
-    return parse_recording(text, filename)
+    """Read and check a recording file (see the module docstring for the format).
+
+    Raises `ConfigError` (an `InputError`: `file:line: key: message`) for a file that cannot be
+    read, is not UTF-8, or is not a good recording, including a bad embedded cluster.
+    """
+    return parse_recording(read_file(path), str(path))
 
 
 def parse_recording(text: str, filename: str) -> Recording:
+    """`load_recording` on a recording's text; `filename` names it in errors. Raises `ConfigError`
+    (an `InputError`) for the first bad line, naming its number and key."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     if not lines:
-        raise RecordingError(filename, None, "", "empty file: not a cluster-console recording")
+        raise ConfigError(filename, None, "", "empty file: not a cluster-console recording")
     header = _object(lines[0], filename, 1, header=True)
     recording = _header(header, filename)
     last = 0.0
     for number, raw in enumerate(lines[1:], start=2):
         if recording.end is not None:
-            raise RecordingError(filename, number, "", "damaged: a line after the end line")
+            raise ConfigError(filename, number, "", "damaged: a line after the end line")
         item = _object(raw, filename, number)
         t = item.get("t")
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) \
                 or t < 0:
-            raise RecordingError(filename, number, "t", f"must be a time in seconds >= 0, "
+            raise ConfigError(filename, number, "t", f"must be a time in seconds >= 0, "
                                                         f"got {json.dumps(t)}")
         t = float(t)
         if t < last:
-            raise RecordingError(filename, number, "t", f"{t!r} is before the previous line's "
+            raise ConfigError(filename, number, "t", f"{t!r} is before the previous line's "
                                                         f"time {last!r}")
         last = t
         kinds = [k for k in ("command", "clock", "mark", "end") if k in item]
         unknown = sorted(set(item) - {"t", "command", "clock", "mark", "end"})
         if unknown:
-            raise RecordingError(filename, number, unknown[0], "unknown key (a line holds t and "
+            raise ConfigError(filename, number, unknown[0], "unknown key (a line holds t and "
                                                                "one of command, clock, mark, end)")
         if len(kinds) != 1:
-            raise RecordingError(filename, number, "", "damaged: a line holds t and exactly one "
+            raise ConfigError(filename, number, "", "damaged: a line holds t and exactly one "
                                                        "of command, clock, mark, end")
         kind = kinds[0]
         value = item[kind]
         if kind == "end":
             if value is not True:
-                raise RecordingError(filename, number, "end", "must be true")
+                raise ConfigError(filename, number, "end", "must be true")
             recording.end = t
             continue
         if not isinstance(value, str):
-            raise RecordingError(filename, number, kind, f"must be a string, got "
+            raise ConfigError(filename, number, kind, f"must be a string, got "
                                                          f"{json.dumps(value)}")
         command = None
         if kind in ("command", "clock"):
             try:
                 command = parse(value)
             except CommandError as error:
-                raise RecordingError(filename, number, kind, str(error)) from None
+                raise ConfigError(filename, number, kind, str(error)) from None
             if kind == "clock" and not isinstance(command, CLOCK_COMMANDS):
-                raise RecordingError(filename, number, "clock", f"{command.verb} is not a clock "
+                raise ConfigError(filename, number, "clock", f"{command.verb} is not a clock "
                                                                 "command (speed, pause, resume)")
         recording.entries.append(Entry(t, kind, value, command, number))
     recording.build_engine()  # the embedded cluster must be good: say so now, not mid-replay
@@ -382,47 +373,47 @@ def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[
         item = json.loads(raw)
     except json.JSONDecodeError as error:
         if header:
-            raise RecordingError(filename, number, "", "not a cluster-console recording (the "
+            raise ConfigError(filename, number, "", "not a cluster-console recording (the "
                                                        "first line is not a JSON header)") \
                 from None
-        raise RecordingError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
+        raise ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
                                                    f"column {error.colno})") from None
     if not isinstance(item, dict):
         if header:
-            raise RecordingError(filename, number, "", "not a cluster-console recording (the "
+            raise ConfigError(filename, number, "", "not a cluster-console recording (the "
                                                        "first line is not a JSON header)")
-        raise RecordingError(filename, number, "", "damaged: not a JSON object")
+        raise ConfigError(filename, number, "", "damaged: not a JSON object")
     return item
 
 
 def _header(header: dict[str, Any], filename: str) -> Recording:
     if header.get("format") != FORMAT:
-        raise RecordingError(filename, 1, "format", f"not a cluster-console recording "
+        raise ConfigError(filename, 1, "format", f"not a cluster-console recording "
                                                     f"(format {json.dumps(header.get('format'))})")
     version = header.get("version")
     if version != VERSION or isinstance(version, bool):
-        raise RecordingError(filename, 1, "version", f"recording format version "
+        raise ConfigError(filename, 1, "version", f"recording format version "
                                                      f"{json.dumps(version)} is not supported "
                                                      f"(this program reads version {VERSION})")
     for key, kind in _HEADER_KEYS.items():
         if key not in header:
-            raise RecordingError(filename, 1, key, "required header field is missing")
+            raise ConfigError(filename, 1, key, "required header field is missing")
         value = header[key]
         if not isinstance(value, kind) or isinstance(value, bool):
             rule = "an integer" if kind is int else "a string"
-            raise RecordingError(filename, 1, key, f"must be {rule}, got {json.dumps(value)}")
+            raise ConfigError(filename, 1, key, f"must be {rule}, got {json.dumps(value)}")
     for key in header:
         if key not in _HEADER_KEYS and key not in _OPTIONAL_HEADER_KEYS:
-            raise RecordingError(filename, 1, key, "unknown header field")
+            raise ConfigError(filename, 1, key, "unknown header field")
     if header["created_by"] not in CREATORS:
-        raise RecordingError(filename, 1, "created_by", f"must be one of {', '.join(CREATORS)}, "
+        raise ConfigError(filename, 1, "created_by", f"must be one of {', '.join(CREATORS)}, "
                                                         f"got {json.dumps(header['created_by'])}")
     if header["seed"] < 0:
-        raise RecordingError(filename, 1, "seed", f"must be >= 0, got {header['seed']}")
+        raise ConfigError(filename, 1, "seed", f"must be >= 0, got {header['seed']}")
     for key, kind in _OPTIONAL_HEADER_KEYS.items():
         if key in header and not isinstance(header[key], kind):
             rule = {bool: "true or false", dict: "an object"}.get(kind, "a string")
-            raise RecordingError(filename, 1, key, f"must be {rule}, got "
+            raise ConfigError(filename, 1, key, f"must be {rule}, got "
                                                    f"{json.dumps(header[key])[:60]}")
     return Recording(path=filename, program=header["program"], seed=header["seed"],
                      cluster_file=header["cluster_file"], cluster=header["cluster"],
@@ -441,116 +432,7 @@ def _traces(filename: str, raw: dict[str, Any] | None) -> dict[str, tuple[float,
         if not (isinstance(values, list) and values and all(
                 isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100
                 for v in values)):
-            raise RecordingError(filename, 1, f"traces.{name}",
+            raise ConfigError(filename, 1, f"traces.{name}",
                                  "must be a list of CPU percents (integers 0-100)")
         traces[name] = tuple(v / 100.0 for v in values)
     return traces
-
-
-# -- replaying --------------------------------------------------------------------------------
-
-
-def replay_headless(recording: Recording) -> Engine:
-    """Feed the recorded commands back through `submit_at` and run to the recorded end."""
-    engine = recording.build_engine()
-    for t, command in recording.commands():
-        engine.submit_at(t, command)
-    engine.run_until(recording.duration)
-    return engine
-
-
-def replay_main(argv: Sequence[str]) -> int:
-    """`cluster-console replay FILE [--headless [--json]] [--cast OUT.cast] [--svg DIR]`."""
-    import argparse
-
-    from console.simulation import render_json, render_text
-
-    parser = argparse.ArgumentParser(
-        prog="cluster-console replay",
-        description="Replay a recording in the console (space pauses, s steps to the next "
-                    "recorded command, +/- change the speed). --headless prints the event log "
-                    "and summary exactly as `simulate` prints them for the same cluster, seed "
-                    "and commands; --cast and --svg replay in a headless console and save what "
-                    "it shows.")
-    parser.add_argument("--version", action="version", version=f"cluster-console {__version__}")
-    parser.add_argument("file", metavar="FILE", help="a recording (JSON lines)")
-    parser.add_argument("--headless", action="store_true",
-                        help="no console: print the event log and summary")
-    parser.add_argument("--json", action="store_true",
-                        help="with --headless: one JSON object per event, then the summary")
-    parser.add_argument("--cast", metavar="OUT.cast",
-                        help="write an asciicast v2 file of the console replaying "
-                             "(`asciinema play OUT.cast`)")
-    parser.add_argument("--svg", metavar="DIR",
-                        help="save SVG screenshots at the recording's marks and at the end")
-    parser.add_argument("--speed", type=float, default=None, metavar="X",
-                        help="simulated seconds per second: the console's replay (default 1) "
-                             "or the cast's (default 10)")
-    parser.add_argument("--size", default="120x40", metavar="WxH",
-                        help="with --cast/--svg: the console's size (default 120x40)")
-    parser.add_argument("--theme", metavar="NAME", help="the console's theme (default dark)")
-    parser.add_argument("--paused", action="store_true",
-                        help="in the console: start paused (s steps through the commands)")
-    args = parser.parse_args(argv)
-    if args.json and not args.headless:
-        raise InputError("--json goes with --headless")
-    if args.speed is not None and not 0 < args.speed <= 3600:
-        raise InputError(f"--speed must be above 0 and at most 3600, got {args.speed:g}")
-    size = _size(args.size)
-    try:
-        recording = load_recording(args.file)
-    except RecordingError as error:
-        raise InputError(str(error)) from None
-    if recording.program != __version__:
-        print(f"cluster-console: note: {args.file} was recorded by version {recording.program}, "
-              f"this is {__version__}; the log may differ", file=sys.stderr)
-    if recording.end is None:
-        print(f"cluster-console: note: {args.file} has no end line; replaying to its last "
-              f"line at {recording.duration:g} s", file=sys.stderr)
-    if args.cast or args.svg:
-        _export(recording, args, size)
-        if not args.headless:
-            return 0
-    if args.headless:
-        engine = replay_headless(recording)
-        sys.stdout.write(render_json(engine) if args.json else render_text(engine))
-        return 0
-    from console.ui.launch import run_replay_console
-
-    return run_replay_console(recording, speed=args.speed or 1.0, paused=args.paused,
-                              theme=args.theme)
-
-
-def _size(text: str) -> tuple[int, int]:
-
-    width, _, height = text.lower().partition("x")
-    if not (width.isdigit() and height.isdigit()) or int(width) < 20 or int(height) < 5:
-        raise InputError(f"--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; "
-                         f"got {text!r}")
-    return int(width), int(height)
-
-
-def _export(recording: Recording, args: Any, size: tuple[int, int]) -> None:
-    from console.ui.launch import _settings, _writable
-
-    themes, _ = _settings(args.theme)
-    theme = args.theme or "dark"
-    if args.cast:
-        _writable(args.cast, "--cast")
-    if args.svg:
-        try:
-            Path(args.svg).mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise InputError(f"--svg {args.svg}: cannot make the folder: "
-                             f"{error.strerror or error}") from None
-    from console.ui.cast import CAST_SPEED, export
-
-    speed = args.speed or CAST_SPEED
-    result = export(recording, cast=args.cast, svg_dir=args.svg, size=size, speed=speed,
-                    theme=theme, themes=themes)
-    if args.cast:
-        print(f"cluster-console: wrote {args.cast}: {result.frames} frames, "
-              f"{result.cast_seconds:g} s (x{speed:g}), {size[0]}x{size[1]}", file=sys.stderr)
-    if args.svg:
-        print(f"cluster-console: wrote {len(result.screenshots)} screenshots to {args.svg}",
-              file=sys.stderr)

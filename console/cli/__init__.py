@@ -1,0 +1,43 @@
+"""Command-line entry point: `cluster-console [CLUSTER] [options]` and its sub-commands, one
+module each (`console`, `simulate`, `validate`, `drill`, `replay`).
+
+Every sub-command parses and checks its options and input files before anything starts (before
+the console takes the screen over). Bad input is an `InputError` anywhere below; it is caught
+here, once, printed as one line (`cluster-console: seed.toml:41: nodes[2].memory_gb: ...`) and
+the exit status is 2. Ctrl+C is exit status 130, without a traceback.
+
+Only `cli` imports `console.ui`, and only inside the functions that open a screen: the headless
+sub-commands (`simulate`, `validate`, `drill`, `replay --headless`) never import Textual, which
+halves their start-up time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from console.cli import console, drill, replay, simulate, validate
+from console.errors import EXIT_BAD_INPUT, InputError
+
+#: Exit status after Ctrl+C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+#: Sub-command name -> its `run(argv) -> exit status`.
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "simulate": simulate.run, "validate": validate.run, "drill": drill.run, "replay": replay.run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `cluster-console ARGS` (default: `sys.argv[1:]`) and return its exit status: 0 done,
+    1 a drill failed, 2 bad input (one line on stderr), 130 interrupted."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[args[0]](args[1:])
+        return console.run(args)
+    except InputError as error:
+        print(f"cluster-console: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

@@ -1,0 +1,50 @@
+"""`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file (the
+cluster file, the theme, keys.toml, `--record`), then open the console. Bad input is one line
+and exit status 2, before the screen is taken over."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from console.cli.options import check_speed, check_writable, parser
+from console.errors import InputError
+from console.paths import DEFAULT_CLUSTER
+
+
+def run(argv: Sequence[str]) -> int:
+    """Open the console; its exit status once it quits. Raises `InputError` for a bad option
+    or input file (also one that only a background load of a big cluster file finds)."""
+    options = parser("", "Open the operations console on a cluster (default: the seed "
+                         "cluster).")
+    options.add_argument("cluster", nargs="?", default=str(DEFAULT_CLUSTER),
+                         help="cluster file (default: the seed cluster)")
+    options.add_argument("--local", action="store_true",
+                         help="the machine the console runs on joins the cluster as a node")
+    options.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    options.add_argument("--speed", type=float, default=1.0, metavar="X",
+                         help="simulated seconds per real second (default 1)")
+    options.add_argument("--theme", metavar="NAME",
+                         help="theme: dark, light, high-contrast, monochrome or your own "
+                              "(default dark; monochrome when NO_COLOR is set)")
+    options.add_argument("--read-only", action="store_true",
+                         help="refuse every mutating action, with the reason")
+    options.add_argument("--no-confirm", action="store_true",
+                         help="do not ask before destructive actions (for drills)")
+    options.add_argument("--paused", action="store_true", help="start with the clock paused")
+    options.add_argument("--record", metavar="REC.jsonl",
+                         help="record the session (every command with its simulated time); "
+                              "replay it with `cluster-console replay REC.jsonl`")
+    args = options.parse_args(argv)
+    from console.ui.launch import load_settings, open_console  # Textual: see console.cli
+
+    check_speed(args.speed)
+    themes, keymap = load_settings(args.theme)
+    if not Path(args.cluster).is_file():
+        raise InputError(f"{args.cluster}: no such cluster file")
+    if args.record:
+        check_writable(args.record, "--record")
+    return open_console(args.cluster, seed=args.seed, local=args.local, speed=args.speed,
+                        paused=args.paused, confirm=not args.no_confirm,
+                        read_only=args.read_only, theme=args.theme, themes=themes,
+                        keymap=keymap, record=args.record)

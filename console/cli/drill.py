@@ -1,0 +1,121 @@
+"""`cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl]`: drills run
+headless, a report each; and `cluster-console drill FILE --interactive [--report OUT.txt]
+[--record REC.jsonl]`: the drill in the console, the operator answering with keys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from console.cli.options import check_speed, check_writable, parser, write_file
+from console.drills import (
+    Drill,
+    DrillSession,
+    Report,
+    junit_xml,
+    load_drill,
+    render_json,
+    render_text,
+)
+from console.errors import InputError
+from console.formats.recording import Recorder
+from console.model.engine import Engine
+
+#: Exit status when an expectation failed (or an interactive drill was left before its end).
+EXIT_FAILED = 1
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the sub-command: exit status 0 when every expectation of every drill passed, 1 when
+    one failed. Raises `InputError` for a bad option or drill file, before any drill runs."""
+    options = parser("drill", "Run drills headless and report on their expectations. Exit "
+                              "status 0 when all pass, 1 when one fails, 2 for a bad file.")
+    options.add_argument("files", nargs="+", metavar="FILE", help="drill files (TOML)")
+    options.add_argument("--json", action="store_true",
+                         help="one JSON report per drill, one per line")
+    options.add_argument("--junit", metavar="OUT.xml",
+                         help="also write a JUnit XML report (one test case per expectation)")
+    options.add_argument("--record", metavar="REC.jsonl",
+                         help="record the run (one drill only); replay it with "
+                              "`cluster-console replay REC.jsonl [--headless]`")
+    options.add_argument("--interactive", action="store_true",
+                         help="run the drill in the console (one drill): steps arrive on "
+                              "schedule, you answer with keys, the drill panel scores live")
+    options.add_argument("--report", metavar="OUT.txt",
+                         help="write the text report here (one drill; with --interactive the "
+                              "default is NAME.report.txt next to the drill file)")
+    options.add_argument("--speed", type=float, default=1.0, metavar="X",
+                         help="with --interactive: simulated seconds per real second "
+                              "(default 1)")
+    options.add_argument("--paused", action="store_true",
+                         help="with --interactive: start with the clock paused")
+    options.add_argument("--no-confirm", action="store_true",
+                         help="with --interactive: do not ask before destructive keys")
+    args = options.parse_args(argv)
+    one = [name for name, given in (("--record", args.record), ("--report", args.report),
+                                    ("--interactive", args.interactive)) if given]
+    if one and len(args.files) > 1:
+        raise InputError(f"{one[0]} takes one drill at a time")
+    if args.interactive and args.json:
+        raise InputError("--json is for headless runs; --interactive shows the report on "
+                         "screen and saves it as text")
+    check_speed(args.speed)
+    drills = [load_drill(path) for path in args.files]
+    if args.interactive:
+        return _interactive(drills[0], args)
+    reports = []
+    for drill in drills:
+        report = _run(drill, args.record)
+        reports.append(report)
+        sys.stdout.write(render_json(report) if args.json else render_text(report))
+        if not args.json and drill is not drills[-1]:
+            sys.stdout.write("\n")
+        if args.report:
+            write_file(args.report, render_text(report), "--report")
+    if args.junit:
+        write_file(args.junit, junit_xml(reports), "--junit")
+    return 0 if all(r.passed for r in reports) else EXIT_FAILED
+
+
+def _interactive(drill: Drill, args: argparse.Namespace) -> int:
+    """The console on the drill; exit status as headless (0 passed, 1 failed), 1 when the
+    operator quit before the drill's end (no report)."""
+    from console.ui.launch import load_settings, open_drill_console  # Textual: see console.cli
+
+    themes, keymap = load_settings(None)
+    if args.record:
+        check_writable(args.record, "--record")
+    mode = open_drill_console(drill, report=args.report, record=args.record, speed=args.speed,
+                              paused=args.paused, confirm=not args.no_confirm,
+                              themes=themes, keymap=keymap)
+    report = mode.report
+    if report is None:
+        print(f"cluster-console: drill {drill.name} ended at {mode.engine.now:g} s, before its "
+              f"end ({drill.duration:g} s): no report", file=sys.stderr)
+        return EXIT_FAILED
+    verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"
+    where = (f"report saved to {mode.saved}" if mode.saved is not None
+             else f"report NOT saved: {mode.save_error}")
+    print(f"drill {report.drill} {verdict}; {where}")
+    if args.junit:
+        write_file(args.junit, junit_xml([report]), "--junit")
+    return 0 if report.passed else EXIT_FAILED
+
+
+def _run(drill: Drill, record: str | None) -> Report:
+    """One headless run, recorded to `record` if given."""
+    if record is None:
+        return DrillSession(drill).run()
+    engine = Engine(drill.build_cluster(), drill.seed)
+    try:
+        recorder = Recorder(record, seed=drill.seed, cluster_file=drill.cluster_file,
+                            cluster=drill.recorded_cluster_text, created_by="drill",
+                            drill=drill.name, traces=engine.cluster.traces)
+    except OSError as error:
+        raise InputError(f"--record {record}: cannot write: {error.strerror or error}") from None
+    recorder.attach(engine)
+    with recorder:
+        report = DrillSession(drill, engine, on_clock=recorder.clock).run()
+        recorder.close(drill.duration)
+    return report

@@ -1,0 +1,100 @@
+"""`cluster-console replay REC.jsonl [--headless [--json]] [--cast OUT.cast] [--svg DIR]`: a
+recording replayed in the console, headless (printing what `simulate` prints for the same
+inputs), or as an asciicast file and SVG screenshots of the console replaying."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from console import __version__
+from console.cli.options import check_speed, check_writable, make_folder, parser
+from console.errors import InputError
+from console.formats.event_log import render_json, render_text
+from console.formats.recording import Recording, load_recording
+from console.replay import replay_headless
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the sub-command; exit status 0 (or the console's). Raises `InputError` for a bad
+    option or recording, before anything is replayed."""
+    options = parser(
+        "replay",
+        "Replay a recording in the console (space pauses, s steps to the next recorded "
+        "command, +/- change the speed). --headless prints the event log and summary exactly "
+        "as `simulate` prints them for the same cluster, seed and commands; --cast and --svg "
+        "replay in a headless console and save what it shows.")
+    options.add_argument("file", metavar="FILE", help="a recording (JSON lines)")
+    options.add_argument("--headless", action="store_true",
+                         help="no console: print the event log and summary")
+    options.add_argument("--json", action="store_true",
+                         help="with --headless: one JSON object per event, then the summary")
+    options.add_argument("--cast", metavar="OUT.cast",
+                         help="write an asciicast v2 file of the console replaying "
+                              "(`asciinema play OUT.cast`)")
+    options.add_argument("--svg", metavar="DIR",
+                         help="save SVG screenshots at the recording's marks and at the end")
+    options.add_argument("--speed", type=float, default=None, metavar="X",
+                         help="simulated seconds per second: the console's replay (default 1) "
+                              "or the cast's (default 10)")
+    options.add_argument("--size", default="120x40", metavar="WxH",
+                         help="with --cast/--svg: the console's size (default 120x40)")
+    options.add_argument("--theme", metavar="NAME", help="the console's theme (default dark)")
+    options.add_argument("--paused", action="store_true",
+                         help="in the console: start paused (s steps through the commands)")
+    args = options.parse_args(argv)
+    if args.json and not args.headless:
+        raise InputError("--json goes with --headless")
+    if args.speed is not None:
+        check_speed(args.speed)
+    size = _size(args.size)
+    recording = load_recording(args.file)
+    if recording.program != __version__:
+        print(f"cluster-console: note: {args.file} was recorded by version {recording.program}, "
+              f"this is {__version__}; the log may differ", file=sys.stderr)
+    if recording.end is None:
+        print(f"cluster-console: note: {args.file} has no end line; replaying to its last "
+              f"line at {recording.duration:g} s", file=sys.stderr)
+    if args.cast or args.svg:
+        _export(recording, args, size)
+        if not args.headless:
+            return 0
+    if args.headless:
+        engine = replay_headless(recording)
+        sys.stdout.write(render_json(engine) if args.json else render_text(engine))
+        return 0
+    from console.ui.launch import load_settings, open_replay_console  # Textual: see console.cli
+
+    themes, keymap = load_settings(args.theme)
+    return open_replay_console(recording, speed=args.speed or 1.0, paused=args.paused,
+                               theme=args.theme, themes=themes, keymap=keymap)
+
+
+def _size(text: str) -> tuple[int, int]:
+    """`--size WIDTHxHEIGHT`, at least 20x5 cells."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()) or int(width) < 20 or int(height) < 5:
+        raise InputError(f"--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; "
+                         f"got {text!r}")
+    return int(width), int(height)
+
+
+def _export(recording: Recording, args: argparse.Namespace, size: tuple[int, int]) -> None:
+    """`--cast` and `--svg`: the console replaying in a headless terminal, saved."""
+    from console.ui.cast import CAST_SPEED, export  # Textual: see console.cli
+    from console.ui.launch import load_settings
+    themes, _ = load_settings(args.theme)
+    if args.cast:
+        check_writable(args.cast, "--cast")
+    if args.svg:
+        make_folder(args.svg, "--svg")
+    speed = args.speed or CAST_SPEED
+    result = export(recording, cast=args.cast, svg_dir=args.svg, size=size, speed=speed,
+                    theme=args.theme or "dark", themes=themes)
+    if args.cast:
+        print(f"cluster-console: wrote {args.cast}: {result.frames} frames, "
+              f"{result.cast_seconds:g} s (x{speed:g}), {size[0]}x{size[1]}", file=sys.stderr)
+    if args.svg:
+        print(f"cluster-console: wrote {len(result.screenshots)} screenshots to {args.svg}",
+              file=sys.stderr)

@@ -1,0 +1,69 @@
+"""`cluster-console simulate [CLUSTER] [--seed N] [--for SECONDS] [--do "T COMMAND"]... [--json]
+[--record REC.jsonl]`: a headless run, its event log and a summary of the final state."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from console.cli.options import parser
+from console.errors import InputError
+from console.formats.cluster import load_cluster
+from console.formats.event_log import render_json, render_text
+from console.formats.recording import record_engine
+from console.formats.timed import ScheduleError, TimedCommand, parse_timed
+from console.model.engine import Engine
+from console.paths import DEFAULT_CLUSTER
+from console.replay import run as run_steps
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the sub-command; its output on stdout, exit status 0. Raises `InputError` for a bad
+    option, `--do`, cluster file or `--record` path, before anything is printed."""
+    options = parser("simulate", "Run a cluster headless and print its event log and summary.")
+    options.add_argument("cluster", nargs="?", default=str(DEFAULT_CLUSTER),
+                         help="cluster file (default: the seed cluster)")
+    options.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    options.add_argument("--for", dest="duration", type=float, default=300.0,
+                         metavar="SECONDS", help="simulated seconds to run (default 300)")
+    options.add_argument("--do", action="append", default=[], metavar='"T COMMAND"',
+                         help='a command at simulated time T, e.g. "60 fail-node B"; repeatable')
+    options.add_argument("--json", action="store_true",
+                         help="one JSON object per event, then the summary")
+    options.add_argument("--record", metavar="REC.jsonl",
+                         help="record the run; `cluster-console replay REC.jsonl --headless` "
+                              "prints the same output")
+    args = options.parse_args(argv)
+    if args.duration < 0:
+        raise InputError(f"--for must be zero or more, got {args.duration:g}")
+    steps = _steps(args.do, args.duration)
+    engine = Engine(load_cluster(args.cluster), args.seed)
+    run_steps(engine, args.duration, steps)
+    if args.record:
+        _record(args.record, engine, args.cluster, args.duration)
+    sys.stdout.write(render_json(engine) if args.json else render_text(engine))
+    return 0
+
+
+def _steps(texts: list[str], duration: float) -> list[TimedCommand]:
+    """The `--do` options read, each within the run."""
+    try:
+        steps = [parse_timed(text) for text in texts]
+    except ScheduleError as error:
+        raise InputError(f"--do {error}") from None
+    late = [s for s in steps if s.t > duration]
+    if late:
+        raise InputError(f"--do {late[0].text()!r} is after the end of the run "
+                         f"(--for {duration:g})")
+    return steps
+
+
+def _record(path: str, engine: Engine, cluster_file: str, duration: float) -> None:
+    """Write the finished run's recording (the cluster file's text embedded)."""
+    try:
+        with open(cluster_file, encoding="utf-8") as source:
+            text = source.read()
+        record_engine(path, engine, cluster_file=cluster_file, cluster=text,
+                      created_by="simulate", end=duration)
+    except OSError as error:
+        raise InputError(f"--record {path}: cannot write: {error.strerror or error}") from None

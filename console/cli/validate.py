@@ -1,0 +1,28 @@
+"""`cluster-console validate FILE...`: check cluster files; one summary line per good file on
+stdout, one error line per bad one on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from console.cli.options import parser
+from console.errors import EXIT_BAD_INPUT, InputError
+from console.formats.cluster import load_cluster, summarize
+
+
+def run(argv: Sequence[str]) -> int:
+    """Check every file (a bad one does not stop the others); exit status 0 when all are good,
+    else 2. Unlike the other sub-commands it reports each bad file itself, so raises nothing
+    for a bad file."""
+    options = parser("validate", "Check cluster files; exit 0 if all are good, else 2.")
+    options.add_argument("files", nargs="+", metavar="FILE")
+    args = options.parse_args(argv)
+    status = 0
+    for path in args.files:
+        try:
+            print(f"{path}: ok: {summarize(load_cluster(path))}")
+        except InputError as error:
+            print(str(error), file=sys.stderr)
+            status = EXIT_BAD_INPUT
+    return status

@@ -1,0 +1,81 @@
+"""Cluster files: TOML in, a checked `model.Cluster` out, or one line naming file, line and key.
+
+A cluster file is the only way a cluster enters the console, so it is checked the way a compiler
+checks code: unknown keys are errors (a typo must not quietly fall back to a default), every value
+is range-checked, every name the file refers to must exist, and the cluster must be runnable as
+written. The first problem in file order is raised as a `ConfigError` whose `str()` is one line:
+
+    seed.toml:23: nodes[2].memory_gb: must be a positive number, got -16
+
+`ConfigError` is an `InputError` (console.errors). The reading and checking of TOML in general
+(the error type, key paths, line numbers, value checkers) is `console.formats.toml`, shared with
+drill files. The cluster file is read in three modules, one job each: `schema` (sections, keys
+and value checks; the schema is documented there), `checks` (cross-checks of names, guest OS
+support, sizes, services and rules) and `build` (the `Cluster`, with placement).
+
+Key paths count `[[nodes]]`, `[[vms]]`, `[[services]]`, `[[images]]`, `[[layers]]` and `[[rules]]`
+entries from 0, as written in the file (an entry with `count` is one entry however many copies it
+makes).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from console.formats.cluster.build import build
+from console.formats.cluster.schema import read_document
+from console.formats.toml import located, parse_toml, read_file
+from console.model.cluster import Cluster
+from console.model.entities import VmState
+
+
+def load_cluster(path: str | Path) -> Cluster:
+    """Read and check a cluster file; errors name the file as the caller spelt it.
+
+    Raises `ConfigError` (an `InputError`, one line `file:line: key: message`) for a file that
+    cannot be read, is not UTF-8 or TOML, or breaks the schema or a cross-check.
+    """
+    return parse_cluster(read_file(path), str(path))
+
+
+def parse_cluster(text: str, filename: str, base: str | Path | None = None,
+                  traces: dict[str, tuple[float, ...]] | None = None) -> Cluster:
+    """Check a cluster file's text and build its cluster; the first problem is a ConfigError.
+
+    Folders the file names (`[workloads] traces`) are relative to `base`, by default the folder
+    of `filename`. `traces` given (a recording embeds them) stand in for that folder's files.
+    """
+    document = parse_toml(text, filename)
+    folder = Path(filename).parent if base is None else Path(base)
+    with located(text, filename):
+        return build(read_document(document, folder, traces))
+
+
+def summarize(cluster: Cluster) -> str:
+    """One line for `cluster-console validate`: what the file describes, in numbers."""
+    kinds = Counter(node.hypervisor for node in cluster.nodes.values())
+    if len(kinds) == 1:
+        kind_text = next(iter(kinds))
+    else:
+        kind_text = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    states = Counter(vm.state for vm in cluster.vms.values())
+    state_text = ", ".join(f"{states[s]} {s.value}" for s in VmState if states[s])
+    extras = []
+    bases = sum(1 for image in cluster.images.values() if image.kind == "base")
+    if cluster.images:
+        extras.append(f"{_plural(bases, 'base image')} + "
+                      f"{_plural(len(cluster.images) - bases, 'layer')}")
+    if cluster.rules:
+        extras.append(_plural(len(cluster.rules), "rule"))
+    if cluster.traces:
+        extras.append(_plural(len(cluster.traces), "trace"))
+    return (f"cluster {cluster.name!r}: {_plural(len(cluster.nodes), 'node')} ({kind_text}), "
+            f"{_plural(len(cluster.vms), 'VM')}" + (f" ({state_text})" if state_text else "")
+            + f", {_plural(len(cluster.services), 'service')}"
+            + "".join(f", {extra}" for extra in extras))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+

@@ -1,0 +1,108 @@
+"""Building the `Cluster` from a checked `Draft`: register nodes and images, cross-check each
+VM, service and rule (`checks`), add the VMs with a host (refusing an overloaded host), then
+place the VMs without one.
+
+Checks run in passes, each in file order: every value of every section (trace files are read
+here); then layers' bases and the images each node holds; then each VM's image, host,
+anti-affinity, guest OS, size and trace; then each service's members, owners and active member;
+then each rule's VMs and hosts, and whether a VM's own host breaks a `must` rule; then the load
+on each host as VMs with a host are added; then placement of the VMs without one, which honours
+every `must` rule and anti-affinity.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from console.formats.cluster.checks import (
+    HostIndex,
+    apply_image,
+    assign_trace,
+    check_rule,
+    check_service,
+    check_vm,
+    hold_images,
+    register_images,
+)
+from console.formats.cluster.schema import Draft
+from console.formats.toml import Problem, at
+from console.model import placement
+from console.model.cluster import Cluster
+from console.model.entities import Role, Service, ServiceState, Vm, VmState
+
+# -- building -----------------------------------------------------------------------------------
+
+
+def build(draft: Draft) -> Cluster:
+    """Resolve names, check the cluster can run as written, and register everything; the
+    built `Cluster`. Raises `Problem` (with an absolute key path) for the first problem."""
+    cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description)
+    for _, node in draft.nodes:
+        cluster.add_node(node)
+    register_images(draft, cluster)
+    hold_images(draft, cluster)
+    cluster.traces = draft.traces
+    vms = {entry.vm.name: entry.vm for entry in draft.vms}
+    auto = itertools.cycle(sorted(cluster.traces))
+    hosts = HostIndex(cluster)
+    for entry in draft.vms:
+        with at(entry.path):
+            apply_image(entry, cluster)
+            check_vm(entry.vm, vms, cluster, hosts)
+            assign_trace(entry.vm, cluster, auto)
+    for path, service, active in draft.services:
+        with at(path):
+            check_service(service, active, vms)
+    for path, rule in draft.rules:
+        with at(path):
+            check_rule(rule, vms, cluster)
+    unplaced = [(entry.path, entry.vm) for entry in draft.vms if entry.vm.host is None]
+    for entry in draft.vms:
+        if entry.vm.host is not None:
+            with at(entry.path):
+                _add_on_host(cluster, entry.vm)
+    for _, service, active in draft.services:
+        _set_roles(service, active, vms)
+        cluster.add_service(service)
+    # Every rule must be known before the first placement: queue all host-less VMs (their disk
+    # format still open, so any hypervisor that runs the guest will do), add the rules, place.
+    for _, vm in unplaced:
+        cluster.add_vm(vm, None)
+    for _, rule in draft.rules:
+        cluster.add_rule(rule)
+    for path, vm in unplaced:
+        with at(path):
+            _place(cluster, vm)
+    return cluster
+
+
+def _add_on_host(cluster: Cluster, vm: Vm) -> None:
+    """Register a VM on its configured host, refusing to overload the host."""
+    node = cluster.nodes[vm.host]  # type: ignore[index]
+    cluster.add_vm(vm, node.hypervisor)
+    vcpus, memory = cluster.vcpu_capacity(node), cluster.memory_capacity(node)
+    if node.used_vcpus > vcpus or node.used_memory_gb > memory + 1e-9:
+        raise Problem(".host", f"host {node.name} is over capacity at load: its running VMs need "
+                               f"{node.used_vcpus} vCPUs / {node.used_memory_gb:g} GB, it has "
+                               f"{vcpus:g} vCPUs / {memory:g} GB")
+
+
+def _place(cluster: Cluster, vm: Vm) -> None:
+    """Put a host-less VM on the best allowed host; its disk format is that host's."""
+    host = placement.best_host(cluster, vm)
+    if host is None:
+        raise Problem("", f"no host can take {vm.name}: {placement.why_not(cluster, vm)}")
+    cluster.vm_hypervisor[vm.name] = host.hypervisor
+    cluster.set_host(vm, host.name)
+
+
+def _set_roles(service: Service, active: str | None, vms: dict[str, Vm]) -> None:
+    """Active member as configured (or chosen), the other running members passive."""
+    running = [m for m in service.members if vms[m].state is VmState.RUNNING]
+    if active is None:
+        owners = [m for m in service.preferred_owners if m in running]
+        active = (owners or running or [None])[0]
+    service.roles = {m: Role.ACTIVE if m == active else Role.PASSIVE if m in running
+                     else Role.OFFLINE for m in service.members}
+    service.state = ServiceState.ONLINE if active is not None else ServiceState.OFFLINE
+

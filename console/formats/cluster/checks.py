@@ -1,0 +1,252 @@
+"""Cross-checks of a cluster file, once every value is read: names that must exist, images
+and layers, guest OS support, sizes that no host can hold, service members and rules. Each
+raises `Problem` at a key path relative to the entry being checked (`build` sets it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from console.formats.cluster.schema import AUTO_TRACE, Draft, VmEntry
+from console.formats.toml import Problem, at, listing, show
+from console.model.cluster import Cluster
+from console.model.entities import Image, Rule, Service, Vm, VmState
+from console.model.hypervisors import HYPERVISORS, supported_guests
+from console.model.images import ImageError, resolve
+
+# -- cross-checks: names, compatibility, size ---------------------------------------------------
+
+
+class HostIndex:
+    """What the cluster's hosts offer, worked out once per file rather than once per VM: a
+    20,000-VM file would otherwise scan every host for every VM."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.kinds = list(dict.fromkeys(node.hypervisor for node in cluster.nodes.values()))
+        self._largest: dict[str, tuple[float, float]] = {}
+
+    def kinds_for(self, guest_os: str) -> list[str]:
+        """Hypervisor kinds present that run `guest_os`, in file order."""
+        return [kind for kind in self.kinds if HYPERVISORS[kind].supports(guest_os)]
+
+    def largest(self, guest_os: str) -> tuple[float, float]:
+        """The most vCPUs and the most GB any host that runs `guest_os` can hold."""
+        if guest_os not in self._largest:
+            hosts = [n for n in self.cluster.nodes.values()
+                     if HYPERVISORS[n.hypervisor].supports(guest_os)]
+            self._largest[guest_os] = (max(self.cluster.vcpu_capacity(n) for n in hosts),
+                                       max(self.cluster.memory_capacity(n) for n in hosts))
+        return self._largest[guest_os]
+
+
+def check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster, hosts: HostIndex) -> None:
+    """A VM's host, anti-affinity, guest OS and size; raises `Problem` at a key relative to its
+    entry."""
+    if vm.host is not None and vm.host not in cluster.nodes:
+        raise Problem(".host", f"unknown node {show(vm.host)} "
+                               f"(nodes: {listing(list(cluster.nodes))})")
+    _check_anti_affinity(vm, vms)
+    _check_guest(vm, cluster, hosts)
+    _check_size(vm, hosts)
+
+
+def _check_anti_affinity(vm: Vm, vms: dict[str, Vm]) -> None:
+    for k, other in enumerate(vm.anti_affinity):
+        key = f".anti_affinity[{k}]"
+        if other == vm.name:
+            raise Problem(key, f"{vm.name} cannot be anti-affine with itself")
+        if other not in vms:
+            raise Problem(key, f"unknown VM {show(other)}")
+        if vm.host is not None and vms[other].host == vm.host:
+            raise Problem(key, f"{vm.name} and {other} are anti-affine but both on host "
+                               f"{vm.host}")
+
+
+def _check_guest(vm: Vm, cluster: Cluster, hosts: HostIndex) -> None:
+    """The guest OS must run somewhere in the cluster, and on the VM's own host if it has one."""
+    if not hosts.kinds_for(vm.guest_os):
+        raise Problem(".guest_os", f"no node in the cluster runs {vm.guest_os} "
+                                   f"(hypervisors here: {', '.join(hosts.kinds)})")
+    if vm.host is None:
+        return
+    kind = cluster.nodes[vm.host].hypervisor
+    if not HYPERVISORS[kind].supports(vm.guest_os):
+        runs = ", ".join(supported_guests(kind))
+        raise Problem(".guest_os", f"host {vm.host} runs {kind}, which does not run "
+                                   f"{vm.guest_os} ({kind} runs {runs})")
+
+
+def _check_size(vm: Vm, hosts: HostIndex) -> None:
+    """A VM bigger than every host that could run it can never start: say so now."""
+    most_vcpus, most_memory = hosts.largest(vm.guest_os)
+    if vm.vcpus > most_vcpus:
+        raise Problem(".vcpus", f"{vm.name} needs {vm.vcpus} vCPUs, more than any host that runs "
+                                f"{vm.guest_os} can hold (at most {most_vcpus:g})")
+    if vm.memory_gb > most_memory + 1e-9:
+        raise Problem(".memory_gb", f"{vm.name} needs {vm.memory_gb:g} GB, more than any "
+                                    f"host that runs {vm.guest_os} can hold "
+                                    f"(at most {most_memory:g} GB)")
+
+
+def check_service(service: Service, active: str | None, vms: dict[str, Vm]) -> None:
+    """A service's members, preferred owners and active member; raises `Problem` relative to its
+    entry."""
+    _check_members(service, vms)
+    for k, owner in enumerate(service.preferred_owners):
+        with at(f".preferred_owners[{k}]"):
+            _check_member(service, owner, vms)
+    if active is not None:
+        with at(".active"):
+            _check_member(service, active, vms)
+            if vms[active].state is not VmState.RUNNING:
+                raise Problem("", f"{active} is {vms[active].state.value}; "
+                                  "the active member must be running")
+
+
+def _check_members(service: Service, vms: dict[str, Vm]) -> None:
+    """Two or more distinct VMs, on different hosts (members are implicitly anti-affine)."""
+    if len(service.members) < 2:
+        raise Problem(".members", f"a service needs at least two members, "
+                                  f"got {len(service.members)}")
+    hosts: dict[str, str] = {}
+    for k, member in enumerate(service.members):
+        key = f".members[{k}]"
+        if member not in vms:
+            raise Problem(key, f"unknown VM {show(member)}")
+        if member in service.members[:k]:
+            raise Problem(key, f"{show(member)} is listed twice")
+        host = vms[member].host
+        if host is not None and host in hosts:
+            raise Problem(key, f"{member} is on host {host} with {hosts[host]}; members of a "
+                               "service must be on different hosts")
+        if host is not None:
+            hosts[host] = member
+
+
+def _check_member(service: Service, name: str, vms: dict[str, Vm]) -> None:
+    if name not in vms:
+        raise Problem("", f"unknown VM {show(name)}")
+    if name not in service.members:
+        raise Problem("", f"{name} is not a member of service {service.name} "
+                          f"(members: {', '.join(service.members)})")
+
+
+def register_images(draft: Draft, cluster: Cluster) -> None:
+    """Register bases and layers, then check that each layer's bases are base images."""
+    for _, image in draft.images:
+        cluster.images[image.name] = image
+    bases = [name for name, image in cluster.images.items() if image.kind == "base"]
+    for path, image in draft.images:
+        for k, base in enumerate(image.bases):
+            key = f"{path}.bases[{k}]"
+            if base not in cluster.images:
+                known = f"base images: {listing(bases)}" if bases else "no [[images]] are defined"
+                raise Problem(key, f"unknown base image {show(base)} ({known})")
+            if cluster.images[base].kind != "base":
+                raise Problem(key, f"{base} is a layer, not a base image")
+            if base in image.bases[:k]:
+                raise Problem(key, f"{show(base)} is listed twice")
+
+
+def hold_images(draft: Draft, cluster: Cluster) -> None:
+    """The parts each host holds already, at their current version."""
+    for path, node in draft.nodes:
+        held = draft.held[node.name]
+        for k, part in enumerate(held):
+            key = f"{path}.images[{k}]"
+            if part not in cluster.images:
+                raise Problem(key, f"unknown image or layer {show(part)} ({_known(cluster)})")
+            if part in held[:k]:
+                raise Problem(key, f"{show(part)} is listed twice")
+            node.images[part] = cluster.images[part].version
+
+
+def _known(cluster: Cluster) -> str:
+    if not cluster.images:
+        return "no [[images]] or [[layers]] are defined"
+    return f"known: {listing(list(cluster.images))}"
+
+
+def apply_image(entry: VmEntry, cluster: Cluster) -> None:
+    """A VM built from an image runs the base's guest OS and is sized from its parts."""
+    if entry.image is None:
+        return
+    vm = entry.vm
+    with at(".image"):
+        parts = _resolve(cluster, entry.image)
+    base, layers = parts[0], parts[1:]
+    if "guest_os" in entry.given and vm.guest_os != base.guest_os:
+        raise Problem(".guest_os", f"image {base.name} runs {base.guest_os}, not {vm.guest_os} "
+                                   "(leave guest_os out to take the base's)")
+    vm.image = tuple(part.name for part in parts)
+    vm.guest_os = base.guest_os
+    if "vcpus" not in entry.given:
+        vm.vcpus = base.vcpus
+    if "memory_gb" not in entry.given:
+        vm.memory_gb = base.memory_gb + sum(layer.memory_gb for layer in layers)
+    if "disk_gb" not in entry.given:
+        vm.disk_gb = sum(part.size_gb for part in parts)
+
+
+def _resolve(cluster: Cluster, spec: str) -> list[Image]:
+    """`base+layer+...` -> its parts, read exactly as `deploy` reads them."""
+    try:
+        return resolve(cluster.images, spec)
+    except ImageError as error:
+        raise Problem("", str(error)) from None
+
+
+def assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
+    """A trace-driven VM's trace must be loaded; "auto" takes the next one round-robin."""
+    workload = vm.workload
+    if workload.profile != "trace":
+        return
+    if not cluster.traces:
+        raise Problem(".workload.trace", "no traces are loaded (set traces = \"folder\" "
+                                         "in [workloads])")
+    if workload.trace == AUTO_TRACE:
+        workload.trace = next(auto)
+    elif workload.trace not in cluster.traces:
+        raise Problem(".workload.trace", f"unknown trace {show(workload.trace)} "
+                                         f"(traces: {listing(sorted(cluster.traces), 4)})")
+
+
+def check_rule(rule: Rule, vms: dict[str, Vm], cluster: Cluster) -> None:
+    """A rule's VMs and hosts exist, once each, and a `must` rule holds for VMs given a host; raises
+    `Problem` relative to its entry."""
+    for k, name in enumerate(rule.vms):
+        key = f".vms[{k}]"
+        if name not in vms:
+            raise Problem(key, f"unknown VM {show(name)}")
+        if name in rule.vms[:k]:
+            raise Problem(key, f"{show(name)} is listed twice")
+    for k, host in enumerate(rule.hosts):
+        key = f".hosts[{k}]"
+        if host not in cluster.nodes:
+            raise Problem(key, f"unknown node {show(host)} "
+                               f"(nodes: {listing(list(cluster.nodes))})")
+        if host in rule.hosts[:k]:
+            raise Problem(key, f"{show(host)} is listed twice")
+    if rule.strength == "must":
+        _check_pinned(rule, vms)
+
+
+def _check_pinned(rule: Rule, vms: dict[str, Vm]) -> None:
+    """A VM given a host in the file must not sit where a `must` rule forbids it."""
+    seen: dict[str, str] = {}  # host -> the rule's first VM on it
+    for k, name in enumerate(rule.vms):
+        host = vms[name].host
+        if host is None:
+            continue
+        key = f".vms[{k}]"
+        if rule.kind == "vm-host" and host not in rule.hosts:
+            raise Problem(key, f"{name} is on host {host}, which this rule forbids: it must "
+                               f"run on {', '.join(rule.hosts)}")
+        if rule.kind == "vm-not-host" and host in rule.hosts:
+            raise Problem(key, f"{name} is on host {host}, which this rule forbids")
+        if rule.kind == "anti-affinity" and host in seen:
+            raise Problem(key, f"{name} is on host {host} with {seen[host]}, which this rule "
+                               "forbids")
+        seen.setdefault(host, name)
+

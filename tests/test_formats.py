@@ -1,0 +1,122 @@
+"""The seams of formats/ and cli/: the drill file format takes its expectation reader from the
+caller, every bad input is one InputError, and the command line catches it once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from console import cli
+from console.errors import EXIT_BAD_INPUT, InputError
+from console.formats.drill import Step, parse_drill_file
+from console.formats.event_log import render_json
+from console.formats.recording import parse_recording
+from console.formats.timed import TimedCommand, parse_timed
+from console.formats.toml import ConfigError, Problem
+from console.model.cluster import Cluster
+from console.model.engine import Engine
+from console.paths import SAMPLE_CLUSTERS
+from console.replay import run
+
+SEED = SAMPLE_CLUSTERS / "seed.toml"
+
+DRILL = f"""\
+[drill]
+name = "t"
+cluster = {json.dumps(str(SEED))}
+duration_s = 600
+
+[[steps]]
+at = 60
+do = "fail-node B"
+
+[[expect]]
+that = "first sentence"
+
+[[expect]]
+that = "second sentence"
+name = "two"
+"""
+
+
+def test_the_drill_format_hands_each_sentence_to_the_callers_reader() -> None:
+    seen = []
+
+    def read(index: int, that: str, name: str, steps: list[Step], duration: float,
+             cluster: Cluster) -> tuple[int, str]:
+        seen.append((index, that, name, [s.command.text() for s in steps], duration,
+                     cluster.name))
+        return index, that
+
+    drill = parse_drill_file(DRILL, "t.toml", read)
+    assert drill.expectations == [(0, "first sentence"), (1, "second sentence")]
+    assert seen == [(0, "first sentence", "", ["fail-node B"], 600.0, "seed"),
+                    (1, "second sentence", "two", ["fail-node B"], 600.0, "seed")]
+
+
+def test_a_readers_problem_is_located_on_the_sentences_line() -> None:
+    def read(index: int, that: str, *_: object) -> None:
+        if index == 1:
+            raise Problem("", f"cannot read {that!r}")
+
+    with pytest.raises(ConfigError) as caught:
+        parse_drill_file(DRILL, "t.toml", read)
+    assert str(caught.value) == "t.toml:14: expect[1].that: cannot read 'second sentence'"
+
+
+def test_every_bad_file_is_an_input_error() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_recording("{}\n", "r.jsonl")
+    assert str(caught.value) == 'r.jsonl:1: format: not a cluster-console recording (format null)'
+    assert issubclass(ConfigError, InputError)
+
+
+def test_run_feeds_timed_commands_in_time_order_ties_as_given() -> None:
+    from console.formats.cluster import load_cluster
+
+    steps = [parse_timed("120 power-on B"), parse_timed("60 fail-node B"),
+             parse_timed("60 failover sql")]
+    engine = Engine(load_cluster(SEED), 0)
+    run(engine, 300.0, steps)
+    assert [(t, c.text()) for t, c in engine.command_log] == [
+        (60.0, "fail-node B"), (60.0, "failover sql"), (120.0, "power-on B")]
+    assert engine.now == 300.0
+    again = Engine(load_cluster(SEED), 0)
+    run(again, 300.0, [TimedCommand(s.t, s.command) for s in sorted(steps, key=lambda s: s.t)])
+    assert render_json(again) == render_json(engine)
+
+
+def test_the_command_line_catches_input_errors_once(monkeypatch, capsys) -> None:
+    def bad(argv: object) -> int:
+        raise InputError("x.toml:3: nodes[0].cpus: must be an integer >= 1, got 0")
+
+    monkeypatch.setitem(cli.SUBCOMMANDS, "validate", bad)
+    assert cli.main(["validate", "x.toml"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == \
+        "cluster-console: x.toml:3: nodes[0].cpus: must be an integer >= 1, got 0\n"
+
+
+def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> None:
+    def interrupted(argv: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.SUBCOMMANDS, "simulate", interrupted)
+    assert cli.main(["simulate"]) == cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["simulate", "--do", "soon fail-node B"],
+     "--do 'soon fail-node B': expected a time in seconds first, got 'soon'"),
+    (["simulate", "--for", "10", "--do", "60 fail-node B"],
+     "--do '60 fail-node B' is after the end of the run (--for 10)"),
+    (["drill", "--interactive", "--speed", "0", "x.toml"],
+     "--speed must be above 0 and at most 3600, got 0"),
+    (["replay", "x.jsonl", "--json"], "--json goes with --headless"),
+    (["replay", "x.jsonl", "--size", "10x2"],
+     "--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; got '10x2'"),
+])
+def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) -> None:
+    assert cli.main(argv) == EXIT_BAD_INPUT
+    assert capsys.readouterr() == ("", f"cluster-console: {message}\n")
