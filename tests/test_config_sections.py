@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from console import config
-from console.formats.cluster import load_cluster, parse_cluster, summarize
+from console.formats.cluster import load_cluster, parse_cluster, schema, summarize
 from console.formats.toml import ConfigError
 from console.model import entities
 from console.model.commands import parse
@@ -95,10 +94,10 @@ def write_traces(folder: Path, traces: dict[str, list[str]]) -> Path:
 
 
 def test_vocabularies_come_from_the_entities() -> None:
-    assert config.SERVICE_KINDS is entities.SERVICE_KINDS
-    assert config.FAILBACK_POLICIES is entities.FAILBACK_POLICIES
-    assert config.WORKLOAD_PROFILES is entities.WORKLOAD_PROFILES
-    assert config.RULE_KINDS is entities.RULE_KINDS
+    assert schema.SERVICE_KINDS is entities.SERVICE_KINDS
+    assert schema.FAILBACK_POLICIES is entities.FAILBACK_POLICIES
+    assert schema.WORKLOAD_PROFILES is entities.WORKLOAD_PROFILES
+    assert schema.RULE_KINDS is entities.RULE_KINDS
 
 
 # -- [migration] and [balancer] ----------------------------------------------------------------

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.config import ConfigError, parse_cluster
-from console.drills.loader import parse_drill
+from console.drills.plan import parse_drill
+from console.formats.cluster import parse_cluster
+from console.formats.toml import ConfigError, bare, locate, parse_toml
 from console.paths import SAMPLE_CLUSTERS, THEMES
-from console.tomlcheck import bare, locate, parse_toml
-from console.ui.keys import KeymapError, load_keymap
-from console.ui.themes import ThemeError, load_theme
+from console.ui.keys import load_keymap
+from console.ui.themes import load_theme
 
 # Two hosts; the cases below append to it.
 BASE = """\
@@ -248,7 +248,7 @@ def test_keymap_dotted_key(tmp_path: Path) -> None:
     path = tmp_path / "keys.toml"
     text = 'keys.help = "f1"\nkeys.nonsense = "x"  # <-\n'
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(KeymapError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_keymap(path)
     assert str(caught.value).startswith(f"{path}:{marked(text)}: keys.nonsense: ")
 
@@ -257,7 +257,7 @@ def test_theme_dotted_variable(tmp_path: Path) -> None:
     path = tmp_path / "t.toml"
     text = 'name = "t"\nprimary = "#ffffff"\nvariables.good = "x"\nvariables.bad = 1  # <-\n'
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ThemeError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_theme(path)
     assert str(caught.value).startswith(f"{path}:{marked(text)}: variables.bad: ")
 

@@ -1,10 +1,10 @@
 """Checked TOML files with one-line errors: `file:line: key: message`.
 
-Cluster files (`console.config`) and drill files (`console.drills.loader`) are both read the way
-a compiler reads code: the first problem in file order stops the load and is reported as one
-line naming the file, the line and the key path. This module is the part they share, so that the
-two file kinds report problems in the same words and the same shape; what each file may contain
-(its schema and sections) stays with its loader.
+Cluster files (`console.formats.cluster`) and drill files (`console.formats.drill`) are both
+read the way a compiler reads code: the first problem in file order stops the load and is
+reported as one line naming the file, the line and the key path. This module is the part they
+share, so that the two file kinds report problems in the same words and the same shape; what
+each file may contain (its schema and sections) stays with its loader.
 
 How a loader uses it:
 
