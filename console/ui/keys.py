@@ -14,10 +14,11 @@ is an error naming the file, the line and the id (exit status 2).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from console.paths import config_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +101,6 @@ _KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
 
 class KeymapError(ValueError):
     """A keys.toml that cannot be used; str() is one line naming file, line and id."""
-
-
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "cluster-console"
 
 
 def keymap_path() -> Path:
