@@ -13,7 +13,7 @@ loaders read files by path and resolve paths inside them (a drill's `../seed.tom
 trace folder) relative to the file. That is safe for an installed package: pip and pipx install a
 wheel by unpacking it into site-packages, and an editable install points at the source tree, so
 `files("console")` is a folder on disk. Only an import from a zip archive (a zipapp) would not be;
-there the console stops at import with one line saying so instead of failing later on a path
+there importing this module raises RuntimeError saying so, instead of a later failure on a path
 that does not exist.
 
 User folders follow the platform's rules through `platformdirs`; on Linux that is the XDG base
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import platformdirs
 
+#: The folder name under the user's config and data folders.
 APP_NAME = "cluster-console"
 
 
@@ -45,9 +46,13 @@ def _shipped_data() -> Path:
     return package / "data"
 
 
+#: console/data/ of the imported package: everything the wheel ships besides code.
 SHIPPED_DATA = _shipped_data()
+#: The sample cluster files; drills/ and traces/ below it.
 SAMPLE_CLUSTERS = SHIPPED_DATA / "sample_clusters"
+#: The shipped theme files, one `NAME.toml` per theme.
 THEMES = SHIPPED_DATA / "themes"
+#: The cluster the console and `simulate` use when none is named.
 DEFAULT_CLUSTER = SAMPLE_CLUSTERS / "seed.toml"
 
 
