@@ -7,7 +7,8 @@
 
 Cluster: 40 ESXi hosts of 8 cores (2 x 4), 128 GB, 2 x 1 GbE; vCPU overcommit 8 (so capacity,
 not vCPU slots, is what limits moves). 800 VMs, one per trace file of
-/work/shared/data/planetlab/20110303/ (the first 800 in sorted order), read with
+../shared/data/planetlab/20110303/ beside the repository, or of --traces DIR (the first 800 in
+sorted order), read with
 console.model.workloads.read_trace into cluster.traces; each VM's workload profile is "trace"
 naming its file. VMs whose trace mean is above the median of the 800 get 2 vCPUs / 4 GB, the
 others 1 vCPU / 2 GB. VMs are placed 20 to a host in sorted file order, so VMs of the same
@@ -50,7 +51,7 @@ from console.model.invariants import violations  # noqa: E402
 from console.model.placement import usable  # noqa: E402
 from console.model.workloads import read_trace  # noqa: E402
 
-TRACES = Path("/work/shared/data/planetlab/20110303")
+TRACES = ROOT.parent / "shared" / "data" / "planetlab" / "20110303"
 HOSTS, VMS = 40, 800
 DAY_S = 86400
 SAMPLE_S = 60
@@ -170,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", choices=("all", "off", "threshold", "ours"), default="all")
     parser.add_argument("--threshold", type=int, default=3, choices=range(1, 6),
                         help="our balancer's threshold (default 3)")
-    parser.add_argument("--traces", type=Path, default=TRACES)
+    parser.add_argument("--traces", type=Path, default=TRACES,
+                        help="a folder of PlanetLab CPU traces (default: ../shared/data/"
+                             "planetlab/20110303 beside the repository)")
     parser.add_argument("--placement", choices=("tenant", "round-robin"), default="tenant",
                         help="tenant: 20 consecutive files per host (default); round-robin: "
                              "file i on host i mod 40")
@@ -178,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="by-mean: 2 vCPUs above the median trace mean, else 1 (default); "
                              "two: every VM 2 vCPUs / 4 GB (busier)")
     args = parser.parse_args(argv)
+    if not args.traces.is_dir():
+        parser.error(f"--traces {args.traces}: not a folder")
     print(f"{machine()}; traces {args.traces}")
     print(f"{HOSTS} hosts x 8 cores / 128 GB, {VMS} VMs ({args.sizing} sizing, "
           f"{args.placement} placement), 24 h, sampled every {SAMPLE_S} s")

@@ -2,7 +2,7 @@
 
     python bench/engine_bench.py                 # both parts
     python bench/engine_bench.py --part large    # 1,000 hosts / 20,000 VMs only
-    python bench/engine_bench.py --part seed     # 24 simulated hours of sample_clusters/seed.toml
+    python bench/engine_bench.py --part seed     # 24 simulated hours of the seed cluster
     python bench/engine_bench.py --profile large # cProfile the large run (top 25 by own time)
 
 Part 1 (large): a cluster file generated with `count` (1,000 hosts; per host 20 VMs in three
@@ -210,7 +210,7 @@ SEED_DAY = [
 
 
 def seed_day() -> None:
-    print("== 24 simulated hours of sample_clusters/seed.toml ==")
+    print("== 24 simulated hours of the seed cluster (seed.toml) ==")
     wall, cpu = time.perf_counter(), time.process_time()
     engine = Engine(load_cluster(SAMPLE_CLUSTERS / "seed.toml"), seed=0)
     accepted = 0

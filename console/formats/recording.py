@@ -13,7 +13,7 @@ Format (version 1)
 JSON lines, UTF-8, one object per line. The first line is the header:
 
     {"format": "cluster-console-recording", "version": 1, "program": "0.1.0", "seed": 0,
-     "cluster_file": "sample_clusters/seed.toml", "cluster": "<the cluster file's text>",
+     "cluster_file": "seed.toml", "cluster": "<the cluster file's text>",
      "created_by": "simulate"}
 
 `program` is the console's version that wrote it; `cluster_file` is the cluster file's name as it

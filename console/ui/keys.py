@@ -14,12 +14,12 @@ is an error naming the file, the line and the id (exit status 2).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from console.formats.toml import ConfigError, locate, parse_toml, read_file
+from console.paths import config_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +100,6 @@ _KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
                      r"(?:[A-Za-z0-9]|f[0-9]{1,2}|[a-z_]{2,}|.)$")
 
 
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "cluster-console"
 
 
 def keymap_path() -> Path:

@@ -1,4 +1,4 @@
-"""Themes: TOML files in the repository's themes/ folder and in the user's config folder
+"""Themes: TOML files in the package's data/themes/ folder and in the user's config folder
 (`$XDG_CONFIG_HOME/cluster-console/themes/`), each loaded into a `textual.theme.Theme`.
 
     # themes/dark.toml
@@ -20,8 +20,7 @@ import re
 from pathlib import Path
 
 from console.formats.toml import ConfigError, locate, parse_toml, read_file
-from console.paths import THEMES
-from console.ui.keys import config_dir
+from console.paths import THEMES, config_dir
 
 COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",
                "panel", "boost", "success", "warning", "error")
