@@ -97,7 +97,7 @@ def _interactive(drill, args) -> int:
                              paused=args.paused, confirm=not args.no_confirm)
     report = mode.report
     if report is None:
-        print(f"cluster-console: drill {drill.name} ended at {mode.engine.now:g} s, before its "
+        print(f"cluster-console: drill {drill.name} ended at {mode.session.now:g} s, before its "
               f"end ({drill.duration:g} s): no report", file=sys.stderr)
         return EXIT_FAILED
     verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"

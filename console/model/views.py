@@ -96,6 +96,17 @@ def vm_count(engine: Engine, node: Node) -> tuple[int, int]:
     return running, len(node.vms)
 
 
+def first_node(engine: Engine) -> str | None:
+    """The first node in cluster order (the console's first selection), or None."""
+    return next(iter(engine.cluster.nodes), None)
+
+
+def local_node_name(engine: Engine) -> str | None:
+    """The node of the machine the console runs on (`--local`), or None."""
+    node = engine.cluster.local_node()
+    return None if node is None else node.name
+
+
 def node_state_label(node: Node) -> str:
     """The node's badge: its state, with `quorum lost` when its side lost the vote."""
     label = node.state.value.replace("_", " ")
@@ -383,22 +394,18 @@ def names_for(engine: Engine, kind: str) -> Iterable[str]:
 
 # -- balance -----------------------------------------------------------------------------------
 
-#: Up to this many VMs the header measures the imbalance as it goes; a bigger cluster shows its
-#: last balancer pass (measuring 20,000 VMs costs ~60 ms: too much for one header line).
-LIVE_IMBALANCE_VMS = 2000
-IMBALANCE_STEP_S = 10.0
-_imbalance_cache: dict[int, tuple[float, float]] = {}
+
+def vm_total(engine: Engine) -> int:
+    """How many VMs the cluster has (every state)."""
+    return len(engine.cluster.vms)
 
 
-def imbalance(engine: Engine) -> float:
-    """The cluster's imbalance for the header: re-measured every 10 simulated seconds on
-    clusters of up to LIVE_IMBALANCE_VMS VMs, else the value of the last balancer pass."""
-    balancer = engine.balancer
-    if len(engine.cluster.vms) > LIVE_IMBALANCE_VMS:
-        return balancer.imbalance
-    bucket = math.floor(engine.now / IMBALANCE_STEP_S)
-    cached = _imbalance_cache.get(id(balancer))
-    if cached is None or cached[0] != bucket:
-        _imbalance_cache.clear()
-        cached = _imbalance_cache[id(balancer)] = (bucket, balancer.measure())
-    return cached[1]
+def measure_imbalance(engine: Engine) -> float:
+    """The balancer's imbalance score of the cluster now (0 = balanced; cost grows with the VMs:
+    ~60 ms for 20,000). The session caches it for the header (console.session.Session)."""
+    return engine.balancer.measure()
+
+
+def last_imbalance(engine: Engine) -> float:
+    """The imbalance the balancer measured at its last pass (0 before the first)."""
+    return engine.balancer.imbalance

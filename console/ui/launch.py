@@ -6,9 +6,9 @@ The interactive drill (`drill FILE --interactive`) and the replay in the console
 open the same console through `run_drill_console` and `run_replay_console`.
 
 `--record FILE` records the session (console.recording): every command with its simulated time,
-through the app's `command_listeners`; the recording ends with its end line when the console
-quits. With `--local` the embedded cluster text gets the local node appended as a `[[nodes]]`
-table, so that a headless replay rebuilds the very same cluster."""
+as a listener of the Session (`Session.record`); the recording ends with its end line when the
+console quits. With `--local` the embedded cluster text gets the local node appended as a
+`[[nodes]]` table, so that a headless replay rebuilds the very same cluster."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from console.drills.live import LiveDrill, drill_session
 from console.errors import InputError
+from console.model.engine import Engine
+from console.replay import ReplayPlayer, replay_session
+from console.session import Session
+from console.sources.base import Source
+from console.sources.local import LocalSource
+from console.sources.sim import SimSource
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
@@ -61,23 +68,24 @@ def launch(argv: Sequence[str]) -> int:
         _writable(args.record, "--record")
         record = _console_recorder(args.record, args.cluster,
                                    path.read_text(encoding="utf-8"), args.seed, args.read_only)
-
-    def build():
-        return _engine(args.cluster, args.seed, args.local)
-
-    engine = None
-    if path.stat().st_size <= ASYNC_LOAD_BYTES:
-        engine = build()
-    local_name = None
+    source: Source = SimSource(args.cluster)
     if args.local:
-        local_name = "?"  # set once the engine exists (the node's name is the hostname)
+        source = LocalSource(source)
+
+    def build() -> Session:
+        session = Session(_engine(source, args.seed), speed=args.speed, paused=args.paused,
+                          read_only=args.read_only)
+        if record is not None:
+            session.record(record(session.engine))
+        return session
+
+    session = build() if path.stat().st_size <= ASYNC_LOAD_BYTES else None
 
     from console.ui.app import ConsoleApp
 
-    app = ConsoleApp(engine, loader=None if engine else build, speed=args.speed,
-                     paused=args.paused, confirm=not args.no_confirm, read_only=args.read_only,
-                     theme=args.theme, themes=themes, keymap=keymap,
-                     local_node=_local_of(engine) if engine else local_name, record=record)
+    app = ConsoleApp(session, loader=None if session else build,
+                     source=source if args.local else None, confirm=not args.no_confirm,
+                     theme=args.theme, themes=themes, keymap=keymap)
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
         print(f"cluster-console: {app.load_error}", file=sys.stderr)
@@ -136,40 +144,36 @@ def _run(app) -> int | None:
     try:
         return app.run()
     finally:
-        if app.recorder is not None and not app.recorder.closed:
-            app.recorder.close(clean=False)
+        if app.session is not None:
+            app.session.close(clean=False)
 
 
 def run_drill_console(drill, *, report: str | None = None, record: str | None = None,
                       speed: float = 1.0, paused: bool = False, theme: str | None = None,
-                      confirm: bool = True):
-    """`drill FILE --interactive`: the console on the drill; the report once it ends (None
-    when the operator quit before the end)."""
+                      confirm: bool = True) -> LiveDrill:
+    """`drill FILE --interactive`: the console on the drill; returns the drill, whose `report`
+    is None when the operator quit before the end."""
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
     themes, keymap = _settings(theme)
-    mode = DrillMode(drill, report)
-    recorder = None
+    session = drill_session(drill, speed=speed, paused=paused)
+    live = LiveDrill(session, drill, report)
     if record:
         _writable(record, "--record")
-        recorder = _drill_recorder(record, drill)
-    app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
-                     confirm=confirm, theme=theme, themes=themes, keymap=keymap,
-                     record=recorder)
+        session.record(_drill_recorder(record, drill, session.engine))
+    app = ConsoleApp(session, mode=DrillMode(live), confirm=confirm, theme=theme,
+                     themes=themes, keymap=keymap)
     _run(app)
-    return mode
+    return live
 
 
-def _drill_recorder(target, drill):
+def _drill_recorder(target, drill, engine):
     from console.recording import Recorder
 
-    def record(engine):
-        return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
-                        cluster=drill.recorded_cluster_text, created_by="drill",
-                        drill=drill.name, traces=engine.cluster.traces)
-
-    return record
+    return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
+                    cluster=drill.recorded_cluster_text, created_by="drill",
+                    drill=drill.name, traces=engine.cluster.traces)
 
 
 def run_replay_console(recording, *, speed: float = 1.0, paused: bool = False,
@@ -179,30 +183,20 @@ def run_replay_console(recording, *, speed: float = 1.0, paused: bool = False,
     from console.ui.replay import ReplayMode
 
     themes, keymap = _settings(theme)
-    mode = ReplayMode(recording)
-    app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
-                     theme=theme, themes=themes, keymap=keymap)
+    session = replay_session(recording, speed=speed, paused=paused)
+    mode = ReplayMode(ReplayPlayer(session, recording))
+    app = ConsoleApp(session, mode=mode, theme=theme, themes=themes, keymap=keymap)
     return int(_run(app) or app.return_code or 0)
 
 
-def _local_of(engine) -> str | None:
-    local = engine.cluster.local_node()
-    return None if local is None else local.name
-
-
-def _engine(cluster_file: str, seed: int, local: bool):
-    from console.config import ConfigError, load_cluster
-    from console.model.engine import Engine
+def _engine(source: Source, seed: int) -> Engine:
+    """The source's cluster in a fresh engine; a bad cluster file is an InputError."""
+    from console.config import ConfigError
 
     try:
-        cluster = load_cluster(cluster_file)
+        cluster = source.build()
     except ConfigError as error:
         raise InputError(str(error)) from None
-    if local:
-        from console.sources.local import build_node
-
-        node = build_node(set(cluster.nodes) | set(cluster.vms))
-        cluster.add_node(node)
     return Engine(cluster, seed)
 
 

@@ -463,13 +463,13 @@ class MainScreen(Screen[None]):
         self.console.run_command(Rebalance())
 
     def action_pause(self) -> None:
-        self.console.run_command(Resume() if self.console.clock.paused else Pause())
+        self.console.run_command(Resume() if self.console.session.clock.paused else Pause())
 
     def action_faster(self) -> None:
-        self.console.run_command(Speed(self.console.clock.faster()))
+        self.console.run_command(Speed(self.console.session.clock.faster()))
 
     def action_slower(self) -> None:
-        self.console.run_command(Speed(self.console.clock.slower()))
+        self.console.run_command(Speed(self.console.session.clock.slower()))
 
     def _replay(self):
         from console.ui.replay import ReplayMode

@@ -57,7 +57,8 @@ class ClusterHeader(Widget):
     def parts(self) -> list[tuple[str, str]]:
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
-        clk = app.clock  # type: ignore[attr-defined]
+        session = app.session  # type: ignore[attr-defined]
+        clk = session.clock
         q = views.quorum(engine)
         settings = engine.cluster.settings
         alerts = len(self.alerts(engine))
@@ -72,11 +73,11 @@ class ClusterHeader(Widget):
              "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
-            (f"imbalance {views.imbalance(engine):.2f}" if wide
-             else f"imb {views.imbalance(engine):.2f}", ""), sep,
+            (f"imbalance {session.imbalance():.2f}" if wide
+             else f"imb {session.imbalance():.2f}", ""), sep,
             (f"alerts {alerts}", "header--bold" if alerts else ""),
         ]
-        if app.read_only:  # type: ignore[attr-defined]
+        if session.read_only:
             found += [sep, ("READ-ONLY", "header--readonly")]
         mode = app.mode  # type: ignore[attr-defined]
         if mode is not None and mode.tag:
