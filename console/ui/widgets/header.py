@@ -60,13 +60,13 @@ class ClusterHeader(Widget):
         session = app.session  # type: ignore[attr-defined]
         clk = session.clock
         q = views.quorum(engine)
-        settings = engine.cluster.settings
+        settings = views.settings(engine)
         alerts = len(self.alerts(engine))
         wide = self.size.width >= 100
         sep = (" │ " if wide else " ", "header--sep")
         balancer = f"DRS {settings.balancer.automation} t{settings.balancer.threshold}"
         found = [
-            (" ", ""), (engine.cluster.name, "header--name"), sep,
+            (" ", ""), (views.cluster_name(engine), "header--name"), sep,
             (f"{clock(engine.now)} ", ""),
             (clk.label(), "header--paused" if clk.paused else ""), sep,
             (f"quorum {q.held}/{q.total} {'ok' if q.ok else 'LOST'}",
