@@ -1,4 +1,5 @@
-"""What the console shows besides a live cluster: an interactive drill or a replay.
+"""What the console shows besides a live cluster (an interactive drill or a replay), and what a
+mode and the screens see of the console (`Viewer`, which console.ui.app.ConsoleApp is).
 
 The Session's driver (console.drills.live.LiveDrill, console.replay.ReplayPlayer) decides how
 time advances and what the operator may do; a mode is only its presentation, handed to
@@ -9,12 +10,67 @@ toasts. The base class is the plain live console, so a mode overrides only what 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from console.ui.app import ConsoleApp
+    from console.model.commands import Command
+    from console.model.engine import Engine
+    from console.model.kernel import Outcome
+    from console.session import Session
+    from console.ui.keys import KeySpec
+
+
+class Viewer(Protocol):
+    """The console as its modes and screens see it (Textual's App, plus these)."""
+
+    session: Session
+    mode: Mode | None
+    selected_node: str | None
+
+    @property
+    def engine(self) -> Engine:
+        """The session's engine, for console.model.views to read."""
+        ...
+
+    @property
+    def locked(self) -> bool:
+        """Mutating keys are disabled (read-only, a replay, a drill that ended)."""
+        ...
+
+    def run_command(self, command: Command, *, quiet: bool = False) -> Outcome:
+        """The operator's command through the session's door."""
+        ...
+
+    def run_text(self, text: str) -> Outcome | None:
+        """A line of the command line."""
+        ...
+
+    def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
+        """Run `commands` after a yes (at once without confirmation)."""
+        ...
+
+    def keys_of(self, spec: KeySpec) -> str:
+        """The keys bound to `spec`, comma-separated."""
+        ...
+
+    def next_theme(self) -> None:
+        """Switch to the next theme."""
+        ...
+
+    def refresh_view(self) -> None:
+        """Repaint from the model."""
+        ...
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast."""
+        ...
+
+    def push_screen(self, screen: object, callback: object = None) -> object:
+        """Show `screen` on top."""
+        ...
 
 
 class Mode:
@@ -24,14 +80,14 @@ class Mode:
     tag = ""
 
     def __init__(self) -> None:
-        self.app: ConsoleApp | None = None
+        self.app: Viewer | None = None
 
-    def bind(self, app: ConsoleApp) -> None:
+    def bind(self, app: Viewer) -> None:
         """The console this mode presents in (once its session exists)."""
         self.app = app
 
     @property
-    def console(self) -> ConsoleApp:
+    def console(self) -> Viewer:
         """The bound console; AssertionError before `bind`."""
         assert self.app is not None, "the mode is not bound to a console yet"
         return self.app

@@ -40,7 +40,7 @@ from console.ui.widgets.services import ServicesTable
 from console.ui.widgets.vms import VmsPane, VmsTable
 
 if TYPE_CHECKING:
-    from console.ui.app import ConsoleApp
+    from console.ui.mode import Viewer
 
 MIN_WIDTH, MIN_HEIGHT = 70, 20
 TABLE_IDS = {name: f"{name}-table" for name in PANES}
@@ -134,7 +134,7 @@ class MainScreen(Screen[None]):
     # -- set-up ---------------------------------------------------------------------------------
 
     @property
-    def console(self) -> ConsoleApp:
+    def console(self) -> Viewer:
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
