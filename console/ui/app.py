@@ -42,6 +42,9 @@ SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
 
 
 class ConsoleApp(App[int]):
+    """The console viewing one Session (see the module's docstring); `run()` returns the exit
+    status."""
+
     TITLE = "cluster-console"
     CSS = """
     Toast { max-width: 70; }
