@@ -151,3 +151,30 @@ def test_details_wrap_a_long_value_under_the_value_not_the_label():
         "  sql01          running",
     ]
     assert hang([line], 0) == [line]  # not laid out yet: as it is
+
+
+async def test_a_big_cluster_loads_behind_the_loading_screen():
+    from ui_helpers import make_session
+
+    from console.ui.app import ConsoleApp
+    from console.ui.screens.main import MainScreen
+
+    app = ConsoleApp(loader=make_session, confirm=False, theme="dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.selected_node == "A" and app.session.clock.paused
+
+
+async def test_a_loader_that_fails_leaves_with_its_one_line_and_status_2():
+    from console.ui.app import ConsoleApp
+
+    def broken():
+        raise ValueError("seed.toml:3: nodes[0].memory_gb: must be a positive number")
+
+    app = ConsoleApp(loader=broken, theme="dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_value == 2 and app.load_error.startswith("seed.toml:3:")
