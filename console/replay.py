@@ -1,15 +1,31 @@
-"""Headless runs and headless replay: timed commands fed through `Engine.submit_at`, then the
-engine run to the end. `simulate`, headless drills (through the same door) and `replay
---headless` drive the engine this way, so for the same cluster, seed, commands and duration they
-give the same event log byte for byte."""
+"""Playing commands into a model: headless runs, headless replay, and the replay player.
+
+Headless: timed commands fed through `Engine.submit_at`, then the engine run to the end.
+`simulate`, headless drills (through the same door) and `replay --headless` drive the engine
+this way, so for the same cluster, seed, commands and duration they give the same event log
+byte for byte.
+
+The replay player: a recording played back into a Session, entry by entry as they fall due.
+
+As the session's time passes a recorded command's time, the command enters through
+`Session.submit` (source REPLAY), exactly as it entered the recorded session, so the model goes
+through the very same states (a headless replay prints the same log). The recording's own
+`clock` lines (the recorded session's speed and pauses) are noted, not applied: the viewer has
+the clock. A recording shows history, so the operator's commands are refused with the reason,
+except the clock commands that drive the replay (pause, resume, speed); at the end of the
+recording the clock pauses and resuming is refused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from console.formats.recording import Recording
+from console.formats.recording import Entry, Recording
 from console.formats.timed import TimedCommand
+from console.model.commands import CLOCK_COMMANDS, Command, Resume
 from console.model.engine import Engine
+from console.model.kernel import Outcome
+from console.session import REPLAY, Session
 
 
 def run(engine: Engine, until: float, steps: Iterable[TimedCommand] = ()) -> None:
@@ -29,3 +45,126 @@ def replay_headless(recording: Recording) -> Engine:
     run(engine, recording.duration,
         (TimedCommand(t, command) for t, command in recording.commands()))
     return engine
+
+
+def replay_session(recording: Recording, *, speed: float = 1.0,
+                   paused: bool = False) -> Session:
+    """A fresh Session on the recording's embedded cluster and seed, read-only when the
+    recorded session was (its refusals then replay as refusals). Raises ConfigError (an
+    InputError) when the embedded cluster does not build."""
+    return Session(recording.build_engine(), speed=speed, paused=paused,
+                   read_only=recording.read_only)
+
+
+class ReplayPlayer:
+    """Plays `recording` into `session` (a fresh one: see `replay_session`) and drives its time.
+
+    `on_mark(entry)` is told of every `mark` entry as it is played, `on_end()` once when the
+    recording has been played to its end."""
+
+    def __init__(self, session: Session, recording: Recording, *,
+                 on_mark: Callable[[Entry], None] | None = None,
+                 on_end: Callable[[], None] | None = None) -> None:
+        self.session = session
+        self.recording = recording
+        self.entries = recording.entries
+        self.index = 0  # the next entry to apply
+        self.last: tuple[Entry, str] | None = None  # the last entry applied, and what it did
+        self.ended = False
+        self.on_mark = on_mark
+        self.on_end = on_end
+        session.drive(self)
+
+    @property
+    def duration(self) -> float:
+        """The recording's length in simulated seconds."""
+        return self.recording.duration
+
+    @property
+    def commands(self) -> int:
+        """How many commands the recording holds."""
+        return sum(1 for e in self.entries if e.kind == "command")
+
+    @property
+    def applied(self) -> int:
+        """How many of them have been played."""
+        return sum(1 for e in self.entries[: self.index] if e.kind == "command")
+
+    def next_entry(self) -> Entry | None:
+        """The next entry to play, or None at the end."""
+        return self.entries[self.index] if self.index < len(self.entries) else None
+
+    # -- playing --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Play what was recorded at the session's current time (0 s)."""
+        self.advance_to(self.session.now)
+
+    def advance_to(self, t: float) -> None:
+        """Play on to `t` (simulated seconds, at most the recording's end): every entry due by
+        then, in order, then the model's timers up to `t`."""
+        t = min(t, self.duration)
+        while self.index < len(self.entries) and self.entries[self.index].t <= t:
+            self.apply_next()
+        if t > self.session.now:
+            self.session.engine.run_until(t)
+        self._check_end()
+
+    def step(self) -> Entry | None:
+        """Pause, and play on to the next recorded entry and apply it; at the end, play to the
+        recording's end. Returns the entry applied, None at the end."""
+        self.session.clock.paused = True
+        entry = self.next_entry()
+        if entry is None:
+            self.advance_to(self.duration)
+            return None
+        self.apply_next()
+        self._check_end()
+        return entry
+
+    def apply_next(self) -> None:
+        """Bring the model to the next entry's time and apply it: a command through the
+        session's door, a clock line noted, a mark told to `on_mark`. IndexError at the end."""
+        entry = self.entries[self.index]
+        self.index += 1
+        engine = self.session.engine
+        if entry.t > engine.now:
+            engine.run_until(entry.t)
+        if entry.kind == "command" and entry.command is not None:
+            outcome = self.session.submit(entry.command, source=REPLAY)
+            self.last = (entry, "accepted" if outcome.accepted
+                         else f"refused: {outcome.reason}")
+        elif entry.kind == "clock":
+            self.last = (entry, "recorded clock (not applied)")
+        else:
+            self.last = (entry, "mark")
+            if self.on_mark is not None:
+                self.on_mark(entry)
+
+    def _check_end(self) -> None:
+        if self.ended or self.index < len(self.entries) or self.session.now < self.duration:
+            return
+        self.ended = True
+        self.session.clock.paused = True
+        if self.on_end is not None:
+            self.on_end()
+
+    # -- the operator (the session's Driver) ----------------------------------------------------
+
+    def refusal(self, command: Command) -> str | None:
+        """The clock commands drive the replay (resume is refused at the end); every other
+        command is refused: the replay shows recorded history."""
+        if isinstance(command, CLOCK_COMMANDS):
+            if isinstance(command, Resume) and self.ended:
+                return "the replay is at its end; q quits"
+            return None
+        return self.reason()
+
+    def operator_command(self, command: Command) -> Outcome:
+        """Never reached (`refusal` refuses every model command first); refuses."""
+        return Outcome.refuse(self.reason())
+
+    def reason(self) -> str:
+        """Why the operator's commands are refused during a replay."""
+        return (f"this is a replay of {self.recording.path}: the console shows recorded "
+                "history, so changes are disabled (space pauses, s steps, +/- speed)")

@@ -91,7 +91,7 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
                               themes=themes, keymap=keymap)
     report = mode.report
     if report is None:
-        print(f"cluster-console: drill {drill.name} ended at {mode.engine.now:g} s, before its "
+        print(f"cluster-console: drill {drill.name} ended at {mode.session.now:g} s, before its "
               f"end ({drill.duration:g} s): no report", file=sys.stderr)
         return EXIT_FAILED
     verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"

@@ -1,10 +1,10 @@
 """Running a drill: steps on schedule, expectations scored as the model moves, a report at the end.
 
 `DrillSession` drives one engine through a drill. Headless, `run()` calls `advance_to(duration)`
-and `finish()`; the interactive console (console.ui.drill) calls `advance_to(now)` from its clock
-tick, hands its one door for commands (`ConsoleApp.run_command`) in as `submit_step` so that steps
-are recorded like keys, calls `submit()` for the operator's keys, and reads `live()` for its drill
-panel.
+and `finish()`; an interactive drill (console.drills.live.LiveDrill) calls `advance_to(t)` as its
+Session's time passes, hands the session's one door for commands (`Session.submit`) in as
+`submit_step` so that steps are recorded like keys, calls `submit()` for the operator's commands,
+and reads `live()` for its drill panel.
 
 The engine is driven exactly as `simulate` drives it (`console.replay.run`): a step lands after
 the timers due by its time, steps at one instant run back to back, and the clock is never moved
@@ -83,9 +83,10 @@ class DrillSession:
         self.drill = drill
         self.engine = engine if engine is not None else Engine(drill.build_cluster(), drill.seed)
         self.on_clock = on_clock
-        #: How a step's command reaches the engine: `engine.submit` itself by default; the
-        #: interactive console passes its one door (`ConsoleApp.run_command`), which submits it
-        #: to this same engine and tells the recorder, so a step is recorded like a key.
+        #: How a step's command reaches the engine: `engine.submit` itself by default; an
+        #: interactive drill passes its session's door (`Session.submit`), which submits it to
+        #: this same engine and tells the listeners (the recorder), so a step is recorded like a
+        #: key.
         self.submit_step: Submitter = submit_step or self.engine.submit
         self.view = View(self.engine)
         self.incidents: list[Incident] = []

@@ -8,7 +8,7 @@ node, VM or service: a pane asks only for the rows it shows.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,8 +25,11 @@ from console.model.entities import (
 from console.model.events import Event
 
 if TYPE_CHECKING:
+    from console.model.balancer import Recommendation
     from console.model.engine import Engine
     from console.model.migration import Migration
+    from console.model.settings import Settings
+    from console.model.workloads import Demand
 
 #: VM states whose demand lands on their host (a migrating VM still runs on its source).
 LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
@@ -42,6 +45,45 @@ class Usage:
     memory: float
     disk: float
     measured: bool = False  # from a reading of the real machine, not the model's VMs
+
+
+# -- the cluster -------------------------------------------------------------------------------
+
+
+def cluster_name(engine: Engine) -> str:
+    """The cluster's name (the header's first word)."""
+    return engine.cluster.name
+
+
+def settings(engine: Engine) -> Settings:
+    """The cluster's settings (HA, balancer, heartbeats): read, never change."""
+    return engine.cluster.settings
+
+
+def nodes(engine: Engine) -> Mapping[str, Node]:
+    """Every node by name, in cluster order (the file's order, then nodes added)."""
+    return engine.cluster.nodes
+
+
+def vms(engine: Engine) -> Mapping[str, Vm]:
+    """Every VM by name, in cluster order."""
+    return engine.cluster.vms
+
+
+def services(engine: Engine) -> Mapping[str, Service]:
+    """Every clustered service by name, in cluster order."""
+    return engine.cluster.services
+
+
+def subject_kind(engine: Engine, name: str) -> str | None:
+    """What an event's subject names: `node`, `vm`, `service`, or None (the cluster, a name
+    that is gone)."""
+    cluster = engine.cluster
+    for kind, names in (("node", cluster.nodes), ("vm", cluster.vms),
+                        ("service", cluster.services)):
+        if name in names:
+            return kind
+    return None
 
 
 # -- nodes -------------------------------------------------------------------------------------
@@ -72,6 +114,21 @@ def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
                  disk / node.disk_mbps if node.disk_mbps else 0.0)
 
 
+def vms_on(engine: Engine, node: Node) -> list[Vm]:
+    """The VMs registered on `node`, in name order."""
+    return engine.cluster.vms_on(node)
+
+
+def vcpu_capacity(engine: Engine, node: Node) -> float:
+    """vCPUs `node` may hold: its cores times the HA CPU overcommit ratio."""
+    return engine.cluster.vcpu_capacity(node)
+
+
+def evacuation_blockers(engine: Engine, node: str) -> Mapping[str, str]:
+    """VM -> why it cannot leave `node` while it enters maintenance (empty when none)."""
+    return engine.maintenance.blockers.get(node) or {}
+
+
 def node_cpu_history(engine: Engine, node: Node, points: int, step_s: float) -> list[float]:
     """CPU utilisation at `points` instants `step_s` apart, ending now (oldest first).
 
@@ -94,6 +151,17 @@ def vm_count(engine: Engine, node: Node) -> tuple[int, int]:
     cluster = engine.cluster
     running = sum(1 for name in node.vms if cluster.vms[name].state in CONSUMING_STATES)
     return running, len(node.vms)
+
+
+def first_node(engine: Engine) -> str | None:
+    """The first node in cluster order (the console's first selection), or None."""
+    return next(iter(engine.cluster.nodes), None)
+
+
+def local_node_name(engine: Engine) -> str | None:
+    """The node of the machine the console runs on (`--local`), or None."""
+    node = engine.cluster.local_node()
+    return None if node is None else node.name
 
 
 def node_state_label(node: Node) -> str:
@@ -134,6 +202,11 @@ class Quorum:
     partitions: int
 
 
+def quorum_lost_anywhere(engine: Engine) -> bool:
+    """Some node's side of a partition lost the quorum vote."""
+    return any(n.quorum_lost for n in engine.cluster.nodes.values())
+
+
 def quorum(engine: Engine) -> Quorum:
     membership = engine.membership
     held, total = membership.votes()
@@ -158,6 +231,16 @@ def vm_cpu(engine: Engine, vm: Vm) -> float:
     if vm.state not in LOADED_STATES:
         return 0.0
     return engine.workloads.cpu(vm, engine.now) / vm.vcpus if vm.vcpus else 0.0
+
+
+def vm_demand(engine: Engine, vm: Vm) -> Demand:
+    """The VM's workload demand now (CPU, active memory, disk MB/s, dirty MB/s)."""
+    return engine.workloads.demand(vm, engine.now)
+
+
+def anti_affine(engine: Engine, vm: Vm) -> list[str]:
+    """The VMs `vm` must not share a host with, by name."""
+    return sorted(engine.cluster.anti_affine.get(vm.name, ()))
 
 
 def vm_uptime(engine: Engine, vm: Vm) -> float | None:
@@ -246,6 +329,21 @@ def migrations(engine: Engine) -> list[MigrationView]:
     return found
 
 
+def migration_counts(engine: Engine) -> tuple[int, int]:
+    """(running migrations, queued ones)."""
+    return len(engine.migrations.active), len(engine.migrations.queued)
+
+
+def is_moving(engine: Engine, vm: str) -> bool:
+    """`vm` is migrating or queued to."""
+    return engine.migrations.is_moving(vm)
+
+
+def arriving(engine: Engine, node: str) -> set[str]:
+    """VMs migrating to `node` now (they show among its VMs)."""
+    return {m.vm for m in engine.migrations.active.values() if m.target == node}
+
+
 def _migration_view(engine: Engine, m: Migration, queued: bool) -> MigrationView:
     now = engine.now
     if queued or m.started_at is None:
@@ -328,6 +426,11 @@ def images(engine: Engine) -> list[ImageView]:
                       stale.get(i.name, 0)) for i in ordered]
 
 
+def images_saved_gb(engine: Engine) -> float:
+    """Storage that sharing base images and layers saves, in GB."""
+    return engine.images.saved_gb()
+
+
 # -- alerts ------------------------------------------------------------------------------------
 
 
@@ -383,22 +486,28 @@ def names_for(engine: Engine, kind: str) -> Iterable[str]:
 
 # -- balance -----------------------------------------------------------------------------------
 
-#: Up to this many VMs the header measures the imbalance as it goes; a bigger cluster shows its
-#: last balancer pass (measuring 20,000 VMs costs ~60 ms: too much for one header line).
-LIVE_IMBALANCE_VMS = 2000
-IMBALANCE_STEP_S = 10.0
-_imbalance_cache: dict[int, tuple[float, float]] = {}
+
+def recommendations(engine: Engine) -> Sequence[Recommendation]:
+    """The balancer's standing recommendations (manual or partial automation), best first."""
+    return engine.balancer.recommendations
 
 
-def imbalance(engine: Engine) -> float:
-    """The cluster's imbalance for the header: re-measured every 10 simulated seconds on
-    clusters of up to LIVE_IMBALANCE_VMS VMs, else the value of the last balancer pass."""
-    balancer = engine.balancer
-    if len(engine.cluster.vms) > LIVE_IMBALANCE_VMS:
-        return balancer.imbalance
-    bucket = math.floor(engine.now / IMBALANCE_STEP_S)
-    cached = _imbalance_cache.get(id(balancer))
-    if cached is None or cached[0] != bucket:
-        _imbalance_cache.clear()
-        cached = _imbalance_cache[id(balancer)] = (bucket, balancer.measure())
-    return cached[1]
+def balancer_last_run(engine: Engine) -> float | None:
+    """Simulated time of the balancer's last pass, None before the first."""
+    return engine.balancer.last_run
+
+
+def vm_total(engine: Engine) -> int:
+    """How many VMs the cluster has (every state)."""
+    return len(engine.cluster.vms)
+
+
+def measure_imbalance(engine: Engine) -> float:
+    """The balancer's imbalance score of the cluster now (0 = balanced; cost grows with the VMs:
+    ~60 ms for 20,000). The session caches it for the header (console.session.Session)."""
+    return engine.balancer.measure()
+
+
+def last_imbalance(engine: Engine) -> float:
+    """The imbalance the balancer measured at its last pass (0 before the first)."""
+    return engine.balancer.imbalance

@@ -1,17 +1,26 @@
 """The real machine as a node (`--local`): its cores, memory, disks and NICs from psutil, and
-live readings of its utilisation.
+live readings of its utilisation fed into the session as `reading` commands.
 
 psutil is imported here only, and lazily: the model never imports it, and neither does the
-console unless `--local` asks for it.
+console unless `--local` asks for it. Readings are taken in a thread of the source's own, about
+once a second, and handed to the session's thread to be submitted (`Post`), so polling never
+holds up the screen and the session is only ever touched from one thread.
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from console.model import views
+from console.model.cluster import Cluster
+from console.model.commands import Command, LocalReading
 from console.model.entities import Node
+from console.session import OBSERVATION, Session
+from console.sources.base import Post, Source
 
 #: Disk throughput assumed for utilisation when psutil cannot tell (MB/s).
 DEFAULT_DISK_MBPS = 400.0
@@ -71,6 +80,9 @@ def build_node(taken: set[str] | frozenset[str] = frozenset()) -> Node:
 
 @dataclass(slots=True)
 class Sample:
+    """One reading of the machine: utilisation fractions and the busiest processes as
+    `(name, CPU %, memory %)`."""
+
     cpu: float      # 0-1, all cores
     memory: float   # 0-1
     disk: float     # 0-1: share of the last interval the disks were busy
@@ -129,3 +141,88 @@ class LocalSampler:
             del self._procs[pid]
         rows.sort(key=lambda r: (-r[1], r[0]))
         return rows[:count]
+
+
+#: Real seconds between two readings.
+READING_INTERVAL_S = 1.0
+
+
+class LocalSource:
+    """`base`'s cluster with this machine joined as a node, and its readings once started.
+
+    Each reading is submitted as `reading NODE CPU MEM DISK` (fractions rounded to 3 places) with
+    source OBSERVATION: read-only mode lets it in (it changes nothing but the figures). When the
+    model refuses one (the node left the cluster), readings stop (the session's listeners hear
+    the refusal). `processes` holds the busiest processes of the last reading (not part of the
+    model). `sampler` makes the psutil sampler (tests pass a stand-in)."""
+
+    def __init__(self, base: Source, *, processes: bool = True,
+                 sampler: Callable[[], LocalSampler] = LocalSampler) -> None:
+        self.base = base
+        self.with_processes = processes
+        self.sampler = sampler
+        self.node: str | None = None
+        self.processes: list[tuple[str, float, float]] = []
+        self._session: Session | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def build(self) -> Cluster:
+        """The base cluster plus a node for this machine (named after the host, made unique);
+        raises what the base raises."""
+        cluster = self.base.build()
+        cluster.add_node(build_node(set(cluster.nodes) | set(cluster.vms)))
+        return cluster
+
+    def supports(self, command: Command) -> bool:
+        """What the base supports: readings are commands of the model as well."""
+        return self.base.supports(command)
+
+    def attach(self, session: Session) -> None:
+        """Submit readings to `session` from now on (`submit`), without polling: `start` does
+        this first; a caller that takes readings itself calls it alone."""
+        self._session = session
+        self.node = views.local_node_name(session.engine)
+        self._stopping.clear()
+
+    def start(self, session: Session, post: Post) -> None:
+        """Attach to `session` and poll psutil in a daemon thread, posting each reading; no
+        thread when the session's cluster has no local node, or one already runs."""
+        self.attach(session)
+        if self.node is None or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._poll, args=(post,), daemon=True,
+                                        name="local-readings")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the polling thread to end (it stops before its next reading)."""
+        self._stopping.set()
+        self._thread = None
+
+    def _poll(self, post: Post) -> None:
+        sampler = self.sampler()
+        stopping = self._stopping
+        while not stopping.is_set():
+            started = time.monotonic()
+            sample = sampler.sample(processes=self.with_processes)
+            if stopping.is_set():
+                break
+            try:
+                post(lambda sample=sample: self.submit(sample))
+            except RuntimeError:  # the session's thread has gone (the console quit)
+                break
+            stopping.wait(max(0.05, READING_INTERVAL_S - (time.monotonic() - started)))
+
+    def submit(self, sample: Sample) -> None:
+        """Submit one reading to the session (on the session's thread)."""
+        session = self._session
+        if session is None or self.node is None or self._stopping.is_set():
+            return
+        self.processes = sample.processes
+        command = LocalReading(self.node, round(sample.cpu, 3), round(sample.memory, 3),
+                               round(sample.disk, 3))
+        outcome = session.submit(command, source=OBSERVATION)
+        if not outcome.accepted:
+            self.stop()
+            self.node = None

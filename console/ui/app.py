@@ -1,18 +1,17 @@
-"""ConsoleApp: the Textual application around one engine.
+"""ConsoleApp: the Textual application, a viewer of one Session (console.session).
 
-One door for every change: `run_command(command)`. It answers the clock commands itself (speed,
-pause, resume), submits everything else to the engine, tells every `command_listeners` callback
-(the recorder) about it, notifies a refusal with its reason, and refreshes the view. Keys, typed
-commands, an interactive drill's steps and a replay's recorded commands all come through it
-(`source` says which); psutil readings are told to the listeners the same way.
+The app owns no model: every change goes through the session's one door, `Session.submit`.
+`run_command(command)` is that door for the operator (keys, the command line, the palette): it
+submits, and notifies a refusal with its reason. The app listens to the session and repaints
+after every command, telling in a toast what an interactive drill's steps and a replay's recorded
+commands did (their drivers submit them themselves as time passes).
 
-Time: a Textual timer calls `SimClock.tick` every `tick_s` real seconds. Tests construct the app
-paused and call `advance(seconds)` instead; nothing here sleeps.
+Time: a Textual timer calls `Session.tick(real_elapsed)` every `tick_s` real seconds. Tests
+construct the session paused and call `advance(seconds)` instead; nothing here sleeps.
 
-A `Mode` (console.ui.mode) turns the console into an interactive drill or a replay: it decides how
-time advances (steps, recorded commands fall due), may refuse the operator's commands with a
-reason, and adds its own widgets to the main screen. `record` makes a `Recorder` for the engine
-once there is one; it hears every command, and gets its end line when the console quits.
+A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
+`Source` (console.sources) is started once the console is up and stopped when it quits (the
+`--local` machine's readings). Quitting ends the session's recording with its end line.
 """
 
 from __future__ import annotations
@@ -22,32 +21,30 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
-from console.model.commands import (
-    CLOCK_COMMANDS,
-    Command,
-    CommandError,
-    LocalReading,
-    parse,
-)
-from console.ui.clock import SimClock
+from console.model import views
+from console.model.commands import Command, CommandError, LocalReading, parse
+from console.model.kernel import Outcome
+from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 
 if TYPE_CHECKING:
-    from console.formats.recording import Recorder
     from console.model.engine import Engine
-    from console.model.kernel import Outcome
+    from console.sources.base import Source
     from console.ui.mode import Mode
 
-CommandListener = Callable[[float, Command], None]
+#: Toast titles for what a driver submitted.
+SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
 
 
 class ConsoleApp(App[int]):
+    """The console viewing one Session (see the module's docstring); `run()` returns the exit
+    status."""
+
     TITLE = "cluster-console"
     CSS = """
     Toast { max-width: 70; }
@@ -60,42 +57,32 @@ class ConsoleApp(App[int]):
 
     def __init__(
         self,
-        engine: Engine | None = None,
+        session: Session | None = None,
         *,
-        loader: Callable[[], Engine] | None = None,
-        speed: float = 1.0,
-        paused: bool = False,
+        loader: Callable[[], Session] | None = None,
+        mode: Mode | None = None,
+        source: Source | None = None,
         confirm: bool = True,
-        read_only: bool = False,
         theme: str | None = None,
         themes: Iterable[object] | None = None,
         keymap: dict[str, str] | None = None,
-        local_node: str | None = None,
         tick_s: float = 0.25,
-        show_processes: bool = True,
-        mode: Mode | None = None,
-        record: Callable[[Engine], Recorder] | None = None,
     ) -> None:
+        """View `session`, or the one `loader` builds in a worker thread behind a loading screen
+        (a big cluster file; an exception there exits with status 2 and `load_error` set).
+        ValueError when given neither."""
         super().__init__()
-        if engine is None and loader is None:
-            raise ValueError("ConsoleApp needs an engine or a loader")
-        self.engine: Engine = engine  # type: ignore[assignment]
+        if session is None and loader is None:
+            raise ValueError("ConsoleApp needs a session or a loader")
+        self.session: Session = session  # type: ignore[assignment]
         self.loader = loader
-        self.confirm = confirm
-        self.read_only = read_only
-        self.keymap: dict[str, str] = dict(keymap or {})
-        self.local_node = local_node
-        self.tick_s = tick_s
-        self.show_processes = show_processes
-        self.command_listeners: list[CommandListener] = []
         self.mode = mode
-        self._record = record
-        self.recorder: Recorder | None = None
+        self.source = source
+        self.confirm = confirm
+        self.keymap: dict[str, str] = dict(keymap or {})
+        self.tick_s = tick_s
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
-        self.local_processes: list[tuple[str, float, float]] = []
-        self.clock: SimClock = None  # type: ignore[assignment]
-        self._speed, self._paused = speed, paused
         self._last_tick = time.monotonic()
         self.load_error: str | None = None
         if themes is None:
@@ -111,30 +98,28 @@ class ConsoleApp(App[int]):
             self.theme = wanted
         if self.keymap:
             self.set_keymap(self.keymap)
-        if engine is not None:
-            self._attach(engine)
+        if session is not None:
+            self._attach(session)
 
     # -- start-up -------------------------------------------------------------------------------
 
-    def _attach(self, engine: Engine) -> None:
-        self.engine = engine
-        engine.read_only = self.read_only
-        if self.local_node is not None:
-            local = engine.cluster.local_node()
-            self.local_node = None if local is None else local.name
-        self.clock = SimClock(engine, self._speed, self._paused, advance=self._advance_model)
-        if self.selected_node is None and engine.cluster.nodes:
-            self.selected_node = next(iter(engine.cluster.nodes))
+    def _attach(self, session: Session) -> None:
+        self.session = session
+        session.add_listener(self._heard)
+        if self.selected_node is None:
+            self.selected_node = views.first_node(session.engine)
         if self.mode is not None:
             self.mode.bind(self)
-        if self._record is not None and self.recorder is None:
-            self.recorder = self._record(engine)
-            self.command_listeners.append(self.recorder.command)
+
+    @property
+    def engine(self) -> Engine:
+        """The session's engine, for the read-only views (console.model.views) to read."""
+        return self.session.engine
 
     def get_default_screen(self):
         """The main screen straight away (one screen to build for the first frame), or the
         loading screen while a big cluster file loads."""
-        if self.engine is None:
+        if self.session is None:
             from console.ui.screens.loading import LoadingScreen
 
             return LoadingScreen()
@@ -143,8 +128,8 @@ class ConsoleApp(App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
-        if self.engine is None:
-            self._load()
+        if self.session is None:
+            self.run_worker(self._load, thread=True, exclusive=True, group="load")
             return
         self._start()
 
@@ -155,36 +140,43 @@ class ConsoleApp(App[int]):
             self.push_screen(MainScreen())
         self._last_tick = time.monotonic()
         self.set_interval(self.tick_s, self._tick, name="clock")
-        if self.local_node is not None and (self.mode is None or self.mode.live):
-            self._poll_local()
+        if self.source is not None:
+            self.source.start(self.session, self.call_from_thread)
         if self.mode is not None:
             self.mode.started()
 
-    @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         try:
-            engine = self.loader()  # type: ignore[misc]
+            session = self.loader()  # type: ignore[misc]
         except Exception as error:  # a bad file: say it in one line and leave with status 2
             self.load_error = str(error)
             self.call_from_thread(self.exit, 2)
             return
-        self.call_from_thread(self._loaded, engine)
+        self.call_from_thread(self._loaded, session)
 
-    def _loaded(self, engine: Engine) -> None:
-        self._attach(engine)
+    def _loaded(self, session: Session) -> None:
+        self._attach(session)
         self._start(push=True)
 
     def exit(self, result: int | None = None, return_code: int = 0,
              message: object = None) -> None:
-        """Quitting ends the recording with its end line (a crash does not: see launch)."""
-        if self.recorder is not None and return_code == 0 and self.engine is not None:
-            self.recorder.close(self.engine.now)
+        """Quitting stops the source and ends the recording with its end line (a crash does
+        not: see launch)."""
+        if self.source is not None:
+            self.source.stop()
+        if return_code == 0 and self.session is not None:
+            self.session.close()
         super().exit(result, return_code, message)  # type: ignore[arg-type]
 
     @property
     def locked(self) -> bool:
         """Mutating keys are disabled (greyed): read-only mode, a replay, a drill that ended."""
-        return self.read_only or (self.mode is not None and self.mode.locked)
+        return self.session.read_only or (self.mode is not None and self.mode.locked)
+
+    @property
+    def local_processes(self) -> list[tuple[str, float, float]]:
+        """The busiest processes of the `--local` machine's last reading (empty without)."""
+        return getattr(self.source, "processes", [])
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -194,49 +186,42 @@ class ConsoleApp(App[int]):
         super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
                        timeout=timeout, markup=markup)
 
-    # -- the one door for commands --------------------------------------------------------------
+    # -- the operator's commands ----------------------------------------------------------------
 
-    def run_command(self, command: Command, *, quiet: bool = False,
-                    source: str = "operator") -> Outcome:
-        """Run a command: clock ones here, the rest in the engine; tell the listeners; notify a
-        refusal with its reason; refresh the view.
-
-        `source` is `operator` (keys, the command line, the palette), `drill` (an interactive
-        drill's step) or `replay` (a recorded command). A mode may refuse an operator's command
-        (a replay shows history; a drill that ended is over): such a refusal never reaches the
-        engine and is not recorded, since nothing happened."""
-        from console.model.kernel import Outcome
-
-        if source == "operator" and self.mode is not None:
-            reason = self.mode.refusal(command)
-            if reason is not None:
-                self.notify(f"{command.text()}: {reason}", title="Refused",
-                            severity="warning", timeout=6)
-                return Outcome.refuse(reason)
-        if isinstance(command, CLOCK_COMMANDS):
-            outcome = self.clock.handle(command)
-        elif source == "operator" and self.mode is not None:
-            outcome = self.mode.submit(command)
-        else:
-            outcome = self.engine.submit(command)
-        now = self.engine.now
-        for listener in list(self.command_listeners):
-            listener(now, command)
-        title = {"drill": "Drill step", "replay": "Replay"}.get(source, "")
+    def run_command(self, command: Command, *, quiet: bool = False) -> Outcome:
+        """The operator's command through the session's door; a refusal is notified with its
+        reason, an accepted command (unless `quiet`) with what it did."""
+        outcome = self.session.submit(command)
         if not outcome.accepted:
-            self.notify(f"{command.text()}: {outcome.reason}",
-                        title=f"{title}: refused" if title else "Refused",
+            self.notify(f"{command.text()}: {outcome.reason}", title="Refused",
                         severity="warning", timeout=6)
         elif not quiet:
             note = f" ({outcome.reason})" if outcome.reason else ""
-            self.notify(f"{command.text()}{note}", title=title or "Done", timeout=3)
-        self.refresh_view()
+            self.notify(f"{command.text()}{note}", title="Done", timeout=3)
         return outcome
+
+    def _heard(self, heard: Heard) -> None:
+        """The session ran a command (or marked a moment): repaint, and say what a drill's
+        step or a replayed command did."""
+        command, outcome = heard.command, heard.outcome
+        if command is None or outcome is None:  # a mark: nothing changed
+            return
+        if heard.source == OBSERVATION:  # a reading: the next tick shows it
+            if not outcome.accepted:
+                self.notify(f"local readings stopped: {outcome.reason}", severity="error")
+            return
+        title = SOURCE_TITLES.get(heard.source)
+        if title is not None:
+            if not outcome.accepted:
+                self.notify(f"{command.text()}: {outcome.reason}", title=f"{title}: refused",
+                            severity="warning", timeout=6)
+            elif not isinstance(command, LocalReading):
+                note = f" ({outcome.reason})" if outcome.reason else ""
+                self.notify(f"{command.text()}{note}", title=title, timeout=3)
+        self.refresh_view()
 
     def run_text(self, text: str) -> Outcome | None:
         """A line of the command line: a console word, or the command language."""
-        from console.model.kernel import Outcome
-
         words = text.split()
         head = words[0] if words else ""
         screen = self._main_screen()
@@ -270,15 +255,14 @@ class ConsoleApp(App[int]):
 
     def mark(self, label: str) -> Outcome:
         """`:mark LABEL`: a moment in the recording (`replay --svg` screenshots it there)."""
-        from console.model.kernel import Outcome
-
-        if self.recorder is None or self.recorder.closed:
+        session = self.session
+        if not session.recording:
             self.notify("mark: this session is not being recorded (--record FILE)",
                         severity="warning")
             return Outcome.refuse("not recording")
-        label = label or f"mark at {self.engine.now:g} s"
-        self.recorder.mark(self.engine.now, label)
-        self.notify(f"mark {label!r} at {self.engine.now:g} s", title="Recorded", timeout=3)
+        label = label or f"mark at {session.now:g} s"
+        session.mark(label)
+        self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3)
         return Outcome.ok()
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
@@ -304,23 +288,18 @@ class ConsoleApp(App[int]):
     def _tick(self) -> None:
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
-        if self.clock.tick(elapsed):
+        if self.session.tick(elapsed):
             self.refresh_view()
-
-    def _advance_model(self, seconds: float) -> None:
-        if self.mode is not None:
-            self.mode.advance(seconds)
-        else:
-            self.engine.advance(seconds)
 
     def advance(self, seconds: float) -> None:
         """Advance simulated time by `seconds` and repaint: the tests' clock."""
-        self._advance_model(seconds)
+        self.session.advance(seconds)
         self.refresh_view()
 
     def refresh_view(self) -> None:
+        """Repaint the screen on top (and the one under a modal dialog) from the model."""
         stack = self.screen_stack
-        if not stack or self.engine is None:
+        if not stack or self.session is None:
             return
         visible = [stack[-1]]
         if isinstance(stack[-1], ModalScreen) and len(stack) > 1:
@@ -359,35 +338,3 @@ class ConsoleApp(App[int]):
 
     def spec(self, key_id: str) -> KeySpec:
         return next(s for s in KEYS if s.id == key_id)
-
-    # -- the local machine (--local) ------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="local")
-    def _poll_local(self) -> None:
-        """Read psutil once a second off the UI thread; the UI thread submits each reading."""
-        from textual.worker import get_current_worker
-
-        from console.sources.local import LocalSampler
-
-        sampler = LocalSampler()
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            started = time.monotonic()
-            sample = sampler.sample(processes=self.show_processes)
-            if worker.is_cancelled:
-                break
-            self.call_from_thread(self._reading, sample)
-            time.sleep(max(0.05, 1.0 - (time.monotonic() - started)))
-
-    def _reading(self, sample) -> None:
-        if self.local_node is None:
-            return
-        self.local_processes = sample.processes
-        command = LocalReading(self.local_node, round(sample.cpu, 3), round(sample.memory, 3),
-                               round(sample.disk, 3))
-        outcome = self.engine.submit(command)  # an observation: read-only mode lets it in
-        for listener in list(self.command_listeners):
-            listener(self.engine.now, command)
-        if not outcome.accepted:
-            self.local_node = None
-            self.notify(f"local readings stopped: {outcome.reason}", severity="error")

@@ -1,7 +1,7 @@
 """`cluster-console replay FILE --cast OUT.cast [--svg DIR]`: the console replaying, on record.
 
 The console runs headless (Textual's test harness, `App.run_test`, at a fixed size, 120x40 by
-default) with its clock paused; the exporter plays the recording through `ReplayMode` and after
+default) with its clock paused; the exporter plays the recording through `ReplayPlayer` and after
 each stop captures the screen:
 
 * stops: every recorded command (psutil `reading`s aside: they land with the next frame), every
@@ -143,11 +143,13 @@ def export(recording: Recording, *, cast: str | Path | IO[str] | None = None,
 
 async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                   timestamp) -> ExportResult:
+    from console.replay import ReplayPlayer, replay_session
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
-    mode = ReplayMode(recording)
-    app = ConsoleApp(mode.build_engine(), mode=mode, paused=True, confirm=False, theme=theme,
+    session = replay_session(recording, paused=True)
+    player = ReplayPlayer(session, recording)
+    app = ConsoleApp(session, mode=ReplayMode(player), confirm=False, theme=theme,
                      themes=themes)
     app.animation_level = "none"
     result = ExportResult()
@@ -189,11 +191,11 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
 
             await capture(0.0)
             for stop in _stops(recording, speed / fps):
-                while (entry := mode.next_entry()) is not None and entry.t <= stop:
-                    mode.apply_next()
+                while (entry := player.next_entry()) is not None and entry.t <= stop:
+                    player.apply_next()
                     if entry.kind == "mark":
                         await screenshot(entry.text)
-                mode.advance_to(stop)
+                player.advance_to(stop)
                 await capture(stop)
             await screenshot("end")
             if writer is not None:

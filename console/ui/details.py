@@ -21,8 +21,7 @@ def _disks(sizes: tuple[float, ...] | list[float]) -> str:
 
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
                  = None) -> list[str]:
-    cluster = engine.cluster
-    node = cluster.nodes.get(name)
+    node = views.nodes(engine).get(name)
     if node is None:
         return [f"node {name} no longer exists"]
     usage = views.node_usage(engine, node)
@@ -39,7 +38,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"hypervisor     {hyper.label if hyper else node.hypervisor}",
         f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
         f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "
-        f"{cluster.vcpu_capacity(node):g}",
+        f"{views.vcpu_capacity(engine, node):g}",
         f"memory         {node.memory_gb:g} GB; {node.used_memory_gb:g} GB allocated",
         f"disks          {_disks(node.disks_gb)} = {node.disk_total_gb:g} GB, "
         f"{node.disk_mbps:g} MB/s",
@@ -51,12 +50,12 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"services here  {', '.join(views.services_active_on(engine, node.name)) or '-'}",
         f"images held    {', '.join(sorted(node.images)) or '-'}",
     ]
-    blocked = engine.maintenance.blockers.get(node.name) or {}
+    blocked = views.evacuation_blockers(engine, node.name)
     if blocked:
         lines.append("evacuation     blocked:")
         lines += [f"  {vm}: {why}" for vm, why in sorted(blocked.items())]
     lines += ["", f"VMs ({len(node.vms)})"]
-    for vm in cluster.vms_on(node)[:200]:
+    for vm in views.vms_on(engine, node)[:200]:
         lines.append(f"  {vm.name:<14} {vm.state.value:<16} {vm.vcpus} vCPU {vm.memory_gb:g} GB"
                      f"  CPU {views.vm_cpu(engine, vm):.0%}")
     if len(node.vms) > 200:
@@ -69,10 +68,10 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
 
 
 def vm_details(engine: Engine, name: str) -> list[str]:
-    vm = engine.cluster.vms.get(name)
+    vm = views.vms(engine).get(name)
     if vm is None:
         return [f"VM {name} no longer exists"]
-    demand = engine.workloads.demand(vm, engine.now)
+    demand = views.vm_demand(engine, vm)
     role = views.vm_role(engine, vm)
     guest = GUEST_OSES.get(vm.guest_os)
     lines = [
@@ -84,7 +83,7 @@ def vm_details(engine: Engine, name: str) -> list[str]:
         f"guest OS       {guest.label if guest else vm.guest_os}",
         f"image          {'+'.join(vm.image) or '-'}{'  (stale: new base at next restart)' if vm.stale_image else ''}",  # noqa: E501
         f"HA priority    {vm.priority.value}",
-        f"anti-affinity  {', '.join(sorted(engine.cluster.anti_affine.get(vm.name, ()))) or '-'}",
+        f"anti-affinity  {', '.join(views.anti_affine(engine, vm)) or '-'}",
         f"service        {f'{role[0]} ({role[1].value})' if role else '-'}",
         f"uptime         {duration(views.vm_uptime(engine, vm))}",
         f"downtime       {vm.downtime_s:.1f} s in total"
@@ -104,7 +103,7 @@ def vm_details(engine: Engine, name: str) -> list[str]:
 
 
 def service_details(engine: Engine, name: str) -> list[str]:
-    service = engine.cluster.services.get(name)
+    service = views.services(engine).get(name)
     if service is None:
         return [f"service {name} no longer exists"]
     view = views.service_view(engine, service)

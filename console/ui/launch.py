@@ -3,32 +3,35 @@ files: `open_console` (`cluster-console [CLUSTER]`), `open_drill_console` (`dril
 --interactive`) and `open_replay_console` (`replay FILE`). `load_settings` reads the themes and
 the key map so that the command line can check them before the screen is taken over.
 
+Each builds a Session (console.session) and hands it to the app, which only views it.
 `--record FILE` records the session (console.formats.recording): every command with its
-simulated time, through the app's `command_listeners`; the recording ends with its end line when
-the console quits. With `--local` the embedded cluster text gets the local node appended as a
-`[[nodes]]` table, so that a headless replay rebuilds the very same cluster."""
+simulated time, as a listener of the Session (`Session.record`); the recording ends with its end
+line when the console quits. With `--local` the embedded cluster text gets the local node
+appended as a `[[nodes]]` table, so that a headless replay rebuilds the very same cluster."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.theme import Theme
 
+from console.drills.live import LiveDrill, drill_session
+from console.drills.plan import Drill
 from console.errors import InputError
-from console.formats.cluster import load_cluster
 from console.formats.recording import Recorder, Recording, cluster_with_node
 from console.formats.toml import read_file
 from console.model.engine import Engine
+from console.replay import ReplayPlayer, replay_session
+from console.session import Session
+from console.sources.base import Source
+from console.sources.local import LocalSource
+from console.sources.sim import SimSource
 from console.ui.keys import load_keymap
 from console.ui.themes import load_themes
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
-
-#: Makes a session's Recorder once its engine exists.
-RecorderFactory = Callable[[Engine], Recorder]
 
 
 def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:
@@ -50,46 +53,39 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
     screen is back)."""
     from console.ui.app import ConsoleApp
 
-    path = Path(cluster_file)
-    recorder = None
-    if record:
-        recorder = console_recorder(record, cluster_file, read_file(cluster_file), seed,
-                                    read_only)
-
-    def build() -> Engine:
-        return _engine(cluster_file, seed, local)
-
-    engine = None
-    if path.stat().st_size <= ASYNC_LOAD_BYTES:
-        engine = build()
-    local_name = None
+    cluster_text = read_file(cluster_file) if record else ""
+    source: Source = SimSource(cluster_file)
     if local:
-        local_name = "?"  # set once the engine exists (the node's name is the hostname)
+        source = LocalSource(source)
 
-    app = ConsoleApp(engine, loader=None if engine else build, speed=speed,
-                     paused=paused, confirm=confirm, read_only=read_only,
-                     theme=theme, themes=themes, keymap=keymap,
-                     local_node=_local_of(engine) if engine else local_name, record=recorder)
+    def build() -> Session:
+        session = Session(Engine(source.build(), seed), speed=speed, paused=paused,
+                          read_only=read_only)
+        if record:
+            session.record(console_recorder(record, session.engine, cluster_file=cluster_file,
+                                            cluster_text=cluster_text, read_only=read_only))
+        return session
+
+    session = build() if Path(cluster_file).stat().st_size <= ASYNC_LOAD_BYTES else None
+    app = ConsoleApp(session, loader=None if session else build,
+                     source=source if local else None, confirm=confirm,
+                     theme=theme, themes=themes, keymap=keymap)
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
         raise InputError(app.load_error)
     return int(result or app.return_code or 0)
 
 
-def console_recorder(target: str, cluster_file: str, cluster_text: str, seed: int,
-                     read_only: bool) -> RecorderFactory:
-    """The `record` callback of a console session: a Recorder once the engine exists (a big
-    cluster loads in the background; `--local` adds the machine's node to it)."""
-
-    def record(engine: Engine) -> Recorder:
-        local = engine.cluster.local_node()
-        text = cluster_text if local is None else cluster_with_node(cluster_text, local)
-        return Recorder(target, seed=seed, cluster_file=cluster_file, cluster=text,
-                        created_by="console", read_only=read_only,
-                        local_node=None if local is None else local.name,
-                        traces=engine.cluster.traces)
-
-    return record
+def console_recorder(target: str, engine: Engine, *, cluster_file: str, cluster_text: str,
+                     read_only: bool) -> Recorder:
+    """The recording of a console session on `engine` (`created_by` console); with `--local`
+    the machine's node is appended to the embedded cluster text."""
+    local = engine.cluster.local_node()
+    text = cluster_text if local is None else cluster_with_node(cluster_text, local)
+    return Recorder(target, seed=engine.seed, cluster_file=cluster_file, cluster=text,
+                    created_by="console", read_only=read_only,
+                    local_node=None if local is None else local.name,
+                    traces=engine.cluster.traces)
 
 
 def _run(app) -> int | None:
@@ -97,37 +93,34 @@ def _run(app) -> int | None:
     try:
         return app.run()
     finally:
-        if app.recorder is not None and not app.recorder.closed:
-            app.recorder.close(clean=False)
+        if app.session is not None:
+            app.session.close(clean=False)
 
 
-def open_drill_console(drill, *, report: str | None, record: str | None, speed: float,
+def open_drill_console(drill: Drill, *, report: str | None, record: str | None, speed: float,
                        paused: bool, confirm: bool, themes: list[Theme],
-                       keymap: dict[str, str], theme: str | None = None):
-    """`drill FILE --interactive`: run the console on the drill until it quits; the drill mode
+                       keymap: dict[str, str], theme: str | None = None) -> LiveDrill:
+    """`drill FILE --interactive`: run the console on the drill until it quits; the live drill
     (its `report` is None when the operator quit before the end). `record` a writable path or
     None; `report` where to save the text report (None: next to the drill file)."""
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
-    mode = DrillMode(drill, report)
-    recorder = drill_recorder(record, drill) if record else None
-    app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
-                     confirm=confirm, theme=theme, themes=themes, keymap=keymap,
-                     record=recorder)
+    session = drill_session(drill, speed=speed, paused=paused)
+    live = LiveDrill(session, drill, report)
+    if record:
+        session.record(drill_recorder(record, drill, session.engine))
+    app = ConsoleApp(session, mode=DrillMode(live), confirm=confirm, theme=theme,
+                     themes=themes, keymap=keymap)
     _run(app)
-    return mode
+    return live
 
 
-def drill_recorder(target: str, drill) -> RecorderFactory:
-    """The `record` callback of an interactive drill: its recording, `created_by` drill."""
-
-    def record(engine: Engine) -> Recorder:
-        return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
-                        cluster=drill.recorded_cluster_text, created_by="drill",
-                        drill=drill.name, traces=engine.cluster.traces)
-
-    return record
+def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
+    """The recording of an interactive drill (`created_by` drill)."""
+    return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
+                    cluster=drill.recorded_cluster_text, created_by="drill",
+                    drill=drill.name, traces=engine.cluster.traces)
 
 
 def open_replay_console(recording: Recording, *, speed: float, paused: bool,
@@ -137,23 +130,7 @@ def open_replay_console(recording: Recording, *, speed: float, paused: bool,
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
-    mode = ReplayMode(recording)
-    app = ConsoleApp(mode.build_engine(), mode=mode, speed=speed, paused=paused,
-                     theme=theme, themes=themes, keymap=keymap)
+    session = replay_session(recording, speed=speed, paused=paused)
+    mode = ReplayMode(ReplayPlayer(session, recording))
+    app = ConsoleApp(session, mode=mode, theme=theme, themes=themes, keymap=keymap)
     return int(_run(app) or app.return_code or 0)
-
-
-def _local_of(engine: Engine) -> str | None:
-    local = engine.cluster.local_node()
-    return None if local is None else local.name
-
-
-def _engine(cluster_file: str, seed: int, local: bool) -> Engine:
-    """The console's engine on a cluster file (the machine's node added with `--local`)."""
-    cluster = load_cluster(cluster_file)
-    if local:
-        from console.sources.local import build_node
-
-        node = build_node(set(cluster.nodes) | set(cluster.vms))
-        cluster.add_node(node)
-    return Engine(cluster, seed)

@@ -1,19 +1,16 @@
-"""What the console is doing besides running a cluster live: an interactive drill or a replay.
+"""What the console shows besides a live cluster (an interactive drill or a replay), and what a
+mode and the screens see of the console (`Viewer`, which console.ui.app.ConsoleApp is).
 
-A mode is handed to `ConsoleApp(mode=...)` and bound to it once the engine exists. The app asks it
-
-* to move the model on (`advance`): a drill's steps and a replay's recorded commands fall due as
-  simulated time passes, and they enter through `ConsoleApp.run_command` like keys do;
-* whether to refuse an operator's command (`refusal`), with the reason the console shows;
-* to submit an operator's command it lets through (`submit`: a drill scores it);
-* for the widgets it adds to the main screen (`widgets`), each in its own module.
-
-The base class is the plain live console, so a mode overrides only what it changes.
+The Session's driver (console.drills.live.LiveDrill, console.replay.ReplayPlayer) decides how
+time advances and what the operator may do; a mode is only its presentation, handed to
+`ConsoleApp(mode=...)` and bound to the app once the session exists. It tags the header, greys
+the mutating keys when locked, adds its widgets to the main screen and says what happened in
+toasts. The base class is the plain live console, so a mode overrides only what it changes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -21,42 +18,82 @@ if TYPE_CHECKING:
     from console.model.commands import Command
     from console.model.engine import Engine
     from console.model.kernel import Outcome
-    from console.ui.app import ConsoleApp
+    from console.session import Session
+    from console.ui.keys import KeySpec
 
 
-class Mode:
-    #: Shown in the header beside the clock (DRILL, REPLAY).
-    tag = ""
-    #: Live data may enter (psutil readings): not during a replay, which shows history.
-    live = True
+class Viewer(Protocol):
+    """The console as its modes and screens see it (Textual's App, plus these)."""
 
-    def __init__(self) -> None:
-        self.app: ConsoleApp | None = None
-
-    def bind(self, app: ConsoleApp) -> None:
-        self.app = app
-
-    @property
-    def console(self) -> ConsoleApp:
-        assert self.app is not None, "the mode is not bound to a console yet"
-        return self.app
+    session: Session
+    mode: Mode | None
+    selected_node: str | None
 
     @property
     def engine(self) -> Engine:
-        return self.console.engine
+        """The session's engine, for console.model.views to read."""
+        ...
+
+    @property
+    def locked(self) -> bool:
+        """Mutating keys are disabled (read-only, a replay, a drill that ended)."""
+        ...
+
+    def run_command(self, command: Command, *, quiet: bool = False) -> Outcome:
+        """The operator's command through the session's door."""
+        ...
+
+    def run_text(self, text: str) -> Outcome | None:
+        """A line of the command line."""
+        ...
+
+    def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
+        """Run `commands` after a yes (at once without confirmation)."""
+        ...
+
+    def keys_of(self, spec: KeySpec) -> str:
+        """The keys bound to `spec`, comma-separated."""
+        ...
+
+    def next_theme(self) -> None:
+        """Switch to the next theme."""
+        ...
+
+    def refresh_view(self) -> None:
+        """Repaint from the model."""
+        ...
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast."""
+        ...
+
+    def push_screen(self, screen: object, callback: object = None) -> object:
+        """Show `screen` on top."""
+        ...
+
+
+class Mode:
+    """The plain live console: no tag, nothing locked, no extra widgets."""
+
+    #: Shown in the header beside the clock (DRILL, REPLAY).
+    tag = ""
+
+    def __init__(self) -> None:
+        self.app: Viewer | None = None
+
+    def bind(self, app: Viewer) -> None:
+        """The console this mode presents in (once its session exists)."""
+        self.app = app
+
+    @property
+    def console(self) -> Viewer:
+        """The bound console; AssertionError before `bind`."""
+        assert self.app is not None, "the mode is not bound to a console yet"
+        return self.app
 
     def started(self) -> None:
         """The console is up (its first screen mounted)."""
-
-    def advance(self, seconds: float) -> None:
-        self.engine.advance(seconds)
-
-    def submit(self, command: Command) -> Outcome:
-        return self.engine.submit(command)
-
-    def refusal(self, command: Command) -> str | None:
-        """Why the operator may not run `command` now, or None."""
-        return None
 
     @property
     def locked(self) -> bool:

@@ -11,13 +11,14 @@ from ui_helpers import make_app, notes, select_node
 
 from console.cli import main
 from console.drills import load_drill, parse_drill, render_text
+from console.drills.live import LiveDrill, default_report_path, drill_session
 from console.drills.runner import run_drill
 from console.formats.event_log import render_text as log_text
 from console.formats.recording import load_recording
 from console.model.entities import NodeState
 from console.paths import SAMPLE_CLUSTERS
 from console.replay import replay_headless
-from console.ui.drill import DrillMode, default_report_path
+from console.ui.drill import DrillMode
 from console.ui.launch import drill_recorder
 from console.ui.screens.report import ReportScreen
 from console.ui.widgets.drill import DrillPane, DrillTable
@@ -54,10 +55,14 @@ OPERATOR_DRILL = textwrap.dedent(f"""\
     """)
 
 
-def drill_app(drill, report_path, **options):
-    mode = DrillMode(drill, report_path)
-    app = make_app(mode.build_engine(), mode=mode, **options)
-    return app, mode
+def drill_app(drill, report_path, record=None):
+    """The console on an interactive drill (paused), recorded to `record` when given."""
+    session = drill_session(drill, paused=True)
+    live = LiveDrill(session, drill, report_path)
+    if record is not None:
+        session.record(drill_recorder(record, drill, session.engine))
+    app = make_app(session=session, mode=DrillMode(live))
+    return app, live
 
 
 
@@ -72,7 +77,7 @@ async def advance(pilot, seconds: float, tick: float = 10.0) -> None:
     await pilot.pause()
 
 
-def results(mode: DrillMode) -> dict[int, tuple[bool | None, str]]:
+def results(mode: LiveDrill) -> dict[int, tuple[bool | None, str]]:
     return {r.number: (r.passed, r.observed) for r in mode.results()}
 
 
@@ -113,7 +118,7 @@ async def test_the_end_pauses_the_clock_shows_and_saves_the_report(tmp_path):
     app, mode = drill_app(drill, out)
     async with app.run_test(size=(120, 40)) as pilot:
         await advance(pilot, 600, tick=7.3)
-        assert app.engine.now == 600.0 and app.clock.paused
+        assert app.engine.now == 600.0 and app.session.clock.paused
         assert isinstance(app.screen, ReportScreen)
         headless, _ = run_drill(load_drill(NODE_CRASH))
         assert out.read_text() == render_text(headless)
@@ -189,7 +194,7 @@ async def test_an_interactive_drill_records_and_replays_identically(tmp_path):
     recording prints the interactive session's event log."""
     drill = parse_drill(OPERATOR_DRILL, str(tmp_path / "operator.toml"))
     rec = tmp_path / "drill.jsonl"
-    app, mode = drill_app(drill, tmp_path / "r.txt", record=drill_recorder(rec, drill))
+    app, mode = drill_app(drill, tmp_path / "r.txt", record=rec)
     async with app.run_test(size=(120, 40)) as pilot:
         await advance(pilot, 45, tick=4.1)
         await select_node(pilot, "B")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ui_helpers import make_app
 
 from console.drills import load_drill
+from console.drills.live import LiveDrill, drill_session
 from console.paths import SAMPLE_CLUSTERS
 from console.ui.drill import DrillMode
 
@@ -14,8 +15,10 @@ NODE_CRASH = SAMPLE_CLUSTERS / "drills" / "node-crash.toml"
 
 
 def drill_scene(advance: float):
-    mode = DrillMode(load_drill("drills/node-crash.toml"), "node-crash.report.txt")
-    app = make_app(mode.build_engine(), mode=mode)
+    drill = load_drill("drills/node-crash.toml")
+    session = drill_session(drill, paused=True)
+    app = make_app(session=session,
+                   mode=DrillMode(LiveDrill(session, drill, "node-crash.report.txt")))
 
     async def run_before(pilot) -> None:
         await pilot.pause()

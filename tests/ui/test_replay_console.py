@@ -3,14 +3,14 @@
 A session driven by keys (Pilot, paused clock) records every command with its simulated time;
 its headless replay prints the session's event log byte for byte (also with `--local`, whose node
 the recording embeds). In the console, a replay plays the commands back through
-`run_command`, steps (s), pauses (space), changes speed (+/-), shows its progress, and refuses
+the session's door, steps (s), pauses (space), changes speed (+/-), shows its progress, and refuses
 every mutating key and typed command with the reason."""
 
 from __future__ import annotations
 
 import json
 
-from ui_helpers import make_app, notes, seed_engine, select_node, select_vm
+from ui_helpers import make_app, make_session, notes, seed_engine, select_node, select_vm
 
 from console.cli import main
 from console.formats.cluster import load_cluster
@@ -20,7 +20,7 @@ from console.model.commands import LocalReading, parse
 from console.model.engine import Engine
 from console.model.entities import Node, NodeState
 from console.paths import SAMPLE_CLUSTERS
-from console.replay import replay_headless
+from console.replay import ReplayPlayer, replay_headless, replay_session
 from console.ui.launch import console_recorder
 from console.ui.replay import ReplayMode
 from console.ui.widgets.replay import ReplayBar
@@ -32,14 +32,18 @@ SEED = SAMPLE_CLUSTERS / "seed.toml"
 
 
 
-def recorder_for(path, read_only: bool = False):
-    return console_recorder(path, str(SEED), SEED.read_text(), 0, read_only)
+def recorded_app(path, engine=None, read_only: bool = False, **options):
+    """The console on a session recorded to `path` as `cluster-console --record` records."""
+    session = make_session(engine, read_only=read_only, **options)
+    session.record(console_recorder(path, session.engine, cluster_file=str(SEED),
+                                    cluster_text=SEED.read_text(), read_only=read_only))
+    return make_app(session=session)
 
 
 async def keyed_session(path, **options):
     """A session driven by keys: crash, maintenance, a migration picked in the dialog, a typed
     failover, a refused command, speed keys; then q."""
-    app = make_app(record=recorder_for(path), **options)
+    app = recorded_app(path, **options)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.advance(12.5)
@@ -91,7 +95,7 @@ async def test_a_keyed_session_replays_headless_to_an_identical_event_log(tmp_pa
 
 async def test_a_read_only_session_records_its_refusals(tmp_path):
     rec = tmp_path / "ro.jsonl"
-    app = make_app(record=recorder_for(rec, read_only=True), read_only=True)
+    app = recorded_app(rec, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         app.advance(10)
         await select_node(pilot, "A")
@@ -113,18 +117,20 @@ def local_node() -> Node:
 
 
 async def test_a_local_session_embeds_its_node_and_replays_identically(tmp_path):
-    from console.sources.local import Sample
+    from console.sources.local import LocalSource, Sample
+    from console.sources.sim import SimSource
 
     cluster = load_cluster(SEED)
     cluster.add_node(local_node())  # as launch does for --local
     engine = Engine(cluster, 0)
     rec = tmp_path / "local.jsonl"
-    app = make_app(engine, local_node="here", record=recorder_for(rec))
-    app._poll_local = lambda: None  # no psutil thread: readings are handed in below
+    app = recorded_app(rec, engine)
+    source = LocalSource(SimSource(SEED))
+    source.attach(app.session)  # no psutil thread: readings are handed in below
     async with app.run_test(size=(120, 40)) as pilot:
         for k in range(5):
             app.advance(1.0)
-            app._reading(Sample(0.1 * (k + 1), 0.5, 0.02))
+            source.submit(Sample(0.1 * (k + 1), 0.5, 0.02))
         await select_node(pilot, "here")
         await pilot.press("m")  # the local node into maintenance
         app.advance(20)
@@ -168,10 +174,12 @@ def a_recording(path, *dos: str, end: float = 300.0, marks=()):
     return engine
 
 
-def replay_app(path, **options):
-    mode = ReplayMode(load_recording(path))
-    app = make_app(mode.build_engine(), mode=mode, **options)
-    return app, mode
+def replay_app(path, paused: bool = True):
+    recording = load_recording(path)
+    session = replay_session(recording, paused=paused)
+    player = ReplayPlayer(session, recording)
+    app = make_app(session=session, mode=ReplayMode(player))
+    return app, player
 
 
 async def test_the_console_replay_plays_to_the_recorded_log(tmp_path):
@@ -186,9 +194,9 @@ async def test_the_console_replay_plays_to_the_recorded_log(tmp_path):
             app.advance(6.7)
             t += 6.7
         await pilot.pause()
-        assert app.engine.now == 300.0 and mode.ended and app.clock.paused
+        assert app.engine.now == 300.0 and mode.ended and app.session.clock.paused
         assert render_text(app.engine) == render_text(live)
-        assert app.clock.speed == 1.0  # the recorded `speed 4` is shown, not applied
+        assert app.session.clock.speed == 1.0  # the recorded `speed 4` is shown, not applied
         bar = app.screen.query_one(ReplayBar)
         text = str(bar.render())
         assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and " END " in text
@@ -202,7 +210,7 @@ async def test_s_steps_to_each_recorded_command_and_space_and_speed_drive_the_re
     app, mode = replay_app(rec, paused=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
-        assert app.clock.paused  # stepping pauses
+        assert app.session.clock.paused  # stepping pauses
         assert app.engine.now == 30.0 and not app.engine.cluster.nodes["B"].powered
         assert app.engine.command_log[-1][1].text() == "fail-node B"
         await pilot.press("s")  # the mark
@@ -213,11 +221,11 @@ async def test_s_steps_to_each_recorded_command_and_space_and_speed_drive_the_re
         await pilot.pause()
         assert "00:01:30 / 00:03:20" in str(app.screen.query_one(ReplayBar).render())
         await pilot.press("plus")
-        assert app.clock.speed == 2.0
+        assert app.session.clock.speed == 2.0
         await pilot.press("space")
-        assert not app.clock.paused  # playing on
+        assert not app.session.clock.paused  # playing on
         await pilot.press("space")
-        assert app.clock.paused
+        assert app.session.clock.paused
         await pilot.press("s")  # no more commands: on to the end
         assert app.engine.now == 200.0 and mode.ended
 

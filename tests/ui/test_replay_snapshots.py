@@ -8,6 +8,7 @@ from test_replay_console import a_recording
 from ui_helpers import make_app
 
 from console.formats.recording import load_recording
+from console.replay import ReplayPlayer, replay_session
 from console.ui.replay import ReplayMode
 
 
@@ -15,8 +16,9 @@ def test_replay_in_progress(snap_compare, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     a_recording("r.jsonl", "30 fail-node B", "95 migrate web01 B", "150 power-on B",
                 end=300.0)
-    mode = ReplayMode(load_recording("r.jsonl"))
-    app = make_app(mode.build_engine(), mode=mode)
+    recording = load_recording("r.jsonl")
+    session = replay_session(recording, paused=True)
+    app = make_app(session=session, mode=ReplayMode(ReplayPlayer(session, recording)))
 
     async def run_before(pilot) -> None:
         await pilot.pause()

@@ -197,15 +197,15 @@ async def test_space_pauses_and_resumes_and_plus_minus_change_speed():
     app = make_app()  # paused: the test must not depend on how much real time passes
     heard: list[tuple[float, Command]] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        app.command_listeners.append(lambda t, c: heard.append((t, c)))
+        app.session.add_listener(lambda h: heard.append((h.t, h.command)))
         await pilot.press("space")
-        assert not app.clock.paused
+        assert not app.session.clock.paused
         await pilot.press("space")
-        assert app.clock.paused
+        assert app.session.clock.paused
         await pilot.press("plus")
-        assert app.clock.speed == 2
+        assert app.session.clock.speed == 2
         await pilot.press("minus", "minus")
-        assert app.clock.speed == 0.5
+        assert app.session.clock.speed == 0.5
     kinds = [type(c) for _, c in heard]
     assert kinds == [Resume, Pause, Speed, Speed, Speed]
 
@@ -215,7 +215,7 @@ async def test_advance_moves_the_clock_only_when_asked():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.engine.now == 0
-        app.clock.tick(10.0)  # paused: nothing
+        app.session.tick(10.0)  # paused: nothing
         assert app.engine.now == 0
         app.advance(5)
         assert app.engine.now == 5
@@ -225,7 +225,7 @@ async def test_every_command_reaches_the_listeners_with_the_engine_time():
     app = make_app()
     heard: list[tuple[float, str]] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        app.command_listeners.append(lambda t, c: heard.append((t, c.text())))
+        app.session.add_listener(lambda h: heard.append((h.t, h.command.text())))
         app.advance(7)
         await select_node(pilot, "A")
         await pilot.press("x", "r")  # the second is refused: A is already down... and powered
@@ -382,7 +382,7 @@ async def test_question_mark_opens_help_listing_every_key():
         from console.ui.screens.help import help_renderable
 
         console = Console(width=160, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-        console.print(help_renderable(app.keymap, app.read_only))
+        console.print(help_renderable(app.keymap, app.session.read_only))
         text = console.export_text()
         for spec in KEYS:
             assert spec.help.split(" (")[0][:30] in text

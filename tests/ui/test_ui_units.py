@@ -1,4 +1,4 @@
-"""The pieces under the screens: the keyed table's minimal repaints, the clock, completion, the
+"""The pieces under the screens: the keyed table's minimal repaints, completion, the
 model views and readings, and the local-machine source."""
 
 from __future__ import annotations
@@ -6,8 +6,7 @@ from __future__ import annotations
 from ui_helpers import make_app, seed_engine
 
 from console.model import views
-from console.model.commands import LocalReading, Pause, Resume, Speed, parse
-from console.ui.clock import SimClock
+from console.model.commands import LocalReading, parse
 from console.ui.widgets.command_line import complete
 from console.ui.widgets.keyed_table import KeyedTable, meter, sparkline
 from console.ui.widgets.vms import VmsTable
@@ -59,18 +58,6 @@ def test_meter_and_sparkline():
     assert meter(0.5, 9) == (("██", "bar"), ("░░", "dim-bar"), ("  50%", ""))
     assert meter(0.97, 9)[0][1] == "error"
     assert sparkline([0, 0.5, 1.0]) == " ▅█"
-
-
-def test_clock_steps_speeds_and_commands():
-    engine = seed_engine()
-    clock = SimClock(engine, speed=2.0)
-    assert clock.tick(0.5) == 1.0 and engine.now == 1.0
-    assert clock.handle(Pause()).accepted and clock.tick(1.0) == 0.0
-    assert not clock.handle(Pause()).accepted
-    assert clock.handle(Resume()).accepted
-    assert clock.faster() == 4.0 and clock.slower() == 1.0
-    assert not clock.handle(Speed(0)).accepted
-    assert clock.tick(100.0) == 10.0  # a stalled terminal does not jump the model far
 
 
 def test_completion_of_verbs_names_and_flags():
@@ -127,20 +114,23 @@ def test_local_source_builds_a_node_and_samples():
 
 
 async def test_local_readings_enter_as_commands_even_in_read_only_mode():
-    from console.sources.local import Sample, build_node
+    from console.sources.local import LocalSource, Sample, build_node
+    from console.sources.sim import SimSource
 
     engine = seed_engine()
     node = build_node(set(engine.cluster.nodes))
     engine.cluster.add_node(node)
     heard = []
-    app = make_app(engine, local_node=node.name, read_only=True)
-    app._poll_local = lambda: None  # no thread in this test; readings are handed in below
+    source = LocalSource(SimSource("unused.toml"))
+    source.start = lambda session, post: source.attach(session)  # no thread: handed in below
+    app = make_app(engine, read_only=True, source=source)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.command_listeners.append(lambda t, c: heard.append(c))
-        app._reading(Sample(0.42, 0.5, 0.1, [("python", 12.0, 3.0)]))
+        app.session.add_listener(lambda h: heard.append(h.command))
+        source.submit(Sample(0.42, 0.5, 0.1, [("python", 12.0, 3.0)]))
         await pilot.pause()
         assert views.node_usage(engine, node).cpu == 0.42
         assert heard == [LocalReading(node.name, 0.42, 0.5, 0.1)]
+        assert app.local_processes == [("python", 12.0, 3.0)]
 
 
 def test_node_details_write_alike_disks_once():
@@ -161,3 +151,30 @@ def test_details_wrap_a_long_value_under_the_value_not_the_label():
         "  sql01          running",
     ]
     assert hang([line], 0) == [line]  # not laid out yet: as it is
+
+
+async def test_a_big_cluster_loads_behind_the_loading_screen():
+    from ui_helpers import make_session
+
+    from console.ui.app import ConsoleApp
+    from console.ui.screens.main import MainScreen
+
+    app = ConsoleApp(loader=make_session, confirm=False, theme="dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.selected_node == "A" and app.session.clock.paused
+
+
+async def test_a_loader_that_fails_leaves_with_its_one_line_and_status_2():
+    from console.ui.app import ConsoleApp
+
+    def broken():
+        raise ValueError("seed.toml:3: nodes[0].memory_gb: must be a positive number")
+
+    app = ConsoleApp(loader=broken, theme="dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_value == 2 and app.load_error.startswith("seed.toml:3:")

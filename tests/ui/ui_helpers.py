@@ -1,4 +1,4 @@
-"""Helpers for the console's Pilot and snapshot tests: a seed-cluster app, paused, no
+"""Helpers for the console's Pilot and snapshot tests: a seed-cluster app on a paused session, no
 confirmation unless asked, fixed theme; selecting rows as a user would. A plain module, not
 conftest.py, so that no other conftest can shadow it."""
 
@@ -7,19 +7,29 @@ from __future__ import annotations
 from console.formats.cluster import load_cluster
 from console.model.engine import Engine
 from console.paths import SAMPLE_CLUSTERS
+from console.session import Session
 
 
 def seed_engine(seed: int = 0) -> Engine:
     return Engine(load_cluster(SAMPLE_CLUSTERS / "seed.toml"), seed)
 
 
-def make_app(engine: Engine | None = None, **options):
+def make_session(engine: Engine | None = None, *, speed: float = 1.0, paused: bool = True,
+                 read_only: bool = False) -> Session:
+    """A session on `engine` (default: the seed cluster), paused unless asked."""
+    return Session(engine or seed_engine(), speed=speed, paused=paused, read_only=read_only)
+
+
+def make_app(engine: Engine | None = None, *, session: Session | None = None,
+             speed: float = 1.0, paused: bool = True, read_only: bool = False, **options):
+    """The console viewing `session` (default: `make_session(engine, ...)`)."""
     from console.ui.app import ConsoleApp
 
-    options.setdefault("paused", True)
     options.setdefault("confirm", False)
     options.setdefault("theme", "dark")
-    app = ConsoleApp(engine or seed_engine(), **options)
+    if session is None:
+        session = make_session(engine, speed=speed, paused=paused, read_only=read_only)
+    app = ConsoleApp(session, **options)
     app.animation_level = "none"
     return app
 

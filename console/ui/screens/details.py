@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.model import views
 from console.ui import details
 from console.ui.widgets.header import ClusterHeader
 
@@ -67,8 +68,8 @@ class DetailsScreen(Screen[None]):
         if self.kind == "node":
             return details.node_details(engine, self.subject,
                                         self.app.local_processes  # type: ignore[attr-defined]
-                                        if engine.cluster.nodes.get(self.subject)
-                                        and engine.cluster.nodes[self.subject].local else None)
+                                        if views.local_node_name(engine) == self.subject
+                                        else None)
         if self.kind == "vm":
             return details.vm_details(engine, self.subject)
         return details.service_details(engine, self.subject)

@@ -76,7 +76,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = "Help (esc closes)"
             box.can_focus = True
-            yield Static(help_renderable(app.keymap, app.read_only,  # type: ignore[attr-defined]
+            yield Static(help_renderable(app.keymap,  # type: ignore[attr-defined]
+                                         app.session.read_only,  # type: ignore[attr-defined]
                                          locked_by(app)))
 
     def on_mount(self) -> None:

@@ -1,10 +1,10 @@
 """The main screen: every pane at once, the keys that act on the selection, `:` and `/`.
 
-Each key builds one command of the command language for the current selection and hands it to
-`ConsoleApp.run_command`; destructive ones ask first. In read-only mode (and during a replay, or
-once an interactive drill is over) the mutating keys are greyed in the footer and, pressed anyway,
-still build their command so that it is refused with its reason (no key changes anything behind
-the read-only flag's back).
+Each key builds commands of the command language for the current selection (console.ui.actions)
+and hands them to `ConsoleApp.run_command`, the session's door; destructive ones ask first. In
+read-only mode (and during a replay, or once an interactive drill is over) the mutating keys are
+greyed in the footer and, pressed anyway, still build their command so that it is refused with
+its reason (no key changes anything behind the read-only flag's back).
 
 A mode (an interactive drill, a replay) adds its widgets below the panes: the drill panel, the
 replay bar.
@@ -23,21 +23,8 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from console.model import views
-from console.model.commands import (
-    Command,
-    FailNode,
-    Failover,
-    Isolate,
-    Maintenance,
-    Migrate,
-    Pause,
-    PowerOn,
-    Rebalance,
-    Reconnect,
-    Resume,
-    Speed,
-)
-from console.model.entities import VmState
+from console.model.commands import Command
+from console.ui import actions
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
@@ -53,7 +40,7 @@ from console.ui.widgets.services import ServicesTable
 from console.ui.widgets.vms import VmsPane, VmsTable
 
 if TYPE_CHECKING:
-    from console.ui.app import ConsoleApp
+    from console.ui.mode import Viewer
 
 MIN_WIDTH, MIN_HEIGHT = 70, 20
 TABLE_IDS = {name: f"{name}-table" for name in PANES}
@@ -147,7 +134,7 @@ class MainScreen(Screen[None]):
     # -- set-up ---------------------------------------------------------------------------------
 
     @property
-    def console(self) -> ConsoleApp:
+    def console(self) -> Viewer:
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
@@ -190,8 +177,8 @@ class MainScreen(Screen[None]):
                 f"cluster-console needs at least {MIN_WIDTH}x{MIN_HEIGHT} (best 120x40).\n"
                 "q quits.")
             return
-        nodes = len(self.console.engine.cluster.nodes)
-        services = max(1, len(self.console.engine.cluster.services))
+        nodes = len(views.nodes(self.console.engine))
+        services = max(1, len(views.services(self.console.engine)))
         tall = height >= 36
         roomy = width >= 110 and height >= 34
         short = height < 28
@@ -235,14 +222,13 @@ class MainScreen(Screen[None]):
         engine = self.console.engine
         q = views.quorum(engine)
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
-        if any(n.quorum_lost for n in engine.cluster.nodes.values()):
+        if views.quorum_lost_anywhere(engine):
             partitions += " · !: side without quorum"
         self._subtitle("heartbeats-pane", f"quorum {q.held}/{q.total} "
                        f"{'ok' if q.ok else 'LOST'}{partitions}")
         vms = self.query_one(VmsTable)
         self._subtitle("vms-pane", f"{vms.scope()} · {vms.row_count()}")
-        running = len(engine.migrations.active)
-        queued = len(engine.migrations.queued)
+        running, queued = views.migration_counts(engine)
         self._subtitle("migrations-pane", f"{running} running, {queued} queued"
                        if running or queued else "")
         lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
@@ -250,9 +236,9 @@ class MainScreen(Screen[None]):
                           if f"{name}-pane" != lower)
         extra = ""
         if lower == "images-pane":
-            extra = f"saved {engine.images.saved_gb():.0f} GB · "
+            extra = f"saved {views.images_saved_gb(engine):.0f} GB · "
         elif lower == "balancer-pane":
-            extra = f"imbalance {engine.balancer.imbalance:.3f} · "
+            extra = f"imbalance {views.last_imbalance(engine):.3f} · "
         elif lower == "events-pane":
             events_filter = self.query_one(EventsTable).text_filter
             extra = f"/{events_filter} · " if events_filter else ""
@@ -291,7 +277,7 @@ class MainScreen(Screen[None]):
         if isinstance(table, BalancerTable):
             recommendation = table.recommendation(message.key)
             if recommendation is not None:
-                self.console.run_command(Migrate(recommendation.vm, recommendation.target))
+                self.carry_out(actions.apply_recommendation(recommendation))
             return
         self._open_details(table, message.key)
 
@@ -309,12 +295,8 @@ class MainScreen(Screen[None]):
             kind = "vm"
         elif isinstance(table, EventsTable):
             event = self.console.engine.log.events[key]  # type: ignore[index]
-            cluster = self.console.engine.cluster
-            for candidate, names in (("node", cluster.nodes), ("vm", cluster.vms),
-                                     ("service", cluster.services)):
-                if event.subject in names:
-                    kind, key = candidate, event.subject
-                    break
+            kind = views.subject_kind(self.console.engine, event.subject)
+            key = event.subject
         if kind is not None and key is not None:
             self.app.push_screen(DetailsScreen(kind, str(key)))
 
@@ -380,96 +362,78 @@ class MainScreen(Screen[None]):
                 getattr(self, f"action_{spec.action}")()
                 return
 
-    # -- actions: each builds a command ---------------------------------------------------------
+    # -- actions: each builds commands (console.ui.actions) and carries them out ----------------
+
+    def carry_out(self, action: actions.Action) -> None:
+        """Say the notice, open the target picker, ask the question, or run the commands."""
+        if action.notice is not None:
+            self.notify(action.notice, title=action.notice_title, severity="warning")
+            return
+        if action.targets is not None and action.vm is not None:
+            from console.ui.screens.dialogs import TargetPicker
+
+            def chosen(command: Command | None) -> None:
+                if command is not None:
+                    self.console.run_command(command)
+
+            self.app.push_screen(TargetPicker(action.vm, list(action.targets)), chosen)
+            return
+        if action.question is not None:
+            self.console.confirm_then(action.question, action.detail, list(action.commands))
+            return
+        for command in action.commands:
+            self.console.run_command(command)
 
     def action_maintenance(self) -> None:
         node = self._node_or_say()
         if node is not None:
-            current = self.console.engine.cluster.nodes[node].maintenance
-            self.console.run_command(Maintenance(node, not current))
+            self.carry_out(actions.maintenance(self.console.engine, node))
 
     def action_crash(self) -> None:
         node = self._node_or_say()
-        if node is None:
-            return
-        n = len(self.console.engine.cluster.nodes[node].vms)
-        self.console.confirm_then(f"Crash node {node}?",
-                                  f"It stops at once; its {n} VM(s) go down and restart "
-                                  "elsewhere once the cluster declares it failed.",
-                                  [FailNode(node)])
+        if node is not None:
+            self.carry_out(actions.crash(self.console.engine, node))
 
     def action_isolate(self) -> None:
         node = self._node_or_say()
-        if node is None:
-            return
-        self.console.confirm_then(f"Isolate node {node} from the heartbeat network?",
-                                  "Without quorum it applies its isolation response; its "
-                                  "services fail over.", [Isolate(node)])
+        if node is not None:
+            self.carry_out(actions.isolate(node))
 
     def action_recover(self) -> None:
         node = self._node_or_say()
-        if node is None:
-            return
-        state = self.console.engine.cluster.nodes[node]
-        if state.powered and not state.connected:
-            self.console.run_command(Reconnect(node))
-        else:
-            self.console.run_command(PowerOn(node))
+        if node is not None:
+            self.carry_out(actions.recover(self.console.engine, node))
 
     def action_failover(self) -> None:
-        focused = self.focused
-        if isinstance(focused, ServicesTable):
+        if isinstance(self.focused, ServicesTable):
             service = self.selected_service()
             if service is None:
                 self.notify("no service selected", severity="warning")
                 return
-            self.console.confirm_then(f"Force service {service} over to a passive member?",
-                                      "", [Failover(service)])
+            self.carry_out(actions.failover_service(service))
             return
         node = self._node_or_say()
-        if node is None:
-            return
-        services = views.services_active_on(self.console.engine, node)
-        if not services:
-            self.notify(f"no service is active on {node}; select a service (4) to fail it "
-                        "over", title="Nothing to fail over", severity="warning")
-            return
-        self.console.confirm_then(f"Force {', '.join(services)} off {node}?",
-                                  "Each fails over to its best passive member.",
-                                  [Failover(s) for s in services])
+        if node is not None:
+            self.carry_out(actions.failover_node(self.console.engine, node))
 
     def action_migrate(self) -> None:
         vm = self.selected_vm()
         if vm is None:
             self.notify("select a VM first (2: VMs pane)", severity="warning")
             return
-        engine = self.console.engine
-        moving = engine.migrations.is_moving(vm)
-        if self.console.locked or moving or engine.cluster.vms[vm].state is not VmState.RUNNING:
-            # No host to pick: the model refuses and the notification says why.
-            self.console.run_command(Migrate(vm))
-            return
-        from console.ui.screens.dialogs import TargetPicker
-
-        options = views.migration_targets(engine, engine.cluster.vms[vm])
-
-        def chosen(command: Command | None) -> None:
-            if command is not None:
-                self.console.run_command(command)
-
-        self.app.push_screen(TargetPicker(vm, options), chosen)
+        self.carry_out(actions.migrate(self.console.engine, vm, locked=self.console.locked))
 
     def action_rebalance(self) -> None:
-        self.console.run_command(Rebalance())
+        self.carry_out(actions.rebalance())
 
     def action_pause(self) -> None:
-        self.console.run_command(Resume() if self.console.clock.paused else Pause())
+        self.carry_out(actions.pause(self.console.session.clock))
 
     def action_faster(self) -> None:
-        self.console.run_command(Speed(self.console.clock.faster()))
+        self.carry_out(actions.faster(self.console.session.clock))
 
     def action_slower(self) -> None:
-        self.console.run_command(Speed(self.console.clock.slower()))
+        self.carry_out(actions.slower(self.console.session.clock))
 
     def _replay(self):
         from console.ui.replay import ReplayMode

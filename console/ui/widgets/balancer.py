@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from console.model import views
 from console.ui.widgets.base import ModelTable
 from console.ui.widgets.keyed_table import Cells, Column
 
@@ -19,26 +20,25 @@ class BalancerTable(ModelTable):
 
     @property
     def empty_text(self) -> str:  # type: ignore[override]
-        balancer = self.engine.balancer
-        when = ("never run" if balancer.last_run is None
-                else f"last pass at {balancer.last_run:.0f} s")
+        last_run = views.balancer_last_run(self.engine)
+        when = "never run" if last_run is None else f"last pass at {last_run:.0f} s"
         return f"no recommendations ({when}); b runs the balancer now"
 
     def row_count(self) -> int:
-        return len(self.engine.balancer.recommendations)
+        return len(views.recommendations(self.engine))
 
     def row_key(self, index: int) -> Hashable:
-        r = self.engine.balancer.recommendations[index]
+        r = views.recommendations(self.engine)[index]
         return (r.vm, r.target)
 
     def index_of(self, key: Hashable) -> int | None:
-        for i, r in enumerate(self.engine.balancer.recommendations):
+        for i, r in enumerate(views.recommendations(self.engine)):
             if (r.vm, r.target) == key:
                 return i
         return None
 
     def recommendation(self, key: Hashable):
-        for r in self.engine.balancer.recommendations:
+        for r in views.recommendations(self.engine):
             if (r.vm, r.target) == key:
                 return r
         return None

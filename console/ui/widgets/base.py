@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
 
+from console.model import views
 from console.ui.widgets.keyed_table import KeyedTable
 
 if TYPE_CHECKING:
@@ -55,10 +56,10 @@ class NodeRowsTable(ModelTable):
     empty_text = "no nodes"
 
     def on_mount(self) -> None:
-        self.fit_names(0, self.engine.cluster.nodes, 4, 12)
+        self.fit_names(0, views.nodes(self.engine), 4, 12)
 
     def row_count(self) -> int:
-        return len(self.engine.cluster.nodes)
+        return len(views.nodes(self.engine))
 
     def row_key(self, index: int) -> Hashable:
         return node_names(self.engine)[0][index]
@@ -72,7 +73,7 @@ _NAMES: dict[int, tuple[int, list[str], dict[str, int]]] = {}
 
 def node_names(engine: Engine) -> tuple[list[str], dict[str, int]]:
     """Node names in cluster order and their positions, cached per cluster."""
-    nodes = engine.cluster.nodes
+    nodes = views.nodes(engine)
     cached = _NAMES.get(id(nodes))
     if cached is None or cached[0] != len(nodes):
         names = list(nodes)

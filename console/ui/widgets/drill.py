@@ -1,7 +1,7 @@
 """The drill panel (interactive drills): every expectation scored live, with what was observed.
 
 Each row is one expectation of the drill: pending while undecided, PASS or FAIL once the drill's
-live scoring (`DrillSession.live`) knows, and the value observed (when a `within` check first
+live scoring (`LiveDrill.results`) knows, and the value observed (when a `within` check first
 held, where an `always` check first broke, the event seen). The title counts them and says what
 the drill does next.
 """
@@ -18,7 +18,7 @@ from console.ui.widgets.base import Pane, clock
 from console.ui.widgets.keyed_table import Cells, Column, KeyedTable
 
 if TYPE_CHECKING:
-    from console.ui.drill import DrillMode
+    from console.drills.live import LiveDrill
 
 MAX_SHOWN = 7  # expectations shown at once in the panel
 RESULT = {True: ("PASS", "ok"), False: ("FAIL", "error"), None: ("pending", "muted")}
@@ -33,13 +33,13 @@ class DrillTable(KeyedTable):
     )
     empty_text = "no expectations"
 
-    def __init__(self, mode: DrillMode, **kwargs) -> None:
+    def __init__(self, live: LiveDrill, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.mode = mode
+        self.live = live
         self.results: list[ExpectationResult] = []
 
     def update_view(self) -> None:
-        self.results = self.mode.results()
+        self.results = self.live.results()
         self.refresh_rows()
 
     def row_count(self) -> int:
@@ -65,10 +65,10 @@ class DrillPane(Pane):
     DrillPane { height: auto; }
     """
 
-    def __init__(self, mode: DrillMode) -> None:
+    def __init__(self, live: LiveDrill) -> None:
         super().__init__(id="drill-pane")
-        self.mode = mode
-        self.count = len(mode.drill.expectations)
+        self.live = live
+        self.count = len(live.drill.expectations)
         self.fit(MAX_SHOWN + 3)
         self._titles: tuple[str, str] | None = None
 
@@ -79,7 +79,7 @@ class DrillPane(Pane):
         self.styles.height = self.rows
 
     def compose(self) -> ComposeResult:
-        yield DrillTable(self.mode, id="drill-table")
+        yield DrillTable(self.live, id="drill-table")
 
     def update_view(self) -> None:
         table = self.query_one(DrillTable)
@@ -88,12 +88,13 @@ class DrillPane(Pane):
         passed = sum(1 for r in results if r.passed is True)
         failed = sum(1 for r in results if r.passed is False)
         pending = len(results) - passed - failed
-        drill = self.mode.drill
+        live = self.live
+        drill = live.drill
         title = f"Drill {drill.name}"
         parts = [f"{passed} passed", f"{failed} failed", f"{pending} pending"]
-        step = self.mode.next_step()
-        if self.mode.report is not None:
-            verdict = "PASSED" if self.mode.report.passed else "FAILED"
+        step = live.next_step()
+        if live.report is not None:
+            verdict = "PASSED" if live.report.passed else "FAILED"
             parts.append(f"{verdict} at {clock(drill.duration)}")
         elif step is not None:
             parts.append(f"next: step {step.number} at {clock(step.at)} {step.command.text()}")

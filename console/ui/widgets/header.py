@@ -57,26 +57,27 @@ class ClusterHeader(Widget):
     def parts(self) -> list[tuple[str, str]]:
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
-        clk = app.clock  # type: ignore[attr-defined]
+        session = app.session  # type: ignore[attr-defined]
+        clk = session.clock
         q = views.quorum(engine)
-        settings = engine.cluster.settings
+        settings = views.settings(engine)
         alerts = len(self.alerts(engine))
         wide = self.size.width >= 100
         sep = (" │ " if wide else " ", "header--sep")
         balancer = f"DRS {settings.balancer.automation} t{settings.balancer.threshold}"
         found = [
-            (" ", ""), (engine.cluster.name, "header--name"), sep,
+            (" ", ""), (views.cluster_name(engine), "header--name"), sep,
             (f"{clock(engine.now)} ", ""),
             (clk.label(), "header--paused" if clk.paused else ""), sep,
             (f"quorum {q.held}/{q.total} {'ok' if q.ok else 'LOST'}",
              "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
-            (f"imbalance {views.imbalance(engine):.2f}" if wide
-             else f"imb {views.imbalance(engine):.2f}", ""), sep,
+            (f"imbalance {session.imbalance():.2f}" if wide
+             else f"imb {session.imbalance():.2f}", ""), sep,
             (f"alerts {alerts}", "header--bold" if alerts else ""),
         ]
-        if app.read_only:  # type: ignore[attr-defined]
+        if session.read_only:
             found += [sep, ("READ-ONLY", "header--readonly")]
         mode = app.mode  # type: ignore[attr-defined]
         if mode is not None and mode.tag:

@@ -24,7 +24,7 @@ class HeartbeatsTable(NodeRowsTable):
     )
     def row_cells(self, key: Hashable) -> Cells:
         engine = self.engine
-        node = engine.cluster.nodes[key]  # type: ignore[index]
+        node = views.nodes(engine)[key]  # type: ignore[index]
         slots = max(1, self.width_of(1))
         beat = views.heartbeat(engine, node, slots)
         spans = _strip(beat.strip)

@@ -34,7 +34,7 @@ class NodesTable(NodeRowsTable):
     )
     def row_cells(self, key: Hashable) -> Cells:
         engine = self.engine
-        node = engine.cluster.nodes[key]  # type: ignore[index]
+        node = views.nodes(engine)[key]  # type: ignore[index]
         usage = views.node_usage(engine, node)
         running, total = views.vm_count(engine, node)
         state = node.state.value
@@ -73,7 +73,7 @@ class NodeSpark(Static):
     """
 
     def show(self, engine, node_name: str | None) -> None:
-        node = engine.cluster.nodes.get(node_name) if node_name else None
+        node = views.nodes(engine).get(node_name) if node_name else None
         if node is None:
             text = ""
         else:

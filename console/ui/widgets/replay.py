@@ -11,7 +11,7 @@ from textual.widgets import Static
 from console.ui.widgets.base import clock
 
 if TYPE_CHECKING:
-    from console.ui.replay import ReplayMode
+    from console.replay import ReplayPlayer
 
 BAR_CELLS = 10
 
@@ -21,20 +21,20 @@ class ReplayBar(Static):
     ReplayBar { height: 1; background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, mode: ReplayMode) -> None:
+    def __init__(self, player: ReplayPlayer) -> None:
         super().__init__("", id="replay-bar", markup=False)
-        self.mode = mode
+        self.player = player
         self.rows = 1
         self._shown: tuple | None = None
 
     def parts(self) -> list[tuple[str, str]]:
-        mode = self.mode
-        app = mode.console
-        now, duration = mode.engine.now, mode.duration
+        mode = self.player
+        now, duration = mode.session.now, mode.duration
+        clk = mode.session.clock
         share = min(1.0, now / duration) if duration > 0 else 1.0
         filled = round(share * BAR_CELLS)
-        state = ("END" if mode.ended else "PAUSED" if app.clock.paused
-                 else f"PLAYING x{app.clock.speed:g}")
+        state = ("END" if mode.ended else "PAUSED" if clk.paused
+                 else f"PLAYING x{clk.speed:g}")
         found = [(" REPLAY ", "bold reverse"), (f" {mode.recording.path} ", "bold"),
                  (f"{clock(now)} / {clock(duration)} ", ""),
                  ("█" * filled, "bold"), ("░" * (BAR_CELLS - filled), "dim"),

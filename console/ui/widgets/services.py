@@ -27,14 +27,14 @@ class ServicesTable(ModelTable):
     empty_text = "no clustered services"
 
     def row_count(self) -> int:
-        return len(self.engine.cluster.services)
+        return len(views.services(self.engine))
 
     def row_key(self, index: int) -> Hashable:
-        return list(self.engine.cluster.services)[index]
+        return list(views.services(self.engine))[index]
 
     def row_cells(self, key: Hashable) -> Cells:
         engine = self.engine
-        view = views.service_view(engine, engine.cluster.services[key])  # type: ignore[index]
+        view = views.service_view(engine, views.services(engine)[key])  # type: ignore[index]
         state = view.state.value
         if view.active:
             active: object = f"{view.active}@{view.active_host}"

@@ -33,9 +33,9 @@ class VmsTable(ModelTable):
     )
 
     def on_mount(self) -> None:
-        cluster = self.engine.cluster
-        self.fit_names(0, cluster.vms, 6, 16)
-        longest = max((len(n) for n in cluster.nodes), default=1)
+        engine = self.engine
+        self.fit_names(0, views.vms(engine), 6, 16)
+        longest = max((len(n) for n in views.nodes(engine)), default=1)
         self.set_width(2, max(4, min(16, 2 * longest + 1)))
 
     def __init__(self, **kwargs) -> None:
@@ -61,19 +61,18 @@ class VmsTable(ModelTable):
 
     def _rows(self) -> list[str]:
         engine = self.engine
-        key = (len(engine.log), len(engine.cluster.vms), self.follow, self.node,
-               self.text_filter)
+        vms = views.vms(engine)
+        key = (len(engine.log), len(vms), self.follow, self.node, self.text_filter)
         if key != self._key:
             self._key = key
-            cluster = engine.cluster
-            if self.follow and self.node in cluster.nodes:
-                node = cluster.nodes[self.node]  # type: ignore[index]
-                names = sorted(node.vms | {m.vm for m in engine.migrations.active.values()
-                                           if m.target == node.name})
+            nodes = views.nodes(engine)
+            if self.follow and self.node in nodes:
+                node = nodes[self.node]  # type: ignore[index]
+                names = sorted(node.vms | views.arriving(engine, node.name))
             else:
-                names = sorted(cluster.vms)
+                names = sorted(vms)
             if self.text_filter:
-                names = [n for n in names if views.vm_matches(cluster.vms[n], self.text_filter)]
+                names = [n for n in names if views.vm_matches(vms[n], self.text_filter)]
             self._names = names
             self._index = {n: i for i, n in enumerate(names)}
         return self._names
@@ -90,7 +89,7 @@ class VmsTable(ModelTable):
 
     def row_cells(self, key: Hashable) -> Cells:
         engine = self.engine
-        vm = engine.cluster.vms[key]  # type: ignore[index]
+        vm = views.vms(engine)[key]  # type: ignore[index]
         role = views.vm_role(engine, vm)
         role_cell: object = ""
         if role is not None:

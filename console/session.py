@@ -1,0 +1,279 @@
+"""The Session: one running cluster, its simulated clock, and the one door commands enter by.
+
+Every change of state, whoever asks for it, enters through `Session.submit(command)` and is
+answered with an `Outcome`: an operator's key, the palette, a typed command, an interactive
+drill's step, a replayed recording's entry, and an observation of the real world (a `--local`
+psutil reading). Clock commands (`speed`, `pause`, `resume`) are the session's clock's business;
+every other command is the engine's (console.model.engine.Engine.submit).
+
+Whoever wants to know what happened adds a listener (`add_listener`): it hears every command that
+reached the clock or the engine, accepted or refused, with the simulated time, and every mark. The
+recorder is one listener (`record`); a viewer (the console) is another.
+
+A driver (`drive`) may stand between the session and its time: an interactive drill's steps and a
+replay's recorded entries fall due as the session's time passes, and enter through the same door.
+A driver may also refuse an operator's command before it reaches anything (a replay shows
+history; a drill that ended is over); such a refusal is not heard, since nothing happened.
+
+Wall-clock time enters only at `tick(real_seconds)`: the clock turns it into simulated seconds
+(speed x real, at most `MAX_STEP_S` real seconds at once, nothing while paused). Tests call
+`advance(seconds)` instead and never sleep. No Textual here: a headless front-end, a test or a
+second viewer drives a Session the same way the console does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from console.model import views
+from console.model.commands import CLOCK_COMMANDS, Command, Pause, Resume, Speed
+from console.model.engine import Engine
+from console.model.kernel import Outcome
+
+#: The speeds `+` and `-` step through (simulated seconds per real second).
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 120.0, 300.0, 600.0)
+MAX_SPEED = 3600.0
+#: Real seconds one tick may account for at most: a suspended terminal does not jump the model
+#: by hours when it wakes.
+MAX_STEP_S = 5.0
+
+#: Who submitted a command (`Heard.source`).
+OPERATOR = "operator"        # keys, the palette, the command line
+DRILL = "drill"              # an interactive drill's step
+REPLAY = "replay"            # a recorded command played back
+OBSERVATION = "observation"  # a reading of the real world, from a source
+
+
+class SessionClock:
+    """The session's simulated clock: a speed (simulated seconds per real second, above 0 and at
+    most MAX_SPEED) and a pause. It never moves the model itself; `step_for` says how far a real
+    interval takes it."""
+
+    def __init__(self, speed: float = 1.0, paused: bool = False) -> None:
+        self.speed = speed
+        self.paused = paused
+
+    def step_for(self, real_elapsed: float) -> float:
+        """Simulated seconds for `real_elapsed` real seconds: 0 while paused or for a
+        non-positive interval; the interval is capped at MAX_STEP_S."""
+        if self.paused or real_elapsed <= 0:
+            return 0.0
+        return min(real_elapsed, MAX_STEP_S) * self.speed
+
+    def faster(self) -> float:
+        """The next speed up from SPEEDS (the fastest stays)."""
+        return next((s for s in SPEEDS if s > self.speed + 1e-9), SPEEDS[-1])
+
+    def slower(self) -> float:
+        """The next speed down from SPEEDS (the slowest stays)."""
+        return next((s for s in reversed(SPEEDS) if s < self.speed - 1e-9), SPEEDS[0])
+
+    def handle(self, command: Command) -> Outcome:
+        """Apply a clock command: `speed X` (refused outside 0 < X <= MAX_SPEED), `pause`
+        (refused when paused), `resume` (refused when running); any other command is refused."""
+        if isinstance(command, Speed):
+            if not 0 < command.factor <= MAX_SPEED:
+                return Outcome.refuse(f"speed must be above 0 and at most {MAX_SPEED:g}, "
+                                      f"got {command.factor:g}")
+            self.speed = command.factor
+            return Outcome.ok(f"x{self.speed:g}")
+        if isinstance(command, Pause):
+            if self.paused:
+                return Outcome.refuse("the clock is already paused")
+            self.paused = True
+            return Outcome.ok()
+        if isinstance(command, Resume):
+            if not self.paused:
+                return Outcome.refuse("the clock is already running")
+            self.paused = False
+            return Outcome.ok()
+        return Outcome.refuse(f"{command.verb} is not a clock command")
+
+    def label(self) -> str:
+        """`PAUSED`, or the speed as `x4`."""
+        return "PAUSED" if self.paused else f"x{self.speed:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What a listener hears: a command that reached the clock or the engine (`command` and its
+    `outcome`), or a mark (`label`, no command). `t` is the simulated time in seconds; `source`
+    is OPERATOR, DRILL, REPLAY or OBSERVATION (a mark's is OPERATOR)."""
+
+    t: float
+    source: str
+    command: Command | None = None
+    outcome: Outcome | None = None
+    label: str | None = None
+
+
+Listener = Callable[[Heard], None]
+
+
+class Driver(Protocol):
+    """Something that drives a session's time: an interactive drill, a replay player."""
+
+    def advance_to(self, t: float) -> None:
+        """Bring the session to simulated time `t` (seconds), submitting what falls due."""
+
+    def refusal(self, command: Command) -> str | None:
+        """Why the operator may not run `command` now, or None to let it through."""
+
+    def operator_command(self, command: Command) -> Outcome:
+        """Hand an operator's model command (not a clock command) to the engine."""
+
+
+class RecorderLike(Protocol):
+    """What the session asks of a recorder (console's recording format's `Recorder`)."""
+
+    closed: bool
+
+    def command(self, t: float, command: Command) -> None: ...
+
+    def mark(self, t: float, label: str) -> None: ...
+
+    def close(self, end: float | None = None, *, clean: bool = True) -> None: ...
+
+
+#: Up to this many VMs the imbalance is measured as time goes; a bigger cluster shows its last
+#: balancer pass (measuring 20,000 VMs costs ~60 ms: too much for one header line).
+LIVE_IMBALANCE_VMS = 2000
+IMBALANCE_STEP_S = 10.0
+
+
+class Session:
+    """An engine, its clock, the one command door and the listeners.
+
+    `read_only` refuses every mutating command (the engine's own check, so a recording of a
+    read-only session replays its refusals). Observations (`reading`) are not mutating and pass.
+    """
+
+    def __init__(self, engine: Engine, *, speed: float = 1.0, paused: bool = False,
+                 read_only: bool = False) -> None:
+        self.engine = engine
+        self.clock = SessionClock(speed, paused)
+        self.read_only = read_only
+        self.driver: Driver | None = None
+        self.recorder: RecorderLike | None = None
+        self._listeners: list[Listener] = []
+        self._imbalance: tuple[float, float] | None = None  # (10 s bucket, measured value)
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the session began."""
+        return self.engine.now
+
+    @property
+    def read_only(self) -> bool:
+        return self.engine.read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self.engine.read_only = value
+
+    def drive(self, driver: Driver | None) -> None:
+        """Let `driver` move time and answer the operator (None: the plain live session)."""
+        self.driver = driver
+
+    # -- listeners ----------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """`listener(heard)` after every command that reached the clock or the engine, and on
+        every mark, in the order they happened."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop telling `listener`; ValueError if it was not listening."""
+        self._listeners.remove(listener)
+
+    def record(self, recorder: RecorderLike) -> None:
+        """Record the session: `recorder` hears every command (clock ones as clock lines) and
+        every mark; `close` ends the recording."""
+        self.recorder = recorder
+
+        def heard(entry: Heard) -> None:
+            if recorder.closed:
+                return
+            if entry.command is not None:
+                recorder.command(entry.t, entry.command)
+            elif entry.label is not None:
+                recorder.mark(entry.t, entry.label)
+
+        self.add_listener(heard)
+
+    @property
+    def recording(self) -> bool:
+        """A recorder is attached and still open."""
+        return self.recorder is not None and not self.recorder.closed
+
+    def close(self, *, clean: bool = True) -> None:
+        """End the recording, if any: with its end line at the session's time when `clean`,
+        without it (as after a crash) otherwise."""
+        if self.recorder is not None and not self.recorder.closed:
+            if clean:
+                self.recorder.close(self.now)
+            else:
+                self.recorder.close(clean=False)
+
+    # -- the one door ---------------------------------------------------------------------------
+
+    def submit(self, command: Command, *, source: str = OPERATOR) -> Outcome:
+        """Run `command` now: a clock command on the clock, any other in the engine; tell the
+        listeners. An operator's command may first be refused by the driver, with its reason
+        (never reaching the clock or the engine, and not heard)."""
+        driver = self.driver
+        if source == OPERATOR and driver is not None:
+            reason = driver.refusal(command)
+            if reason is not None:
+                return Outcome.refuse(reason)
+        if isinstance(command, CLOCK_COMMANDS):
+            outcome = self.clock.handle(command)
+        elif source == OPERATOR and driver is not None:
+            outcome = driver.operator_command(command)
+        else:
+            outcome = self.engine.submit(command)
+        self._tell(Heard(self.now, source, command, outcome))
+        return outcome
+
+    def mark(self, label: str) -> None:
+        """A moment worth finding again (a recording's `mark` line) at the session's time."""
+        self._tell(Heard(self.now, OPERATOR, label=label))
+
+    def _tell(self, heard: Heard) -> None:
+        for listener in list(self._listeners):
+            listener(heard)
+
+    # -- time -----------------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time on by `seconds` (through the driver when there is one)."""
+        if self.driver is not None:
+            self.driver.advance_to(self.now + seconds)
+        else:
+            self.engine.advance(seconds)
+
+    def tick(self, real_elapsed: float) -> float:
+        """`real_elapsed` real seconds passed: advance by what the clock makes of them; return
+        the simulated seconds advanced (0 while paused)."""
+        step = self.clock.step_for(real_elapsed)
+        if step:
+            self.advance(step)
+        return step
+
+    # -- what the views need cached -------------------------------------------------------------
+
+    def imbalance(self) -> float:
+        """The cluster's imbalance for the header (the balancer's score, 0 = balanced):
+        re-measured once per IMBALANCE_STEP_S simulated seconds on clusters of up to
+        LIVE_IMBALANCE_VMS VMs, else the value of the balancer's last pass."""
+        if views.vm_total(self.engine) > LIVE_IMBALANCE_VMS:
+            return views.last_imbalance(self.engine)
+        bucket = math.floor(self.now / IMBALANCE_STEP_S)
+        if self._imbalance is None or self._imbalance[0] != bucket:
+            self._imbalance = (bucket, views.measure_imbalance(self.engine))
+        return self._imbalance[1]
