@@ -8,14 +8,23 @@ of the cluster rather than to a web of callbacks between behaviours.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 
+from console.model.balancer import Balancer
 from console.model.cluster import Cluster
 from console.model.commands import Command
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
+from console.model.ha import HighAvailability
+from console.model.images import ImageStreaming
 from console.model.kernel import Component, Handler, Outcome
+from console.model.maintenance import MaintenanceMode
+from console.model.membership import Membership
+from console.model.migration import Migrations
+from console.model.readings import Readings
 from console.model.scheduler import Scheduler, Timer
+from console.model.services import ServiceManager
+from console.model.workloads import Workloads
+from console.model.world import World
 
 
 class Engine:
@@ -24,7 +33,6 @@ class Engine:
     def __init__(self, cluster: Cluster, seed: int = 0, *, read_only: bool = False) -> None:
         self.cluster = cluster
         self.seed = seed
-        self.rng = random.Random(seed)
         self.clock = Scheduler()
         self.log = EventLog()
         self.read_only = read_only
@@ -34,18 +42,8 @@ class Engine:
         self._reconciling = False
         self._reconcile_wanted = False
         self._held: list[Event] | None = None
-        # Imported here: the behaviours import Engine for their type hints.
-        from console.model.balancer import Balancer
-        from console.model.ha import HighAvailability
-        from console.model.images import ImageStreaming
-        from console.model.maintenance import MaintenanceMode
-        from console.model.membership import Membership
-        from console.model.migration import Migrations
-        from console.model.readings import Readings
-        from console.model.services import ServiceManager
-        from console.model.workloads import Workloads
-
         self.workloads = Workloads(seed, cluster.traces)
+        self.world = World(self)
         self.membership = Membership(self)
         self.ha = HighAvailability(self)
         self.services = ServiceManager(self)
@@ -54,7 +52,7 @@ class Engine:
         self.balancer = Balancer(self)
         self.images = ImageStreaming(self)
         self.readings = Readings(self)
-        for component in (self.membership, self.ha, self.services, self.migrations,
+        for component in (self.world, self.membership, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings):
             self.add_component(component)
 
@@ -144,6 +142,10 @@ class Engine:
     def schedule_at(self, t: float, action: Callable[[], None]) -> Timer:
         """Like `schedule`, at an absolute simulated time."""
         return self.schedule(t - self.clock.now, action)
+
+    def schedule_quietly_at(self, t: float, action: Callable[[], None]) -> Timer:
+        """Run `action` at simulated time `t`, with no reconcile after it (cache work)."""
+        return self.clock.at(t, action)
 
     def advance(self, seconds: float) -> None:
         self.clock.run_until(self.clock.now + seconds)

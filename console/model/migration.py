@@ -15,18 +15,14 @@ migration costs the engine a handful of events however long it runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from console.model import placement
 from console.model.commands import Command, Migrate
 from console.model.entities import Node, NodeState, Vm, VmState
 from console.model.events import Severity
 from console.model.hypervisors import HYPERVISORS
+from console.model.kernel import Context, Handler, Outcome
 from console.model.scheduler import Timer
-
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
 
 MB_PER_GB = 1024.0
 SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})
@@ -78,9 +74,9 @@ class Migration:
 
 
 class Migrations:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
         self.active: dict[str, Migration] = {}   # VM name -> running migration
         self.queued: list[Migration] = []
         self.completed = 0
@@ -141,8 +137,6 @@ class Migrations:
     # -- the command ---------------------------------------------------------------------------
 
     def _migrate(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
         assert isinstance(command, Migrate)
         vm = self.cluster.vms.get(command.vm)
         if vm is None:
@@ -150,7 +144,7 @@ class Migrations:
         if command.target is None:
             if vm.state is not VmState.RUNNING:
                 return Outcome.refuse(f"{vm.name} is {vm.state.value}, not running")
-            target = self.engine.balancer.choose_target(vm)
+            target = self.context.balancer.choose_target(vm)
             if target is None:
                 return Outcome.refuse(f"no host can take {vm.name}: "
                                       f"{placement.why_not(self.cluster, vm, (vm.host or '',))}")
@@ -172,14 +166,14 @@ class Migrations:
         bandwidth = (min(source.link_gbps, target.link_gbps) * 1000 / 8
                      * self.settings.link_efficiency)
         migration = Migration(vm.name, source.name, target.name, reason, bandwidth,
-                              queued_at=self.engine.now,
+                              queued_at=self.context.now,
                               round_mb=vm.memory_gb * MB_PER_GB)
         if (self.running_on(source.name) >= self.limit(source)
                 or self.running_on(target.name) >= self.limit(target)):
             self.queued.append(migration)
-            self.engine.emit("migration_queued", vm.name,
-                             f"{vm.name} {source.name} → {target.name} queued: host "
-                             "migration limit reached")
+            self.context.emit("migration_queued", vm.name,
+                              f"{vm.name} {source.name} → {target.name} queued: host "
+                              "migration limit reached")
             return
         self._begin(migration)
 
@@ -187,27 +181,27 @@ class Migrations:
         vm = self.cluster.vms[migration.vm]
         self.cluster.set_target(vm, migration.target)
         self.cluster.set_state(vm, VmState.MIGRATING)
-        migration.started_at = self.engine.now
-        migration.round_started = self.engine.now
+        migration.started_at = self.context.now
+        migration.round_started = self.context.now
         self.active[vm.name] = migration
-        dirty = self.engine.workloads.demand(vm, self.engine.now).dirty_mbps
-        self.engine.emit("migration_started", vm.name,
-                         f"{vm.name} {migration.source} → {migration.target} ({migration.reason}):"
-                         f" {vm.memory_gb:g} GB over {migration.bandwidth_mbps:.0f} MB/s, "
-                         f"dirtying {dirty:.0f} MB/s")
+        dirty = self.context.workloads.demand(vm, self.context.now).dirty_mbps
+        self.context.emit("migration_started", vm.name,
+                          f"{vm.name} {migration.source} → {migration.target} ({migration.reason}):"
+                          f" {vm.memory_gb:g} GB over {migration.bandwidth_mbps:.0f} MB/s, "
+                          f"dirtying {dirty:.0f} MB/s")
         self._schedule_round(migration)
 
     def _schedule_round(self, migration: Migration) -> None:
         seconds = migration.round_mb / migration.bandwidth_mbps
-        migration.timer = self.engine.schedule(seconds, lambda: self._round_done(migration))
+        migration.timer = self.context.schedule(seconds, lambda: self._round_done(migration))
 
     def _round_done(self, migration: Migration) -> None:
         if self.active.get(migration.vm) is not migration:
             return
         vm = self.cluster.vms[migration.vm]
-        duration = self.engine.now - migration.round_started
+        duration = self.context.now - migration.round_started
         migration.sent_mb += migration.round_mb
-        dirty_rate = self.engine.workloads.demand(vm, self.engine.now).dirty_mbps
+        dirty_rate = self.context.workloads.demand(vm, self.context.now).dirty_mbps
         dirty_rate *= 1 - migration.throttle
         working_set = vm.memory_gb * MB_PER_GB * max(vm.workload.memory, 0.05)
         left = min(working_set, dirty_rate * duration)
@@ -228,7 +222,7 @@ class Migrations:
                                                        migration.throttle + THROTTLE_STEP))
         migration.round += 1
         migration.round_mb = left
-        migration.round_started = self.engine.now
+        migration.round_started = self.context.now
         self._schedule_round(migration)
 
     def _no_convergence(self, dirty_rate: float, migration: Migration) -> str:
@@ -239,7 +233,7 @@ class Migrations:
         migration.switchover = True
         migration.round_mb = left_mb
         migration.downtime_ms = downtime_s * 1000
-        migration.timer = self.engine.schedule(downtime_s, lambda: self._complete(migration))
+        migration.timer = self.context.schedule(downtime_s, lambda: self._complete(migration))
 
     def _complete(self, migration: Migration) -> None:
         if self.active.get(migration.vm) is not migration:
@@ -251,15 +245,15 @@ class Migrations:
         self.cluster.set_host(vm, migration.target)
         self.cluster.set_state(vm, VmState.RUNNING)
         vm.downtime_s += migration.downtime_ms / 1000
-        vm.last_migrated_at = self.engine.now
+        vm.last_migrated_at = self.context.now
         self.completed += 1
         self.downtimes_ms.append(migration.downtime_ms)
-        took = self.engine.now - (migration.started_at or self.engine.now)
+        took = self.context.now - (migration.started_at or self.context.now)
         throttle = f", throttled {migration.throttle:.0%}" if migration.throttle else ""
-        self.engine.emit("migration_completed", vm.name,
-                         f"{vm.name} now runs on {migration.target}: {took:.1f} s, "
-                         f"{migration.round + 1} rounds, {migration.sent_mb / MB_PER_GB:.1f} GB "
-                         f"sent, switchover {migration.downtime_ms:.0f} ms{throttle}")
+        self.context.emit("migration_completed", vm.name,
+                          f"{vm.name} now runs on {migration.target}: {took:.1f} s, "
+                          f"{migration.round + 1} rounds, {migration.sent_mb / MB_PER_GB:.1f} GB "
+                          f"sent, switchover {migration.downtime_ms:.0f} ms{throttle}")
         self._start_queued()
 
     def _fail(self, migration: Migration, why: str, severity: Severity = Severity.ERROR) -> None:
@@ -272,8 +266,8 @@ class Migrations:
             self.cluster.set_target(vm, None)
             self.cluster.set_state(vm, VmState.RUNNING)
         self.failed += 1
-        self.engine.emit("migration_failed", vm.name,
-                         f"{vm.name} {migration.source} → {migration.target}: {why}", severity)
+        self.context.emit("migration_failed", vm.name,
+                          f"{vm.name} {migration.source} → {migration.target}: {why}", severity)
         self._start_queued()
 
     def _start_queued(self) -> None:
@@ -292,9 +286,9 @@ class Migrations:
             refusal = self.refusal(vm, target)
             if refusal:
                 self.failed += 1
-                self.engine.emit("migration_failed", vm.name,
-                                 f"{vm.name} → {target.name} dropped from the queue: {refusal}",
-                                 Severity.WARNING)
+                self.context.emit("migration_failed", vm.name,
+                                  f"{vm.name} → {target.name} dropped from the queue: {refusal}",
+                                  Severity.WARNING)
                 continue
             self._begin(migration)
 

@@ -1,0 +1,182 @@
+"""The simulated hardware: host power and boots, the heartbeat network, VM boots, fencing.
+
+This is the truth the cluster's belief (membership, HA) lags behind, and the one place the fault
+injection commands act: `fail-node` (a crash), `power-off` (a clean shutdown), `power-on` (a boot
+of `boot_s` seconds), `add-node` (a new host racked and booted), `isolate` / `reconnect` (cut the
+host off the heartbeat network and back). The world then tells membership what its heartbeats and
+boots show (`HostWatch`) and HA which VMs died with their host (`Recovery.vm_down`).
+
+The deciding behaviours reach the world only through `kernel.Actuator` (start a VM, stop it,
+fence a host) and `kernel.Observations` (is a host powered, does it write datastore
+heartbeats), as pve-ha-manager's HA logic reaches only its `Env` (`Sim/Hardware.pm` in its
+simulator). A real source (libvirt) implements those two protocols instead of this class.
+
+Where the truth is stored: a node's `powered` and `connected` flags (only this module writes
+them) and its `epoch` (bumped here on every power or network change, so stale timers of any
+behaviour can tell). Which VMs run where is still the VMs' own `state` and `host`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
+from console.model.entities import Node, NodeState, Vm, VmState
+from console.model.kernel import Context, Handler, Outcome
+
+#: A host name: starts with a letter or digit; then letters, digits, `_`, `.` or `-`.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class World:
+    """The simulated environment: implements `kernel.Environment` and the fault commands."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
+                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect}
+
+    def reconcile(self) -> None:
+        """The hardware acts on commands and timers only."""
+
+    # -- observations --------------------------------------------------------------------------
+
+    def powered(self, node: Node) -> bool:
+        """Is the host powered on?"""
+        return node.powered
+
+    def writes_datastore_heartbeats(self, node: Node) -> bool:
+        """A powered host writes them, if the cluster has a datastore heartbeat channel."""
+        return node.powered and self.cluster.settings.heartbeat.datastore_heartbeat
+
+    # -- the actuator --------------------------------------------------------------------------
+
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+        """The guest boots `vm.boot_s` seconds after its disk is ready (`ready_in_s`)."""
+        self.context.schedule(ready_in_s + vm.boot_s, running)
+
+    def stop_vm(self, vm: Vm) -> None:
+        """The guest is off from this instant."""
+        self.cluster.set_state(vm, VmState.STOPPED)
+
+    def fence(self, node: Node) -> None:
+        """Out-of-band power off; the fencing delay is the caller's (HA's `fence_s`)."""
+        node.powered = False
+        node.epoch += 1
+
+    # -- fault injection -----------------------------------------------------------------------
+
+    def _node(self, name: str) -> Node | None:
+        return self.cluster.nodes.get(name)
+
+    def _fail_node(self, command: Command) -> Outcome:
+        assert isinstance(command, FailNode)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.powered:
+            return Outcome.refuse(f"{node.name} is already down ({node.state.value})")
+        was_beating = node.beating
+        self._cut_power(node, f"crashed with {node.name}")
+        self.context.membership.crashed(node, was_beating)
+        return Outcome.ok()
+
+    def _power_off(self, command: Command) -> Outcome:
+        assert isinstance(command, PowerOff)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.powered:
+            return Outcome.refuse(f"{node.name} is already powered off")
+        running = len([vm for vm in self.cluster.vms_on(node) if vm.state is not VmState.STOPPED])
+        was_beating = node.beating
+        self._cut_power(node, f"shut down with {node.name}")
+        self.context.membership.shut_down(node, was_beating, running)
+        return Outcome.ok()
+
+    def _cut_power(self, node: Node, why: str) -> None:
+        """The host stops: whatever ran on it is down from this instant."""
+        node.powered = False
+        node.epoch += 1
+        for vm in self.cluster.vms_on(node):
+            self.context.ha.vm_down(vm, why)
+
+    def _power_on(self, command: Command) -> Outcome:
+        assert isinstance(command, PowerOn)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if node.powered:
+            hint = "; use reconnect for an isolated node" if not node.connected else ""
+            return Outcome.refuse(f"{node.name} is already powered on ({node.state.value}){hint}")
+        node.powered = True
+        node.epoch += 1
+        self.context.membership.booting(node)
+        epoch = node.epoch
+        self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
+        return Outcome.ok()
+
+    def _booted(self, node: Node, epoch: int) -> bool:
+        """The boot begun at `epoch` ends; False if the host lost power since."""
+        if node.epoch != epoch or not node.powered:
+            return False
+        self.context.membership.booted(node, reachable=node.connected)
+        return True
+
+    def _add_node(self, command: Command) -> Outcome:
+        """A new host built like an existing one joins the pool: it boots, then joins."""
+        assert isinstance(command, AddNode)
+        name = command.node
+        if name in self.cluster.nodes or name in self.cluster.vms:
+            return Outcome.refuse(f"the name {name} is taken")
+        if not NAME_PATTERN.match(name):
+            return Outcome.refuse(f"{name!r} is not a valid host name")
+        template = self.cluster.nodes.get(command.template or next(iter(self.cluster.nodes)))
+        if template is None:
+            return Outcome.refuse(f"no node named {command.template} to copy")
+        node = Node(name, template.hypervisor, cpus=template.cpus,
+                    cores_per_cpu=template.cores_per_cpu, mhz=template.mhz,
+                    memory_gb=template.memory_gb, disks_gb=template.disks_gb,
+                    nics_gbps=template.nics_gbps, disk_mbps=template.disk_mbps,
+                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False)
+        self.cluster.add_node(node)
+        self.context.emit("node_booting", name,
+                          f"{name} ({template.hypervisor}, built like {template.name}) is joining "
+                          f"the pool; booting {node.boot_s:g} s")
+        epoch = node.epoch
+        self.context.schedule(node.boot_s, lambda: self._joined(node, epoch))
+        return Outcome.ok(f"like {template.name}")
+
+    def _joined(self, node: Node, epoch: int) -> None:
+        if self._booted(node, epoch):
+            self.context.membership.joined(node)
+
+    def _isolate(self, command: Command) -> Outcome:
+        assert isinstance(command, Isolate)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.connected:
+            return Outcome.refuse(f"{node.name} is already cut off the heartbeat network")
+        node.connected = False
+        if node.powered and node.state is not NodeState.BOOTING:
+            node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
+            self.context.membership.link_cut(node)
+        return Outcome.ok()
+
+    def _reconnect(self, command: Command) -> Outcome:
+        assert isinstance(command, Reconnect)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if node.connected:
+            return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
+        node.connected = True
+        if node.powered and node.state is not NodeState.BOOTING:
+            node.epoch += 1
+            self.context.membership.link_restored(node)
+        return Outcome.ok("powered off; it rejoins when powered on" if not node.powered else "")
