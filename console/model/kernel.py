@@ -23,6 +23,7 @@ from console.model.cluster import Cluster
 from console.model.commands import Command
 from console.model.entities import Node, Service, Vm
 from console.model.events import Severity
+from console.model.precopy import Migration
 from console.model.scheduler import Timer
 from console.model.workloads import Workloads
 
@@ -77,6 +78,17 @@ class Actuator(Protocol):
 
     def fence(self, node: Node) -> None:
         """Power `node` off out of band (IPMI, PDU); returns once it is confirmed off."""
+        ...
+
+    def migrate(self, migration: Migration, switched_over: Callable[[], None],
+                failed: Callable[[str], None]) -> None:
+        """Live-migrate `migration.vm` from `migration.source` to `migration.target`, keeping
+        `migration`'s progress current; call `switched_over` once the VM runs on the target,
+        or `failed` with the reason it cannot finish."""
+        ...
+
+    def abandon_migration(self, migration: Migration) -> None:
+        """Cancel a running migration; neither callback is called after this."""
         ...
 
 

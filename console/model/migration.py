@@ -1,12 +1,10 @@
-"""Live migration (VMotion / XenMotion): iterative pre-copy, then a short stop-and-copy.
+"""Live migration (VMotion / XenMotion): which migrations run, queue, and how they end.
 
-Round 0 copies all memory over the migration link; each later round copies what the guest dirtied
-during the round before. Rounds shrink while the dirty rate is below the link's bandwidth. The VM
-switches over when the remainder fits in the downtime target (or after the last allowed round); the
-stop-and-copy time is the VM's downtime. When the guest dirties memory at or above the link's
-speed pre-copy cannot converge: the migration fails with that reason, unless auto-converge is on,
-which throttles the guest a little more every round that leaves over half of what it sent dirty
-again, as QEMU does.
+This module decides: it checks a move (`refusal`: state, hypervisor family, room, rules), keeps
+each host under its concurrency limit (4 at once on 1 GbE, 8 on 10 GbE, as vSphere's defaults),
+queues the rest, and aborts cleanly when either end is lost. The copy itself (pre-copy rounds and
+the stop-and-copy, see `console.model.precopy`) runs on the hardware, reached through
+`kernel.Actuator.migrate`, which reports the switchover or the failure back.
 
 A migration holds capacity on both hosts until it ends, and each round is one timer, so a
 migration costs the engine a handful of events however long it runs.
@@ -14,63 +12,16 @@ migration costs the engine a handful of events however long it runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from console.model import placement
 from console.model.commands import Command, Migrate
 from console.model.entities import Node, NodeState, Vm, VmState
 from console.model.events import Severity
 from console.model.hypervisors import HYPERVISORS
 from console.model.kernel import Context, Handler, Outcome
-from console.model.scheduler import Timer
+from console.model.precopy import MB_PER_GB, Migration
 
-MB_PER_GB = 1024.0
+#: Host states a VM may migrate away from.
 SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})
-#: Throttle auto-converge applies first and adds each round (QEMU's defaults: 20 %, +10 %).
-THROTTLE_START, THROTTLE_STEP, THROTTLE_MAX = 0.2, 0.1, 0.99
-#: ... whenever a round leaves more than this share of what it sent dirty again.
-AUTO_CONVERGE_RATIO = 0.5
-
-
-@dataclass(slots=True)
-class Migration:
-    """One VM's move, observable while it runs (round, bytes sent, remaining, ETA)."""
-
-    vm: str
-    source: str
-    target: str
-    reason: str
-    bandwidth_mbps: float
-    queued_at: float
-    started_at: float | None = None
-    round: int = 0
-    round_started: float = 0.0
-    round_mb: float = 0.0      # what this round sends
-    sent_mb: float = 0.0       # sent in finished rounds
-    throttle: float = 0.0
-    switchover: bool = False
-    downtime_ms: float = 0.0
-    timer: Timer | None = None
-
-    def sent_now(self, now: float) -> float:
-        if self.started_at is None:
-            return 0.0
-        if self.switchover:
-            return self.sent_mb
-        return self.sent_mb + min(self.round_mb, (now - self.round_started) * self.bandwidth_mbps)
-
-    def remaining_now(self, now: float) -> float:
-        """Memory still to copy in this round."""
-        if self.started_at is None:
-            return self.round_mb
-        done = min(self.round_mb, (now - self.round_started) * self.bandwidth_mbps)
-        return max(0.0, self.round_mb - done)
-
-    def eta_s(self, now: float, dirty_mbps: float) -> float:
-        """A rough ETA: this round's rest, then rounds shrinking by dirty/bandwidth."""
-        remaining = self.remaining_now(now)
-        ratio = min(dirty_mbps * (1 - self.throttle) / self.bandwidth_mbps, 0.95)
-        return remaining / self.bandwidth_mbps / (1 - ratio)
 
 
 class Migrations:
@@ -166,7 +117,6 @@ class Migrations:
         bandwidth = (min(source.link_gbps, target.link_gbps) * 1000 / 8
                      * self.settings.link_efficiency)
         migration = Migration(vm.name, source.name, target.name, reason, bandwidth,
-                              queued_at=self.context.now,
                               round_mb=vm.memory_gb * MB_PER_GB)
         if (self.running_on(source.name) >= self.limit(source)
                 or self.running_on(target.name) >= self.limit(target)):
@@ -181,66 +131,20 @@ class Migrations:
         vm = self.cluster.vms[migration.vm]
         self.cluster.set_target(vm, migration.target)
         self.cluster.set_state(vm, VmState.MIGRATING)
-        migration.started_at = self.context.now
-        migration.round_started = self.context.now
         self.active[vm.name] = migration
         dirty = self.context.workloads.demand(vm, self.context.now).dirty_mbps
         self.context.emit("migration_started", vm.name,
                           f"{vm.name} {migration.source} → {migration.target} ({migration.reason}):"
                           f" {vm.memory_gb:g} GB over {migration.bandwidth_mbps:.0f} MB/s, "
                           f"dirtying {dirty:.0f} MB/s")
-        self._schedule_round(migration)
-
-    def _schedule_round(self, migration: Migration) -> None:
-        seconds = migration.round_mb / migration.bandwidth_mbps
-        migration.timer = self.context.schedule(seconds, lambda: self._round_done(migration))
-
-    def _round_done(self, migration: Migration) -> None:
-        if self.active.get(migration.vm) is not migration:
-            return
-        vm = self.cluster.vms[migration.vm]
-        duration = self.context.now - migration.round_started
-        migration.sent_mb += migration.round_mb
-        dirty_rate = self.context.workloads.demand(vm, self.context.now).dirty_mbps
-        dirty_rate *= 1 - migration.throttle
-        working_set = vm.memory_gb * MB_PER_GB * max(vm.workload.memory, 0.05)
-        left = min(working_set, dirty_rate * duration)
-        downtime_s = left / migration.bandwidth_mbps
-        target_s = self.settings.downtime_target_ms / 1000
-        converging = dirty_rate < migration.bandwidth_mbps
-        if downtime_s <= target_s or migration.round + 1 >= self.settings.max_rounds:
-            if downtime_s > target_s and not converging:
-                self._fail(migration, self._no_convergence(dirty_rate, migration))
-                return
-            self._switch_over(migration, left, downtime_s)
-            return
-        if not converging and not self.settings.auto_converge:
-            self._fail(migration, self._no_convergence(dirty_rate, migration))
-            return
-        if self.settings.auto_converge and left > AUTO_CONVERGE_RATIO * migration.round_mb:
-            migration.throttle = min(THROTTLE_MAX, max(THROTTLE_START,
-                                                       migration.throttle + THROTTLE_STEP))
-        migration.round += 1
-        migration.round_mb = left
-        migration.round_started = self.context.now
-        self._schedule_round(migration)
-
-    def _no_convergence(self, dirty_rate: float, migration: Migration) -> str:
-        return (f"did not converge: the guest dirties {dirty_rate:.0f} MB/s, the link carries "
-                f"{migration.bandwidth_mbps:.0f} MB/s (enable auto-converge to throttle it)")
-
-    def _switch_over(self, migration: Migration, left_mb: float, downtime_s: float) -> None:
-        migration.switchover = True
-        migration.round_mb = left_mb
-        migration.downtime_ms = downtime_s * 1000
-        migration.timer = self.context.schedule(downtime_s, lambda: self._complete(migration))
+        self.context.world.migrate(migration, lambda: self._complete(migration),
+                                   lambda why: self._fail(migration, why))
 
     def _complete(self, migration: Migration) -> None:
         if self.active.get(migration.vm) is not migration:
             return
         vm = self.cluster.vms[migration.vm]
         del self.active[vm.name]
-        migration.sent_mb += migration.round_mb
         self.cluster.set_target(vm, None)
         self.cluster.set_host(vm, migration.target)
         self.cluster.set_state(vm, VmState.RUNNING)
@@ -259,8 +163,7 @@ class Migrations:
     def _fail(self, migration: Migration, why: str, severity: Severity = Severity.ERROR) -> None:
         """End a migration that will not finish; the VM stays (or was lost) on its source."""
         self.active.pop(migration.vm, None)
-        if migration.timer is not None:
-            migration.timer.cancel()
+        self.context.world.abandon_migration(migration)
         vm = self.cluster.vms[migration.vm]
         if vm.state is VmState.MIGRATING:
             self.cluster.set_target(vm, None)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
 from console.model.entities import Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
+from console.model.precopy import Migration, after_round, next_throttle
 
 #: A host name: starts with a letter or digit; then letters, digits, `_`, `.` or `-`.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -67,6 +68,53 @@ class World:
         """Out-of-band power off; the fencing delay is the caller's (HA's `fence_s`)."""
         node.powered = False
         node.epoch += 1
+
+    def migrate(self, migration: Migration, switched_over: Callable[[], None],
+                failed: Callable[[str], None]) -> None:
+        """Copy the VM's memory round by round (`console.model.precopy`), then stop and copy
+        the rest; `switched_over` once it runs on the target, `failed` if it cannot converge."""
+        migration.started_at = self.context.now
+        migration.round_started = self.context.now
+        self._copy_round(migration, switched_over, failed)
+
+    def abandon_migration(self, migration: Migration) -> None:
+        """Stop copying; the VM keeps running where it was (if its host still runs)."""
+        if migration.timer is not None:
+            migration.timer.cancel()
+
+    def _copy_round(self, migration: Migration, switched_over: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
+        seconds = migration.round_mb / migration.bandwidth_mbps
+        migration.timer = self.context.schedule(
+            seconds, lambda: self._round_done(migration, switched_over, failed))
+
+    def _round_done(self, migration: Migration, switched_over: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
+        vm = self.cluster.vms[migration.vm]
+        now = self.context.now
+        duration = now - migration.round_started
+        migration.sent_mb += migration.round_mb
+        settings = self.cluster.settings.migration
+        end = after_round(migration, vm, self.context.workloads.demand(vm, now).dirty_mbps,
+                          duration, settings)
+        if end.step == "fail":
+            failed(end.why)
+        elif end.step == "switch":
+            migration.switchover = True
+            migration.round_mb = end.left_mb
+            migration.downtime_ms = end.downtime_s * 1000
+            migration.timer = self.context.schedule(
+                end.downtime_s, lambda: self._switched_over(migration, switched_over))
+        else:
+            migration.throttle = next_throttle(migration, end.left_mb, settings)
+            migration.round += 1
+            migration.round_mb = end.left_mb
+            migration.round_started = now
+            self._copy_round(migration, switched_over, failed)
+
+    def _switched_over(self, migration: Migration, switched_over: Callable[[], None]) -> None:
+        migration.sent_mb += migration.round_mb
+        switched_over()
 
     # -- fault injection -----------------------------------------------------------------------
 

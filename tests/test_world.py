@@ -1,0 +1,142 @@
+"""The seam between belief and truth: behaviours act on the hardware only through the
+environment (kernel.Actuator / kernel.Observations), and only the world writes its truth."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+from cluster_helpers import events, make_engine, run_checked
+
+import console.model
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.model.entities import Node, Vm, VmState
+from console.model.precopy import Migration, after_round
+from console.model.settings import MigrationSettings
+from console.model.world import World
+
+MODEL = Path(console.model.__file__).parent
+#: The hardware's truth on a node: written by the world alone.
+TRUTH_FIELDS = {"powered", "connected"}
+
+
+class RecordingWorld:
+    """The simulated world, with every actuator call written down (a real source's stand-in)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.calls: list[tuple[str, str]] = []
+
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+        self.calls.append(("start_vm", vm.name))
+        self.world.start_vm(vm, ready_in_s, running)
+
+    def stop_vm(self, vm: Vm) -> None:
+        self.calls.append(("stop_vm", vm.name))
+        self.world.stop_vm(vm)
+
+    def fence(self, node: Node) -> None:
+        self.calls.append(("fence", node.name))
+        self.world.fence(node)
+
+    def migrate(self, migration: Migration, switched_over: Callable[[], None],
+                failed: Callable[[str], None]) -> None:
+        self.calls.append(("migrate", migration.vm))
+        self.world.migrate(migration, switched_over, failed)
+
+    def abandon_migration(self, migration: Migration) -> None:
+        self.calls.append(("abandon_migration", migration.vm))
+        self.world.abandon_migration(migration)
+
+    def powered(self, node: Node) -> bool:
+        return self.world.powered(node)
+
+    def writes_datastore_heartbeats(self, node: Node) -> bool:
+        return self.world.writes_datastore_heartbeats(node)
+
+
+def _recording(engine: Engine) -> RecordingWorld:
+    recording = RecordingWorld(engine.world)
+    engine.world = recording  # type: ignore[assignment]
+    return recording
+
+
+def test_ha_fences_and_restarts_through_the_actuator():
+    engine = make_engine()
+    recording = _recording(engine)
+    b_vms = sorted(engine.cluster.nodes["B"].vms)
+    run_checked(engine, 300, {60: "fail-node B"})
+    assert recording.calls[0] == ("fence", "B")
+    started = [name for verb, name in recording.calls if verb == "start_vm"]
+    assert sorted(started) == [n for n in b_vms
+                               if engine.cluster.vms[n].priority.value != "disabled"]
+    assert events(engine, "node_fenced")
+
+
+def test_migration_and_power_off_go_through_the_actuator():
+    engine = make_engine()
+    recording = _recording(engine)
+    run_checked(engine, 120, {10: "migrate app01 A", 100: "vm-power app01 off"})
+    assert ("migrate", "app01") in recording.calls
+    assert recording.calls[-1] == ("stop_vm", "app01")
+    assert engine.cluster.vms["app01"].state is VmState.STOPPED
+
+
+def test_a_vm_runs_when_the_environment_says_so():
+    """A stand-in environment that never finishes a boot: HA's restart waits for it."""
+    engine = make_engine()
+    held: list[Callable[[], None]] = []
+    recording = _recording(engine)
+    recording.world.start_vm = lambda vm, ready_in_s, running: held.append(running)  # type: ignore[method-assign]
+    run_checked(engine, 600, {60: "fail-node B"})
+    restarting = [vm for vm in engine.cluster.vms.values() if vm.state is VmState.RESTARTING]
+    assert restarting and len(held) == len(restarting)
+    for running in held:
+        running()
+    engine.reconcile()
+    assert not [vm for vm in engine.cluster.vms.values() if vm.state is VmState.RESTARTING]
+
+
+def test_membership_learns_of_a_crash_from_the_world():
+    engine = make_engine()
+    engine.submit(parse("fail-node C"))
+    node = engine.cluster.nodes["C"]
+    assert not engine.world.powered(node)
+    assert node.state.value == "online"  # the cluster has not noticed yet
+    engine.advance(20)
+    assert node.state.value == "failed"
+
+
+def test_only_the_world_writes_the_hardware_truth():
+    writers = []
+    for path in sorted(MODEL.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign)
+                       else [])
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr in TRUTH_FIELDS:
+                    writers.append(f"{path.name}:{node.lineno} writes .{target.attr}")
+    assert all(w.startswith("world.py:") for w in writers), writers
+
+
+def test_pre_copy_that_cannot_converge_fails_without_auto_converge():
+    vm = Vm("big", "A", memory_gb=4.0)
+    vm.workload.memory = 1.0
+    migration = Migration("big", "A", "B", "test", bandwidth_mbps=100.0, round_mb=4096.0)
+    end = after_round(migration, vm, dirty_mbps=150.0, duration_s=40.0,
+                      settings=MigrationSettings())
+    assert end.step == "fail" and "did not converge" in end.why
+    converging = after_round(migration, vm, dirty_mbps=150.0, duration_s=40.0,
+                             settings=MigrationSettings(auto_converge=True))
+    assert converging.step == "next" and converging.left_mb == 4096.0
+
+
+def test_pre_copy_switches_over_once_the_rest_fits_the_downtime_target():
+    vm = Vm("small", "A", memory_gb=1.0)
+    migration = Migration("small", "A", "B", "test", bandwidth_mbps=100.0, round_mb=1024.0)
+    end = after_round(migration, vm, dirty_mbps=1.0, duration_s=10.0,
+                      settings=MigrationSettings())
+    assert end.step == "switch" and end.downtime_s == 0.1
