@@ -67,17 +67,24 @@ LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTIN
 
 @dataclass(slots=True)
 class HostLoad:
+    """Demand on a host (or of one VM): CPU in cores, active memory in GB, disk I/O in MB/s."""
+
     cpu: float = 0.0     # cores of demand
     memory: float = 0.0  # GB active
     disk: float = 0.0    # MB/s
 
     def score(self, node: Node) -> float:
+        """The load's share of `node`: its busiest resource, 0-1 (above 1 when overloaded)."""
         return max(self.cpu / node.cores, self.memory / node.memory_gb,
                    self.disk / node.disk_mbps)
 
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
+    """One proposed move: the VM, from `source` to `target`, why, its gain (in squared-load
+    units, see the module docstring) and the cluster's imbalance once the plan up to it is done.
+    """
+
     vm: str
     source: str
     target: str
@@ -86,10 +93,15 @@ class Recommendation:
     projected_imbalance: float
 
     def command_text(self) -> str:
+        """The command that applies it: `migrate VM TARGET`."""
         return f"migrate {self.vm} {self.target}"
 
 
 class Balancer:
+    """DRS-like balancing (VMware vSphere Resource Management, "DRS Cluster Validity" and the
+    migration threshold): implements `kernel.Placer` for its peers.
+    """
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
@@ -110,19 +122,23 @@ class Balancer:
 
     @property
     def settings(self):
+        """The cluster's balancer settings (automation, threshold, interval, hold-down)."""
         return self.cluster.settings.balancer
 
     @property
     def target_imbalance(self) -> float:
+        """The imbalance (standard deviation of host loads) above which the threshold acts."""
         return TARGET_IMBALANCE[self.settings.threshold]
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`rebalance [--dry-run]`."""
         return {Rebalance: self._rebalance}
 
     def reconcile(self) -> None:
         """The balancer acts on its timer and on `rebalance`."""
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `balancer` section: imbalance, target, last run, recommendations."""
         self.measure()
         return {"balancer": {
             "automation": self.settings.automation, "threshold": self.settings.threshold,
@@ -134,6 +150,7 @@ class Balancer:
     # -- measuring -----------------------------------------------------------------------------
 
     def hosts(self) -> list[Node]:
+        """Hosts that may take VMs now (`placement.usable`)."""
         return [n for n in self.cluster.nodes.values() if placement.usable(n)]
 
     def _fresh(self) -> None:
@@ -208,6 +225,7 @@ class Balancer:
         return HostLoad(cpu, memory, disk)
 
     def measure(self) -> float:
+        """The cluster's imbalance now (standard deviation of usable hosts' load scores)."""
         self._loads = self.host_loads()
         hosts = self.hosts()
         self.imbalance = _stddev([self._loads[h.name].score(h) for h in hosts])
@@ -458,6 +476,9 @@ class Balancer:
         self._prepare(self.context.now + self.settings.interval_s)
 
     def run(self, apply: bool, why: str) -> list[Recommendation]:
+        """A balancing pass because of `why`: plan, then apply (start the migrations) or recommend.
+        Returns the plan (empty without quorum or when balanced).
+        """
         if not self.context.membership.main_has_quorum():
             return []
         plan = self.plan()

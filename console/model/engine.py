@@ -1,9 +1,11 @@
-"""The engine: virtual clock, seeded RNG, event log and the single door commands come through.
+"""The engine: virtual clock, event log and the single door commands come through.
 
-Behaviours (membership, HA, services, and the later migration, balancing and maintenance) are
-components. Each registers handlers for its commands and a `reconcile` step; the engine runs every
-component's reconcile after each command and after each timer, so a behaviour reacts to the state
-of the cluster rather than to a web of callbacks between behaviours.
+It wires the components: the simulated hardware (`world`) and the behaviours (membership, HA,
+services, migrations, maintenance, balancer, images, readings). Each registers handlers for its
+commands and a `reconcile` step; the engine runs every component's reconcile after each command
+and after each timer, so a behaviour reacts to the state of the cluster rather than to a web of
+callbacks between behaviours. The engine is the `kernel.Context` every component is given; the
+components are its public attributes (`engine.membership`, `engine.ha`, ...) for its readers.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from console.model.world import World
 
 
 class Engine:
-    """Owns time and randomness; every change of state enters through `submit`."""
+    """Owns time and the event log; every change of state enters through `submit`.
+
+    `seed` makes workloads (console.model.workloads) repeatable: the same cluster, seed and
+    commands give the same event log byte for byte. `read_only` refuses every mutating command.
+    """
 
     def __init__(self, cluster: Cluster, seed: int = 0, *, read_only: bool = False) -> None:
         self.cluster = cluster
@@ -59,6 +65,9 @@ class Engine:
     # -- wiring --------------------------------------------------------------------------------
 
     def add_component(self, component: Component) -> None:
+        """Register `component`: its handlers answer their commands, and it reconciles after
+        every command and timer, in the order components were added.
+        """
         self._components.append(component)
         self._handlers.update(component.handlers())
 
@@ -69,12 +78,16 @@ class Engine:
 
     @property
     def now(self) -> float:
+        """Simulated time, seconds since the run started."""
         return self.clock.now
 
     # -- events --------------------------------------------------------------------------------
 
     def emit(self, kind: str, subject: str, message: str,
              severity: Severity = Severity.INFO) -> None:
+        """Log an event of `kind` about `subject` now (held back while a command runs, so the
+        command's own event comes first); raises ValueError for a kind not in events.EVENT_KINDS.
+        """
         if kind not in KNOWN_KINDS:
             raise ValueError(f"unknown event kind {kind!r}: add it to events.EVENT_KINDS")
         event = Event(self.clock.now, kind, subject, severity, message)
@@ -148,9 +161,11 @@ class Engine:
         return self.clock.at(t, action)
 
     def advance(self, seconds: float) -> None:
+        """Move the clock `seconds` simulated seconds on, firing every timer due meanwhile."""
         self.clock.run_until(self.clock.now + seconds)
 
     def run_until(self, t: float) -> None:
+        """Move the clock to simulated time `t`, firing every timer due by then."""
         self.clock.run_until(t)
 
     def reconcile(self) -> None:

@@ -4,6 +4,11 @@ control, and powering VMs on and off.
 The rule that keeps the cluster safe: a lost host's VMs are restarted only once they are known to
 be off, because the host was fenced (powered off out of band), shut down cleanly, or reported
 through its datastore heartbeat that its isolation response powered them off.
+
+HA decides; the hardware acts. It fences hosts, boots VMs and powers them off only through
+`kernel.Actuator`, and reads power only through `kernel.Observations`, so a real source can
+carry out its decisions. Restart order, admission control and the isolation response follow
+vSphere HA ("How vSphere HA Works", vSphere Availability guide).
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ from console.model.scheduler import Timer
 
 
 class HighAvailability:
+    """vSphere HA-like recovery ("How vSphere HA Works": VM restart priority, admission
+    control, host isolation response): implements `kernel.Recovery` for its peers. It restarts
+    VMs and fences hosts only through `kernel.Actuator`.
+    """
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
@@ -26,15 +36,18 @@ class HighAvailability:
         self._pending_said: set[str] = set()
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`vm-power VM on|off`."""
         return {VmPower: self._vm_power}
 
     @property
     def settings(self):
+        """The cluster's HA settings (enabled, failures to tolerate, fencing time)."""
         return self.cluster.settings.ha
 
     # -- called by membership ------------------------------------------------------------------
 
     def watch(self, node: Node) -> None:
+        """Look at `node`'s VMs at the next reconcile."""
         self._watch.add(node.name)
 
     def vm_down(self, vm: Vm, why: str) -> None:
@@ -51,6 +64,7 @@ class HighAvailability:
             self._watch.add(vm.host)
 
     def isolation_power_off(self, node: Node) -> None:
+        """`node`'s isolation response powered its VMs off; HA may restart them elsewhere."""
         for vm in self.cluster.vms_on(node):
             self.vm_down(vm, f"powered off by {node.name}'s isolation response")
         self._watch.add(node.name)
@@ -58,6 +72,7 @@ class HighAvailability:
     # -- reconcile -----------------------------------------------------------------------------
 
     def reconcile(self) -> None:
+        """With quorum: fence lost hosts, restart their VMs, place pending ones."""
         if not self.settings.enabled or not self.context.membership.main_has_quorum():
             return
         for name in sorted(self._watch):

@@ -45,6 +45,10 @@ def resolve(images: dict[str, Image], spec: str) -> list[Image]:
 
 
 class ImageStreaming:
+    """XenServer-style image streaming (Citrix Provisioning Services: vDisks streamed to
+    targets): implements `kernel.Streaming` for HA.
+    """
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
@@ -52,12 +56,14 @@ class ImageStreaming:
         self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`deploy VM BASE+LAYER... [on HOST]` and `publish IMAGE`."""
         return {Deploy: self._deploy, PublishImage: self._publish}
 
     def reconcile(self) -> None:
         """Streaming acts on commands and restarts only."""
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `images` section: GB saved by sharing, what each host holds."""
         if not self.cluster.images:
             return {}
         return {"images": {"saved_gb": round(self.saved_gb(), 1),
@@ -72,13 +78,16 @@ class ImageStreaming:
                    for p in vm.image if p in self.cluster.images)
 
     def held_gb(self) -> float:
+        """GB of images and layers the hosts hold, all hosts together."""
         return sum(self.cluster.images[p].size_gb for node in self.cluster.nodes.values()
                    for p in node.images if p in self.cluster.images)
 
     def saved_gb(self) -> float:
+        """GB sharing saves: full per-VM copies minus what the hosts hold (never below 0)."""
         return max(0.0, self.full_copies_gb() - self.held_gb())
 
     def holders(self, part: str) -> list[str]:
+        """Names of the hosts that hold `part` (an image or layer name)."""
         return [n.name for n in self.cluster.nodes.values() if part in n.images]
 
     # -- streaming -----------------------------------------------------------------------------

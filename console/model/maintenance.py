@@ -18,6 +18,10 @@ from console.model.membership import LOST_STATES
 
 
 class MaintenanceMode:
+    """vSphere-like maintenance mode ("Place a Host in Maintenance Mode"): evacuate by live
+    migration, hold the host empty, and say per VM what blocks the evacuation (`blockers`).
+    """
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
@@ -26,9 +30,11 @@ class MaintenanceMode:
         self._flagged: list[str] = [n.name for n in self.cluster.nodes.values() if n.maintenance]
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`maintenance NODE on|off`."""
         return {Maintenance: self._maintenance}
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `maintenance` section: per host still blocked, why each VM stays."""
         return {"maintenance": {node: {"state": self.cluster.nodes[node].state.value,
                                        "blocked": dict(blocked)}
                                 for node, blocked in self.blockers.items() if blocked}}
@@ -83,6 +89,7 @@ class MaintenanceMode:
     # -- reconcile: drive evacuations ----------------------------------------------------------
 
     def reconcile(self) -> None:
+        """Drive each evacuation on; forget the blockers of hosts the cluster lost."""
         for name in list(self._flagged):
             node = self.cluster.nodes[name]
             if node.state is NodeState.ENTERING_MAINTENANCE:

@@ -50,6 +50,7 @@ class Membership:
 
     @property
     def interval(self) -> float:
+        """Seconds between two network heartbeats."""
         return self.cluster.settings.heartbeat.interval_s
 
     def last_beat(self, node: Node) -> float | None:
@@ -74,6 +75,7 @@ class Membership:
         return slots
 
     def main_partition(self) -> list[str]:
+        """Names of the nodes the cluster hears (the partition it runs in)."""
         return [name for name, node in self.cluster.nodes.items() if node.beating]
 
     def partitions(self) -> list[list[str]]:
@@ -112,6 +114,7 @@ class Membership:
         return False
 
     def main_has_quorum(self) -> bool:
+        """Does the main partition hold quorum?"""
         return self.has_quorum(self.main_partition())
 
     # -- what the world reports ----------------------------------------------------------------
@@ -139,6 +142,7 @@ class Membership:
                         f"{node.name} shut down cleanly; {running} VMs restart elsewhere")
 
     def booting(self, node: Node) -> None:
+        """`node` was powered on: it is booting, and no longer known to be fenced."""
         node.fenced = False
         self._set_state(node, NodeState.BOOTING, "node_booting", Severity.INFO,
                         f"{node.name} is booting ({node.boot_s:g} s)")
@@ -161,9 +165,11 @@ class Membership:
             self.context.balancer.spread(f"{node.name} joined the pool")
 
     def link_cut(self, node: Node) -> None:
+        """`node` is up but its heartbeats stop arriving: detection starts."""
         self._went_quiet(node)
 
     def link_restored(self, node: Node) -> None:
+        """`node`'s heartbeats arrive again: it recovers or rejoins."""
         self._beating_again(node)
 
     # -- node life cycle -----------------------------------------------------------------------

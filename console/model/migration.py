@@ -25,6 +25,10 @@ SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})
 
 
 class Migrations:
+    """Live migration's decisions: implements `kernel.MigrationQueue` for its peers; counts
+    completed and failed migrations and switchover downtimes (ms) for the run summary.
+    """
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
@@ -36,12 +40,17 @@ class Migrations:
 
     @property
     def settings(self):
+        """The cluster's migration settings (downtime target, rounds, limits, link efficiency)."""
         return self.cluster.settings.migration
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`migrate VM [NODE]`."""
         return {Migrate: self._migrate}
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `migrations` section: completed, failed, running, queued, mean
+        switchover downtime in ms.
+        """
         mean = sum(self.downtimes_ms) / len(self.downtimes_ms) if self.downtimes_ms else 0.0
         return {"migrations": {"completed": self.completed, "failed": self.failed,
                                "running": len(self.active), "queued": len(self.queued),
@@ -77,12 +86,15 @@ class Migrations:
         return placement.rule_refusal(self.cluster, vm, target)
 
     def is_moving(self, vm: str) -> bool:
+        """Is the VM named `vm` migrating, or queued to?"""
         return vm in self.active or any(m.vm == vm for m in self.queued)
 
     def limit(self, node: Node) -> int:
+        """Concurrent migrations `node` takes part in at most: 8 on 10 GbE and faster, else 4."""
         return self.settings.limit_10g if node.link_gbps >= 10 else self.settings.limit_1g
 
     def running_on(self, node: str) -> int:
+        """Running migrations with the host named `node` at either end."""
         return sum(1 for m in self.active.values() if node in (m.source, m.target))
 
     # -- the command ---------------------------------------------------------------------------
@@ -198,6 +210,7 @@ class Migrations:
     # -- reconcile: clean aborts ---------------------------------------------------------------
 
     def reconcile(self) -> None:
+        """Abort migrations whose source or target was lost; start queued ones that may run."""
         for migration in list(self.active.values()):
             vm = self.cluster.vms[migration.vm]
             source = self.cluster.nodes[migration.source]

@@ -18,6 +18,8 @@ HISTORY = 120  # CPU readings kept per node, for the sparkline
 
 @dataclass(frozen=True, slots=True)
 class Reading:
+    """One reading of the real machine at simulated time `t`: CPU, memory and disk busy, 0-1."""
+
     t: float
     cpu: float
     memory: float
@@ -25,12 +27,15 @@ class Reading:
 
 
 class Readings:
+    """The latest reading and the last HISTORY CPU readings per local node."""
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.latest: dict[str, Reading] = {}
         self.cpu_history: dict[str, deque[float]] = {}
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`reading NODE CPU MEM DISK` (fractions 0-1; refused for a node that is not local)."""
         return {LocalReading: self._reading}
 
     def reconcile(self) -> None:

@@ -20,12 +20,17 @@ SERVING_VM_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 
 
 class ServiceManager:
+    """Active/passive clustered services after Windows Server failover clustering (preferred
+    owners, failback policy, maximum failures in a period): implements `kernel.ServiceRoles`.
+    """
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
         self._failback: dict[str, Timer] = {}
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`failover SERVICE [MEMBER|NODE]`."""
         return {Failover: self._failover}
 
     # -- views ---------------------------------------------------------------------------------
@@ -80,6 +85,9 @@ class ServiceManager:
     # -- reconcile -----------------------------------------------------------------------------
 
     def reconcile(self) -> None:
+        """Mark members that stopped serving, fail over services left without an active member,
+        and fail back where the policy says so.
+        """
         for service in self.cluster.services.values():
             self._reconcile(service)
 

@@ -38,6 +38,7 @@ class World:
         self.cluster = context.cluster
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect."""
         return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
                 AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect}
 
