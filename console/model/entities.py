@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+#: Memory and image sizes are in GB, rates in MB/s: 1 GB is this many MB.
+MB_PER_GB = 1024.0
+
 
 class NodeState(str, Enum):
     """A host as the cluster (the side holding quorum) sees it."""

@@ -14,8 +14,6 @@ from console.model.entities import Image, Node, Priority, Vm, VmState, Workload
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
 
-MB_PER_GB = 1024.0
-
 
 class ImageError(ValueError):
     """An image spec (`base+layer+layer`) that names unknown or mismatched parts."""
@@ -53,7 +51,6 @@ class ImageStreaming:
         self.context = context
         self.cluster = context.cluster
         self._streams: dict[tuple[str, str], float] = {}  # (host, part) -> arrival time
-        self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`deploy VM BASE+LAYER... [on HOST]` and `publish IMAGE`."""
@@ -98,7 +95,6 @@ class ImageStreaming:
         A host's streams share its link: each part starts when the one before it has arrived."""
         now = self.context.now
         ready = now
-        rate = node.link_gbps * 1000 / 8  # MB/s
         for name in parts:
             image = self.cluster.images[name]
             if node.images.get(name) == image.version:
@@ -106,23 +102,18 @@ class ImageStreaming:
             key = (node.name, name)
             arrival = self._streams.get(key)
             if arrival is None or arrival < now:
-                start = max(now, self._link_free.get(node.name, now))
-                arrival = start + image.size_gb * MB_PER_GB / rate
-                self._streams[key] = arrival
-                self._link_free[node.name] = arrival
-                self.context.emit("image_streaming", node.name,
-                                 f"streaming {name} v{image.version} ({image.size_gb:g} GB) to "
-                                 f"{node.name}: ready in {arrival - now:.0f} s")
                 version = image.version
-                self.context.schedule(arrival - now,
-                                     lambda n=node, p=name, v=version: self._arrived(n, p, v))
+                arrival = self.context.world.stream_image(
+                    node, image, lambda n=node, p=name, v=version: self._arrived(n, p, v))
+                self._streams[key] = arrival
+                self.context.emit("image_streaming", node.name,
+                                  f"streaming {name} v{image.version} ({image.size_gb:g} GB) to "
+                                  f"{node.name}: ready in {arrival - now:.0f} s")
             ready = max(ready, arrival)
         return ready - now
 
     def _arrived(self, node: Node, part: str, version: int) -> None:
-        if self.context.world.powered(node):
-            node.images[part] = max(node.images.get(part, 0), version)
-            self.context.emit("image_arrived", node.name, f"{node.name} holds {part} v{version}")
+        self.context.emit("image_arrived", node.name, f"{node.name} holds {part} v{version}")
 
     def prepare_restart(self, vm: Vm, node: Node) -> float:
         """Extra seconds before `vm` can boot on `node`; a stale VM takes the new base now."""
@@ -190,7 +181,7 @@ class ImageStreaming:
         self.cluster.set_state(vm, VmState.RUNNING)
         vm.started_at = self.context.now
         self.context.emit("vm_deployed", vm.name,
-                         f"{vm.name} ({'+'.join(vm.image)}) is running on {vm.host}")
+                          f"{vm.name} ({'+'.join(vm.image)}) is running on {vm.host}")
 
     def _publish(self, command: Command) -> Outcome:
         assert isinstance(command, PublishImage)
@@ -204,6 +195,6 @@ class ImageStreaming:
         for vm in stale:
             vm.stale_image = True
         self.context.emit("image_published", image.name,
-                         f"{image.name} v{image.version} published; {len(stale)} VM(s) take it "
-                         "at their next restart", Severity.INFO)
+                          f"{image.name} v{image.version} published; {len(stale)} VM(s) take it "
+                          "at their next restart", Severity.INFO)
         return Outcome.ok(f"v{image.version}")

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from console.model.cluster import Cluster
 from console.model.commands import Command
-from console.model.entities import Node, Service, Vm
+from console.model.entities import Image, Node, Service, Vm
 from console.model.events import Severity
 from console.model.precopy import Migration
 from console.model.scheduler import Timer
@@ -74,6 +74,12 @@ class Actuator(Protocol):
 
     def stop_vm(self, vm: Vm) -> None:
         """Power `vm` off now (an operator's request); its host must be reachable."""
+        ...
+
+    def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
+        """Stream the current version of `image` to `node`, after what its link is already
+        streaming; returns the simulated time it will be there. Once there (if the host is
+        still up) the host holds it and `arrived` is called."""
         ...
 
     def fence(self, node: Node) -> None:

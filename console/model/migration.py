@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import Command, Migrate
-from console.model.entities import Node, NodeState, Vm, VmState
+from console.model.entities import MB_PER_GB, Node, NodeState, Vm, VmState
 from console.model.events import Severity
 from console.model.hypervisors import HYPERVISORS
 from console.model.kernel import Context, Handler, Outcome
-from console.model.precopy import MB_PER_GB, Migration
+from console.model.precopy import Migration
 
 #: Host states a VM may migrate away from.
 SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.model.entities import Vm
+from console.model.entities import MB_PER_GB, Vm
 from console.model.scheduler import Timer
 from console.model.settings import MigrationSettings
 
-MB_PER_GB = 1024.0
 #: Throttle auto-converge applies first and adds each round (QEMU's defaults: 20 %, +10 %).
 THROTTLE_START, THROTTLE_STEP, THROTTLE_MAX = 0.2, 0.1, 0.99
 #: ... whenever a round leaves more than this share of what it sent dirty again.

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 
 from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
-from console.model.entities import Node, NodeState, Vm, VmState
+from console.model.entities import MB_PER_GB, Image, Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration, after_round, next_throttle
 
@@ -36,6 +36,7 @@ class World:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
+        self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect."""
@@ -64,6 +65,25 @@ class World:
     def stop_vm(self, vm: Vm) -> None:
         """The guest is off from this instant."""
         self.cluster.set_state(vm, VmState.STOPPED)
+
+    def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
+        """Streams share the host's fastest link (Gb/s) one after another; a host that lost
+        power before the image arrived does not hold it."""
+        now = self.context.now
+        rate = node.link_gbps * 1000 / 8  # MB/s
+        start = max(now, self._link_free.get(node.name, now))
+        arrival = start + image.size_gb * MB_PER_GB / rate
+        self._link_free[node.name] = arrival
+        version = image.version
+        self.context.schedule(arrival - now,
+                              lambda: self._image_arrived(node, image.name, version, arrived))
+        return arrival
+
+    def _image_arrived(self, node: Node, part: str, version: int,
+                       arrived: Callable[[], None]) -> None:
+        if node.powered:
+            node.images[part] = max(node.images.get(part, 0), version)
+            arrived()
 
     def fence(self, node: Node) -> None:
         """Out-of-band power off; the fencing delay is the caller's (HA's `fence_s`)."""
