@@ -12,13 +12,13 @@ from cluster_helpers import events, make_engine, run_checked
 import console.model
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import Node, Vm, VmState
+from console.model.entities import Image, Node, Vm, VmState
 from console.model.precopy import Migration, after_round
 from console.model.settings import MigrationSettings
 from console.model.world import World
 
 MODEL = Path(console.model.__file__).parent
-#: The hardware's truth on a node: written by the world alone.
+#: The hardware's truth on a node: written by the world alone (and what it holds, `node.images`).
 TRUTH_FIELDS = {"powered", "connected"}
 
 
@@ -36,6 +36,10 @@ class RecordingWorld:
     def stop_vm(self, vm: Vm) -> None:
         self.calls.append(("stop_vm", vm.name))
         self.world.stop_vm(vm)
+
+    def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
+        self.calls.append(("stream_image", f"{image.name} to {node.name}"))
+        return self.world.stream_image(node, image, arrived)
 
     def fence(self, node: Node) -> None:
         self.calls.append(("fence", node.name))
@@ -84,6 +88,17 @@ def test_migration_and_power_off_go_through_the_actuator():
     assert engine.cluster.vms["app01"].state is VmState.STOPPED
 
 
+def test_deploy_streams_and_boots_through_the_actuator():
+    engine = make_engine()
+    engine.cluster.images["sles11"] = Image("sles11", "base", 8, guest_os="suse", memory_gb=1)
+    engine.cluster.settings.ha.admission_control = False
+    recording = _recording(engine)
+    run_checked(engine, 300, {1: "deploy web09 sles11 on C"})
+    assert recording.calls == [("stream_image", "sles11 to C"), ("start_vm", "web09")]
+    assert engine.cluster.nodes["C"].images == {"sles11": 1}
+    assert engine.cluster.vms["web09"].state is VmState.RUNNING
+
+
 def test_a_vm_runs_when_the_environment_says_so():
     """A stand-in environment that never finishes a boot: HA's restart waits for it."""
     engine = make_engine()
@@ -110,7 +125,7 @@ def test_membership_learns_of_a_crash_from_the_world():
 
 
 def test_only_the_world_writes_the_hardware_truth():
-    writers = []
+    writers: list[str] = []
     for path in sorted(MODEL.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             targets = (node.targets if isinstance(node, ast.Assign)
@@ -119,6 +134,9 @@ def test_only_the_world_writes_the_hardware_truth():
             for target in targets:
                 if isinstance(target, ast.Attribute) and target.attr in TRUTH_FIELDS:
                     writers.append(f"{path.name}:{node.lineno} writes .{target.attr}")
+                if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
+                        and target.value.attr == "images"):
+                    writers.append(f"{path.name}:{node.lineno} writes what a host holds")
     assert all(w.startswith("world.py:") for w in writers), writers
 
 

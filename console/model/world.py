@@ -1,4 +1,4 @@
-"""The simulated hardware: host power and boots, the heartbeat network, VM boots, fencing.
+"""The simulated hardware: power, boots, the heartbeat network, VM boots, memory and image copies.
 
 This is the truth the cluster's belief (membership, HA) lags behind, and the one place the fault
 injection commands act: `fail-node` (a crash), `power-off` (a clean shutdown), `power-on` (a boot
@@ -7,13 +7,16 @@ host off the heartbeat network and back). The world then tells membership what i
 boots show (`HostWatch`) and HA which VMs died with their host (`Recovery.vm_down`).
 
 The deciding behaviours reach the world only through `kernel.Actuator` (start a VM, stop it,
-fence a host) and `kernel.Observations` (is a host powered, does it write datastore
-heartbeats), as pve-ha-manager's HA logic reaches only its `Env` (`Sim/Hardware.pm` in its
-simulator). A real source (libvirt) implements those two protocols instead of this class.
+fence a host, live-migrate a VM, stream an image to a host) and `kernel.Observations` (is a host
+powered, does it write datastore heartbeats), as pve-ha-manager's HA logic reaches only its `Env`
+(`Sim/Hardware.pm` in its simulator). A real source (libvirt) implements those two protocols
+instead of this class.
 
-Where the truth is stored: a node's `powered` and `connected` flags (only this module writes
-them) and its `epoch` (bumped here on every power or network change, so stale timers of any
-behaviour can tell). Which VMs run where is still the VMs' own `state` and `host`.
+Where the truth is stored: a node's `powered` and `connected` flags and the images it holds (only
+this module writes them), its `epoch` (bumped here on every power or network change, so stale
+timers of any behaviour can tell), and each link's streaming queue. Which VMs run where is still
+the VMs' own `state` and `host` in the cluster's registry; whether a host is booting is still
+told by its believed state `booting`.
 """
 
 from __future__ import annotations
