@@ -10,6 +10,7 @@ from pathlib import Path
 from cluster_helpers import events, make_engine, run_checked
 
 import console.model
+from console.model import kernel
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import Image, Node, Vm, VmState
@@ -158,3 +159,26 @@ def test_pre_copy_switches_over_once_the_rest_fits_the_downtime_target():
     end = after_round(migration, vm, dirty_mbps=1.0, duration_s=10.0,
                       settings=MigrationSettings())
     assert end.step == "switch" and end.downtime_s == 0.1
+
+
+def _members(protocol: type) -> set[str]:
+    return {name for klass in protocol.__mro__ if klass is not object
+            and getattr(klass, "_is_protocol", False)
+            for name in vars(klass) if not name.startswith("_")}
+
+
+def test_the_engine_and_its_components_offer_what_the_kernel_promises():
+    engine = make_engine()
+    promised = {"engine": (engine, kernel.Context), "world": (engine.world, kernel.Environment),
+                "membership": (engine.membership, kernel.HostWatch),
+                "ha": (engine.ha, kernel.Recovery),
+                "services": (engine.services, kernel.ServiceRoles),
+                "migrations": (engine.migrations, kernel.MigrationQueue),
+                "balancer": (engine.balancer, kernel.Placer),
+                "images": (engine.images, kernel.Streaming)}
+    missing = [f"{name}.{member}" for name, (offer, protocol) in promised.items()
+               for member in sorted(_members(protocol)) if not hasattr(offer, member)]
+    assert not missing
+    assert _members(kernel.Environment) == {
+        "start_vm", "stop_vm", "fence", "migrate", "abandon_migration", "stream_image",
+        "powered", "writes_datastore_heartbeats"}
