@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from console.model import placement
@@ -46,6 +47,7 @@ from console.model.commands import Command, Rebalance
 from console.model.entities import Node, Vm, VmState
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
+from console.model.settings import BalancerSettings
 
 TARGET_IMBALANCE = {1: math.inf, 2: 0.20, 3: 0.12, 4: 0.07, 5: 0.03}
 HIGH_WATER = {1: math.inf, 2: 0.95, 3: 0.85, 4: 0.80, 5: 0.75}
@@ -121,7 +123,7 @@ class Balancer:
             self._prepare(self.settings.interval_s)
 
     @property
-    def settings(self):
+    def settings(self) -> BalancerSettings:
         """The cluster's balancer settings (automation, threshold, interval, hold-down)."""
         return self.cluster.settings.balancer
 
@@ -203,7 +205,7 @@ class Balancer:
             loads[name] = cached[1]
         return loads
 
-    def _sum(self, node: Node, incoming) -> HostLoad:
+    def _sum(self, node: Node, incoming: Iterable[str]) -> HostLoad:
         vms = self.cluster.vms
         vm_tuple = self._vm_tuple
         cpu = memory = disk = 0.0
@@ -432,7 +434,7 @@ class Balancer:
             scores[name] = score
         return self._least_loaded_fit(vm, hosts, scores)
 
-    def _room_after_queue(self, vm: Vm, host: Node, queued) -> bool:
+    def _room_after_queue(self, vm: Vm, host: Node, queued: list[Vm]) -> bool:
         if not queued:
             return True
         cluster = self.cluster

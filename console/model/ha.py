@@ -20,6 +20,7 @@ from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
 from console.model.membership import LOST_STATES
 from console.model.scheduler import Timer
+from console.model.settings import HaSettings
 
 
 class HighAvailability:
@@ -40,7 +41,7 @@ class HighAvailability:
         return {VmPower: self._vm_power}
 
     @property
-    def settings(self):
+    def settings(self) -> HaSettings:
         """The cluster's HA settings (enabled, failures to tolerate, fencing time)."""
         return self.cluster.settings.ha
 

@@ -19,6 +19,7 @@ from console.model.events import Severity
 from console.model.hypervisors import HYPERVISORS
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration
+from console.model.settings import MigrationSettings
 
 #: Host states a VM may migrate away from.
 SOURCE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE})
@@ -39,7 +40,7 @@ class Migrations:
         self.downtimes_ms: list[float] = []
 
     @property
-    def settings(self):
+    def settings(self) -> MigrationSettings:
         """The cluster's migration settings (downtime target, rounds, limits, link efficiency)."""
         return self.cluster.settings.migration
 
