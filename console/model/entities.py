@@ -27,6 +27,10 @@ class NodeState(str, Enum):
     BOOTING = "booting"
 
 
+#: States in which the cluster has written a node off: its VMs are restarted elsewhere.
+LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE})
+
+
 class VmState(str, Enum):
     """A VM's state in the cluster's registry: which states hold capacity is CONSUMING_STATES."""
 

@@ -15,10 +15,17 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import Command, VmPower
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Priority, Vm, VmState
+from console.model.entities import (
+    CONSUMING_STATES,
+    LOST_STATES,
+    Node,
+    NodeState,
+    Priority,
+    Vm,
+    VmState,
+)
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
-from console.model.membership import LOST_STATES
 from console.model.scheduler import Timer
 from console.model.settings import HaSettings
 
@@ -45,7 +52,7 @@ class HighAvailability:
         """The cluster's HA settings (enabled, failures to tolerate, fencing time)."""
         return self.cluster.settings.ha
 
-    # -- called by membership ------------------------------------------------------------------
+    # -- called by the world and membership --------------------------------------------------------
 
     def watch(self, node: Node) -> None:
         """Look at `node`'s VMs at the next reconcile."""

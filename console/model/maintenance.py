@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import Command, Maintenance
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Role, VmState
+from console.model.entities import CONSUMING_STATES, LOST_STATES, Node, NodeState, Role, VmState
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
-from console.model.membership import LOST_STATES
 
 
 class MaintenanceMode:

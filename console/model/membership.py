@@ -17,13 +17,11 @@ from __future__ import annotations
 import math
 
 from console.model.commands import Command
-from console.model.entities import Node, NodeState
+from console.model.entities import LOST_STATES, Node, NodeState
 from console.model.events import Severity
 from console.model.kernel import Context, Handler
 from console.model.scheduler import Timer
 
-#: States in which the cluster has written a node off: its VMs are restarted elsewhere.
-LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE})
 #: States in which the cluster believes a node is up (it may have crashed unnoticed).
 SEEN_UP_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE,
                             NodeState.MAINTENANCE, NodeState.SUSPECT})

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import Command, Failover
-from console.model.entities import Node, Role, Service, ServiceState, Vm, VmState
+from console.model.entities import LOST_STATES, Node, Role, Service, ServiceState, Vm, VmState
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
-from console.model.membership import LOST_STATES
 from console.model.scheduler import Timer
 
 SERVING_VM_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
