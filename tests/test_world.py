@@ -100,19 +100,29 @@ def test_deploy_streams_and_boots_through_the_actuator():
     assert engine.cluster.vms["web09"].state is VmState.RUNNING
 
 
+class HoldingWorld(RecordingWorld):
+    """A stand-in environment whose VM boots finish only when the test says so."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.booting: list[Callable[[], None]] = []
+
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+        self.booting.append(running)
+
+
 def test_a_vm_runs_when_the_environment_says_so():
-    """A stand-in environment that never finishes a boot: HA's restart waits for it."""
     engine = make_engine()
-    held: list[Callable[[], None]] = []
-    recording = _recording(engine)
-    recording.world.start_vm = lambda vm, ready_in_s, running: held.append(running)  # type: ignore[method-assign]
+    holding = HoldingWorld(engine.world)
+    engine.world = holding  # type: ignore[assignment]
     run_checked(engine, 600, {60: "fail-node B"})
     restarting = [vm for vm in engine.cluster.vms.values() if vm.state is VmState.RESTARTING]
-    assert restarting and len(held) == len(restarting)
-    for running in held:
+    assert restarting and len(holding.booting) == len(restarting)
+    for running in holding.booting:
         running()
     engine.reconcile()
     assert not [vm for vm in engine.cluster.vms.values() if vm.state is VmState.RESTARTING]
+    assert len(events(engine, "vm_running")) == len(restarting)
 
 
 def test_membership_learns_of_a_crash_from_the_world():
