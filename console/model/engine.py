@@ -58,7 +58,7 @@ class Engine:
         self.balancer = Balancer(self)
         self.images = ImageStreaming(self)
         self.readings = Readings(self)
-        for component in (self.world, self.membership, self.ha, self.services, self.migrations,
+        for component in (self.world, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings):
             self.add_component(component)
 

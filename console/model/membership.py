@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import math
 
-from console.model.commands import Command
 from console.model.entities import LOST_STATES, Node, NodeState
 from console.model.events import Severity
-from console.model.kernel import Context, Handler
+from console.model.kernel import Context
 from console.model.scheduler import Timer
 
 #: States in which the cluster believes a node is up (it may have crashed unnoticed).
@@ -30,19 +29,15 @@ GAPS_KEPT = 16
 
 
 class Membership:
-    """The cluster's belief about its hosts: implements `kernel.HostWatch` for the world."""
+    """The cluster's belief about its hosts: implements `kernel.HostWatch` for the world.
+
+    Not a component: it answers no command (faults are injected into the world) and reacts
+    only to what the world reports and to its own detection timers."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
         self.cluster = context.cluster
         self._detection: dict[str, list[Timer]] = {}
-
-    def handlers(self) -> dict[type[Command], Handler]:
-        """Membership answers no command: faults are injected into the world."""
-        return {}
-
-    def reconcile(self) -> None:
-        """Membership acts on what the world reports and on its timers only."""
 
     # -- views ---------------------------------------------------------------------------------
 
