@@ -1,16 +1,19 @@
 """The kernel every behaviour builds on: outcomes, handlers, components, and what a behaviour sees.
 
-A behaviour (membership, HA, services, migration, maintenance, balancer, images, readings) is a
+A behaviour (HA, services, migration, maintenance, balancer, images, readings; the world too) is a
 component: it answers some commands (`handlers`) and reacts to the cluster's state after each
-command and timer (`reconcile`). It is given a `Context`, never the engine that wires it: the
-clock, the event log, the cluster, and typed access to the few peers it really asks something of.
+command and timer (`reconcile`). Every behaviour, membership included, is given a `Context`, never
+the engine that wires it: the clock, the event log, the cluster, and typed access to the few peers
+it really asks something of.
 
 Truth apart from belief, after pve-ha-manager (`src/PVE/HA/Env.pm`, whose HA logic talks only to
 an environment that is either the real cluster, `Env/PVE2.pm`, or the simulator's hardware,
 `Sim/Hardware.pm`): the behaviours hold the cluster's *belief* and make its *decisions*; they act
-on the hosts and VMs only through an `Actuator` and read the hardware only through
-`Observations`. `console.model.world.World` is the simulated environment; a real source (libvirt)
-can implement the same two protocols.
+on the hosts and VMs only through an `Actuator` and read power and datastore heartbeats only
+through `Observations`. `console.model.world.World` is the simulated environment; a real source
+(libvirt) can implement the same two protocols. (They still read `Node.beating`, which the
+world's power and links and the believed state `booting` make together, and the images a host
+holds, from the entities.)
 """
 
 from __future__ import annotations
