@@ -26,7 +26,7 @@ from console.model.events import Event
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
-    from console.model.precopy import Migration
+    from console.model.migration import Migration
 
 #: VM states whose demand lands on their host (a migrating VM still runs on its source).
 LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
