@@ -39,17 +39,15 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from console.model import placement
 from console.model.commands import Command, Rebalance
 from console.model.entities import Node, Vm, VmState
 from console.model.events import Severity
-
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
+from console.model.kernel import Context, Handler, Outcome
+from console.model.settings import BalancerSettings
 
 TARGET_IMBALANCE = {1: math.inf, 2: 0.20, 3: 0.12, 4: 0.07, 5: 0.03}
 HIGH_WATER = {1: math.inf, 2: 0.95, 3: 0.85, 4: 0.80, 5: 0.75}
@@ -71,17 +69,24 @@ LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTIN
 
 @dataclass(slots=True)
 class HostLoad:
+    """Demand on a host (or of one VM): CPU in cores, active memory in GB, disk I/O in MB/s."""
+
     cpu: float = 0.0     # cores of demand
     memory: float = 0.0  # GB active
     disk: float = 0.0    # MB/s
 
     def score(self, node: Node) -> float:
+        """The load's share of `node`: its busiest resource, 0-1 (above 1 when overloaded)."""
         return max(self.cpu / node.cores, self.memory / node.memory_gb,
                    self.disk / node.disk_mbps)
 
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
+    """One proposed move: the VM, from `source` to `target`, why, its gain (in squared-load
+    units, see the module docstring) and the cluster's imbalance once the plan up to it is done.
+    """
+
     vm: str
     source: str
     target: str
@@ -90,13 +95,18 @@ class Recommendation:
     projected_imbalance: float
 
     def command_text(self) -> str:
+        """The command that applies it: `migrate VM TARGET`."""
         return f"migrate {self.vm} {self.target}"
 
 
 class Balancer:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
+    """DRS-like balancing (VMware vSphere Resource Management, "DRS Cluster Validity" and the
+    migration threshold): implements `kernel.Placer` for its peers.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
         self.recommendations: list[Recommendation] = []
         self.imbalance = 0.0
         self.last_run: float | None = None
@@ -109,28 +119,28 @@ class Balancer:
         self._prefetch_t: float | None = None
         self._prefetched: dict[str, tuple[float, float, float]] = {}
         if self.settings.interval_s > 0:
-            engine.schedule(self.settings.interval_s, self._periodic)
+            context.schedule(self.settings.interval_s, self._periodic)
             self._prepare(self.settings.interval_s)
 
     @property
-    def settings(self):
+    def settings(self) -> BalancerSettings:
+        """The cluster's balancer settings (automation, threshold, interval, hold-down)."""
         return self.cluster.settings.balancer
 
     @property
     def target_imbalance(self) -> float:
+        """The imbalance (standard deviation of host loads) above which the threshold acts."""
         return TARGET_IMBALANCE[self.settings.threshold]
 
-    @property
-    def high_water(self) -> float:
-        return HIGH_WATER[self.settings.threshold]
-
     def handlers(self) -> dict[type[Command], Handler]:
+        """`rebalance [--dry-run]`."""
         return {Rebalance: self._rebalance}
 
     def reconcile(self) -> None:
         """The balancer acts on its timer and on `rebalance`."""
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `balancer` section: imbalance, target, last run, recommendations."""
         self.measure()
         return {"balancer": {
             "automation": self.settings.automation, "threshold": self.settings.threshold,
@@ -142,12 +152,13 @@ class Balancer:
     # -- measuring -----------------------------------------------------------------------------
 
     def hosts(self) -> list[Node]:
+        """Hosts that may take VMs now (`placement.usable`)."""
         return [n for n in self.cluster.nodes.values() if placement.usable(n)]
 
     def _fresh(self) -> None:
         """Drop the caches when the clock has moved (demand is a function of time); at a
         periodic pass, start from the VM loads worked out ahead for it."""
-        now = self.engine.now
+        now = self.context.now
         if self._cache_t != now:
             self._cache_t = now
             self._host_loads.clear()
@@ -159,8 +170,8 @@ class Balancer:
     def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
         found = self._vm_loads.get(vm.name)
         if found is None:
-            found = self._vm_loads[vm.name] = self.engine.workloads.recent_load(
-                vm, self.engine.now, LOOKBACK_S)
+            found = self._vm_loads[vm.name] = self.context.workloads.recent_load(
+                vm, self.context.now, LOOKBACK_S)
         return found
 
     def vm_load(self, vm: Vm) -> HostLoad:
@@ -188,13 +199,13 @@ class Balancer:
             if cached is None or cached[0] != version:
                 if incoming is None:
                     incoming = {}
-                    for migration in self.engine.migrations.active.values():
+                    for migration in self.context.migrations.active.values():
                         incoming.setdefault(migration.target, []).append(migration.vm)
                 cached = cache[name] = (version, self._sum(node, incoming.get(name, ())))
             loads[name] = cached[1]
         return loads
 
-    def _sum(self, node: Node, incoming) -> HostLoad:
+    def _sum(self, node: Node, incoming: Iterable[str]) -> HostLoad:
         vms = self.cluster.vms
         vm_tuple = self._vm_tuple
         cpu = memory = disk = 0.0
@@ -216,6 +227,7 @@ class Balancer:
         return HostLoad(cpu, memory, disk)
 
     def measure(self) -> float:
+        """The cluster's imbalance now (standard deviation of usable hosts' load scores)."""
         self._loads = self.host_loads()
         hosts = self.hosts()
         self.imbalance = _stddev([self._loads[h.name].score(h) for h in hosts])
@@ -283,8 +295,8 @@ class Balancer:
         level = self.settings.threshold
         min_gain = MIN_GAIN[level]
         ceiling = min(TARGET_CEILING, HIGH_WATER[level])
-        now = self.engine.now
-        refusal = self.engine.migrations.refusal
+        now = self.context.now
+        refusal = self.context.migrations.refusal
         high = HIGH_WATER[level]
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
@@ -342,10 +354,10 @@ class Balancer:
         return recommendation
 
     def _movable(self, vm: Vm) -> bool:
-        if vm.state is not VmState.RUNNING or self.engine.migrations.is_moving(vm.name):
+        if vm.state is not VmState.RUNNING or self.context.migrations.is_moving(vm.name):
             return False
         held_until = (vm.last_migrated_at or -math.inf) + self.settings.holddown_s
-        return self.engine.now >= held_until
+        return self.context.now >= held_until
 
     def _breaches(self, vm: Vm, target: Node) -> int:
         """`should` rules that moving `vm` to `target` would break."""
@@ -380,7 +392,7 @@ class Balancer:
         the first candidate nearly always does."""
         order = [(scores[h.name], h.name, i) for i, h in enumerate(hosts)]
         heapq.heapify(order)
-        refusal = self.engine.migrations.refusal
+        refusal = self.context.migrations.refusal
         while order:
             host = hosts[heapq.heappop(order)[2]]
             if refusal(vm, host) is None:
@@ -394,7 +406,7 @@ class Balancer:
         evacuation does not send every VM to the one host that looked emptiest."""
         loads = self._cached_loads()
         queued: dict[str, list[Vm]] = {}
-        for migration in self.engine.migrations.queued:
+        for migration in self.context.migrations.queued:
             queued.setdefault(migration.target, []).append(self.cluster.vms[migration.vm])
         extra: dict[str, HostLoad] = {}
         for target, moving in queued.items():
@@ -422,7 +434,7 @@ class Balancer:
             scores[name] = score
         return self._least_loaded_fit(vm, hosts, scores)
 
-    def _room_after_queue(self, vm: Vm, host: Node, queued) -> bool:
+    def _room_after_queue(self, vm: Vm, host: Node, queued: list[Vm]) -> bool:
         if not queued:
             return True
         cluster = self.cluster
@@ -442,16 +454,17 @@ class Balancer:
         """
         self._prefetch_t = due
         self._prefetched = {}
-        lead = int(min(PREFETCH_S, due - self.engine.now))
+        lead = int(min(PREFETCH_S, due - self.context.now))
         for i in range(lead):
-            self.engine.clock.at(due - lead + i, lambda k=i, n=lead: self._prefetch(k, n))
+            self.context.schedule_quietly_at(due - lead + i,
+                                             lambda k=i, n=lead: self._prefetch(k, n))
 
     def _prefetch(self, part: int, parts: int) -> None:
         """Work out slice `part` of `parts` of the VM loads at the next pass's time."""
         due = self._prefetch_t
         if due is None:
             return
-        recent_load = self.engine.workloads.recent_load
+        recent_load = self.context.workloads.recent_load
         names = list(self.cluster.vms)
         size = -(-len(names) // parts)
         for name in names[part * size:(part + 1) * size]:
@@ -460,43 +473,49 @@ class Balancer:
                 self._prefetched[name] = recent_load(vm, due, LOOKBACK_S)
 
     def _periodic(self) -> None:
-        self.engine.schedule(self.settings.interval_s, self._periodic)
+        self.context.schedule(self.settings.interval_s, self._periodic)
         self.run(apply=self.settings.automation == "full", why="periodic pass")
-        self._prepare(self.engine.now + self.settings.interval_s)
+        self._prepare(self.context.now + self.settings.interval_s)
 
     def run(self, apply: bool, why: str) -> list[Recommendation]:
-        if not self.engine.membership.main_has_quorum():
+        """A balancing pass because of `why`: plan, then apply (start the migrations) or recommend.
+        Returns the plan (empty without quorum or when balanced).
+        """
+        if not self.context.membership.main_has_quorum():
             return []
         plan = self.plan()
         before = self.imbalance
         unchanged = not apply and [r.command_text() for r in plan] == [
             r.command_text() for r in self.recommendations]
         self.recommendations = [] if apply else plan
-        self.last_run = self.engine.now
+        self.last_run = self.context.now
         if not plan or unchanged:
             return plan
         after = plan[-1].projected_imbalance
         verb = "moving" if apply else "recommends"
-        self.engine.emit("balancer", "cluster",
-                         f"{why}: imbalance {before:.3f} (target "
-                         f"{self.target_imbalance:.2f}); {verb} {len(plan)} VM(s), projected "
-                         f"{after:.3f}", Severity.INFO)
+        self.context.emit("balancer", "cluster",
+                          f"{why}: imbalance {before:.3f} (target "
+                          f"{self.target_imbalance:.2f}); {verb} {len(plan)} VM(s), projected "
+                          f"{after:.3f}", Severity.INFO)
         for recommendation in plan:
             if apply:
                 vm = self.cluster.vms[recommendation.vm]
                 target = self.cluster.nodes[recommendation.target]
-                if self.engine.migrations.refusal(vm, target) is None:
-                    self.engine.migrations.start(vm, target, "balancer")
+                if self.context.migrations.refusal(vm, target) is None:
+                    self.context.migrations.start(vm, target, "balancer")
             else:
-                self.engine.emit("recommendation", recommendation.vm,
-                                 f"{recommendation.command_text()}: {recommendation.reason}")
+                self.context.emit("recommendation", recommendation.vm,
+                                  f"{recommendation.command_text()}: {recommendation.reason}")
         return plan
 
-    def _rebalance(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
+    def spread(self, why: str) -> None:
+        """A pass now because of `why` (a host joined or left maintenance): moves are applied
+        under full automation, recommended otherwise."""
+        self.run(apply=self.settings.automation == "full", why=why)
 
+    def _rebalance(self, command: Command) -> Outcome:
         assert isinstance(command, Rebalance)
-        if not self.engine.membership.main_has_quorum():
+        if not self.context.membership.main_has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         plan = self.run(apply=not command.dry_run,
                         why="dry run" if command.dry_run else "operator's rebalance")

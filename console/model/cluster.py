@@ -16,6 +16,12 @@ from console.model.settings import Settings
 
 @dataclass
 class Cluster:
+    """Every entity of one cluster by name, its settings, and the registry of where each VM is.
+
+    The registry (hosts' VM sets, the pending queue, per-host vCPU and memory totals) changes only
+    through `add_vm`, `set_state`, `set_host` and `set_target`.
+    """
+
     name: str
     settings: Settings = field(default_factory=Settings)
     nodes: dict[str, Node] = field(default_factory=dict)
@@ -37,6 +43,7 @@ class Cluster:
     # -- registration -------------------------------------------------------------------------
 
     def add_node(self, node: Node) -> None:
+        """Register a host under its name (replacing any of that name)."""
         self.nodes[node.name] = node
 
     def local_node(self) -> Node | None:
@@ -60,6 +67,7 @@ class Cluster:
         self._charge(vm, +1)
 
     def add_service(self, service: Service) -> None:
+        """Register a clustered service; its members become anti-affine to each other."""
         self.services[service.name] = service
         for member in service.members:
             self.member_of[member] = service.name
@@ -76,6 +84,7 @@ class Cluster:
     # -- the only ways placement changes ------------------------------------------------------
 
     def set_state(self, vm: Vm, state: VmState) -> None:
+        """Change a VM's state, moving its charge on its host(s) with it; bumps `vm.epoch`."""
         if vm.state is state:
             return
         self._charge(vm, -1)
@@ -98,6 +107,7 @@ class Cluster:
         self._charge(vm, +1)
 
     def set_target(self, vm: Vm, target: str | None) -> None:
+        """Set (or clear, with None) the host a VM is migrating to; it is charged there too."""
         self._charge(vm, -1)
         vm.target = target
         self._charge(vm, +1)
@@ -115,12 +125,15 @@ class Cluster:
     # -- capacity ------------------------------------------------------------------------------
 
     def vcpu_capacity(self, node: Node) -> float:
+        """vCPUs `node` may hold: its cores times the CPU overcommit ratio."""
         return node.cores * self.settings.ha.cpu_overcommit
 
     def memory_capacity(self, node: Node) -> float:
+        """GB of VM memory `node` may hold: its memory times the memory overcommit ratio."""
         return node.memory_gb * self.settings.ha.memory_overcommit
 
     def fits(self, vm: Vm, node: Node) -> bool:
+        """Would `vm` (its vCPUs and GB) fit on `node` within both capacities now?"""
         return (node.used_vcpus + vm.vcpus <= self.vcpu_capacity(node)
                 and node.used_memory_gb + vm.memory_gb <= self.memory_capacity(node) + 1e-9)
 

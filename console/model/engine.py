@@ -1,30 +1,44 @@
-"""The engine: virtual clock, seeded RNG, event log and the single door commands come through.
+"""The engine: virtual clock, event log and the single door commands come through.
 
-Behaviours (membership, HA, services, and the later migration, balancing and maintenance) are
-components. Each registers handlers for its commands and a `reconcile` step; the engine runs every
-component's reconcile after each command and after each timer, so a behaviour reacts to the state
-of the cluster rather than to a web of callbacks between behaviours.
+It wires the components: the simulated hardware (`world`) and the behaviours (membership, HA,
+services, migrations, maintenance, balancer, images, readings). Each registers handlers for its
+commands and a `reconcile` step; the engine runs every component's reconcile after each command
+and after each timer, so a behaviour reacts to the state of the cluster rather than to a web of
+callbacks between behaviours. The engine is the `kernel.Context` every component is given; the
+components are its public attributes (`engine.membership`, `engine.ha`, ...) for its readers.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 
+from console.model.balancer import Balancer
 from console.model.cluster import Cluster
 from console.model.commands import Command
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
+from console.model.ha import HighAvailability
+from console.model.images import ImageStreaming
 from console.model.kernel import Component, Handler, Outcome
+from console.model.maintenance import MaintenanceMode
+from console.model.membership import Membership
+from console.model.migration import Migrations
+from console.model.readings import Readings
 from console.model.scheduler import Scheduler, Timer
+from console.model.services import ServiceManager
+from console.model.workloads import Workloads
+from console.model.world import World
 
 
 class Engine:
-    """Owns time and randomness; every change of state enters through `submit`."""
+    """Owns time and the event log; every change of state enters through `submit`.
+
+    `seed` makes workloads (console.model.workloads) repeatable: the same cluster, seed and
+    commands give the same event log byte for byte. `read_only` refuses every mutating command.
+    """
 
     def __init__(self, cluster: Cluster, seed: int = 0, *, read_only: bool = False) -> None:
         self.cluster = cluster
         self.seed = seed
-        self.rng = random.Random(seed)
         self.clock = Scheduler()
         self.log = EventLog()
         self.read_only = read_only
@@ -34,18 +48,8 @@ class Engine:
         self._reconciling = False
         self._reconcile_wanted = False
         self._held: list[Event] | None = None
-        # Imported here: the behaviours import Engine for their type hints.
-        from console.model.balancer import Balancer
-        from console.model.ha import HighAvailability
-        from console.model.images import ImageStreaming
-        from console.model.maintenance import MaintenanceMode
-        from console.model.membership import Membership
-        from console.model.migration import Migrations
-        from console.model.readings import Readings
-        from console.model.services import ServiceManager
-        from console.model.workloads import Workloads
-
         self.workloads = Workloads(seed, cluster.traces)
+        self.world = World(self)
         self.membership = Membership(self)
         self.ha = HighAvailability(self)
         self.services = ServiceManager(self)
@@ -54,13 +58,16 @@ class Engine:
         self.balancer = Balancer(self)
         self.images = ImageStreaming(self)
         self.readings = Readings(self)
-        for component in (self.membership, self.ha, self.services, self.migrations,
+        for component in (self.world, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings):
             self.add_component(component)
 
     # -- wiring --------------------------------------------------------------------------------
 
     def add_component(self, component: Component) -> None:
+        """Register `component`: its handlers answer their commands, and it reconciles after
+        every command and timer, in the order components were added.
+        """
         self._components.append(component)
         self._handlers.update(component.handlers())
 
@@ -71,12 +78,16 @@ class Engine:
 
     @property
     def now(self) -> float:
+        """Simulated time, seconds since the run started."""
         return self.clock.now
 
     # -- events --------------------------------------------------------------------------------
 
     def emit(self, kind: str, subject: str, message: str,
              severity: Severity = Severity.INFO) -> None:
+        """Log an event of `kind` about `subject` now (held back while a command runs, so the
+        command's own event comes first); raises ValueError for a kind not in events.EVENT_KINDS.
+        """
         if kind not in KNOWN_KINDS:
             raise ValueError(f"unknown event kind {kind!r}: add it to events.EVENT_KINDS")
         event = Event(self.clock.now, kind, subject, severity, message)
@@ -145,10 +156,16 @@ class Engine:
         """Like `schedule`, at an absolute simulated time."""
         return self.schedule(t - self.clock.now, action)
 
+    def schedule_quietly_at(self, t: float, action: Callable[[], None]) -> Timer:
+        """Run `action` at simulated time `t`, with no reconcile after it (cache work)."""
+        return self.clock.at(t, action)
+
     def advance(self, seconds: float) -> None:
+        """Move the clock `seconds` simulated seconds on, firing every timer due meanwhile."""
         self.clock.run_until(self.clock.now + seconds)
 
     def run_until(self, t: float) -> None:
+        """Move the clock to simulated time `t`, firing every timer due by then."""
         self.clock.run_until(t)
 
     def reconcile(self) -> None:

@@ -1,13 +1,17 @@
 """The cluster's entities: nodes (hosts), virtual machines and clustered services.
 
-Plain mutable records. Only the engine's behaviours change them; the UI reads them. States are
-string enums so that events, JSON summaries and the screen all spell them the same way.
+Plain mutable records. Only the engine's components change them (a node's hardware truth only
+`console.model.world`); the UI reads them. States are string enums so that events, JSON summaries
+and the screen all spell them the same way. Units: GB, MHz, Gb/s, MB/s and simulated seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+
+#: Memory and image sizes are in GB, rates in MB/s: 1 GB is this many MB.
+MB_PER_GB = 1024.0
 
 
 class NodeState(str, Enum):
@@ -23,7 +27,13 @@ class NodeState(str, Enum):
     BOOTING = "booting"
 
 
+#: States in which the cluster has written a node off: its VMs are restarted elsewhere.
+LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE})
+
+
 class VmState(str, Enum):
+    """A VM's state in the cluster's registry: which states hold capacity is CONSUMING_STATES."""
+
     RUNNING = "running"
     DEPLOYING = "deploying"  # image layers streaming to its host, then boot
     MIGRATING = "migrating"
@@ -34,6 +44,8 @@ class VmState(str, Enum):
 
 
 class ServiceState(str, Enum):
+    """A clustered service's state as a whole (each member has its own `Role`)."""
+
     ONLINE = "online"
     FAILING_OVER = "failing_over"
     OFFLINE = "offline"
@@ -50,6 +62,7 @@ class Priority(str, Enum):
 
     @property
     def rank(self) -> int:
+        """Restart order: 0 (high) first, 3 (disabled) last."""
         return _PRIORITY_RANK[self]
 
 
@@ -80,8 +93,11 @@ class Workload:
 class Node:
     """A hypervisor host.
 
-    `powered` and `connected` are the truth; `state` is what the cluster believes. They differ
-    between a crash and its detection, which is exactly what the heartbeat pane is there to show.
+    `powered` and `connected` are the hardware's truth, written only by `console.model.world`;
+    `state`, `fenced`, `has_vote`, `quorum_lost` and the beat record are what the cluster
+    believes, kept by membership and HA. They differ between a crash and its detection, which is
+    exactly what the heartbeat pane is there to show. `beating` combines both: powered,
+    connected, and not believed to be booting.
     """
 
     name: str
@@ -112,10 +128,12 @@ class Node:
 
     @property
     def cores(self) -> int:
+        """Physical cores: CPUs times cores per CPU."""
         return self.cpus * self.cores_per_cpu
 
     @property
     def disk_total_gb(self) -> float:
+        """Local disk, GB, all disks together."""
         return sum(self.disks_gb)
 
     @property
@@ -131,6 +149,12 @@ class Node:
 
 @dataclass(slots=True)
 class Vm:
+    """A virtual machine: its size (vCPUs, GB of memory and disk), guest OS, image, HA priority,
+    workload, and where the cluster has it (`host`, `target` while migrating, `state`).
+
+    Times are simulated seconds; `epoch` lets stale timers tell the VM changed state since.
+    """
+
     name: str
     host: str | None
     vcpus: int = 1
@@ -227,11 +251,14 @@ class Service:
 
     @property
     def active(self) -> str | None:
+        """The member that is active, or None."""
         return next((m for m, r in self.roles.items() if r is Role.ACTIVE), None)
 
     @property
     def starting(self) -> str | None:
+        """The member being brought online by a failover, or None."""
         return next((m for m, r in self.roles.items() if r is Role.STARTING), None)
 
     def failovers_in_period(self, now: float) -> int:
+        """Unplanned failovers within the last `failover_period_s` before `now`."""
         return sum(1 for t in self.failover_times if now - t <= self.failover_period_s)

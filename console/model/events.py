@@ -28,6 +28,8 @@ KNOWN_KINDS = frozenset(EVENT_KINDS)
 
 
 class Severity(str, Enum):
+    """How much an event matters; the console colours and filters by it."""
+
     DEBUG = "debug"
     INFO = "info"
     WARNING = "warning"
@@ -36,6 +38,10 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One thing that happened: simulated time `t` (seconds), kind (one of EVENT_KINDS), subject
+    (a node, VM, service name or `cluster`), severity and a one-line message.
+    """
+
     t: float
     kind: str
     subject: str
@@ -43,6 +49,7 @@ class Event:
     message: str
 
     def as_dict(self) -> dict[str, object]:
+        """The event as one JSON object: t (rounded to ms), kind, subject, severity, message."""
         return {
             "t": round(self.t, 3),
             "kind": self.kind,
@@ -52,6 +59,7 @@ class Event:
         }
 
     def as_text(self) -> str:
+        """The event as one fixed-width text line (time, severity, kind, subject, message)."""
         return (f"{self.t:10.1f}  {self.severity.value.upper():<7}  {self.kind:<22} "
                 f"{self.subject:<10} {self.message}")
 
@@ -67,12 +75,15 @@ class EventLog:
         self._listeners: list[Listener] = []
 
     def subscribe(self, listener: Listener) -> None:
+        """Call `listener` with every event appended from now on."""
         self._listeners.append(listener)
 
     def unsubscribe(self, listener: Listener) -> None:
+        """Stop calling `listener`; raises ValueError if it was not subscribed."""
         self._listeners.remove(listener)
 
     def append(self, event: Event) -> None:
+        """Add `event` and hand it to every listener, in subscription order."""
         self.events.append(event)
         for listener in self._listeners:
             listener(event)

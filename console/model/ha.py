@@ -4,42 +4,58 @@ control, and powering VMs on and off.
 The rule that keeps the cluster safe: a lost host's VMs are restarted only once they are known to
 be off, because the host was fenced (powered off out of band), shut down cleanly, or reported
 through its datastore heartbeat that its isolation response powered them off.
+
+HA decides; the hardware acts. It fences hosts, boots VMs and powers them off only through
+`kernel.Actuator`, and reads power only through `kernel.Observations`, so a real source can
+carry out its decisions. Restart order, admission control and the isolation response follow
+vSphere HA ("How vSphere HA Works", vSphere Availability guide).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from console.model import placement
 from console.model.commands import Command, VmPower
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Priority, Vm, VmState
+from console.model.entities import (
+    CONSUMING_STATES,
+    LOST_STATES,
+    Node,
+    NodeState,
+    Priority,
+    Vm,
+    VmState,
+)
 from console.model.events import Severity
-from console.model.membership import LOST_STATES
+from console.model.kernel import Context, Handler, Outcome
 from console.model.scheduler import Timer
-
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
+from console.model.settings import HaSettings
 
 
 class HighAvailability:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
+    """vSphere HA-like recovery ("How vSphere HA Works": VM restart priority, admission
+    control, host isolation response): implements `kernel.Recovery` for its peers. It restarts
+    VMs and fences hosts only through `kernel.Actuator`.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
         self._watch: set[str] = set()  # nodes whose VMs may need HA's attention
         self._fencing: dict[str, Timer] = {}
         self._pending_said: set[str] = set()
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`vm-power VM on|off`."""
         return {VmPower: self._vm_power}
 
     @property
-    def settings(self):
+    def settings(self) -> HaSettings:
+        """The cluster's HA settings (enabled, failures to tolerate, fencing time)."""
         return self.cluster.settings.ha
 
-    # -- called by membership ------------------------------------------------------------------
+    # -- called by the world and membership --------------------------------------------------------
 
     def watch(self, node: Node) -> None:
+        """Look at `node`'s VMs at the next reconcile."""
         self._watch.add(node.name)
 
     def vm_down(self, vm: Vm, why: str) -> None:
@@ -50,12 +66,13 @@ class HighAvailability:
             self.cluster.set_target(vm, None)
         self.cluster.set_state(vm, VmState.FAILED)
         if vm.down_since is None:
-            vm.down_since = self.engine.now
-        self.engine.emit("vm_down", vm.name, f"{vm.name} is down: {why}", Severity.WARNING)
+            vm.down_since = self.context.now
+        self.context.emit("vm_down", vm.name, f"{vm.name} is down: {why}", Severity.WARNING)
         if vm.host is not None:
             self._watch.add(vm.host)
 
     def isolation_power_off(self, node: Node) -> None:
+        """`node`'s isolation response powered its VMs off; HA may restart them elsewhere."""
         for vm in self.cluster.vms_on(node):
             self.vm_down(vm, f"powered off by {node.name}'s isolation response")
         self._watch.add(node.name)
@@ -63,7 +80,8 @@ class HighAvailability:
     # -- reconcile -----------------------------------------------------------------------------
 
     def reconcile(self) -> None:
-        if not self.settings.enabled or not self.engine.membership.main_has_quorum():
+        """With quorum: fence lost hosts, restart their VMs, place pending ones."""
+        if not self.settings.enabled or not self.context.membership.main_has_quorum():
             return
         for name in sorted(self._watch):
             node = self.cluster.nodes[name]
@@ -77,7 +95,7 @@ class HighAvailability:
         vms = self.cluster.vms_on(node)
         if node.state in LOST_STATES:
             still_on = [vm for vm in vms if vm.state in CONSUMING_STATES]
-            if still_on or (not node.powered and not node.fenced):
+            if still_on or (not self.context.world.powered(node) and not node.fenced):
                 if node.state is NodeState.ISOLATED and node.powered and (
                         self.cluster.settings.quorum.isolation_response != "leave_powered_on"):
                     return False  # its isolation response will power them off and report it
@@ -92,13 +110,13 @@ class HighAvailability:
         for vm in failed:
             if vm.priority is Priority.DISABLED and node.state not in LOST_STATES:
                 self.cluster.set_state(vm, VmState.STOPPED)
-                self.engine.emit("vm_stopped", vm.name,
-                                 f"{vm.name} stays off on {node.name}: HA restart is disabled")
+                self.context.emit("vm_stopped", vm.name,
+                                  f"{vm.name} stays off on {node.name}: HA restart is disabled")
             elif vm.priority is Priority.DISABLED and vm.name not in self._pending_said:
                 self._pending_said.add(vm.name)
-                self.engine.emit("vm_not_restarted", vm.name,
-                                 f"{vm.name} is not restarted: HA restart is disabled",
-                                 Severity.WARNING)
+                self.context.emit("vm_not_restarted", vm.name,
+                                  f"{vm.name} is not restarted: HA restart is disabled",
+                                  Severity.WARNING)
         if restart:
             self._restart(sorted(restart, key=lambda vm: (vm.priority.rank, vm.name)), node)
         return True
@@ -107,23 +125,23 @@ class HighAvailability:
         if node.name in self._fencing:
             return
         fence_s = self.settings.fence_s
-        self.engine.emit("node_fencing", node.name,
-                         f"fencing {node.name} (out-of-band power off, {fence_s:g} s) before "
-                         "restarting its VMs", Severity.WARNING)
+        self.context.emit("node_fencing", node.name,
+                          f"fencing {node.name} (out-of-band power off, {fence_s:g} s) before "
+                          "restarting its VMs", Severity.WARNING)
         epoch = node.epoch
-        self._fencing[node.name] = self.engine.schedule(fence_s, lambda: self._fenced(node, epoch))
+        self._fencing[node.name] = self.context.schedule(fence_s, lambda: self._fenced(node, epoch))
 
     def _fenced(self, node: Node, epoch: int) -> None:
         self._fencing.pop(node.name, None)
-        if node.state not in LOST_STATES or (node.epoch != epoch and node.powered):
+        if node.state not in LOST_STATES or (node.epoch != epoch
+                                              and self.context.world.powered(node)):
             return
-        node.powered = False
+        self.context.world.fence(node)
         node.fenced = True
         node.quorum_lost = False
-        node.epoch += 1
         node.state = NodeState.FAILED
-        self.engine.emit("node_fenced", node.name, f"{node.name} is fenced (powered off)",
-                         Severity.WARNING)
+        self.context.emit("node_fenced", node.name, f"{node.name} is fenced (powered off)",
+                          Severity.WARNING)
         for vm in self.cluster.vms_on(node):
             self.vm_down(vm, f"{node.name} was fenced")
         self._watch.add(node.name)
@@ -143,8 +161,8 @@ class HighAvailability:
     def _to_pending(self, vm: Vm, reason: str) -> None:
         self.cluster.set_host(vm, None)
         self.cluster.set_state(vm, VmState.PENDING_RESTART)
-        self.engine.emit("vm_pending", vm.name, f"{vm.name} waits for capacity: {reason}",
-                         Severity.WARNING)
+        self.context.emit("vm_pending", vm.name, f"{vm.name} waits for capacity: {reason}",
+                          Severity.WARNING)
 
     def _place_pending(self) -> None:
         queued = sorted((self.cluster.vms[n] for n in self.cluster.pending),
@@ -159,23 +177,23 @@ class HighAvailability:
     def _boot(self, vm: Vm, target: Node, message: str) -> None:
         self.cluster.set_host(vm, target.name)
         self.cluster.set_state(vm, VmState.RESTARTING)
-        stream_s = self.engine.images.prepare_restart(vm, target)
-        self.engine.emit("vm_restarting", vm.name, message)
+        stream_s = self.context.images.prepare_restart(vm, target)
+        self.context.emit("vm_restarting", vm.name, message)
         epoch = vm.epoch
-        self.engine.schedule(stream_s + vm.boot_s, lambda: self._booted(vm, epoch))
+        self.context.world.start_vm(vm, stream_s, lambda: self._booted(vm, epoch))
 
     def _booted(self, vm: Vm, epoch: int) -> None:
         if vm.epoch != epoch or vm.state is not VmState.RESTARTING:
             return
         self.cluster.set_state(vm, VmState.RUNNING)
-        vm.started_at = self.engine.now
+        vm.started_at = self.context.now
         note = ""
         if vm.down_since is not None:
-            outage = self.engine.now - vm.down_since
+            outage = self.context.now - vm.down_since
             vm.downtime_s += outage
             vm.down_since = None
             note = f" after {round(outage, 1):g} s down"
-        self.engine.emit("vm_running", vm.name, f"{vm.name} is running on {vm.host}{note}")
+        self.context.emit("vm_running", vm.name, f"{vm.name} is running on {vm.host}{note}")
 
     # -- admission control and power -----------------------------------------------------------
 
@@ -201,8 +219,6 @@ class HighAvailability:
         return None
 
     def _vm_power(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
         assert isinstance(command, VmPower)
         vm = self.cluster.vms.get(command.vm)
         if vm is None:
@@ -219,16 +235,14 @@ class HighAvailability:
         if host is not None and not placement.usable(host) and host.state not in (
                 NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
             return Outcome.refuse(f"{vm.name}'s host {host.name} is {host.state.value}")
-        self.cluster.set_state(vm, VmState.STOPPED)
+        self.context.world.stop_vm(vm)
         vm.down_since = None
         return Outcome.ok()
 
     def _power_on(self, vm: Vm) -> Outcome:
-        from console.model.kernel import Outcome
-
         if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
             return Outcome.refuse(f"{vm.name} is already {vm.state.value}")
-        if not self.engine.membership.main_has_quorum():
+        if not self.context.membership.main_has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         refusal = self.admission_refusal(vm)
         if refusal:

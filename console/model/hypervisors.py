@@ -47,6 +47,7 @@ class Hypervisor:
     extra_guests: frozenset[str] = frozenset()
 
     def supports(self, guest_os: str) -> bool:
+        """Does this hypervisor run the guest OS with id `guest_os` (False for unknown ids)?"""
         guest = GUEST_OSES.get(guest_os)
         if guest is None:
             return False

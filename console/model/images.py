@@ -8,18 +8,11 @@ stale; each takes the new version at its next restart, streaming it to its host 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from console.model import placement
 from console.model.commands import Command, Deploy, PublishImage
 from console.model.entities import Image, Node, Priority, Vm, VmState, Workload
 from console.model.events import Severity
-
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
-
-MB_PER_GB = 1024.0
+from console.model.kernel import Context, Handler, Outcome
 
 
 class ImageError(ValueError):
@@ -50,19 +43,24 @@ def resolve(images: dict[str, Image], spec: str) -> list[Image]:
 
 
 class ImageStreaming:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
+    """XenServer-style image streaming (Citrix Provisioning Services: vDisks streamed to
+    targets): implements `kernel.Streaming` for HA.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
         self._streams: dict[tuple[str, str], float] = {}  # (host, part) -> arrival time
-        self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`deploy VM BASE+LAYER... [on HOST]` and `publish IMAGE`."""
         return {Deploy: self._deploy, PublishImage: self._publish}
 
     def reconcile(self) -> None:
         """Streaming acts on commands and restarts only."""
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `images` section: GB saved by sharing, what each host holds."""
         if not self.cluster.images:
             return {}
         return {"images": {"saved_gb": round(self.saved_gb(), 1),
@@ -77,13 +75,16 @@ class ImageStreaming:
                    for p in vm.image if p in self.cluster.images)
 
     def held_gb(self) -> float:
+        """GB of images and layers the hosts hold, all hosts together."""
         return sum(self.cluster.images[p].size_gb for node in self.cluster.nodes.values()
                    for p in node.images if p in self.cluster.images)
 
     def saved_gb(self) -> float:
+        """GB sharing saves: full per-VM copies minus what the hosts hold (never below 0)."""
         return max(0.0, self.full_copies_gb() - self.held_gb())
 
     def holders(self, part: str) -> list[str]:
+        """Names of the hosts that hold `part` (an image or layer name)."""
         return [n.name for n in self.cluster.nodes.values() if part in n.images]
 
     # -- streaming -----------------------------------------------------------------------------
@@ -92,9 +93,8 @@ class ImageStreaming:
         """Time until `node` holds the current version of every part, queueing streams now.
 
         A host's streams share its link: each part starts when the one before it has arrived."""
-        now = self.engine.now
+        now = self.context.now
         ready = now
-        rate = node.link_gbps * 1000 / 8  # MB/s
         for name in parts:
             image = self.cluster.images[name]
             if node.images.get(name) == image.version:
@@ -102,23 +102,18 @@ class ImageStreaming:
             key = (node.name, name)
             arrival = self._streams.get(key)
             if arrival is None or arrival < now:
-                start = max(now, self._link_free.get(node.name, now))
-                arrival = start + image.size_gb * MB_PER_GB / rate
-                self._streams[key] = arrival
-                self._link_free[node.name] = arrival
-                self.engine.emit("image_streaming", node.name,
-                                 f"streaming {name} v{image.version} ({image.size_gb:g} GB) to "
-                                 f"{node.name}: ready in {arrival - now:.0f} s")
                 version = image.version
-                self.engine.schedule(arrival - now,
-                                     lambda n=node, p=name, v=version: self._arrived(n, p, v))
+                arrival = self.context.world.stream_image(
+                    node, image, lambda n=node, p=name, v=version: self._arrived(n, p, v))
+                self._streams[key] = arrival
+                self.context.emit("image_streaming", node.name,
+                                  f"streaming {name} v{image.version} ({image.size_gb:g} GB) to "
+                                  f"{node.name}: ready in {arrival - now:.0f} s")
             ready = max(ready, arrival)
         return ready - now
 
     def _arrived(self, node: Node, part: str, version: int) -> None:
-        if node.powered:
-            node.images[part] = max(node.images.get(part, 0), version)
-            self.engine.emit("image_arrived", node.name, f"{node.name} holds {part} v{version}")
+        self.context.emit("image_arrived", node.name, f"{node.name} holds {part} v{version}")
 
     def prepare_restart(self, vm: Vm, node: Node) -> float:
         """Extra seconds before `vm` can boot on `node`; a stale VM takes the new base now."""
@@ -131,8 +126,6 @@ class ImageStreaming:
     # -- commands ------------------------------------------------------------------------------
 
     def _deploy(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
         assert isinstance(command, Deploy)
         if command.vm in self.cluster.vms or command.vm in self.cluster.nodes:
             return Outcome.refuse(f"the name {command.vm} is taken")
@@ -149,7 +142,7 @@ class ImageStreaming:
         host = self._deploy_host(vm, command.host)
         if isinstance(host, str):
             return Outcome.refuse(host)
-        refusal = self.engine.ha.admission_refusal(vm)
+        refusal = self.context.ha.admission_refusal(vm)
         if refusal:
             return Outcome.refuse(refusal)
         vm.host = host.name
@@ -157,7 +150,7 @@ class ImageStreaming:
         self.cluster.set_state(vm, VmState.DEPLOYING)
         wait = self.stream_seconds(list(vm.image), host)
         epoch = vm.epoch
-        self.engine.schedule(wait + vm.boot_s, lambda: self._deployed(vm, epoch))
+        self.context.world.start_vm(vm, wait, lambda: self._deployed(vm, epoch))
         return Outcome.ok(f"on {host.name}, running in {wait + vm.boot_s:.0f} s")
 
     def _deploy_host(self, vm: Vm, wanted: str | None) -> Node | str:
@@ -186,13 +179,11 @@ class ImageStreaming:
         if vm.epoch != epoch or vm.state is not VmState.DEPLOYING:
             return
         self.cluster.set_state(vm, VmState.RUNNING)
-        vm.started_at = self.engine.now
-        self.engine.emit("vm_deployed", vm.name,
-                         f"{vm.name} ({'+'.join(vm.image)}) is running on {vm.host}")
+        vm.started_at = self.context.now
+        self.context.emit("vm_deployed", vm.name,
+                          f"{vm.name} ({'+'.join(vm.image)}) is running on {vm.host}")
 
     def _publish(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
         assert isinstance(command, PublishImage)
         image = self.cluster.images.get(command.image)
         if image is None:
@@ -203,7 +194,7 @@ class ImageStreaming:
         stale = [vm for vm in self.cluster.vms.values() if vm.image[:1] == (image.name,)]
         for vm in stale:
             vm.stale_image = True
-        self.engine.emit("image_published", image.name,
-                         f"{image.name} v{image.version} published; {len(stale)} VM(s) take it "
-                         "at their next restart", Severity.INFO)
+        self.context.emit("image_published", image.name,
+                          f"{image.name} v{image.version} published; {len(stale)} VM(s) take it "
+                          "at their next restart", Severity.INFO)
         return Outcome.ok(f"v{image.version}")

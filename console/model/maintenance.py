@@ -9,38 +9,36 @@ Leaving: the host takes VMs again and the balancer runs at once to spread the lo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from console.model import placement
 from console.model.commands import Command, Maintenance
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Role, VmState
+from console.model.entities import CONSUMING_STATES, LOST_STATES, Node, NodeState, Role, VmState
 from console.model.events import Severity
-from console.model.membership import LOST_STATES
-
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
+from console.model.kernel import Context, Handler, Outcome
 
 
 class MaintenanceMode:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
+    """vSphere-like maintenance mode ("Place a Host in Maintenance Mode"): evacuate by live
+    migration, hold the host empty, and say per VM what blocks the evacuation (`blockers`).
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
         self.blockers: dict[str, dict[str, str]] = {}  # node -> VM -> why it cannot leave
         # Nodes flagged for maintenance, so reconcile need not scan a 1,000-host cluster.
         self._flagged: list[str] = [n.name for n in self.cluster.nodes.values() if n.maintenance]
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`maintenance NODE on|off`."""
         return {Maintenance: self._maintenance}
 
     def summary(self) -> dict[str, object]:
+        """The run summary's `maintenance` section: per host still blocked, why each VM stays."""
         return {"maintenance": {node: {"state": self.cluster.nodes[node].state.value,
                                        "blocked": dict(blocked)}
                                 for node, blocked in self.blockers.items() if blocked}}
 
     def _maintenance(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
         assert isinstance(command, Maintenance)
         node = self.cluster.nodes.get(command.node)
         if node is None:
@@ -55,9 +53,9 @@ class MaintenanceMode:
             self._flagged.append(node.name)
             if node.state is NodeState.ONLINE:
                 node.state = NodeState.ENTERING_MAINTENANCE
-                self.engine.emit("node_entering_maintenance", node.name,
-                                 f"{node.name} is entering maintenance: evacuating "
-                                 f"{self._running(node)} VMs")
+                self.context.emit("node_entering_maintenance", node.name,
+                                  f"{node.name} is entering maintenance: evacuating "
+                                  f"{self._running(node)} VMs")
                 self._warn_failover_capacity(node)
                 return Outcome.ok()
             return Outcome.ok(f"{node.state.value}: it enters maintenance when it comes back")
@@ -68,10 +66,9 @@ class MaintenanceMode:
         self.blockers.pop(node.name, None)
         if node.state in (NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
             node.state = NodeState.ONLINE
-            self.engine.emit("node_online", node.name,
-                             f"{node.name} left maintenance and takes VMs again")
-            self.engine.balancer.run(apply=self.engine.balancer.settings.automation == "full",
-                                     why=f"{node.name} left maintenance")
+            self.context.emit("node_online", node.name,
+                              f"{node.name} left maintenance and takes VMs again")
+            self.context.balancer.spread(f"{node.name} left maintenance")
         return Outcome.ok()
 
     def _running(self, node: Node) -> int:
@@ -84,13 +81,14 @@ class MaintenanceMode:
                   if placement.usable(n) and n.name != node.name]
         tolerate = self.cluster.settings.ha.host_failures_to_tolerate
         if self.cluster.settings.ha.enabled and len(others) <= tolerate:
-            self.engine.emit("ha_capacity_reduced", node.name,
-                             f"with {node.name} out, {len(others)} hosts cannot tolerate "
-                             f"{tolerate} host failure(s)", Severity.WARNING)
+            self.context.emit("ha_capacity_reduced", node.name,
+                              f"with {node.name} out, {len(others)} hosts cannot tolerate "
+                              f"{tolerate} host failure(s)", Severity.WARNING)
 
     # -- reconcile: drive evacuations ----------------------------------------------------------
 
     def reconcile(self) -> None:
+        """Drive each evacuation on; forget the blockers of hosts the cluster lost."""
         for name in list(self._flagged):
             node = self.cluster.nodes[name]
             if node.state is NodeState.ENTERING_MAINTENANCE:
@@ -99,11 +97,11 @@ class MaintenanceMode:
                 self.blockers.pop(node.name, None)
 
     def _evacuate(self, node: Node) -> None:
-        if not node.beating or not self.engine.membership.main_has_quorum():
+        if not node.beating or not self.context.membership.main_has_quorum():
             return
         self._move_services_off(node)
         blocked: dict[str, str] = {}
-        migrations = self.engine.migrations
+        migrations = self.context.migrations
         for vm in self.cluster.vms_on(node):
             if vm.state not in CONSUMING_STATES:
                 continue
@@ -112,7 +110,7 @@ class MaintenanceMode:
             if self._active_member_here(vm.name):
                 blocked[vm.name] = "waiting for its service to fail over"
                 continue
-            target = self.engine.balancer.choose_target(vm, exclude=(node.name,))
+            target = self.context.balancer.choose_target(vm, exclude=(node.name,))
             if target is None:
                 blocked[vm.name] = placement.why_not(self.cluster, vm, (node.name,))
                 continue
@@ -121,11 +119,11 @@ class MaintenanceMode:
         if self._running(node) == 0:
             node.state = NodeState.MAINTENANCE
             self.blockers.pop(node.name, None)
-            self.engine.emit("node_maintenance", node.name,
-                             f"{node.name} is in maintenance: no VMs left")
+            self.context.emit("node_maintenance", node.name,
+                              f"{node.name} is in maintenance: no VMs left")
 
     def _move_services_off(self, node: Node) -> None:
-        services = self.engine.services
+        services = self.context.services
         for service in self.cluster.services.values():
             active = service.active
             if active is None or self.cluster.vms[active].host != node.name:
@@ -145,7 +143,7 @@ class MaintenanceMode:
 
     def _has_alternative(self, service_name: str, member: str) -> bool:
         service = self.cluster.services[service_name]
-        return any(m != member and self.engine.services.can_take_over(m)
+        return any(m != member and self.context.services.can_take_over(m)
                    for m in service.members)
 
     def _report(self, node: Node, blocked: dict[str, str]) -> None:
@@ -153,5 +151,5 @@ class MaintenanceMode:
         self.blockers[node.name] = blocked
         for vm, why in blocked.items():
             if previous.get(vm) != why:
-                self.engine.emit("evacuation_blocked", vm,
-                                 f"{vm} cannot leave {node.name}: {why}", Severity.WARNING)
+                self.context.emit("evacuation_blocked", vm,
+                                  f"{vm} cannot leave {node.name}: {why}", Severity.WARNING)

@@ -4,56 +4,46 @@ Heartbeats are not simulated beat by beat (a 1,000-host cluster would spend its 
 beating node's last beat is simply the last multiple of the interval; when a node goes quiet the
 gap is recorded and two timers are set, for "suspect" and for "failed". That makes detection exact
 and costs nothing while all is well.
+
+Membership is belief only: it learns of crashes, shutdowns, boots and cut links from the world
+(`console.model.world`, through `kernel.HostWatch`) and of datastore heartbeats through
+`kernel.Observations`. Defaults and the datastore heartbeat follow vSphere HA ("How vSphere HA
+Works": failure detection, host isolation, datastore heartbeating); quorum follows Windows
+Server failover clustering's node majority with a witness and dynamic quorum.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from typing import TYPE_CHECKING
 
-from console.model.commands import (
-    AddNode,
-    Command,
-    FailNode,
-    Isolate,
-    PowerOff,
-    PowerOn,
-    Reconnect,
-)
-from console.model.entities import Node, NodeState
+from console.model.entities import LOST_STATES, Node, NodeState
 from console.model.events import Severity
+from console.model.kernel import Context
+from console.model.scheduler import Timer
 
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
-
-#: States in which the cluster has written a node off: its VMs are restarted elsewhere.
-LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE})
 #: States in which the cluster believes a node is up (it may have crashed unnoticed).
 SEEN_UP_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE,
                             NodeState.MAINTENANCE, NodeState.SUSPECT})
+#: Beat gaps kept per node for the heartbeat strip.
 GAPS_KEPT = 16
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class Membership:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
-        self._detection: dict[str, list] = {}
+    """The cluster's belief about its hosts: implements `kernel.HostWatch` for the world.
 
-    def handlers(self) -> dict[type[Command], Handler]:
-        return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
-                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect}
+    Not a component: it answers no command (faults are injected into the world) and reacts
+    only to what the world reports and to its own detection timers."""
 
-    def reconcile(self) -> None:
-        """Membership acts on timers and commands only."""
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
+        self._detection: dict[str, list[Timer]] = {}
 
     # -- views ---------------------------------------------------------------------------------
 
     @property
     def interval(self) -> float:
+        """Seconds between two network heartbeats."""
         return self.cluster.settings.heartbeat.interval_s
 
     def last_beat(self, node: Node) -> float | None:
@@ -62,27 +52,30 @@ class Membership:
             return node.silent_since
         if not node.beating:
             return None
-        return math.floor(self.engine.now / self.interval + 1e-9) * self.interval
+        return math.floor(self.context.now / self.interval + 1e-9) * self.interval
 
     def beat_strip(self, node: Node, count: int) -> list[bool]:
         """The last `count` beat slots, oldest first: True where the beat arrived."""
-        newest = math.floor(self.engine.now / self.interval + 1e-9)
+        newest = math.floor(self.context.now / self.interval + 1e-9)
         slots = []
         for i in range(newest - count + 1, newest + 1):
             t = i * self.interval
             slots.append(t >= 0 and not any(start < t and (end is None or t < end)
                                             for start, end in node.beat_gaps))
-        if node.state is NodeState.BOOTING or (not node.powered and not node.beat_gaps):
+        powered = self.context.world.powered(node)
+        if node.state is NodeState.BOOTING or (not powered and not node.beat_gaps):
             return [False] * count
         return slots
 
     def main_partition(self) -> list[str]:
+        """Names of the nodes the cluster hears (the partition it runs in)."""
         return [name for name, node in self.cluster.nodes.items() if node.beating]
 
     def partitions(self) -> list[list[str]]:
         """The main partition first, then each powered node cut off from it on its own."""
         cut_off = [[name] for name, node in self.cluster.nodes.items()
-                   if node.powered and not node.beating and node.state is not NodeState.BOOTING]
+                   if self.context.world.powered(node) and not node.beating
+                   and node.state is not NodeState.BOOTING]
         return [self.main_partition(), *cut_off]
 
     def votes(self) -> tuple[int, int]:
@@ -114,160 +107,70 @@ class Membership:
         return False
 
     def main_has_quorum(self) -> bool:
+        """Does the main partition hold quorum?"""
         return self.has_quorum(self.main_partition())
 
-    # -- commands ------------------------------------------------------------------------------
+    # -- what the world reports ----------------------------------------------------------------
 
-    def _node(self, name: str) -> Node | None:
-        return self.cluster.nodes.get(name)
-
-    def _fail_node(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
-        assert isinstance(command, FailNode)
-        node = self._node(command.node)
-        if node is None:
-            return Outcome.refuse(f"no node named {command.node}")
-        if not node.powered:
-            return Outcome.refuse(f"{node.name} is already down ({node.state.value})")
-        self._power_down(node, f"crashed with {node.name}")
+    def crashed(self, node: Node, was_beating: bool) -> None:
+        """A crash: silent from now; a host that was already written off is failed at once."""
+        node.quorum_lost = False
+        if was_beating:
+            self._went_quiet(node)
         if node.state is NodeState.ISOLATED:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} stopped writing datastore heartbeats: failed")
         elif node.state is NodeState.BOOTING:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} crashed while booting")
-        return Outcome.ok()
 
-    def _power_off(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
-        assert isinstance(command, PowerOff)
-        node = self._node(command.node)
-        if node is None:
-            return Outcome.refuse(f"no node named {command.node}")
-        if not node.powered:
-            return Outcome.refuse(f"{node.name} is already powered off")
-        running = len([vm for vm in self.cluster.vms_on(node) if vm.state.value != "stopped"])
-        self._power_down(node, f"shut down with {node.name}")
-        node.fenced = True  # a clean shutdown: the cluster knows it is off
+    def shut_down(self, node: Node, was_beating: bool, running: int) -> None:
+        """A clean shutdown: the cluster knows the host is off and restarts its VMs."""
+        node.quorum_lost = False
+        if was_beating:
+            self._went_quiet(node)
+        node.fenced = True
         node.has_vote = False
         self._set_state(node, NodeState.OFFLINE, "node_offline", Severity.WARNING,
                         f"{node.name} shut down cleanly; {running} VMs restart elsewhere")
-        return Outcome.ok()
 
-    def _power_on(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
-        assert isinstance(command, PowerOn)
-        node = self._node(command.node)
-        if node is None:
-            return Outcome.refuse(f"no node named {command.node}")
-        if node.powered:
-            hint = "; use reconnect for an isolated node" if not node.connected else ""
-            return Outcome.refuse(f"{node.name} is already powered on ({node.state.value}){hint}")
-        node.powered = True
+    def booting(self, node: Node) -> None:
+        """`node` was powered on: it is booting, and no longer known to be fenced."""
         node.fenced = False
-        node.epoch += 1
         self._set_state(node, NodeState.BOOTING, "node_booting", Severity.INFO,
                         f"{node.name} is booting ({node.boot_s:g} s)")
-        epoch = node.epoch
-        self.engine.schedule(node.boot_s, lambda: self._booted(node, epoch))
-        return Outcome.ok()
 
-    def _add_node(self, command: Command) -> Outcome:
-        """A new host joins the pool: it boots, joins, and the balancer spreads load onto it."""
-        from console.model.kernel import Outcome
-
-        assert isinstance(command, AddNode)
-        name = command.node
-        if name in self.cluster.nodes or name in self.cluster.vms:
-            return Outcome.refuse(f"the name {name} is taken")
-        if not NAME_PATTERN.match(name):
-            return Outcome.refuse(f"{name!r} is not a valid host name")
-        template = self.cluster.nodes.get(command.template or next(iter(self.cluster.nodes)))
-        if template is None:
-            return Outcome.refuse(f"no node named {command.template} to copy")
-        node = Node(name, template.hypervisor, cpus=template.cpus,
-                    cores_per_cpu=template.cores_per_cpu, mhz=template.mhz,
-                    memory_gb=template.memory_gb, disks_gb=template.disks_gb,
-                    nics_gbps=template.nics_gbps, disk_mbps=template.disk_mbps,
-                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False)
-        self.cluster.add_node(node)
-        self.engine.emit("node_booting", name,
-                         f"{name} ({template.hypervisor}, built like {template.name}) is joining "
-                         f"the pool; booting {node.boot_s:g} s")
-        epoch = node.epoch
-        self.engine.schedule(node.boot_s, lambda: self._joined(node, epoch))
-        return Outcome.ok(f"like {template.name}")
-
-    def _joined(self, node: Node, epoch: int) -> None:
-        self._booted(node, epoch)
-        if node.state is NodeState.ONLINE:
-            balancer = self.engine.balancer
-            balancer.run(apply=balancer.settings.automation == "full",
-                         why=f"{node.name} joined the pool")
-
-    def _isolate(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
-        assert isinstance(command, Isolate)
-        node = self._node(command.node)
-        if node is None:
-            return Outcome.refuse(f"no node named {command.node}")
-        if not node.connected:
-            return Outcome.refuse(f"{node.name} is already cut off the heartbeat network")
-        node.connected = False
-        if node.powered and node.state is not NodeState.BOOTING:
-            node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
+    def booted(self, node: Node, reachable: bool) -> None:
+        """A booted host rejoins, or finds itself cut off: isolated, and maybe without quorum."""
+        if reachable:
+            self._rejoin(node, f"{node.name} booted and rejoined the cluster")
+            return
+        if node.silent_since is None:
             self._went_quiet(node)
-        return Outcome.ok()
+            self._cancel_detection(node)
+        self._set_state(node, NodeState.ISOLATED, "node_isolated", Severity.WARNING,
+                        f"{node.name} booted but cannot reach the heartbeat network")
+        self._apply_quorum_loss()
 
-    def _reconnect(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
+    def joined(self, node: Node) -> None:
+        """A new host that came up online gets load spread onto it."""
+        if node.state is NodeState.ONLINE:
+            self.context.balancer.spread(f"{node.name} joined the pool")
 
-        assert isinstance(command, Reconnect)
-        node = self._node(command.node)
-        if node is None:
-            return Outcome.refuse(f"no node named {command.node}")
-        if node.connected:
-            return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
-        node.connected = True
-        if node.powered and node.state is not NodeState.BOOTING:
-            node.epoch += 1
-            self._beating_again(node)
-        return Outcome.ok("powered off; it rejoins when powered on" if not node.powered else "")
+    def link_cut(self, node: Node) -> None:
+        """`node` is up but its heartbeats stop arriving: detection starts."""
+        self._went_quiet(node)
+
+    def link_restored(self, node: Node) -> None:
+        """`node`'s heartbeats arrive again: it recovers or rejoins."""
+        self._beating_again(node)
 
     # -- node life cycle -----------------------------------------------------------------------
-
-    def _power_down(self, node: Node, why: str) -> None:
-        """The host stops: whatever ran on it is down from this instant."""
-        was_beating = node.beating
-        node.powered = False
-        node.epoch += 1
-        node.quorum_lost = False
-        for vm in self.cluster.vms_on(node):
-            self.engine.ha.vm_down(vm, why)
-        if was_beating:
-            self._went_quiet(node)
-
-    def _booted(self, node: Node, epoch: int) -> None:
-        if node.epoch != epoch or not node.powered:
-            return
-        if node.connected:
-            self._rejoin(node, f"{node.name} booted and rejoined the cluster")
-        else:
-            if node.silent_since is None:
-                self._went_quiet(node)
-                self._cancel_detection(node)
-            self._set_state(node, NodeState.ISOLATED, "node_isolated", Severity.WARNING,
-                            f"{node.name} booted but cannot reach the heartbeat network")
-            self._apply_quorum_loss()
 
     def _went_quiet(self, node: Node) -> None:
         last = self.last_beat(node)
         if last is None:
-            last = self.engine.now
+            last = self.context.now
         node.silent_since = last
         if not node.beat_gaps or node.beat_gaps[-1][1] is not None:
             node.beat_gaps.append((last, None))
@@ -276,10 +179,10 @@ class Membership:
         epoch = node.epoch
         self._cancel_detection(node)
         self._detection[node.name] = [
-            self.engine.schedule_at(last + hb.suspect_after_missed * self.interval,
-                                    lambda: self._suspect(node, epoch)),
-            self.engine.schedule_at(last + hb.failed_after_missed * self.interval,
-                                    lambda: self._detect(node)),
+            self.context.schedule_at(last + hb.suspect_after_missed * self.interval,
+                                     lambda: self._suspect(node, epoch)),
+            self.context.schedule_at(last + hb.failed_after_missed * self.interval,
+                                     lambda: self._detect(node)),
         ]
 
     def _cancel_detection(self, node: Node) -> None:
@@ -298,7 +201,7 @@ class Membership:
 
     def _close_gap(self, node: Node) -> None:
         if node.beat_gaps and node.beat_gaps[-1][1] is None:
-            node.beat_gaps[-1] = (node.beat_gaps[-1][0], self.engine.now)
+            node.beat_gaps[-1] = (node.beat_gaps[-1][0], self.context.now)
         node.silent_since = None
 
     def _rejoin(self, node: Node, message: str) -> None:
@@ -329,8 +232,8 @@ class Membership:
         if node.silent_since is None or node.state in LOST_STATES:
             return
         self._apply_quorum_loss()
-        silence = self.engine.now - node.silent_since
-        if node.powered and self.cluster.settings.heartbeat.datastore_heartbeat:
+        silence = self.context.now - node.silent_since
+        if self.context.world.writes_datastore_heartbeats(node):
             self._set_state(node, NodeState.ISOLATED, "node_isolated", Severity.ERROR,
                             f"{node.name} silent for {silence:g} s but still writes datastore "
                             "heartbeats: isolated, not dead")
@@ -357,29 +260,29 @@ class Membership:
             node = self.cluster.nodes[name]
             if node.quorum_lost:
                 node.quorum_lost = False
-                self.engine.emit("quorum_regained", name, f"{name} is in the quorum again")
+                self.context.emit("quorum_regained", name, f"{name} is in the quorum again")
 
     def _isolation_response(self, node: Node, partition: list[str]) -> None:
         node.quorum_lost = True
         response = self.cluster.settings.quorum.isolation_response
         held = sum(1 for name in partition if self.cluster.nodes[name].has_vote)
-        self.engine.emit("quorum_lost", node.name,
-                         f"{node.name} lost quorum ({held} of {self.votes()[1]} votes); "
-                         f"isolation response: {response}", Severity.ERROR)
-        self.engine.services.stand_down(node)
+        self.context.emit("quorum_lost", node.name,
+                          f"{node.name} lost quorum ({held} of {self.votes()[1]} votes); "
+                          f"isolation response: {response}", Severity.ERROR)
+        self.context.services.stand_down(node)
         if response == "power_off":
-            self.engine.ha.isolation_power_off(node)
+            self.context.ha.isolation_power_off(node)
         elif response == "shutdown":
             epoch = node.epoch
-            self.engine.schedule(self.cluster.settings.quorum.shutdown_s,
-                                 lambda: self._shutdown_done(node, epoch))
+            self.context.schedule(self.cluster.settings.quorum.shutdown_s,
+                                  lambda: self._shutdown_done(node, epoch))
 
     def _shutdown_done(self, node: Node, epoch: int) -> None:
         if node.epoch == epoch and node.quorum_lost:
-            self.engine.ha.isolation_power_off(node)
+            self.context.ha.isolation_power_off(node)
 
     def _set_state(self, node: Node, state: NodeState, kind: str, severity: Severity,
                    message: str) -> None:
         node.state = state
-        self.engine.ha.watch(node)
-        self.engine.emit(kind, node.name, message, severity)
+        self.context.ha.watch(node)
+        self.context.emit(kind, node.name, message, severity)

@@ -50,11 +50,15 @@ def rule_refusal(cluster: Cluster, vm: Vm, node: Node) -> str | None:
 
 
 def allowed(cluster: Cluster, vm: Vm, node: Node) -> bool:
+    """May `vm` be placed on `node` now: usable, compatible, room, no anti-affinity clash, no
+    `must` rule against it?
+    """
     return (usable(node) and compatible(cluster, vm, node) and cluster.fits(vm, node)
             and not conflicts(cluster, vm, node) and rule_refusal(cluster, vm, node) is None)
 
 
 def free_memory(cluster: Cluster, node: Node) -> float:
+    """GB of VM memory `node` can still take (capacity with overcommit, minus what it holds)."""
     return cluster.memory_capacity(node) - node.used_memory_gb
 
 

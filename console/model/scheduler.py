@@ -14,30 +14,38 @@ from dataclasses import dataclass, field
 
 @dataclass(order=True, slots=True)
 class Timer:
+    """An action due at simulated time `due` (seconds); `seq` orders timers due together."""
+
     due: float
     seq: int
     action: Callable[[], None] = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
 
     def cancel(self) -> None:
+        """The action will not run (a cancelled timer is dropped when it comes due)."""
         self.cancelled = True
 
 
 class Scheduler:
+    """The virtual clock (`now`, simulated seconds) and its queue of timers."""
+
     def __init__(self) -> None:
         self.now = 0.0
         self._queue: list[Timer] = []
         self._seq = itertools.count()
 
     def at(self, due: float, action: Callable[[], None]) -> Timer:
+        """Run `action` at simulated time `due` (never in the past: at `now` at the earliest)."""
         timer = Timer(float(max(due, self.now)), next(self._seq), action)
         heapq.heappush(self._queue, timer)
         return timer
 
     def after(self, delay: float, action: Callable[[], None]) -> Timer:
+        """Run `action` `delay` simulated seconds from now."""
         return self.at(self.now + delay, action)
 
     def next_due(self) -> float | None:
+        """When the next live timer is due, or None if none is."""
         while self._queue and self._queue[0].cancelled:
             heapq.heappop(self._queue)
         return self._queue[0].due if self._queue else None
@@ -54,4 +62,5 @@ class Scheduler:
         self.now = float(max(self.now, until))
 
     def pending(self) -> int:
+        """How many timers are still to run (cancelled ones aside)."""
         return sum(1 for t in self._queue if not t.cancelled)

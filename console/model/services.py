@@ -8,29 +8,28 @@ what keeps two members from ever being active together.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from console.model import placement
 from console.model.commands import Command, Failover
-from console.model.entities import Node, Role, Service, ServiceState, Vm, VmState
+from console.model.entities import LOST_STATES, Node, Role, Service, ServiceState, Vm, VmState
 from console.model.events import Severity
-from console.model.membership import LOST_STATES
+from console.model.kernel import Context, Handler, Outcome
 from console.model.scheduler import Timer
-
-if TYPE_CHECKING:
-    from console.model.engine import Engine
-    from console.model.kernel import Handler, Outcome
 
 SERVING_VM_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 
 
 class ServiceManager:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.cluster = engine.cluster
+    """Active/passive clustered services after Windows Server failover clustering (preferred
+    owners, failback policy, maximum failures in a period): implements `kernel.ServiceRoles`.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
         self._failback: dict[str, Timer] = {}
 
     def handlers(self) -> dict[type[Command], Handler]:
+        """`failover SERVICE [MEMBER|NODE]`."""
         return {Failover: self._failover}
 
     # -- views ---------------------------------------------------------------------------------
@@ -41,7 +40,7 @@ class ServiceManager:
         if vm is None or vm.state not in SERVING_VM_STATES or vm.host is None:
             return False
         node = self.cluster.nodes[vm.host]
-        return node.powered and not node.quorum_lost
+        return self.context.world.powered(node) and not node.quorum_lost
 
     def can_take_over(self, member: str) -> bool:
         """A member good to become active: serving, on a host taking work."""
@@ -85,6 +84,9 @@ class ServiceManager:
     # -- reconcile -----------------------------------------------------------------------------
 
     def reconcile(self) -> None:
+        """Mark members that stopped serving, fail over services left without an active member,
+        and fail back where the policy says so.
+        """
         for service in self.cluster.services.values():
             self._reconcile(service)
 
@@ -109,31 +111,31 @@ class ServiceManager:
         if service.state is not ServiceState.FAILED:
             service.state = ServiceState.OFFLINE
         if service.down_since is None:
-            service.down_since = self.engine.now
+            service.down_since = self.context.now
         if was_active:
-            self.engine.emit("service_offline", service.name, f"{service.name} is offline: {why}",
-                             Severity.ERROR)
+            self.context.emit("service_offline", service.name, f"{service.name} is offline: {why}",
+                              Severity.ERROR)
 
     def _recover(self, service: Service) -> None:
-        if not self.engine.membership.main_has_quorum() or not self._loss_known(service):
+        if not self.context.membership.main_has_quorum() or not self._loss_known(service):
             return
         candidates = self._ranked_candidates(service)
         if not candidates:
             if not service.stalled:
                 service.stalled = True
-                self.engine.emit("service_stalled", service.name,
-                                 f"{service.name}: no member can take over; waiting",
-                                 Severity.ERROR)
+                self.context.emit("service_stalled", service.name,
+                                  f"{service.name}: no member can take over; waiting",
+                                  Severity.ERROR)
             return
-        now = self.engine.now
+        now = self.context.now
         service.failover_times.append(now)
         if service.failovers_in_period(now) > service.max_failovers:
             service.state = ServiceState.FAILED
             hours = service.failover_period_s / 3600
-            self.engine.emit("service_failed", service.name,
-                             f"{service.name} failed: more than {service.max_failovers} failovers "
-                             f"in {hours:g} h; an operator must fail it over by hand",
-                             Severity.ERROR)
+            self.context.emit("service_failed", service.name,
+                              f"{service.name} failed: more than {service.max_failovers} failovers "
+                              f"in {hours:g} h; an operator must fail it over by hand",
+                              Severity.ERROR)
             return
         self._start(service, candidates[0], f"failing over from {service.last_lost}")
 
@@ -142,14 +144,14 @@ class ServiceManager:
         service.roles[member] = Role.STARTING
         service.state = ServiceState.FAILING_OVER
         if service.down_since is None:
-            service.down_since = self.engine.now
+            service.down_since = self.context.now
         service.epoch += 1
         epoch = service.epoch
         host = self.cluster.vms[member].host
-        self.engine.emit("service_failover", service.name,
-                         f"{service.name}: {why} to {member} on {host} "
-                         f"({service.failover_s:g} s)", Severity.WARNING)
-        self.engine.schedule(service.failover_s, lambda: self._online(service, member, epoch))
+        self.context.emit("service_failover", service.name,
+                          f"{service.name}: {why} to {member} on {host} "
+                          f"({service.failover_s:g} s)", Severity.WARNING)
+        self.context.schedule(service.failover_s, lambda: self._online(service, member, epoch))
 
     def _online(self, service: Service, member: str, epoch: int) -> None:
         if service.epoch != epoch or service.roles.get(member) is not Role.STARTING:
@@ -160,11 +162,11 @@ class ServiceManager:
         service.roles[member] = Role.ACTIVE
         service.state = ServiceState.ONLINE
         if service.down_since is not None:
-            service.downtime_s += self.engine.now - service.down_since
+            service.downtime_s += self.context.now - service.down_since
             service.down_since = None
         host = self.cluster.vms[member].host
-        self.engine.emit("service_online", service.name,
-                         f"{service.name} is online on {member} ({host})")
+        self.context.emit("service_online", service.name,
+                          f"{service.name} is online on {member} ({host})")
 
     def _consider_failback(self, service: Service) -> None:
         if service.failback == "never" or not service.preferred_owners:
@@ -176,7 +178,7 @@ class ServiceManager:
         if service.failback == "immediate":
             self.move(service, owner, "failing back")
         elif service.name not in self._failback:
-            self._failback[service.name] = self.engine.schedule(
+            self._failback[service.name] = self.context.schedule(
                 service.failback_delay_s, lambda: self._failback_due(service))
 
     def _failback_due(self, service: Service) -> None:
@@ -203,15 +205,13 @@ class ServiceManager:
     # -- the command ---------------------------------------------------------------------------
 
     def _failover(self, command: Command) -> Outcome:
-        from console.model.kernel import Outcome
-
         assert isinstance(command, Failover)
         service = self.cluster.services.get(command.service)
         if service is None:
             return Outcome.refuse(f"no service named {command.service}")
         if service.state is ServiceState.FAILING_OVER:
             return Outcome.refuse(f"{service.name} is already failing over to {service.starting}")
-        if not self.engine.membership.main_has_quorum():
+        if not self.context.membership.main_has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         target = self._resolve_target(service, command.target)
         if isinstance(target, Outcome):
@@ -222,8 +222,6 @@ class ServiceManager:
         return Outcome.ok(f"to {target}")
 
     def _resolve_target(self, service: Service, wanted: str | None) -> str | Outcome:
-        from console.model.kernel import Outcome
-
         active = service.active
         if wanted is None:
             candidates = self._ranked_candidates(service, exclude=active)

@@ -19,6 +19,10 @@ ISOLATION_RESPONSES = ("leave_powered_on", "power_off", "shutdown")
 
 @dataclass(slots=True)
 class HeartbeatSettings:
+    """Network heartbeats: one every `interval_s` seconds; suspect after
+    `suspect_after_missed` missed beats, failed (or isolated) after `failed_after_missed`.
+    """
+
     interval_s: float = 1.0
     suspect_after_missed: int = 3
     failed_after_missed: int = 15
@@ -27,6 +31,8 @@ class HeartbeatSettings:
 
 @dataclass(slots=True)
 class QuorumSettings:
+    """Quorum and what a host without it does (vSphere HA's host isolation response)."""
+
     witness: bool = True
     isolation_response: str = "power_off"
     shutdown_s: float = 30.0  # guest shutdown time for the `shutdown` isolation response
@@ -34,6 +40,10 @@ class QuorumSettings:
 
 @dataclass(slots=True)
 class HaSettings:
+    """vSphere HA-like restart: admission control (N host failures), fencing time in seconds,
+    overcommit ratios.
+    """
+
     enabled: bool = True
     host_failures_to_tolerate: int = 1
     admission_control: bool = True
@@ -70,6 +80,8 @@ class BalancerSettings:
 
 @dataclass(slots=True)
 class Settings:
+    """Every cluster-wide setting, one section per behaviour (the cluster file's `[settings]`)."""
+
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     quorum: QuorumSettings = field(default_factory=QuorumSettings)
     ha: HaSettings = field(default_factory=HaSettings)

@@ -29,6 +29,10 @@ _TWO_PI = 2 * math.pi
 
 @dataclass(frozen=True, slots=True)
 class Demand:
+    """A VM's demand at one instant: CPU and active memory as fractions of its allocation,
+    disk I/O and memory dirty rate in MB/s.
+    """
+
     cpu: float        # fraction of the VM's vCPUs
     memory: float     # fraction of the VM's memory actively used
     disk_mbps: float
@@ -77,6 +81,7 @@ class Workloads:
     # -- the demand of one VM ------------------------------------------------------------------
 
     def demand(self, vm: Vm, t: float) -> Demand:
+        """`vm`'s demand at simulated time `t` (seconds); for a trace profile, from its trace."""
         w = vm.workload
         cpu = self._cpu_fraction(vm, t)
         activity = cpu / w.cpu if w.cpu > 0 and w.profile != "steady" else 1.0
@@ -157,17 +162,6 @@ class Workloads:
             factor = 1.0
         cpu = w.cpu * factor
         return cpu if cpu < 1.0 else 1.0
-
-    def _factor(self, vm: Vm, t: float) -> float:
-        profile = vm.workload.profile
-        if profile == "diurnal":
-            phase = self._phase_of(vm.name)
-            return 0.6 + 0.5 * math.sin(_TWO_PI * (t / DAY_S + phase))
-        if profile == "bursty":
-            return BURST_FACTOR if self._bursting(vm.name, t) else CALM_FACTOR
-        if profile == "trace":
-            return self._trace_value(vm.workload.trace, t)
-        return 1.0
 
     def _stable(self, name: str, salt: str) -> int:
         return zlib.crc32(f"{self.seed}:{salt}:{name}".encode())

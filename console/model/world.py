@@ -1,0 +1,254 @@
+"""The simulated hardware: power, boots, the heartbeat network, VM boots, memory and image copies.
+
+This is the truth the cluster's belief (membership, HA) lags behind, and the one place the fault
+injection commands act: `fail-node` (a crash), `power-off` (a clean shutdown), `power-on` (a boot
+of `boot_s` seconds), `add-node` (a new host racked and booted), `isolate` / `reconnect` (cut the
+host off the heartbeat network and back). The world then tells membership what its heartbeats and
+boots show (`HostWatch`) and HA which VMs died with their host (`Recovery.vm_down`).
+
+The deciding behaviours reach the world only through `kernel.Actuator` (start a VM, stop it,
+fence a host, live-migrate a VM, stream an image to a host) and `kernel.Observations` (is a host
+powered, does it write datastore heartbeats), as pve-ha-manager's HA logic reaches only its `Env`
+(`Sim/Hardware.pm` in its simulator). A real source (libvirt) implements those two protocols
+instead of this class.
+
+Where the truth is stored: a node's `powered` and `connected` flags and the images it holds (only
+this module writes them), its `epoch` (bumped here on every power or network change, so stale
+timers of any behaviour can tell), and each link's streaming queue. Which VMs run where is still
+the VMs' own `state` and `host` in the cluster's registry; whether a host is booting is still
+told by its believed state `booting`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
+from console.model.entities import MB_PER_GB, Image, Node, NodeState, Vm, VmState
+from console.model.kernel import Context, Handler, Outcome
+from console.model.precopy import Migration, after_round, next_throttle
+
+#: A host name: starts with a letter or digit; then letters, digits, `_`, `.` or `-`.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class World:
+    """The simulated environment: implements `kernel.Environment` and the fault commands."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cluster = context.cluster
+        self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
+
+    def handlers(self) -> dict[type[Command], Handler]:
+        """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect."""
+        return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
+                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect}
+
+    def reconcile(self) -> None:
+        """The hardware acts on commands and timers only."""
+
+    # -- observations --------------------------------------------------------------------------
+
+    def powered(self, node: Node) -> bool:
+        """Is the host powered on?"""
+        return node.powered
+
+    def writes_datastore_heartbeats(self, node: Node) -> bool:
+        """A powered host writes them, if the cluster has a datastore heartbeat channel."""
+        return node.powered and self.cluster.settings.heartbeat.datastore_heartbeat
+
+    # -- the actuator --------------------------------------------------------------------------
+
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+        """The guest boots `vm.boot_s` seconds after its disk is ready (`ready_in_s`)."""
+        self.context.schedule(ready_in_s + vm.boot_s, running)
+
+    def stop_vm(self, vm: Vm) -> None:
+        """The guest is off from this instant."""
+        self.cluster.set_state(vm, VmState.STOPPED)
+
+    def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
+        """Streams share the host's fastest link (Gb/s) one after another; a host that lost
+        power before the image arrived does not hold it."""
+        now = self.context.now
+        rate = node.link_gbps * 1000 / 8  # MB/s
+        start = max(now, self._link_free.get(node.name, now))
+        arrival = start + image.size_gb * MB_PER_GB / rate
+        self._link_free[node.name] = arrival
+        version = image.version
+        self.context.schedule(arrival - now,
+                              lambda: self._image_arrived(node, image.name, version, arrived))
+        return arrival
+
+    def _image_arrived(self, node: Node, part: str, version: int,
+                       arrived: Callable[[], None]) -> None:
+        if node.powered:
+            node.images[part] = max(node.images.get(part, 0), version)
+            arrived()
+
+    def fence(self, node: Node) -> None:
+        """Out-of-band power off; the fencing delay is the caller's (HA's `fence_s`)."""
+        node.powered = False
+        node.epoch += 1
+
+    def migrate(self, migration: Migration, switched_over: Callable[[], None],
+                failed: Callable[[str], None]) -> None:
+        """Copy the VM's memory round by round (`console.model.precopy`), then stop and copy
+        the rest; `switched_over` once it runs on the target, `failed` if it cannot converge."""
+        migration.started_at = self.context.now
+        migration.round_started = self.context.now
+        self._copy_round(migration, switched_over, failed)
+
+    def abandon_migration(self, migration: Migration) -> None:
+        """Stop copying; the VM keeps running where it was (if its host still runs)."""
+        if migration.timer is not None:
+            migration.timer.cancel()
+
+    def _copy_round(self, migration: Migration, switched_over: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
+        seconds = migration.round_mb / migration.bandwidth_mbps
+        migration.timer = self.context.schedule(
+            seconds, lambda: self._round_done(migration, switched_over, failed))
+
+    def _round_done(self, migration: Migration, switched_over: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
+        vm = self.cluster.vms[migration.vm]
+        now = self.context.now
+        duration = now - migration.round_started
+        migration.sent_mb += migration.round_mb
+        settings = self.cluster.settings.migration
+        end = after_round(migration, vm, self.context.workloads.demand(vm, now).dirty_mbps,
+                          duration, settings)
+        if end.step == "fail":
+            failed(end.why)
+        elif end.step == "switch":
+            migration.switchover = True
+            migration.round_mb = end.left_mb
+            migration.downtime_ms = end.downtime_s * 1000
+            migration.timer = self.context.schedule(
+                end.downtime_s, lambda: self._switched_over(migration, switched_over))
+        else:
+            migration.throttle = next_throttle(migration, end.left_mb, settings)
+            migration.round += 1
+            migration.round_mb = end.left_mb
+            migration.round_started = now
+            self._copy_round(migration, switched_over, failed)
+
+    def _switched_over(self, migration: Migration, switched_over: Callable[[], None]) -> None:
+        migration.sent_mb += migration.round_mb
+        switched_over()
+
+    # -- fault injection -----------------------------------------------------------------------
+
+    def _node(self, name: str) -> Node | None:
+        return self.cluster.nodes.get(name)
+
+    def _fail_node(self, command: Command) -> Outcome:
+        assert isinstance(command, FailNode)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.powered:
+            return Outcome.refuse(f"{node.name} is already down ({node.state.value})")
+        was_beating = node.beating
+        self._cut_power(node, f"crashed with {node.name}")
+        self.context.membership.crashed(node, was_beating)
+        return Outcome.ok()
+
+    def _power_off(self, command: Command) -> Outcome:
+        assert isinstance(command, PowerOff)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.powered:
+            return Outcome.refuse(f"{node.name} is already powered off")
+        running = len([vm for vm in self.cluster.vms_on(node) if vm.state is not VmState.STOPPED])
+        was_beating = node.beating
+        self._cut_power(node, f"shut down with {node.name}")
+        self.context.membership.shut_down(node, was_beating, running)
+        return Outcome.ok()
+
+    def _cut_power(self, node: Node, why: str) -> None:
+        """The host stops: whatever ran on it is down from this instant."""
+        node.powered = False
+        node.epoch += 1
+        for vm in self.cluster.vms_on(node):
+            self.context.ha.vm_down(vm, why)
+
+    def _power_on(self, command: Command) -> Outcome:
+        assert isinstance(command, PowerOn)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if node.powered:
+            hint = "; use reconnect for an isolated node" if not node.connected else ""
+            return Outcome.refuse(f"{node.name} is already powered on ({node.state.value}){hint}")
+        node.powered = True
+        node.epoch += 1
+        self.context.membership.booting(node)
+        epoch = node.epoch
+        self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
+        return Outcome.ok()
+
+    def _booted(self, node: Node, epoch: int) -> bool:
+        """The boot begun at `epoch` ends; False if the host lost power since."""
+        if node.epoch != epoch or not node.powered:
+            return False
+        self.context.membership.booted(node, reachable=node.connected)
+        return True
+
+    def _add_node(self, command: Command) -> Outcome:
+        """A new host built like an existing one joins the pool: it boots, then joins."""
+        assert isinstance(command, AddNode)
+        name = command.node
+        if name in self.cluster.nodes or name in self.cluster.vms:
+            return Outcome.refuse(f"the name {name} is taken")
+        if not NAME_PATTERN.match(name):
+            return Outcome.refuse(f"{name!r} is not a valid host name")
+        template = self.cluster.nodes.get(command.template or next(iter(self.cluster.nodes)))
+        if template is None:
+            return Outcome.refuse(f"no node named {command.template} to copy")
+        node = Node(name, template.hypervisor, cpus=template.cpus,
+                    cores_per_cpu=template.cores_per_cpu, mhz=template.mhz,
+                    memory_gb=template.memory_gb, disks_gb=template.disks_gb,
+                    nics_gbps=template.nics_gbps, disk_mbps=template.disk_mbps,
+                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False)
+        self.cluster.add_node(node)
+        self.context.emit("node_booting", name,
+                          f"{name} ({template.hypervisor}, built like {template.name}) is joining "
+                          f"the pool; booting {node.boot_s:g} s")
+        epoch = node.epoch
+        self.context.schedule(node.boot_s, lambda: self._joined(node, epoch))
+        return Outcome.ok(f"like {template.name}")
+
+    def _joined(self, node: Node, epoch: int) -> None:
+        if self._booted(node, epoch):
+            self.context.membership.joined(node)
+
+    def _isolate(self, command: Command) -> Outcome:
+        assert isinstance(command, Isolate)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if not node.connected:
+            return Outcome.refuse(f"{node.name} is already cut off the heartbeat network")
+        node.connected = False
+        if node.powered and node.state is not NodeState.BOOTING:
+            node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
+            self.context.membership.link_cut(node)
+        return Outcome.ok()
+
+    def _reconnect(self, command: Command) -> Outcome:
+        assert isinstance(command, Reconnect)
+        node = self._node(command.node)
+        if node is None:
+            return Outcome.refuse(f"no node named {command.node}")
+        if node.connected:
+            return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
+        node.connected = True
+        if node.powered and node.state is not NodeState.BOOTING:
+            node.epoch += 1
+            self.context.membership.link_restored(node)
+        return Outcome.ok("powered off; it rejoins when powered on" if not node.powered else "")
