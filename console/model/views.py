@@ -27,7 +27,7 @@ from console.model.events import Event
 if TYPE_CHECKING:
     from console.model.balancer import Recommendation
     from console.model.engine import Engine
-    from console.model.migration import Migration
+    from console.model.precopy import Migration
     from console.model.settings import Settings
     from console.model.workloads import Demand
 
