@@ -78,6 +78,8 @@ class Check:
         return ()
 
     def evaluate(self, view: View) -> tuple[bool, str]:
+        """`(holds, observed value as text)` against `view` now. Raises NotImplementedError here:
+        each check defines it."""
         raise NotImplementedError
 
 
@@ -90,9 +92,12 @@ class NodeIs(Check):
     negate: bool = False
 
     def names(self):
+        """The node."""
         yield "node", self.node
 
     def evaluate(self, view):
+        """Whether the node's state is one of `states` (or none of them, negated); observed: the
+        state."""
         state = view.cluster.nodes[self.node].state.value
         return (state in self.states) != self.negate, state
 
@@ -107,11 +112,14 @@ class VmIs(Check):
     negate: bool = False  # applies to the states if given, else to the host
 
     def names(self):
+        """The VM, and the node if one is named."""
         yield "vm", self.vm
         if self.host is not None:
             yield "node", self.host
 
     def evaluate(self, view):
+        """Whether the VM's state (and host, if named) match; observed: `STATE on HOST`, or `not
+        deployed` (never holds) for a VM not in the cluster yet."""
         vm = view.cluster.vms.get(self.vm)
         if vm is None:  # a VM a later step deploys
             return False, "not deployed"
@@ -135,9 +143,12 @@ class ServiceIs(Check):
     negate: bool = False
 
     def names(self):
+        """The service."""
         yield "service", self.service
 
     def evaluate(self, view):
+        """Whether the service's state is one of `states` (or none of them, negated); observed: the
+        state."""
         state = view.cluster.services[self.service].state.value
         return (state in self.states) != self.negate, state
 
@@ -150,9 +161,12 @@ class ServiceActiveOn(Check):
     where: str  # a member VM or a node
 
     def names(self):
+        """The service and the member or node, as one `SERVICE:WHERE` name."""
         yield "member-or-node", f"{self.service}:{self.where}"
 
     def evaluate(self, view):
+        """Whether the active member, or the node it runs on, is `where`; never holds while no
+        member is active."""
         service = view.cluster.services[self.service]
         active = service.active
         if active is None:
@@ -165,6 +179,7 @@ class ServiceActiveOn(Check):
 class NoVmLost(Check):
     """`no VM lost`: none failed, pending restart or left off by HA (`lost_vms`)."""
     def evaluate(self, view):
+        """Holds when `lost_vms` is empty; observed: the lost VMs with their states."""
         lost = lost_vms(view)
         return not lost, f"lost: {listing(lost)}" if lost else "none lost"
 
@@ -173,6 +188,8 @@ class NoVmLost(Check):
 class AllVmsRunning(Check):
     """`all VMs running`: every VM serving, except those stopped on purpose."""
     def evaluate(self, view):
+        """Holds when every VM is running or migrating, or stopped with no outage open (stopped on
+        purpose); observed: the others."""
         down = [f"{vm.name} ({vm.state.value})" for vm in view.cluster.vms.values()
                 if vm.state not in SERVING
                 and not (vm.state is VmState.STOPPED and vm.down_since is None)]
@@ -183,6 +200,7 @@ class AllVmsRunning(Check):
 class AllServicesOnline(Check):
     """`all services online`."""
     def evaluate(self, view):
+        """Holds when every service is online; observed: the others with their states."""
         down = [f"{s.name} ({s.state.value})" for s in view.cluster.services.values()
                 if s.state is not ServiceState.ONLINE]
         return not down, f"not online: {listing(down)}" if down else "all online"
@@ -197,6 +215,8 @@ class InvariantsHold(Check):
     kind = "invariant"
 
     def evaluate(self, view):
+        """Holds when `violations` (or `split_brain` only) finds nothing; observed: the first three
+        found and how many more."""
         found = (split_brain(view.cluster) if self.split_brain_only
                  else violations(view.cluster))
         if found:
@@ -290,6 +310,7 @@ class Compare(Check):
             self.kind = "recovery"
 
     def names(self):
+        """The names the quantity reads: event kind and subject, VMs, or the service."""
         q = self.quantity
         if q.what == "events":
             yield "kind", q.names[0]
@@ -302,6 +323,8 @@ class Compare(Check):
             yield "service", q.names[0]
 
     def evaluate(self, view):
+        """Whether the quantity, read now, compares to `value` by `op`; observed: the quantity as
+        shown."""
         value, shown = self.quantity.read(view)
         return COMPARATORS[self.op][1](value, self.value), shown
 
@@ -316,6 +339,7 @@ class EventSeen(Check):
     kind = "event"
 
     def names(self):
+        """The event kind, and the subject if one is given."""
         yield "kind", self.event_kind
         if self.subject is not None:
             yield "subject", self.subject

@@ -51,6 +51,7 @@ class Anchor:
     step: str | None = None   # as written: "2" or a step name
 
     def text(self) -> str:
+        """The anchor as a sentence writes it: `start`, `end`, a time (`90 s`) or `step N`."""
         if self.kind == "time":
             return seconds(self.time)
         if self.kind == "step":
@@ -70,6 +71,7 @@ class Window:
     written: str = ""
 
     def text(self) -> str:
+        """The window as it was written in the expectation."""
         return self.written
 
 

@@ -56,10 +56,13 @@ class Incident:
     outstanding: list[str] = field(default_factory=list)
 
     def affected(self) -> bool:
+        """Whether anything went down in this incident (a VM or a service)."""
         return bool(self.vms or self.services)
 
     @property
     def recovery_s(self) -> float | None:
+        """Simulated seconds from the step to the moment all it took down was back; None until
+        then."""
         return None if self.recovered_at is None else self.recovered_at - self.t
 
 
@@ -77,6 +80,12 @@ class _Track:
 
 
 class DrillSession:
+    """One drill driven over one engine (a new one built from the drill's cluster and seed unless
+    given): steps on schedule, expectations scored, a `Report` at the end.
+
+    `on_clock` receives the clock steps (speed, pause, resume) with the time they fall due; without
+    it they are skipped. `submit_step` is how a step's command reaches the engine."""
+
     def __init__(self, drill: Drill, engine: Engine | None = None, *,
                  on_clock: ClockHandler | None = None,
                  submit_step: Submitter | None = None) -> None:
@@ -113,9 +122,11 @@ class DrillSession:
 
     @property
     def done(self) -> bool:
+        """Whether `finish()` has run."""
         return self._finished is not None
 
     def next_step(self) -> Step | None:
+        """The next step not yet run, or None when all have run."""
         steps = self.drill.steps
         return steps[self._next_step] if self._next_step < len(steps) else None
 
@@ -160,6 +171,8 @@ class DrillSession:
         return self.finish()
 
     def finish(self) -> Report:
+        """Run to the drill's duration, score the remaining expectations and return the `Report`
+        (once; later calls return the same report)."""
         if self._finished is None:
             self.advance_to(self.drill.duration)
             self._observe("end")

@@ -436,18 +436,22 @@ def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
 
 
 def positive(value: Any) -> float:
+    """A number above 0, as a float. Raises Problem otherwise."""
     return number(value, "a positive number", lambda v: v > 0)
 
 
 def non_negative(value: Any) -> float:
+    """A number at or above 0, as a float. Raises Problem otherwise."""
     return number(value, "a number >= 0", lambda v: v >= 0)
 
 
 def fraction(value: Any) -> float:
+    """A number from 0 to 1 (both included), as a float. Raises Problem otherwise."""
     return number(value, "a number from 0 to 1", lambda v: 0 <= v <= 1)
 
 
 def share(value: Any) -> float:
+    """A number above 0 and at most 1, as a float. Raises Problem otherwise."""
     return number(value, "a number above 0 and at most 1", lambda v: 0 < v <= 1)
 
 
@@ -467,6 +471,7 @@ def integer(minimum: int, maximum: int | None = None) -> Check:
 
 
 def boolean(value: Any) -> bool:
+    """`true` or `false`. Raises Problem for anything else (0 and 1 included)."""
     if not isinstance(value, bool):
         raise Problem("", f"must be true or false, got {show(value)}")
     return value

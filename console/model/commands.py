@@ -18,6 +18,9 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """One parameter of a command: its field name, what kind of word it takes (the `kind` comment
+    lists them) and whether it may be left out."""
+
     name: str
     kind: str  # node | vm | service | onoff | target | number | image | keyword-node | flag
     optional: bool = False
@@ -25,6 +28,10 @@ class Param:
 
 @dataclass(frozen=True)
 class Command:
+    """A command of the language: the verb, a one-line help, the parameters in order, whether
+    read-only mode refuses it (`mutating`) and whether an accepted one goes into the event log
+    (`logged`)."""
+
     verb: ClassVar[str] = ""
     help: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
@@ -33,6 +40,8 @@ class Command:
     #                                  keeps them all)
 
     def text(self) -> str:
+        """The canonical text: the verb and the set parameters in order, as `parse` reads them
+        (numbers written with `:g`, so six significant digits survive)."""
         words = [self.verb]
         for param in self.params:
             value = getattr(self, param.name)
@@ -48,6 +57,7 @@ class Command:
 
     @classmethod
     def usage(cls) -> str:
+        """The usage line: the verb and its parameters, optional ones in brackets."""
         parts = [cls.verb]
         for param in cls.params:
             if param.kind == "flag":
@@ -72,6 +82,8 @@ def _format_value(value: object) -> str:
 
 @dataclass(frozen=True)
 class FailNode(Command):
+    """`fail-node NODE`: the node crashes at once; the others notice by missed heartbeats."""
+
     verb: ClassVar[str] = "fail-node"
     help: ClassVar[str] = "crash a node (it stops at once; the cluster notices by heartbeat)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
@@ -80,6 +92,8 @@ class FailNode(Command):
 
 @dataclass(frozen=True)
 class PowerOff(Command):
+    """`power-off NODE`: a clean shutdown; its VMs restart elsewhere."""
+
     verb: ClassVar[str] = "power-off"
     help: ClassVar[str] = "shut a node down cleanly; its VMs restart elsewhere"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
@@ -88,6 +102,8 @@ class PowerOff(Command):
 
 @dataclass(frozen=True)
 class PowerOn(Command):
+    """`power-on NODE`: power a failed, fenced or offline node on; it rejoins after booting."""
+
     verb: ClassVar[str] = "power-on"
     help: ClassVar[str] = "power a failed, fenced or offline node on; it rejoins after booting"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
@@ -96,6 +112,8 @@ class PowerOn(Command):
 
 @dataclass(frozen=True)
 class AddNode(Command):
+    """`add-node NODE [TEMPLATE]`: a new host built like TEMPLATE (default: the first host)."""
+
     verb: ClassVar[str] = "add-node"
     help: ClassVar[str] = "add a host to the pool, built like TEMPLATE (default: the first host)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "name"),
@@ -106,6 +124,8 @@ class AddNode(Command):
 
 @dataclass(frozen=True)
 class Isolate(Command):
+    """`isolate NODE`: cut the node off the heartbeat network; it stays powered."""
+
     verb: ClassVar[str] = "isolate"
     help: ClassVar[str] = "cut a node off the heartbeat network (it stays powered)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
@@ -114,6 +134,8 @@ class Isolate(Command):
 
 @dataclass(frozen=True)
 class Reconnect(Command):
+    """`reconnect NODE`: give an isolated node its heartbeat network back."""
+
     verb: ClassVar[str] = "reconnect"
     help: ClassVar[str] = "give an isolated node its heartbeat network back"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
@@ -122,6 +144,8 @@ class Reconnect(Command):
 
 @dataclass(frozen=True)
 class Failover(Command):
+    """`failover SERVICE [TARGET]`: move the service to a passive member (a member VM or a node)."""
+
     verb: ClassVar[str] = "failover"
     help: ClassVar[str] = "force a service over to a passive member (a member VM or a node)"
     params: ClassVar[tuple[Param, ...]] = (Param("service", "service"),
@@ -132,6 +156,8 @@ class Failover(Command):
 
 @dataclass(frozen=True)
 class VmPower(Command):
+    """`vm-power VM on|off`: power a VM on or off."""
+
     verb: ClassVar[str] = "vm-power"
     help: ClassVar[str] = "power a VM on or off"
     params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("on", "onoff"))
@@ -141,6 +167,9 @@ class VmPower(Command):
 
 @dataclass(frozen=True)
 class Maintenance(Command):
+    """`maintenance NODE on|off`: enter maintenance mode (evacuate by live migration) or leave
+    it."""
+
     verb: ClassVar[str] = "maintenance"
     help: ClassVar[str] = "enter (evacuate by live migration) or leave maintenance mode"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("on", "onoff"))
@@ -150,6 +179,9 @@ class Maintenance(Command):
 
 @dataclass(frozen=True)
 class Migrate(Command):
+    """`migrate VM [TARGET]`: live-migrate a running VM; the balancer picks the target if none is
+    given."""
+
     verb: ClassVar[str] = "migrate"
     help: ClassVar[str] = "live-migrate a running VM (the balancer picks the target if none)"
     params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),
@@ -160,6 +192,8 @@ class Migrate(Command):
 
 @dataclass(frozen=True)
 class Rebalance(Command):
+    """`rebalance [--dry-run]`: run the load balancer now; with `--dry-run` only recommend."""
+
     verb: ClassVar[str] = "rebalance"
     help: ClassVar[str] = "run the load balancer now (--dry-run: recommend only)"
     params: ClassVar[tuple[Param, ...]] = (Param("dry_run", "flag"),)
@@ -168,6 +202,9 @@ class Rebalance(Command):
 
 @dataclass(frozen=True)
 class Deploy(Command):
+    """`deploy VM IMAGE [on NODE]`: create a VM from a base image plus layers and boot it, streaming
+    the image as needed."""
+
     verb: ClassVar[str] = "deploy"
     help: ClassVar[str] = "create and boot a VM from a base image plus layers, streamed as needed"
     params: ClassVar[tuple[Param, ...]] = (Param("vm", "name"), Param("image", "image"),
@@ -179,6 +216,9 @@ class Deploy(Command):
 
 @dataclass(frozen=True)
 class PublishImage(Command):
+    """`publish-image IMAGE`: publish a new version of a base image; its VMs take it at their next
+    restart."""
+
     verb: ClassVar[str] = "publish-image"
     help: ClassVar[str] = "publish a new version of a base image; its VMs take it at next restart"
     params: ClassVar[tuple[Param, ...]] = (Param("image", "image"),)
@@ -206,6 +246,8 @@ class LocalReading(Command):
 
 @dataclass(frozen=True)
 class Speed(Command):
+    """`speed FACTOR`: simulated seconds per real second (a number >= 0); a clock command."""
+
     verb: ClassVar[str] = "speed"
     help: ClassVar[str] = "simulated seconds per real second"
     params: ClassVar[tuple[Param, ...]] = (Param("factor", "number"),)
@@ -215,6 +257,8 @@ class Speed(Command):
 
 @dataclass(frozen=True)
 class Pause(Command):
+    """`pause`: stop the simulated clock; a clock command."""
+
     verb: ClassVar[str] = "pause"
     help: ClassVar[str] = "stop the simulated clock"
     mutating: ClassVar[bool] = False
@@ -222,6 +266,8 @@ class Pause(Command):
 
 @dataclass(frozen=True)
 class Resume(Command):
+    """`resume`: restart the simulated clock; a clock command."""
+
     verb: ClassVar[str] = "resume"
     help: ClassVar[str] = "restart the simulated clock"
     mutating: ClassVar[bool] = False

@@ -1,4 +1,5 @@
-"""The invariants of ARCHITECTURE.md as a check that lists every violation.
+"""The cluster's three invariants as a check that lists every violation: every VM is in
+exactly one place, no host runs over its capacity, no service is active on two members.
 
 Tests call it after every step; a drill can call it at every event. It recomputes everything from
 the raw entities, trusting none of the running totals it is there to audit.
@@ -13,8 +14,8 @@ from console.model.entities import CONSUMING_STATES, Role, VmState
 
 
 def violations(cluster: Cluster) -> list[str]:
-    """Every violation of invariants 1-3 of ARCHITECTURE.md in `cluster` now, one line each
-    (an empty list when all hold).
+    """Every violation of the three invariants (placement, capacity, split brain) in `cluster`
+    now, one line each (an empty list when all hold).
     """
     return [*_placement(cluster), *_capacity(cluster), *split_brain(cluster)]
 

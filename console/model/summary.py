@@ -1,4 +1,4 @@
-"""The final-state summary of a run, in the machine-readable form of ARCHITECTURE.md."""
+"""The final-state summary of a run, machine-readable: the last line of `simulate --json`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from console.model.engine import Engine
 
 
 def summary(engine: Engine) -> dict[str, object]:
+    """The state at the end of a run as a JSON-ready dict: `kind` ("summary"), `t` (simulated
+    seconds), `nodes` (name -> state, VM count), `vms` (name -> state, host, downtime in seconds so
+    far, current outage included, rounded to ms), `services` (name -> state, active member,
+    members), then the keys each component adds (`Engine.summaries`)."""
     cluster = engine.cluster
     now = engine.now
     nodes = {

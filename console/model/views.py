@@ -165,7 +165,7 @@ def local_node_name(engine: Engine) -> str | None:
 
 
 def node_state_label(node: Node) -> str:
-    """The node's badge: its state, with `quorum lost` when its side lost the vote."""
+    """The node's badge: its state, with ` (no quorum)` when its side lost the vote."""
     label = node.state.value.replace("_", " ")
     if node.quorum_lost and node.state not in (NodeState.FAILED, NodeState.OFFLINE):
         label += " (no quorum)"
@@ -174,12 +174,18 @@ def node_state_label(node: Node) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
+    """A node's heartbeats as the console shows them: the strip of recent beat slots (oldest first;
+    True arrived, False missed), simulated seconds since the last beat received (None before any),
+    and whether it beats now."""
+
     strip: tuple[bool | None, ...]  # oldest first: True arrived, False missed
     since_last: float | None  # seconds since the last beat the cluster received
     beating: bool
 
 
 def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
+    """The last `slots` heartbeat slots of `node`, one per heartbeat interval; slots from before the
+    simulation began read as the node's state then."""
     membership = engine.membership
     last = membership.last_beat(node)
     since = None if last is None else max(0.0, engine.now - last)
@@ -196,6 +202,9 @@ def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
 
 @dataclass(frozen=True, slots=True)
 class Quorum:
+    """The quorum vote: votes held by the main partition and all votes (witness included), whether
+    the main partition holds quorum, and how many partitions there are."""
+
     held: int
     total: int
     ok: bool
@@ -208,6 +217,7 @@ def quorum_lost_anywhere(engine: Engine) -> bool:
 
 
 def quorum(engine: Engine) -> Quorum:
+    """The quorum vote now (`Membership.votes`, `main_has_quorum`, `partitions`)."""
     membership = engine.membership
     held, total = membership.votes()
     return Quorum(held, total, membership.main_has_quorum(), len(membership.partitions()))
@@ -244,6 +254,7 @@ def anti_affine(engine: Engine, vm: Vm) -> list[str]:
 
 
 def vm_uptime(engine: Engine, vm: Vm) -> float | None:
+    """Simulated seconds since the VM last started, or None when it is not running."""
     if vm.state not in LOADED_STATES:
         return None
     return max(0.0, engine.now - vm.started_at)
@@ -279,6 +290,10 @@ def vm_matches(vm: Vm, text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ServiceView:
+    """A clustered service as the console shows it: state, active member and its host, the member
+    starting, each member's (name, role, host), failovers within the failover period and the most
+    allowed, and the failback rule (`delay Ns` for a delayed one)."""
+
     name: str
     kind: str
     state: ServiceState
@@ -292,6 +307,7 @@ class ServiceView:
 
 
 def service_view(engine: Engine, service: Service) -> ServiceView:
+    """The `ServiceView` of `service` now."""
     vms = engine.cluster.vms
     members = tuple((m, service.roles.get(m, Role.OFFLINE), vms[m].host)
                     for m in service.members)
@@ -309,6 +325,11 @@ def service_view(engine: Engine, service: Service) -> ServiceView:
 
 @dataclass(frozen=True, slots=True)
 class MigrationView:
+    """A live migration as the console shows it: VM, source and target hosts, why it runs, whether
+    it is still queued, the pre-copy round, progress (0-1, an estimate while rounds continue), MB
+    left in this round, estimated seconds to finish (None when it cannot converge) and whether it is
+    in its stop-and-copy switchover."""
+
     vm: str
     source: str
     target: str
@@ -365,6 +386,10 @@ def _migration_view(engine: Engine, m: Migration, queued: bool) -> MigrationView
 
 @dataclass(frozen=True, slots=True)
 class TargetOption:
+    """One host in the migration target picker: why the VM may not move there (None: it may now),
+    the projected CPU utilisation and allocated memory with the VM added (fractions of the host's
+    cores and memory) and the host's state label."""
+
     node: str
     refusal: str | None    # None: the VM may move there now
     cpu_after: float       # projected CPU utilisation with the VM added
@@ -395,6 +420,10 @@ def migration_targets(engine: Engine, vm: Vm) -> list[TargetOption]:
 
 @dataclass(frozen=True, slots=True)
 class ImageView:
+    """An image as the console shows it: name, kind (base or layer), version, size in GB, label, the
+    hosts holding its current version, the VMs using it, and of those the VMs still on an older
+    version of this base."""
+
     name: str
     kind: str
     version: int
@@ -406,6 +435,7 @@ class ImageView:
 
 
 def images(engine: Engine) -> list[ImageView]:
+    """Every image, bases first then layers, each by name, with who holds and uses it."""
     cluster = engine.cluster
     users: dict[str, int] = {}
     stale: dict[str, int] = {}

@@ -1,7 +1,7 @@
 """KeyedTable: a live table that renders its own lines and repaints only the cells that changed.
 
 Why not DataTable: in textual 8.2 `DataTable.update_cell` repaints the whole table, and 20,000 rows
-cost seconds to add (see PERFORMANCE-NOTES.md). This widget holds no rows at all. A subclass
+cost seconds to add. This widget holds no rows at all. A subclass
 answers three questions - how many rows, the key of row i, the cells of a key - and the table asks
 them only for the rows on screen. Each `refresh_rows()` compares what each visible line shows with
 what it showed before and refreshes only the regions of the cells that changed (a whole line when
