@@ -131,11 +131,15 @@ class RecorderLike(Protocol):
 
     closed: bool
 
-    def command(self, t: float, command: Command) -> None: ...
+    def command(self, t: float, command: Command) -> None:
+        """Write `command`, heard at `t` simulated seconds (a clock command as a clock line)."""
 
-    def mark(self, t: float, label: str) -> None: ...
+    def mark(self, t: float, label: str) -> None:
+        """Write a mark named `label` at `t` simulated seconds."""
 
-    def close(self, end: float | None = None, *, clean: bool = True) -> None: ...
+    def close(self, end: float | None = None, *, clean: bool = True) -> None:
+        """Write the end line at `end` (None: the recorder's own clock) when `clean`, and
+        close."""
 
 
 #: Up to this many VMs the imbalance is measured as time goes; a bigger cluster shows its last
@@ -170,6 +174,8 @@ class Session:
 
     @property
     def read_only(self) -> bool:
+        """Whether every mutating command is refused (kept by the engine, which does the
+        refusing)."""
         return self.engine.read_only
 
     @read_only.setter

@@ -43,8 +43,9 @@ Recording
 ---------
 `Recorder` writes as the session goes (each line flushed), so a crash loses nothing. Attach it
 either to an engine (`attach(engine)`: every command the engine receives, from the engine's own
-command log) or, in the console, to the app's `command_listeners` (`recorder.command(t, cmd)`:
-speed, pause and resume become `clock` lines, everything else `command` lines). Not both.
+command log) or to a session (`Session.record(recorder)`, which calls `recorder.command(t, cmd)`
+for every command it hears: speed, pause and resume become `clock` lines, everything else
+`command` lines). Not both.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class Recorder:
     # callbacks ---------------------------------------------------------------------------------
 
     def command(self, t: float, command: Command) -> None:
-        """For `app.command_listeners`: a clock command or one the model received."""
+        """For `Session.record`: a clock command or one the model received, at `t` simulated
+        seconds."""
         key = "clock" if isinstance(command, CLOCK_COMMANDS) else "command"
         self._line(t, key, command.text())
 

@@ -109,6 +109,8 @@ class LocalSampler:
         return getattr(counters, "busy_time", None) if counters else None
 
     def sample(self, processes: bool = False, top: int = 5) -> Sample:
+        """One reading now: CPU and memory utilisation and the disks' busy share since the last
+        call, each a fraction clamped to 0-1, plus the `top` busiest processes when `processes`."""
         ps = self.psutil
         cpu = ps.cpu_percent(interval=None) / 100.0
         memory = ps.virtual_memory().percent / 100.0

@@ -320,9 +320,12 @@ class ConsoleApp(App[int]):
     # -- keys, themes, help ---------------------------------------------------------------------
 
     def keys_of(self, spec: KeySpec) -> str:
+        """The keys bound to `spec` (the user's keymap first), comma-separated Textual key names."""
         return keys_for(spec, self.keymap)
 
     def next_theme(self) -> None:
+        """Switch to the next theme in `theme_names` (wrapping round) and say which; nothing without
+        themes."""
         names = self.theme_names
         if not names:
             return
@@ -337,4 +340,5 @@ class ConsoleApp(App[int]):
             self.push_screen(HelpScreen())
 
     def spec(self, key_id: str) -> KeySpec:
+        """The `KeySpec` of `key_id` among the main keys. Raises StopIteration for an unknown id."""
         return next(s for s in KEYS if s.id == key_id)

@@ -112,11 +112,14 @@ class CastWriter:
         return True
 
     def event(self, t: float, data: str) -> None:
+        """Write one asciicast output event `[t, "o", data]`; `t` (seconds in the cast) is rounded
+        to microseconds and never goes back."""
         t = max(round(t, 6), self.last_time)
         self.last_time = t
         self.stream.write(json.dumps([t, "o", data], ensure_ascii=False) + "\n")
 
     def close(self) -> None:
+        """Write the last event: reset the style and show the cursor again."""
         self.event(self.last_time, RESET + "\x1b[?25h")  # the cursor back, as a shell expects
 
 
@@ -126,6 +129,9 @@ def _row(y: int, row: str) -> str:
 
 @dataclass
 class ExportResult:
+    """What `export` wrote: frames in the cast, the cast's length in seconds, the screenshot files,
+    and the last screen as plain text rows."""
+
     frames: int = 0
     cast_seconds: float = 0.0
     screenshots: list[str] = field(default_factory=list)

@@ -21,6 +21,10 @@ def _disks(sizes: tuple[float, ...] | list[float]) -> str:
 
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
                  = None) -> list[str]:
+    """The details view of node `name`, one string a line: state, the physical truth (power,
+    heartbeat network, fencing, vote), hardware, utilisation, the last 30 heartbeat slots, services
+    active there, images held, evacuation blockers and its VMs (the first 200), plus the busiest
+    local processes `(name, CPU %, memory %)` when given; one line if the node no longer exists."""
     node = views.nodes(engine).get(name)
     if node is None:
         return [f"node {name} no longer exists"]
@@ -68,6 +72,9 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
 
 
 def vm_details(engine: Engine, name: str) -> list[str]:
+    """The details view of VM `name`, one string a line: state, host, size, guest OS, image, HA
+    priority, anti-affinity, service role, uptime, downtime, workload demand and any migration; one
+    line if the VM no longer exists."""
     vm = views.vms(engine).get(name)
     if vm is None:
         return [f"VM {name} no longer exists"]
@@ -103,6 +110,9 @@ def vm_details(engine: Engine, name: str) -> list[str]:
 
 
 def service_details(engine: Engine, name: str) -> list[str]:
+    """The details view of service `name`, one string a line: state, active member, preferred
+    owners, failback, failovers, downtime, members with roles and hosts, and the times of unplanned
+    failovers; one line if the service no longer exists."""
     service = views.services(engine).get(name)
     if service is None:
         return [f"service {name} no longer exists"]

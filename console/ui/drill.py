@@ -29,13 +29,16 @@ class DrillMode(Mode):
         live.on_finish = self._finished
 
     def started(self) -> None:
+        """Start the drill: steps at 0 s run as the console opens."""
         self.live.start()  # steps at 0 s happen as the console opens
 
     @property
     def locked(self) -> bool:
+        """Mutating keys are disabled once the drill is over."""
         return self.live.over
 
     def widgets(self) -> list[Widget]:
+        """The drill panel."""
         from console.ui.widgets.drill import DrillPane
 
         return [DrillPane(self.live)]

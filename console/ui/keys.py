@@ -24,6 +24,10 @@ from console.paths import config_dir
 
 @dataclass(frozen=True, slots=True)
 class KeySpec:
+    """One key binding: its id (the name in keys.toml), default keys, the action, footer label, help
+    line, whether it changes the cluster, whether the footer shows it, and how the help screen
+    writes the key."""
+
     id: str
     keys: str           # Textual key names, comma-separated
     action: str         # action on the main screen (or the app)
@@ -103,6 +107,7 @@ _KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
 
 
 def keymap_path() -> Path:
+    """The user's key overrides file, `keys.toml` in the user config folder."""
     return config_dir() / "keys.toml"
 
 
@@ -167,10 +172,13 @@ def _normal(key: str) -> str:
 
 
 def keys_for(spec: KeySpec, keymap: dict[str, str]) -> str:
+    """The keys bound to `spec`: the user's override from `keymap`, else the default,
+    comma-separated."""
     return keymap.get(spec.id, spec.keys)
 
 
 def display_key(spec: KeySpec, keymap: dict[str, str]) -> str:
+    """The key of `spec` as the help screen writes it (several separated by spaces)."""
     if spec.id in keymap:
         return keymap[spec.id].replace(",", " ")
     return spec.display or spec.keys.replace(",", " ")

@@ -12,6 +12,10 @@ from console.ui.keys import KEYS, REPLAY_KEYS
 
 
 class ConsoleCommands(Provider):
+    """The command palette's provider: the keys' actions (not the app-wide ones, pane moves, the
+    command line, the filter or details), the replay keys while replaying, each worded for the
+    selection on the main screen; then pane jumps and themes. Empty when no main screen is up."""
+
     def _entries(self) -> list[tuple[str, str, object]]:
         from console.ui.screens.main import MainScreen
         from console.ui.widgets.command_line import PANES
@@ -45,10 +49,13 @@ class ConsoleCommands(Provider):
         return entries
 
     async def discover(self) -> Hits:
+        """Every entry, shown when the palette opens with no query."""
         for label, help_text, action in self._entries():
             yield DiscoveryHit(label, action, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
+        """The entries whose label matches `query`, scored and highlighted by Textual's fuzzy
+        matcher."""
         matcher = self.matcher(query)
         for label, help_text, action in self._entries():
             score = matcher.match(label)

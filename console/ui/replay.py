@@ -32,6 +32,7 @@ class ReplayMode(Mode):
         player.on_end = self._end
 
     def started(self) -> None:
+        """Start playing: what was recorded at 0 s is submitted as the console opens."""
         self.player.start()  # what was recorded at 0 s
 
     def step(self) -> Entry | None:
@@ -47,9 +48,11 @@ class ReplayMode(Mode):
 
     @property
     def locked(self) -> bool:
+        """Always: a replay takes no operator commands."""
         return True
 
     def widgets(self) -> list[Widget]:
+        """The replay bar."""
         from console.ui.widgets.replay import ReplayBar
 
         return [ReplayBar(self.player)]

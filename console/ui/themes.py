@@ -29,6 +29,8 @@ SHIPPED_ORDER = ("dark", "light", "high-contrast", "monochrome")
 
 
 def theme_dirs() -> list[Path]:
+    """Where themes are looked for, in order: the shipped themes, then `themes/` in the user config
+    folder."""
     return [THEMES, config_dir() / "themes"]
 
 
