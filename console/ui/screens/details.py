@@ -35,6 +35,9 @@ def hang(lines: list[str], width: int) -> list[str]:
 
 
 class DetailsScreen(Screen[None]):
+    """The details of one node, VM or service (`kind`, `name`), full screen, scrollable; escape or q
+    goes back."""
+
     DEFAULT_CSS = """
     DetailsScreen > VerticalScroll { border: round $accent; padding: 0 1; }
     """
@@ -64,6 +67,8 @@ class DetailsScreen(Screen[None]):
         self.update_view()
 
     def lines(self) -> list[str]:
+        """The details text now, one string a line (`console.ui.details`); a node that is the local
+        machine also lists its busiest processes."""
         engine = self.app.engine  # type: ignore[attr-defined]
         if self.kind == "node":
             return details.node_details(engine, self.subject,
@@ -75,6 +80,8 @@ class DetailsScreen(Screen[None]):
         return details.service_details(engine, self.subject)
 
     def update_view(self) -> None:
+        """Repaint the header and, when it changed, the text wrapped to the screen's width; nothing
+        before the screen is mounted."""
         if not getattr(self, "_ready", False):
             return
         self.query_one(ClusterHeader).update_view()

@@ -51,6 +51,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class TargetTable(KeyedTable):
+    """The migration target picker's table: one row per other host (`views.TargetOption`), with its
+    state, projected CPU and memory, and whether the VM fits."""
+
     columns = (
         Column("Host", 8),
         Column("State", 9),
@@ -66,12 +69,15 @@ class TargetTable(KeyedTable):
         self.order = [o.node for o in options]
 
     def row_count(self) -> int:
+        """The number of hosts offered."""
         return len(self.order)
 
     def row_key(self, index: int) -> Hashable:
+        """The host on row `index`, in the order given (the ones that fit first)."""
         return self.order[index]
 
     def row_cells(self, key: Hashable) -> Cells:
+        """Host, state, CPU and memory after the move as meters, and `fits` or the refusal."""
         o = self.options[key]  # type: ignore[index]
         fit = ("fits", "ok") if o.refusal is None else (o.refusal, "muted")
         return (o.node, o.state, meter(o.cpu_after, 10), meter(o.memory_after, 10), fit)

@@ -51,6 +51,8 @@ def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""
 
 
 def locked_by(app) -> str:
+    """Why mutating keys are disabled by the console's mode (`replay`, `the drill is over`), or ""
+    when the mode does not lock them."""
     mode = getattr(app, "mode", None)
     if mode is None or not mode.locked:
         return ""
@@ -58,6 +60,9 @@ def locked_by(app) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key with what it does, and the command language, in a scrollable modal; escape, q or ?
+    closes it."""
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {

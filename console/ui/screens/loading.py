@@ -8,6 +8,8 @@ from textual.widgets import Static
 
 
 class LoadingScreen(Screen[None]):
+    """One line saying the cluster file is loading; q quits (exit status 130)."""
+
     DEFAULT_CSS = """
     LoadingScreen { align: center middle; }
     LoadingScreen Static { width: auto; color: $text-muted; }
@@ -17,4 +19,5 @@ class LoadingScreen(Screen[None]):
         yield Static("cluster-console: loading the cluster file ...  (q quits)")
 
     def key_q(self) -> None:
+        """Quit with exit status 130, as an interrupt would."""
         self.app.exit(130)

@@ -70,6 +70,10 @@ def _bindings() -> list[BindingType]:
 
 
 class MainScreen(Screen[None]):
+    """The console's main screen: header, the nodes, heartbeats, VMs, services and migrations panes,
+    the switchable events / balancer / images pane, the mode's widgets, the command and filter bars
+    and the footer."""
+
     DEFAULT_CSS = """
     MainScreen { layout: vertical; }
     MainScreen #body { height: 1fr; }
@@ -135,6 +139,7 @@ class MainScreen(Screen[None]):
 
     @property
     def console(self) -> Viewer:
+        """The app, as the `Viewer` the screen relies on."""
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
@@ -205,6 +210,8 @@ class MainScreen(Screen[None]):
     # -- refreshing -----------------------------------------------------------------------------
 
     def update_view(self) -> None:
+        """Repaint from the model: the header, the upper panes and the lower pane on show; nothing
+        before mounting or while the terminal is too small."""
         if not getattr(self, "_ready", False) or self.has_class("-too-small"):
             return
         self.query_one(ClusterHeader).update_view()
@@ -301,10 +308,12 @@ class MainScreen(Screen[None]):
             self.app.push_screen(DetailsScreen(kind, str(key)))
 
     def selected_vm(self) -> str | None:
+        """The VM under the VMs pane's cursor, or None."""
         key = self.query_one(VmsTable).cursor_key
         return None if key is None else str(key)
 
     def selected_service(self) -> str | None:
+        """The service under the services pane's cursor, or None."""
         key = self.query_one(ServicesTable).cursor_key
         return None if key is None else str(key)
 
@@ -328,6 +337,8 @@ class MainScreen(Screen[None]):
     # -- read-only: grey the mutating keys, but let them speak ------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Textual's binding check: a mutating action is greyed (None) while the console is locked;
+        `replay_step` exists only in a replay; everything else is enabled."""
         if action in MUTATING_ACTIONS and self.console.locked:
             return None  # shown greyed in the footer
         if action == "replay_step":

@@ -19,6 +19,9 @@ from console.drills.report import Report
 
 
 class ReportScreen(Screen[None]):
+    """A finished drill's report as text (`text`), titled with the verdict and where it was saved
+    (`saved`) or why it was not (`error`); escape goes back, q quits."""
+
     DEFAULT_CSS = """
     ReportScreen { layout: vertical; }
     ReportScreen #report-title { height: auto; padding: 0 1; text-style: bold;
@@ -41,6 +44,8 @@ class ReportScreen(Screen[None]):
         self.error = error
 
     def title_text(self) -> str:
+        """`Drill NAME PASSED|FAILED (n of m expectations) · report saved to PATH` (or `NOT saved:
+        ERROR`)."""
         report = self.report
         verdict = "PASSED" if report.passed else (
             f"FAILED ({report.failures} of {len(report.expectations)} expectations)")

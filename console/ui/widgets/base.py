@@ -38,6 +38,7 @@ class ModelTable(KeyedTable):
 
     @property
     def engine(self) -> Engine:
+        """The app's engine, for `console.model.views` to read."""
         return self.app.engine  # type: ignore[attr-defined]
 
     def update_view(self) -> None:
@@ -59,12 +60,15 @@ class NodeRowsTable(ModelTable):
         self.fit_names(0, views.nodes(self.engine), 4, 12)
 
     def row_count(self) -> int:
+        """The number of nodes."""
         return len(views.nodes(self.engine))
 
     def row_key(self, index: int) -> Hashable:
+        """The name of node `index` in cluster order."""
         return node_names(self.engine)[0][index]
 
     def index_of(self, key: Hashable) -> int | None:
+        """The row of node `key`, or None."""
         return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
 
 
@@ -101,6 +105,7 @@ def duration(seconds: float | None) -> str:
 
 
 def clock(seconds: float) -> str:
+    """Simulated seconds as `HH:MM:SS` (whole seconds; hours go past 24)."""
     s = int(seconds)
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)

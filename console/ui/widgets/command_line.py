@@ -90,6 +90,9 @@ class CommandLine(Input):
     ]
 
     class Closed(Message):
+        """Escape closed the bar and dropped its line: the screen hides it and gives the focus
+        back."""
+
         pass
 
     def __init__(self, **kwargs) -> None:
@@ -99,6 +102,8 @@ class CommandLine(Input):
         self.candidates: list[str] = []
 
     def remember(self, line: str) -> None:
+        """Add `line` to the history (not an empty one, nor the same line twice in a row; the last
+        HISTORY_KEPT kept) and point the history after it."""
         if line and (not self.history or self.history[-1] != line):
             self.history.append(line)
             del self.history[:-HISTORY_KEPT]

@@ -25,6 +25,9 @@ RESULT = {True: ("PASS", "ok"), False: ("FAIL", "error"), None: ("pending", "mut
 
 
 class DrillTable(KeyedTable):
+    """The drill panel's table: one row per expectation (number, PASS / FAIL / pending, the
+    sentence, what was observed), keyed by its number."""
+
     columns = (
         Column("#", 2, "right"),
         Column("Result", 7),
@@ -39,20 +42,25 @@ class DrillTable(KeyedTable):
         self.results: list[ExpectationResult] = []
 
     def update_view(self) -> None:
+        """Read the live results and repaint what changed."""
         self.results = self.live.results()
         self.refresh_rows()
 
     def row_count(self) -> int:
+        """The number of expectations."""
         return len(self.results)
 
     def row_key(self, index: int) -> Hashable:
+        """The number (from 1) of expectation `index`."""
         return self.results[index].number
 
     def index_of(self, key: Hashable) -> int | None:
+        """The row of expectation number `key`, or None."""
         index = int(key) - 1  # type: ignore[call-overload]
         return index if 0 <= index < len(self.results) else None
 
     def row_cells(self, key: Hashable) -> Cells:
+        """Number, result, the expectation as written and what was observed."""
         result = self.results[int(key) - 1]  # type: ignore[call-overload]
         return (str(result.number), RESULT[result.passed], result.text,
                 (result.observed, "muted" if result.passed is None else ""))
@@ -82,6 +90,8 @@ class DrillPane(Pane):
         yield DrillTable(self.live, id="drill-table")
 
     def update_view(self) -> None:
+        """Repaint the table and the border's titles: the drill's name; counts passed, failed and
+        pending; then the verdict, the next step or when the drill ends."""
         table = self.query_one(DrillTable)
         table.update_view()
         results = table.results

@@ -15,6 +15,10 @@ SEVERITY_LABEL = {"debug": "DBG", "info": "INFO", "warning": "WARN", "error": "E
 
 
 class EventsTable(ModelTable):
+    """The events pane's table: the event log newest first (readings left out), filtered by
+    `text_filter` (every word in kind, subject, severity or message), keyed by the event's index in
+    the log."""
+
     columns = (
         Column("Time", 8),
         Column("Sev", 5, priority=2),
@@ -51,13 +55,16 @@ class EventsTable(ModelTable):
         return self._shown_events
 
     def row_count(self) -> int:
+        """The number of events shown."""
         return len(self._rows())
 
     def row_key(self, index: int) -> Hashable:
+        """The log index of the event on row `index` (row 0 is the newest)."""
         rows = self._rows()
         return rows[len(rows) - 1 - index]
 
     def index_of(self, key: Hashable) -> int | None:
+        """The row of the event at log index `key`, or None when the filter hides it."""
         rows = self._rows()
         # Newest first: the key (a log index) sits near the top; search from the end.
         for i in range(len(rows) - 1, -1, -1):
@@ -66,6 +73,7 @@ class EventsTable(ModelTable):
         return None
 
     def row_cells(self, key: Hashable) -> Cells:
+        """Time (`HH:MM:SS`), severity, subject and message."""
         event = self.engine.log.events[key]  # type: ignore[index]
         style = SEVERITY_STYLE.get(event.severity.value, "")
         return (

@@ -24,6 +24,10 @@ PART_STYLES = ("", "header--name", "header--paused", "header--bad", "header--bol
 
 
 class ClusterHeader(Widget):
+    """The one-line header: cluster name, simulated time and clock state, quorum, HA, balancer
+    setting, imbalance, alert count, and READ-ONLY or the mode's tag; repaints only the parts that
+    changed."""
+
     DEFAULT_CSS = """
     ClusterHeader {
         dock: top;
@@ -48,6 +52,8 @@ class ClusterHeader(Widget):
         self._styles: dict[str, Style] = {}
 
     def alerts(self, engine) -> list[str]:
+        """`views.alerts(engine)`, computed again only when the log grew or a simulated second
+        passed."""
         key = (len(engine.log), int(engine.now))
         if key != self._alerts_key:
             self._alerts_key = key
@@ -55,6 +61,7 @@ class ClusterHeader(Widget):
         return self._alerts
 
     def parts(self) -> list[tuple[str, str]]:
+        """The header as (text, component class) parts, shorter below 100 columns."""
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
@@ -85,6 +92,8 @@ class ClusterHeader(Widget):
         return found
 
     def update_view(self) -> None:
+        """Repaint the region from the first changed part to the last (to the line's end when a part
+        changed width); nothing when nothing changed."""
         new = self.parts()
         old = self._parts
         if new == old:
@@ -118,6 +127,7 @@ class ClusterHeader(Widget):
             self.update_view()
 
     def notify_style_update(self) -> None:
+        """Textual's hook on a style change (a theme switch): forget the cached part styles."""
         super().notify_style_update()
         self._styles.clear()
 

@@ -16,6 +16,9 @@ from console.ui.widgets.keyed_table import Cells, Column
 
 
 class HeartbeatsTable(NodeRowsTable):
+    """The heartbeats pane's table: per node the strip of recent beat slots (as wide as the column),
+    seconds since the last beat, and the state (`!` when its side lost quorum)."""
+
     columns = (
         Column("Node", 8),
         Column("Beats", 10, flex=True),
@@ -23,6 +26,7 @@ class HeartbeatsTable(NodeRowsTable):
         Column("State", 7, flex=True),
     )
     def row_cells(self, key: Hashable) -> Cells:
+        """Node, beat strip, seconds since the last beat (`<1s`, `-` before any) and state."""
         engine = self.engine
         node = views.nodes(engine)[key]  # type: ignore[index]
         slots = max(1, self.width_of(1))

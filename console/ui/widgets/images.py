@@ -10,6 +10,9 @@ from console.ui.widgets.keyed_table import Cells, Column
 
 
 class ImagesTable(ModelTable):
+    """The images pane's table: one row per base image and layer (`views.images`), keyed by name,
+    read again when the log grew or a simulated second passed."""
+
     columns = (
         Column("Image", 14),
         Column("Kind", 5),
@@ -33,12 +36,16 @@ class ImagesTable(ModelTable):
         return self._cache[1]
 
     def row_count(self) -> int:
+        """The number of images."""
         return len(self._rows())
 
     def row_key(self, index: int) -> Hashable:
+        """The name of image `index` (bases first)."""
         return self._rows()[index].name
 
     def row_cells(self, key: Hashable) -> Cells:
+        """Name, kind, version, size in GB, VMs using it, VMs on an older version, and the hosts
+        holding the current version."""
         image = next((i for i in self._rows() if i.name == key), None)
         if image is None:
             return (str(key),)

@@ -37,6 +37,9 @@ STYLE_NAMES = ("ok", "warn", "error", "muted", "accent", "bold", "bar", "dim-bar
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """One column: header label, width in cells, alignment, drop priority (the highest dropped first
+    when narrow) and whether it takes the spare width."""
+
     label: str
     width: int
     align: str = "left"   # left | right
@@ -127,12 +130,15 @@ class KeyedTable(Widget, can_focus=True):
     # -- what a subclass provides ---------------------------------------------------------------
 
     def row_count(self) -> int:
+        """The number of rows; a subclass answers (0 here)."""
         return 0
 
     def row_key(self, index: int) -> Hashable:
+        """The key of row `index`; a subclass answers. Raises IndexError here."""
         raise IndexError(index)
 
     def row_cells(self, key: Hashable) -> Cells:
+        """The cells of the row keyed `key`, one per column; a subclass answers (none here)."""
         return ()
 
     def index_of(self, key: Hashable) -> int | None:
@@ -146,6 +152,7 @@ class KeyedTable(Widget, can_focus=True):
 
     @property
     def page_rows(self) -> int:
+        """Rows that fit on screen under the header line."""
         return max(0, self.size.height - 1)
 
     def set_width(self, column: int, width: int) -> None:
@@ -202,6 +209,7 @@ class KeyedTable(Widget, can_focus=True):
         self.refresh()
 
     def notify_style_update(self) -> None:
+        """Textual's hook on a style change (a theme switch): forget the cached cell styles."""
         super().notify_style_update()
         self._styles.clear()
 
@@ -288,6 +296,7 @@ class KeyedTable(Widget, can_focus=True):
             self.post_message(self.Highlighted(self, key))
 
     def move_cursor_to_key(self, key: Hashable) -> bool:
+        """Put the cursor on the row keyed `key`; False (cursor unmoved) when no row has it."""
         self._count = self.row_count()
         found = self.index_of(key)
         if found is None:

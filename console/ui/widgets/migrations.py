@@ -11,6 +11,8 @@ from console.ui.widgets.keyed_table import Cells, Column
 
 
 def progress_bar(fraction: float, width: int) -> tuple[tuple[str, str], ...]:
+    """A bar `width` cells wide as spans: filled and empty cells for `fraction` (0-1), then the
+    percentage in 5 cells."""
     width = max(1, width - 5)
     filled = min(width, int(fraction * width))
     return (("█" * filled, "bar"), ("░" * (width - filled), "dim-bar"),
@@ -18,6 +20,9 @@ def progress_bar(fraction: float, width: int) -> tuple[tuple[str, str], ...]:
 
 
 class MigrationsTable(ModelTable):
+    """The migrations pane's table: running migrations then queued ones (`views.migrations`), keyed
+    by VM, read again when the clock moved or the log grew."""
+
     columns = (
         Column("VM", 10),
         Column("Move", 9, priority=1),
@@ -45,12 +50,16 @@ class MigrationsTable(ModelTable):
         return self._order
 
     def row_count(self) -> int:
+        """The number of running and queued migrations."""
         return len(self._rows())
 
     def row_key(self, index: int) -> Hashable:
+        """The VM of migration `index`."""
         return self._rows()[index]
 
     def row_cells(self, key: Hashable) -> Cells:
+        """VM, `SOURCE→TARGET`, progress bar (or switchover, or queued), pre-copy round, MB left in
+        the round and ETA in seconds."""
         self._rows()
         m = self._views.get(key)  # type: ignore[arg-type]
         if m is None:

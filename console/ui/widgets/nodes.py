@@ -22,6 +22,10 @@ HISTORY_STEP_S = 10.0
 
 
 class NodesTable(NodeRowsTable):
+    """The nodes pane's table: per node its state, hypervisor, CPU, memory and disk utilisation
+    meters, the VMs holding resources there (of all registered on it) and a heartbeat mark; `*`
+    marks the local machine, `!` a side that lost quorum."""
+
     columns = (
         Column("Node", 8),
         Column("State", 10),
@@ -33,6 +37,8 @@ class NodesTable(NodeRowsTable):
         Column("HB", 2, priority=4),
     )
     def row_cells(self, key: Hashable) -> Cells:
+        """Name, state, hypervisor, CPU / memory / disk meters, VM count and heartbeat mark (●
+        beating, ◌ silent or suspect, ○ powered off)."""
         engine = self.engine
         node = views.nodes(engine)[key]  # type: ignore[index]
         usage = views.node_usage(engine, node)
@@ -73,6 +79,8 @@ class NodeSpark(Static):
     """
 
     def show(self, engine, node_name: str | None) -> None:
+        """Show the CPU history of `node_name` (10 s steps, or measured for the local machine) as a
+        sparkline with its utilisation now; blank with no node."""
         node = views.nodes(engine).get(node_name) if node_name else None
         if node is None:
             text = ""
@@ -94,6 +102,8 @@ class NodeSpark(Static):
 
 
 class NodesPane(Pane):
+    """The nodes pane: the nodes table and the CPU sparkline of the selected node."""
+
     def compose(self) -> ComposeResult:
         yield NodesTable(id="nodes-table")
         yield NodeSpark(id="node-spark")

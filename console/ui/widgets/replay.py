@@ -17,6 +17,9 @@ BAR_CELLS = 10
 
 
 class ReplayBar(Static):
+    """The replay's one-line bar: file, time and length, a progress bar, play state and speed,
+    commands applied, the last and the next entry, and its keys."""
+
     DEFAULT_CSS = """
     ReplayBar { height: 1; background: $panel; padding: 0 1; }
     """
@@ -28,6 +31,7 @@ class ReplayBar(Static):
         self._shown: tuple | None = None
 
     def parts(self) -> list[tuple[str, str]]:
+        """The bar as (text, Rich style) parts."""
         mode = self.player
         now, duration = mode.session.now, mode.duration
         clk = mode.session.clock
@@ -51,6 +55,7 @@ class ReplayBar(Static):
         return found
 
     def update_view(self) -> None:
+        """Repaint when the parts changed."""
         parts = tuple(self.parts())
         if parts == self._shown:
             return

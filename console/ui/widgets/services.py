@@ -16,6 +16,9 @@ MEMBER_MARK = {Role.ACTIVE: ("●", "ok"), Role.STARTING: ("◐", "warn"),
 
 
 class ServicesTable(ModelTable):
+    """The services pane's table: per clustered service its state, active member and host, members
+    with role marks, failovers in the period (of the most allowed) and failback rule."""
+
     columns = (
         Column("Service", 8),
         Column("State", 8),
@@ -27,12 +30,16 @@ class ServicesTable(ModelTable):
     empty_text = "no clustered services"
 
     def row_count(self) -> int:
+        """The number of services."""
         return len(views.services(self.engine))
 
     def row_key(self, index: int) -> Hashable:
+        """The name of service `index`, in cluster order."""
         return list(views.services(self.engine))[index]
 
     def row_cells(self, key: Hashable) -> Cells:
+        """Name, state, `MEMBER@HOST` (or `→MEMBER` starting, or none), members with role marks,
+        failovers and failback."""
         engine = self.engine
         view = views.service_view(engine, views.services(engine)[key])  # type: ignore[index]
         state = view.state.value

@@ -19,6 +19,9 @@ ROLE_STYLE = {Role.ACTIVE: "ok", Role.STARTING: "warn", Role.PASSIVE: "muted",
 
 
 class VmsTable(ModelTable):
+    """The VMs pane's table: the selected node's VMs (arriving ones included) while `follow`, else
+    all, filtered by `text_filter` (`views.vm_matches`), sorted by name and keyed by it."""
+
     columns = (
         Column("VM", 11),
         Column("State", 10),
@@ -49,6 +52,7 @@ class VmsTable(ModelTable):
 
     @property
     def empty_text(self) -> str:  # type: ignore[override]
+        """What the pane says with no rows: no match for the filter, none on the node, or no VMs."""
         if self.text_filter:
             return f"no VM matches {self.text_filter!r}"
         if self.follow and self.node:
@@ -56,6 +60,7 @@ class VmsTable(ModelTable):
         return "no VMs"
 
     def scope(self) -> str:
+        """The pane's subtitle: `on NODE` or `all`, then `/FILTER` when one is set."""
         where = f"on {self.node}" if self.follow and self.node else "all"
         return where + (f" /{self.text_filter}" if self.text_filter else "")
 
@@ -78,16 +83,21 @@ class VmsTable(ModelTable):
         return self._names
 
     def row_count(self) -> int:
+        """The number of VMs shown."""
         return len(self._rows())
 
     def row_key(self, index: int) -> Hashable:
+        """The name of the VM on row `index`."""
         return self._rows()[index]
 
     def index_of(self, key: Hashable) -> int | None:
+        """The row of VM `key`, or None when it is not shown."""
         self._rows()
         return self._index.get(key)  # type: ignore[arg-type]
 
     def row_cells(self, key: Hashable) -> Cells:
+        """Name, state, where (`A→B` while migrating), vCPUs, memory in GB, CPU meter, uptime, HA
+        priority, service role and `stale` for a VM on an old base image."""
         engine = self.engine
         vm = views.vms(engine)[key]  # type: ignore[index]
         role = views.vm_role(engine, vm)
@@ -111,5 +121,7 @@ class VmsTable(ModelTable):
 
 
 class VmsPane(Pane):
+    """The VMs pane: the VMs table in a bordered box."""
+
     def compose(self):
         yield VmsTable(id="vms-table")
