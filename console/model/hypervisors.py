@@ -57,9 +57,9 @@ class Hypervisor:
 HYPERVISORS: dict[str, Hypervisor] = {
     h.kind: h
     for h in (
-        # The article: VMware runs Windows, Linux and Unix guests.
+        # VMware ESXi runs Windows, Linux and Unix guests.
         Hypervisor("esxi", "VMware ESXi", "VMotion", frozenset({"windows", "linux", "unix"})),
-        # The article: Hyper-V runs Windows and SUSE Linux, and no other Linux.
+        # Hyper-V, as modelled here, runs Windows and SUSE Linux, and no other Linux.
         Hypervisor("hyperv", "Microsoft Hyper-V", "Live Migration", frozenset({"windows"}),
                    frozenset({"suse"})),
         Hypervisor("xenserver", "Citrix XenServer", "XenMotion", frozenset({"windows", "linux"})),
