@@ -23,14 +23,15 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def check_speed(speed: float) -> None:
-    """A `--speed X`: above 0, at most `MAX_SPEED` simulated seconds per real second."""
+    """A `--speed X`: above 0, at most `MAX_SPEED` simulated seconds per real second. Raises
+    InputError otherwise."""
     if not 0 < speed <= MAX_SPEED:
         raise InputError(f"--speed must be above 0 and at most {MAX_SPEED:g}, got {speed:g}")
 
 
 def check_writable(path: str, option: str) -> None:
     """Fail now, before the screen is taken over, if `path` cannot be written (it is created
-    empty, or emptied)."""
+    empty, or emptied). Raises InputError `OPTION PATH: cannot write: REASON`."""
     try:
         with open(path, "w", encoding="utf-8"):
             pass

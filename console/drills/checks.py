@@ -244,7 +244,9 @@ class Quantity:
     step: int | None = None      # recovery after this step (0-based)
 
     def read(self, view: View) -> tuple[float, str]:
-        """(value, shown) now; `shown` names the worst item for the max quantities."""
+        """(value, shown) now: a count, or simulated seconds (math.inf for a recovery not over
+        yet); `shown` names the worst item for the max quantities. Raises AssertionError for a
+        `what` the grammar does not make."""
         cluster = view.cluster
         if self.what == "pending":
             return len(cluster.pending), str(len(cluster.pending))

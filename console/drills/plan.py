@@ -163,7 +163,9 @@ def _anchor_time(anchor: Anchor, steps: list[Step], duration: float) -> float:
 
 
 def resolve(expectation: Expectation, steps: list[Step], duration: float) -> Span:
-    """The expectation's window in times and step indices; names a bad step or time."""
+    """The expectation's window in simulated seconds and step indices. Raises ExpectationError
+    naming a step that does not exist or is not an incident (for a recovery), a time or window
+    end after the drill's end, or a window that ends before it starts."""
     window: Window = expectation.window
     check = expectation.check
     if isinstance(check, Compare) and check.quantity.what == "recovery":

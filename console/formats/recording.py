@@ -135,7 +135,8 @@ class Recorder:
 
     def attach(self, engine: Engine) -> None:
         """Record every command `engine` receives, as it receives it. Attach before the first
-        command: a recording must hold all of them to replay the session."""
+        command: a recording must hold all of them to replay the session. Raises ValueError for
+        an engine that has received a command or whose clock has moved."""
         if engine.command_log or engine.now > 0:
             raise ValueError("attach the recorder to a fresh engine, before its first command")
         self._engine = engine

@@ -427,8 +427,9 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
-    """A finite int or float (not a bool, which Python counts as an int) that satisfies `ok`;
-    `rule` says what `ok` wants, for the message ("must be <rule>, got ...")."""
+    """A finite int or float (not a bool, which Python counts as an int) that satisfies `ok`,
+    as a float; `rule` says what `ok` wants, for the message. Raises Problem ("must be <rule>,
+    got ...") otherwise."""
     if (isinstance(value, bool) or not isinstance(value, (int, float))
             or not math.isfinite(value) or not ok(value)):
         raise Problem("", f"must be {rule}, got {show(value)}")
@@ -456,7 +457,8 @@ def share(value: Any) -> float:
 
 
 def integer(minimum: int, maximum: int | None = None) -> Check:
-    """A checker for an int (not a bool) from `minimum` up, at most `maximum` if given."""
+    """A checker for an int (not a bool) from `minimum` up, at most `maximum` if given; the
+    checker raises Problem for anything else."""
     rule = f"an integer >= {minimum}"
     if maximum is not None:
         rule = f"an integer from {minimum} to {maximum}"
@@ -478,7 +480,7 @@ def boolean(value: Any) -> bool:
 
 
 def string(value: Any) -> str:
-    """Any string (free text, a path, a name looked up later)."""
+    """Any string (free text, a path, a name looked up later). Raises Problem otherwise."""
     if not isinstance(value, str):
         raise Problem("", f"must be a string, got {show(value)}")
     return value
@@ -486,7 +488,7 @@ def string(value: Any) -> str:
 
 def identifier(value: Any) -> str:
     """A name something is declared under: a letter or digit, then letters, digits, '_', '.'
-    or '-' (so it can be typed in a command without quotes)."""
+    or '-' (so it can be typed in a command without quotes). Raises Problem otherwise."""
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise Problem("", "must be a name (a letter or digit, then letters, digits, '_', '.' "
                           f"or '-'), got {show(value)}")
@@ -494,7 +496,8 @@ def identifier(value: Any) -> str:
 
 
 def choice(options: tuple[str, ...], convert: Callable[[str], Any] = str) -> Check:
-    """A checker for one of `options`, converted by `convert` (an Enum, say)."""
+    """A checker for one of `options`, converted by `convert` (an Enum, say); the checker raises
+    Problem for anything else."""
 
     def check(value: Any) -> Any:
         if not isinstance(value, str) or value not in options:
@@ -505,7 +508,9 @@ def choice(options: tuple[str, ...], convert: Callable[[str], Any] = str) -> Che
 
 
 def list_of(item: Check, *, non_empty: bool) -> Check:
-    """A checker for an array whose elements pass `item`, as a tuple; keys name the element."""
+    """A checker for an array whose elements pass `item`, as a tuple; the checker raises Problem
+    for a value that is not an array (or is empty, when `non_empty`), and passes on an element's
+    Problem with its index in the key (`[i]`)."""
     rule = "a non-empty array" if non_empty else "an array"
 
     def check(value: Any) -> tuple[Any, ...]:
@@ -534,7 +539,9 @@ class Key:
 def read_table(raw: Any, keys: dict[str, Key]) -> dict[str, Any]:
     """Check one table in file order: unknown keys and bad values, then missing required keys.
 
-    Returns the checked values of the keys present; the caller supplies defaults.
+    Returns the checked values of the keys present; the caller supplies defaults. Raises
+    Problem for a value that is not a table, the first unknown key, the first bad value (its key
+    in the path) or the first missing required key.
     """
     if not isinstance(raw, dict):
         raise Problem("", f"must be a table, got {show(raw)}")
@@ -551,7 +558,8 @@ def read_table(raw: Any, keys: dict[str, Key]) -> dict[str, Any]:
 
 
 def entries(raw: Any, section: str, *, non_empty: bool = False) -> list[Any]:
-    """The entries of an array-of-tables section (`[[section]]`); each is then a `read_table`."""
+    """The entries of an array-of-tables section (`[[section]]`); each is then a `read_table`.
+    Raises Problem for a value that is not an array (or is empty, when `non_empty`)."""
     if not isinstance(raw, list) or (non_empty and not raw):
         rule = "a non-empty array of tables" if non_empty else "an array of tables"
         raise Problem("", f"must be {rule} ([[{section}]]), got {show(raw)}")

@@ -47,6 +47,8 @@ def read_trace(path: Path) -> tuple[float, ...]:
     """A PlanetLab/CoMon trace: CPU percent (an integer 0-100) every 5 minutes, one per line.
 
     The published traces hold 288 samples (a day); other lengths are accepted and wrap around.
+    Returns the samples as fractions 0-1, in file order. Raises TraceError (`FILE:LINE: message`)
+    for a line that is not an integer 0-100 or an empty file, OSError when it cannot be read.
     """
     values = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

@@ -133,7 +133,8 @@ def _check_member(service: Service, name: str, vms: dict[str, Vm]) -> None:
 
 
 def register_images(draft: Draft, cluster: Cluster) -> None:
-    """Register bases and layers, then check that each layer's bases are base images."""
+    """Register bases and layers, then check that each layer's bases are base images. Raises
+    Problem at `.bases[k]` for an unknown base, a layer given as a base, or a base listed twice."""
     for _, image in draft.images:
         cluster.images[image.name] = image
     bases = [name for name, image in cluster.images.items() if image.kind == "base"]
@@ -150,7 +151,8 @@ def register_images(draft: Draft, cluster: Cluster) -> None:
 
 
 def hold_images(draft: Draft, cluster: Cluster) -> None:
-    """The parts each host holds already, at their current version."""
+    """The parts each host holds already, at their current version. Raises Problem at
+    `.images[k]` for an unknown image or layer, or one listed twice."""
     for path, node in draft.nodes:
         held = draft.held[node.name]
         for k, part in enumerate(held):
@@ -169,7 +171,10 @@ def _known(cluster: Cluster) -> str:
 
 
 def apply_image(entry: VmEntry, cluster: Cluster) -> None:
-    """A VM built from an image runs the base's guest OS and is sized from its parts."""
+    """A VM built from an image runs the base's guest OS and is sized from its parts (vCPUs
+    from the base; memory in GB the base's plus its layers'; disk in GB the parts' sizes), unless
+    the entry gives them. Raises Problem for an image spec that does not resolve, or a guest_os
+    other than the base's."""
     if entry.image is None:
         return
     vm = entry.vm
@@ -198,7 +203,8 @@ def _resolve(cluster: Cluster, spec: str) -> list[Image]:
 
 
 def assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
-    """A trace-driven VM's trace must be loaded; "auto" takes the next one round-robin."""
+    """A trace-driven VM's trace must be loaded; "auto" takes the next one round-robin. Raises
+    Problem at `.workload.trace` when no traces are loaded or the trace is unknown."""
     workload = vm.workload
     if workload.profile != "trace":
         return
