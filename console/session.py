@@ -138,8 +138,8 @@ class RecorderLike(Protocol):
         """Write a mark named `label` at `t` simulated seconds."""
 
     def close(self, end: float | None = None, *, clean: bool = True) -> None:
-        """Write the end line at `end` (None: the recorder's own clock) when `clean`, and
-        close."""
+        """Write the end line at `end` simulated seconds when `clean` (none otherwise, as after a
+        crash), and close."""
 
 
 #: Up to this many VMs the imbalance is measured as time goes; a bigger cluster shows its last

@@ -246,7 +246,7 @@ class LocalReading(Command):
 
 @dataclass(frozen=True)
 class Speed(Command):
-    """`speed FACTOR`: simulated seconds per real second (a number >= 0); a clock command."""
+    """`speed FACTOR`: simulated seconds per real second; a clock command."""
 
     verb: ClassVar[str] = "speed"
     help: ClassVar[str] = "simulated seconds per real second"

@@ -184,8 +184,9 @@ class Heartbeat:
 
 
 def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
-    """The last `slots` heartbeat slots of `node`, one per heartbeat interval; slots from before the
-    simulation began read as the node's state then."""
+    """The last `slots` heartbeat slots of `node`, one per heartbeat interval (oldest first), and
+    the simulated seconds since its last beat. Slots from before time 0 read as received (the node
+    was up before the console looked) unless it has not beaten since."""
     membership = engine.membership
     last = membership.last_beat(node)
     since = None if last is None else max(0.0, engine.now - last)
@@ -327,8 +328,8 @@ def service_view(engine: Engine, service: Service) -> ServiceView:
 class MigrationView:
     """A live migration as the console shows it: VM, source and target hosts, why it runs, whether
     it is still queued, the pre-copy round, progress (0-1, an estimate while rounds continue), MB
-    left in this round, estimated seconds to finish (None when it cannot converge) and whether it is
-    in its stop-and-copy switchover."""
+    left in this round, estimated simulated seconds to finish (rough: `Migration.eta_s`; None
+    while queued) and whether it is in its stop-and-copy switchover."""
 
     vm: str
     source: str

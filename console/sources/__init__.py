@@ -1,2 +1,2 @@
 """Sources: what builds a session's cluster and feeds it observations (`base` the protocol, `sim`
-the embedded model alone, `local` the machine the console runs on)."""
+a cluster file run by the embedded model, `local` the machine the console runs on)."""
