@@ -9,7 +9,7 @@ Cluster: 40 ESXi hosts of 8 cores (2 x 4), 128 GB, 2 x 1 GbE; vCPU overcommit 8 
 not vCPU slots, is what limits moves). 800 VMs, one per trace file of
 ../shared/data/planetlab/20110303/ beside the repository, or of --traces DIR (the first 800 in
 sorted order), read with
-console.model.workloads.read_trace into cluster.traces; each VM's workload profile is "trace"
+console.model.workloads.parse_trace into cluster.traces; each VM's workload profile is "trace"
 naming its file. VMs whose trace mean is above the median of the 800 get 2 vCPUs / 4 GB, the
 others 1 vCPU / 2 GB. VMs are placed 20 to a host in sorted file order, so VMs of the same
 PlanetLab node (whose loads move together) share a host, as one tenant's VMs often do.
@@ -49,7 +49,7 @@ from console.model.engine import Engine  # noqa: E402
 from console.model.entities import Node, Vm, VmState, Workload  # noqa: E402
 from console.model.invariants import violations  # noqa: E402
 from console.model.placement import usable  # noqa: E402
-from console.model.workloads import read_trace  # noqa: E402
+from console.model.workloads import parse_trace  # noqa: E402
 
 TRACES = ROOT.parent / "shared" / "data" / "planetlab" / "20110303"
 HOSTS, VMS = 40, 800
@@ -76,7 +76,8 @@ def build(trace_dir: Path, policy: str, threshold: int, placement: str = "tenant
     for i in range(HOSTS):
         cluster.add_node(Node(name=f"pl{i + 1:02d}", hypervisor="esxi", cpus=2, cores_per_cpu=4,
                               memory_gb=128, nics_gbps=(1.0, 1.0), disk_mbps=400))
-    traces = {path.name: read_trace(path) for path in files}
+    traces = {path.name: parse_trace(path.read_text(encoding="utf-8"), path.name)
+              for path in files}
     cluster.traces.update(traces)
     means = {name: sum(v) / len(v) for name, v in traces.items()}
     median = statistics.median(means.values())

@@ -125,3 +125,13 @@ def test_admission_control_refuses_a_power_on_that_breaks_failover_capacity(seed
     outcome = seed_engine.submit(parse("vm-power mon01 on"))
     assert not outcome.accepted and "admission control" in outcome.reason
     assert seed_engine.submit(parse("vm-power web02 on")).accepted
+
+
+def test_node_order_follows_the_file_then_added_nodes(seed_engine) -> None:
+    from console.model import views
+    from console.model.commands import parse
+
+    assert seed_engine.submit(parse("add-node D A")).accepted
+    order, positions = views.node_order(seed_engine)
+    assert list(order) == ["A", "B", "C", "D"]
+    assert positions == {"A": 0, "B": 1, "C": 2, "D": 3}

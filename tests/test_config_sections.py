@@ -220,7 +220,7 @@ def test_a_trace_out_of_range_names_its_file_and_line(tmp_path: Path) -> None:
     pytest.param(lambda root: write_traces(root / "traces", {"e": []}),
                  "{root}/traces/e: empty trace", id="empty-trace"),
     pytest.param(lambda root: (write_traces(root / "traces", {}) / "w").write_bytes(b"\xff\n"),
-                 "{root}/traces/w: not UTF-8 text", id="binary"),
+                 "{root}/traces/w:1: not UTF-8 text", id="binary"),
 ])
 def test_traces_folder_errors_name_the_key(tmp_path: Path, setup, message: str) -> None:
     setup(tmp_path)

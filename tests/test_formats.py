@@ -4,6 +4,8 @@ caller, every bad input is one InputError, and the command line catches it once.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -120,3 +122,16 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
 def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT
     assert capsys.readouterr() == ("", f"cluster-console: {message}\n")
+
+
+@pytest.mark.parametrize("args", [["simulate", "--for", "60"],
+                                  ["validate", str(SAMPLE_CLUSTERS / "seed.toml")]])
+def test_output_to_a_reader_that_went_away_is_exit_141_without_a_traceback(args) -> None:
+    """`cluster-console ... | head`: the reader closes first, the write fails with EPIPE."""
+    proc = subprocess.Popen([sys.executable, "-m", "console", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # no reader left: the child's first write fails
+    error = proc.stderr.read()
+    assert proc.wait(timeout=60) == cli.EXIT_BROKEN_PIPE
+    assert b"Traceback" not in error and b"Exception ignored" not in error

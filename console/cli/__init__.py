@@ -4,7 +4,9 @@ module each (`console`, `simulate`, `validate`, `drill`, `replay`).
 Every sub-command parses and checks its options and input files before anything starts (before
 the console takes the screen over). Bad input is an `InputError` anywhere below; it is caught
 here, once, printed as one line (`cluster-console: seed.toml:41: nodes[2].memory_gb: ...`) and
-the exit status is 2. Ctrl+C is exit status 130, without a traceback.
+the exit status is 2. Ctrl+C is exit status 130, without a traceback; so is output piped into
+a reader that stops early (`cluster-console simulate | head`): exit status 141, as a shell
+reports a process ended by SIGPIPE.
 
 Only `cli` imports `console.ui`, and only inside the functions that open a screen: the headless
 sub-commands (`simulate`, `validate`, `drill`, `replay --headless`) never import Textual, which
@@ -13,6 +15,7 @@ halves their start-up time.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -22,6 +25,9 @@ from console.errors import EXIT_BAD_INPUT, InputError
 #: Exit status after Ctrl+C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
 
+#: Exit status when standard output's reader went away (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
 #: Sub-command name -> its `run(argv) -> exit status`.
 SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "simulate": simulate.run, "validate": validate.run, "drill": drill.run, "replay": replay.run,
@@ -30,7 +36,8 @@ SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `cluster-console ARGS` (default: `sys.argv[1:]`) and return its exit status: 0 done,
-    1 a drill failed, 2 bad input (one line on stderr), 130 interrupted."""
+    1 a drill failed, 2 bad input (one line on stderr), 130 interrupted, 141 the reader of
+    standard output went away."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in SUBCOMMANDS:
@@ -41,3 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point stdout at
+        # the null device first (the Python documentation's recipe for SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

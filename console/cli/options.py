@@ -8,9 +8,7 @@ from pathlib import Path
 
 from console import __version__
 from console.errors import InputError
-
-#: The fastest simulated clock the console and interactive drills accept (seconds per second).
-MAX_SPEED = 3600.0
+from console.session import MAX_SPEED
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -39,11 +39,24 @@ class Cluster:
     #: target change). Lets per-host sums (the balancer's loads) be cached and redone only
     #: for the hosts that changed.
     changes: dict[str, int] = field(default_factory=dict)
+    #: Node names in cluster order (the order they were added) and each name's position in it,
+    #: kept by `add_node`, so a pane finds a row by position or by name without an index of its
+    #: own.
+    node_order: list[str] = field(init=False, default_factory=list)
+    node_positions: dict[str, int] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in self.nodes:
+            self.node_positions[name] = len(self.node_order)
+            self.node_order.append(name)
 
     # -- registration -------------------------------------------------------------------------
 
     def add_node(self, node: Node) -> None:
-        """Register a host under its name (replacing any of that name)."""
+        """Register a host under its name (replacing any of that name, in its place)."""
+        if node.name not in self.nodes:
+            self.node_positions[node.name] = len(self.node_order)
+            self.node_order.append(node.name)
         self.nodes[node.name] = node
 
     def local_node(self) -> Node | None:

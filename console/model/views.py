@@ -65,6 +65,13 @@ def nodes(engine: Engine) -> Mapping[str, Node]:
     return engine.cluster.nodes
 
 
+def node_order(engine: Engine) -> tuple[Sequence[str], Mapping[str, int]]:
+    """Node names in cluster order, and each name's position in that order (kept by the
+    cluster as nodes join: nothing is rebuilt per call)."""
+    cluster = engine.cluster
+    return cluster.node_order, cluster.node_positions
+
+
 def vms(engine: Engine) -> Mapping[str, Vm]:
     """Every VM by name, in cluster order."""
     return engine.cluster.vms

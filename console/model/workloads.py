@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from console.model.entities import Vm
 
@@ -43,27 +42,28 @@ class TraceError(ValueError):
     """A trace file that is not 288-ish integers 0-100, one per line."""
 
 
-def read_trace(path: Path) -> tuple[float, ...]:
-    """A PlanetLab/CoMon trace: CPU percent (an integer 0-100) every 5 minutes, one per line.
+def parse_trace(text: str, name: str) -> tuple[float, ...]:
+    """A PlanetLab/CoMon trace's text: CPU percent (an integer 0-100) every 5 minutes, one per
+    line (Beloglazov & Buyya 2012, as shipped with CloudSim) -> fractions 0-1 in order.
 
     The published traces hold 288 samples (a day); other lengths are accepted and wrap around.
-    Returns the samples as fractions 0-1, in file order. Raises TraceError (`FILE:LINE: message`)
-    for a line that is not an integer 0-100 or an empty file, OSError when it cannot be read.
+    Raises TraceError `NAME:LINE: message` for a line that is not an integer 0-100, and for a
+    trace with no samples. Reading the file is the caller's business (the cluster format).
     """
     values = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
         try:
             value = int(line)
         except ValueError:
-            raise TraceError(f"{path.name}:{number}: not an integer: {line!r}") from None
+            raise TraceError(f"{name}:{number}: not an integer: {line!r}") from None
         if not 0 <= value <= 100:
-            raise TraceError(f"{path.name}:{number}: CPU percent out of 0-100: {line}")
+            raise TraceError(f"{name}:{number}: CPU percent out of 0-100: {line}")
         values.append(value / 100.0)
     if not values:
-        raise TraceError(f"{path.name}: empty trace")
+        raise TraceError(f"{name}: empty trace")
     return tuple(values)
 
 

@@ -139,6 +139,7 @@ from pathlib import Path
 from typing import Any
 
 from console.formats.toml import (
+    ConfigError,
     Key,
     Problem,
     at,
@@ -152,6 +153,7 @@ from console.formats.toml import (
     list_of,
     non_negative,
     positive,
+    read_file,
     read_table,
     share,
     show,
@@ -182,7 +184,7 @@ from console.model.settings import (
     QuorumSettings,
     Settings,
 )
-from console.model.workloads import TraceError, read_trace
+from console.model.workloads import TraceError, parse_trace
 
 RULE_STRENGTHS = ("must", "should")
 HOST_RULES = ("vm-host", "vm-not-host")  # the rule kinds that name hosts
@@ -431,15 +433,9 @@ def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
         if not path.is_file() or path.name.startswith(".") or path.stem.upper() == "README":
             continue
         try:
-            traces[path.name] = read_trace(path)
-        except TraceError as error:  # "<file name>:<line>: ..." -> "<folder>/<file name>:..."
-            message = str(error)
-            rest = message[len(path.name):] if message.startswith(path.name) else f": {message}"
-            raise Problem("", f"{path}{rest}") from None
-        except UnicodeDecodeError:
-            raise Problem("", f"{path}: not UTF-8 text") from None
-        except OSError as error:
-            raise Problem("", f"{path}: cannot read: {error.strerror or error}") from None
+            traces[path.name] = parse_trace(read_file(path), str(path))
+        except (TraceError, ConfigError) as error:  # already "<folder>/<file>[:<line>]: ..."
+            raise Problem("", str(error)) from None
     if not traces:
         raise Problem("", f"no trace files in {folder}")
     return traces

@@ -65,26 +65,11 @@ class NodeRowsTable(ModelTable):
 
     def row_key(self, index: int) -> Hashable:
         """The name of node `index` in cluster order."""
-        return node_names(self.engine)[0][index]
+        return views.node_order(self.engine)[0][index]
 
     def index_of(self, key: Hashable) -> int | None:
         """The row of node `key`, or None."""
-        return node_names(self.engine)[1].get(key)  # type: ignore[arg-type]
-
-
-_NAMES: dict[int, tuple[int, list[str], dict[str, int]]] = {}
-
-
-def node_names(engine: Engine) -> tuple[list[str], dict[str, int]]:
-    """Node names in cluster order and their positions, cached per cluster."""
-    nodes = views.nodes(engine)
-    cached = _NAMES.get(id(nodes))
-    if cached is None or cached[0] != len(nodes):
-        names = list(nodes)
-        cached = (len(nodes), names, {n: i for i, n in enumerate(names)})
-        _NAMES.clear()
-        _NAMES[id(nodes)] = cached
-    return cached[1], cached[2]
+        return views.node_order(self.engine)[1].get(key)  # type: ignore[arg-type]
 
 
 def duration(seconds: float | None) -> str:
