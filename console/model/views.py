@@ -185,7 +185,7 @@ class Heartbeat:
     True arrived, False missed), simulated seconds since the last beat received (None before any),
     and whether it beats now."""
 
-    strip: tuple[bool | None, ...]  # oldest first: True arrived, False missed
+    strip: tuple[bool, ...]  # oldest first: True arrived, False missed
     since_last: float | None  # seconds since the last beat the cluster received
     beating: bool
 
@@ -197,7 +197,7 @@ def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
     membership = engine.membership
     last = membership.last_beat(node)
     since = None if last is None else max(0.0, engine.now - last)
-    strip: list[bool | None] = list(membership.beat_strip(node, slots))
+    strip = list(membership.beat_strip(node, slots))
     # Slots before the simulation began: the node was up before the console looked (unless it
     # has not beaten since), so they read as received rather than as a strip filling in.
     elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1
@@ -386,7 +386,7 @@ def _migration_view(engine: Engine, m: Migration, queued: bool) -> MigrationView
     progress = 1.0 if m.switchover else (sent / (sent + left) if sent + left > 0 else 0.0)
     return MigrationView(m.vm, m.source, m.target, m.reason, False, m.round,
                          min(progress, 1.0), m.remaining_now(now),
-                         None if math.isinf(eta) else eta, m.switchover)
+                         eta, m.switchover)
 
 
 # -- migration targets (the `v` picker) --------------------------------------------------------

@@ -47,14 +47,11 @@ class HeartbeatsTable(NodeRowsTable):
                 (label, NODE_STATE_STYLE.get(state, "")))
 
 
-def _strip(strip: tuple[bool | None, ...]) -> tuple[tuple[str, str], ...]:
-    """Runs of received (▮) and missed (·) beats as styled spans; blank before time 0."""
+def _strip(strip: tuple[bool, ...]) -> tuple[tuple[str, str], ...]:
+    """Runs of received (▮) and missed (·) beats as styled spans."""
     spans: list[tuple[str, str]] = []
     for received in strip:
-        if received is None:
-            char, style = " ", "muted"
-        else:
-            char, style = ("▮", "ok") if received else ("·", "error")
+        char, style = ("▮", "ok") if received else ("·", "error")
         if spans and spans[-1][1] == style:
             spans[-1] = (spans[-1][0] + char, style)
         else:

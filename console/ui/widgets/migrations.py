@@ -37,7 +37,7 @@ class MigrationsTable(ModelTable):
         super().__init__(**kwargs)
         self._views: dict[str, views.MigrationView] = {}
         self._order: list[str] = []
-        self._at: float | None = None
+        self._at: tuple[float, int] | None = None  # (simulated time, log length) shown
 
     def _rows(self) -> list[str]:
         engine = self.engine
