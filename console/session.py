@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.model import views
-from console.model.commands import CLOCK_COMMANDS, Command, Pause, Resume, Speed
+from console.model.commands import CLOCK_COMMANDS, MAX_SPEED, Command, Pause, Resume, Speed
 from console.model.engine import Engine
 from console.model.kernel import Outcome
 
 #: The speeds `+` and `-` step through (simulated seconds per real second).
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 120.0, 300.0, 600.0)
-MAX_SPEED = 3600.0
 #: Real seconds one tick may account for at most: a suspended terminal does not jump the model
 #: by hours when it wakes.
 MAX_STEP_S = 5.0

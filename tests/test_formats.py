@@ -93,7 +93,9 @@ def test_the_command_line_catches_input_errors_once(monkeypatch, capsys) -> None
     def bad(argv: object) -> int:
         raise InputError("x.toml:3: nodes[0].cpus: must be an integer >= 1, got 0")
 
-    monkeypatch.setitem(cli.SUBCOMMANDS, "validate", bad)
+    from console.cli import validate
+
+    monkeypatch.setattr(validate, "run", bad)
     assert cli.main(["validate", "x.toml"]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err == \
         "cluster-console: x.toml:3: nodes[0].cpus: must be an integer >= 1, got 0\n"
@@ -103,7 +105,9 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
     def interrupted(argv: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli.SUBCOMMANDS, "simulate", interrupted)
+    from console.cli import simulate
+
+    monkeypatch.setattr(simulate, "run", interrupted)
     assert cli.main(["simulate"]) == cli.EXIT_INTERRUPTED == 130
     assert capsys.readouterr().err == ""
 
@@ -135,3 +139,14 @@ def test_output_to_a_reader_that_went_away_is_exit_141_without_a_traceback(args)
     error = proc.stderr.read()
     assert proc.wait(timeout=60) == cli.EXIT_BROKEN_PIPE
     assert b"Traceback" not in error and b"Exception ignored" not in error
+
+
+def test_version_loads_no_model_and_no_sub_command_it_does_not_run() -> None:
+    """`cluster-console --version` starts fast: the sub-commands are imported when chosen."""
+    code = ("import sys; from console.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('console.cli.', "
+            "'console.model.engine', 'console.drills', 'textual'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "['console.cli.console', 'console.cli.options']"

@@ -15,11 +15,11 @@ halves their start-up time.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 
-from console.cli import console, drill, replay, simulate, validate
 from console.errors import EXIT_BAD_INPUT, InputError
 
 #: Exit status after Ctrl+C (128 + SIGINT), as shells report it.
@@ -28,10 +28,10 @@ EXIT_INTERRUPTED = 130
 #: Exit status when standard output's reader went away (128 + SIGPIPE).
 EXIT_BROKEN_PIPE = 141
 
-#: Sub-command name -> its `run(argv) -> exit status`.
-SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "simulate": simulate.run, "validate": validate.run, "drill": drill.run, "replay": replay.run,
-}
+#: Sub-command name -> the module whose `run(argv) -> exit status` runs it. Imported when
+#: chosen, so a sub-command loads only what it needs (`--version` nearly nothing).
+SUBCOMMANDS = {name: f"console.cli.{name}" for name in ("simulate", "validate", "drill", "replay")}
+CONSOLE = "console.cli.console"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,8 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in SUBCOMMANDS:
-            return SUBCOMMANDS[args[0]](args[1:])
-        return console.run(args)
+            return _run(SUBCOMMANDS[args[0]], args[1:])
+        return _run(CONSOLE, args)
     except InputError as error:
         print(f"cluster-console: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -53,3 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the null device first (the Python documentation's recipe for SIGPIPE).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _run(module: str, argv: Sequence[str]) -> int:
+    command: Callable[[Sequence[str]], int] = importlib.import_module(module).run
+    return command(argv)

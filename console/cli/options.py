@@ -8,7 +8,7 @@ from pathlib import Path
 
 from console import __version__
 from console.errors import InputError
-from console.session import MAX_SPEED
+from console.model.commands import MAX_SPEED
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -244,9 +244,14 @@ class LocalReading(Command):
     disk: float
 
 
+#: The fastest simulated clock a session accepts (simulated seconds per real second).
+MAX_SPEED = 3600.0
+
+
 @dataclass(frozen=True)
 class Speed(Command):
-    """`speed FACTOR`: simulated seconds per real second; a clock command."""
+    """`speed FACTOR`: simulated seconds per real second (above 0, at most MAX_SPEED); a clock
+    command."""
 
     verb: ClassVar[str] = "speed"
     help: ClassVar[str] = "simulated seconds per real second"
