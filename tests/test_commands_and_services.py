@@ -135,3 +135,12 @@ def test_node_order_follows_the_file_then_added_nodes(seed_engine) -> None:
     order, positions = views.node_order(seed_engine)
     assert list(order) == ["A", "B", "C", "D"]
     assert positions == {"A": 0, "B": 1, "C": 2, "D": 3}
+
+
+def test_read_only_allows_a_dry_run_rebalance_but_not_a_real_one(seed_engine) -> None:
+    from console.model.commands import parse
+
+    seed_engine.read_only = True
+    assert seed_engine.submit(parse("rebalance --dry-run")).accepted
+    refused = seed_engine.submit(parse("rebalance"))
+    assert not refused.accepted and "read-only" in refused.reason

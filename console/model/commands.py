@@ -199,6 +199,11 @@ class Rebalance(Command):
     params: ClassVar[tuple[Param, ...]] = (Param("dry_run", "flag"),)
     dry_run: bool = False
 
+    @property
+    def mutating(self) -> bool:  # type: ignore[override]
+        """A dry run only lists recommendations: it changes nothing, so read-only allows it."""
+        return not self.dry_run
+
 
 @dataclass(frozen=True)
 class Deploy(Command):
