@@ -408,6 +408,18 @@ async def test_q_quits():
     assert app.return_code == 0
 
 
+@pytest.mark.parametrize("first", [(), (":", "f", "a")])
+async def test_ctrl_c_quits_from_anywhere_without_a_toast(first):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*first)
+        assert app.return_code is None
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.return_code == 0
+        assert not any("ctrl+q" in message for message in notes(app))
+
+
 async def test_tab_and_numbers_move_between_panes():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
