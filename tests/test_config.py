@@ -551,3 +551,24 @@ def test_any_one_value_changed_gives_a_cluster_or_one_line(line: int, value: str
     except ConfigError as error:
         assert "\n" not in str(error)
         assert str(error).startswith("seed.toml")
+
+
+def test_the_error_line_quoted_in_readme_and_seed_toml_is_the_real_one(tmp_path) -> None:
+    """README and seed.toml show `seed.toml:LINE: nodes[2].memory_gb: ...`: it must be true."""
+    import re
+
+    from console.paths import SAMPLE_CLUSTERS
+
+    seed = (SAMPLE_CLUSTERS / "seed.toml").read_text(encoding="utf-8")
+    lines = seed.splitlines()
+    tables = [i for i, line in enumerate(lines) if line == "[[nodes]]"]
+    third = next(i for i in range(tables[2], len(lines)) if lines[i].startswith("memory_gb ="))
+    lines[third] = "memory_gb = -16"
+    (tmp_path / "seed.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_cluster(tmp_path / "seed.toml")
+    message = str(caught.value).replace(str(tmp_path / "seed.toml"), "seed.toml")
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    quoted = re.compile(r"seed\.toml:\d+: nodes\[2\]\.memory_gb: [^\n]*")
+    assert quoted.findall(readme) == [message]
+    assert quoted.findall(seed) == [message]
