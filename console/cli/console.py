@@ -1,13 +1,14 @@
 """`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file (the
-cluster file, the theme, keys.toml, `--record`), then open the console. Bad input is one line
-and exit status 2, before the screen is taken over."""
+cluster file, the theme, keys.toml) and the output (`--record`: it names no input and can be
+written), then open the console. Bad input is one line and exit status 2, before the screen is
+taken over."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from console.cli.options import check_speed, check_writable, parser
+from console.cli.options import check_outputs, check_speed, cluster_inputs, parser
 from console.errors import InputError
 from console.paths import DEFAULT_CLUSTER
 
@@ -43,7 +44,7 @@ def run(argv: Sequence[str]) -> int:
     if not Path(args.cluster).is_file():
         raise InputError(f"{args.cluster}: no such cluster file")
     if args.record:
-        check_writable(args.record, "--record")
+        check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
     return open_console(args.cluster, seed=args.seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,

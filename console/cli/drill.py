@@ -7,8 +7,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from console.cli.options import check_speed, check_writable, parser, write_file
+from console.cli.options import (
+    check_outputs,
+    check_speed,
+    cluster_inputs,
+    parser,
+    write_output,
+)
 from console.drills import (
     Drill,
     DrillSession,
@@ -18,6 +25,7 @@ from console.drills import (
     render_json,
     render_text,
 )
+from console.drills.live import default_report_path
 from console.errors import InputError
 from console.formats.recording import Recorder
 from console.model.engine import Engine
@@ -62,6 +70,7 @@ def run(argv: Sequence[str]) -> int:
                          "screen and saves it as text")
     check_speed(args.speed)
     drills = [load_drill(path) for path in args.files]
+    _check_outputs(drills, args)
     if args.interactive:
         return _interactive(drills[0], args)
     reports = []
@@ -72,9 +81,9 @@ def run(argv: Sequence[str]) -> int:
         if not args.json and drill is not drills[-1]:
             sys.stdout.write("\n")
         if args.report:
-            write_file(args.report, render_text(report), "--report")
+            write_output(args.report, render_text(report), "--report")
     if args.junit:
-        write_file(args.junit, junit_xml(reports), "--junit")
+        write_output(args.junit, junit_xml(reports), "--junit")
     return 0 if all(r.passed for r in reports) else EXIT_FAILED
 
 
@@ -84,8 +93,6 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     from console.ui.launch import load_settings, open_drill_console  # Textual: see console.cli
 
     themes, keymap = load_settings(None)
-    if args.record:
-        check_writable(args.record, "--record")
     mode = open_drill_console(drill, report=args.report, record=args.record, speed=args.speed,
                               paused=args.paused, confirm=not args.no_confirm,
                               themes=themes, keymap=keymap)
@@ -99,8 +106,23 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
              else f"report NOT saved: {mode.save_error}")
     print(f"drill {report.drill} {verdict}; {where}")
     if args.junit:
-        write_file(args.junit, junit_xml([report]), "--junit")
+        write_output(args.junit, junit_xml([report]), "--junit")
     return 0 if report.passed else EXIT_FAILED
+
+
+def _check_outputs(drills: list[Drill], args: argparse.Namespace) -> None:
+    """Before any drill runs: `--record`, `--junit` and `--report` (with `--interactive`, the
+    report's default place next to the drill file too) name none of the inputs (each drill
+    file, the cluster file it names and that file's trace folder) and can be written."""
+    inputs = []
+    for drill in drills:
+        inputs.append(Path(drill.path))
+        inputs += cluster_inputs(drill.cluster_file, drill.cluster_text)
+    report = args.report
+    if args.interactive and report is None:
+        report = str(default_report_path(drills[0]))
+    check_outputs({"--record": args.record, "--junit": args.junit, "--report": report},
+                  inputs)
 
 
 def _run(drill: Drill, record: str | None) -> Report:

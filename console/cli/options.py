@@ -8,6 +8,7 @@ from pathlib import Path
 
 from console import __version__
 from console.errors import InputError
+from console.formats.output import check_output, write_atomic
 from console.model.commands import MAX_SPEED
 
 
@@ -27,28 +28,38 @@ def check_speed(speed: float) -> None:
         raise InputError(f"--speed must be above 0 and at most {MAX_SPEED:g}, got {speed:g}")
 
 
-def check_writable(path: str, option: str) -> None:
-    """Fail now, before the screen is taken over, if `path` cannot be written (it is created
-    empty, or emptied). Raises InputError `OPTION PATH: cannot write: REASON`."""
+def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Path]:
+    """What a run reads of a cluster file: the file and, if it names one, its trace folder.
+    `text` is the file's text if already read. Raises `InputError` for a file that cannot be
+    read or is not TOML."""
+    # Imported here: the cluster reader would slow every start (`--version`) by 0.1 s.
+    from console.formats.cluster import trace_folder
+    from console.formats.toml import read_file
+
+    if text is None:
+        text = read_file(cluster_file)
+    folder = trace_folder(text, str(cluster_file))
+    return [Path(cluster_file)] + ([folder] if folder is not None else [])
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: list[Path]) -> None:
+    """Before anything runs: every given output (option -> path; None: not given) names no
+    input and no other output, and can be written (`console.formats.output.check_output`);
+    nothing is created or truncated. Raises `InputError` naming the option and path."""
+    given = [(option, path) for option, path in outputs.items() if path]
+    for option, path in given:
+        check_output(path, option, inputs)
+    for i, (option, path) in enumerate(given):
+        for other, other_path in given[i + 1:]:
+            if Path(path).resolve() == Path(other_path).resolve():
+                raise InputError(f"{other} {other_path}: is also the {option} file; give each "
+                                 "output its own file")
+
+
+def write_output(path: str, data: str | bytes, option: str) -> None:
+    """Write `data` (text as UTF-8) to `path` atomically (`console.formats.output`), or an
+    `InputError` naming `option`."""
     try:
-        with open(path, "w", encoding="utf-8"):
-            pass
+        write_atomic(path, data)
     except OSError as error:
         raise InputError(f"{option} {path}: cannot write: {error.strerror or error}") from None
-
-
-def write_file(path: str, data: str | bytes, option: str) -> None:
-    """Write `data` (text as UTF-8) to `path`, or an `InputError` naming `option`."""
-    try:
-        Path(path).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-    except OSError as error:
-        raise InputError(f"{option} {path}: cannot write: {error.strerror or error}") from None
-
-
-def make_folder(path: str, option: str) -> None:
-    """Make the folder `path` (and its parents), or an `InputError` naming `option`."""
-    try:
-        Path(path).mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(f"{option} {path}: cannot make the folder: "
-                         f"{error.strerror or error}") from None

@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from console import __version__
-from console.cli.options import check_speed, check_writable, make_folder, parser
+from console.cli.options import check_outputs, check_speed, parser
 from console.errors import InputError
 from console.formats.event_log import render_json, render_text
+from console.formats.output import check_output_folder
 from console.formats.recording import Recording, load_recording
 from console.replay import replay_headless
 
@@ -50,6 +52,9 @@ def run(argv: Sequence[str]) -> int:
         check_speed(args.speed)
     size = _size(args.size)
     recording = load_recording(args.file)
+    check_outputs({"--cast": args.cast}, [Path(args.file)])
+    if args.svg:
+        check_output_folder(args.svg, "--svg", [args.file], ".svg")
     if recording.program != __version__:
         print(f"cluster-console: note: {args.file} was recorded by version {recording.program}, "
               f"this is {__version__}; the log may differ", file=sys.stderr)
@@ -85,10 +90,6 @@ def _export(recording: Recording, args: argparse.Namespace, size: tuple[int, int
     from console.ui.cast import CAST_SPEED, export  # Textual: see console.cli
     from console.ui.launch import load_settings
     themes, _ = load_settings(args.theme)
-    if args.cast:
-        check_writable(args.cast, "--cast")
-    if args.svg:
-        make_folder(args.svg, "--svg")
     speed = args.speed or CAST_SPEED
     result = export(recording, cast=args.cast, svg_dir=args.svg, size=size, speed=speed,
                     theme=args.theme or "dark", themes=themes)

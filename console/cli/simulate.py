@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from console.cli.options import parser
+from console.cli.options import check_outputs, cluster_inputs, parser
 from console.errors import InputError
 from console.formats.cluster import load_cluster
 from console.formats.event_log import render_json, render_text
@@ -38,6 +38,8 @@ def run(argv: Sequence[str]) -> int:
         raise InputError(f"--for must be zero or more, got {args.duration:g}")
     steps = _steps(args.do, args.duration)
     engine = Engine(load_cluster(args.cluster), args.seed)
+    if args.record:
+        check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
     run_steps(engine, args.duration, steps)
     if args.record:
         _record(args.record, engine, args.cluster, args.duration)
@@ -59,7 +61,7 @@ def _steps(texts: list[str], duration: float) -> list[TimedCommand]:
 
 
 def _record(path: str, engine: Engine, cluster_file: str, duration: float) -> None:
-    """Write the finished run's recording (the cluster file's text embedded)."""
+    """Write the finished run's recording (the cluster file's text embedded), atomically."""
     try:
         with open(cluster_file, encoding="utf-8") as source:
             text = source.read()

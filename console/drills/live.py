@@ -17,6 +17,7 @@ from console.drills.plan import Drill
 from console.drills.report import ExpectationResult, Report, render_text
 from console.drills.runner import DrillSession
 from console.formats.drill import Step
+from console.formats.output import write_atomic
 from console.model.commands import Command
 from console.model.engine import Engine
 from console.model.kernel import Outcome
@@ -110,14 +111,15 @@ class LiveDrill:
     # -- the end --------------------------------------------------------------------------------
 
     def finish(self) -> Report:
-        """Score the drill, write the report (an OSError is kept in `save_error`, not raised),
+        """Score the drill, write the report atomically (`console.formats.output`; an OSError is
+        kept in `save_error`, not raised),
         pause the clock and tell `on_finish`. Idempotent."""
         if self.report is not None:
             return self.report
         report = self.report = self.scoring.finish()
         self.text = render_text(report)
         try:
-            self.report_path.write_text(self.text, encoding="utf-8")
+            write_atomic(self.report_path, self.text)
             self.saved = str(self.report_path)
         except OSError as error:
             self.save_error = f"{self.report_path}: {error.strerror or error}"

@@ -41,7 +41,8 @@ the file, the line and what is wrong (exit status 2).
 
 Recording
 ---------
-`Recorder` writes as the session goes (each line flushed), so a crash loses nothing. Attach it
+`Recorder` writes as the session goes (each line flushed), so a crash loses nothing; a file is
+put in place atomically once its header is written (see `Recorder`). Attach it
 either to an engine (`attach(engine)`: every command the engine receives, from the engine's own
 command log) or to a session (`Session.record(recorder)`, which calls `recorder.command(t, cmd)`
 for every command it hears: speed, pause and resume become `clock` lines, everything else
@@ -58,6 +59,7 @@ from typing import IO, Any
 
 from console import __version__
 from console.formats.cluster import parse_cluster
+from console.formats.output import AtomicOutput
 from console.formats.toml import ConfigError, read_file
 from console.model.commands import (
     CLOCK_COMMANDS,
@@ -81,7 +83,15 @@ _OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str, "tr
 
 
 class Recorder:
-    """Writes a recording line by line; use as a context manager or call `close(end)`."""
+    """Writes a recording line by line; use as a context manager or call `close(end)`.
+
+    `target` is a stream (left open) or a path. A path is written through
+    `console.formats.output.AtomicOutput`: the header goes to a temporary file in the same
+    folder, which is renamed over the path right after the header is written, and every later
+    line is flushed to it as it comes. So a crash mid-session leaves a valid, replayable
+    partial recording (no end line), and a start refused before the header (a bad input, a
+    full disk) leaves an old file at the path intact. Raises OSError when the temporary file
+    cannot be made or written; ValueError for an unknown `created_by`."""
 
     def __init__(self, target: str | Path | IO[str], *, seed: int, cluster_file: str,
                  cluster: str, created_by: str, drill: str | None = None,
@@ -89,11 +99,12 @@ class Recorder:
                  traces: dict[str, tuple[float, ...]] | None = None) -> None:
         if created_by not in CREATORS:
             raise ValueError(f"created_by must be one of {', '.join(CREATORS)}")
+        self._output: AtomicOutput | None = None
         if isinstance(target, (str, Path)):
-            self._stream: IO[str] = open(target, "w", encoding="utf-8")  # noqa: SIM115
-            self._owned = True
+            self._output = AtomicOutput(target)
+            self._stream: IO[str] = self._output.stream
         else:
-            self._stream, self._owned = target, False
+            self._stream = target
         self._last_t = 0.0
         self._engine: Engine | None = None
         self._seen = 0
@@ -110,7 +121,15 @@ class Recorder:
         if traces:
             header["traces"] = {name: [round(v * 100) for v in values]
                                 for name, values in traces.items()}
-        self._write(header)
+        if self._output is None:
+            self._write(header)
+            return
+        try:
+            self._write(header)
+            self._output.place()
+        except BaseException:
+            self._output.discard()
+            raise
 
     # callbacks ---------------------------------------------------------------------------------
 
@@ -171,8 +190,8 @@ class Recorder:
             self._engine.log.unsubscribe(self._on_event)
             self._engine = None
         self.closed = True
-        if self._owned:
-            self._stream.close()
+        if self._output is not None:
+            self._output.close()
         else:
             self._stream.flush()
 

@@ -17,7 +17,8 @@ each stop captures the screen:
   `asciinema play` shows the replay and `asciinema cat` ends on the console's final screen.
 
 `--svg DIR` saves `App.export_screenshot()` at each `mark` line (`001-LABEL.svg` ...) and at the
-end (`NNN-end.svg`).
+end (`NNN-end.svg`). Every file is written atomically (`console.formats.output`): the cast is
+renamed into place once complete, so a failed export leaves an old cast intact.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import IO
 
 from rich.console import Console
 
+from console.formats.output import AtomicOutput, write_atomic
 from console.formats.recording import Recording
 from console.model.commands import LocalReading
 
@@ -159,16 +161,16 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                      themes=themes)
     app.animation_level = "none"
     result = ExportResult()
-    stream: IO[str] | None = None
-    owned = False
-    if isinstance(cast, (str, Path)):
-        stream = open(cast, "w", encoding="utf-8")  # noqa: SIM115
-        owned = True
-    elif cast is not None:
-        stream = cast
     folder = Path(svg_dir) if svg_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
+    stream: IO[str] | None = None
+    output: AtomicOutput | None = None
+    if isinstance(cast, (str, Path)):
+        output = AtomicOutput(cast)
+        stream = output.stream
+    elif cast is not None:
+        stream = cast
     try:
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
@@ -192,7 +194,7 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                 await pilot.pause()
                 name = f"{len(result.screenshots) + 1:03d}-{_SLUG.sub('-', label).strip('-')}"
                 path = folder / f"{name or 'mark'}.svg"
-                path.write_text(app.export_screenshot(title=label), encoding="utf-8")
+                write_atomic(path, app.export_screenshot(title=label))
                 result.screenshots.append(str(path))
 
             await capture(0.0)
@@ -208,9 +210,12 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                 writer.close()
                 result.frames = writer.frames
                 result.cast_seconds = writer.last_time
-    finally:
-        if owned and stream is not None:
-            stream.close()
+    except BaseException:
+        if output is not None:
+            output.discard()
+        raise
+    if output is not None:
+        output.close()
     return result
 
 

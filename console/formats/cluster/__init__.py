@@ -52,6 +52,15 @@ def parse_cluster(text: str, filename: str, base: str | Path | None = None,
         return build(read_document(document, folder, traces))
 
 
+def trace_folder(text: str, filename: str) -> Path | None:
+    """The folder of CPU traces a cluster file's text names (`[workloads] traces`, relative to
+    the file's folder), or None when it names none. Raises `ConfigError` (an `InputError`) for
+    text that is not TOML."""
+    workloads = parse_toml(text, filename).get("workloads")
+    folder = workloads.get("traces") if isinstance(workloads, dict) else None
+    return Path(filename).parent / folder if isinstance(folder, str) else None
+
+
 def summarize(cluster: Cluster) -> str:
     """One line for `cluster-console validate`: what the file describes, in numbers."""
     kinds = Counter(node.hypervisor for node in cluster.nodes.values())
