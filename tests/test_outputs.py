@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,43 @@ def test_a_recorder_on_a_stream_leaves_the_stream_open():
     stream = io.StringIO()
     Recorder(stream, seed=0, cluster_file="c", cluster="", created_by="simulate").close(1.0)
     assert not stream.closed
+
+
+def test_a_symlink_inside_the_svg_folder_is_replaced_not_followed(files, capsys, tmp_path):
+    """`--svg out` where `out/001-end.svg` links to the recording: the link goes, the recording
+    stays."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "001-end.svg").symlink_to(files["recording"])
+    before = snapshot(files["recording"])
+    assert main(["replay", str(files["recording"]), "--svg", str(out)]) == 0
+    assert snapshot(files["recording"]) == before
+    assert not (out / "001-end.svg").is_symlink()
+    assert (out / "001-end.svg").read_text().startswith("<svg")
+
+
+def test_a_cast_inside_the_svg_folder_is_refused(files, capsys, tmp_path):
+    (tmp_path / "out").mkdir()
+    refused(capsys, ["replay", str(files["recording"]), "--svg", str(tmp_path / "out"),
+                     "--cast", str(tmp_path / "out" / "001-end.svg")], "--cast", "--svg")
+
+
+@pytest.mark.parametrize("name", ["", "/dev/stdout", "/dev/null", "/proc/self/fd/1"])
+def test_an_output_must_be_a_file_name(files, capsys, name):
+    """`/dev/stdout` redirected to a file resolves to that file: a rename would replace it."""
+    refused(capsys, ["simulate", str(files["cluster"]), "--for", "10", "--record", name],
+            "--record")
+
+
+@pytest.mark.parametrize("args", [["simulate", "{fifo}", "--for", "10"], ["validate", "{fifo}"]])
+def test_a_fifo_as_an_input_is_refused_at_once(tmp_path, args):
+    """A FIFO would block the reader (or be read empty the second time): refused unopened. In
+    a child process with a time limit, so that a regression fails instead of hanging."""
+    fifo = tmp_path / "cluster.toml"
+    os.mkfifo(fifo)
+    result = subprocess.run([sys.executable, "-m", "console",
+                             *(a.format(fifo=fifo) for a in args)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(f"{fifo}: not a regular file")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -43,7 +43,7 @@ def run(argv: Sequence[str]) -> int:
     themes, keymap = load_settings(args.theme)
     if not Path(args.cluster).is_file():
         raise InputError(f"{args.cluster}: no such cluster file")
-    if args.record:
+    if args.record is not None:
         check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
     return open_console(args.cluster, seed=args.seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,

@@ -62,7 +62,8 @@ def run(argv: Sequence[str]) -> int:
                          help="with --interactive: do not ask before destructive keys")
     args = options.parse_args(argv)
     one = [name for name, given in (("--record", args.record), ("--report", args.report),
-                                    ("--interactive", args.interactive)) if given]
+                                    ("--interactive", args.interactive))
+           if given not in (None, False)]
     if one and len(args.files) > 1:
         raise InputError(f"{one[0]} takes one drill at a time")
     if args.interactive and args.json:
@@ -80,9 +81,9 @@ def run(argv: Sequence[str]) -> int:
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         if not args.json and drill is not drills[-1]:
             sys.stdout.write("\n")
-        if args.report:
+        if args.report is not None:
             write_output(args.report, render_text(report), "--report")
-    if args.junit:
+    if args.junit is not None:
         write_output(args.junit, junit_xml(reports), "--junit")
     return 0 if all(r.passed for r in reports) else EXIT_FAILED
 
@@ -105,7 +106,7 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     where = (f"report saved to {mode.saved}" if mode.saved is not None
              else f"report NOT saved: {mode.save_error}")
     print(f"drill {report.drill} {verdict}; {where}")
-    if args.junit:
+    if args.junit is not None:
         write_output(args.junit, junit_xml([report]), "--junit")
     return 0 if report.passed else EXIT_FAILED
 

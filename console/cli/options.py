@@ -46,7 +46,7 @@ def check_outputs(outputs: dict[str, str | None], inputs: list[Path]) -> None:
     """Before anything runs: every given output (option -> path; None: not given) names no
     input and no other output, and can be written (`console.formats.output.check_output`);
     nothing is created or truncated. Raises `InputError` naming the option and path."""
-    given = [(option, path) for option, path in outputs.items() if path]
+    given = [(option, path) for option, path in outputs.items() if path is not None]
     for option, path in given:
         check_output(path, option, inputs)
     for i, (option, path) in enumerate(given):

@@ -53,15 +53,18 @@ def run(argv: Sequence[str]) -> int:
     size = _size(args.size)
     recording = load_recording(args.file)
     check_outputs({"--cast": args.cast}, [Path(args.file)])
-    if args.svg:
+    if args.svg is not None:
         check_output_folder(args.svg, "--svg", [args.file], ".svg")
+        if args.cast is not None and Path(args.cast).resolve().parent == Path(args.svg).resolve():
+            raise InputError(f"--cast {args.cast}: is inside the --svg folder {args.svg}, whose "
+                             "files it could overwrite; give each output its own place")
     if recording.program != __version__:
         print(f"cluster-console: note: {args.file} was recorded by version {recording.program}, "
               f"this is {__version__}; the log may differ", file=sys.stderr)
     if recording.end is None:
         print(f"cluster-console: note: {args.file} has no end line; replaying to its last "
               f"line at {recording.duration:g} s", file=sys.stderr)
-    if args.cast or args.svg:
+    if args.cast is not None or args.svg is not None:
         _export(recording, args, size)
         if not args.headless:
             return 0
@@ -93,9 +96,9 @@ def _export(recording: Recording, args: argparse.Namespace, size: tuple[int, int
     speed = args.speed or CAST_SPEED
     result = export(recording, cast=args.cast, svg_dir=args.svg, size=size, speed=speed,
                     theme=args.theme or "dark", themes=themes)
-    if args.cast:
+    if args.cast is not None:
         print(f"cluster-console: wrote {args.cast}: {result.frames} frames, "
               f"{result.cast_seconds:g} s (x{speed:g}), {size[0]}x{size[1]}", file=sys.stderr)
-    if args.svg:
+    if args.svg is not None:
         print(f"cluster-console: wrote {len(result.screenshots)} screenshots to {args.svg}",
               file=sys.stderr)

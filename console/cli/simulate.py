@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from console.cli.options import check_outputs, cluster_inputs, parser
 from console.errors import InputError
-from console.formats.cluster import load_cluster
+from console.formats.cluster import parse_cluster
 from console.formats.event_log import render_json, render_text
 from console.formats.recording import record_engine
 from console.formats.timed import ScheduleError, TimedCommand, parse_timed
+from console.formats.toml import read_file
 from console.model.engine import Engine
 from console.paths import DEFAULT_CLUSTER
 from console.replay import run as run_steps
@@ -37,12 +38,13 @@ def run(argv: Sequence[str]) -> int:
     if args.duration < 0:
         raise InputError(f"--for must be zero or more, got {args.duration:g}")
     steps = _steps(args.do, args.duration)
-    engine = Engine(load_cluster(args.cluster), args.seed)
-    if args.record:
-        check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
+    text = read_file(args.cluster)  # read once: the run and its recording see the same text
+    engine = Engine(parse_cluster(text, args.cluster), args.seed)
+    if args.record is not None:
+        check_outputs({"--record": args.record}, cluster_inputs(args.cluster, text))
     run_steps(engine, args.duration, steps)
-    if args.record:
-        _record(args.record, engine, args.cluster, args.duration)
+    if args.record is not None:
+        _record(args.record, engine, args.cluster, text, args.duration)
     sys.stdout.write(render_json(engine) if args.json else render_text(engine))
     return 0
 
@@ -60,11 +62,10 @@ def _steps(texts: list[str], duration: float) -> list[TimedCommand]:
     return steps
 
 
-def _record(path: str, engine: Engine, cluster_file: str, duration: float) -> None:
-    """Write the finished run's recording (the cluster file's text embedded), atomically."""
+def _record(path: str, engine: Engine, cluster_file: str, text: str, duration: float) -> None:
+    """Write the finished run's recording (`text`, the cluster file's text as the run read it,
+    embedded), atomically."""
     try:
-        with open(cluster_file, encoding="utf-8") as source:
-            text = source.read()
         record_engine(path, engine, cluster_file=cluster_file, cluster=text,
                       created_by="simulate", end=duration)
     except OSError as error:

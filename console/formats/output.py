@@ -68,11 +68,28 @@ def _check_folder(folder: Path, option: str, given: str | Path) -> None:
                          "writable")
 
 
+#: Where a path names a device or a process's streams, not a file: `/dev/stdout` redirected to a
+#: file resolves to that file, which a rename would then replace under the shell's feet.
+SPECIAL_FOLDERS = (Path("/dev"), Path("/proc"))
+
+
+def _named_file(path: str | Path, option: str) -> None:
+    """Refuse an empty name and a path under /dev or /proc (as given, before links resolve)."""
+    if not str(path):
+        raise InputError(f"{option}: needs a file name, got an empty one")
+    given = Path(os.path.abspath(path))
+    if any(folder in given.parents or given == folder for folder in SPECIAL_FOLDERS):
+        raise InputError(f"{option} {path}: cannot write to a device or a process's stream; "
+                         "give a file name")
+
+
 def check_output(path: str | Path, option: str, inputs: Iterable[str | Path]) -> None:
     """Check, touching nothing, that `path` can be written as the output of `option` (e.g.
-    `--record`): it names none of `inputs` (files or folders; resolved paths compared), is not
-    a folder or another non-regular file, is writable if it exists, and its folder exists and
-    is writable. Raises `InputError` (`OPTION PATH: ...`, one line) otherwise."""
+    `--record`): it is a file name (not empty, not under /dev or /proc), names none of `inputs`
+    (files or folders; resolved paths compared), is not a folder or another non-regular file,
+    is writable if it exists, and its folder exists and is writable. Raises `InputError`
+    (`OPTION PATH: ...`, one line) otherwise."""
+    _named_file(path, option)
     target = _resolved(path, option)
     _clash(target, option, path, inputs)
     if target.exists():
@@ -91,7 +108,10 @@ def check_output_folder(folder: str | Path, option: str, inputs: Iterable[str | 
     """Check, creating nothing, that files named `*SUFFIX` (e.g. `.svg`) can be written into
     `folder` (`--svg DIR`): it is not an input, holds no input named `*SUFFIX`, and is a
     writable folder, or does not exist yet and its nearest existing parent is a writable
-    folder. Raises `InputError` (`OPTION FOLDER: ...`, one line) otherwise."""
+    folder. Raises `InputError` (`OPTION FOLDER: ...`, one line) otherwise. The files are
+    written with `AtomicOutput(..., follow_symlinks=False)`: a link already in the folder is
+    replaced, never followed to what it points at."""
+    _named_file(folder, option)
     target = _resolved(folder, option)
     _clash(target, option, folder, inputs)
     for source in inputs:
@@ -122,11 +142,15 @@ class AtomicOutput:
     the file at `path`); `close()` places it if not yet placed and closes; `discard()` closes
     and deletes the temporary file unless placed. As a context manager: closed on success,
     discarded on an exception. An existing file keeps its mode; a new one gets the umask's.
-    Raises OSError when the temporary file cannot be made (check with `check_output` first)."""
+    Raises OSError when the temporary file cannot be made (check with `check_output` first).
+    `follow_symlinks=False` replaces a symlink at `path` itself instead of the file it names
+    (for files the program names itself, inside a folder of outputs)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).resolve()
-        mode = self.path.stat().st_mode & 0o7777 if self.path.exists() else _file_mode()
+    def __init__(self, path: str | Path, *, follow_symlinks: bool = True) -> None:
+        given = Path(path)
+        self.path = given.resolve() if follow_symlinks else given.parent.resolve() / given.name
+        keep = self.path.exists() and not self.path.is_symlink()
+        mode = self.path.stat().st_mode & 0o7777 if keep else _file_mode()
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
                                         suffix=".tmp")
         self._temp = Path(temp)
@@ -175,8 +199,9 @@ class AtomicOutput:
             self.discard()
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
+def write_atomic(path: str | Path, data: str | bytes, *, follow_symlinks: bool = True) -> None:
     """Write `data` (text, or UTF-8 bytes) to `path` through a temporary file renamed into
-    place. Raises OSError when it cannot be written (nothing is left behind then)."""
-    with AtomicOutput(path) as output:
+    place (`follow_symlinks` as for `AtomicOutput`). Raises OSError when it cannot be written
+    (nothing is left behind then)."""
+    with AtomicOutput(path, follow_symlinks=follow_symlinks) as output:
         output.stream.write(data.decode("utf-8") if isinstance(data, bytes) else data)

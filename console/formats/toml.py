@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,9 +99,13 @@ def located(text: str, filename: str) -> Iterator[None]:
 
 def read_file(path: str | Path) -> str:
     """A file's text, or a ConfigError naming the file as the caller spelt it (and, for text
-    that is not UTF-8, the line of the first bad byte)."""
+    that is not UTF-8, the line of the first bad byte). Only regular files are read: a FIFO,
+    a device or a folder is refused at once (a FIFO would block, or be read empty the second
+    time)."""
     filename = str(path)
     try:
+        if not stat.S_ISREG(Path(path).stat().st_mode):
+            raise ConfigError(filename, None, "", "not a regular file")
         data = Path(path).read_bytes()
     except OSError as error:
         raise ConfigError(filename, None, "", f"cannot read: {error.strerror or error}") from None

@@ -194,7 +194,7 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                 await pilot.pause()
                 name = f"{len(result.screenshots) + 1:03d}-{_SLUG.sub('-', label).strip('-')}"
                 path = folder / f"{name or 'mark'}.svg"
-                write_atomic(path, app.export_screenshot(title=label))
+                write_atomic(path, app.export_screenshot(title=label), follow_symlinks=False)
                 result.screenshots.append(str(path))
 
             await capture(0.0)
