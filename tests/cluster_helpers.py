@@ -45,3 +45,21 @@ def _check(engine: Engine) -> None:
 def events(engine: Engine, kind: str | None = None,
            where: Callable[[Event], bool] = lambda e: True) -> list[Event]:
     return [e for e in engine.log.events if (kind is None or e.kind == kind) and where(e)]
+
+
+#: A cluster file of two small ESXi hosts, 12 lines long; tests append VMs, services and faults
+#: to it (line numbers in expected messages count from its first line).
+TWO_HOSTS = """\
+[cluster]
+name = "t"
+
+[[nodes]]
+name = "A"
+hypervisor = "esxi"
+memory_gb = 16
+
+[[nodes]]
+name = "B"
+hypervisor = "esxi"
+memory_gb = 8
+"""

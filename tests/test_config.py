@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cluster_helpers import TWO_HOSTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,22 +19,7 @@ from console.paths import SAMPLE_CLUSTERS
 
 SAMPLES = SAMPLE_CLUSTERS
 
-# Two small ESXi hosts; tests append VMs and services. Line numbers in expected messages count
-# from here: BASE is 12 lines long.
-BASE = """\
-[cluster]
-name = "t"
-
-[[nodes]]
-name = "A"
-hypervisor = "esxi"
-memory_gb = 16
-
-[[nodes]]
-name = "B"
-hypervisor = "esxi"
-memory_gb = 8
-"""
+BASE = TWO_HOSTS  # tests append to it; see cluster_helpers
 
 
 def toml(text: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster_helpers import TWO_HOSTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,21 +24,7 @@ from console.paths import SAMPLE_CLUSTERS, THEMES
 from console.ui.keys import load_keymap
 from console.ui.themes import load_theme
 
-# Two hosts; the cases below append to it.
-BASE = """\
-[cluster]
-name = "t"
-
-[[nodes]]
-name = "A"
-hypervisor = "esxi"
-memory_gb = 16
-
-[[nodes]]
-name = "B"
-hypervisor = "esxi"
-memory_gb = 8
-"""
+BASE = TWO_HOSTS  # tests append to it; see cluster_helpers
 
 
 def marked(text: str) -> int:
