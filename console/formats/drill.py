@@ -51,6 +51,7 @@ from console.model.commands import (
     PowerOff,
 )
 from console.model.commands import parse as parse_command
+from console.model.seeds import MAX_SEED
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
 #: Steps that open an incident, whose recovery time the report gives.
@@ -60,7 +61,7 @@ _DRILL_KEYS = {
     "name": Key(identifier, required=True),
     "description": Key(string),
     "cluster": Key(string),
-    "seed": Key(integer(0)),
+    "seed": Key(integer(0, MAX_SEED)),
     "duration_s": Key(positive, required=True),
 }
 _STEP_KEYS = {

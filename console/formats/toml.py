@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from console.errors import InputError
+from console.model.names import NAME_RULE, display, name_problem
 
 try:
     import tomllib
@@ -403,7 +404,7 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value)
+        return display(value)
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -413,7 +414,7 @@ def show(value: Any) -> str:
 
 def bare(key: str) -> str:
     """A key as a key path spells it: quoted when TOML would need quotes (keeps errors one line)."""
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else display(key)
 
 
 def listing(names: list[str], limit: int = 8) -> str:
@@ -427,8 +428,6 @@ def listing(names: list[str], limit: int = 8) -> str:
 
 #: A value checker: the checked (perhaps converted) value, or a `Problem` at key "".
 Check = Callable[[Any], Any]
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
@@ -492,11 +491,14 @@ def string(value: Any) -> str:
 
 
 def identifier(value: Any) -> str:
-    """A name something is declared under: a letter or digit, then letters, digits, '_', '.'
-    or '-' (so it can be typed in a command without quotes). Raises Problem otherwise."""
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise Problem("", "must be a name (a letter or digit, then letters, digits, '_', '.' "
-                          f"or '-'), got {show(value)}")
+    """A name something is declared under, of the one grammar (console.model.names: a letter
+    or digit, then letters, digits, '_', '.' or '-', at most 64 characters; so it can be typed
+    in a command without quotes). Raises Problem otherwise."""
+    if not isinstance(value, str):
+        raise Problem("", f"must be a name ({NAME_RULE}), got {show(value)}")
+    problem = name_problem(value)
+    if problem is not None:
+        raise Problem("", problem)
     return value
 
 

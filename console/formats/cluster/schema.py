@@ -66,7 +66,8 @@ memory_gb = 4              # >= 0: what the layer adds to the VM's memory (defau
 bases = ["win2008"]        # base images it fits; optional, empty = any
 
 [[nodes]]                  # at least one
-name = "A"                 # required; unique among nodes and VMs; [A-Za-z0-9][A-Za-z0-9_.-]*
+name = "A"                 # required; unique among nodes and VMs; [A-Za-z0-9][A-Za-z0-9_.-]*,
+                           # at most 64 characters (every name: console.model.names)
 hypervisor = "esxi"        # required: esxi | hyperv | xenserver | kvm
 cpus = 4                   # integer >= 1 (sockets)
 cores_per_cpu = 4          # integer >= 1
@@ -174,6 +175,7 @@ from console.model.entities import (
     Workload,
 )
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
+from console.model.names import MAX_NAME_LENGTH
 from console.model.settings import (
     AUTOMATION_LEVELS,
     ISOLATION_RESPONSES,
@@ -373,9 +375,14 @@ def _claim(owners: dict[str, str], name: str, path: str) -> None:
 
 
 def _expand(name: str, count: int | None, width: int) -> list[str]:
-    """An entry's names: itself, or `count` numbered copies (A01, A02 ... / web001 ...)."""
+    """An entry's names: itself, or `count` numbered copies (A01, A02 ... / web001 ...).
+    Raises Problem when the last copy's name is longer than a name may be."""
     if count is None:
         return [name]
+    last = f"{name}{count:0{width}d}"
+    if len(last) > MAX_NAME_LENGTH:
+        raise Problem(".name", f"with count = {count} the last name is {show(last)}, longer "
+                               f"than {MAX_NAME_LENGTH} characters")
     return [f"{name}{i:0{width}d}" for i in range(1, count + 1)]
 
 
