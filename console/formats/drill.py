@@ -29,6 +29,7 @@ from console.formats.toml import (
     entries,
     identifier,
     integer,
+    label,
     listing,
     located,
     non_negative,
@@ -69,7 +70,7 @@ _STEP_KEYS = {
     "do": Key(string, required=True),
     "name": Key(identifier),
 }
-_EXPECT_KEYS = {"that": Key(string, required=True), "name": Key(string)}
+_EXPECT_KEYS = {"that": Key(string, required=True), "name": Key(label)}
 
 #: What the caller makes of one `[[expect]]` entry.
 E = TypeVar("E")

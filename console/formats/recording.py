@@ -75,7 +75,13 @@ from console.model.commands import (
 from console.model.engine import Engine
 from console.model.entities import Node
 from console.model.events import Event
-from console.model.names import display, label_problem, name_problem, text_problem
+from console.model.names import (
+    display,
+    label_problem,
+    name_problem,
+    printable,
+    text_problem,
+)
 from console.model.seeds import seed_problem
 
 FORMAT = "cluster-console-recording"
@@ -119,6 +125,10 @@ class Recorder:
         self._engine: Engine | None = None
         self._seen = 0
         self.closed = False
+        # The file's name is for messages only; one from bytes that are not UTF-8 (Python
+        # holds those as lone surrogates) is written with U+FFFD in their place.
+        cluster_file = cluster_file.encode("utf-8", "surrogatepass").decode("utf-8",
+                                                                               "replace")
         header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "program": __version__,
                                   "seed": seed, "cluster_file": cluster_file, "cluster": cluster,
                                   "created_by": created_by}
@@ -392,7 +402,7 @@ def parse_recording(text: str, filename: str) -> Recording:
             continue
         if not isinstance(value, str):
             raise ConfigError(filename, number, kind, f"must be a string, got "
-                                                         f"{json.dumps(value)}")
+                                                         f"{_shown(value)}")
         command = None
         if kind == "mark":
             problem = label_problem(value)
@@ -421,12 +431,24 @@ def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[
                 from None
         raise ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
                                                    f"column {error.colno})") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise ConfigError(filename, number, "", "damaged: a number too long to read (no "
+                                                   "value in a recording needs 4300 digits)") \
+            from None
     if not isinstance(item, dict):
         if header:
             raise ConfigError(filename, number, "", "not a cluster-console recording (the "
                                                        "first line is not a JSON header)")
         raise ConfigError(filename, number, "", "damaged: not a JSON object")
     return item
+
+
+def _shown(value: object) -> str:
+    """A JSON value for a message: strings as `display` shows them, anything else as JSON with
+    its text kept; unprintable characters escaped, at most 60 characters."""
+    shown = display(value) if isinstance(value, str) else \
+        printable(json.dumps(value, ensure_ascii=False))
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _check_text(item: dict[str, Any], filename: str, number: int) -> None:
@@ -450,11 +472,11 @@ def _check_text(item: dict[str, Any], filename: str, number: int) -> None:
 def _header(header: dict[str, Any], filename: str) -> Recording:
     if header.get("format") != FORMAT:
         raise ConfigError(filename, 1, "format", f"not a cluster-console recording "
-                                                    f"(format {json.dumps(header.get('format'))})")
+                                                    f"(format {_shown(header.get('format'))})")
     version = header.get("version")
     if version != VERSION or isinstance(version, bool):
         raise ConfigError(filename, 1, "version", f"recording format version "
-                                                     f"{json.dumps(version)} is not supported "
+                                                     f"{_shown(version)} is not supported "
                                                      f"(this program reads version {VERSION})")
     for key, kind in _HEADER_KEYS.items():
         if key not in header:
@@ -462,13 +484,13 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
         value = header[key]
         if not isinstance(value, kind) or isinstance(value, bool):
             rule = "an integer" if kind is int else "a string"
-            raise ConfigError(filename, 1, key, f"must be {rule}, got {json.dumps(value)}")
+            raise ConfigError(filename, 1, key, f"must be {rule}, got {_shown(value)}")
     for key in header:
         if key not in _HEADER_KEYS and key not in _OPTIONAL_HEADER_KEYS:
             raise ConfigError(filename, 1, key, "unknown header field")
     if header["created_by"] not in CREATORS:
         raise ConfigError(filename, 1, "created_by", f"must be one of {', '.join(CREATORS)}, "
-                                                        f"got {json.dumps(header['created_by'])}")
+                                                        f"got {_shown(header['created_by'])}")
     problem = seed_problem(header["seed"])
     if problem is not None:
         raise ConfigError(filename, 1, "seed", problem)
@@ -476,7 +498,7 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
         if key in header and not isinstance(header[key], kind):
             rule = {bool: "true or false", dict: "an object"}.get(kind, "a string")
             raise ConfigError(filename, 1, key, f"must be {rule}, got "
-                                                   f"{json.dumps(header[key])[:60]}")
+                                                   f"{_shown(header[key])}")
     for key in ("drill", "local_node"):
         problem = name_problem(header[key]) if key in header else None
         if problem is not None:

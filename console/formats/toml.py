@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from console.errors import InputError
-from console.model.names import NAME_RULE, display, name_problem
+from console.model.names import NAME_RULE, display, label_problem, name_problem
 
 try:
     import tomllib
@@ -134,6 +134,11 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
             else:
                 line, message = max(1, len(text.splitlines())), f"{message} (at end of file)"
         raise ConfigError(filename, line, "", f"invalid TOML: {message}") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        digits = re.search(r"[0-9_]{4300,}", text)
+        line = text.count("\n", 0, digits.start()) + 1 if digits else None
+        raise ConfigError(filename, line, "", "invalid TOML: a number too long to read (no "
+                                              "value needs 4300 digits)") from None
 
 
 # -- line numbers -------------------------------------------------------------------------------
@@ -487,6 +492,15 @@ def string(value: Any) -> str:
     """Any string (free text, a path, a name looked up later). Raises Problem otherwise."""
     if not isinstance(value, str):
         raise Problem("", f"must be a string, got {show(value)}")
+    return value
+
+
+def label(value: Any) -> str:
+    """Free text shown on one line (a test case's name): printable characters only, no
+    newline, control character or bidirectional override. Raises Problem otherwise."""
+    problem = label_problem(string(value))
+    if problem is not None:
+        raise Problem("", problem)
     return value
 
 

@@ -76,6 +76,12 @@ def label_problem(text: str) -> str | None:
     return None
 
 
+def printable(text: str) -> str:
+    """`text` with every character that is not printable (control characters, bidirectional
+    overrides, lone surrogates) written as JSON escapes it (`\\u001b`); the rest as it is."""
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
 def display(text: str) -> str:
     """`text` in double quotes for a message: printable characters as they are (non-ASCII
     included), quotes, backslashes and every other character escaped as JSON escapes them

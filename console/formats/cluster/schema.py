@@ -175,7 +175,7 @@ from console.model.entities import (
     Workload,
 )
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
-from console.model.names import MAX_NAME_LENGTH
+from console.model.names import MAX_NAME_LENGTH, display, text_problem
 from console.model.settings import (
     AUTOMATION_LEVELS,
     ISOLATION_RESPONSES,
@@ -439,6 +439,10 @@ def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if not path.is_file() or path.name.startswith(".") or path.stem.upper() == "README":
             continue
+        problem = text_problem(path.name)
+        if problem is not None:  # a name from bytes that are not UTF-8: no recording holds it
+            raise Problem("", f"{display(path.name)} in {folder}: the file name is not UTF-8 "
+                              f"({problem}); rename it")
         try:
             traces[path.name] = parse_trace(read_file(path), str(path))
         except (TraceError, ConfigError) as error:  # already "<folder>/<file>[:<line>]: ..."
