@@ -127,8 +127,8 @@ class Recorder:
         self.closed = False
         # The file's name is for messages only; one from bytes that are not UTF-8 (Python
         # holds those as lone surrogates) is written with U+FFFD in their place.
-        cluster_file = cluster_file.encode("utf-8", "surrogatepass").decode("utf-8",
-                                                                               "replace")
+        cluster_file = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c
+                               for c in cluster_file)
         header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "program": __version__,
                                   "seed": seed, "cluster_file": cluster_file, "cluster": cluster,
                                   "created_by": created_by}
