@@ -250,7 +250,7 @@ def test_a_recording_header_of_a_huge_seed_is_refused_in_one_line(tmp_path, caps
 def test_a_mark_that_is_not_one_printable_line_is_not_written(tmp_path):
     with Recorder(tmp_path / "r.jsonl", seed=0, cluster_file="seed.toml",
                   cluster=SEED.read_text(), created_by="console") as recorder:
-        for label in ["a\nb", "\x1b[2J", "\u202e", "\ud83d"]:
+        for label in ["a\nb", "\x1b[2J", "\u202e", "\ud83d", "x" * 201]:
             with pytest.raises(ValueError, match="mark"):
                 recorder.mark(1.0, label)
         recorder.mark(2.0, "💥 here")
@@ -281,3 +281,14 @@ def test_a_trace_file_whose_name_is_not_utf8_is_refused_at_load(tmp_path, capsys
     path.write_text(SEED.read_text() + '\n[workloads]\ntraces = "traces"\n', encoding="utf-8")
     status, _out, err = run(capsys, "validate", str(path))
     assert status == 2 and "the file name is not UTF-8" in one_line(err)
+
+
+@pytest.mark.parametrize("hostname", ["café", "ü", "-x", "a b'c", "h" * 300, "\u202eevil"])
+def test_the_local_machine_joins_under_a_name_of_the_grammar(monkeypatch, hostname):
+    from console.sources import local
+
+    monkeypatch.setattr(local.socket, "gethostname", lambda: hostname)
+    name = local.local_name()
+    assert is_name(name)
+    taken = {name, *(f"{name}-{n}" for n in range(2, 300))}
+    assert is_name(local.local_name(taken))

@@ -28,6 +28,9 @@ import re
 
 #: The longest name, in characters.
 MAX_NAME_LENGTH = 64
+#: The longest label (a mark, a drill expectation's name), in characters: a mark's label
+#: names its screenshot file (`replay --svg`), which a file system allows 255 bytes.
+MAX_LABEL_LENGTH = 200
 #: The grammar in words, for messages and documentation.
 NAME_RULE = (f"a letter or digit, then letters, digits, '_', '.' or '-', at most "
              f"{MAX_NAME_LENGTH} characters")
@@ -65,11 +68,15 @@ def text_problem(text: str) -> str | None:
 
 
 def label_problem(text: str) -> str | None:
-    """Why `text` cannot be a one-line label (a mark): a lone surrogate or a character that is
-    not printable (a control character, a bidirectional override), or None when it can."""
+    """Why `text` cannot be a one-line label (a mark, a test case's name): a lone surrogate, a
+    character that is not printable (a control character, a bidirectional override) or more
+    than MAX_LABEL_LENGTH characters; None when it can."""
     problem = text_problem(text)
     if problem is not None:
         return problem
+    if len(text) > MAX_LABEL_LENGTH:
+        return (f"must be at most {MAX_LABEL_LENGTH} characters, got {len(text)}: "
+                f"{display(text[:40])}...")
     bad = next((c for c in text if not c.isprintable()), None)
     if bad is not None:
         return f"must be printable text on one line, got {display(text)} (holds {display(bad)})"
