@@ -122,3 +122,19 @@ def test_any_recorded_session_replays_to_the_same_event_log(data, cluster, seed,
     player = ReplayPlayer(session, recording)
     player.advance_to(recording.duration)
     assert events(session.engine) == events(live)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.one_of(st.sampled_from(["fail-node", "deploy", "on", "failover",
+                                                 "reading", "speed", "rebalance", "--dry-run",
+                                                 "maintenance", "off", "win2008+iis7", *ODD_NAMES]),
+                                st.text(max_size=8), st.floats().map(repr)),
+                      min_size=1, max_size=6),
+       quoted=st.booleans())
+def test_a_command_that_parses_reads_back_from_its_text_as_itself(words, quoted):
+    line = shlex.join(words) if quoted else " ".join(words)
+    try:
+        command = parse(line)
+    except CommandError:
+        return
+    assert parse(command.text()) == command
