@@ -292,3 +292,12 @@ def test_the_local_machine_joins_under_a_name_of_the_grammar(monkeypatch, hostna
     assert is_name(name)
     taken = {name, *(f"{name}-{n}" for n in range(2, 300))}
     assert is_name(local.local_name(taken))
+
+
+def test_an_image_label_is_one_printable_line(tmp_path, capsys):
+    text = (SAMPLE_CLUSTERS / "xenserver.toml").read_text()
+    assert "label = " in text
+    path = tmp_path / "c.toml"
+    path.write_text(text.replace("label = ", 'label = "\\u001b[2J" # ', 1), encoding="utf-8")
+    status, _out, err = run(capsys, "validate", str(path))
+    assert status == 2 and ".label: must be printable text on one line" in one_line(err)

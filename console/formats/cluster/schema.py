@@ -51,7 +51,7 @@ traces = "traces"          # required: a folder, relative to this file, of CPU t
 
 [[images]]                 # a master base image (XenServer-style image streaming)
 name = "win2008"           # required; unique among images and layers; no "+"
-label = "Windows Server 2008 Standard"   # optional display name
+label = "Windows Server 2008 Standard"   # optional display name: one printable line
 size_gb = 20               # required, > 0: what streaming it to a host copies
 version = 1                # integer >= 1
 guest_os = "windows2008"   # required: a model.hypervisors.GUEST_OSES id
@@ -151,6 +151,7 @@ from console.formats.toml import (
     fraction,
     identifier,
     integer,
+    label,
     list_of,
     non_negative,
     positive,
@@ -251,7 +252,7 @@ _WORKLOADS_KEYS = {"traces": Key(string, required=True)}
 
 _IMAGE_KEYS = {
     "name": Key(identifier, required=True),
-    "label": Key(string),
+    "label": Key(label),
     "size_gb": Key(positive, required=True),
     "version": Key(integer(1)),
     "guest_os": Key(choice(tuple(GUEST_OSES)), required=True),
@@ -261,7 +262,7 @@ _IMAGE_KEYS = {
 
 _LAYER_KEYS = {
     "name": Key(identifier, required=True),
-    "label": Key(string),
+    "label": Key(label),
     "size_gb": Key(positive, required=True),
     "memory_gb": Key(non_negative),
     "bases": Key(list_of(string, non_empty=False)),
