@@ -168,7 +168,7 @@ ERRORS = [
                  'got "vmware"', id="choice"),
     pytest.param(BASE.replace('name = "B"', 'name = "B 2"'),
                  "t.toml:10: nodes[1].name: must be a name (a letter or digit, then letters, "
-                 "digits, '_', '.' or '-'), got \"B 2\"", id="name"),
+                 "digits, '_', '.' or '-', at most 64 characters), got \"B 2\"", id="name"),
     pytest.param(BASE.replace('name = "B"\n', ""),
                  "t.toml:9: nodes[1].name: required key is missing", id="required"),
     pytest.param(BASE + vm("v", "count = 0"),

@@ -322,7 +322,7 @@ IMAGE_ERRORS = [
                  "t.toml:17: images[0].memory_gb: must be a positive number, got 0", id="memory"),
     pytest.param(entry("images", 'name = "w+x"', "size_gb = 1", 'guest_os = "rhel"'),
                  "t.toml:14: images[0].name: must be a name (a letter or digit, then letters, "
-                 "digits, '_', '.' or '-'), got \"w+x\"", id="plus-in-name"),
+                 "digits, '_', '.' or '-', at most 64 characters), got \"w+x\"", id="plus-in-name"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "rhel"',
                        "bases = []"),
                  "t.toml:17: images[0].bases: unknown key (known: name, label, size_gb, version, "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from console.cli.options import check_outputs, check_speed, cluster_inputs, parser
+from console.cli.options import check_outputs, check_speed, cluster_inputs, parser, seed_option
 from console.errors import InputError
 from console.paths import DEFAULT_CLUSTER
 
@@ -22,7 +22,8 @@ def run(argv: Sequence[str]) -> int:
                          help="cluster file (default: the seed cluster)")
     options.add_argument("--local", action="store_true",
                          help="the machine the console runs on joins the cluster as a node")
-    options.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    options.add_argument("--seed", default="0", metavar="N",
+                         help="random seed, 0 to 4294967295 (default 0)")
     options.add_argument("--speed", type=float, default=1.0, metavar="X",
                          help="simulated seconds per real second (default 1)")
     options.add_argument("--theme", metavar="NAME",
@@ -37,6 +38,7 @@ def run(argv: Sequence[str]) -> int:
                          help="record the session (every command with its simulated time); "
                               "replay it with `cluster-console replay REC.jsonl`")
     args = options.parse_args(argv)
+    seed = seed_option(args.seed)
     from console.ui.launch import load_settings, open_console  # Textual: see console.cli
 
     check_speed(args.speed)
@@ -45,7 +47,7 @@ def run(argv: Sequence[str]) -> int:
         raise InputError(f"{args.cluster}: no such cluster file")
     if args.record is not None:
         check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
-    return open_console(args.cluster, seed=args.seed, local=args.local, speed=args.speed,
+    return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
                         keymap=keymap, record=args.record)

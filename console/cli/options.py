@@ -10,6 +10,7 @@ from console import __version__
 from console.errors import InputError
 from console.formats.output import check_output, write_atomic
 from console.model.commands import MAX_SPEED
+from console.model.seeds import SEED_RULE, seed_problem
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -26,6 +27,19 @@ def check_speed(speed: float) -> None:
     InputError otherwise."""
     if not 0 < speed <= MAX_SPEED:
         raise InputError(f"--speed must be above 0 and at most {MAX_SPEED:g}, got {speed:g}")
+
+
+def seed_option(text: str) -> int:
+    """A `--seed N` as given: an integer from 0 to `MAX_SEED` (what a drill or a recording
+    takes; not -1, which Python's random would run as 1, nor 1.5). Raises InputError otherwise."""
+    try:
+        seed = int(text, 10)
+    except ValueError:
+        raise InputError(f"--seed must be {SEED_RULE}, got {text[:40]!r}") from None
+    problem = seed_problem(seed)
+    if problem is not None:
+        raise InputError(f"--seed {problem}")
+    return seed
 
 
 def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Path]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from console.cli.options import check_outputs, cluster_inputs, parser
+from console.cli.options import check_outputs, cluster_inputs, parser, seed_option
 from console.errors import InputError
 from console.formats.cluster import parse_cluster
 from console.formats.event_log import render_json, render_text
@@ -24,7 +24,8 @@ def run(argv: Sequence[str]) -> int:
     options = parser("simulate", "Run a cluster headless and print its event log and summary.")
     options.add_argument("cluster", nargs="?", default=str(DEFAULT_CLUSTER),
                          help="cluster file (default: the seed cluster)")
-    options.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    options.add_argument("--seed", default="0", metavar="N",
+                         help="random seed, 0 to 4294967295 (default 0)")
     options.add_argument("--for", dest="duration", type=float, default=300.0,
                          metavar="SECONDS", help="simulated seconds to run (default 300)")
     options.add_argument("--do", action="append", default=[], metavar='"T COMMAND"',
@@ -35,11 +36,12 @@ def run(argv: Sequence[str]) -> int:
                          help="record the run; `cluster-console replay REC.jsonl --headless` "
                               "prints the same output")
     args = options.parse_args(argv)
+    seed = seed_option(args.seed)
     if args.duration < 0:
         raise InputError(f"--for must be zero or more, got {args.duration:g}")
     steps = _steps(args.do, args.duration)
     text = read_file(args.cluster)  # read once: the run and its recording see the same text
-    engine = Engine(parse_cluster(text, args.cluster), args.seed)
+    engine = Engine(parse_cluster(text, args.cluster), seed)
     if args.record is not None:
         check_outputs({"--record": args.record}, cluster_inputs(args.cluster, text))
     run_steps(engine, args.duration, steps)

@@ -11,12 +11,12 @@ Drill files
 -----------
 ```toml
 [drill]
-name = "node-crash"             # required; a name (letters, digits, _ . -)
+name = "node-crash"             # required; a name (letters, digits, _ . -; at most 64)
 description = "B crashes ..."   # optional
 cluster = "../seed.toml"        # a cluster file, relative to this drill file; or leave it out
                                 # and embed the cluster here: [cluster], [[nodes]], [[vms]] ...
                                 # exactly as in a cluster file, beside the drill's own tables
-seed = 0                        # integer >= 0 (default 0)
+seed = 0                        # integer from 0 to 4294967295 (default 0)
 duration_s = 600                # required, > 0: simulated seconds to run
 
 [[steps]]                       # any number, in time order

@@ -29,6 +29,7 @@ from console.formats.toml import (
     entries,
     identifier,
     integer,
+    label,
     listing,
     located,
     non_negative,
@@ -51,6 +52,7 @@ from console.model.commands import (
     PowerOff,
 )
 from console.model.commands import parse as parse_command
+from console.model.seeds import MAX_SEED
 
 DRILL_SECTIONS = ("drill", "steps", "expect")
 #: Steps that open an incident, whose recovery time the report gives.
@@ -60,7 +62,7 @@ _DRILL_KEYS = {
     "name": Key(identifier, required=True),
     "description": Key(string),
     "cluster": Key(string),
-    "seed": Key(integer(0)),
+    "seed": Key(integer(0, MAX_SEED)),
     "duration_s": Key(positive, required=True),
 }
 _STEP_KEYS = {
@@ -68,7 +70,7 @@ _STEP_KEYS = {
     "do": Key(string, required=True),
     "name": Key(identifier),
 }
-_EXPECT_KEYS = {"that": Key(string, required=True), "name": Key(string)}
+_EXPECT_KEYS = {"that": Key(string, required=True), "name": Key(label)}
 
 #: What the caller makes of one `[[expect]]` entry.
 E = TypeVar("E")

@@ -34,7 +34,12 @@ cluster driven by CPU traces (`[workloads] traces`) embeds them, `"traces": {"FI
     {"t": 600.0, "end": true}               the end of the session: the last line
 
 Times are seconds of simulated time, never decreasing, written with Python's shortest exact
-float representation, so they read back as the very same numbers. A recording cut short (no
+float representation, so they read back as the very same numbers. A command is its canonical
+text (`Command.text`): every name in it follows the one grammar (console.model.names), a word
+that needs quotes is quoted as the shell would, and numbers are exact, so it parses back to the
+very same command, a refused one too (it replays as the same refusal). The seed is an integer
+from 0 to 4294967295 (console.model.seeds); a mark is printable text on one line; no string
+holds half a surrogate pair (a JSON escape such as "\\ud83d" alone). A recording cut short (no
 `end` line, say after a crash) replays up to its last command. A recording whose `format` or
 `version` is unknown, or any line that is not one of the above, is refused with one line naming
 the file, the line and what is wrong (exit status 2).
@@ -70,6 +75,14 @@ from console.model.commands import (
 from console.model.engine import Engine
 from console.model.entities import Node
 from console.model.events import Event
+from console.model.names import (
+    display,
+    label_problem,
+    name_problem,
+    printable,
+    text_problem,
+)
+from console.model.seeds import seed_problem
 
 FORMAT = "cluster-console-recording"
 VERSION = 1
@@ -99,6 +112,9 @@ class Recorder:
                  traces: dict[str, tuple[float, ...]] | None = None) -> None:
         if created_by not in CREATORS:
             raise ValueError(f"created_by must be one of {', '.join(CREATORS)}")
+        problem = seed_problem(seed)
+        if problem is not None:
+            raise ValueError(f"seed {problem}")
         self._output: AtomicOutput | None = None
         if isinstance(target, (str, Path)):
             self._output = AtomicOutput(target)
@@ -109,6 +125,10 @@ class Recorder:
         self._engine: Engine | None = None
         self._seen = 0
         self.closed = False
+        # The file's name is for messages only; one from bytes that are not UTF-8 (Python
+        # holds those as lone surrogates) is written with U+FFFD in their place.
+        cluster_file = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c
+                               for c in cluster_file)
         header: dict[str, Any] = {"format": FORMAT, "version": VERSION, "program": __version__,
                                   "seed": seed, "cluster_file": cluster_file, "cluster": cluster,
                                   "created_by": created_by}
@@ -148,7 +168,12 @@ class Recorder:
         self._line(t, "clock", command.text())
 
     def mark(self, t: float, label: str) -> None:
-        """A moment to screenshot at `t` simulated seconds (`replay --svg`), named `label`."""
+        """A moment to screenshot at `t` simulated seconds (`replay --svg`), named `label`:
+        printable text on one line (console.model.names.label_problem; ValueError
+        otherwise)."""
+        problem = label_problem(label)
+        if problem is not None:
+            raise ValueError(f"mark {problem}")
         self._catch_up()
         self._line(t, "mark", label)
 
@@ -342,12 +367,14 @@ def parse_recording(text: str, filename: str) -> Recording:
     if not lines:
         raise ConfigError(filename, None, "", "empty file: not a cluster-console recording")
     header = _object(lines[0], filename, 1, header=True)
+    _check_text(header, filename, 1)
     recording = _header(header, filename)
     last = 0.0
     for number, raw in enumerate(lines[1:], start=2):
         if recording.end is not None:
             raise ConfigError(filename, number, "", "damaged: a line after the end line")
         item = _object(raw, filename, number)
+        _check_text(item, filename, number)
         t = item.get("t")
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) \
                 or t < 0:
@@ -375,8 +402,12 @@ def parse_recording(text: str, filename: str) -> Recording:
             continue
         if not isinstance(value, str):
             raise ConfigError(filename, number, kind, f"must be a string, got "
-                                                         f"{json.dumps(value)}")
+                                                         f"{_shown(value)}")
         command = None
+        if kind == "mark":
+            problem = label_problem(value)
+            if problem is not None:
+                raise ConfigError(filename, number, "mark", problem)
         if kind in ("command", "clock"):
             try:
                 command = parse(value)
@@ -400,6 +431,10 @@ def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[
                 from None
         raise ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
                                                    f"column {error.colno})") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise ConfigError(filename, number, "", "damaged: a number too long to read (no "
+                                                   "value in a recording needs 4300 digits)") \
+            from None
     if not isinstance(item, dict):
         if header:
             raise ConfigError(filename, number, "", "not a cluster-console recording (the "
@@ -408,14 +443,40 @@ def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[
     return item
 
 
+def _shown(value: object) -> str:
+    """A JSON value for a message: strings as `display` shows them, anything else as JSON with
+    its text kept; unprintable characters escaped, at most 60 characters."""
+    shown = display(value) if isinstance(value, str) else \
+        printable(json.dumps(value, ensure_ascii=False))
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _check_text(item: dict[str, Any], filename: str, number: int) -> None:
+    """Every string in a line (keys and values, however deep) is text UTF-8 can hold: a JSON
+    escape of half a surrogate pair (`"\\ud83d"`) makes a string no file or terminal can
+    take. Raises ConfigError naming the line and the top-level key holding it."""
+    for top, value in item.items():
+        pending: list[object] = [top, value]
+        while pending:
+            found = pending.pop()
+            if isinstance(found, str):
+                problem = text_problem(found)
+                if problem is not None:
+                    raise ConfigError(filename, number, display(top)[1:-1], problem)
+            elif isinstance(found, dict):
+                pending += [*found.keys(), *found.values()]
+            elif isinstance(found, list):
+                pending += found
+
+
 def _header(header: dict[str, Any], filename: str) -> Recording:
     if header.get("format") != FORMAT:
         raise ConfigError(filename, 1, "format", f"not a cluster-console recording "
-                                                    f"(format {json.dumps(header.get('format'))})")
+                                                    f"(format {_shown(header.get('format'))})")
     version = header.get("version")
     if version != VERSION or isinstance(version, bool):
         raise ConfigError(filename, 1, "version", f"recording format version "
-                                                     f"{json.dumps(version)} is not supported "
+                                                     f"{_shown(version)} is not supported "
                                                      f"(this program reads version {VERSION})")
     for key, kind in _HEADER_KEYS.items():
         if key not in header:
@@ -423,20 +484,25 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
         value = header[key]
         if not isinstance(value, kind) or isinstance(value, bool):
             rule = "an integer" if kind is int else "a string"
-            raise ConfigError(filename, 1, key, f"must be {rule}, got {json.dumps(value)}")
+            raise ConfigError(filename, 1, key, f"must be {rule}, got {_shown(value)}")
     for key in header:
         if key not in _HEADER_KEYS and key not in _OPTIONAL_HEADER_KEYS:
             raise ConfigError(filename, 1, key, "unknown header field")
     if header["created_by"] not in CREATORS:
         raise ConfigError(filename, 1, "created_by", f"must be one of {', '.join(CREATORS)}, "
-                                                        f"got {json.dumps(header['created_by'])}")
-    if header["seed"] < 0:
-        raise ConfigError(filename, 1, "seed", f"must be >= 0, got {header['seed']}")
+                                                        f"got {_shown(header['created_by'])}")
+    problem = seed_problem(header["seed"])
+    if problem is not None:
+        raise ConfigError(filename, 1, "seed", problem)
     for key, kind in _OPTIONAL_HEADER_KEYS.items():
         if key in header and not isinstance(header[key], kind):
             rule = {bool: "true or false", dict: "an object"}.get(kind, "a string")
             raise ConfigError(filename, 1, key, f"must be {rule}, got "
-                                                   f"{json.dumps(header[key])[:60]}")
+                                                   f"{_shown(header[key])}")
+    for key in ("drill", "local_node"):
+        problem = name_problem(header[key]) if key in header else None
+        if problem is not None:
+            raise ConfigError(filename, 1, key, problem)
     return Recording(path=filename, program=header["program"], seed=header["seed"],
                      cluster_file=header["cluster_file"], cluster=header["cluster"],
                      created_by=header["created_by"], drill=header.get("drill"),

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from console.errors import InputError
+from console.model.names import NAME_RULE, display, label_problem, name_problem
 
 try:
     import tomllib
@@ -133,6 +134,11 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
             else:
                 line, message = max(1, len(text.splitlines())), f"{message} (at end of file)"
         raise ConfigError(filename, line, "", f"invalid TOML: {message}") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        digits = re.search(r"[0-9_]{4300,}", text)
+        line = text.count("\n", 0, digits.start()) + 1 if digits else None
+        raise ConfigError(filename, line, "", "invalid TOML: a number too long to read (no "
+                                              "value needs 4300 digits)") from None
 
 
 # -- line numbers -------------------------------------------------------------------------------
@@ -403,7 +409,7 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value)
+        return display(value)
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -413,7 +419,7 @@ def show(value: Any) -> str:
 
 def bare(key: str) -> str:
     """A key as a key path spells it: quoted when TOML would need quotes (keeps errors one line)."""
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else display(key)
 
 
 def listing(names: list[str], limit: int = 8) -> str:
@@ -427,8 +433,6 @@ def listing(names: list[str], limit: int = 8) -> str:
 
 #: A value checker: the checked (perhaps converted) value, or a `Problem` at key "".
 Check = Callable[[Any], Any]
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
@@ -491,12 +495,24 @@ def string(value: Any) -> str:
     return value
 
 
+def label(value: Any) -> str:
+    """Free text shown on one line (a test case's name): printable characters only, no
+    newline, control character or bidirectional override. Raises Problem otherwise."""
+    problem = label_problem(string(value))
+    if problem is not None:
+        raise Problem("", problem)
+    return value
+
+
 def identifier(value: Any) -> str:
-    """A name something is declared under: a letter or digit, then letters, digits, '_', '.'
-    or '-' (so it can be typed in a command without quotes). Raises Problem otherwise."""
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise Problem("", "must be a name (a letter or digit, then letters, digits, '_', '.' "
-                          f"or '-'), got {show(value)}")
+    """A name something is declared under, of the one grammar (console.model.names: a letter
+    or digit, then letters, digits, '_', '.' or '-', at most 64 characters; so it can be typed
+    in a command without quotes). Raises Problem otherwise."""
+    if not isinstance(value, str):
+        raise Problem("", f"must be a name ({NAME_RULE}), got {show(value)}")
+    problem = name_problem(value)
+    if problem is not None:
+        raise Problem("", problem)
     return value
 
 

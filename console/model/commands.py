@@ -11,6 +11,8 @@ import shlex
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from console.model.names import name_problem
+
 
 class CommandError(ValueError):
     """A command line that does not parse; the message says what was expected."""
@@ -26,6 +28,11 @@ class Param:
     optional: bool = False
 
 
+#: The parameter kinds that hold one name (console.model.names); an `image` holds names
+#: joined by "+".
+NAME_KINDS = ("node", "vm", "service", "target", "keyword-node", "name")
+
+
 @dataclass(frozen=True)
 class Command:
     """A command of the language: the verb, a one-line help, the parameters in order, whether
@@ -39,9 +46,27 @@ class Command:
     logged: ClassVar[bool] = True    # accepted ones appear in the event log (the command log
     #                                  keeps them all)
 
+    def __post_init__(self) -> None:
+        """Every name a command holds follows the one grammar (console.model.names), however
+        the command was made: parsed, built by a key, read from a drill or a recording. Raises
+        CommandError naming the parameter otherwise."""
+        for param in self.params:
+            value = getattr(self, param.name)
+            if value is None or param.kind not in (*NAME_KINDS, "image"):
+                continue
+            parts = value.split("+") if param.kind == "image" and isinstance(value, str) \
+                else [value]
+            for part in parts:
+                problem = name_problem(part)
+                if problem is not None:
+                    where = "each part of IMAGE (joined by '+')" if param.kind == "image" \
+                        else param.name.upper()
+                    raise CommandError(f"{where} {problem}")
+
     def text(self) -> str:
         """The canonical text: the verb and the set parameters in order, as `parse` reads them
-        (numbers written with `:g`, so six significant digits survive)."""
+        back to an equal command (numbers in the short `:g` form when it is exact, else in
+        full; a word that needs quotes quoted as the shell would)."""
         words = [self.verb]
         for param in self.params:
             value = getattr(self, param.name)
@@ -53,7 +78,7 @@ class Command:
                     words += ["on", str(value)]
             elif value is not None:
                 words.append(_format_value(value))
-        return " ".join(words)
+        return shlex.join(words)
 
     @classmethod
     def usage(cls) -> str:
@@ -76,7 +101,8 @@ def _format_value(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
-        return f"{value:g}"
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
     return str(value)
 
 

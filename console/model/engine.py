@@ -24,6 +24,7 @@ from console.model.membership import Membership
 from console.model.migration import Migrations
 from console.model.readings import Readings
 from console.model.scheduler import Scheduler, Timer
+from console.model.seeds import seed_problem
 from console.model.services import ServiceManager
 from console.model.workloads import Workloads
 from console.model.world import World
@@ -33,10 +34,15 @@ class Engine:
     """Owns time and the event log; every change of state enters through `submit`.
 
     `seed` makes workloads (console.model.workloads) repeatable: the same cluster, seed and
-    commands give the same event log byte for byte. `read_only` refuses every mutating command.
+    commands give the same event log byte for byte; it is an integer from 0 to
+    `console.model.seeds.MAX_SEED` (ValueError otherwise). `read_only` refuses every mutating
+    command.
     """
 
     def __init__(self, cluster: Cluster, seed: int = 0, *, read_only: bool = False) -> None:
+        problem = seed_problem(seed)
+        if problem is not None:
+            raise ValueError(f"seed {problem}")
         self.cluster = cluster
         self.seed = seed
         self.clock = Scheduler()

@@ -21,16 +21,12 @@ told by its believed state `booting`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
 from console.model.entities import MB_PER_GB, Image, Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration, after_round, next_throttle
-
-#: A host name: starts with a letter or digit; then letters, digits, `_`, `.` or `-`.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class World:
@@ -205,8 +201,6 @@ class World:
         name = command.node
         if name in self.cluster.nodes or name in self.cluster.vms:
             return Outcome.refuse(f"the name {name} is taken")
-        if not NAME_PATTERN.match(name):
-            return Outcome.refuse(f"{name!r} is not a valid host name")
         template = self.cluster.nodes.get(command.template or next(iter(self.cluster.nodes)))
         if template is None:
             return Outcome.refuse(f"no node named {command.template} to copy")

@@ -28,6 +28,7 @@ from textual.screen import ModalScreen
 from console.model import views
 from console.model.commands import Command, CommandError, LocalReading, parse
 from console.model.kernel import Outcome
+from console.model.names import label_problem
 from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
@@ -263,6 +264,10 @@ class ConsoleApp(App[int]):
                         severity="warning")
             return Outcome.refuse("not recording")
         label = label or f"mark at {session.now:g} s"
+        problem = label_problem(label)
+        if problem is not None:
+            self.notify(f"mark: {problem}", severity="error")
+            return Outcome.refuse(problem)
         session.mark(label)
         self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3)
         return Outcome.ok()

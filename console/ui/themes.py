@@ -16,10 +16,10 @@ file, the line and the key (exit status 2).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from console.formats.toml import ConfigError, locate, parse_toml, read_file
+from console.model.names import name_problem
 from console.paths import THEMES, config_dir
 
 COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",
@@ -67,8 +67,9 @@ def load_theme(path: Path):
             return_error = fail(key, f"unknown key (known: {', '.join(sorted(allowed))})")
             raise return_error
     name = data.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name or ""):
-        raise fail("name", f"a theme needs a name of letters, digits, - _ or ., got {name!r}")
+    problem = name_problem(name)
+    if problem is not None:
+        raise fail("name", problem)
     if "primary" not in data:
         raise fail("primary", "required")
     kwargs: dict[str, object] = {"name": name}

@@ -51,7 +51,7 @@ traces = "traces"          # required: a folder, relative to this file, of CPU t
 
 [[images]]                 # a master base image (XenServer-style image streaming)
 name = "win2008"           # required; unique among images and layers; no "+"
-label = "Windows Server 2008 Standard"   # optional display name
+label = "Windows Server 2008 Standard"   # optional display name: one printable line
 size_gb = 20               # required, > 0: what streaming it to a host copies
 version = 1                # integer >= 1
 guest_os = "windows2008"   # required: a model.hypervisors.GUEST_OSES id
@@ -66,7 +66,8 @@ memory_gb = 4              # >= 0: what the layer adds to the VM's memory (defau
 bases = ["win2008"]        # base images it fits; optional, empty = any
 
 [[nodes]]                  # at least one
-name = "A"                 # required; unique among nodes and VMs; [A-Za-z0-9][A-Za-z0-9_.-]*
+name = "A"                 # required; unique among nodes and VMs; [A-Za-z0-9][A-Za-z0-9_.-]*,
+                           # at most 64 characters (every name: console.model.names)
 hypervisor = "esxi"        # required: esxi | hyperv | xenserver | kvm
 cpus = 4                   # integer >= 1 (sockets)
 cores_per_cpu = 4          # integer >= 1
@@ -150,6 +151,7 @@ from console.formats.toml import (
     fraction,
     identifier,
     integer,
+    label,
     list_of,
     non_negative,
     positive,
@@ -174,6 +176,7 @@ from console.model.entities import (
     Workload,
 )
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
+from console.model.names import MAX_NAME_LENGTH, display, text_problem
 from console.model.settings import (
     AUTOMATION_LEVELS,
     ISOLATION_RESPONSES,
@@ -249,7 +252,7 @@ _WORKLOADS_KEYS = {"traces": Key(string, required=True)}
 
 _IMAGE_KEYS = {
     "name": Key(identifier, required=True),
-    "label": Key(string),
+    "label": Key(label),
     "size_gb": Key(positive, required=True),
     "version": Key(integer(1)),
     "guest_os": Key(choice(tuple(GUEST_OSES)), required=True),
@@ -259,7 +262,7 @@ _IMAGE_KEYS = {
 
 _LAYER_KEYS = {
     "name": Key(identifier, required=True),
-    "label": Key(string),
+    "label": Key(label),
     "size_gb": Key(positive, required=True),
     "memory_gb": Key(non_negative),
     "bases": Key(list_of(string, non_empty=False)),
@@ -373,9 +376,14 @@ def _claim(owners: dict[str, str], name: str, path: str) -> None:
 
 
 def _expand(name: str, count: int | None, width: int) -> list[str]:
-    """An entry's names: itself, or `count` numbered copies (A01, A02 ... / web001 ...)."""
+    """An entry's names: itself, or `count` numbered copies (A01, A02 ... / web001 ...).
+    Raises Problem when the last copy's name is longer than a name may be."""
     if count is None:
         return [name]
+    last = f"{name}{count:0{width}d}"
+    if len(last) > MAX_NAME_LENGTH:
+        raise Problem(".name", f"with count = {count} the last name is {show(last)}, longer "
+                               f"than {MAX_NAME_LENGTH} characters")
     return [f"{name}{i:0{width}d}" for i in range(1, count + 1)]
 
 
@@ -432,6 +440,10 @@ def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if not path.is_file() or path.name.startswith(".") or path.stem.upper() == "README":
             continue
+        problem = text_problem(path.name)
+        if problem is not None:  # a name from bytes that are not UTF-8: no recording holds it
+            raise Problem("", f"{display(path.name)} in {folder}: the file name is not UTF-8 "
+                              f"({problem}); rename it")
         try:
             traces[path.name] = parse_trace(read_file(path), str(path))
         except (TraceError, ConfigError) as error:  # already "<folder>/<file>[:<line>]: ..."
