@@ -1,6 +1,7 @@
 """Maintenance mode: evacuate a host by live migration, hold it empty, give it back.
 
-Entering: no new placements land on the host; a service whose active member runs there first
+Entering: no new placements land on the host, and migrations on their way to it are abandoned
+(the VM stays on its source); a service whose active member runs there first
 fails over in a planned way; every running VM then leaves by live migration to a target the
 balancer picks. When the rest of the cluster cannot take a VM (capacity, rules), the host stays
 `entering_maintenance` and says, per VM, why. The intent survives a power cycle of the host.
@@ -116,7 +117,8 @@ class MaintenanceMode:
                 continue
             migrations.start(vm, target, f"evacuating {node.name}")
         self._report(node, blocked)
-        if self._running(node) == 0:
+        incoming = any(m.target == node.name for m in migrations.active.values())
+        if self._running(node) == 0 and not incoming:
             node.state = NodeState.MAINTENANCE
             self.blockers.pop(node.name, None)
             self.context.emit("node_maintenance", node.name,
