@@ -34,6 +34,7 @@ import random
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,7 @@ SETTLE_S = 3600.0
 WAITS = (0.5, 1.0, 3.0, 10.0, 16.0, 30.0, 60.0, 120.0, 600.0)
 #: Most hosts `add-node` adds, and most VMs `deploy` creates, in one soak.
 NEW_HOSTS = 6
-NEW_VMS = 40
+NEW_VMS = 100
 #: Violations listed in the report (the first of each kind).
 SHOWN = 5
 
@@ -69,6 +70,7 @@ class Report:
 
     steps: int = 0
     accepted: int = 0
+    by_verb: Counter[str] = field(default_factory=Counter)  # accepted commands per verb
     refused: int = 0
     instants: int = 0
     violating_instants: int = 0
@@ -154,6 +156,7 @@ class Soak:
         outcome = self.engine.submit(command)
         if outcome.accepted:
             self.report.accepted += 1
+            self.report.by_verb[command.verb] += 1
             if line.startswith("vm-power "):
                 _, name, on = line.split()
                 (self.powered_off.discard if on == "on" else self.powered_off.add)(name)
@@ -241,6 +244,7 @@ def main() -> int:
     print(f"cluster {args.cluster}, seed {args.seed}: {report.steps} steps "
           f"({report.accepted} commands accepted, {report.refused} refused), "
           f"{engine.now:.0f} simulated s, {report.instants} instants checked, {cpu:.1f} s CPU")
+    print("accepted: " + ", ".join(f"{verb} {n}" for verb, n in sorted(report.by_verb.items())))
     print(f"violations: {report.violating_instants} instants")
     for line in report.first:
         print(f"  {line}")

@@ -102,6 +102,7 @@ class MaintenanceMode:
             return
         self._move_services_off(node)
         blocked: dict[str, str] = {}
+        no_room: dict[tuple[object, ...], str] = {}  # shapes no host could take, and why
         migrations = self.context.migrations
         for vm in self.cluster.vms_on(node):
             if vm.state not in CONSUMING_STATES:
@@ -111,9 +112,15 @@ class MaintenanceMode:
             if self._active_member_here(vm.name):
                 blocked[vm.name] = "waiting for its service to fail over"
                 continue
+            shape = placement.shape(self.cluster, vm)
+            if shape in no_room:
+                blocked[vm.name] = no_room[shape]
+                continue
             target = self.context.balancer.choose_target(vm, exclude=(node.name,))
             if target is None:
                 blocked[vm.name] = placement.why_not(self.cluster, vm, (node.name,))
+                if shape is not None:
+                    no_room[shape] = blocked[vm.name]
                 continue
             migrations.start(vm, target, f"evacuating {node.name}")
         self._report(node, blocked)
