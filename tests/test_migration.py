@@ -130,3 +130,22 @@ def test_progress_is_observable_while_it_runs(seed_engine):
     assert migration.eta_s(seed_engine.now, 45) > 0
     run_checked(seed_engine, 12)
     assert migration.sent_now(seed_engine.now) > sent
+
+
+def test_a_migration_started_at_time_zero_reports_how_long_it_took():
+    """0.0 is a start time, not a missing one: the report said `0.0 s` for an 18 s move."""
+    engine = make_engine()
+    run_checked(engine, 120, {0: "migrate sql01"})
+    done = events(engine, "migration_completed", lambda e: e.subject == "sql01")
+    took = float(done[0].message.split(": ")[1].split(" s,")[0])
+    assert took == pytest.approx(done[0].t, abs=0.05) and took > 1
+
+
+def test_a_vm_moved_at_time_zero_is_held_down_like_any_other():
+    """The balancer's hold-down read a move recorded at t = 0.0 as no move at all."""
+    engine = make_engine()
+    vm = engine.cluster.vms["web01"]
+    vm.last_migrated_at = 0.0
+    assert not engine.balancer._movable(vm)
+    engine.run_until(engine.cluster.settings.balancer.holddown_s)
+    assert engine.balancer._movable(vm)

@@ -356,7 +356,9 @@ class Balancer:
     def _movable(self, vm: Vm) -> bool:
         if vm.state is not VmState.RUNNING or self.context.migrations.is_moving(vm.name):
             return False
-        held_until = (vm.last_migrated_at or -math.inf) + self.settings.holddown_s
+        if vm.last_migrated_at is None:  # never moved (0.0 is a time: moved at the start)
+            return True
+        held_until = vm.last_migrated_at + self.settings.holddown_s
         return self.context.now >= held_until
 
     def _breaches(self, vm: Vm, target: Node) -> int:

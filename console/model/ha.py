@@ -167,12 +167,18 @@ class HighAvailability:
     def _place_pending(self) -> None:
         queued = sorted((self.cluster.vms[n] for n in self.cluster.pending),
                         key=lambda vm: (vm.priority.rank, vm.name))
+        no_room: set[tuple[object, ...]] = set()  # shapes no host could take in this pass
         for vm in queued:
             if vm.state is not VmState.PENDING_RESTART:
+                continue
+            shape = placement.shape(self.cluster, vm)
+            if shape in no_room:
                 continue
             target = placement.best_host(self.cluster, vm)
             if target is not None:
                 self._boot(vm, target, f"capacity returned: restarting {vm.name} on {target.name}")
+            elif shape is not None:
+                no_room.add(shape)
 
     def _boot(self, vm: Vm, target: Node, message: str) -> None:
         self.cluster.set_host(vm, target.name)

@@ -1,5 +1,6 @@
-"""The cluster's three invariants as a check that lists every violation: every VM is in
-exactly one place, no host runs over its capacity, no service is active on two members.
+"""The cluster's four invariants as a check that lists every violation: every VM is in
+exactly one place, no host runs over its capacity, no service is active on two members, and a host
+in maintenance holds no VM and none is in flight to it.
 
 Tests call it after every step; a drill can call it at every event. It recomputes everything from
 the raw entities, trusting none of the running totals it is there to audit.
@@ -10,14 +11,18 @@ from __future__ import annotations
 from collections import Counter
 
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, Role, VmState
+from console.model.entities import CONSUMING_STATES, NodeState, Role, VmState
+
+#: Host states in which no VM may be placed on the host or migrate to it.
+CLOSED_STATES = frozenset({NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE})
 
 
 def violations(cluster: Cluster) -> list[str]:
-    """Every violation of the three invariants (placement, capacity, split brain) in `cluster`
-    now, one line each (an empty list when all hold).
+    """Every violation of the four invariants (placement, capacity, split brain, maintenance)
+    in `cluster` now, one line each (an empty list when all hold).
     """
-    return [*_placement(cluster), *_capacity(cluster), *split_brain(cluster)]
+    return [*_placement(cluster), *_capacity(cluster), *split_brain(cluster),
+            *maintenance(cluster)]
 
 
 def _placement(cluster: Cluster) -> list[str]:
@@ -76,4 +81,28 @@ def split_brain(cluster: Cluster) -> list[str]:
                 and cluster.nodes[cluster.vms[m].host].powered]  # type: ignore[index]
         if len(live) > 1:
             found.append(f"{service.name} is active on {', '.join(live)}")
+    return found
+
+
+def maintenance(cluster: Cluster) -> list[str]:
+    """4. A host in maintenance holds no VM, and none is in flight to it.
+
+    As vSphere's maintenance mode ("Place an ESXi Host in Maintenance Mode", vSphere Resource
+    Management): a host reaches `maintenance` only once every running VM has left it, and no VM
+    is placed on or migrated to a host entering or in maintenance. "Holds" means holds a place
+    there (running, deploying, restarting, or migrating away); a powered-off VM may stay
+    registered on it, as vSphere allows. A migration to a host entering maintenance is a
+    violation too: it would land on a host being emptied.
+    """
+    found = []
+    for vm in cluster.vms.values():
+        if vm.state not in CONSUMING_STATES:
+            continue
+        host = cluster.nodes.get(vm.host or "")
+        if host is not None and host.state is NodeState.MAINTENANCE:
+            found.append(f"{vm.name} is {vm.state.value} on {host.name}, which is in maintenance")
+        target = cluster.nodes.get(vm.target or "")
+        if target is not None and target.state in CLOSED_STATES:
+            found.append(f"{vm.name} is migrating to {target.name}, which is "
+                         f"{target.state.value}")
     return found

@@ -1,6 +1,7 @@
 """Maintenance mode: evacuate a host by live migration, hold it empty, give it back.
 
-Entering: no new placements land on the host; a service whose active member runs there first
+Entering: no new placements land on the host, and migrations on their way to it are abandoned
+(the VM stays on its source); a service whose active member runs there first
 fails over in a planned way; every running VM then leaves by live migration to a target the
 balancer picks. When the rest of the cluster cannot take a VM (capacity, rules), the host stays
 `entering_maintenance` and says, per VM, why. The intent survives a power cycle of the host.
@@ -101,6 +102,7 @@ class MaintenanceMode:
             return
         self._move_services_off(node)
         blocked: dict[str, str] = {}
+        no_room: dict[tuple[object, ...], str] = {}  # shapes no host could take, and why
         migrations = self.context.migrations
         for vm in self.cluster.vms_on(node):
             if vm.state not in CONSUMING_STATES:
@@ -110,13 +112,20 @@ class MaintenanceMode:
             if self._active_member_here(vm.name):
                 blocked[vm.name] = "waiting for its service to fail over"
                 continue
+            shape = placement.shape(self.cluster, vm)
+            if shape in no_room:
+                blocked[vm.name] = no_room[shape]
+                continue
             target = self.context.balancer.choose_target(vm, exclude=(node.name,))
             if target is None:
                 blocked[vm.name] = placement.why_not(self.cluster, vm, (node.name,))
+                if shape is not None:
+                    no_room[shape] = blocked[vm.name]
                 continue
             migrations.start(vm, target, f"evacuating {node.name}")
         self._report(node, blocked)
-        if self._running(node) == 0:
+        incoming = any(m.target == node.name for m in migrations.active.values())
+        if self._running(node) == 0 and not incoming:
             node.state = NodeState.MAINTENANCE
             self.blockers.pop(node.name, None)
             self.context.emit("node_maintenance", node.name,

@@ -165,7 +165,8 @@ class Migrations:
         vm.last_migrated_at = self.context.now
         self.completed += 1
         self.downtimes_ms.append(migration.downtime_ms)
-        took = self.context.now - (migration.started_at or self.context.now)
+        started = migration.started_at
+        took = 0.0 if started is None else self.context.now - started
         throttle = f", throttled {migration.throttle:.0%}" if migration.throttle else ""
         self.context.emit("migration_completed", vm.name,
                           f"{vm.name} now runs on {migration.target}: {took:.1f} s, "
@@ -211,7 +212,9 @@ class Migrations:
     # -- reconcile: clean aborts ---------------------------------------------------------------
 
     def reconcile(self) -> None:
-        """Abort migrations whose source or target was lost; start queued ones that may run."""
+        """Abort migrations whose source or target was lost, or whose target entered maintenance
+        (no VM may land on a host being emptied: vSphere, "Place an ESXi Host in Maintenance
+        Mode"); start queued ones that may run."""
         for migration in list(self.active.values()):
             vm = self.cluster.vms[migration.vm]
             source = self.cluster.nodes[migration.source]
@@ -222,5 +225,9 @@ class Migrations:
             elif not target.beating or target.quorum_lost:
                 self._fail(migration, f"target {target.name} lost; {vm.name} stays on "
                                       f"{source.name}", Severity.WARNING)
+            elif target.maintenance:
+                self._fail(migration, f"target {target.name} is "
+                                      f"{target.state.value.replace('_', ' ')}; "
+                                      f"{vm.name} stays on {source.name}", Severity.WARNING)
         if self.queued:
             self._start_queued()

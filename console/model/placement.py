@@ -57,6 +57,17 @@ def allowed(cluster: Cluster, vm: Vm, node: Node) -> bool:
             and not conflicts(cluster, vm, node) and rule_refusal(cluster, vm, node) is None)
 
 
+def shape(cluster: Cluster, vm: Vm) -> tuple[object, ...] | None:
+    """What `allowed` looks at in `vm`: size, guest OS and disk format, or None when the VM has
+    constraints of its own (anti-affinity, a `must` rule naming it). Within one pass in which
+    hosts only fill up, a VM whose shape found no host leaves none for another of that shape:
+    callers skip the search (a data centre of `count` VMs has a few shapes, many VMs)."""
+    if cluster.anti_affine.get(vm.name) or any(
+            rule.strength == "must" and vm.name in rule.vms for rule in cluster.rules):
+        return None
+    return vm.vcpus, vm.memory_gb, vm.guest_os, cluster.vm_hypervisor.get(vm.name)
+
+
 def free_memory(cluster: Cluster, node: Node) -> float:
     """GB of VM memory `node` can still take (capacity with overcommit, minus what it holds)."""
     return cluster.memory_capacity(node) - node.used_memory_gb

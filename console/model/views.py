@@ -350,10 +350,16 @@ class MigrationView:
     switchover: bool
 
 
+def _started_first(migration: Migration) -> tuple[float, str]:
+    """Sort key: start time (one not started yet counts as -inf, never as 0.0), then VM name."""
+    started = migration.started_at
+    return (-math.inf if started is None else started, migration.vm)
+
+
 def migrations(engine: Engine) -> list[MigrationView]:
     """Running migrations (by start time), then the queued ones."""
     found = [_migration_view(engine, m, False) for m in
-             sorted(engine.migrations.active.values(), key=lambda m: (m.started_at or 0, m.vm))]
+             sorted(engine.migrations.active.values(), key=_started_first)]
     found += [_migration_view(engine, m, True) for m in engine.migrations.queued]
     return found
 
