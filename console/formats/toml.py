@@ -119,10 +119,33 @@ def read_file(path: str | Path) -> str:
 _PARSER_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
+#: How deep arrays and tables may nest in an input file. The deepest any format needs is a
+#: cluster's `vms[i].workload` (3) or a recording's traces (2); far deeper input is refused with
+#: one line instead of exhausting Python's recursion limit in the parser or in a message.
+MAX_NESTING = 32
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep arrays and tables (lists and dicts) nest in `value`: 0 for a scalar, 1 for a
+    flat list or table. Walks without recursion, so any depth is measured."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def parse_toml(text: str, filename: str) -> dict[str, Any]:
-    """Parse TOML, turning a syntax error into a ConfigError on the parser's line."""
+    """Parse TOML, turning a syntax error into a ConfigError on the parser's line. Also a
+    ConfigError: nesting deeper than `MAX_NESTING` (tomllib recurses, and fails on about a
+    thousand levels) and an integer of more digits than Python converts (4,300)."""
     try:
-        return tomllib.loads(text)
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message, line = str(error), None
         found = _PARSER_POSITION.search(message)
@@ -133,6 +156,18 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
             else:
                 line, message = max(1, len(text.splitlines())), f"{message} (at end of file)"
         raise ConfigError(filename, line, "", f"invalid TOML: {message}") from None
+    except RecursionError:
+        raise ConfigError(filename, None, "", _too_deep()) from None
+    except ValueError:  # int("9" * 5000): Python's limit on digits (CVE-2020-10735)
+        raise ConfigError(filename, None, "", "invalid TOML: an integer with more than 4300 "
+                                              "digits") from None
+    if nesting_depth(document) > MAX_NESTING:
+        raise ConfigError(filename, None, "", _too_deep())
+    return document
+
+
+def _too_deep() -> str:
+    return f"arrays and tables nest more than {MAX_NESTING} levels deep"
 
 
 # -- line numbers -------------------------------------------------------------------------------
@@ -408,6 +443,8 @@ def show(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"an integer of {value.bit_length()} bits"  # one line, however many digits
     return str(value)
 
 
@@ -434,21 +471,14 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
     """A finite int or float (not a bool, which Python counts as an int) that satisfies `ok`,
     as a float; `rule` says what `ok` wants, for the message. Raises Problem ("must be <rule>,
-    got ...") otherwise."""
+    got ...") otherwise, also for an integer too large for a float (`2**1100`)."""
     if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or not ok(value)):
+            or (isinstance(value, float) and not math.isfinite(value)) or not ok(value)):
         raise Problem("", f"must be {rule}, got {show(value)}")
-    return float(value)
-
-
-def positive(value: Any) -> float:
-    """A number above 0, as a float. Raises Problem otherwise."""
-    return number(value, "a positive number", lambda v: v > 0)
-
-
-def non_negative(value: Any) -> float:
-    """A number at or above 0, as a float. Raises Problem otherwise."""
-    return number(value, "a number >= 0", lambda v: v >= 0)
+    try:
+        return float(value)
+    except OverflowError:
+        raise Problem("", f"must be {rule}, got {show(value)}") from None
 
 
 def fraction(value: Any) -> float:
@@ -461,20 +491,55 @@ def share(value: Any) -> float:
     return number(value, "a number above 0 and at most 1", lambda v: 0 < v <= 1)
 
 
-def integer(minimum: int, maximum: int | None = None) -> Check:
-    """A checker for an int (not a bool) from `minimum` up, at most `maximum` if given; the
-    checker raises Problem for anything else."""
-    rule = f"an integer >= {minimum}"
-    if maximum is not None:
-        rule = f"an integer from {minimum} to {maximum}"
+@dataclass(frozen=True)
+class Between:
+    """A checker for a number (int or float, not a bool) from `low` to `high`, both included,
+    returned as a float; with `above`, `low` itself is excluded; with `off`, 0 is allowed too
+    (it turns the feature off). `unit` (`s`, `GB`, `MB/s`, ...) is for messages and the
+    README's table of limits. Raises Problem for anything else: NaN, infinities and integers
+    too large for a float included."""
 
-    def check(value: Any) -> int:
-        if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
-                or (maximum is not None and value > maximum)):
-            raise Problem("", f"must be {rule}, got {show(value)}")
+    low: float
+    high: float
+    unit: str = ""
+    above: bool = False
+    off: bool = False
+
+    @property
+    def text(self) -> str:
+        """The range in words, e.g. `from 0.1 to 60 s`, `above 0, at most 24576 GB`."""
+        unit = f" {self.unit}" if self.unit else ""
+        span = (f"above {self.low:g}, at most {self.high:g}{unit}" if self.above
+                else f"from {self.low:g} to {self.high:g}{unit}")
+        return f"0 (off) or {span}" if self.off else span
+
+    def __call__(self, value: Any) -> float:
+        def ok(v: float) -> bool:
+            return (self.off and v == 0) or (
+                (self.low < v if self.above else self.low <= v) and v <= self.high)
+
+        return number(value, f"a number {self.text}", ok)
+
+
+@dataclass(frozen=True)
+class Integer:
+    """A checker for an int (not a bool) from `minimum` to `maximum`, both included; `unit`
+    is for messages and the README's table of limits. Raises Problem for anything else."""
+
+    minimum: int
+    maximum: int
+    unit: str = ""
+
+    @property
+    def text(self) -> str:
+        """The range in words, e.g. `from 1 to 64` (an integer)."""
+        return f"from {self.minimum} to {self.maximum}" + (f" {self.unit}" if self.unit else "")
+
+    def __call__(self, value: Any) -> int:
+        if (isinstance(value, bool) or not isinstance(value, int) or value < self.minimum
+                or value > self.maximum):
+            raise Problem("", f"must be an integer {self.text}, got {show(value)}")
         return value
-
-    return check
 
 
 def boolean(value: Any) -> bool:
