@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from console.cli.options import check_outputs, check_speed, cluster_inputs, parser
+from console.cli.options import check_outputs, check_seed, check_speed, cluster_inputs, parser
 from console.errors import InputError
 from console.paths import DEFAULT_CLUSTER
 
@@ -39,6 +39,7 @@ def run(argv: Sequence[str]) -> int:
     args = options.parse_args(argv)
     from console.ui.launch import load_settings, open_console  # Textual: see console.cli
 
+    check_seed(args.seed)
     check_speed(args.speed)
     themes, keymap = load_settings(args.theme)
     if not Path(args.cluster).is_file():

@@ -9,6 +9,7 @@ from pathlib import Path
 from console import __version__
 from console.errors import InputError
 from console.formats.output import check_output, write_atomic
+from console.formats.timed import MAX_SEED
 from console.model.commands import MAX_SPEED
 
 
@@ -26,6 +27,14 @@ def check_speed(speed: float) -> None:
     InputError otherwise."""
     if not 0 < speed <= MAX_SPEED:
         raise InputError(f"--speed must be above 0 and at most {MAX_SPEED:g}, got {speed:g}")
+
+
+def check_seed(seed: int) -> None:
+    """A `--seed N`: from 0 to `MAX_SEED`, as drill files and recordings take it (a recording
+    stores the seed, so a seed out of that range would make a recording `replay` refuses).
+    Raises InputError otherwise."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed must be from 0 to {MAX_SEED}, got {seed}")
 
 
 def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Path]:

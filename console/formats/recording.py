@@ -60,7 +60,8 @@ from typing import IO, Any
 from console import __version__
 from console.formats.cluster import parse_cluster
 from console.formats.output import AtomicOutput
-from console.formats.toml import ConfigError, read_file
+from console.formats.timed import MAX_SEED, MAX_TIME_S
+from console.formats.toml import MAX_NESTING, ConfigError, nesting_depth, read_file
 from console.model.commands import (
     CLOCK_COMMANDS,
     Command,
@@ -349,10 +350,9 @@ def parse_recording(text: str, filename: str) -> Recording:
             raise ConfigError(filename, number, "", "damaged: a line after the end line")
         item = _object(raw, filename, number)
         t = item.get("t")
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) \
-                or t < 0:
-            raise ConfigError(filename, number, "t", f"must be a time in seconds >= 0, "
-                                                        f"got {json.dumps(t)}")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= MAX_TIME_S:
+            raise ConfigError(filename, number, "t", f"must be a time in seconds from 0 to "
+                                                     f"{MAX_TIME_S:.0f} (30 days), got {_brief(t)}")
         t = float(t)
         if t < last:
             raise ConfigError(filename, number, "t", f"{t!r} is before the previous line's "
@@ -374,8 +374,7 @@ def parse_recording(text: str, filename: str) -> Recording:
             recording.end = t
             continue
         if not isinstance(value, str):
-            raise ConfigError(filename, number, kind, f"must be a string, got "
-                                                         f"{json.dumps(value)}")
+            raise ConfigError(filename, number, kind, f"must be a string, got {_brief(value)}")
         command = None
         if kind in ("command", "clock"):
             try:
@@ -390,16 +389,29 @@ def parse_recording(text: str, filename: str) -> Recording:
     return recording
 
 
+_TOO_DEEP = f"arrays and objects nest more than {MAX_NESTING} levels deep"
+
+
+def _brief(value: Any) -> str:
+    """A JSON value for a message: cut to 60 characters (a message is one short line)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[str, Any]:
+    """Line `number` as a JSON object; a ConfigError for anything else, for nesting deeper
+    than `MAX_NESTING` (json recurses: RecursionError at about a thousand levels) and for an
+    integer of more digits than Python converts."""
     try:
         item = json.loads(raw)
-    except json.JSONDecodeError as error:
-        if header:
-            raise ConfigError(filename, number, "", "not a cluster-console recording (the "
-                                                       "first line is not a JSON header)") \
-                from None
-        raise ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
-                                                   f"column {error.colno})") from None
+    except (RecursionError, ValueError) as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise _not_json(error, filename, number, header) from None
+        why = (_TOO_DEEP if isinstance(error, RecursionError)
+               else "an integer of more than 4300 digits")
+        raise ConfigError(filename, number, "", f"damaged: {why}") from None
+    if nesting_depth(item) > MAX_NESTING:
+        raise ConfigError(filename, number, "", f"damaged: {_TOO_DEEP}")
     if not isinstance(item, dict):
         if header:
             raise ConfigError(filename, number, "", "not a cluster-console recording (the "
@@ -408,14 +420,23 @@ def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[
     return item
 
 
+def _not_json(error: json.JSONDecodeError, filename: str, number: int,
+              header: bool) -> ConfigError:
+    if header:
+        return ConfigError(filename, number, "", "not a cluster-console recording (the first "
+                                                 "line is not a JSON header)")
+    return ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
+                                             f"column {error.colno})")
+
+
 def _header(header: dict[str, Any], filename: str) -> Recording:
     if header.get("format") != FORMAT:
         raise ConfigError(filename, 1, "format", f"not a cluster-console recording "
-                                                    f"(format {json.dumps(header.get('format'))})")
+                                                    f"(format {_brief(header.get('format'))})")
     version = header.get("version")
     if version != VERSION or isinstance(version, bool):
         raise ConfigError(filename, 1, "version", f"recording format version "
-                                                     f"{json.dumps(version)} is not supported "
+                                                     f"{_brief(version)} is not supported "
                                                      f"(this program reads version {VERSION})")
     for key, kind in _HEADER_KEYS.items():
         if key not in header:
@@ -423,20 +444,21 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
         value = header[key]
         if not isinstance(value, kind) or isinstance(value, bool):
             rule = "an integer" if kind is int else "a string"
-            raise ConfigError(filename, 1, key, f"must be {rule}, got {json.dumps(value)}")
+            raise ConfigError(filename, 1, key, f"must be {rule}, got {_brief(value)}")
     for key in header:
         if key not in _HEADER_KEYS and key not in _OPTIONAL_HEADER_KEYS:
             raise ConfigError(filename, 1, key, "unknown header field")
     if header["created_by"] not in CREATORS:
         raise ConfigError(filename, 1, "created_by", f"must be one of {', '.join(CREATORS)}, "
-                                                        f"got {json.dumps(header['created_by'])}")
-    if header["seed"] < 0:
-        raise ConfigError(filename, 1, "seed", f"must be >= 0, got {header['seed']}")
+                                                        f"got {_brief(header['created_by'])}")
+    if not 0 <= header["seed"] <= MAX_SEED:
+        raise ConfigError(filename, 1, "seed", f"must be from 0 to {MAX_SEED}, "
+                                               f"got {_brief(header['seed'])}")
     for key, kind in _OPTIONAL_HEADER_KEYS.items():
         if key in header and not isinstance(header[key], kind):
             rule = {bool: "true or false", dict: "an object"}.get(kind, "a string")
             raise ConfigError(filename, 1, key, f"must be {rule}, got "
-                                                   f"{json.dumps(header[key])[:60]}")
+                                                   f"{_brief(header[key])}")
     return Recording(path=filename, program=header["program"], seed=header["seed"],
                      cluster_file=header["cluster_file"], cluster=header["cluster"],
                      created_by=header["created_by"], drill=header.get("drill"),

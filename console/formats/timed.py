@@ -45,7 +45,7 @@ def parse_timed(text: str) -> TimedCommand:
         raise ScheduleError(f"{text!r}: expected a time in seconds first, got {head!r}") from None
     if not 0 <= t <= MAX_TIME_S:  # NaN fails both
         raise ScheduleError(f"{text!r}: the time must be a number of seconds from 0 to "
-                            f"{MAX_TIME_S:g} (30 days)")
+                            f"{MAX_TIME_S:.0f} (30 days)")
     try:
         return TimedCommand(t, parse(rest))
     except CommandError as error:
