@@ -481,16 +481,6 @@ def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
         raise Problem("", f"must be {rule}, got {show(value)}") from None
 
 
-def fraction(value: Any) -> float:
-    """A number from 0 to 1 (both included), as a float. Raises Problem otherwise."""
-    return number(value, "a number from 0 to 1", lambda v: 0 <= v <= 1)
-
-
-def share(value: Any) -> float:
-    """A number above 0 and at most 1, as a float. Raises Problem otherwise."""
-    return number(value, "a number above 0 and at most 1", lambda v: 0 < v <= 1)
-
-
 @dataclass(frozen=True)
 class Between:
     """A checker for a number (int or float, not a bool) from `low` to `high`, both included,
@@ -509,8 +499,9 @@ class Between:
     def text(self) -> str:
         """The range in words, e.g. `from 0.1 to 60 s`, `above 0, at most 24576 GB`."""
         unit = f" {self.unit}" if self.unit else ""
-        span = (f"above {self.low:g}, at most {self.high:g}{unit}" if self.above
-                else f"from {self.low:g} to {self.high:g}{unit}")
+        low, high = _plain(self.low), _plain(self.high)
+        span = (f"above {low}, at most {high}{unit}" if self.above
+                else f"from {low} to {high}{unit}")
         return f"0 (off) or {span}" if self.off else span
 
     def __call__(self, value: Any) -> float:
@@ -519,6 +510,17 @@ class Between:
                 (self.low < v if self.above else self.low <= v) and v <= self.high)
 
         return number(value, f"a number {self.text}", ok)
+
+
+def _plain(number: float) -> str:
+    """A bound as people write it: 2592000, not 2.592e+06; 0.1 as 0.1."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+#: A number from 0 to 1 (both included): a share of something.
+fraction = Between(0, 1)
+#: A number above 0 and at most 1.
+share = Between(0, 1, above=True)
 
 
 @dataclass(frozen=True)
@@ -592,6 +594,7 @@ def list_of(item: Check, *, non_empty: bool) -> Check:
                 items.append(item(element))
         return tuple(items)
 
+    check.item = item  # type: ignore[attr-defined]  # for the README's table of limits
     return check
 
 

@@ -4,13 +4,17 @@ that).
 
 Schema
 ------
+The comments say what each number must be at least; every number has an upper bound too, and
+README.md's "Limits" table lists each range with its unit and reason (a test keeps the table
+and the checks below the same).
+
 ```toml
 [cluster]                  # required
 name = "seed"              # required name
 description = "..."        # optional
 
 [heartbeat]                # optional, as are all its keys -> model.settings.HeartbeatSettings
-interval_s = 1.0           # > 0
+interval_s = 1.0           # 0.1 to 60 s
 suspect_after_missed = 3   # integer >= 1
 failed_after_missed = 15   # integer > suspect_after_missed
 datastore_heartbeat = true
@@ -39,7 +43,7 @@ limit_10g = 8              # integer >= 1 ... on 10 GbE and faster
 [balancer]                 # -> BalancerSettings (DRS-like; see model.balancer)
 automation = "full"        # manual | partial | full
 threshold = 3              # integer 1 (conservative) .. 5 (aggressive)
-interval_s = 300           # >= 0; 0 turns periodic balancing off
+interval_s = 300           # 10 to 86400 s, or 0: periodic balancing off
 holddown_s = 3600          # >= 0: a moved VM stays put this long
 max_moves = 8              # integer >= 1 per balancing pass
 
