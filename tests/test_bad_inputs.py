@@ -204,6 +204,10 @@ OPTIONS = [
     (["drill", str(CORPUS.parent.parent / "console/data/sample_clusters/drills/node-crash.toml"),
       "--interactive", "--speed", "nan"], "--speed must be above 0"),
     (["replay", "x.jsonl", "--speed", "inf"], "--speed must be above 0"),
+    (["replay", "x.jsonl", "--size", "100000x100000"], "--size must be WIDTHxHEIGHT, from 20x5 "
+                                                      "to 1000x500, e.g. 120x40; got "
+                                                      "'100000x100000'"),
+    (["replay", "x.jsonl", "--size", "١٢٠x40"], "--size must be WIDTHxHEIGHT"),
 ]
 
 

@@ -121,7 +121,7 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
      "--speed must be above 0 and at most 3600, got 0"),
     (["replay", "x.jsonl", "--json"], "--json goes with --headless"),
     (["replay", "x.jsonl", "--size", "10x2"],
-     "--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; got '10x2'"),
+     "--size must be WIDTHxHEIGHT, from 20x5 to 1000x500, e.g. 120x40; got '10x2'"),
 ])
 def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT
