@@ -157,6 +157,16 @@ def test_a_fifo_folder_or_dead_link_as_any_input_is_refused_at_once(
     cli.refuses(cli.argv(kind, path), f"{path}{fragment}")
 
 
+@pytest.mark.parametrize("special", SPECIALS)
+def test_the_console_refuses_a_cluster_file_that_is_not_a_regular_file(
+        cli: Cli, tmp_path: Path, special: str) -> None:
+    """It said "no such cluster file" for a FIFO or a folder."""
+    make, fragment = SPECIALS[special]
+    path = tmp_path / "cluster.toml"
+    make(path)
+    cli.refuses([str(path), "--record", str(cli.out / "run.jsonl")], f"{path}{fragment}")
+
+
 @pytest.mark.parametrize("special", ["fifo", "folder"])
 def test_a_drill_naming_a_fifo_or_folder_as_its_cluster_is_refused(
         cli: Cli, tmp_path: Path, special: str) -> None:

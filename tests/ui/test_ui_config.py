@@ -111,7 +111,7 @@ def test_launcher_missing_file_unknown_theme_and_bad_speed_exit_2(tmp_path, caps
     assert main(["--speed", "0"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3
-    assert "no such cluster file" in lines[0]
+    assert lines[0].endswith("none.toml: cannot read: No such file or directory")
     assert "unknown theme 'neon'" in lines[1]
     assert "--speed" in lines[2]
 
