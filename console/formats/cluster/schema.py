@@ -193,6 +193,10 @@ RULE_STRENGTHS = ("must", "should")
 HOST_RULES = ("vm-host", "vm-not-host")  # the rule kinds that name hosts
 AUTO_TRACE = "auto"
 MAX_COUNT = 100_000  # a typo of a few zeros should be an error, not an exhausted machine
+#: The most nodes and VMs a cluster file may declare in all (every `count` expanded): four and
+#: two and a half times a vCenter's 2,500 hosts and 40,000 VMs (vSphere 8 maximums).
+MAX_NODES = 10_000
+MAX_VMS = 100_000
 
 # -- the limits of every number (the README's "Limits" table lists them, with the reasons) ------
 #
@@ -412,6 +416,13 @@ def _expand(name: str, count: int | None, width: int) -> list[str]:
     return [f"{name}{i:0{width}d}" for i in range(1, count + 1)]
 
 
+def _check_total(total: int, most: int, what: str, count: int | None) -> None:
+    """Refuse the entry that takes the file past `most` nodes or VMs in all."""
+    if total > most:
+        raise Problem(".count" if count is not None else "",
+                      f"makes {total} {what} in all; a cluster file may declare at most {most}")
+
+
 def _cluster_section(raw: Any, draft: Draft) -> None:
     values = read_table(raw, _CLUSTER_KEYS)
     draft.name = values["name"]
@@ -499,7 +510,9 @@ def _nodes_section(raw: Any, draft: Draft) -> None:
         with at(f"[{i}]"):
             values = read_table(entry, _NODE_KEYS)
             held = values.pop("images", ())
-            for name in _expand(values.pop("name"), values.pop("count", None), width=2):
+            count = values.pop("count", None)
+            _check_total(len(draft.nodes) + (count or 1), MAX_NODES, "nodes", count)
+            for name in _expand(values.pop("name"), count, width=2):
                 _claim(draft.names, name, path)
                 draft.nodes.append((path, Node(name=name, **values)))
                 draft.held[name] = held
@@ -517,6 +530,7 @@ def _vms_section(raw: Any, draft: Draft) -> None:
             count = values.pop("count", None)
             if count is not None and "anti_affinity" in values:
                 raise Problem(".anti_affinity", "not allowed together with count")
+            _check_total(len(draft.vms) + (count or 1), MAX_VMS, "VMs", count)
             workload = values.pop("workload", Workload())
             host = values.pop("host", None)
             given = frozenset(values)
