@@ -13,7 +13,10 @@ How a loader uses it:
 * The checks below the document level raise `Problem` with a key path *relative* to where they
   stand, because a check deep down does not know where its value sits in the file. Each level
   that does wraps the code below in `at(prefix)`, which prefixes the path. `read_table` checks one
-  table against a `Key` table of value checkers (`positive`, `integer(1)`, `choice(...)`, ...).
+  table against a `Key` table of value checkers (`Between(0, 60, "s")`, `Integer(1, 64)`,
+  `choice(...)`, ...). Every number has both bounds: README.md's "Limits" table lists them.
+* `parse_toml` also refuses nesting deeper than `MAX_NESTING` and integers longer than Python
+  converts, which would otherwise surface as RecursionError or ValueError.
 * At the top, `located(text, filename)` turns the `Problem` into a `ConfigError`, finding the
   key's line with `locate`. tomllib keeps no positions, so `locate` reads the text once more with
   a small TOML scanner that knows strings, comments, arrays, inline tables, dotted and quoted
