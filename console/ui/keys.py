@@ -6,7 +6,7 @@ Each key has an id; `keys.toml` in the config folder maps ids to other keys:
     # ~/.config/cluster-console/keys.toml
     [keys]
     crash = "X"            # one key
-    maintenance = "M,F2"   # or several, comma-separated
+    maintenance = "M,f2"   # or several, comma-separated
 
 A file that does not parse, an unknown id, a key that is not a key (an empty one, as in `","`,
 included), a key given twice, or a broken link in place of the file is an error naming the
@@ -175,7 +175,8 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
                 raise fail(where, f"an empty key name in {value!r} (keys are separated by "
                                   "commas; write a comma key as \"comma\")")
             if not is_key_name(key):
-                raise fail(where, f"{key!r} is not a key name")
+                hint = f" (did you mean {key.lower()!r}?)" if is_key_name(key.lower()) else ""
+                raise fail(where, f"{key!r} is not a key name{hint}")
             normal = _normal(key)
             if used.get(normal) == binding_id:
                 raise fail(where, f"{key!r} is given twice")

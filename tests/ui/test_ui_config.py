@@ -39,6 +39,7 @@ def test_missing_keymap_is_empty(tmp_path):
     ('[keys]\ncrash = "foo"\n', ":2: keys.crash: 'foo' is not a key name"),
     ('[keys]\ncrash = "ctrl+"\n', ":2: keys.crash: 'ctrl+' is not a key name"),
     ('[keys]\ncrash = "X,X"\n', ":2: keys.crash: 'X' is given twice"),
+    ('[keys]\ncrash = "F2"\n', ":2: keys.crash: 'F2' is not a key name (did you mean 'f2'?)"),
 ])
 def test_bad_keymaps_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path / "keys.toml", text)
