@@ -16,9 +16,10 @@ A driver may also refuse an operator's command before it reaches anything (a rep
 history; a drill that ended is over); such a refusal is not heard, since nothing happened.
 
 Wall-clock time enters only at `tick(real_seconds)`: the clock turns it into simulated seconds
-(speed x real, at most `MAX_STEP_S` real seconds at once, nothing while paused). Tests call
-`advance(seconds)` instead and never sleep. No Textual here: a headless front-end, a test or a
-second viewer drives a Session the same way the console does.
+(speed x real, at most `MAX_STEP_S` real seconds at once, nothing while paused). It stops at
+`MAX_TIME_S` (30 days), the longest time a recording may hold, so that every session replays.
+Tests call `advance(seconds)` instead and never sleep. No Textual here: a headless front-end, a
+test or a second viewer drives a Session the same way the console does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from console.formats.timed import MAX_TIME_S
 from console.model import views
 from console.model.commands import CLOCK_COMMANDS, MAX_SPEED, Command, Pause, Resume, Speed
 from console.model.engine import Engine
@@ -264,8 +266,11 @@ class Session:
 
     def tick(self, real_elapsed: float) -> float:
         """`real_elapsed` real seconds passed: advance by what the clock makes of them; return
-        the simulated seconds advanced (0 while paused)."""
-        step = self.clock.step_for(real_elapsed)
+        the simulated seconds advanced (0 while paused). At `MAX_TIME_S` the clock pauses:
+        a recording holds no later time (console.formats.recording)."""
+        step = min(self.clock.step_for(real_elapsed), max(0.0, MAX_TIME_S - self.now))
+        if self.now >= MAX_TIME_S:
+            self.clock.paused = True
         if step:
             self.advance(step)
         return step

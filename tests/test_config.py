@@ -153,14 +153,18 @@ def test_settings_sections_reach_the_model() -> None:
 ERRORS = [
     # values
     pytest.param(BASE.replace("memory_gb = 8", "memory_gb = -16"),
-                 "t.toml:12: nodes[1].memory_gb: must be a positive number, got -16",
+                 "t.toml:12: nodes[1].memory_gb: must be a number above 0, at most "
+                 "24576 GB, got -16",
                  id="negative"),
     pytest.param(BASE.replace("memory_gb = 8", "memory_gb = true"),
-                 "t.toml:12: nodes[1].memory_gb: must be a positive number, got true", id="bool"),
+                 "t.toml:12: nodes[1].memory_gb: must be a number above 0, at most "
+                 "24576 GB, got true", id="bool"),
     pytest.param(BASE + "cpus = 2.5\n",
-                 "t.toml:13: nodes[1].cpus: must be an integer >= 1, got 2.5", id="integer"),
+                 "t.toml:13: nodes[1].cpus: must be an integer from 1 to 64 sockets, "
+                 "got 2.5", id="integer"),
     pytest.param(BASE + "disks_gb = [300, 0]\n",
-                 "t.toml:13: nodes[1].disks_gb[1]: must be a positive number, got 0", id="list"),
+                 "t.toml:13: nodes[1].disks_gb[1]: must be a number above 0, at most "
+                 "65536 GB, got 0", id="list"),
     pytest.param(BASE + "nics_gbps = []\n",
                  "t.toml:13: nodes[1].nics_gbps: must be a non-empty array, got []", id="empty"),
     pytest.param(BASE.replace('"esxi"\nmemory_gb = 8', '"vmware"\nmemory_gb = 8'),
@@ -203,7 +207,7 @@ ERRORS = [
                  "t.toml:3: nodes: must be an array of tables ([[nodes]]), got a table",
                  id="nodes-table"),
     pytest.param(BASE + "[ha]\nfence_s = -1\n",
-                 "t.toml:14: ha.fence_s: must be a number >= 0, got -1", id="ha"),
+                 "t.toml:14: ha.fence_s: must be a number from 0 to 3600 s, got -1", id="ha"),
     # names
     pytest.param(BASE.replace('name = "B"', 'name = "A"'),
                  't.toml:10: nodes[1].name: duplicate name "A" (already used by nodes[0])',
@@ -289,7 +293,8 @@ def test_stopped_vms_do_not_count_against_capacity() -> None:
 
 def test_first_error_in_file_order_wins() -> None:
     text = BASE.replace("memory_gb = 16", "memory_gb = 0").replace("memory_gb = 8", "mhz = -1")
-    assert error_of(text) == "t.toml:7: nodes[0].memory_gb: must be a positive number, got 0"
+    assert error_of(text) == ("t.toml:7: nodes[0].memory_gb: must be a number above 0, "
+                              "at most 24576 GB, got 0")
 
 
 def test_error_carries_its_parts() -> None:
@@ -297,7 +302,7 @@ def test_error_carries_its_parts() -> None:
         parse_cluster(BASE + "cpus = 0\n", "dir/t.toml")
     error = caught.value
     assert (error.file, error.line, error.key) == ("dir/t.toml", 13, "nodes[1].cpus")
-    assert error.message == "must be an integer >= 1, got 0"
+    assert error.message == "must be an integer from 1 to 64 sockets, got 0"
     assert "\n" not in str(error)
 
 
@@ -329,7 +334,8 @@ def test_errors_in_a_file_name_it_relative_as_typed(tmp_path: Path,
     Path("bad.toml").write_text(BASE + "cpus = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_cluster("bad.toml")
-    assert str(caught.value) == "bad.toml:13: nodes[1].cpus: must be an integer >= 1, got 0"
+    assert str(caught.value) == ("bad.toml:13: nodes[1].cpus: must be an integer from 1 "
+                                 "to 64 sockets, got 0")
 
 
 def test_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:

@@ -122,19 +122,19 @@ def test_sections_left_out_keep_the_model_defaults() -> None:
 
 SETTINGS_ERRORS = [
     ("[migration]\ndowntime_target_ms = 0\n",
-     "t.toml:14: migration.downtime_target_ms: must be a positive number, got 0"),
+     "t.toml:14: migration.downtime_target_ms: must be a number above 0, at most 60000 ms, got 0"),
     ("[migration]\nmax_rounds = 0\n",
-     "t.toml:14: migration.max_rounds: must be an integer >= 1, got 0"),
+     "t.toml:14: migration.max_rounds: must be an integer from 1 to 1000, got 0"),
     ('[migration]\nauto_converge = "yes"\n',
      't.toml:14: migration.auto_converge: must be true or false, got "yes"'),
     ("[migration]\nlink_efficiency = 0\n",
-     "t.toml:14: migration.link_efficiency: must be a number above 0 and at most 1, got 0"),
+     "t.toml:14: migration.link_efficiency: must be a number above 0, at most 1, got 0"),
     ("[migration]\nlink_efficiency = 1.2\n",
-     "t.toml:14: migration.link_efficiency: must be a number above 0 and at most 1, got 1.2"),
+     "t.toml:14: migration.link_efficiency: must be a number above 0, at most 1, got 1.2"),
     ("[migration]\nlimit_1g = 0\n",
-     "t.toml:14: migration.limit_1g: must be an integer >= 1, got 0"),
+     "t.toml:14: migration.limit_1g: must be an integer from 1 to 128, got 0"),
     ("[migration]\nlimit_10g = 2.5\n",
-     "t.toml:14: migration.limit_10g: must be an integer >= 1, got 2.5"),
+     "t.toml:14: migration.limit_10g: must be an integer from 1 to 128, got 2.5"),
     ("[migration]\nbandwidth = 1\n",
      "t.toml:14: migration.bandwidth: unknown key (known: downtime_target_ms, max_rounds, "
      "auto_converge, link_efficiency, limit_1g, limit_10g)"),
@@ -145,11 +145,11 @@ SETTINGS_ERRORS = [
     ("[balancer]\nthreshold = 0\n",
      "t.toml:14: balancer.threshold: must be an integer from 1 to 5, got 0"),
     ("[balancer]\ninterval_s = -1\n",
-     "t.toml:14: balancer.interval_s: must be a number >= 0, got -1"),
+     "t.toml:14: balancer.interval_s: must be a number 0 (off) or from 10 to 86400 s, got -1"),
     ("[balancer]\nholddown_s = -60\n",
-     "t.toml:14: balancer.holddown_s: must be a number >= 0, got -60"),
+     "t.toml:14: balancer.holddown_s: must be a number from 0 to 2592000 s, got -60"),
     ("[balancer]\nmax_moves = 0\n",
-     "t.toml:14: balancer.max_moves: must be an integer >= 1, got 0"),
+     "t.toml:14: balancer.max_moves: must be an integer from 1 to 1000, got 0"),
     ("[balancer]\nlevel = 3\n",
      "t.toml:14: balancer.level: unknown key (known: automation, threshold, interval_s, "
      "holddown_s, max_moves)"),
@@ -305,7 +305,8 @@ def test_count_nodes_each_hold_the_images() -> None:
 IMAGE_ERRORS = [
     # values
     pytest.param(entry("images", 'name = "w"', "size_gb = 0", 'guest_os = "rhel"'),
-                 "t.toml:15: images[0].size_gb: must be a positive number, got 0", id="size"),
+                 "t.toml:15: images[0].size_gb: must be a number above 0, at most 65536 "
+                 "GB, got 0", id="size"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1"),
                  "t.toml:13: images[0].guest_os: required key is missing", id="base-guest"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "dos"'),
@@ -314,12 +315,14 @@ IMAGE_ERRORS = [
                  'freebsd; got "dos"', id="base-guest-unknown"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "rhel"',
                        "version = 0"),
-                 "t.toml:17: images[0].version: must be an integer >= 1, got 0", id="version"),
+                 "t.toml:17: images[0].version: must be an integer from 1 to 1000000, "
+                 "got 0", id="version"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "rhel"', "vcpus = 0"),
-                 "t.toml:17: images[0].vcpus: must be an integer >= 1, got 0", id="vcpus"),
+                 "t.toml:17: images[0].vcpus: must be an integer from 1 to 768, got 0", id="vcpus"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "rhel"',
                        "memory_gb = 0"),
-                 "t.toml:17: images[0].memory_gb: must be a positive number, got 0", id="memory"),
+                 "t.toml:17: images[0].memory_gb: must be a number above 0, at most "
+                 "24576 GB, got 0", id="memory"),
     pytest.param(entry("images", 'name = "w+x"', "size_gb = 1", 'guest_os = "rhel"'),
                  "t.toml:14: images[0].name: must be a name (a letter or digit, then letters, "
                  "digits, '_', '.' or '-', at most 64 characters), got \"w+x\"", id="plus-in-name"),
@@ -328,7 +331,7 @@ IMAGE_ERRORS = [
                  "t.toml:17: images[0].bases: unknown key (known: name, label, size_gb, version, "
                  "guest_os, vcpus, memory_gb)", id="base-with-bases"),
     pytest.param(entry("layers", 'name = "l"', "size_gb = 1", "memory_gb = -1"),
-                 "t.toml:16: layers[0].memory_gb: must be a number >= 0, got -1",
+                 "t.toml:16: layers[0].memory_gb: must be a number from 0 to 24576 GB, got -1",
                  id="layer-memory"),
     pytest.param(entry("layers", 'name = "l"', "size_gb = 1", 'guest_os = "rhel"'),
                  "t.toml:16: layers[0].guest_os: unknown key (known: name, label, size_gb, "

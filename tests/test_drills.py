@@ -278,8 +278,8 @@ def test_an_embedded_cluster_runs_and_its_errors_point_into_the_drill():
     assert "[[steps]]" not in drill.recorded_cluster_text
     broken = text.replace("memory_gb = 16", "memory_gb = -16", 1)
     line = broken.splitlines().index("memory_gb = -16") + 1
-    assert error_of(broken) == f"t.toml:{line}: nodes[0].memory_gb: must be a positive " \
-                               "number, got -16"
+    assert error_of(broken) == f"t.toml:{line}: nodes[0].memory_gb: must be a number " \
+                               "above 0, at most 24576 GB, got -16"
 
 
 # -- errors: one line, file:line: key: message ------------------------------------------------

@@ -91,14 +91,14 @@ def test_run_feeds_timed_commands_in_time_order_ties_as_given() -> None:
 
 def test_the_command_line_catches_input_errors_once(monkeypatch, capsys) -> None:
     def bad(argv: object) -> int:
-        raise InputError("x.toml:3: nodes[0].cpus: must be an integer >= 1, got 0")
+        raise InputError("x.toml:3: nodes[0].cpus: must be an integer from 1 to 64 sockets, got 0")
 
     from console.cli import validate
 
     monkeypatch.setattr(validate, "run", bad)
     assert cli.main(["validate", "x.toml"]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err == \
-        "cluster-console: x.toml:3: nodes[0].cpus: must be an integer >= 1, got 0\n"
+        "cluster-console: x.toml:3: nodes[0].cpus: must be an integer from 1 to 64 sockets, got 0\n"
 
 
 def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> None:
@@ -121,7 +121,7 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
      "--speed must be above 0 and at most 3600, got 0"),
     (["replay", "x.jsonl", "--json"], "--json goes with --headless"),
     (["replay", "x.jsonl", "--size", "10x2"],
-     "--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; got '10x2'"),
+     "--size must be WIDTHxHEIGHT, from 20x5 to 1000x500, e.g. 120x40; got '10x2'"),
 ])
 def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT

@@ -258,9 +258,9 @@ def refusal(text: str) -> str:
     (recording({"t": 5, "command": "fail-node B"}, {"t": 4.5, "command": "power-on B"}),
      "r.jsonl:3: t: 4.5 is before the previous line's time 5.0"),
     (recording({"t": -1, "command": "fail-node B"}),
-     "r.jsonl:2: t: must be a time in seconds >= 0, got -1"),
-    (recording({"command": "fail-node B"}), "r.jsonl:2: t: must be a time in seconds >= 0, "
-                                            "got null"),
+     "r.jsonl:2: t: must be a time in seconds from 0 to 2592000 (30 days), got -1"),
+    (recording({"command": "fail-node B"}), "r.jsonl:2: t: must be a time in seconds from 0 "
+                                            "to 2592000 (30 days), got null"),
     (recording({"t": 1, "command": "fial-node B"}),
      "r.jsonl:2: command: unknown command 'fial-node'; known: "),
     (recording({"t": 1, "clock": "fail-node B"}),

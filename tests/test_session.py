@@ -61,6 +61,18 @@ def test_tick_turns_real_seconds_into_simulated_ones():
     assert session.tick(10.0) == 0.0 and session.now == 1.0
 
 
+def test_the_clock_stops_at_the_longest_time_a_recording_holds(monkeypatch):
+    """A console at full speed would pass 30 days within minutes; its recording must replay,
+    and a recording holds no time beyond MAX_TIME_S (here made 100 s, to stay fast)."""
+    import console.session
+
+    monkeypatch.setattr(console.session, "MAX_TIME_S", 100.0)
+    session = Session(make_engine(), speed=30.0)
+    session.advance(90.0)
+    assert session.tick(1.0) == 10.0 and session.now == 100.0
+    assert session.tick(1.0) == 0.0 and session.clock.paused
+
+
 def test_read_only_refuses_mutations_but_lets_observations_in():
     engine = make_engine()
     engine.cluster.nodes["C"].local = True

@@ -6,10 +6,9 @@ taken over."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from console.cli.options import check_outputs, check_speed, cluster_inputs, parser, seed_option
-from console.errors import InputError
+from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
 
 
@@ -43,8 +42,7 @@ def run(argv: Sequence[str]) -> int:
 
     check_speed(args.speed)
     themes, keymap = load_settings(args.theme)
-    if not Path(args.cluster).is_file():
-        raise InputError(f"{args.cluster}: no such cluster file")
+    read_file(args.cluster)  # missing, unreadable or not a regular file: one line, here
     if args.record is not None:
         check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
     return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,

@@ -79,12 +79,19 @@ def run(argv: Sequence[str]) -> int:
                                theme=args.theme, themes=themes, keymap=keymap)
 
 
+#: The largest `--size`, in cells: wider than any screen (a 8K display in a small font), small
+#: enough that a typo of a few zeros does not try to draw a screen of a billion cells.
+MAX_SIZE = (1000, 500)
+
+
 def _size(text: str) -> tuple[int, int]:
-    """`--size WIDTHxHEIGHT`, at least 20x5 cells."""
+    """`--size WIDTHxHEIGHT`, from 20x5 to `MAX_SIZE` cells."""
     width, _, height = text.lower().partition("x")
-    if not (width.isdigit() and height.isdigit()) or int(width) < 20 or int(height) < 5:
-        raise InputError(f"--size must be WIDTHxHEIGHT (at least 20x5), e.g. 120x40; "
-                         f"got {text!r}")
+    if (not (width.isascii() and width.isdigit() and height.isascii() and height.isdigit())
+            or len(width) > 4 or len(height) > 4 or not 20 <= int(width) <= MAX_SIZE[0]
+            or not 5 <= int(height) <= MAX_SIZE[1]):
+        raise InputError(f"--size must be WIDTHxHEIGHT, from 20x5 to {MAX_SIZE[0]}x"
+                         f"{MAX_SIZE[1]}, e.g. 120x40; got {text[:40]!r}")
     return int(width), int(height)
 
 

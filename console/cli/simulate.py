@@ -11,7 +11,7 @@ from console.errors import InputError
 from console.formats.cluster import parse_cluster
 from console.formats.event_log import render_json, render_text
 from console.formats.recording import record_engine
-from console.formats.timed import ScheduleError, TimedCommand, parse_timed
+from console.formats.timed import MAX_TIME_S, ScheduleError, TimedCommand, parse_timed
 from console.formats.toml import read_file
 from console.model.engine import Engine
 from console.paths import DEFAULT_CLUSTER
@@ -36,9 +36,10 @@ def run(argv: Sequence[str]) -> int:
                          help="record the run; `cluster-console replay REC.jsonl --headless` "
                               "prints the same output")
     args = options.parse_args(argv)
+    if not 0 <= args.duration <= MAX_TIME_S:  # NaN fails both
+        raise InputError(f"--for must be from 0 to {MAX_TIME_S:.0f} seconds (30 days), "
+                         f"got {args.duration:g}")
     seed = seed_option(args.seed)
-    if args.duration < 0:
-        raise InputError(f"--for must be zero or more, got {args.duration:g}")
     steps = _steps(args.do, args.duration)
     text = read_file(args.cluster)  # read once: the run and its recording see the same text
     engine = Engine(parse_cluster(text, args.cluster), seed)

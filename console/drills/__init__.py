@@ -17,7 +17,7 @@ cluster = "../seed.toml"        # a cluster file, relative to this drill file; o
                                 # and embed the cluster here: [cluster], [[nodes]], [[vms]] ...
                                 # exactly as in a cluster file, beside the drill's own tables
 seed = 0                        # integer from 0 to 4294967295 (default 0)
-duration_s = 600                # required, > 0: simulated seconds to run
+duration_s = 600                # required, above 0, at most 30 days (2592000): simulated s
 
 [[steps]]                       # any number, in time order
 at = 60                         # simulated seconds, 0 .. duration_s

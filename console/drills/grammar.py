@@ -9,6 +9,7 @@ so that a typo is an error at load time (exit 2), never a check that silently pa
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -352,6 +353,9 @@ def _number(tokens: _Tokens, *, allow_unit: bool) -> float:
             raise ExpectationError(f"cannot read {tokens.sentence!r}: unknown unit {unit!r} "
                                    "(s, min, h)")
         value *= UNITS[unit]
+    if not math.isfinite(value):  # 1 and 400 zeros reads as inf: "below inf" always held
+        raise ExpectationError(f"cannot read {tokens.sentence!r}: {word[:20]!r}... is too "
+                               "large a number")
     return value
 
 

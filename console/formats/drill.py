@@ -20,21 +20,21 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from console.formats.cluster import parse_cluster
 from console.formats.cluster.schema import SECTIONS as CLUSTER_SECTIONS
+from console.formats.timed import MAX_TIME_S
 from console.formats.toml import (
+    Between,
     ConfigError,
+    Integer,
     Key,
     Problem,
     at,
     bare,
     entries,
     identifier,
-    integer,
     label,
     listing,
     located,
-    non_negative,
     parse_toml,
-    positive,
     read_file,
     read_table,
     show,
@@ -62,11 +62,11 @@ _DRILL_KEYS = {
     "name": Key(identifier, required=True),
     "description": Key(string),
     "cluster": Key(string),
-    "seed": Key(integer(0, MAX_SEED)),
-    "duration_s": Key(positive, required=True),
+    "seed": Key(Integer(0, MAX_SEED)),
+    "duration_s": Key(Between(0, MAX_TIME_S, "s", above=True), required=True),
 }
 _STEP_KEYS = {
-    "at": Key(non_negative, required=True),
+    "at": Key(Between(0, MAX_TIME_S, "s"), required=True),
     "do": Key(string, required=True),
     "name": Key(identifier),
 }
@@ -191,10 +191,10 @@ def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any]
                                            f"[{embedded[0]}]; use one or the other")
         relative = head["cluster"]
         path = os.path.normpath(os.path.join(os.path.dirname(filename), relative))
-        try:
-            cluster_text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            why = getattr(error, "strerror", None) or str(error)
+        try:  # a regular file only: a FIFO would block
+            cluster_text = read_file(path)
+        except ConfigError as error:
+            why = error.message.removeprefix("cannot read: ")
             raise Problem("drill.cluster", f"cannot read {show(relative)} ({path}): "
                                            f"{why}") from None
         return path, cluster_text, cluster_text, parse_cluster(cluster_text, path)

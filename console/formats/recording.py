@@ -65,7 +65,8 @@ from typing import IO, Any
 from console import __version__
 from console.formats.cluster import parse_cluster
 from console.formats.output import AtomicOutput
-from console.formats.toml import ConfigError, read_file
+from console.formats.timed import MAX_TIME_S
+from console.formats.toml import MAX_NESTING, ConfigError, nesting_depth, read_file
 from console.model.commands import (
     CLOCK_COMMANDS,
     Command,
@@ -376,10 +377,9 @@ def parse_recording(text: str, filename: str) -> Recording:
         item = _object(raw, filename, number)
         _check_text(item, filename, number)
         t = item.get("t")
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) \
-                or t < 0:
-            raise ConfigError(filename, number, "t", f"must be a time in seconds >= 0, "
-                                                        f"got {json.dumps(t)}")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= MAX_TIME_S:
+            raise ConfigError(filename, number, "t", f"must be a time in seconds from 0 to "
+                                                     f"{MAX_TIME_S:.0f} (30 days), got {_shown(t)}")
         t = float(t)
         if t < last:
             raise ConfigError(filename, number, "t", f"{t!r} is before the previous line's "
@@ -421,20 +421,23 @@ def parse_recording(text: str, filename: str) -> Recording:
     return recording
 
 
+_TOO_DEEP = f"arrays and objects nest more than {MAX_NESTING} levels deep"
+
+
 def _object(raw: str, filename: str, number: int, header: bool = False) -> dict[str, Any]:
+    """Line `number` as a JSON object; a ConfigError for anything else, for nesting deeper
+    than `MAX_NESTING` (json recurses: RecursionError at about a thousand levels) and for an
+    integer of more digits than Python converts."""
     try:
         item = json.loads(raw)
-    except json.JSONDecodeError as error:
-        if header:
-            raise ConfigError(filename, number, "", "not a cluster-console recording (the "
-                                                       "first line is not a JSON header)") \
-                from None
-        raise ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
-                                                   f"column {error.colno})") from None
-    except ValueError:  # an integer of more digits than Python converts (4300)
-        raise ConfigError(filename, number, "", "damaged: a number too long to read (no "
-                                                   "value in a recording needs 4300 digits)") \
-            from None
+    except (RecursionError, ValueError) as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise _not_json(error, filename, number, header) from None
+        why = (_TOO_DEEP if isinstance(error, RecursionError)
+               else "an integer of more than 4300 digits")
+        raise ConfigError(filename, number, "", f"damaged: {why}") from None
+    if nesting_depth(item) > MAX_NESTING:
+        raise ConfigError(filename, number, "", f"damaged: {_TOO_DEEP}")
     if not isinstance(item, dict):
         if header:
             raise ConfigError(filename, number, "", "not a cluster-console recording (the "
@@ -467,6 +470,15 @@ def _check_text(item: dict[str, Any], filename: str, number: int) -> None:
                 pending += [*found.keys(), *found.values()]
             elif isinstance(found, list):
                 pending += found
+
+
+def _not_json(error: json.JSONDecodeError, filename: str, number: int,
+              header: bool) -> ConfigError:
+    if header:
+        return ConfigError(filename, number, "", "not a cluster-console recording (the first "
+                                                 "line is not a JSON header)")
+    return ConfigError(filename, number, "", f"damaged: not a JSON object ({error.msg}, "
+                                             f"column {error.colno})")
 
 
 def _header(header: dict[str, Any], filename: str) -> Recording:

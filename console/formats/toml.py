@@ -13,7 +13,10 @@ How a loader uses it:
 * The checks below the document level raise `Problem` with a key path *relative* to where they
   stand, because a check deep down does not know where its value sits in the file. Each level
   that does wraps the code below in `at(prefix)`, which prefixes the path. `read_table` checks one
-  table against a `Key` table of value checkers (`positive`, `integer(1)`, `choice(...)`, ...).
+  table against a `Key` table of value checkers (`Between(0, 60, "s")`, `Integer(1, 64)`,
+  `choice(...)`, ...). Every number has both bounds: README.md's "Limits" table lists them.
+* `parse_toml` also refuses nesting deeper than `MAX_NESTING` and integers longer than Python
+  converts, which would otherwise surface as RecursionError or ValueError.
 * At the top, `located(text, filename)` turns the `Problem` into a `ConfigError`, finding the
   key's line with `locate`. tomllib keeps no positions, so `locate` reads the text once more with
   a small TOML scanner that knows strings, comments, arrays, inline tables, dotted and quoted
@@ -120,10 +123,33 @@ def read_file(path: str | Path) -> str:
 _PARSER_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
+#: How deep arrays and tables may nest in an input file. The deepest any format needs is a
+#: cluster's `vms[i].workload` (3) or a recording's traces (2); far deeper input is refused with
+#: one line instead of exhausting Python's recursion limit in the parser or in a message.
+MAX_NESTING = 32
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep arrays and tables (lists and dicts) nest in `value`: 0 for a scalar, 1 for a
+    flat list or table. Walks without recursion, so any depth is measured."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def parse_toml(text: str, filename: str) -> dict[str, Any]:
-    """Parse TOML, turning a syntax error into a ConfigError on the parser's line."""
+    """Parse TOML, turning a syntax error into a ConfigError on the parser's line. Also a
+    ConfigError: nesting deeper than `MAX_NESTING` (tomllib recurses, and fails on about a
+    thousand levels) and an integer of more digits than Python converts (4,300)."""
     try:
-        return tomllib.loads(text)
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message, line = str(error), None
         found = _PARSER_POSITION.search(message)
@@ -134,11 +160,20 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
             else:
                 line, message = max(1, len(text.splitlines())), f"{message} (at end of file)"
         raise ConfigError(filename, line, "", f"invalid TOML: {message}") from None
-    except ValueError:  # an integer of more digits than Python converts (4300)
+    except RecursionError:
+        raise ConfigError(filename, None, "", _too_deep()) from None
+    except ValueError:  # int("9" * 5000): Python's limit on digits (CVE-2020-10735)
         digits = re.search(r"[0-9_]{4300,}", text)
         line = text.count("\n", 0, digits.start()) + 1 if digits else None
-        raise ConfigError(filename, line, "", "invalid TOML: a number too long to read (no "
-                                              "value needs 4300 digits)") from None
+        raise ConfigError(filename, line, "", "invalid TOML: an integer with more than 4300 "
+                                              "digits") from None
+    if nesting_depth(document) > MAX_NESTING:
+        raise ConfigError(filename, None, "", _too_deep())
+    return document
+
+
+def _too_deep() -> str:
+    return f"arrays and tables nest more than {MAX_NESTING} levels deep"
 
 
 # -- line numbers -------------------------------------------------------------------------------
@@ -414,6 +449,8 @@ def show(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"an integer of {value.bit_length()} bits"  # one line, however many digits
     return str(value)
 
 
@@ -438,47 +475,77 @@ Check = Callable[[Any], Any]
 def number(value: Any, rule: str, ok: Callable[[float], bool]) -> float:
     """A finite int or float (not a bool, which Python counts as an int) that satisfies `ok`,
     as a float; `rule` says what `ok` wants, for the message. Raises Problem ("must be <rule>,
-    got ...") otherwise."""
+    got ...") otherwise, also for an integer too large for a float (`2**1100`)."""
     if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or not ok(value)):
+            or (isinstance(value, float) and not math.isfinite(value)) or not ok(value)):
         raise Problem("", f"must be {rule}, got {show(value)}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise Problem("", f"must be {rule}, got {show(value)}") from None
 
 
-def positive(value: Any) -> float:
-    """A number above 0, as a float. Raises Problem otherwise."""
-    return number(value, "a positive number", lambda v: v > 0)
+@dataclass(frozen=True)
+class Between:
+    """A checker for a number (int or float, not a bool) from `low` to `high`, both included,
+    returned as a float; with `above`, `low` itself is excluded; with `off`, 0 is allowed too
+    (it turns the feature off). `unit` (`s`, `GB`, `MB/s`, ...) is for messages and the
+    README's table of limits. Raises Problem for anything else: NaN, infinities and integers
+    too large for a float included."""
+
+    low: float
+    high: float
+    unit: str = ""
+    above: bool = False
+    off: bool = False
+
+    @property
+    def text(self) -> str:
+        """The range in words, e.g. `from 0.1 to 60 s`, `above 0, at most 24576 GB`."""
+        unit = f" {self.unit}" if self.unit else ""
+        low, high = _plain(self.low), _plain(self.high)
+        span = (f"above {low}, at most {high}{unit}" if self.above
+                else f"from {low} to {high}{unit}")
+        return f"0 (off) or {span}" if self.off else span
+
+    def __call__(self, value: Any) -> float:
+        def ok(v: float) -> bool:
+            return (self.off and v == 0) or (
+                (self.low < v if self.above else self.low <= v) and v <= self.high)
+
+        return number(value, f"a number {self.text}", ok)
 
 
-def non_negative(value: Any) -> float:
-    """A number at or above 0, as a float. Raises Problem otherwise."""
-    return number(value, "a number >= 0", lambda v: v >= 0)
+def _plain(number: float) -> str:
+    """A bound as people write it: 2592000, not 2.592e+06; 0.1 as 0.1."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
-def fraction(value: Any) -> float:
-    """A number from 0 to 1 (both included), as a float. Raises Problem otherwise."""
-    return number(value, "a number from 0 to 1", lambda v: 0 <= v <= 1)
+#: A number from 0 to 1 (both included): a share of something.
+fraction = Between(0, 1)
+#: A number above 0 and at most 1.
+share = Between(0, 1, above=True)
 
 
-def share(value: Any) -> float:
-    """A number above 0 and at most 1, as a float. Raises Problem otherwise."""
-    return number(value, "a number above 0 and at most 1", lambda v: 0 < v <= 1)
+@dataclass(frozen=True)
+class Integer:
+    """A checker for an int (not a bool) from `minimum` to `maximum`, both included; `unit`
+    is for messages and the README's table of limits. Raises Problem for anything else."""
 
+    minimum: int
+    maximum: int
+    unit: str = ""
 
-def integer(minimum: int, maximum: int | None = None) -> Check:
-    """A checker for an int (not a bool) from `minimum` up, at most `maximum` if given; the
-    checker raises Problem for anything else."""
-    rule = f"an integer >= {minimum}"
-    if maximum is not None:
-        rule = f"an integer from {minimum} to {maximum}"
+    @property
+    def text(self) -> str:
+        """The range in words, e.g. `from 1 to 64` (an integer)."""
+        return f"from {self.minimum} to {self.maximum}" + (f" {self.unit}" if self.unit else "")
 
-    def check(value: Any) -> int:
-        if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
-                or (maximum is not None and value > maximum)):
-            raise Problem("", f"must be {rule}, got {show(value)}")
+    def __call__(self, value: Any) -> int:
+        if (isinstance(value, bool) or not isinstance(value, int) or value < self.minimum
+                or value > self.maximum):
+            raise Problem("", f"must be an integer {self.text}, got {show(value)}")
         return value
-
-    return check
 
 
 def boolean(value: Any) -> bool:
@@ -543,6 +610,7 @@ def list_of(item: Check, *, non_empty: bool) -> Check:
                 items.append(item(element))
         return tuple(items)
 
+    check.item = item  # type: ignore[attr-defined]  # for the README's table of limits
     return check
 
 

@@ -6,15 +6,17 @@ Each key has an id; `keys.toml` in the config folder maps ids to other keys:
     # ~/.config/cluster-console/keys.toml
     [keys]
     crash = "X"            # one key
-    maintenance = "M,F2"   # or several, comma-separated
+    maintenance = "M,f2"   # or several, comma-separated
 
-A file that does not parse, an unknown id, a key that is not a key, or two ids given the same key
-is an error naming the file, the line and the id (exit status 2).
+A file that does not parse, an unknown id, a key that is not a key (an empty one, as in `","`,
+included), a key given twice, or a broken link in place of the file is an error naming the
+file, the line and the id (exit status 2).
 """
 
 from __future__ import annotations
 
-import re
+import os
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,9 +102,36 @@ KEY_IDS = {k.id for k in ALL_KEYS}
 #: Keys that tables and screens keep for themselves; a keymap may not take them.
 RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
             "ctrl+p", "ctrl+c", *"12345678"}
-_KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
-                     r"(?:[A-Za-z0-9]|f[0-9]{1,2}|[a-z_]{2,}|.)$")
+#: Modifiers a key name may start with (`ctrl+x`, `ctrl+shift+left`).
+MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 
+
+def _named_keys() -> frozenset[str]:
+    """The key names Textual gives keys that are not one printable character (`enter`, `f5`,
+    `pageup`, `question_mark`, `plus`, ...): those of its `Keys` table, without modifiers, and
+    the names it gives punctuation."""
+    from textual.keys import Keys, _character_to_key
+
+    names = {key.value.split("+")[-1] for key in Keys if not key.value.startswith("<")}
+    names |= {_character_to_key(char) for char in string.punctuation}
+    return frozenset(name for name in names if len(name) > 1)
+
+
+#: Every key name a key map may use besides single characters.
+NAMED_KEYS = _named_keys()
+
+
+def is_key_name(key: str) -> bool:
+    """Whether `key` names a key Textual can deliver: modifiers (`MODIFIERS`, each at most
+    once) joined by `+`, then one printable character other than a space or a comma, or one
+    of `NAMED_KEYS` (`f2`, `enter`, `question_mark`). `foo`, `ctrl+` and `ctrl+ctrl+x` are
+    not."""
+    *modifiers, base = _normal(key).split("+") if len(key) > 1 else [key]
+    if len(set(modifiers)) != len(modifiers) or not set(modifiers) <= set(MODIFIERS):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and base not in " ,"
+    return base in NAMED_KEYS
 
 
 
@@ -118,7 +147,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     that is not TOML, an unknown id, a bad or reserved key, or a key given twice.
     """
     path = keymap_path() if path is None else path
-    if not path.exists():
+    if not os.path.lexists(path):  # a broken link or a link loop is an error, not "no file"
         return {}
     text = read_file(path)
     data = parse_toml(text, str(path))
@@ -140,11 +169,17 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
             raise fail(where, f"unknown key id (known: {', '.join(sorted(KEY_IDS))})")
         if not isinstance(value, str) or not value.strip():
             raise fail(where, f"must be a key name such as \"X\" or \"ctrl+x\", got {value!r}")
-        keys = [k.strip() for k in value.split(",") if k.strip()]
+        keys = [k.strip() for k in value.split(",")]
         for key in keys:
-            if not _KEY_RE.match(key):
-                raise fail(where, f"{key!r} is not a key name")
+            if not key:
+                raise fail(where, f"an empty key name in {value!r} (keys are separated by "
+                                  "commas; write a comma key as \"comma\")")
+            if not is_key_name(key):
+                hint = f" (did you mean {key.lower()!r}?)" if is_key_name(key.lower()) else ""
+                raise fail(where, f"{key!r} is not a key name{hint}")
             normal = _normal(key)
+            if used.get(normal) == binding_id:
+                raise fail(where, f"{key!r} is given twice")
             if normal in RESERVED:
                 raise fail(where, f"{key!r} is reserved (tables, panes and dialogs use it)")
             if normal in used and used[normal] != binding_id:

@@ -11,14 +11,16 @@
     block-cursor-background = "#264f78"
 
 A user's file with the name of a shipped theme replaces it. A broken file is an error naming the
-file, the line and the key (exit status 2).
+file, the line and the key (exit status 2), checked when the themes load, before the screen
+opens: every colour must parse, and every design variable must be one Textual defines and
+parse as its kind (a colour or a text style), as the console's stylesheet will read it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from console.formats.toml import ConfigError, locate, parse_toml, read_file
+from console.formats.toml import ConfigError, bare, locate, parse_toml, read_file
 from console.model.names import name_problem
 from console.paths import THEMES, config_dir
 
@@ -97,8 +99,47 @@ def load_theme(path: Path):
         raise fail("variables", "must be a table of design variables")
     for key, value in variables.items():
         if not isinstance(value, str):
-            raise fail(f"variables.{key}", f"must be a string, got {value!r}")
-    kwargs["variables"] = dict(variables)
-    return Theme(**kwargs)  # type: ignore[arg-type]
+            raise fail(f"variables.{bare(key)}", f"must be a string, got {value!r}")
+    theme = Theme(**kwargs)  # type: ignore[arg-type]
+    defaults = theme.to_color_system().generate() if variables else {}
+    for key, value in variables.items():
+        problem = _variable_problem(defaults, key, value)
+        if problem:
+            raise fail(f"variables.{bare(key)}", problem)
+    theme.variables = dict(variables)
+    return theme
+
+
+def _variable_problem(defaults: dict[str, str], name: str, value: str) -> str | None:
+    """Why design variable `name` cannot be `value` in a theme whose generated variables are
+    `defaults`, or None when it can.
+
+    The test is the one the console would fail later (a 17-line CSS error when the theme is
+    applied): the value in a rule of Textual's stylesheet parser, with the theme's other
+    variables set. A variable whose default is a colour (`auto 87%` and `initial` count) must
+    parse as a `color`, one whose default is a text style (`bold`) as a `text-style`; a name
+    Textual does not define is unknown (a typo would be ignored)."""
+    if name not in defaults:
+        return "unknown design variable (Textual's names, e.g. block-cursor-background)"
+    kind = "color" if _parses(defaults, "color", name) else "text-style"
+    if not _parses({**defaults, name: value}, kind, name):
+        return f"not a {'colour' if kind == 'color' else 'text style'}: {value!r}"
+    return None
+
+
+def _parses(variables: dict[str, str], rule: str, name: str) -> bool:
+    """Whether Textual's stylesheet parser takes `rule: $name` with `variables` set."""
+    from textual.css.errors import StylesheetError
+    from textual.css.stylesheet import Stylesheet
+    from textual.css.tokenizer import TokenError
+
+    sheet = Stylesheet()
+    sheet.set_variables(variables)
+    sheet.add_source(f"Screen {{ {rule}: ${name}; }}")
+    try:
+        sheet.parse()
+    except (StylesheetError, TokenError):
+        return False
+    return True
 
 

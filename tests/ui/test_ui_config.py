@@ -34,6 +34,12 @@ def test_missing_keymap_is_empty(tmp_path):
     ('[keys]\ncrash = "not a key"\n', ":2: keys.crash: 'not a key' is not a key name"),
     ('[keys\ncrash = "X"\n', ":1: invalid TOML"),
     ('[colours]\nx = 1\n', ":1: colours: unknown section"),
+    ('[keys]\ncrash = ","\n', ":2: keys.crash: an empty key name in ','"),
+    ('[keys]\ncrash = "X,"\n', ":2: keys.crash: an empty key name"),
+    ('[keys]\ncrash = "foo"\n', ":2: keys.crash: 'foo' is not a key name"),
+    ('[keys]\ncrash = "ctrl+"\n', ":2: keys.crash: 'ctrl+' is not a key name"),
+    ('[keys]\ncrash = "X,X"\n', ":2: keys.crash: 'X' is given twice"),
+    ('[keys]\ncrash = "F2"\n', ":2: keys.crash: 'F2' is not a key name (did you mean 'f2'?)"),
 ])
 def test_bad_keymaps_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path / "keys.toml", text)
@@ -42,6 +48,17 @@ def test_bad_keymaps_name_file_line_and_key(tmp_path, text, expected):
     message = str(error.value)
     assert message.startswith(str(path)) and expected in message
     assert "\n" not in message
+
+
+def test_a_keymap_link_that_leads_nowhere_is_an_error_not_an_absent_file(tmp_path):
+    loop = tmp_path / "keys.toml"
+    loop.symlink_to(loop)
+    dangling = tmp_path / "other.toml"
+    dangling.symlink_to(tmp_path / "gone.toml")
+    for path in (loop, dangling):
+        with pytest.raises(InputError) as error:
+            load_keymap(path)
+        assert str(error.value).startswith(f"{path}: cannot read: ")
 
 
 def test_shipped_themes_load_in_order():
@@ -66,6 +83,14 @@ def test_a_user_theme_joins_and_may_replace_a_shipped_one(tmp_path):
     ('name = "x"\nprimary = "#fff"\ndark = "yes"\n', ":3: dark: must be true or false"),
     ('name = 3\nprimary = "#fff"\n', ":1: name:"),
     ('name = "x"\nprimary = \n', ":2: invalid TOML"),
+    ('name = "x"\nprimary = "#fff"\n[variables]\nblock-cursor-background = "bluish"\n',
+     ":4: variables.block-cursor-background: not a colour: 'bluish'"),
+    ('name = "x"\nprimary = "#fff"\n[variables]\nfooter-key-foreground = "red; x: 1"\n',
+     ":4: variables.footer-key-foreground: not a colour"),
+    ('name = "x"\nprimary = "#fff"\n[variables]\nblock-cursor-text-style = "shiny"\n',
+     ":4: variables.block-cursor-text-style: not a text style: 'shiny'"),
+    ('name = "x"\nprimary = "#fff"\n[variables]\nblock-cursor-backgruond = "#000"\n',
+     ":4: variables.block-cursor-backgruond: unknown design variable"),
 ])
 def test_broken_theme_files_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path / "t.toml", text)
@@ -87,7 +112,7 @@ def test_launcher_missing_file_unknown_theme_and_bad_speed_exit_2(tmp_path, caps
     assert main(["--speed", "0"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3
-    assert "no such cluster file" in lines[0]
+    assert lines[0].endswith("none.toml: cannot read: No such file or directory")
     assert "unknown theme 'neon'" in lines[1]
     assert "--speed" in lines[2]
 

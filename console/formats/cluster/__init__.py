@@ -5,7 +5,7 @@ checks code: unknown keys are errors (a typo must not quietly fall back to a def
 is range-checked, every name the file refers to must exist, and the cluster must be runnable as
 written. The first problem in file order is raised as a `ConfigError` whose `str()` is one line:
 
-    seed.toml:23: nodes[2].memory_gb: must be a positive number, got -16
+    seed.toml:23: nodes[2].memory_gb: must be a number above 0, at most 24576 GB, got -16
 
 `ConfigError` is an `InputError` (console.errors). The reading and checking of TOML in general
 (the error type, key paths, line numbers, value checkers) is `console.formats.toml`, shared with

@@ -4,13 +4,17 @@ that).
 
 Schema
 ------
+The comments say what each number must be at least; every number has an upper bound too, and
+README.md's "Limits" table lists each range with its unit and reason (a test keeps the table
+and the checks below the same).
+
 ```toml
 [cluster]                  # required
 name = "seed"              # required name
 description = "..."        # optional
 
 [heartbeat]                # optional, as are all its keys -> model.settings.HeartbeatSettings
-interval_s = 1.0           # > 0
+interval_s = 1.0           # 0.1 to 60 s
 suspect_after_missed = 3   # integer >= 1
 failed_after_missed = 15   # integer > suspect_after_missed
 datastore_heartbeat = true
@@ -39,7 +43,7 @@ limit_10g = 8              # integer >= 1 ... on 10 GbE and faster
 [balancer]                 # -> BalancerSettings (DRS-like; see model.balancer)
 automation = "full"        # manual | partial | full
 threshold = 3              # integer 1 (conservative) .. 5 (aggressive)
-interval_s = 300           # >= 0; 0 turns periodic balancing off
+interval_s = 300           # 10 to 86400 s, or 0: periodic balancing off
 holddown_s = 3600          # >= 0: a moved VM stays put this long
 max_moves = 8              # integer >= 1 per balancing pass
 
@@ -140,7 +144,9 @@ from pathlib import Path
 from typing import Any
 
 from console.formats.toml import (
+    Between,
     ConfigError,
+    Integer,
     Key,
     Problem,
     at,
@@ -150,11 +156,8 @@ from console.formats.toml import (
     entries,
     fraction,
     identifier,
-    integer,
     label,
     list_of,
-    non_negative,
-    positive,
     read_file,
     read_table,
     share,
@@ -193,6 +196,40 @@ RULE_STRENGTHS = ("must", "should")
 HOST_RULES = ("vm-host", "vm-not-host")  # the rule kinds that name hosts
 AUTO_TRACE = "auto"
 MAX_COUNT = 100_000  # a typo of a few zeros should be an error, not an exhausted machine
+#: The most nodes and VMs a cluster file may declare in all (every `count` expanded): four and
+#: two and a half times a vCenter's 2,500 hosts and 40,000 VMs (vSphere 8 maximums).
+MAX_NODES = 10_000
+MAX_VMS = 100_000
+
+# -- the limits of every number (the README's "Limits" table lists them, with the reasons) ------
+#
+# Each is what real systems allow, with room to spare, and small enough that no computation of
+# the model overflows or stalls: vSphere 8 configuration maximums (a VM: 768 vCPUs, 24 TB of
+# memory, 62 TB disks; a host: 896 logical CPUs, 24 TB of memory), HA's heartbeat and
+# isolation settings (das.* advanced options: seconds to minutes), and 30 days for any period.
+
+#: Thirty days in seconds: the longest period a file may give (holddown, failback, ...).
+MONTH_S = 30 * 24 * 3600.0
+#: The most memory a host or VM may have, in GB (vSphere 8: 24 TB).
+MAX_MEMORY_GB = 24_576
+#: The largest disk or image, in GB (a 62 TB VMDK, rounded up to 64 TB).
+MAX_DISK_GB = 65_536
+#: The fastest disk throughput or dirty rate, in MB/s (100 GB/s: NVMe arrays).
+MAX_MBPS = 100_000.0
+#: The longest boot, shutdown, fence or failover, in seconds (an hour).
+MAX_STEP_S = 3600.0
+#: The most vCPUs of a VM or image (vSphere 8: 768).
+MAX_VCPUS = 768
+#: The most of a migration, balancer or failover count that means anything.
+MAX_TIMES = 1000
+
+_SECONDS = Between(0, MAX_STEP_S, "s")
+_PERIOD = Between(0, MONTH_S, "s")
+_MEMORY = Between(0, MAX_MEMORY_GB, "GB", above=True)
+_DISK = Between(0, MAX_DISK_GB, "GB", above=True)
+_RATE = Between(0, MAX_MBPS, "MB/s")
+_VCPUS = Integer(1, MAX_VCPUS)
+_TIMES = Integer(1, MAX_TIMES)
 
 
 # -- each table's keys and their checks (console.formats.toml) -------------------------------
@@ -210,42 +247,42 @@ def _workload(value: Any) -> Workload:
 _CLUSTER_KEYS = {"name": Key(identifier, required=True), "description": Key(string)}
 
 _HEARTBEAT_KEYS = {
-    "interval_s": Key(positive),
-    "suspect_after_missed": Key(integer(1)),
-    "failed_after_missed": Key(integer(1)),
+    "interval_s": Key(Between(0.1, 60, "s")),
+    "suspect_after_missed": Key(_TIMES),
+    "failed_after_missed": Key(_TIMES),
     "datastore_heartbeat": Key(boolean),
 }
 
 _QUORUM_KEYS = {
     "witness": Key(boolean),
     "isolation_response": Key(choice(ISOLATION_RESPONSES)),
-    "shutdown_s": Key(positive),
+    "shutdown_s": Key(Between(0, MAX_STEP_S, "s", above=True)),
 }
 
 _HA_KEYS = {
     "enabled": Key(boolean),
-    "host_failures_to_tolerate": Key(integer(0)),
+    "host_failures_to_tolerate": Key(Integer(0, MAX_COUNT)),
     "admission_control": Key(boolean),
-    "fence_s": Key(non_negative),
-    "cpu_overcommit": Key(positive),
-    "memory_overcommit": Key(positive),
+    "fence_s": Key(_SECONDS),
+    "cpu_overcommit": Key(Between(0, 64, "vCPUs per core", above=True)),
+    "memory_overcommit": Key(Between(0, 16, above=True)),
 }
 
 _MIGRATION_KEYS = {
-    "downtime_target_ms": Key(positive),
-    "max_rounds": Key(integer(1)),
+    "downtime_target_ms": Key(Between(0, 60_000, "ms", above=True)),
+    "max_rounds": Key(_TIMES),
     "auto_converge": Key(boolean),
     "link_efficiency": Key(share),
-    "limit_1g": Key(integer(1)),
-    "limit_10g": Key(integer(1)),
+    "limit_1g": Key(Integer(1, 128)),
+    "limit_10g": Key(Integer(1, 128)),
 }
 
 _BALANCER_KEYS = {
     "automation": Key(choice(AUTOMATION_LEVELS)),
-    "threshold": Key(integer(1, 5)),
-    "interval_s": Key(non_negative),
-    "holddown_s": Key(non_negative),
-    "max_moves": Key(integer(1)),
+    "threshold": Key(Integer(1, 5)),
+    "interval_s": Key(Between(10, 86_400, "s", off=True)),
+    "holddown_s": Key(_PERIOD),
+    "max_moves": Key(_TIMES),
 }
 
 _WORKLOADS_KEYS = {"traces": Key(string, required=True)}
@@ -253,41 +290,41 @@ _WORKLOADS_KEYS = {"traces": Key(string, required=True)}
 _IMAGE_KEYS = {
     "name": Key(identifier, required=True),
     "label": Key(label),
-    "size_gb": Key(positive, required=True),
-    "version": Key(integer(1)),
+    "size_gb": Key(_DISK, required=True),
+    "version": Key(Integer(1, 1_000_000)),
     "guest_os": Key(choice(tuple(GUEST_OSES)), required=True),
-    "vcpus": Key(integer(1)),
-    "memory_gb": Key(positive),
+    "vcpus": Key(_VCPUS),
+    "memory_gb": Key(_MEMORY),
 }
 
 _LAYER_KEYS = {
     "name": Key(identifier, required=True),
     "label": Key(label),
-    "size_gb": Key(positive, required=True),
-    "memory_gb": Key(non_negative),
+    "size_gb": Key(_DISK, required=True),
+    "memory_gb": Key(Between(0, MAX_MEMORY_GB, "GB")),
     "bases": Key(list_of(string, non_empty=False)),
 }
 
 _NODE_KEYS = {
     "name": Key(identifier, required=True),
     "hypervisor": Key(choice(tuple(HYPERVISORS)), required=True),
-    "cpus": Key(integer(1)),
-    "cores_per_cpu": Key(integer(1)),
-    "mhz": Key(integer(1)),
-    "memory_gb": Key(positive),
-    "disks_gb": Key(list_of(positive, non_empty=True)),
-    "nics_gbps": Key(list_of(positive, non_empty=True)),
-    "disk_mbps": Key(positive),
-    "boot_s": Key(non_negative),
-    "count": Key(integer(1, MAX_COUNT)),
+    "cpus": Key(Integer(1, 64, "sockets")),
+    "cores_per_cpu": Key(Integer(1, 1024)),
+    "mhz": Key(Integer(1, 100_000, "MHz")),
+    "memory_gb": Key(_MEMORY),
+    "disks_gb": Key(list_of(_DISK, non_empty=True)),
+    "nics_gbps": Key(list_of(Between(0, 1600, "Gb/s", above=True), non_empty=True)),
+    "disk_mbps": Key(Between(0, MAX_MBPS, "MB/s", above=True)),
+    "boot_s": Key(_SECONDS),
+    "count": Key(Integer(1, MAX_COUNT)),
     "images": Key(list_of(string, non_empty=False)),
 }
 
 _WORKLOAD_KEYS = {
     "cpu": Key(fraction),
     "memory": Key(fraction),
-    "disk_mbps": Key(non_negative),
-    "dirty_mbps": Key(non_negative),
+    "disk_mbps": Key(_RATE),
+    "dirty_mbps": Key(_RATE),
     "profile": Key(choice(WORKLOAD_PROFILES)),
     "trace": Key(string),
 }
@@ -297,14 +334,14 @@ _VM_KEYS = {
     "host": Key(string),
     "guest_os": Key(choice(tuple(GUEST_OSES))),  # required without an image
     "image": Key(string),
-    "vcpus": Key(integer(1)),
-    "memory_gb": Key(positive),
-    "disk_gb": Key(positive),
+    "vcpus": Key(_VCPUS),
+    "memory_gb": Key(_MEMORY),
+    "disk_gb": Key(_DISK),
     "priority": Key(choice(tuple(p.value for p in Priority), Priority)),
     "anti_affinity": Key(list_of(string, non_empty=False)),
-    "boot_s": Key(non_negative),
+    "boot_s": Key(_SECONDS),
     "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
-    "count": Key(integer(1, MAX_COUNT)),
+    "count": Key(Integer(1, MAX_COUNT)),
     "workload": Key(_workload),
 }
 
@@ -315,10 +352,10 @@ _SERVICE_KEYS = {
     "active": Key(string),
     "preferred_owners": Key(list_of(string, non_empty=False)),
     "failback": Key(choice(FAILBACK_POLICIES)),
-    "failback_delay_s": Key(non_negative),
-    "max_failovers": Key(integer(1)),
-    "failover_period_s": Key(positive),
-    "failover_s": Key(non_negative),
+    "failback_delay_s": Key(_PERIOD),
+    "max_failovers": Key(_TIMES),
+    "failover_period_s": Key(Between(0, MONTH_S, "s", above=True)),
+    "failover_s": Key(_SECONDS),
 }
 
 _RULE_KEYS = {
@@ -385,6 +422,13 @@ def _expand(name: str, count: int | None, width: int) -> list[str]:
         raise Problem(".name", f"with count = {count} the last name is {show(last)}, longer "
                                f"than {MAX_NAME_LENGTH} characters")
     return [f"{name}{i:0{width}d}" for i in range(1, count + 1)]
+
+
+def _check_total(total: int, most: int, what: str, count: int | None) -> None:
+    """Refuse the entry that takes the file past `most` nodes or VMs in all."""
+    if total > most:
+        raise Problem(".count" if count is not None else "",
+                      f"makes {total} {what} in all; a cluster file may declare at most {most}")
 
 
 def _cluster_section(raw: Any, draft: Draft) -> None:
@@ -478,7 +522,9 @@ def _nodes_section(raw: Any, draft: Draft) -> None:
         with at(f"[{i}]"):
             values = read_table(entry, _NODE_KEYS)
             held = values.pop("images", ())
-            for name in _expand(values.pop("name"), values.pop("count", None), width=2):
+            count = values.pop("count", None)
+            _check_total(len(draft.nodes) + (count or 1), MAX_NODES, "nodes", count)
+            for name in _expand(values.pop("name"), count, width=2):
                 _claim(draft.names, name, path)
                 draft.nodes.append((path, Node(name=name, **values)))
                 draft.held[name] = held
@@ -496,6 +542,7 @@ def _vms_section(raw: Any, draft: Draft) -> None:
             count = values.pop("count", None)
             if count is not None and "anti_affinity" in values:
                 raise Problem(".anti_affinity", "not allowed together with count")
+            _check_total(len(draft.vms) + (count or 1), MAX_VMS, "VMs", count)
             workload = values.pop("workload", Workload())
             host = values.pop("host", None)
             given = frozenset(values)
