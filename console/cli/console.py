@@ -1,7 +1,7 @@
 """`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file (the
 cluster file, the theme, keys.toml) and the output (`--record`: it names no input and can be
-written), then open the console. Bad input is one line and exit status 2, before the screen is
-taken over."""
+written) and that it runs in a terminal (console.cli.terminal), then open the console. Bad input
+is one line and exit status 2, before the screen is taken over."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console.cli.options import check_outputs, check_speed, cluster_inputs, parser
+from console.cli.terminal import check_terminal
 from console.errors import InputError
 from console.paths import DEFAULT_CLUSTER
 
@@ -48,4 +49,5 @@ def run(argv: Sequence[str]) -> int:
     return open_console(args.cluster, seed=args.seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
-                        keymap=keymap, record=args.record)
+                        keymap=keymap, record=args.record,
+                        before_screen=lambda: check_terminal("the console"))

@@ -28,6 +28,15 @@ def check_speed(speed: float) -> None:
         raise InputError(f"--speed must be above 0 and at most {MAX_SPEED:g}, got {speed:g}")
 
 
+def refuse_options(options: dict[str, object], why: str) -> None:
+    """Options that do not apply to the mode asked for are refused, not ignored: the first of
+    `options` (option -> its value; None or False: not given) that was given raises
+    `InputError` saying `why` (e.g. "goes with --interactive")."""
+    for option, value in options.items():
+        if value is not None and value is not False:
+            raise InputError(f"{option} {why}")
+
+
 def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Path]:
     """What a run reads of a cluster file: the file and, if it names one, its trace folder.
     `text` is the file's text if already read. Raises `InputError` for a file that cannot be

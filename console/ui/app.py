@@ -12,11 +12,18 @@ construct the session paused and call `advance(seconds)` instead; nothing here s
 A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
 `--local` machine's readings). Quitting ends the session's recording with its end line.
+
+Signals: in a terminal (not under `run_test`), SIGTERM and SIGHUP (the terminal closed, an SSH
+disconnect) quit as `q` does, the recording ending with its end line, and the terminal is given
+back as it was; the exit status is 128 + the signal's number (`stopped_by` says which). `ctrl+z`
+(and `kill -TSTP`) suspends the console like any full-screen program; `fg` repaints it whole.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
@@ -37,6 +44,9 @@ if TYPE_CHECKING:
     from console.sources.base import Source
     from console.ui.mode import Mode
 
+#: Signals that quit the console cleanly (recording ended, terminal restored).
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
 
@@ -55,6 +65,8 @@ class ConsoleApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
         # Like htop and k9s, ctrl+c quits, from anywhere (Textual's default only says how to).
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # Like every full-screen program, ctrl+z suspends (the terminal sends no SIGTSTP: raw).
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False, priority=True),
     ]
 
     def __init__(
@@ -87,6 +99,7 @@ class ConsoleApp(App[int]):
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
         self.load_error: str | None = None
+        self.stopped_by: int | None = None
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -130,6 +143,11 @@ class ConsoleApp(App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for number in EXIT_SIGNALS:
+                loop.add_signal_handler(number, self.stop_on_signal, number)
+            self.app_resume_signal.subscribe(self, self._resumed)
         if self.session is None:
             self.run_worker(self._load, thread=True, exclusive=True, group="load")
             return
@@ -169,6 +187,21 @@ class ConsoleApp(App[int]):
         if return_code == 0 and self.session is not None:
             self.session.close()
         super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def stop_on_signal(self, number: int) -> None:
+        """SIGTERM or SIGHUP: quit as `q` does (the recording ends with its end line), exit
+        status 128 + `number`."""
+        self.stopped_by = number
+        if self.source is not None:
+            self.source.stop()
+        if self.session is not None:
+            self.session.close()
+        super().exit(None, 128 + number)
+
+    def _resumed(self, _app: object) -> None:
+        """Back from a suspension (`fg`): the terminal was cleared, so repaint every line."""
+        self.refresh(layout=True)
+        self.screen.refresh(layout=True)
 
     @property
     def locked(self) -> bool:
