@@ -22,8 +22,10 @@ back as it was; the exit status is 128 + the signal's number (`stopped_by` says 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
@@ -74,6 +76,7 @@ class ConsoleApp(App[int]):
         session: Session | None = None,
         *,
         loader: Callable[[], Session] | None = None,
+        on_loaded: Callable[[Session], None] | None = None,
         mode: Mode | None = None,
         source: Source | None = None,
         confirm: bool = True,
@@ -82,14 +85,18 @@ class ConsoleApp(App[int]):
         keymap: dict[str, str] | None = None,
         tick_s: float = 0.25,
     ) -> None:
-        """View `session`, or the one `loader` builds in a worker thread behind a loading screen
-        (a big cluster file; an exception there exits with status 2 and `load_error` set).
-        ValueError when given neither."""
+        """View `session`, or the one `loader` builds in a background thread behind a loading
+        screen (a big cluster file; an exception there exits with status 2 and `load_error`
+        set); `on_loaded` is then told the session on the UI thread before it is shown (where
+        a recording starts: a console quit while loading records nothing). The thread is a
+        daemon: quitting while it loads does not wait for it. ValueError when given
+        neither."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
         self.session: Session = session  # type: ignore[assignment]
         self.loader = loader
+        self.on_loaded = on_loaded
         self.mode = mode
         self.source = source
         self.confirm = confirm
@@ -100,6 +107,7 @@ class ConsoleApp(App[int]):
         self._last_tick = time.monotonic()
         self.load_error: str | None = None
         self.stopped_by: int | None = None
+        self._leaving = False
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -149,7 +157,10 @@ class ConsoleApp(App[int]):
                 loop.add_signal_handler(number, self.stop_on_signal, number)
             self.app_resume_signal.subscribe(self, self._resumed)
         if self.session is None:
-            self.run_worker(self._load, thread=True, exclusive=True, group="load")
+            # Not a Textual thread worker: leaving would wait for it (the default executor is
+            # joined when the event loop closes), and q on the loading screen would not quit
+            # until a big cluster had loaded.
+            threading.Thread(target=self._load, name="cluster-load", daemon=True).start()
             return
         self._start()
 
@@ -170,11 +181,22 @@ class ConsoleApp(App[int]):
             session = self.loader()  # type: ignore[misc]
         except Exception as error:  # a bad file: say it in one line and leave with status 2
             self.load_error = str(error)
-            self.call_from_thread(self.exit, 2)
+            self._from_loader(self.exit, 2)
             return
-        self.call_from_thread(self._loaded, session)
+        self._from_loader(self._loaded, session)
+
+    def _from_loader(self, callback: Callable[..., object], *args: object) -> None:
+        """Run `callback(*args)` on the UI thread, unless the console quit meanwhile."""
+        if self._leaving or not self.is_running:
+            return
+        with contextlib.suppress(RuntimeError):  # the event loop closed meanwhile
+            self.call_from_thread(callback, *args)
 
     def _loaded(self, session: Session) -> None:
+        if self._leaving:
+            return
+        if self.on_loaded is not None:
+            self.on_loaded(session)
         self._attach(session)
         self._start(push=True)
 
@@ -182,6 +204,7 @@ class ConsoleApp(App[int]):
              message: object = None) -> None:
         """Quitting stops the source and ends the recording with its end line (a crash does
         not: see launch)."""
+        self._leaving = True
         if self.source is not None:
             self.source.stop()
         if return_code == 0 and self.session is not None:
@@ -192,6 +215,7 @@ class ConsoleApp(App[int]):
         """SIGTERM or SIGHUP: quit as `q` does (the recording ends with its end line), exit
         status 128 + `number`."""
         self.stopped_by = number
+        self._leaving = True
         if self.source is not None:
             self.source.stop()
         if self.session is not None:

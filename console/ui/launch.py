@@ -65,18 +65,17 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
         return Session(Engine(source.build(), seed), speed=speed, paused=paused,
                        read_only=read_only)
 
-    def recorded(session: Session) -> Session:
+    def recorded(session: Session) -> None:
         if record:
             session.record(console_recorder(record, session.engine, cluster_file=cluster_file,
                                             cluster_text=cluster_text, read_only=read_only))
-        return session
 
     small = Path(cluster_file).stat().st_size <= ASYNC_LOAD_BYTES
     session = build() if small else None
     before_screen()  # before the recording is created: a refusal writes nothing
     if session is not None:
         recorded(session)
-    app = ConsoleApp(session, loader=None if session else lambda: recorded(build()),
+    app = ConsoleApp(session, loader=None if session else build, on_loaded=recorded,
                      source=source if local else None, confirm=confirm,
                      theme=theme, themes=themes, keymap=keymap)
     result = _run(app)

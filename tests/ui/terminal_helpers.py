@@ -37,10 +37,11 @@ def _controlling_terminal() -> None:
 
 
 class Terminal:
-    """`python -m console ARGS` in a `width` x `height` pseudo-terminal, from `cwd`."""
+    """`python -m console ARGS` in a `width` x `height` pseudo-terminal, from `cwd` (or
+    `python ARGS` with `module=False`)."""
 
     def __init__(self, args: list[str], *, cwd: Path, width: int = 120, height: int = 40,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, module: bool = True) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
         environment = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
@@ -48,8 +49,9 @@ class Terminal:
                             "LINES": str(height)})
         environment.update(env or {})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "console", *args], stdin=slave, stdout=slave, stderr=slave,
-            cwd=cwd, env=environment, preexec_fn=_controlling_terminal, close_fds=True)
+            [sys.executable, *(["-m", "console"] if module else []), *args], stdin=slave,
+            stdout=slave, stderr=slave, cwd=cwd, env=environment,
+            preexec_fn=_controlling_terminal, close_fds=True)
         os.close(slave)
         self.output = ""
         self.closed = False

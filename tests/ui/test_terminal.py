@@ -143,6 +143,56 @@ def test_suspended_and_resumed_the_console_repaints_every_line(suspend) -> None:
         terminal.kill()
 
 
+# -- quitting while a big cluster loads ---------------------------------------------------------
+
+# The console on a cluster file whose loading never ends: leaving must not wait for it.
+ENDLESS_LOAD = """
+import sys, threading
+from console.sources.sim import SimSource
+SimSource.build = lambda self: threading.Event().wait()
+from console.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def big_file(tmp_path: Path) -> Path:
+    """The seed cluster, padded past the size that loads behind the loading screen."""
+    from console.ui.launch import ASYNC_LOAD_BYTES
+
+    path = tmp_path / "big.toml"
+    padding = "# padding\n" * (ASYNC_LOAD_BYTES // 10 + 1)
+    path.write_text((SAMPLE_CLUSTERS / "seed.toml").read_text() + padding)
+    return path
+
+
+@pytest.mark.parametrize(("key", "status"), [("q", 130), ("\x03", 0)])
+def test_q_or_ctrl_c_on_the_loading_screen_quits_without_waiting_for_the_load(
+        tmp_path, key, status) -> None:
+    rec = tmp_path / "rec.jsonl"
+    terminal = Terminal(["-c", ENDLESS_LOAD, str(big_file(tmp_path)), "--record", str(rec)],
+                        cwd=ROOT, module=False)
+    try:
+        terminal.wait_for("loading the cluster file")
+        terminal.send(key)
+        assert terminal.wait() == status  # before: never, the exit joined the loading thread
+    finally:
+        terminal.kill()
+    assert terminal.left_on() == []
+    assert not rec.exists()  # quit before the cluster was there: nothing recorded
+
+
+def test_a_big_cluster_loads_behind_the_loading_screen_and_records(tmp_path) -> None:
+    rec = tmp_path / "rec.jsonl"
+    terminal = Terminal([str(big_file(tmp_path)), "--paused", "--record", str(rec)], cwd=ROOT)
+    try:
+        terminal.wait_for("quorum")
+        terminal.send("q")
+        assert terminal.wait() == 0
+    finally:
+        terminal.kill()
+    assert lines(rec)[-1] == {"t": 0.0, "end": True}
+
+
 # -- where the console cannot draw -------------------------------------------------------------
 
 
