@@ -238,8 +238,10 @@ class ConsoleApp(App[int]):
         return getattr(self.source, "processes", [])
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Toasts, and the last of them kept in `notices` (tests and the palette read it)."""
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Toasts, and the last of them kept in `notices` (tests and the palette read it).
+        `markup` as Textual's (its own toasts use markup); the console's toasts are plain text
+        (names, typed commands, reasons) and say `markup=False`, every one of them."""
         self.notices.append((severity, message))
         del self.notices[:-50]
         super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
@@ -253,10 +255,10 @@ class ConsoleApp(App[int]):
         outcome = self.session.submit(command)
         if not outcome.accepted:
             self.notify(f"{command.text()}: {outcome.reason}", title="Refused",
-                        severity="warning", timeout=6)
+                        severity="warning", timeout=6, markup=False)
         elif not quiet:
             note = f" ({outcome.reason})" if outcome.reason else ""
-            self.notify(f"{command.text()}{note}", title="Done", timeout=3)
+            self.notify(f"{command.text()}{note}", title="Done", timeout=3, markup=False)
         return outcome
 
     def _heard(self, heard: Heard) -> None:
@@ -267,16 +269,17 @@ class ConsoleApp(App[int]):
             return
         if heard.source == OBSERVATION:  # a reading: the next tick shows it
             if not outcome.accepted:
-                self.notify(f"local readings stopped: {outcome.reason}", severity="error")
+                self.notify(f"local readings stopped: {outcome.reason}", severity="error",
+                            markup=False)
             return
         title = SOURCE_TITLES.get(heard.source)
         if title is not None:
             if not outcome.accepted:
                 self.notify(f"{command.text()}: {outcome.reason}", title=f"{title}: refused",
-                            severity="warning", timeout=6)
+                            severity="warning", timeout=6, markup=False)
             elif not isinstance(command, LocalReading):
                 note = f" ({outcome.reason})" if outcome.reason else ""
-                self.notify(f"{command.text()}{note}", title=title, timeout=3)
+                self.notify(f"{command.text()}{note}", title=title, timeout=3, markup=False)
         self.refresh_view()
 
     def run_text(self, text: str) -> Outcome | None:
@@ -296,7 +299,7 @@ class ConsoleApp(App[int]):
             name = words[1] if len(words) > 1 else ""
             if name not in self.theme_names:
                 self.notify(f"theme: unknown theme {name!r} (known: "
-                            f"{', '.join(self.theme_names)})", severity="error")
+                            f"{', '.join(self.theme_names)})", severity="error", markup=False)
                 return Outcome.refuse("unknown theme")
             self.theme = name
             return Outcome.ok()
@@ -308,7 +311,8 @@ class ConsoleApp(App[int]):
         try:
             command = parse(text)
         except CommandError as error:
-            self.notify(str(error), title="Not a command", severity="error", timeout=8)
+            self.notify(str(error), title="Not a command", severity="error", timeout=8,
+                        markup=False)
             return Outcome.refuse(str(error))
         return self.run_command(command)
 
@@ -317,11 +321,12 @@ class ConsoleApp(App[int]):
         session = self.session
         if not session.recording:
             self.notify("mark: this session is not being recorded (--record FILE)",
-                        severity="warning")
+                        severity="warning", markup=False)
             return Outcome.refuse("not recording")
         label = label or f"mark at {session.now:g} s"
         session.mark(label)
-        self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3)
+        self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3,
+                    markup=False)
         return Outcome.ok()
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
@@ -338,7 +343,7 @@ class ConsoleApp(App[int]):
                 for command in commands:
                     self.run_command(command)
             else:
-                self.notify("cancelled", timeout=2)
+                self.notify("cancelled", timeout=2, markup=False)
 
         self.push_screen(ConfirmScreen(question, detail), answered)
 
@@ -390,7 +395,7 @@ class ConsoleApp(App[int]):
             return
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
-        self.notify(f"theme {self.theme}", timeout=2)
+        self.notify(f"theme {self.theme}", timeout=2, markup=False)
 
     def action_help(self) -> None:
         from console.ui.screens.help import HelpScreen
