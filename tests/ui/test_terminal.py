@@ -98,6 +98,32 @@ def test_sigterm_ends_a_replay_in_the_console(tmp_path) -> None:
     assert terminal.left_on() == []
 
 
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_stops_a_cast_export_and_leaves_no_half_file(tmp_path, number) -> None:
+    day = tmp_path / "day.jsonl"  # a day of frames: the export is still running when signalled
+    subprocess.run([sys.executable, "-m", "console", "simulate", "--for", "86400", "--do",
+                    "60 fail-node B", "--record", str(day)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=WAIT_S)
+    out = tmp_path / "out"
+    out.mkdir()
+    export = subprocess.Popen([sys.executable, "-m", "console", "replay", str(day), "--cast",
+                               str(out / "day.cast")], cwd=ROOT, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while not list(out.iterdir()):  # the cast's temporary file: the export has begun
+            assert time.monotonic() < deadline
+            with pytest.raises(subprocess.TimeoutExpired):  # still running, meanwhile
+                export.wait(0.05)
+        export.send_signal(number)
+        assert export.wait(WAIT_S) == 128 + number
+    finally:
+        if export.poll() is None:
+            export.kill()
+    assert export.stderr is not None and export.stderr.read() == ""
+    assert list(out.iterdir()) == []
+
+
 # -- suspend and resume ------------------------------------------------------------------------
 
 
