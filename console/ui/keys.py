@@ -99,7 +99,7 @@ TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
 KEY_IDS = {k.id for k in ALL_KEYS}
 #: Keys that tables and screens keep for themselves; a keymap may not take them.
 RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
-            "ctrl+p", "ctrl+c", *"12345678"}
+            "ctrl+p", "ctrl+c", "ctrl+z", *"12345678"}
 _KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|meta|super|hyper)\+)*"
                      r"(?:[A-Za-z0-9]|f[0-9]{1,2}|[a-z_]{2,}|.)$")
 
