@@ -13,9 +13,10 @@ A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widge
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
 `--local` machine's readings). Quitting ends the session's recording with its end line.
 
-Signals: in a terminal (not under `run_test`), SIGTERM and SIGHUP (the terminal closed, an SSH
-disconnect) quit as `q` does, the recording ending with its end line, and the terminal is given
-back as it was; the exit status is 128 + the signal's number (`stopped_by` says which). `ctrl+z`
+Signals: in a terminal (not under `run_test`), SIGTERM, SIGHUP (the terminal closed, an SSH
+disconnect) and SIGINT quit as `q` does, the recording ending with its end line, and the
+terminal is given back as it was (console.ui.driver: a terminal that went away does not block
+the way out); the exit status is 128 + the signal's number (`stopped_by` says which). `ctrl+z`
 (and `kill -TSTP`) suspends the console like any full-screen program; `fg` repaints it whole.
 """
 
@@ -46,8 +47,9 @@ if TYPE_CHECKING:
     from console.sources.base import Source
     from console.ui.mode import Mode
 
-#: Signals that quit the console cleanly (recording ended, terminal restored).
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+#: Signals that quit the console cleanly (recording ended, terminal restored). SIGINT is
+#: `kill -INT`: ctrl+c in the console is a key (the terminal is raw), bound to quit.
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
@@ -125,6 +127,16 @@ class ConsoleApp(App[int]):
             self._attach(session)
 
     # -- start-up -------------------------------------------------------------------------------
+
+    def get_driver_class(self):
+        """Textual's driver, except that on Linux and macOS its output outlives the terminal
+        (console.ui.driver: a hang-up no longer blocks the way out)."""
+        found = super().get_driver_class()
+        if f"{found.__module__}.{found.__name__}" == "textual.drivers.linux_driver.LinuxDriver":
+            from console.ui.driver import ConsoleDriver
+
+            return ConsoleDriver
+        return found
 
     def _attach(self, session: Session) -> None:
         self.session = session
@@ -212,7 +224,7 @@ class ConsoleApp(App[int]):
         super().exit(result, return_code, message)  # type: ignore[arg-type]
 
     def stop_on_signal(self, number: int) -> None:
-        """SIGTERM or SIGHUP: quit as `q` does (the recording ends with its end line), exit
+        """SIGTERM, SIGHUP or SIGINT: quit as `q` does (the recording ends with its end line), exit
         status 128 + `number`."""
         self.stopped_by = number
         self._leaving = True

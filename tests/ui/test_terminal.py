@@ -50,7 +50,7 @@ def stop(terminal: Terminal, how: str) -> None:
 # -- signals end every console mode cleanly ------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "hang-up"])
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGINT", "hang-up"])
 def test_a_signal_ends_the_console_with_the_recordings_end_line(tmp_path, how) -> None:
     rec = tmp_path / "session.jsonl"
     terminal = Terminal(["--paused", "--record", str(rec)], cwd=ROOT)
@@ -58,15 +58,14 @@ def test_a_signal_ends_the_console_with_the_recordings_end_line(tmp_path, how) -
         terminal.wait_for("quorum")
         terminal.send(":fail-node B\r")
         terminal.wait_for("Done")
+        assert lines(rec)[-1]["command"] == "fail-node B"  # flushed as it happened
         stop(terminal, how)
         status = terminal.wait()
     finally:
         terminal.kill()
     number = signal.SIGHUP if how == "hang-up" else getattr(signal, how)
     assert status == 128 + number
-    recorded = lines(rec)
-    assert recorded[1]["command"] == "fail-node B"  # flushed as it happened
-    assert recorded[-1] == {"t": 0.0, "end": True}
+    assert lines(rec)[-1] == {"t": 0.0, "end": True}
     if how != "hang-up":  # a closed terminal shows nothing any more
         assert terminal.left_on() == []
 
@@ -275,3 +274,26 @@ def test_textuals_own_drivers_are_not_refused(monkeypatch) -> None:
     monkeypatch.delenv("TEXTUAL_DRIVER")
     monkeypatch.setenv("TEXTUAL", "debug,headless")
     check_terminal("the console")
+
+
+def test_the_drivers_output_outlives_its_terminal() -> None:
+    """A write to a terminal that went away fails (EIO); Textual's writer thread died of it
+    and the way out blocked on its full queue. Every later write is dropped instead."""
+    from console.ui.driver import OutlivingFile
+
+    class HungUp:
+        writes = 0
+
+        def write(self, text: str) -> None:
+            self.writes += 1
+            raise OSError(5, "Input/output error")
+
+        def flush(self) -> None:
+            raise OSError(5, "Input/output error")
+
+    terminal = HungUp()
+    output = OutlivingFile(terminal)  # type: ignore[arg-type]
+    output.write("\x1b[?1049l")
+    output.flush()
+    output.write("more")
+    assert output.gone and terminal.writes == 1
