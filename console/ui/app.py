@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
 #: Signals that quit the console cleanly (recording ended, terminal restored). SIGINT is
 #: `kill -INT`: ctrl+c in the console is a key (the terminal is raw), bound to quit.
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT")
+                     if hasattr(signal, name))  # Windows has no SIGHUP
 
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
@@ -166,7 +167,8 @@ class ConsoleApp(App[int]):
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for number in EXIT_SIGNALS:
-                loop.add_signal_handler(number, self.stop_on_signal, number)
+                with contextlib.suppress(NotImplementedError):  # Windows' event loops
+                    loop.add_signal_handler(number, self.stop_on_signal, number)
             self.app_resume_signal.subscribe(self, self._resumed)
         if self.session is None:
             # Not a Textual thread worker: leaving would wait for it (the default executor is
