@@ -70,19 +70,22 @@ def test_a_signal_ends_the_console_with_the_recordings_end_line(tmp_path, how) -
         assert terminal.left_on() == []
 
 
-def test_sigterm_ends_an_interactive_drill_and_its_recording(tmp_path) -> None:
+@pytest.mark.parametrize("how", ["SIGTERM", "hang-up"])
+def test_a_signal_ends_an_interactive_drill_and_its_recording(tmp_path, how) -> None:
     rec = tmp_path / "drill.jsonl"
     terminal = Terminal(["drill", str(NODE_CRASH), "--interactive", "--paused", "--record",
                          str(rec), "--report", str(tmp_path / "report.txt")], cwd=ROOT)
     try:
         terminal.wait_for("DRILL")
-        terminal.signal(signal.SIGTERM)
+        stop(terminal, how)
         status = terminal.wait()
     finally:
         terminal.kill()
-    assert status == 128 + signal.SIGTERM
+    assert status == 128 + (signal.SIGTERM if how == "SIGTERM" else signal.SIGHUP)
     assert lines(rec)[-1]["end"] is True
-    assert terminal.left_on() == []
+    assert not (tmp_path / "report.txt").exists()  # left before its end, as with q
+    if how == "SIGTERM":
+        assert terminal.left_on() == []
 
 
 def test_sigterm_ends_a_replay_in_the_console(tmp_path) -> None:
