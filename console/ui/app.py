@@ -218,23 +218,22 @@ class ConsoleApp(App[int]):
              message: object = None) -> None:
         """Quitting stops the source and ends the recording with its end line (a crash does
         not: see launch)."""
-        self._leaving = True
-        if self.source is not None:
-            self.source.stop()
-        if return_code == 0 and self.session is not None:
-            self.session.close()
+        self._leave(end_recording=return_code == 0)
         super().exit(result, return_code, message)  # type: ignore[arg-type]
 
     def stop_on_signal(self, number: int) -> None:
-        """SIGTERM, SIGHUP or SIGINT: quit as `q` does (the recording ends with its end line), exit
-        status 128 + `number`."""
+        """SIGTERM, SIGHUP or SIGINT: quit as `q` does (the recording ends with its end line),
+        exit status 128 + `number`."""
         self.stopped_by = number
+        self._leave(end_recording=True)
+        super().exit(None, 128 + number)
+
+    def _leave(self, *, end_recording: bool) -> None:
         self._leaving = True
         if self.source is not None:
             self.source.stop()
-        if self.session is not None:
+        if end_recording and self.session is not None:
             self.session.close()
-        super().exit(None, 128 + number)
 
     def _resumed(self, _app: object) -> None:
         """Back from a suspension (`fg`): the terminal was cleared, so repaint every line."""
