@@ -300,3 +300,33 @@ def test_the_drivers_output_outlives_its_terminal() -> None:
     output.flush()
     output.write("more")
     assert output.gone and terminal.writes == 1
+
+
+def test_the_console_runs_through_a_pipe_under_textual_serves_driver() -> None:
+    """How textual-serve runs it (a pipe each way, TEXTUAL_DRIVER naming the web driver): not
+    refused, it draws; and SIGTERM ends it with status 143."""
+    import os
+    import select
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
+    env["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"
+    console = subprocess.Popen([sys.executable, "-m", "console", "--paused"], cwd=ROOT, env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert console.stdout is not None
+    try:
+        seen = b""
+        deadline = time.monotonic() + WAIT_S
+        while b"quorum" not in seen:
+            assert time.monotonic() < deadline and console.poll() is None, seen[-300:]
+            ready, _, _ = select.select([console.stdout], [], [], 0.2)
+            if ready:
+                seen += os.read(console.stdout.fileno(), 65536)
+        console.send_signal(signal.SIGTERM)
+        status = console.wait(WAIT_S)
+    finally:
+        if console.poll() is None:
+            console.kill()
+        assert console.stdin is not None
+        console.stdin.close()
+    assert status == 128 + signal.SIGTERM
