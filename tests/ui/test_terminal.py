@@ -55,8 +55,11 @@ def test_a_signal_ends_the_console_with_the_recordings_end_line(tmp_path, how) -
     rec = tmp_path / "session.jsonl"
     terminal = Terminal(["--paused", "--record", str(rec)], cwd=ROOT)
     try:
-        terminal.wait_for("quorum")
-        terminal.send(":fail-node B\r")
+        terminal.wait_for("Cmd")  # the footer: the screen is up and takes keys
+        since = len(terminal.output)
+        terminal.send(":")  # keys typed before the command line has opened go to the panes
+        terminal.wait_for("tab completes", since=since)
+        terminal.send("fail-node B\r")
         terminal.wait_for("Done")
         assert lines(rec)[-1]["command"] == "fail-node B"  # flushed as it happened
         stop(terminal, how)
