@@ -5,7 +5,7 @@ stdout and no output file written. FIFOs, folders, unreadable files and broken l
 here, for every format; bad options are listed here too.
 
 Cluster files run as `simulate FILE --record OUT`, drills as `drill FILE --junit OUT --record
-OUT`, recordings as `replay FILE --headless --cast OUT`, keys.toml and themes as the user's
+OUT`, recordings as `replay FILE --cast OUT`, keys.toml and themes as the user's
 config for `cluster-console --record OUT` (the console itself never opens: the bad file must be
 refused before). A few go through a real process to show no traceback reaches stderr.
 """
@@ -62,7 +62,7 @@ class Cli:
             "cluster": ["simulate", str(path), "--record", str(out / "run.jsonl")],
             "drill": ["drill", str(path), "--junit", str(out / "junit.xml"),
                       "--record", str(out / "run.jsonl")],
-            "recording": ["replay", str(path), "--headless", "--cast", str(out / "run.cast")],
+            "recording": ["replay", str(path), "--cast", str(out / "run.cast")],
             "keys": [str(DEFAULT_CLUSTER), "--record", str(out / "run.jsonl")],
             "theme": [str(DEFAULT_CLUSTER), "--record", str(out / "run.jsonl")],
         }[kind]
@@ -214,10 +214,10 @@ OPTIONS = [
     (["drill", str(CORPUS.parent.parent / "console/data/sample_clusters/drills/node-crash.toml"),
       "--interactive", "--speed", "nan"], "--speed must be above 0"),
     (["replay", "x.jsonl", "--speed", "inf"], "--speed must be above 0"),
-    (["replay", "x.jsonl", "--size", "100000x100000"], "--size must be WIDTHxHEIGHT, from 20x5 "
-                                                      "to 1000x500, e.g. 120x40; got "
-                                                      "'100000x100000'"),
-    (["replay", "x.jsonl", "--size", "١٢٠x40"], "--size must be WIDTHxHEIGHT"),
+    (["replay", "x.jsonl", "--cast", "x.cast", "--size", "100000x100000"],
+     "--size must be WIDTHxHEIGHT, from 20x5 to 1000x500, e.g. 120x40; got '100000x100000'"),
+    (["replay", "x.jsonl", "--cast", "x.cast", "--size", "١٢٠x40"],
+     "--size must be WIDTHxHEIGHT"),
 ]
 
 

@@ -120,8 +120,26 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
     (["drill", "--interactive", "--speed", "0", "x.toml"],
      "--speed must be above 0 and at most 3600, got 0"),
     (["replay", "x.jsonl", "--json"], "--json goes with --headless"),
-    (["replay", "x.jsonl", "--size", "10x2"],
+    (["replay", "x.jsonl", "--cast", "x.cast", "--size", "10x2"],
      "--size must be WIDTHxHEIGHT, from 20x5 to 1000x500, e.g. 120x40; got '10x2'"),
+    # an option that does not apply to the mode asked for is refused, not ignored
+    (["drill", "x.toml", "--speed", "2"], "--speed goes with --interactive"),
+    (["drill", "x.toml", "--paused"], "--paused goes with --interactive"),
+    (["drill", "x.toml", "--no-confirm"], "--no-confirm goes with --interactive"),
+    (["replay", "x.jsonl", "--headless", "--cast", "x.cast"],
+     "--cast is not for --headless (a cast is the console replaying); give one or the other"),
+    (["replay", "x.jsonl", "--headless", "--svg", "shots"],
+     "--svg is not for --headless (a cast is the console replaying); give one or the other"),
+    (["replay", "x.jsonl", "--headless", "--speed", "2"],
+     "--speed does not apply to --headless"),
+    (["replay", "x.jsonl", "--headless", "--theme", "dark"],
+     "--theme does not apply to --headless"),
+    (["replay", "x.jsonl", "--headless", "--paused"], "--paused does not apply to --headless"),
+    (["replay", "x.jsonl", "--headless", "--size", "80x24"],
+     "--size does not apply to --headless"),
+    (["replay", "x.jsonl", "--cast", "x.cast", "--paused"],
+     "--paused does not apply to --cast/--svg"),
+    (["replay", "x.jsonl", "--size", "80x24"], "--size goes with --cast or --svg"),
 ])
 def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT
@@ -149,4 +167,5 @@ def test_version_loads_no_model_and_no_sub_command_it_does_not_run() -> None:
             "'console.model.engine', 'console.drills', 'textual'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip().splitlines()[-1] == "['console.cli.console', 'console.cli.options']"
+    assert out.strip().splitlines()[-1] == \
+        "['console.cli.console', 'console.cli.options', 'console.cli.terminal']"

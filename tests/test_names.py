@@ -229,7 +229,8 @@ def recording(tmp_path, header: dict | None = None, *lines: str) -> str:
                                                    'line, got "a\\u001b[2Jb"'),
     (None, ('{"t": 1, "command": "fail-node \'B C\'"}',), "2: command: NODE must be a name"),
     (None, ('{"t": 1, "command": "deploy my vm win2008"}',), "2: command: unexpected"),
-    (None, ('{"t": 1, "command": 1' + "0" * 5000 + "}",), "2: damaged: an integer of more than 4300 digits"),
+    (None, ('{"t": 1, "command": 1' + "0" * 5000 + "}",),
+     "2: damaged: an integer of more than 4300 digits"),
 ])
 def test_a_recording_with_bad_names_seeds_or_text_is_refused_in_one_line(
         tmp_path, capsys, header, lines, message):

@@ -78,7 +78,6 @@ def refused(capsys, argv: list[str], *words: str) -> str:
     "drill drill --interactive --record cluster",
     "drill drill --interactive --report drill",
     "replay recording --cast recording",
-    "replay recording --headless --cast recording",
 ])
 def test_an_output_that_names_an_input_is_refused_and_the_input_kept(files, capsys, case):
     words = case.split()

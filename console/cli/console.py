@@ -1,13 +1,14 @@
 """`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file (the
 cluster file, the theme, keys.toml) and the output (`--record`: it names no input and can be
-written), then open the console. Bad input is one line and exit status 2, before the screen is
-taken over."""
+written) and that it runs in a terminal (console.cli.terminal), then open the console. Bad input
+is one line and exit status 2, before the screen is taken over."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from console.cli.options import check_outputs, check_speed, cluster_inputs, parser, seed_option
+from console.cli.terminal import check_terminal
 from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
 
@@ -48,4 +49,5 @@ def run(argv: Sequence[str]) -> int:
     return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
-                        keymap=keymap, record=args.record)
+                        keymap=keymap, record=args.record,
+                        before_screen=lambda: check_terminal("the console"))

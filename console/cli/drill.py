@@ -14,8 +14,10 @@ from console.cli.options import (
     check_speed,
     cluster_inputs,
     parser,
+    refuse_options,
     write_output,
 )
+from console.cli.terminal import check_terminal
 from console.drills import (
     Drill,
     DrillSession,
@@ -53,7 +55,7 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("--report", metavar="OUT.txt",
                          help="write the text report here (one drill; with --interactive the "
                               "default is NAME.report.txt next to the drill file)")
-    options.add_argument("--speed", type=float, default=1.0, metavar="X",
+    options.add_argument("--speed", type=float, default=None, metavar="X",
                          help="with --interactive: simulated seconds per real second "
                               "(default 1)")
     options.add_argument("--paused", action="store_true",
@@ -69,7 +71,11 @@ def run(argv: Sequence[str]) -> int:
     if args.interactive and args.json:
         raise InputError("--json is for headless runs; --interactive shows the report on "
                          "screen and saves it as text")
-    check_speed(args.speed)
+    if not args.interactive:
+        refuse_options({"--speed": args.speed, "--paused": args.paused,
+                        "--no-confirm": args.no_confirm}, "goes with --interactive")
+    if args.speed is not None:
+        check_speed(args.speed)
     drills = [load_drill(path) for path in args.files]
     _check_outputs(drills, args)
     if args.interactive:
@@ -94,7 +100,9 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     from console.ui.launch import load_settings, open_drill_console  # Textual: see console.cli
 
     themes, keymap = load_settings(None)
-    mode = open_drill_console(drill, report=args.report, record=args.record, speed=args.speed,
+    check_terminal("drill --interactive")
+    mode = open_drill_console(drill, report=args.report, record=args.record,
+                              speed=1.0 if args.speed is None else args.speed,
                               paused=args.paused, confirm=not args.no_confirm,
                               themes=themes, keymap=keymap)
     report = mode.report

@@ -40,6 +40,13 @@ def seed_option(text: str) -> int:
     if problem is not None:
         raise InputError(f"--seed {problem}")
     return seed
+def refuse_options(options: dict[str, object], why: str) -> None:
+    """Options that do not apply to the mode asked for are refused, not ignored: the first of
+    `options` (option -> its value; None or False: not given) that was given raises
+    `InputError` saying `why` (e.g. "goes with --interactive")."""
+    for option, value in options.items():
+        if value is not None and value is not False:
+            raise InputError(f"{option} {why}")
 
 
 def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Path]:

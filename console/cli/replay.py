@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console import __version__
-from console.cli.options import check_outputs, check_speed, parser
+from console.cli.options import check_outputs, check_speed, parser, refuse_options
+from console.cli.terminal import check_terminal
 from console.errors import InputError
 from console.formats.event_log import render_json, render_text
 from console.formats.output import check_output_folder
@@ -40,17 +41,16 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("--speed", type=float, default=None, metavar="X",
                          help="simulated seconds per second: the console's replay (default 1) "
                               "or the cast's (default 10)")
-    options.add_argument("--size", default="120x40", metavar="WxH",
+    options.add_argument("--size", default=None, metavar="WxH",
                          help="with --cast/--svg: the console's size (default 120x40)")
     options.add_argument("--theme", metavar="NAME", help="the console's theme (default dark)")
     options.add_argument("--paused", action="store_true",
                          help="in the console: start paused (s steps through the commands)")
     args = options.parse_args(argv)
-    if args.json and not args.headless:
-        raise InputError("--json goes with --headless")
+    _check_mode(args)
     if args.speed is not None:
         check_speed(args.speed)
-    size = _size(args.size)
+    size = _size(args.size or "120x40")
     recording = load_recording(args.file)
     check_outputs({"--cast": args.cast}, [Path(args.file)])
     if args.svg is not None:
@@ -66,8 +66,7 @@ def run(argv: Sequence[str]) -> int:
               f"line at {recording.duration:g} s", file=sys.stderr)
     if args.cast is not None or args.svg is not None:
         _export(recording, args, size)
-        if not args.headless:
-            return 0
+        return 0
     if args.headless:
         engine = replay_headless(recording)
         sys.stdout.write(render_json(engine) if args.json else render_text(engine))
@@ -75,6 +74,7 @@ def run(argv: Sequence[str]) -> int:
     from console.ui.launch import load_settings, open_replay_console  # Textual: see console.cli
 
     themes, keymap = load_settings(args.theme)
+    check_terminal("replay")
     return open_replay_console(recording, speed=args.speed or 1.0, paused=args.paused,
                                theme=args.theme, themes=themes, keymap=keymap)
 
@@ -82,6 +82,21 @@ def run(argv: Sequence[str]) -> int:
 #: The largest `--size`, in cells: wider than any screen (a 8K display in a small font), small
 #: enough that a typo of a few zeros does not try to draw a screen of a billion cells.
 MAX_SIZE = (1000, 500)
+def _check_mode(args: argparse.Namespace) -> None:
+    """The three modes (the console; --headless; --cast/--svg) take their own options: one that
+    does not apply to the mode asked for is refused, not ignored."""
+    export = args.cast is not None or args.svg is not None
+    if args.headless:
+        refuse_options({"--cast": args.cast, "--svg": args.svg}, "is not for --headless (a "
+                       "cast is the console replaying); give one or the other")
+        refuse_options({"--speed": args.speed, "--size": args.size, "--theme": args.theme,
+                        "--paused": args.paused}, "does not apply to --headless")
+        return
+    refuse_options({"--json": args.json}, "goes with --headless")
+    if export:
+        refuse_options({"--paused": args.paused}, "does not apply to --cast/--svg")
+    else:
+        refuse_options({"--size": args.size}, "goes with --cast or --svg")
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -12,11 +12,21 @@ construct the session paused and call `advance(seconds)` instead; nothing here s
 A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
 `--local` machine's readings). Quitting ends the session's recording with its end line.
+
+Signals: in a terminal (not under `run_test`), SIGTERM, SIGHUP (the terminal closed, an SSH
+disconnect) and SIGINT quit as `q` does, the recording ending with its end line, and the
+terminal is given back as it was (console.ui.driver: a terminal that went away does not block
+the way out); the exit status is 128 + the signal's number (`stopped_by` says which). `ctrl+z`
+(and `kill -TSTP`) suspends the console like any full-screen program; `fg` repaints it whole.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
@@ -38,6 +48,11 @@ if TYPE_CHECKING:
     from console.sources.base import Source
     from console.ui.mode import Mode
 
+#: Signals that quit the console cleanly (recording ended, terminal restored). SIGINT is
+#: `kill -INT`: ctrl+c in the console is a key (the terminal is raw), bound to quit.
+EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT")
+                     if hasattr(signal, name))  # Windows has no SIGHUP
+
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
 
@@ -56,6 +71,8 @@ class ConsoleApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
         # Like htop and k9s, ctrl+c quits, from anywhere (Textual's default only says how to).
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # Like every full-screen program, ctrl+z suspends (the terminal sends no SIGTSTP: raw).
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False, priority=True),
     ]
 
     def __init__(
@@ -63,6 +80,7 @@ class ConsoleApp(App[int]):
         session: Session | None = None,
         *,
         loader: Callable[[], Session] | None = None,
+        on_loaded: Callable[[Session], None] | None = None,
         mode: Mode | None = None,
         source: Source | None = None,
         confirm: bool = True,
@@ -71,14 +89,18 @@ class ConsoleApp(App[int]):
         keymap: dict[str, str] | None = None,
         tick_s: float = 0.25,
     ) -> None:
-        """View `session`, or the one `loader` builds in a worker thread behind a loading screen
-        (a big cluster file; an exception there exits with status 2 and `load_error` set).
-        ValueError when given neither."""
+        """View `session`, or the one `loader` builds in a background thread behind a loading
+        screen (a big cluster file; an exception there exits with status 2 and `load_error`
+        set); `on_loaded` is then told the session on the UI thread before it is shown (where
+        a recording starts: a console quit while loading records nothing). The thread is a
+        daemon: quitting while it loads does not wait for it. ValueError when given
+        neither."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
         self.session: Session = session  # type: ignore[assignment]
         self.loader = loader
+        self.on_loaded = on_loaded
         self.mode = mode
         self.source = source
         self.confirm = confirm
@@ -88,6 +110,8 @@ class ConsoleApp(App[int]):
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
         self.load_error: str | None = None
+        self.stopped_by: int | None = None
+        self._leaving = False
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -105,6 +129,16 @@ class ConsoleApp(App[int]):
             self._attach(session)
 
     # -- start-up -------------------------------------------------------------------------------
+
+    def get_driver_class(self):
+        """Textual's driver, except that on Linux and macOS its output outlives the terminal
+        (console.ui.driver: a hang-up no longer blocks the way out)."""
+        found = super().get_driver_class()
+        if f"{found.__module__}.{found.__name__}" == "textual.drivers.linux_driver.LinuxDriver":
+            from console.ui.driver import ConsoleDriver
+
+            return ConsoleDriver
+        return found
 
     def _attach(self, session: Session) -> None:
         self.session = session
@@ -131,8 +165,17 @@ class ConsoleApp(App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for number in EXIT_SIGNALS:
+                with contextlib.suppress(NotImplementedError):  # Windows' event loops
+                    loop.add_signal_handler(number, self.stop_on_signal, number)
+            self.app_resume_signal.subscribe(self, self._resumed)
         if self.session is None:
-            self.run_worker(self._load, thread=True, exclusive=True, group="load")
+            # Not a Textual thread worker: leaving would wait for it (the default executor is
+            # joined when the event loop closes), and q on the loading screen would not quit
+            # until a big cluster had loaded.
+            threading.Thread(target=self._load, name="cluster-load", daemon=True).start()
             return
         self._start()
 
@@ -153,11 +196,22 @@ class ConsoleApp(App[int]):
             session = self.loader()  # type: ignore[misc]
         except Exception as error:  # a bad file: say it in one line and leave with status 2
             self.load_error = str(error)
-            self.call_from_thread(self.exit, 2)
+            self._from_loader(self.exit, 2)
             return
-        self.call_from_thread(self._loaded, session)
+        self._from_loader(self._loaded, session)
+
+    def _from_loader(self, callback: Callable[..., object], *args: object) -> None:
+        """Run `callback(*args)` on the UI thread, unless the console quit meanwhile."""
+        if self._leaving or not self.is_running:
+            return
+        with contextlib.suppress(RuntimeError):  # the event loop closed meanwhile
+            self.call_from_thread(callback, *args)
 
     def _loaded(self, session: Session) -> None:
+        if self._leaving:
+            return
+        if self.on_loaded is not None:
+            self.on_loaded(session)
         self._attach(session)
         self._start(push=True)
 
@@ -165,11 +219,27 @@ class ConsoleApp(App[int]):
              message: object = None) -> None:
         """Quitting stops the source and ends the recording with its end line (a crash does
         not: see launch)."""
+        self._leave(end_recording=return_code == 0)
+        super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def stop_on_signal(self, number: int) -> None:
+        """SIGTERM, SIGHUP or SIGINT: quit as `q` does (the recording ends with its end line),
+        exit status 128 + `number`."""
+        self.stopped_by = number
+        self._leave(end_recording=True)
+        super().exit(None, 128 + number)
+
+    def _leave(self, *, end_recording: bool) -> None:
+        self._leaving = True
         if self.source is not None:
             self.source.stop()
-        if return_code == 0 and self.session is not None:
+        if end_recording and self.session is not None:
             self.session.close()
-        super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def _resumed(self, _app: object) -> None:
+        """Back from a suspension (`fg`): the terminal was cleared, so repaint every line."""
+        self.refresh(layout=True)
+        self.screen.refresh(layout=True)
 
     @property
     def locked(self) -> bool:
@@ -182,8 +252,10 @@ class ConsoleApp(App[int]):
         return getattr(self.source, "processes", [])
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Toasts, and the last of them kept in `notices` (tests and the palette read it)."""
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Toasts, and the last of them kept in `notices` (tests and the palette read it).
+        `markup` as Textual's (its own toasts use markup); the console's toasts are plain text
+        (names, typed commands, reasons) and say `markup=False`, every one of them."""
         self.notices.append((severity, message))
         del self.notices[:-50]
         super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
@@ -197,10 +269,10 @@ class ConsoleApp(App[int]):
         outcome = self.session.submit(command)
         if not outcome.accepted:
             self.notify(f"{command.text()}: {outcome.reason}", title="Refused",
-                        severity="warning", timeout=6)
+                        severity="warning", timeout=6, markup=False)
         elif not quiet:
             note = f" ({outcome.reason})" if outcome.reason else ""
-            self.notify(f"{command.text()}{note}", title="Done", timeout=3)
+            self.notify(f"{command.text()}{note}", title="Done", timeout=3, markup=False)
         return outcome
 
     def _heard(self, heard: Heard) -> None:
@@ -211,16 +283,17 @@ class ConsoleApp(App[int]):
             return
         if heard.source == OBSERVATION:  # a reading: the next tick shows it
             if not outcome.accepted:
-                self.notify(f"local readings stopped: {outcome.reason}", severity="error")
+                self.notify(f"local readings stopped: {outcome.reason}", severity="error",
+                            markup=False)
             return
         title = SOURCE_TITLES.get(heard.source)
         if title is not None:
             if not outcome.accepted:
                 self.notify(f"{command.text()}: {outcome.reason}", title=f"{title}: refused",
-                            severity="warning", timeout=6)
+                            severity="warning", timeout=6, markup=False)
             elif not isinstance(command, LocalReading):
                 note = f" ({outcome.reason})" if outcome.reason else ""
-                self.notify(f"{command.text()}{note}", title=title, timeout=3)
+                self.notify(f"{command.text()}{note}", title=title, timeout=3, markup=False)
         self.refresh_view()
 
     def run_text(self, text: str) -> Outcome | None:
@@ -240,7 +313,7 @@ class ConsoleApp(App[int]):
             name = words[1] if len(words) > 1 else ""
             if name not in self.theme_names:
                 self.notify(f"theme: unknown theme {name!r} (known: "
-                            f"{', '.join(self.theme_names)})", severity="error")
+                            f"{', '.join(self.theme_names)})", severity="error", markup=False)
                 return Outcome.refuse("unknown theme")
             self.theme = name
             return Outcome.ok()
@@ -252,7 +325,8 @@ class ConsoleApp(App[int]):
         try:
             command = parse(text)
         except CommandError as error:
-            self.notify(str(error), title="Not a command", severity="error", timeout=8)
+            self.notify(str(error), title="Not a command", severity="error", timeout=8,
+                        markup=False)
             return Outcome.refuse(str(error))
         return self.run_command(command)
 
@@ -261,15 +335,16 @@ class ConsoleApp(App[int]):
         session = self.session
         if not session.recording:
             self.notify("mark: this session is not being recorded (--record FILE)",
-                        severity="warning")
+                        severity="warning", markup=False)
             return Outcome.refuse("not recording")
         label = label or f"mark at {session.now:g} s"
         problem = label_problem(label)
         if problem is not None:
-            self.notify(f"mark: {problem}", severity="error")
+            self.notify(f"mark: {problem}", severity="error", markup=False)
             return Outcome.refuse(problem)
         session.mark(label)
-        self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3)
+        self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3,
+                    markup=False)
         return Outcome.ok()
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
@@ -286,7 +361,7 @@ class ConsoleApp(App[int]):
                 for command in commands:
                     self.run_command(command)
             else:
-                self.notify("cancelled", timeout=2)
+                self.notify("cancelled", timeout=2, markup=False)
 
         self.push_screen(ConfirmScreen(question, detail), answered)
 
@@ -338,7 +413,7 @@ class ConsoleApp(App[int]):
             return
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
-        self.notify(f"theme {self.theme}", timeout=2)
+        self.notify(f"theme {self.theme}", timeout=2, markup=False)
 
     def action_help(self) -> None:
         from console.ui.screens.help import HelpScreen

@@ -18,7 +18,9 @@ each stop captures the screen:
 
 `--svg DIR` saves `App.export_screenshot()` at each `mark` line (`001-LABEL.svg` ...) and at the
 end (`NNN-end.svg`). Every file is written atomically (`console.formats.output`): the cast is
-renamed into place once complete, so a failed export leaves an old cast intact.
+renamed into place once complete, so a failed export leaves an old cast intact. SIGTERM and
+SIGHUP cancel the export like a failure (the unfinished cast is discarded, the screenshots
+already saved stay) and end the program with exit status 128 + the signal.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import asyncio
 import io
 import json
 import re
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,13 +148,37 @@ def export(recording: Recording, *, cast: str | Path | IO[str] | None = None,
            svg_dir: str | Path | None = None, size: tuple[int, int] = CAST_SIZE,
            speed: float = CAST_SPEED, fps: float = CAST_FPS, theme: str = "dark",
            themes: list | None = None, timestamp: int | None = None) -> ExportResult:
-    """Replay `recording` in a headless console; write the cast and/or the screenshots."""
-    return asyncio.run(_export(recording, cast, svg_dir, size, speed, fps, theme, themes,
-                               timestamp))
+    """Replay `recording` in a headless console; write the cast and/or the screenshots.
+    Raises SystemExit(128 + signal) when SIGTERM or SIGHUP stopped it (nothing half-written
+    left)."""
+    stopped: list[int] = []
+    previous = _note_signals(stopped)
+    try:
+        return asyncio.run(_export(recording, cast, svg_dir, size, speed, fps, theme, themes,
+                                   timestamp, stopped))
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _note_signals(stopped: list[int]) -> dict[int, object]:
+    """SIGTERM and SIGHUP (unless ignored) are noted in `stopped`, for the export to stop at
+    its next frame; the handlers replaced are returned, to put back. From the main thread
+    only (where signals are handled)."""
+    previous: dict[int, object] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        handler = None if number is None else signal.getsignal(number)
+        if handler is not None and handler is not signal.SIG_IGN:
+            previous[number] = handler
+            signal.signal(number, lambda got, _frame: stopped.append(got))
+    return previous
 
 
 async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
-                  timestamp) -> ExportResult:
+                  timestamp, stopped: list[int]) -> ExportResult:
     from console.replay import ReplayPlayer, replay_session
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
@@ -199,6 +227,8 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
 
             await capture(0.0)
             for stop in _stops(recording, speed / fps):
+                if stopped:  # SIGTERM or SIGHUP: the unfinished cast is discarded below
+                    raise SystemExit(128 + stopped[0])
                 while (entry := player.next_entry()) is not None and entry.t <= stop:
                     player.apply_next()
                     if entry.kind == "mark":

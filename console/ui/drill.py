@@ -51,10 +51,11 @@ class DrillMode(Mode):
         if live.saved is not None:
             app.notify(f"drill {report.drill} {verdict}; report saved to {live.saved}",
                        title="Drill over", severity="information" if report.passed
-                       else "warning", timeout=10)
+                       else "warning", timeout=10, markup=False)
         else:
             app.notify(f"drill {report.drill} {verdict}; the report could not be saved: "
-                       f"{live.save_error}", title="Drill over", severity="error", timeout=10)
+                       f"{live.save_error}", title="Drill over", severity="error", timeout=10,
+                       markup=False)
         from console.ui.screens.report import ReportScreen
 
         app.refresh_view()

@@ -101,7 +101,7 @@ TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
 KEY_IDS = {k.id for k in ALL_KEYS}
 #: Keys that tables and screens keep for themselves; a keymap may not take them.
 RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
-            "ctrl+p", "ctrl+c", *"12345678"}
+            "ctrl+p", "ctrl+c", "ctrl+z", *"12345678"}
 #: Modifiers a key name may start with (`ctrl+x`, `ctrl+shift+left`).
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 

@@ -11,6 +11,7 @@ appended as a `[[nodes]]` table, so that a headless replay rebuilds the very sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.theme import Theme
@@ -46,11 +47,13 @@ def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:
 
 def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, paused: bool,
                  confirm: bool, read_only: bool, theme: str | None, themes: list[Theme],
-                 keymap: dict[str, str], record: str | None) -> int:
+                 keymap: dict[str, str], record: str | None,
+                 before_screen: Callable[[], None] = lambda: None) -> int:
     """Run the console on `cluster_file` until it quits; its exit status. `speed` is simulated
-    seconds per real second; `record` a writable path or None. Raises `InputError` for a bad
-    cluster file (a big one is loaded behind a loading screen: its error is raised once the
-    screen is back)."""
+    seconds per real second; `record` a writable path or None; `before_screen` the command
+    line's last check (a terminal to draw on), called once a small cluster file has loaded,
+    so that a bad file is reported first. Raises `InputError` for a bad cluster file (a big
+    one is loaded behind a loading screen: its error is raised once the screen is back)."""
     from console.ui.app import ConsoleApp
 
     cluster_text = read_file(cluster_file) if record else ""
@@ -59,15 +62,20 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
         source = LocalSource(source)
 
     def build() -> Session:
-        session = Session(Engine(source.build(), seed), speed=speed, paused=paused,
-                          read_only=read_only)
+        return Session(Engine(source.build(), seed), speed=speed, paused=paused,
+                       read_only=read_only)
+
+    def recorded(session: Session) -> None:
         if record:
             session.record(console_recorder(record, session.engine, cluster_file=cluster_file,
                                             cluster_text=cluster_text, read_only=read_only))
-        return session
 
-    session = build() if Path(cluster_file).stat().st_size <= ASYNC_LOAD_BYTES else None
-    app = ConsoleApp(session, loader=None if session else build,
+    small = Path(cluster_file).stat().st_size <= ASYNC_LOAD_BYTES
+    session = build() if small else None
+    before_screen()  # before the recording is created: a refusal writes nothing
+    if session is not None:
+        recorded(session)
+    app = ConsoleApp(session, loader=None if session else build, on_loaded=recorded,
                      source=source if local else None, confirm=confirm,
                      theme=theme, themes=themes, keymap=keymap)
     result = _run(app)
@@ -89,12 +97,18 @@ def console_recorder(target: str, engine: Engine, *, cluster_file: str, cluster_
 
 
 def _run(app) -> int | None:
-    """Run the app; a recording that did not end cleanly (a crash) closes without its end."""
+    """Run the app; a recording that did not end cleanly (a crash) closes without its end.
+    Raises SystemExit(128 + signal) when SIGTERM or SIGHUP stopped it (the recording ended
+    cleanly and the terminal was restored first), as a shell reports a process a signal
+    ended."""
     try:
-        return app.run()
+        result = app.run()
     finally:
         if app.session is not None:
             app.session.close(clean=False)
+    if app.stopped_by is not None:
+        raise SystemExit(128 + app.stopped_by)
+    return result
 
 
 def open_drill_console(drill: Drill, *, report: str | None, record: str | None, speed: float,

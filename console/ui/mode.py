@@ -64,8 +64,8 @@ class Viewer(Protocol):
         ...
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """A toast."""
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A toast (the console's own are plain text: `markup=False`)."""
         ...
 
     def push_screen(self, screen: object, callback: object = None) -> object:

@@ -41,7 +41,7 @@ class ReplayMode(Mode):
         entry = player.step()
         if entry is None:
             self.console.notify(f"end of the recording ({clock(player.duration)})",
-                                title="Replay", timeout=3)
+                                title="Replay", timeout=3, markup=False)
             return None
         self.console.refresh_view()
         return entry
@@ -59,9 +59,9 @@ class ReplayMode(Mode):
 
     def _mark(self, entry: Entry) -> None:
         if self.app is not None:
-            self.app.notify(entry.text, title="Mark", timeout=3)
+            self.app.notify(entry.text, title="Mark", timeout=3, markup=False)
 
     def _end(self) -> None:
         if self.app is not None:
             self.app.notify(f"end of the recording ({clock(self.player.duration)}); q quits",
-                            title="Replay", timeout=5)
+                            title="Replay", timeout=5, markup=False)

@@ -31,6 +31,7 @@ def test_missing_keymap_is_empty(tmp_path):
     ('[keys]\ncrash = "X"\nisolate = "X"\n', ":3: keys.isolate: 'X' is already given to crash"),
     ('[keys]\ncrash = "m"\n', ":2: keys.crash: 'm' is already the key of maintenance"),
     ('[keys]\ncrash = "j"\n', ":2: keys.crash: 'j' is reserved"),
+    ('[keys]\ncrash = "ctrl+z"\n', ":2: keys.crash: 'ctrl+z' is reserved"),
     ('[keys]\ncrash = "not a key"\n', ":2: keys.crash: 'not a key' is not a key name"),
     ('[keys\ncrash = "X"\n', ":1: invalid TOML"),
     ('[colours]\nx = 1\n', ":1: colours: unknown section"),

@@ -331,7 +331,7 @@ class MainScreen(Screen[None]):
     def _node_or_say(self) -> str | None:
         node = self.selected_node()
         if node is None:
-            self.notify("select a node first (1: nodes pane)", severity="warning")
+            self.notify("select a node first (1: nodes pane)", severity="warning", markup=False)
         return node
 
     # -- read-only: grey the mutating keys, but let them speak ------------------------------------
@@ -378,7 +378,7 @@ class MainScreen(Screen[None]):
     def carry_out(self, action: actions.Action) -> None:
         """Say the notice, open the target picker, ask the question, or run the commands."""
         if action.notice is not None:
-            self.notify(action.notice, title=action.notice_title, severity="warning")
+            self.notify(action.notice, title=action.notice_title, severity="warning", markup=False)
             return
         if action.targets is not None and action.vm is not None:
             from console.ui.screens.dialogs import TargetPicker
@@ -419,7 +419,7 @@ class MainScreen(Screen[None]):
         if isinstance(self.focused, ServicesTable):
             service = self.selected_service()
             if service is None:
-                self.notify("no service selected", severity="warning")
+                self.notify("no service selected", severity="warning", markup=False)
                 return
             self.carry_out(actions.failover_service(service))
             return
@@ -430,7 +430,7 @@ class MainScreen(Screen[None]):
     def action_migrate(self) -> None:
         vm = self.selected_vm()
         if vm is None:
-            self.notify("select a VM first (2: VMs pane)", severity="warning")
+            self.notify("select a VM first (2: VMs pane)", severity="warning", markup=False)
             return
         self.carry_out(actions.migrate(self.console.engine, vm, locked=self.console.locked))
 

@@ -117,7 +117,7 @@ class CommandLine(Input):
         self.cursor_position = len(text)
         if len(self.candidates) > 1:
             shown = " ".join(self.candidates[:12]) + (" ..." if len(self.candidates) > 12 else "")
-            self.app.notify(shown, title="Completions", timeout=4)
+            self.app.notify(shown, title="Completions", timeout=4, markup=False)
 
     def action_history(self, step: int) -> None:
         if not self.history:
