@@ -201,14 +201,26 @@ def test_traces_folder_is_relative_to_the_cluster_file(tmp_path: Path,
 def test_a_broken_trace_names_its_file_and_line(tmp_path: Path) -> None:
     write_traces(tmp_path / "traces", {"good": ["1", "2"], "bad": ["1", "2", "x3"]})
     assert error_of(trace_vms(), tmp_path) == (
-        f"t.toml:14: workloads.traces: {tmp_path / 'traces' / 'bad'}:3: not an integer: 'x3'")
+        f"t.toml:14: workloads.traces: {tmp_path / 'traces' / 'bad'}:3: not an integer: \"x3\"")
 
 
 def test_a_trace_out_of_range_names_its_file_and_line(tmp_path: Path) -> None:
     write_traces(tmp_path / "traces", {"hot": ["5", "", "101"]})
     assert error_of(trace_vms(), tmp_path) == (
         f"t.toml:14: workloads.traces: {tmp_path / 'traces' / 'hot'}:3: "
-        "CPU percent out of 0-100: 101")
+        'CPU percent out of 0-100: "101"')
+
+
+@pytest.mark.parametrize(("lines", "shown"), [
+    (["1", "9" * 5000], ':2: not an integer: "' + "9" * 40 + '..."'),
+    (["1", "\x1b[2J"], ':2: not an integer: "\\u001b[2J"'),
+    (["1", "1" * 60], ':2: CPU percent out of 0-100: "' + "1" * 40 + '..."'),
+])
+def test_a_long_or_unprintable_trace_line_is_shown_short_on_one_line(
+        tmp_path: Path, lines: list[str], shown: str) -> None:
+    write_traces(tmp_path / "traces", {"junk": lines})
+    message = error_of(trace_vms(), tmp_path)
+    assert message.endswith(shown) and message.isprintable(), message
 
 
 @pytest.mark.parametrize(("setup", "message"), [

@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 
 from console.model.entities import Vm
+from console.model.names import display
 
 DAY_S = 86400.0
 TRACE_STEP_S = 300.0
@@ -58,13 +59,19 @@ def parse_trace(text: str, name: str) -> tuple[float, ...]:
         try:
             value = int(line)
         except ValueError:
-            raise TraceError(f"{name}:{number}: not an integer: {line!r}") from None
+            raise TraceError(f"{name}:{number}: not an integer: {_shown(line)}") from None
         if not 0 <= value <= 100:
-            raise TraceError(f"{name}:{number}: CPU percent out of 0-100: {line}")
+            raise TraceError(f"{name}:{number}: CPU percent out of 0-100: {_shown(line)}")
         values.append(value / 100.0)
     if not values:
         raise TraceError(f"{name}: empty trace")
     return tuple(values)
+
+
+def _shown(line: str) -> str:
+    """A trace line for a message: quoted, unprintable characters escaped, at most 40
+    characters of it (a message is one short line, whatever the file holds)."""
+    return display(line) if len(line) <= 40 else display(line[:40])[:-1] + '..."'
 
 
 class Workloads:
