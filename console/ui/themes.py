@@ -18,6 +18,7 @@ parse as its kind (a colour or a text style), as the console's stylesheet will r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from console.formats.toml import ConfigError, bare, locate, parse_toml, read_file
@@ -38,10 +39,14 @@ def theme_dirs() -> list[Path]:
 
 def load_themes(dirs: list[Path] | None = None):
     """Every theme found, shipped ones first in a fixed order, later folders overriding.
-    Raises `ConfigError` (an `InputError`) for the first broken theme file."""
+    Raises `ConfigError` (an `InputError`) for the first broken theme file, and for a themes
+    folder that is there but is not a folder (a file, a broken link, a link loop)."""
     found: dict[str, object] = {}
     for folder in theme_dirs() if dirs is None else dirs:
         if not folder.is_dir():
+            if os.path.lexists(folder):
+                raise ConfigError(str(folder), None, "", "not a folder (themes go in it, one "
+                                                         "NAME.toml each)")
             continue
         for path in sorted(folder.glob("*.toml")):
             theme = load_theme(path)

@@ -132,6 +132,23 @@ def test_launcher_bad_user_theme_exit_2(tmp_path, monkeypatch, capsys):
     assert "x.toml:2: primary: not a colour" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("make", [
+    lambda themes: themes.write_text("", encoding="utf-8"),
+    lambda themes: themes.symlink_to(themes),
+    lambda themes: themes.symlink_to(themes.parent / "nowhere"),
+], ids=["file", "link-loop", "broken-link"])
+def test_launcher_themes_folder_that_is_not_a_folder_exit_2(tmp_path, monkeypatch, capsys,
+                                                            make):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    themes = tmp_path / "cluster-console" / "themes"
+    themes.parent.mkdir(parents=True)
+    make(themes)
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"cluster-console: {themes}: not a folder (themes go in it, "
+                                "one NAME.toml each)"], err
+
+
 def test_simulate_and_validate_still_work(capsys):
     from console.paths import DEFAULT_CLUSTER
 
