@@ -205,7 +205,7 @@ OPTIONS = [
     (["simulate", "--do", "inf pause"], "--do 'inf pause': the time must be"),
     (["simulate", "--do", "nan pause"], "--do 'nan pause': the time must be"),
     (["simulate", "--do", "-1 pause"], "--do '-1 pause': the time must be"),
-    (["simulate", "--seed", "-1"], "--seed must be an integer from 0 to 4294967295, got -1"),
+    (["simulate", "--seed", "-1"], "--seed must be an integer from 0 to 4294967295, got '-1'"),
     (["simulate", "--seed", str(2**64)], "--seed must be an integer from 0 to 4294967295"),
     (["--seed", str(2**64)], "--seed must be an integer from 0 to 4294967295"),
     (["--speed", "nan"], "--speed must be above 0 and at most 3600"),

@@ -11,7 +11,7 @@ import pytest
 
 from console import cli
 from console.errors import EXIT_BAD_INPUT, InputError
-from console.formats.drill import Step, parse_drill_file
+from console.formats.drill import Step, load_drill_file, parse_drill_file
 from console.formats.event_log import render_json
 from console.formats.recording import parse_recording
 from console.formats.timed import TimedCommand, parse_timed
@@ -127,9 +127,11 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
     (["drill", "x.toml", "--paused"], "--paused goes with --interactive"),
     (["drill", "x.toml", "--no-confirm"], "--no-confirm goes with --interactive"),
     (["replay", "x.jsonl", "--headless", "--cast", "x.cast"],
-     "--cast is not for --headless (a cast is the console replaying); give one or the other"),
+     "--cast is not for --headless (a cast or a screenshot is the console replaying); give one "
+     "or the other"),
     (["replay", "x.jsonl", "--headless", "--svg", "shots"],
-     "--svg is not for --headless (a cast is the console replaying); give one or the other"),
+     "--svg is not for --headless (a cast or a screenshot is the console replaying); give one "
+     "or the other"),
     (["replay", "x.jsonl", "--headless", "--speed", "2"],
      "--speed does not apply to --headless"),
     (["replay", "x.jsonl", "--headless", "--theme", "dark"],
@@ -144,6 +146,51 @@ def test_ctrl_c_is_exit_status_130_without_a_traceback(monkeypatch, capsys) -> N
 def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT
     assert capsys.readouterr() == ("", f"cluster-console: {message}\n")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--bogus"], "unrecognized arguments: --bogus (`cluster-console --help` lists the options)"),
+    (["simulate", "--paused"], "unrecognized arguments: --paused (`cluster-console simulate "
+                               "--help` lists the options)"),
+    (["simulate", "--for", "x"], "argument --for: invalid float value: 'x' (`cluster-console "
+                                 "simulate --help` lists the options)"),
+    (["replay"], "the following arguments are required: FILE (`cluster-console replay --help` "
+                 "lists the options)"),
+])
+def test_an_unknown_or_malformed_option_is_one_line_not_the_usage(argv, message, capsys) -> None:
+    assert cli.main(argv) == EXIT_BAD_INPUT
+    assert capsys.readouterr() == ("", f"cluster-console: {message}\n")
+
+
+def test_a_byte_order_mark_at_the_start_of_any_input_is_not_an_error(tmp_path, capsys,
+                                                                     monkeypatch) -> None:
+    """Windows editors start UTF-8 files with a byte-order mark; every format reads past it."""
+    bom = "\ufeff"
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(bom + SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    drill = tmp_path / "d.toml"
+    drill.write_text(bom + DRILL.replace(json.dumps(str(SEED)), json.dumps(str(cluster))),
+                     encoding="utf-8")
+    recording = tmp_path / "r.jsonl"
+    assert cli.main(["simulate", str(cluster), "--for", "60", "--do", "30 fail-node B",
+                     "--record", str(recording)]) == 0
+    simulated = capsys.readouterr().out
+    recording.write_text(bom + recording.read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli.main(["replay", str(recording), "--headless"]) == 0
+    assert capsys.readouterr().out == simulated
+    assert cli.main(["validate", str(cluster)]) == 0
+    assert load_drill_file(drill, lambda index, that, *_: that).expectations[0] == \
+        "first sentence"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config = tmp_path / "cluster-console"
+    (config / "themes").mkdir(parents=True)
+    (config / "keys.toml").write_text(bom + '[keys]\ncrash = "X"\n', encoding="utf-8")
+    (config / "themes" / "mine.toml").write_text(bom + 'name = "mine"\nprimary = "#336699"\n',
+                                                 encoding="utf-8")
+    from console.ui.launch import load_settings
+
+    themes, keymap = load_settings("mine")
+    assert keymap == {"crash": "X"} and "mine" in [theme.name for theme in themes]
 
 
 @pytest.mark.parametrize("args", [["simulate", "--for", "60"],

@@ -170,7 +170,8 @@ def test_a_drill_refuses_bad_names_and_seeds_in_one_line(tmp_path, capsys, old, 
 # -- seeds ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", ["-1", "1.5", str(MAX_SEED + 1), "9" * 5000, "x", ""])
+@pytest.mark.parametrize("seed", ["-1", "1.5", str(MAX_SEED + 1), "9" * 5000, "x", "", "1_0",
+                                  " 7", "+7", "\u0667"])
 @pytest.mark.parametrize("command", [["simulate", "--for", "1"], []], ids=["simulate", "console"])
 def test_a_bad_seed_is_refused_in_one_line_before_anything_is_written(tmp_path, capsys, seed,
                                                                       command):

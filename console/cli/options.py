@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import NoReturn
 
 from console import __version__
 from console.errors import InputError
 from console.formats.output import check_output, write_atomic
 from console.model.commands import MAX_SPEED
-from console.model.seeds import SEED_RULE, seed_problem
+from console.model.seeds import MAX_SEED, SEED_RULE, seed_problem
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is an `InputError` (one line, exit status 2, as every other
+    bad input) instead of the usage block on stderr."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raises InputError: argparse's message and where the usage is."""
+        raise InputError(f"{message} (`{self.prog} --help` lists the options)")
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """An argument parser for `cluster-console PROG` with `--version`. argparse itself exits
-    with status 2 on a bad option, the status of every other bad input."""
-    found = argparse.ArgumentParser(prog=f"cluster-console {prog}".strip(),
-                                    description=description)
+    """An argument parser for `cluster-console PROG` with `--version`. A bad option raises
+    `InputError`: one line, exit status 2, the status of every other bad input."""
+    found = _OneLineParser(prog=f"cluster-console {prog}".strip(), description=description)
     found.add_argument("--version", action="version", version=f"cluster-console {__version__}")
     return found
 
@@ -32,14 +41,17 @@ def check_speed(speed: float) -> None:
 def seed_option(text: str) -> int:
     """A `--seed N` as given: an integer from 0 to `MAX_SEED` (what a drill or a recording
     takes; not -1, which Python's random would run as 1, nor 1.5). Raises InputError otherwise."""
-    try:
-        seed = int(text, 10)
-    except ValueError:
-        raise InputError(f"--seed must be {SEED_RULE}, got {text[:40]!r}") from None
+    if not (text.isascii() and text.isdigit()):  # int() also takes " 7", "1_0" and "-1"
+        raise InputError(f"--seed must be {SEED_RULE}, got {text[:40]!r}")
+    if len(text) > len(str(MAX_SEED)):  # and int() refuses more than 4300 digits
+        raise InputError(f"--seed must be {SEED_RULE}, got an integer of {len(text)} digits")
+    seed = int(text)
     problem = seed_problem(seed)
     if problem is not None:
         raise InputError(f"--seed {problem}")
     return seed
+
+
 def refuse_options(options: dict[str, object], why: str) -> None:
     """Options that do not apply to the mode asked for are refused, not ignored: the first of
     `options` (option -> its value; None or False: not given) that was given raises

@@ -88,7 +88,7 @@ def _check_mode(args: argparse.Namespace) -> None:
     export = args.cast is not None or args.svg is not None
     if args.headless:
         refuse_options({"--cast": args.cast, "--svg": args.svg}, "is not for --headless (a "
-                       "cast is the console replaying); give one or the other")
+                       "cast or a screenshot is the console replaying); give one or the other")
         refuse_options({"--speed": args.speed, "--size": args.size, "--theme": args.theme,
                         "--paused": args.paused}, "does not apply to --headless")
         return

@@ -105,7 +105,8 @@ def read_file(path: str | Path) -> str:
     """A file's text, or a ConfigError naming the file as the caller spelt it (and, for text
     that is not UTF-8, the line of the first bad byte). Only regular files are read: a FIFO,
     a device or a folder is refused at once (a FIFO would block, or be read empty the second
-    time)."""
+    time). A byte-order mark at the start (Windows editors write one) is dropped: it is not
+    text, and TOML and JSON parsers refuse it as an invalid first character."""
     filename = str(path)
     try:
         if not stat.S_ISREG(Path(path).stat().st_mode):
@@ -114,7 +115,7 @@ def read_file(path: str | Path) -> str:
     except OSError as error:
         raise ConfigError(filename, None, "", f"cannot read: {error.strerror or error}") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise ConfigError(filename, line, "", "not UTF-8 text") from None

@@ -73,7 +73,9 @@ def load_theme(path: Path):
         if key not in allowed:
             return_error = fail(key, f"unknown key (known: {', '.join(sorted(allowed))})")
             raise return_error
-    name = data.get("name")
+    if "name" not in data:
+        raise fail("name", "required: a theme needs a name (`--theme NAME` picks it)")
+    name = data["name"]
     problem = name_problem(name)
     if problem is not None:
         raise fail("name", problem)
