@@ -18,7 +18,7 @@ from textual.theme import Theme
 from console.drills.live import LiveDrill, drill_session
 from console.drills.plan import Drill
 from console.errors import InputError
-from console.formats.cluster import placement_work
+from console.formats.cluster import quick_to_place
 from console.formats.recording import Recorder, Recording, cluster_with_node
 from console.formats.toml import read_file
 from console.model.engine import Engine
@@ -34,19 +34,14 @@ from console.ui.themes import load_themes
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
 
-#: So do clusters whose placement takes more host checks than this (`placement_work`: VMs
-#: without a host x nodes), however short their file: `count = 8000` is one line. About half
-#: a second; datacenter.toml (32 nodes, 638 VMs to place: 20,416) stays below.
-ASYNC_LOAD_PLACEMENTS = 50_000
-
-
 def loads_behind_screen(text: str, filename: str,
                         traces: dict[str, tuple[float, ...]] | None = None) -> bool:
-    """Whether the cluster in `text` is big enough to build behind the loading screen (see
-    `ASYNC_LOAD_BYTES`, `ASYNC_LOAD_PLACEMENTS`). Raises `InputError` for text that is not TOML
-    or breaks the schema: that much is checked before the screen, whatever the size."""
-    return (len(text.encode()) > ASYNC_LOAD_BYTES
-            or placement_work(text, filename, traces) > ASYNC_LOAD_PLACEMENTS)
+    """Whether the cluster in `text` is big enough to build behind the loading screen: a file
+    over `ASYNC_LOAD_BYTES`, or a placement slower than about half a second
+    (console.formats.cluster.quick_to_place), however short the file (`count = 8000` is one
+    line). Raises `InputError` for text that is not TOML or breaks the schema: that much is
+    checked before the screen, whatever the size."""
+    return len(text.encode()) > ASYNC_LOAD_BYTES or not quick_to_place(text, filename, traces)
 
 
 def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:
@@ -127,21 +122,38 @@ def _run(app) -> int | None:
 
 def open_drill_console(drill: Drill, *, report: str | None, record: str | None, speed: float,
                        paused: bool, confirm: bool, themes: list[Theme],
-                       keymap: dict[str, str], theme: str | None = None) -> LiveDrill:
+                       keymap: dict[str, str], theme: str | None = None) -> LiveDrill | None:
     """`drill FILE --interactive`: run the console on the drill until it quits; the live drill
-    (its `report` is None when the operator quit before the end). `record` a writable path or
-    None; `report` where to save the text report (None: next to the drill file)."""
+    (its `report` is None when the operator quit before the end), None when the operator quit
+    while a big cluster (`loads_behind_screen`) was loading. `record` a writable path or None;
+    `report` where to save the text report (None: next to the drill file). Raises
+    `InputError` when a big cluster cannot be placed (found behind the loading screen)."""
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
-    session = drill_session(drill, speed=speed, paused=paused)
-    live = LiveDrill(session, drill, report)
-    if record:
-        session.record(drill_recorder(record, drill, session.engine))
-    app = ConsoleApp(session, mode=DrillMode(live), confirm=confirm, theme=theme,
-                     themes=themes, keymap=keymap)
+    live: list[LiveDrill] = []
+
+    def build() -> Session:
+        return drill_session(drill, speed=speed, paused=paused)
+
+    def started(session: Session) -> DrillMode:
+        live.append(LiveDrill(session, drill, report))
+        if record:
+            session.record(drill_recorder(record, drill, session.engine))
+        return DrillMode(live[0])
+
+    def loaded(session: Session) -> None:
+        app.mode = started(session)
+
+    big = loads_behind_screen(drill.cluster_text, drill.cluster_file)
+    session = None if big else build()
+    app = ConsoleApp(session, loader=build if big else None, on_loaded=loaded,
+                     mode=None if session is None else started(session), confirm=confirm,
+                     theme=theme, themes=themes, keymap=keymap)
     _run(app)
-    return live
+    if app.load_error:
+        raise InputError(app.load_error)
+    return live[0] if live else None
 
 
 def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
