@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from terminal_helpers import WAIT_S, Terminal
+from terminal_helpers import ALT_SCREEN, WAIT_S, Terminal
 
 from console.cli.terminal import check_terminal
 from console.errors import InputError
@@ -267,6 +267,24 @@ def test_q_or_ctrl_c_on_the_loading_screen_quits_without_waiting_for_the_load(
     if kind == "drill":
         assert "left while its cluster was loading: no report" in terminal.output
         assert not (tmp_path / "report.txt").exists()
+
+
+def test_a_problem_only_the_background_build_finds_is_one_line_after_the_screen(
+        tmp_path) -> None:
+    path = tmp_path / "full.toml"  # 100 nodes x 820 VMs to place: the 801st finds no room
+    path.write_text(CROWDED.replace("count = 500", "count = 100")
+                    .replace("memory_gb = 512", "memory_gb = 64")
+                    .replace("count = 8000", "count = 820"))
+    terminal = Terminal([str(path)], cwd=ROOT)
+    try:
+        terminal.wait_for("loading the cluster file")
+        assert terminal.wait() == 2
+    finally:
+        terminal.kill()
+    assert terminal.left_on() == []
+    after = terminal.output[terminal.output.rfind(ALT_SCREEN[1]):]
+    assert re.search(r"\x1b\[[0-9;?]*[a-zA-Z]cluster-console: .*full\.toml:12: vms\[0\]: no host "
+                     r"can take v801: no room: [^\r\n]*\r\n$", after), after
 
 
 def test_a_big_cluster_loads_behind_the_loading_screen_and_records(tmp_path) -> None:
