@@ -105,6 +105,10 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
                               speed=1.0 if args.speed is None else args.speed,
                               paused=args.paused, confirm=not args.no_confirm,
                               themes=themes, keymap=keymap)
+    if mode is None:
+        print(f"cluster-console: drill {drill.name} left while its cluster was loading: no "
+              "report", file=sys.stderr)
+        return EXIT_FAILED
     report = mode.report
     if report is None:
         print(f"cluster-console: drill {drill.name} ended at {mode.session.now:g} s, before its "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from console.formats.cluster import parse_cluster
+from console.formats.cluster import parse_cluster, quick_to_place
 from console.formats.cluster.schema import SECTIONS as CLUSTER_SECTIONS
 from console.formats.timed import MAX_TIME_S
 from console.formats.toml import (
@@ -133,8 +133,9 @@ class Drill(Generic[E]):
     embedded: bool = False
 
     def build_cluster(self) -> Cluster:
-        """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` only
-        if the cluster file changed since the drill was loaded."""
+        """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` if
+        the cluster file changed since the drill was loaded, or if a cluster too big to place
+        at loading (console.formats.cluster.quick_to_place) cannot be placed."""
         return parse_cluster(self.cluster_text, self.cluster_file)
 
 
@@ -197,7 +198,7 @@ def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any]
             why = error.message.removeprefix("cannot read: ")
             raise Problem("drill.cluster", f"cannot read {show(relative)} ({path}): "
                                            f"{why}") from None
-        return path, cluster_text, cluster_text, parse_cluster(cluster_text, path)
+        return path, cluster_text, cluster_text, _checking_cluster(cluster_text, path)
     if not embedded:
         raise Problem("drill.cluster", "required: a cluster file (relative to this drill), "
                                        "unless the drill embeds [cluster] and [[nodes]]")
@@ -212,7 +213,14 @@ def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any]
             raise Problem("drill", "cannot separate the embedded cluster from the drill's own "
                                    "sections (a multi-line string that looks like a table "
                                    "header?); put the cluster in its own file")
-    return filename, blanked, alone, parse_cluster(blanked, filename)
+    return filename, blanked, alone, _checking_cluster(blanked, filename)
+
+
+def _checking_cluster(text: str, filename: str) -> Cluster:
+    """The drill's cluster, for the names its steps and expectations use: placed when that is
+    quick (its errors are then the drill file's), else not: a big cluster is placed when the
+    drill runs (the console's loading screen shows meanwhile)."""
+    return parse_cluster(text, filename, place=quick_to_place(text, filename))
 
 
 def _split(text: str) -> tuple[str, str]:

@@ -156,9 +156,17 @@ def export(recording: Recording, *, cast: str | Path | IO[str] | None = None,
     try:
         return asyncio.run(_export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                                    timestamp, stopped))
+    except _Stopped:  # raised out of the event loop only once the headless app has shut down
+        raise SystemExit(128 + stopped[0]) from None
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP stopped the export. An ordinary exception inside the event loop: a
+    SystemExit raised in a task breaks out of the loop at once (asyncio re-raises it from the
+    task's step), leaving Textual's tasks to be cancelled afterwards instead of shut down."""
 
 
 def _note_signals(stopped: list[int]) -> dict[int, object]:
@@ -228,7 +236,7 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
             await capture(0.0)
             for stop in _stops(recording, speed / fps):
                 if stopped:  # SIGTERM or SIGHUP: the unfinished cast is discarded below
-                    raise SystemExit(128 + stopped[0])
+                    raise _Stopped
                 while (entry := player.next_entry()) is not None and entry.t <= stop:
                     player.apply_next()
                     if entry.kind == "mark":

@@ -12,13 +12,13 @@ appended as a `[[nodes]]` table, so that a headless replay rebuilds the very sam
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from textual.theme import Theme
 
 from console.drills.live import LiveDrill, drill_session
 from console.drills.plan import Drill
 from console.errors import InputError
+from console.formats.cluster import quick_to_place
 from console.formats.recording import Recorder, Recording, cluster_with_node
 from console.formats.toml import read_file
 from console.model.engine import Engine
@@ -33,6 +33,15 @@ from console.ui.themes import load_themes
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
+
+def loads_behind_screen(text: str, filename: str,
+                        traces: dict[str, tuple[float, ...]] | None = None) -> bool:
+    """Whether the cluster in `text` is big enough to build behind the loading screen: a file
+    over `ASYNC_LOAD_BYTES`, or a placement slower than about half a second
+    (console.formats.cluster.quick_to_place), however short the file (`count = 8000` is one
+    line). Raises `InputError` for text that is not TOML or breaks the schema: that much is
+    checked before the screen, whatever the size."""
+    return len(text.encode()) > ASYNC_LOAD_BYTES or not quick_to_place(text, filename, traces)
 
 
 def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:
@@ -53,10 +62,11 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
     seconds per real second; `record` a writable path or None; `before_screen` the command
     line's last check (a terminal to draw on), called once a small cluster file has loaded,
     so that a bad file is reported first. Raises `InputError` for a bad cluster file (a big
-    one is loaded behind a loading screen: its error is raised once the screen is back)."""
+    one is loaded behind a loading screen: `loads_behind_screen`; its error found there is
+    raised once the screen is back)."""
     from console.ui.app import ConsoleApp
 
-    cluster_text = read_file(cluster_file) if record else ""
+    cluster_text = read_file(cluster_file)
     source: Source = SimSource(cluster_file)
     if local:
         source = LocalSource(source)
@@ -70,8 +80,7 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
             session.record(console_recorder(record, session.engine, cluster_file=cluster_file,
                                             cluster_text=cluster_text, read_only=read_only))
 
-    small = Path(cluster_file).stat().st_size <= ASYNC_LOAD_BYTES
-    session = build() if small else None
+    session = None if loads_behind_screen(cluster_text, cluster_file) else build()
     before_screen()  # before the recording is created: a refusal writes nothing
     if session is not None:
         recorded(session)
@@ -113,21 +122,38 @@ def _run(app) -> int | None:
 
 def open_drill_console(drill: Drill, *, report: str | None, record: str | None, speed: float,
                        paused: bool, confirm: bool, themes: list[Theme],
-                       keymap: dict[str, str], theme: str | None = None) -> LiveDrill:
+                       keymap: dict[str, str], theme: str | None = None) -> LiveDrill | None:
     """`drill FILE --interactive`: run the console on the drill until it quits; the live drill
-    (its `report` is None when the operator quit before the end). `record` a writable path or
-    None; `report` where to save the text report (None: next to the drill file)."""
+    (its `report` is None when the operator quit before the end), None when the operator quit
+    while a big cluster (`loads_behind_screen`) was loading. `record` a writable path or None;
+    `report` where to save the text report (None: next to the drill file). Raises
+    `InputError` when a big cluster cannot be placed (found behind the loading screen)."""
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
-    session = drill_session(drill, speed=speed, paused=paused)
-    live = LiveDrill(session, drill, report)
-    if record:
-        session.record(drill_recorder(record, drill, session.engine))
-    app = ConsoleApp(session, mode=DrillMode(live), confirm=confirm, theme=theme,
-                     themes=themes, keymap=keymap)
+    live: list[LiveDrill] = []
+
+    def build() -> Session:
+        return drill_session(drill, speed=speed, paused=paused)
+
+    def started(session: Session) -> DrillMode:
+        live.append(LiveDrill(session, drill, report))
+        if record:
+            session.record(drill_recorder(record, drill, session.engine))
+        return DrillMode(live[0])
+
+    def loaded(session: Session) -> None:
+        app.mode = started(session)
+
+    big = loads_behind_screen(drill.cluster_text, drill.cluster_file)
+    session = None if big else build()
+    app = ConsoleApp(session, loader=build if big else None, on_loaded=loaded,
+                     mode=None if session is None else started(session), confirm=confirm,
+                     theme=theme, themes=themes, keymap=keymap)
     _run(app)
-    return live
+    if app.load_error:
+        raise InputError(app.load_error)
+    return live[0] if live else None
 
 
 def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
@@ -140,11 +166,24 @@ def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
 def open_replay_console(recording: Recording, *, speed: float, paused: bool,
                         theme: str | None, themes: list[Theme],
                         keymap: dict[str, str]) -> int:
-    """`replay FILE`: the console plays the recording back until it quits; its exit status."""
+    """`replay FILE`: the console plays the recording back until it quits; its exit status.
+    A big embedded cluster (`loads_behind_screen`) is built behind the loading screen. Raises
+    `InputError` when the embedded cluster does not build."""
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
-    session = replay_session(recording, speed=speed, paused=paused)
-    mode = ReplayMode(ReplayPlayer(session, recording))
-    app = ConsoleApp(session, mode=mode, theme=theme, themes=themes, keymap=keymap)
-    return int(_run(app) or app.return_code or 0)
+    def build() -> Session:
+        return replay_session(recording, speed=speed, paused=paused)
+
+    def replayed(session: Session) -> None:
+        app.mode = ReplayMode(ReplayPlayer(session, recording))
+
+    big = loads_behind_screen(recording.cluster, recording.cluster_file, recording.traces)
+    session = None if big else build()
+    mode = None if session is None else ReplayMode(ReplayPlayer(session, recording))
+    app = ConsoleApp(session, loader=build if big else None, on_loaded=replayed, mode=mode,
+                     theme=theme, themes=themes, keymap=keymap)
+    result = _run(app)
+    if app.load_error:  # the loader's one-line error, now that the screen is back
+        raise InputError(app.load_error)
+    return int(result or app.return_code or 0)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from terminal_helpers import WAIT_S, Terminal
+from terminal_helpers import ALT_SCREEN, WAIT_S, Terminal
 
 from console.cli.terminal import check_terminal
 from console.errors import InputError
@@ -121,11 +121,12 @@ def test_a_signal_stops_a_cast_export_and_leaves_no_half_file(tmp_path, number) 
             with pytest.raises(subprocess.TimeoutExpired):  # still running, meanwhile
                 export.wait(0.05)
         export.send_signal(number)
-        assert export.wait(WAIT_S) == 128 + number
+        _, errors = export.communicate(timeout=WAIT_S)  # read meanwhile: a full pipe blocks
+        assert export.returncode == 128 + number
     finally:
         if export.poll() is None:
             export.kill()
-    assert export.stderr is not None and export.stderr.read() == ""
+    assert errors == ""
     assert list(out.iterdir()) == []
 
 
@@ -196,20 +197,94 @@ def big_file(tmp_path: Path) -> Path:
     return path
 
 
+#: A short file whose placement takes about a minute (500 nodes x 8,000 VMs to place): it used
+#: to be built before the screen opened, q echoed and ignored, because its file is small.
+CROWDED = """[cluster]
+name = "crowded"
+
+[[nodes]]
+name = "n"
+count = 500
+hypervisor = "esxi"
+cpus = 2
+cores_per_cpu = 16
+memory_gb = 512
+
+[[vms]]
+name = "v"
+count = 8000
+guest_os = "windows2008"
+vcpus = 2
+memory_gb = 8
+"""
+
+
+def crowded_recording(tmp_path: Path) -> Path:
+    """A recording of the crowded cluster (written directly: building it takes a minute)."""
+    from console.formats.recording import Recorder
+
+    path = tmp_path / "crowded.jsonl"
+    Recorder(path, seed=0, cluster_file="crowded.toml", cluster=CROWDED,
+             created_by="console").close(0.0)
+    return path
+
+
+def loading(kind: str, tmp_path: Path) -> list[str]:
+    """The arguments of a console on a cluster that takes long to load, of `kind`."""
+    if kind == "endless":  # a big file whose load never ends
+        return ["-c", ENDLESS_LOAD, str(big_file(tmp_path))]
+    if kind == "crowded":  # a small file with a placement of a minute: the real path
+        path = tmp_path / "crowded.toml"
+        path.write_text(CROWDED)
+        return ["-m", "console", str(path)]
+    if kind == "drill":
+        (tmp_path / "crowded.toml").write_text(CROWDED)
+        path = tmp_path / "crowded-drill.toml"
+        path.write_text('[drill]\nname = "crowded"\ncluster = "crowded.toml"\n'
+                        'duration_s = 60\n\n[[steps]]\nat = 30\ndo = "fail-node n01"\n\n'
+                        '[[expect]]\nthat = "event node_failed for n01 within 30 s after step 1"\n')
+        return ["-m", "console", "drill", str(path), "--interactive", "--report",
+                str(tmp_path / "report.txt")]
+    return ["-m", "console", "replay", str(crowded_recording(tmp_path))]
+
+
+@pytest.mark.parametrize("kind", ["endless", "crowded", "drill", "replay"])
 @pytest.mark.parametrize(("key", "status"), [("q", 130), ("\x03", 0)])
 def test_q_or_ctrl_c_on_the_loading_screen_quits_without_waiting_for_the_load(
-        tmp_path, key, status) -> None:
+        tmp_path, key, status, kind) -> None:
     rec = tmp_path / "rec.jsonl"
-    terminal = Terminal(["-c", ENDLESS_LOAD, str(big_file(tmp_path)), "--record", str(rec)],
-                        cwd=ROOT, module=False)
+    record = [] if kind == "replay" else ["--record", str(rec)]
+    terminal = Terminal([*loading(kind, tmp_path), *record], cwd=ROOT, module=False)
     try:
-        terminal.wait_for("loading the cluster file")
-        terminal.send(key)
-        assert terminal.wait() == status  # before: never, the exit joined the loading thread
+        terminal.wait_for("loading the cluster file")  # before: only once the crowded one
+        terminal.send(key)                             # had loaded, a minute later
+        # before: never, the exit joined the loading thread; a drill left early fails (1)
+        assert terminal.wait() == (1 if kind == "drill" else status)
     finally:
         terminal.kill()
     assert terminal.left_on() == []
     assert not rec.exists()  # quit before the cluster was there: nothing recorded
+    if kind == "drill":
+        assert "left while its cluster was loading: no report" in terminal.output
+        assert not (tmp_path / "report.txt").exists()
+
+
+def test_a_problem_only_the_background_build_finds_is_one_line_after_the_screen(
+        tmp_path) -> None:
+    path = tmp_path / "full.toml"  # 100 nodes x 820 VMs to place: the 801st finds no room
+    path.write_text(CROWDED.replace("count = 500", "count = 100")
+                    .replace("memory_gb = 512", "memory_gb = 64")
+                    .replace("count = 8000", "count = 820"))
+    terminal = Terminal([str(path)], cwd=ROOT)
+    try:
+        terminal.wait_for("loading the cluster file")
+        assert terminal.wait() == 2
+    finally:
+        terminal.kill()
+    assert terminal.left_on() == []
+    after = terminal.output[terminal.output.rfind(ALT_SCREEN[1]):]
+    assert re.search(r"\x1b\[[0-9;?]*[a-zA-Z]cluster-console: .*full\.toml:12: vms\[0\]: no host "
+                     r"can take v801: no room: [^\r\n]*\r\n$", after), after
 
 
 def test_a_big_cluster_loads_behind_the_loading_screen_and_records(tmp_path) -> None:

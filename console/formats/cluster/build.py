@@ -33,9 +33,11 @@ from console.model.entities import Role, Service, ServiceState, Vm, VmState
 # -- building -----------------------------------------------------------------------------------
 
 
-def build(draft: Draft) -> Cluster:
+def build(draft: Draft, *, place: bool = True) -> Cluster:
     """Resolve names, check the cluster can run as written, and register everything; the
-    built `Cluster`. Raises `Problem` (with an absolute key path) for the first problem."""
+    built `Cluster`. Raises `Problem` (with an absolute key path) for the first problem.
+    Without `place` the VMs without a host are left without one (and unchecked for room):
+    a cluster for checking the names a drill uses, not for running."""
     cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description)
     for _, node in draft.nodes:
         cluster.add_node(node)
@@ -70,7 +72,7 @@ def build(draft: Draft) -> Cluster:
         cluster.add_vm(vm, None)
     for _, rule in draft.rules:
         cluster.add_rule(rule)
-    for path, vm in unplaced:
+    for path, vm in unplaced if place else []:
         with at(path):
             _place(cluster, vm)
     return cluster
