@@ -8,7 +8,8 @@ from textual.widgets import Static
 
 
 class LoadingScreen(Screen[None]):
-    """One line saying the cluster file is loading; q quits (exit status 130)."""
+    """One line saying the cluster file is loading; q quits (exit status 0, as `q` and ctrl+c
+    do everywhere in the console)."""
 
     DEFAULT_CSS = """
     LoadingScreen { align: center middle; }
@@ -19,5 +20,5 @@ class LoadingScreen(Screen[None]):
         yield Static("cluster-console: loading the cluster file ...  (q quits)")
 
     def key_q(self) -> None:
-        """Quit with exit status 130, as an interrupt would."""
-        self.app.exit(130)
+        """Quit (exit status 0), as q does on every other screen."""
+        self.app.exit()
