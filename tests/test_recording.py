@@ -410,3 +410,22 @@ def test_a_recording_of_a_trace_driven_cluster_replays_without_the_trace_folder(
     recording = load_recording(copy)
     assert recording.traces and len(recording.traces) == 100
     assert render_json(replay_headless(recording)) == render_json(live)
+
+
+def test_loading_a_recording_checks_its_cluster_without_placing_it(tmp_path, capsys):
+    """Placing a big embedded cluster takes seconds: loading only checks the file, and the one
+    build that places it (replay, the console, a cast) finds a VM no host can take."""
+    recording = tmp_path / "r.jsonl"
+    assert main(["simulate", "--for", "1", "--record", str(recording)]) == 0
+    capsys.readouterr()
+    header, *rest = recording.read_text(encoding="utf-8").splitlines()
+    data = json.loads(header)
+    data["cluster"] += ('\n[[vms]]\nname = "big"\ncount = 10\nvcpus = 2\nmemory_gb = 15\n'
+                        'guest_os = "windows2008"\n')  # each fits a host; ten do not
+    recording.write_text("\n".join([json.dumps(data), *rest]) + "\n", encoding="utf-8")
+    loaded = load_recording(recording)  # no placement here: it would refuse
+    with pytest.raises(InputError, match="no host can take big"):
+        loaded.build_engine()
+    assert main(["replay", str(recording), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no host can take big" in err

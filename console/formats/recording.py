@@ -67,6 +67,7 @@ from console.formats.cluster import parse_cluster
 from console.formats.output import AtomicOutput
 from console.formats.timed import MAX_TIME_S
 from console.formats.toml import MAX_NESTING, ConfigError, nesting_depth, read_file
+from console.model.cluster import Cluster
 from console.model.commands import (
     CLOCK_COMMANDS,
     Command,
@@ -330,9 +331,17 @@ class Recording:
 
     def build_engine(self) -> Engine:
         """A fresh engine on the embedded cluster and seed (read-only as recorded, the local node
-        marked). Raises `ConfigError` (an `InputError`) when the embedded cluster is bad."""
+        marked). Raises `ConfigError` (an `InputError`) when the embedded cluster is bad, also
+        when a VM finds no host."""
+        return Engine(self.embedded_cluster(), self.seed, read_only=self.read_only)
+
+    def embedded_cluster(self, *, place: bool = True) -> Cluster:
+        """The embedded cluster, the local node marked; without `place`, VMs without a host stay
+        without one (the file's checks only: quick on any size). Raises `ConfigError` (an
+        `InputError`) naming this recording's first line when it is bad."""
         try:
-            cluster = parse_cluster(self.cluster, self.cluster_file, traces=self.traces)
+            cluster = parse_cluster(self.cluster, self.cluster_file, traces=self.traces,
+                                    place=place)
         except ConfigError as error:
             raise ConfigError(self.path, 1, "cluster",
                                  f"the embedded cluster file is invalid: {error}") from None
@@ -342,7 +351,7 @@ class Recording:
                 raise ConfigError(self.path, 1, "local_node",
                                      f"the embedded cluster has no node {self.local_node!r}")
             node.local = True
-        return Engine(cluster, self.seed, read_only=self.read_only)
+        return cluster
 
     def commands(self) -> list[tuple[float, Command]]:
         """What the model received, in order (clock commands and marks left out)."""
@@ -417,7 +426,7 @@ def parse_recording(text: str, filename: str) -> Recording:
                 raise ConfigError(filename, number, "clock", f"{command.verb} is not a clock "
                                                                 "command (speed, pause, resume)")
         recording.entries.append(Entry(t, kind, value, command, number))
-    recording.build_engine()  # the embedded cluster must be good: say so now, not mid-replay
+    recording.embedded_cluster(place=False)  # good, said now; placed once, by whoever builds
     return recording
 
 

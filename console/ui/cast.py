@@ -151,11 +151,16 @@ def export(recording: Recording, *, cast: str | Path | IO[str] | None = None,
     """Replay `recording` in a headless console; write the cast and/or the screenshots.
     Raises SystemExit(128 + signal) when SIGTERM or SIGHUP stopped it (nothing half-written
     left)."""
+    from console.replay import replay_session
+
+    # Built before the event loop: placing a big cluster takes seconds, and a signal meanwhile
+    # ends the program at once (the command line's handlers) instead of waiting for the loop.
+    session = replay_session(recording, paused=True)
     stopped: list[int] = []
     previous = _note_signals(stopped)
     try:
-        return asyncio.run(_export(recording, cast, svg_dir, size, speed, fps, theme, themes,
-                                   timestamp, stopped))
+        return asyncio.run(_export(session, recording, cast, svg_dir, size, speed, fps, theme,
+                                   themes, timestamp, stopped))
     except _Stopped:  # raised out of the event loop only once the headless app has shut down
         raise SystemExit(128 + stopped[0]) from None
     finally:
@@ -185,21 +190,18 @@ def _note_signals(stopped: list[int]) -> dict[int, object]:
     return previous
 
 
-async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
+async def _export(session, recording, cast, svg_dir, size, speed, fps, theme, themes,
                   timestamp, stopped: list[int]) -> ExportResult:
-    from console.replay import ReplayPlayer, replay_session
+    from console.replay import ReplayPlayer
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
-    session = replay_session(recording, paused=True)
     player = ReplayPlayer(session, recording)
     app = ConsoleApp(session, mode=ReplayMode(player), confirm=False, theme=theme,
                      themes=themes)
     app.animation_level = "none"
     result = ExportResult()
     folder = Path(svg_dir) if svg_dir is not None else None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
     stream: IO[str] | None = None
     output: AtomicOutput | None = None
     if isinstance(cast, (str, Path)):
@@ -230,6 +232,8 @@ async def _export(recording, cast, svg_dir, size, speed, fps, theme, themes,
                 await pilot.pause()
                 name = f"{len(result.screenshots) + 1:03d}-{_SLUG.sub('-', label).strip('-')}"
                 path = folder / f"{name or 'mark'}.svg"
+                # Made with its first screenshot: a stopped export leaves no folder behind.
+                folder.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, app.export_screenshot(title=label), follow_symlinks=False)
                 result.screenshots.append(str(path))
 

@@ -112,8 +112,8 @@ def test_a_signal_stops_a_cast_export_and_leaves_no_half_file(tmp_path, number) 
     out = tmp_path / "out"
     out.mkdir()
     export = subprocess.Popen([sys.executable, "-m", "console", "replay", str(day), "--cast",
-                               str(out / "day.cast")], cwd=ROOT, stderr=subprocess.PIPE,
-                              text=True)
+                               str(out / "day.cast"), "--svg", str(out / "shots")], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + WAIT_S
         while not list(out.iterdir()):  # the cast's temporary file: the export has begun
@@ -127,7 +127,7 @@ def test_a_signal_stops_a_cast_export_and_leaves_no_half_file(tmp_path, number) 
         if export.poll() is None:
             export.kill()
     assert errors == ""
-    assert list(out.iterdir()) == []
+    assert list(out.iterdir()) == []  # no half cast, and no --svg folder made for nothing
 
 
 # -- suspend and resume ------------------------------------------------------------------------
