@@ -156,6 +156,8 @@ def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) ->
                                  "simulate --help` lists the options)"),
     (["replay"], "the following arguments are required: FILE (`cluster-console replay --help` "
                  "lists the options)"),
+    (["simulate", "--see", "7"], "unrecognized arguments: --see (`cluster-console simulate "
+                                 "--help` lists the options)"),
 ])
 def test_an_unknown_or_malformed_option_is_one_line_not_the_usage(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT

@@ -26,7 +26,8 @@ class _OneLineParser(argparse.ArgumentParser):
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An argument parser for `cluster-console PROG` with `--version`. A bad option raises
     `InputError`: one line, exit status 2, the status of every other bad input."""
-    found = _OneLineParser(prog=f"cluster-console {prog}".strip(), description=description)
+    found = _OneLineParser(prog=f"cluster-console {prog}".strip(), description=description,
+                           allow_abbrev=False)  # `--see 7` is not `--seed 7`
     found.add_argument("--version", action="version", version=f"cluster-console {__version__}")
     return found
 
