@@ -143,6 +143,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from console.formats.timed import MAX_TIME_S
 from console.formats.toml import (
     Between,
     ConfigError,
@@ -208,8 +209,6 @@ MAX_VMS = 100_000
 # memory, 62 TB disks; a host: 896 logical CPUs, 24 TB of memory), HA's heartbeat and
 # isolation settings (das.* advanced options: seconds to minutes), and 30 days for any period.
 
-#: Thirty days in seconds: the longest period a file may give (holddown, failback, ...).
-MONTH_S = 30 * 24 * 3600.0
 #: The most memory a host or VM may have, in GB (vSphere 8: 24 TB).
 MAX_MEMORY_GB = 24_576
 #: The largest disk or image, in GB (a 62 TB VMDK, rounded up to 64 TB).
@@ -224,7 +223,7 @@ MAX_VCPUS = 768
 MAX_TIMES = 1000
 
 _SECONDS = Between(0, MAX_STEP_S, "s")
-_PERIOD = Between(0, MONTH_S, "s")
+_PERIOD = Between(0, MAX_TIME_S, "s")
 _MEMORY = Between(0, MAX_MEMORY_GB, "GB", above=True)
 _DISK = Between(0, MAX_DISK_GB, "GB", above=True)
 _RATE = Between(0, MAX_MBPS, "MB/s")
@@ -354,7 +353,7 @@ _SERVICE_KEYS = {
     "failback": Key(choice(FAILBACK_POLICIES)),
     "failback_delay_s": Key(_PERIOD),
     "max_failovers": Key(_TIMES),
-    "failover_period_s": Key(Between(0, MONTH_S, "s", above=True)),
+    "failover_period_s": Key(Between(0, MAX_TIME_S, "s", above=True)),
     "failover_s": Key(_SECONDS),
 }
 
