@@ -20,22 +20,17 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 
 from console.errors import EXIT_BAD_INPUT, InputError
+from console.signals import catch_stop_signals, restore
 
 #: Exit status after Ctrl+C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
 
 #: Exit status when standard output's reader went away (128 + SIGPIPE).
 EXIT_BROKEN_PIPE = 141
-
-#: Signals that end a sub-command cleanly, exit status 128 + the signal (not on Windows: none).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
-                     if hasattr(signal, name))
 
 #: Sub-command name -> the module whose `run(argv) -> exit status` runs it. Imported when
 #: chosen, so a sub-command loads only what it needs (`--version` nearly nothing).
@@ -48,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     1 a drill failed, 2 bad input (one line on stderr), 130 interrupted, 141 the reader of
     standard output went away."""
     args = list(sys.argv[1:] if argv is None else argv)
-    previous = _stop_cleanly_on_signals()
+    # SIGTERM and SIGHUP raise SystemExit(128 + signal) where the program is, so that every
+    # `finally` runs (temporary files of unfinished outputs are removed).
+    previous = catch_stop_signals(_stop)
     try:
         if args and args[0] in SUBCOMMANDS:
             return _run(SUBCOMMANDS[args[0]], args[1:])
@@ -64,29 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        restore(previous)
 
 
 def _run(module: str, argv: Sequence[str]) -> int:
     command: Callable[[Sequence[str]], int] = importlib.import_module(module).run
     return command(argv)
-
-
-def _stop_cleanly_on_signals() -> dict[int, object]:
-    """SIGTERM and SIGHUP raise SystemExit(128 + signal) where the program is, so that every
-    `finally` runs (temporary files of unfinished outputs are removed) instead of the process
-    vanishing; a signal the caller ignores (`nohup`) stays ignored. Only from the main thread
-    (a test may call `main` from another). Returns the handlers replaced, to put back."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous = {}
-    for number in STOP_SIGNALS:
-        handler = signal.getsignal(number)
-        if handler is not signal.SIG_IGN and handler is not None:
-            previous[number] = handler
-            signal.signal(number, _stop)
-    return previous
 
 
 def _stop(number: int, _frame: object) -> None:

@@ -29,8 +29,6 @@ import asyncio
 import io
 import json
 import re
-import signal
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from rich.console import Console
 from console.formats.output import AtomicOutput, write_atomic
 from console.formats.recording import Recording
 from console.model.commands import LocalReading
+from console.signals import catch_stop_signals, restore
 
 CAST_SIZE = (120, 40)
 CAST_SPEED = 10.0
@@ -157,37 +156,20 @@ def export(recording: Recording, *, cast: str | Path | IO[str] | None = None,
     # ends the program at once (the command line's handlers) instead of waiting for the loop.
     session = replay_session(recording, paused=True)
     stopped: list[int] = []
-    previous = _note_signals(stopped)
+    previous = catch_stop_signals(lambda number, _frame: stopped.append(number))
     try:
         return asyncio.run(_export(session, recording, cast, svg_dir, size, speed, fps, theme,
                                    themes, timestamp, stopped))
     except _Stopped:  # raised out of the event loop only once the headless app has shut down
         raise SystemExit(128 + stopped[0]) from None
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        restore(previous)
 
 
 class _Stopped(Exception):
     """SIGTERM or SIGHUP stopped the export. An ordinary exception inside the event loop: a
     SystemExit raised in a task breaks out of the loop at once (asyncio re-raises it from the
     task's step), leaving Textual's tasks to be cancelled afterwards instead of shut down."""
-
-
-def _note_signals(stopped: list[int]) -> dict[int, object]:
-    """SIGTERM and SIGHUP (unless ignored) are noted in `stopped`, for the export to stop at
-    its next frame; the handlers replaced are returned, to put back. From the main thread
-    only (where signals are handled)."""
-    previous: dict[int, object] = {}
-    if threading.current_thread() is not threading.main_thread():
-        return previous
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        handler = None if number is None else signal.getsignal(number)
-        if handler is not None and handler is not signal.SIG_IGN:
-            previous[number] = handler
-            signal.signal(number, lambda got, _frame: stopped.append(got))
-    return previous
 
 
 async def _export(session, recording, cast, svg_dir, size, speed, fps, theme, themes,
