@@ -29,6 +29,9 @@ class NodeState(str, Enum):
 
 #: States in which the cluster has written a node off: its VMs are restarted elsewhere.
 LOST_STATES = frozenset({NodeState.FAILED, NodeState.ISOLATED, NodeState.OFFLINE})
+#: Host states of maintenance (entering it, in it): no VM may be placed on the host or migrate
+#: to it.
+CLOSED_STATES = frozenset({NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE})
 
 
 class VmState(str, Enum):

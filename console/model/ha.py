@@ -16,6 +16,7 @@ from __future__ import annotations
 from console.model import placement
 from console.model.commands import Command, VmPower
 from console.model.entities import (
+    CLOSED_STATES,
     CONSUMING_STATES,
     LOST_STATES,
     Node,
@@ -101,8 +102,7 @@ class HighAvailability:
                     return False  # its isolation response will power them off and report it
                 self._fence(node)
                 return False
-        elif not (placement.usable(node) or node.state in (
-                NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE)):
+        elif not (placement.usable(node) or node.state in CLOSED_STATES):
             return node.state is not NodeState.SUSPECT and not any(
                 vm.state is VmState.FAILED for vm in vms)
         failed = [vm for vm in vms if vm.state is VmState.FAILED]
@@ -238,8 +238,7 @@ class HighAvailability:
         if vm.state in (VmState.STOPPED, VmState.FAILED):
             return Outcome.refuse(f"{vm.name} is already off ({vm.state.value})")
         host = self.cluster.nodes[vm.host] if vm.host else None
-        if host is not None and not placement.usable(host) and host.state not in (
-                NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
+        if host is not None and not placement.usable(host) and host.state not in CLOSED_STATES:
             return Outcome.refuse(f"{vm.name}'s host {host.name} is {host.state.value}")
         self.context.world.stop_vm(vm)
         vm.down_since = None

@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, NodeState, Role, VmState
-
-#: Host states in which no VM may be placed on the host or migrate to it.
-CLOSED_STATES = frozenset({NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE})
+from console.model.entities import CLOSED_STATES, CONSUMING_STATES, NodeState, Role, VmState
 
 
 def violations(cluster: Cluster) -> list[str]:

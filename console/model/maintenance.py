@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import Command, Maintenance
-from console.model.entities import CONSUMING_STATES, LOST_STATES, Node, NodeState, Role, VmState
+from console.model.entities import (
+    CLOSED_STATES,
+    CONSUMING_STATES,
+    LOST_STATES,
+    Node,
+    NodeState,
+    Role,
+    VmState,
+)
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
 
@@ -65,7 +73,7 @@ class MaintenanceMode:
         node.maintenance = False
         self._flagged.remove(node.name)
         self.blockers.pop(node.name, None)
-        if node.state in (NodeState.ENTERING_MAINTENANCE, NodeState.MAINTENANCE):
+        if node.state in CLOSED_STATES:
             node.state = NodeState.ONLINE
             self.context.emit("node_online", node.name,
                               f"{node.name} left maintenance and takes VMs again")
