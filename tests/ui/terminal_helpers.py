@@ -110,8 +110,9 @@ class Terminal:
                     self.process.wait(0.1)
             else:
                 self.read(0.1)
-        while self.read(0.05):
-            pass
+        drained = self.read(0.05)  # what it wrote last (the screen it restored) into `output`
+        while drained:
+            drained = self.read(0.05)
         return self.process.returncode
 
     def kill(self) -> None:
