@@ -80,8 +80,10 @@ class BalancerSettings:
 
 @dataclass(slots=True)
 class Settings:
-    """Every cluster-wide setting, one section per behaviour (the cluster file's `[settings]`)."""
+    """Every cluster-wide setting, one section per behaviour (the cluster file's sections of
+    the same names), and the HA profile (`console.model.profiles`) that chose their defaults."""
 
+    profile: str = "vsphere"
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
     quorum: QuorumSettings = field(default_factory=QuorumSettings)
     ha: HaSettings = field(default_factory=HaSettings)

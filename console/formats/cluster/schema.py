@@ -25,6 +25,9 @@ isolation_response = "power_off"   # leave_powered_on | power_off | shutdown
 shutdown_s = 30.0          # > 0
 
 [ha]                       # -> HaSettings
+profile = "vsphere"        # vsphere | wsfc | pve: whose rules and defaults (model.profiles);
+                           # default: the hosts' family (hyperv wsfc, kvm pve, else vsphere);
+                           # every key of these settings sections overrides the profile's value
 enabled = true
 host_failures_to_tolerate = 1   # integer >= 0
 admission_control = true
@@ -181,16 +184,8 @@ from console.model.entities import (
 )
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
 from console.model.names import MAX_NAME_LENGTH, display, text_problem
-from console.model.settings import (
-    AUTOMATION_LEVELS,
-    ISOLATION_RESPONSES,
-    BalancerSettings,
-    HaSettings,
-    HeartbeatSettings,
-    MigrationSettings,
-    QuorumSettings,
-    Settings,
-)
+from console.model.profiles import PROFILES, default_profile, settings_for
+from console.model.settings import AUTOMATION_LEVELS, ISOLATION_RESPONSES, Settings
 from console.model.workloads import TraceError, parse_trace
 
 RULE_STRENGTHS = ("must", "should")
@@ -259,6 +254,7 @@ _QUORUM_KEYS = {
 }
 
 _HA_KEYS = {
+    "profile": Key(choice(PROFILES)),
     "enabled": Key(boolean),
     "host_failures_to_tolerate": Key(Integer(0, MAX_COUNT)),
     "admission_control": Key(boolean),
@@ -389,7 +385,9 @@ class Draft:
     base: Path = Path(".")  # the folder relative paths in the file start from
     name: str = ""
     description: str = ""
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=Settings)  # made once every section is read
+    profile: str = ""  # [ha] profile, if the file names one
+    explicit: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings as written
     nodes: list[tuple[str, Node]] = field(default_factory=list)
     held: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node -> images, as written
     vms: list[VmEntry] = field(default_factory=list)
@@ -436,31 +434,37 @@ def _cluster_section(raw: Any, draft: Draft) -> None:
     draft.description = values.get("description", "")
 
 
-def _heartbeat_section(raw: Any, draft: Draft) -> None:
-    values = read_table(raw, _HEARTBEAT_KEYS)
-    beat = HeartbeatSettings(**values)
-    if beat.failed_after_missed <= beat.suspect_after_missed:
-        key = "failed_after_missed" if "failed_after_missed" in values else "suspect_after_missed"
-        failed, suspect = beat.failed_after_missed, beat.suspect_after_missed
-        raise Problem(f".{key}", f"failed_after_missed ({failed}) must be greater than "
-                                 f"suspect_after_missed ({suspect})")
-    draft.settings.heartbeat = beat
+def _settings_section(name: str, keys: dict[str, Key]) -> Callable[[Any, Draft], None]:
+    """A reader that keeps a settings section's values as written; `_settings` lays them over
+    the profile's once the whole file is read."""
 
+    def read(raw: Any, draft: Draft) -> None:
+        draft.explicit[name] = read_table(raw, keys)
 
-def _quorum_section(raw: Any, draft: Draft) -> None:
-    draft.settings.quorum = QuorumSettings(**read_table(raw, _QUORUM_KEYS))
+    return read
 
 
 def _ha_section(raw: Any, draft: Draft) -> None:
-    draft.settings.ha = HaSettings(**read_table(raw, _HA_KEYS))
+    values = read_table(raw, _HA_KEYS)
+    if "profile" in values:
+        draft.profile = values.pop("profile")
+    draft.explicit["ha"] = values
 
 
-def _migration_section(raw: Any, draft: Draft) -> None:
-    draft.settings.migration = MigrationSettings(**read_table(raw, _MIGRATION_KEYS))
-
-
-def _balancer_section(raw: Any, draft: Draft) -> None:
-    draft.settings.balancer = BalancerSettings(**read_table(raw, _BALANCER_KEYS))
+def _settings(draft: Draft) -> Settings:
+    """The profile's settings (named in `[ha]`, or the hosts' family's) with the file's values
+    over them; raises Problem for values that contradict each other."""
+    profile = draft.profile or default_profile(node.hypervisor for _, node in draft.nodes)
+    settings = settings_for(profile, draft.explicit)
+    beat = settings.heartbeat
+    if beat.failed_after_missed <= beat.suspect_after_missed:
+        written = draft.explicit.get("heartbeat", {})
+        key = "failed_after_missed" if "failed_after_missed" in written else "suspect_after_missed"
+        failed, suspect = beat.failed_after_missed, beat.suspect_after_missed
+        raise Problem(f"heartbeat.{key}", f"failed_after_missed ({failed}) must be greater than "
+                                          f"suspect_after_missed ({suspect})"
+                                          + ("" if written else f" (profile {profile})"))
+    return settings
 
 
 def _workloads_section(raw: Any, draft: Draft) -> None:
@@ -596,11 +600,11 @@ def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
 #: is one reader and one entry here.
 _SECTIONS: dict[str, Callable[[Any, Draft], None]] = {
     "cluster": _cluster_section,
-    "heartbeat": _heartbeat_section,
-    "quorum": _quorum_section,
+    "heartbeat": _settings_section("heartbeat", _HEARTBEAT_KEYS),
+    "quorum": _settings_section("quorum", _QUORUM_KEYS),
     "ha": _ha_section,
-    "migration": _migration_section,
-    "balancer": _balancer_section,
+    "migration": _settings_section("migration", _MIGRATION_KEYS),
+    "balancer": _settings_section("balancer", _BALANCER_KEYS),
     "workloads": _workloads_section,
     "images": _images_section,
     "layers": _layers_section,
@@ -631,5 +635,6 @@ def read_document(document: dict[str, Any], base: Path,
         raise Problem("cluster", "required section [cluster] is missing")
     if not draft.nodes:
         raise Problem("nodes", "at least one [[nodes]] entry is required")
+    draft.settings = _settings(draft)
     return draft
 

@@ -1,0 +1,60 @@
+"""HA vendor profiles: the documented set of rules and defaults a cluster follows.
+
+A profile is a name and the setting values it chooses (`PROFILE_VALUES`, by section and key);
+the cluster file's own keys override any of them. The behaviours never ask which profile is in
+force: each rule is a setting (`console.model.settings`), and a profile only picks values. README's
+"HA profiles" section lists every choice with the vendor document it follows.
+
+* `vsphere`: VMware vSphere HA ("vSphere Availability", VMware vSphere 8 documentation).
+* `wsfc`: Windows Server failover clustering ("Failover Clustering" documentation, Microsoft
+  Learn: quorum, heartbeat thresholds, failover and failback settings).
+* `pve`: Proxmox VE's HA manager ("High Availability", Proxmox VE Administration Guide; the
+  pve-ha-manager sources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, replace
+from typing import Any
+
+from console.model.settings import Settings
+
+PROFILES = ("vsphere", "wsfc", "pve")
+
+#: The profile of a cluster whose file names none, by its hosts' hypervisor: Hyper-V hosts are
+#: clustered by Windows failover clustering, KVM hosts by Proxmox VE's HA manager; ESXi (and
+#: XenServer, whose HA also pairs network and storage heartbeats) by vSphere HA's rules.
+PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "wsfc",
+                         "kvm": "pve"}
+
+#: What each profile sets, by settings section (`Settings` field) and key; keys not named keep
+#: the dataclass default, which is vSphere HA's.
+PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
+    "vsphere": {},
+    "wsfc": {},
+    "pve": {},
+}
+
+
+def default_profile(hypervisors: Iterable[str]) -> str:
+    """The profile for hosts of these hypervisors: their family's when they share one, else
+    `vsphere`."""
+    found = {PROFILE_OF_HYPERVISOR.get(kind, "vsphere") for kind in hypervisors}
+    return found.pop() if len(found) == 1 else "vsphere"
+
+
+def settings_for(profile: str, explicit: Mapping[str, Mapping[str, Any]] | None = None
+                 ) -> Settings:
+    """`profile`'s settings with `explicit` values (section -> key -> value, as checked from a
+    cluster file) laid over them. Raises KeyError for an unknown profile, section or key."""
+    chosen = PROFILE_VALUES[profile]
+    explicit = explicit or {}
+    settings = Settings(profile=profile)
+    sections = {f.name for f in fields(Settings)} - {"profile"}
+    for section in sorted(set(chosen) | set(explicit)):
+        if section not in sections:
+            raise KeyError(section)
+        values = {**chosen.get(section, {}), **explicit.get(section, {})}
+        settings = replace(settings, **{section: replace(getattr(settings, section), **values)})
+    return settings
