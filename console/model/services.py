@@ -161,7 +161,7 @@ class ServiceManager:
         epoch = service.epoch
         self.context.emit("service_failover", service.name,
                           f"{service.name}: {why} to {member}{self._on_host(member)} "
-                          f"({service.failover_s:g} s)", Severity.WARNING)
+                          f"({service.failover_s:.10g} s)", Severity.WARNING)
         self.context.schedule(service.failover_s, lambda: self._online(service, member, epoch))
 
     def _online(self, service: Service, member: str, epoch: int) -> None:
@@ -228,7 +228,7 @@ class ServiceManager:
             return
         if delayed:
             self._planned_move(service, owner,
-                               f"failing back after {service.failback_delay_s:g} s")
+                               f"failing back after {service.failback_delay_s:.10g} s")
         else:
             self._consider_failback(service)
 
