@@ -72,12 +72,26 @@ def test_an_operators_move_restarts_the_failover_count(seed_engine: Engine) -> N
     assert not events(seed_engine, "service_failed")
 
 
-def test_a_maintenance_drain_arms_failback_by_the_policy(seed_engine: Engine) -> None:
-    """iis (immediate) goes home to iis01 once its VM runs on another host; sql (never) stays."""
-    run_checked(seed_engine, 1200, {60: "maintenance B on"})
+def test_a_maintenance_drain_fails_back_by_the_policy_once_maintenance_ends(
+        seed_engine: Engine) -> None:
+    """iis (immediate) stays on iis02 while B is in maintenance, though iis01 runs elsewhere,
+    and goes home when B leaves it; sql (never) stays where the drain put it."""
     services = seed_engine.cluster.services
-    assert services["iis"].active == "iis01"
+    run_checked(seed_engine, 590, {60: "maintenance B on"})
+    assert seed_engine.cluster.vms["iis01"].host != "B"
+    assert services["iis"].active == "iis02"
+    run_checked(seed_engine, 700, {600: "maintenance B off"})
+    back = [e for e in events(seed_engine, "service_failover") if "failing back" in e.message]
+    assert [e.t for e in back] == [600] and services["iis"].active == "iis01"
     assert services["sql"].active == "sql02"
+
+
+def test_an_operators_move_during_maintenance_sticks_after_it(seed_engine: Engine) -> None:
+    run_checked(seed_engine, 900, {60: "maintenance B on", 300: "failover iis iis01",
+                                   600: "maintenance B off"})
+    assert seed_engine.cluster.services["iis"].active == "iis01"
+    run_checked(seed_engine, 1200, {900: "failover iis iis02"})
+    assert seed_engine.cluster.services["iis"].active == "iis02"
 
 
 @pytest.mark.parametrize(("window", "hour", "inside"), [

@@ -247,6 +247,8 @@ class Service:
 
     Failback follows only a move the cluster made (a failure, a maintenance drain): such a move
     sets `failback_armed`; an operator's `failover` clears it, so the operator's choice sticks.
+    After a drain, failback also waits for the drained host (`drained_from`) to leave
+    maintenance.
     """
 
     name: str
@@ -264,6 +266,7 @@ class Service:
     last_lost: str | None = None   # the member whose loss the service is recovering from
     failover_times: list[float] = field(default_factory=list)  # unplanned ones only
     failback_armed: bool = False   # a failure or a drain moved it; failback may bring it home
+    drained_from: str | None = None  # the host a maintenance drain moved it off
     down_since: float | None = None
     downtime_s: float = 0.0
     epoch: int = 0

@@ -147,6 +147,7 @@ class ServiceManager:
                               Severity.ERROR)
             return
         service.failback_armed = True
+        service.drained_from = None  # a failure, not the drain, moved it last
         lost = service.last_lost
         self._start(service, candidates[0],
                     f"failing over from {lost}" if lost else "failing over")
@@ -178,6 +179,7 @@ class ServiceManager:
             service.down_since = None
         if service.preferred_owners and member == service.preferred_owners[0]:
             service.failback_armed = False  # home: nothing left to fail back
+            service.drained_from = None
         host = self.cluster.vms[member].host
         self.context.emit("service_online", service.name,
                           f"{service.name} is online on {member}"
@@ -188,6 +190,9 @@ class ServiceManager:
         member and a move the cluster made (not an operator) took the service away."""
         if service.failback == "never" or not service.failback_armed:
             return None
+        drained = self.cluster.nodes.get(service.drained_from or "")
+        if drained is not None and drained.maintenance:
+            return None  # back only once the operator ends the maintenance
         ready = [m for m in service.preferred_owners if self.can_take_over(m)]
         if not ready or ready[0] == service.active:
             return None
@@ -240,11 +245,14 @@ class ServiceManager:
     def move(self, service: Service, member: str, why: str) -> None:
         """A move the cluster makes on the operator's behalf (draining a host that enters
         maintenance): the active member stops, then `member` starts. Like a failover after a
-        failure, it arms failback, so the service goes home by its failback policy once its
-        preferred owner can take it again (WSFC: resuming a drained node with "fail roles
-        back" follows the group's failback policy)."""
+        failure, it arms failback, but failback waits until the drained host leaves
+        maintenance, then goes home by the service's failback policy (WSFC: resuming a drained
+        node and failing its roles back by policy, Microsoft Learn "Failover Clustering":
+        pause and drain, resume)."""
+        old = service.active
         self._planned_move(service, member, why)
         service.failback_armed = True
+        service.drained_from = self.cluster.vms[old].host if old else None
 
     def _planned_move(self, service: Service, member: str, why: str) -> None:
         """The active member (if any) stops, then `member` starts; `why` names the cause."""
@@ -275,6 +283,7 @@ class ServiceManager:
             return target
         service.failover_times.clear()  # the operator takes responsibility: the count restarts
         service.failback_armed = False  # and the move sticks: failback never undoes it
+        service.drained_from = None
         self._planned_move(service, target, "forced failover")
         return Outcome.ok(f"to {target}")
 
