@@ -4,6 +4,7 @@ packages with conftests of their own cannot shadow it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from console.formats.cluster import load_cluster
@@ -45,6 +46,18 @@ def _check(engine: Engine) -> None:
 def events(engine: Engine, kind: str | None = None,
            where: Callable[[Event], bool] = lambda e: True) -> list[Event]:
     return [e for e in engine.log.events if (kind is None or e.kind == kind) and where(e)]
+
+
+#: What a message must never show: a None, a float's inf or nan, an exponent, an enum's or an
+#: object's repr (the values Python prints for an unset or raw value).
+UNREADABLE = re.compile(r"\bNone\b|\b-?inf\b|\bnan\b|\d[eE][+-]\d|\b[A-Z][A-Za-z]+\.[A-Z_]{2,}\b"
+                        r"|<[\w.]+ object")
+
+
+def unreadable(engine: Engine, since: int = 0) -> list[str]:
+    """Event messages from the `since`-th on that show a raw Python value."""
+    return [f"{e.t:g} {e.kind}: {e.message}" for e in engine.log.events[since:]
+            if UNREADABLE.search(e.message)]
 
 
 #: A cluster file of two small ESXi hosts, 12 lines long; tests append VMs, services and faults

@@ -1,15 +1,17 @@
 """Hypothesis drives random command sequences; the invariants must hold at every instant.
 
 Every mutating kind of command is covered (faults, power, add-node, deploy, publish-image,
-failover, vm-power, migrate, maintenance, rebalance), on two sample clusters: the seed (three
-ESXi hosts, clustered services) and the XenServer pool (four hosts, streamed images). The four
-invariants (`console.model.invariants.violations`: placement, capacity, split brain,
-maintenance) are checked after every command and at every instant a timer fires during a wait.
+failover, vm-power, migrate, maintenance, rebalance), on three sample clusters: the seed (three
+ESXi hosts, clustered services), the XenServer pool (four hosts, streamed images) and the wsfc
+cluster (four Hyper-V hosts, groups with each failback policy). The four invariants
+(`console.model.invariants.violations`: placement, capacity, split brain, maintenance) are
+checked after every command and at every instant a timer fires during a wait, and so is every
+new event's message: no None, inf, exponent or repr in it.
 """
 
 from __future__ import annotations
 
-from cluster_helpers import make_engine
+from cluster_helpers import make_engine, unreadable
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -19,7 +21,7 @@ from console.model.engine import Engine
 from console.model.entities import Role
 from console.model.invariants import violations
 
-CLUSTERS = ["seed.toml", "xenserver.toml"]
+CLUSTERS = ["seed.toml", "xenserver.toml", "wsfc.toml"]
 RESPONSES = ["power_off", "shutdown", "leave_powered_on"]
 #: Names `add-node` and `deploy` may use; a second use of one is refused, which is tested too.
 NEW_HOSTS = ["N1", "N2"]
@@ -33,12 +35,14 @@ class ClusterMachine(RuleBasedStateMachine):
     """One random cluster, quorum setting and command sequence per example."""
 
     engine: Engine
+    read: int
 
     @initialize(cluster=st.sampled_from(CLUSTERS), response=st.sampled_from(RESPONSES),
                 witness=st.booleans())
     def start(self, cluster: str, response: str, witness: bool) -> None:
         self.engine = make_engine(cluster, quorum__isolation_response=response,
                                   quorum__witness=witness)
+        self.read = 0  # events whose messages are checked
 
     # -- picking names -------------------------------------------------------------------------
 
@@ -120,6 +124,8 @@ class ClusterMachine(RuleBasedStateMachine):
         assert violations(self.engine.cluster) == [], f"at {self.engine.now:g} s"
         for service in self.engine.cluster.services.values():
             assert list(service.roles.values()).count(Role.ACTIVE) <= 1
+        assert unreadable(self.engine, self.read) == []
+        self.read = len(self.engine.log.events)
 
 
 ClusterMachine.TestCase.settings = settings(

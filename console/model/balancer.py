@@ -495,10 +495,11 @@ class Balancer:
             return plan
         after = plan[-1].projected_imbalance
         verb = "moving" if apply else "recommends"
+        target = self.target_imbalance
+        goal = "mandatory moves only" if math.isinf(target) else f"target {target:.2f}"
         self.context.emit("balancer", "cluster",
-                          f"{why}: imbalance {before:.3f} (target "
-                          f"{self.target_imbalance:.2f}); {verb} {len(plan)} VM(s), projected "
-                          f"{after:.3f}", Severity.INFO)
+                          f"{why}: imbalance {before:.3f} ({goal}); {verb} {len(plan)} VM(s), "
+                          f"projected {after:.3f}", Severity.INFO)
         for recommendation in plan:
             if apply:
                 vm = self.cluster.vms[recommendation.vm]

@@ -223,30 +223,50 @@ class Role(str, Enum):
 
 
 SERVICE_KINDS = ("sql", "exchange", "iis", "generic")
-FAILBACK_POLICIES = ("never", "immediate", "delayed")
+#: When a service that a failure (or a maintenance drain) moved off its preferred owner goes
+#: back: `never` (WSFC's default, "prevent failback"), `immediate`, `window` (only within
+#: `failback_window`, WSFC's "failback between" hours) or `delayed` (once the preferred owner
+#: has been able to take it for `failback_delay_s`; the model's own, not a WSFC policy).
+FAILBACK_POLICIES = ("never", "immediate", "window", "delayed")
+#: Simulated seconds in a day: the failback window's hours are of `t mod DAY_S` (t = 0 is
+#: midnight).
+DAY_S = 86_400.0
+#: The service fields a cluster's `Settings.service_defaults` supplies where an entry is silent.
+SERVICE_POLICY_FIELDS = ("failback", "failback_delay_s", "failback_window", "max_failovers",
+                         "failover_period_s")
 
 
 @dataclass(slots=True)
 class Service:
-    """An active/passive clustered service (SQL, Exchange, IIS) over member VMs.
+    """An active/passive clustered service (SQL, Exchange, IIS) over member VMs, after a Windows
+    Server failover clustering group (Microsoft Learn, "Failover Clustering": preferred owners,
+    failover threshold and period, failback settings). Its members are its possible owners.
 
     Each member has its own role rather than the service holding one "active" pointer: split brain
     is two members that both believe they are active, and only per-member roles can show it.
+
+    Failback follows only a move the cluster made (a failure, a maintenance drain): such a move
+    sets `failback_armed`; an operator's `failover` clears it, so the operator's choice sticks.
+    After a drain, failback also waits for the drained host (`drained_from`) to leave
+    maintenance.
     """
 
     name: str
     kind: str
     members: tuple[str, ...]
     preferred_owners: tuple[str, ...] = ()
-    failback: str = "never"  # never | immediate | delayed
+    failback: str = "never"  # one of FAILBACK_POLICIES
     failback_delay_s: float = 300.0
-    max_failovers: int = 3
+    failback_window: tuple[int, int] | None = None  # (start hour, end hour) for `window`
+    max_failovers: int | None = 3  # None: the cluster's nodes minus one (WSFC's default)
     failover_period_s: float = 6 * 3600.0
     failover_s: float = 20.0
     state: ServiceState = ServiceState.ONLINE
     roles: dict[str, Role] = field(default_factory=dict)
     last_lost: str | None = None   # the member whose loss the service is recovering from
     failover_times: list[float] = field(default_factory=list)  # unplanned ones only
+    failback_armed: bool = False   # a failure or a drain moved it; failback may bring it home
+    drained_from: str | None = None  # the host a maintenance drain moved it off
     down_since: float | None = None
     downtime_s: float = 0.0
     epoch: int = 0
@@ -265,3 +285,28 @@ class Service:
     def failovers_in_period(self, now: float) -> int:
         """Unplanned failovers within the last `failover_period_s` before `now`."""
         return sum(1 for t in self.failover_times if now - t <= self.failover_period_s)
+
+    def failover_threshold(self, nodes: int) -> int:
+        """The most unplanned failovers allowed in `failover_period_s` in a cluster of `nodes`
+        hosts: `max_failovers`, or, when it is None, the nodes minus one (at least 1): WSFC's
+        FailoverThreshold default (Microsoft Learn, "FailoverThreshold" group property)."""
+        if self.max_failovers is not None:
+            return self.max_failovers
+        return max(1, nodes - 1)
+
+    def in_failback_window(self, now: float) -> bool:
+        """Is simulated time `now` (seconds; t = 0 is midnight) inside `failback_window`? The
+        window runs from its start hour to its end hour, across midnight when the start is the
+        later (WSFC's FailbackWindowStart / FailbackWindowEnd); no window means any time."""
+        if self.failback_window is None:
+            return True
+        start, end = self.failback_window
+        hour = int((now % DAY_S) // 3600)
+        return start <= hour < end if start < end else hour >= start or hour < end
+
+    def seconds_to_failback_window(self, now: float) -> float:
+        """Simulated seconds from `now` to the next start of `failback_window` (0 inside it)."""
+        if self.in_failback_window(now):
+            return 0.0
+        start = self.failback_window[0] * 3600.0  # type: ignore[index]
+        return (start - now % DAY_S) % DAY_S

@@ -193,7 +193,8 @@ class ServiceRoles(Protocol):
         ...
 
     def move(self, service: Service, member: str, why: str) -> None:
-        """A planned move of `service` to `member`."""
+        """A move of `service` to `member` that the cluster makes (a maintenance drain): unlike
+        an operator's failover, failback may bring the service home afterwards."""
         ...
 
 

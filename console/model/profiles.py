@@ -32,7 +32,10 @@ PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "w
 #: the dataclass default, which is vSphere HA's.
 PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": {},
-    "wsfc": {},
+    "wsfc": {
+        # a group may fail over nodes - 1 times in 6 hours (FailoverThreshold's default)
+        "service_defaults": {"max_failovers": None},
+    },
     "pve": {},
 }
 

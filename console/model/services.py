@@ -4,6 +4,13 @@ A service fails over only once the loss of its active member is *known*: at once
 VM stops on a healthy host, but only after heartbeat detection when its host goes silent. A member
 that finds itself without quorum stands down before the other side can promote anyone, which is
 what keeps two members from ever being active together.
+
+Failback is a consequence of a move the cluster made, never a standing rule: a failover caused
+by a failure, or a maintenance drain, arms it (`Service.failback_armed`), and the service goes
+back to its most preferred owner when that owner can take it again and the policy allows
+(immediately, within the window of hours, or after the delay). An operator's `failover` disarms
+it and resets the failover count, so the operator's choice sticks (Microsoft Learn, "Failover
+Clustering": failback settings; a group moved by hand stays where it was moved).
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ SERVING_VM_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 
 class ServiceManager:
     """Active/passive clustered services after Windows Server failover clustering (preferred
-    owners, failback policy, maximum failures in a period): implements `kernel.ServiceRoles`.
+    owners, failback policy, failover threshold in a period; Microsoft Learn, "Failover
+    Clustering": failover and failback settings): implements `kernel.ServiceRoles`.
     """
 
     def __init__(self, context: Context) -> None:
@@ -129,15 +137,20 @@ class ServiceManager:
             return
         now = self.context.now
         service.failover_times.append(now)
-        if service.failovers_in_period(now) > service.max_failovers:
+        threshold = service.failover_threshold(len(self.cluster.nodes))
+        if service.failovers_in_period(now) > threshold:
             service.state = ServiceState.FAILED
             hours = service.failover_period_s / 3600
             self.context.emit("service_failed", service.name,
-                              f"{service.name} failed: more than {service.max_failovers} failovers "
+                              f"{service.name} failed: more than {threshold} failovers "
                               f"in {hours:g} h; an operator must fail it over by hand",
                               Severity.ERROR)
             return
-        self._start(service, candidates[0], f"failing over from {service.last_lost}")
+        service.failback_armed = True
+        service.drained_from = None  # a failure, not the drain, moved it last
+        lost = service.last_lost
+        self._start(service, candidates[0],
+                    f"failing over from {lost}" if lost else "failing over")
 
     def _start(self, service: Service, member: str, why: str) -> None:
         service.stalled = False
@@ -147,10 +160,9 @@ class ServiceManager:
             service.down_since = self.context.now
         service.epoch += 1
         epoch = service.epoch
-        host = self.cluster.vms[member].host
         self.context.emit("service_failover", service.name,
-                          f"{service.name}: {why} to {member} on {host} "
-                          f"({service.failover_s:g} s)", Severity.WARNING)
+                          f"{service.name}: {why} to {member}{self._on_host(member)} "
+                          f"({service.failover_s:.10g} s)", Severity.WARNING)
         self.context.schedule(service.failover_s, lambda: self._online(service, member, epoch))
 
     def _online(self, service: Service, member: str, epoch: int) -> None:
@@ -158,35 +170,72 @@ class ServiceManager:
             return
         if not self.can_serve(member):
             service.roles[member] = Role.OFFLINE
+            self._went_down(service, member, f"{member} is down")
             return
         service.roles[member] = Role.ACTIVE
         service.state = ServiceState.ONLINE
         if service.down_since is not None:
             service.downtime_s += self.context.now - service.down_since
             service.down_since = None
+        if service.preferred_owners and member == service.preferred_owners[0]:
+            service.failback_armed = False  # home: nothing left to fail back
+            service.drained_from = None
         host = self.cluster.vms[member].host
         self.context.emit("service_online", service.name,
-                          f"{service.name} is online on {member} ({host})")
+                          f"{service.name} is online on {member}"
+                          + (f" ({host})" if host else ""))
+
+    def _failback_target(self, service: Service) -> str | None:
+        """The most preferred owner that can take the service now, if it ranks above the active
+        member and a move the cluster made (not an operator) took the service away."""
+        if service.failback == "never" or not service.failback_armed:
+            return None
+        drained = self.cluster.nodes.get(service.drained_from or "")
+        if drained is not None and drained.maintenance:
+            return None  # back only once the operator ends the maintenance
+        ready = [m for m in service.preferred_owners if self.can_take_over(m)]
+        if not ready or ready[0] == service.active:
+            return None
+        active = service.active
+        if active in service.preferred_owners and (service.preferred_owners.index(active)
+                                                    < service.preferred_owners.index(ready[0])):
+            return None
+        return ready[0]
 
     def _consider_failback(self, service: Service) -> None:
-        if service.failback == "never" or not service.preferred_owners:
-            return
-        owner = service.preferred_owners[0]
-        if service.active == owner or not self.can_take_over(owner):
+        owner = self._failback_target(service)
+        if owner is None:
             self._cancel_failback(service)
             return
         if service.failback == "immediate":
-            self.move(service, owner, "failing back")
-        elif service.name not in self._failback:
+            self._planned_move(service, owner, "failing back")
+        elif service.name in self._failback:
+            return
+        elif service.failback == "window":
+            wait = service.seconds_to_failback_window(self.context.now)
+            if wait == 0:
+                start, end = service.failback_window  # type: ignore[misc]
+                self._planned_move(service, owner,
+                                   f"failing back (window {start:02d}:00-{end:02d}:00)")
+            else:
+                self._failback[service.name] = self.context.schedule(
+                    wait, lambda: self._failback_due(service))
+        else:
             self._failback[service.name] = self.context.schedule(
-                service.failback_delay_s, lambda: self._failback_due(service))
+                service.failback_delay_s, lambda: self._failback_due(service, delayed=True))
 
-    def _failback_due(self, service: Service) -> None:
+    def _failback_due(self, service: Service, delayed: bool = False) -> None:
         self._failback.pop(service.name, None)
-        owner = service.preferred_owners[0]
-        if (service.state is ServiceState.ONLINE and service.active != owner
-                and self.can_take_over(owner)):
-            self.move(service, owner, f"failing back after {service.failback_delay_s:g} s")
+        if service.state is not ServiceState.ONLINE:
+            return
+        owner = self._failback_target(service)
+        if owner is None:
+            return
+        if delayed:
+            self._planned_move(service, owner,
+                               f"failing back after {service.failback_delay_s:.10g} s")
+        else:
+            self._consider_failback(service)
 
     def _cancel_failback(self, service: Service) -> None:
         timer = self._failback.pop(service.name, None)
@@ -194,13 +243,29 @@ class ServiceManager:
             timer.cancel()
 
     def move(self, service: Service, member: str, why: str) -> None:
-        """A planned move: the active member stops, then `member` starts."""
+        """A move the cluster makes on the operator's behalf (draining a host that enters
+        maintenance): the active member stops, then `member` starts. Like a failover after a
+        failure, it arms failback, but failback waits until the drained host leaves
+        maintenance, then goes home by the service's failback policy (WSFC: resuming a drained
+        node and failing its roles back by policy, Microsoft Learn "Failover Clustering":
+        pause and drain, resume)."""
+        old = service.active
+        self._planned_move(service, member, why)
+        service.failback_armed = True
+        service.drained_from = self.cluster.vms[old].host if old else None
+
+    def _planned_move(self, service: Service, member: str, why: str) -> None:
+        """The active member (if any) stops, then `member` starts; `why` names the cause."""
         self._cancel_failback(service)
         old = service.active
         if old is not None:
             service.roles[old] = Role.PASSIVE
         service.last_lost = old
-        self._start(service, member, f"{why} from {old}")
+        self._start(service, member, f"{why} from {old}" if old else why)
+
+    def _on_host(self, member: str) -> str:
+        host = self.cluster.vms[member].host
+        return f" on {host}" if host else ""
 
     # -- the command ---------------------------------------------------------------------------
 
@@ -209,16 +274,17 @@ class ServiceManager:
         service = self.cluster.services.get(command.service)
         if service is None:
             return Outcome.refuse(f"no service named {command.service}")
-        if service.state is ServiceState.FAILING_OVER:
+        if service.state is ServiceState.FAILING_OVER and service.starting is not None:
             return Outcome.refuse(f"{service.name} is already failing over to {service.starting}")
         if not self.context.membership.main_has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         target = self._resolve_target(service, command.target)
         if isinstance(target, Outcome):
             return target
-        if service.state is ServiceState.FAILED:
-            service.failover_times.clear()  # the operator takes responsibility
-        self.move(service, target, "forced failover")
+        service.failover_times.clear()  # the operator takes responsibility: the count restarts
+        service.failback_armed = False  # and the move sticks: failback never undoes it
+        service.drained_from = None
+        self._planned_move(service, target, "forced failover")
         return Outcome.ok(f"to {target}")
 
     def _resolve_target(self, service: Service, wanted: str | None) -> str | Outcome:

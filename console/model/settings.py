@@ -79,9 +79,26 @@ class BalancerSettings:
 
 
 @dataclass(slots=True)
+class ServiceDefaults:
+    """What a `[[services]]` entry that does not say gets (`entities.Service`'s fields of the
+    same names): the failback policy and its delay or window of hours, and the failover
+    threshold (`max_failovers`; None: the cluster's nodes minus one, WSFC's default) per
+    `failover_period_s` seconds. A profile picks them (`profiles.PROFILE_VALUES`); the cluster
+    file sets them per service only. Microsoft Learn, "Failover Clustering": failover and
+    failback settings; the FailoverThreshold and FailoverPeriod group properties."""
+
+    failback: str = "never"
+    failback_delay_s: float = 300.0
+    failback_window: tuple[int, int] | None = None
+    max_failovers: int | None = 3
+    failover_period_s: float = 6 * 3600.0
+
+
+@dataclass(slots=True)
 class Settings:
     """Every cluster-wide setting, one section per behaviour (the cluster file's sections of
-    the same names), and the HA profile (`console.model.profiles`) that chose their defaults."""
+    the same names; `service_defaults` has none: each `[[services]]` entry overrides it), and
+    the HA profile (`console.model.profiles`) that chose their defaults."""
 
     profile: str = "vsphere"
     heartbeat: HeartbeatSettings = field(default_factory=HeartbeatSettings)
@@ -89,3 +106,4 @@ class Settings:
     ha: HaSettings = field(default_factory=HaSettings)
     migration: MigrationSettings = field(default_factory=MigrationSettings)
     balancer: BalancerSettings = field(default_factory=BalancerSettings)
+    service_defaults: ServiceDefaults = field(default_factory=ServiceDefaults)

@@ -300,7 +300,7 @@ def vm_matches(vm: Vm, text: str) -> bool:
 class ServiceView:
     """A clustered service as the console shows it: state, active member and its host, the member
     starting, each member's (name, role, host), failovers within the failover period and the most
-    allowed, and the failback rule (`delay Ns` for a delayed one)."""
+    allowed, and the failback rule (`delay Ns` for a delayed one, `HH-HHh` for a window)."""
 
     name: str
     kind: str
@@ -323,9 +323,12 @@ def service_view(engine: Engine, service: Service) -> ServiceView:
     failback = service.failback
     if failback == "delayed":
         failback = f"delay {service.failback_delay_s:g}s"
+    elif failback == "window" and service.failback_window is not None:
+        failback = "{:02d}-{:02d}h".format(*service.failback_window)
     return ServiceView(service.name, service.kind, service.state, active,
                        vms[active].host if active else None, service.starting, members,
-                       service.failovers_in_period(engine.now), service.max_failovers, failback)
+                       service.failovers_in_period(engine.now),
+                       service.failover_threshold(len(engine.cluster.nodes)), failback)
 
 
 # -- migrations --------------------------------------------------------------------------------

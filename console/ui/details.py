@@ -125,7 +125,7 @@ def service_details(engine: Engine, name: str) -> list[str]:
         f"preferred      {', '.join(service.preferred_owners) or '-'}",
         f"failback       {view.failback}",
         f"failovers      {view.failovers} in the last {service.failover_period_s / 3600:g} h "
-        f"(at most {service.max_failovers}); takes {service.failover_s:g} s",
+        f"(at most {view.max_failovers}); takes {service.failover_s:g} s",
         f"downtime       {service.downtime_s:.1f} s in total",
         "",
         "members",

@@ -178,3 +178,13 @@ async def test_a_loader_that_fails_leaves_with_its_one_line_and_status_2():
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert app.return_value == 2 and app.load_error.startswith("seed.toml:3:")
+
+
+def test_service_details_state_the_threshold_the_profile_gives():
+    from cluster_helpers import make_engine
+
+    from console.ui.details import service_details
+
+    lines = service_details(make_engine("wsfc.toml"), "exchange")
+    assert any("(at most 3)" in line for line in lines)  # four nodes minus one, not None
+    assert any(line.endswith("22-06h") for line in lines if line.startswith("failback"))

@@ -121,12 +121,21 @@ kind = "sql"               # required: sql | exchange | iis | generic
 members = ["sql01", "sql02"]   # required: two or more distinct VMs, on different hosts
 active = "sql01"           # optional running member; default: the first running preferred
                            # owner, else the first running member
-preferred_owners = ["sql01"]   # members
-failback = "never"         # never | immediate | delayed
-failback_delay_s = 300     # >= 0
+preferred_owners = ["sql01"]   # members, most preferred first
+failback = "never"         # never | immediate | window | delayed: whether and when a service
+                           # that a failure or a maintenance drain moved off its preferred owner
+                           # goes back; an operator's `failover` is never undone
+failback_window = [22, 6]  # [start hour, end hour], integers 0..23 that differ: failback only
+                           # from start to end (across midnight when start > end), simulated
+                           # time of day (t = 0 is midnight); required with and only for
+                           # failback = "window"
+failback_delay_s = 300     # >= 0, for failback = "delayed"
 max_failovers = 3          # integer >= 1, per failover_period_s
 failover_period_s = 21600  # > 0
 failover_s = 20            # >= 0
+                           # failback, failback_delay_s, max_failovers and failover_period_s
+                           # default to the profile's values (model.settings.ServiceDefaults:
+                           # never, 300, 3 and 21600; wsfc: max_failovers = the nodes minus 1)
 
 [[rules]]                  # placement rules; `must` binds every placement, HA included, while
                            # `should` is a preference the balancer weighs
@@ -172,6 +181,7 @@ from console.model.entities import (
     FAILBACK_POLICIES,
     RULE_KINDS,
     SERVICE_KINDS,
+    SERVICE_POLICY_FIELDS,
     WORKLOAD_PROFILES,
     Image,
     Node,
@@ -347,6 +357,7 @@ _SERVICE_KEYS = {
     "active": Key(string),
     "preferred_owners": Key(list_of(string, non_empty=False)),
     "failback": Key(choice(FAILBACK_POLICIES)),
+    "failback_window": Key(list_of(Integer(0, 23, "h"), non_empty=True)),
     "failback_delay_s": Key(_PERIOD),
     "max_failovers": Key(_TIMES),
     "failover_period_s": Key(Between(0, MAX_TIME_S, "s", above=True)),
@@ -392,6 +403,7 @@ class Draft:
     held: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node -> images, as written
     vms: list[VmEntry] = field(default_factory=list)
     services: list[tuple[str, Service, str | None]] = field(default_factory=list)  # + `active`
+    service_keys: dict[str, frozenset[str]] = field(default_factory=dict)  # path -> keys written
     images: list[tuple[str, Image]] = field(default_factory=list)  # bases and layers
     rules: list[tuple[str, Rule]] = field(default_factory=list)
     traces: dict[str, tuple[float, ...]] = field(default_factory=dict)
@@ -562,7 +574,37 @@ def _services_section(raw: Any, draft: Draft) -> None:
             values = read_table(entry, _SERVICE_KEYS)
             _claim(draft.service_names, values["name"], path)
             active = values.pop("active", None)
+            _check_failback_window(values)
+            draft.service_keys[path] = frozenset(values)
             draft.services.append((path, Service(**values), active))
+
+
+def _check_failback_window(values: dict[str, Any]) -> None:
+    """`failback_window` is two different hours, given with `failback = "window"` only."""
+    window = values.get("failback_window")
+    if values.get("failback") == "window" and window is None:
+        raise Problem(".failback_window", 'required when failback is "window"')
+    if window is None:
+        return
+    if values.get("failback") != "window":
+        raise Problem(".failback_window", 'only used with failback = "window"')
+    if len(window) != 2:
+        raise Problem(".failback_window", f"must be [start hour, end hour], got {len(window)} "
+                                          "values")
+    if window[0] == window[1]:
+        raise Problem(".failback_window", "start and end hour must differ (for any hour, use "
+                                          'failback = "immediate")')
+    values["failback_window"] = (window[0], window[1])
+
+
+def _apply_service_defaults(draft: Draft) -> None:
+    """Give each service the profile's value (`Settings.service_defaults`) of every policy key
+    its entry does not write."""
+    defaults = draft.settings.service_defaults
+    for path, service, _ in draft.services:
+        for name in SERVICE_POLICY_FIELDS:
+            if name not in draft.service_keys[path]:
+                setattr(service, name, getattr(defaults, name))
 
 
 def _rules_section(raw: Any, draft: Draft) -> None:
@@ -636,5 +678,6 @@ def read_document(document: dict[str, Any], base: Path,
     if not draft.nodes:
         raise Problem("nodes", "at least one [[nodes]] entry is required")
     draft.settings = _settings(draft)
+    _apply_service_defaults(draft)
     return draft
 
