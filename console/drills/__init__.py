@@ -29,8 +29,9 @@ that = "service sql is online within 40 s after step 1"
 name = "sql fails over"         # optional: the JUnit test case name (default: number + text)
 ```
 
-A step lands after the timers due by its time, and steps at one instant run in file order, just as
-`simulate --do` and a live session apply commands: a drill's event log is the log `simulate`
+The steps of one instant land together, in file order, before any timer due at that instant
+(heartbeats, detections, balancer passes of that second come after them), just as `simulate
+--do`, replays and the live console apply commands: a drill's event log is the log `simulate`
 prints for the same cluster, seed, commands and `--for`. Clock commands (`speed`, `pause`,
 `resume`) belong to the console; a headless drill records and otherwise skips them.
 

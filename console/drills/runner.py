@@ -6,10 +6,11 @@ Session's time passes, hands the session's one door for commands (`Session.submi
 `submit_step` so that steps are recorded like keys, calls `submit()` for the operator's commands,
 and reads `live()` for its drill panel.
 
-The engine is driven exactly as `simulate` drives it (`console.replay.run`): a step lands after
-the timers due by its time, steps at one instant run back to back, and the clock is never moved
-in any other way. The session merely stops between timer instants to look, so a drill's event log
-is byte for byte the log `simulate` prints for the same cluster, seed, commands and duration.
+The engine is driven exactly as `simulate` drives it (`console.replay.run`): the steps of one
+instant land together, in file order, before that instant's timers (`Engine.submit_at`), and the
+clock is never moved in any other way. The session merely stops between timer instants to
+look, so a drill's event log is byte for byte the log `simulate` prints for the same cluster,
+seed, commands and duration.
 
 Looking is cheap: the session checks after each instant at which the model emitted an event (state
 only changes with an event), before and after each step, and at every time a window names (so a
@@ -131,32 +132,40 @@ class DrillSession:
         return steps[self._next_step] if self._next_step < len(steps) else None
 
     def advance_to(self, until: float) -> None:
-        """Bring the drill to `until` (at most its duration): timers, due steps and looks."""
+        """Bring the drill to `until` (at most its duration): due steps, the timers due before
+        `until` and the looks. The instant `until` stays open (its timers wait, as in a live
+        session, so an operator's command now lands before them) until time moves on or the
+        drill finishes."""
+        self._advance(min(until, self.drill.duration), close=False)
+
+    def _advance(self, until: float, *, close: bool) -> None:
+        """Instant by instant up to `until`: at each, the steps first (together, in file
+        order), then its timers, then the looks its windows name (`at T` is after everything
+        at T). With `close`, the instant `until` itself is completed too."""
         engine = self.engine
-        until = min(until, self.drill.duration)
         while True:
             step = self.next_step()
-            if step is not None and step.at <= until and step.at == engine.now:
-                self._run_step(step)
-                continue
+            at = math.inf if step is None else step.at
             due = engine.clock.next_due()
+            due = math.inf if due is None else due
             point = (self._points[self._next_point] if self._next_point < len(self._points)
                      else math.inf)
-            nxt = min(math.inf if due is None else due,
-                      math.inf if step is None else step.at, point)
-            if nxt > until:
-                break
-            if due is not None and due <= nxt:
+            if step is not None and at <= until and at <= due and at <= point:
+                engine.run_before(at)  # nothing is due before it: this stands the clock there
+                self._run_step(step)
+            elif due <= point and (due < until or (close and due <= until)):
                 engine.run_until(due)  # every timer of that instant, in the model's order
                 if self._dirty:
                     self._observe("instant")
-            elif step is not None and step.at == nxt:
-                engine.run_until(nxt)  # nothing is due: this only stands the clock there
-            else:
+            elif point < until or (close and point <= until):
                 engine.run_until(point)
                 self._next_point += 1
                 self._observe("point")
+            else:
+                break
         if until > engine.now:
+            engine.run_before(until)
+        if close:
             engine.run_until(until)
 
     def submit(self, command: Command) -> Outcome:
@@ -174,7 +183,7 @@ class DrillSession:
         """Run to the drill's duration, score the remaining expectations and return the `Report`
         (once; later calls return the same report)."""
         if self._finished is None:
-            self.advance_to(self.drill.duration)
+            self._advance(self.drill.duration, close=True)
             self._observe("end")
             self._score_events()
             self.engine.log.unsubscribe(self._on_event)
