@@ -101,6 +101,27 @@ def test_a_drills_event_log_is_what_simulate_prints(path, capsys):
     assert capsys.readouterr().out == simulate_json(engine)
 
 
+def test_steps_at_one_instant_land_together_before_its_timers(capsys):
+    """B is suspect at 63 s (a timer); the two steps at 63 s land before it, in file order, in
+    a drill, in `simulate --do`, and in a drill advanced tick by tick to exactly 63 s."""
+    text = drill_text(step(60, "fail-node B"), step(63, "isolate A"), step(63, "isolate C"),
+                      expect("event node_suspect for B at 63 s"))
+    report, engine = run_text(text)
+    assert report.passed, report.expectations
+    at_63 = [(e.kind, e.subject) for e in engine.log.events if e.t == 63.0]
+    assert at_63[:2] == [("command", "A"), ("command", "C")]
+    assert ("node_suspect", "B") in at_63[2:]
+    assert main(["simulate", str(SEED), "--for", "600", "--json", "--do", "60 fail-node B",
+                 "--do", "63 isolate A", "--do", "63 isolate C"]) == 0
+    assert capsys.readouterr().out == simulate_json(engine)
+    ticked = DrillSession(parse_drill(text, "t.toml"))
+    for t in (30, 60, 63, 63, 100):
+        ticked.advance_to(t)
+    ticked.finish()
+    assert [e.as_dict() for e in ticked.engine.log.events] == \
+        [e.as_dict() for e in engine.log.events]
+
+
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
 def test_advancing_in_small_ticks_scores_like_one_run(path):
     """The interactive drill advances from a clock tick; it must score as headless does."""
