@@ -243,6 +243,60 @@ def test_at_a_time_is_after_everything_at_that_time():
     assert report.passed, results(report)
 
 
+def incidents_of(report) -> list[tuple[int, list[str], list[str]]]:
+    return [(i.step, i.vms, i.services) for i in report.incidents]
+
+
+def test_an_outage_that_begins_at_detection_belongs_to_the_step_that_caused_it():
+    """C is cut at 60 s; its VMs are powered off at detection (75 s), after a forced failover
+    at 65 s: they are the isolation's, the failover has only its service."""
+    report, _ = run_text(drill_text(step(60, "isolate C"), step(65, "failover exchange"),
+                                    expect("all VMs running within 200 s after step 1")))
+    (first, c_vms, c_services), (second, vms, services) = incidents_of(report)
+    assert (first, second) == (1, 2)
+    assert sorted(c_vms) == ["file01", "mon01", "sql02", "web02"]  # C's VMs at 60 s
+    assert c_services == [] and (vms, services) == ([], ["exchange"])
+
+
+THREE_HOSTS = "\n".join(f"""
+[[nodes]]
+name = "H{i}"
+hypervisor = "esxi"
+cpus = 2
+cores_per_cpu = 8
+memory_gb = 64
+disks_gb = [500]
+nics_gbps = [1, 1]
+
+[[vms]]
+name = "app{i}"
+host = "H{i}"
+guest_os = "rhel"
+vcpus = 2
+memory_gb = 4
+""" for i in (1, 2, 3))
+
+
+def test_a_host_that_loses_quorum_to_others_outages_is_the_incident_that_took_it():
+    """H1 and H2 are cut 2 s apart; H3, untouched, is left without quorum and powers app3 off:
+    app1 is the first cut's, app2 and app3 the second's (the one that took the quorum)."""
+    text = ('[drill]\nname = "q"\nduration_s = 300\n\n[cluster]\nname = "three"\n\n'
+            '[quorum]\nwitness = false\nisolation_response = "power_off"\n' + THREE_HOSTS
+            + "\n" + drill_text(step(60, "isolate H1"), step(62, "isolate H2"),
+                                 expect("running VMs = 0 at end")).split("\n\n", 1)[1])
+    report, _ = run_text(text)
+    assert incidents_of(report) == [(1, ["app1"], []), (2, ["app2", "app3"], [])]
+
+
+def test_a_planned_steps_outages_are_no_incidents():
+    """Rolling upgrade: a host powered off in maintenance holds nothing; the failovers of the
+    next maintenance (and their failback) are planned, not that power-off's."""
+    report, _ = run_drill(load_drill(SAMPLE_CLUSTERS / "drills" / "rolling-upgrade.toml"))
+    assert [(i.step, i.vms, i.services) for i in report.incidents] == \
+        [(2, [], []), (6, [], []), (10, [], [])]
+    assert report.service_downtime  # the planned failovers were outages all the same
+
+
 def test_event_windows_start_at_the_steps_own_events():
     report, _ = run_text(drill_text(
         step(60, "fail-node B"),

@@ -91,9 +91,14 @@ The report
 ----------
 Each expectation with PASS/FAIL and the observed value (when a `within` check first held, or
 where an `always` check first broke). Incidents: each accepted `fail-node`, `power-off`,
-`isolate` or `failover` step opens one; it collects the VMs and services that go down after it
-(until the next incident opens) and is recovered at the first moment all of them are back
-(VMs running, services online). Downtime: every VM and service with any, largest first (a live
+`isolate` or `failover` step opens one; it collects the outages it caused, whenever they begin
+(at once, or at detection after later steps), and is recovered at the first moment all of them
+are back (VMs running, services online). An outage is caused by the latest step that acted on
+the VM or service (the node the step named and the VMs and services on it, the VM or service it
+named) when that step opened an incident still open; an outage on a host that lost quorum
+because others went is the membership incident's (fail-node, power-off, isolate) open when it
+lost quorum; the rest (a maintenance evacuation, a failback) are no incident's, and show under
+downtime only. Downtime: every VM and service with any, largest first (a live
 migration's switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`);
 `--junit` writes one test suite per drill and one test case per expectation.
 

@@ -27,11 +27,14 @@ from console.drills.checks import EventSeen, View, lost_vms, service_downtime
 from console.drills.plan import Drill, DrillExpectation
 from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult, seconds
 from console.formats.drill import Step
-from console.model.commands import Command
+from console.model.commands import Command, FailNode, Isolate, PowerOff
 from console.model.engine import Engine
 from console.model.entities import ServiceState
 from console.model.events import Event
 from console.model.kernel import Outcome
+
+#: Steps that change the membership: a host that loses quorum loses it to them.
+MEMBERSHIP_STEPS = (FailNode, PowerOff, Isolate)
 
 ClockHandler = Callable[[float, Command], None]
 Submitter = Callable[[Command], Outcome]
@@ -39,20 +42,20 @@ Submitter = Callable[[Command], Outcome]
 
 @dataclass
 class Incident:
-    """A disruptive step and what it took down, until all of that is back.
+    """A disruptive step and the outages it caused, until all of them are over.
 
-    What it can take down is fixed when it opens (see `DrillSession._exposed`); what actually
-    went down is collected until the next incident opens, so two crashes of one host are two
-    incidents, each with its own recovery time."""
+    An outage (a VM or a service going down) belongs to the incident whose step caused it,
+    whenever it begins (at once, or at detection after later steps), never to whichever step
+    came last: see `DrillSession._cause`. So two crashes of one host are two incidents, each
+    with its own recovery time, and two hosts cut at one instant are two incidents, each with
+    its own VMs."""
 
     step: int
     t: float
     command: str
-    before: frozenset[tuple[str, str]]   # what was already down: not this incident's doing
-    candidates: frozenset[tuple[str, str]]  # what it can take down
+    candidates: frozenset[tuple[str, str]]  # what its step acted on: ("vm"|"service", name)
     vms: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
-    growing: bool = True  # until the next incident opens, new outages belong to this one
     recovered_at: float | None = None
     outstanding: list[str] = field(default_factory=list)
 
@@ -113,7 +116,12 @@ class DrillSession:
         self._points = sorted({t for item in drill.expectations for t in item.span.times()
                                if t <= drill.duration})
         self._next_point = 0
-        self._before: frozenset[tuple[str, str]] = frozenset()
+        self._was_down: frozenset[tuple[str, str]] = frozenset()
+        #: The latest accepted step that acted on a VM or service: its incident, or None for a
+        #: planned step (maintenance, migrate, vm-power ...), whose outages are nobody's.
+        self._acted: dict[tuple[str, str], Incident | None] = {}
+        #: Nodes in a partition without quorum, and the incident open when they lost it.
+        self._quorum_cause: dict[str, Incident] = {}
         for event in self.engine.log.events:  # an engine that ran before the drill began
             self._on_event(event)
         self.engine.log.subscribe(self._on_event)
@@ -192,7 +200,7 @@ class DrillSession:
 
     def _run_step(self, step: Step) -> None:
         self._observe("pre-step")
-        candidates = self._exposed(step.command) if step.incident else frozenset()
+        candidates = self._exposed(step.command)
         self._log_before[step.index] = len(self.engine.log)
         if step.clock:
             if self.on_clock is not None:
@@ -207,11 +215,13 @@ class DrillSession:
         self._log_after[step.index] = len(self.engine.log)
         self.results.append(result)
         self._next_step += 1
-        if step.incident and result.outcome == "accepted":
-            for incident in self.incidents:
-                incident.growing = False
-            self.incidents.append(Incident(step.index, step.at, step.command.text(),
-                                           self._before, candidates))
+        if result.outcome == "accepted":
+            incident = None
+            if step.incident:
+                incident = Incident(step.index, step.at, step.command.text(), candidates)
+                self.incidents.append(incident)
+            for subject in candidates:
+                self._acted[subject] = incident
         self._observe("post-step")
 
     # -- looking -------------------------------------------------------------------------------
@@ -222,16 +232,29 @@ class DrillSession:
         kinds[event.kind] = kinds.get(event.kind, 0) + 1
         key = (event.kind, event.subject)
         subjects[key] = subjects.get(key, 0) + 1
+        if event.kind == "quorum_lost":
+            membership = [i for i in self.incidents if i.recovered_at is None
+                          and isinstance(self.drill.steps[i.step].command, MEMBERSHIP_STEPS)]
+            if membership:
+                self._quorum_cause[event.subject] = membership[-1]
+        elif event.kind == "quorum_regained":
+            self._quorum_cause.pop(event.subject, None)
 
     def _exposed(self, command: Command) -> frozenset[tuple[str, str]]:
-        """What an incident can take down: the VMs on its node and the services with a member
-        there, or the service it fails over."""
+        """What a step acts on: the VMs on (or in flight to) the node it names and the services
+        with a member among them; or the VM it names and its services; or the service it
+        names."""
         cluster = self.engine.cluster
         service = getattr(command, "service", None)
-        if service is not None:
+        if isinstance(service, str):
             return frozenset({("service", service)})
-        node = getattr(command, "node", None)
-        vms = {name for name, vm in cluster.vms.items() if node in (vm.host, vm.target)}
+        node, vm = getattr(command, "node", None), getattr(command, "vm", None)
+        if isinstance(vm, str):
+            vms = {vm}
+        elif isinstance(node, str):
+            vms = {name for name, v in cluster.vms.items() if node in (v.host, v.target)}
+        else:
+            return frozenset()
         services = {s.name for s in cluster.services.values() if vms & set(s.members)}
         return frozenset({("vm", n) for n in vms} | {("service", n) for n in services})
 
@@ -245,13 +268,12 @@ class DrillSession:
     def _observe(self, tag: str) -> None:
         self._dirty = False
         now = self.engine.now
-        if tag == "pre-step":
-            self._before = self._down()
-        open_incidents = [i for i in self.incidents if i.recovered_at is None]
-        if open_incidents:
-            down = self._down()
-            for incident in open_incidents:
+        down = self._down()
+        self._attribute(down - self._was_down)
+        for incident in self.incidents:
+            if incident.recovered_at is None:
                 self._follow(incident, down, now)
+        self._was_down = down
         done = self._next_step  # steps submitted so far
         keep = []
         for track in self._watching:
@@ -292,17 +314,49 @@ class DrillSession:
         else:
             track.last = (seen, now)
 
-    def _follow(self, incident: Incident, down: frozenset[tuple[str, str]], now: float) -> None:
-        if incident.growing:
-            for space, name in sorted((down & incident.candidates) - incident.before):
-                names = incident.vms if space == "vm" else incident.services
-                if name not in names:
-                    names.append(name)
+    def _attribute(self, started: frozenset[tuple[str, str]]) -> None:
+        """Give each outage that began since the last look to the incident that caused it."""
+        for subject in sorted(started):
+            incident = self._cause(subject)
+            if incident is None:
+                continue
+            space, name = subject
+            names = incident.vms if space == "vm" else incident.services
+            if name not in names:
+                names.append(name)
+
+    def _cause(self, subject: tuple[str, str]) -> Incident | None:
+        """The open incident that caused an outage of `subject` ("vm"|"service", name), or None.
+
+        The latest accepted step that acted on it (`_exposed`: the node it named and what was
+        on it, the VM or the service it named) caused it if that step opened an incident still
+        open. Otherwise, when its node sits in a partition without quorum (a `quorum_lost`
+        event), the membership incident (fail-node, power-off, isolate) open when that node
+        lost quorum caused it: the host went down with the others' loss. Otherwise it is
+        nobody's: a planned step's doing (a maintenance evacuation, a failback after it) or a
+        recovered incident's aftermath."""
+        incident = self._acted.get(subject)
+        if incident is not None and incident.recovered_at is None:
+            return incident
+        for node in self._nodes_of(subject):
+            cause = self._quorum_cause.get(node)
+            if cause is not None and cause.recovered_at is None:
+                return cause
+        return None
+
+    def _nodes_of(self, subject: tuple[str, str]) -> list[str]:
+        cluster = self.engine.cluster
+        space, name = subject
+        names = [name] if space == "vm" else list(cluster.services[name].members)
+        return sorted({vm.host for vm in (cluster.vms.get(n) for n in names)
+                       if vm is not None and vm.host is not None})
+
+    @staticmethod
+    def _follow(incident: Incident, down: frozenset[tuple[str, str]], now: float) -> None:
         affected = {("vm", n) for n in incident.vms} | {("service", n)
                                                         for n in incident.services}
         if affected and not affected & down:
             incident.recovered_at = now
-            incident.growing = False
 
     def _score_events(self) -> None:
         events = self.engine.log.events
