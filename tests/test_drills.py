@@ -297,6 +297,35 @@ def test_a_planned_steps_outages_are_no_incidents():
     assert report.service_downtime  # the planned failovers were outages all the same
 
 
+def test_an_event_order_passes_only_when_the_first_comes_first():
+    """B is fenced at 80 s, then its VMs restart (logged after the fencing, same instant)."""
+    report, _ = run_text(drill_text(
+        step(60, "fail-node B"),
+        expect("event node_fenced for B before event vm_restarting for sql01"),
+        expect("event vm_restarting for sql01 before event node_fenced for B"),
+        expect("event node_fenced before event node_fenced"),
+        expect("event node_failed for B before event vm_restarting for sql01 "
+               "within 10 s after step 1")))
+    assert [(r.passed, r.observed, r.at) for r in report.expectations] == [
+        (True, "node_fenced for B at 80 s, then vm_restarting for sql01 at 80 s", 80.0),
+        (False, "at 80 s: node_fenced B: B is fenced (powered off), before any vm_restarting "
+                "for sql01", 80.0),
+        (False, "node_fenced at 80 s, but no node_fenced after it throughout", None),
+        (False, "neither node_failed for B nor vm_restarting for sql01 within 10 s after "
+                "step 1", None)]
+
+
+def test_an_event_order_is_decided_live_at_the_second_event():
+    session = DrillSession(parse_drill(drill_text(
+        step(60, "fail-node B"),
+        expect("event node_fenced for B before event vm_restarting for sql01"),
+        expect("event vm_running for sql01 before event node_fenced for B")), "t.toml"))
+    session.advance_to(79)
+    assert [r.passed for r in session.live()] == [None, None]
+    session.advance_to(81)
+    assert [r.passed for r in session.live()] == [True, False]
+
+
 def test_event_windows_start_at_the_steps_own_events():
     report, _ = run_text(drill_text(
         step(60, "fail-node B"),
@@ -417,6 +446,21 @@ def test_an_embedded_cluster_runs_and_its_errors_point_into_the_drill():
     (HEAD.replace(f"cluster = {json.dumps(str(SEED))}\n", "") + expect("no VM lost"),
      "t.toml:1: drill.cluster: required: a cluster file (relative to this drill), unless the "
      "drill embeds [cluster] and [[nodes]]"),
+    (drill_text(expect("event node_fenced for B before vm_restarting for sql01")),
+     "t.toml:8: expect[0].that: cannot read 'event node_fenced for B before vm_restarting for "
+     "sql01': expected 'event KIND [for SUBJECT]' after 'before', got 'vm_restarting'"),
+    (drill_text(expect("event node_fenced for B before event vm_restartin for sql01")),
+     't.toml:8: expect[0].that: unknown event kind "vm_restartin" (kinds: '
+     + ", ".join(EVENT_KINDS) + ")"),
+    (drill_text(expect("event node_fenced for B before event vm_restarting for sql09")),
+     't.toml:8: expect[0].that: unknown subject "sql09" (a node, VM or service, or cluster)'),
+    (drill_text(expect("event node_fenced for B before")),
+     "t.toml:8: expect[0].that: cannot read 'event node_fenced for B before': expected "
+     "'event KIND [for SUBJECT]' after 'before', got the end of the sentence"),
+    (drill_text(expect("no event node_fenced before event vm_restarting")),
+     "t.toml:8: expect[0].that: cannot read 'no event node_fenced before event vm_restarting': "
+     "expected a window or the end of the sentence ('no event' takes no order: write 'event A "
+     "before event B'), got 'before'"),
     (HEAD + "[drils]\n" + expect("no VM lost"),
      "t.toml:7: drils: unknown section (drill: drill, steps, expect; an embedded cluster: "),
     (HEAD + "[[expect]\nthat = 1\n",
@@ -457,6 +501,9 @@ def test_the_cli_turns_a_bad_drill_into_exit_2_and_one_line(tmp_path, capsys):
     "node B is failed from step 1 to end", "node B is online between start and step 1",
     "node B is online throughout", "pending VMs = 0 within 1.5 h after 600 s",
     "pending VMs >= 0 at start", "pending VMs is at most 3",
+    "event node_fenced for B before event vm_restarting for sql01",
+    "event node_failed before event vm_restarting within 60 s after step 1",
+    "from step 1 to end: event node_fenced before event vm_running for app01",
 ])
 def test_the_language_reads(sentence):
     parse(sentence)

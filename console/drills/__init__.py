@@ -69,6 +69,9 @@ Events (default window: the whole drill)
     event node_failed for B within 20 s after step 1       (at least one in the window)
     no event service_failed                                (none in the window)
     no event refused
+    event node_fenced for C before event vm_restarting for web
+                                (both in the window, the first of the first kind logged before
+                                 the first of the second: at one instant, the one logged first)
 
 Invariants (default window: `throughout`), checked at every moment the model changed:
 

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from console.drills.checks import EventSeen, View, lost_vms, service_downtime
+from console.drills.checks import EventCheck, View, lost_vms, service_downtime
 from console.drills.plan import Drill, DrillExpectation
 from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult, seconds
 from console.formats.drill import Step
@@ -112,7 +112,7 @@ class DrillSession:
         self._finished: Report | None = None
         self._tracks = [_Track(item) for item in drill.expectations]
         self._watching = [t for t in self._tracks if not isinstance(t.item.expectation.check,
-                                                                    EventSeen)]
+                                                                    EventCheck)]
         self._points = sorted({t for item in drill.expectations for t in item.span.times()
                                if t <= drill.duration})
         self._next_point = 0
@@ -359,24 +359,17 @@ class DrillSession:
             incident.recovered_at = now
 
     def _score_events(self) -> None:
-        events = self.engine.log.events
         for track in self._tracks:
             check = track.item.expectation.check
-            if not isinstance(check, EventSeen):
-                continue
-            lo, hi = self._event_range(track.item)
-            span = track.item.span
-            found = [e for e in events[lo:hi] if check.matches(e) and self._in_time(span, e.t)]
-            if check.present:
-                track.passed = bool(found)
-                track.observed = (f"{_event_text(found[0])}" if found
-                                  else f"no {check.describe()} {self._window_text(track.item)}")
-            else:
-                track.passed = not found
-                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-                track.observed = (f"{_event_text(found[0])}{more}" if found
-                                  else f"none {self._window_text(track.item)}")
-            track.at = found[0].t if found else None
+            if isinstance(check, EventCheck):
+                passed, track.observed, track.at = check.verdict(
+                    self._window_events(track.item), True, self._window_text(track.item))
+                track.passed = bool(passed)
+
+    def _window_events(self, item: DrillExpectation) -> list[Event]:
+        """The events of an event check's window, in log order."""
+        lo, hi = self._event_range(item)
+        return [e for e in self.engine.log.events[lo:hi] if self._in_time(item.span, e.t)]
 
     def _event_range(self, item: DrillExpectation) -> tuple[int, int]:
         span, total = item.span, len(self.engine.log)
@@ -404,27 +397,24 @@ class DrillSession:
     def live(self) -> list[ExpectationResult]:
         """The expectations' scores so far: passed True/False, or None while undecided.
 
-        Event checks are decided at the end (`finish`), but one is already known when the event
-        it looks for is seen in its window (`event ...` passes, `no event ...` fails); live
-        scoring says so as soon as it is."""
+        Event checks are decided at the end (`finish`), but one is often known before: when
+        the event it looks for is seen in its window (`event ...` passes, `no event ...` fails),
+        or the second event of an order (`event A before event B`); live scoring says so as
+        soon as it is."""
         if self._finished is None:
             for track in self._tracks:
-                if track.passed is None and isinstance(track.item.expectation.check, EventSeen):
+                if track.passed is None and isinstance(track.item.expectation.check, EventCheck):
                     self._peek_events(track)
         return [self._result(track, final=False) for track in self._tracks]
 
     def _peek_events(self, track: _Track) -> None:
         check = track.item.expectation.check
-        assert isinstance(check, EventSeen)
-        lo, hi = self._event_range(track.item)
-        events = self.engine.log.events
-        span = track.item.span
-        for event in events[max(lo, track.scanned):hi]:
-            if check.matches(event) and self._in_time(span, event.t):
-                track.passed, track.at = check.present, event.t
-                track.observed = _event_text(event)
-                break
-        track.scanned = max(track.scanned, hi)
+        assert isinstance(check, EventCheck)
+        hi = self._event_range(track.item)[1]
+        if hi > track.scanned:  # something new in the window
+            track.passed, track.observed, track.at = check.verdict(
+                self._window_events(track.item), False, self._window_text(track.item))
+            track.scanned = hi
 
     def _result(self, track: _Track, final: bool) -> ExpectationResult:
         passed, observed, at = track.passed, track.observed, track.at
@@ -481,10 +471,6 @@ class DrillSession:
 def _nonzero(values: dict[str, float]) -> dict[str, float]:
     return dict(sorted(((k, v) for k, v in values.items() if v > 0),
                        key=lambda kv: (-kv[1], kv[0])))
-
-
-def _event_text(event: Event) -> str:
-    return f"at {seconds(event.t)}: {event.kind} {event.subject}: {event.message}"
 
 
 def run_drill(drill: Drill, *, on_clock: ClockHandler | None = None,
