@@ -123,6 +123,23 @@ def test_steps_at_one_instant_land_together_before_its_timers(capsys):
 
 
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
+def test_drill_json_ends_in_the_summary_simulate_prints(path, capsys):
+    """`drill --json` carries the final state: the very object `simulate --json` prints last."""
+    drill = load_drill(path)
+    assert main(["drill", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    argv = ["simulate", drill.cluster_file, "--seed", str(drill.seed),
+            "--for", repr(drill.duration), "--json"]
+    for s in drill.steps:
+        argv += ["--do", f"{s.at!r} {s.command.text()}"]
+    assert main(argv) == 0
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["summary"] == last and last["kind"] == "summary"
+    assert set(report["summary"]["vms"][next(iter(last["vms"]))]) >= {"state", "host"}
+    assert all({"state", "active"} <= set(s) for s in report["summary"]["services"].values())
+
+
+@pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
 def test_advancing_in_small_ticks_scores_like_one_run(path):
     """The interactive drill advances from a clock tick; it must score as headless does."""
     drill = load_drill(path)

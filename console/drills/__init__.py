@@ -101,8 +101,10 @@ the VM or service (the node the step named and the VMs and services on it, the V
 named) when that step opened an incident still open; an outage on a host that lost quorum
 because others went is the membership incident's (fail-node, power-off, isolate) open when it
 lost quorum; the rest (a maintenance evacuation, a failback) are no incident's, and show under
-downtime only. Downtime: every VM and service with any, largest first (a live
-migration's switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`);
+downtime only. Downtime: every VM and service with any, largest first (a live migration's
+switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`), with the
+final state under `"summary"`: the object `simulate --json` prints last (every node; every VM's
+state, host and downtime; every service's state and active member);
 `--junit` writes one test suite per drill and one test case per expectation.
 
 Interactive drills

@@ -32,6 +32,7 @@ from console.model.engine import Engine
 from console.model.entities import ServiceState
 from console.model.events import Event
 from console.model.kernel import Outcome
+from console.model.summary import summary
 
 #: Steps that change the membership: a host that loses quorum loses it to them.
 MEMBERSHIP_STEPS = (FailNode, PowerOff, Isolate)
@@ -465,7 +466,7 @@ class DrillSession:
             passed=all(r.passed for r in expectations), expectations=expectations,
             steps=list(self.results), incidents=incidents,
             vm_downtime=_nonzero(vm_down), service_downtime=_nonzero(svc_down),
-            lost=lost_vms(self.view))
+            lost=lost_vms(self.view), summary=summary(engine))
 
 
 def _nonzero(values: dict[str, float]) -> dict[str, float]:
