@@ -579,3 +579,61 @@ def test_the_benchmarks_24_hour_drill_passes():
     assert drill.duration == 86400 and len(drill.steps) == 96
     report, _ = run_drill(drill)
     assert report.passed, [(e.text, e.observed) for e in report.expectations if not e.passed]
+
+
+# -- simulate runs a drill file ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
+def test_simulate_runs_a_drill_file_as_the_drill_runs(path, capsys):
+    _, engine = run_drill(load_drill(path))
+    assert main(["simulate", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == simulate_json(engine)
+
+
+def test_simulate_on_a_drill_skips_its_clock_steps_and_lets_the_command_line_win(tmp_path,
+                                                                               capsys):
+    path = tmp_path / "d.toml"
+    path.write_text(drill_text(step(30, "speed 4"), step(60, "fail-node B"),
+                               expect("no VM lost")).replace("seed = 0", "seed = 5"))
+    _, engine = run_drill(load_drill(path))
+    assert main(["simulate", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out == simulate_json(engine) and '"refused"' not in out
+    # --seed and --for win; --do lands after the drill's own steps of its instant
+    assert main(["simulate", str(path), "--seed", "7", "--for", "120", "--json",
+                 "--do", "60 power-on B"]) == 0
+    given = capsys.readouterr().out
+    assert main(["simulate", str(SEED), "--seed", "7", "--for", "120", "--json",
+                 "--do", "60 fail-node B", "--do", "60 power-on B"]) == 0
+    assert given == capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("lines", "extra", "message"), [
+    ((step(60, "fail-node B"), expect("node B is maintenanse")), [],
+     "{path}:12: expect[0].that: cannot read 'node B is maintenanse': unknown node state "),
+    ((step(60, "fail-node B"), expect("no VM lost")), ["--for", "30"],
+     "{path}: step 1 ('fail-node B' at 60 s) is after the end of the run (--for 30)"),
+    ((step(60, "fail-node B"), expect("no VM lost")), ["--do", "700 power-on B"],
+     "--do '700 power-on B' is after the end of the run (--for 600)"),
+    ((step(60, "fial-node B"), expect("no VM lost")), [],
+     "{path}:9: steps[0].do: unknown command 'fial-node'"),
+])
+def test_simulate_refuses_a_bad_drill_in_one_line(tmp_path, capsys, lines, extra, message):
+    path = tmp_path / "d.toml"
+    path.write_text(drill_text(*lines))
+    record = tmp_path / "rec.jsonl"
+    assert main(["simulate", str(path), "--record", str(record), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert captured.err.startswith("cluster-console: " + message.format(path=path))
+    assert not record.exists()
+
+
+def test_simulate_records_a_drill_run_that_replays_byte_for_byte(tmp_path, capsys):
+    path = SAMPLE_CLUSTERS / "drills" / "capacity-exhaustion.toml"
+    record = tmp_path / "rec.jsonl"
+    assert main(["simulate", str(path), "--record", str(record)]) == 0
+    printed = capsys.readouterr().out
+    assert main(["replay", str(record), "--headless"]) == 0
+    assert capsys.readouterr().out == printed
