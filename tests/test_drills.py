@@ -275,6 +275,14 @@ def test_an_outage_that_begins_at_detection_belongs_to_the_step_that_caused_it()
     assert c_services == [] and (vms, services) == ([], ["exchange"])
 
 
+def test_a_planned_step_on_a_passive_members_host_does_not_take_the_outage():
+    """B (iis01, iis's active member) is cut; A (iis02, passive) enters maintenance 5 s later.
+    iis stands down with B at detection: the isolation's outage, not the maintenance's."""
+    report, _ = run_text(drill_text(step(60, "isolate B"), step(65, "maintenance A on"),
+                                    expect("no split brain")))
+    assert incidents_of(report) == [(1, ["app01", "exch02", "iis01", "sql01"], ["iis", "sql"])]
+
+
 THREE_HOSTS = "\n".join(f"""
 [[nodes]]
 name = "H{i}"

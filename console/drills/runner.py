@@ -243,8 +243,9 @@ class DrillSession:
 
     def _exposed(self, command: Command) -> frozenset[tuple[str, str]]:
         """What a step acts on: the VMs on (or in flight to) the node it names and the services
-        with a member among them; or the VM it names and its services; or the service it
-        names."""
+        whose active member is among them; or the VM it names and the service it is the
+        active member of; or the service it names. (A passive member's host going away takes
+        no service down.)"""
         cluster = self.engine.cluster
         service = getattr(command, "service", None)
         if isinstance(service, str):
@@ -256,7 +257,7 @@ class DrillSession:
             vms = {name for name, v in cluster.vms.items() if node in (v.host, v.target)}
         else:
             return frozenset()
-        services = {s.name for s in cluster.services.values() if vms & set(s.members)}
+        services = {s.name for s in cluster.services.values() if s.active in vms}
         return frozenset({("vm", n) for n in vms} | {("service", n) for n in services})
 
     def _down(self) -> frozenset[tuple[str, str]]:
