@@ -16,6 +16,7 @@ from console.drills.grammar import ExpectationError, parse
 from console.drills.runner import run_drill
 from console.formats.event_log import render_json as simulate_json
 from console.formats.toml import ConfigError
+from console.model.commands import parse as parse_command
 from console.model.events import EVENT_KINDS
 from console.paths import SAMPLE_CLUSTERS
 
@@ -281,6 +282,17 @@ def test_a_planned_step_on_a_passive_members_host_does_not_take_the_outage():
     report, _ = run_text(drill_text(step(60, "isolate B"), step(65, "maintenance A on"),
                                     expect("no split brain")))
     assert incidents_of(report) == [(1, ["app01", "exch02", "iis01", "sql01"], ["iis", "sql"])]
+
+
+def test_an_operators_command_takes_the_outages_it_causes_from_the_incident():
+    """B (iis01 active) is cut at 60 s; at 62 s the operator fails iis over by hand: iis goes
+    down by the operator's doing, before B's isolation is even detected."""
+    session = DrillSession(parse_drill(drill_text(step(60, "isolate B"),
+                                                  expect("no split brain")), "t.toml"))
+    session.advance_to(62)
+    assert session.submit(parse_command("failover iis")).accepted
+    report = session.finish()
+    assert incidents_of(report) == [(1, ["app01", "exch02", "iis01", "sql01"], ["sql"])]
 
 
 THREE_HOSTS = "\n".join(f"""

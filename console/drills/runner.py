@@ -178,8 +178,14 @@ class DrillSession:
             engine.run_until(until)
 
     def submit(self, command: Command) -> Outcome:
-        """An operator's command, now (the interactive drill)."""
+        """An operator's command, now (the interactive drill). It opens no incident; what it
+        acts on goes down by the operator's doing, not by an earlier step's (see `_cause`)."""
+        self._observe("pre-command")
+        acted_on = self._exposed(command)
         outcome = self.engine.submit(command)
+        if outcome.accepted:
+            for subject in acted_on:
+                self._acted[subject] = None
         self._observe("command")
         return outcome
 
