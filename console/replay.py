@@ -30,8 +30,9 @@ from console.session import REPLAY, Session
 
 def run(engine: Engine, until: float, steps: Iterable[TimedCommand] = ()) -> None:
     """Submit each step at its time (in time order, ties in the given order), then run the
-    engine to `until` (simulated seconds). A step's command lands after the timers due by its
-    time; a refused command is logged, never raised."""
+    engine to `until` (simulated seconds), timers due at `until` included. The steps of one
+    instant land together, before that instant's timers (`Engine.submit_at`); a refused
+    command is logged, never raised."""
     for step in sorted(steps, key=lambda s: s.t):
         engine.submit_at(step.t, step.command)
     engine.run_until(until)
@@ -102,12 +103,16 @@ class ReplayPlayer:
 
     def advance_to(self, t: float) -> None:
         """Play on to `t` (simulated seconds, at most the recording's end): every entry due by
-        then, in order, then the model's timers up to `t`."""
+        then, in order, and the model's timers due before `t` (at the recording's end, those
+        due at `t` too: the recorded session completed its last instant when it closed)."""
         t = min(t, self.duration)
         while self.index < len(self.entries) and self.entries[self.index].t <= t:
             self.apply_next()
-        if t > self.session.now:
-            self.session.engine.run_until(t)
+        engine = self.session.engine
+        if t > engine.now:
+            engine.run_before(t)
+        if t >= self.duration and self.index >= len(self.entries):
+            engine.run_until(t)  # the recording's last instant is complete
         self._check_end()
 
     def step(self) -> Entry | None:
@@ -129,7 +134,7 @@ class ReplayPlayer:
         self.index += 1
         engine = self.session.engine
         if entry.t > engine.now:
-            engine.run_until(entry.t)
+            engine.run_before(entry.t)
         if entry.kind == "command" and entry.command is not None:
             outcome = self.session.submit(entry.command, source=REPLAY)
             self.last = (entry, "accepted" if outcome.accepted

@@ -219,8 +219,11 @@ class Session:
         return self.recorder is not None and not self.recorder.closed
 
     def close(self, *, clean: bool = True) -> None:
-        """End the recording, if any: with its end line at the session's time when `clean`,
-        without it (as after a crash) otherwise."""
+        """End the session: when `clean`, its last instant is completed (the timers due now
+        run, as at the end of a headless run) and the recording, if any, gets its end line at
+        the session's time; otherwise (as after a crash) the recording ends without it."""
+        if clean:
+            self.engine.run_until(self.now)  # the last instant is complete: its timers run
         if self.recorder is not None and not self.recorder.closed:
             if clean:
                 self.recorder.close(self.now)
@@ -258,11 +261,14 @@ class Session:
     # -- time -----------------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:
-        """Move simulated time on by `seconds` (through the driver when there is one)."""
+        """Move simulated time on by `seconds` (through the driver when there is one). The
+        timers due at the new time wait until time moves past it (or the session closes), so a
+        key pressed now lands before them, as a command at that time does in every mode
+        (`Engine.submit_at`)."""
         if self.driver is not None:
             self.driver.advance_to(self.now + seconds)
         else:
-            self.engine.advance(seconds)
+            self.engine.run_before(self.now + seconds)
 
     def tick(self, real_elapsed: float) -> float:
         """`real_elapsed` real seconds passed: advance by what the clock makes of them; return

@@ -16,6 +16,7 @@ from console.drills.grammar import ExpectationError, parse
 from console.drills.runner import run_drill
 from console.formats.event_log import render_json as simulate_json
 from console.formats.toml import ConfigError
+from console.model.commands import parse as parse_command
 from console.model.events import EVENT_KINDS
 from console.paths import SAMPLE_CLUSTERS
 
@@ -99,6 +100,44 @@ def test_a_drills_event_log_is_what_simulate_prints(path, capsys):
         argv += ["--do", f"{s.at!r} {s.command.text()}"]
     assert main(argv) == 0
     assert capsys.readouterr().out == simulate_json(engine)
+
+
+def test_steps_at_one_instant_land_together_before_its_timers(capsys):
+    """B is suspect at 63 s (a timer); the two steps at 63 s land before it, in file order, in
+    a drill, in `simulate --do`, and in a drill advanced tick by tick to exactly 63 s."""
+    text = drill_text(step(60, "fail-node B"), step(63, "isolate A"), step(63, "isolate C"),
+                      expect("event node_suspect for B at 63 s"))
+    report, engine = run_text(text)
+    assert report.passed, report.expectations
+    at_63 = [(e.kind, e.subject) for e in engine.log.events if e.t == 63.0]
+    assert at_63[:2] == [("command", "A"), ("command", "C")]
+    assert ("node_suspect", "B") in at_63[2:]
+    assert main(["simulate", str(SEED), "--for", "600", "--json", "--do", "60 fail-node B",
+                 "--do", "63 isolate A", "--do", "63 isolate C"]) == 0
+    assert capsys.readouterr().out == simulate_json(engine)
+    ticked = DrillSession(parse_drill(text, "t.toml"))
+    for t in (30, 60, 63, 63, 100):
+        ticked.advance_to(t)
+    ticked.finish()
+    assert [e.as_dict() for e in ticked.engine.log.events] == \
+        [e.as_dict() for e in engine.log.events]
+
+
+@pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
+def test_drill_json_ends_in_the_summary_simulate_prints(path, capsys):
+    """`drill --json` carries the final state: the very object `simulate --json` prints last."""
+    drill = load_drill(path)
+    assert main(["drill", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    argv = ["simulate", drill.cluster_file, "--seed", str(drill.seed),
+            "--for", repr(drill.duration), "--json"]
+    for s in drill.steps:
+        argv += ["--do", f"{s.at!r} {s.command.text()}"]
+    assert main(argv) == 0
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert report["summary"] == last and last["kind"] == "summary"
+    assert set(report["summary"]["vms"][next(iter(last["vms"]))]) >= {"state", "host"}
+    assert all({"state", "active"} <= set(s) for s in report["summary"]["services"].values())
 
 
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
@@ -222,6 +261,108 @@ def test_at_a_time_is_after_everything_at_that_time():
     assert report.passed, results(report)
 
 
+def incidents_of(report) -> list[tuple[int, list[str], list[str]]]:
+    return [(i.step, i.vms, i.services) for i in report.incidents]
+
+
+def test_an_outage_that_begins_at_detection_belongs_to_the_step_that_caused_it():
+    """C is cut at 60 s; its VMs are powered off at detection (75 s), after a forced failover
+    at 65 s: they are the isolation's, the failover has only its service."""
+    report, _ = run_text(drill_text(step(60, "isolate C"), step(65, "failover exchange"),
+                                    expect("all VMs running within 200 s after step 1")))
+    (first, c_vms, c_services), (second, vms, services) = incidents_of(report)
+    assert (first, second) == (1, 2)
+    assert sorted(c_vms) == ["file01", "mon01", "sql02", "web02"]  # C's VMs at 60 s
+    assert c_services == [] and (vms, services) == ([], ["exchange"])
+
+
+def test_a_planned_step_on_a_passive_members_host_does_not_take_the_outage():
+    """B (iis01, iis's active member) is cut; A (iis02, passive) enters maintenance 5 s later.
+    iis stands down with B at detection: the isolation's outage, not the maintenance's."""
+    report, _ = run_text(drill_text(step(60, "isolate B"), step(65, "maintenance A on"),
+                                    expect("no split brain")))
+    assert incidents_of(report) == [(1, ["app01", "exch02", "iis01", "sql01"], ["iis", "sql"])]
+
+
+def test_an_operators_command_takes_the_outages_it_causes_from_the_incident():
+    """B (iis01 active) is cut at 60 s; at 62 s the operator fails iis over by hand: iis goes
+    down by the operator's doing, before B's isolation is even detected."""
+    session = DrillSession(parse_drill(drill_text(step(60, "isolate B"),
+                                                  expect("no split brain")), "t.toml"))
+    session.advance_to(62)
+    assert session.submit(parse_command("failover iis")).accepted
+    report = session.finish()
+    assert incidents_of(report) == [(1, ["app01", "exch02", "iis01", "sql01"], ["sql"])]
+
+
+THREE_HOSTS = "\n".join(f"""
+[[nodes]]
+name = "H{i}"
+hypervisor = "esxi"
+cpus = 2
+cores_per_cpu = 8
+memory_gb = 64
+disks_gb = [500]
+nics_gbps = [1, 1]
+
+[[vms]]
+name = "app{i}"
+host = "H{i}"
+guest_os = "rhel"
+vcpus = 2
+memory_gb = 4
+""" for i in (1, 2, 3))
+
+
+def test_a_host_that_loses_quorum_to_others_outages_is_the_incident_that_took_it():
+    """H1 and H2 are cut 2 s apart; H3, untouched, is left without quorum and powers app3 off:
+    app1 is the first cut's, app2 and app3 the second's (the one that took the quorum)."""
+    text = ('[drill]\nname = "q"\nduration_s = 300\n\n[cluster]\nname = "three"\n\n'
+            '[quorum]\nwitness = false\nisolation_response = "power_off"\n' + THREE_HOSTS
+            + "\n" + drill_text(step(60, "isolate H1"), step(62, "isolate H2"),
+                                 expect("running VMs = 0 at end")).split("\n\n", 1)[1])
+    report, _ = run_text(text)
+    assert incidents_of(report) == [(1, ["app1"], []), (2, ["app2", "app3"], [])]
+
+
+def test_a_planned_steps_outages_are_no_incidents():
+    """Rolling upgrade: a host powered off in maintenance holds nothing; the failovers of the
+    next maintenance (and their failback) are planned, not that power-off's."""
+    report, _ = run_drill(load_drill(SAMPLE_CLUSTERS / "drills" / "rolling-upgrade.toml"))
+    assert [(i.step, i.vms, i.services) for i in report.incidents] == \
+        [(2, [], []), (6, [], []), (10, [], [])]
+    assert report.service_downtime  # the planned failovers were outages all the same
+
+
+def test_an_event_order_passes_only_when_the_first_comes_first():
+    """B is fenced at 80 s, then its VMs restart (logged after the fencing, same instant)."""
+    report, _ = run_text(drill_text(
+        step(60, "fail-node B"),
+        expect("event node_fenced for B before event vm_restarting for sql01"),
+        expect("event vm_restarting for sql01 before event node_fenced for B"),
+        expect("event node_fenced before event node_fenced"),
+        expect("event node_failed for B before event vm_restarting for sql01 "
+               "within 10 s after step 1")))
+    assert [(r.passed, r.observed, r.at) for r in report.expectations] == [
+        (True, "node_fenced for B at 80 s, then vm_restarting for sql01 at 80 s", 80.0),
+        (False, "at 80 s: node_fenced B: B is fenced (powered off), before any vm_restarting "
+                "for sql01", 80.0),
+        (False, "node_fenced at 80 s, but no node_fenced after it throughout", None),
+        (False, "neither node_failed for B nor vm_restarting for sql01 within 10 s after "
+                "step 1", None)]
+
+
+def test_an_event_order_is_decided_live_at_the_second_event():
+    session = DrillSession(parse_drill(drill_text(
+        step(60, "fail-node B"),
+        expect("event node_fenced for B before event vm_restarting for sql01"),
+        expect("event vm_running for sql01 before event node_fenced for B")), "t.toml"))
+    session.advance_to(79)
+    assert [r.passed for r in session.live()] == [None, None]
+    session.advance_to(81)
+    assert [r.passed for r in session.live()] == [True, False]
+
+
 def test_event_windows_start_at_the_steps_own_events():
     report, _ = run_text(drill_text(
         step(60, "fail-node B"),
@@ -342,6 +483,21 @@ def test_an_embedded_cluster_runs_and_its_errors_point_into_the_drill():
     (HEAD.replace(f"cluster = {json.dumps(str(SEED))}\n", "") + expect("no VM lost"),
      "t.toml:1: drill.cluster: required: a cluster file (relative to this drill), unless the "
      "drill embeds [cluster] and [[nodes]]"),
+    (drill_text(expect("event node_fenced for B before vm_restarting for sql01")),
+     "t.toml:8: expect[0].that: cannot read 'event node_fenced for B before vm_restarting for "
+     "sql01': expected 'event KIND [for SUBJECT]' after 'before', got 'vm_restarting'"),
+    (drill_text(expect("event node_fenced for B before event vm_restartin for sql01")),
+     't.toml:8: expect[0].that: unknown event kind "vm_restartin" (kinds: '
+     + ", ".join(EVENT_KINDS) + ")"),
+    (drill_text(expect("event node_fenced for B before event vm_restarting for sql09")),
+     't.toml:8: expect[0].that: unknown subject "sql09" (a node, VM or service, or cluster)'),
+    (drill_text(expect("event node_fenced for B before")),
+     "t.toml:8: expect[0].that: cannot read 'event node_fenced for B before': expected "
+     "'event KIND [for SUBJECT]' after 'before', got the end of the sentence"),
+    (drill_text(expect("no event node_fenced before event vm_restarting")),
+     "t.toml:8: expect[0].that: cannot read 'no event node_fenced before event vm_restarting': "
+     "expected a window or the end of the sentence ('no event' takes no order: write 'event A "
+     "before event B'), got 'before'"),
     (HEAD + "[drils]\n" + expect("no VM lost"),
      "t.toml:7: drils: unknown section (drill: drill, steps, expect; an embedded cluster: "),
     (HEAD + "[[expect]\nthat = 1\n",
@@ -382,6 +538,9 @@ def test_the_cli_turns_a_bad_drill_into_exit_2_and_one_line(tmp_path, capsys):
     "node B is failed from step 1 to end", "node B is online between start and step 1",
     "node B is online throughout", "pending VMs = 0 within 1.5 h after 600 s",
     "pending VMs >= 0 at start", "pending VMs is at most 3",
+    "event node_fenced for B before event vm_restarting for sql01",
+    "event node_failed before event vm_restarting within 60 s after step 1",
+    "from step 1 to end: event node_fenced before event vm_running for app01",
 ])
 def test_the_language_reads(sentence):
     parse(sentence)
@@ -440,3 +599,61 @@ def test_the_benchmarks_24_hour_drill_passes():
     assert drill.duration == 86400 and len(drill.steps) == 96
     report, _ = run_drill(drill)
     assert report.passed, [(e.text, e.observed) for e in report.expectations if not e.passed]
+
+
+# -- simulate runs a drill file ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
+def test_simulate_runs_a_drill_file_as_the_drill_runs(path, capsys):
+    _, engine = run_drill(load_drill(path))
+    assert main(["simulate", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == simulate_json(engine)
+
+
+def test_simulate_on_a_drill_skips_its_clock_steps_and_lets_the_command_line_win(tmp_path,
+                                                                               capsys):
+    path = tmp_path / "d.toml"
+    path.write_text(drill_text(step(30, "speed 4"), step(60, "fail-node B"),
+                               expect("no VM lost")).replace("seed = 0", "seed = 5"))
+    _, engine = run_drill(load_drill(path))
+    assert main(["simulate", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out == simulate_json(engine) and '"refused"' not in out
+    # --seed and --for win; --do lands after the drill's own steps of its instant
+    assert main(["simulate", str(path), "--seed", "7", "--for", "120", "--json",
+                 "--do", "60 power-on B"]) == 0
+    given = capsys.readouterr().out
+    assert main(["simulate", str(SEED), "--seed", "7", "--for", "120", "--json",
+                 "--do", "60 fail-node B", "--do", "60 power-on B"]) == 0
+    assert given == capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("lines", "extra", "message"), [
+    ((step(60, "fail-node B"), expect("node B is maintenanse")), [],
+     "{path}:12: expect[0].that: cannot read 'node B is maintenanse': unknown node state "),
+    ((step(60, "fail-node B"), expect("no VM lost")), ["--for", "30"],
+     "{path}: step 1 ('fail-node B' at 60 s) is after the end of the run (--for 30)"),
+    ((step(60, "fail-node B"), expect("no VM lost")), ["--do", "700 power-on B"],
+     "--do '700 power-on B' is after the end of the run (--for 600)"),
+    ((step(60, "fial-node B"), expect("no VM lost")), [],
+     "{path}:9: steps[0].do: unknown command 'fial-node'"),
+])
+def test_simulate_refuses_a_bad_drill_in_one_line(tmp_path, capsys, lines, extra, message):
+    path = tmp_path / "d.toml"
+    path.write_text(drill_text(*lines))
+    record = tmp_path / "rec.jsonl"
+    assert main(["simulate", str(path), "--record", str(record), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert captured.err.startswith("cluster-console: " + message.format(path=path))
+    assert not record.exists()
+
+
+def test_simulate_records_a_drill_run_that_replays_byte_for_byte(tmp_path, capsys):
+    path = SAMPLE_CLUSTERS / "drills" / "capacity-exhaustion.toml"
+    record = tmp_path / "rec.jsonl"
+    assert main(["simulate", str(path), "--record", str(record)]) == 0
+    printed = capsys.readouterr().out
+    assert main(["replay", str(record), "--headless"]) == 0
+    assert capsys.readouterr().out == printed

@@ -142,7 +142,7 @@ def live_session(ticks: list[float], keys: dict[int, str], stream) -> Engine:
                         created_by="console")
     listeners = [recorder.command]
     for i, dt in enumerate(ticks):
-        engine.advance(dt)
+        engine.run_before(engine.now + dt)
         if i in keys:
             command = parse(keys[i])
             for listener in listeners:

@@ -197,3 +197,19 @@ def test_the_imbalance_is_measured_once_per_ten_simulated_seconds(monkeypatch):
     other = Session(make_engine())  # each session its own cache
     other.imbalance()
     assert calls == [0.0, 10.0, 0.0]
+
+
+def test_a_key_at_an_instant_lands_before_that_instants_timers_and_close_completes_it():
+    """The live console keeps the one rule for when a command lands (`Engine.submit_at`): the
+    clock standing at T has run the timers due before T, not those due at T."""
+    session = Session(make_engine())
+    fired: list[float] = []
+    session.engine.schedule_at(10.0, lambda: fired.append(session.now))
+    session.advance(10.0)
+    assert session.now == 10.0 and fired == []
+    session.submit(parse("fail-node B"))
+    assert fired == []
+    session.close()
+    assert fired == [10.0]
+    kinds = [e.kind for e in session.engine.log.events if e.t == 10.0]
+    assert kinds[0] == "command"

@@ -1,18 +1,28 @@
-"""`cluster-console simulate [CLUSTER] [--seed N] [--for SECONDS] [--do "T COMMAND"]... [--json]
-[--record REC.jsonl]`: a headless run, its event log and a summary of the final state."""
+"""`cluster-console simulate [CLUSTER | DRILL] [--seed N] [--for SECONDS] [--do "T COMMAND"]...
+[--json] [--record REC.jsonl]`: a headless run, its event log and a summary of the final state.
+
+Given a drill file (a TOML file with a `[drill]` table), the run is the drill's: its cluster, its
+steps (clock steps skipped, as a headless drill skips them), its seed and its duration; `--seed`
+and `--for` given on the command line win over the drill's, and `--do` commands are added to its
+steps (at one instant, after them). So `simulate DRILL.toml` prints the log `drill` runs on."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from console.cli.options import check_outputs, cluster_inputs, parser, seed_option
+from console.drills import parse_drill
 from console.errors import InputError
 from console.formats.cluster import parse_cluster
+from console.formats.drill import is_drill
 from console.formats.event_log import render_json, render_text
 from console.formats.recording import record_engine
 from console.formats.timed import MAX_TIME_S, ScheduleError, TimedCommand, parse_timed
 from console.formats.toml import read_file
+from console.model.cluster import Cluster
 from console.model.engine import Engine
 from console.paths import DEFAULT_CLUSTER
 from console.replay import run as run_steps
@@ -23,11 +33,13 @@ def run(argv: Sequence[str]) -> int:
     option, `--do`, cluster file or `--record` path, before anything is printed."""
     options = parser("simulate", "Run a cluster headless and print its event log and summary.")
     options.add_argument("cluster", nargs="?", default=str(DEFAULT_CLUSTER),
-                         help="cluster file (default: the seed cluster)")
-    options.add_argument("--seed", default="0", metavar="N",
-                         help="random seed, 0 to 4294967295 (default 0)")
-    options.add_argument("--for", dest="duration", type=float, default=300.0,
-                         metavar="SECONDS", help="simulated seconds to run (default 300)")
+                         help="cluster file (default: the seed cluster), or a drill file: its "
+                              "cluster, steps, seed and duration")
+    options.add_argument("--seed", default=None, metavar="N",
+                         help="random seed, 0 to 4294967295 (default: the drill's, else 0)")
+    options.add_argument("--for", dest="duration", type=float, default=None,
+                         metavar="SECONDS",
+                         help="simulated seconds to run (default: the drill's, else 300)")
     options.add_argument("--do", action="append", default=[], metavar='"T COMMAND"',
                          help='a command at simulated time T, e.g. "60 fail-node B"; repeatable')
     options.add_argument("--json", action="store_true",
@@ -36,28 +48,72 @@ def run(argv: Sequence[str]) -> int:
                          help="record the run; `cluster-console replay REC.jsonl --headless` "
                               "prints the same output")
     args = options.parse_args(argv)
-    if not 0 <= args.duration <= MAX_TIME_S:  # NaN fails both
+    if args.duration is not None and not 0 <= args.duration <= MAX_TIME_S:  # NaN fails both
         raise InputError(f"--for must be from 0 to {MAX_TIME_S:.0f} seconds (30 days), "
                          f"got {args.duration:g}")
-    seed = seed_option(args.seed)
-    steps = _steps(args.do, args.duration)
+    seed = None if args.seed is None else seed_option(args.seed)
+    do = _steps(args.do)
     text = read_file(args.cluster)  # read once: the run and its recording see the same text
-    engine = Engine(parse_cluster(text, args.cluster), seed)
+    run = (_drill_run(args.cluster, text, seed, args.duration) if is_drill(text, args.cluster)
+           else _cluster_run(args.cluster, text, seed, args.duration))
+    run.steps += _within(do, run.duration)
     if args.record is not None:
-        check_outputs({"--record": args.record}, cluster_inputs(args.cluster, text))
-    run_steps(engine, args.duration, steps)
+        check_outputs({"--record": args.record}, run.inputs)
+    engine = Engine(run.build(), run.seed)
+    run_steps(engine, run.duration, run.steps)
     if args.record is not None:
-        _record(args.record, engine, args.cluster, text, args.duration)
+        _record(args.record, engine, run.cluster_file, run.cluster_text, run.duration)
     sys.stdout.write(render_json(engine) if args.json else render_text(engine))
     return 0
 
 
-def _steps(texts: list[str], duration: float) -> list[TimedCommand]:
-    """The `--do` options read, each within the run."""
+@dataclass
+class _Run:
+    """What to run: the cluster (`build`), seed, duration (simulated seconds) and timed steps;
+    the cluster file and text a recording embeds; the files read (no output may name them)."""
+
+    build: Callable[[], Cluster]
+    seed: int
+    duration: float
+    steps: list[TimedCommand]
+    cluster_file: str
+    cluster_text: str
+    inputs: list[Path]
+
+
+def _cluster_run(path: str, text: str, seed: int | None, duration: float | None) -> _Run:
+    """A cluster file: seed 0 and 300 s unless given."""
+    cluster = parse_cluster(text, path)
+    return _Run(lambda: cluster, 0 if seed is None else seed,
+                300.0 if duration is None else duration, [], path, text,
+                cluster_inputs(path, text))
+
+
+def _drill_run(path: str, text: str, seed: int | None, duration: float | None) -> _Run:
+    """A drill file: its cluster and steps (clock steps skipped), its seed and duration unless
+    given. A step after the end of the run is refused."""
+    drill = parse_drill(text, path)
+    end = drill.duration if duration is None else duration
+    late = [s for s in drill.steps if s.at > end]
+    if late:
+        raise InputError(f"{path}: step {late[0].number} ({late[0].command.text()!r} at "
+                         f"{late[0].at:g} s) is after the end of the run (--for {end:g})")
+    steps = [TimedCommand(s.at, s.command) for s in drill.steps if not s.clock]
+    inputs = [Path(drill.path), *cluster_inputs(drill.cluster_file, drill.cluster_text)]
+    return _Run(drill.build_cluster, drill.seed if seed is None else seed, end, steps,
+                drill.cluster_file, drill.recorded_cluster_text, inputs)
+
+
+def _steps(texts: list[str]) -> list[TimedCommand]:
+    """The `--do` options read."""
     try:
-        steps = [parse_timed(text) for text in texts]
+        return [parse_timed(text) for text in texts]
     except ScheduleError as error:
         raise InputError(f"--do {error}") from None
+
+
+def _within(steps: list[TimedCommand], duration: float) -> list[TimedCommand]:
+    """`steps`, each within the run (else InputError)."""
     late = [s for s in steps if s.t > duration]
     if late:
         raise InputError(f"--do {late[0].text()!r} is after the end of the run "

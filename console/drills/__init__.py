@@ -29,8 +29,9 @@ that = "service sql is online within 40 s after step 1"
 name = "sql fails over"         # optional: the JUnit test case name (default: number + text)
 ```
 
-A step lands after the timers due by its time, and steps at one instant run in file order, just as
-`simulate --do` and a live session apply commands: a drill's event log is the log `simulate`
+The steps of one instant land together, in file order, before any timer due at that instant
+(heartbeats, detections, balancer passes of that second come after them), just as `simulate
+--do`, replays and the live console apply commands: a drill's event log is the log `simulate`
 prints for the same cluster, seed, commands and `--for`. Clock commands (`speed`, `pause`,
 `resume`) belong to the console; a headless drill records and otherwise skips them.
 
@@ -68,6 +69,9 @@ Events (default window: the whole drill)
     event node_failed for B within 20 s after step 1       (at least one in the window)
     no event service_failed                                (none in the window)
     no event refused
+    event node_fenced for C before event vm_restarting for web
+                                (both in the window, the first of the first kind logged before
+                                 the first of the second: at one instant, the one logged first)
 
 Invariants (default window: `throughout`), checked at every moment the model changed:
 
@@ -90,10 +94,17 @@ The report
 ----------
 Each expectation with PASS/FAIL and the observed value (when a `within` check first held, or
 where an `always` check first broke). Incidents: each accepted `fail-node`, `power-off`,
-`isolate` or `failover` step opens one; it collects the VMs and services that go down after it
-(until the next incident opens) and is recovered at the first moment all of them are back
-(VMs running, services online). Downtime: every VM and service with any, largest first (a live
-migration's switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`);
+`isolate` or `failover` step opens one; it collects the outages it caused, whenever they begin
+(at once, or at detection after later steps), and is recovered at the first moment all of them
+are back (VMs running, services online). An outage is caused by the latest step that acted on
+the VM or service (the node the step named and the VMs and services on it, the VM or service it
+named) when that step opened an incident still open; an outage on a host that lost quorum
+because others went is the membership incident's (fail-node, power-off, isolate) open when it
+lost quorum; the rest (a maintenance evacuation, a failback) are no incident's, and show under
+downtime only. Downtime: every VM and service with any, largest first (a live migration's
+switchover counts). `--json` prints one object per drill (`"kind": "drill_report"`), with the
+final state under `"summary"`: the object `simulate --json` prints last (every node; every VM's
+state, host and downtime; every service's state and active member);
 `--junit` writes one test suite per drill and one test case per expectation.
 
 Interactive drills

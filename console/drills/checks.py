@@ -331,14 +331,39 @@ class Compare(Check):
         return COMPARATORS[self.op][1](value, self.value), shown
 
 
+#: An event check's verdict: passed (None: not decided yet), the value observed, and when.
+Verdict = tuple[bool | None, str, float | None]
+
+
+def event_text(event) -> str:
+    """An event as a verdict shows it: `at T: KIND SUBJECT: MESSAGE`."""
+    return f"at {seconds(event.t)}: {event.kind} {event.subject}: {event.message}"
+
+
+class EventCheck(Check):
+    """A check on the events of its window rather than on the state: judged on the window's
+    events, in log order (`verdict`), not at moments."""
+
+    kind = "event"
+
+    def verdict(self, events: list, final: bool, where: str) -> Verdict:
+        """Judge `events` (the window's, in log order; `where` is the window as written for
+        the observed value). Before the end (`final` False) the verdict may be undecided:
+        passed None. Raises NotImplementedError here: each event check defines it."""
+        raise NotImplementedError
+
+    def evaluate(self, view):
+        """Event checks are judged on events (`verdict`), never on a moment's state."""
+        raise NotImplementedError("an event check is judged by verdict()")
+
+
 @dataclass
-class EventSeen(Check):
+class EventSeen(EventCheck):
     """An event of `event_kind` (about `subject`, if given) occurs in the window, or not."""
 
     event_kind: str
     subject: str | None = None
     present: bool = True
-    kind = "event"
 
     def names(self):
         """The event kind, and the subject if one is given."""
@@ -354,3 +379,50 @@ class EventSeen(Check):
     def describe(self) -> str:
         """`KIND [for SUBJECT]`, for the observed value."""
         return self.event_kind + (f" for {self.subject}" if self.subject else "")
+
+    def verdict(self, events, final, where):
+        """`event ...` passes at the first match, `no event ...` fails there; observed: that
+        event (and how many more, for `no event`). Without a match, decided at the end."""
+        found = [e for e in events if self.matches(e)]
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 and not self.present else ""
+            return self.present, event_text(found[0]) + more, found[0].t
+        if not final:
+            return None, "", None
+        return (not self.present,
+                f"no {self.describe()} {where}" if self.present else f"none {where}", None)
+
+
+@dataclass
+class EventOrder(EventCheck):
+    """`event A [for X] before event B [for Y]`: both occur in the window, and the first A
+    comes before the first B (in log order: at one instant, the one logged first)."""
+
+    first: EventSeen
+    then: EventSeen
+
+    def names(self):
+        """The kinds and subjects of both events."""
+        yield from self.first.names()
+        yield from self.then.names()
+
+    def verdict(self, events, final, where):
+        """Decided at the first B (passed if an A came before it), or at the end (failed: no B,
+        or neither); observed: when each was first seen."""
+        at_a = next((i for i, e in enumerate(events) if self.first.matches(e)), len(events))
+        early = next((e for e in events[:at_a] if self.then.matches(e)), None)
+        if early is not None:
+            return (False, f"{event_text(early)}, before any {self.first.describe()}",
+                    early.t)
+        first_a = events[at_a] if at_a < len(events) else None
+        first_b = next((e for e in events[at_a + 1:] if self.then.matches(e)), None)
+        if first_a is not None and first_b is not None:
+            return (True, f"{self.first.describe()} at {seconds(first_a.t)}, then "
+                    f"{self.then.describe()} at {seconds(first_b.t)}", first_b.t)
+        if not final:
+            return None, "", None
+        if first_a is not None:
+            return (False, f"{self.first.describe()} at {seconds(first_a.t)}, but no "
+                    f"{self.then.describe()} after it {where}", None)
+        return (False, f"neither {self.first.describe()} nor {self.then.describe()} {where}",
+                None)

@@ -18,6 +18,7 @@ from console.drills.checks import (
     AllVmsRunning,
     Check,
     Compare,
+    EventOrder,
     EventSeen,
     InvariantsHold,
     NodeIs,
@@ -210,7 +211,11 @@ def _body(tokens: _Tokens) -> Check:
             tokens.expect("lost")
             return NoVmLost()
         if tokens.accept("event", "events"):
-            return _event(tokens, present=False)
+            seen = _event(tokens, present=False)
+            if tokens.peek() == "before":
+                tokens.fail("a window or the end of the sentence ('no event' takes no order: "
+                            "write 'event A before event B')")
+            return seen
         tokens.fail("'split brain', 'VM lost', 'event KIND' or 'service active on two members' "
                     "after 'no'")
     if tokens.accept("invariants"):
@@ -226,7 +231,11 @@ def _body(tokens: _Tokens) -> Check:
         tokens.expect("online")
         return AllServicesOnline()
     if tokens.accept("event"):
-        return _event(tokens, present=True)
+        first = _event(tokens, present=True)
+        if tokens.accept("before"):
+            tokens.expect("event", what="'event KIND [for SUBJECT]' after 'before'")
+            return EventOrder(first, _event(tokens, present=True))
+        return first
     if tokens.accept("node"):
         node = tokens.name("a node name")
         tokens.accept("state")

@@ -68,8 +68,8 @@ class IncidentReport:
 
 @dataclass
 class Report:
-    """A drill's report: every expectation's verdict, the steps, the incidents and the downtime
-    (seconds) of every VM and service that had any."""
+    """A drill's report: every expectation's verdict, the steps, the incidents, the downtime
+    (seconds) of every VM and service that had any, and the final state (`summary`)."""
 
     drill: str
     file: str
@@ -86,6 +86,9 @@ class Report:
     vm_downtime: dict[str, float]
     service_downtime: dict[str, float]
     lost: list[str]
+    #: The final state, exactly as `simulate --json` prints it last (console.model.summary):
+    #: every node, every VM (state, host, downtime), every service (state, active member).
+    summary: dict[str, object] = field(default_factory=dict)
 
     @property
     def failures(self) -> int:
@@ -94,7 +97,7 @@ class Report:
 
     def as_dict(self) -> dict[str, object]:
         """The report as `--json` prints it (`"kind": "drill_report"`), times rounded to the
-        millisecond."""
+        millisecond; `"summary"` is the final state as `simulate --json` prints it."""
         data = asdict(self)
         data = {"kind": "drill_report", **data}
         for incident in data["incidents"]:  # type: ignore[union-attr]

@@ -6,10 +6,11 @@ Session's time passes, hands the session's one door for commands (`Session.submi
 `submit_step` so that steps are recorded like keys, calls `submit()` for the operator's commands,
 and reads `live()` for its drill panel.
 
-The engine is driven exactly as `simulate` drives it (`console.replay.run`): a step lands after
-the timers due by its time, steps at one instant run back to back, and the clock is never moved
-in any other way. The session merely stops between timer instants to look, so a drill's event log
-is byte for byte the log `simulate` prints for the same cluster, seed, commands and duration.
+The engine is driven exactly as `simulate` drives it (`console.replay.run`): the steps of one
+instant land together, in file order, before that instant's timers (`Engine.submit_at`), and the
+clock is never moved in any other way. The session merely stops between timer instants to
+look, so a drill's event log is byte for byte the log `simulate` prints for the same cluster,
+seed, commands and duration.
 
 Looking is cheap: the session checks after each instant at which the model emitted an event (state
 only changes with an event), before and after each step, and at every time a window names (so a
@@ -22,15 +23,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from console.drills.checks import EventSeen, View, lost_vms, service_downtime
+from console.drills.checks import EventCheck, View, lost_vms, service_downtime
 from console.drills.plan import Drill, DrillExpectation
 from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult, seconds
 from console.formats.drill import Step
-from console.model.commands import Command
+from console.model.commands import Command, FailNode, Isolate, PowerOff
 from console.model.engine import Engine
 from console.model.entities import ServiceState
 from console.model.events import Event
 from console.model.kernel import Outcome
+from console.model.summary import summary
+
+#: Steps that change the membership: a host that loses quorum loses it to them.
+MEMBERSHIP_STEPS = (FailNode, PowerOff, Isolate)
 
 ClockHandler = Callable[[float, Command], None]
 Submitter = Callable[[Command], Outcome]
@@ -38,20 +43,20 @@ Submitter = Callable[[Command], Outcome]
 
 @dataclass
 class Incident:
-    """A disruptive step and what it took down, until all of that is back.
+    """A disruptive step and the outages it caused, until all of them are over.
 
-    What it can take down is fixed when it opens (see `DrillSession._exposed`); what actually
-    went down is collected until the next incident opens, so two crashes of one host are two
-    incidents, each with its own recovery time."""
+    An outage (a VM or a service going down) belongs to the incident whose step caused it,
+    whenever it begins (at once, or at detection after later steps), never to whichever step
+    came last: see `DrillSession._cause`. So two crashes of one host are two incidents, each
+    with its own recovery time, and two hosts cut at one instant are two incidents, each with
+    its own VMs."""
 
     step: int
     t: float
     command: str
-    before: frozenset[tuple[str, str]]   # what was already down: not this incident's doing
-    candidates: frozenset[tuple[str, str]]  # what it can take down
+    candidates: frozenset[tuple[str, str]]  # what its step acted on: ("vm"|"service", name)
     vms: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
-    growing: bool = True  # until the next incident opens, new outages belong to this one
     recovered_at: float | None = None
     outstanding: list[str] = field(default_factory=list)
 
@@ -108,11 +113,16 @@ class DrillSession:
         self._finished: Report | None = None
         self._tracks = [_Track(item) for item in drill.expectations]
         self._watching = [t for t in self._tracks if not isinstance(t.item.expectation.check,
-                                                                    EventSeen)]
+                                                                    EventCheck)]
         self._points = sorted({t for item in drill.expectations for t in item.span.times()
                                if t <= drill.duration})
         self._next_point = 0
-        self._before: frozenset[tuple[str, str]] = frozenset()
+        self._was_down: frozenset[tuple[str, str]] = frozenset()
+        #: The latest accepted step that acted on a VM or service: its incident, or None for a
+        #: planned step (maintenance, migrate, vm-power ...), whose outages are nobody's.
+        self._acted: dict[tuple[str, str], Incident | None] = {}
+        #: Nodes in a partition without quorum, and the incident open when they lost it.
+        self._quorum_cause: dict[str, Incident] = {}
         for event in self.engine.log.events:  # an engine that ran before the drill began
             self._on_event(event)
         self.engine.log.subscribe(self._on_event)
@@ -131,37 +141,51 @@ class DrillSession:
         return steps[self._next_step] if self._next_step < len(steps) else None
 
     def advance_to(self, until: float) -> None:
-        """Bring the drill to `until` (at most its duration): timers, due steps and looks."""
+        """Bring the drill to `until` (at most its duration): due steps, the timers due before
+        `until` and the looks. The instant `until` stays open (its timers wait, as in a live
+        session, so an operator's command now lands before them) until time moves on or the
+        drill finishes."""
+        self._advance(min(until, self.drill.duration), close=False)
+
+    def _advance(self, until: float, *, close: bool) -> None:
+        """Instant by instant up to `until`: at each, the steps first (together, in file
+        order), then its timers, then the looks its windows name (`at T` is after everything
+        at T). With `close`, the instant `until` itself is completed too."""
         engine = self.engine
-        until = min(until, self.drill.duration)
         while True:
             step = self.next_step()
-            if step is not None and step.at <= until and step.at == engine.now:
-                self._run_step(step)
-                continue
+            at = math.inf if step is None else step.at
             due = engine.clock.next_due()
+            due = math.inf if due is None else due
             point = (self._points[self._next_point] if self._next_point < len(self._points)
                      else math.inf)
-            nxt = min(math.inf if due is None else due,
-                      math.inf if step is None else step.at, point)
-            if nxt > until:
-                break
-            if due is not None and due <= nxt:
+            if step is not None and at <= until and at <= due and at <= point:
+                engine.run_before(at)  # nothing is due before it: this stands the clock there
+                self._run_step(step)
+            elif due <= point and (due < until or (close and due <= until)):
                 engine.run_until(due)  # every timer of that instant, in the model's order
                 if self._dirty:
                     self._observe("instant")
-            elif step is not None and step.at == nxt:
-                engine.run_until(nxt)  # nothing is due: this only stands the clock there
-            else:
+            elif point < until or (close and point <= until):
                 engine.run_until(point)
                 self._next_point += 1
                 self._observe("point")
+            else:
+                break
         if until > engine.now:
+            engine.run_before(until)
+        if close:
             engine.run_until(until)
 
     def submit(self, command: Command) -> Outcome:
-        """An operator's command, now (the interactive drill)."""
+        """An operator's command, now (the interactive drill). It opens no incident; what it
+        acts on goes down by the operator's doing, not by an earlier step's (see `_cause`)."""
+        self._observe("pre-command")
+        acted_on = self._exposed(command)
         outcome = self.engine.submit(command)
+        if outcome.accepted:
+            for subject in acted_on:
+                self._acted[subject] = None
         self._observe("command")
         return outcome
 
@@ -174,7 +198,7 @@ class DrillSession:
         """Run to the drill's duration, score the remaining expectations and return the `Report`
         (once; later calls return the same report)."""
         if self._finished is None:
-            self.advance_to(self.drill.duration)
+            self._advance(self.drill.duration, close=True)
             self._observe("end")
             self._score_events()
             self.engine.log.unsubscribe(self._on_event)
@@ -183,7 +207,7 @@ class DrillSession:
 
     def _run_step(self, step: Step) -> None:
         self._observe("pre-step")
-        candidates = self._exposed(step.command) if step.incident else frozenset()
+        candidates = self._exposed(step.command)
         self._log_before[step.index] = len(self.engine.log)
         if step.clock:
             if self.on_clock is not None:
@@ -198,11 +222,13 @@ class DrillSession:
         self._log_after[step.index] = len(self.engine.log)
         self.results.append(result)
         self._next_step += 1
-        if step.incident and result.outcome == "accepted":
-            for incident in self.incidents:
-                incident.growing = False
-            self.incidents.append(Incident(step.index, step.at, step.command.text(),
-                                           self._before, candidates))
+        if result.outcome == "accepted":
+            incident = None
+            if step.incident:
+                incident = Incident(step.index, step.at, step.command.text(), candidates)
+                self.incidents.append(incident)
+            for subject in candidates:
+                self._acted[subject] = incident
         self._observe("post-step")
 
     # -- looking -------------------------------------------------------------------------------
@@ -213,17 +239,31 @@ class DrillSession:
         kinds[event.kind] = kinds.get(event.kind, 0) + 1
         key = (event.kind, event.subject)
         subjects[key] = subjects.get(key, 0) + 1
+        if event.kind == "quorum_lost":
+            membership = [i for i in self.incidents if i.recovered_at is None
+                          and isinstance(self.drill.steps[i.step].command, MEMBERSHIP_STEPS)]
+            if membership:
+                self._quorum_cause[event.subject] = membership[-1]
+        elif event.kind == "quorum_regained":
+            self._quorum_cause.pop(event.subject, None)
 
     def _exposed(self, command: Command) -> frozenset[tuple[str, str]]:
-        """What an incident can take down: the VMs on its node and the services with a member
-        there, or the service it fails over."""
+        """What a step acts on: the VMs on (or in flight to) the node it names and the services
+        whose active member is among them; or the VM it names and the service it is the
+        active member of; or the service it names. (A passive member's host going away takes
+        no service down.)"""
         cluster = self.engine.cluster
         service = getattr(command, "service", None)
-        if service is not None:
+        if isinstance(service, str):
             return frozenset({("service", service)})
-        node = getattr(command, "node", None)
-        vms = {name for name, vm in cluster.vms.items() if node in (vm.host, vm.target)}
-        services = {s.name for s in cluster.services.values() if vms & set(s.members)}
+        node, vm = getattr(command, "node", None), getattr(command, "vm", None)
+        if isinstance(vm, str):
+            vms = {vm}
+        elif isinstance(node, str):
+            vms = {name for name, v in cluster.vms.items() if node in (v.host, v.target)}
+        else:
+            return frozenset()
+        services = {s.name for s in cluster.services.values() if s.active in vms}
         return frozenset({("vm", n) for n in vms} | {("service", n) for n in services})
 
     def _down(self) -> frozenset[tuple[str, str]]:
@@ -236,13 +276,12 @@ class DrillSession:
     def _observe(self, tag: str) -> None:
         self._dirty = False
         now = self.engine.now
-        if tag == "pre-step":
-            self._before = self._down()
-        open_incidents = [i for i in self.incidents if i.recovered_at is None]
-        if open_incidents:
-            down = self._down()
-            for incident in open_incidents:
+        down = self._down()
+        self._attribute(down - self._was_down)
+        for incident in self.incidents:
+            if incident.recovered_at is None:
                 self._follow(incident, down, now)
+        self._was_down = down
         done = self._next_step  # steps submitted so far
         keep = []
         for track in self._watching:
@@ -283,37 +322,62 @@ class DrillSession:
         else:
             track.last = (seen, now)
 
-    def _follow(self, incident: Incident, down: frozenset[tuple[str, str]], now: float) -> None:
-        if incident.growing:
-            for space, name in sorted((down & incident.candidates) - incident.before):
-                names = incident.vms if space == "vm" else incident.services
-                if name not in names:
-                    names.append(name)
+    def _attribute(self, started: frozenset[tuple[str, str]]) -> None:
+        """Give each outage that began since the last look to the incident that caused it."""
+        for subject in sorted(started):
+            incident = self._cause(subject)
+            if incident is None:
+                continue
+            space, name = subject
+            names = incident.vms if space == "vm" else incident.services
+            if name not in names:
+                names.append(name)
+
+    def _cause(self, subject: tuple[str, str]) -> Incident | None:
+        """The open incident that caused an outage of `subject` ("vm"|"service", name), or None.
+
+        The latest accepted step that acted on it (`_exposed`: the node it named and what was
+        on it, the VM or the service it named) caused it if that step opened an incident still
+        open. Otherwise, when its node sits in a partition without quorum (a `quorum_lost`
+        event), the membership incident (fail-node, power-off, isolate) open when that node
+        lost quorum caused it: the host went down with the others' loss. Otherwise it is
+        nobody's: a planned step's doing (a maintenance evacuation, a failback after it) or a
+        recovered incident's aftermath."""
+        incident = self._acted.get(subject)
+        if incident is not None and incident.recovered_at is None:
+            return incident
+        for node in self._nodes_of(subject):
+            cause = self._quorum_cause.get(node)
+            if cause is not None and cause.recovered_at is None:
+                return cause
+        return None
+
+    def _nodes_of(self, subject: tuple[str, str]) -> list[str]:
+        cluster = self.engine.cluster
+        space, name = subject
+        names = [name] if space == "vm" else list(cluster.services[name].members)
+        return sorted({vm.host for vm in (cluster.vms.get(n) for n in names)
+                       if vm is not None and vm.host is not None})
+
+    @staticmethod
+    def _follow(incident: Incident, down: frozenset[tuple[str, str]], now: float) -> None:
         affected = {("vm", n) for n in incident.vms} | {("service", n)
                                                         for n in incident.services}
         if affected and not affected & down:
             incident.recovered_at = now
-            incident.growing = False
 
     def _score_events(self) -> None:
-        events = self.engine.log.events
         for track in self._tracks:
             check = track.item.expectation.check
-            if not isinstance(check, EventSeen):
-                continue
-            lo, hi = self._event_range(track.item)
-            span = track.item.span
-            found = [e for e in events[lo:hi] if check.matches(e) and self._in_time(span, e.t)]
-            if check.present:
-                track.passed = bool(found)
-                track.observed = (f"{_event_text(found[0])}" if found
-                                  else f"no {check.describe()} {self._window_text(track.item)}")
-            else:
-                track.passed = not found
-                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-                track.observed = (f"{_event_text(found[0])}{more}" if found
-                                  else f"none {self._window_text(track.item)}")
-            track.at = found[0].t if found else None
+            if isinstance(check, EventCheck):
+                passed, track.observed, track.at = check.verdict(
+                    self._window_events(track.item), True, self._window_text(track.item))
+                track.passed = bool(passed)
+
+    def _window_events(self, item: DrillExpectation) -> list[Event]:
+        """The events of an event check's window, in log order."""
+        lo, hi = self._event_range(item)
+        return [e for e in self.engine.log.events[lo:hi] if self._in_time(item.span, e.t)]
 
     def _event_range(self, item: DrillExpectation) -> tuple[int, int]:
         span, total = item.span, len(self.engine.log)
@@ -341,27 +405,24 @@ class DrillSession:
     def live(self) -> list[ExpectationResult]:
         """The expectations' scores so far: passed True/False, or None while undecided.
 
-        Event checks are decided at the end (`finish`), but one is already known when the event
-        it looks for is seen in its window (`event ...` passes, `no event ...` fails); live
-        scoring says so as soon as it is."""
+        Event checks are decided at the end (`finish`), but one is often known before: when
+        the event it looks for is seen in its window (`event ...` passes, `no event ...` fails),
+        or the second event of an order (`event A before event B`); live scoring says so as
+        soon as it is."""
         if self._finished is None:
             for track in self._tracks:
-                if track.passed is None and isinstance(track.item.expectation.check, EventSeen):
+                if track.passed is None and isinstance(track.item.expectation.check, EventCheck):
                     self._peek_events(track)
         return [self._result(track, final=False) for track in self._tracks]
 
     def _peek_events(self, track: _Track) -> None:
         check = track.item.expectation.check
-        assert isinstance(check, EventSeen)
-        lo, hi = self._event_range(track.item)
-        events = self.engine.log.events
-        span = track.item.span
-        for event in events[max(lo, track.scanned):hi]:
-            if check.matches(event) and self._in_time(span, event.t):
-                track.passed, track.at = check.present, event.t
-                track.observed = _event_text(event)
-                break
-        track.scanned = max(track.scanned, hi)
+        assert isinstance(check, EventCheck)
+        hi = self._event_range(track.item)[1]
+        if hi > track.scanned:  # something new in the window
+            track.passed, track.observed, track.at = check.verdict(
+                self._window_events(track.item), False, self._window_text(track.item))
+            track.scanned = hi
 
     def _result(self, track: _Track, final: bool) -> ExpectationResult:
         passed, observed, at = track.passed, track.observed, track.at
@@ -412,16 +473,12 @@ class DrillSession:
             passed=all(r.passed for r in expectations), expectations=expectations,
             steps=list(self.results), incidents=incidents,
             vm_downtime=_nonzero(vm_down), service_downtime=_nonzero(svc_down),
-            lost=lost_vms(self.view))
+            lost=lost_vms(self.view), summary=summary(engine))
 
 
 def _nonzero(values: dict[str, float]) -> dict[str, float]:
     return dict(sorted(((k, v) for k, v in values.items() if v > 0),
                        key=lambda kv: (-kv[1], kv[0])))
-
-
-def _event_text(event: Event) -> str:
-    return f"at {seconds(event.t)}: {event.kind} {event.subject}: {event.message}"
 
 
 def run_drill(drill: Drill, *, on_clock: ClockHandler | None = None,

@@ -151,6 +151,12 @@ def load_drill_file(path: str | Path, read: ExpectationReader[E]) -> Drill[E]:
     return parse_drill_file(read_file(path), str(path), read)
 
 
+def is_drill(text: str, filename: str) -> bool:
+    """Whether the TOML text is a drill file (it has a `[drill]` table) rather than a cluster
+    file. Raises `ConfigError` for text that is not TOML."""
+    return "drill" in parse_toml(text, filename)
+
+
 def parse_drill_file(text: str, filename: str, read: ExpectationReader[E]) -> Drill[E]:
     """`load_drill_file` on a drill file's text; `filename` names it in errors and anchors the
     cluster file it names."""

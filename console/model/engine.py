@@ -137,14 +137,15 @@ class Engine:
         return outcome
 
     def submit_at(self, t: float, command: Command) -> Outcome:
-        """Bring the clock to `t` (firing every timer due by then) and submit `command`.
+        """Bring the clock to `t` (firing every timer due before then) and submit `command`.
 
-        This is exactly what happens live: the UI advances the clock, then a key arrives. Drills,
-        `--do` and replays use it too, so a command lands after the timers of its instant in
-        every mode, and a replay reproduces a live session's log.
+        The one contract for when a command lands, in every mode (drills, `--do`, replays and
+        the live console): the commands given at an instant land first, in the order given,
+        and that instant's timers run after them. The live console advances with `run_before`
+        for the same reason, so a replay reproduces a live session's log.
         """
         if t > self.clock.now:
-            self.clock.run_until(t)
+            self.clock.run_before(t)
         return self.submit(command)
 
     # -- time ----------------------------------------------------------------------------------
@@ -173,6 +174,11 @@ class Engine:
     def run_until(self, t: float) -> None:
         """Move the clock to simulated time `t`, firing every timer due by then."""
         self.clock.run_until(t)
+
+    def run_before(self, t: float) -> None:
+        """Move the clock to simulated time `t`, firing every timer due before then; the
+        timers due at `t` wait, so commands submitted now land before them (see `submit_at`)."""
+        self.clock.run_before(t)
 
     def reconcile(self) -> None:
         """Let every component react to the current state until nothing more changes.

@@ -61,6 +61,18 @@ class Scheduler:
             timer.action()
         self.now = float(max(self.now, until))
 
+    def run_before(self, until: float) -> None:
+        """Fire every timer due strictly before `until`, then stand the clock there: the instant
+        `until` is open, so a command given now lands before that instant's timers."""
+        queue = self._queue
+        while queue and queue[0].due < until:
+            timer = heapq.heappop(queue)
+            if timer.cancelled:
+                continue
+            self.now = timer.due
+            timer.action()
+        self.now = float(max(self.now, until))
+
     def pending(self) -> int:
         """How many timers are still to run (cancelled ones aside)."""
         return sum(1 for t in self._queue if not t.cancelled)
