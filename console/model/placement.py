@@ -8,7 +8,7 @@ migration instead.
 from __future__ import annotations
 
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Vm
+from console.model.entities import CONSUMING_STATES, Node, NodeState, Rule, Vm
 from console.model.hypervisors import HYPERVISORS
 
 
@@ -108,3 +108,65 @@ def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = ()) -> str:
     blocked = {n.name: conflicts(cluster, vm, n) for n in ruled}
     rules = ", ".join(f"{name} (with {', '.join(c)})" for name, c in blocked.items() if c)
     return f"anti-affinity rules out {rules}"
+
+
+def broken_rules(cluster: Cluster) -> list[tuple[str, str]]:
+    """Every `must` constraint broken now by where VMs run (hold a place: running, booting,
+    migrating away), one `(subject, message)` per constraint, in cluster order: each `must`
+    rule (subject: its first VM that breaks it), each VM's own anti-affinity list (the VM),
+    each service whose members share a host (the service). Placement never breaks them; a
+    cluster file may start with them broken, for the balancer or HA to repair. As vSphere
+    Resource Management ("Using VM-Host Affinity Rules": DRS, HA and DPM never act to violate
+    a required rule, and an alarm can report a VM that violates one; "DRS Rules Violated")."""
+    where: dict[str, str] = {name: vm.host for name, vm in cluster.vms.items()
+                             if vm.state in CONSUMING_STATES and vm.host is not None}
+    found: list[tuple[str, str] | None] = [_rule_breach(rule, where) for rule in cluster.rules
+                                           if rule.strength == "must"]
+    for vm in cluster.vms.values():
+        if vm.anti_affinity and vm.name in where:
+            together = [o for o in vm.anti_affinity if where.get(o) == where[vm.name]]
+            if together:
+                found.append((vm.name, f"{vm.name}'s anti-affinity is broken: it runs on "
+                                       f"{where[vm.name]} with {', '.join(together)}"))
+    for service in cluster.services.values():
+        shared = _sharing(service.members, where)
+        if shared:
+            found.append((service.name, f"service {service.name}'s members must be on "
+                                        f"different hosts: {shared}"))
+    return [breach for breach in found if breach is not None]
+
+
+def _rule_breach(rule: Rule, where: dict[str, str]) -> tuple[str, str] | None:
+    """A `must` rule's breach as (its first breaking VM, a message), or None when it holds."""
+    head = f"rule {rule.name} (must {rule.kind}) is broken"
+    running = [name for name in rule.vms if name in where]
+    if rule.kind == "anti-affinity":
+        shared = _sharing(rule.vms, where)
+        if not shared:
+            return None
+        first = next(name for name in running
+                     if sum(where[o] == where[name] for o in running) > 1)
+        return first, f"{head}: {shared}"
+    if rule.kind == "vm-host":
+        off = [name for name in running if where[name] not in rule.hosts]
+        allowed_text = f"it must run on {', '.join(rule.hosts)}"
+    elif rule.kind == "vm-not-host":
+        off = [name for name in running if where[name] in rule.hosts]
+        allowed_text = f"it must not run on {', '.join(rule.hosts)}"
+    else:
+        return None
+    if not off:
+        return None
+    runs = ", ".join(f"{name} runs on {where[name]}" for name in off)
+    return off[0], f"{head}: {runs}; {allowed_text}"
+
+
+def _sharing(names: tuple[str, ...], where: dict[str, str]) -> str:
+    """`a and b run together on A; ...` for the hosts that run two or more of `names`, or ''."""
+    by_host: dict[str, list[str]] = {}
+    for name in names:
+        if name in where:
+            by_host.setdefault(where[name], []).append(name)
+    parts = [f"{', '.join(group[:-1])} and {group[-1]} run together on {host}"
+             for host, group in by_host.items() if len(group) > 1]
+    return "; ".join(parts)
