@@ -100,10 +100,10 @@ host = "A"                 # optional node name; without it the VM is placed at 
                            # best host of any hypervisor that runs its guest OS, honouring
                            # every `must` rule. A host given here may break a `must` rule or
                            # anti-affinity (a starting situation to repair): the run starts with
-                           # a `rule_broken` event per broken rule and `validate` warns. It may
-                           # not be impossible: a hypervisor that does not run the guest, more
-                           # than the host holds, a running VM on a host that is off or in
-                           # maintenance
+                           # a `rule_broken` event per broken rule and `validate` warns. Only
+                           # what cannot be is an error: a hypervisor that does not run the
+                           # guest, more than the host holds, a running VM on a host that is
+                           # off or in maintenance
 guest_os = "windows2008"   # a model.hypervisors.GUEST_OSES id; required without an image
 image = "win2008+iis7"     # optional: a base image, then layers that fit it. The VM's guest OS
                            # is the base's (guest_os, if given, must match); vcpus, memory_gb
