@@ -7,7 +7,7 @@ import pytest
 from cluster_helpers import TWO_HOSTS, events, run_checked
 
 from console.cli import main
-from console.formats.cluster import load_cluster, parse_cluster, summarize
+from console.formats.cluster import check_cluster, load_cluster, parse_cluster, summarize
 from console.formats.toml import ConfigError
 from console.model import views
 from console.model.commands import parse
@@ -181,6 +181,9 @@ def test_each_kind_of_must_constraint_broken_at_start_is_one_warning_event() -> 
         (0.0, "warning", "s", "at start, service s's members must be on different hosts: x "
                               "and y run together on A")]
     assert engine.cluster.services["s"].active == "x"
+    _, warnings = check_cluster(text, "t.toml")
+    assert [line.split(" warning: ")[0] for line in warnings] == [
+        "t.toml:33: vms[3].host:", "t.toml:22: vms[1].host:", "t.toml:28: vms[2].host:"]
 
 
 def test_a_rule_is_reported_while_broken_and_no_longer_once_repaired() -> None:
@@ -222,7 +225,8 @@ def test_validate_warns_of_broken_rules_and_exits_0(tmp_path, capsys) -> None:
     assert main(["validate", str(path)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"{path}: ok: ")
-    assert err == f"{path}: warning: w's anti-affinity is broken: it runs on A with v\n"
+    assert err == (f"{path}:22: vms[1].host: warning: w's anti-affinity is broken: it runs on A "
+                   "with v\n")
 
 
 # -- the samples --------------------------------------------------------------------------------

@@ -83,8 +83,9 @@ class Engine:
                           f"({node.boot_s:g} s){then}")
             elif node.state is NodeState.MAINTENANCE:
                 self.emit("node_maintenance", node.name, f"{node.name} starts in maintenance")
-        for subject, message in placement.broken_rules(self.cluster):
-            self.emit("rule_broken", subject, f"at start, {message}", Severity.WARNING)
+        for broken in placement.broken_rules(self.cluster):
+            self.emit("rule_broken", broken.subject, f"at start, {broken.message}",
+                      Severity.WARNING)
 
     # -- wiring --------------------------------------------------------------------------------
 

@@ -500,7 +500,7 @@ def alerts(engine: Engine) -> list[str]:
     for node, blocked in sorted(engine.maintenance.blockers.items()):
         if blocked:
             found.append(f"evacuation of {node} blocked for {len(blocked)} VM(s)")
-    found.extend(message for _, message in placement.broken_rules(cluster))
+    found.extend(broken.message for broken in placement.broken_rules(cluster))
     return found
 
 
