@@ -2,8 +2,9 @@
 
 Every mutating kind of command is covered (faults, power, add-node, deploy, publish-image,
 failover, vm-power, migrate, maintenance, rebalance), on three sample clusters: the seed (three
-ESXi hosts, clustered services), the XenServer pool (four hosts, streamed images) and the wsfc
-cluster (four Hyper-V hosts, groups with each failback policy). The four invariants
+ESXi hosts, clustered services), the XenServer pool (four hosts, streamed images), the wsfc
+cluster (four Hyper-V hosts, groups with each failback policy) and the repair sample (a host that
+starts powered off, a `must` rule broken at start). The four invariants
 (`console.model.invariants.violations`: placement, capacity, split brain, maintenance) are
 checked after every command and at every instant a timer fires during a wait, and so is every
 new event's message: no None, inf, exponent or repr in it.
@@ -21,7 +22,7 @@ from console.model.engine import Engine
 from console.model.entities import Role
 from console.model.invariants import violations
 
-CLUSTERS = ["seed.toml", "xenserver.toml", "wsfc.toml"]
+CLUSTERS = ["seed.toml", "xenserver.toml", "wsfc.toml", "repair.toml"]
 RESPONSES = ["power_off", "shutdown", "leave_powered_on"]
 #: Names `add-node` and `deploy` may use; a second use of one is refused, which is tested too.
 NEW_HOSTS = ["N1", "N2"]

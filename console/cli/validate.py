@@ -1,5 +1,7 @@
 """`cluster-console validate FILE...`: check cluster files; one summary line per good file on
-stdout, one error line per bad one on stderr."""
+stdout, one error line per bad one on stderr, and a warning line on stderr (`file:line: key:
+warning: ...`) for each `must` rule a good file's placements break (allowed: a starting
+situation to repair)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from collections.abc import Sequence
 
 from console.cli.options import parser
 from console.errors import EXIT_BAD_INPUT, InputError
-from console.formats.cluster import load_cluster, summarize
+from console.formats.cluster import check_cluster, summarize
+from console.formats.toml import read_file
 
 
 def run(argv: Sequence[str]) -> int:
@@ -21,8 +24,12 @@ def run(argv: Sequence[str]) -> int:
     status = 0
     for path in args.files:
         try:
-            print(f"{path}: ok: {summarize(load_cluster(path))}")
+            cluster, warnings = check_cluster(read_file(path), path)
         except InputError as error:
             print(str(error), file=sys.stderr)
             status = EXIT_BAD_INPUT
+            continue
+        print(f"{path}: ok: {summarize(cluster)}")
+        for warning in warnings:
+            print(warning, file=sys.stderr)
     return status

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from console.model import placement
 from console.model.balancer import Balancer
 from console.model.cluster import Cluster
 from console.model.commands import Command
+from console.model.entities import NodeState
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
 from console.model.ha import HighAvailability
 from console.model.images import ImageStreaming
@@ -67,6 +69,23 @@ class Engine:
         for component in (self.world, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings):
             self.add_component(component)
+        self._announce_start()
+
+    def _announce_start(self) -> None:
+        """At time 0, what the cluster starts with besides hosts up and rules kept: each host
+        that starts powered off or in maintenance (`world.start_node`), and each `must` rule
+        its VMs break (`placement.broken_rules`; a warning: HA and the balancer repair them)."""
+        for node in self.cluster.nodes.values():
+            if not node.powered:
+                then = " and enters maintenance" if node.maintenance else ""
+                self.emit("node_offline", node.name,
+                          f"{node.name} starts powered off; power-on boots it "
+                          f"({node.boot_s:g} s){then}")
+            elif node.state is NodeState.MAINTENANCE:
+                self.emit("node_maintenance", node.name, f"{node.name} starts in maintenance")
+        for broken in placement.broken_rules(self.cluster):
+            self.emit("rule_broken", broken.subject, f"at start, {broken.message}",
+                      Severity.WARNING)
 
     # -- wiring --------------------------------------------------------------------------------
 

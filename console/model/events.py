@@ -23,6 +23,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "service_offline", "service_failover", "service_online", "service_stalled", "service_failed",
     "migration_queued", "migration_started", "migration_completed", "migration_failed",
     "balancer", "recommendation", "image_streaming", "image_arrived", "image_published",
+    "rule_broken",
 )
 KNOWN_KINDS = frozenset(EVENT_KINDS)
 

@@ -7,8 +7,10 @@ migration instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Vm
+from console.model.entities import CONSUMING_STATES, Node, NodeState, Rule, Vm
 from console.model.hypervisors import HYPERVISORS
 
 
@@ -108,3 +110,88 @@ def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = ()) -> str:
     blocked = {n.name: conflicts(cluster, vm, n) for n in ruled}
     rules = ", ".join(f"{name} (with {', '.join(c)})" for name, c in blocked.items() if c)
     return f"anti-affinity rules out {rules}"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenRule:
+    """A `must` constraint broken by where VMs run: the subject an event names (a VM, or a
+    service), a VM whose placement breaks it (the subject, or a member), and one line saying
+    how."""
+
+    subject: str
+    vm: str
+    message: str
+
+
+def broken_rules(cluster: Cluster) -> list[BrokenRule]:
+    """Every `must` constraint broken now by where VMs run (hold a place: running, booting,
+    migrating away), one per constraint, in cluster order: each `must` rule (subject: its first
+    VM that breaks it), each VM's own anti-affinity list (the VM), each service whose members
+    share a host (the service). Placement never breaks them; a cluster file may start with them
+    broken, for the balancer or HA to repair. As vSphere Resource Management ("Using VM-Host
+    Affinity Rules": DRS, HA and DPM never act to violate a required rule, and an alarm can
+    report a VM that violates one; "DRS Rules Violated")."""
+    where: dict[str, str] = {name: vm.host for name, vm in cluster.vms.items()
+                             if vm.state in CONSUMING_STATES and vm.host is not None}
+    found: list[BrokenRule | None] = [_rule_breach(rule, where) for rule in cluster.rules
+                                      if rule.strength == "must"]
+    for vm in cluster.vms.values():
+        if vm.anti_affinity and vm.name in where:
+            together = [o for o in vm.anti_affinity if where.get(o) == where[vm.name]]
+            if together:
+                found.append(BrokenRule(vm.name, vm.name,
+                                        f"{vm.name}'s anti-affinity is broken: it runs on "
+                                        f"{where[vm.name]} with {', '.join(together)}"))
+    for service in cluster.services.values():
+        shared = _sharing(service.members, where)
+        if shared:
+            found.append(BrokenRule(service.name, _first_sharing(service.members, where),
+                                    f"service {service.name}'s members must be on different "
+                                    f"hosts: {shared}"))
+    return [breach for breach in found if breach is not None]
+
+
+def _rule_breach(rule: Rule, where: dict[str, str]) -> BrokenRule | None:
+    """A `must` rule's breach, about its first breaking VM, or None when it holds."""
+    head = f"rule {rule.name} (must {rule.kind}) is broken"
+    running = [name for name in rule.vms if name in where]
+    if rule.kind == "anti-affinity":
+        shared = _sharing(rule.vms, where)
+        if not shared:
+            return None
+        first = _first_sharing(rule.vms, where)
+        return BrokenRule(first, first, f"{head}: {shared}")
+    if rule.kind == "vm-host":
+        off = [name for name in running if where[name] not in rule.hosts]
+        allowed_text = f"it must run on {', '.join(rule.hosts)}"
+    elif rule.kind == "vm-not-host":
+        off = [name for name in running if where[name] in rule.hosts]
+        allowed_text = f"it must not run on {', '.join(rule.hosts)}"
+    else:
+        return None
+    if not off:
+        return None
+    runs = ", ".join(f"{name} runs on {where[name]}" for name in off)
+    return BrokenRule(off[0], off[0], f"{head}: {runs}; {allowed_text}")
+
+
+def _hosts_of(names: tuple[str, ...], where: dict[str, str]) -> dict[str, list[str]]:
+    """Which of `names` run on each host, in the order of `names`."""
+    by_host: dict[str, list[str]] = {}
+    for name in names:
+        if name in where:
+            by_host.setdefault(where[name], []).append(name)
+    return by_host
+
+
+def _sharing(names: tuple[str, ...], where: dict[str, str]) -> str:
+    """`a and b run together on A; ...` for the hosts that run two or more of `names`, or ''."""
+    parts = [f"{', '.join(group[:-1])} and {group[-1]} run together on {host}"
+             for host, group in _hosts_of(names, where).items() if len(group) > 1]
+    return "; ".join(parts)
+
+
+def _first_sharing(names: tuple[str, ...], where: dict[str, str]) -> str:
+    """The first of `names` that shares its host with another of them (one must)."""
+    shared = {host for host, group in _hosts_of(names, where).items() if len(group) > 1}
+    return next(name for name in names if where.get(name) in shared)

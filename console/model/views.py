@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from console.model import placement
 from console.model.entities import (
     CONSUMING_STATES,
     Node,
@@ -502,6 +503,7 @@ def alerts(engine: Engine) -> list[str]:
     for node, blocked in sorted(engine.maintenance.blockers.items()):
         if blocked:
             found.append(f"evacuation of {node} blocked for {len(blocked)} VM(s)")
+    found.extend(broken.message for broken in placement.broken_rules(cluster))
     return found
 
 

@@ -17,6 +17,9 @@ this module writes them), its `epoch` (bumped here on every power or network cha
 timers of any behaviour can tell), and each link's streaming queue. Which VMs run where is still
 the VMs' own `state` and `host` in the cluster's registry; whether a host is booting is still
 told by its believed state `booting`.
+
+A cluster file may start a host powered off or in maintenance (`start_node`): the state the host
+would be in after `power-off` or after an evacuation, without the run that led there.
 """
 
 from __future__ import annotations
@@ -27,6 +30,26 @@ from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff
 from console.model.entities import MB_PER_GB, Image, Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration, after_round, next_throttle
+
+
+def start_node(node: Node, *, powered: bool = True, maintenance: bool = False) -> None:
+    """Give `node` the state it starts a run in. Powered off: off, and known to be (fenced),
+    `offline`, without its vote and silent since before time 0, exactly as a clean shutdown
+    leaves a host (`Membership.shut_down`); `power-on` boots it and it rejoins. In
+    maintenance: the operator's intent is set (it survives a power cycle, and `maintenance NODE
+    off` ends it) and a powered host is `maintenance`, as vSphere leaves a host once
+    evacuated ("Place an ESXi Host in Maintenance Mode", vSphere Resource Management); one
+    that is powered off enters maintenance when it boots. The caller checks that no VM runs on
+    such a host."""
+    node.maintenance = maintenance
+    if not powered:
+        node.powered = False
+        node.state = NodeState.OFFLINE
+        node.fenced = True
+        node.has_vote = False
+        node.beat_gaps = [(0.0, None)]
+    elif maintenance:
+        node.state = NodeState.MAINTENANCE
 
 
 class World:

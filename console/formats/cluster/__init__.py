@@ -24,10 +24,11 @@ from collections import Counter
 from pathlib import Path
 
 from console.formats.cluster.build import build
-from console.formats.cluster.schema import read_document
-from console.formats.toml import located, parse_toml, read_file
+from console.formats.cluster.schema import Draft, read_document
+from console.formats.toml import ConfigError, locate, located, parse_toml, read_file
 from console.model.cluster import Cluster
 from console.model.entities import VmState
+from console.model.placement import broken_rules
 
 
 def load_cluster(path: str | Path) -> Cluster:
@@ -54,10 +55,32 @@ def parse_cluster(text: str, filename: str, base: str | Path | None = None,
     of `filename`. `traces` given (a recording embeds them) stand in for that folder's files.
     Without `place`, VMs without a host stay without one (see `build`).
     """
+    return _read(text, filename, base, traces, place=place)[1]
+
+
+def _read(text: str, filename: str, base: str | Path | None,
+          traces: dict[str, tuple[float, ...]] | None, *, place: bool) -> tuple[Draft, Cluster]:
+    """The checked draft of a cluster file's text and its cluster (see `parse_cluster`)."""
     document = parse_toml(text, filename)
     folder = Path(filename).parent if base is None else Path(base)
     with located(text, filename):
-        return build(read_document(document, folder, traces), place=place)
+        draft = read_document(document, folder, traces)
+        return draft, build(draft, place=place)
+
+
+def check_cluster(text: str, filename: str) -> tuple[Cluster, list[str]]:
+    """`parse_cluster` (placing every VM), and one warning line per `must` rule the file's
+    placements break (allowed: a starting situation to repair), at the host key of a VM that
+    breaks it: `file:line: vms[i].host: warning: message`. Raises ConfigError as
+    `parse_cluster`."""
+    draft, cluster = _read(text, filename, None, None, place=True)
+    paths = {entry.vm.name: entry.path for entry in draft.vms}
+    warnings = []
+    for broken in broken_rules(cluster):
+        key = f"{paths[broken.vm]}.host"
+        warnings.append(str(ConfigError(filename, locate(text, key), key,
+                                        f"warning: {broken.message}")))
+    return cluster, warnings
 
 
 def placement_work(text: str, filename: str,

@@ -3,11 +3,16 @@ VM, service and rule (`checks`), add the VMs with a host (refusing an overloaded
 place the VMs without one.
 
 Checks run in passes, each in file order: every value of every section (trace files are read
-here); then layers' bases and the images each node holds; then each VM's image, host,
-anti-affinity, guest OS, size and trace; then each service's members, owners and active member;
-then each rule's VMs and hosts, and whether a VM's own host breaks a `must` rule; then the load
-on each host as VMs with a host are added; then placement of the VMs without one, which honours
+here); then layers' bases and the images each node holds; then each VM's image, host (up and
+out of maintenance for a running VM), anti-affinity, guest OS, size and trace; then each
+service's members, owners and active member; then each rule's VMs and hosts; then the load on
+each host as VMs with a host are added; then placement of the VMs without one, which honours
 every `must` rule and anti-affinity.
+
+Only what cannot be is refused. A VM given a host may break a `must` rule, its anti-affinity or
+its service's (members on one host): a starting situation for HA or the balancer to repair, as
+a trainer restates a real incident. The run says so when it starts (`Engine`: one
+`rule_broken` event per rule, from `placement.broken_rules`) and `validate` warns.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Cross-checks of a cluster file, once every value is read: names that must exist, images
-and layers, guest OS support, sizes that no host can hold, service members and rules. Each
-raises `Problem` at a key path relative to the entry being checked (`build` sets it).
+and layers, guest OS support, sizes that no host can hold, running VMs on hosts that start off
+or in maintenance, service members and rules. Each raises `Problem` at a key path relative to
+the entry being checked (`build` sets it). Placements that break a rule are not checked here:
+they are allowed (see `build`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster, hosts: HostIndex) -> 
     _check_anti_affinity(vm, vms)
     _check_guest(vm, cluster, hosts)
     _check_size(vm, hosts)
+    _check_host_runs(vm, cluster)
 
 
 def _check_anti_affinity(vm: Vm, vms: dict[str, Vm]) -> None:
@@ -58,9 +61,6 @@ def _check_anti_affinity(vm: Vm, vms: dict[str, Vm]) -> None:
             raise Problem(key, f"{vm.name} cannot be anti-affine with itself")
         if other not in vms:
             raise Problem(key, f"unknown VM {show(other)}")
-        if vm.host is not None and vms[other].host == vm.host:
-            raise Problem(key, f"{vm.name} and {other} are anti-affine but both on host "
-                               f"{vm.host}")
 
 
 def _check_guest(vm: Vm, cluster: Cluster, hosts: HostIndex) -> None:
@@ -75,6 +75,19 @@ def _check_guest(vm: Vm, cluster: Cluster, hosts: HostIndex) -> None:
         runs = ", ".join(supported_guests(kind))
         raise Problem(".guest_os", f"host {vm.host} runs {kind}, which does not run "
                                    f"{vm.guest_os} ({kind} runs {runs})")
+
+
+def _check_host_runs(vm: Vm, cluster: Cluster) -> None:
+    """A running VM's host must be up and out of maintenance at start (a stopped VM may stay
+    registered on a host that is off or in maintenance, as vSphere allows)."""
+    if vm.host is None or vm.state is not VmState.RUNNING:
+        return
+    node = cluster.nodes[vm.host]
+    if node.powered and not node.maintenance:
+        return
+    why = "powered off" if not node.powered else "in maintenance"
+    raise Problem(".host", f"host {node.name} starts {why}, so {vm.name} cannot run on it "
+                           f'(give {vm.name} state = "stopped", or another host)')
 
 
 def _check_size(vm: Vm, hosts: HostIndex) -> None:
@@ -105,23 +118,18 @@ def check_service(service: Service, active: str | None, vms: dict[str, Vm]) -> N
 
 
 def _check_members(service: Service, vms: dict[str, Vm]) -> None:
-    """Two or more distinct VMs, on different hosts (members are implicitly anti-affine)."""
+    """Two or more distinct VMs. Members are implicitly anti-affine, but hosts given in the file
+    may put two together: a broken rule to repair, reported when the run starts
+    (`placement.broken_rules`), not an error."""
     if len(service.members) < 2:
         raise Problem(".members", f"a service needs at least two members, "
                                   f"got {len(service.members)}")
-    hosts: dict[str, str] = {}
     for k, member in enumerate(service.members):
         key = f".members[{k}]"
         if member not in vms:
             raise Problem(key, f"unknown VM {show(member)}")
         if member in service.members[:k]:
             raise Problem(key, f"{show(member)} is listed twice")
-        host = vms[member].host
-        if host is not None and host in hosts:
-            raise Problem(key, f"{member} is on host {host} with {hosts[host]}; members of a "
-                               "service must be on different hosts")
-        if host is not None:
-            hosts[host] = member
 
 
 def _check_member(service: Service, name: str, vms: dict[str, Vm]) -> None:
@@ -219,8 +227,9 @@ def assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
 
 
 def check_rule(rule: Rule, vms: dict[str, Vm], cluster: Cluster) -> None:
-    """A rule's VMs and hosts exist, once each, and a `must` rule holds for VMs given a host; raises
-    `Problem` relative to its entry."""
+    """A rule's VMs and hosts exist, once each; raises `Problem` relative to its entry. VMs given
+    a host may break a `must` rule: a starting situation to repair, reported when the run starts
+    (`placement.broken_rules`), not an error."""
     for k, name in enumerate(rule.vms):
         key = f".vms[{k}]"
         if name not in vms:
@@ -234,25 +243,3 @@ def check_rule(rule: Rule, vms: dict[str, Vm], cluster: Cluster) -> None:
                                f"(nodes: {listing(list(cluster.nodes))})")
         if host in rule.hosts[:k]:
             raise Problem(key, f"{show(host)} is listed twice")
-    if rule.strength == "must":
-        _check_pinned(rule, vms)
-
-
-def _check_pinned(rule: Rule, vms: dict[str, Vm]) -> None:
-    """A VM given a host in the file must not sit where a `must` rule forbids it."""
-    seen: dict[str, str] = {}  # host -> the rule's first VM on it
-    for k, name in enumerate(rule.vms):
-        host = vms[name].host
-        if host is None:
-            continue
-        key = f".vms[{k}]"
-        if rule.kind == "vm-host" and host not in rule.hosts:
-            raise Problem(key, f"{name} is on host {host}, which this rule forbids: it must "
-                               f"run on {', '.join(rule.hosts)}")
-        if rule.kind == "vm-not-host" and host in rule.hosts:
-            raise Problem(key, f"{name} is on host {host}, which this rule forbids")
-        if rule.kind == "anti-affinity" and host in seen:
-            raise Problem(key, f"{name} is on host {host} with {seen[host]}, which this rule "
-                               "forbids")
-        seen.setdefault(host, name)
-

@@ -87,12 +87,23 @@ boot_s = 120               # >= 0
 count = 16                 # optional: 16 nodes named A01 .. A16
 images = ["win2008"]       # optional: images and layers the host holds already (at their
                            # current version), so deploying them streams nothing
+powered = true             # false: the host starts powered off (offline, fenced, without its
+                           # vote, as `power-off` leaves it); `power-on` boots it. Only stopped
+                           # VMs may be on it, and VMs without a host are not placed on it
+maintenance = false        # true: the host starts in maintenance (or enters it when it boots);
+                           # only stopped VMs may be on it; `maintenance NODE off` ends it
 
 [[vms]]
 name = "web01"             # required; unique among nodes and VMs
 host = "A"                 # optional node name; without it the VM is placed at load time
                            # (model.placement.best_host, after every VM with a host) on the
-                           # best host of any hypervisor that runs its guest OS
+                           # best host of any hypervisor that runs its guest OS, honouring
+                           # every `must` rule. A host given here may break a `must` rule or
+                           # anti-affinity (a starting situation to repair): the run starts with
+                           # a `rule_broken` event per broken rule and `validate` warns. Only
+                           # what cannot be is an error: a hypervisor that does not run the
+                           # guest, more than the host holds, a running VM on a host that is
+                           # off or in maintenance
 guest_os = "windows2008"   # a model.hypervisors.GUEST_OSES id; required without an image
 image = "win2008+iis7"     # optional: a base image, then layers that fit it. The VM's guest OS
                            # is the base's (guest_os, if given, must match); vcpus, memory_gb
@@ -118,7 +129,9 @@ workload = { cpu = 0.3, memory = 0.5, disk_mbps = 5, dirty_mbps = 20, profile = 
 [[services]]
 name = "sql"               # required; unique among services
 kind = "sql"               # required: sql | exchange | iis | generic
-members = ["sql01", "sql02"]   # required: two or more distinct VMs, on different hosts
+members = ["sql01", "sql02"]   # required: two or more distinct VMs, meant to be on different
+                               # hosts (anti-affine); given hosts that put two together are
+                               # a broken rule, as above
 active = "sql01"           # optional running member; default: the first running preferred
                            # owner, else the first running member
 preferred_owners = ["sql01"]   # members, most preferred first
@@ -138,7 +151,8 @@ failover_s = 20            # >= 0
                            # never, 300, 3 and 21600; wsfc: max_failovers = the nodes minus 1)
 
 [[rules]]                  # placement rules; `must` binds every placement, HA included, while
-                           # `should` is a preference the balancer weighs
+                           # `should` is a preference the balancer weighs; VMs given a host
+                           # may break either at start (see [[vms]] host)
 name = "web-apart"         # required; unique among rules
 kind = "anti-affinity"     # required: affinity | anti-affinity | vm-host | vm-not-host
 strength = "must"          # required: must | should; affinity is always "should" (a "must"
@@ -197,6 +211,7 @@ from console.model.names import MAX_NAME_LENGTH, display, text_problem
 from console.model.profiles import PROFILES, default_profile, settings_for
 from console.model.settings import AUTOMATION_LEVELS, ISOLATION_RESPONSES, Settings
 from console.model.workloads import TraceError, parse_trace
+from console.model.world import start_node
 
 RULE_STRENGTHS = ("must", "should")
 HOST_RULES = ("vm-host", "vm-not-host")  # the rule kinds that name hosts
@@ -323,6 +338,8 @@ _NODE_KEYS = {
     "boot_s": Key(_SECONDS),
     "count": Key(Integer(1, MAX_COUNT)),
     "images": Key(list_of(string, non_empty=False)),
+    "powered": Key(boolean),
+    "maintenance": Key(boolean),
 }
 
 _WORKLOAD_KEYS = {
@@ -537,11 +554,15 @@ def _nodes_section(raw: Any, draft: Draft) -> None:
         with at(f"[{i}]"):
             values = read_table(entry, _NODE_KEYS)
             held = values.pop("images", ())
+            powered = values.pop("powered", True)
+            maintenance = values.pop("maintenance", False)
             count = values.pop("count", None)
             _check_total(len(draft.nodes) + (count or 1), MAX_NODES, "nodes", count)
             for name in _expand(values.pop("name"), count, width=2):
                 _claim(draft.names, name, path)
-                draft.nodes.append((path, Node(name=name, **values)))
+                node = Node(name=name, **values)
+                start_node(node, powered=powered, maintenance=maintenance)
+                draft.nodes.append((path, node))
                 draft.held[name] = held
 
 
