@@ -17,7 +17,6 @@ STILL_FAILING = {
     "cancel-pending-restart": "commands: withdrawing a pending restart",
     "isolation-without-datastore-heartbeat": "HA decides from what its side observes",
     "leave-powered-on": "per-VM isolation response",
-    "maintenance-vs-failover-capacity": "maintenance waits for the failover level",
     "manual-move-vs-failback": "failback follows only a failure-caused move",
     "two-node-tiebreak": "one definition of quorum",
 }
