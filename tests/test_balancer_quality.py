@@ -152,7 +152,8 @@ def test_cached_loads_match_a_fresh_sum_through_a_busy_hour():
     engine = one_hot_host(6)
     engine.cluster.settings.balancer.interval_s = 300
     engine.balancer._periodic()  # arm the timer, as a configured interval would
-    steps = {100: "maintenance h004 on --force", 900: "fail-node h005", 1500: "maintenance h004 off"}
+    steps = {100: "maintenance h004 on --force", 900: "fail-node h005",
+             1500: "maintenance h004 off"}
     for t in range(0, 3600, 50):
         if t in steps:
             engine.submit_at(float(t), parse(steps[t]))

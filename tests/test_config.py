@@ -273,8 +273,8 @@ ERRORS = [
                  "t.toml:21: vms[1].host: host B is over capacity at load: its running VMs need "
                  "2 vCPUs / 9 GB, it has 64 vCPUs / 8 GB", id="host-over-capacity"),
     pytest.param(BASE + vm("v", "count = 3", "memory_gb = 9"),
-                 "t.toml:13: vms[0]: no host can take v002: no room: needs 1 vCPU / 9 GB, "
-                 "most free is 8 GB on B", id="nothing-fits"),
+                 "t.toml:13: vms[0]: no host can take v002: no room: needs 1 vCPU and 9 GB, "
+                 "the most free is 8 GB and 64 vCPUs on B", id="nothing-fits"),
 ]
 
 

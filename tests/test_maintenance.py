@@ -50,7 +50,8 @@ def test_maintenance_waits_with_a_reason_when_the_rest_is_full():
 
 
 def test_maintenance_survives_a_power_cycle(seed_engine):
-    run_checked(seed_engine, 900, {10: "maintenance C on --force", 200: "power-off C", 300: "power-on C"})
+    run_checked(seed_engine, 900, {10: "maintenance C on --force", 200: "power-off C",
+                                   300: "power-on C"})
     assert seed_engine.cluster.nodes["C"].state is NodeState.MAINTENANCE
     assert not any(vm.state is VmState.FAILED for vm in seed_engine.cluster.vms.values())
 

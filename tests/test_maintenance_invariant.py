@@ -54,7 +54,8 @@ def test_two_hosts_into_maintenance_back_to_back(seed_engine):
     to their source instead of letting them land on C."""
     cluster = seed_engine.cluster
     on_c = set(cluster.nodes["C"].vms)
-    run_checked(seed_engine, 900, {10: "maintenance B on --force", 11: "maintenance C on --force"}, step=0.5)
+    run_checked(seed_engine, 900, {10: "maintenance B on --force", 11: "maintenance C on --force"},
+                step=0.5)
     assert set(_held(cluster, "C")) <= on_c  # only C's own VMs, waiting for room on A
     assert events(seed_engine, "migration_failed",
                   lambda e: "target C is entering maintenance" in e.message)

@@ -147,18 +147,22 @@ def unplaceable(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
     if not roomy:
         most = max(fitting_kind, key=lambda n: (free_memory(cluster, n), n.name))
         free_vcpus = cluster.vcpu_capacity(most) - most.used_vcpus
-        return (f"no room: needs {vm.vcpus} vCPUs and {vm.memory_gb:g} GB, the most free is "
-                f"{free_memory(cluster, most):g} GB and {free_vcpus:g} vCPUs on {most.name}"), True
+        return (f"no room: needs {vcpus(vm.vcpus)} and {vm.memory_gb:g} GB, the most free is "
+                f"{free_memory(cluster, most):g} GB and {vcpus(free_vcpus)} on {most.name}"), True
     ruled = [n for n in roomy if rule_refusal(cluster, vm, n, restart) is None]
     if not ruled:
         why = rule_refusal(cluster, vm, roomy[0], restart) or "placement rules"
-        return (f"no host with room is allowed by {why}" if why.startswith("rule ")
-                else why), False
+        return why, False
     blocked = {n.name: conflicts(cluster, vm, n) for n in ruled}
     names = sorted({_apart_rule(cluster, vm.name, other)
                     for clash in blocked.values() for other in clash})
     hosts = ", ".join(f"{name} (with {', '.join(c)})" for name, c in blocked.items() if c)
-    return f"no host with room is allowed by {', '.join(names)}: {hosts}", False
+    return f"{' and '.join(names)} keep{'s' if len(names) == 1 else ''} it off {hosts}", False
+
+
+def vcpus(count: float) -> str:
+    """`1 vCPU`, `4 vCPUs`: a vCPU count with its unit."""
+    return f"{count:g} vCPU{'' if count == 1 else 's'}"
 
 
 def _apart_rule(cluster: Cluster, vm: str, other: str) -> str:

@@ -32,8 +32,10 @@ PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "w
 #: the dataclass default, which is vSphere HA's.
 PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": {},
-    "wsfc": {},
-    "pve": {},
+    # Neither reserves failover capacity: a failover cluster and Proxmox VE's HA manager start
+    # what fits and leave the rest waiting (no admission control).
+    "wsfc": {"ha": {"admission_control": False}},
+    "pve": {"ha": {"admission_control": False}},
 }
 
 

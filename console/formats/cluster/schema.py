@@ -30,7 +30,12 @@ profile = "vsphere"        # vsphere | wsfc | pve: whose rules and defaults (mod
                            # every key of these settings sections overrides the profile's value
 enabled = true
 host_failures_to_tolerate = 1   # integer >= 0
-admission_control = true
+admission_control = true   # vSphere HA admission control (model.failover); wsfc, pve: false
+admission_policy = "host_failures"   # host_failures | percentage | failover_hosts
+cpu_reserve_percent = 25   # 0 to 100: percentage policy, share of vCPU capacity kept free
+memory_reserve_percent = 25   # 0 to 100: ... of memory capacity
+failover_hosts = ["C"]     # failover_hosts policy: known nodes, at least one, kept for HA
+                           # restarts (no power-on, deploy or migration lands there)
 fence_s = 5.0              # >= 0
 cpu_overcommit = 4.0       # > 0, vCPUs per physical core
 memory_overcommit = 1.0    # > 0
@@ -185,7 +190,12 @@ from console.model.entities import (
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
 from console.model.names import MAX_NAME_LENGTH, display, text_problem
 from console.model.profiles import PROFILES, default_profile, settings_for
-from console.model.settings import AUTOMATION_LEVELS, ISOLATION_RESPONSES, Settings
+from console.model.settings import (
+    ADMISSION_POLICIES,
+    AUTOMATION_LEVELS,
+    ISOLATION_RESPONSES,
+    Settings,
+)
 from console.model.workloads import TraceError, parse_trace
 
 RULE_STRENGTHS = ("must", "should")
@@ -258,6 +268,10 @@ _HA_KEYS = {
     "enabled": Key(boolean),
     "host_failures_to_tolerate": Key(Integer(0, MAX_COUNT)),
     "admission_control": Key(boolean),
+    "admission_policy": Key(choice(ADMISSION_POLICIES)),
+    "cpu_reserve_percent": Key(Between(0, 100, "%")),
+    "memory_reserve_percent": Key(Between(0, 100, "%")),
+    "failover_hosts": Key(list_of(identifier, non_empty=False)),
     "fence_s": Key(_SECONDS),
     "cpu_overcommit": Key(Between(0, 64, "vCPUs per core", above=True)),
     "memory_overcommit": Key(Between(0, 16, above=True)),
@@ -464,7 +478,19 @@ def _settings(draft: Draft) -> Settings:
         raise Problem(f"heartbeat.{key}", f"failed_after_missed ({failed}) must be greater than "
                                           f"suspect_after_missed ({suspect})"
                                           + ("" if written else f" (profile {profile})"))
+    _check_failover_hosts(settings, draft)
     return settings
+
+
+def _check_failover_hosts(settings: Settings, draft: Draft) -> None:
+    """`[ha] failover_hosts` names known nodes, and the failover_hosts policy names some."""
+    nodes = {node.name for _, node in draft.nodes}
+    for i, name in enumerate(settings.ha.failover_hosts):
+        if name not in nodes:
+            raise Problem(f"ha.failover_hosts[{i}]", f"no node named {show(name)}")
+    if settings.ha.admission_policy == "failover_hosts" and not settings.ha.failover_hosts:
+        raise Problem("ha.admission_policy", 'admission_policy "failover_hosts" needs '
+                                             "failover_hosts: the nodes kept for HA restarts")
 
 
 def _workloads_section(raw: Any, draft: Draft) -> None:
