@@ -92,11 +92,17 @@ def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float,
     settings = cluster.settings.ha
     if not enforced(settings):
         return None
-    for resource, capacity, used, extra in (
-        ("memory", cluster.memory_capacity, _used_memory, memory_gb),
-        ("vCPUs", cluster.vcpu_capacity, _used_vcpus, vcpus),
+    # A VM migrating between two of `hosts` is charged on both; it needs room on one.
+    names = {h.name for h in hosts}
+    moving = [cluster.vms[name] for h in hosts for name in sorted(h.vms)
+              if cluster.vms[name].target in names]
+    moving_vcpus = sum(vm.vcpus for vm in moving)
+    moving_gb = sum(vm.memory_gb for vm in moving)
+    for resource, capacity, used, extra, doubled in (
+        ("memory", cluster.memory_capacity, _used_memory, memory_gb, moving_gb),
+        ("vCPUs", cluster.vcpu_capacity, _used_vcpus, vcpus, moving_vcpus),
     ):
-        found = _short(settings, hosts, resource, capacity, used, extra)
+        found = _short(settings, hosts, resource, capacity, used, extra, doubled)
         if found is not None:
             return found
     return None
@@ -104,13 +110,13 @@ def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float,
 
 def _short(settings: HaSettings, hosts: Sequence[Node], resource: str,
            capacity: Callable[[Node], float], used: Callable[[Node], float],
-           extra: float) -> Shortfall | None:
+           extra: float, doubled: float) -> Shortfall | None:
     policy = settings.admission_policy
     n = settings.host_failures_to_tolerate
     if policy == "failover_hosts":
         spare = [h for h in hosts if h.name in settings.failover_hosts]
         regular = [h for h in hosts if h.name not in settings.failover_hosts]
-        room = sum(capacity(h) for h in regular) - sum(used(h) for h in regular)
+        room = sum(capacity(h) for h in regular) - sum(used(h) for h in regular) + doubled
         if extra > room + 1e-9:
             return Shortfall(resource, extra, room, "outside the dedicated failover hosts")
         busiest = sorted((used(h) for h in regular), reverse=True)[:n]
@@ -129,7 +135,7 @@ def _short(settings: HaSettings, hosts: Sequence[Node], resource: str,
     else:
         room = sum(caps[n:])
         where = f"after reserving room for {level(settings)}"
-    left = room - sum(used(h) for h in hosts)
+    left = room - sum(used(h) for h in hosts) + doubled
     if extra > left + 1e-9:
         return Shortfall(resource, extra, left, where)
     return None
