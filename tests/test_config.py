@@ -59,7 +59,7 @@ def over_capacity(cluster: Cluster) -> list[str]:
 
 
 @pytest.mark.parametrize(("file", "summary"), [
-    ("seed.toml", "cluster 'seed': 3 nodes (esxi), 12 VMs (12 running), 3 services"),
+    ("seed.toml", "cluster 'seed': 3 nodes (esxi), 12 VMs (12 running), 3 services, 1 rule"),
     ("hyperv.toml", "cluster 'hyperv': 4 nodes (hyperv), "
                     "11 VMs (10 running, 1 stopped), 1 service"),
     ("datacenter.toml", "cluster 'datacenter': 32 nodes (16 esxi, 8 hyperv, 8 kvm), "
