@@ -502,9 +502,6 @@ RULE_ERRORS = [
                  id="strength"),
     pytest.param(rule('kind = "affinity"', 'vms = ["v", "w"]'),
                  "t.toml:19: rules[0].strength: required key is missing", id="no-strength"),
-    pytest.param(rule('kind = "affinity"', 'strength = "must"', 'vms = ["v", "w"]'),
-                 't.toml:22: rules[0].strength: VM-VM affinity is always "should": a "must" '
-                 "would forbid evacuating either VM alone", id="must-affinity"),
     pytest.param(rule('kind = "affinity"', 'strength = "should"', 'vms = ["v"]'),
                  "t.toml:23: rules[0].vms: an affinity rule needs at least two VMs, got 1",
                  id="affinity-one"),

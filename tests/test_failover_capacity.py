@@ -7,6 +7,7 @@ from __future__ import annotations
 from cluster_helpers import events, run_checked
 
 from console.formats.cluster import parse_cluster
+from console.formats.toml import ConfigError
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import NodeState, VmState
@@ -212,3 +213,58 @@ def test_a_vm_no_rule_allows_anywhere_waits_naming_the_rule():
     (pending,) = events(engine, "vm_pending")
     assert pending.message.startswith("dc3 waits for a host its rules allow: rule dcs-apart")
     assert "waits for capacity" not in pending.message
+
+
+# -- VM-VM must affinity: the VMs stay together ----------------------------------------------
+
+TOGETHER = rule("app-with-db", "affinity", "must", ["app", "db"])
+
+
+def test_must_affinity_places_the_vms_on_one_host():
+    engine = engine_of(cluster_text(vms=vm("db", None) + vm("app", None), extra=TOGETHER))
+    assert engine.cluster.vms["app"].host == engine.cluster.vms["db"].host
+
+
+def test_must_affinity_apart_in_the_file_is_one_line_naming_the_key():
+    text = cluster_text(vms=vm("app", "H1") + vm("db", "H2"), extra=TOGETHER)
+    try:
+        parse_cluster(text, "t.toml")
+    except ConfigError as error:
+        message = str(error)
+    else:
+        raise AssertionError("a must affinity split across hosts loaded")
+    assert message.startswith("t.toml:") and "rules[0].vms[1]" in message
+    assert "db is on host H2, apart from app on H1" in message
+
+
+def test_migrating_one_of_them_alone_is_refused_with_why():
+    engine = engine_of(cluster_text(vms=vm("app", "H1") + vm("db", "H1"), extra=TOGETHER))
+    refused = engine.submit(parse("migrate app H2"))
+    assert not refused.accepted
+    assert refused.reason == "rule app-with-db: app must run with db on H1"
+
+
+def test_ha_restarts_them_together():
+    engine = engine_of(cluster_text(vms=vm("app", "H1") + vm("db", "H1") + vm("x", "H2"),
+                                    extra=TOGETHER))
+    run_checked(engine, 200, {10: "fail-node H1"})
+    app, db = engine.cluster.vms["app"], engine.cluster.vms["db"]
+    assert app.state is db.state is VmState.RUNNING and app.host == db.host != "H1"
+
+
+def test_maintenance_moves_them_together():
+    engine = engine_of(cluster_text(hosts=4, vms=vm("app", "H1") + vm("db", "H1"),
+                                    extra=TOGETHER))
+    run_checked(engine, 300, {10: "maintenance H1 on"})
+    app, db = engine.cluster.vms["app"], engine.cluster.vms["db"]
+    assert engine.cluster.nodes["H1"].state is NodeState.MAINTENANCE
+    assert app.host == db.host != "H1"
+
+
+def test_the_balancer_brings_them_together():
+    cluster = parse_cluster(cluster_text(vms=vm("app", "H1") + vm("db", "H1"), extra=TOGETHER),
+                            "t.toml")
+    cluster.set_host(cluster.vms["db"], "H2")  # a placement that breaks the rule at start
+    engine = Engine(cluster, seed=0)
+    run_checked(engine, 200, {1: "rebalance"})
+    assert cluster.vms["app"].host == cluster.vms["db"].host

@@ -263,20 +263,27 @@ class Balancer:
     def _mandatory(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str]) -> list[Recommendation]:
         """VMs where a `must` rule forbids them: on a host a VM-host rule keeps them off, on a
-        dedicated failover host, or sharing a host with a VM they must stay apart from (a file
-        may start them so, and a forced move may leave them so). Of two VMs that must stay
-        apart, the first by name moves."""
+        dedicated failover host, sharing a host with a VM they must stay apart from, or apart
+        from VMs they must run with (a file may start them so). Of two VMs that must stay apart,
+        or together, the first by name moves."""
         cluster = self.cluster
         bound = {vm for rule in cluster.rules if rule.strength == "must"
                  and rule.kind in ("vm-host", "vm-not-host") for vm in rule.vms}
         apart = {vm for vm, others in cluster.anti_affine.items() if others}
         spare = {vm for host in cluster.settings.ha.failover_hosts if host in cluster.nodes
                  for vm in cluster.nodes[host].vms}
+        partners: dict[str, set[str]] = {}  # must affinity: VM -> the VMs it must run with
+        for rule in cluster.rules:
+            if rule.kind == "affinity" and rule.strength == "must":
+                for vm_name in rule.vms:
+                    partners.setdefault(vm_name, set()).update(set(rule.vms) - {vm_name})
         found = []
-        for name in sorted(bound | apart | spare):
+        for name in sorted(bound | apart | spare | set(partners)):
             vm = cluster.vms.get(name)
             if vm is None or vm.state is not VmState.RUNNING or vm.host is None:
                 continue
+            if moved.intersection(partners.get(name, ())):
+                continue  # a partner already moves to it (or it follows next pass)
             host = cluster.nodes[vm.host]
             why = placement.rule_refusal(cluster, vm, host)
             if why is None and name in apart:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from console.model import failover
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Vm
+from console.model.entities import CLOSED_STATES, CONSUMING_STATES, Node, NodeState, Vm
 from console.model.hypervisors import HYPERVISORS
 
 
@@ -45,6 +45,12 @@ def rule_refusal(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) ->
     for rule in cluster.rules:
         if rule.strength != "must" or vm.name not in rule.vms:
             continue
+        if rule.kind == "affinity":
+            together = _together(cluster, rule.vms, vm.name)
+            if together and node.name not in together:
+                host, other = min(together.items(), key=lambda kv: kv[1])
+                return f"rule {rule.name}: {vm.name} must run with {other} on {host}"
+            continue
         if rule.kind == "vm-host" and node.name not in rule.hosts:
             return f"rule {rule.name}: {vm.name} must run on {', '.join(rule.hosts)}"
         if rule.kind == "vm-not-host" and node.name in rule.hosts:
@@ -52,6 +58,22 @@ def rule_refusal(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) ->
     if not restart and failover.dedicated(cluster.settings.ha, node):
         return f"{node.name} is a dedicated failover host: it takes only HA restarts"
     return None
+
+
+def _together(cluster: Cluster, names: tuple[str, ...], vm: str) -> dict[str, str]:
+    """Host -> the first VM of a `must` affinity group (other than `vm`) that holds a place
+    there, by name; hosts entering or in maintenance aside (their VMs are leaving, so the first
+    to leave picks the host the rest follow)."""
+    found: dict[str, str] = {}
+    for name in sorted(names):
+        other = cluster.vms.get(name)
+        if name == vm or other is None or other.host is None or \
+                other.state not in CONSUMING_STATES:
+            continue
+        host = other.target or other.host
+        if cluster.nodes[host].state not in CLOSED_STATES:
+            found.setdefault(host, name)
+    return found
 
 
 def allowed(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) -> bool:

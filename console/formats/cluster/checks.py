@@ -254,5 +254,9 @@ def _check_pinned(rule: Rule, vms: dict[str, Vm]) -> None:
         if rule.kind == "anti-affinity" and host in seen:
             raise Problem(key, f"{name} is on host {host} with {seen[host]}, which this rule "
                                "forbids")
+        if rule.kind == "affinity" and seen and host not in seen:
+            other_host, other = next(iter(seen.items()))
+            raise Problem(key, f"{name} is on host {host}, apart from {other} on {other_host}, "
+                               "which this rule forbids: they must share a host")
         seen.setdefault(host, name)
 

@@ -137,8 +137,8 @@ failover_s = 20            # >= 0
                            # `should` is a preference the balancer weighs
 name = "web-apart"         # required; unique among rules
 kind = "anti-affinity"     # required: affinity | anti-affinity | vm-host | vm-not-host
-strength = "must"          # required: must | should; affinity is always "should" (a "must"
-                           # would forbid evacuating either VM alone)
+strength = "must"          # required: must | should; a "must" affinity keeps its VMs on one
+                           # host: a VM follows the others, and moving one alone is refused
 vms = ["web01", "web02"]   # required: known VMs, two or more for affinity and anti-affinity
 hosts = ["A", "B"]         # known nodes: required for vm-host and vm-not-host, else not allowed
 ```
@@ -604,9 +604,6 @@ def _rules_section(raw: Any, draft: Draft) -> None:
 
 def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
     """What a rule of its kind must say, before any name in it is looked up."""
-    if rule.kind == "affinity" and rule.strength == "must":
-        raise Problem(".strength", 'VM-VM affinity is always "should": a "must" would forbid '
-                                   "evacuating either VM alone")
     least = 1 if rule.kind in HOST_RULES else 2
     if len(rule.vms) < least:
         article = "an" if rule.kind[0] in "aeiou" else "a"
