@@ -3,10 +3,12 @@
     python bench/drill_bench.py [--repeat N] [--report] [--record REC.jsonl]
 
 Every two hours, on a host taken in turn (A, B, C): a crash and its repair, a maintenance window
-(evacuation by live migration and back), a network partition and its healing, and a forced SQL
-failover; 12 cycles, 96 steps, with expectations checked throughout (no split brain, invariants)
-and at the end. Prints wall-clock and CPU seconds for loading and running the drill (the best of
-N runs), the number of events and whether the drill passed. The acceptance bound is 10 s.
+(evacuation by live migration and back, forced: with one of the seed's three hosts out, the other
+two cannot also keep room for a host failure, so vSphere's DRS would wait), a network partition and
+its healing, and a forced SQL failover; 12 cycles, 96 steps, with expectations checked throughout
+(no split brain, invariants) and at the end. Prints wall-clock and CPU seconds for loading and
+running the drill (the best of N runs), the number of events and whether the drill passed. The
+acceptance bound is 10 s.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def drill_text() -> str:
         steps += [
             (base + 300, f"fail-node {crash}"),
             (base + 1800, f"power-on {crash}"),
-            (base + 2700, f"maintenance {maint} on"),
+            (base + 2700, f"maintenance {maint} on --force"),
             (base + 3900, f"maintenance {maint} off"),
             (base + 4800, f"isolate {cut}"),
             (base + 5400, f"reconnect {cut}"),

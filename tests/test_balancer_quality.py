@@ -113,7 +113,7 @@ def test_an_evacuation_counts_queued_migrations_on_their_targets():
     add(cluster, "fill2", "h002", 0.2, memory_gb=12.0)
     add(cluster, "fill3", "h003", 0.5, memory_gb=9.0)
     engine = Engine(cluster, seed=0)
-    run_checked(engine, 300, {1: "maintenance h000 on"})
+    run_checked(engine, 300, {1: "maintenance h000 on --force"})
     assert cluster.nodes["h000"].state.value == "maintenance"
     assert not events(engine, "migration_failed")
     assert {cluster.vms[f"leaving{k}"].host for k in range(8)} == {"h001", "h002", "h003"}
@@ -152,7 +152,8 @@ def test_cached_loads_match_a_fresh_sum_through_a_busy_hour():
     engine = one_hot_host(6)
     engine.cluster.settings.balancer.interval_s = 300
     engine.balancer._periodic()  # arm the timer, as a configured interval would
-    steps = {100: "maintenance h004 on", 900: "fail-node h005", 1500: "maintenance h004 off"}
+    steps = {100: "maintenance h004 on --force", 900: "fail-node h005",
+             1500: "maintenance h004 off"}
     for t in range(0, 3600, 50):
         if t in steps:
             engine.submit_at(float(t), parse(steps[t]))

@@ -16,7 +16,6 @@ STILL_FAILING = {
     "cancel-pending-restart": "commands: withdrawing a pending restart",
     "isolation-without-datastore-heartbeat": "HA decides from what its side observes",
     "leave-powered-on": "per-VM isolation response",
-    "maintenance-vs-failover-capacity": "maintenance waits for the failover level",
     "two-node-tiebreak": "one definition of quorum",
 }
 

@@ -59,7 +59,7 @@ def over_capacity(cluster: Cluster) -> list[str]:
 
 
 @pytest.mark.parametrize(("file", "summary"), [
-    ("seed.toml", "cluster 'seed': 3 nodes (esxi), 12 VMs (12 running), 3 services"),
+    ("seed.toml", "cluster 'seed': 3 nodes (esxi), 12 VMs (12 running), 3 services, 1 rule"),
     ("hyperv.toml", "cluster 'hyperv': 4 nodes (hyperv), "
                     "11 VMs (10 running, 1 stopped), 1 service"),
     ("datacenter.toml", "cluster 'datacenter': 32 nodes (16 esxi, 8 hyperv, 8 kvm), "
@@ -266,8 +266,8 @@ ERRORS = [
                  "t.toml:21: vms[1].host: host B is over capacity at load: its running VMs need "
                  "2 vCPUs / 9 GB, it has 64 vCPUs / 8 GB", id="host-over-capacity"),
     pytest.param(BASE + vm("v", "count = 3", "memory_gb = 9"),
-                 "t.toml:13: vms[0]: no host can take v002: no room: needs 1 vCPU / 9 GB, "
-                 "most free is 8 GB on B", id="nothing-fits"),
+                 "t.toml:13: vms[0]: no host can take v002: no room: needs 1 vCPU and 9 GB, "
+                 "the most free is 8 GB and 64 vCPUs on B", id="nothing-fits"),
 ]
 
 

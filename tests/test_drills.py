@@ -235,7 +235,7 @@ def test_the_cli_exits_1_and_junit_carries_the_observed_value(tmp_path, capsys):
 
 def test_a_window_to_a_step_stops_just_before_it():
     report, _ = run_text(drill_text(
-        step(60, "maintenance B on"), step(300, "maintenance B off"),
+        step(60, "maintenance B on --force"), step(300, "maintenance B off"),
         expect("node B is maintenance from 200 s to step 2"),
         expect("node B is maintenance from 200 s to 300 s"),
         expect("node B is entering_maintenance at step 1"),

@@ -11,7 +11,7 @@ from console.model.summary import summary
 
 def test_maintenance_evacuates_by_live_migration_and_rebalances_on_exit(seed_engine):
     b_vms = sorted(seed_engine.cluster.nodes["B"].vms)
-    run_checked(seed_engine, 1800, {10: "maintenance B on", 900: "maintenance B off"})
+    run_checked(seed_engine, 1800, {10: "maintenance B on --force", 900: "maintenance B off"})
     entered = events(seed_engine, "node_maintenance", lambda e: e.subject == "B")
     assert entered and entered[0].t < 900
     moved = {e.subject for e in events(seed_engine, "migration_completed") if e.t < 900}
@@ -26,7 +26,7 @@ def test_maintenance_evacuates_by_live_migration_and_rebalances_on_exit(seed_eng
 
 
 def test_active_members_on_the_host_fail_over_before_their_vms_move(seed_engine):
-    run_checked(seed_engine, 300, {10: "maintenance B on"})
+    run_checked(seed_engine, 300, {10: "maintenance B on --force"})
     for name in ("sql", "iis"):
         service = seed_engine.cluster.services[name]
         assert seed_engine.cluster.vms[service.active].host != "B"
@@ -39,7 +39,7 @@ def test_maintenance_waits_with_a_reason_when_the_rest_is_full():
     engine.cluster.settings.ha.admission_control = False
     for name in ("A", "C"):  # A and C too small to take B's VMs
         engine.cluster.nodes[name].memory_gb = 10
-    run_checked(engine, 600, {10: "maintenance B on"})
+    run_checked(engine, 600, {10: "maintenance B on --force"})
     node = engine.cluster.nodes["B"]
     assert node.state is NodeState.ENTERING_MAINTENANCE
     blocked = summary(engine)["maintenance"]["B"]["blocked"]
@@ -50,13 +50,14 @@ def test_maintenance_waits_with_a_reason_when_the_rest_is_full():
 
 
 def test_maintenance_survives_a_power_cycle(seed_engine):
-    run_checked(seed_engine, 900, {10: "maintenance C on", 200: "power-off C", 300: "power-on C"})
+    run_checked(seed_engine, 900, {10: "maintenance C on --force", 200: "power-off C",
+                                   300: "power-on C"})
     assert seed_engine.cluster.nodes["C"].state is NodeState.MAINTENANCE
     assert not any(vm.state is VmState.FAILED for vm in seed_engine.cluster.vms.values())
 
 
 def test_no_new_placements_land_on_a_host_in_maintenance(seed_engine):
-    run_checked(seed_engine, 300, {10: "maintenance C on"})
+    run_checked(seed_engine, 300, {10: "maintenance C on --force"})
     outcome = seed_engine.submit(parse("migrate web01 C"))
     assert not outcome.accepted and "C is maintenance" in outcome.reason
     run_checked(seed_engine, 600, {310: "fail-node A"})
@@ -65,5 +66,5 @@ def test_no_new_placements_land_on_a_host_in_maintenance(seed_engine):
 
 def test_maintenance_refusals(seed_engine):
     assert "not in maintenance" in seed_engine.submit(parse("maintenance A off")).reason
-    run_checked(seed_engine, 200, {10: "maintenance A on"})
-    assert "already" in seed_engine.submit(parse("maintenance A on")).reason
+    run_checked(seed_engine, 200, {10: "maintenance A on --force"})
+    assert "already" in seed_engine.submit(parse("maintenance A on --force")).reason

@@ -103,9 +103,10 @@ class ClusterMachine(RuleBasedStateMachine):
     def migrate(self, vm: int, to: int | None) -> None:
         self._submit(f"migrate {self._vm(vm)}" + ("" if to is None else f" {self._node(to)}"))
 
-    @rule(node=PICK, on=st.booleans())
-    def maintenance(self, node: int, on: bool) -> None:
-        self._submit(f"maintenance {self._node(node)} {'on' if on else 'off'}")
+    @rule(node=PICK, on=st.booleans(), force=st.booleans())
+    def maintenance(self, node: int, on: bool, force: bool) -> None:
+        self._submit(f"maintenance {self._node(node)} {'on' if on else 'off'}"
+                     + (" --force" if force else ""))
 
     @rule(dry_run=st.booleans())
     def rebalance(self, dry_run: bool) -> None:

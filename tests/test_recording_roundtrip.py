@@ -45,7 +45,8 @@ def words_of(draw, cluster: str) -> list[str]:
                             st.sampled_from(["1e308", "-1", "nan", "4", "0.1"])))
     choices = [
         ["fail-node", node], ["power-off", node], ["power-on", node], ["isolate", node],
-        ["reconnect", node], ["maintenance", node, onoff], ["vm-power", vm, onoff],
+        ["reconnect", node], ["maintenance", node, onoff], ["maintenance", node, onoff, "--force"],
+        ["vm-power", vm, onoff],
         ["migrate", vm], ["migrate", vm, node], ["failover", name(SERVICES[cluster])],
         ["failover", name(SERVICES[cluster]), node], ["rebalance"], ["rebalance", "--dry-run"],
         ["add-node", name(["D", "xs05", "new-host"])], ["add-node", "E", node],

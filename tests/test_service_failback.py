@@ -77,7 +77,7 @@ def test_a_maintenance_drain_fails_back_by_the_policy_once_maintenance_ends(
     """iis (immediate) stays on iis02 while B is in maintenance, though iis01 runs elsewhere,
     and goes home when B leaves it; sql (never) stays where the drain put it."""
     services = seed_engine.cluster.services
-    run_checked(seed_engine, 590, {60: "maintenance B on"})
+    run_checked(seed_engine, 590, {60: "maintenance B on --force"})
     assert seed_engine.cluster.vms["iis01"].host != "B"
     assert services["iis"].active == "iis02"
     run_checked(seed_engine, 700, {600: "maintenance B off"})

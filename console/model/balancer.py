@@ -245,7 +245,8 @@ class Balancer:
         loads = {h.name: self._loads[h.name] for h in hosts}
         scores = {h.name: loads[h.name].score(h) for h in hosts}
         moved: set[str] = set()
-        plan = [*self._mandatory(hosts, loads, scores, moved)]
+        plan = [*self._mandatory(hosts, loads, scores, moved),
+                *self._repairs(hosts, loads, scores, moved)]
         level = self.settings.threshold
         high = HIGH_WATER[level]
         for _ in range(self.settings.max_moves - len(plan)):
@@ -261,16 +262,34 @@ class Balancer:
 
     def _mandatory(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str]) -> list[Recommendation]:
-        """VMs on a host that a `must` rule forbids them."""
-        bound = sorted({vm for rule in self.cluster.rules if rule.strength == "must"
-                        and rule.kind in ("vm-host", "vm-not-host") for vm in rule.vms})
+        """VMs where a `must` rule forbids them: on a host a VM-host rule keeps them off, on a
+        dedicated failover host, sharing a host with a VM they must stay apart from, or apart
+        from VMs they must run with (a file may start them so). Of two VMs that must stay apart,
+        or together, the first by name moves."""
+        cluster = self.cluster
+        bound = {vm for rule in cluster.rules if rule.strength == "must"
+                 and rule.kind in ("vm-host", "vm-not-host") for vm in rule.vms}
+        apart = {vm for vm, others in cluster.anti_affine.items() if others}
+        spare = {vm for host in cluster.settings.ha.failover_hosts if host in cluster.nodes
+                 for vm in cluster.nodes[host].vms}
+        partners: dict[str, set[str]] = {}  # must affinity: VM -> the VMs it must run with
+        for rule in cluster.rules:
+            if rule.kind == "affinity" and rule.strength == "must":
+                for vm_name in rule.vms:
+                    partners.setdefault(vm_name, set()).update(set(rule.vms) - {vm_name})
         found = []
-        for name in bound:
-            vm = self.cluster.vms.get(name)
+        for name in sorted(bound | apart | spare | set(partners)):
+            vm = cluster.vms.get(name)
             if vm is None or vm.state is not VmState.RUNNING or vm.host is None:
                 continue
-            host = self.cluster.nodes[vm.host]
-            why = placement.rule_refusal(self.cluster, vm, host)
+            if moved.intersection(partners.get(name, ())):
+                continue  # a partner already moves to it (or it follows next pass)
+            host = cluster.nodes[vm.host]
+            why = placement.rule_refusal(cluster, vm, host)
+            if why is None and name in apart:
+                clash = [o for o in placement.conflicts(cluster, vm, host) if o != name]
+                if clash and not moved.intersection(clash):
+                    why = f"{vm.name} must not share {host.name} with {', '.join(clash)}"
             if why is None:
                 continue
             target = self._least_loaded_fit(vm, hosts, scores)
@@ -281,6 +300,62 @@ class Balancer:
             found.append(Recommendation(vm.name, host.name, target.name, f"mandatory: {why}",
                                         0.0, _stddev(list(scores.values()))))
         return found
+
+    def _repairs(self, hosts: list[Node], loads: dict[str, HostLoad],
+                 scores: dict[str, float], moved: set[str]) -> list[Recommendation]:
+        """VMs that break a `should` rule (HA restarted them where there was room) moved to a
+        host that keeps more of their rules, when one has room below the target ceiling: DRS
+        corrects rule violations before it balances load (vSphere Resource Management, "DRS
+        migration threshold": level 1 applies only moves that satisfy rules and maintenance).
+        One move per rule per pass: the next pass sees where it landed."""
+        cluster = self.cluster
+        ceiling = min(TARGET_CEILING, HIGH_WATER[self.settings.threshold])
+        found = []
+        for rule in cluster.rules:
+            if rule.strength != "should":
+                continue
+            for name in rule.vms:
+                vm = cluster.vms.get(name)
+                if vm is None or vm.host is None or vm.name in moved or not self._movable(vm):
+                    continue
+                host = cluster.nodes[vm.host]
+                broken = placement.should_breaches(cluster, vm, host)
+                if rule.name not in broken:
+                    continue
+                target = self._repair_target(vm, host, hosts, loads, len(broken), ceiling)
+                if target is None:
+                    continue
+                self._apply(vm, host, target, loads, scores)
+                moved.add(vm.name)
+                found.append(Recommendation(
+                    vm.name, host.name, target.name,
+                    f"should rule {rule.name}: {vm.name} breaks it on {host.name}, not on "
+                    f"{target.name}", 0.0, _stddev(list(scores.values()))))
+                break
+        return found
+
+    def _repair_target(self, vm: Vm, host: Node, hosts: list[Node], loads: dict[str, HostLoad],
+                       breaches: int, ceiling: float) -> Node | None:
+        """The host that breaks fewer of `vm`'s `should` rules than `breaches`, fewest first,
+        then least loaded once `vm` is on it (at most `ceiling`), that `vm` may migrate to."""
+        c, m, d = self._vm_tuple(vm)
+        best: tuple[int, float, str] | None = None
+        chosen: Node | None = None
+        for target in hosts:
+            if target.name == host.name:
+                continue
+            count = len(placement.should_breaches(self.cluster, vm, target))
+            if count >= breaches:
+                continue
+            load = loads[target.name]
+            after = max((load.cpu + c) / target.cores, (load.memory + m) / target.memory_gb,
+                        (load.disk + d) / target.disk_mbps)
+            key = (count, after, target.name)
+            if after > ceiling or (best is not None and key >= best):
+                continue
+            if self.context.migrations.refusal(vm, target) is None:
+                best, chosen = key, target
+        return chosen
 
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
@@ -365,20 +440,7 @@ class Balancer:
         """`should` rules that moving `vm` to `target` would break."""
         if not self.cluster.rules:
             return 0
-        count = 0
-        for rule in self.cluster.rules:
-            if rule.strength != "should" or vm.name not in rule.vms:
-                continue
-            others = {self.cluster.vms[o].host for o in rule.vms
-                      if o != vm.name and self.cluster.vms[o].host is not None}
-            broken = {
-                "affinity": bool(others - {target.name}),
-                "anti-affinity": target.name in others,
-                "vm-host": target.name not in rule.hosts,
-                "vm-not-host": target.name in rule.hosts,
-            }
-            count += broken[rule.kind]
-        return count
+        return len(placement.should_breaches(self.cluster, vm, target))
 
     def _apply(self, vm: Vm, source: Node, target: Node, loads: dict[str, HostLoad],
                scores: dict[str, float]) -> None:

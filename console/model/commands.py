@@ -193,14 +193,17 @@ class VmPower(Command):
 
 @dataclass(frozen=True)
 class Maintenance(Command):
-    """`maintenance NODE on|off`: enter maintenance mode (evacuate by live migration) or leave
-    it."""
+    """`maintenance NODE on|off [--force]`: enter maintenance mode (evacuate by live migration)
+    or leave it; `--force` evacuates even when that breaks HA's failover level."""
 
     verb: ClassVar[str] = "maintenance"
-    help: ClassVar[str] = "enter (evacuate by live migration) or leave maintenance mode"
-    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("on", "onoff"))
+    help: ClassVar[str] = ("enter (evacuate by live migration) or leave maintenance mode "
+                           "(--force: even below the HA failover level)")
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("on", "onoff"),
+                                           Param("force", "flag"))
     node: str
     on: bool
+    force: bool = False
 
 
 @dataclass(frozen=True)

@@ -203,8 +203,9 @@ RULE_KINDS = ("affinity", "anti-affinity", "vm-host", "vm-not-host")
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A placement rule. `must` rules bind every placement (HA included); `should` rules are
-    preferences the balancer weighs. VM-VM affinity is always `should`: a `must` would forbid
-    evacuating either VM alone."""
+    preferences placement keeps when it can and the balancer repairs. A `must` VM-VM affinity
+    keeps its VMs on one host: each follows the others, moving one alone is refused, and the VMs
+    of a host entering maintenance leave one after the other to one host."""
 
     name: str
     kind: str       # affinity | anti-affinity | vm-host | vm-not-host

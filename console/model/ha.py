@@ -13,7 +13,7 @@ vSphere HA ("How vSphere HA Works", vSphere Availability guide).
 
 from __future__ import annotations
 
-from console.model import placement
+from console.model import failover, placement
 from console.model.commands import Command, VmPower
 from console.model.entities import (
     CLOSED_STATES,
@@ -149,19 +149,31 @@ class HighAvailability:
     # -- restarting ----------------------------------------------------------------------------
 
     def _restart(self, vms: list[Vm], source: Node) -> None:
-        """Place in priority order (high, medium, low), each on the host with most room."""
+        """Place in priority order (high, medium, low), each on the allowed host that breaks the
+        fewest `should` rules, then has the most room (`placement.best_host`)."""
         for vm in vms:
-            target = placement.best_host(self.cluster, vm)
+            target = placement.best_host(self.cluster, vm, restart=True)
             if target is None:
-                self._to_pending(vm, placement.why_not(self.cluster, vm))
+                self._to_pending(vm, *placement.unplaceable(self.cluster, vm, restart=True))
                 continue
             self._boot(vm, target, f"restarting {vm.name} ({vm.priority.value} priority) on "
-                                   f"{target.name} (was on {source.name})")
+                                   f"{target.name} (was on {source.name})"
+                                   f"{self._breaks(vm, target)}")
 
-    def _to_pending(self, vm: Vm, reason: str) -> None:
+    def _breaks(self, vm: Vm, target: Node) -> str:
+        """`; breaks should rule web-together (no host with room keeps it)`, or nothing."""
+        broken = placement.should_breaches(self.cluster, vm, target)
+        if not broken:
+            return ""
+        return (f"; breaks should rule{'s' if len(broken) > 1 else ''} {', '.join(broken)} "
+                "(no host with room keeps it)")
+
+    def _to_pending(self, vm: Vm, reason: str, for_room: bool = True) -> None:
+        """`vm` waits for a host: for capacity, or (`for_room` False) for a host its rules allow."""
         self.cluster.set_host(vm, None)
         self.cluster.set_state(vm, VmState.PENDING_RESTART)
-        self.context.emit("vm_pending", vm.name, f"{vm.name} waits for capacity: {reason}",
+        waits = "waits for capacity" if for_room else "waits for a host its rules allow"
+        self.context.emit("vm_pending", vm.name, f"{vm.name} {waits}: {reason}",
                           Severity.WARNING)
 
     def _place_pending(self) -> None:
@@ -174,9 +186,10 @@ class HighAvailability:
             shape = placement.shape(self.cluster, vm)
             if shape in no_room:
                 continue
-            target = placement.best_host(self.cluster, vm)
+            target = placement.best_host(self.cluster, vm, restart=True)
             if target is not None:
-                self._boot(vm, target, f"capacity returned: restarting {vm.name} on {target.name}")
+                self._boot(vm, target, f"capacity returned: restarting {vm.name} on "
+                                       f"{target.name}{self._breaks(vm, target)}")
             elif shape is not None:
                 no_room.add(shape)
 
@@ -204,25 +217,13 @@ class HighAvailability:
     # -- admission control and power -----------------------------------------------------------
 
     def admission_refusal(self, vm: Vm) -> str | None:
-        """Why powering `vm` on would leave too little room to survive N host failures."""
-        settings = self.settings
-        if not settings.enabled or not settings.admission_control:
-            return None
+        """Why powering `vm` on would break the failover level (`console.model.failover`: vSphere
+        "Admission Control Policies"), or None."""
         hosts = [n for n in self.cluster.nodes.values() if placement.usable(n)]
-        n = settings.host_failures_to_tolerate
-        if len(hosts) <= n:
-            return (f"admission control: {len(hosts)} usable hosts cannot tolerate "
-                    f"{n} host failure(s)")
-        for what, capacity, used, need in (
-            ("memory", self.cluster.memory_capacity, lambda h: h.used_memory_gb, vm.memory_gb),
-            ("vCPUs", self.cluster.vcpu_capacity, lambda h: h.used_vcpus, vm.vcpus),
-        ):
-            caps = sorted((capacity(h) for h in hosts), reverse=True)
-            room = sum(caps[n:]) - sum(used(h) for h in hosts)
-            if need > room + 1e-9:
-                return (f"admission control: starting {vm.name} needs {need:g} {what} but only "
-                        f"{max(room, 0):g} is left after reserving room for {n} host failure(s)")
-        return None
+        short = failover.shortfall(self.cluster, hosts, vm.vcpus, vm.memory_gb)
+        if short is None:
+            return None
+        return f"admission control: starting {vm.name} {short.text()}"
 
     def _vm_power(self, command: Command) -> Outcome:
         assert isinstance(command, VmPower)

@@ -164,9 +164,10 @@ class ImageStreaming:
                 node = candidates[0]
                 if not placement.usable(node):
                     return f"{node.name} is {node.state.value}"
-                return (f"{node.name} cannot take {vm.name} ({vm.vcpus} vCPU, "
+                return (f"{node.name} cannot take {vm.name} ({placement.vcpus(vm.vcpus)}, "
                         f"{vm.memory_gb:g} GB, {vm.guest_os})")
-            return f"no host can take {vm.name} ({vm.vcpus} vCPU, {vm.memory_gb:g} GB)"
+            return (f"no host can take {vm.name} ({placement.vcpus(vm.vcpus)}, "
+                    f"{vm.memory_gb:g} GB)")
         # Prefer hosts that already hold the most of the image: less to stream.
         def score(node: Node) -> tuple[float, float, str]:
             missing = sum(self.cluster.images[p].size_gb for p in vm.image

@@ -53,14 +53,15 @@ def _capacity(cluster: Cluster) -> list[str]:
                     memory[host] += vm.memory_gb
     for name, node in cluster.nodes.items():
         if vcpus[name] != node.used_vcpus or abs(memory[name] - node.used_memory_gb) > 1e-6:
-            found.append(f"{name}'s running totals drifted: {node.used_vcpus} vCPU / "
-                         f"{node.used_memory_gb:g} GB recorded, {vcpus[name]} / "
-                         f"{memory[name]:g} actual")
+            found.append(f"{name}'s running totals drifted: {node.used_vcpus} vCPUs and "
+                         f"{node.used_memory_gb:g} GB recorded, {vcpus[name]} vCPUs and "
+                         f"{memory[name]:g} GB actual")
         if vcpus[name] > cluster.vcpu_capacity(node):
-            found.append(f"{name} runs {vcpus[name]} vCPUs, over {cluster.vcpu_capacity(node):g}")
+            found.append(f"{name} runs {vcpus[name]} vCPUs, over its "
+                         f"{cluster.vcpu_capacity(node):g} vCPUs")
         if memory[name] > cluster.memory_capacity(node) + 1e-6:
-            found.append(f"{name} holds {memory[name]:g} GB, over "
-                         f"{cluster.memory_capacity(node):g}")
+            found.append(f"{name} holds {memory[name]:g} GB, over its "
+                         f"{cluster.memory_capacity(node):g} GB")
     return found
 
 

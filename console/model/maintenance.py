@@ -4,13 +4,17 @@ Entering: no new placements land on the host, and migrations on their way to it 
 (the VM stays on its source); a service whose active member runs there first
 fails over in a planned way; every running VM then leaves by live migration to a target the
 balancer picks. When the rest of the cluster cannot take a VM (capacity, rules), the host stays
-`entering_maintenance` and says, per VM, why. The intent survives a power cycle of the host.
+`entering_maintenance` and says, per VM, why. So does a host whose evacuation would break HA's
+failover level (`console.model.failover`): DRS does not evacuate it ("DRS Does Not Evacuate a
+Host Requested to Enter Maintenance", vSphere Resource Management) until room returns, or the
+operator forces it (`maintenance NODE on --force`, which says what the cluster can no longer
+tolerate). The intent survives a power cycle of the host.
 Leaving: the host takes VMs again and the balancer runs at once to spread the load back.
 """
 
 from __future__ import annotations
 
-from console.model import placement
+from console.model import failover, placement
 from console.model.commands import Command, Maintenance
 from console.model.entities import (
     CLOSED_STATES,
@@ -24,6 +28,9 @@ from console.model.entities import (
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
 
+#: vSphere's reason for a host that waits in entering maintenance because HA needs its room.
+INSUFFICIENT = "insufficient resources to satisfy the HA failover level"
+
 
 class MaintenanceMode:
     """vSphere-like maintenance mode ("Place a Host in Maintenance Mode"): evacuate by live
@@ -36,6 +43,7 @@ class MaintenanceMode:
         self.blockers: dict[str, dict[str, str]] = {}  # node -> VM -> why it cannot leave
         # Nodes flagged for maintenance, so reconcile need not scan a 1,000-host cluster.
         self._flagged: list[str] = [n.name for n in self.cluster.nodes.values() if n.maintenance]
+        self._forced: set[str] = set()  # flagged with --force: evacuate below the failover level
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`maintenance NODE on|off`."""
@@ -60,18 +68,22 @@ class MaintenanceMode:
                                       "drive its evacuation")
             node.maintenance = True
             self._flagged.append(node.name)
+            if command.force:
+                self._forced.add(node.name)
             if node.state is NodeState.ONLINE:
                 node.state = NodeState.ENTERING_MAINTENANCE
                 self.context.emit("node_entering_maintenance", node.name,
                                   f"{node.name} is entering maintenance: evacuating "
                                   f"{self._running(node)} VMs")
-                self._warn_failover_capacity(node)
-                return Outcome.ok()
+                return Outcome.ok(self._check_failover_level(node, command.force))
             return Outcome.ok(f"{node.state.value}: it enters maintenance when it comes back")
+        if command.force:
+            return Outcome.refuse("--force applies only to maintenance on")
         if not node.maintenance:
             return Outcome.refuse(f"{node.name} is not in maintenance")
         node.maintenance = False
         self._flagged.remove(node.name)
+        self._forced.discard(node.name)
         self.blockers.pop(node.name, None)
         if node.state in CLOSED_STATES:
             node.state = NodeState.ONLINE
@@ -83,16 +95,32 @@ class MaintenanceMode:
     def _running(self, node: Node) -> int:
         return sum(1 for vm in self.cluster.vms_on(node) if vm.state in CONSUMING_STATES)
 
-    def _warn_failover_capacity(self, node: Node) -> None:
-        """HA admission control is not a blocker for maintenance, but the operator should
-        know the cluster tolerates fewer host failures while the host is out."""
+    def failover_shortfall(self, node: Node) -> failover.Shortfall | None:
+        """What evacuating `node` would take from HA's failover level (`console.model.failover`):
+        the rest of the usable hosts must absorb its VMs (those not already on their way out)
+        and still keep the failover level's room. None when they can."""
         others = [n for n in self.cluster.nodes.values()
                   if placement.usable(n) and n.name != node.name]
-        tolerate = self.cluster.settings.ha.host_failures_to_tolerate
-        if self.cluster.settings.ha.enabled and len(others) <= tolerate:
-            self.context.emit("ha_capacity_reduced", node.name,
-                              f"with {node.name} out, {len(others)} hosts cannot tolerate "
-                              f"{tolerate} host failure(s)", Severity.WARNING)
+        leaving = [vm for vm in self.cluster.vms_on(node)
+                   if vm.state in CONSUMING_STATES and vm.host == node.name and vm.target is None]
+        return failover.shortfall(self.cluster, others, sum(vm.vcpus for vm in leaving),
+                                  sum(vm.memory_gb for vm in leaving))
+
+    def _check_failover_level(self, node: Node, force: bool) -> str:
+        """Warn (`ha_capacity_reduced`) when taking `node` out breaks the failover level, and
+        say whether the evacuation waits or, forced, goes ahead; the outcome's note."""
+        short = self.failover_shortfall(node)
+        if short is None:
+            return ""
+        level = failover.level(self.cluster.settings.ha)
+        if force:
+            note = (f"forced: evacuating {node.name} anyway; the cluster can no longer tolerate "
+                    f"{level} ({short.text()})")
+        else:
+            note = (f"{node.name} waits: {INSUFFICIENT}: evacuating it {short.text()}; "
+                    "--force evacuates anyway")
+        self.context.emit("ha_capacity_reduced", node.name, note, Severity.WARNING)
+        return note
 
     # -- reconcile: drive evacuations ----------------------------------------------------------
 
@@ -108,8 +136,14 @@ class MaintenanceMode:
     def _evacuate(self, node: Node) -> None:
         if not node.beating or not self.context.membership.main_has_quorum():
             return
-        self._move_services_off(node)
         blocked: dict[str, str] = {}
+        if node.name not in self._forced and self._running(node) and (
+                short := self.failover_shortfall(node)) is not None:
+            why = f"{INSUFFICIENT}: evacuating {node.name} {short.text()}"
+            self._report(node, {vm.name: why for vm in self.cluster.vms_on(node)
+                                if vm.state in CONSUMING_STATES})
+            return
+        self._move_services_off(node)
         no_room: dict[tuple[object, ...], str] = {}  # shapes no host could take, and why
         migrations = self.context.migrations
         for vm in self.cluster.vms_on(node):

@@ -79,8 +79,10 @@ class Migrations:
         if not placement.compatible(self.cluster, vm, target):
             return f"{target.name} ({target.hypervisor}) does not run {vm.guest_os}"
         if not self.cluster.fits(vm, target):
-            return (f"{target.name} has no room: needs {vm.vcpus} vCPU / {vm.memory_gb:g} GB, "
-                    f"free {placement.free_memory(self.cluster, target):g} GB")
+            free_vcpus = self.cluster.vcpu_capacity(target) - target.used_vcpus
+            return (f"{target.name} has no room: needs {placement.vcpus(vm.vcpus)} and "
+                    f"{vm.memory_gb:g} GB, free {placement.free_memory(self.cluster, target):g} "
+                    f"GB and {placement.vcpus(free_vcpus)}")
         clash = placement.conflicts(self.cluster, vm, target)
         if clash:
             return f"anti-affinity with {', '.join(clash)} on {target.name}"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.model import failover
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, Node, NodeState, Rule, Vm
+from console.model.entities import CLOSED_STATES, CONSUMING_STATES, Node, NodeState, Rule, Vm
 from console.model.hypervisors import HYPERVISORS
 
 
@@ -39,24 +40,75 @@ def conflicts(cluster: Cluster, vm: Vm, node: Node) -> list[str]:
     return found
 
 
-def rule_refusal(cluster: Cluster, vm: Vm, node: Node) -> str | None:
-    """A `must` VM-host rule that keeps `vm` off `node`, as a reason."""
+def rule_refusal(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) -> str | None:
+    """A `must` VM-host rule that keeps `vm` off `node`, or `node` being a dedicated failover
+    host (which takes only HA restarts: `restart` True; vSphere "Dedicated Failover Hosts
+    Admission Control"), as a reason."""
     for rule in cluster.rules:
         if rule.strength != "must" or vm.name not in rule.vms:
+            continue
+        if rule.kind == "affinity":
+            together = _together(cluster, rule.vms, vm.name)
+            if together and node.name not in together:
+                host, other = min(together.items(), key=lambda kv: kv[1])
+                return f"rule {rule.name}: {vm.name} must run with {other} on {host}"
             continue
         if rule.kind == "vm-host" and node.name not in rule.hosts:
             return f"rule {rule.name}: {vm.name} must run on {', '.join(rule.hosts)}"
         if rule.kind == "vm-not-host" and node.name in rule.hosts:
             return f"rule {rule.name}: {vm.name} must not run on {node.name}"
+    if not restart and failover.dedicated(cluster.settings.ha, node):
+        return f"{node.name} is a dedicated failover host: it takes only HA restarts"
     return None
 
 
-def allowed(cluster: Cluster, vm: Vm, node: Node) -> bool:
+def _together(cluster: Cluster, names: tuple[str, ...], vm: str) -> dict[str, str]:
+    """Host -> the first VM of a `must` affinity group (other than `vm`) that holds a place
+    there, by name; hosts entering or in maintenance aside (their VMs are leaving, so the first
+    to leave picks the host the rest follow)."""
+    found: dict[str, str] = {}
+    for name in sorted(names):
+        other = cluster.vms.get(name)
+        if name == vm or other is None or other.host is None or \
+                other.state not in CONSUMING_STATES:
+            continue
+        host = other.target or other.host
+        if cluster.nodes[host].state not in CLOSED_STATES:
+            found.setdefault(host, name)
+    return found
+
+
+def allowed(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) -> bool:
     """May `vm` be placed on `node` now: usable, compatible, room, no anti-affinity clash, no
-    `must` rule against it?
+    `must` rule against it, not a dedicated failover host unless this is an HA `restart`?
     """
     return (usable(node) and compatible(cluster, vm, node) and cluster.fits(vm, node)
-            and not conflicts(cluster, vm, node) and rule_refusal(cluster, vm, node) is None)
+            and not conflicts(cluster, vm, node)
+            and rule_refusal(cluster, vm, node, restart) is None)
+
+
+def should_breaches(cluster: Cluster, vm: Vm, node: Node) -> list[str]:
+    """The `should` rules that `vm` on `node` would break, by name. VM-VM rules look at the rule's
+    other VMs that hold a place on a host (running, booting, migrating); a VM that is down
+    counts nowhere."""
+    broken = []
+    for rule in cluster.rules:
+        if rule.strength != "should" or vm.name not in rule.vms:
+            continue
+        if rule.kind in ("vm-host", "vm-not-host"):
+            inside = node.name in rule.hosts
+            if inside != (rule.kind == "vm-host"):
+                broken.append(rule.name)
+            continue
+        others = set()
+        for name in rule.vms:
+            other = cluster.vms.get(name)
+            if name != vm.name and other is not None and other.host is not None \
+                    and other.state in CONSUMING_STATES:
+                others.add(other.target or other.host)
+        if (others - {node.name}) if rule.kind == "affinity" else node.name in others:
+            broken.append(rule.name)
+    return broken
 
 
 def shape(cluster: Cluster, vm: Vm) -> tuple[object, ...] | None:
@@ -75,41 +127,61 @@ def free_memory(cluster: Cluster, node: Node) -> float:
     return cluster.memory_capacity(node) - node.used_memory_gb
 
 
-def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = ()) -> Node | None:
-    """The allowed host with the most free memory, then vCPUs; ties by name (determinism)."""
+def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
+              restart: bool = False) -> Node | None:
+    """The allowed host that breaks the fewest `should` rules (vSphere HA and Proxmox VE honour
+    them when they can, and fall back when no such host has room); among those, for an HA
+    `restart`, a dedicated failover host first; then the most free memory, then vCPUs; ties by
+    name (determinism)."""
     best: Node | None = None
-    best_key: tuple[float, float, str] | None = None
+    best_key: tuple[int, bool, float, float, str] | None = None
+    rules = any(rule.strength == "should" for rule in cluster.rules)
+    spare = restart and bool(cluster.settings.ha.failover_hosts)
     for node in cluster.nodes.values():
-        if node.name in exclude or not allowed(cluster, vm, node):
+        if node.name in exclude or not allowed(cluster, vm, node, restart):
             continue
-        key = (-free_memory(cluster, node), node.used_vcpus - cluster.vcpu_capacity(node),
+        key = (len(should_breaches(cluster, vm, node)) if rules else 0,
+               spare and not failover.dedicated(cluster.settings.ha, node),
+               -free_memory(cluster, node), node.used_vcpus - cluster.vcpu_capacity(node),
                node.name)
         if best_key is None or key < best_key:
             best, best_key = node, key
     return best
 
 
-def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = ()) -> str:
+def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
+            restart: bool = False) -> str:
     """Explain, in one line, why no host can take `vm`."""
+    return unplaceable(cluster, vm, exclude, restart)[0]
+
+
+def unplaceable(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
+                restart: bool = False) -> tuple[str, bool]:
+    """Why no host can take `vm`, and whether room (memory, vCPUs) is the cause: False when
+    hosts with room exist but rules keep `vm` off them (the reason then names the rule)."""
     candidates = [n for n in cluster.nodes.values() if n.name not in exclude]
     up = [n for n in candidates if usable(n)]
     if not up:
-        return "no host is online"
+        return "no host is online", True
     fitting_kind = [n for n in up if compatible(cluster, vm, n)]
     if not fitting_kind:
         kind = cluster.vm_hypervisor.get(vm.name, "")
-        return f"no online {kind + ' ' if kind else ''}host runs {vm.guest_os}"
+        return f"no online {kind + ' ' if kind else ''}host runs {vm.guest_os}", True
     roomy = [n for n in fitting_kind if cluster.fits(vm, n)]
     if not roomy:
         most = max(fitting_kind, key=lambda n: (free_memory(cluster, n), n.name))
-        return (f"no room: needs {vm.vcpus} vCPU / {vm.memory_gb:g} GB, most free is "
-                f"{free_memory(cluster, most):g} GB on {most.name}")
-    ruled = [n for n in roomy if rule_refusal(cluster, vm, n) is None]
+        free_vcpus = cluster.vcpu_capacity(most) - most.used_vcpus
+        return (f"no room: needs {vcpus(vm.vcpus)} and {vm.memory_gb:g} GB, the most free is "
+                f"{free_memory(cluster, most):g} GB and {vcpus(free_vcpus)} on {most.name}"), True
+    ruled = [n for n in roomy if rule_refusal(cluster, vm, n, restart) is None]
     if not ruled:
-        return rule_refusal(cluster, vm, roomy[0]) or "placement rules"
+        why = rule_refusal(cluster, vm, roomy[0], restart) or "placement rules"
+        return why, False
     blocked = {n.name: conflicts(cluster, vm, n) for n in ruled}
-    rules = ", ".join(f"{name} (with {', '.join(c)})" for name, c in blocked.items() if c)
-    return f"anti-affinity rules out {rules}"
+    names = sorted({_apart_rule(cluster, vm.name, other)
+                    for clash in blocked.values() for other in clash})
+    hosts = ", ".join(f"{name} (with {', '.join(c)})" for name, c in blocked.items() if c)
+    return f"{' and '.join(names)} keep{'s' if len(names) == 1 else ''} it off {hosts}", False
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +239,12 @@ def _rule_breach(rule: Rule, where: dict[str, str]) -> BrokenRule | None:
     elif rule.kind == "vm-not-host":
         off = [name for name in running if where[name] in rule.hosts]
         allowed_text = f"it must not run on {', '.join(rule.hosts)}"
-    else:
-        return None
+    else:  # affinity: every running VM of the rule on the first one's host
+        if len(_hosts_of(rule.vms, where)) < 2:
+            return None
+        first = running[0]
+        off = [name for name in running if where[name] != where[first]]
+        allowed_text = f"they must run together with {first} on {where[first]}"
     if not off:
         return None
     runs = ", ".join(f"{name} runs on {where[name]}" for name in off)
@@ -195,3 +271,21 @@ def _first_sharing(names: tuple[str, ...], where: dict[str, str]) -> str:
     """The first of `names` that shares its host with another of them (one must)."""
     shared = {host for host, group in _hosts_of(names, where).items() if len(group) > 1}
     return next(name for name in names if where.get(name) in shared)
+
+
+def vcpus(count: float) -> str:
+    """`1 vCPU`, `4 vCPUs`: a vCPU count with its unit."""
+    return f"{count:g} vCPU{'' if count == 1 else 's'}"
+
+
+def _apart_rule(cluster: Cluster, vm: str, other: str) -> str:
+    """What keeps `vm` and `other` apart, in words: a `must` anti-affinity rule by name, their
+    clustered service, or `vm`'s own anti_affinity list."""
+    for rule in cluster.rules:
+        if rule.kind == "anti-affinity" and rule.strength == "must" and \
+                {vm, other} <= set(rule.vms):
+            return f"rule {rule.name}"
+    service = cluster.member_of.get(vm)
+    if service is not None and service == cluster.member_of.get(other):
+        return f"service {service} (members stay apart)"
+    return f"{vm}'s anti-affinity"

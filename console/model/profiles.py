@@ -32,11 +32,14 @@ PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "w
 #: the dataclass default, which is vSphere HA's.
 PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": {},
+    # Neither wsfc nor pve reserves failover capacity: a failover cluster and Proxmox VE's HA
+    # manager start what fits and leave the rest waiting (no admission control).
     "wsfc": {
+        "ha": {"admission_control": False},
         # a group may fail over nodes - 1 times in 6 hours (FailoverThreshold's default)
         "service_defaults": {"max_failovers": None},
     },
-    "pve": {},
+    "pve": {"ha": {"admission_control": False}},
 }
 
 

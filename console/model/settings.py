@@ -7,7 +7,7 @@ Defaults (documented in README):
 * quorum by node majority with an optional witness vote; dynamic: a node declared lost by the
   quorum side gives up its vote, so sequential failures do not starve the survivors;
 * isolation response `power_off`; fencing a lost host takes 5 s;
-* admission control reserves room for one host failure.
+* admission control reserves room for one host failure (policy `host_failures`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ISOLATION_RESPONSES = ("leave_powered_on", "power_off", "shutdown")
+#: vSphere HA's admission control policies ("Admission Control Policies", vSphere Availability):
+#: room for N host failures (a cluster resource percentage computed from N), a fixed percentage
+#: of CPU and memory, or dedicated failover hosts.
+ADMISSION_POLICIES = ("host_failures", "percentage", "failover_hosts")
 
 
 @dataclass(slots=True)
@@ -40,13 +44,18 @@ class QuorumSettings:
 
 @dataclass(slots=True)
 class HaSettings:
-    """vSphere HA-like restart: admission control (N host failures), fencing time in seconds,
-    overcommit ratios.
+    """vSphere HA-like restart: admission control (on or off, and its policy: N host failures,
+    a percentage of CPU and memory, or dedicated failover hosts; see `console.model.failover`),
+    fencing time in seconds, overcommit ratios.
     """
 
     enabled: bool = True
     host_failures_to_tolerate: int = 1
     admission_control: bool = True
+    admission_policy: str = "host_failures"  # one of ADMISSION_POLICIES
+    cpu_reserve_percent: float = 25.0     # percentage policy: share of vCPU capacity kept free
+    memory_reserve_percent: float = 25.0  # ... of memory capacity
+    failover_hosts: tuple[str, ...] = ()  # failover_hosts policy: hosts kept for HA restarts
     fence_s: float = 5.0
     cpu_overcommit: float = 4.0     # vCPUs per physical core
     memory_overcommit: float = 1.0  # memory is not overcommitted by default

@@ -69,5 +69,5 @@ def test_too_small(snap_compare):
 
 @pytest.mark.parametrize("theme", ["dark", "light", "high-contrast", "monochrome"])
 def test_theme(snap_compare, theme):
-    app, before = scene("maintenance B on", advance=20, theme=theme)
+    app, before = scene("maintenance B on --force", advance=20, theme=theme)
     assert snap_compare(app, terminal_size=(120, 40), run_before=before)

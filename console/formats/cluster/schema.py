@@ -30,7 +30,12 @@ profile = "vsphere"        # vsphere | wsfc | pve: whose rules and defaults (mod
                            # every key of these settings sections overrides the profile's value
 enabled = true
 host_failures_to_tolerate = 1   # integer >= 0
-admission_control = true
+admission_control = true   # vSphere HA admission control (model.failover); wsfc, pve: false
+admission_policy = "host_failures"   # host_failures | percentage | failover_hosts
+cpu_reserve_percent = 25   # 0 to 100: percentage policy, share of vCPU capacity kept free
+memory_reserve_percent = 25   # 0 to 100: ... of memory capacity
+failover_hosts = ["C"]     # failover_hosts policy: known nodes, at least one, kept for HA
+                           # restarts (no power-on, deploy or migration lands there)
 fence_s = 5.0              # >= 0
 cpu_overcommit = 4.0       # > 0, vCPUs per physical core
 memory_overcommit = 1.0    # > 0
@@ -155,8 +160,8 @@ failover_s = 20            # >= 0
                            # may break either at start (see [[vms]] host)
 name = "web-apart"         # required; unique among rules
 kind = "anti-affinity"     # required: affinity | anti-affinity | vm-host | vm-not-host
-strength = "must"          # required: must | should; affinity is always "should" (a "must"
-                           # would forbid evacuating either VM alone)
+strength = "must"          # required: must | should; a "must" affinity keeps its VMs on one
+                           # host: a VM follows the others, and moving one alone is refused
 vms = ["web01", "web02"]   # required: known VMs, two or more for affinity and anti-affinity
 hosts = ["A", "B"]         # known nodes: required for vm-host and vm-not-host, else not allowed
 ```
@@ -209,7 +214,12 @@ from console.model.entities import (
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
 from console.model.names import MAX_NAME_LENGTH, display, text_problem
 from console.model.profiles import PROFILES, default_profile, settings_for
-from console.model.settings import AUTOMATION_LEVELS, ISOLATION_RESPONSES, Settings
+from console.model.settings import (
+    ADMISSION_POLICIES,
+    AUTOMATION_LEVELS,
+    ISOLATION_RESPONSES,
+    Settings,
+)
 from console.model.workloads import TraceError, parse_trace
 from console.model.world import start_node
 
@@ -283,6 +293,10 @@ _HA_KEYS = {
     "enabled": Key(boolean),
     "host_failures_to_tolerate": Key(Integer(0, MAX_COUNT)),
     "admission_control": Key(boolean),
+    "admission_policy": Key(choice(ADMISSION_POLICIES)),
+    "cpu_reserve_percent": Key(Between(0, 100, "%")),
+    "memory_reserve_percent": Key(Between(0, 100, "%")),
+    "failover_hosts": Key(list_of(identifier, non_empty=False)),
     "fence_s": Key(_SECONDS),
     "cpu_overcommit": Key(Between(0, 64, "vCPUs per core", above=True)),
     "memory_overcommit": Key(Between(0, 16, above=True)),
@@ -493,7 +507,19 @@ def _settings(draft: Draft) -> Settings:
         raise Problem(f"heartbeat.{key}", f"failed_after_missed ({failed}) must be greater than "
                                           f"suspect_after_missed ({suspect})"
                                           + ("" if written else f" (profile {profile})"))
+    _check_failover_hosts(settings, draft)
     return settings
+
+
+def _check_failover_hosts(settings: Settings, draft: Draft) -> None:
+    """`[ha] failover_hosts` names known nodes, and the failover_hosts policy names some."""
+    nodes = {node.name for _, node in draft.nodes}
+    for i, name in enumerate(settings.ha.failover_hosts):
+        if name not in nodes:
+            raise Problem(f"ha.failover_hosts[{i}]", f"no node named {show(name)}")
+    if settings.ha.admission_policy == "failover_hosts" and not settings.ha.failover_hosts:
+        raise Problem("ha.admission_policy", 'admission_policy "failover_hosts" needs '
+                                             "failover_hosts: the nodes kept for HA restarts")
 
 
 def _workloads_section(raw: Any, draft: Draft) -> None:
@@ -641,9 +667,6 @@ def _rules_section(raw: Any, draft: Draft) -> None:
 
 def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
     """What a rule of its kind must say, before any name in it is looked up."""
-    if rule.kind == "affinity" and rule.strength == "must":
-        raise Problem(".strength", 'VM-VM affinity is always "should": a "must" would forbid '
-                                   "evacuating either VM alone")
     least = 1 if rule.kind in HOST_RULES else 2
     if len(rule.vms) < least:
         article = "an" if rule.kind[0] in "aeiou" else "a"

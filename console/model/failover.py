@@ -1,0 +1,153 @@
+"""Failover capacity: could the cluster still absorb its failover level after a change?
+
+vSphere HA admission control ("Admission Control Policies", vSphere Availability guide) keeps
+enough CPU and memory free to restart the VMs of failed hosts. This module is the one check of
+it, over memory (GB) and vCPUs, used by everything that takes room away:
+
+* powering a VM on and deploying one (`HighAvailability.admission_refusal`): refused;
+* a host entering maintenance (`MaintenanceMode`): DRS does not evacuate it while that would
+  break the failover level ("DRS Does Not Evacuate a Host Requested to Enter Maintenance",
+  vSphere Resource Management); the host waits in `entering_maintenance` unless forced.
+
+The balancer needs no check of its own: a live migration moves demand between hosts that both
+stay in the cluster, which leaves every policy's sums unchanged; the hosts a policy keeps apart
+(dedicated failover hosts) are refused to it by `placement.rule_refusal`.
+
+Policies (`[ha] admission_policy`):
+
+* `host_failures` (default): the N hosts with the most capacity are set aside and the VMs must fit
+  in the rest, for memory and for vCPUs: vSphere's "cluster resource percentage" computed from the
+  number of host failures to tolerate (N of M equal hosts: N/M of the cluster), without slots.
+* `percentage`: `cpu_reserve_percent` of the vCPU capacity and `memory_reserve_percent` of the
+  memory stay free.
+* `failover_hosts`: the dedicated hosts take no VMs but HA restarts; the VMs must fit on the
+  others, and the dedicated hosts' free room must hold what the N busiest other hosts run
+  (vSphere: "Dedicated Failover Hosts Admission Control").
+
+A VM's configured vCPUs and memory stand for its reservation (vSphere counts reservations; the
+model has none). HA restarts are never refused: admission control reserves room, it does not
+ration it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from console.model.cluster import Cluster
+from console.model.entities import Node
+from console.model.settings import HaSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """What a change would need and what the failover level leaves: `resource` is "memory"
+    (amounts in GB) or "vCPUs"; `where` says what the room is left after."""
+
+    resource: str
+    needed: float
+    left: float
+    where: str
+
+    def text(self) -> str:
+        """`needs 8 GB of memory but only 0 GB is left after reserving room for 1 host failure`."""
+        left = max(self.left, 0.0)
+        if self.resource == "memory":
+            amounts = f"{self.needed:g} GB of memory but only {left:g} GB is"
+        else:
+            amounts = f"{self.needed:g} vCPUs but only {left:g} vCPUs {_are(left)}"
+        return f"needs {amounts} left {self.where}"
+
+
+def enforced(settings: HaSettings) -> bool:
+    """Is admission control in force (HA on, admission control on)?"""
+    return settings.enabled and settings.admission_control
+
+
+def dedicated(settings: HaSettings, node: Node) -> bool:
+    """Is `node` a dedicated failover host, kept for HA restarts?"""
+    return (enforced(settings) and settings.admission_policy == "failover_hosts"
+            and node.name in settings.failover_hosts)
+
+
+def level(settings: HaSettings) -> str:
+    """The failover level as what the cluster tolerates: `1 host failure`, `losing 25 % of its
+    CPU and 25 % of its memory`, `2 host failures on its dedicated failover hosts`."""
+    if settings.admission_policy == "percentage":
+        return (f"losing {settings.cpu_reserve_percent:g} % of its CPU and "
+                f"{settings.memory_reserve_percent:g} % of its memory")
+    n = settings.host_failures_to_tolerate
+    failures = f"{n} host failure{'' if n == 1 else 's'}"
+    if settings.admission_policy == "failover_hosts":
+        return f"{failures} on its dedicated failover hosts"
+    return failures
+
+
+def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float,
+              memory_gb: float) -> Shortfall | None:
+    """Could `hosts` (the hosts that would remain usable) still absorb the failover level if they
+    also took `vcpus` and `memory_gb` more (a VM powered on, or the VMs of a host that leaves)?
+    None when they could or admission control is off; else the first resource short, memory
+    before vCPUs."""
+    settings = cluster.settings.ha
+    if not enforced(settings):
+        return None
+    # A VM migrating between two of `hosts` is charged on both; it needs room on one.
+    names = {h.name for h in hosts}
+    moving = [cluster.vms[name] for h in hosts for name in sorted(h.vms)
+              if cluster.vms[name].target in names]
+    moving_vcpus = sum(vm.vcpus for vm in moving)
+    moving_gb = sum(vm.memory_gb for vm in moving)
+    for resource, capacity, used, extra, doubled in (
+        ("memory", cluster.memory_capacity, _used_memory, memory_gb, moving_gb),
+        ("vCPUs", cluster.vcpu_capacity, _used_vcpus, vcpus, moving_vcpus),
+    ):
+        found = _short(settings, hosts, resource, capacity, used, extra, doubled)
+        if found is not None:
+            return found
+    return None
+
+
+def _short(settings: HaSettings, hosts: Sequence[Node], resource: str,
+           capacity: Callable[[Node], float], used: Callable[[Node], float],
+           extra: float, doubled: float) -> Shortfall | None:
+    policy = settings.admission_policy
+    n = settings.host_failures_to_tolerate
+    if policy == "failover_hosts":
+        spare = [h for h in hosts if h.name in settings.failover_hosts]
+        regular = [h for h in hosts if h.name not in settings.failover_hosts]
+        room = sum(capacity(h) for h in regular) - sum(used(h) for h in regular) + doubled
+        if extra > room + 1e-9:
+            return Shortfall(resource, extra, room, "outside the dedicated failover hosts")
+        busiest = sorted((used(h) for h in regular), reverse=True)[:n]
+        busiest[:1] = [busiest[0] + extra] if busiest else [extra]
+        free = sum(capacity(h) - used(h) for h in spare)
+        if sum(busiest) > free + 1e-9:
+            return Shortfall(resource, sum(busiest), free,
+                             f"on the dedicated failover hosts for {level(settings)}")
+        return None
+    caps = sorted((capacity(h) for h in hosts), reverse=True)
+    if policy == "percentage":
+        share = (settings.memory_reserve_percent if resource == "memory"
+                 else settings.cpu_reserve_percent)
+        room = sum(caps) * (1 - share / 100)
+        where = f"after reserving {share:g} % of the cluster's {resource}"
+    else:
+        room = sum(caps[n:])
+        where = f"after reserving room for {level(settings)}"
+    left = room - sum(used(h) for h in hosts) + doubled
+    if extra > left + 1e-9:
+        return Shortfall(resource, extra, left, where)
+    return None
+
+
+def _used_memory(node: Node) -> float:
+    return node.used_memory_gb
+
+
+def _used_vcpus(node: Node) -> float:
+    return node.used_vcpus
+
+
+def _are(amount: float) -> str:
+    return "is" if amount == 1 else "are"
