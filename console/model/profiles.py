@@ -33,7 +33,7 @@ PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "w
 PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": {},
     "wsfc": {},
-    "pve": {},
+    "pve": {"ha": {"restart_retries": 1}},
 }
 
 

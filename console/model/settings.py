@@ -41,7 +41,9 @@ class QuorumSettings:
 @dataclass(slots=True)
 class HaSettings:
     """vSphere HA-like restart: admission control (N host failures), fencing time in seconds,
-    overcommit ratios.
+    overcommit ratios, and how many times a VM whose start failed is tried again (on another
+    host when there is one) before HA gives up: vSphere's das.maxvmrestartcount (5), Proxmox
+    VE's max_relocate (1).
     """
 
     enabled: bool = True
@@ -50,6 +52,7 @@ class HaSettings:
     fence_s: float = 5.0
     cpu_overcommit: float = 4.0     # vCPUs per physical core
     memory_overcommit: float = 1.0  # memory is not overcommitted by default
+    restart_retries: int = 5        # further starts of a VM after a failed one, then give up
 
 
 @dataclass(slots=True)
