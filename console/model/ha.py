@@ -216,8 +216,9 @@ class HighAvailability:
             self.cluster.set_state(vm, VmState.STOPPED)
             self.context.emit("vm_not_restarted", vm.name,
                               f"{vm.name} is not restarted: {len(tried)} starts failed, the last "
-                              f"on {failed_on} ({why}); HA gives up after {retries} "
-                              "retries", Severity.ERROR)
+                              f"on {failed_on}: {why}; HA gives up after "
+                              f"{retries} {'retry' if retries == 1 else 'retries'}",
+                              Severity.ERROR)
             return
         self.context.emit("vm_start_failed", vm.name,
                           f"{vm.name} did not start on {failed_on}: {why} (attempt {len(tried)} "
