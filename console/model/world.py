@@ -289,8 +289,10 @@ class World:
         waiting at once)."""
         if name not in self.cluster.nodes:
             return Outcome.refuse(f"no node named {name}")
+        if count < 1:
+            return Outcome.refuse(f"COUNT must be at least 1, got {count}")
         armed = faults.get(name, 0) + count
-        if count < 1 or armed > MAX_INJECTED:
+        if armed > MAX_INJECTED:
             return Outcome.refuse(f"at most {MAX_INJECTED} failures may wait on one node; "
                                   f"{faults.get(name, 0)} already do")
         faults[name] = armed
