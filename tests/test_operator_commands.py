@@ -161,7 +161,7 @@ def test_an_evacuation_for_maintenance_is_not_cancelled() -> None:
 
 def test_an_injected_migration_failure_leaves_the_vm_on_its_source() -> None:
     engine = make_engine()
-    engine.submit(parse("inject-migration-failure A"))
+    engine.submit(parse("fail-migrations A"))
     engine.submit(parse("migrate mon01 A"))
     run_checked(engine, 60)
     vm = engine.cluster.vms["mon01"]
@@ -175,7 +175,7 @@ def test_an_injected_migration_failure_leaves_the_vm_on_its_source() -> None:
 def test_a_failed_start_is_retried_on_another_host() -> None:
     engine = make_engine()
     engine.submit(parse("vm-power web01 off"))
-    engine.submit(parse("inject-start-failure A"))
+    engine.submit(parse("fail-starts A"))
     engine.submit(parse("vm-power web01 on"))
     run_checked(engine, 100)
     assert [e.message for e in events(engine, "vm_start_failed")] == [
@@ -187,7 +187,7 @@ def test_a_failed_start_is_retried_on_another_host() -> None:
 
 def test_a_failed_restart_is_retried_where_the_rules_allow_even_the_same_host() -> None:
     engine = make_engine()
-    engine.submit(parse("inject-start-failure C"))
+    engine.submit(parse("fail-starts C"))
     run_checked(engine, 200, CRASH)
     failed = events(engine, "vm_start_failed")
     assert [e.subject for e in failed] == ["exch02"]  # anti-affine with exch01 on A: C only
@@ -197,8 +197,8 @@ def test_a_failed_restart_is_retried_where_the_rules_allow_even_the_same_host() 
 @pytest.mark.parametrize(("profile", "attempts"), [("vsphere", 6), ("pve", 2)])
 def test_ha_gives_up_after_the_profiles_retries(profile: str, attempts: int) -> None:
     engine = make_engine(ha__restart_retries=5 if profile == "vsphere" else 1)
-    engine.submit(parse("inject-start-failure A 20"))
-    engine.submit(parse("inject-start-failure C 20"))
+    engine.submit(parse("fail-starts A 20"))
+    engine.submit(parse("fail-starts C 20"))
     run_checked(engine, 300, CRASH)
     for name in ("app01", "iis01"):
         tries = [e for e in events(engine, "vm_start_failed") if e.subject == name]
@@ -212,14 +212,14 @@ def test_a_failed_deploy_leaves_the_new_vm_off_on_its_host() -> None:
     engine = make_engine("xenserver.toml")
     node = next(iter(engine.cluster.nodes))
     base = next(n for n, i in engine.cluster.images.items() if i.kind == "base")
-    engine.submit(parse(f"inject-start-failure {node}"))
+    engine.submit(parse(f"fail-starts {node}"))
     assert engine.submit(parse(f"deploy new1 {base} on {node}")).accepted
     run_checked(engine, 900)
     vm = engine.cluster.vms["new1"]
     assert (vm.state, vm.host, vm.ha_state) == (VmState.STOPPED, node, HaState.STOPPED)
 
 
-@pytest.mark.parametrize("line", ["inject-start-failure Z", "inject-migration-failure A 1001"])
+@pytest.mark.parametrize("line", ["fail-starts Z", "fail-migrations A 1001"])
 def test_injection_refuses_unknown_nodes_and_counts_out_of_range(line: str) -> None:
     engine = make_engine()
     try:
@@ -233,7 +233,7 @@ def test_injection_refuses_unknown_nodes_and_counts_out_of_range(line: str) -> N
 # -- the language and determinism --------------------------------------------------------------
 
 NEW = ["ha-state web01 disabled", "relocate file01 A", "cold-migrate mon01 B",
-       "cancel-migration mon01", "inject-start-failure C 2", "inject-migration-failure A 3"]
+       "cancel-migration mon01", "fail-starts C 2", "fail-migrations A 3"]
 
 
 @pytest.mark.parametrize("line", NEW)
@@ -244,7 +244,7 @@ def test_each_new_command_reads_back_from_its_text(line: str) -> None:
 
 
 def test_the_new_commands_give_byte_identical_output_across_processes() -> None:
-    steps = ["10 inject-start-failure C", "12 inject-migration-failure A", "20 migrate mon01 A",
+    steps = ["10 fail-starts C", "12 fail-migrations A", "20 migrate mon01 A",
              "40 migrate app01 C", "41 cancel-migration app01", "50 relocate file01 A",
              "60 fail-node B", "200 ha-state app01 disabled", "210 vm-power mon01 off",
              "220 cold-migrate mon01 A", "230 ha-state mon01 ignored"]

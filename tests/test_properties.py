@@ -114,7 +114,7 @@ class ClusterMachine(RuleBasedStateMachine):
                          *(m.vm for m in self.engine.migrations.queued)})
         self._submit(f"cancel-migration {moving[vm % len(moving)] if moving else self._vm(vm)}")
 
-    @rule(node=PICK, verb=st.sampled_from(["inject-start-failure", "inject-migration-failure"]),
+    @rule(node=PICK, verb=st.sampled_from(["fail-starts", "fail-migrations"]),
           count=st.integers(min_value=1, max_value=3))
     def inject(self, node: int, verb: str, count: int) -> None:
         self._submit(f"{verb} {self._node(node)} {count}")

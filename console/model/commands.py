@@ -93,8 +93,6 @@ class Command:
                 parts.append(f"[on {param.name.upper()}]")
             elif param.kind == "onoff":
                 parts.append("on|off")
-            elif param.kind == "choice":
-                parts.append("|".join(param.choices))
             else:
                 word = param.name.upper()
                 parts.append(f"[{word}]" if param.optional else word)
@@ -203,7 +201,7 @@ class SetHaState(Command):
     of HA, `ignored` leaves it as it is, unmanaged."""
 
     verb: ClassVar[str] = "ha-state"
-    help: ClassVar[str] = "the state HA keeps a VM in: started, stopped, disabled or ignored"
+    help: ClassVar[str] = "the state HA keeps a VM in: started, stopped, disabled, ignored"
     params: ClassVar[tuple[Param, ...]] = (
         Param("vm", "vm"),
         Param("state", "choice", choices=("started", "stopped", "disabled", "ignored")))
@@ -253,11 +251,11 @@ MAX_INJECTED = 1000
 
 
 @dataclass(frozen=True)
-class InjectStartFailure(Command):
-    """`inject-start-failure NODE [COUNT]`: the next COUNT VM starts on NODE fail (default 1;
+class FailStarts(Command):
+    """`fail-starts NODE [COUNT]`: the next COUNT VM starts on NODE fail (default 1;
     at most MAX_INJECTED)."""
 
-    verb: ClassVar[str] = "inject-start-failure"
+    verb: ClassVar[str] = "fail-starts"
     help: ClassVar[str] = "make the next COUNT VM starts on a node fail (default 1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
                                            Param("count", "count", optional=True))
@@ -266,11 +264,11 @@ class InjectStartFailure(Command):
 
 
 @dataclass(frozen=True)
-class InjectMigrationFailure(Command):
-    """`inject-migration-failure NODE [COUNT]`: the next COUNT live migrations to or from NODE
+class FailMigrations(Command):
+    """`fail-migrations NODE [COUNT]`: the next COUNT live migrations to or from NODE
     fail (default 1; at most MAX_INJECTED)."""
 
-    verb: ClassVar[str] = "inject-migration-failure"
+    verb: ClassVar[str] = "fail-migrations"
     help: ClassVar[str] = "make the next COUNT live migrations to or from a node fail (default 1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
                                            Param("count", "count", optional=True))
@@ -403,8 +401,8 @@ CLOCK_COMMANDS: tuple[type[Command], ...] = (Speed, Pause, Resume)
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
     for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower,
-                SetHaState, Relocate, ColdMigrate, CancelMigration, InjectStartFailure,
-                InjectMigrationFailure, Maintenance, Migrate, Rebalance, Deploy, PublishImage,
+                SetHaState, Relocate, ColdMigrate, CancelMigration, FailStarts,
+                FailMigrations, Maintenance, Migrate, Rebalance, Deploy, PublishImage,
                 LocalReading, Speed, Pause, Resume)
 }
 

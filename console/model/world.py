@@ -3,7 +3,7 @@
 This is the truth the cluster's belief (membership, HA) lags behind, and the one place the fault
 injection commands act: `fail-node` (a crash), `power-off` (a clean shutdown), `power-on` (a boot
 of `boot_s` seconds), `add-node` (a new host racked and booted), `isolate` / `reconnect` (cut the
-host off the heartbeat network and back), `inject-start-failure` and `inject-migration-failure`
+host off the heartbeat network and back), `fail-starts` and `fail-migrations`
 (the next VM starts, or live migrations, on a host fail). The world then tells membership what
 its heartbeats and boots show (`HostWatch`) and HA which VMs died with their host
 (`Recovery.vm_down`).
@@ -29,9 +29,9 @@ from console.model.commands import (
     MAX_INJECTED,
     AddNode,
     Command,
+    FailMigrations,
     FailNode,
-    InjectMigrationFailure,
-    InjectStartFailure,
+    FailStarts,
     Isolate,
     PowerOff,
     PowerOn,
@@ -54,11 +54,11 @@ class World:
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect,
-        inject-start-failure, inject-migration-failure."""
+        fail-starts, fail-migrations."""
         return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
                 AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect,
-                InjectStartFailure: self._inject_start_failure,
-                InjectMigrationFailure: self._inject_migration_failure}
+                FailStarts: self._fail_starts,
+                FailMigrations: self._fail_migrations}
 
     def reconcile(self) -> None:
         """The hardware acts on commands and timers only."""
@@ -276,12 +276,12 @@ class World:
             self.context.membership.link_cut(node)
         return Outcome.ok()
 
-    def _inject_start_failure(self, command: Command) -> Outcome:
-        assert isinstance(command, InjectStartFailure)
+    def _fail_starts(self, command: Command) -> Outcome:
+        assert isinstance(command, FailStarts)
         return self._arm(self._start_faults, command.node, command.count, "VM start")
 
-    def _inject_migration_failure(self, command: Command) -> Outcome:
-        assert isinstance(command, InjectMigrationFailure)
+    def _fail_migrations(self, command: Command) -> Outcome:
+        assert isinstance(command, FailMigrations)
         return self._arm(self._migration_faults, command.node, command.count, "live migration")
 
     def _arm(self, faults: dict[str, int], name: str, count: int, what: str) -> Outcome:
