@@ -264,3 +264,14 @@ def test_the_balancer_brings_them_together():
     engine = Engine(cluster, seed=0)
     run_checked(engine, 200, {1: "rebalance"})
     assert cluster.vms["app"].host == cluster.vms["db"].host
+
+
+def test_the_balancer_leaves_rule_breakers_on_a_host_entering_maintenance_to_it() -> None:
+    """A VM that breaks a rule on a host the balancer does not manage (one entering
+    maintenance) is maintenance's to move: the balancer's pass must not trip over it."""
+    engine = engine_of(cluster_text(
+        vms=vm("a", "H1") + vm("b", "H2", memory_gb=10) + vm("c", "H3", memory_gb=10),
+        extra=rule("a-on-H2", "vm-host", "should", ["a"], ["H2"])))
+    run_checked(engine, 400, {1: "maintenance H1 on", 2: "rebalance"})
+    assert engine.cluster.nodes["H1"].state is NodeState.ENTERING_MAINTENANCE
+    assert engine.cluster.vms["a"].host == "H1"

@@ -1,13 +1,14 @@
 """Hypothesis drives random command sequences; the invariants must hold at every instant.
 
 Every mutating kind of command is covered (faults, power, add-node, deploy, publish-image,
-failover, vm-power, migrate, maintenance, rebalance), on three sample clusters: the seed (three
-ESXi hosts, clustered services), the XenServer pool (four hosts, streamed images), the wsfc
-cluster (four Hyper-V hosts, groups with each failback policy) and the repair sample (a host that
-starts powered off, a `must` rule broken at start). The four invariants
-(`console.model.invariants.violations`: placement, capacity, split brain, maintenance) are
-checked after every command and at every instant a timer fires during a wait, and so is every
-new event's message: no None, inf, exponent or repr in it.
+failover, vm-power, ha-state, migrate, cancel-migration, relocate, cold-migrate, injected start
+and migration failures, maintenance, rebalance), on four sample clusters: the seed (three ESXi
+hosts, clustered services), the XenServer pool (four hosts, streamed images), the wsfc cluster
+(four Hyper-V hosts, groups with each failback policy) and the repair sample (a host that starts
+powered off, a `must` rule broken at start). The invariants (`console.model.invariants.
+violations`: placement, capacity, split brain, maintenance, HA request states) are checked after
+every command and at every instant a timer fires during a wait, and so is every new event's
+message: no None, inf, exponent or repr in it.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ class ClusterMachine(RuleBasedStateMachine):
     read: int
 
     @initialize(cluster=st.sampled_from(CLUSTERS), response=st.sampled_from(RESPONSES),
-                witness=st.booleans())
-    def start(self, cluster: str, response: str, witness: bool) -> None:
+                witness=st.booleans(), retries=st.sampled_from([0, 1, 5]))
+    def start(self, cluster: str, response: str, witness: bool, retries: int) -> None:
         self.engine = make_engine(cluster, quorum__isolation_response=response,
-                                  quorum__witness=witness)
+                                  quorum__witness=witness, ha__restart_retries=retries)
         self.read = 0  # events whose messages are checked
 
     # -- picking names -------------------------------------------------------------------------
@@ -102,6 +103,25 @@ class ClusterMachine(RuleBasedStateMachine):
     @rule(vm=PICK, to=st.none() | PICK)
     def migrate(self, vm: int, to: int | None) -> None:
         self._submit(f"migrate {self._vm(vm)}" + ("" if to is None else f" {self._node(to)}"))
+
+    @rule(vm=PICK, state=st.sampled_from(["started", "stopped", "disabled", "ignored"]))
+    def ha_state(self, vm: int, state: str) -> None:
+        self._submit(f"ha-state {self._vm(vm)} {state}")
+
+    @rule(vm=PICK, verb=st.sampled_from(["relocate", "cold-migrate"]), to=st.none() | PICK)
+    def cold_move(self, vm: int, verb: str, to: int | None) -> None:
+        self._submit(f"{verb} {self._vm(vm)}" + ("" if to is None else f" {self._node(to)}"))
+
+    @rule(vm=PICK)
+    def cancel_migration(self, vm: int) -> None:
+        moving = sorted({*self.engine.migrations.active,
+                         *(m.vm for m in self.engine.migrations.queued)})
+        self._submit(f"cancel-migration {moving[vm % len(moving)] if moving else self._vm(vm)}")
+
+    @rule(node=PICK, verb=st.sampled_from(["fail-starts", "fail-migrations"]),
+          count=st.integers(min_value=1, max_value=3))
+    def inject(self, node: int, verb: str, count: int) -> None:
+        self._submit(f"{verb} {self._node(node)} {count}")
 
     @rule(node=PICK, on=st.booleans(), force=st.booleans())
     def maintenance(self, node: int, on: bool, force: bool) -> None:

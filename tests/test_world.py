@@ -30,9 +30,10 @@ class RecordingWorld:
         self.world = world
         self.calls: list[tuple[str, str]] = []
 
-    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None],
+                 failed: Callable[[str], None]) -> None:
         self.calls.append(("start_vm", vm.name))
-        self.world.start_vm(vm, ready_in_s, running)
+        self.world.start_vm(vm, ready_in_s, running, failed)
 
     def stop_vm(self, vm: Vm) -> None:
         self.calls.append(("stop_vm", vm.name))
@@ -107,7 +108,8 @@ class HoldingWorld(RecordingWorld):
         super().__init__(world)
         self.booting: list[Callable[[], None]] = []
 
-    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None],
+                 failed: Callable[[str], None]) -> None:
         self.booting.append(running)
 
 

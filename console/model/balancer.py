@@ -280,8 +280,8 @@ class Balancer:
         found = []
         for name in sorted(bound | apart | spare | set(partners)):
             vm = cluster.vms.get(name)
-            if vm is None or vm.state is not VmState.RUNNING or vm.host is None:
-                continue
+            if vm is None or vm.state is not VmState.RUNNING or vm.host not in loads:
+                continue  # hosts the balancer does not manage (entering maintenance, ...)
             if moved.intersection(partners.get(name, ())):
                 continue  # a partner already moves to it (or it follows next pass)
             host = cluster.nodes[vm.host]
@@ -316,8 +316,9 @@ class Balancer:
                 continue
             for name in rule.vms:
                 vm = cluster.vms.get(name)
-                if vm is None or vm.host is None or vm.name in moved or not self._movable(vm):
-                    continue
+                if (vm is None or vm.host not in loads or vm.name in moved
+                        or not self._movable(vm)):
+                    continue  # not on a host the balancer manages, or held
                 host = cluster.nodes[vm.host]
                 broken = placement.should_breaches(cluster, vm, host)
                 if rule.name not in broken:

@@ -24,8 +24,10 @@ class Param:
     lists them) and whether it may be left out."""
 
     name: str
-    kind: str  # node | vm | service | onoff | target | number | image | keyword-node | flag
+    kind: str  # node | vm | service | onoff | target | number | count | choice | image |
+    #            keyword-node | flag
     optional: bool = False
+    choices: tuple[str, ...] = ()  # the words a `choice` takes
 
 
 #: The parameter kinds that hold one name (console.model.names); an `image` holds names
@@ -192,6 +194,89 @@ class VmPower(Command):
 
 
 @dataclass(frozen=True)
+class SetHaState(Command):
+    """`ha-state VM started|stopped|disabled|ignored`: the state HA keeps the VM in, as Proxmox
+    VE's HA request state ("High Availability", Proxmox VE Administration Guide): `started` runs
+    it and restarts it after failures, `stopped` keeps it off, `disabled` keeps it off and out
+    of HA, `ignored` leaves it as it is, unmanaged."""
+
+    verb: ClassVar[str] = "ha-state"
+    help: ClassVar[str] = "the state HA keeps a VM in: started, stopped, disabled, ignored"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("vm", "vm"),
+        Param("state", "choice", choices=("started", "stopped", "disabled", "ignored")))
+    vm: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Relocate(Command):
+    """`relocate VM [NODE]`: move a VM by stopping it, moving it and starting it on NODE
+    (Proxmox VE's `relocate`); a stopped VM is only moved. Without NODE the balancer picks."""
+
+    verb: ClassVar[str] = "relocate"
+    help: ClassVar[str] = "stop a VM, move it and start it on NODE (a stopped VM is only moved)"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),
+                                           Param("target", "node", optional=True))
+    vm: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ColdMigrate(Command):
+    """`cold-migrate VM [NODE]`: move a stopped VM's registration to another compatible host
+    (vSphere's cold migration); without NODE the host with the most room."""
+
+    verb: ClassVar[str] = "cold-migrate"
+    help: ClassVar[str] = "move a stopped VM's registration to another compatible host"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),
+                                           Param("target", "node", optional=True))
+    vm: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelMigration(Command):
+    """`cancel-migration VM`: stop a running or queued live migration; the VM stays on its
+    source."""
+
+    verb: ClassVar[str] = "cancel-migration"
+    help: ClassVar[str] = "cancel a VM's running or queued live migration (it stays on its source)"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),)
+    vm: str
+
+
+#: The most failures one injection command may arm on a node.
+MAX_INJECTED = 1000
+
+
+@dataclass(frozen=True)
+class FailStarts(Command):
+    """`fail-starts NODE [COUNT]`: the next COUNT VM starts on NODE fail (default 1;
+    at most MAX_INJECTED)."""
+
+    verb: ClassVar[str] = "fail-starts"
+    help: ClassVar[str] = "make the next COUNT VM starts on a node fail (default 1)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
+                                           Param("count", "count", optional=True))
+    node: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class FailMigrations(Command):
+    """`fail-migrations NODE [COUNT]`: the next COUNT live migrations to or from NODE
+    fail (default 1; at most MAX_INJECTED)."""
+
+    verb: ClassVar[str] = "fail-migrations"
+    help: ClassVar[str] = "make the next COUNT live migrations to or from a node fail (default 1)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
+                                           Param("count", "count", optional=True))
+    node: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class Maintenance(Command):
     """`maintenance NODE on|off [--force]`: enter maintenance mode (evacuate by live migration)
     or leave it; `--force` evacuates even when that breaks HA's failover level."""
@@ -319,8 +404,9 @@ CLOCK_COMMANDS: tuple[type[Command], ...] = (Speed, Pause, Resume)
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
     for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower,
-                Maintenance, Migrate, Rebalance, Deploy, PublishImage, LocalReading, Speed, Pause,
-                Resume)
+                SetHaState, Relocate, ColdMigrate, CancelMigration, FailStarts,
+                FailMigrations, Maintenance, Migrate, Rebalance, Deploy, PublishImage,
+                LocalReading, Speed, Pause, Resume)
 }
 
 
@@ -379,6 +465,16 @@ def _convert(param: Param, word: str) -> object:
         if word not in ("on", "off"):
             raise CommandError(f"{param.name.upper()} must be on or off, got {word!r}")
         return word == "on"
+    if param.kind == "choice":
+        if word not in param.choices:
+            raise CommandError(f"{param.name.upper()} must be one of "
+                               f"{', '.join(param.choices)}, got {word!r}")
+        return word
+    if param.kind == "count":
+        if not word.isdigit() or not 1 <= int(word) <= MAX_INJECTED:
+            raise CommandError(f"{param.name.upper()} must be a whole number from 1 to "
+                               f"{MAX_INJECTED}, got {word!r}")
+        return int(word)
     if param.kind == "number":
         try:
             number = float(word)

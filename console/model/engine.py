@@ -1,11 +1,12 @@
 """The engine: virtual clock, event log and the single door commands come through.
 
 It wires the components: the simulated hardware (`world`) and the behaviours (membership, HA,
-services, migrations, maintenance, balancer, images, readings). Each registers handlers for its
-commands and a `reconcile` step; the engine runs every component's reconcile after each command
-and after each timer, so a behaviour reacts to the state of the cluster rather than to a web of
-callbacks between behaviours. The engine is the `kernel.Context` every component is given; the
-components are its public attributes (`engine.membership`, `engine.ha`, ...) for its readers.
+services, migrations, maintenance, balancer, images, readings, relocation). Each registers
+handlers for its commands and a `reconcile` step; the engine runs every component's reconcile
+after each command and after each timer, so a behaviour reacts to the state of the cluster
+rather than to a web of callbacks between behaviours. The engine is the `kernel.Context` every
+component is given; the components are its public attributes (`engine.membership`,
+`engine.ha`, ...) for its readers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from console.model.maintenance import MaintenanceMode
 from console.model.membership import Membership
 from console.model.migration import Migrations
 from console.model.readings import Readings
+from console.model.relocation import Relocation
 from console.model.scheduler import Scheduler, Timer
 from console.model.seeds import seed_problem
 from console.model.services import ServiceManager
@@ -66,8 +68,10 @@ class Engine:
         self.balancer = Balancer(self)
         self.images = ImageStreaming(self)
         self.readings = Readings(self)
+        self.relocation = Relocation(self)
         for component in (self.world, self.ha, self.services, self.migrations,
-                          self.maintenance, self.balancer, self.images, self.readings):
+                          self.maintenance, self.balancer, self.images, self.readings,
+                          self.relocation):
             self.add_component(component)
         self._announce_start()
 

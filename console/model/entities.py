@@ -71,6 +71,22 @@ class Priority(str, Enum):
 
 _PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2, Priority.DISABLED: 3}
 
+
+class HaState(str, Enum):
+    """The state the operator asks HA to keep a VM in (Proxmox VE's HA request state: "High
+    Availability", Proxmox VE Administration Guide, resource states). `started`: HA keeps it
+    running and restarts it after a failure; `stopped`: HA keeps it off; `disabled`: off and out
+    of HA's hands; `ignored`: HA neither starts, stops nor restarts it (it may run)."""
+
+    STARTED = "started"
+    STOPPED = "stopped"
+    DISABLED = "disabled"
+    IGNORED = "ignored"
+
+
+#: Request states in which HA keeps a VM off: a VM in one of them never holds a place.
+KEPT_OFF = frozenset({HaState.STOPPED, HaState.DISABLED})
+
 #: VM states that hold CPU and memory on their host.
 CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
                               VmState.DEPLOYING})
@@ -166,6 +182,7 @@ class Vm:
     guest_os: str = "windows2008"
     image: tuple[str, ...] = ()   # base image first, then application layers
     priority: Priority = Priority.MEDIUM
+    ha_state: HaState = HaState.STARTED  # what the operator asks HA to keep it in
     anti_affinity: tuple[str, ...] = ()
     boot_s: float = 30.0
     workload: Workload = field(default_factory=Workload)

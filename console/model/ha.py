@@ -14,11 +14,13 @@ vSphere HA ("How vSphere HA Works", vSphere Availability guide).
 from __future__ import annotations
 
 from console.model import failover, placement
-from console.model.commands import Command, VmPower
+from console.model.commands import Command, SetHaState, VmPower
 from console.model.entities import (
     CLOSED_STATES,
     CONSUMING_STATES,
+    KEPT_OFF,
     LOST_STATES,
+    HaState,
     Node,
     NodeState,
     Priority,
@@ -43,10 +45,11 @@ class HighAvailability:
         self._watch: set[str] = set()  # nodes whose VMs may need HA's attention
         self._fencing: dict[str, Timer] = {}
         self._pending_said: set[str] = set()
+        self._failed_starts: dict[str, list[str]] = {}  # VM -> hosts its starts failed on
 
     def handlers(self) -> dict[type[Command], Handler]:
-        """`vm-power VM on|off`."""
-        return {VmPower: self._vm_power}
+        """`vm-power VM on|off`, `ha-state VM STATE`."""
+        return {VmPower: self._vm_power, SetHaState: self._ha_state}
 
     @property
     def settings(self) -> HaSettings:
@@ -106,16 +109,17 @@ class HighAvailability:
             return node.state is not NodeState.SUSPECT and not any(
                 vm.state is VmState.FAILED for vm in vms)
         failed = [vm for vm in vms if vm.state is VmState.FAILED]
-        restart = [vm for vm in failed if vm.priority is not Priority.DISABLED]
+        restart = [vm for vm in failed if _held_back(vm) is None]
         for vm in failed:
-            if vm.priority is Priority.DISABLED and node.state not in LOST_STATES:
+            held_back = _held_back(vm)
+            if held_back is not None and node.state not in LOST_STATES:
                 self.cluster.set_state(vm, VmState.STOPPED)
                 self.context.emit("vm_stopped", vm.name,
-                                  f"{vm.name} stays off on {node.name}: HA restart is disabled")
-            elif vm.priority is Priority.DISABLED and vm.name not in self._pending_said:
+                                  f"{vm.name} stays off on {node.name}: {held_back}")
+            elif held_back is not None and vm.name not in self._pending_said:
                 self._pending_said.add(vm.name)
                 self.context.emit("vm_not_restarted", vm.name,
-                                  f"{vm.name} is not restarted: HA restart is disabled",
+                                  f"{vm.name} is not restarted: {held_back}",
                                   Severity.WARNING)
         if restart:
             self._restart(sorted(restart, key=lambda vm: (vm.priority.rank, vm.name)), node)
@@ -199,11 +203,51 @@ class HighAvailability:
         stream_s = self.context.images.prepare_restart(vm, target)
         self.context.emit("vm_restarting", vm.name, message)
         epoch = vm.epoch
-        self.context.world.start_vm(vm, stream_s, lambda: self._booted(vm, epoch))
+        self.context.world.start_vm(vm, stream_s, lambda: self._booted(vm, epoch),
+                                    lambda why: self._start_failed(vm, epoch, why))
+
+    def boot(self, vm: Vm, target: Node, message: str) -> None:
+        """Start `vm` (off, not pending) on `target`, which `placement.allowed` accepted; a
+        failed start is retried as `_start_failed` says."""
+        self._boot(vm, target, message)
+
+    def _start_failed(self, vm: Vm, epoch: int, why: str) -> None:
+        """A start HA asked for failed: retry on another host (one the VM has not failed on in
+        this run of attempts, else any), at most `restart_retries` times, then give up and leave
+        the VM off, as vSphere HA does (das.maxvmrestartcount, 5 by default: "vSphere HA
+        Advanced Options", vSphere Availability) and Proxmox VE (`max_relocate`: "High
+        Availability", Proxmox VE Administration Guide)."""
+        if vm.epoch != epoch or vm.state is not VmState.RESTARTING or vm.host is None:
+            return
+        failed_on = vm.host
+        tried = self._failed_starts.setdefault(vm.name, [])
+        tried.append(failed_on)
+        self.cluster.set_state(vm, VmState.FAILED)
+        retries = self.settings.restart_retries
+        if len(tried) > retries:
+            del self._failed_starts[vm.name]
+            self.cluster.set_state(vm, VmState.STOPPED)
+            self.context.emit("vm_not_restarted", vm.name,
+                              f"{vm.name} is not restarted: {len(tried)} starts failed, the last "
+                              f"on {failed_on}: {why}; HA gives up after "
+                              f"{retries} {'retry' if retries == 1 else 'retries'}",
+                              Severity.ERROR)
+            return
+        self.context.emit("vm_start_failed", vm.name,
+                          f"{vm.name} did not start on {failed_on}: {why} (attempt {len(tried)} "
+                          f"of {retries + 1})", Severity.WARNING)
+        target = (placement.best_host(self.cluster, vm, exclude=tuple(tried))
+                  or placement.best_host(self.cluster, vm))
+        if target is None:
+            self._to_pending(vm, placement.why_not(self.cluster, vm))
+            return
+        self._boot(vm, target, f"retrying {vm.name} on {target.name} (its start failed on "
+                               f"{failed_on})")
 
     def _booted(self, vm: Vm, epoch: int) -> None:
         if vm.epoch != epoch or vm.state is not VmState.RESTARTING:
             return
+        self._failed_starts.pop(vm.name, None)
         self.cluster.set_state(vm, VmState.RUNNING)
         vm.started_at = self.context.now
         note = ""
@@ -226,23 +270,82 @@ class HighAvailability:
         return f"admission control: starting {vm.name} {short.text()}"
 
     def _vm_power(self, command: Command) -> Outcome:
+        """`vm-power VM on|off`: the operator's power request is also the VM's HA request state
+        (started / stopped), as Proxmox VE's `qm start` / `qm stop` set it for an HA resource
+        and as vSphere HA restarts no VM a user powered off; an `ignored` VM stays ignored."""
         assert isinstance(command, VmPower)
         vm = self.cluster.vms.get(command.vm)
         if vm is None:
             return Outcome.refuse(f"no VM named {command.vm}")
         if command.on:
             return self._power_on(vm)
+        if vm.state is VmState.STOPPED:
+            return Outcome.refuse(f"{vm.name} is already off (stopped)")
+        request = HaState.IGNORED if vm.ha_state is HaState.IGNORED else HaState.STOPPED
+        return self._power_off(vm, request)
+
+    def _ha_state(self, command: Command) -> Outcome:
+        """`ha-state VM STATE`: set the state HA keeps the VM in (Proxmox VE's HA request
+        state, "High Availability", Proxmox VE Administration Guide): `started` powers a
+        stopped VM on (admission control applies) and lets HA restart it after failures;
+        `stopped` and `disabled` power it off or withdraw a restart HA holds (pending, failed);
+        `ignored` takes it out of HA's hands as it is (a pending one stays off)."""
+        assert isinstance(command, SetHaState)
+        vm = self.cluster.vms.get(command.vm)
+        if vm is None:
+            return Outcome.refuse(f"no VM named {command.vm}")
+        state = HaState(command.state)
+        if state is vm.ha_state:
+            return Outcome.refuse(f"{vm.name}'s HA state is already {state.value}")
+        if state is HaState.STARTED and vm.state is VmState.STOPPED:
+            return self._power_on(vm)
+        if (state in KEPT_OFF and vm.state is not VmState.STOPPED) or (
+                state is HaState.IGNORED and vm.state is VmState.PENDING_RESTART):
+            return self._power_off(vm, state)
+        vm.ha_state = state
+        if vm.host is not None:
+            self._watch.add(vm.host)  # a failed VM may now be restarted, or left alone
+        return Outcome.ok()
+
+    def _power_off(self, vm: Vm, request: HaState) -> Outcome:
+        """Stop `vm`, or withdraw the restart HA holds for it (pending, failed), and leave its
+        HA request state `request`. Every VM state HA owns can be withdrawn; only a live
+        migration must end first."""
         if vm.state is VmState.MIGRATING:
-            return Outcome.refuse(f"{vm.name} is migrating; wait for it to finish")
-        if vm.state is VmState.PENDING_RESTART:
-            return Outcome.refuse(f"{vm.name} has no host yet; it waits for capacity")
-        if vm.state in (VmState.STOPPED, VmState.FAILED):
-            return Outcome.refuse(f"{vm.name} is already off ({vm.state.value})")
+            return Outcome.refuse(f"{vm.name} is migrating; wait for it to finish or "
+                                  f"cancel it (cancel-migration {vm.name})")
+        if vm.state in (VmState.PENDING_RESTART, VmState.FAILED):
+            return self._withdraw(vm, request)
         host = self.cluster.nodes[vm.host] if vm.host else None
         if host is not None and not placement.usable(host) and host.state not in CLOSED_STATES:
             return Outcome.refuse(f"{vm.name}'s host {host.name} is {host.state.value}")
         self.context.world.stop_vm(vm)
         vm.down_since = None
+        vm.ha_state = request
+        self._failed_starts.pop(vm.name, None)
+        return Outcome.ok()
+
+    def _withdraw(self, vm: Vm, request: HaState) -> Outcome:
+        """Take a VM HA means to restart out of its hands: it stays off. A pending VM, which has
+        no host, is registered on the live compatible host with the most room (Proxmox VE moves
+        a stopped service off a lost node to a live one)."""
+        note = ""
+        if vm.state is VmState.PENDING_RESTART:
+            home = placement.registration_host(self.cluster, vm, live_only=False)
+            if home is None:
+                return Outcome.refuse(f"no host can hold {vm.name}'s registration: "
+                                      f"{placement.why_not(self.cluster, vm)}")
+            self.cluster.set_host(vm, home.name)
+            note = f"; registered on {home.name}"
+        self.cluster.set_state(vm, VmState.STOPPED)
+        if vm.down_since is not None:
+            vm.downtime_s += self.context.now - vm.down_since
+            vm.down_since = None
+        vm.ha_state = request
+        self._failed_starts.pop(vm.name, None)
+        self.context.emit("vm_stopped", vm.name,
+                          f"{vm.name} stays off: its restart is withdrawn (HA state "
+                          f"{request.value}){note}")
         return Outcome.ok()
 
     def _power_on(self, vm: Vm) -> Outcome:
@@ -259,5 +362,18 @@ class HighAvailability:
         if host is None:
             return Outcome.refuse(f"cannot start {vm.name}: "
                                   f"{placement.why_not(self.cluster, vm)}")
+        if vm.ha_state is not HaState.IGNORED:
+            vm.ha_state = HaState.STARTED
         self._boot(vm, host, f"starting {vm.name} on {host.name}")
         return Outcome.ok(f"on {host.name}")
+
+
+def _held_back(vm: Vm) -> str | None:
+    """Why HA does not restart `vm` after a failure (its restart priority, its HA request
+    state), or None when it does."""
+    if vm.priority is Priority.DISABLED:
+        return "HA restart is disabled"
+    if vm.ha_state is not HaState.STARTED:
+        return f"its HA state is {vm.ha_state.value}"
+    return None
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import Command, Deploy, PublishImage
-from console.model.entities import Image, Node, Priority, Vm, VmState, Workload
+from console.model.entities import HaState, Image, Node, Priority, Vm, VmState, Workload
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
 
@@ -150,7 +150,8 @@ class ImageStreaming:
         self.cluster.set_state(vm, VmState.DEPLOYING)
         wait = self.stream_seconds(list(vm.image), host)
         epoch = vm.epoch
-        self.context.world.start_vm(vm, wait, lambda: self._deployed(vm, epoch))
+        self.context.world.start_vm(vm, wait, lambda: self._deployed(vm, epoch),
+                                    lambda why: self._deploy_failed(vm, epoch, why))
         return Outcome.ok(f"on {host.name}, running in {wait + vm.boot_s:.0f} s")
 
     def _deploy_host(self, vm: Vm, wanted: str | None) -> Node | str:
@@ -183,6 +184,16 @@ class ImageStreaming:
         vm.started_at = self.context.now
         self.context.emit("vm_deployed", vm.name,
                           f"{vm.name} ({'+'.join(vm.image)}) is running on {vm.host}")
+
+    def _deploy_failed(self, vm: Vm, epoch: int, why: str) -> None:
+        """The new VM did not power on: it stays registered on its host, off."""
+        if vm.epoch != epoch or vm.state is not VmState.DEPLOYING:
+            return
+        self.cluster.set_state(vm, VmState.STOPPED)
+        vm.ha_state = HaState.STOPPED
+        self.context.emit("vm_start_failed", vm.name,
+                          f"{vm.name} was deployed on {vm.host} but did not start: {why}",
+                          Severity.ERROR)
 
     def _publish(self, command: Command) -> Outcome:
         assert isinstance(command, PublishImage)

@@ -1,6 +1,7 @@
-"""The cluster's four invariants as a check that lists every violation: every VM is in
-exactly one place, no host runs over its capacity, no service is active on two members, and a host
-in maintenance holds no VM and none is in flight to it.
+"""The cluster's invariants as a check that lists every violation: every VM is in exactly one
+place, on a host that can run its disks; no host runs over its capacity; no service is active on
+two members; a host in maintenance holds no VM and none is in flight to it; and a VM the
+operator asked HA to keep off (HA state stopped or disabled) is off.
 
 Tests call it after every step; a drill can call it at every event. It recomputes everything from
 the raw entities, trusting none of the running totals it is there to audit.
@@ -11,15 +12,22 @@ from __future__ import annotations
 from collections import Counter
 
 from console.model.cluster import Cluster
-from console.model.entities import CLOSED_STATES, CONSUMING_STATES, NodeState, Role, VmState
+from console.model.entities import (
+    CLOSED_STATES,
+    CONSUMING_STATES,
+    KEPT_OFF,
+    NodeState,
+    Role,
+    VmState,
+)
 
 
 def violations(cluster: Cluster) -> list[str]:
-    """Every violation of the four invariants (placement, capacity, split brain, maintenance)
-    in `cluster` now, one line each (an empty list when all hold).
+    """Every violation of the invariants (placement, capacity, split brain, maintenance, HA
+    request states) in `cluster` now, one line each (an empty list when all hold).
     """
     return [*_placement(cluster), *_capacity(cluster), *split_brain(cluster),
-            *maintenance(cluster)]
+            *maintenance(cluster), *requests(cluster)]
 
 
 def _placement(cluster: Cluster) -> list[str]:
@@ -37,6 +45,12 @@ def _placement(cluster: Cluster) -> list[str]:
             found.append(f"{name} names host {vm.host}, which does not list it")
         if (vm.target is not None) != (vm.state is VmState.MIGRATING):
             found.append(f"{name} is {vm.state.value} with target {vm.target}")
+        disks = cluster.vm_hypervisor.get(name)
+        for where in (vm.host, vm.target):
+            node = cluster.nodes.get(where or "")
+            if node is not None and disks is not None and node.hypervisor != disks:
+                found.append(f"{name}'s disks are {disks} but it is on {node.name} "
+                             f"({node.hypervisor})")
     return found
 
 
@@ -104,3 +118,12 @@ def maintenance(cluster: Cluster) -> list[str]:
             found.append(f"{vm.name} is migrating to {target.name}, which is "
                          f"{target.state.value}")
     return found
+
+
+def requests(cluster: Cluster) -> list[str]:
+    """5. A VM whose HA request state is `stopped` or `disabled` is off: HA honours the state
+    the operator asked for (Proxmox VE's request states: "High Availability", Proxmox VE
+    Administration Guide), whatever failed, restarted, relocated or moved meanwhile."""
+    return [f"{vm.name} is {vm.state.value} but its HA state is {vm.ha_state.value}"
+            for vm in cluster.vms.values()
+            if vm.ha_state in KEPT_OFF and vm.state is not VmState.STOPPED]

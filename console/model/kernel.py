@@ -70,9 +70,11 @@ class Component(Protocol):
 class Actuator(Protocol):
     """What the deciding behaviours do to hosts and VMs (pve-ha-manager's `Env` commands)."""
 
-    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None],
+                 failed: Callable[[str], None]) -> None:
         """Boot `vm` on its host once its disk is there (in `ready_in_s` simulated seconds),
-        calling `running` when the guest runs. The caller has placed the VM already."""
+        calling `running` when the guest runs, or `failed` with the reason the power-on did
+        not succeed. The caller has placed the VM already."""
         ...
 
     def stop_vm(self, vm: Vm) -> None:
@@ -178,6 +180,11 @@ class Recovery(Protocol):
 
     def admission_refusal(self, vm: Vm) -> str | None:
         """Why starting `vm` would leave too little failover room, or None."""
+        ...
+
+    def boot(self, vm: Vm, target: Node, message: str) -> None:
+        """Start `vm` (off, not pending) on `target`, which `placement.allowed` accepted; a
+        failed start is retried elsewhere as any HA start is."""
         ...
 
 

@@ -13,7 +13,7 @@ migration costs the engine a handful of events however long it runs.
 from __future__ import annotations
 
 from console.model import placement
-from console.model.commands import Command, Migrate
+from console.model.commands import CancelMigration, Command, Migrate
 from console.model.entities import MB_PER_GB, Node, NodeState, Vm, VmState
 from console.model.events import Severity
 from console.model.hypervisors import HYPERVISORS
@@ -45,8 +45,8 @@ class Migrations:
         return self.cluster.settings.migration
 
     def handlers(self) -> dict[type[Command], Handler]:
-        """`migrate VM [NODE]`."""
-        return {Migrate: self._migrate}
+        """`migrate VM [NODE]`, `cancel-migration VM`."""
+        return {Migrate: self._migrate, CancelMigration: self._cancel}
 
     def summary(self) -> dict[str, object]:
         """The run summary's `migrations` section: completed, failed, running, queued, mean
@@ -123,6 +123,37 @@ class Migrations:
             return Outcome.refuse(refusal)
         self.start(vm, target, "operator")
         return Outcome.ok(f"to {target.name}")
+
+    def _cancel(self, command: Command) -> Outcome:
+        """`cancel-migration VM`: the copy stops and the VM keeps running on its source, as
+        when a vMotion task is cancelled ("Migrating Virtual Machines", vCenter Server and Host
+        Management); a queued one leaves the queue. An evacuation for maintenance is refused:
+        the host would only send the VM again."""
+        assert isinstance(command, CancelMigration)
+        if command.vm not in self.cluster.vms:
+            return Outcome.refuse(f"no VM named {command.vm}")
+        migration = self.active.get(command.vm) or next(
+            (m for m in self.queued if m.vm == command.vm), None)
+        if migration is None:
+            return Outcome.refuse(f"{command.vm} is not migrating")
+        source = self.cluster.nodes[migration.source]
+        if source.maintenance:
+            return Outcome.refuse(f"{command.vm} is leaving {source.name}, which enters "
+                                  f"maintenance; take {source.name} out of maintenance first")
+        if migration in self.queued:
+            self.queued.remove(migration)
+        else:
+            del self.active[migration.vm]
+            self.context.world.abandon_migration(migration)
+            vm = self.cluster.vms[migration.vm]
+            self.cluster.set_target(vm, None)
+            self.cluster.set_state(vm, VmState.RUNNING)
+        self.context.emit("migration_cancelled", migration.vm,
+                          f"{migration.vm} {migration.source} → {migration.target} cancelled by "
+                          f"the operator; {migration.vm} stays on {migration.source}",
+                          Severity.WARNING)
+        self._start_queued()
+        return Outcome.ok(f"stays on {migration.source}")
 
     # -- running migrations --------------------------------------------------------------------
 

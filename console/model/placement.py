@@ -122,6 +122,18 @@ def shape(cluster: Cluster, vm: Vm) -> tuple[object, ...] | None:
     return vm.vcpus, vm.memory_gb, vm.guest_os, cluster.vm_hypervisor.get(vm.name)
 
 
+def registration_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (), *,
+                      live_only: bool = True) -> Node | None:
+    """The host a VM that is off should be registered on: compatible with its disks, allowed by
+    its `must` rules, usable (or, when `live_only` is False, preferably usable), then the one
+    with the most free memory; ties by name. An off VM needs no room and clashes with no one."""
+    candidates = [n for n in cluster.nodes.values() if n.name not in exclude
+                  and compatible(cluster, vm, n) and rule_refusal(cluster, vm, n) is None
+                  and (usable(n) or not live_only)]
+    return min(candidates, default=None,
+               key=lambda n: (not usable(n), -free_memory(cluster, n), n.name))
+
+
 def free_memory(cluster: Cluster, node: Node) -> float:
     """GB of VM memory `node` can still take (capacity with overcommit, minus what it holds)."""
     return cluster.memory_capacity(node) - node.used_memory_gb

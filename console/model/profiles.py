@@ -39,7 +39,7 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
         # a group may fail over nodes - 1 times in 6 hours (FailoverThreshold's default)
         "service_defaults": {"max_failovers": None},
     },
-    "pve": {"ha": {"admission_control": False}},
+    "pve": {"ha": {"admission_control": False, "restart_retries": 1}},
 }
 
 

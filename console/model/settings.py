@@ -46,7 +46,9 @@ class QuorumSettings:
 class HaSettings:
     """vSphere HA-like restart: admission control (on or off, and its policy: N host failures,
     a percentage of CPU and memory, or dedicated failover hosts; see `console.model.failover`),
-    fencing time in seconds, overcommit ratios.
+    fencing time in seconds, overcommit ratios, and how many times a VM whose start failed is
+    tried again (on another host when there is one) before HA gives up: vSphere's
+    das.maxvmrestartcount (5), Proxmox VE's max_relocate (1).
     """
 
     enabled: bool = True
@@ -59,6 +61,7 @@ class HaSettings:
     fence_s: float = 5.0
     cpu_overcommit: float = 4.0     # vCPUs per physical core
     memory_overcommit: float = 1.0  # memory is not overcommitted by default
+    restart_retries: int = 5        # further starts of a VM after a failed one, then give up
 
 
 @dataclass(slots=True)

@@ -3,8 +3,10 @@
 This is the truth the cluster's belief (membership, HA) lags behind, and the one place the fault
 injection commands act: `fail-node` (a crash), `power-off` (a clean shutdown), `power-on` (a boot
 of `boot_s` seconds), `add-node` (a new host racked and booted), `isolate` / `reconnect` (cut the
-host off the heartbeat network and back). The world then tells membership what its heartbeats and
-boots show (`HostWatch`) and HA which VMs died with their host (`Recovery.vm_down`).
+host off the heartbeat network and back), `fail-starts` and `fail-migrations`
+(the next VM starts, or live migrations, on a host fail). The world then tells membership what
+its heartbeats and boots show (`HostWatch`) and HA which VMs died with their host
+(`Recovery.vm_down`).
 
 The deciding behaviours reach the world only through `kernel.Actuator` (start a VM, stop it,
 fence a host, live-migrate a VM, stream an image to a host) and `kernel.Observations` (is a host
@@ -26,7 +28,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from console.model.commands import AddNode, Command, FailNode, Isolate, PowerOff, PowerOn, Reconnect
+from console.model.commands import (
+    MAX_INJECTED,
+    AddNode,
+    Command,
+    FailMigrations,
+    FailNode,
+    FailStarts,
+    Isolate,
+    PowerOff,
+    PowerOn,
+    Reconnect,
+)
 from console.model.entities import MB_PER_GB, Image, Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration, after_round, next_throttle
@@ -59,11 +72,16 @@ class World:
         self.context = context
         self.cluster = context.cluster
         self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
+        self._start_faults: dict[str, int] = {}      # host -> VM starts still to fail there
+        self._migration_faults: dict[str, int] = {}  # host -> migrations still to fail there
 
     def handlers(self) -> dict[type[Command], Handler]:
-        """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect."""
+        """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect,
+        fail-starts, fail-migrations."""
         return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
-                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect}
+                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect,
+                FailStarts: self._fail_starts,
+                FailMigrations: self._fail_migrations}
 
     def reconcile(self) -> None:
         """The hardware acts on commands and timers only."""
@@ -80,9 +98,25 @@ class World:
 
     # -- the actuator --------------------------------------------------------------------------
 
-    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None]) -> None:
-        """The guest boots `vm.boot_s` seconds after its disk is ready (`ready_in_s`)."""
+    def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None],
+                 failed: Callable[[str], None]) -> None:
+        """The guest boots `vm.boot_s` seconds after its disk is ready (`ready_in_s`); a start
+        failure injected on its host fails the power-on as the disk is ready."""
+        if vm.host is not None and self._take_fault(self._start_faults, vm.host):
+            why = f"power-on failed on {vm.host} (injected start failure)"
+            self.context.schedule(ready_in_s, lambda: failed(why))
+            return
         self.context.schedule(ready_in_s + vm.boot_s, running)
+
+    @staticmethod
+    def _take_fault(faults: dict[str, int], node: str) -> bool:
+        """Use up one armed failure on `node`, if it has one."""
+        if faults.get(node, 0) <= 0:
+            return False
+        faults[node] -= 1
+        if not faults[node]:
+            del faults[node]
+        return True
 
     def stop_vm(self, vm: Vm) -> None:
         """The guest is off from this instant."""
@@ -115,9 +149,17 @@ class World:
     def migrate(self, migration: Migration, switched_over: Callable[[], None],
                 failed: Callable[[str], None]) -> None:
         """Copy the VM's memory round by round (`console.model.precopy`), then stop and copy
-        the rest; `switched_over` once it runs on the target, `failed` if it cannot converge."""
+        the rest; `switched_over` once it runs on the target, `failed` if it cannot converge.
+        A migration failure injected on either end fails it at the end of its first round."""
         migration.started_at = self.context.now
         migration.round_started = self.context.now
+        faulty = next((end for end in (migration.source, migration.target)
+                       if self._take_fault(self._migration_faults, end)), None)
+        if faulty is not None:
+            why = f"migration failed on {faulty} (injected migration failure)"
+            migration.timer = self.context.schedule(
+                migration.round_mb / migration.bandwidth_mbps, lambda: failed(why))
+            return
         self._copy_round(migration, switched_over, failed)
 
     def abandon_migration(self, migration: Migration) -> None:
@@ -256,6 +298,28 @@ class World:
             node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
             self.context.membership.link_cut(node)
         return Outcome.ok()
+
+    def _fail_starts(self, command: Command) -> Outcome:
+        assert isinstance(command, FailStarts)
+        return self._arm(self._start_faults, command.node, command.count, "VM start")
+
+    def _fail_migrations(self, command: Command) -> Outcome:
+        assert isinstance(command, FailMigrations)
+        return self._arm(self._migration_faults, command.node, command.count, "live migration")
+
+    def _arm(self, faults: dict[str, int], name: str, count: int, what: str) -> Outcome:
+        """Arm `count` more failures of `what` on the node named `name` (at most MAX_INJECTED
+        waiting at once)."""
+        if name not in self.cluster.nodes:
+            return Outcome.refuse(f"no node named {name}")
+        if count < 1:
+            return Outcome.refuse(f"COUNT must be at least 1, got {count}")
+        armed = faults.get(name, 0) + count
+        if armed > MAX_INJECTED:
+            return Outcome.refuse(f"at most {MAX_INJECTED} failures may wait on one node; "
+                                  f"{faults.get(name, 0)} already do")
+        faults[name] = armed
+        return Outcome.ok(f"the next {armed} {what}(s) on {name} fail")
 
     def _reconnect(self, command: Command) -> Outcome:
         assert isinstance(command, Reconnect)

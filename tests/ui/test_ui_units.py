@@ -63,12 +63,14 @@ def test_meter_and_sparkline():
 def test_completion_of_verbs_names_and_flags():
     engine = seed_engine()
     assert complete(engine, "fail")[0] == "fail"
-    assert complete(engine, "fail-")[0] == "fail-node "
+    assert complete(engine, "fail-")[1] == ["fail-migrations", "fail-node", "fail-starts"]
+    assert complete(engine, "fail-n")[0] == "fail-node "
     assert complete(engine, "fail-node ")[1] == ["A", "B", "C"]
     assert complete(engine, "migrate we")[1] == ["web01", "web02"]
     assert complete(engine, "migrate web01 ")[1] == ["A", "B", "C"]
     assert complete(engine, "maintenance B o")[1] == ["off", "on"]
     assert complete(engine, "rebalance --")[0] == "rebalance --dry-run "
+    assert complete(engine, "ha-state web01 d")[0] == "ha-state web01 disabled "
     assert complete(engine, "theme d", ["dark", "light"])[0] == "theme dark "
 
 

@@ -39,6 +39,8 @@ failover_hosts = ["C"]     # failover_hosts policy: known nodes, at least one, k
 fence_s = 5.0              # >= 0
 cpu_overcommit = 4.0       # > 0, vCPUs per physical core
 memory_overcommit = 1.0    # > 0
+restart_retries = 5        # integer 0..100: starts tried again after a failed one (on another
+                           # host when there is one) before HA gives up on the VM
 
 [migration]                # -> MigrationSettings (live migration: iterative pre-copy)
 downtime_target_ms = 300   # > 0: switch over once the rest copies within this
@@ -119,6 +121,9 @@ vcpus = 2                  # integer >= 1
 memory_gb = 4              # > 0
 disk_gb = 40               # > 0
 priority = "high"          # high | medium | low | disabled (HA restart order)
+ha_state = "started"       # started | stopped | disabled | ignored: the state HA keeps it in
+                           # (default: started, or stopped for a VM whose state is stopped);
+                           # stopped and disabled VMs start off, a started one running
 anti_affinity = ["web02"]  # VM names never to share a host with
 boot_s = 30                # >= 0
 state = "running"          # running | stopped
@@ -198,10 +203,12 @@ from console.formats.toml import (
 )
 from console.model.entities import (
     FAILBACK_POLICIES,
+    KEPT_OFF,
     RULE_KINDS,
     SERVICE_KINDS,
     SERVICE_POLICY_FIELDS,
     WORKLOAD_PROFILES,
+    HaState,
     Image,
     Node,
     Priority,
@@ -300,6 +307,7 @@ _HA_KEYS = {
     "fence_s": Key(_SECONDS),
     "cpu_overcommit": Key(Between(0, 64, "vCPUs per core", above=True)),
     "memory_overcommit": Key(Between(0, 16, above=True)),
+    "restart_retries": Key(Integer(0, 100)),
 }
 
 _MIGRATION_KEYS = {
@@ -377,6 +385,7 @@ _VM_KEYS = {
     "anti_affinity": Key(list_of(string, non_empty=False)),
     "boot_s": Key(_SECONDS),
     "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
+    "ha_state": Key(choice(tuple(s.value for s in HaState), HaState)),
     "count": Key(Integer(1, MAX_COUNT)),
     "workload": Key(_workload),
 }
@@ -607,11 +616,26 @@ def _vms_section(raw: Any, draft: Draft) -> None:
             _check_total(len(draft.vms) + (count or 1), MAX_VMS, "VMs", count)
             workload = values.pop("workload", Workload())
             host = values.pop("host", None)
+            _power_and_request(values)
             given = frozenset(values)
             for name in _expand(values.pop("name"), count, width=3):
                 _claim(draft.names, name, path)
                 vm = Vm(name=name, host=host, workload=replace(workload), **values)
                 draft.vms.append(VmEntry(path, vm, given, image))
+
+
+def _power_and_request(values: dict[str, Any]) -> None:
+    """A VM's `state` and `ha_state` agree: each defaults from the other, and a pair HA would
+    undo at once (stopped but started, running but stopped or disabled) is a Problem."""
+    state, request = values.get("state"), values.get("ha_state")
+    if request is None:
+        values["ha_state"] = HaState.STOPPED if state is VmState.STOPPED else HaState.STARTED
+    elif state is None:
+        values["state"] = VmState.STOPPED if request in KEPT_OFF else VmState.RUNNING
+    elif (state is VmState.STOPPED) != (request in KEPT_OFF) and request is not HaState.IGNORED:
+        raise Problem(".ha_state", f"HA state {request.value} does not go with state "
+                                   f"{state.value}: HA would "
+                                   f"{'start' if state is VmState.STOPPED else 'stop'} it at once")
 
 
 def _services_section(raw: Any, draft: Draft) -> None:

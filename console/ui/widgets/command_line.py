@@ -74,7 +74,7 @@ def _candidates(engine: Engine, verb: str, before: list[str], themes: list[str])
                 return ["on", *flags]
             continue
         if len(positional) == index:
-            return sorted(views.names_for(engine, param.kind)) + flags
+            return [*(param.choices or sorted(views.names_for(engine, param.kind))), *flags]
         index += 1
     return flags
 
