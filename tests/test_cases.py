@@ -15,11 +15,8 @@ CASES = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if p.is_di
 STILL_FAILING = {
     "both-hosts-isolated": "drill report: an outage that starts at detection",
     "cancel-pending-restart": "commands: withdrawing a pending restart",
-    "isolation-without-datastore-heartbeat": "HA decides from what its side observes",
-    "leave-powered-on": "per-VM isolation response",
     "maintenance-vs-failover-capacity": "maintenance waits for the failover level",
     "manual-move-vs-failback": "failback follows only a failure-caused move",
-    "two-node-tiebreak": "one definition of quorum",
 }
 
 

@@ -253,11 +253,11 @@ def test_a_clock_step_is_skipped_headless_and_reported():
 
 
 def test_a_refused_step_is_reported_with_its_reason():
-    report, _ = run_text(drill_text(step(10, "failover sql sql01"),
+    report, _ = run_text(drill_text(step(10, "failover sql A"),
                                     expect("event refused for sql at step 1")))
     assert report.passed
     assert report.steps[0].outcome == "refused"
-    assert "already the active member" in report.steps[0].note
+    assert "no member of sql runs on A" in report.steps[0].note
 
 
 def test_a_deployed_vm_may_be_named_in_expectations():

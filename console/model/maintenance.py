@@ -106,7 +106,7 @@ class MaintenanceMode:
                 self.blockers.pop(node.name, None)
 
     def _evacuate(self, node: Node) -> None:
-        if not node.beating or not self.context.membership.main_has_quorum():
+        if not node.heard or not self.context.membership.has_quorum():
             return
         self._move_services_off(node)
         blocked: dict[str, str] = {}

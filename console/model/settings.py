@@ -4,9 +4,11 @@ Defaults (documented in README):
 * heartbeats every 1 s; a node is suspect after 3 missed beats and declared failed after 15 s of
   silence (vSphere HA's failure detection time);
 * a second, datastore heartbeat channel tells an isolated host (still writing) from a dead one;
-* quorum by node majority with an optional witness vote; dynamic: a node declared lost by the
-  quorum side gives up its vote, so sequential failures do not starve the survivors;
-* isolation response `power_off`; fencing a lost host takes 5 s;
+* no quorum voting among hosts (vSphere HA: the hosts on the heartbeat network carry on, a
+  cut-off host declares itself isolated); profiles that vote (`console.model.profiles`) use node
+  majority with an optional witness vote, dynamic quorum, dynamic witness and a tie breaker;
+* isolation response `leave_powered_on` (vSphere HA's default, "Disabled"), per VM overridable;
+  fencing a lost host takes 5 s;
 * admission control reserves room for one host failure.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ISOLATION_RESPONSES = ("leave_powered_on", "power_off", "shutdown")
+FENCING_METHODS = ("power", "watchdog")
 
 
 @dataclass(slots=True)
@@ -31,23 +34,43 @@ class HeartbeatSettings:
 
 @dataclass(slots=True)
 class QuorumSettings:
-    """Quorum and what a host without it does (vSphere HA's host isolation response)."""
+    """Quorum and what a host without it does (vSphere HA's host isolation response).
+
+    `voting`: hosts vote (node majority, Windows failover clustering and corosync); off, the
+    hosts on the heartbeat network carry on and each cut-off host declares itself isolated
+    (vSphere HA). `witness`: a witness vote (disk or file share witness; corosync's qdevice).
+    `dynamic_quorum`: a node the quorum side declares lost gives up its vote; `dynamic_witness`:
+    the witness votes only while the nodes' votes are even; `tie_breaker`: an even split is won
+    by the side holding the lowest-named voter (Windows Server 2012 R2's tie breaker), else
+    neither side has quorum (corosync). `watchdog_s`: a host that lost quorum resets itself
+    this long after (Proxmox VE's watchdog; 0: never). The isolation response is the cluster
+    default; a VM may name its own (`Vm.isolation_response`).
+    """
 
     witness: bool = True
-    isolation_response: str = "power_off"
+    isolation_response: str = "leave_powered_on"
     shutdown_s: float = 30.0  # guest shutdown time for the `shutdown` isolation response
+    voting: bool = False
+    dynamic_quorum: bool = True
+    dynamic_witness: bool = False
+    tie_breaker: bool = True
+    watchdog_s: float = 0.0
 
 
 @dataclass(slots=True)
 class HaSettings:
     """vSphere HA-like restart: admission control (N host failures), fencing time in seconds,
-    overcommit ratios.
+    overcommit ratios. `fencing`: how the quorum side makes sure a lost host is off before
+    restarting its VMs: `power` (it powers the host off out of band, taking `fence_s`) or
+    `watchdog` (it waits `fence_s` for the host's HA lock to expire, by when the host's own
+    watchdog has reset it: Proxmox VE).
     """
 
     enabled: bool = True
     host_failures_to_tolerate: int = 1
     admission_control: bool = True
     fence_s: float = 5.0
+    fencing: str = "power"
     cpu_overcommit: float = 4.0     # vCPUs per physical core
     memory_overcommit: float = 1.0  # memory is not overcommitted by default
 

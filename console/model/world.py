@@ -89,6 +89,14 @@ class World:
         node.powered = False
         node.epoch += 1
 
+    def reset(self, node: Node) -> None:
+        """The host's watchdog resets it: down from this instant, like a crash. The model leaves
+        it off until `power-on` (a real host reboots, and stays out of HA until it has quorum
+        again)."""
+        if node.powered:
+            self._cut_power(node, f"{node.name} was reset by its watchdog")
+            self.context.membership.crashed(node)
+
     def migrate(self, migration: Migration, switched_over: Callable[[], None],
                 failed: Callable[[str], None]) -> None:
         """Copy the VM's memory round by round (`console.model.precopy`), then stop and copy
@@ -148,9 +156,8 @@ class World:
             return Outcome.refuse(f"no node named {command.node}")
         if not node.powered:
             return Outcome.refuse(f"{node.name} is already down ({node.state.value})")
-        was_beating = node.beating
         self._cut_power(node, f"crashed with {node.name}")
-        self.context.membership.crashed(node, was_beating)
+        self.context.membership.crashed(node)
         return Outcome.ok()
 
     def _power_off(self, command: Command) -> Outcome:
@@ -161,9 +168,8 @@ class World:
         if not node.powered:
             return Outcome.refuse(f"{node.name} is already powered off")
         running = len([vm for vm in self.cluster.vms_on(node) if vm.state is not VmState.STOPPED])
-        was_beating = node.beating
         self._cut_power(node, f"shut down with {node.name}")
-        self.context.membership.shut_down(node, was_beating, running)
+        self.context.membership.shut_down(node, running)
         return Outcome.ok()
 
     def _cut_power(self, node: Node, why: str) -> None:
@@ -208,7 +214,8 @@ class World:
                     cores_per_cpu=template.cores_per_cpu, mhz=template.mhz,
                     memory_gb=template.memory_gb, disks_gb=template.disks_gb,
                     nics_gbps=template.nics_gbps, disk_mbps=template.disk_mbps,
-                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False)
+                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False,
+                    heard=False)
         self.cluster.add_node(node)
         self.context.emit("node_booting", name,
                           f"{name} ({template.hypervisor}, built like {template.name}) is joining "

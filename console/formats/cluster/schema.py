@@ -20,9 +20,15 @@ failed_after_missed = 15   # integer > suspect_after_missed
 datastore_heartbeat = true
 
 [quorum]                   # -> QuorumSettings
-witness = true
-isolation_response = "power_off"   # leave_powered_on | power_off | shutdown
+voting = false             # hosts vote (wsfc, pve); false: vSphere HA's master and isolation
+witness = true             # a witness vote (disk / file share witness, corosync qdevice)
+dynamic_quorum = true      # a node declared lost gives up its vote (WSFC; pve: false)
+dynamic_witness = false    # the witness votes only while the nodes' votes are even (wsfc: true)
+tie_breaker = true         # an even split goes to the side of the lowest-named voter (pve: false)
+isolation_response = "leave_powered_on"   # leave_powered_on | power_off | shutdown (the
+                           # cluster default; a VM may set its own)
 shutdown_s = 30.0          # > 0
+watchdog_s = 0             # >= 0: a host without quorum resets itself this long after (pve: 60)
 
 [ha]                       # -> HaSettings
 profile = "vsphere"        # vsphere | wsfc | pve: whose rules and defaults (model.profiles);
@@ -103,6 +109,8 @@ vcpus = 2                  # integer >= 1
 memory_gb = 4              # > 0
 disk_gb = 40               # > 0
 priority = "high"          # high | medium | low | disabled (HA restart order)
+isolation_response = "power_off"   # optional: overrides [quorum] isolation_response for this
+                           # VM; a VM whose priority is disabled is left powered on
 anti_affinity = ["web02"]  # VM names never to share a host with
 boot_s = 30                # >= 0
 state = "running"          # running | stopped
@@ -251,6 +259,11 @@ _QUORUM_KEYS = {
     "witness": Key(boolean),
     "isolation_response": Key(choice(ISOLATION_RESPONSES)),
     "shutdown_s": Key(Between(0, MAX_STEP_S, "s", above=True)),
+    "voting": Key(boolean),
+    "dynamic_quorum": Key(boolean),
+    "dynamic_witness": Key(boolean),
+    "tie_breaker": Key(boolean),
+    "watchdog_s": Key(_SECONDS),
 }
 
 _HA_KEYS = {
@@ -333,6 +346,7 @@ _VM_KEYS = {
     "memory_gb": Key(_MEMORY),
     "disk_gb": Key(_DISK),
     "priority": Key(choice(tuple(p.value for p in Priority), Priority)),
+    "isolation_response": Key(choice(ISOLATION_RESPONSES)),
     "anti_affinity": Key(list_of(string, non_empty=False)),
     "boot_s": Key(_SECONDS),
     "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
