@@ -10,7 +10,6 @@ from cluster_helpers import events, make_engine, run_checked
 from console.formats.cluster import load_cluster
 from console.model.commands import parse
 from console.model.engine import Engine
-
 from console.model.entities import NodeState, Priority, Role, VmState
 
 

@@ -152,7 +152,8 @@ class HighAvailability:
         node.fenced = True
         node.quorum_lost = False
         node.state = NodeState.FAILED
-        self.context.emit("node_fenced", node.name, f"{node.name} is fenced (powered off)",
+        how = "its HA lock expired" if self.cluster.settings.quorum.watchdog_s else "powered off"
+        self.context.emit("node_fenced", node.name, f"{node.name} is fenced ({how})",
                           Severity.WARNING)
         for vm in self.cluster.vms_on(node):
             self.vm_down(vm, f"{node.name} was fenced")
