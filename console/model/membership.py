@@ -380,6 +380,10 @@ class Membership:
         """Proxmox VE: a host without quorum cannot renew its HA lock, so its watchdog resets it
         ("High Availability": Fencing)."""
         if node.epoch == epoch and node.quorum_lost and self.context.world.powered(node):
+            watchdog_s = self.cluster.settings.quorum.watchdog_s
+            self.context.emit("node_reset", node.name,
+                              f"{node.name} reset itself: {watchdog_s:g} s without quorum, its "
+                              "watchdog expired", Severity.ERROR)
             self.context.world.reset(node)
 
     def _set_state(self, node: Node, state: NodeState, kind: str, severity: Severity,
