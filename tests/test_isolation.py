@@ -176,3 +176,23 @@ def test_without_datastore_heartbeat_isolation_and_crash_are_fenced_and_restarte
     assert times(fault) == times("fail-node C")
     assert [kind for _, kind, _ in times(fault)] == [
         "node_fencing", "node_fenced", "vm_restarting", "vm_running"]
+
+
+def test_a_watchdog_resets_a_host_without_quorum_and_it_boots_once_reconnected():
+    """Proxmox VE: the cut-off host resets itself; the quorate side waits for its HA lock."""
+    engine = make_engine("pve.toml")
+    run_checked(engine, 400, {60: "isolate pve03", 300: "reconnect pve03"})
+    lost = events(engine, "quorum_lost")[0].t
+    assert events(engine, "node_reset")[0].t == lost + 60
+    fenced = events(engine, "node_fenced")[0].t
+    assert fenced == lost + engine.cluster.settings.ha.fence_s
+    assert min(e.t for e in events(engine, "vm_restarting")) == fenced
+    assert engine.cluster.nodes["pve03"].state is NodeState.ONLINE
+
+
+def test_a_host_without_ha_vms_arms_no_watchdog():
+    engine = make_engine("pve.toml")
+    for name in engine.cluster.nodes["pve03"].vms:
+        engine.cluster.vms[name].priority = Priority.DISABLED
+    run_checked(engine, 300, {60: "isolate pve03"})
+    assert events(engine, "quorum_lost") and not events(engine, "node_reset")

@@ -332,8 +332,8 @@ class Membership:
 
     def _isolation_response(self, node: Node, partition: list[str]) -> None:
         """`node`, in a partition without quorum, stands down: its clustered services stop, each
-        VM gets its isolation response (`isolation_response_of`), and with a watchdog the host
-        resets itself `watchdog_s` later."""
+        VM gets its isolation response (`isolation_response_of`), and with a watchdog a host
+        running HA-managed VMs resets itself `watchdog_s` later."""
         node.quorum_lost = True
         quorum = self.cluster.settings.quorum
         if quorum.voting:
@@ -359,6 +359,7 @@ class Membership:
             self.context.schedule(quorum.shutdown_s,
                                   lambda: self._shutdown_done(node, epoch, later))
         if quorum.watchdog_s and any(vm.priority is not Priority.DISABLED
+                                     and vm.state in CONSUMING_STATES
                                      for vm in self.cluster.vms_on(node)):
             self.context.schedule(quorum.watchdog_s, lambda: self._watchdog(node, epoch))
 

@@ -36,6 +36,7 @@ class World:
         self.context = context
         self.cluster = context.cluster
         self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
+        self._reset: set[str] = set()  # hosts reset by their watchdog, to boot once reachable
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect."""
@@ -90,12 +91,17 @@ class World:
         node.epoch += 1
 
     def reset(self, node: Node) -> None:
-        """The host's watchdog resets it: down from this instant, like a crash. The model leaves
-        it off until `power-on` (a real host reboots, and stays out of HA until it has quorum
-        again)."""
-        if node.powered:
-            self._cut_power(node, f"{node.name} was reset by its watchdog")
-            self.context.membership.crashed(node)
+        """The host's watchdog resets it: down from this instant, like a crash, then it boots
+        again. A host cut off the heartbeat network boots where no one can hear it: the model
+        boots it once it is reconnected (or powered on)."""
+        if not node.powered:
+            return
+        self._cut_power(node, f"{node.name} was reset by its watchdog")
+        self.context.membership.crashed(node)
+        if node.connected:
+            self._boot(node)
+        else:
+            self._reset.add(node.name)
 
     def migrate(self, migration: Migration, switched_over: Callable[[], None],
                 failed: Callable[[str], None]) -> None:
@@ -187,12 +193,16 @@ class World:
         if node.powered:
             hint = "; use reconnect for an isolated node" if not node.connected else ""
             return Outcome.refuse(f"{node.name} is already powered on ({node.state.value}){hint}")
+        self._boot(node)
+        return Outcome.ok()
+
+    def _boot(self, node: Node) -> None:
+        self._reset.discard(node.name)
         node.powered = True
         node.epoch += 1
         self.context.membership.booting(node)
         epoch = node.epoch
         self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
-        return Outcome.ok()
 
     def _booted(self, node: Node, epoch: int) -> bool:
         """The boot begun at `epoch` ends; False if the host lost power since."""
@@ -249,6 +259,9 @@ class World:
         if node.connected:
             return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
         node.connected = True
+        if node.name in self._reset:
+            self._boot(node)
+            return Outcome.ok("reset by its watchdog: it boots and rejoins")
         if node.powered and node.state is not NodeState.BOOTING:
             node.epoch += 1
             self.context.membership.link_restored(node)
