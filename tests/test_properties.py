@@ -1,8 +1,9 @@
 """Hypothesis drives random command sequences; the invariants must hold at every instant.
 
 Every mutating kind of command is covered (faults, power, add-node, deploy, publish-image,
-failover, vm-power, migrate, maintenance, rebalance), on two sample clusters: the seed (three
-ESXi hosts, clustered services) and the XenServer pool (four hosts, streamed images). The four
+failover, vm-power, migrate, maintenance, rebalance), on three sample clusters: the seed (three
+ESXi hosts, clustered services), the XenServer pool (four hosts, streamed images) and the Proxmox
+VE cluster (watchdog fencing), with or without quorum votes and a witness. The four
 invariants (`console.model.invariants.violations`: placement, capacity, split brain,
 maintenance) are checked after every command and at every instant a timer fires during a wait.
 """
@@ -19,7 +20,7 @@ from console.model.engine import Engine
 from console.model.entities import Role
 from console.model.invariants import violations
 
-CLUSTERS = ["seed.toml", "xenserver.toml"]
+CLUSTERS = ["seed.toml", "xenserver.toml", "pve.toml"]
 RESPONSES = ["power_off", "shutdown", "leave_powered_on"]
 #: Names `add-node` and `deploy` may use; a second use of one is refused, which is tested too.
 NEW_HOSTS = ["N1", "N2"]
@@ -35,10 +36,10 @@ class ClusterMachine(RuleBasedStateMachine):
     engine: Engine
 
     @initialize(cluster=st.sampled_from(CLUSTERS), response=st.sampled_from(RESPONSES),
-                witness=st.booleans())
-    def start(self, cluster: str, response: str, witness: bool) -> None:
+                witness=st.booleans(), voting=st.booleans())
+    def start(self, cluster: str, response: str, witness: bool, voting: bool) -> None:
         self.engine = make_engine(cluster, quorum__isolation_response=response,
-                                  quorum__witness=witness)
+                                  quorum__witness=witness, quorum__voting=voting)
 
     # -- picking names -------------------------------------------------------------------------
 
@@ -84,7 +85,7 @@ class ClusterMachine(RuleBasedStateMachine):
 
     @rule(service=PICK, to=st.none() | st.tuples(st.booleans(), PICK))
     def failover(self, service: int, to: tuple[bool, int] | None) -> None:
-        services = list(self.engine.cluster.services)
+        services = list(self.engine.cluster.services) or ["none"]  # none: refused, also tested
         line = f"failover {services[service % len(services)]}"
         if to is not None:
             line += f" {self._node(to[1]) if to[0] else self._vm(to[1])}"
