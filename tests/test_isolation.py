@@ -196,3 +196,14 @@ def test_a_host_without_ha_vms_arms_no_watchdog():
         engine.cluster.vms[name].priority = Priority.DISABLED
     run_checked(engine, 300, {60: "isolate pve03"})
     assert events(engine, "quorum_lost") and not events(engine, "node_reset")
+
+
+@pytest.mark.parametrize(("subnet", "detected"), [("", 70), ("site2", 80)])
+def test_a_node_alone_on_its_subnet_is_declared_down_after_the_cross_subnet_threshold(
+        subnet, detected):
+    """WSFC: 10 missed beats within a subnet, 20 across subnets."""
+    engine = make_engine("hyperv.toml", heartbeat__failed_after_missed=10,
+                         heartbeat__cross_subnet_failed_after_missed=20)
+    engine.cluster.nodes["HV04"].subnet = subnet
+    run_checked(engine, 200, {60: "fail-node HV04"})
+    assert events(engine, "node_failed")[0].t == detected

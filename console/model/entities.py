@@ -114,6 +114,7 @@ class Node:
     nics_gbps: tuple[float, ...] = (1.0,) * 4
     disk_mbps: float = 400.0  # aggregate disk throughput, for disk utilisation
     boot_s: float = 120.0
+    subnet: str = ""  # heartbeat subnet of a multi-site cluster; "" = the cluster's one
     state: NodeState = NodeState.ONLINE
     powered: bool = True
     connected: bool = True

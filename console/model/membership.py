@@ -222,12 +222,15 @@ class Membership:
         """Follow the partitions: a host the cluster (`observed_partition`) stops hearing goes
         quiet, and one it hears again is back."""
         heard = set(self.observed_partition())
-        for node in self.cluster.nodes.values():
-            was_heard, node.heard = node.heard, node.name in heard
-            if was_heard and not node.heard:
-                self._went_quiet(node)
-            elif node.heard and not was_heard:
+        changed = [node for node in self.cluster.nodes.values()
+                   if node.heard != (node.name in heard)]
+        for node in changed:
+            node.heard = not node.heard
+        for node in changed:
+            if node.heard:
                 self._beating_again(node)
+            else:
+                self._went_quiet(node)
 
     # -- node life cycle -----------------------------------------------------------------------
 
@@ -245,9 +248,20 @@ class Membership:
         self._detection[node.name] = [
             self.context.schedule_at(last + hb.suspect_after_missed * self.interval,
                                      lambda: self._suspect(node, epoch)),
-            self.context.schedule_at(last + hb.failed_after_missed * self.interval,
+            self.context.schedule_at(last + self._failed_after_missed(node) * self.interval,
                                      lambda: self._detect(node)),
         ]
+
+    def _failed_after_missed(self, node: Node) -> int:
+        """Missed beats before `node` is declared lost: the cross-subnet threshold when no host
+        the cluster hears shares its subnet (Windows failover clustering, "Tuning failover
+        cluster network thresholds")."""
+        hb = self.cluster.settings.heartbeat
+        peers = (other for other in self.cluster.nodes.values()
+                 if other.heard and other.name != node.name)
+        if any(other.subnet == node.subnet for other in peers):
+            return hb.failed_after_missed
+        return hb.cross_subnet_failed_after_missed
 
     def _cancel_detection(self, node: Node) -> None:
         for timer in self._detection.pop(node.name, []):

@@ -33,10 +33,10 @@ PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "w
 PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": {},
     "wsfc": {
-        # SameSubnetDelay 1 s, SameSubnetThreshold 10 ("Tuning failover cluster network
-        # thresholds"); no datastore heartbeat channel
+        # SameSubnetDelay 1 s, SameSubnetThreshold 10, CrossSubnetThreshold 20 ("Tuning failover
+        # cluster network thresholds"); no datastore heartbeat channel
         "heartbeat": {"interval_s": 1.0, "failed_after_missed": 10,
-                      "datastore_heartbeat": False},
+                      "cross_subnet_failed_after_missed": 20, "datastore_heartbeat": False},
         # node majority with a witness, dynamic quorum and witness, tie breaker ("Understanding
         # cluster and pool quorum"); a node without quorum stops its cluster service and roles
         "quorum": {"voting": True, "dynamic_quorum": True, "dynamic_witness": True,

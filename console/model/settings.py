@@ -23,12 +23,15 @@ FENCING_METHODS = ("power", "watchdog")
 @dataclass(slots=True)
 class HeartbeatSettings:
     """Network heartbeats: one every `interval_s` seconds; suspect after
-    `suspect_after_missed` missed beats, failed (or isolated) after `failed_after_missed`.
+    `suspect_after_missed` missed beats, failed (or isolated) after `failed_after_missed`, or
+    after `cross_subnet_failed_after_missed` for a node none of the cluster's heard nodes shares
+    a subnet with (Windows failover clustering's CrossSubnetThreshold; `Node.subnet`).
     """
 
     interval_s: float = 1.0
     suspect_after_missed: int = 3
     failed_after_missed: int = 15
+    cross_subnet_failed_after_missed: int = 15
     datastore_heartbeat: bool = True
 
 

@@ -17,6 +17,8 @@ description = "..."        # optional
 interval_s = 1.0           # 0.1 to 60 s
 suspect_after_missed = 3   # integer >= 1
 failed_after_missed = 15   # integer > suspect_after_missed
+cross_subnet_failed_after_missed = 15   # integer > suspect_after_missed: for a node no heard
+                           # node shares a subnet with (wsfc: 20)
 datastore_heartbeat = true
 
 [quorum]                   # -> QuorumSettings
@@ -90,6 +92,7 @@ disks_gb = [300, 300, 300, 300, 300]   # non-empty, each > 0
 nics_gbps = [1, 1, 1, 1]               # non-empty, each > 0
 disk_mbps = 400            # > 0
 boot_s = 120               # >= 0
+subnet = "site1"           # optional: its heartbeat subnet (multi-site clusters), a name
 count = 16                 # optional: 16 nodes named A01 .. A16
 images = ["win2008"]       # optional: images and layers the host holds already (at their
                            # current version), so deploying them streams nothing
@@ -252,6 +255,7 @@ _HEARTBEAT_KEYS = {
     "interval_s": Key(Between(0.1, 60, "s")),
     "suspect_after_missed": Key(_TIMES),
     "failed_after_missed": Key(_TIMES),
+    "cross_subnet_failed_after_missed": Key(_TIMES),
     "datastore_heartbeat": Key(boolean),
 }
 
@@ -326,6 +330,7 @@ _NODE_KEYS = {
     "boot_s": Key(_SECONDS),
     "count": Key(Integer(1, MAX_COUNT)),
     "images": Key(list_of(string, non_empty=False)),
+    "subnet": Key(identifier),
 }
 
 _WORKLOAD_KEYS = {
@@ -478,6 +483,9 @@ def _settings(draft: Draft) -> Settings:
         raise Problem(f"heartbeat.{key}", f"failed_after_missed ({failed}) must be greater than "
                                           f"suspect_after_missed ({suspect})"
                                           + ("" if written else f" (profile {profile})"))
+    if beat.cross_subnet_failed_after_missed <= beat.suspect_after_missed:
+        raise Problem("heartbeat.cross_subnet_failed_after_missed",
+                      f"must be greater than suspect_after_missed ({beat.suspect_after_missed})")
     return settings
 
 
