@@ -8,8 +8,10 @@ and costs nothing while all is well.
 Membership is belief only: it learns of crashes, shutdowns, boots and cut links from the world
 (`console.model.world`, through `kernel.HostWatch`) and of datastore heartbeats through
 `kernel.Observations`. Defaults and the datastore heartbeat follow vSphere HA ("How vSphere HA
-Works": failure detection, host isolation, datastore heartbeating); quorum follows Windows
-Server failover clustering's node majority with a witness and dynamic quorum.
+Works": failure detection, host isolation, datastore heartbeating). Quorum has one answer,
+`Membership.quorum_partition`, whose rules the settings choose per profile: no votes among hosts
+(vSphere HA); node majority with a witness, dynamic quorum and witness and a tie breaker
+(Windows Server failover clustering); static corosync votes and a watchdog (Proxmox VE).
 """
 
 from __future__ import annotations
