@@ -178,6 +178,14 @@ def test_without_datastore_heartbeat_isolation_and_crash_are_fenced_and_restarte
         "node_fencing", "node_fenced", "vm_restarting", "vm_running"]
 
 
+def test_the_outage_of_a_vm_an_isolated_host_powered_off_counts_from_the_power_off():
+    engine = Engine(load_cluster(CASES / "isolation-without-datastore-heartbeat"
+                                 / "cluster.toml"), 0)
+    run_checked(engine, 300, {60: "isolate C"})
+    running = events(engine, "vm_running", lambda e: e.subject == "web")[0]
+    assert engine.cluster.vms["web"].downtime_s == running.t - 75  # powered off at detection
+
+
 def test_a_watchdog_resets_a_host_without_quorum_and_it_boots_once_reconnected():
     """Proxmox VE: the cut-off host resets itself; the quorate side waits for its HA lock."""
     engine = make_engine("pve.toml")

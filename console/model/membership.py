@@ -390,8 +390,11 @@ class Membership:
         run (and fence the host before restarting them)."""
         if self.context.world.writes_datastore_heartbeats(node):
             self.context.ha.isolation_power_off(node, vms)
-        else:
-            self._switched_off.setdefault(node.name, []).extend(vm.name for vm in vms)
+            return
+        self._switched_off.setdefault(node.name, []).extend(vm.name for vm in vms)
+        for vm in vms:  # the outage is real from now, known or not
+            if vm.down_since is None:
+                vm.down_since = self.context.now
 
     def _watchdog(self, node: Node, epoch: int) -> None:
         """Proxmox VE: a host without quorum cannot renew its HA lock, so its watchdog resets it
