@@ -27,7 +27,7 @@ else:  # pragma: no cover
 from console.paths import SAMPLE_CLUSTERS
 
 GOLDEN = Path(__file__).parent / "golden"
-CLUSTERS = ("seed", "hyperv", "datacenter", "planetlab", "xenserver", "wsfc")
+CLUSTERS = ("seed", "hyperv", "datacenter", "planetlab", "xenserver", "wsfc", "pve")
 DAY_S = 86_400
 
 

@@ -13,9 +13,6 @@ CASES = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if p.is_di
 
 #: Cases whose kind of fault is not fixed yet, with the part of the model that owes the fix.
 STILL_FAILING = {
-    "isolation-without-datastore-heartbeat": "HA decides from what its side observes",
-    "leave-powered-on": "per-VM isolation response",
-    "two-node-tiebreak": "one definition of quorum",
 }
 
 

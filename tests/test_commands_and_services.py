@@ -23,7 +23,6 @@ def _state(engine: Engine) -> object:
     ("reconnect A", "A is not cut off"),
     ("vm-power nope on", "no VM named nope"),
     ("vm-power web01 on", "web01 is already running"),
-    ("failover sql sql01", "sql01 is already the active member of sql"),
     ("failover sql Z", "Z is neither a member of sql nor a node"),
     ("failover sql A", "no member of sql runs on A"),
     ("failover nope", "no service named nope"),
@@ -35,6 +34,14 @@ def test_refused_commands_say_why_and_change_nothing(seed_engine, line, reason):
     assert reason in outcome.reason
     assert _state(seed_engine) == before
     assert seed_engine.log.events[-1].kind == "refused"
+
+
+def test_failover_to_the_active_member_is_accepted_and_moves_nothing(seed_engine):
+    before = _state(seed_engine)
+    outcome = seed_engine.submit(parse("failover sql sql01"))
+    assert outcome.accepted and "nothing to move" in outcome.reason
+    assert _state(seed_engine) == before
+    assert not any(e.kind == "service_failover" for e in seed_engine.log.events)
 
 
 def test_read_only_mode_refuses_every_mutating_command():

@@ -193,7 +193,7 @@ ERRORS = [
     pytest.param(BASE.replace("memory_gb = 8", "memroy_gb = 8"),
                  "t.toml:12: nodes[1].memroy_gb: unknown key (known: name, hypervisor, cpus, "
                  "cores_per_cpu, mhz, memory_gb, disks_gb, nics_gbps, disk_mbps, boot_s, count, "
-                 "images, powered, maintenance)",
+                 "images, powered, maintenance, subnet)",
                  id="unknown-key"),
     pytest.param(BASE + "[balancing]\nlevel = 3\n",
                  "t.toml:13: balancing: unknown section (known: cluster, heartbeat, quorum, ha, "
@@ -557,3 +557,12 @@ def test_the_error_line_quoted_in_readme_and_seed_toml_is_the_real_one(tmp_path)
     quoted = re.compile(r"seed\.toml:\d+: nodes\[2\]\.memory_gb: [^\n]*")
     assert quoted.findall(readme) == [message]
     assert quoted.findall(seed) == [message]
+
+
+def test_a_cross_subnet_threshold_below_suspicion_is_one_line_naming_the_key() -> None:
+    text = BASE + "[heartbeat]\ncross_subnet_failed_after_missed = 2\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_cluster(text, "t.toml")
+    assert str(caught.value).startswith("t.toml:")
+    assert "heartbeat.cross_subnet_failed_after_missed: must be greater than " \
+           "suspect_after_missed (3)" in str(caught.value)

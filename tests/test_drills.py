@@ -315,10 +315,12 @@ memory_gb = 4
 
 
 def test_a_host_that_loses_quorum_to_others_outages_is_the_incident_that_took_it():
-    """H1 and H2 are cut 2 s apart; H3, untouched, is left without quorum and powers app3 off:
-    app1 is the first cut's, app2 and app3 the second's (the one that took the quorum)."""
+    """H1 and H2 are cut 2 s apart; H3, untouched, is left without quorum (the hosts vote) and
+    powers app3 off: app1 is the first cut's, app2 and app3 the second's (the one that took the
+    quorum)."""
     text = ('[drill]\nname = "q"\nduration_s = 300\n\n[cluster]\nname = "three"\n\n'
-            '[quorum]\nwitness = false\nisolation_response = "power_off"\n' + THREE_HOSTS
+            '[quorum]\nvoting = true\nwitness = false\nisolation_response = "power_off"\n'
+            + THREE_HOSTS
             + "\n" + drill_text(step(60, "isolate H1"), step(62, "isolate H2"),
                                  expect("running VMs = 0 at end")).split("\n\n", 1)[1])
     report, _ = run_text(text)
@@ -394,11 +396,11 @@ def test_a_clock_step_is_skipped_headless_and_reported():
 
 
 def test_a_refused_step_is_reported_with_its_reason():
-    report, _ = run_text(drill_text(step(10, "failover sql sql01"),
+    report, _ = run_text(drill_text(step(10, "failover sql A"),
                                     expect("event refused for sql at step 1")))
     assert report.passed
     assert report.steps[0].outcome == "refused"
-    assert "already the active member" in report.steps[0].note
+    assert "no member of sql runs on A" in report.steps[0].note
 
 
 def test_a_deployed_vm_may_be_named_in_expectations():

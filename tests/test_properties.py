@@ -2,10 +2,11 @@
 
 Every mutating kind of command is covered (faults, power, add-node, deploy, publish-image,
 failover, vm-power, ha-state, migrate, cancel-migration, relocate, cold-migrate, injected start
-and migration failures, maintenance, rebalance), on four sample clusters: the seed (three ESXi
+and migration failures, maintenance, rebalance), on five sample clusters: the seed (three ESXi
 hosts, clustered services), the XenServer pool (four hosts, streamed images), the wsfc cluster
-(four Hyper-V hosts, groups with each failback policy) and the repair sample (a host that starts
-powered off, a `must` rule broken at start). The invariants (`console.model.invariants.
+(four Hyper-V hosts, groups with each failback policy), the Proxmox VE cluster (watchdog
+fencing) and the repair sample (a host that starts powered off, a `must` rule broken at start),
+with or without quorum votes and a witness. The invariants (`console.model.invariants.
 violations`: placement, capacity, split brain, maintenance, HA request states) are checked after
 every command and at every instant a timer fires during a wait, and so is every new event's
 message: no None, inf, exponent or repr in it.
@@ -23,7 +24,7 @@ from console.model.engine import Engine
 from console.model.entities import Role
 from console.model.invariants import violations
 
-CLUSTERS = ["seed.toml", "xenserver.toml", "wsfc.toml", "repair.toml"]
+CLUSTERS = ["seed.toml", "xenserver.toml", "wsfc.toml", "pve.toml", "repair.toml"]
 RESPONSES = ["power_off", "shutdown", "leave_powered_on"]
 #: Names `add-node` and `deploy` may use; a second use of one is refused, which is tested too.
 NEW_HOSTS = ["N1", "N2"]
@@ -40,10 +41,13 @@ class ClusterMachine(RuleBasedStateMachine):
     read: int
 
     @initialize(cluster=st.sampled_from(CLUSTERS), response=st.sampled_from(RESPONSES),
-                witness=st.booleans(), retries=st.sampled_from([0, 1, 5]))
-    def start(self, cluster: str, response: str, witness: bool, retries: int) -> None:
+                witness=st.booleans(), voting=st.booleans(),
+                retries=st.sampled_from([0, 1, 5]))
+    def start(self, cluster: str, response: str, witness: bool, voting: bool,
+              retries: int) -> None:
         self.engine = make_engine(cluster, quorum__isolation_response=response,
-                                  quorum__witness=witness, ha__restart_retries=retries)
+                                  quorum__witness=witness, quorum__voting=voting,
+                                  ha__restart_retries=retries)
         self.read = 0  # events whose messages are checked
 
     # -- picking names -------------------------------------------------------------------------
@@ -90,7 +94,7 @@ class ClusterMachine(RuleBasedStateMachine):
 
     @rule(service=PICK, to=st.none() | st.tuples(st.booleans(), PICK))
     def failover(self, service: int, to: tuple[bool, int] | None) -> None:
-        services = list(self.engine.cluster.services)
+        services = list(self.engine.cluster.services) or ["none"]  # none: refused, also tested
         line = f"failover {services[service % len(services)]}"
         if to is not None:
             line += f" {self._node(to[1]) if to[0] else self._vm(to[1])}"

@@ -46,21 +46,21 @@ def engine_of(text: str) -> Engine:
 def test_a_host_starts_powered_off_as_a_clean_shutdown_leaves_it() -> None:
     engine = engine_of(THREE + vm("old", 'host = "C"', 'state = "stopped"'))
     node = engine.cluster.nodes["C"]
-    assert (node.powered, node.state, node.fenced, node.has_vote, node.beating) == (
+    assert (node.powered, node.state, node.fenced, node.has_vote, node.heard) == (
         False, NodeState.OFFLINE, True, False, False)
     assert [(e.t, e.subject, e.message) for e in events(engine, "node_offline")] == [
         (0.0, "C", "C starts powered off; power-on boots it (120 s)")]
     assert engine.cluster.vms["old"].host == "C"
     # the vote: the two hosts that are up and the witness hold all there is, as after a clean
     # shutdown
-    assert engine.membership.votes() == (3, 3) and engine.membership.main_has_quorum()
+    assert engine.membership.votes() == (3, 3) and engine.membership.has_quorum()
 
 
 def test_power_on_boots_it_and_it_rejoins_with_its_vote() -> None:
     engine = engine_of(THREE)
     run_checked(engine, 200, {10: "power-on C"})
     node = engine.cluster.nodes["C"]
-    assert (node.state, node.fenced, node.has_vote, node.beating) == (
+    assert (node.state, node.fenced, node.has_vote, node.heard) == (
         NodeState.ONLINE, False, True, True)
     assert [e.t for e in events(engine, "node_online")] == [130.0]
     assert engine.membership.votes() == (4, 4)
@@ -122,7 +122,7 @@ def test_a_cluster_may_start_with_every_host_off_and_come_up_host_by_host() -> N
     text = THREE.replace("memory_gb = 8", "memory_gb = 8\npowered = false").replace(
         'name = "A"\nhypervisor = "esxi"', 'name = "A"\nhypervisor = "esxi"\npowered = false')
     engine = engine_of(text + vm("v", 'host = "A"', 'state = "stopped"'))
-    assert not engine.membership.main_has_quorum()
+    assert not engine.membership.has_quorum()
     assert engine.submit(parse("vm-power v on")).reason == "the cluster has no quorum"
     run_checked(engine, 300, {10: "power-on A", 20: "power-on B", 200: "vm-power v on"})
     assert engine.cluster.vms["v"].state is VmState.RUNNING

@@ -192,5 +192,5 @@ def test_the_engine_and_its_components_offer_what_the_kernel_promises():
                for member in sorted(_members(protocol)) if not hasattr(offer, member)]
     assert not missing
     assert _members(kernel.Environment) == {
-        "start_vm", "stop_vm", "fence", "migrate", "abandon_migration", "stream_image",
+        "start_vm", "stop_vm", "fence", "reset", "migrate", "abandon_migration", "stream_image",
         "powered", "writes_datastore_heartbeats"}

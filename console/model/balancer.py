@@ -546,7 +546,7 @@ class Balancer:
         """A balancing pass because of `why`: plan, then apply (start the migrations) or recommend.
         Returns the plan (empty without quorum or when balanced).
         """
-        if not self.context.membership.main_has_quorum():
+        if not self.context.membership.has_quorum():
             return []
         plan = self.plan()
         before = self.imbalance
@@ -581,7 +581,7 @@ class Balancer:
 
     def _rebalance(self, command: Command) -> Outcome:
         assert isinstance(command, Rebalance)
-        if not self.context.membership.main_has_quorum():
+        if not self.context.membership.has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         plan = self.run(apply=not command.dry_run,
                         why="dry run" if command.dry_run else "operator's rebalance")

@@ -115,8 +115,9 @@ class Node:
     `powered` and `connected` are the hardware's truth, written only by `console.model.world`;
     `state`, `fenced`, `has_vote`, `quorum_lost` and the beat record are what the cluster
     believes, kept by membership and HA. They differ between a crash and its detection, which is
-    exactly what the heartbeat pane is there to show. `beating` combines both: powered,
-    connected, and not believed to be booting.
+    exactly what the heartbeat pane is there to show. `heard`: the partition holding quorum (the
+    cluster) receives its heartbeats; a cut-off host that wins a tie is heard, the connected
+    rest is not (kept by membership, `Membership.quorum_partition`).
     """
 
     name: str
@@ -129,6 +130,7 @@ class Node:
     nics_gbps: tuple[float, ...] = (1.0,) * 4
     disk_mbps: float = 400.0  # aggregate disk throughput, for disk utilisation
     boot_s: float = 120.0
+    subnet: str = ""  # heartbeat subnet of a multi-site cluster; "" = the cluster's one
     state: NodeState = NodeState.ONLINE
     powered: bool = True
     connected: bool = True
@@ -142,6 +144,7 @@ class Node:
     images: dict[str, int] = field(default_factory=dict)  # image/layer held locally -> version
     fenced: bool = False       # confirmed powered off by the quorum side (or a clean shutdown)
     quorum_lost: bool = False  # this node sits in a partition without quorum
+    heard: bool = True         # in the partition the cluster's belief comes from (membership)
     epoch: int = 0             # bumped on every power or network change; stale timers compare it
     local: bool = False  # the real machine (--local); readings arrive as commands
 
@@ -159,11 +162,6 @@ class Node:
     def link_gbps(self) -> float:
         """Fastest NIC: the migration link's speed."""
         return max(self.nics_gbps) if self.nics_gbps else 1.0
-
-    @property
-    def beating(self) -> bool:
-        """Sends network heartbeats that the rest of the cluster receives."""
-        return self.powered and self.connected and self.state is not NodeState.BOOTING
 
 
 @dataclass(slots=True)
@@ -183,6 +181,7 @@ class Vm:
     image: tuple[str, ...] = ()   # base image first, then application layers
     priority: Priority = Priority.MEDIUM
     ha_state: HaState = HaState.STARTED  # what the operator asks HA to keep it in
+    isolation_response: str = ""  # per-VM override of the cluster's; "" = the cluster default
     anti_affinity: tuple[str, ...] = ()
     boot_s: float = 30.0
     workload: Workload = field(default_factory=Workload)

@@ -15,7 +15,7 @@ from enum import Enum
 EVENT_KINDS: tuple[str, ...] = (
     "command", "refused",
     "node_suspect", "node_failed", "node_isolated", "node_offline", "node_online",
-    "node_recovered", "node_booting", "node_fencing", "node_fenced",
+    "node_recovered", "node_booting", "node_fencing", "node_fenced", "node_reset",
     "node_entering_maintenance", "node_maintenance", "evacuation_blocked",
     "ha_capacity_reduced", "quorum_lost", "quorum_regained",
     "vm_down", "vm_restarting", "vm_running", "vm_pending", "vm_stopped", "vm_not_restarted",

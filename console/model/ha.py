@@ -75,9 +75,10 @@ class HighAvailability:
         if vm.host is not None:
             self._watch.add(vm.host)
 
-    def isolation_power_off(self, node: Node) -> None:
-        """`node`'s isolation response powered its VMs off; HA may restart them elsewhere."""
-        for vm in self.cluster.vms_on(node):
+    def isolation_power_off(self, node: Node, vms: list[Vm]) -> None:
+        """`node`'s isolation response powered `vms` off and the cluster learnt it (through the
+        host's datastore heartbeat, or from the host once heard again): HA may restart them."""
+        for vm in vms:
             self.vm_down(vm, f"powered off by {node.name}'s isolation response")
         self._watch.add(node.name)
 
@@ -85,7 +86,7 @@ class HighAvailability:
 
     def reconcile(self) -> None:
         """With quorum: fence lost hosts, restart their VMs, place pending ones."""
-        if not self.settings.enabled or not self.context.membership.main_has_quorum():
+        if not self.settings.enabled or not self.context.membership.has_quorum():
             return
         for name in sorted(self._watch):
             node = self.cluster.nodes[name]
@@ -95,17 +96,21 @@ class HighAvailability:
             self._place_pending()
 
     def _attend(self, node: Node) -> bool:
-        """Do what `node`'s VMs need; True when nothing is left to wait for."""
+        """Do what `node`'s VMs need; True when nothing is left to wait for.
+
+        HA decides only from what its side observes. A host known alive through its datastore
+        heartbeats (isolated) is never fenced: the VMs its isolation response powers off are
+        reported and restarted, those it leaves on stay where they run ("vSphere
+        Availability": host isolation response, datastore heartbeating). A host the cluster
+        cannot tell from a dead one (failed) is fenced before any of its VMs restarts."""
         vms = self.cluster.vms_on(node)
-        if node.state in LOST_STATES:
+        if node.state in LOST_STATES and node.state is not NodeState.ISOLATED:
             still_on = [vm for vm in vms if vm.state in CONSUMING_STATES]
             if still_on or (not self.context.world.powered(node) and not node.fenced):
-                if node.state is NodeState.ISOLATED and node.powered and (
-                        self.cluster.settings.quorum.isolation_response != "leave_powered_on"):
-                    return False  # its isolation response will power them off and report it
                 self._fence(node)
                 return False
-        elif not (placement.usable(node) or node.state in CLOSED_STATES):
+        elif not (node.state in LOST_STATES or placement.usable(node)
+                  or node.state in CLOSED_STATES):
             return node.state is not NodeState.SUSPECT and not any(
                 vm.state is VmState.FAILED for vm in vms)
         failed = [vm for vm in vms if vm.state is VmState.FAILED]
@@ -126,12 +131,19 @@ class HighAvailability:
         return True
 
     def _fence(self, node: Node) -> None:
+        """Make sure `node` is off before its VMs restart: power it off out of band (`fence_s`),
+        or, where hosts reset themselves on losing quorum (`quorum.watchdog_s`), wait `fence_s`
+        for its HA lock to expire (Proxmox VE, "High Availability": Fencing)."""
         if node.name in self._fencing:
             return
         fence_s = self.settings.fence_s
+        if self.cluster.settings.quorum.watchdog_s:
+            how = f"waiting {fence_s:g} s for its HA lock to expire; its watchdog resets it"
+        else:
+            how = f"out-of-band power off, {fence_s:g} s"
         self.context.emit("node_fencing", node.name,
-                          f"fencing {node.name} (out-of-band power off, {fence_s:g} s) before "
-                          "restarting its VMs", Severity.WARNING)
+                          f"fencing {node.name} ({how}) before restarting its VMs",
+                          Severity.WARNING)
         epoch = node.epoch
         self._fencing[node.name] = self.context.schedule(fence_s, lambda: self._fenced(node, epoch))
 
@@ -144,7 +156,8 @@ class HighAvailability:
         node.fenced = True
         node.quorum_lost = False
         node.state = NodeState.FAILED
-        self.context.emit("node_fenced", node.name, f"{node.name} is fenced (powered off)",
+        how = "its HA lock expired" if self.cluster.settings.quorum.watchdog_s else "powered off"
+        self.context.emit("node_fenced", node.name, f"{node.name} is fenced ({how})",
                           Severity.WARNING)
         for vm in self.cluster.vms_on(node):
             self.vm_down(vm, f"{node.name} was fenced")
@@ -351,7 +364,7 @@ class HighAvailability:
     def _power_on(self, vm: Vm) -> Outcome:
         if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
             return Outcome.refuse(f"{vm.name} is already {vm.state.value}")
-        if not self.context.membership.main_has_quorum():
+        if not self.context.membership.has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         refusal = self.admission_refusal(vm)
         if refusal:

@@ -11,9 +11,8 @@ an environment that is either the real cluster, `Env/PVE2.pm`, or the simulator'
 `Sim/Hardware.pm`): the behaviours hold the cluster's *belief* and make its *decisions*; they act
 on the hosts and VMs only through an `Actuator` and read power and datastore heartbeats only
 through `Observations`. `console.model.world.World` is the simulated environment; a real source
-(libvirt) can implement the same two protocols. (They still read `Node.beating`, which the
-world's power and links and the believed state `booting` make together, and the images a host
-holds, from the entities.)
+(libvirt) can implement the same two protocols. (They still read `Node.heard`, which membership
+keeps from the world's power and links, and the images a host holds, from the entities.)
 """
 
 from __future__ import annotations
@@ -91,6 +90,11 @@ class Actuator(Protocol):
         """Power `node` off out of band (IPMI, PDU); returns once it is confirmed off."""
         ...
 
+    def reset(self, node: Node) -> None:
+        """`node`'s own watchdog resets it (it lost quorum and could not renew its HA lock):
+        off from now, its VMs with it."""
+        ...
+
     def migrate(self, migration: Migration, switched_over: Callable[[], None],
                 failed: Callable[[str], None]) -> None:
         """Live-migrate `migration.vm` from `migration.source` to `migration.target`, keeping
@@ -126,19 +130,20 @@ class Environment(Actuator, Observations, Protocol):
 class Quorum(Protocol):
     """Membership as the deciding behaviours see it."""
 
-    def main_has_quorum(self) -> bool:
-        """Does the partition the cluster runs in hold quorum (it may decide and act)?"""
+    def has_quorum(self) -> bool:
+        """Does some partition hold quorum, so the cluster (that partition's view) may decide
+        and act? (`Membership.quorum_partition`: the one answer.)"""
         ...
 
 
 class HostWatch(Quorum, Protocol):
     """Membership as the environment sees it: what it is told when a host's truth changes."""
 
-    def crashed(self, node: Node, was_beating: bool) -> None:
+    def crashed(self, node: Node) -> None:
         """`node` lost power without warning (its VMs are already reported down)."""
         ...
 
-    def shut_down(self, node: Node, was_beating: bool, running: int) -> None:
+    def shut_down(self, node: Node, running: int) -> None:
         """`node` shut down cleanly, announcing it; `running` VMs were not stopped then."""
         ...
 
@@ -174,8 +179,9 @@ class Recovery(Protocol):
         """An unplanned outage of `vm` (its host crashed, was fenced, ...)."""
         ...
 
-    def isolation_power_off(self, node: Node) -> None:
-        """`node`'s isolation response powered its VMs off (reported by datastore heartbeat)."""
+    def isolation_power_off(self, node: Node, vms: list[Vm]) -> None:
+        """`node`'s isolation response powered `vms` off, and the cluster learnt it (datastore
+        heartbeat, or the host heard again)."""
         ...
 
     def admission_refusal(self, vm: Vm) -> str | None:

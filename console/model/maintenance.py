@@ -134,7 +134,7 @@ class MaintenanceMode:
                 self.blockers.pop(node.name, None)
 
     def _evacuate(self, node: Node) -> None:
-        if not node.beating or not self.context.membership.main_has_quorum():
+        if not node.heard or not self.context.membership.has_quorum():
             return
         blocked: dict[str, str] = {}
         if node.name not in self._forced and self._running(node) and (

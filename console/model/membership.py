@@ -8,24 +8,36 @@ and costs nothing while all is well.
 Membership is belief only: it learns of crashes, shutdowns, boots and cut links from the world
 (`console.model.world`, through `kernel.HostWatch`) and of datastore heartbeats through
 `kernel.Observations`. Defaults and the datastore heartbeat follow vSphere HA ("How vSphere HA
-Works": failure detection, host isolation, datastore heartbeating); quorum follows Windows
-Server failover clustering's node majority with a witness and dynamic quorum.
+Works": failure detection, host isolation, datastore heartbeating). Quorum has one answer,
+`Membership.quorum_partition`, whose rules the settings choose per profile: no votes among hosts
+(vSphere HA); node majority with a witness, dynamic quorum and witness and a tie breaker
+(Windows Server failover clustering); static corosync votes and a watchdog (Proxmox VE).
 """
 
 from __future__ import annotations
 
 import math
 
-from console.model.entities import LOST_STATES, Node, NodeState
+from console.model.entities import CONSUMING_STATES, LOST_STATES, Node, NodeState, Priority, Vm
 from console.model.events import Severity
 from console.model.kernel import Context
 from console.model.scheduler import Timer
+from console.model.settings import QuorumSettings
 
 #: States in which the cluster believes a node is up (it may have crashed unnoticed).
 SEEN_UP_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE,
                             NodeState.MAINTENANCE, NodeState.SUSPECT})
 #: Beat gaps kept per node for the heartbeat strip.
 GAPS_KEPT = 16
+
+
+def isolation_response_of(vm: Vm, quorum: QuorumSettings) -> str:
+    """What an isolated host does with `vm`: its own isolation response, else the cluster's; a
+    VM whose HA restart priority is disabled is left alone ("leave_powered_on"), as vSphere HA
+    does ("vSphere Availability": VM Overrides, host isolation response)."""
+    if vm.priority is Priority.DISABLED:
+        return "leave_powered_on"
+    return vm.isolation_response or quorum.isolation_response
 
 
 class Membership:
@@ -38,6 +50,11 @@ class Membership:
         self.context = context
         self.cluster = context.cluster
         self._detection: dict[str, list[Timer]] = {}
+        # VMs an isolated host powered off that the cluster has not learnt of yet, by host
+        self._switched_off: dict[str, list[str]] = {}
+        heard = set(self.observed_partition())
+        for node in self.cluster.nodes.values():
+            node.heard = node.name in heard
 
     # -- views ---------------------------------------------------------------------------------
 
@@ -50,7 +67,7 @@ class Membership:
         """Simulated time of the last network heartbeat the cluster received from `node`."""
         if node.silent_since is not None:
             return node.silent_since
-        if not node.beating:
+        if not node.heard:
             return None
         return math.floor(self.context.now / self.interval + 1e-9) * self.interval
 
@@ -67,56 +84,90 @@ class Membership:
             return [False] * count
         return slots
 
-    def main_partition(self) -> list[str]:
-        """Names of the nodes the cluster hears (the partition it runs in)."""
-        return [name for name, node in self.cluster.nodes.items() if node.beating]
-
     def partitions(self) -> list[list[str]]:
-        """The main partition first, then each powered node cut off from it on its own."""
-        cut_off = [[name] for name, node in self.cluster.nodes.items()
-                   if self.context.world.powered(node) and not node.beating
-                   and node.state is not NodeState.BOOTING]
-        return [self.main_partition(), *cut_off]
+        """The connected pieces of the heartbeat network: the powered hosts on it first (when
+        there are any), then each powered host cut off from it, on its own. Booting hosts are
+        in none."""
+        world = self.context.world
+        up = [node for node in self.cluster.nodes.values()
+              if world.powered(node) and node.state is not NodeState.BOOTING]
+        connected = [node.name for node in up if node.connected]
+        cut_off = [[node.name] for node in up if not node.connected]
+        return ([connected] if connected else []) + cut_off
+
+    def quorum_partition(self) -> list[str] | None:
+        """THE partition that holds quorum, or None: the one answer every behaviour asks.
+
+        Hosts that vote (Windows Server failover clustering, "Understanding cluster and pool
+        quorum"; corosync votequorum in Proxmox VE, "Cluster Manager"): a majority of the votes,
+        the witness (disk / file share witness, corosync's qdevice) counting for the hosts on
+        the heartbeat network; an even split goes, with the tie breaker, to the side holding the
+        lowest-named voter (which keeps its vote), else to neither side. Hosts that do not vote
+        (vSphere HA, "How vSphere HA Works": master and isolation): the hosts on the heartbeat
+        network carry on, and each cut-off host is isolated."""
+        for partition in self.partitions():
+            if self._holds_quorum(partition):
+                return partition
+        return None
+
+    def has_quorum(self) -> bool:
+        """Does some partition hold quorum, so that the cluster may decide and act?"""
+        return self.quorum_partition() is not None
+
+    def observed_partition(self) -> list[str]:
+        """The partition whose view is the cluster's belief: the one holding quorum, else the
+        hosts on the heartbeat network (possibly none)."""
+        chosen = self.quorum_partition()
+        if chosen is not None:
+            return chosen
+        parts = self.partitions()
+        return parts[0] if parts and self.cluster.nodes[parts[0][0]].connected else []
 
     def votes(self) -> tuple[int, int]:
-        """(votes held by the main partition, total votes), witness included."""
-        main = self.main_partition()
-        witness = 1 if self.cluster.settings.quorum.witness else 0
-        total = sum(1 for n in self.cluster.nodes.values() if n.has_vote) + witness
-        held = sum(1 for name in main if self.cluster.nodes[name].has_vote)
-        return held + (witness if main else 0), total
+        """(votes held by the observed partition, total votes), witness included."""
+        partition = self.observed_partition()
+        return self._votes_of(partition), self._total_votes()
 
-    def has_quorum(self, partition: list[str]) -> bool:
-        """Node majority; the witness, reachable from the main partition only, breaks ties."""
+    def _node_votes(self) -> int:
+        return sum(1 for n in self.cluster.nodes.values() if n.has_vote)
+
+    def _witness_votes(self) -> int:
+        """The witness's vote: none without a witness; with a dynamic witness, only while the
+        nodes' votes are even (Windows Server 2012 R2+, "dynamic witness")."""
+        quorum = self.cluster.settings.quorum
+        if not quorum.witness:
+            return 0
+        return 0 if quorum.dynamic_witness and self._node_votes() % 2 else 1
+
+    def _total_votes(self) -> int:
+        return self._node_votes() + self._witness_votes()
+
+    def _votes_of(self, partition: list[str]) -> int:
+        held = sum(1 for name in partition if self.cluster.nodes[name].has_vote)
+        on_network = bool(partition) and self.cluster.nodes[partition[0]].connected
+        return held + (self._witness_votes() if on_network else 0)
+
+    def _holds_quorum(self, partition: list[str]) -> bool:
         if not partition:
             return False
-        main = partition == self.main_partition()
-        witness = 1 if self.cluster.settings.quorum.witness else 0
-        total = sum(1 for n in self.cluster.nodes.values() if n.has_vote) + witness
-        held = sum(1 for name in partition if self.cluster.nodes[name].has_vote)
-        if main:
-            held += witness
+        quorum = self.cluster.settings.quorum
+        if not quorum.voting:
+            return self.cluster.nodes[partition[0]].connected
+        held, total = self._votes_of(partition), self._total_votes()
         if held * 2 > total:
             return True
-        if held * 2 == total:
-            # A tie: the witness holder wins; without a witness the lowest-named voter does.
-            if witness:
-                return main
-            voters = sorted(name for name, n in self.cluster.nodes.items() if n.has_vote)
-            return bool(voters) and voters[0] in partition
-        return False
-
-    def main_has_quorum(self) -> bool:
-        """Does the main partition hold quorum?"""
-        return self.has_quorum(self.main_partition())
+        if held * 2 < total or not quorum.tie_breaker:
+            return False
+        voters = sorted(name for name, n in self.cluster.nodes.items() if n.has_vote)
+        return bool(voters) and voters[0] in partition
 
     # -- what the world reports ----------------------------------------------------------------
 
-    def crashed(self, node: Node, was_beating: bool) -> None:
+    def crashed(self, node: Node) -> None:
         """A crash: silent from now; a host that was already written off is failed at once."""
         node.quorum_lost = False
-        if was_beating:
-            self._went_quiet(node)
+        self._switched_off.pop(node.name, None)
+        self._regroup()
         if node.state is NodeState.ISOLATED:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} stopped writing datastore heartbeats: failed")
@@ -124,11 +175,11 @@ class Membership:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} crashed while booting")
 
-    def shut_down(self, node: Node, was_beating: bool, running: int) -> None:
+    def shut_down(self, node: Node, running: int) -> None:
         """A clean shutdown: the cluster knows the host is off and restarts its VMs."""
         node.quorum_lost = False
-        if was_beating:
-            self._went_quiet(node)
+        self._switched_off.pop(node.name, None)
+        self._regroup()
         node.fenced = True
         node.has_vote = False
         self._set_state(node, NodeState.OFFLINE, "node_offline", Severity.WARNING,
@@ -144,12 +195,14 @@ class Membership:
         """A booted host rejoins, or finds itself cut off: isolated, and maybe without quorum."""
         if reachable:
             self._rejoin(node, f"{node.name} booted and rejoined the cluster")
+            self._regroup()
             return
         if node.silent_since is None:
             self._went_quiet(node)
             self._cancel_detection(node)
         self._set_state(node, NodeState.ISOLATED, "node_isolated", Severity.WARNING,
                         f"{node.name} booted but cannot reach the heartbeat network")
+        self._regroup()
         self._apply_quorum_loss()
 
     def joined(self, node: Node) -> None:
@@ -158,12 +211,28 @@ class Membership:
             self.context.balancer.spread(f"{node.name} joined the pool")
 
     def link_cut(self, node: Node) -> None:
-        """`node` is up but its heartbeats stop arriving: detection starts."""
-        self._went_quiet(node)
+        """`node` is up but cut off the heartbeat network: whoever the quorum side no longer
+        hears goes quiet (the cut-off host itself, or the rest when it wins a tie)."""
+        self._regroup()
 
     def link_restored(self, node: Node) -> None:
-        """`node`'s heartbeats arrive again: it recovers or rejoins."""
-        self._beating_again(node)
+        """`node` is on the heartbeat network again: whoever the quorum side hears again
+        recovers or rejoins."""
+        self._regroup()
+
+    def _regroup(self) -> None:
+        """Follow the partitions: a host the cluster (`observed_partition`) stops hearing goes
+        quiet, and one it hears again is back."""
+        heard = set(self.observed_partition())
+        changed = [node for node in self.cluster.nodes.values()
+                   if node.heard != (node.name in heard)]
+        for node in changed:
+            node.heard = not node.heard
+        for node in changed:
+            if node.heard:
+                self._beating_again(node)
+            else:
+                self._went_quiet(node)
 
     # -- node life cycle -----------------------------------------------------------------------
 
@@ -181,9 +250,20 @@ class Membership:
         self._detection[node.name] = [
             self.context.schedule_at(last + hb.suspect_after_missed * self.interval,
                                      lambda: self._suspect(node, epoch)),
-            self.context.schedule_at(last + hb.failed_after_missed * self.interval,
+            self.context.schedule_at(last + self._failed_after_missed(node) * self.interval,
                                      lambda: self._detect(node)),
         ]
+
+    def _failed_after_missed(self, node: Node) -> int:
+        """Missed beats before `node` is declared lost: the cross-subnet threshold when no host
+        the cluster hears shares its subnet (Windows failover clustering, "Tuning failover
+        cluster network thresholds")."""
+        hb = self.cluster.settings.heartbeat
+        peers = (other for other in self.cluster.nodes.values()
+                 if other.heard and other.name != node.name)
+        if any(other.subnet == node.subnet for other in peers):
+            return hb.failed_after_missed
+        return hb.cross_subnet_failed_after_missed
 
     def _cancel_detection(self, node: Node) -> None:
         for timer in self._detection.pop(node.name, []):
@@ -212,6 +292,12 @@ class Membership:
         node.fenced = False
         self._set_state(node, self._healthy_state(node), "node_online", Severity.INFO, message)
         self._restore_quorum()
+        names = self._switched_off.pop(node.name, [])
+        switched_off = [vm for vm in map(self.cluster.vms.get, names)
+                        if vm is not None and vm.host == node.name
+                        and vm.state in CONSUMING_STATES]
+        if switched_off:
+            self.context.ha.isolation_power_off(node, switched_off)
 
     def _healthy_state(self, node: Node) -> NodeState:
         return NodeState.ENTERING_MAINTENANCE if node.maintenance else NodeState.ONLINE
@@ -226,8 +312,8 @@ class Membership:
 
     def _detect(self, node: Node) -> None:
         """Failure detection time: first every partition without quorum stands down, then the
-        main partition declares the silent node failed, or isolated if it still writes
-        datastore heartbeats."""
+        cluster declares the silent node failed, or isolated if it still writes datastore
+        heartbeats."""
         self._detection.pop(node.name, None)
         if node.silent_since is None or node.state in LOST_STATES:
             return
@@ -240,12 +326,13 @@ class Membership:
         else:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} missed heartbeats for {silence:g} s: declared failed")
-        if self.main_has_quorum():
+        if self.has_quorum() and self.cluster.settings.quorum.dynamic_quorum:
             node.has_vote = False  # dynamic quorum: the survivors carry on without its vote
 
     def _apply_quorum_loss(self) -> None:
+        chosen = self.quorum_partition()
         for partition in self.partitions():
-            if self.has_quorum(partition):
+            if partition == chosen:
                 continue
             for name in partition:
                 node = self.cluster.nodes[name]
@@ -253,33 +340,71 @@ class Membership:
                     self._isolation_response(node, partition)
 
     def _restore_quorum(self) -> None:
-        main = self.main_partition()
-        if not self.has_quorum(main):
-            return
-        for name in main:
+        for name in self.quorum_partition() or []:
             node = self.cluster.nodes[name]
             if node.quorum_lost:
                 node.quorum_lost = False
                 self.context.emit("quorum_regained", name, f"{name} is in the quorum again")
 
     def _isolation_response(self, node: Node, partition: list[str]) -> None:
+        """`node`, in a partition without quorum, stands down: its clustered services stop, each
+        VM gets its isolation response (`isolation_response_of`), and with a watchdog a host
+        running HA-managed VMs resets itself `watchdog_s` later."""
         node.quorum_lost = True
-        response = self.cluster.settings.quorum.isolation_response
-        held = sum(1 for name in partition if self.cluster.nodes[name].has_vote)
+        quorum = self.cluster.settings.quorum
+        if quorum.voting:
+            why = (f"lost quorum ({self._votes_of(partition)} of {self._total_votes()} votes)")
+        else:
+            why = "is isolated: it cannot reach the rest of the cluster"
         self.context.emit("quorum_lost", node.name,
-                          f"{node.name} lost quorum ({held} of {self.votes()[1]} votes); "
-                          f"isolation response: {response}", Severity.ERROR)
+                          f"{node.name} {why}; isolation response: {quorum.isolation_response}",
+                          Severity.ERROR)
         self.context.services.stand_down(node)
-        if response == "power_off":
-            self.context.ha.isolation_power_off(node)
-        elif response == "shutdown":
-            epoch = node.epoch
-            self.context.schedule(self.cluster.settings.quorum.shutdown_s,
-                                  lambda: self._shutdown_done(node, epoch))
+        now: list[Vm] = []
+        later: list[Vm] = []
+        for vm in self.cluster.vms_on(node):
+            response = isolation_response_of(vm, quorum)
+            if vm.state in CONSUMING_STATES and response == "power_off":
+                now.append(vm)
+            elif vm.state in CONSUMING_STATES and response == "shutdown":
+                later.append(vm)
+        epoch = node.epoch
+        if now:
+            self._switch_off(node, now)
+        if later:
+            self.context.schedule(quorum.shutdown_s,
+                                  lambda: self._shutdown_done(node, epoch, later))
+        if quorum.watchdog_s and any(vm.priority is not Priority.DISABLED
+                                     and vm.state in CONSUMING_STATES
+                                     for vm in self.cluster.vms_on(node)):
+            self.context.schedule(quorum.watchdog_s, lambda: self._watchdog(node, epoch))
 
-    def _shutdown_done(self, node: Node, epoch: int) -> None:
+    def _shutdown_done(self, node: Node, epoch: int, vms: list[Vm]) -> None:
         if node.epoch == epoch and node.quorum_lost:
-            self.context.ha.isolation_power_off(node)
+            self._switch_off(node, [vm for vm in vms if vm.host == node.name
+                                    and vm.state in CONSUMING_STATES])
+
+    def _switch_off(self, node: Node, vms: list[Vm]) -> None:
+        """The isolated host powered `vms` off. The cluster learns it only through the host's
+        datastore heartbeat, or once it hears the host again; until then it must assume they
+        run (and fence the host before restarting them)."""
+        if self.context.world.writes_datastore_heartbeats(node):
+            self.context.ha.isolation_power_off(node, vms)
+            return
+        self._switched_off.setdefault(node.name, []).extend(vm.name for vm in vms)
+        for vm in vms:  # the outage is real from now, known or not
+            if vm.down_since is None:
+                vm.down_since = self.context.now
+
+    def _watchdog(self, node: Node, epoch: int) -> None:
+        """Proxmox VE: a host without quorum cannot renew its HA lock, so its watchdog resets it
+        ("High Availability": Fencing)."""
+        if node.epoch == epoch and node.quorum_lost and self.context.world.powered(node):
+            watchdog_s = self.cluster.settings.quorum.watchdog_s
+            self.context.emit("node_reset", node.name,
+                              f"{node.name} reset itself: {watchdog_s:g} s without quorum, its "
+                              "watchdog expired", Severity.ERROR)
+            self.context.world.reset(node)
 
     def _set_state(self, node: Node, state: NodeState, kind: str, severity: Severity,
                    message: str) -> None:

@@ -68,7 +68,7 @@ class Migrations:
         source = self.cluster.nodes[vm.host]  # type: ignore[index]
         if target.name == source.name:
             return f"{vm.name} already runs on {target.name}"
-        if source.state not in SOURCE_STATES or not source.beating:
+        if source.state not in SOURCE_STATES or not source.heard:
             return f"its host {source.name} is {source.state.value}"
         if not placement.usable(target):
             return f"{target.name} is {target.state.value}"
@@ -255,7 +255,7 @@ class Migrations:
             if vm.state is not VmState.MIGRATING:
                 self._fail(migration, f"source {source.name} lost; HA takes over the VM",
                            Severity.WARNING)
-            elif not target.beating or target.quorum_lost:
+            elif not target.heard or target.quorum_lost:
                 self._fail(migration, f"target {target.name} lost; {vm.name} stays on "
                                       f"{source.name}", Severity.WARNING)
             elif target.maintenance:

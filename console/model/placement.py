@@ -17,7 +17,7 @@ from console.model.hypervisors import HYPERVISORS
 
 def usable(node: Node) -> bool:
     """Takes new VMs: online, heard by the cluster and on the side that holds quorum."""
-    return node.state is NodeState.ONLINE and node.beating and not node.quorum_lost
+    return node.state is NodeState.ONLINE and node.heard and not node.quorum_lost
 
 
 def compatible(cluster: Cluster, vm: Vm, node: Node) -> bool:

@@ -32,14 +32,36 @@ PROFILE_OF_HYPERVISOR = {"esxi": "vsphere", "xenserver": "vsphere", "hyperv": "w
 #: the dataclass default, which is vSphere HA's.
 PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": {},
-    # Neither wsfc nor pve reserves failover capacity: a failover cluster and Proxmox VE's HA
-    # manager start what fits and leave the rest waiting (no admission control).
     "wsfc": {
+        # SameSubnetDelay 1 s, SameSubnetThreshold 10, CrossSubnetThreshold 20 ("Tuning failover
+        # cluster network thresholds"); no datastore heartbeat channel
+        "heartbeat": {"interval_s": 1.0, "failed_after_missed": 10,
+                      "cross_subnet_failed_after_missed": 20, "datastore_heartbeat": False},
+        # node majority with a witness, dynamic quorum and witness, tie breaker ("Understanding
+        # cluster and pool quorum"); a node without quorum stops its cluster service and roles
+        "quorum": {"voting": True, "dynamic_quorum": True, "dynamic_witness": True,
+                   "tie_breaker": True, "isolation_response": "power_off"},
+        # no failover capacity is reserved (no admission control): what does not fit waits
         "ha": {"admission_control": False},
         # a group may fail over nodes - 1 times in 6 hours (FailoverThreshold's default)
         "service_defaults": {"max_failovers": None},
     },
-    "pve": {"ha": {"admission_control": False, "restart_retries": 1}},
+    "pve": {
+        # corosync drops a silent node within seconds and the CRM, working in 10 s rounds, then
+        # marks it lost (15 s, as vSphere's); no datastore heartbeat channel
+        "heartbeat": {"datastore_heartbeat": False},
+        # corosync votequorum: majority of static votes, qdevice as the witness, no tie breaker
+        # ("Cluster Manager": Quorum, Corosync External Vote Support); a node without quorum
+        # keeps its guests until its watchdog resets it (60 s)
+        "quorum": {"voting": True, "witness": False, "dynamic_quorum": False,
+                   "dynamic_witness": False, "tie_breaker": False,
+                   "isolation_response": "leave_powered_on", "watchdog_s": 60.0},
+        # the quorate side recovers a lost node's services once its HA lock expired, 120 s
+        # after the node's last renewal: 105 s after it was declared lost; no admission control
+        # (recovery picks a node by its scheduler); a failed start is relocated once
+        # (max_relocate)
+        "ha": {"fence_s": 105.0, "admission_control": False, "restart_retries": 1},
+    },
 }
 
 

@@ -48,7 +48,7 @@ class Relocation:
         source = self.cluster.nodes[vm.host]  # type: ignore[index]
         if not placement.usable(source) and source.state not in CLOSED_STATES:
             return Outcome.refuse(f"{vm.name}'s host {source.name} is {source.state.value}")
-        if not self.context.membership.main_has_quorum():
+        if not self.context.membership.has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         target = self._running_target(vm, command.target)
         if isinstance(target, str):
@@ -75,7 +75,7 @@ class Relocation:
     def _move(self, vm: Vm, wanted: str | None) -> Outcome:
         """Move a stopped VM's registration to `wanted` (or the best host for it); it stays
         off."""
-        if not self.context.membership.main_has_quorum():
+        if not self.context.membership.has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         source = vm.host
         if wanted is None:

@@ -65,7 +65,7 @@ class ServiceManager:
         node = self.cluster.nodes[vm.host]
         if node.state in LOST_STATES:
             return True
-        return node.beating and not node.quorum_lost  # the VM failed on a host we can hear
+        return node.heard and not node.quorum_lost  # the VM failed on a host we can hear
 
     def _ranked_candidates(self, service: Service, exclude: str | None = None) -> list[str]:
         preferred = list(service.preferred_owners)
@@ -125,7 +125,7 @@ class ServiceManager:
                               Severity.ERROR)
 
     def _recover(self, service: Service) -> None:
-        if not self.context.membership.main_has_quorum() or not self._loss_known(service):
+        if not self.context.membership.has_quorum() or not self._loss_known(service):
             return
         candidates = self._ranked_candidates(service)
         if not candidates:
@@ -276,7 +276,7 @@ class ServiceManager:
             return Outcome.refuse(f"no service named {command.service}")
         if service.state is ServiceState.FAILING_OVER and service.starting is not None:
             return Outcome.refuse(f"{service.name} is already failing over to {service.starting}")
-        if not self.context.membership.main_has_quorum():
+        if not self.context.membership.has_quorum():
             return Outcome.refuse("the cluster has no quorum")
         target = self._resolve_target(service, command.target)
         if isinstance(target, Outcome):
@@ -304,7 +304,8 @@ class ServiceManager:
                 return Outcome.refuse(f"no member of {service.name} runs on {wanted}")
             member = on_node[0]
         if member == active:
-            return Outcome.refuse(f"{member} is already the active member of {service.name}")
+            # WSFC: moving a group to the node that owns it leaves it there, without error
+            return Outcome.ok(f"{member} is already the active member; nothing to move")
         if not self.can_take_over(member):
             vm: Vm = self.cluster.vms[member]
             where = f" on {vm.host}" if vm.host else ""

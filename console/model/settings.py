@@ -4,9 +4,11 @@ Defaults (documented in README):
 * heartbeats every 1 s; a node is suspect after 3 missed beats and declared failed after 15 s of
   silence (vSphere HA's failure detection time);
 * a second, datastore heartbeat channel tells an isolated host (still writing) from a dead one;
-* quorum by node majority with an optional witness vote; dynamic: a node declared lost by the
-  quorum side gives up its vote, so sequential failures do not starve the survivors;
-* isolation response `power_off`; fencing a lost host takes 5 s;
+* no quorum voting among hosts (vSphere HA: the hosts on the heartbeat network carry on, a
+  cut-off host declares itself isolated); profiles that vote (`console.model.profiles`) use node
+  majority with an optional witness vote, dynamic quorum, dynamic witness and a tie breaker;
+* isolation response `leave_powered_on` (vSphere HA's default, "Disabled"), per VM overridable;
+  fencing a lost host takes 5 s;
 * admission control reserves room for one host failure (policy `host_failures`).
 """
 
@@ -24,22 +26,41 @@ ADMISSION_POLICIES = ("host_failures", "percentage", "failover_hosts")
 @dataclass(slots=True)
 class HeartbeatSettings:
     """Network heartbeats: one every `interval_s` seconds; suspect after
-    `suspect_after_missed` missed beats, failed (or isolated) after `failed_after_missed`.
+    `suspect_after_missed` missed beats, failed (or isolated) after `failed_after_missed`, or
+    after `cross_subnet_failed_after_missed` for a node none of the cluster's heard nodes shares
+    a subnet with (Windows failover clustering's CrossSubnetThreshold; `Node.subnet`).
     """
 
     interval_s: float = 1.0
     suspect_after_missed: int = 3
     failed_after_missed: int = 15
+    cross_subnet_failed_after_missed: int = 15
     datastore_heartbeat: bool = True
 
 
 @dataclass(slots=True)
 class QuorumSettings:
-    """Quorum and what a host without it does (vSphere HA's host isolation response)."""
+    """Quorum and what a host without it does (vSphere HA's host isolation response).
+
+    `voting`: hosts vote (node majority, Windows failover clustering and corosync); off, the
+    hosts on the heartbeat network carry on and each cut-off host declares itself isolated
+    (vSphere HA). `witness`: a witness vote (disk or file share witness; corosync's qdevice).
+    `dynamic_quorum`: a node the quorum side declares lost gives up its vote; `dynamic_witness`:
+    the witness votes only while the nodes' votes are even; `tie_breaker`: an even split is won
+    by the side holding the lowest-named voter (Windows Server 2012 R2's tie breaker), else
+    neither side has quorum (corosync). `watchdog_s`: a host that lost quorum resets itself
+    this long after (Proxmox VE's watchdog; 0: never). The isolation response is the cluster
+    default; a VM may name its own (`Vm.isolation_response`).
+    """
 
     witness: bool = True
-    isolation_response: str = "power_off"
+    isolation_response: str = "leave_powered_on"
     shutdown_s: float = 30.0  # guest shutdown time for the `shutdown` isolation response
+    voting: bool = False
+    dynamic_quorum: bool = True
+    dynamic_witness: bool = False
+    tie_breaker: bool = True
+    watchdog_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -48,7 +69,10 @@ class HaSettings:
     a percentage of CPU and memory, or dedicated failover hosts; see `console.model.failover`),
     fencing time in seconds, overcommit ratios, and how many times a VM whose start failed is
     tried again (on another host when there is one) before HA gives up: vSphere's
-    das.maxvmrestartcount (5), Proxmox VE's max_relocate (1).
+    das.maxvmrestartcount (5), Proxmox VE's max_relocate (1). Before restarting a lost host's
+    VMs the quorum side powers it off out of band, taking `fence_s`, or, where hosts reset
+    themselves (`QuorumSettings.watchdog_s`, Proxmox VE), waits `fence_s` for the host's HA lock
+    to expire.
     """
 
     enabled: bool = True

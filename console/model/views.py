@@ -202,17 +202,18 @@ def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
     # Slots before the simulation began: the node was up before the console looked (unless it
     # has not beaten since), so they read as received rather than as a strip filling in.
     elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1
-    if node.beat_gaps or node.beating:
-        before = node.beating or node.beat_gaps[0][0] > 0
+    if node.beat_gaps or node.heard:
+        before = node.heard or node.beat_gaps[0][0] > 0
         for i in range(max(0, slots - elapsed)):
             strip[i] = before
-    return Heartbeat(tuple(strip), since, node.beating)
+    return Heartbeat(tuple(strip), since, node.heard)
 
 
 @dataclass(frozen=True, slots=True)
 class Quorum:
-    """The quorum vote: votes held by the main partition and all votes (witness included), whether
-    the main partition holds quorum, and how many partitions there are."""
+    """The quorum vote: votes held by the cluster's partition (`Membership.observed_partition`)
+    and all votes (witness included), whether some partition holds quorum, and how many
+    partitions there are."""
 
     held: int
     total: int
@@ -226,10 +227,10 @@ def quorum_lost_anywhere(engine: Engine) -> bool:
 
 
 def quorum(engine: Engine) -> Quorum:
-    """The quorum vote now (`Membership.votes`, `main_has_quorum`, `partitions`)."""
+    """The quorum vote now (`Membership.votes`, `has_quorum`, `partitions`)."""
     membership = engine.membership
     held, total = membership.votes()
-    return Quorum(held, total, membership.main_has_quorum(), len(membership.partitions()))
+    return Quorum(held, total, membership.has_quorum(), len(membership.partitions()))
 
 
 def services_active_on(engine: Engine, node: str) -> list[str]:

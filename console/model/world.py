@@ -74,6 +74,7 @@ class World:
         self._link_free: dict[str, float] = {}  # host -> when its link has streamed all queued
         self._start_faults: dict[str, int] = {}      # host -> VM starts still to fail there
         self._migration_faults: dict[str, int] = {}  # host -> migrations still to fail there
+        self._reset: set[str] = set()  # hosts reset by their watchdog, to boot once reachable
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect,
@@ -146,6 +147,19 @@ class World:
         node.powered = False
         node.epoch += 1
 
+    def reset(self, node: Node) -> None:
+        """The host's watchdog resets it: down from this instant, like a crash, then it boots
+        again. A host cut off the heartbeat network boots where no one can hear it: the model
+        boots it once it is reconnected (or powered on)."""
+        if not node.powered:
+            return
+        self._cut_power(node, f"{node.name} was reset by its watchdog")
+        self.context.membership.crashed(node)
+        if node.connected:
+            self._boot(node)
+        else:
+            self._reset.add(node.name)
+
     def migrate(self, migration: Migration, switched_over: Callable[[], None],
                 failed: Callable[[str], None]) -> None:
         """Copy the VM's memory round by round (`console.model.precopy`), then stop and copy
@@ -213,9 +227,8 @@ class World:
             return Outcome.refuse(f"no node named {command.node}")
         if not node.powered:
             return Outcome.refuse(f"{node.name} is already down ({node.state.value})")
-        was_beating = node.beating
         self._cut_power(node, f"crashed with {node.name}")
-        self.context.membership.crashed(node, was_beating)
+        self.context.membership.crashed(node)
         return Outcome.ok()
 
     def _power_off(self, command: Command) -> Outcome:
@@ -226,9 +239,8 @@ class World:
         if not node.powered:
             return Outcome.refuse(f"{node.name} is already powered off")
         running = len([vm for vm in self.cluster.vms_on(node) if vm.state is not VmState.STOPPED])
-        was_beating = node.beating
         self._cut_power(node, f"shut down with {node.name}")
-        self.context.membership.shut_down(node, was_beating, running)
+        self.context.membership.shut_down(node, running)
         return Outcome.ok()
 
     def _cut_power(self, node: Node, why: str) -> None:
@@ -246,12 +258,16 @@ class World:
         if node.powered:
             hint = "; use reconnect for an isolated node" if not node.connected else ""
             return Outcome.refuse(f"{node.name} is already powered on ({node.state.value}){hint}")
+        self._boot(node)
+        return Outcome.ok()
+
+    def _boot(self, node: Node) -> None:
+        self._reset.discard(node.name)
         node.powered = True
         node.epoch += 1
         self.context.membership.booting(node)
         epoch = node.epoch
         self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
-        return Outcome.ok()
 
     def _booted(self, node: Node, epoch: int) -> bool:
         """The boot begun at `epoch` ends; False if the host lost power since."""
@@ -273,7 +289,8 @@ class World:
                     cores_per_cpu=template.cores_per_cpu, mhz=template.mhz,
                     memory_gb=template.memory_gb, disks_gb=template.disks_gb,
                     nics_gbps=template.nics_gbps, disk_mbps=template.disk_mbps,
-                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False)
+                    boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False,
+                    heard=False)
         self.cluster.add_node(node)
         self.context.emit("node_booting", name,
                           f"{name} ({template.hypervisor}, built like {template.name}) is joining "
@@ -329,6 +346,9 @@ class World:
         if node.connected:
             return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
         node.connected = True
+        if node.name in self._reset:
+            self._boot(node)
+            return Outcome.ok("reset by its watchdog: it boots and rejoins")
         if node.powered and node.state is not NodeState.BOOTING:
             node.epoch += 1
             self.context.membership.link_restored(node)

@@ -17,12 +17,20 @@ description = "..."        # optional
 interval_s = 1.0           # 0.1 to 60 s
 suspect_after_missed = 3   # integer >= 1
 failed_after_missed = 15   # integer > suspect_after_missed
+cross_subnet_failed_after_missed = 15   # integer > suspect_after_missed: for a node no heard
+                           # node shares a subnet with (wsfc: 20)
 datastore_heartbeat = true
 
 [quorum]                   # -> QuorumSettings
-witness = true
-isolation_response = "power_off"   # leave_powered_on | power_off | shutdown
+voting = false             # hosts vote (wsfc, pve); false: vSphere HA's master and isolation
+witness = true             # a witness vote (disk / file share witness, corosync qdevice)
+dynamic_quorum = true      # a node declared lost gives up its vote (WSFC; pve: false)
+dynamic_witness = false    # the witness votes only while the nodes' votes are even (wsfc: true)
+tie_breaker = true         # an even split goes to the side of the lowest-named voter (pve: false)
+isolation_response = "leave_powered_on"   # leave_powered_on | power_off | shutdown (the
+                           # cluster default; a VM may set its own)
 shutdown_s = 30.0          # > 0
+watchdog_s = 0             # >= 0: a host without quorum resets itself this long after (pve: 60)
 
 [ha]                       # -> HaSettings
 profile = "vsphere"        # vsphere | wsfc | pve: whose rules and defaults (model.profiles);
@@ -91,6 +99,7 @@ disks_gb = [300, 300, 300, 300, 300]   # non-empty, each > 0
 nics_gbps = [1, 1, 1, 1]               # non-empty, each > 0
 disk_mbps = 400            # > 0
 boot_s = 120               # >= 0
+subnet = "site1"           # optional: its heartbeat subnet (multi-site clusters), a name
 count = 16                 # optional: 16 nodes named A01 .. A16
 images = ["win2008"]       # optional: images and layers the host holds already (at their
                            # current version), so deploying them streams nothing
@@ -124,6 +133,8 @@ priority = "high"          # high | medium | low | disabled (HA restart order)
 ha_state = "started"       # started | stopped | disabled | ignored: the state HA keeps it in
                            # (default: started, or stopped for a VM whose state is stopped);
                            # stopped and disabled VMs start off, a started one running
+isolation_response = "power_off"   # optional: overrides [quorum] isolation_response for this
+                           # VM; a VM whose priority is disabled is left powered on
 anti_affinity = ["web02"]  # VM names never to share a host with
 boot_s = 30                # >= 0
 state = "running"          # running | stopped
@@ -286,6 +297,7 @@ _HEARTBEAT_KEYS = {
     "interval_s": Key(Between(0.1, 60, "s")),
     "suspect_after_missed": Key(_TIMES),
     "failed_after_missed": Key(_TIMES),
+    "cross_subnet_failed_after_missed": Key(_TIMES),
     "datastore_heartbeat": Key(boolean),
 }
 
@@ -293,6 +305,11 @@ _QUORUM_KEYS = {
     "witness": Key(boolean),
     "isolation_response": Key(choice(ISOLATION_RESPONSES)),
     "shutdown_s": Key(Between(0, MAX_STEP_S, "s", above=True)),
+    "voting": Key(boolean),
+    "dynamic_quorum": Key(boolean),
+    "dynamic_witness": Key(boolean),
+    "tie_breaker": Key(boolean),
+    "watchdog_s": Key(_SECONDS),
 }
 
 _HA_KEYS = {
@@ -362,6 +379,7 @@ _NODE_KEYS = {
     "images": Key(list_of(string, non_empty=False)),
     "powered": Key(boolean),
     "maintenance": Key(boolean),
+    "subnet": Key(identifier),
 }
 
 _WORKLOAD_KEYS = {
@@ -382,6 +400,7 @@ _VM_KEYS = {
     "memory_gb": Key(_MEMORY),
     "disk_gb": Key(_DISK),
     "priority": Key(choice(tuple(p.value for p in Priority), Priority)),
+    "isolation_response": Key(choice(ISOLATION_RESPONSES)),
     "anti_affinity": Key(list_of(string, non_empty=False)),
     "boot_s": Key(_SECONDS),
     "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
@@ -517,6 +536,9 @@ def _settings(draft: Draft) -> Settings:
                                           f"suspect_after_missed ({suspect})"
                                           + ("" if written else f" (profile {profile})"))
     _check_failover_hosts(settings, draft)
+    if beat.cross_subnet_failed_after_missed <= beat.suspect_after_missed:
+        raise Problem("heartbeat.cross_subnet_failed_after_missed",
+                      f"must be greater than suspect_after_missed ({beat.suspect_after_missed})")
     return settings
 
 

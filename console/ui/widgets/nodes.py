@@ -53,7 +53,7 @@ class NodesTable(NodeRowsTable):
         name = (f"{node.name}*", "bold") if node.local else node.name
         if not node.powered:
             beat = ("○", "error")
-        elif not node.beating:
+        elif not node.heard:
             beat = ("◌", "error")
         elif node.state.value == "suspect":
             beat = ("◌", "warn")
