@@ -52,20 +52,16 @@ class Scheduler:
 
     def run_until(self, until: float) -> None:
         """Fire every timer due up to and including `until`, then stand the clock there."""
-        queue = self._queue
-        while queue and queue[0].due <= until:
-            timer = heapq.heappop(queue)
-            if timer.cancelled:
-                continue
-            self.now = timer.due
-            timer.action()
-        self.now = float(max(self.now, until))
+        self._run(until, inclusive=True)
 
     def run_before(self, until: float) -> None:
         """Fire every timer due strictly before `until`, then stand the clock there: the instant
         `until` is open, so a command given now lands before that instant's timers."""
+        self._run(until, inclusive=False)
+
+    def _run(self, until: float, *, inclusive: bool) -> None:
         queue = self._queue
-        while queue and queue[0].due < until:
+        while queue and (queue[0].due <= until if inclusive else queue[0].due < until):
             timer = heapq.heappop(queue)
             if timer.cancelled:
                 continue
