@@ -39,6 +39,8 @@ class Cluster:
     #: target change). Lets per-host sums (the balancer's loads) be cached and redone only
     #: for the hosts that changed.
     changes: dict[str, int] = field(default_factory=dict)
+    #: VMs with a migration target (in flight between two hosts), kept by `set_target`.
+    in_flight: set[str] = field(default_factory=set)
     #: Node names in cluster order (the order they were added) and each name's position in it,
     #: kept by `add_node`, so a pane finds a row by position or by name without an index of its
     #: own.
@@ -123,6 +125,10 @@ class Cluster:
         """Set (or clear, with None) the host a VM is migrating to; it is charged there too."""
         self._charge(vm, -1)
         vm.target = target
+        if target is None:
+            self.in_flight.discard(vm.name)
+        else:
+            self.in_flight.add(vm.name)
         self._charge(vm, +1)
 
     def _charge(self, vm: Vm, sign: int) -> None:

@@ -94,8 +94,8 @@ def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float,
         return None
     # A VM migrating between two of `hosts` is charged on both; it needs room on one.
     names = {h.name for h in hosts}
-    moving = [cluster.vms[name] for h in hosts for name in sorted(h.vms)
-              if cluster.vms[name].target in names]
+    moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
+              if vm.host in names and vm.target in names]
     moving_vcpus = sum(vm.vcpus for vm in moving)
     moving_gb = sum(vm.memory_gb for vm in moving)
     for resource, capacity, used, extra, doubled in (
