@@ -130,7 +130,8 @@ def summarize(cluster: Cluster) -> str:
         extras.append(_plural(len(cluster.rules), "rule"))
     if cluster.traces:
         extras.append(_plural(len(cluster.traces), "trace"))
-    return (f"cluster {cluster.name!r}: {_plural(len(cluster.nodes), 'node')} ({kind_text}), "
+    return (f"cluster {cluster.name!r} (HA profile {cluster.settings.profile}): "
+            f"{_plural(len(cluster.nodes), 'node')} ({kind_text}), "
             f"{_plural(len(cluster.vms), 'VM')}" + (f" ({state_text})" if state_text else "")
             + f", {_plural(len(cluster.services), 'service')}"
             + "".join(f", {extra}" for extra in extras))
