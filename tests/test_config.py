@@ -59,14 +59,18 @@ def over_capacity(cluster: Cluster) -> list[str]:
 
 
 @pytest.mark.parametrize(("file", "summary"), [
-    ("seed.toml", "cluster 'seed' (HA profile vsphere): 3 nodes (esxi), 12 VMs (12 running), 3 services, 1 rule"),
+    ("seed.toml", "cluster 'seed' (HA profile vsphere): "
+                  "3 nodes (esxi), 12 VMs (12 running), 3 services, 1 rule"),
     ("hyperv.toml", "cluster 'hyperv' (HA profile wsfc): 4 nodes (hyperv), "
                     "11 VMs (10 running, 1 stopped), 1 service"),
-    ("datacenter.toml", "cluster 'datacenter' (HA profile vsphere): 32 nodes (16 esxi, 8 hyperv, 8 kvm), "
+    ("datacenter.toml", "cluster 'datacenter' (HA profile vsphere): "
+                        "32 nodes (16 esxi, 8 hyperv, 8 kvm), "
                         "648 VMs (640 running, 8 stopped), 4 services"),
-    ("xenserver.toml", "cluster 'xenserver' (HA profile vsphere): 4 nodes (xenserver), 12 VMs (12 running), "
+    ("xenserver.toml", "cluster 'xenserver' (HA profile vsphere): "
+                       "4 nodes (xenserver), 12 VMs (12 running), "
                        "2 services, 3 base images + 4 layers, 4 rules"),
-    ("planetlab.toml", "cluster 'planetlab' (HA profile pve): 10 nodes (kvm), 100 VMs (100 running), "
+    ("planetlab.toml", "cluster 'planetlab' (HA profile pve): "
+                       "10 nodes (kvm), 100 VMs (100 running), "
                        "0 services, 100 traces"),
 ])
 def test_each_sample_loads_with_its_summary(file: str, summary: str) -> None:
@@ -419,7 +423,8 @@ def test_hostless_vms_are_placed_on_hosts_that_run_them() -> None:
     assert cluster.vm_hypervisor["lin001"] == "esxi"
     assert cluster.vm_hypervisor["win001"] == "hyperv"
     assert cluster.pending == []
-    assert summarize(cluster) == ("cluster 'mixed' (HA profile vsphere): 4 nodes (2 esxi, 2 hyperv), "
+    assert summarize(cluster) == ("cluster 'mixed' (HA profile vsphere): "
+                                  "4 nodes (2 esxi, 2 hyperv), "
                                   "12 VMs (12 running), 1 service")
 
 

@@ -291,7 +291,8 @@ def test_images_and_layers_round_trip() -> None:
     # What the entry says wins over the image.
     assert (w2.image, w2.vcpus, w2.memory_gb, w2.disk_gb) == (("win",), 4, 3.0, 100.0)
     assert (s1.guest_os, s1.vcpus, s1.memory_gb, s1.host) == ("suse", 1, 1.0, "B")
-    assert summarize(cluster) == ("cluster 't' (HA profile vsphere): 2 nodes (xenserver), 3 VMs (3 running), "
+    assert summarize(cluster) == ("cluster 't' (HA profile vsphere): "
+                                  "2 nodes (xenserver), 3 VMs (3 running), "
                                   "0 services, 2 base images + 2 layers")
 
 
@@ -595,7 +596,8 @@ def test_rules_may_come_before_the_vms_they_name() -> None:
 def test_xenserver_sample() -> None:
     cluster = load_cluster(SAMPLES / "xenserver.toml")
     assert summarize(cluster) == (
-        "cluster 'xenserver' (HA profile vsphere): 4 nodes (xenserver), 12 VMs (12 running), 2 services, "
+        "cluster 'xenserver' (HA profile vsphere): "
+        "4 nodes (xenserver), 12 VMs (12 running), 2 services, "
         "3 base images + 4 layers, 4 rules")
     assert {n.hypervisor for n in cluster.nodes.values()} == {"xenserver"}
     assert [(i.name, i.kind, i.size_gb) for i in cluster.images.values()] == [
@@ -630,7 +632,8 @@ def test_xenserver_deploy_streams_the_missing_layer() -> None:
 def test_planetlab_sample() -> None:
     cluster = load_cluster(SAMPLES / "planetlab.toml")
     assert summarize(cluster) == (
-        "cluster 'planetlab' (HA profile pve): 10 nodes (kvm), 100 VMs (100 running), 0 services, 100 traces")
+        "cluster 'planetlab' (HA profile pve): "
+        "10 nodes (kvm), 100 VMs (100 running), 0 services, 100 traces")
     nodes = list(cluster.nodes.values())
     assert all((n.hypervisor, n.cores, n.memory_gb) == ("kvm", 8, 32) for n in nodes)
     assert cluster.settings.balancer.automation == "full"

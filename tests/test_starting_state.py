@@ -234,7 +234,8 @@ def test_validate_warns_of_broken_rules_and_exits_0(tmp_path, capsys) -> None:
 
 def test_the_repair_sample_starts_with_c_off_and_its_rule_broken() -> None:
     cluster = load_cluster(SAMPLE_CLUSTERS / "repair.toml")
-    assert summarize(cluster) == ("cluster 'repair' (HA profile vsphere): 3 nodes (esxi), 6 VMs (5 running, 1 "
+    assert summarize(cluster) == ("cluster 'repair' (HA profile vsphere): "
+                                  "3 nodes (esxi), 6 VMs (5 running, 1 "
                                   "stopped), 1 service, 1 rule")
     engine = Engine(cluster)
     assert [(e.kind, e.subject) for e in engine.log.events] == [
