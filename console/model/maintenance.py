@@ -193,9 +193,10 @@ class MaintenanceMode:
                     no_room[shape] = blocked[vm.name]
                 continue
             migrations.start(vm, target, f"evacuating {node.name}")
-            left = self._left.setdefault(node.name, [])
-            if self.cluster.settings.ha.maintenance_return and vm.name not in left:
-                left.append(vm.name)
+            if self.cluster.settings.ha.maintenance_return:
+                left = self._left.setdefault(node.name, [])
+                if vm.name not in left:
+                    left.append(vm.name)
         self._report(node, blocked)
         incoming = any(m.target == node.name for m in migrations.active.values())
         if self._running(node) == 0 and not incoming:
