@@ -202,7 +202,7 @@ ERRORS = [
     pytest.param(BASE + "[balancing]\nlevel = 3\n",
                  "t.toml:13: balancing: unknown section (known: cluster, heartbeat, quorum, ha, "
                  "migration, balancer, workloads, images, layers, nodes, vms, services, "
-                 "rules)", id="unknown-section"),
+                 "rules, groups)", id="unknown-section"),
     pytest.param(BASE.replace('[cluster]\nname = "t"\n', ""),
                  "t.toml: cluster: required section [cluster] is missing", id="no-cluster"),
     pytest.param('[cluster]\nname = "t"\n',

@@ -5,11 +5,12 @@ failover, vm-power, ha-state, migrate, cancel-migration, relocate, cold-migrate,
 and migration failures, maintenance, rebalance), on five sample clusters: the seed (three ESXi
 hosts, clustered services), the XenServer pool (four hosts, streamed images), the wsfc cluster
 (four Hyper-V hosts, groups with each failback policy), the Proxmox VE cluster (watchdog
-fencing) and the repair sample (a host that starts powered off, a `must` rule broken at start),
-with or without quorum votes and a witness. The invariants (`console.model.invariants.
-violations`: placement, capacity, split brain, maintenance, HA request states) are checked after
-every command and at every instant a timer fires during a wait, and so is every new event's
-message: no None, inf, exponent or repr in it.
+fencing; HA groups, restricted and not, with failback and nofailback; maintenance return) and
+the repair sample (a host that starts powered off, a `must` rule broken at start), with or
+without quorum votes and a witness. The invariants (`console.model.invariants.violations`:
+placement, capacity, split brain, maintenance, HA request states, restricted HA groups) are
+checked after every command and at every instant a timer fires during a wait, and so is every
+new event's message: no None, inf, exponent or repr in it.
 """
 
 from __future__ import annotations

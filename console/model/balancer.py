@@ -55,6 +55,9 @@ MIN_GAIN = {1: math.inf, 2: 0.04, 3: 0.02, 4: 0.01, 5: 0.005}
 OVERLOAD_WEIGHT = 10.0
 COST_PER_GB = 0.002
 SHOULD_RULE_COST = 0.05
+#: Added to a host's score per HA group priority class below the VM's highest: placement
+#: prefers any host of a better class, whatever its load (Proxmox VE, "High Availability": Groups).
+GROUP_RANK_COST = 1000.0
 REPEAT_COST = 0.05
 REPEAT_WINDOW_S = 86400.0
 TARGET_CEILING = 0.85
@@ -398,6 +401,8 @@ class Balancer:
                 for target_name, target, t_old, t_cpu, t_mem, t_disk in candidates:
                     if target_name == source_name or t_old >= s_old:
                         continue
+                    if vm.group and self._lower_in_group(vm, source, target):
+                        continue
                     tgt_after = max((t_cpu + c) / target.cores, (t_mem + m) / target.memory_gb,
                                     (t_disk + d) / target.disk_mbps)
                     if tgt_after > ceiling or tgt_after >= s_old:
@@ -437,6 +442,12 @@ class Balancer:
         held_until = vm.last_migrated_at + self.settings.holddown_s
         return self.context.now >= held_until
 
+    def _lower_in_group(self, vm: Vm, source: Node, target: Node) -> bool:
+        """Is `target` of a lower priority than `source` in `vm`'s HA group? Balancing never
+        moves a VM down its group's priorities (Proxmox VE runs it on the highest available)."""
+        return (placement.group_rank(self.cluster, vm, target)
+                > placement.group_rank(self.cluster, vm, source))
+
     def _breaches(self, vm: Vm, target: Node) -> int:
         """`should` rules that moving `vm` to `target` would break."""
         if not self.cluster.rules:
@@ -465,7 +476,8 @@ class Balancer:
         return None
 
     def choose_target(self, vm: Vm, exclude: tuple[str, ...] = ()) -> Node | None:
-        """Initial placement and evacuation: the least loaded host that may take `vm` now.
+        """Initial placement and evacuation: the least loaded host that may take `vm` now,
+        among those of the best priority class of its HA group.
 
         Migrations already queued count on their targets, for load and for room, so that an
         evacuation does not send every VM to the one host that looked emptiest."""
@@ -495,6 +507,8 @@ class Balancer:
                         (load.disk + d) / h.disk_mbps)
             if rules:
                 score += SHOULD_RULE_COST * self._breaches(vm, h)
+            if vm.group:
+                score += GROUP_RANK_COST * placement.group_rank(self.cluster, vm, h)
             hosts.append(h)
             scores[name] = score
         return self._least_loaded_fit(vm, hosts, scores)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from console.model.entities import CONSUMING_STATES, Image, Node, Rule, Service, Vm, VmState
+from console.model.entities import (
+    CONSUMING_STATES,
+    HaGroup,
+    Image,
+    Node,
+    Rule,
+    Service,
+    Vm,
+    VmState,
+)
 from console.model.settings import Settings
 
 
@@ -34,6 +43,7 @@ class Cluster:
     traces: dict[str, tuple[float, ...]] = field(default_factory=dict)  # CPU traces by name
     rules: list[Rule] = field(default_factory=list)
     images: dict[str, Image] = field(default_factory=dict)
+    groups: dict[str, HaGroup] = field(default_factory=dict)  # HA groups by name (`Vm.group`)
     description: str = ""
     #: Per host: bumped whenever a VM starts or stops holding a place there (state, host or
     #: target change). Lets per-host sums (the balancer's loads) be cached and redone only

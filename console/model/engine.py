@@ -19,6 +19,7 @@ from console.model.cluster import Cluster
 from console.model.commands import Command
 from console.model.entities import NodeState
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
+from console.model.groups import GroupFailback
 from console.model.ha import HighAvailability
 from console.model.images import ImageStreaming
 from console.model.kernel import Component, Handler, Outcome
@@ -69,9 +70,10 @@ class Engine:
         self.images = ImageStreaming(self)
         self.readings = Readings(self)
         self.relocation = Relocation(self)
+        self.group_failback = GroupFailback(self)
         for component in (self.world, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings,
-                          self.relocation):
+                          self.relocation, self.group_failback):
             self.add_component(component)
         self._announce_start()
 

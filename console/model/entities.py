@@ -56,20 +56,24 @@ class ServiceState(str, Enum):
 
 
 class Priority(str, Enum):
-    """HA restart priority; `disabled` VMs stay down when their host is lost."""
+    """HA restart priority, vSphere 6.5's five levels (lowest .. highest; "Virtual Machine
+    Options": VM restart priority, vSphere Availability); `disabled` VMs stay down when their
+    host is lost."""
 
+    HIGHEST = "highest"
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+    LOWEST = "lowest"
     DISABLED = "disabled"
 
     @property
     def rank(self) -> int:
-        """Restart order: 0 (high) first, 3 (disabled) last."""
+        """Restart order: 0 (highest) first, 5 (disabled) last."""
         return _PRIORITY_RANK[self]
 
 
-_PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2, Priority.DISABLED: 3}
+_PRIORITY_RANK = {priority: rank for rank, priority in enumerate(Priority)}
 
 
 class HaState(str, Enum):
@@ -182,6 +186,7 @@ class Vm:
     priority: Priority = Priority.MEDIUM
     ha_state: HaState = HaState.STARTED  # what the operator asks HA to keep it in
     isolation_response: str = ""  # per-VM override of the cluster's; "" = the cluster default
+    group: str = ""  # HA group (`HaGroup`) whose nodes it prefers; "" = none
     anti_affinity: tuple[str, ...] = ()
     boot_s: float = 30.0
     workload: Workload = field(default_factory=Workload)
@@ -193,6 +198,27 @@ class Vm:
     stale_image: bool = False
     last_migrated_at: float | None = None  # for the balancer's hold-down
     epoch: int = 0  # bumped on every state change; stale timers compare it
+
+
+@dataclass(slots=True)
+class HaGroup:
+    """A Proxmox VE HA group ("High Availability", Proxmox VE Administration Guide: Groups):
+    its nodes with a priority each (higher runs the VM first; `nodes` maps node name to
+    priority), `restricted` (its VMs run only on its nodes, else they wait), `nofailback` (a VM
+    stays where recovery put it when a higher-priority node comes back)."""
+
+    name: str
+    nodes: dict[str, int]
+    restricted: bool = False
+    nofailback: bool = False
+
+    def rank(self, node: str) -> int:
+        """0 for the group's highest-priority nodes, 1 for the next class, ...; a node outside
+        the group ranks after every member."""
+        levels = sorted(set(self.nodes.values()), reverse=True)
+        if node not in self.nodes:
+            return len(levels)
+        return levels.index(self.nodes[node])
 
 
 @dataclass(slots=True)

@@ -113,6 +113,9 @@ class HighAvailability:
                   or node.state in CLOSED_STATES):
             return node.state is not NodeState.SUSPECT and not any(
                 vm.state is VmState.FAILED for vm in vms)
+        if (self.settings.recover_stopped and node.state in LOST_STATES and node.fenced
+                and not self._recover_stopped(node, vms)):
+            return False
         failed = [vm for vm in vms if vm.state is VmState.FAILED]
         restart = [vm for vm in failed if _held_back(vm) is None]
         for vm in failed:
@@ -129,6 +132,25 @@ class HighAvailability:
         if restart:
             self._restart(sorted(restart, key=lambda vm: (vm.priority.rank, vm.name)), node)
         return True
+
+    def _recover_stopped(self, node: Node, vms: list[Vm]) -> bool:
+        """Move the stopped HA VMs of fenced `node` to a live host, where they can be started
+        (Proxmox VE, "High Availability": Recover Fenced Services; `recover_stopped`); they stay
+        off. False while one has no host to go to."""
+        placed = True
+        for vm in vms:
+            if vm.state is not VmState.STOPPED or _held_back(vm) == "HA restart is disabled" \
+                    or vm.ha_state not in (HaState.STARTED, HaState.STOPPED):
+                continue
+            home = placement.registration_host(self.cluster, vm)
+            if home is None:
+                placed = False
+                continue
+            self.cluster.set_host(vm, home.name)
+            self.context.emit("vm_moved", vm.name,
+                              f"{vm.name} is moved to {home.name} and stays stopped: its host "
+                              f"{node.name} was fenced")
+        return placed
 
     def _fence(self, node: Node) -> None:
         """Make sure `node` is off before its VMs restart: power it off out of band (`fence_s`),
@@ -372,6 +394,8 @@ class HighAvailability:
         host = self.cluster.nodes.get(vm.host or "")
         if host is None or not placement.allowed(self.cluster, vm, host):
             host = placement.best_host(self.cluster, vm)
+        elif placement.group_rank(self.cluster, vm, host):  # a better node of its HA group?
+            host = placement.best_host(self.cluster, vm) or host
         if host is None:
             return Outcome.refuse(f"cannot start {vm.name}: "
                                   f"{placement.why_not(self.cluster, vm)}")

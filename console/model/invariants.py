@@ -1,7 +1,8 @@
 """The cluster's invariants as a check that lists every violation: every VM is in exactly one
 place, on a host that can run its disks; no host runs over its capacity; no service is active on
 two members; a host in maintenance holds no VM and none is in flight to it; and a VM the
-operator asked HA to keep off (HA state stopped or disabled) is off.
+operator asked HA to keep off (HA state stopped or disabled) is off; a VM of a restricted HA
+group runs only on the group's nodes.
 
 Tests call it after every step; a drill can call it at every event. It recomputes everything from
 the raw entities, trusting none of the running totals it is there to audit.
@@ -27,7 +28,22 @@ def violations(cluster: Cluster) -> list[str]:
     request states) in `cluster` now, one line each (an empty list when all hold).
     """
     return [*_placement(cluster), *_capacity(cluster), *split_brain(cluster),
-            *maintenance(cluster), *requests(cluster)]
+            *maintenance(cluster), *requests(cluster), *restricted_groups(cluster)]
+
+
+def restricted_groups(cluster: Cluster) -> list[str]:
+    """6. A VM of a restricted HA group holds a place only on the group's nodes (Proxmox VE,
+    "High Availability": Groups)."""
+    found = []
+    for name, vm in cluster.vms.items():
+        group = cluster.groups.get(vm.group)
+        if group is None or not group.restricted or vm.state not in CONSUMING_STATES:
+            continue
+        for where in (vm.host, vm.target):
+            if where is not None and where not in group.nodes:
+                found.append(f"{name} is {vm.state.value} on {where}, outside its restricted "
+                             f"group {group.name}")
+    return found
 
 
 def _placement(cluster: Cluster) -> list[str]:

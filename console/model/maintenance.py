@@ -9,7 +9,9 @@ failover level (`console.model.failover`): DRS does not evacuate it ("DRS Does N
 Host Requested to Enter Maintenance", vSphere Resource Management) until room returns, or the
 operator forces it (`maintenance NODE on --force`, which says what the cluster can no longer
 tolerate). The intent survives a power cycle of the host.
-Leaving: the host takes VMs again and the balancer runs at once to spread the load back.
+Leaving: the host takes VMs again and the balancer runs at once to spread the load back, or,
+with `[ha] maintenance_return` (Proxmox VE's node maintenance), the VMs its evacuation moved away
+migrate back to it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class MaintenanceMode:
         # Nodes flagged for maintenance, so reconcile need not scan a 1,000-host cluster.
         self._flagged: list[str] = [n.name for n in self.cluster.nodes.values() if n.maintenance]
         self._forced: set[str] = set()  # flagged with --force: evacuate below the failover level
+        # maintenance_return: node -> VMs its evacuation moved away, to bring back when it ends
+        self._left: dict[str, list[str]] = {}
+        self._returning: list[str] = []  # nodes out of maintenance whose VMs are still to return
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`maintenance NODE on|off`."""
@@ -85,12 +90,28 @@ class MaintenanceMode:
         self._flagged.remove(node.name)
         self._forced.discard(node.name)
         self.blockers.pop(node.name, None)
+        if self._left.get(node.name) and node.name not in self._returning:
+            self._returning.append(node.name)
         if node.state in CLOSED_STATES:
             node.state = NodeState.ONLINE
             self.context.emit("node_online", node.name,
                               f"{node.name} left maintenance and takes VMs again")
-            self.context.balancer.spread(f"{node.name} left maintenance")
+            if not self.cluster.settings.ha.maintenance_return:
+                self.context.balancer.spread(f"{node.name} left maintenance")
         return Outcome.ok()
+
+    def _bring_back(self, node: Node) -> None:
+        """`maintenance_return`: migrate back to `node`, now out of maintenance and usable,
+        each running VM its evacuation moved away, where the host takes it (Proxmox VE,
+        "High Availability": Node Maintenance; a VM moved again by hand since also returns, as
+        pve-ha-manager does). Once: a VM that cannot go back stays where it is."""
+        migrations = self.context.migrations
+        for name in self._left.pop(node.name, []):
+            vm = self.cluster.vms[name]
+            if vm.state is not VmState.RUNNING or vm.host == node.name \
+                    or migrations.is_moving(name) or migrations.refusal(vm, node) is not None:
+                continue
+            migrations.start(vm, node, f"returning to {node.name} after its maintenance")
 
     def _running(self, node: Node) -> int:
         return sum(1 for vm in self.cluster.vms_on(node) if vm.state in CONSUMING_STATES)
@@ -126,6 +147,13 @@ class MaintenanceMode:
 
     def reconcile(self) -> None:
         """Drive each evacuation on; forget the blockers of hosts the cluster lost."""
+        for name in list(self._returning):
+            node = self.cluster.nodes[name]
+            if node.maintenance:  # back in maintenance before its VMs returned
+                self._returning.remove(name)
+            elif placement.usable(node) and self.context.membership.has_quorum():
+                self._returning.remove(name)
+                self._bring_back(node)
         for name in list(self._flagged):
             node = self.cluster.nodes[name]
             if node.state is NodeState.ENTERING_MAINTENANCE:
@@ -165,6 +193,10 @@ class MaintenanceMode:
                     no_room[shape] = blocked[vm.name]
                 continue
             migrations.start(vm, target, f"evacuating {node.name}")
+            if self.cluster.settings.ha.maintenance_return:
+                left = self._left.setdefault(node.name, [])
+                if vm.name not in left:
+                    left.append(vm.name)
         self._report(node, blocked)
         incoming = any(m.target == node.name for m in migrations.active.values())
         if self._running(node) == 0 and not incoming:

@@ -41,9 +41,10 @@ def conflicts(cluster: Cluster, vm: Vm, node: Node) -> list[str]:
 
 
 def rule_refusal(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) -> str | None:
-    """A `must` VM-host rule that keeps `vm` off `node`, or `node` being a dedicated failover
-    host (which takes only HA restarts: `restart` True; vSphere "Dedicated Failover Hosts
-    Admission Control"), as a reason."""
+    """A `must` VM-host rule that keeps `vm` off `node`, `node` being outside the VM's
+    restricted HA group (Proxmox VE, "High Availability": Groups), or `node` being a dedicated
+    failover host (which takes only HA restarts: `restart` True; vSphere "Dedicated Failover
+    Hosts Admission Control"), as a reason."""
     for rule in cluster.rules:
         if rule.strength != "must" or vm.name not in rule.vms:
             continue
@@ -57,6 +58,10 @@ def rule_refusal(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) ->
             return f"rule {rule.name}: {vm.name} must run on {', '.join(rule.hosts)}"
         if rule.kind == "vm-not-host" and node.name in rule.hosts:
             return f"rule {rule.name}: {vm.name} must not run on {node.name}"
+    group = cluster.groups.get(vm.group)
+    if group is not None and group.restricted and node.name not in group.nodes:
+        return (f"group {group.name} is restricted: {vm.name} may run only on "
+                f"{', '.join(group.nodes)}")
     if not restart and failover.dedicated(cluster.settings.ha, node):
         return f"{node.name} is a dedicated failover host: it takes only HA restarts"
     return None
@@ -76,6 +81,13 @@ def _together(cluster: Cluster, names: tuple[str, ...], vm: str) -> dict[str, st
         if cluster.nodes[host].state not in CLOSED_STATES:
             found.setdefault(host, name)
     return found
+
+
+def group_rank(cluster: Cluster, vm: Vm, node: Node) -> int:
+    """How far down `vm`'s HA group's priorities `node` is (`HaGroup.rank`): 0 for its
+    highest-priority nodes and for every node of a VM without a group."""
+    group = cluster.groups.get(vm.group)
+    return 0 if group is None else group.rank(node.name)
 
 
 def allowed(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) -> bool:
@@ -113,10 +125,11 @@ def should_breaches(cluster: Cluster, vm: Vm, node: Node) -> list[str]:
 
 def shape(cluster: Cluster, vm: Vm) -> tuple[object, ...] | None:
     """What `allowed` looks at in `vm`: size, guest OS and disk format, or None when the VM has
-    constraints of its own (anti-affinity, a `must` rule naming it). Within one pass in which
-    hosts only fill up, a VM whose shape found no host leaves none for another of that shape:
-    callers skip the search (a data centre of `count` VMs has a few shapes, many VMs)."""
-    if cluster.anti_affine.get(vm.name) or any(
+    constraints of its own (an HA group, anti-affinity, a `must` rule naming it). Within one
+    pass in which hosts only fill up, a VM whose shape found no host leaves none for another of
+    that shape: callers skip the search (a data centre of `count` VMs has a few shapes, many
+    VMs)."""
+    if vm.group or cluster.anti_affine.get(vm.name) or any(
             rule.strength == "must" and vm.name in rule.vms for rule in cluster.rules):
         return None
     return vm.vcpus, vm.memory_gb, vm.guest_os, cluster.vm_hypervisor.get(vm.name)
@@ -125,13 +138,15 @@ def shape(cluster: Cluster, vm: Vm) -> tuple[object, ...] | None:
 def registration_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (), *,
                       live_only: bool = True) -> Node | None:
     """The host a VM that is off should be registered on: compatible with its disks, allowed by
-    its `must` rules, usable (or, when `live_only` is False, preferably usable), then the one
-    with the most free memory; ties by name. An off VM needs no room and clashes with no one."""
+    its `must` rules, usable (or, when `live_only` is False, preferably usable), of the best
+    priority class of its HA group, then the one with the most free memory; ties by name. An
+    off VM needs no room and clashes with no one."""
     candidates = [n for n in cluster.nodes.values() if n.name not in exclude
                   and compatible(cluster, vm, n) and rule_refusal(cluster, vm, n) is None
                   and (usable(n) or not live_only)]
     return min(candidates, default=None,
-               key=lambda n: (not usable(n), -free_memory(cluster, n), n.name))
+               key=lambda n: (not usable(n), group_rank(cluster, vm, n),
+                              -free_memory(cluster, n), n.name))
 
 
 def free_memory(cluster: Cluster, node: Node) -> float:
@@ -141,18 +156,21 @@ def free_memory(cluster: Cluster, node: Node) -> float:
 
 def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
               restart: bool = False) -> Node | None:
-    """The allowed host that breaks the fewest `should` rules (vSphere HA and Proxmox VE honour
+    """The allowed host of the highest priority in the VM's HA group (Proxmox VE, "High
+    Availability": Groups; any node when the group is unrestricted and none of its nodes can),
+    then the one that breaks the fewest `should` rules (vSphere HA and Proxmox VE honour
     them when they can, and fall back when no such host has room); among those, for an HA
     `restart`, a dedicated failover host first; then the most free memory, then vCPUs; ties by
     name (determinism)."""
     best: Node | None = None
-    best_key: tuple[int, bool, float, float, str] | None = None
+    best_key: tuple[int, int, bool, float, float, str] | None = None
     rules = any(rule.strength == "should" for rule in cluster.rules)
     spare = restart and bool(cluster.settings.ha.failover_hosts)
     for node in cluster.nodes.values():
         if node.name in exclude or not allowed(cluster, vm, node, restart):
             continue
-        key = (len(should_breaches(cluster, vm, node)) if rules else 0,
+        key = (group_rank(cluster, vm, node),
+               len(should_breaches(cluster, vm, node)) if rules else 0,
                spare and not failover.dedicated(cluster.settings.ha, node),
                -free_memory(cluster, node), node.used_vcpus - cluster.vcpu_capacity(node),
                node.name)

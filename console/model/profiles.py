@@ -60,7 +60,11 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
         # after the node's last renewal: 105 s after it was declared lost; no admission control
         # (recovery picks a node by its scheduler); a failed start is relocated once
         # (max_relocate)
-        "ha": {"fence_s": 105.0, "admission_control": False, "restart_retries": 1},
+        "ha": {"fence_s": 105.0, "admission_control": False, "restart_retries": 1,
+               # node maintenance brings its services back when it ends ("Node
+               # Maintenance"); a fenced node's stopped services are recovered too ("Recover
+               # Fenced Services")
+               "maintenance_return": True, "recover_stopped": True},
     },
 }
 

@@ -72,7 +72,11 @@ class HaSettings:
     das.maxvmrestartcount (5), Proxmox VE's max_relocate (1). Before restarting a lost host's
     VMs the quorum side powers it off out of band, taking `fence_s`, or, where hosts reset
     themselves (`QuorumSettings.watchdog_s`, Proxmox VE), waits `fence_s` for the host's HA lock
-    to expire.
+    to expire. `maintenance_return`: when a host leaves maintenance, the VMs its evacuation
+    moved migrate back to it (Proxmox VE's `ha-manager crm-command node-maintenance disable`:
+    "High Availability", Node Maintenance); off, the balancer spreads the load (vSphere leaves it
+    to DRS). `recover_stopped`: the stopped HA VMs of a fenced host are moved to a live one, so
+    they can be started (Proxmox VE, "High Availability": Recover Fenced Services).
     """
 
     enabled: bool = True
@@ -86,6 +90,8 @@ class HaSettings:
     cpu_overcommit: float = 4.0     # vCPUs per physical core
     memory_overcommit: float = 1.0  # memory is not overcommitted by default
     restart_retries: int = 5        # further starts of a VM after a failed one, then give up
+    maintenance_return: bool = False  # VMs maintenance moved away go back when it ends
+    recover_stopped: bool = False     # a fenced host's stopped VMs move to a live host
 
 
 @dataclass(slots=True)

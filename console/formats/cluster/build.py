@@ -23,6 +23,7 @@ from console.formats.cluster.checks import (
     HostIndex,
     apply_image,
     assign_trace,
+    check_group,
     check_rule,
     check_service,
     check_vm,
@@ -49,6 +50,10 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
     register_images(draft, cluster)
     hold_images(draft, cluster)
     cluster.traces = draft.traces
+    for path, group in draft.groups:
+        with at(path):
+            check_group(group, cluster)
+        cluster.groups[group.name] = group
     vms = {entry.vm.name: entry.vm for entry in draft.vms}
     auto = itertools.cycle(sorted(cluster.traces))
     hosts = HostIndex(cluster)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from console.formats.cluster.schema import AUTO_TRACE, Draft, VmEntry
 from console.formats.toml import Problem, at, listing, show
 from console.model.cluster import Cluster
-from console.model.entities import Image, Rule, Service, Vm, VmState
+from console.model.entities import HaGroup, Image, Rule, Service, Vm, VmState
 from console.model.hypervisors import HYPERVISORS, supported_guests
 from console.model.images import ImageError, resolve
 
@@ -48,10 +48,33 @@ def check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster, hosts: HostIndex) -> 
     if vm.host is not None and vm.host not in cluster.nodes:
         raise Problem(".host", f"unknown node {show(vm.host)} "
                                f"(nodes: {listing(list(cluster.nodes))})")
+    _check_group(vm, cluster)
     _check_anti_affinity(vm, vms)
     _check_guest(vm, cluster, hosts)
     _check_size(vm, hosts)
     _check_host_runs(vm, cluster)
+
+
+def check_group(group: HaGroup, cluster: Cluster) -> None:
+    """An HA group's nodes exist; raises `Problem` relative to its entry."""
+    for name in group.nodes:
+        if name not in cluster.nodes:
+            raise Problem(".nodes", f"unknown node {show(name)} "
+                                    f"(nodes: {listing(list(cluster.nodes))})")
+
+
+def _check_group(vm: Vm, cluster: Cluster) -> None:
+    """A VM's `group` is a known group, and a VM of a restricted group is given one of its
+    nodes (or none)."""
+    if not vm.group:
+        return
+    group = cluster.groups.get(vm.group)
+    if group is None:
+        raise Problem(".group", f"unknown group {show(vm.group)} "
+                                f"(groups: {listing(list(cluster.groups)) or 'none'})")
+    if group.restricted and vm.host is not None and vm.host not in group.nodes:
+        raise Problem(".host", f"{vm.host} is not a node of {vm.name}'s restricted group "
+                               f"{group.name} ({', '.join(group.nodes)})")
 
 
 def _check_anti_affinity(vm: Vm, vms: dict[str, Vm]) -> None:

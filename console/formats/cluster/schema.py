@@ -49,6 +49,9 @@ cpu_overcommit = 4.0       # > 0, vCPUs per physical core
 memory_overcommit = 1.0    # > 0
 restart_retries = 5        # integer 0..100: starts tried again after a failed one (on another
                            # host when there is one) before HA gives up on the VM
+maintenance_return = false # VMs a maintenance evacuation moved go back to the host when it
+                           # leaves maintenance (pve: true); false: the balancer spreads
+recover_stopped = false    # a fenced host's stopped HA VMs are moved to a live host (pve: true)
 
 [migration]                # -> MigrationSettings (live migration: iterative pre-copy)
 downtime_target_ms = 300   # > 0: switch over once the rest copies within this
@@ -129,12 +132,14 @@ image = "win2008+iis7"     # optional: a base image, then layers that fit it. Th
 vcpus = 2                  # integer >= 1
 memory_gb = 4              # > 0
 disk_gb = 40               # > 0
-priority = "high"          # high | medium | low | disabled (HA restart order)
+priority = "high"          # highest | high | medium | low | lowest | disabled (HA restart
+                           # order, vSphere 6.5's five levels)
 ha_state = "started"       # started | stopped | disabled | ignored: the state HA keeps it in
                            # (default: started, or stopped for a VM whose state is stopped);
                            # stopped and disabled VMs start off, a started one running
 isolation_response = "power_off"   # optional: overrides [quorum] isolation_response for this
                            # VM; a VM whose priority is disabled is left powered on
+group = "db-nodes"         # optional: a [[groups]] entry: the nodes it prefers, by priority
 anti_affinity = ["web02"]  # VM names never to share a host with
 boot_s = 30                # >= 0
 state = "running"          # running | stopped
@@ -170,6 +175,17 @@ failover_s = 20            # >= 0
                            # failback, failback_delay_s, max_failovers and failover_period_s
                            # default to the profile's values (model.settings.ServiceDefaults:
                            # never, 300, 3 and 21600; wsfc: max_failovers = the nodes minus 1)
+
+[[groups]]                 # Proxmox VE HA groups: where a VM naming it (`group`) runs
+name = "db-nodes"          # required; unique among groups
+nodes = ["pve01:2", "pve02:1", "pve03"]   # required: known nodes, once each, with an optional
+                           # priority, an integer 0..1000 (default 0; higher first); or a table
+                           # nodes = { pve01 = 2, pve02 = 1, pve03 = 0 }. HA recovery, power-on
+                           # and evacuation pick the highest-priority usable node of the group
+restricted = false         # true: its VMs run only on its nodes (else they wait); false: any
+                           # node when none of its nodes can take them
+nofailback = false         # false: a VM moves back (live migration) to a higher-priority group
+                           # node when one comes online; true: it stays
 
 [[rules]]                  # placement rules; `must` binds every placement, HA included, while
                            # `should` is a preference the balancer weighs; VMs given a host
@@ -219,6 +235,7 @@ from console.model.entities import (
     SERVICE_KINDS,
     SERVICE_POLICY_FIELDS,
     WORKLOAD_PROFILES,
+    HaGroup,
     HaState,
     Image,
     Node,
@@ -325,6 +342,8 @@ _HA_KEYS = {
     "cpu_overcommit": Key(Between(0, 64, "vCPUs per core", above=True)),
     "memory_overcommit": Key(Between(0, 16, above=True)),
     "restart_retries": Key(Integer(0, 100)),
+    "maintenance_return": Key(boolean),
+    "recover_stopped": Key(boolean),
 }
 
 _MIGRATION_KEYS = {
@@ -401,6 +420,7 @@ _VM_KEYS = {
     "disk_gb": Key(_DISK),
     "priority": Key(choice(tuple(p.value for p in Priority), Priority)),
     "isolation_response": Key(choice(ISOLATION_RESPONSES)),
+    "group": Key(identifier),
     "anti_affinity": Key(list_of(string, non_empty=False)),
     "boot_s": Key(_SECONDS),
     "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
@@ -421,6 +441,51 @@ _SERVICE_KEYS = {
     "max_failovers": Key(_TIMES),
     "failover_period_s": Key(Between(0, MAX_TIME_S, "s", above=True)),
     "failover_s": Key(_SECONDS),
+}
+
+#: An HA group node's priority (Proxmox VE: higher runs the group's VMs first).
+GROUP_PRIORITY = Integer(0, 1000)
+
+
+def _group_nodes(value: Any) -> dict[str, int]:
+    """`["pve01:2", "pve02"]` or `{ pve01 = 2, pve02 = 0 }` -> node -> priority (0 when none
+    is given), in the order written. Raises Problem for a bad name or priority, or a node named
+    twice."""
+    found: dict[str, int] = {}
+    if isinstance(value, dict):
+        pairs = [(f".{bare(name)}", name, priority) for name, priority in value.items()]
+    elif isinstance(value, list):
+        pairs = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise Problem(f"[{i}]", f'must be "node" or "node:priority", got {show(item)}')
+            name, _, priority = item.partition(":")
+            if ":" in item and not priority.isdigit():
+                raise Problem(f"[{i}]", f"priority must be an integer {GROUP_PRIORITY.text}, "
+                                        f"got {show(priority)}")
+            pairs.append((f"[{i}]", name, int(priority) if priority else 0))
+    else:
+        raise Problem("", f"must be an array of \"node:priority\" or a table of node = "
+                          f"priority, got {show(value)}")
+    if not pairs:
+        raise Problem("", "a group needs at least one node")
+    for key, name, priority in pairs:
+        with at(key):
+            identifier(name)
+            GROUP_PRIORITY(priority)
+            if name in found:
+                raise Problem("", f"{show(name)} is listed twice")
+            found[name] = priority
+    return found
+
+
+_group_nodes.item = GROUP_PRIORITY  # type: ignore[attr-defined]  # for the README's limits
+
+_GROUP_KEYS = {
+    "name": Key(identifier, required=True),
+    "nodes": Key(_group_nodes, required=True),
+    "restricted": Key(boolean),
+    "nofailback": Key(boolean),
 }
 
 _RULE_KEYS = {
@@ -465,12 +530,14 @@ class Draft:
     service_keys: dict[str, frozenset[str]] = field(default_factory=dict)  # path -> keys written
     images: list[tuple[str, Image]] = field(default_factory=list)  # bases and layers
     rules: list[tuple[str, Rule]] = field(default_factory=list)
+    groups: list[tuple[str, HaGroup]] = field(default_factory=list)
     traces: dict[str, tuple[float, ...]] = field(default_factory=dict)
     given_traces: dict[str, tuple[float, ...]] | None = None  # instead of reading the folder
     names: dict[str, str] = field(default_factory=dict)  # node and VM names -> declaring entry
     service_names: dict[str, str] = field(default_factory=dict)
     image_names: dict[str, str] = field(default_factory=dict)
     rule_names: dict[str, str] = field(default_factory=dict)
+    group_names: dict[str, str] = field(default_factory=dict)
 
 
 def _claim(owners: dict[str, str], name: str, path: str) -> None:
@@ -728,6 +795,15 @@ def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
         raise Problem(".hosts", f"only for {' and '.join(HOST_RULES)} rules, not {rule.kind}")
 
 
+def _groups_section(raw: Any, draft: Draft) -> None:
+    for i, entry in enumerate(entries(raw, "groups")):
+        path = f"groups[{i}]"
+        with at(f"[{i}]"):
+            values = read_table(entry, _GROUP_KEYS)
+            _claim(draft.group_names, values["name"], path)
+            draft.groups.append((path, HaGroup(**values)))
+
+
 #: Top-level sections and their readers, in the order the schema documents them. A new section
 #: is one reader and one entry here.
 _SECTIONS: dict[str, Callable[[Any, Draft], None]] = {
@@ -744,6 +820,7 @@ _SECTIONS: dict[str, Callable[[Any, Draft], None]] = {
     "vms": _vms_section,
     "services": _services_section,
     "rules": _rules_section,
+    "groups": _groups_section,
 }
 
 #: The top-level sections a cluster file may have, in schema order (a drill file that embeds its
