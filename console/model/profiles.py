@@ -45,6 +45,9 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
         "ha": {"admission_control": False},
         # a group may fail over nodes - 1 times in 6 hours (FailoverThreshold's default)
         "service_defaults": {"max_failovers": None},
+        # VM load balancing (Windows Server 2016+): on node join and every 30 minutes
+        # (AutoBalancerMode 2, the default); what triggers a move is the model's threshold
+        "balancer": {"interval_s": 1800.0},
     },
     "pve": {
         # corosync drops a silent node within seconds and the CRM, working in 10 s rounds, then
@@ -65,6 +68,9 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
                # Maintenance"); a fenced node's stopped services are recovered too ("Recover
                # Fenced Services")
                "maintenance_return": True, "recover_stopped": True},
+        # no automatic rebalancing: the CRS picks a node at start and recovery only, so the
+        # balancer recommends and the operator applies
+        "balancer": {"automation": "manual"},
     },
 }
 
