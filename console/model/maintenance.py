@@ -64,7 +64,7 @@ class MaintenanceMode:
             if node.maintenance:
                 return self._maintenance_again(node, command.force)
             if (node.state in (NodeState.SUSPECT, NodeState.ISOLATED) or node.quorum_lost
-                    or not node.heard):
+                    or (node.state is NodeState.ONLINE and not node.heard)):
                 return Outcome.refuse(f"{node.name} is {placement.condition(node)}; the cluster "
                                       "cannot drive its evacuation")
             node.maintenance = True
