@@ -126,3 +126,11 @@ def test_stopping_a_running_vm_leaves_an_event(line: str) -> None:
     assert refusal(engine, 60, line) is None
     stopped = events(engine, "vm_stopped", lambda e: e.subject == "file01")
     assert len(stopped) == 1 and "powered off" in stopped[0].message
+
+
+def test_maintenance_of_a_failed_host_is_still_kept_for_when_it_returns() -> None:
+    engine = make_engine()
+    engine.submit_at(60, parse("fail-node C"))
+    engine.run_until(100)
+    assert refusal(engine, 100, "maintenance C on") is None
+    assert engine.cluster.nodes["C"].maintenance
