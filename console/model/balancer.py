@@ -595,8 +595,6 @@ class Balancer:
 
     def _rebalance(self, command: Command) -> Outcome:
         assert isinstance(command, Rebalance)
-        if not self.context.membership.has_quorum():
-            return Outcome.refuse("the cluster has no quorum")
         plan = self.run(apply=not command.dry_run,
                         why="dry run" if command.dry_run else "operator's rebalance")
         if not plan:

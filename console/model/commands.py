@@ -39,7 +39,10 @@ NAME_KINDS = ("node", "vm", "service", "target", "keyword-node", "name")
 class Command:
     """A command of the language: the verb, a one-line help, the parameters in order, whether
     read-only mode refuses it (`mutating`) and whether an accepted one goes into the event log
-    (`logged`)."""
+    (`logged`), and whether it asks the cluster to act, so that the engine refuses it while no
+    partition holds quorum (`needs_quorum`: every operator command to the cluster manager; a
+    command that acts on the world itself, such as fault injection, hardware power, a reading
+    or the clock, never waits for quorum)."""
 
     verb: ClassVar[str] = ""
     help: ClassVar[str] = ""
@@ -47,6 +50,7 @@ class Command:
     mutating: ClassVar[bool] = True  # refused in read-only mode
     logged: ClassVar[bool] = True    # accepted ones appear in the event log (the command log
     #                                  keeps them all)
+    needs_quorum: ClassVar[bool] = True  # refused while no partition holds quorum
 
     def __post_init__(self) -> None:
         """Every name a command holds follows the one grammar (console.model.names), however
@@ -113,6 +117,7 @@ class FailNode(Command):
     """`fail-node NODE`: the node crashes at once; the others notice by missed heartbeats."""
 
     verb: ClassVar[str] = "fail-node"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "crash a node (it stops at once; the cluster notices by heartbeat)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
     node: str
@@ -123,6 +128,7 @@ class PowerOff(Command):
     """`power-off NODE`: a clean shutdown; its VMs restart elsewhere."""
 
     verb: ClassVar[str] = "power-off"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "shut a node down cleanly; its VMs restart elsewhere"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
     node: str
@@ -133,6 +139,7 @@ class PowerOn(Command):
     """`power-on NODE`: power a failed, fenced or offline node on; it rejoins after booting."""
 
     verb: ClassVar[str] = "power-on"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "power a failed, fenced or offline node on; it rejoins after booting"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
     node: str
@@ -155,6 +162,7 @@ class Isolate(Command):
     """`isolate NODE`: cut the node off the heartbeat network; it stays powered."""
 
     verb: ClassVar[str] = "isolate"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "cut a node off the heartbeat network (it stays powered)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
     node: str
@@ -165,6 +173,7 @@ class Reconnect(Command):
     """`reconnect NODE`: give an isolated node its heartbeat network back."""
 
     verb: ClassVar[str] = "reconnect"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "give an isolated node its heartbeat network back"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),)
     node: str
@@ -256,6 +265,7 @@ class FailStarts(Command):
     at most MAX_INJECTED)."""
 
     verb: ClassVar[str] = "fail-starts"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "make the next COUNT VM starts on a node fail (default 1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
                                            Param("count", "count", optional=True))
@@ -269,6 +279,7 @@ class FailMigrations(Command):
     fail (default 1; at most MAX_INJECTED)."""
 
     verb: ClassVar[str] = "fail-migrations"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "make the next COUNT live migrations to or from a node fail (default 1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
                                            Param("count", "count", optional=True))
@@ -339,6 +350,7 @@ class PublishImage(Command):
     restart."""
 
     verb: ClassVar[str] = "publish-image"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "publish a new version of a base image; its VMs take it at next restart"
     params: ClassVar[tuple[Param, ...]] = (Param("image", "image"),)
     image: str
@@ -352,6 +364,7 @@ class LocalReading(Command):
     does not list one a second (the command log and recordings keep them)."""
 
     verb: ClassVar[str] = "reading"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "set a local node's measured CPU, memory and disk utilisation (0-1)"
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
                                            Param("memory", "number"), Param("disk", "number"))
@@ -373,6 +386,7 @@ class Speed(Command):
     command."""
 
     verb: ClassVar[str] = "speed"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "simulated seconds per real second"
     params: ClassVar[tuple[Param, ...]] = (Param("factor", "number"),)
     mutating: ClassVar[bool] = False
@@ -384,6 +398,7 @@ class Pause(Command):
     """`pause`: stop the simulated clock; a clock command."""
 
     verb: ClassVar[str] = "pause"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "stop the simulated clock"
     mutating: ClassVar[bool] = False
 
@@ -393,6 +408,7 @@ class Resume(Command):
     """`resume`: restart the simulated clock; a clock command."""
 
     verb: ClassVar[str] = "resume"
+    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
     help: ClassVar[str] = "restart the simulated clock"
     mutating: ClassVar[bool] = False
 

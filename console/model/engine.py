@@ -22,7 +22,7 @@ from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
 from console.model.groups import GroupFailback
 from console.model.ha import HighAvailability
 from console.model.images import ImageStreaming
-from console.model.kernel import Component, Handler, Outcome
+from console.model.kernel import NO_QUORUM, Component, Handler, Outcome
 from console.model.maintenance import MaintenanceMode
 from console.model.membership import Membership
 from console.model.migration import Migrations
@@ -133,13 +133,17 @@ class Engine:
         """Run a command now; a refusal is logged with its reason and changes nothing.
 
         The command's own event is logged before its consequences, which the handler emitted
-        while it ran: they are held back until the outcome is known.
+        while it ran: they are held back until the outcome is known. A command to the cluster
+        (`Command.needs_quorum`) is refused here, for every command alike, while no partition
+        holds quorum (`Membership.has_quorum`).
         """
         held: list[Event] = []
         self._held = held
         try:
             if self.read_only and command.mutating:
                 outcome = Outcome.refuse("read-only mode: changes are disabled")
+            elif command.needs_quorum and not self.membership.has_quorum():
+                outcome = Outcome.refuse(NO_QUORUM)
             else:
                 handler = self._handlers.get(type(command))
                 if handler is None:

@@ -353,12 +353,24 @@ class HighAvailability:
             return self._withdraw(vm, request)
         host = self.cluster.nodes[vm.host] if vm.host else None
         if host is not None and not placement.usable(host) and host.state not in CLOSED_STATES:
-            return Outcome.refuse(f"{vm.name}'s host {host.name} is {host.state.value}")
+            return Outcome.refuse(f"{vm.name}'s host {host.name} is "
+                                  f"{placement.condition(host)}")
+        restarting = vm.state is VmState.RESTARTING
         self.context.world.stop_vm(vm)
-        vm.down_since = None
+        self._end_outage(vm)
         vm.ha_state = request
         self._failed_starts.pop(vm.name, None)
+        what = (f"stays off on {vm.host}: its restart is withdrawn" if restarting
+                else f"is powered off on {vm.host}")
+        self.context.emit("vm_stopped", vm.name, f"{vm.name} {what} (HA state {request.value})")
         return Outcome.ok()
+
+    def _end_outage(self, vm: Vm) -> None:
+        """The operator turned `vm` off: an outage it was in ends now and counts in its
+        downtime (what was already lost is never erased)."""
+        if vm.down_since is not None:
+            vm.downtime_s += self.context.now - vm.down_since
+            vm.down_since = None
 
     def _withdraw(self, vm: Vm, request: HaState) -> Outcome:
         """Take a VM HA means to restart out of its hands: it stays off. A pending VM, which has
@@ -373,9 +385,7 @@ class HighAvailability:
             self.cluster.set_host(vm, home.name)
             note = f"; registered on {home.name}"
         self.cluster.set_state(vm, VmState.STOPPED)
-        if vm.down_since is not None:
-            vm.downtime_s += self.context.now - vm.down_since
-            vm.down_since = None
+        self._end_outage(vm)
         vm.ha_state = request
         self._failed_starts.pop(vm.name, None)
         self.context.emit("vm_stopped", vm.name,
@@ -386,8 +396,6 @@ class HighAvailability:
     def _power_on(self, vm: Vm) -> Outcome:
         if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
             return Outcome.refuse(f"{vm.name} is already {vm.state.value}")
-        if not self.context.membership.has_quorum():
-            return Outcome.refuse("the cluster has no quorum")
         refusal = self.admission_refusal(vm)
         if refusal:
             return Outcome.refuse(refusal)

@@ -164,7 +164,7 @@ class ImageStreaming:
             if wanted is not None:
                 node = candidates[0]
                 if not placement.usable(node):
-                    return f"{node.name} is {node.state.value}"
+                    return f"{node.name} is {placement.condition(node)}"
                 return (f"{node.name} cannot take {vm.name} ({placement.vcpus(vm.vcpus)}, "
                         f"{vm.memory_gb:g} GB, {vm.guest_os})")
             return (f"no host can take {vm.name} ({placement.vcpus(vm.vcpus)}, "

@@ -50,6 +50,10 @@ class Outcome:
 
 Handler = Callable[[Command], Outcome]
 
+#: The one reason a command to the cluster is refused while no partition holds quorum
+#: (`Command.needs_quorum`, `Quorum.has_quorum`); the engine checks it before any handler.
+NO_QUORUM = "the cluster has no quorum"
+
 
 class Component(Protocol):
     """A behaviour: the commands it answers, and its reaction to the current state."""

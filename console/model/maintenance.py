@@ -67,10 +67,11 @@ class MaintenanceMode:
             return Outcome.refuse(f"no node named {command.node}")
         if command.on:
             if node.maintenance:
-                return Outcome.refuse(f"{node.name} is already {node.state.value}")
-            if node.state in (NodeState.SUSPECT, NodeState.ISOLATED) or node.quorum_lost:
-                return Outcome.refuse(f"{node.name} is {node.state.value}; the cluster cannot "
-                                      "drive its evacuation")
+                return self._maintenance_again(node, command.force)
+            if (node.state in (NodeState.SUSPECT, NodeState.ISOLATED) or node.quorum_lost
+                    or (node.state is NodeState.ONLINE and not node.heard)):
+                return Outcome.refuse(f"{node.name} is {placement.condition(node)}; the cluster "
+                                      "cannot drive its evacuation")
             node.maintenance = True
             self._flagged.append(node.name)
             if command.force:
@@ -112,6 +113,19 @@ class MaintenanceMode:
                     or migrations.is_moving(name) or migrations.refusal(vm, node) is not None:
                 continue
             migrations.start(vm, node, f"returning to {node.name} after its maintenance")
+
+    def _maintenance_again(self, node: Node, force: bool) -> Outcome:
+        """`maintenance NODE on` for a node already flagged: `--force` on one that waits
+        (entering maintenance, or flagged while away) goes ahead as its wait message promised,
+        and says what the cluster can no longer tolerate; anything else is refused."""
+        if not force or node.name in self._forced or node.state is NodeState.MAINTENANCE:
+            forced = " (forced)" if node.name in self._forced else ""
+            return Outcome.refuse(f"{node.name} is already {node.state.value}{forced}")
+        self._forced.add(node.name)
+        if node.state is not NodeState.ENTERING_MAINTENANCE:
+            return Outcome.ok(f"{node.state.value}: forced; it evacuates when it comes back")
+        return Outcome.ok(self._check_failover_level(node, True)
+                          or f"forced: evacuating {node.name}")
 
     def _running(self, node: Node) -> int:
         return sum(1 for vm in self.cluster.vms_on(node) if vm.state in CONSUMING_STATES)

@@ -69,9 +69,9 @@ class Migrations:
         if target.name == source.name:
             return f"{vm.name} already runs on {target.name}"
         if source.state not in SOURCE_STATES or not source.heard:
-            return f"its host {source.name} is {source.state.value}"
+            return f"its host {source.name} is {placement.condition(source)}"
         if not placement.usable(target):
-            return f"{target.name} is {target.state.value}"
+            return f"{target.name} is {placement.condition(target)}"
         if source.hypervisor != target.hypervisor:
             name = HYPERVISORS[source.hypervisor].migration_name
             return (f"{name} stays within one hypervisor family: {source.name} is "

@@ -20,6 +20,20 @@ def usable(node: Node) -> bool:
     return node.state is NodeState.ONLINE and node.heard and not node.quorum_lost
 
 
+def condition(node: Node) -> str:
+    """What a refusal says of a host that is not `usable`: its state, and why an online one
+    still takes nothing (`online, cut off from the quorum partition`, `online, not heard by the
+    cluster`), so no refusal reads "D is online"."""
+    state = node.state.value
+    if node.state is not NodeState.ONLINE:
+        return state
+    if node.quorum_lost:
+        return f"{state}, cut off from the quorum partition"
+    if not node.heard:
+        return f"{state}, not heard by the cluster"
+    return state
+
+
 def compatible(cluster: Cluster, vm: Vm, node: Node) -> bool:
     """Same hypervisor as the VM's disks, and a guest OS that hypervisor runs. A VM not yet
     created (deploy, initial placement) has no disk format yet: any hypervisor running its guest

@@ -47,9 +47,8 @@ class Relocation:
                                   f"(cancel-migration {vm.name})")
         source = self.cluster.nodes[vm.host]  # type: ignore[index]
         if not placement.usable(source) and source.state not in CLOSED_STATES:
-            return Outcome.refuse(f"{vm.name}'s host {source.name} is {source.state.value}")
-        if not self.context.membership.has_quorum():
-            return Outcome.refuse("the cluster has no quorum")
+            return Outcome.refuse(f"{vm.name}'s host {source.name} is "
+                                  f"{placement.condition(source)}")
         target = self._running_target(vm, command.target)
         if isinstance(target, str):
             return Outcome.refuse(target)
@@ -75,8 +74,6 @@ class Relocation:
     def _move(self, vm: Vm, wanted: str | None) -> Outcome:
         """Move a stopped VM's registration to `wanted` (or the best host for it); it stays
         off."""
-        if not self.context.membership.has_quorum():
-            return Outcome.refuse("the cluster has no quorum")
         source = vm.host
         if wanted is None:
             target = placement.registration_host(self.cluster, vm, exclude=(source or "",))
@@ -101,7 +98,7 @@ class Relocation:
         if target.name == vm.host:
             return f"{vm.name} is already on {target.name}"
         if not placement.usable(target):
-            return f"{target.name} is {target.state.value}"
+            return f"{target.name} is {placement.condition(target)}"
         if not placement.compatible(self.cluster, vm, target):
             return _incompatible(self.cluster.vm_hypervisor.get(vm.name), vm, target)
         return placement.rule_refusal(self.cluster, vm, target) or target

@@ -276,8 +276,6 @@ class ServiceManager:
             return Outcome.refuse(f"no service named {command.service}")
         if service.state is ServiceState.FAILING_OVER and service.starting is not None:
             return Outcome.refuse(f"{service.name} is already failing over to {service.starting}")
-        if not self.context.membership.has_quorum():
-            return Outcome.refuse("the cluster has no quorum")
         target = self._resolve_target(service, command.target)
         if isinstance(target, Outcome):
             return target
@@ -320,4 +318,4 @@ class ServiceManager:
         if vm.host is None:
             return ""
         node = self.cluster.nodes[vm.host]
-        return "" if placement.usable(node) else f", host {node.state.value}"
+        return "" if placement.usable(node) else f", host {placement.condition(node)}"

@@ -43,7 +43,8 @@ admission_policy = "host_failures"   # host_failures | percentage | failover_hos
 cpu_reserve_percent = 25   # 0 to 100: percentage policy, share of vCPU capacity kept free
 memory_reserve_percent = 25   # 0 to 100: ... of memory capacity
 failover_hosts = ["C"]     # failover_hosts policy: known nodes, at least one, kept for HA
-                           # restarts (no power-on, deploy or migration lands there)
+                           # restarts (no power-on, deploy or migration lands there); only with
+                           # that policy and admission control on, and not every node
 fence_s = 5.0              # >= 0
 cpu_overcommit = 4.0       # > 0, vCPUs per physical core
 memory_overcommit = 1.0    # > 0
@@ -610,14 +611,35 @@ def _settings(draft: Draft) -> Settings:
 
 
 def _check_failover_hosts(settings: Settings, draft: Draft) -> None:
-    """`[ha] failover_hosts` names known nodes, and the failover_hosts policy names some."""
+    """`[ha] failover_hosts` names known nodes; it is given exactly when admission_policy is
+    "failover_hosts" (vSphere's dedicated failover hosts are a choice of admission control
+    policy, "Admission Control Policies", vSphere Availability, whose API holds the list in
+    `ClusterFailoverHostAdmissionControlPolicy` only: under another policy, or with
+    admission control off, the list would be silently ignored); and it leaves at least one
+    node for the VMs (a failover host holds no VM, running or stopped, but HA restarts)."""
+    ha = settings.ha
     nodes = {node.name for _, node in draft.nodes}
-    for i, name in enumerate(settings.ha.failover_hosts):
+    for i, name in enumerate(ha.failover_hosts):
         if name not in nodes:
             raise Problem(f"ha.failover_hosts[{i}]", f"no node named {show(name)}")
-    if settings.ha.admission_policy == "failover_hosts" and not settings.ha.failover_hosts:
+    if ha.admission_policy == "failover_hosts" and not ha.failover_hosts:
         raise Problem("ha.admission_policy", 'admission_policy "failover_hosts" needs '
                                              "failover_hosts: the nodes kept for HA restarts")
+    if ha.failover_hosts and ha.admission_policy != "failover_hosts":
+        raise Problem("ha.failover_hosts", "applies only with admission_policy = "
+                                           f'"failover_hosts" (the policy is '
+                                           f'"{ha.admission_policy}"): set the policy or '
+                                           "remove the list")
+    if ha.failover_hosts and not ha.admission_control:
+        written = "admission_control" in draft.explicit.get("ha", {})
+        raise Problem("ha.failover_hosts", "applies only with admission control on "
+                                           "(admission_control = false"
+                                           + ("" if written else f", profile {settings.profile}")
+                                           + "): turn it on or remove the list")
+    if draft.vms and nodes <= set(ha.failover_hosts):
+        raise Problem("ha.failover_hosts", "every node is a failover host, which holds no VM "
+                                           "but HA restarts, yet the file declares VMs: keep "
+                                           "at least one node out of the list")
 
 
 def _workloads_section(raw: Any, draft: Draft) -> None:
