@@ -406,7 +406,9 @@ class Membership:
         node.quorum_lost = True
         quorum = self.cluster.settings.quorum
         if quorum.voting:
-            why = (f"lost quorum ({self._votes_of(partition)} of {self._total_votes()} votes)")
+            total = self._total_votes()
+            why = (f"lost quorum ({self._votes_of(partition)} of {total} "
+                   f"vote{'' if total == 1 else 's'})")
         else:
             why = "is isolated: it cannot reach the rest of the cluster"
         self.context.emit("quorum_lost", node.name,
