@@ -9,6 +9,7 @@ import pytest
 from cluster_helpers import events, make_engine, run_checked
 
 from console.formats.cluster import load_cluster
+from console.model import views
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import NodeState, VmState
@@ -185,3 +186,10 @@ def test_the_quorum_lost_message_says_what_happens_to_vms_with_their_own_respons
     assert f"power_off for {first}" in message
     if rest:
         assert "leave_powered_on for" in message
+
+
+def test_the_header_shows_votes_only_where_hosts_vote(tmp_path):
+    engine = make_engine()  # vSphere: no votes among hosts
+    run_checked(engine, 100, {60: "isolate A"})
+    assert views.quorum(engine).text == "hosts 2/3 heard"
+    assert views.quorum(small_cluster(tmp_path, "wsfc", 3)).text == "quorum 3/3 ok"
