@@ -59,6 +59,9 @@ class RecordingWorld:
     def powered(self, node: Node) -> bool:
         return self.world.powered(node)
 
+    def booting(self, node: Node) -> bool:
+        return self.world.booting(node)
+
     def writes_datastore_heartbeats(self, node: Node) -> bool:
         return self.world.writes_datastore_heartbeats(node)
 
@@ -106,11 +109,11 @@ class HoldingWorld(RecordingWorld):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
-        self.booting: list[Callable[[], None]] = []
+        self.held_boots: list[Callable[[], None]] = []
 
     def start_vm(self, vm: Vm, ready_in_s: float, running: Callable[[], None],
                  failed: Callable[[str], None]) -> None:
-        self.booting.append(running)
+        self.held_boots.append(running)
 
 
 def test_a_vm_runs_when_the_environment_says_so():
@@ -119,8 +122,8 @@ def test_a_vm_runs_when_the_environment_says_so():
     engine.world = holding  # type: ignore[assignment]
     run_checked(engine, 600, {60: "fail-node B"})
     restarting = [vm for vm in engine.cluster.vms.values() if vm.state is VmState.RESTARTING]
-    assert restarting and len(holding.booting) == len(restarting)
-    for running in holding.booting:
+    assert restarting and len(holding.held_boots) == len(restarting)
+    for running in holding.held_boots:
         running()
     engine.reconcile()
     assert not [vm for vm in engine.cluster.vms.values() if vm.state is VmState.RESTARTING]
@@ -193,4 +196,4 @@ def test_the_engine_and_its_components_offer_what_the_kernel_promises():
     assert not missing
     assert _members(kernel.Environment) == {
         "start_vm", "stop_vm", "fence", "reset", "migrate", "abandon_migration", "stream_image",
-        "powered", "writes_datastore_heartbeats"}
+        "powered", "booting", "writes_datastore_heartbeats"}

@@ -75,6 +75,13 @@ class HighAvailability:
         if vm.host is not None:
             self._watch.add(vm.host)
 
+    def host_back(self, node: Node) -> None:
+        """The quorum side hears `node` again (it rejoined): a fence under way is moot, since
+        what the host runs is known again."""
+        timer = self._fencing.pop(node.name, None)
+        if timer is not None:
+            timer.cancel()
+
     def isolation_power_off(self, node: Node, vms: list[Vm]) -> None:
         """`node`'s isolation response powered `vms` off and the cluster learnt it (through the
         host's datastore heartbeat, or from the host once heard again): HA may restart them."""
@@ -104,9 +111,12 @@ class HighAvailability:
         Availability": host isolation response, datastore heartbeating). A host the cluster
         cannot tell from a dead one (failed) is fenced before any of its VMs restarts."""
         vms = self.cluster.vms_on(node)
+        if (node.state is NodeState.ISOLATED
+                and not self.context.world.writes_datastore_heartbeats(node)):
+            return False  # its datastore heartbeat stopped: wait until it is declared failed
         if node.state in LOST_STATES and node.state is not NodeState.ISOLATED:
             still_on = [vm for vm in vms if vm.state in CONSUMING_STATES]
-            if still_on or (not self.context.world.powered(node) and not node.fenced):
+            if still_on or not node.fenced:  # not known off: what it runs is unknown
                 self._fence(node)
                 return False
         elif not (node.state in LOST_STATES or placement.usable(node)
@@ -159,22 +169,34 @@ class HighAvailability:
         if node.name in self._fencing:
             return
         fence_s = self.settings.fence_s
-        if self.cluster.settings.quorum.watchdog_s:
-            how = f"waiting {fence_s:g} s for its HA lock to expire; its watchdog resets it"
+        wait_s = fence_s
+        watchdog_s = self.cluster.settings.quorum.watchdog_s
+        if watchdog_s:
+            # the lock expires fence_s after the host's last renewal (its last heartbeat heard),
+            # and never before its watchdog, armed when it lost quorum, has surely reset it
+            renewed = node.silent_since if node.silent_since is not None else self.context.now
+            reset_by = renewed + self.context.membership.detection_s(node) + watchdog_s
+            wait_s = max(0.0, renewed + fence_s - self.context.now,
+                         reset_by - self.context.now)
+            how = (f"waiting {wait_s:g} s for its HA lock to expire ({fence_s:g} s after its "
+                   f"last renewal at {renewed:g} s); its watchdog resets it")
         else:
             how = f"out-of-band power off, {fence_s:g} s"
         self.context.emit("node_fencing", node.name,
                           f"fencing {node.name} ({how}) before restarting its VMs",
                           Severity.WARNING)
-        epoch = node.epoch
-        self._fencing[node.name] = self.context.schedule(fence_s, lambda: self._fenced(node, epoch))
+        self._fencing[node.name] = self.context.schedule(wait_s, lambda: self._fenced(node))
 
-    def _fenced(self, node: Node, epoch: int) -> None:
+    def _fenced(self, node: Node) -> None:
+        """The fence completes whatever the host did meanwhile (a host powered on during its
+        fence is powered off again); only its rejoining the quorum partition (`host_back`)
+        makes it moot. A lock that expired powers nothing off: the watchdog has reset the host.
+        """
         self._fencing.pop(node.name, None)
-        if node.state not in LOST_STATES or (node.epoch != epoch
-                                              and self.context.world.powered(node)):
+        if node.state not in LOST_STATES:
             return
-        self.context.world.fence(node)
+        if not self.cluster.settings.quorum.watchdog_s:
+            self.context.world.fence(node)
         node.fenced = True
         node.quorum_lost = False
         node.state = NodeState.FAILED

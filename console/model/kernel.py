@@ -118,6 +118,10 @@ class Observations(Protocol):
         """Is the host powered on (a power controller's reading)?"""
         ...
 
+    def booting(self, node: Node) -> bool:
+        """Is the host powered on but still booting (on no network yet)?"""
+        ...
+
     def writes_datastore_heartbeats(self, node: Node) -> bool:
         """Does the host still write heartbeats to the shared datastore (vSphere HA's second
         channel, which tells an isolated host from a dead one)?"""
@@ -137,6 +141,10 @@ class Quorum(Protocol):
     def has_quorum(self) -> bool:
         """Does some partition hold quorum, so the cluster (that partition's view) may decide
         and act? (`Membership.quorum_partition`: the one answer.)"""
+        ...
+
+    def detection_s(self, node: Node) -> float:
+        """Seconds of silence before `node` is declared lost."""
         ...
 
 
@@ -181,6 +189,10 @@ class Recovery(Protocol):
 
     def vm_down(self, vm: Vm, why: str) -> None:
         """An unplanned outage of `vm` (its host crashed, was fenced, ...)."""
+        ...
+
+    def host_back(self, node: Node) -> None:
+        """The quorum side hears `node` again: a fence still under way is moot."""
         ...
 
     def isolation_power_off(self, node: Node, vms: list[Vm]) -> None:

@@ -53,8 +53,11 @@ class Membership:
         # VMs an isolated host powered off that the cluster has not learnt of yet, by host
         self._switched_off: dict[str, list[str]] = {}
         heard = set(self.observed_partition())
+        dynamic = self.cluster.settings.quorum.dynamic_quorum
         for node in self.cluster.nodes.values():
             node.heard = node.name in heard
+            if dynamic and not context.world.powered(node):
+                node.has_vote = False  # only dynamic quorum takes a vote from a host that is off
 
     # -- views ---------------------------------------------------------------------------------
 
@@ -90,7 +93,7 @@ class Membership:
         in none."""
         world = self.context.world
         up = [node for node in self.cluster.nodes.values()
-              if world.powered(node) and node.state is not NodeState.BOOTING]
+              if world.powered(node) and not world.booting(node)]
         connected = [node.name for node in up if node.connected]
         cut_off = [[node.name] for node in up if not node.connected]
         return ([connected] if connected else []) + cut_off
@@ -101,8 +104,9 @@ class Membership:
         Hosts that vote (Windows Server failover clustering, "Understanding cluster and pool
         quorum"; corosync votequorum in Proxmox VE, "Cluster Manager"): a majority of the votes,
         the witness (disk / file share witness, corosync's qdevice) counting for the hosts on
-        the heartbeat network; an even split goes, with the tie breaker, to the side holding the
-        lowest-named voter (which keeps its vote), else to neither side. Hosts that do not vote
+        the heartbeat network; with the tie breaker the highest-named voter's vote is set aside
+        while the votes are even (`_voters`), so no split is even and the lowest-named voter
+        keeps its vote; without it an even split leaves neither side quorum. Hosts that do not vote
         (vSphere HA, "How vSphere HA Works": master and isolation): the hosts on the heartbeat
         network carry on, and each cut-off host is isolated."""
         for partition in self.partitions():
@@ -131,6 +135,18 @@ class Membership:
     def _node_votes(self) -> int:
         return sum(1 for n in self.cluster.nodes.values() if n.has_vote)
 
+    def _voters(self) -> set[str]:
+        """The nodes whose vote counts now: those holding one, less, where the tie breaker is
+        on and the votes (witness included) are even, the highest-named voter's, so that the
+        votes stay odd and the lowest-named voter keeps its vote (Windows Server 2012 R2+,
+        "Understanding cluster and pool quorum": tie breaker, LowerQuorumPriorityNodeID)."""
+        voters = {name for name, n in self.cluster.nodes.items() if n.has_vote}
+        quorum = self.cluster.settings.quorum
+        if (quorum.voting and quorum.tie_breaker and voters
+                and (len(voters) + self._witness_votes()) % 2 == 0):
+            voters.discard(max(voters))
+        return voters
+
     def _witness_votes(self) -> int:
         """The witness's vote: none without a witness; with a dynamic witness, only while the
         nodes' votes are even (Windows Server 2012 R2+, "dynamic witness")."""
@@ -140,10 +156,10 @@ class Membership:
         return 0 if quorum.dynamic_witness and self._node_votes() % 2 else 1
 
     def _total_votes(self) -> int:
-        return self._node_votes() + self._witness_votes()
+        return len(self._voters()) + self._witness_votes()
 
     def _votes_of(self, partition: list[str]) -> int:
-        held = sum(1 for name in partition if self.cluster.nodes[name].has_vote)
+        held = len(self._voters().intersection(partition))
         on_network = bool(partition) and self.cluster.nodes[partition[0]].connected
         return held + (self._witness_votes() if on_network else 0)
 
@@ -153,13 +169,7 @@ class Membership:
         quorum = self.cluster.settings.quorum
         if not quorum.voting:
             return self.cluster.nodes[partition[0]].connected
-        held, total = self._votes_of(partition), self._total_votes()
-        if held * 2 > total:
-            return True
-        if held * 2 < total or not quorum.tie_breaker:
-            return False
-        voters = sorted(name for name, n in self.cluster.nodes.items() if n.has_vote)
-        return bool(voters) and voters[0] in partition
+        return self._votes_of(partition) * 2 > self._total_votes()
 
     # -- what the world reports ----------------------------------------------------------------
 
@@ -169,39 +179,71 @@ class Membership:
         self._switched_off.pop(node.name, None)
         self._regroup()
         if node.state is NodeState.ISOLATED:
-            self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
-                            f"{node.name} stopped writing datastore heartbeats: failed")
+            self._watch_datastore_heartbeats(node)
         elif node.state is NodeState.BOOTING:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} crashed while booting")
 
+    def _watch_datastore_heartbeats(self, node: Node) -> None:
+        """An isolated host (known alive only by its datastore heartbeats) stopped: their
+        silence takes the failure detection time to notice, as the network's does ("How
+        vSphere HA Works": datastore heartbeating)."""
+        self._cancel_detection(node)
+        detect_s = self._failed_after_missed(node) * self.interval
+        self._detection[node.name] = [
+            self.context.schedule(detect_s, lambda: self._datastore_silent(node))]
+
+    def _datastore_silent(self, node: Node) -> None:
+        self._detection.pop(node.name, None)
+        if (node.state is NodeState.ISOLATED
+                and not self.context.world.writes_datastore_heartbeats(node)):
+            detect_s = self._failed_after_missed(node) * self.interval
+            self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
+                            f"{node.name} stopped writing datastore heartbeats "
+                            f"{detect_s:g} s ago: failed")
+
     def shut_down(self, node: Node, running: int) -> None:
-        """A clean shutdown: the cluster knows the host is off and restarts its VMs."""
+        """A clean shutdown: the cluster knows the host is off and restarts its VMs; with
+        dynamic quorum the host gives up its vote (Windows Server failover clustering, "dynamic
+        quorum"); static votes (corosync, dynamic quorum off) stay counted."""
         node.quorum_lost = False
         self._switched_off.pop(node.name, None)
         self._regroup()
         node.fenced = True
-        node.has_vote = False
+        if self.cluster.settings.quorum.dynamic_quorum:
+            node.has_vote = False
+        self._apply_quorum_loss()  # a clean leave is known at once: the rest recount
         self._set_state(node, NodeState.OFFLINE, "node_offline", Severity.WARNING,
                         f"{node.name} shut down cleanly; {running} VMs restart elsewhere")
 
     def booting(self, node: Node) -> None:
-        """`node` was powered on: it is booting, and no longer known to be fenced."""
+        """`node` was powered on. A host the cluster knows is off (shut down, fenced) is shown
+        booting; one it has not yet declared lost, or declared lost without knowing it is off,
+        stays as believed: the quorum side learns of the boot only when it hears the host
+        again (`booted`), and a fence it started completes."""
+        if not node.fenced:
+            return
         node.fenced = False
         self._set_state(node, NodeState.BOOTING, "node_booting", Severity.INFO,
                         f"{node.name} is booting ({node.boot_s:g} s)")
 
     def booted(self, node: Node, reachable: bool) -> None:
         """A booted host rejoins, or finds itself cut off: isolated, and maybe without quorum."""
-        if reachable:
+        if reachable and node.name in self.observed_partition():
             self._rejoin(node, f"{node.name} booted and rejoined the cluster")
             self._regroup()
             return
         if node.silent_since is None:
             self._went_quiet(node)
             self._cancel_detection(node)
+        if node.state in LOST_STATES and node.state is not NodeState.ISOLATED:
+            self._regroup()  # unheard and not known off: it stays lost, its fence goes on
+            self._apply_quorum_loss()
+            return
+        where = ("reaches no host of the quorum partition" if reachable
+                 else "cannot reach the heartbeat network")
         self._set_state(node, NodeState.ISOLATED, "node_isolated", Severity.WARNING,
-                        f"{node.name} booted but cannot reach the heartbeat network")
+                        f"{node.name} booted but {where}")
         self._regroup()
         self._apply_quorum_loss()
 
@@ -254,6 +296,10 @@ class Membership:
                                      lambda: self._detect(node)),
         ]
 
+    def detection_s(self, node: Node) -> float:
+        """Seconds of silence before `node` is declared lost (`_failed_after_missed` beats)."""
+        return self._failed_after_missed(node) * self.interval
+
     def _failed_after_missed(self, node: Node) -> int:
         """Missed beats before `node` is declared lost: the cross-subnet threshold when no host
         the cluster hears shares its subnet (Windows failover clustering, "Tuning failover
@@ -291,7 +337,14 @@ class Membership:
         node.quorum_lost = False
         node.fenced = False
         self._set_state(node, self._healthy_state(node), "node_online", Severity.INFO, message)
+        self.context.ha.host_back(node)
         self._restore_quorum()
+        self._report_switched_off(node)
+
+    def _report_switched_off(self, node: Node) -> None:
+        """The cluster hears `node` with quorum again and learns which VMs its isolation
+        response powered off meanwhile; HA restarts them (WSFC brings roles online once quorum
+        returns: "Understanding cluster and pool quorum")."""
         names = self._switched_off.pop(node.name, [])
         switched_off = [vm for vm in map(self.cluster.vms.get, names)
                         if vm is not None and vm.host == node.name
@@ -353,12 +406,14 @@ class Membership:
         node.quorum_lost = True
         quorum = self.cluster.settings.quorum
         if quorum.voting:
-            why = (f"lost quorum ({self._votes_of(partition)} of {self._total_votes()} votes)")
+            total = self._total_votes()
+            why = (f"lost quorum ({self._votes_of(partition)} of {total} "
+                   f"vote{'' if total == 1 else 's'})")
         else:
             why = "is isolated: it cannot reach the rest of the cluster"
         self.context.emit("quorum_lost", node.name,
-                          f"{node.name} {why}; isolation response: {quorum.isolation_response}",
-                          Severity.ERROR)
+                          f"{node.name} {why}; isolation response: "
+                          f"{self._responses(node)}", Severity.ERROR)
         self.context.services.stand_down(node)
         now: list[Vm] = []
         later: list[Vm] = []
@@ -379,16 +434,32 @@ class Membership:
                                      for vm in self.cluster.vms_on(node)):
             self.context.schedule(quorum.watchdog_s, lambda: self._watchdog(node, epoch))
 
+    def _responses(self, node: Node) -> str:
+        """What the isolation response does to `node`'s running VMs: the cluster default when
+        every VM follows it, else each response with its VMs (`power_off for web1, db1;
+        leave_powered_on for batch`)."""
+        quorum = self.cluster.settings.quorum
+        by_response: dict[str, list[str]] = {}
+        for vm in self.cluster.vms_on(node):
+            if vm.state in CONSUMING_STATES:
+                by_response.setdefault(isolation_response_of(vm, quorum), []).append(vm.name)
+        if set(by_response) <= {quorum.isolation_response}:
+            return quorum.isolation_response
+        return "; ".join(f"{response} for {', '.join(sorted(names))}"
+                         for response, names in sorted(by_response.items()))
+
     def _shutdown_done(self, node: Node, epoch: int, vms: list[Vm]) -> None:
         if node.epoch == epoch and node.quorum_lost:
             self._switch_off(node, [vm for vm in vms if vm.host == node.name
                                     and vm.state in CONSUMING_STATES])
 
     def _switch_off(self, node: Node, vms: list[Vm]) -> None:
-        """The isolated host powered `vms` off. The cluster learns it only through the host's
-        datastore heartbeat, or once it hears the host again; until then it must assume they
-        run (and fence the host before restarting them)."""
-        if self.context.world.writes_datastore_heartbeats(node):
+        """The host without quorum powered `vms` off. The cluster learns it at once where it
+        still hears the host (a partition without quorum sees its own hosts: HA restarts the
+        VMs once quorum returns, as WSFC brings its roles online again) or through the host's
+        datastore heartbeat, else only once it hears the host again; until then it must assume
+        they run (and fence the host before restarting them)."""
+        if node.heard or self.context.world.writes_datastore_heartbeats(node):
             self.context.ha.isolation_power_off(node, vms)
             return
         self._switched_off.setdefault(node.name, []).extend(vm.name for vm in vms)

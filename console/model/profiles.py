@@ -37,10 +37,12 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
         # cluster network thresholds"); no datastore heartbeat channel
         "heartbeat": {"interval_s": 1.0, "failed_after_missed": 10,
                       "cross_subnet_failed_after_missed": 20, "datastore_heartbeat": False},
-        # node majority with a witness, dynamic quorum and witness, tie breaker ("Understanding
-        # cluster and pool quorum"); a node without quorum stops its cluster service and roles
-        "quorum": {"voting": True, "dynamic_quorum": True, "dynamic_witness": True,
-                   "tie_breaker": True, "isolation_response": "power_off"},
+        # node majority, a witness only where the file configures one, dynamic quorum and
+        # witness, tie breaker ("Understanding cluster and pool quorum"); a node without quorum
+        # stops its cluster service and roles
+        "quorum": {"voting": True, "witness": False, "dynamic_quorum": True,
+                   "dynamic_witness": True, "tie_breaker": True,
+                   "isolation_response": "power_off"},
         # no failover capacity is reserved (no admission control): what does not fit waits
         "ha": {"admission_control": False},
         # a group may fail over nodes - 1 times in 6 hours (FailoverThreshold's default)
@@ -60,10 +62,10 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
                    "dynamic_witness": False, "tie_breaker": False,
                    "isolation_response": "leave_powered_on", "watchdog_s": 60.0},
         # the quorate side recovers a lost node's services once its HA lock expired, 120 s
-        # after the node's last renewal: 105 s after it was declared lost; no admission control
+        # after the node's last renewal (its last heartbeat heard); no admission control
         # (recovery picks a node by its scheduler); a failed start is relocated once
         # (max_relocate)
-        "ha": {"fence_s": 105.0, "admission_control": False, "restart_retries": 1,
+        "ha": {"fence_s": 120.0, "admission_control": False, "restart_retries": 1,
                # node maintenance brings its services back when it ends ("Node
                # Maintenance"); a fenced node's stopped services are recovered too ("Recover
                # Fenced Services")

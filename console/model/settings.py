@@ -46,9 +46,10 @@ class QuorumSettings:
     hosts on the heartbeat network carry on and each cut-off host declares itself isolated
     (vSphere HA). `witness`: a witness vote (disk or file share witness; corosync's qdevice).
     `dynamic_quorum`: a node the quorum side declares lost gives up its vote; `dynamic_witness`:
-    the witness votes only while the nodes' votes are even; `tie_breaker`: an even split is won
-    by the side holding the lowest-named voter (Windows Server 2012 R2's tie breaker), else
-    neither side has quorum (corosync). `watchdog_s`: a host that lost quorum resets itself
+    the witness votes only while the nodes' votes are even; `tie_breaker`: while the votes are
+    even the highest-named voter's vote is set aside, so the lowest-named keeps its vote and no
+    split is even (Windows Server 2012 R2's tie breaker); off, an even split leaves neither side
+    quorum (corosync). `watchdog_s`: a host that lost quorum resets itself
     this long after (Proxmox VE's watchdog; 0: never). The isolation response is the cluster
     default; a VM may name its own (`Vm.isolation_response`).
     """
@@ -71,9 +72,10 @@ class HaSettings:
     tried again (on another host when there is one) before HA gives up: vSphere's
     das.maxvmrestartcount (5), Proxmox VE's max_relocate (1). Before restarting a lost host's
     VMs the quorum side powers it off out of band, taking `fence_s`, or, where hosts reset
-    themselves (`QuorumSettings.watchdog_s`, Proxmox VE), waits `fence_s` for the host's HA lock
-    to expire. `maintenance_return`: when a host leaves maintenance, the VMs its evacuation
-    moved migrate back to it (Proxmox VE's `ha-manager crm-command node-maintenance disable`:
+    themselves (`QuorumSettings.watchdog_s`, Proxmox VE), waits for the host's HA lock to
+    expire, `fence_s` after its last renewal (its last heartbeat the quorum side heard).
+    `maintenance_return`: when a host leaves maintenance, the VMs its evacuation moved migrate
+    back to it (Proxmox VE's `ha-manager crm-command node-maintenance disable`:
     "High Availability", Node Maintenance); off, the balancer spreads the load (vSphere leaves it
     to DRS). `recover_stopped`: the stopped HA VMs of a fenced host are moved to a live one, so
     they can be started (Proxmox VE, "High Availability": Recover Fenced Services).

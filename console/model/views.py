@@ -211,14 +211,23 @@ def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
 
 @dataclass(frozen=True, slots=True)
 class Quorum:
-    """The quorum vote: votes held by the cluster's partition (`Membership.observed_partition`)
-    and all votes (witness included), whether some partition holds quorum, and how many
-    partitions there are."""
+    """The quorum vote where hosts vote (`voting`): votes held by the cluster's partition
+    (`Membership.observed_partition`) and all votes (witness included); where they do not
+    (vSphere HA, "How vSphere HA Works"), the hosts that partition hears and all hosts. Also
+    whether some partition holds quorum, and how many partitions there are."""
 
     held: int
     total: int
     ok: bool
     partitions: int
+    voting: bool = True
+
+    @property
+    def text(self) -> str:
+        """`quorum 3/5 ok` (votes) or `hosts 4/4 heard` (no votes), for headers."""
+        if not self.voting:
+            return f"hosts {self.held}/{self.total} heard"
+        return f"quorum {self.held}/{self.total} {'ok' if self.ok else 'LOST'}"
 
 
 def quorum_lost_anywhere(engine: Engine) -> bool:
@@ -229,8 +238,12 @@ def quorum_lost_anywhere(engine: Engine) -> bool:
 def quorum(engine: Engine) -> Quorum:
     """The quorum vote now (`Membership.votes`, `has_quorum`, `partitions`)."""
     membership = engine.membership
+    ok, partitions = membership.has_quorum(), len(membership.partitions())
+    if not engine.cluster.settings.quorum.voting:
+        heard = len(membership.observed_partition())
+        return Quorum(heard, len(engine.cluster.nodes), ok, partitions, voting=False)
     held, total = membership.votes()
-    return Quorum(held, total, membership.has_quorum(), len(membership.partitions()))
+    return Quorum(held, total, ok, partitions)
 
 
 def services_active_on(engine: Engine, node: str) -> list[str]:
@@ -489,7 +502,8 @@ def alerts(engine: Engine) -> list[str]:
     found = []
     q = quorum(engine)
     if not q.ok:
-        found.append(f"the cluster has no quorum ({q.held} of {q.total} votes)")
+        held = f"{q.held} of {q.total} {'votes' if q.voting else 'hosts heard'}"
+        found.append(f"the cluster has no quorum ({held})")
     for node in cluster.nodes.values():
         if node.state not in HEALTHY_NODE_STATES or node.quorum_lost:
             found.append(f"node {node.name} is {node_state_label(node)}")

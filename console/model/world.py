@@ -47,8 +47,9 @@ from console.model.precopy import Migration, after_round, next_throttle
 
 def start_node(node: Node, *, powered: bool = True, maintenance: bool = False) -> None:
     """Give `node` the state it starts a run in. Powered off: off, and known to be (fenced),
-    `offline`, without its vote and silent since before time 0, exactly as a clean shutdown
-    leaves a host (`Membership.shut_down`); `power-on` boots it and it rejoins. In
+    `offline` and silent since before time 0, exactly as a clean shutdown leaves a host
+    (`Membership.shut_down`; its vote goes only under dynamic quorum, which `Membership`
+    applies at start); `power-on` boots it and it rejoins. In
     maintenance: the operator's intent is set (it survives a power cycle, and `maintenance NODE
     off` ends it) and a powered host is `maintenance`, as vSphere leaves a host once
     evacuated ("Place an ESXi Host in Maintenance Mode", vSphere Resource Management); one
@@ -59,7 +60,6 @@ def start_node(node: Node, *, powered: bool = True, maintenance: bool = False) -
         node.powered = False
         node.state = NodeState.OFFLINE
         node.fenced = True
-        node.has_vote = False
         node.beat_gaps = [(0.0, None)]
     elif maintenance:
         node.state = NodeState.MAINTENANCE
@@ -75,6 +75,7 @@ class World:
         self._start_faults: dict[str, int] = {}      # host -> VM starts still to fail there
         self._migration_faults: dict[str, int] = {}  # host -> migrations still to fail there
         self._reset: set[str] = set()  # hosts reset by their watchdog, to boot once reachable
+        self._booting: set[str] = set()  # hosts powered on whose boot has not ended
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect,
@@ -93,9 +94,15 @@ class World:
         """Is the host powered on?"""
         return node.powered
 
+    def booting(self, node: Node) -> bool:
+        """Is the host powered on but still booting (not yet on any network)?"""
+        return node.name in self._booting
+
     def writes_datastore_heartbeats(self, node: Node) -> bool:
-        """A powered host writes them, if the cluster has a datastore heartbeat channel."""
-        return node.powered and self.cluster.settings.heartbeat.datastore_heartbeat
+        """A powered host that has booted writes them, if the cluster has a datastore heartbeat
+        channel."""
+        return (node.powered and node.name not in self._booting
+                and self.cluster.settings.heartbeat.datastore_heartbeat)
 
     # -- the actuator --------------------------------------------------------------------------
 
@@ -146,6 +153,7 @@ class World:
         """Out-of-band power off; the fencing delay is the caller's (HA's `fence_s`)."""
         node.powered = False
         node.epoch += 1
+        self._booting.discard(node.name)
 
     def reset(self, node: Node) -> None:
         """The host's watchdog resets it: down from this instant, like a crash, then it boots
@@ -247,6 +255,7 @@ class World:
         """The host stops: whatever ran on it is down from this instant."""
         node.powered = False
         node.epoch += 1
+        self._booting.discard(node.name)
         for vm in self.cluster.vms_on(node):
             self.context.ha.vm_down(vm, why)
 
@@ -265,6 +274,7 @@ class World:
         self._reset.discard(node.name)
         node.powered = True
         node.epoch += 1
+        self._booting.add(node.name)
         self.context.membership.booting(node)
         epoch = node.epoch
         self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
@@ -273,6 +283,7 @@ class World:
         """The boot begun at `epoch` ends; False if the host lost power since."""
         if node.epoch != epoch or not node.powered:
             return False
+        self._booting.discard(node.name)
         self.context.membership.booted(node, reachable=node.connected)
         return True
 
@@ -292,6 +303,7 @@ class World:
                     boot_s=template.boot_s, state=NodeState.BOOTING, has_vote=False,
                     heard=False)
         self.cluster.add_node(node)
+        self._booting.add(name)
         self.context.emit("node_booting", name,
                           f"{name} ({template.hypervisor}, built like {template.name}) is joining "
                           f"the pool; booting {node.boot_s:g} s")
@@ -311,7 +323,7 @@ class World:
         if not node.connected:
             return Outcome.refuse(f"{node.name} is already cut off the heartbeat network")
         node.connected = False
-        if node.powered and node.state is not NodeState.BOOTING:
+        if node.powered and not self.booting(node):
             node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
             self.context.membership.link_cut(node)
         return Outcome.ok()
@@ -349,7 +361,7 @@ class World:
         if node.name in self._reset:
             self._boot(node)
             return Outcome.ok("reset by its watchdog: it boots and rejoins")
-        if node.powered and node.state is not NodeState.BOOTING:
+        if node.powered and not self.booting(node):
             node.epoch += 1
             self.context.membership.link_restored(node)
         return Outcome.ok("powered off; it rejoins when powered on" if not node.powered else "")

@@ -231,8 +231,7 @@ class MainScreen(Screen[None]):
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
         if views.quorum_lost_anywhere(engine):
             partitions += " · !: side without quorum"
-        self._subtitle("heartbeats-pane", f"quorum {q.held}/{q.total} "
-                       f"{'ok' if q.ok else 'LOST'}{partitions}")
+        self._subtitle("heartbeats-pane", f"{q.text}{partitions}")
         vms = self.query_one(VmsTable)
         self._subtitle("vms-pane", f"{vms.scope()} · {vms.row_count()}")
         running, queued = views.migration_counts(engine)

@@ -76,8 +76,7 @@ class ClusterHeader(Widget):
             (" ", ""), (views.cluster_name(engine), "header--name"), sep,
             (f"{clock(engine.now)} ", ""),
             (clk.label(), "header--paused" if clk.paused else ""), sep,
-            (f"quorum {q.held}/{q.total} {'ok' if q.ok else 'LOST'}",
-             "" if q.ok else "header--bad"), sep,
+            (q.text, "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
             (f"imbalance {session.imbalance():.2f}" if wide
