@@ -3,7 +3,7 @@ was unset or raw (the property test checks every message of random command seque
 
 from __future__ import annotations
 
-from cluster_helpers import UNREADABLE, events, unreadable
+from cluster_helpers import UNREADABLE, events, make_engine, run_checked, unreadable
 
 from console.model.commands import parse
 from console.model.engine import Engine
@@ -38,3 +38,26 @@ def test_a_long_failback_delay_is_written_in_full(seed_engine: Engine) -> None:
             if "failing back" in e.message]
     assert back and "after 2000000 s" in back[0]
     assert unreadable(seed_engine) == []
+
+
+def test_lifecycle_messages_say_what_happens() -> None:
+    """A new host joins (not rejoins); a clean shutdown that takes the quorum says its VMs wait;
+    a service whose own member can serve again comes back online with it, not 'from sql01 to
+    sql01'."""
+    engine = make_engine("seed.toml")
+    run_checked(engine, 200, {10: "add-node N1"})
+    assert "N1 booted and joined the cluster" in _messages(engine, "node_online")
+    engine = make_engine("pve.toml")
+    run_checked(engine, 70, {60: "power-off pve01", 61: "power-off pve02"})
+    assert _messages(engine, "node_offline")[-1].endswith(
+        "VMs wait: the cluster has no quorum to restart them")
+    engine = make_engine("wsfc.toml")
+    run_checked(engine, 500, {60: "isolate HV01", 61: "isolate HV02", 62: "isolate HV03",
+                              300: "reconnect HV01"})
+    back = [m for m in _messages(engine, "service_failover") if m.startswith("sql:")]
+    assert back[-1].startswith("sql: bringing it back online with sql01 on HV01")
+    assert not [m for m in _messages(engine, "service_failover") if "from sql01 to sql01" in m]
+
+
+def _messages(engine: Engine, kind: str) -> list[str]:
+    return [e.message for e in engine.log.events if e.kind == kind]

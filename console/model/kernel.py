@@ -163,8 +163,9 @@ class HostWatch(Quorum, Protocol):
         """`node` was powered on and is booting."""
         ...
 
-    def booted(self, node: Node, reachable: bool) -> None:
-        """`node` finished booting; `reachable`: it is on the heartbeat network."""
+    def booted(self, node: Node, reachable: bool, new: bool = False) -> None:
+        """`node` finished booting; `reachable`: it is on the heartbeat network; `new`: it was
+        just added to the pool (it joins rather than rejoins)."""
         ...
 
     def joined(self, node: Node) -> None:

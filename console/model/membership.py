@@ -213,8 +213,10 @@ class Membership:
         if self.cluster.settings.quorum.dynamic_quorum:
             node.has_vote = False
         self._apply_quorum_loss()  # a clean leave is known at once: the rest recount
+        after = ("restart elsewhere" if self.has_quorum()
+                 else "wait: the cluster has no quorum to restart them")
         self._set_state(node, NodeState.OFFLINE, "node_offline", Severity.WARNING,
-                        f"{node.name} shut down cleanly; {running} VMs restart elsewhere")
+                        f"{node.name} shut down cleanly; {running} VMs {after}")
 
     def booting(self, node: Node) -> None:
         """`node` was powered on. A host the cluster knows is off (shut down, fenced) is shown
@@ -227,10 +229,12 @@ class Membership:
         self._set_state(node, NodeState.BOOTING, "node_booting", Severity.INFO,
                         f"{node.name} is booting ({node.boot_s:g} s)")
 
-    def booted(self, node: Node, reachable: bool) -> None:
-        """A booted host rejoins, or finds itself cut off: isolated, and maybe without quorum."""
+    def booted(self, node: Node, reachable: bool, new: bool = False) -> None:
+        """A booted host rejoins (joins, if `new` to the pool), or finds itself cut off:
+        isolated, and maybe without quorum."""
         if reachable and node.name in self.observed_partition():
-            self._rejoin(node, f"{node.name} booted and rejoined the cluster")
+            verb = "joined" if new else "rejoined"
+            self._rejoin(node, f"{node.name} booted and {verb} the cluster")
             self._regroup()
             return
         if node.silent_since is None:

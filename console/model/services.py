@@ -148,11 +148,13 @@ class ServiceManager:
             return
         service.failback_armed = True
         service.drained_from = None  # a failure, not the drain, moved it last
-        lost = service.last_lost
-        self._start(service, candidates[0],
-                    f"failing over from {lost}" if lost else "failing over")
+        lost, member = service.last_lost, candidates[0]
+        if lost == member:  # its own member can serve again (its host back, or quorum)
+            self._start(service, member, "bringing it back online", to="with")
+        else:
+            self._start(service, member, f"failing over from {lost}" if lost else "failing over")
 
-    def _start(self, service: Service, member: str, why: str) -> None:
+    def _start(self, service: Service, member: str, why: str, to: str = "to") -> None:
         service.stalled = False
         service.roles[member] = Role.STARTING
         service.state = ServiceState.FAILING_OVER
@@ -161,7 +163,7 @@ class ServiceManager:
         service.epoch += 1
         epoch = service.epoch
         self.context.emit("service_failover", service.name,
-                          f"{service.name}: {why} to {member}{self._on_host(member)} "
+                          f"{service.name}: {why} {to} {member}{self._on_host(member)} "
                           f"({service.failover_s:.10g} s)", Severity.WARNING)
         self.context.schedule(service.failover_s, lambda: self._online(service, member, epoch))
 

@@ -279,12 +279,13 @@ class World:
         epoch = node.epoch
         self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
 
-    def _booted(self, node: Node, epoch: int) -> bool:
-        """The boot begun at `epoch` ends; False if the host lost power since."""
+    def _booted(self, node: Node, epoch: int, *, new: bool = False) -> bool:
+        """The boot begun at `epoch` ends (of a host `new` to the pool, or one that was in it);
+        False if the host lost power since."""
         if node.epoch != epoch or not node.powered:
             return False
         self._booting.discard(node.name)
-        self.context.membership.booted(node, reachable=node.connected)
+        self.context.membership.booted(node, reachable=node.connected, new=new)
         return True
 
     def _add_node(self, command: Command) -> Outcome:
@@ -312,7 +313,7 @@ class World:
         return Outcome.ok(f"like {template.name}")
 
     def _joined(self, node: Node, epoch: int) -> None:
-        if self._booted(node, epoch):
+        if self._booted(node, epoch, new=True):
             self.context.membership.joined(node)
 
     def _isolate(self, command: Command) -> Outcome:
