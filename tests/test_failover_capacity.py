@@ -275,3 +275,16 @@ def test_the_balancer_leaves_rule_breakers_on_a_host_entering_maintenance_to_it(
     run_checked(engine, 400, {1: "maintenance H1 on", 2: "rebalance"})
     assert engine.cluster.nodes["H1"].state is NodeState.ENTERING_MAINTENANCE
     assert engine.cluster.vms["a"].host == "H1"
+
+
+def test_a_failed_restart_is_retried_by_ha_rules_not_the_operators():
+    """A restart that fails on the dedicated failover host is retried as a restart: it may go to
+    the failover host again; it never waits on 'a dedicated failover host' (that refusal is for
+    the operator's power-ons and migrations)."""
+    ha = 'admission_policy = "failover_hosts"\nfailover_hosts = ["H3"]'
+    engine = engine_of(cluster_text(ha=ha, vms=vm("a", "H1", memory_gb=12)
+                                    + vm("b", "H2", memory_gb=8)))  # H1 has no room for b
+    run_checked(engine, 300, {1: "fail-starts H3", 10: "fail-node H2"})
+    assert engine.cluster.vms["b"].host == "H3"
+    assert not [e for e in events(engine, "vm_pending") if "dedicated failover host" in e.message]
+    assert engine.cluster.vms["b"].state is VmState.RUNNING

@@ -193,3 +193,15 @@ def test_the_header_shows_votes_only_where_hosts_vote(tmp_path):
     run_checked(engine, 100, {60: "isolate A"})
     assert views.quorum(engine).text == "hosts 2/3 heard"
     assert views.quorum(small_cluster(tmp_path, "wsfc", 3)).text == "quorum 3/3 ok"
+
+
+def test_a_node_without_ha_managed_guests_arms_no_watchdog() -> None:
+    """Proxmox VE: only a node whose local resource manager runs HA resources arms its
+    watchdog; resources the operator set to ignored or disabled are not HA's, so a node running
+    only those keeps running without quorum (one HA-managed definition for HA and the
+    watchdog: `entities.ha_managed`)."""
+    engine = make_engine("pve.toml")
+    run_checked(engine, 300, {10: "ha-state web2 ignored", 11: "ha-state files ignored",
+                              60: "isolate pve03"})
+    assert not [e for e in engine.log.events if e.kind == "node_reset"]
+    assert engine.cluster.vms["web2"].state.value == "running"

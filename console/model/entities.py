@@ -221,6 +221,14 @@ class HaGroup:
         return levels.index(self.nodes[node])
 
 
+
+def ha_managed(vm: Vm) -> bool:
+    """Is `vm` in HA's hands: its restart priority is not disabled and its HA request state is
+    started or stopped (Proxmox VE, "High Availability": an ignored or disabled resource is not
+    managed, and its node's watchdog does not guard it)."""
+    return vm.priority is not Priority.DISABLED and vm.ha_state in (HaState.STARTED,
+                                                                   HaState.STOPPED)
+
 @dataclass(slots=True)
 class Image:
     """A master base image or an application layer streamed onto one (XenServer-style).

@@ -26,6 +26,7 @@ from console.model.entities import (
     Priority,
     Vm,
     VmState,
+    ha_managed,
 )
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
@@ -109,12 +110,16 @@ class HighAvailability:
         heartbeats (isolated) is never fenced: the VMs its isolation response powers off are
         reported and restarted, those it leaves on stay where they run ("vSphere
         Availability": host isolation response, datastore heartbeating). A host the cluster
-        cannot tell from a dead one (failed) is fenced before any of its VMs restarts."""
+        cannot tell from a dead one (failed) is fenced before any of its VMs restarts, if it
+        holds any VM in HA's hands (`entities.ha_managed`): Proxmox VE fences only a node that
+        runs HA resources ("High Availability": Fencing)."""
         vms = self.cluster.vms_on(node)
         if (node.state is NodeState.ISOLATED
                 and not self.context.world.writes_datastore_heartbeats(node)):
             return False  # its datastore heartbeat stopped: wait until it is declared failed
         if node.state in LOST_STATES and node.state is not NodeState.ISOLATED:
+            if not any(ha_managed(vm) for vm in vms):
+                return True  # nothing of HA's there: no fence, nothing to restart
             still_on = [vm for vm in vms if vm.state in CONSUMING_STATES]
             if still_on or not node.fenced:  # not known off: what it runs is unknown
                 self._fence(node)
@@ -149,8 +154,7 @@ class HighAvailability:
         off. False while one has no host to go to."""
         placed = True
         for vm in vms:
-            if vm.state is not VmState.STOPPED or _held_back(vm) == "HA restart is disabled" \
-                    or vm.ha_state not in (HaState.STARTED, HaState.STOPPED):
+            if vm.state is not VmState.STOPPED or not ha_managed(vm):
                 continue
             home = placement.registration_host(self.cluster, vm)
             if home is None:
@@ -210,7 +214,7 @@ class HighAvailability:
     # -- restarting ----------------------------------------------------------------------------
 
     def _restart(self, vms: list[Vm], source: Node) -> None:
-        """Place in priority order (high, medium, low), each on the allowed host that breaks the
+        """Place in priority order (highest to lowest), each on the allowed host that breaks the
         fewest `should` rules, then has the most room (`placement.best_host`)."""
         for vm in vms:
             target = placement.best_host(self.cluster, vm, restart=True)
@@ -219,7 +223,7 @@ class HighAvailability:
                 continue
             self._boot(vm, target, f"restarting {vm.name} ({vm.priority.value} priority) on "
                                    f"{target.name} (was on {source.name})"
-                                   f"{self._breaks(vm, target)}")
+                                   f"{self._breaks(vm, target)}", restart=True)
 
     def _breaks(self, vm: Vm, target: Node) -> str:
         """`; breaks should rule web-together (no host with room keeps it)`, or nothing."""
@@ -250,25 +254,27 @@ class HighAvailability:
             target = placement.best_host(self.cluster, vm, restart=True)
             if target is not None:
                 self._boot(vm, target, f"capacity returned: restarting {vm.name} on "
-                                       f"{target.name}{self._breaks(vm, target)}")
+                                       f"{target.name}{self._breaks(vm, target)}", restart=True)
             elif shape is not None:
                 no_room.add(shape)
 
-    def _boot(self, vm: Vm, target: Node, message: str) -> None:
+    def _boot(self, vm: Vm, target: Node, message: str, restart: bool = False) -> None:
+        """Start `vm` on `target`; a failed start is retried by the same placement rules as the
+        start (`restart`: HA's own, which may use dedicated failover hosts)."""
         self.cluster.set_host(vm, target.name)
         self.cluster.set_state(vm, VmState.RESTARTING)
         stream_s = self.context.images.prepare_restart(vm, target)
         self.context.emit("vm_restarting", vm.name, message)
         epoch = vm.epoch
         self.context.world.start_vm(vm, stream_s, lambda: self._booted(vm, epoch),
-                                    lambda why: self._start_failed(vm, epoch, why))
+                                    lambda why: self._start_failed(vm, epoch, why, restart))
 
     def boot(self, vm: Vm, target: Node, message: str) -> None:
         """Start `vm` (off, not pending) on `target`, which `placement.allowed` accepted; a
         failed start is retried as `_start_failed` says."""
         self._boot(vm, target, message)
 
-    def _start_failed(self, vm: Vm, epoch: int, why: str) -> None:
+    def _start_failed(self, vm: Vm, epoch: int, why: str, restart: bool) -> None:
         """A start HA asked for failed: retry on another host (one the VM has not failed on in
         this run of attempts, else any), at most `restart_retries` times, then give up and leave
         the VM off, as vSphere HA does (das.maxvmrestartcount, 5 by default: "vSphere HA
@@ -293,13 +299,13 @@ class HighAvailability:
         self.context.emit("vm_start_failed", vm.name,
                           f"{vm.name} did not start on {failed_on}: {why} (attempt {len(tried)} "
                           f"of {retries + 1})", Severity.WARNING)
-        target = (placement.best_host(self.cluster, vm, exclude=tuple(tried))
-                  or placement.best_host(self.cluster, vm))
+        target = (placement.best_host(self.cluster, vm, exclude=tuple(tried), restart=restart)
+                  or placement.best_host(self.cluster, vm, restart=restart))
         if target is None:
-            self._to_pending(vm, placement.why_not(self.cluster, vm))
+            self._to_pending(vm, *placement.unplaceable(self.cluster, vm, restart=restart))
             return
         self._boot(vm, target, f"retrying {vm.name} on {target.name} (its start failed on "
-                               f"{failed_on})")
+                               f"{failed_on})", restart=restart)
 
     def _booted(self, vm: Vm, epoch: int) -> None:
         if vm.epoch != epoch or vm.state is not VmState.RESTARTING:

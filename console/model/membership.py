@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import math
 
-from console.model.entities import CONSUMING_STATES, LOST_STATES, Node, NodeState, Priority, Vm
+from console.model.entities import (
+    CONSUMING_STATES,
+    LOST_STATES,
+    Node,
+    NodeState,
+    Priority,
+    Vm,
+    ha_managed,
+)
 from console.model.events import Severity
 from console.model.kernel import Context
 from console.model.scheduler import Timer
@@ -433,8 +441,7 @@ class Membership:
         if later:
             self.context.schedule(quorum.shutdown_s,
                                   lambda: self._shutdown_done(node, epoch, later))
-        if quorum.watchdog_s and any(vm.priority is not Priority.DISABLED
-                                     and vm.state in CONSUMING_STATES
+        if quorum.watchdog_s and any(ha_managed(vm) and vm.state in CONSUMING_STATES
                                      for vm in self.cluster.vms_on(node)):
             self.context.schedule(quorum.watchdog_s, lambda: self._watchdog(node, epoch))
 

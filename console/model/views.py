@@ -502,7 +502,8 @@ def alerts(engine: Engine) -> list[str]:
     found = []
     q = quorum(engine)
     if not q.ok:
-        held = f"{q.held} of {q.total} {'votes' if q.voting else 'hosts heard'}"
+        unit = ("vote" if q.total == 1 else "votes") if q.voting else "hosts heard"
+        held = f"{q.held} of {q.total} {unit}"
         found.append(f"the cluster has no quorum ({held})")
     for node in cluster.nodes.values():
         if node.state not in HEALTHY_NODE_STATES or node.quorum_lost:

@@ -17,10 +17,9 @@ import math
 import zlib
 from dataclasses import dataclass
 
-from console.model.entities import Vm
+from console.model.entities import DAY_S, Vm
 from console.model.names import display
 
-DAY_S = 86400.0
 TRACE_STEP_S = 300.0
 BURST_SLOT_S = 60.0
 BURST_FACTOR, CALM_FACTOR = 3.0, 0.7
