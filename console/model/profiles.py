@@ -40,7 +40,7 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
         # node majority, a witness only where the file configures one, dynamic quorum and
         # witness, tie breaker ("Understanding cluster and pool quorum"); a node without quorum
         # stops its cluster service and roles
-        "quorum": {"voting": True, "witness": False, "dynamic_quorum": True,
+        "quorum": {"voting": True, "dynamic_quorum": True,
                    "dynamic_witness": True, "tie_breaker": True,
                    "isolation_response": "power_off"},
         # no failover capacity is reserved (no admission control): what does not fit waits
@@ -58,7 +58,7 @@ PROFILE_VALUES: dict[str, dict[str, dict[str, Any]]] = {
         # corosync votequorum: majority of static votes, qdevice as the witness, no tie breaker
         # ("Cluster Manager": Quorum, Corosync External Vote Support); a node without quorum
         # keeps its guests until its watchdog resets it (60 s)
-        "quorum": {"voting": True, "witness": False, "dynamic_quorum": False,
+        "quorum": {"voting": True, "dynamic_quorum": False,
                    "dynamic_witness": False, "tie_breaker": False,
                    "isolation_response": "leave_powered_on", "watchdog_s": 60.0},
         # the quorate side recovers a lost node's services once its HA lock expired, 120 s

@@ -54,7 +54,7 @@ class QuorumSettings:
     default; a VM may name its own (`Vm.isolation_response`).
     """
 
-    witness: bool = True
+    witness: bool = False
     isolation_response: str = "leave_powered_on"
     shutdown_s: float = 30.0  # guest shutdown time for the `shutdown` isolation response
     voting: bool = False

@@ -23,7 +23,7 @@ datastore_heartbeat = true
 
 [quorum]                   # -> QuorumSettings
 voting = false             # hosts vote (wsfc, pve); false: vSphere HA's master and isolation
-witness = true             # a witness vote (disk / file share witness, corosync qdevice)
+witness = false            # a witness vote (disk / file share witness, corosync qdevice)
 dynamic_quorum = true      # a node declared lost gives up its vote (WSFC; pve: false)
 dynamic_witness = false    # the witness votes only while the nodes' votes are even (wsfc: true)
 tie_breaker = true         # an even split goes to the side of the lowest-named voter (pve: false)
