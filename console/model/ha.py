@@ -221,7 +221,7 @@ class HighAvailability:
             if target is None:
                 self._to_pending(vm, *placement.unplaceable(self.cluster, vm, restart=True))
                 continue
-            self._boot(vm, target, f"restarting {vm.name} ({vm.priority.value} priority) on "
+            self.boot(vm, target, f"restarting {vm.name} ({vm.priority.value} priority) on "
                                    f"{target.name} (was on {source.name})"
                                    f"{self._breaks(vm, target)}", restart=True)
 
@@ -253,14 +253,15 @@ class HighAvailability:
                 continue
             target = placement.best_host(self.cluster, vm, restart=True)
             if target is not None:
-                self._boot(vm, target, f"capacity returned: restarting {vm.name} on "
+                self.boot(vm, target, f"capacity returned: restarting {vm.name} on "
                                        f"{target.name}{self._breaks(vm, target)}", restart=True)
             elif shape is not None:
                 no_room.add(shape)
 
-    def _boot(self, vm: Vm, target: Node, message: str, restart: bool = False) -> None:
-        """Start `vm` on `target`; a failed start is retried by the same placement rules as the
-        start (`restart`: HA's own, which may use dedicated failover hosts)."""
+    def boot(self, vm: Vm, target: Node, message: str, restart: bool = False) -> None:
+        """Start `vm` (off, not pending) on `target`, which `placement.allowed` accepted; a failed
+        start is retried (`_start_failed`) by the same placement rules as the start (`restart`:
+        HA's own, which may use dedicated failover hosts)."""
         self.cluster.set_host(vm, target.name)
         self.cluster.set_state(vm, VmState.RESTARTING)
         stream_s = self.context.images.prepare_restart(vm, target)
@@ -268,11 +269,6 @@ class HighAvailability:
         epoch = vm.epoch
         self.context.world.start_vm(vm, stream_s, lambda: self._booted(vm, epoch),
                                     lambda why: self._start_failed(vm, epoch, why, restart))
-
-    def boot(self, vm: Vm, target: Node, message: str) -> None:
-        """Start `vm` (off, not pending) on `target`, which `placement.allowed` accepted; a
-        failed start is retried as `_start_failed` says."""
-        self._boot(vm, target, message)
 
     def _start_failed(self, vm: Vm, epoch: int, why: str, restart: bool) -> None:
         """A start HA asked for failed: retry on another host (one the VM has not failed on in
@@ -304,7 +300,7 @@ class HighAvailability:
         if target is None:
             self._to_pending(vm, *placement.unplaceable(self.cluster, vm, restart=restart))
             return
-        self._boot(vm, target, f"retrying {vm.name} on {target.name} (its start failed on "
+        self.boot(vm, target, f"retrying {vm.name} on {target.name} (its start failed on "
                                f"{failed_on})", restart=restart)
 
     def _booted(self, vm: Vm, epoch: int) -> None:
@@ -437,7 +433,7 @@ class HighAvailability:
                                   f"{placement.why_not(self.cluster, vm)}")
         if vm.ha_state is not HaState.IGNORED:
             vm.ha_state = HaState.STARTED
-        self._boot(vm, host, f"starting {vm.name} on {host.name}")
+        self.boot(vm, host, f"starting {vm.name} on {host.name}")
         return Outcome.ok(f"on {host.name}")
 
 

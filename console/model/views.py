@@ -184,11 +184,11 @@ def node_state_label(node: Node) -> str:
 class Heartbeat:
     """A node's heartbeats as the console shows them: the strip of recent beat slots (oldest first;
     True arrived, False missed), simulated seconds since the last beat received (None before any),
-    and whether it beats now."""
+    and whether the cluster hears it now (it is in the partition whose view is the cluster's)."""
 
     strip: tuple[bool, ...]  # oldest first: True arrived, False missed
     since_last: float | None  # seconds since the last beat the cluster received
-    beating: bool
+    heard: bool
 
 
 def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:

@@ -43,7 +43,7 @@ class HeartbeatsTable(NodeRowsTable):
         label = names.get(state, state)
         if node.quorum_lost:
             label += "!"
-        return (node.name, spans, (since, "" if beat.beating else "error"),
+        return (node.name, spans, (since, "" if beat.heard else "error"),
                 (label, NODE_STATE_STYLE.get(state, "")))
 
 
