@@ -201,9 +201,7 @@ class HighAvailability:
             return
         if not self.cluster.settings.quorum.watchdog_s:
             self.context.world.fence(node)
-        node.fenced = True
-        node.quorum_lost = False
-        node.state = NodeState.FAILED
+        self.context.membership.fenced(node)
         how = "its HA lock expired" if self.cluster.settings.quorum.watchdog_s else "powered off"
         self.context.emit("node_fenced", node.name, f"{node.name} is fenced ({how})",
                           Severity.WARNING)
@@ -375,10 +373,9 @@ class HighAvailability:
                                   f"cancel it (cancel-migration {vm.name})")
         if vm.state in (VmState.PENDING_RESTART, VmState.FAILED):
             return self._withdraw(vm, request)
-        host = self.cluster.nodes[vm.host] if vm.host else None
-        if host is not None and not placement.usable(host) and host.state not in CLOSED_STATES:
-            return Outcome.refuse(f"{vm.name}'s host {host.name} is "
-                                  f"{placement.condition(host)}")
+        stuck = placement.host_unavailable(self.cluster, vm)
+        if stuck is not None:
+            return Outcome.refuse(stuck)
         restarting = vm.state is VmState.RESTARTING
         self.context.world.stop_vm(vm)
         self._end_outage(vm)

@@ -147,6 +147,10 @@ class Quorum(Protocol):
         """Seconds of silence before `node` is declared lost."""
         ...
 
+    def fenced(self, node: Node) -> None:
+        """HA's fence of lost `node` completed: the cluster knows it is off (failed, fenced)."""
+        ...
+
 
 class HostWatch(Quorum, Protocol):
     """Membership as the environment sees it: what it is told when a host's truth changes."""

@@ -210,6 +210,13 @@ class Membership:
                             f"{node.name} stopped writing datastore heartbeats "
                             f"{detect_s:g} s ago: failed")
 
+    def fenced(self, node: Node) -> None:
+        """HA's fence of lost `node` completed: it is known off, failed, and out of any
+        partition's quorum count."""
+        node.fenced = True
+        node.quorum_lost = False
+        node.state = NodeState.FAILED
+
     def shut_down(self, node: Node, running: int) -> None:
         """A clean shutdown: the cluster knows the host is off and restarts its VMs; with
         dynamic quorum the host gives up its vote (Windows Server failover clustering, "dynamic

@@ -76,8 +76,9 @@ class Migrations:
             name = HYPERVISORS[source.hypervisor].migration_name
             return (f"{name} stays within one hypervisor family: {source.name} is "
                     f"{source.hypervisor}, {target.name} is {target.hypervisor}")
-        if not placement.compatible(self.cluster, vm, target):
-            return f"{target.name} ({target.hypervisor}) does not run {vm.guest_os}"
+        incompatible = placement.incompatibility(self.cluster, vm, target)
+        if incompatible is not None:
+            return incompatible
         if not self.cluster.fits(vm, target):
             free_vcpus = self.cluster.vcpu_capacity(target) - target.used_vcpus
             return (f"{target.name} has no room: needs {placement.vcpus(vm.vcpus)} and "

@@ -34,6 +34,25 @@ def condition(node: Node) -> str:
     return state
 
 
+def host_unavailable(cluster: Cluster, vm: Vm) -> str | None:
+    """Why `vm`'s host cannot act on it now (`web01's host B is failed`), or None: a host that
+    is not usable, unless it is only closed for maintenance."""
+    host = cluster.nodes[vm.host] if vm.host else None
+    if host is None or usable(host) or host.state in CLOSED_STATES:
+        return None
+    return f"{vm.name}'s host {host.name} is {condition(host)}"
+
+
+def incompatibility(cluster: Cluster, vm: Vm, node: Node) -> str | None:
+    """Why `node` cannot hold `vm` at all (its disk format, its guest OS), or None."""
+    if compatible(cluster, vm, node):
+        return None
+    disks = cluster.vm_hypervisor.get(vm.name)
+    if disks is not None and disks != node.hypervisor:
+        return f"{vm.name}'s disks are {disks}; {node.name} runs {node.hypervisor}"
+    return f"{node.name} ({node.hypervisor}) does not run {vm.guest_os}"
+
+
 def compatible(cluster: Cluster, vm: Vm, node: Node) -> bool:
     """Same hypervisor as the VM's disks, and a guest OS that hypervisor runs. A VM not yet
     created (deploy, initial placement) has no disk format yet: any hypervisor running its guest

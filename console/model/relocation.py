@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from console.model import placement
 from console.model.commands import ColdMigrate, Command, Relocate
-from console.model.entities import CLOSED_STATES, Node, Vm, VmState
+from console.model.entities import Node, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 
 
@@ -45,10 +45,10 @@ class Relocation:
         if self.context.migrations.is_moving(vm.name):
             return Outcome.refuse(f"{vm.name} has a live migration queued; cancel it first "
                                   f"(cancel-migration {vm.name})")
+        stuck = placement.host_unavailable(self.cluster, vm)
+        if stuck is not None:
+            return Outcome.refuse(stuck)
         source = self.cluster.nodes[vm.host]  # type: ignore[index]
-        if not placement.usable(source) and source.state not in CLOSED_STATES:
-            return Outcome.refuse(f"{vm.name}'s host {source.name} is "
-                                  f"{placement.condition(source)}")
         target = self._running_target(vm, command.target)
         if isinstance(target, str):
             return Outcome.refuse(target)
@@ -99,9 +99,8 @@ class Relocation:
             return f"{vm.name} is already on {target.name}"
         if not placement.usable(target):
             return f"{target.name} is {placement.condition(target)}"
-        if not placement.compatible(self.cluster, vm, target):
-            return _incompatible(self.cluster.vm_hypervisor.get(vm.name), vm, target)
-        return placement.rule_refusal(self.cluster, vm, target) or target
+        return (placement.incompatibility(self.cluster, vm, target)
+                or placement.rule_refusal(self.cluster, vm, target) or target)
 
     def _running_target(self, vm: Vm, wanted: str | None) -> Node | str:
         """Where a running `vm` is relocated: `wanted` if it may start there, else why not;
@@ -121,10 +120,3 @@ class Relocation:
         others = tuple(n for n in self.cluster.nodes if n != target.name)
         why = placement.why_not(self.cluster, vm, others)
         return f"{target.name} cannot start {vm.name}: {why}"
-
-
-def _incompatible(disks: str | None, vm: Vm, target: Node) -> str:
-    """Why `target` cannot hold `vm`: its disk format or its guest OS."""
-    if disks is not None and disks != target.hypervisor:
-        return f"{vm.name}'s disks are {disks}; {target.name} runs {target.hypervisor}"
-    return f"{target.name} ({target.hypervisor}) does not run {vm.guest_os}"
