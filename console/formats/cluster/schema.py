@@ -675,23 +675,32 @@ def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
     return traces
 
 
-def _images_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "images")):
-        path = f"images[{i}]"
+def _named_entries(raw: Any, section: str, keys: dict[str, Key], names: dict[str, str],
+                   read: Callable[[str, dict[str, Any]], None]) -> None:
+    """Read each entry of the array of tables `section`: check it against `keys`, claim its
+    name in the namespace `names`, and hand its key path and values to `read`, inside the
+    entry's key path, so that a problem `read` raises names the entry."""
+    for i, entry in enumerate(entries(raw, section)):
+        path = f"{section}[{i}]"
         with at(f"[{i}]"):
-            values = read_table(entry, _IMAGE_KEYS)
-            _claim(draft.image_names, values["name"], path)
-            draft.images.append((path, Image(kind="base", **values)))
+            values = read_table(entry, keys)
+            _claim(names, values["name"], path)
+            read(path, values)
+
+
+def _images_section(raw: Any, draft: Draft) -> None:
+    def read(path: str, values: dict[str, Any]) -> None:
+        draft.images.append((path, Image(kind="base", **values)))
+
+    _named_entries(raw, "images", _IMAGE_KEYS, draft.image_names, read)
 
 
 def _layers_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "layers")):
-        path = f"layers[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, _LAYER_KEYS)
-            _claim(draft.image_names, values["name"], path)
-            values.setdefault("memory_gb", 0.0)  # a layer adds nothing unless it says so
-            draft.images.append((path, Image(kind="layer", **values)))
+    def read(path: str, values: dict[str, Any]) -> None:
+        values.setdefault("memory_gb", 0.0)  # a layer adds nothing unless it says so
+        draft.images.append((path, Image(kind="layer", **values)))
+
+    _named_entries(raw, "layers", _LAYER_KEYS, draft.image_names, read)
 
 
 def _nodes_section(raw: Any, draft: Draft) -> None:
@@ -750,15 +759,13 @@ def _power_and_request(values: dict[str, Any]) -> None:
 
 
 def _services_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "services")):
-        path = f"services[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, _SERVICE_KEYS)
-            _claim(draft.service_names, values["name"], path)
-            active = values.pop("active", None)
-            _check_failback_window(values)
-            draft.service_keys[path] = frozenset(values)
-            draft.services.append((path, Service(**values), active))
+    def read(path: str, values: dict[str, Any]) -> None:
+        active = values.pop("active", None)
+        _check_failback_window(values)
+        draft.service_keys[path] = frozenset(values)
+        draft.services.append((path, Service(**values), active))
+
+    _named_entries(raw, "services", _SERVICE_KEYS, draft.service_names, read)
 
 
 def _check_failback_window(values: dict[str, Any]) -> None:
@@ -790,14 +797,12 @@ def _apply_service_defaults(draft: Draft) -> None:
 
 
 def _rules_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "rules")):
-        path = f"rules[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, _RULE_KEYS)
-            _claim(draft.rule_names, values["name"], path)
-            rule = Rule(**values)
-            _check_rule_shape(rule, has_hosts="hosts" in values)
-            draft.rules.append((path, rule))
+    def read(path: str, values: dict[str, Any]) -> None:
+        rule = Rule(**values)
+        _check_rule_shape(rule, has_hosts="hosts" in values)
+        draft.rules.append((path, rule))
+
+    _named_entries(raw, "rules", _RULE_KEYS, draft.rule_names, read)
 
 
 def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
@@ -818,12 +823,10 @@ def _check_rule_shape(rule: Rule, has_hosts: bool) -> None:
 
 
 def _groups_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "groups")):
-        path = f"groups[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, _GROUP_KEYS)
-            _claim(draft.group_names, values["name"], path)
-            draft.groups.append((path, HaGroup(**values)))
+    def read(path: str, values: dict[str, Any]) -> None:
+        draft.groups.append((path, HaGroup(**values)))
+
+    _named_entries(raw, "groups", _GROUP_KEYS, draft.group_names, read)
 
 
 #: Top-level sections and their readers, in the order the schema documents them. A new section
