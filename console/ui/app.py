@@ -40,6 +40,7 @@ from console.model.commands import Command, CommandError, LocalReading, parse
 from console.model.kernel import Outcome
 from console.model.names import label_problem
 from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
+from console.signals import STOP_SIGNALS
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 
@@ -50,8 +51,7 @@ if TYPE_CHECKING:
 
 #: Signals that quit the console cleanly (recording ended, terminal restored). SIGINT is
 #: `kill -INT`: ctrl+c in the console is a key (the terminal is raw), bound to quit.
-EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT")
-                     if hasattr(signal, name))  # Windows has no SIGHUP
+EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
