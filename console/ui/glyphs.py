@@ -35,9 +35,10 @@ GLYPHS: dict[str, str] = {
 }
 
 #: The same names in glyphs the Linux console's CP437 font has (`°`: a faint circle, for
-#: silent; `►` on its way, for starting; three heights for the sparkline).
+#: silent; `►` on its way, for starting; `-` for down, apart from a name it marks; three
+#: heights for the sparkline).
 CONSOLE_FONT: dict[str, str] = {
-    "beating": "•", "silent": "°", "powered-off": "○", "starting": "►", "down": "x",
+    "beating": "•", "silent": "°", "powered-off": "○", "starting": "►", "down": "-",
     "ascending": "▲", "descending": "▼", "beat": "■", "missed-beat": "·",
     "spark": "___▄▄▄██", "bar": "█", "bar-empty": "░", "arrow": "→", "more": "~",
 }
