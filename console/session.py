@@ -47,6 +47,10 @@ DRILL = "drill"              # an interactive drill's step
 REPLAY = "replay"            # a recorded command played back
 OBSERVATION = "observation"  # a reading of the real world, from a source
 
+#: Why an observation (`reading`) from the operator (a key, the palette, the command line) is
+#: refused. A drill step's goes to the engine like any step (no drill cluster has a local node).
+OBSERVATION_REFUSAL = "observations come only from the source (--local), not from the operator"
+
 
 class SessionClock:
     """The session's simulated clock: a speed (simulated seconds per real second, above 0 and at
@@ -153,7 +157,10 @@ class Session:
     """An engine, its clock, the one command door and the listeners.
 
     `read_only` refuses every mutating command (the engine's own check, so a recording of a
-    read-only session replays its refusals). Observations (`reading`) are not mutating and pass.
+    read-only session replays its refusals); what changes nothing (a dry run, the clock) passes.
+    Observations (`reading`) are not mutating and pass, but only from a source (OBSERVATION) or
+    a replay: the operator's (keys, the palette, the command line) is refused, not heard and
+    not recorded, since a typed one would be shown and recorded as the machine's real load.
     """
 
     def __init__(self, engine: Engine, *, speed: float = 1.0, paused: bool = False,
@@ -235,7 +242,10 @@ class Session:
     def submit(self, command: Command, *, source: str = OPERATOR) -> Outcome:
         """Run `command` now: a clock command on the clock, any other in the engine; tell the
         listeners. An operator's command may first be refused by the driver, with its reason
-        (never reaching the clock or the engine, and not heard)."""
+        (never reaching the clock or the engine, and not heard), and so is an operator's
+        observation (`OBSERVATION_REFUSAL`)."""
+        if command.observation and source == OPERATOR:
+            return Outcome.refuse(OBSERVATION_REFUSAL)
         driver = self.driver
         if source == OPERATOR and driver is not None:
             reason = driver.refusal(command)

@@ -149,15 +149,13 @@ def test_bad_options_are_one_line_before_anything_runs(argv, message, capsys) ->
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--bogus"], "unrecognized arguments: --bogus (`cluster-console --help` lists the options)"),
-    (["simulate", "--paused"], "unrecognized arguments: --paused (`cluster-console simulate "
-                               "--help` lists the options)"),
-    (["simulate", "--for", "x"], "argument --for: invalid float value: 'x' (`cluster-console "
-                                 "simulate --help` lists the options)"),
-    (["replay"], "the following arguments are required: FILE (`cluster-console replay --help` "
-                 "lists the options)"),
-    (["simulate", "--see", "7"], "unrecognized arguments: --see (`cluster-console simulate "
-                                 "--help` lists the options)"),
+    (["--bogus"], "unknown option --bogus (see --help)"),
+    (["simulate", "--paused"], "unknown option --paused (see cluster-console simulate --help)"),
+    (["simulate", "--for", "x"], "argument --for: invalid float value: 'x' (see cluster-console "
+                                 "simulate --help)"),
+    (["replay"], "the following arguments are required: FILE (see cluster-console replay "
+                 "--help)"),
+    (["simulate", "--see", "7"], "unknown option --see (see cluster-console simulate --help)"),
 ])
 def test_an_unknown_or_malformed_option_is_one_line_not_the_usage(argv, message, capsys) -> None:
     assert cli.main(argv) == EXIT_BAD_INPUT

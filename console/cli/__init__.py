@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from console.cli.options import SUBCOMMAND_LINES, check_subcommand
 from console.errors import EXIT_BAD_INPUT, InputError
 from console.signals import catch_stop_signals, restore
 
@@ -34,7 +35,7 @@ EXIT_BROKEN_PIPE = 141
 
 #: Sub-command name -> the module whose `run(argv) -> exit status` runs it. Imported when
 #: chosen, so a sub-command loads only what it needs (`--version` nearly nothing).
-SUBCOMMANDS = {name: f"console.cli.{name}" for name in ("simulate", "validate", "drill", "replay")}
+SUBCOMMANDS = {name: f"console.cli.{name}" for name in SUBCOMMAND_LINES}
 CONSOLE = "console.cli.console"
 
 
@@ -49,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] in SUBCOMMANDS:
             return _run(SUBCOMMANDS[args[0]], args[1:])
+        if args:
+            check_subcommand(args[0])
         return _run(CONSOLE, args)
     except InputError as error:
         print(f"cluster-console: {error}", file=sys.stderr)

@@ -4,6 +4,8 @@ numbers, each failing with a one-line `InputError` before anything runs."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -13,23 +15,80 @@ from console.formats.output import check_output, write_atomic
 from console.model.commands import MAX_SPEED
 from console.model.seeds import MAX_SEED, SEED_RULE, seed_problem
 
+#: The sub-commands, one line each, as `cluster-console --help` lists them (console.cli runs them).
+SUBCOMMAND_LINES = {
+    "simulate": "run a cluster (or a drill's) headless: its event log, then a summary",
+    "validate": "check cluster files: one line per file, exit 2 if one is bad",
+    "drill": "run drills headless and report (--interactive: in the console)",
+    "replay": "replay a recording in the console, headless (--headless), or as --cast/--svg",
+}
+
 
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad option is an `InputError` (one line, exit status 2, as every other
-    bad input) instead of the usage block on stderr."""
+    bad input) instead of the usage block on stderr: `unknown option --foo (see --help)`."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """argparse's, except that what it does not know raises InputError naming the first
+        unknown option or argument (`unknown option --foo`), not all of them."""
+        words = sys.argv[1:] if args is None else list(args)
+        unknown = self._unknown_option(words)
+        if unknown is not None:  # before argparse, which would first miss a required FILE
+            raise InputError(f"unknown option {unknown} ({self.see_help()})")
+        found, extras = self.parse_known_args(words, namespace)
+        if extras:
+            raise InputError(f"unexpected argument {extras[0]!r} ({self.see_help()})")
+        return found
+
+    def _unknown_option(self, words: list[str]) -> str | None:
+        """The first word that argparse would take for an option it does not have (`--foo`,
+        `--foo=3`; not a negative number, a word with a space, or anything after `--`)."""
+        for word in words:
+            if word == "--":
+                return None
+            if (not word.startswith("-") or word == "-" or " " in word
+                    or self._negative_number_matcher.match(word)):
+                continue
+            name = word.split("=", 1)[0]
+            if name not in self._option_string_actions:
+                return name
+        return None
 
     def error(self, message: str) -> NoReturn:
         """Raises InputError: argparse's message and where the usage is."""
-        raise InputError(f"{message} (`{self.prog} --help` lists the options)")
+        raise InputError(f"{message} ({self.see_help()})")
+
+    def see_help(self) -> str:
+        """Where the options are listed: `see --help`, or `see cluster-console drill --help`."""
+        return "see --help" if self.prog == "cluster-console" else f"see {self.prog} --help"
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An argument parser for `cluster-console PROG` with `--version`. A bad option raises
-    `InputError`: one line, exit status 2, the status of every other bad input."""
+    `InputError`: one line, exit status 2, the status of every other bad input. The console's
+    own (`prog` empty) lists the sub-commands after its options."""
+    epilog = None
+    if not prog:
+        width = max(map(len, SUBCOMMAND_LINES))
+        epilog = "sub-commands (`cluster-console COMMAND --help` for each):\n" + "\n".join(
+            f"  {name:<{width}}  {line}" for name, line in SUBCOMMAND_LINES.items())
     found = _OneLineParser(prog=f"cluster-console {prog}".strip(), description=description,
+                           epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter,
                            allow_abbrev=False)  # `--see 7` is not `--seed 7`
     found.add_argument("--version", action="version", version=f"cluster-console {__version__}")
     return found
+
+
+def check_subcommand(word: str) -> None:
+    """The console's first argument when it is neither a sub-command nor an option: a cluster
+    file, unless it looks like a mistyped sub-command (a bare word with no `.` or `/` naming
+    no file). Raises InputError `unknown sub-command WORD (see --help)` then."""
+    if word in SUBCOMMAND_LINES or word.startswith("-") or "." in word or "/" in word:
+        return
+    if os.path.lexists(word):
+        return
+    raise InputError(f"unknown sub-command {word!r} (see --help: "
+                     f"{', '.join(SUBCOMMAND_LINES)} or a cluster file)")
 
 
 def check_speed(speed: float) -> None:

@@ -38,7 +38,10 @@ NAME_KINDS = ("node", "vm", "service", "target", "keyword-node", "name")
 @dataclass(frozen=True)
 class Command:
     """A command of the language: the verb, a one-line help, the parameters in order, whether
-    read-only mode refuses it (`mutating`) and whether an accepted one goes into the event log
+    read-only mode refuses it (`mutating`: it changes the cluster or the world; a dry run or a
+    query does not), whether it is an observation of the real world (`observation`: only a
+    source gives one, or a recording that holds one, never an operator) and whether an accepted
+    one goes into the event log
     (`logged`), and whether it asks the cluster to act, so that the engine refuses it while no
     partition holds quorum (`needs_quorum`: every operator command to the cluster manager; a
     command that acts on the world itself, such as fault injection, hardware power, a reading
@@ -48,6 +51,7 @@ class Command:
     help: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
     mutating: ClassVar[bool] = True  # refused in read-only mode
+    observation: ClassVar[bool] = False  # a measurement: from a source only, never typed
     logged: ClassVar[bool] = True    # accepted ones appear in the event log (the command log
     #                                  keeps them all)
     needs_quorum: ClassVar[bool] = True  # refused while no partition holds quorum
@@ -360,8 +364,9 @@ class PublishImage(Command):
 class LocalReading(Command):
     """A psutil reading of the real machine, recorded so that a replay sees it too.
 
-    An observation, not an operator's change: read-only mode lets it through, and the event log
-    does not list one a second (the command log and recordings keep them)."""
+    An observation, not an operator's change: only a source (or a replay of a recording that
+    holds one) gives it, read-only mode lets it through, and the event log does not list one a
+    second (the command log and recordings keep them)."""
 
     verb: ClassVar[str] = "reading"
     needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
@@ -369,6 +374,7 @@ class LocalReading(Command):
     params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
                                            Param("memory", "number"), Param("disk", "number"))
     mutating: ClassVar[bool] = False
+    observation: ClassVar[bool] = True
     logged: ClassVar[bool] = False
     node: str
     cpu: float

@@ -41,8 +41,10 @@ from console.model.kernel import Outcome
 from console.model.names import label_problem
 from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
+from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
+from console.ui.themes import for_colour_system
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
@@ -404,6 +406,20 @@ class ConsoleApp(App[int]):
     def keys_of(self, spec: KeySpec) -> str:
         """The keys bound to `spec` (the user's keymap first), comma-separated Textual key names."""
         return keys_for(spec, self.keymap)
+
+    def fit_terminal(self) -> None:
+        """Before running on a real terminal: on 16 colours (TERM=linux, TERM=screen, a TERM
+        without `-256color` and no COLORTERM) the themes' states in colours it tells apart
+        (console.ui.themes.for_colour_system), on the Linux console the symbols its font has
+        (console.ui.glyphs)."""
+        for t in self._themes:
+            self.register_theme(for_colour_system(t, self.console.color_system))  # type: ignore
+        use_console_font(wants_console_font())
+
+    def get_line_filters(self):
+        """Textual's line filters, and on the Linux console the font's (console.ui.glyphs)."""
+        filters = super().get_line_filters()
+        return [*filters, FONT_FILTER] if console_font_in_use() else filters
 
     def next_theme(self) -> None:
         """Switch to the next theme in `theme_names` (wrapping round) and say which; nothing without

@@ -106,10 +106,12 @@ def console_recorder(target: str, engine: Engine, *, cluster_file: str, cluster_
 
 
 def _run(app) -> int | None:
-    """Run the app; a recording that did not end cleanly (a crash) closes without its end.
+    """Run the app, fitted to the terminal (`ConsoleApp.fit_terminal`); a recording that did
+    not end cleanly (a crash) closes without its end.
     Raises SystemExit(128 + signal) when SIGTERM or SIGHUP stopped it (the recording ended
     cleanly and the terminal was restored first), as a shell reports a process a signal
     ended."""
+    app.fit_terminal()
     try:
         result = app.run()
     finally:

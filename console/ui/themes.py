@@ -14,6 +14,11 @@ A user's file with the name of a shipped theme replaces it. A broken file is an 
 file, the line and the key (exit status 2), checked when the themes load, before the screen
 opens: every colour must parse, and every design variable must be one Textual defines and
 parse as its kind (a colour or a text style), as the console's stylesheet will read it.
+
+On a 16-colour terminal (`TERM=linux`, `TERM=screen`: Rich's colour system "standard") every
+colour is reduced to the nearest of the 16 VGA colours, and a theme's pale state colours all
+become the same grey. There the state colours are replaced by VGA colours themselves
+(`for_colour_system`), so online, suspect, failed and muted stay four colours apart.
 """
 
 from __future__ import annotations
@@ -29,6 +34,20 @@ COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "su
                "panel", "boost", "success", "warning", "error")
 NUMBER_KEYS = ("luminosity_spread", "text_alpha")
 SHIPPED_ORDER = ("dark", "light", "high-contrast", "monochrome")
+
+#: Rich's colour systems of 16 colours (`Console.color_system`): TERM=linux, TERM=screen, ...
+SIXTEEN_COLOURS = ("standard", "windows")
+#: The state colours on 16 colours, each one of the VGA palette (the Linux console's and Rich's
+#: `STANDARD_PALETTE`), so that the reduction keeps it: on a dark background the bright ones,
+#: a blue selection bar; on a light one the dark ones, a bright cyan bar.
+SIXTEEN_COLOUR_VARIABLES = {
+    True: {"text-success": "#55ff55", "text-warning": "#ffff55", "text-error": "#ff5555",
+           "text-muted": "#aaaaaa", "text-accent": "#ff55ff",
+           "block-cursor-background": "#0000aa", "block-cursor-foreground": "#ffffff"},
+    False: {"text-success": "#00aa00", "text-warning": "#aa5500", "text-error": "#aa0000",
+            "text-muted": "#555555", "text-accent": "#aa00aa",
+            "block-cursor-background": "#55ffff", "block-cursor-foreground": "#000000"},
+}
 
 
 def theme_dirs() -> list[Path]:
@@ -150,3 +169,22 @@ def _parses(variables: dict[str, str], rule: str, name: str) -> bool:
     return True
 
 
+
+
+def for_colour_system(theme, colour_system: str | None):
+    """`theme` as a terminal of `colour_system` (Rich's name: "truecolor", "256", "standard",
+    "windows" or None) should get it: on 16 colours a copy whose state colours and selection
+    are VGA colours (`SIXTEEN_COLOUR_VARIABLES`, over the theme's own variables), unless the
+    theme is greys only (its success, warning and error colours grey: monochrome, where states
+    read from words and symbols); anywhere else `theme` itself."""
+    from dataclasses import replace
+
+    from textual.color import Color
+
+    if colour_system not in SIXTEEN_COLOURS:
+        return theme
+    states = [Color.parse(c) for c in (theme.success, theme.warning, theme.error) if c]
+    if states and all(c.r == c.g == c.b for c in states):
+        return theme
+    variables = {**theme.variables, **SIXTEEN_COLOUR_VARIABLES[theme.dark]}
+    return replace(theme, variables=variables)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from console.model import views
+from console.ui.glyphs import glyph
 from console.ui.widgets.base import (
     NODE_STATE_STYLE,
     SHORT_NODE_STATES,
@@ -51,7 +52,7 @@ def _strip(strip: tuple[bool, ...]) -> tuple[tuple[str, str], ...]:
     """Runs of received (▮) and missed (·) beats as styled spans."""
     spans: list[tuple[str, str]] = []
     for received in strip:
-        char, style = ("▮", "ok") if received else ("·", "error")
+        char, style = (glyph("beat"), "ok") if received else (glyph("missed-beat"), "error")
         if spans and spans[-1][1] == style:
             spans[-1] = (spans[-1][0] + char, style)
         else:

@@ -28,6 +28,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from console.ui.glyphs import glyph
+
 Span = tuple[str, str]
 Cell = Union[str, Span, tuple[Span, ...]]  # noqa: UP007 - a runtime alias on Python 3.10
 Cells = tuple[Cell, ...]
@@ -418,7 +420,8 @@ class KeyedTable(Widget, can_focus=True):
                     break
                 size = cell_len(text)
                 if size > room:
-                    text = set_cell_size(text, room - 1) + "…" if room > 1 else "…"
+                    text = set_cell_size(text, room - 1) + glyph("more") if room > 1 \
+                        else glyph("more")
                     size = room
                 segments.append(Segment(text, style + self._style(name) if name else style))
                 room -= size
@@ -449,12 +452,11 @@ def meter(fraction: float, width: int = 6) -> tuple[Span, ...]:
     percent = max(0, round(fraction * 100))
     filled = min(width, round(min(fraction, 1.0) * width))
     name = "error" if percent >= 95 else "warn" if percent >= 80 else "bar"
-    return (("█" * filled, name), ("░" * (width - filled), "dim-bar"), (f"{percent:>4}%", ""))
-
-
-SPARK = "▁▂▃▄▅▆▇█"
+    return ((glyph("bar") * filled, name), (glyph("bar-empty") * (width - filled), "dim-bar"),
+            (f"{percent:>4}%", ""))
 
 
 def sparkline(values: Sequence[float]) -> str:
     """Values 0-1 as block characters (a value past 1 shows as a full block)."""
-    return "".join(SPARK[max(0, min(7, int(v * 8)))] if v > 0 else " " for v in values)
+    spark = glyph("spark")
+    return "".join(spark[max(0, min(7, int(v * 8)))] if v > 0 else " " for v in values)

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.model import views
+from console.ui.glyphs import glyph
 from console.ui.widgets.base import (
     NODE_STATE_STYLE,
     SHORT_NODE_STATES,
@@ -52,13 +53,13 @@ class NodesTable(NodeRowsTable):
             label += "!"
         name = (f"{node.name}*", "bold") if node.local else node.name
         if not node.powered:
-            beat = ("○", "error")
+            beat = (glyph("powered-off"), "error")
         elif not node.heard:
-            beat = ("◌", "error")
+            beat = (glyph("silent"), "error")
         elif node.state.value == "suspect":
-            beat = ("◌", "warn")
+            beat = (glyph("silent"), "warn")
         else:
-            beat = ("●", "ok")
+            beat = (glyph("beating"), "ok")
         return (
             name,
             (label, NODE_STATE_STYLE.get(state, "")),

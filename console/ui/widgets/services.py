@@ -7,12 +7,13 @@ from collections.abc import Hashable
 
 from console.model import views
 from console.model.entities import Role
+from console.ui.glyphs import glyph
 from console.ui.widgets.base import ModelTable
 from console.ui.widgets.keyed_table import Cells, Column
 
 STATE_STYLE = {"online": "ok", "failing_over": "warn", "offline": "error", "failed": "error"}
-MEMBER_MARK = {Role.ACTIVE: ("●", "ok"), Role.STARTING: ("◐", "warn"),
-               Role.PASSIVE: ("○", "muted"), Role.OFFLINE: ("✕", "error")}
+MEMBER_MARK = {Role.ACTIVE: ("beating", "ok"), Role.STARTING: ("starting", "warn"),
+               Role.PASSIVE: ("powered-off", "muted"), Role.OFFLINE: ("down", "error")}
 
 
 class ServicesTable(ModelTable):
@@ -53,7 +54,8 @@ class ServicesTable(ModelTable):
         for member, role, _host in view.members:
             if members:
                 members.append((" ", ""))
-            members.append(MEMBER_MARK.get(role, ("?", "")))
+            mark, style = MEMBER_MARK.get(role, ("", ""))
+            members.append((glyph(mark) if mark else "?", style))
             members.append((member, ""))
         failovers = f"{view.failovers}/{view.max_failovers}"
         return (
