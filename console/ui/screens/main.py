@@ -470,6 +470,20 @@ class MainScreen(Screen[None]):
         if isinstance(focused, KeyedTable) and focused.cursor_key is not None:
             focused.action_select()
 
+    def action_event_log(self) -> None:
+        """`L`: the whole event log, at the selected event when the events pane has focus."""
+        from console.ui.screens.log import EventLogScreen
+
+        events = self.query_one(EventsTable)
+        start = events.cursor_key if self.focused is events else None
+        self.app.push_screen(EventLogScreen(start if isinstance(start, int) else None))
+
+    def action_alerts(self) -> None:
+        """`!`: the open alerts as a list."""
+        from console.ui.screens.alerts import AlertsScreen
+
+        self.app.push_screen(AlertsScreen())
+
     # -- panes ----------------------------------------------------------------------------------
 
     def _focused_pane(self) -> str:
