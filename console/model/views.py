@@ -601,6 +601,14 @@ def is_reading(event: Event) -> bool:
     return event.kind == "command" and event.message.startswith("reading ")
 
 
+def events_about(engine: Engine, name: str, start: int = 0) -> list[int]:
+    """The log indices, from `start` on and oldest first, of the events whose subject is `name`
+    (a node, VM or service), readings left out: that object's own history."""
+    log = engine.log.events
+    return [index for index in range(start, len(log))
+            if log[index].subject == name and not is_reading(log[index])]
+
+
 def names_for(engine: Engine, kind: str) -> Iterable[str]:
     """Names a command parameter of `kind` may take (for completion)."""
     cluster = engine.cluster
