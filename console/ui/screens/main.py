@@ -34,6 +34,7 @@ from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.heartbeats import HeartbeatsTable
 from console.ui.widgets.images import ImagesTable
 from console.ui.widgets.keyed_table import KeyedTable
+from console.ui.widgets.legend import SymbolLegend
 from console.ui.widgets.migrations import MigrationsTable
 from console.ui.widgets.nodes import NodesPane, NodeSpark, NodesTable
 from console.ui.widgets.services import ServicesTable
@@ -102,6 +103,7 @@ class MainScreen(Screen[None]):
     MainScreen.-too-small #body { display: none; }
     MainScreen.-too-small #too-small { display: block; }
     MainScreen.-short NodeSpark { display: none; }
+    MainScreen.-short SymbolLegend { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
@@ -113,6 +115,7 @@ class MainScreen(Screen[None]):
                 yield NodesPane(id="nodes-pane")
                 with Pane(id="heartbeats-pane"):
                     yield HeartbeatsTable(id="heartbeats-table")
+                    yield SymbolLegend(id="symbol-legend")
             with Horizontal(id="middle"):
                 yield VmsPane(id="vms-pane")
                 with Vertical(id="side"):
@@ -229,8 +232,8 @@ class MainScreen(Screen[None]):
         engine = self.console.engine
         q = views.quorum(engine)
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
-        if views.quorum_lost_anywhere(engine):
-            partitions += " · !: side without quorum"
+        if views.quorum_lost_anywhere(engine) and self.has_class("-short"):
+            partitions += " · !: side without quorum"  # the legend line is hidden
         self._subtitle("heartbeats-pane", f"{q.text}{partitions}")
         vms = self.query_one(VmsTable)
         self._subtitle("vms-pane", f"{vms.scope()} · {vms.row_count()}")
