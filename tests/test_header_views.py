@@ -37,6 +37,7 @@ def test_dynamic_quorum_and_an_idle_dynamic_witness_are_shown() -> None:
 def test_one_vote_a_host_and_no_witness_needs_no_explanation() -> None:
     assert views.quorum(sample("pve")).text == "quorum 3/3 ok"
     assert views.quorum(sample("seed")).text == "hosts 3/3 heard"
+    assert views.quorum(sample("seed")).short == "hosts 3/3 heard"  # a narrow header too
 
 
 def test_the_balancer_is_called_drs_only_on_esxi_hosts() -> None:

@@ -261,9 +261,9 @@ class Quorum:
 
     @property
     def short(self) -> str:
-        """`text` for a narrow header: `q 5/5 ok 4h+w`, `q 1/1 ok 1/2h`, `hosts 4/4`."""
+        """`text` for a narrow header: `q 5/5 ok 4h+w`, `q 1/1 ok 1/2h`, `hosts 4/4 heard`."""
         if not self.voting:
-            return f"hosts {self.held}/{self.total}"
+            return self.text
         state = "ok" if self.ok else "LOST"
         if not self.votes_are:
             return f"q {self.held}/{self.total} {state}"
