@@ -181,3 +181,25 @@ async def test_the_header_names_the_alerts_key() -> None:
         await pilot.pause()
         line = "".join(t for t, _ in header.parts())
         assert "(! list)" in line
+
+
+async def test_bang_works_from_the_log_and_the_header_names_it_only_where_it_works() -> None:
+    from console.ui.widgets.header import ClusterHeader
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.session.submit(parse("fail-node B")).accepted
+        app.advance(60)
+        await pilot.press("L")
+        await pilot.pause()
+        header = app.screen.query_one(ClusterHeader)
+        assert "(! list)" in "".join(t for t, _ in header.parts())
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertsScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailsScreen)
+        header = app.screen.query_one(ClusterHeader)
+        line = "".join(t for t, _ in header.parts())
+        assert "alerts" in line and "(! list)" not in line

@@ -12,9 +12,16 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.model import views
+from console.ui.keys import KEYS
 from console.ui.widgets.base import ModelTable, Pane
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import Cells, Column
+
+_ALERTS_KEY = next(spec for spec in KEYS if spec.id == "alerts")
+#: `!` on the screens besides the main one that show the header (`alerts N (! list)`); a screen
+#: with it has an `action_alerts` opening `AlertsScreen`. The id lets a key map remap it.
+ALERTS_BINDING = Binding(_ALERTS_KEY.keys, "alerts", _ALERTS_KEY.footer, show=False,
+                         id=_ALERTS_KEY.id)
 
 
 class AlertsTable(ModelTable):

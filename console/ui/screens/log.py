@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input
 from console.model import views
 from console.model.events import Event
 from console.ui.keys import LOG_KEYS
+from console.ui.screens.alerts import ALERTS_BINDING
 from console.ui.widgets.base import ModelTable, Pane, clock
 from console.ui.widgets.events import SEVERITY_LABEL, SEVERITY_STYLE
 from console.ui.widgets.header import ClusterHeader
@@ -143,7 +144,7 @@ class EventLogScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(keys, action, label, key_display="/" if keys == "slash" else None)
         for keys, action, label, _help in LOG_KEYS
-    ]
+    ] + [ALERTS_BINDING]
 
     def __init__(self, start: int | None = None) -> None:
         super().__init__()
@@ -254,6 +255,12 @@ class EventLogScreen(Screen[None]):
     def on_keyed_table_selected(self, message: EventLogTable.Selected) -> None:
         message.stop()
         self.action_details()
+
+    def action_alerts(self) -> None:
+        """`!`: the open alerts as a list."""
+        from console.ui.screens.alerts import AlertsScreen
+
+        self.app.push_screen(AlertsScreen())
 
     def action_close(self) -> None:
         self.dismiss(None)

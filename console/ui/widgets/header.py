@@ -67,7 +67,7 @@ class ClusterHeader(Widget):
     def parts(self) -> list[tuple[str, str]]:
         """The header as (text, component class) parts, shorter below 100 columns. The quorum
         says what its votes are (`4 hosts + witness`); the balancer is DRS only on ESXi hosts;
-        with alerts open it names their key, `!`."""
+        with alerts open it names their key, `!`, where the screen has it."""
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
@@ -88,7 +88,7 @@ class ClusterHeader(Widget):
             (balancer if wide else balancer.split(" ", 1)[1], ""), sep,
             (f"imbalance {session.imbalance():.2f}" if wide
              else f"imb {session.imbalance():.2f}", ""), sep,
-            (f"alerts {alerts}{' (! list)' if alerts and wide else ''}",
+            (f"alerts {alerts}{' (! list)' if alerts and wide and self._lists_alerts() else ''}",
              "header--bold" if alerts else ""),
         ]
         if session.read_only:
@@ -97,6 +97,10 @@ class ClusterHeader(Widget):
         if mode is not None and mode.tag:
             found += [sep, (mode.tag, "header--readonly")]
         return found
+
+    def _lists_alerts(self) -> bool:
+        """Whether `!` lists the alerts on the screen this header is on."""
+        return hasattr(self.screen, "action_alerts")
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
