@@ -203,3 +203,24 @@ async def test_bang_works_from_the_log_and_the_header_names_it_only_where_it_wor
         header = app.screen.query_one(ClusterHeader)
         line = "".join(t for t, _ in header.parts())
         assert "alerts" in line and "(! list)" not in line
+
+
+async def test_a_search_typed_and_taken_back_shows_what_a_fresh_one_would() -> None:
+    from console.ui.screens.log import SEVERITY_RANK, matches, search_text
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.session.submit(parse("fail-node B")).accepted
+        app.advance(60)
+        log = app.engine.log.events
+        log.append(Event(61.0, "command", "A", Severity.INFO, "reading A cpu 0.5"))
+        await pilot.press("L")
+        await pilot.pause()
+        table = app.screen.query_one(EventLogTable)
+        for text in ("f", "fe", "fenc", "fenc b", "fe", "", "B", "b node"):
+            table.text_filter = text
+            words = text.lower().split()
+            expected = [i for i, e in enumerate(log) if matches(e, SEVERITY_RANK["debug"], words)]
+            assert table.events() == expected, text
+            assert all(all(w in search_text(log[i]) for w in words) for i in expected)
+        assert len(log) - 1 not in table.events()  # a reading is never listed

@@ -9,7 +9,7 @@ log of 100,000 events opens as fast as a short one.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Sequence
 from typing import ClassVar
 
 from textual import events
@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from console.model import views
-from console.model.events import Event
+from console.model.events import Event, Severity
 from console.ui.keys import LOG_KEYS
 from console.ui.screens.alerts import ALERTS_BINDING
 from console.ui.widgets.base import ModelTable, Pane, clock
@@ -34,15 +34,28 @@ SEVERITY_SHOWN = {"debug": "all", "info": "info and up", "warning": "warnings an
                   "error": "errors only"}
 
 
+def search_text(event: Event) -> str:
+    """What a search looks in: the event's kind, subject, severity and message, lower case."""
+    return f"{event.kind} {event.subject} {event.severity.value} {event.message}".lower()
+
+
 def matches(event: Event, least: int, words: list[str]) -> bool:
     """Whether the log shows `event`: at least severity rank `least`, every word (lower case)
-    in its kind, subject, severity or message, and not a `reading`."""
-    if SEVERITY_RANK.get(event.severity.value, 0) < least or views.is_reading(event):
-        return False
-    if not words:
-        return True
-    text = f"{event.kind} {event.subject} {event.severity.value} {event.message}".lower()
-    return all(word in text for word in words)
+    in its `search_text`, and not a `reading`."""
+    return bool(_scan([event], range(1), least, words, [search_text(event)] if words else []))
+
+
+def _scan(log: Sequence[Event], indices: Iterable[int], least: int, words: list[str],
+          texts: Sequence[str]) -> list[int]:
+    """The `indices` of `log` that `matches` keeps, `texts` holding each event's `search_text`
+    (needed only with `words`): one pass with the checks inlined, as a log may hold 100,000
+    events."""
+    allowed = frozenset(s for s in Severity if SEVERITY_RANK[s.value] >= least)
+    found = [i for i in indices if log[i].severity in allowed
+             and not (log[i].kind == "command" and log[i].message.startswith("reading "))]
+    for word in words:
+        found = [i for i in found if word in texts[i]]
+    return found
 
 
 class EventLogTable(ModelTable):
@@ -65,18 +78,26 @@ class EventLogTable(ModelTable):
         self._shown_events: list[int] = []  # log indices, ascending
         self._seen = 0
         self._filter_seen: tuple[str, str] | None = None
+        self._texts: list[str] = []  # each event's search_text, made at the first search
 
     def events(self) -> list[int]:
-        """The log indices shown, oldest first (the new events since the last call added)."""
+        """The log indices shown, oldest first (the new events since the last call added). A
+        search that only grew (`fen` to `fenced`) looks again at the events shown, not the log;
+        the events' search texts are made once, at the first search."""
         log = self.engine.log.events
-        if self._filter_seen != (self.least, self.text_filter):
-            self._filter_seen = (self.least, self.text_filter)
-            self._shown_events = []
-            self._seen = 0
         least = SEVERITY_RANK[self.least]
         words = self.text_filter.lower().split()
-        self._shown_events.extend(index for index in range(self._seen, len(log))
-                                  if matches(log[index], least, words))
+        if words and len(self._texts) < len(log):
+            self._texts += [search_text(log[i]) for i in range(len(self._texts), len(log))]
+        if self._filter_seen != (self.least, self.text_filter):
+            before = self._filter_seen
+            self._filter_seen = (self.least, self.text_filter)
+            narrower = (before is not None and before[0] == self.least
+                        and self.text_filter.startswith(before[1]))
+            self._shown_events = (_scan(log, self._shown_events, least, words, self._texts)
+                                  if narrower else [])
+            self._seen = self._seen if narrower else 0
+        self._shown_events += _scan(log, range(self._seen, len(log)), least, words, self._texts)
         self._seen = len(log)
         return self._shown_events
 
