@@ -54,3 +54,14 @@ def test_each_alert_names_its_subject() -> None:
     alerts = views.open_alerts(engine)
     assert views.Alert(f"node {last} is failed", "node", last) in alerts
     assert views.alerts(engine) == [alert.text for alert in alerts]
+
+
+def test_a_node_off_the_clusters_side_says_why_in_the_clusters_own_terms() -> None:
+    engine = sample("isolation")  # vSphere HA: hosts cast no votes
+    engine.submit(parse("isolate esx01"))
+    engine.run_until(30)
+    assert "node esx01 is isolated (cut off)" in views.alerts(engine)
+    engine = sample("two-node")  # votes: H1 holds the only one
+    engine.submit(parse("fail-node H1"))
+    engine.run_until(30)
+    assert "node H2 is online (no quorum)" in views.alerts(engine)

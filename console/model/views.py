@@ -180,11 +180,13 @@ def local_node_name(engine: Engine) -> str | None:
     return None if node is None else node.name
 
 
-def node_state_label(node: Node) -> str:
-    """The node's badge: its state, with ` (no quorum)` when its side lost the vote."""
+def node_state_label(node: Node, voting: bool = True) -> str:
+    """The node's badge: its state, with ` (no quorum)` when its side lost the vote, or, where
+    hosts cast no votes (`voting` false: vSphere HA), ` (cut off)` when it is not on the
+    cluster's side of the heartbeat network."""
     label = node.state.value.replace("_", " ")
     if node.quorum_lost and node.state not in (NodeState.FAILED, NodeState.OFFLINE):
-        label += " (no quorum)"
+        label += " (no quorum)" if voting else " (cut off)"
     return label
 
 
@@ -565,7 +567,7 @@ def open_alerts(engine: Engine) -> list[Alert]:
         found.append(Alert(f"the cluster has no quorum ({held})"))
     for node in cluster.nodes.values():
         if node.state not in HEALTHY_NODE_STATES or node.quorum_lost:
-            found.append(Alert(f"node {node.name} is {node_state_label(node)}", "node",
+            found.append(Alert(f"node {node.name} is {node_state_label(node, q.voting)}", "node",
                                node.name))
     for service in cluster.services.values():
         if service.state is not ServiceState.ONLINE:

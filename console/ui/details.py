@@ -36,7 +36,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
     lines = [
         f"Node {node.name}{'  (this machine, --local)' if node.local else ''}",
         "",
-        f"state          {views.node_state_label(node)}"
+        f"state          {views.node_state_label(node, views.settings(engine).quorum.voting)}"
         f"{'  (maintenance intended)' if node.maintenance else ''}",
         f"truth          powered {'on' if node.powered else 'off'}, heartbeat network "
         f"{'connected' if node.connected else 'cut'}, fenced {'yes' if node.fenced else 'no'}, "

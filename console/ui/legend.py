@@ -20,7 +20,8 @@ class Symbol:
 SYMBOLS: tuple[Symbol, ...] = (
     Symbol("◌", "silent", "node silent or suspect: no heartbeat heard (Nodes HB)"),
     Symbol("○", "off/passive", "node powered off (Nodes HB); service member passive (Services)"),
-    Symbol("!", "no quorum", "the node's side of a partition lost the quorum vote (State)"),
+    Symbol("!", "no quorum", "the node is on a side without quorum; where hosts do not vote, "
+                             "cut off from the cluster's side (State)"),
     Symbol("◐", "start", "service member starting (Services)"),
     Symbol("✕", "down", "service member offline (Services)"),
     Symbol("●", "up/active", "node beating (Nodes HB); service member active (Services)"),
