@@ -67,9 +67,14 @@ class EventLogTable(ModelTable):
         Column("Sev", 4),
         Column("Kind", 20, priority=1),
         Column("Subject", 10),
-        Column("Message", 20, flex=True),
+        Column("Message", 40, flex=True),  # the kind gives way first when narrow
     )
     empty_text = "no events match"
+
+    def on_mount(self) -> None:
+        engine = self.engine
+        self.fit_names(3, [*views.nodes(engine), *views.vms(engine), *views.services(engine),
+                           "cluster"], 7, 16)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
