@@ -140,6 +140,11 @@ class Membership:
         partition = self.observed_partition()
         return self._votes_of(partition), self._total_votes()
 
+    def vote_shares(self) -> tuple[int, int]:
+        """(hosts whose vote counts now, the witness's votes now: 0 or 1), as `votes` counts
+        them (the tie breaker and dynamic witness applied)."""
+        return len(self._voters()), self._witness_votes()
+
     def _node_votes(self) -> int:
         return sum(1 for n in self.cluster.nodes.values() if n.has_vote)
 

@@ -56,6 +56,14 @@ def cluster_name(engine: Engine) -> str:
     return engine.cluster.name
 
 
+def balancer_name(engine: Engine) -> str:
+    """What the load balancer is called: `DRS` where every host runs ESXi (VMware's Distributed
+    Resource Scheduler), else `balancer` (Hyper-V, Proxmox VE and XenServer name theirs
+    otherwise)."""
+    hosts = engine.cluster.nodes.values()
+    return "DRS" if hosts and all(n.hypervisor == "esxi" for n in hosts) else "balancer"
+
+
 def settings(engine: Engine) -> Settings:
     """The cluster's settings (HA, balancer, heartbeats): read, never change."""
     return engine.cluster.settings
@@ -172,11 +180,13 @@ def local_node_name(engine: Engine) -> str | None:
     return None if node is None else node.name
 
 
-def node_state_label(node: Node) -> str:
-    """The node's badge: its state, with ` (no quorum)` when its side lost the vote."""
+def node_state_label(node: Node, voting: bool = True) -> str:
+    """The node's badge: its state, with ` (no quorum)` when its side lost the vote, or, where
+    hosts cast no votes (`voting` false: vSphere HA), ` (cut off)` when it is not on the
+    cluster's side of the heartbeat network."""
     label = node.state.value.replace("_", " ")
     if node.quorum_lost and node.state not in (NodeState.FAILED, NodeState.OFFLINE):
-        label += " (no quorum)"
+        label += " (no quorum)" if voting else " (cut off)"
     return label
 
 
@@ -214,20 +224,54 @@ class Quorum:
     """The quorum vote where hosts vote (`voting`): votes held by the cluster's partition
     (`Membership.observed_partition`) and all votes (witness included); where they do not
     (vSphere HA, "How vSphere HA Works"), the hosts that partition hears and all hosts. Also
-    whether some partition holds quorum, and how many partitions there are."""
+    whether some partition holds quorum, how many partitions there are, and what the votes are:
+    the hosts in the cluster, the hosts whose vote counts now (fewer once dynamic quorum or the
+    tie breaker set some aside), whether the cluster has a witness and whether it votes now."""
 
     held: int
     total: int
     ok: bool
     partitions: int
     voting: bool = True
+    hosts: int = 0
+    voters: int = 0
+    witness: bool = False
+    witness_votes: bool = False
+
+    @property
+    def votes_are(self) -> str:
+        """What the votes are, when not one per host: `4 hosts + witness`, `1 of 2 hosts vote`,
+        `3 of 4 hosts vote, witness idle`; empty when every host has one vote and there is no
+        witness (or hosts do not vote)."""
+        if not self.voting or (self.voters == self.hosts and not self.witness):
+            return ""
+        hosts = (f"{self.voters} {'host' if self.hosts == 1 else 'hosts'}"
+                 if self.voters == self.hosts else f"{self.voters} of {self.hosts} hosts vote")
+        if not self.witness:
+            return hosts
+        return f"{hosts} + witness" if self.witness_votes else f"{hosts}, witness idle"
 
     @property
     def text(self) -> str:
-        """`quorum 3/5 ok` (votes) or `hosts 4/4 heard` (no votes), for headers."""
+        """`quorum 5/5 ok (4 hosts + witness)` (votes) or `hosts 4/4 heard` (no votes), for the
+        header and the heartbeats pane."""
         if not self.voting:
             return f"hosts {self.held}/{self.total} heard"
-        return f"quorum {self.held}/{self.total} {'ok' if self.ok else 'LOST'}"
+        votes = self.votes_are
+        return (f"quorum {self.held}/{self.total} {'ok' if self.ok else 'LOST'}"
+                + (f" ({votes})" if votes else ""))
+
+    @property
+    def short(self) -> str:
+        """`text` for a narrow header: `q 5/5 ok 4h+w`, `q 1/1 ok 1/2h`, `hosts 4/4 heard`."""
+        if not self.voting:
+            return self.text
+        state = "ok" if self.ok else "LOST"
+        if not self.votes_are:
+            return f"q {self.held}/{self.total} {state}"
+        hosts = f"{self.voters}h" if self.voters == self.hosts else f"{self.voters}/{self.hosts}h"
+        witness = ("+w" if self.witness_votes else "-w") if self.witness else ""
+        return f"q {self.held}/{self.total} {state} {hosts}{witness}"
 
 
 def quorum_lost_anywhere(engine: Engine) -> bool:
@@ -243,7 +287,10 @@ def quorum(engine: Engine) -> Quorum:
         heard = len(membership.observed_partition())
         return Quorum(heard, len(engine.cluster.nodes), ok, partitions, voting=False)
     held, total = membership.votes()
-    return Quorum(held, total, ok, partitions)
+    voters, witness_votes = membership.vote_shares()
+    return Quorum(held, total, ok, partitions, hosts=len(engine.cluster.nodes), voters=voters,
+                  witness=engine.cluster.settings.quorum.witness,
+                  witness_votes=bool(witness_votes))
 
 
 def services_active_on(engine: Engine, node: str) -> list[str]:
@@ -496,31 +543,56 @@ def images_saved_gb(engine: Engine) -> float:
 # -- alerts ------------------------------------------------------------------------------------
 
 
-def alerts(engine: Engine) -> list[str]:
-    """What needs an operator's eye now, one line each (the header counts them)."""
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One open alert: the line the console shows, and the subject an operator goes to from it
+    (`subject_kind`'s `node`, `vm` or `service`, and its name; None for the cluster as a
+    whole)."""
+
+    text: str
+    kind: str | None = None
+    subject: str | None = None
+
+
+def open_alerts(engine: Engine) -> list[Alert]:
+    """What needs an operator's eye now, each with its subject: the quorum, nodes not healthy,
+    services not online, VMs down or waiting (one alert, about the first of them), blocked
+    evacuations and broken `must` rules."""
     cluster = engine.cluster
     found = []
     q = quorum(engine)
     if not q.ok:
         unit = ("vote" if q.total == 1 else "votes") if q.voting else "hosts heard"
         held = f"{q.held} of {q.total} {unit}"
-        found.append(f"the cluster has no quorum ({held})")
+        found.append(Alert(f"the cluster has no quorum ({held})"))
     for node in cluster.nodes.values():
         if node.state not in HEALTHY_NODE_STATES or node.quorum_lost:
-            found.append(f"node {node.name} is {node_state_label(node)}")
+            found.append(Alert(f"node {node.name} is {node_state_label(node, q.voting)}", "node",
+                               node.name))
     for service in cluster.services.values():
         if service.state is not ServiceState.ONLINE:
-            found.append(f"service {service.name} is {service.state.value.replace('_', ' ')}")
+            found.append(Alert(f"service {service.name} is "
+                               f"{service.state.value.replace('_', ' ')}", "service",
+                               service.name))
     down = [vm for vm in cluster.vms.values()
             if vm.state in (VmState.FAILED, VmState.PENDING_RESTART)]
     if down:
         names = ", ".join(vm.name for vm in down[:5]) + (" ..." if len(down) > 5 else "")
-        found.append(f"{len(down)} VM(s) down or waiting for capacity: {names}")
+        found.append(Alert(f"{len(down)} VM(s) down or waiting for capacity: {names}", "vm",
+                           down[0].name))
     for node, blocked in sorted(engine.maintenance.blockers.items()):
         if blocked:
-            found.append(f"evacuation of {node} blocked for {len(blocked)} VM(s)")
-    found.extend(broken.message for broken in placement.broken_rules(cluster))
+            found.append(Alert(f"evacuation of {node} blocked for {len(blocked)} VM(s)", "node",
+                               node))
+    for broken in placement.broken_rules(cluster):
+        found.append(Alert(broken.message, subject_kind(engine, broken.subject),
+                           broken.subject))
     return found
+
+
+def alerts(engine: Engine) -> list[str]:
+    """The open alerts' lines (`open_alerts`); the header counts them."""
+    return [alert.text for alert in open_alerts(engine)]
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -529,6 +601,14 @@ def alerts(engine: Engine) -> list[str]:
 def is_reading(event: Event) -> bool:
     """A `reading` command's own event: one a second with --local, kept out of the events pane."""
     return event.kind == "command" and event.message.startswith("reading ")
+
+
+def events_about(engine: Engine, name: str, start: int = 0) -> list[int]:
+    """The log indices, from `start` on and oldest first, of the events whose subject is `name`
+    (a node, VM or service), readings left out: that object's own history."""
+    log = engine.log.events
+    return [index for index in range(start, len(log))
+            if log[index].subject == name and not is_reading(log[index])]
 
 
 def names_for(engine: Engine, kind: str) -> Iterable[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from console.model import views
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
 from console.ui.widgets.base import clock, duration
+from console.ui.widgets.events import SEVERITY_LABEL
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
@@ -34,7 +36,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
     lines = [
         f"Node {node.name}{'  (this machine, --local)' if node.local else ''}",
         "",
-        f"state          {views.node_state_label(node)}"
+        f"state          {views.node_state_label(node, views.settings(engine).quorum.voting)}"
         f"{'  (maintenance intended)' if node.maintenance else ''}",
         f"truth          powered {'on' if node.powered else 'off'}, heartbeat network "
         f"{'connected' if node.connected else 'cut'}, fenced {'yes' if node.fenced else 'no'}, "
@@ -135,4 +137,24 @@ def service_details(engine: Engine, name: str) -> list[str]:
     if service.failover_times:
         lines += ["", "unplanned failovers at " + ", ".join(clock(t)
                                                             for t in service.failover_times)]
+    return lines
+
+
+#: The most history lines a details view lists (the event log, `L`, has them all).
+HISTORY_LINES = 200
+
+
+def history_lines(engine: Engine, indices: Sequence[int]) -> list[str]:
+    """The `History` section of a details view: the events at log `indices` (one object's, oldest
+    first; `views.events_about`) newest first, one line each (time, severity, kind, message), at
+    most `HISTORY_LINES` of them and then how many older ones the event log holds."""
+    log = engine.log.events
+    lines = ["", f"History ({len(indices)} event{'' if len(indices) == 1 else 's'}, "
+                 "newest first)" if indices else "History (no events yet)"]
+    for index in reversed(indices[-HISTORY_LINES:]):
+        event = log[index]
+        label = SEVERITY_LABEL.get(event.severity.value, event.severity.value)
+        lines.append(f"  {clock(event.t)}  {label:<4}  {event.kind:<20} {event.message}")
+    if len(indices) > HISTORY_LINES:
+        lines.append(f"  ... and {len(indices) - HISTORY_LINES} older (L: the whole event log)")
     return lines

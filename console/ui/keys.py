@@ -84,6 +84,12 @@ KEYS: tuple[KeySpec, ...] = (
             show=False),
     KeySpec("details", "enter", "details", "Details",
             "details of the selected node, VM or service", show=False),
+    KeySpec("log", "L", "event_log", "Log",
+            "the whole event log, full screen (at the selected event in the events pane)",
+            show=False),
+    KeySpec("alerts", "exclamation_mark", "alerts", "Alerts",
+            "the open alerts as a list (the header's alerts N); enter goes to the subject",
+            show=False, display="!"),
     KeySpec("quit", "q", "app.quit", "Quit", "quit", show=True),
 )
 #: Keys only a replay has (the main screen hides them otherwise; help lists them in a replay).
@@ -92,6 +98,15 @@ REPLAY_KEYS: tuple[KeySpec, ...] = (
             "replay: pause and step to the next recorded command"),
 )
 ALL_KEYS = KEYS + REPLAY_KEYS
+#: Keys of the full-screen event log (`L`), its own: (keys, action, footer label, help line).
+LOG_KEYS = (("a", "severity('debug')", "All", "show every event"),
+            ("w", "severity('warning')", "Warn+", "show warnings and errors only"),
+            ("e", "severity('error')", "Errors", "show errors only"),
+            ("slash", "search", "Search",
+             "show only the events with every word typed (esc clears)"),
+            ("enter", "details", "Details",
+             "details of the selected event's node, VM or service"),
+            ("escape,q", "close", "Back", "back to the panes"))
 #: Keys every table knows (not remappable: they are the table's own).
 TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
               ("home end g G", "first / last row"), ("1-8", "jump to a pane"),
@@ -199,7 +214,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
 
 
 _ALIASES = {"?": "question_mark", ":": "colon", "/": "slash", "+": "plus", "-": "minus",
-            " ": "space"}
+            " ": "space", "!": "exclamation_mark"}
 
 
 def _normal(key: str) -> str:

@@ -52,6 +52,8 @@ class DetailsScreen(Screen[None]):
         self.kind = kind
         self.subject = name
         self._text = ""
+        self._history: list[int] = []  # log indices of the subject's events, oldest first
+        self._history_seen = 0
 
     def compose(self) -> ComposeResult:
         yield ClusterHeader()
@@ -68,7 +70,11 @@ class DetailsScreen(Screen[None]):
 
     def lines(self) -> list[str]:
         """The details text now, one string a line (`console.ui.details`); a node that is the local
-        machine also lists its busiest processes."""
+        machine also lists its busiest processes; then the subject's history."""
+        return self._details() + details.history_lines(self.app.engine,  # type: ignore[attr-defined]
+                                                       self.history())
+
+    def _details(self) -> list[str]:
         engine = self.app.engine  # type: ignore[attr-defined]
         if self.kind == "node":
             return details.node_details(engine, self.subject,
@@ -78,6 +84,14 @@ class DetailsScreen(Screen[None]):
         if self.kind == "vm":
             return details.vm_details(engine, self.subject)
         return details.service_details(engine, self.subject)
+
+    def history(self) -> list[int]:
+        """The log indices of the subject's events, oldest first (only new events are looked
+        at on each call)."""
+        engine = self.app.engine  # type: ignore[attr-defined]
+        self._history += views.events_about(engine, self.subject, self._history_seen)
+        self._history_seen = len(engine.log)
+        return self._history
 
     def update_view(self) -> None:
         """Repaint the header and, when it changed, the text wrapped to the screen's width; nothing

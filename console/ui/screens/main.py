@@ -34,6 +34,7 @@ from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.heartbeats import HeartbeatsTable
 from console.ui.widgets.images import ImagesTable
 from console.ui.widgets.keyed_table import KeyedTable
+from console.ui.widgets.legend import SymbolLegend
 from console.ui.widgets.migrations import MigrationsTable
 from console.ui.widgets.nodes import NodesPane, NodeSpark, NodesTable
 from console.ui.widgets.services import ServicesTable
@@ -102,6 +103,7 @@ class MainScreen(Screen[None]):
     MainScreen.-too-small #body { display: none; }
     MainScreen.-too-small #too-small { display: block; }
     MainScreen.-short NodeSpark { display: none; }
+    MainScreen.-short SymbolLegend { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
@@ -113,6 +115,7 @@ class MainScreen(Screen[None]):
                 yield NodesPane(id="nodes-pane")
                 with Pane(id="heartbeats-pane"):
                     yield HeartbeatsTable(id="heartbeats-table")
+                    yield SymbolLegend(id="symbol-legend")
             with Horizontal(id="middle"):
                 yield VmsPane(id="vms-pane")
                 with Vertical(id="side"):
@@ -229,8 +232,8 @@ class MainScreen(Screen[None]):
         engine = self.console.engine
         q = views.quorum(engine)
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
-        if views.quorum_lost_anywhere(engine):
-            partitions += " · !: side without quorum"
+        if views.quorum_lost_anywhere(engine) and self.has_class("-short"):
+            partitions += " · !: side without quorum"  # the legend line is hidden
         self._subtitle("heartbeats-pane", f"{q.text}{partitions}")
         vms = self.query_one(VmsTable)
         self._subtitle("vms-pane", f"{vms.scope()} · {vms.row_count()}")
@@ -469,6 +472,20 @@ class MainScreen(Screen[None]):
         focused = self.focused
         if isinstance(focused, KeyedTable) and focused.cursor_key is not None:
             focused.action_select()
+
+    def action_event_log(self) -> None:
+        """`L`: the whole event log, at the selected event when the events pane has focus."""
+        from console.ui.screens.log import EventLogScreen
+
+        events = self.query_one(EventsTable)
+        start = events.cursor_key if self.focused is events else None
+        self.app.push_screen(EventLogScreen(start if isinstance(start, int) else None))
+
+    def action_alerts(self) -> None:
+        """`!`: the open alerts as a list."""
+        from console.ui.screens.alerts import AlertsScreen
+
+        self.app.push_screen(AlertsScreen())
 
     # -- panes ----------------------------------------------------------------------------------
 

@@ -48,40 +48,48 @@ class ClusterHeader(Widget):
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
         self._alerts_key: object = None
-        self._alerts: list[str] = []
+        self._alerts: list[views.Alert] = []
         self._styles: dict[str, Style] = {}
 
-    def alerts(self, engine) -> list[str]:
-        """`views.alerts(engine)`, computed again only when the log grew or a simulated second
-        passed."""
+    def open_alerts(self, engine) -> list[views.Alert]:
+        """`views.open_alerts(engine)`, computed again only when the log grew or a simulated
+        second passed."""
         key = (len(engine.log), int(engine.now))
         if key != self._alerts_key:
             self._alerts_key = key
-            self._alerts = views.alerts(engine)
+            self._alerts = views.open_alerts(engine)
         return self._alerts
 
+    def alerts(self, engine) -> list[str]:
+        """The open alerts' lines (`open_alerts`)."""
+        return [alert.text for alert in self.open_alerts(engine)]
+
     def parts(self) -> list[tuple[str, str]]:
-        """The header as (text, component class) parts, shorter below 100 columns."""
+        """The header as (text, component class) parts, shorter below 100 columns. The quorum
+        says what its votes are (`4 hosts + witness`); the balancer is DRS only on ESXi hosts;
+        with alerts open it names their key, `!`, where the screen has it."""
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
         clk = session.clock
         q = views.quorum(engine)
         settings = views.settings(engine)
-        alerts = len(self.alerts(engine))
+        alerts = len(self.open_alerts(engine))
         wide = self.size.width >= 100
         sep = (" │ " if wide else " ", "header--sep")
-        balancer = f"DRS {settings.balancer.automation} t{settings.balancer.threshold}"
+        balancer = f"{views.balancer_name(engine)} {settings.balancer.automation} " \
+                   f"t{settings.balancer.threshold}"
         found = [
             (" ", ""), (views.cluster_name(engine), "header--name"), sep,
             (f"{clock(engine.now)} ", ""),
             (clk.label(), "header--paused" if clk.paused else ""), sep,
-            (q.text, "" if q.ok else "header--bad"), sep,
+            (q.text if wide else q.short, "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
-            (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
+            (balancer if wide else balancer.split(" ", 1)[1], ""), sep,
             (f"imbalance {session.imbalance():.2f}" if wide
              else f"imb {session.imbalance():.2f}", ""), sep,
-            (f"alerts {alerts}", "header--bold" if alerts else ""),
+            (f"alerts {alerts}{' (! list)' if alerts and wide and self._lists_alerts() else ''}",
+             "header--bold" if alerts else ""),
         ]
         if session.read_only:
             found += [sep, ("READ-ONLY", "header--readonly")]
@@ -89,6 +97,10 @@ class ClusterHeader(Widget):
         if mode is not None and mode.tag:
             found += [sep, (mode.tag, "header--readonly")]
         return found
+
+    def _lists_alerts(self) -> bool:
+        """Whether `!` lists the alerts on the screen this header is on."""
+        return hasattr(self.screen, "action_alerts")
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
