@@ -57,7 +57,7 @@ async def test_columns_drop_by_priority_when_narrow():
 def test_meter_and_sparkline():
     assert meter(0.5, 9) == (("██", "bar"), ("░░", "dim-bar"), ("  50%", ""))
     assert meter(0.97, 9)[0][1] == "error"
-    assert sparkline([0, 0.5, 1.0]) == " ▅█"
+    assert sparkline([None, 0, 0.5, 1.0, 1.7]) == " ▁▅██"  # nothing recorded, then 0 %
 
 
 def test_completion_of_verbs_names_and_flags():

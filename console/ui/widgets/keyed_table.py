@@ -455,6 +455,7 @@ def meter(fraction: float, width: int = 6) -> tuple[Span, ...]:
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: Sequence[float]) -> str:
-    """Values 0-1 as block characters (a value past 1 shows as a full block)."""
-    return "".join(SPARK[max(0, min(7, int(v * 8)))] if v > 0 else " " for v in values)
+def sparkline(values: Sequence[float | None]) -> str:
+    """Values 0-1 as block characters, 0 as the lowest block and a value past 1 as a full
+    block; None (nothing recorded) as a space."""
+    return "".join(" " if v is None else SPARK[max(0, min(7, int(v * 8)))] for v in values)
