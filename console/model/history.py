@@ -56,7 +56,7 @@ class History:
         self.context = context
         self.readings = readings
         self.samples = 0
-        self._first: dict[str, int] = {}                      # node or VM -> its first sample
+        self._first: dict[str, dict[str, int]] = {"node": {}, "vm": {}}  # -> its first sample
         self._known_nodes = self._known_vms = 0
         self._changes_seen: dict[str, int] = {}
         self._residents: dict[str, list[Record]] = {}         # node -> (k, VM names running)
@@ -82,11 +82,11 @@ class History:
         cluster = self.context.cluster
         nodes, vms = cluster.nodes, cluster.vms
         if len(nodes) != self._known_nodes:
-            self._first.update(dict.fromkeys(islice(nodes, self._known_nodes, None), k))
+            self._first["node"].update(dict.fromkeys(islice(nodes, self._known_nodes, None), k))
             self._known_nodes = len(nodes)
         if len(vms) != self._known_vms:
             for vm in islice(vms.values(), self._known_vms, None):
-                self._first[vm.name] = k
+                self._first["vm"][vm.name] = k
                 if vm.state in RUNNING_STATES:
                     self._start[vm.name] = vm.host
             self._known_vms = len(vms)
@@ -176,7 +176,7 @@ class History:
         return values
 
     def _node_sample(self, name: str, k: int) -> float | None:
-        first = self._first.get(name)
+        first = self._first["node"].get(name)
         if first is None or k < first:
             return None
         measured = self._measured.get(name)
@@ -198,7 +198,7 @@ class History:
         return self._start.get(vm)
 
     def _vm_sample(self, name: str, k: int) -> float | None:
-        first = self._first.get(name)
+        first = self._first["vm"].get(name)
         if first is None or k < first:
             return None
         if self._host_at(name, k) is None:

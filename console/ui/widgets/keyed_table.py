@@ -456,6 +456,8 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(values: Sequence[float | None]) -> str:
-    """Values 0-1 as block characters, 0 as the lowest block and a value past 1 as a full
-    block; None (nothing recorded) as a space."""
-    return "".join(" " if v is None else SPARK[max(0, min(7, int(v * 8)))] for v in values)
+    """Values 0-1 as block characters: 0 (none used) alone as the lowest block, anything above
+    it in the seven higher ones (a value past 1 as a full block); None (nothing recorded) as a
+    space."""
+    return "".join(" " if v is None else SPARK[0] if v <= 0 else SPARK[1 + min(6, int(v * 7))]
+                   for v in values)
