@@ -16,7 +16,9 @@ second at a time and each second's CPU (time.process_time) is recorded:
 * churn: a host crash (heartbeat detection, fencing, HA restart of its 20 VMs), then 30 s later a
   maintenance evacuation of another host by live migration, stepped until both are over.
 
-Budget (issue): at most 20 ms of CPU per simulated second.
+Budget (issue): at most 20 ms of CPU per simulated second. Last, the CPU of each utilisation
+history sample (console.model.history, every 10 simulated seconds; part of the seconds above) and
+the records it holds.
 
 Part 2 (seed): 24 simulated hours of the seed cluster with a realistic day of operator commands
 (maintenance, a crash and repair, migrations, forced failovers, rebalancing, VM power). Budget:
