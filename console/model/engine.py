@@ -21,6 +21,7 @@ from console.model.entities import NodeState
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
 from console.model.groups import GroupFailback
 from console.model.ha import HighAvailability
+from console.model.history import History
 from console.model.images import ImageStreaming
 from console.model.kernel import NO_QUORUM, Component, Handler, Outcome
 from console.model.maintenance import MaintenanceMode
@@ -75,6 +76,7 @@ class Engine:
                           self.maintenance, self.balancer, self.images, self.readings,
                           self.relocation, self.group_failback):
             self.add_component(component)
+        self.history = History(self, self.readings)  # samples utilisation; no events, no reconcile
         self._announce_start()
 
     def _announce_start(self) -> None:

@@ -1,19 +1,17 @@
 """Readings of the real machine (`--local`): the latest measured utilisation per local node.
 
 psutil readings enter the model as `reading NODE CPU MEM DISK` commands (commands.LocalReading), so
-a recording stores them and a replay shows the same figures. This component only keeps the latest
-reading and a short CPU history per node; the views report a local node's utilisation from it.
+a recording stores them and a replay shows the same figures. This component keeps the latest
+reading per node (the views report a local node's utilisation from it) and the readings since the
+last history sample, whose mean the recorder (console.model.history) takes as that node's sample.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from console.model.commands import Command, LocalReading
 from console.model.kernel import Context, Handler, Outcome
-
-HISTORY = 120  # CPU readings kept per node, for the sparkline
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +25,12 @@ class Reading:
 
 
 class Readings:
-    """The latest reading and the last HISTORY CPU readings per local node."""
+    """The latest reading per local node, and the sums of its readings since the last sample."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
         self.latest: dict[str, Reading] = {}
-        self.cpu_history: dict[str, deque[float]] = {}
+        self._pending: dict[str, tuple[float, float, int]] = {}  # CPU sum, memory sum, count
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`reading NODE CPU MEM DISK` (fractions 0-1; refused for a node that is not local)."""
@@ -55,6 +53,17 @@ class Readings:
                 return Outcome.refuse(f"{name} must be a fraction 0-1, got {value:g}")
         self.latest[node.name] = Reading(self.context.now, command.cpu, command.memory,
                                          command.disk)
-        self.cpu_history.setdefault(node.name, deque(maxlen=HISTORY)).append(command.cpu)
+        cpu, memory, count = self._pending.get(node.name, (0.0, 0.0, 0))
+        self._pending[node.name] = (cpu + command.cpu, memory + command.memory, count + 1)
         return Outcome.ok()
+
+    def since_sample(self, node: str) -> tuple[float, float] | None:
+        """(CPU, memory) of `node` for a history sample, fractions 0-1: the mean of its readings
+        since the last call, else its latest reading; None for a node never read."""
+        pending = self._pending.pop(node, None)
+        if pending is not None:
+            cpu, memory, count = pending
+            return cpu / count, memory / count
+        latest = self.latest.get(node)
+        return None if latest is None else (latest.cpu, latest.memory)
 

@@ -24,6 +24,7 @@ from console.model.entities import (
     VmState,
 )
 from console.model.events import Event
+from console.model.history import LEVELS
 
 if TYPE_CHECKING:
     from console.model.balancer import Recommendation
@@ -145,21 +146,26 @@ def evacuation_blockers(engine: Engine, node: str) -> Mapping[str, str]:
     return engine.maintenance.blockers.get(node) or {}
 
 
-def node_cpu_history(engine: Engine, node: Node, points: int, step_s: float) -> list[float]:
-    """CPU utilisation at `points` instants `step_s` apart, ending now (oldest first).
+def node_cpu_history(engine: Engine, node: Node, points: int,
+                     step_s: float) -> list[float | None]:
+    """The recorded CPU utilisation of `node` (fractions of its cores; measured for a `--local`
+    node): the last `points` points of the history level of step `step_s` seconds
+    (console.model.history.LEVELS), oldest first, None where nothing was recorded (before the
+    first sample, before the node joined). Raises ValueError for a step that is no level's."""
+    return engine.history.node_cpu(node.name, step_s, points)
 
-    Demand is a pure function of time, so the history of the VMs now on the node is computed, not
-    stored; a local node shows its stored readings."""
-    readings = engine.readings if node.local else None
-    if readings is not None and node.name in readings.cpu_history:
-        history = list(readings.cpu_history[node.name])[-points:]
-        return [0.0] * (points - len(history)) + history
-    now = engine.now
-    values = []
-    for i in range(points - 1, -1, -1):
-        t = now - i * step_s
-        values.append(node_usage(engine, node, t).cpu if t >= 0 else 0.0)
-    return values
+
+def history_step(speed: float) -> float:
+    """The history level (its step, seconds) to draw at clock `speed` (simulated seconds per
+    real second): the finest whose points land at most once a real second, else the coarsest."""
+    return next((step for step, _ in LEVELS if step >= speed), LEVELS[-1][0])
+
+
+def history_mark(engine: Engine, step_s: float) -> int:
+    """How many points the history level of step `step_s` has taken: it changes exactly when a
+    new point lands there (what a drawing of that level needs to repaint on). ValueError for a
+    step that is no level's."""
+    return engine.history.mark(step_s)
 
 
 def vm_count(engine: Engine, node: Node) -> tuple[int, int]:
@@ -311,6 +317,14 @@ def vm_cpu(engine: Engine, vm: Vm) -> float:
     if vm.state not in LOADED_STATES:
         return 0.0
     return engine.workloads.cpu(vm, engine.now) / vm.vcpus if vm.vcpus else 0.0
+
+
+def vm_cpu_history(engine: Engine, vm: Vm, points: int, step_s: float) -> list[float | None]:
+    """The recorded CPU use of `vm` (fractions of its vCPUs, 0 while it did not run), wherever it
+    ran: the last `points` points of the history level of step `step_s` seconds, oldest first,
+    None before the first sample or before the VM existed. ValueError for a step that is no
+    level's."""
+    return engine.history.vm_cpu(vm.name, step_s, points)
 
 
 def vm_demand(engine: Engine, vm: Vm) -> Demand:

@@ -9,6 +9,8 @@ from console.model import views
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
 from console.ui.widgets.base import clock, duration
 from console.ui.widgets.events import SEVERITY_LABEL
+from console.ui.widgets.keyed_table import sparkline
+from console.ui.widgets.nodes import steps_label
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
@@ -21,16 +23,28 @@ def _disks(sizes: tuple[float, ...] | list[float]) -> str:
     return f"{', '.join(f'{d:g}' for d in sizes)} GB"
 
 
+#: Points of the CPU history lines (they fit an 80-column details view unwrapped).
+HISTORY_POINTS = 40
+
+
+def cpu_history_line(values: list[float | None], step_s: float) -> str:
+    """The details line of a recorded CPU history (oldest left; a space where nothing was
+    recorded) with its level's step."""
+    return f"CPU history    {sparkline(values)}  ({steps_label(step_s)})"
+
+
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
-                 = None) -> list[str]:
+                 = None, speed: float = 1.0) -> list[str]:
     """The details view of node `name`, one string a line: state, the physical truth (power,
     heartbeat network, fencing, vote), hardware, utilisation, the last 30 heartbeat slots, services
     active there, images held, evacuation blockers and its VMs (the first 200), plus the busiest
-    local processes `(name, CPU %, memory %)` when given; one line if the node no longer exists."""
+    local processes `(name, CPU %, memory %)` when given; one line if the node no longer exists.
+    The CPU history is at the level for clock `speed` (views.history_step)."""
     node = views.nodes(engine).get(name)
     if node is None:
         return [f"node {name} no longer exists"]
     usage = views.node_usage(engine, node)
+    step = views.history_step(speed)
     beat = views.heartbeat(engine, node, 30)
     hyper = HYPERVISORS.get(node.hypervisor)
     lines = [
@@ -51,6 +65,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"NICs           {', '.join(f'{n:g} Gb' for n in node.nics_gbps)}",
         f"utilisation    CPU {usage.cpu:.0%}  memory {usage.memory:.0%}  disk {usage.disk:.0%}"
         f"{'  (measured)' if usage.measured else ''}",
+        cpu_history_line(views.node_cpu_history(engine, node, HISTORY_POINTS, step), step),
         "heartbeats     " + "".join(" " if b is None else "▮" if b else "·" for b in beat.strip)
         + (f"  last {beat.since_last:.0f} s ago" if beat.since_last is not None else ""),
         f"services here  {', '.join(views.services_active_on(engine, node.name)) or '-'}",
@@ -73,14 +88,16 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
     return lines
 
 
-def vm_details(engine: Engine, name: str) -> list[str]:
+def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
     """The details view of VM `name`, one string a line: state, host, size, guest OS, image, HA
-    priority, anti-affinity, service role, uptime, downtime, workload demand and any migration; one
-    line if the VM no longer exists."""
+    priority, anti-affinity, service role, uptime, downtime, workload demand, its recorded CPU
+    history (at the level for clock `speed`, wherever it ran) and any migration; one line if the
+    VM no longer exists."""
     vm = views.vms(engine).get(name)
     if vm is None:
         return [f"VM {name} no longer exists"]
     demand = views.vm_demand(engine, vm)
+    step = views.history_step(speed)
     role = views.vm_role(engine, vm)
     guest = GUEST_OSES.get(vm.guest_os)
     lines = [
@@ -100,6 +117,7 @@ def vm_details(engine: Engine, name: str) -> list[str]:
         f"workload       {vm.workload.profile}: CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
         f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
         f"dirtying {demand.dirty_mbps:.0f} MB/s",
+        cpu_history_line(views.vm_cpu_history(engine, vm, HISTORY_POINTS, step), step),
     ]
     migration = next((m for m in views.migrations(engine) if m.vm == vm.name), None)
     if migration is not None:

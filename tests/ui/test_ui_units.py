@@ -57,7 +57,8 @@ async def test_columns_drop_by_priority_when_narrow():
 def test_meter_and_sparkline():
     assert meter(0.5, 9) == (("██", "bar"), ("░░", "dim-bar"), ("  50%", ""))
     assert meter(0.97, 9)[0][1] == "error"
-    assert sparkline([0, 0.5, 1.0]) == " ▅█"
+    # nothing recorded, none used, a little used, half, all, overcommitted
+    assert sparkline([None, 0, 0.01, 0.5, 1.0, 1.7]) == " ▁▂▅██"
 
 
 def test_completion_of_verbs_names_and_flags():

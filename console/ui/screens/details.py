@@ -76,13 +76,14 @@ class DetailsScreen(Screen[None]):
 
     def _details(self) -> list[str]:
         engine = self.app.engine  # type: ignore[attr-defined]
+        speed = self.app.session.clock.speed  # type: ignore[attr-defined]
         if self.kind == "node":
             return details.node_details(engine, self.subject,
                                         self.app.local_processes  # type: ignore[attr-defined]
                                         if views.local_node_name(engine) == self.subject
-                                        else None)
+                                        else None, speed)
         if self.kind == "vm":
-            return details.vm_details(engine, self.subject)
+            return details.vm_details(engine, self.subject, speed)
         return details.service_details(engine, self.subject)
 
     def history(self) -> list[int]:

@@ -223,7 +223,8 @@ class MainScreen(Screen[None]):
         lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
         self.query_one(f"#{lower.replace('-pane', '-table')}",
                        KeyedTable).update_view()  # type: ignore[attr-defined]
-        self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node)
+        self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node,
+                                       self.console.session.clock.speed)
         self._update_titles()
         for widget in self._mode_widgets:
             widget.update_view()  # type: ignore[attr-defined]
@@ -277,7 +278,8 @@ class MainScreen(Screen[None]):
             if vms.node != key:
                 vms.node = key
                 vms.refresh_rows()
-                self.query_one(NodeSpark).show(self.console.engine, key)
+                self.query_one(NodeSpark).show(self.console.engine, key,
+                                               self.console.session.clock.speed)
                 self._update_titles()
 
     def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:

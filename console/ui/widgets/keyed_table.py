@@ -456,7 +456,10 @@ def meter(fraction: float, width: int = 6) -> tuple[Span, ...]:
             (f"{percent:>4}%", ""))
 
 
-def sparkline(values: Sequence[float]) -> str:
-    """Values 0-1 as block characters (a value past 1 shows as a full block)."""
+def sparkline(values: Sequence[float | None]) -> str:
+    """Values 0-1 as block characters: 0 (none used) alone as the lowest block, anything above
+    it in the seven higher ones (a value past 1 as a full block); None (nothing recorded) as a
+    space."""
     spark = glyph("spark")
-    return "".join(spark[max(0, min(7, int(v * 8)))] if v > 0 else " " for v in values)
+    return "".join(" " if v is None else spark[0] if v <= 0 else spark[1 + min(6, int(v * 7))]
+                   for v in values)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
 
 from textual.app import ComposeResult
@@ -19,7 +18,6 @@ from console.ui.widgets.base import (
 from console.ui.widgets.keyed_table import Cells, Column, meter, sparkline
 
 HISTORY_POINTS = 60
-HISTORY_STEP_S = 10.0
 
 
 class NodesTable(NodeRowsTable):
@@ -72,31 +70,39 @@ class NodesTable(NodeRowsTable):
         )
 
 
+def steps_label(step_s: float) -> str:
+    """A history level's step for a label: `10s steps`, `1m steps`, `10m steps`."""
+    return f"{step_s:g}s steps" if step_s < 60 else f"{step_s / 60:g}m steps"
+
+
 class NodeSpark(Static):
-    """The CPU history of the selected node, on one line under the table."""
+    """The recorded CPU history of the selected node, on one line under the table."""
 
     DEFAULT_CSS = """
     NodeSpark { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def show(self, engine, node_name: str | None) -> None:
-        """Show the CPU history of `node_name` (10 s steps, or measured for the local machine) as a
-        sparkline with its utilisation now; blank with no node."""
+    def show(self, engine, node_name: str | None, speed: float = 1.0) -> None:
+        """Show the recorded CPU history of `node_name` (console.model.history) as a sparkline,
+        at the level whose points land at most once a real second at clock `speed`, with its
+        newest point; blank with no node. Repaints only when a point lands there or the node,
+        the width or the level changes."""
         node = views.nodes(engine).get(node_name) if node_name else None
         if node is None:
+            self._key = None
             text = ""
         else:
-            step = HISTORY_STEP_S
-            width = max(8, min(HISTORY_POINTS, self.size.width - 24))
-            bucket = math.floor(engine.now / step)
-            key = (node.name, bucket, width, node.state, len(node.vms))
-            if not node.local and key == getattr(self, "_key", None):
+            step = views.history_step(speed)
+            what = steps_label(step) + (", measured" if node.local else "")
+            label = len(f"CPU {node.name}  100% ({what})")
+            width = max(8, min(HISTORY_POINTS, self.size.width - 2 - label))
+            key = (node.name, step, width, views.history_mark(engine, step))
+            if key == getattr(self, "_key", None):
                 return
             self._key = key
             history = views.node_cpu_history(engine, node, width, step)
-            now = views.node_usage(engine, node).cpu
-            what = "measured" if node.local else f"{int(step)}s steps"
-            text = f"CPU {node.name} {sparkline(history)} {now:4.0%} ({what})"
+            last = "   -" if history[-1] is None else f"{history[-1]:4.0%}"
+            text = f"CPU {node.name} {sparkline(history)} {last} ({what})"
         if text != getattr(self, "_text", None):
             self._text = text
             self.update(text)
