@@ -93,13 +93,14 @@ async def test_details_show_the_recorded_cpu_history_of_a_vm_and_a_node():
 
 async def test_the_local_node_draws_its_measured_readings():
     from console.model.commands import LocalReading
+    from console.session import OBSERVATION
 
     app = make_app()
     app.engine.cluster.nodes["C"].local = True
     async with app.run_test(size=(120, 40)) as pilot:
         await select_node(pilot, "C")
         for cpu in (0.9, 0.1, 0.95):  # readings at 0, 4 and 8 s: the sample at 10 s is their mean
-            app.session.submit(LocalReading("C", cpu, 0.5, 0.1))
+            app.session.submit(LocalReading("C", cpu, 0.5, 0.1), source=OBSERVATION)
             app.advance(4)
         await pilot.pause()
         text = spark_text(app)
