@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import pytest
 from ui_helpers import make_app, notes, select_node
 
 from console.cli import main
@@ -151,7 +152,51 @@ async def test_on_a_short_terminal_the_drill_panel_leaves_the_panes_their_rows(t
         assert events.region.bottom <= pane.region.y  # nothing drawn over the events' border
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert pane.rows == 10  # seven expectations again
+        assert pane.rows == 13  # all ten expectations: there is room
+
+
+def _visible_numbers(table) -> list[str]:
+    """The expectation numbers the drill table shows now (its rows on screen)."""
+    return [table.row_key(i) for i in range(table.top, min(table.row_count(),
+                                                              table.top + table.page_rows))]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+async def test_the_drill_panel_shows_every_expectation_when_there_is_room(tmp_path, size):
+    drill = load_drill(NODE_CRASH)
+    assert len(drill.expectations) == 10
+    app, _ = drill_app(drill, tmp_path / "report.txt")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DrillTable)
+        assert table.region.height == 11  # the header and all ten
+        assert _visible_numbers(table) == list(range(1, 11))
+        svg = app.export_screenshot()
+        for item in drill.expectations:
+            assert item.text[:20].replace(" ", "&#160;") in svg, item.text
+
+
+async def test_on_a_short_terminal_9_focuses_the_drill_panel_which_grows_and_scrolls(tmp_path):
+    drill = load_drill(NODE_CRASH)
+    app, _ = drill_app(drill, tmp_path / "report.txt")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(DrillPane)
+        table = app.screen.query_one(DrillTable)
+        assert pane.shown == 1
+        await pilot.press("9")
+        await pilot.pause()
+        assert app.focused is table
+        assert pane.shown > 1 and table.region.height == pane.shown + 1  # grown: half the screen
+        seen: set[int] = set()
+        for _ in range(len(drill.expectations)):
+            seen.update(_visible_numbers(table))
+            await pilot.press("down")
+        seen.update(_visible_numbers(table))
+        assert seen == set(range(1, 11))  # scrolled to each one
+        await pilot.press("1")
+        await pilot.pause()
+        assert pane.shown == 1  # the focus left: the panes get their rows back
 
 
 def test_the_default_report_goes_next_to_the_drill(tmp_path):

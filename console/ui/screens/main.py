@@ -337,11 +337,14 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Textual's binding check: a mutating action is greyed (None) while the console is locked;
-        `replay_step` exists only in a replay; everything else is enabled."""
+        the replay's keys exist only in a replay, the drill panel's only with one; everything
+        else is enabled."""
         if action in MUTATING_ACTIONS and self.console.locked:
             return None  # shown greyed in the footer
-        if action == "replay_step":
+        if action in ("replay_step", "replay_seek"):
             return self._replay() is not None  # only a replay has the key
+        if action == "focus_drill":
+            return bool(self.query("#drill-table"))  # only with a drill panel
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -455,6 +458,15 @@ class MainScreen(Screen[None]):
         replay = self._replay()
         if replay is not None:
             replay.step()
+
+    def action_replay_seek(self, direction: int) -> None:
+        replay = self._replay()
+        if replay is not None:
+            replay.seek(direction)
+
+    def action_focus_drill(self) -> None:
+        for table in self.query("#drill-table"):
+            table.focus()
 
     def action_follow(self) -> None:
         vms = self.query_one(VmsTable)
