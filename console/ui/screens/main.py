@@ -157,6 +157,15 @@ class MainScreen(Screen[None]):
         self._ready = True
         self.update_view()
 
+    async def rebuild(self) -> None:
+        """Compose the screen anew and lay it out again, as when it was first mounted: every
+        table starts afresh from the app's engine (a replay seeking back swaps in another
+        model, which the tables' caches of the old one must not outlive)."""
+        self._ready = False
+        await self.recompose()
+        self._laid_out_for = None
+        self.on_mount()
+
     def on_resize(self, event: events.Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
 
@@ -305,6 +314,14 @@ class MainScreen(Screen[None]):
             key = event.subject
         if kind is not None and key is not None:
             self.app.push_screen(DetailsScreen(kind, str(key)))
+
+    def operator_focus(self):
+        """The widget the operator is on: the focused one, or while the command line or the
+        filter is open, the one it gives the focus back to."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            return getattr(self, "_return_focus", None) or focused
+        return focused
 
     def selected_vm(self) -> str | None:
         """The VM under the VMs pane's cursor, or None."""

@@ -63,7 +63,10 @@ class DrillTable(KeyedTable):
 
     def index_of(self, key: Hashable) -> int | None:
         """The row of expectation number `key`, or None."""
-        index = int(key) - 1  # type: ignore[call-overload]
+        try:
+            index = int(key) - 1  # type: ignore[call-overload]
+        except ValueError:  # not a number (a recorded selection is text)
+            return None
         return index if 0 <= index < len(self.results) else None
 
     def row_cells(self, key: Hashable) -> Cells:
