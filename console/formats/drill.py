@@ -29,6 +29,7 @@ from console.formats.toml import (
     Problem,
     at,
     bare,
+    boolean,
     entries,
     identifier,
     label,
@@ -64,6 +65,7 @@ _DRILL_KEYS = {
     "cluster": Key(string),
     "seed": Key(Integer(0, MAX_SEED)),
     "duration_s": Key(Between(0, MAX_TIME_S, "s", above=True), required=True),
+    "interactive": Key(boolean),
 }
 _STEP_KEYS = {
     "at": Key(Between(0, MAX_TIME_S, "s"), required=True),
@@ -131,6 +133,9 @@ class Drill(Generic[E]):
     recorded_cluster_text: str   # the cluster file alone, as a recording embeds it
     cluster_name: str = ""
     embedded: bool = False
+    #: The operator must act (the fix is not in the steps): headless, the drill passes only
+    #: with the operator's commands given (`drill --do`).
+    interactive: bool = False
 
     def build_cluster(self) -> Cluster:
         """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` if
@@ -186,7 +191,7 @@ def _parse(document: dict[str, Any], text: str, filename: str,
                  seed=head.get("seed", 0), duration=duration, steps=steps,
                  expectations=expectations, cluster_file=cluster_file, cluster_text=cluster_text,
                  recorded_cluster_text=recorded, cluster_name=cluster.name,
-                 embedded=bool(embedded))
+                 embedded=bool(embedded), interactive=head.get("interactive", False))
 
 
 def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any], text: str,
