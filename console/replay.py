@@ -23,6 +23,7 @@ refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from console.formats.recording import Entry, Recording
 from console.formats.timed import TimedCommand
@@ -69,6 +70,28 @@ def replay_session(recording: Recording, *, speed: float = 1.0,
                    read_only=recording.read_only)
 
 
+class Pacer(Protocol):
+    """What plays a recording's drill along with it (console.drills.replayed.DrillReplay): it
+    moves the model's time itself (running the drill's steps and scoring its expectations on
+    the way) and says which recorded commands were its steps."""
+
+    def run_before(self, t: float) -> None:
+        """Bring the model up to `t` simulated seconds (its timers before `t`)."""
+
+    def plays(self, entry: Entry) -> bool:
+        """Whether the recorded command `entry` is a step the pacer ran itself."""
+
+    def finish(self) -> None:
+        """The recording has been played to its end."""
+
+    def fresh(self, player: ReplayPlayer) -> Pacer:
+        """A new pacer like this one for `player`, a fresh player from the recording's start
+        (`ReplayPlayer.rebuilt`)."""
+
+    def rebind(self, player: ReplayPlayer) -> None:
+        """Go on with `player` (which adopted this pacer's model: `ReplayPlayer.adopt`)."""
+
+
 class ReplayPlayer:
     """Plays `recording` into `session` (a fresh one: see `replay_session`) and drives its time.
 
@@ -92,6 +115,8 @@ class ReplayPlayer:
         self.on_mark = on_mark
         self.on_end = on_end
         self.on_select = on_select
+        #: Plays the recording's drill along (None: the model's own timers move time).
+        self.pacer: Pacer | None = None
         session.drive(self)
 
     @property
@@ -129,10 +154,16 @@ class ReplayPlayer:
             self.apply_next()
         engine = self.session.engine
         if t > engine.now:
-            engine.run_before(t)
+            self._run_before(t)
         if t >= self.duration and self.index >= len(self.entries):
             engine.run_until(t)  # the recording's last instant is complete
         self._check_end()
+
+    def _run_before(self, t: float) -> None:
+        if self.pacer is not None:
+            self.pacer.run_before(t)
+        else:
+            self.session.engine.run_before(t)
 
     def step(self) -> Entry | None:
         """Pause, and play on to the next recorded entry and apply it; at the end, play to the
@@ -155,9 +186,11 @@ class ReplayPlayer:
         entry = self.entries[self.index]
         self.index += 1
         engine = self.session.engine
-        if entry.t > engine.now:
-            engine.run_before(entry.t)
-        if entry.kind == "command" and entry.command is not None:
+        if entry.t > engine.now or self.pacer is not None:
+            self._run_before(entry.t)  # a pacer: its steps due at this instant too
+        if entry.kind == "command" and self.pacer is not None and self.pacer.plays(entry):
+            self.last = (entry, "accepted")  # the drill's step, run by the pacer
+        elif entry.kind == "command" and entry.command is not None:
             outcome = self.session.submit(entry.command, source=REPLAY)
             self.last = (entry, "accepted" if outcome.accepted
                          else f"refused: {outcome.reason}")
@@ -181,6 +214,8 @@ class ReplayPlayer:
             return
         self.ended = True
         self.session.clock.paused = True
+        if self.pacer is not None:
+            self.pacer.finish()
         if self.on_end is not None:
             self.on_end()
 
@@ -208,6 +243,8 @@ class ReplayPlayer:
         as it goes, in `SEEK_CHUNKS` steps. Touches nothing of this player's."""
         session = replay_session(self.recording, speed=self.session.clock.speed, paused=True)
         player = ReplayPlayer(session, self.recording, follow_speed=self.follow_speed)
+        if self.pacer is not None:
+            player.pacer = self.pacer.fresh(player)
         player.start()
         for chunk in range(1, SEEK_CHUNKS + 1):
             player.advance_to(t * chunk / SEEK_CHUNKS)
@@ -221,6 +258,9 @@ class ReplayPlayer:
         clock is left paused."""
         self.session.replace_engine(other.session.engine)
         self.index, self.last, self.ended = other.index, other.last, other.ended
+        if other.pacer is not None:
+            self.pacer = other.pacer
+            other.pacer.rebind(self)  # its steps now enter this session's door
         if self.follow_speed:
             self.session.clock.speed = other.session.clock.speed
         self.session.clock.paused = True

@@ -437,3 +437,15 @@ def test_loading_a_recording_checks_its_cluster_without_placing_it(tmp_path, cap
     assert main(["replay", str(recording), "--headless"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no host can take big" in err
+
+
+def test_a_version_1_recording_still_replays(tmp_path, capsys):
+    """Version 2 added `select` lines and `drill_file`; a version 1 file reads as before."""
+    rec = tmp_path / "old.jsonl"
+    rec.write_text(recording({"t": 30, "command": "fail-node B"}, {"t": 60, "mark": "down"},
+                             {"t": 120, "end": True},
+                             header={**GOOD_HEADER, "version": 1}))
+    loaded = load_recording(rec)
+    assert loaded.version == 1 and [e.kind for e in loaded.entries] == ["command", "mark"]
+    assert main(["replay", str(rec), "--headless"]) == 0
+    assert "fail-node B" in capsys.readouterr().out

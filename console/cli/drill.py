@@ -177,7 +177,8 @@ def _run(drill: Drill, record: str | None, operator: list[TimedCommand]) -> Repo
     try:
         recorder = Recorder(record, seed=drill.seed, cluster_file=drill.cluster_file,
                             cluster=drill.recorded_cluster_text, created_by="drill",
-                            drill=drill.name, traces=engine.cluster.traces)
+                            drill=drill.name, traces=engine.cluster.traces,
+                            drill_file=drill.self_contained_text())
     except OSError as error:
         raise InputError(f"--record {record}: cannot write: {error.strerror or error}") from None
     recorder.attach(engine)

@@ -160,7 +160,8 @@ def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
     """The recording of an interactive drill (`created_by` drill)."""
     return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
                     cluster=drill.recorded_cluster_text, created_by="drill",
-                    drill=drill.name, traces=engine.cluster.traces)
+                    drill=drill.name, traces=engine.cluster.traces,
+                    drill_file=drill.self_contained_text())
 
 
 def open_replay_console(recording: Recording, *, speed: float | None, paused: bool,

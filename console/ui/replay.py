@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from console.drills.replayed import DrillReplay, recorded_drill
 from console.formats.recording import Entry
 from console.replay import ReplayPlayer
 from console.ui.mode import Mode
@@ -28,6 +29,8 @@ class ReplayMode(Mode):
     def __init__(self, player: ReplayPlayer) -> None:
         super().__init__()
         self.player = player
+        #: The recorded drill played along (its panel shown), None for a plain recording.
+        self.drill = recorded_drill(player)
         #: While a seek back re-simulates: how far it is (0 to 1); None otherwise.
         self.seeking: float | None = None
         player.on_mark = self._mark
@@ -113,10 +116,15 @@ class ReplayMode(Mode):
         return True
 
     def widgets(self) -> list[Widget]:
-        """The replay bar."""
+        """The drill panel (a recorded drill's, scored as it replays) and the replay bar."""
+        from console.ui.widgets.drill import DrillPane
         from console.ui.widgets.replay import ReplayBar
 
-        return [ReplayBar(self.player, lambda: self.seeking)]
+        bar = ReplayBar(self.player, lambda: self.seeking)
+        pacer = self.player.pacer  # after a seek back: the rebuilt replay's drill
+        if isinstance(pacer, DrillReplay):
+            return [DrillPane(pacer), bar]
+        return [bar]
 
     def _select(self, entry: Entry) -> None:
         """The presenter's selection: the same pane focused, the cursor on the same row."""

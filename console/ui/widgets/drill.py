@@ -25,6 +25,7 @@ from console.ui.widgets.keyed_table import Cells, Column, KeyedTable
 
 if TYPE_CHECKING:
     from console.drills.live import LiveDrill
+    from console.drills.replayed import DrillReplay
 
 #: Rows the panel's frame takes besides its expectations: the table's header and the border.
 FRAME_ROWS = 3
@@ -43,7 +44,7 @@ class DrillTable(KeyedTable):
     )
     empty_text = "no expectations"
 
-    def __init__(self, live: LiveDrill, **kwargs) -> None:
+    def __init__(self, live: LiveDrill | DrillReplay, **kwargs) -> None:
         super().__init__(**kwargs)
         self.live = live
         self.results: list[ExpectationResult] = []
@@ -83,7 +84,7 @@ class DrillPane(Pane):
     DrillPane { height: auto; }
     """
 
-    def __init__(self, live: LiveDrill) -> None:
+    def __init__(self, live: LiveDrill | DrillReplay) -> None:
         super().__init__(id="drill-pane")
         self.live = live
         self.count = len(live.drill.expectations)
