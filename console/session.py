@@ -105,14 +105,17 @@ class SessionClock:
 @dataclass(frozen=True, slots=True)
 class Heard:
     """What a listener hears: a command that reached the clock or the engine (`command` and its
-    `outcome`), or a mark (`label`, no command). `t` is the simulated time in seconds; `source`
-    is OPERATOR, DRILL, REPLAY or OBSERVATION (a mark's is OPERATOR)."""
+    `outcome`), a mark (`label`, no command), or the operator's selection on screen
+    (`selection`, `PANE ROW`: console.ui.selection). `t` is the simulated time in seconds;
+    `source` is OPERATOR, DRILL, REPLAY or OBSERVATION (a mark's and a selection's is
+    OPERATOR)."""
 
     t: float
     source: str
     command: Command | None = None
     outcome: Outcome | None = None
     label: str | None = None
+    selection: str | None = None
 
 
 Listener = Callable[[Heard], None]
@@ -141,6 +144,9 @@ class RecorderLike(Protocol):
 
     def mark(self, t: float, label: str) -> None:
         """Write a mark named `label` at `t` simulated seconds."""
+
+    def select(self, t: float, selection: str) -> None:
+        """Write the operator's selection (`PANE ROW`) from `t` simulated seconds on."""
 
     def close(self, end: float | None = None, *, clean: bool = True) -> None:
         """Write the end line at `end` simulated seconds when `clean` (none otherwise, as after a
@@ -190,6 +196,13 @@ class Session:
     def read_only(self, value: bool) -> None:
         self.engine.read_only = value
 
+    def replace_engine(self, engine: Engine) -> None:
+        """Continue on `engine` instead (a replay seeking back swaps in a model re-simulated to
+        the earlier instant); what was measured of the old one is forgotten. The clock, the
+        driver and the listeners stay."""
+        self.engine = engine
+        self._imbalance = None
+
     def drive(self, driver: Driver | None) -> None:
         """Let `driver` move time and answer the operator (None: the plain live session)."""
         self.driver = driver
@@ -206,8 +219,8 @@ class Session:
         self._listeners.remove(listener)
 
     def record(self, recorder: RecorderLike) -> None:
-        """Record the session: `recorder` hears every command (clock ones as clock lines) and
-        every mark; `close` ends the recording."""
+        """Record the session: `recorder` hears every command (clock ones as clock lines),
+        every mark and every selection; `close` ends the recording."""
         self.recorder = recorder
 
         def heard(entry: Heard) -> None:
@@ -217,6 +230,8 @@ class Session:
                 recorder.command(entry.t, entry.command)
             elif entry.label is not None:
                 recorder.mark(entry.t, entry.label)
+            elif entry.selection is not None:
+                recorder.select(entry.t, entry.selection)
 
         self.add_listener(heard)
 
@@ -263,6 +278,11 @@ class Session:
     def mark(self, label: str) -> None:
         """A moment worth finding again (a recording's `mark` line) at the session's time."""
         self._tell(Heard(self.now, OPERATOR, label=label))
+
+    def select(self, selection: str) -> None:
+        """What the operator has selected on screen from now on (a recording's `select` line:
+        `PANE ROW`, console.ui.selection), so that a replay shows it."""
+        self._tell(Heard(self.now, OPERATOR, selection=selection))
 
     def _tell(self, heard: Heard) -> None:
         for listener in list(self._listeners):

@@ -15,6 +15,7 @@ from console.drills import DrillSession, load_drill, parse_drill, render_json, r
 from console.drills.grammar import ExpectationError, parse
 from console.drills.runner import run_drill
 from console.formats.event_log import render_json as simulate_json
+from console.formats.timed import TimedCommand, parse_timed
 from console.formats.toml import ConfigError
 from console.model.commands import parse as parse_command
 from console.model.events import EVENT_KINDS
@@ -73,12 +74,54 @@ def test_the_six_sample_drills_exist():
             "capacity-exhaustion"} <= names
 
 
+#: The operator's answers to the sample drills that need one (`interactive = true`: the fix is
+#: not in their steps), as `drill --do` takes them.
+OPERATOR_ANSWERS = {"restore-failover-capacity": ["90 power-on B"]}
+
+
+def operator_answer(drill) -> list[TimedCommand]:
+    return [parse_timed(text) for text in OPERATOR_ANSWERS.get(drill.name, [])]
+
+
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
 def test_every_sample_drill_passes_headless(path):
-    report, _ = run_drill(load_drill(path))
+    drill = load_drill(path)
+    report, _ = run_drill(drill, operator=operator_answer(drill))
     failed = [(e.text, e.observed) for e in report.expectations if not e.passed]
     assert report.passed, failed
     assert all(s.outcome == "accepted" for s in report.steps)
+
+
+def test_an_interactive_sample_drill_needs_its_operator():
+    interactive = [load_drill(path) for path in DRILLS if load_drill(path).interactive]
+    assert {d.name for d in interactive} == set(OPERATOR_ANSWERS)
+    for drill in interactive:
+        report, _ = run_drill(drill)  # nobody acts: the fix is not in the steps
+        assert not report.passed, drill.name
+        assert not any(step.command.verb == "power-on" for step in drill.steps)
+
+
+def test_drill_do_supplies_the_operators_commands(capsys):
+    path = str(SAMPLE_CLUSTERS / "drills" / "restore-failover-capacity.toml")
+    assert main(["drill", path]) == 1
+    assert "needs the operator (interactive = true)" in capsys.readouterr().err
+    assert main(["drill", path, "--do", "90 power-on B", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] and report["steps"][0]["command"] == "fail-node B"
+    assert len(report["steps"]) == 2  # the operator's command is not a step
+    assert main(["drill", path, "--do", "950 power-on B"]) == 2
+    assert "--do '950 power-on B' is after the end of the drill (duration_s = 900)" in \
+        capsys.readouterr().err
+    assert main(["drill", path, "--do", "90 power-on B", "--interactive"]) == 2
+    assert main(["drill", path, path, "--do", "90 power-on B"]) == 2
+    assert "--do takes one drill at a time" in capsys.readouterr().err
+
+
+def test_interactive_must_be_true_or_false():
+    text = HEAD.replace("duration_s = 600", "duration_s = 600\ninteractive = \"yes\"")
+    assert error_of(drill_text(step(60, "fail-node B"), expect("no VM lost"))
+                    .replace(HEAD, text)) == \
+        't.toml:6: drill.interactive: must be true or false, got "yes"'
 
 
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
@@ -127,10 +170,11 @@ def test_steps_at_one_instant_land_together_before_its_timers(capsys):
 def test_drill_json_ends_in_the_summary_simulate_prints(path, capsys):
     """`drill --json` carries the final state: the very object `simulate --json` prints last."""
     drill = load_drill(path)
-    assert main(["drill", str(path), "--json"]) == 0
+    answer = [arg for text in OPERATOR_ANSWERS.get(drill.name, []) for arg in ("--do", text)]
+    assert main(["drill", str(path), "--json", *answer]) == 0
     report = json.loads(capsys.readouterr().out)
     argv = ["simulate", drill.cluster_file, "--seed", str(drill.seed),
-            "--for", repr(drill.duration), "--json"]
+            "--for", repr(drill.duration), "--json", *answer]
     for s in drill.steps:
         argv += ["--do", f"{s.at!r} {s.command.text()}"]
     assert main(argv) == 0
@@ -157,16 +201,17 @@ def test_advancing_in_small_ticks_scores_like_one_run(path):
         [e.as_dict() for e in engine.log.events]
 
 
-def test_the_cli_runs_all_samples_and_writes_junit(tmp_path, capsys):
+def test_the_cli_runs_all_scripted_samples_and_writes_junit(tmp_path, capsys):
+    scripted = [p for p in DRILLS if not load_drill(p).interactive]  # no operator needed
     out = tmp_path / "drills.xml"
-    assert main(["drill", *map(str, DRILLS), "--junit", str(out)]) == 0
+    assert main(["drill", *map(str, scripted), "--junit", str(out)]) == 0
     text = capsys.readouterr().out
-    assert text.count("PASS: ") == len(DRILLS)
+    assert text.count("PASS: ") == len(scripted)
     root = ET.parse(out).getroot()
     assert root.tag == "testsuites" and root.get("failures") == "0"
-    assert len(root.findall("testsuite")) == len(DRILLS)
+    assert len(root.findall("testsuite")) == len(scripted)
     cases = root.findall("testsuite/testcase")
-    assert len(cases) == sum(len(load_drill(p).expectations) for p in DRILLS)
+    assert len(cases) == sum(len(load_drill(p).expectations) for p in scripted)
     assert not root.findall(".//failure")
 
 
@@ -430,7 +475,8 @@ def test_an_embedded_cluster_runs_and_its_errors_point_into_the_drill():
 
 @pytest.mark.parametrize(("text", "message"), [
     (HEAD.replace("seed = 0", "sead = 0") + expect("no VM lost"),
-     "t.toml:4: drill.sead: unknown key (known: name, description, cluster, seed, duration_s)"),
+     "t.toml:4: drill.sead: unknown key (known: name, description, cluster, seed, duration_s, "
+     "interactive)"),
     (HEAD.replace("duration_s = 600\n", "") + expect("no VM lost"),
      "t.toml:1: drill.duration_s: required key is missing"),
     (HEAD, "t.toml: expect: at least one [[expect]] entry is required (a drill without "

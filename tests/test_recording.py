@@ -241,9 +241,16 @@ def refusal(text: str) -> str:
                               "not a JSON header)"),
     (recording(header={**GOOD_HEADER, "format": "asciicast"}),
      'r.jsonl:1: format: not a cluster-console recording (format "asciicast")'),
-    (recording(header={**GOOD_HEADER, "version": 2}),
-     "r.jsonl:1: version: recording format version 2 is not supported (this program reads "
-     "version 1)"),
+    (recording(header={**GOOD_HEADER, "version": 3}),
+     "r.jsonl:1: version: recording format version 3 is not supported (this program reads "
+     "versions 1, 2)"),
+    (recording({"t": 1, "select": "vms sql01"}, header={**GOOD_HEADER, "version": 1}),
+     "r.jsonl:2: select: unknown key (a version 2 line in a version 1 file) (a line holds t "
+     "and one of command, clock, mark, end)"),
+    (recording(header={**GOOD_HEADER, "version": 1, "drill_file": "x"}),
+     "r.jsonl:1: drill_file: unknown header field in a version 1 file (it came in version 2)"),
+    (recording({"t": 1, "select": "vms\nsql01"}),
+     "r.jsonl:2: select: "),
     (recording(header={k: v for k, v in GOOD_HEADER.items() if k != "seed"}),
      "r.jsonl:1: seed: required header field is missing"),
     (recording(header={**GOOD_HEADER, "seed": "0"}),
@@ -266,9 +273,10 @@ def refusal(text: str) -> str:
     (recording({"t": 1, "clock": "fail-node B"}),
      "r.jsonl:2: clock: fail-node is not a clock command (speed, pause, resume)"),
     (recording({"t": 1, "command": "fail-node B", "mark": "x"}),
-     "r.jsonl:2: damaged: a line holds t and exactly one of command, clock, mark, end"),
+     "r.jsonl:2: damaged: a line holds t and exactly one of command, clock, mark, select, "
+     "end"),
     (recording({"t": 1, "key": "f"}), "r.jsonl:2: key: unknown key (a line holds t and one of "
-                                      "command, clock, mark, end)"),
+                                      "command, clock, mark, select, end)"),
     (recording({"t": 1, "end": True}, {"t": 2, "command": "fail-node B"}),
      "r.jsonl:3: damaged: a line after the end line"),
     (recording({"t": 1, "end": "yes"}), "r.jsonl:2: end: must be true"),
@@ -294,7 +302,7 @@ def test_the_cli_refuses_with_exit_2_and_no_traceback(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (f"cluster-console: {rec}:1: version: recording format version 0 is "
-                            "not supported (this program reads version 1)\n")
+                            "not supported (this program reads versions 1, 2)\n")
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path):
@@ -429,3 +437,15 @@ def test_loading_a_recording_checks_its_cluster_without_placing_it(tmp_path, cap
     assert main(["replay", str(recording), "--headless"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no host can take big" in err
+
+
+def test_a_version_1_recording_still_replays(tmp_path, capsys):
+    """Version 2 added `select` lines and `drill_file`; a version 1 file reads as before."""
+    rec = tmp_path / "old.jsonl"
+    rec.write_text(recording({"t": 30, "command": "fail-node B"}, {"t": 60, "mark": "down"},
+                             {"t": 120, "end": True},
+                             header={**GOOD_HEADER, "version": 1}))
+    loaded = load_recording(rec)
+    assert loaded.version == 1 and [e.kind for e in loaded.entries] == ["command", "mark"]
+    assert main(["replay", str(rec), "--headless"]) == 0
+    assert "fail-node B" in capsys.readouterr().out

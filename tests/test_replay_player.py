@@ -1,5 +1,6 @@
 """The replay player (console.replay): a recording played into a Session as its entries fall due,
-stepped entry by entry, the operator refused, the recorded clock noted and not applied. A session
+stepped entry by entry, the operator refused, the recorded speed applied (noted only when the
+viewer fixed the speed). A session
 recorded through its listeners replays to the very same event log. No Textual."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from console.formats.event_log import render_text
 from console.formats.recording import Recorder, load_recording
 from console.model.commands import Speed, parse
 from console.paths import SAMPLE_CLUSTERS
-from console.replay import ReplayPlayer, replay_headless, replay_session
+from console.replay import NOT_APPLIED, ReplayPlayer, replay_headless, replay_session
 from console.session import REPLAY, Session
 
 SEED = SAMPLE_CLUSTERS / "seed.toml"
@@ -47,12 +48,25 @@ def test_playing_to_the_end_gives_the_recorded_log(tmp_path):
     assert session.now == 120.0 and ends == [120.0] and session.clock.paused
     assert render_text(session.engine) == render_text(live.engine)
     assert render_text(replay_headless(recording)) == render_text(live.engine)
-    assert session.clock.speed == 1.0  # the recorded `speed 4` is noted, not applied
-    assert [h.command.text() for h in heard] == ["fail-node B", "migrate web01 C",
+    assert session.clock.speed == 4.0  # the recorded `speed 4` is applied: one clock
+    assert [h.command.text() for h in heard] == ["fail-node B", "speed 4", "migrate web01 C",
                                                  "power-on A"]
     assert {h.source for h in heard} == {REPLAY}
     assert (player.applied, player.commands) == (3, 3)
     assert player.last is not None and player.last[1].startswith("refused: ")
+
+
+def test_a_fixed_speed_holds_and_the_recorded_speed_is_only_noted(tmp_path):
+    recorded_session(tmp_path / "r.jsonl")
+    recording = load_recording(tmp_path / "r.jsonl")
+    session = replay_session(recording, speed=60.0)
+    player = ReplayPlayer(session, recording, follow_speed=False)
+    notes = []
+    while (entry := player.step()) is not None:
+        if entry.kind == "clock":
+            notes.append((entry.text, player.last[1] if player.last else None))
+    assert notes == [("speed 4", NOT_APPLIED)]
+    assert session.clock.speed == 60.0
 
 
 def test_step_pauses_and_plays_one_entry_at_a_time(tmp_path):

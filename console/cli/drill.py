@@ -1,5 +1,6 @@
-"""`cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl]`: drills run
-headless, a report each; and `cluster-console drill FILE --interactive [--report OUT.txt]
+"""`cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl] [--do "T
+COMMAND"]...`: drills run headless, a report each (`--do`: the operator's commands, for a drill
+whose fix is not in its steps); and `cluster-console drill FILE --interactive [--report OUT.txt]
 [--record REC.jsonl]`: the drill in the console, the operator answering with keys."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from console.drills import (
 from console.drills.live import default_report_path
 from console.errors import InputError
 from console.formats.recording import Recorder
+from console.formats.timed import ScheduleError, TimedCommand, parse_timed
 from console.model.engine import Engine
 
 #: Exit status when an expectation failed (or an interactive drill was left before its end).
@@ -46,6 +48,11 @@ def run(argv: Sequence[str]) -> int:
                          help="one JSON report per drill, one per line")
     options.add_argument("--junit", metavar="OUT.xml",
                          help="also write a JUnit XML report (one test case per expectation)")
+    options.add_argument("--do", action="append", default=[], metavar='"T COMMAND"',
+                         help="headless: the operator's command at T simulated seconds (one "
+                              "drill; repeatable), scored as if typed in the console: how an "
+                              "`interactive = true` drill, whose fix is not in its steps, is "
+                              "run without the console")
     options.add_argument("--record", metavar="REC.jsonl",
                          help="record the run (one drill only); replay it with "
                               "`cluster-console replay REC.jsonl [--headless]`")
@@ -64,8 +71,8 @@ def run(argv: Sequence[str]) -> int:
                          help="with --interactive: do not ask before destructive keys")
     args = options.parse_args(argv)
     one = [name for name, given in (("--record", args.record), ("--report", args.report),
-                                    ("--interactive", args.interactive))
-           if given not in (None, False)]
+                                    ("--interactive", args.interactive), ("--do", args.do))
+           if given not in (None, False, [])]
     if one and len(args.files) > 1:
         raise InputError(f"{one[0]} takes one drill at a time")
     if args.interactive and args.json:
@@ -74,15 +81,23 @@ def run(argv: Sequence[str]) -> int:
     if not args.interactive:
         refuse_options({"--speed": args.speed, "--paused": args.paused,
                         "--no-confirm": args.no_confirm}, "goes with --interactive")
+    elif args.do:
+        raise InputError("--do is for headless runs; with --interactive you are the operator")
+    operator = _operator(args.do)
     if args.speed is not None:
         check_speed(args.speed)
     drills = [load_drill(path) for path in args.files]
+    _check_operator(drills[0], operator)
     _check_outputs(drills, args)
     if args.interactive:
         return _interactive(drills[0], args)
     reports = []
     for drill in drills:
-        report = _run(drill, args.record)
+        if drill.interactive and not operator:
+            print(f"cluster-console: note: drill {drill.name} needs the operator (interactive = "
+                  "true): run it with --interactive, or give the operator's commands with --do",
+                  file=sys.stderr)
+        report = _run(drill, args.record, operator)
         reports.append(report)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         if not args.json and drill is not drills[-1]:
@@ -138,19 +153,36 @@ def _check_outputs(drills: list[Drill], args: argparse.Namespace) -> None:
                   inputs)
 
 
-def _run(drill: Drill, record: str | None) -> Report:
-    """One headless run, recorded to `record` if given."""
+def _operator(texts: list[str]) -> list[TimedCommand]:
+    """The `--do` options read."""
+    try:
+        return [parse_timed(text) for text in texts]
+    except ScheduleError as error:
+        raise InputError(f"--do {error}") from None
+
+
+def _check_operator(drill: Drill, operator: list[TimedCommand]) -> None:
+    """Every `--do` falls within the drill."""
+    late = [c for c in operator if c.t > drill.duration]
+    if late:
+        raise InputError(f"--do {late[0].text()!r} is after the end of the drill "
+                         f"(duration_s = {drill.duration:g})")
+
+
+def _run(drill: Drill, record: str | None, operator: list[TimedCommand]) -> Report:
+    """One headless run with the operator's commands, recorded to `record` if given."""
     if record is None:
-        return DrillSession(drill).run()
+        return DrillSession(drill).run(operator)
     engine = Engine(drill.build_cluster(), drill.seed)
     try:
         recorder = Recorder(record, seed=drill.seed, cluster_file=drill.cluster_file,
                             cluster=drill.recorded_cluster_text, created_by="drill",
-                            drill=drill.name, traces=engine.cluster.traces)
+                            drill=drill.name, traces=engine.cluster.traces,
+                            drill_file=drill.self_contained_text())
     except OSError as error:
         raise InputError(f"--record {record}: cannot write: {error.strerror or error}") from None
     recorder.attach(engine)
     with recorder:
-        report = DrillSession(drill, engine, on_clock=recorder.clock).run()
+        report = DrillSession(drill, engine, on_clock=recorder.clock).run(operator)
         recorder.close(drill.duration)
     return report

@@ -39,8 +39,9 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("--svg", metavar="DIR",
                          help="save SVG screenshots at the recording's marks and at the end")
     options.add_argument("--speed", type=float, default=None, metavar="X",
-                         help="simulated seconds per second: the console's replay (default 1) "
-                              "or the cast's (default 10)")
+                         help="simulated seconds per second: the console's replay (default: "
+                              "1, then the recorded speed changes; given, it holds) or the "
+                              "cast's (default 10)")
     options.add_argument("--size", default=None, metavar="WxH",
                          help="with --cast/--svg: the console's size (default 120x40)")
     options.add_argument("--theme", metavar="NAME", help="the console's theme (default dark)")
@@ -75,7 +76,7 @@ def run(argv: Sequence[str]) -> int:
 
     themes, keymap = load_settings(args.theme)
     check_terminal("replay")
-    return open_replay_console(recording, speed=args.speed or 1.0, paused=args.paused,
+    return open_replay_console(recording, speed=args.speed, paused=args.paused,
                                theme=args.theme, themes=themes, keymap=keymap)
 
 

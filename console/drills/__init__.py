@@ -1,6 +1,7 @@
 '''Drills: a cluster, a seed, scripted steps and expectations; run headless, a report out.
 
     cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl]
+    cluster-console drill FILE --do "T COMMAND"...
 
 runs each drill as fast as the machine allows and prints a report: every expectation passed or
 failed with the value observed, the recovery time of every incident, the downtime of every VM and
@@ -18,6 +19,9 @@ cluster = "../seed.toml"        # a cluster file, relative to this drill file; o
                                 # exactly as in a cluster file, beside the drill's own tables
 seed = 0                        # integer from 0 to 4294967295 (default 0)
 duration_s = 600                # required, above 0, at most 30 days (2592000): simulated s
+interactive = true              # optional (default false): the operator must act, the fix is
+                                # not in the steps; headless it passes only with the
+                                # operator's commands given: `drill FILE --do "90 power-on B"`
 
 [[steps]]                       # any number, in time order
 at = 60                         # simulated seconds, 0 .. duration_s
@@ -106,6 +110,12 @@ switchover counts). `--json` prints one object per drill (`"kind": "drill_report
 final state under `"summary"`: the object `simulate --json` prints last (every node; every VM's
 state, host and downtime; every service's state and active member);
 `--junit` writes one test suite per drill and one test case per expectation.
+
+The operator's commands (`--do "T COMMAND"`, one drill) are submitted at their times as the
+console submits a key at that moment (after the steps of that instant, before its timers) and
+scored as the operator's: they open no incident. That is how a drill marked `interactive = true`
+(the sample `restore-failover-capacity`: B crashes, and only the operator can power it back on
+before C crashes too) is run without the console, and how its expected answer is tested.
 
 Interactive drills
 ------------------

@@ -20,13 +20,14 @@ window boundary is looked at even when nothing happens then).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from console.drills.checks import EventCheck, View, lost_vms, service_downtime
 from console.drills.plan import Drill, DrillExpectation
 from console.drills.report import ExpectationResult, IncidentReport, Report, StepResult, seconds
 from console.formats.drill import Step
+from console.formats.timed import TimedCommand
 from console.model.commands import Command, FailNode, Isolate, PowerOff
 from console.model.engine import Engine
 from console.model.entities import ServiceState
@@ -189,8 +190,13 @@ class DrillSession:
         self._observe("command")
         return outcome
 
-    def run(self) -> Report:
-        """Headless: the whole drill as fast as the machine allows."""
+    def run(self, operator: Iterable[TimedCommand] = ()) -> Report:
+        """Headless: the whole drill as fast as the machine allows. `operator`: the operator's
+        commands at their times (`drill --do`), each submitted as the console submits a key
+        at that moment (`submit`: after the steps of that instant, before its timers)."""
+        for timed in sorted(operator, key=lambda c: c.t):
+            self.advance_to(timed.t)
+            self.submit(timed.command)
         self.advance_to(self.drill.duration)
         return self.finish()
 
@@ -482,7 +488,9 @@ def _nonzero(values: dict[str, float]) -> dict[str, float]:
 
 
 def run_drill(drill: Drill, *, on_clock: ClockHandler | None = None,
-              engine: Engine | None = None) -> tuple[Report, Engine]:
-    """Run a drill headless; the report and the engine (for its event log)."""
+              engine: Engine | None = None,
+              operator: Iterable[TimedCommand] = ()) -> tuple[Report, Engine]:
+    """Run a drill headless, with the operator's timed commands if given (`DrillSession.run`);
+    the report and the engine (for its event log)."""
     session = DrillSession(drill, engine, on_clock=on_clock)
-    return session.run(), session.engine
+    return session.run(operator), session.engine

@@ -29,6 +29,7 @@ from console.formats.toml import (
     Problem,
     at,
     bare,
+    boolean,
     entries,
     identifier,
     label,
@@ -64,6 +65,7 @@ _DRILL_KEYS = {
     "cluster": Key(string),
     "seed": Key(Integer(0, MAX_SEED)),
     "duration_s": Key(Between(0, MAX_TIME_S, "s", above=True), required=True),
+    "interactive": Key(boolean),
 }
 _STEP_KEYS = {
     "at": Key(Between(0, MAX_TIME_S, "s"), required=True),
@@ -131,6 +133,27 @@ class Drill(Generic[E]):
     recorded_cluster_text: str   # the cluster file alone, as a recording embeds it
     cluster_name: str = ""
     embedded: bool = False
+    #: The operator must act (the fix is not in the steps): headless, the drill passes only
+    #: with the operator's commands given (`drill --do`).
+    interactive: bool = False
+    source: str = ""             # the drill file's text
+
+    def self_contained_text(self) -> str:
+        """The drill as one file that needs no other (what a recording embeds, so that a
+        replay shows the drill panel): the drill's text with its cluster embedded in place of
+        the `cluster = ...` key naming a file."""
+        if self.embedded:
+            return self.source
+        kept: list[str] = []
+        top = ""
+        for line in self.source.splitlines():
+            header = table_header(line)
+            if header is not None:
+                top = header[1].split(".")[0]
+            if top == "drill" and line.split("=")[0].strip() == "cluster":
+                continue
+            kept.append(line)
+        return "\n".join(kept).rstrip("\n") + "\n\n" + self.recorded_cluster_text
 
     def build_cluster(self) -> Cluster:
         """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` if
@@ -186,7 +209,8 @@ def _parse(document: dict[str, Any], text: str, filename: str,
                  seed=head.get("seed", 0), duration=duration, steps=steps,
                  expectations=expectations, cluster_file=cluster_file, cluster_text=cluster_text,
                  recorded_cluster_text=recorded, cluster_name=cluster.name,
-                 embedded=bool(embedded))
+                 embedded=bool(embedded), interactive=head.get("interactive", False),
+                 source=text)
 
 
 def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any], text: str,

@@ -8,11 +8,11 @@ A model run is a function of its cluster file, its seed and its timed commands (
 those, and a replay feeds the commands back through `Engine.submit_at`, the same door live
 sessions, drills and `simulate --do` use.
 
-Format (version 1)
-------------------
+Format (version 2; version 1 files are read too)
+------------------------------------------------
 JSON lines, UTF-8, one object per line. The first line is the header:
 
-    {"format": "cluster-console-recording", "version": 1, "program": "0.1.0", "seed": 0,
+    {"format": "cluster-console-recording", "version": 2, "program": "0.1.0", "seed": 0,
      "cluster_file": "seed.toml", "cluster": "<the cluster file's text>",
      "created_by": "simulate"}
 
@@ -24,14 +24,25 @@ console session in read-only mode adds `"read_only": true` (its refusals replay 
 file, so the embedded cluster text ends with a `[[nodes]]` table built from that node's fields
 (`node_table`), and NAME marks it as the local node, the one that takes `reading` commands. A
 cluster driven by CPU traces (`[workloads] traces`) embeds them, `"traces": {"FILE": [PERCENT,
-...]}`, so a replay needs no trace folder either. Every further line is one of
+...]}`, so a replay needs no trace folder either. An interactive drill's recording
+adds `"drill_file": "<the drill file's text>"` (version 2) so that a replay shows the drill
+panel, its expectations scored as they were met; its cluster is the one embedded, whatever the
+drill names. Every further line is one of
 
     {"t": 60.0, "command": "fail-node B"}   a command the model received (keys, drill steps,
                                             `--do`, psutil readings alike), accepted or refused
     {"t": 75.5, "clock": "speed 4"}         a command for the console's clock (speed, pause,
                                             resume); a headless replay skips it
     {"t": 90.0, "mark": "after failover"}   a moment to screenshot (`replay --svg`)
+    {"t": 88.5, "select": "vms sql01"}      (version 2) what the presenter had selected from
+                                            then on: the focused pane and the row's key
+                                            (console.ui.selection); a headless replay skips it
     {"t": 600.0, "end": true}               the end of the session: the last line
+
+Version 2 added the `select` lines and the `drill_file` header field; a version 1 file holds
+neither and is read as before. A `select` line is written when the selection changed, at most
+once per clock tick (a fast scroll writes where it stopped, not every row it passed) and just
+before every mark, so a mark's screenshot shows what was selected when it was made.
 
 Times are seconds of simulated time, never decreasing, written with Python's shortest exact
 float representation, so they read back as the very same numbers. A command is its canonical
@@ -87,11 +98,16 @@ from console.model.names import (
 from console.model.seeds import seed_problem
 
 FORMAT = "cluster-console-recording"
-VERSION = 1
+VERSION = 2
+#: The versions this program reads (version 1 has no `select` lines nor `drill_file`).
+READS = (1, 2)
 CREATORS = ("simulate", "drill", "console")
 _HEADER_KEYS = {"format": str, "version": int, "program": str, "seed": int,
                 "cluster_file": str, "cluster": str, "created_by": str}
-_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str, "traces": dict}
+_OPTIONAL_HEADER_KEYS = {"drill": str, "read_only": bool, "local_node": str, "traces": dict,
+                         "drill_file": str}
+#: Entry kinds by the version that introduced them.
+_ENTRY_KINDS = {"command": 1, "clock": 1, "mark": 1, "select": 2, "end": 1}
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -111,7 +127,8 @@ class Recorder:
     def __init__(self, target: str | Path | IO[str], *, seed: int, cluster_file: str,
                  cluster: str, created_by: str, drill: str | None = None,
                  read_only: bool = False, local_node: str | None = None,
-                 traces: dict[str, tuple[float, ...]] | None = None) -> None:
+                 traces: dict[str, tuple[float, ...]] | None = None,
+                 drill_file: str | None = None) -> None:
         if created_by not in CREATORS:
             raise ValueError(f"created_by must be one of {', '.join(CREATORS)}")
         problem = seed_problem(seed)
@@ -136,6 +153,8 @@ class Recorder:
                                   "created_by": created_by}
         if drill is not None:
             header["drill"] = drill
+        if drill_file is not None:
+            header["drill_file"] = drill_file
         if read_only:
             header["read_only"] = True
         if local_node is not None:
@@ -178,6 +197,15 @@ class Recorder:
             raise ValueError(f"mark {problem}")
         self._catch_up()
         self._line(t, "mark", label)
+
+    def select(self, t: float, selection: str) -> None:
+        """What the presenter has selected from `t` simulated seconds on (`PANE ROW`, see
+        console.ui.selection): printable text on one line (ValueError otherwise)."""
+        problem = label_problem(selection)
+        if problem is not None:
+            raise ValueError(f"selection {problem}")
+        self._catch_up()
+        self._line(t, "select", selection)
 
     def attach(self, engine: Engine) -> None:
         """Record every command `engine` receives, as it receives it. Attach before the first
@@ -294,11 +322,12 @@ def record_engine(path: str | Path, engine: Engine, *, cluster_file: str, cluste
 
 @dataclass(frozen=True)
 class Entry:
-    """One recorded line after the header: `kind` command | clock | mark at `t` simulated seconds;
-    `text` as written, `command` parsed (None for a mark), `line` 1-based in the file."""
+    """One recorded line after the header: `kind` command | clock | mark | select at `t`
+    simulated seconds; `text` as written, `command` parsed (None for a mark or a selection),
+    `line` 1-based in the file."""
 
     t: float
-    kind: str          # command | clock | mark
+    kind: str          # command | clock | mark | select
     text: str
     command: Command | None
     line: int
@@ -319,6 +348,8 @@ class Recording:
     read_only: bool = False
     local_node: str | None = None
     traces: dict[str, tuple[float, ...]] | None = None
+    drill_file: str | None = None
+    version: int = VERSION
     entries: list[Entry] = field(default_factory=list)
     end: float | None = None
 
@@ -394,14 +425,18 @@ def parse_recording(text: str, filename: str) -> Recording:
             raise ConfigError(filename, number, "t", f"{t!r} is before the previous line's "
                                                         f"time {last!r}")
         last = t
-        kinds = [k for k in ("command", "clock", "mark", "end") if k in item]
-        unknown = sorted(set(item) - {"t", "command", "clock", "mark", "end"})
+        known = [k for k, since in _ENTRY_KINDS.items() if since <= recording.version]
+        kinds = [k for k in known if k in item]
+        unknown = sorted(set(item) - {"t", *known})
+        listed = ", ".join(known[:-1]) + f", {known[-1]}"
         if unknown:
-            raise ConfigError(filename, number, unknown[0], "unknown key (a line holds t and "
-                                                               "one of command, clock, mark, end)")
+            later = (f" (a version {_ENTRY_KINDS[unknown[0]]} line in a version "
+                     f"{recording.version} file)" if unknown[0] in _ENTRY_KINDS else "")
+            raise ConfigError(filename, number, unknown[0], f"unknown key{later} (a line "
+                                                               f"holds t and one of {listed})")
         if len(kinds) != 1:
             raise ConfigError(filename, number, "", "damaged: a line holds t and exactly one "
-                                                       "of command, clock, mark, end")
+                                                       f"of {listed}")
         kind = kinds[0]
         value = item[kind]
         if kind == "end":
@@ -413,10 +448,10 @@ def parse_recording(text: str, filename: str) -> Recording:
             raise ConfigError(filename, number, kind, f"must be a string, got "
                                                          f"{_shown(value)}")
         command = None
-        if kind == "mark":
+        if kind in ("mark", "select"):
             problem = label_problem(value)
             if problem is not None:
-                raise ConfigError(filename, number, "mark", problem)
+                raise ConfigError(filename, number, kind, problem)
         if kind in ("command", "clock"):
             try:
                 command = parse(value)
@@ -495,10 +530,14 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
         raise ConfigError(filename, 1, "format", f"not a cluster-console recording "
                                                     f"(format {_shown(header.get('format'))})")
     version = header.get("version")
-    if version != VERSION or isinstance(version, bool):
+    if version not in READS or isinstance(version, bool):
         raise ConfigError(filename, 1, "version", f"recording format version "
                                                      f"{_shown(version)} is not supported "
-                                                     f"(this program reads version {VERSION})")
+                                                     f"(this program reads versions "
+                                                     f"{', '.join(map(str, READS))})")
+    if "drill_file" in header and version < 2:
+        raise ConfigError(filename, 1, "drill_file", "unknown header field in a version "
+                                                      f"{version} file (it came in version 2)")
     for key, kind in _HEADER_KEYS.items():
         if key not in header:
             raise ConfigError(filename, 1, key, "required header field is missing")
@@ -529,7 +568,8 @@ def _header(header: dict[str, Any], filename: str) -> Recording:
                      created_by=header["created_by"], drill=header.get("drill"),
                      read_only=header.get("read_only", False),
                      local_node=header.get("local_node"),
-                     traces=_traces(filename, header.get("traces")))
+                     traces=_traces(filename, header.get("traces")),
+                     drill_file=header.get("drill_file"), version=version)
 
 
 def _traces(filename: str, raw: dict[str, Any] | None) -> dict[str, tuple[float, ...]] | None:

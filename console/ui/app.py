@@ -42,6 +42,7 @@ from console.model.names import label_problem
 from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
 from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
+from console.ui import selection
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
@@ -114,6 +115,7 @@ class ConsoleApp(App[int]):
         self.load_error: str | None = None
         self.stopped_by: int | None = None
         self._leaving = False
+        self._selection: str | None = None  # the selection last told to the session
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -187,7 +189,8 @@ class ConsoleApp(App[int]):
 
             self.push_screen(MainScreen())
         self._last_tick = time.monotonic()
-        self.set_interval(self.tick_s, self._tick, name="clock")
+        if self.tick_s > 0:  # 0: no timer, the caller drives time (the cast exporter)
+            self.set_interval(self.tick_s, self._tick, name="clock")
         if self.source is not None:
             self.source.start(self.session, self.call_from_thread)
         if self.mode is not None:
@@ -344,6 +347,7 @@ class ConsoleApp(App[int]):
         if problem is not None:
             self.notify(f"mark: {problem}", severity="error", markup=False)
             return Outcome.refuse(problem)
+        self.note_selection()  # the mark's screenshot shows what is selected now
         session.mark(label)
         self.notify(f"mark {label!r} at {session.now:g} s", title="Recorded", timeout=3,
                     markup=False)
@@ -374,6 +378,19 @@ class ConsoleApp(App[int]):
         elapsed, self._last_tick = now - self._last_tick, now
         if self.session.tick(elapsed):
             self.refresh_view()
+        self.note_selection()
+
+    def note_selection(self) -> None:
+        """Tell a recorded session what the operator has selected (console.ui.selection) when it
+        changed since the last time: once per tick at most, so a fast scroll is written where
+        it stopped, and before every mark."""
+        if self.session is None or not self.session.recording:
+            return
+        screen = self._main_screen()
+        found = None if screen is None else selection.read(screen)
+        if found is not None and found != self._selection:
+            self._selection = found
+            self.session.select(found)
 
     def advance(self, seconds: float) -> None:
         """Advance simulated time by `seconds` and repaint: the tests' clock."""
@@ -392,6 +409,11 @@ class ConsoleApp(App[int]):
             update = getattr(screen, "update_view", None)
             if update is not None:
                 update()
+
+    def main_screen(self):
+        """The main screen (console.ui.screens.main.MainScreen) wherever it is in the stack, or
+        None before it is up."""
+        return self._main_screen()
 
     def _main_screen(self):
         from console.ui.screens.main import MainScreen

@@ -1,8 +1,9 @@
 """`cluster-console replay FILE --cast OUT.cast [--svg DIR]`: the console replaying, on record.
 
 The console runs headless (Textual's test harness, `App.run_test`, at a fixed size, 120x40 by
-default) with its clock paused; the exporter plays the recording through `ReplayPlayer` and after
-each stop captures the screen:
+default) with its clock at the cast's speed but no timer moving it (the header and the replay
+bar say `x10`, the speed the cast plays at); the exporter plays the recording through
+`ReplayPlayer` and after each stop captures the screen:
 
 * stops: every recorded command (psutil `reading`s aside: they land with the next frame), every
   `mark`, a frame every `speed / fps` simulated seconds, and the end;
@@ -178,9 +179,12 @@ async def _export(session, recording, cast, svg_dir, size, speed, fps, theme, th
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
-    player = ReplayPlayer(session, recording)
+    # The cast plays at `speed`: the session's clock says so (the header and the bar read it),
+    # running, but no timer moves it (tick_s 0): the exporter alone advances time.
+    session.clock.speed, session.clock.paused = speed, False
+    player = ReplayPlayer(session, recording, follow_speed=False)
     app = ConsoleApp(session, mode=ReplayMode(player), confirm=False, theme=theme,
-                     themes=themes)
+                     themes=themes, tick_s=0)
     app.animation_level = "none"
     result = ExportResult()
     folder = Path(svg_dir) if svg_dir is not None else None

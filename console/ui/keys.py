@@ -96,8 +96,18 @@ KEYS: tuple[KeySpec, ...] = (
 REPLAY_KEYS: tuple[KeySpec, ...] = (
     KeySpec("step", "s", "replay_step", "Step",
             "replay: pause and step to the next recorded command"),
+    KeySpec("seek-back", "left_square_bracket", "replay_seek(-1)", "Back",
+            "replay: back to the previous recorded command or mark (at most 60 s back; "
+            "the model is re-simulated from the start)", display="["),
+    KeySpec("seek-forward", "right_square_bracket", "replay_seek(1)", "Fwd",
+            "replay: on to the next recorded command or mark (at most 60 s on)", display="]"),
 )
-ALL_KEYS = KEYS + REPLAY_KEYS
+#: Keys only an interactive drill (or the replay of one) has: its panel.
+DRILL_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("drill-panel", "9", "focus_drill", "Drill",
+            "drill panel: focus it (it grows; up/down scroll its expectations)", show=False),
+)
+ALL_KEYS = KEYS + REPLAY_KEYS + DRILL_KEYS
 #: Keys of the full-screen event log (`L`), its own: (keys, action, footer label, help line).
 LOG_KEYS = (("a", "severity('debug')", "All", "show every event"),
             ("w", "severity('warning')", "Warn+", "show warnings and errors only"),

@@ -162,27 +162,33 @@ def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
     """The recording of an interactive drill (`created_by` drill)."""
     return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
                     cluster=drill.recorded_cluster_text, created_by="drill",
-                    drill=drill.name, traces=engine.cluster.traces)
+                    drill=drill.name, traces=engine.cluster.traces,
+                    drill_file=drill.self_contained_text())
 
 
-def open_replay_console(recording: Recording, *, speed: float, paused: bool,
+def open_replay_console(recording: Recording, *, speed: float | None, paused: bool,
                         theme: str | None, themes: list[Theme],
                         keymap: dict[str, str]) -> int:
     """`replay FILE`: the console plays the recording back until it quits; its exit status.
-    A big embedded cluster (`loads_behind_screen`) is built behind the loading screen. Raises
-    `InputError` when the embedded cluster does not build."""
+    `speed` (simulated seconds per second) holds for the whole replay; None starts at 1 and
+    follows the recording's own speed changes. A big embedded cluster (`loads_behind_screen`)
+    is built behind the loading screen. Raises `InputError` when the embedded cluster does not
+    build."""
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 
     def build() -> Session:
-        return replay_session(recording, speed=speed, paused=paused)
+        return replay_session(recording, speed=speed or 1.0, paused=paused)
+
+    def player(session: Session) -> ReplayPlayer:
+        return ReplayPlayer(session, recording, follow_speed=speed is None)
 
     def replayed(session: Session) -> None:
-        app.mode = ReplayMode(ReplayPlayer(session, recording))
+        app.mode = ReplayMode(player(session))
 
     big = loads_behind_screen(recording.cluster, recording.cluster_file, recording.traces)
     session = None if big else build()
-    mode = None if session is None else ReplayMode(ReplayPlayer(session, recording))
+    mode = None if session is None else ReplayMode(player(session))
     app = ConsoleApp(session, loader=build if big else None, on_loaded=replayed, mode=mode,
                      theme=theme, themes=themes, keymap=keymap)
     result = _run(app)

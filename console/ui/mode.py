@@ -63,6 +63,10 @@ class Viewer(Protocol):
         """Repaint from the model."""
         ...
 
+    def main_screen(self):
+        """The main screen wherever it is in the stack, or None before it is up."""
+        ...
+
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """A toast (the console's own are plain text: `markup=False`)."""

@@ -8,7 +8,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from console.ui.keys import KEYS, REPLAY_KEYS
+from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS
 
 
 class ConsoleCommands(Provider):
@@ -31,7 +31,9 @@ class ConsoleCommands(Provider):
                    "migrate": f"VM {vm}", "failover": f"services on {node}"}
         entries: list[tuple[str, str, object]] = []
         replaying = main.check_action("replay_step", ()) is True
-        for spec in KEYS + (REPLAY_KEYS if replaying else ()):
+        drilling = main.check_action("focus_drill", ()) is True
+        for spec in (KEYS + (REPLAY_KEYS if replaying else ())
+                     + (DRILL_KEYS if drilling else ())):
             if spec.action.startswith("app.") or spec.id in ("command", "filter", "next-pane",
                                                              "previous-pane", "pane-left",
                                                              "pane-right", "details"):

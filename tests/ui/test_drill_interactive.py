@@ -5,8 +5,10 @@ pauses and the report is shown and saved. Driven by Pilot with a paused clock.""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
+import pytest
 from ui_helpers import make_app, notes, select_node
 
 from console.cli import main
@@ -151,7 +153,51 @@ async def test_on_a_short_terminal_the_drill_panel_leaves_the_panes_their_rows(t
         assert events.region.bottom <= pane.region.y  # nothing drawn over the events' border
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert pane.rows == 10  # seven expectations again
+        assert pane.rows == 13  # all ten expectations: there is room
+
+
+def _visible_numbers(table) -> list[str]:
+    """The expectation numbers the drill table shows now (its rows on screen)."""
+    return [table.row_key(i) for i in range(table.top, min(table.row_count(),
+                                                              table.top + table.page_rows))]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+async def test_the_drill_panel_shows_every_expectation_when_there_is_room(tmp_path, size):
+    drill = load_drill(NODE_CRASH)
+    assert len(drill.expectations) == 10
+    app, _ = drill_app(drill, tmp_path / "report.txt")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DrillTable)
+        assert table.region.height == 11  # the header and all ten
+        assert _visible_numbers(table) == list(range(1, 11))
+        svg = app.export_screenshot()
+        for item in drill.expectations:
+            assert item.text[:20].replace(" ", "&#160;") in svg, item.text
+
+
+async def test_on_a_short_terminal_9_focuses_the_drill_panel_which_grows_and_scrolls(tmp_path):
+    drill = load_drill(NODE_CRASH)
+    app, _ = drill_app(drill, tmp_path / "report.txt")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(DrillPane)
+        table = app.screen.query_one(DrillTable)
+        assert pane.shown == 1
+        await pilot.press("9")
+        await pilot.pause()
+        assert app.focused is table
+        assert pane.shown > 1 and table.region.height == pane.shown + 1  # grown: half the screen
+        seen: set[int] = set()
+        for _ in range(len(drill.expectations)):
+            seen.update(_visible_numbers(table))
+            await pilot.press("down")
+        seen.update(_visible_numbers(table))
+        assert seen == set(range(1, 11))  # scrolled to each one
+        await pilot.press("1")
+        await pilot.pause()
+        assert pane.shown == 1  # the focus left: the panes get their rows back
 
 
 def test_the_default_report_goes_next_to_the_drill(tmp_path):
@@ -224,3 +270,80 @@ def test_headless_drill_writes_report_when_asked(tmp_path, capsys):
     out = tmp_path / "r.txt"
     assert main(["drill", str(NODE_CRASH), "--report", str(out)]) == 0
     assert out.read_text() == capsys.readouterr().out
+
+
+async def test_the_operator_must_act_drill_is_scored_live_as_the_keys_are_pressed(tmp_path):
+    drill = load_drill(SAMPLE_CLUSTERS / "drills" / "restore-failover-capacity.toml")
+    assert drill.interactive and [s.command.text() for s in drill.steps] == [
+        "fail-node B", "fail-node C"]  # the failures only: the fix is the operator's
+    app, live = drill_app(drill, tmp_path / "report.txt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await advance(pilot, 90)
+        scores = results(live)
+        assert scores[2][0] is None and scores[3][0] is None  # B back? not yet decided
+        await select_node(pilot, "B")
+        await pilot.press("r")  # recover: power B on
+        await pilot.pause()
+        assert app.engine.command_log[-1][1].text() == "power-on B"
+        await advance(pilot, 130)  # 120 s to boot
+        scores = results(live)
+        assert scores[2][0] is True and scores[2][1].startswith("online at 210 s")
+        pane = app.screen.query_one(DrillPane)
+        assert str(pane.border_subtitle).startswith("2 passed")  # sql's failover, and B
+        await advance(pilot, 400)  # past the second crash
+        assert results(live)[3][0] is True  # B was online when C crashed
+        await advance(pilot, 300)
+        assert live.report is not None and live.report.passed
+
+
+async def play_restore_drill(tmp_path, record):
+    """The operator-must-act sample played in the console, recorded: r on B at 90 s."""
+    drill = load_drill(SAMPLE_CLUSTERS / "drills" / "restore-failover-capacity.toml")
+    app, live = drill_app(drill, tmp_path / "report.txt", record=record)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await advance(pilot, 90)
+        await select_node(pilot, "B")
+        await pilot.press("r")
+        await advance(pilot, 810)
+        await pilot.press("escape")  # the report screen
+        await pilot.press("q")
+        await pilot.pause()
+    return live
+
+
+async def test_a_replayed_interactive_drill_shows_its_panel_scored_as_it_was(tmp_path):
+    from console.replay import ReplayPlayer, replay_session
+    from console.ui.replay import ReplayMode
+
+    rec = tmp_path / "drill.jsonl"
+    live = await play_restore_drill(tmp_path, rec)
+    assert live.report is not None and live.report.passed
+    recording = load_recording(rec)
+    assert recording.drill_file is not None and "[[expect]]" in recording.drill_file
+    session = replay_session(recording, paused=True)
+    app = make_app(session=session, mode=ReplayMode(ReplayPlayer(session, recording)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(DrillPane)
+        table = app.screen.query_one(DrillTable)
+        assert table.row_count() == len(live.report.expectations)
+        assert all(passed is None for passed, _ in results(pane.live).values())
+        await advance(pilot, 240)
+        assert results(pane.live)[2] == (True, "online at 210 s (30 s after 180 s)")
+        assert str(pane.border_subtitle).startswith("2 passed")
+        await advance(pilot, 700)
+        assert pane.live.report is not None
+        def verdicts(report):  # an `always` check counts its checks: fewer in a replay
+            return [(r.passed, re.sub(r"held at all \d+ checks", "held", r.observed))
+                    for r in report.expectations]
+
+        assert verdicts(pane.live.report) == verdicts(live.report)
+        assert log_text(app.engine) == log_text(live.session.engine)  # the same model
+        await pilot.press("left_square_bracket")  # seek back: the panel follows
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        pane = app.screen.query_one(DrillPane)
+        assert pane.live.report is None and app.engine.now < 900

@@ -196,7 +196,7 @@ async def test_the_console_replay_plays_to_the_recorded_log(tmp_path):
         await pilot.pause()
         assert app.engine.now == 300.0 and mode.ended and app.session.clock.paused
         assert render_text(app.engine) == render_text(live)
-        assert app.session.clock.speed == 1.0  # the recorded `speed 4` is shown, not applied
+        assert app.session.clock.speed == 4.0  # the recorded `speed 4` is applied
         bar = app.screen.query_one(ReplayBar)
         text = str(bar.render())
         assert "REPLAY" in text and "00:05:00 / 00:05:00" in text and " END " in text
@@ -280,3 +280,86 @@ def test_replay_options_are_checked(tmp_path, capsys):
     assert "--size must be WIDTHxHEIGHT" in capsys.readouterr().err
     assert main(["replay", str(rec), "--cast", str(tmp_path / "no" / "x.cast")]) == 2
     assert "--cast" in capsys.readouterr().err
+
+
+async def test_the_header_and_the_bar_say_the_same_speed_in_a_replay(tmp_path):
+    from console.ui.widgets.header import ClusterHeader
+
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "10 speed 8", "30 fail-node B", end=100.0)
+    app, _ = replay_app(rec, paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(20)
+        await pilot.pause()
+        header = "".join(text for text, _ in app.screen.query_one(ClusterHeader).parts())
+        bar = str(app.screen.query_one(ReplayBar).render())
+        assert app.session.clock.speed == 8.0
+        assert " x8 " in header + " " and "PLAYING x8" in bar
+        assert "x1" not in header
+        await pilot.press("minus")  # the viewer changes it: both follow the one clock
+        await pilot.pause()
+        header = "".join(text for text, _ in app.screen.query_one(ClusterHeader).parts())
+        assert "x4" in header and "PLAYING x4" in str(app.screen.query_one(ReplayBar).render())
+
+
+async def _seek(pilot, key: str) -> None:
+    await pilot.press(key)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def fresh_replay_log(rec, t: float) -> str:
+    """The event log of a fresh replay of `rec` played to `t`."""
+    recording = load_recording(rec)
+    session = replay_session(recording, paused=True)
+    player = ReplayPlayer(session, recording)
+    player.start()
+    player.advance_to(t)
+    return render_text(session.engine)
+
+
+async def test_seeking_back_re_simulates_to_the_earlier_instant(tmp_path):
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 fail-node B", "90 migrate web01 C", "200 power-on B", end=400.0,
+                marks=[(150, "after the move")])
+    app, player = replay_app(rec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.advance(250)
+        await pilot.pause()
+        assert app.engine.cluster.nodes["B"].powered  # powered on at 200 s
+        before = app.engine
+        await _seek(pilot, "left_square_bracket")  # back to the power-on at 200 s
+        assert app.engine is not before and app.engine.now == 200.0
+        assert render_text(app.engine) == fresh_replay_log(rec, 200.0)
+        await _seek(pilot, "left_square_bracket")  # the mark at 150 s
+        assert app.engine.now == 150.0
+        assert render_text(app.engine) == fresh_replay_log(rec, 150.0)
+        assert not app.engine.cluster.nodes["B"].powered  # the screen's model is 150 s old
+        assert app.session.clock.paused
+        bar = str(app.screen.query_one(ReplayBar).render())
+        assert "00:02:30 / 00:06:40" in bar and "SEEKING" not in bar
+        await _seek(pilot, "left_square_bracket")  # at most 60 s back: 90 s, the migration
+        assert app.engine.now == 90.0
+        await _seek(pilot, "right_square_bracket")  # on to the mark at 150 s
+        assert app.engine.now == 150.0
+        assert render_text(app.engine) == fresh_replay_log(rec, 150.0)
+        app.advance(250)  # played on from there: the end, as recorded
+        await pilot.pause()
+        assert player.ended and render_text(app.engine) == fresh_replay_log(rec, 400.0)
+
+
+async def test_seeking_back_shows_its_progress_in_the_bar(tmp_path):
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 fail-node B", end=100.0)
+    app, _ = replay_app(rec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(100)
+        await pilot.pause()
+        mode = app.mode
+        mode._seek_progress(0.5)  # what the worker thread tells the screen as it goes
+        await pilot.pause()
+        assert "SEEKING BACK 50%" in str(app.screen.query_one(ReplayBar).render())
+        mode.seeking = None
+        await _seek(pilot, "left_square_bracket")
+        assert app.engine.now == 40.0  # 60 s back: no entry nearer than the one at 30 s

@@ -12,19 +12,22 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.ui.keys import KEYS, REPLAY_KEYS, TABLE_KEYS, display_key
+from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS, TABLE_KEYS, display_key
 
 
-def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""):
+def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = "",
+                    drill: bool = False):
     """`locked_by`: why mutating keys are disabled besides read-only (`replay`, `drill over`);
-    the replay's step key is listed only during a replay."""
+    the replay's keys are listed only during a replay, the drill panel's (`drill`) only with
+    one."""
     from console.model.commands import COMMANDS
 
     keys = Table.grid(padding=(0, 2))
     keys.add_column(style="bold", no_wrap=True)
     keys.add_column()
     why = "read-only" if read_only else locked_by
-    for spec in KEYS + (REPLAY_KEYS if locked_by == "replay" else ()):
+    for spec in (KEYS + (REPLAY_KEYS if locked_by == "replay" else ())
+                 + (DRILL_KEYS if drill else ())):
         note = f"  (disabled: {why})" if why and spec.mutating else ""
         keys.add_row(display_key(spec, keymap), Text(spec.help + note))
     for key, what in TABLE_KEYS:
@@ -83,7 +86,9 @@ class HelpScreen(ModalScreen[None]):
             box.can_focus = True
             yield Static(help_renderable(app.keymap,  # type: ignore[attr-defined]
                                          app.session.read_only,  # type: ignore[attr-defined]
-                                         locked_by(app)))
+                                         locked_by(app),
+                                         drill=any(screen.query("#drill-table")
+                                                   for screen in app.screen_stack)))
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -160,6 +160,15 @@ class MainScreen(Screen[None]):
         self._ready = True
         self.update_view()
 
+    async def rebuild(self) -> None:
+        """Compose the screen anew and lay it out again, as when it was first mounted: every
+        table starts afresh from the app's engine (a replay seeking back swaps in another
+        model, which the tables' caches of the old one must not outlive)."""
+        self._ready = False
+        await self.recompose()
+        self._laid_out_for = None
+        self.on_mount()
+
     def on_resize(self, event: events.Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
 
@@ -311,6 +320,14 @@ class MainScreen(Screen[None]):
         if kind is not None and key is not None:
             self.app.push_screen(DetailsScreen(kind, str(key)))
 
+    def operator_focus(self):
+        """The widget the operator is on: the focused one, or while the command line or the
+        filter is open, the one it gives the focus back to."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            return getattr(self, "_return_focus", None) or focused
+        return focused
+
     def selected_vm(self) -> str | None:
         """The VM under the VMs pane's cursor, or None."""
         key = self.query_one(VmsTable).cursor_key
@@ -342,11 +359,14 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Textual's binding check: a mutating action is greyed (None) while the console is locked;
-        `replay_step` exists only in a replay; everything else is enabled."""
+        the replay's keys exist only in a replay, the drill panel's only with one; everything
+        else is enabled."""
         if action in MUTATING_ACTIONS and self.console.locked:
             return None  # shown greyed in the footer
-        if action == "replay_step":
+        if action in ("replay_step", "replay_seek"):
             return self._replay() is not None  # only a replay has the key
+        if action == "focus_drill":
+            return bool(self.query("#drill-table"))  # only with a drill panel
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -460,6 +480,15 @@ class MainScreen(Screen[None]):
         replay = self._replay()
         if replay is not None:
             replay.step()
+
+    def action_replay_seek(self, direction: int) -> None:
+        replay = self._replay()
+        if replay is not None:
+            replay.seek(direction)
+
+    def action_focus_drill(self) -> None:
+        for table in self.query("#drill-table"):
+            table.focus()
 
     def action_follow(self) -> None:
         vms = self.query_one(VmsTable)

@@ -4,6 +4,12 @@ Each row is one expectation of the drill: pending while undecided, PASS or FAIL 
 live scoring (`LiveDrill.results`) knows, and the value observed (when a `within` check first
 held, where an `always` check first broke, the event seen). The title counts them and says what
 the drill does next.
+
+The panel takes as many rows as its expectations need, up to what the panes above can spare
+(`fit`); when that is fewer than it has, it scrolls: `9` focuses it, and the table's
+own keys (up/down, j/k, pgup/pgdn, g/G) move through the expectations. Focused, it grows to at
+most half of the screen, so that on a short terminal more than one expectation shows at once;
+it gives the rows back when the focus leaves it.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from console.ui.widgets.keyed_table import Cells, Column, KeyedTable
 
 if TYPE_CHECKING:
     from console.drills.live import LiveDrill
+    from console.drills.replayed import DrillReplay
 
-MAX_SHOWN = 7  # expectations shown at once in the panel
+#: Rows the panel's frame takes besides its expectations: the table's header and the border.
+FRAME_ROWS = 3
 RESULT = {True: ("PASS", "ok"), False: ("FAIL", "error"), None: ("pending", "muted")}
 
 
@@ -36,7 +44,7 @@ class DrillTable(KeyedTable):
     )
     empty_text = "no expectations"
 
-    def __init__(self, live: LiveDrill, **kwargs) -> None:
+    def __init__(self, live: LiveDrill | DrillReplay, **kwargs) -> None:
         super().__init__(**kwargs)
         self.live = live
         self.results: list[ExpectationResult] = []
@@ -56,7 +64,10 @@ class DrillTable(KeyedTable):
 
     def index_of(self, key: Hashable) -> int | None:
         """The row of expectation number `key`, or None."""
-        index = int(key) - 1  # type: ignore[call-overload]
+        try:
+            index = int(key) - 1  # type: ignore[call-overload]
+        except ValueError:  # not a number (a recorded selection is text)
+            return None
         return index if 0 <= index < len(self.results) else None
 
     def row_cells(self, key: Hashable) -> Cells:
@@ -73,18 +84,36 @@ class DrillPane(Pane):
     DrillPane { height: auto; }
     """
 
-    def __init__(self, live: LiveDrill) -> None:
+    def __init__(self, live: LiveDrill | DrillReplay) -> None:
         super().__init__(id="drill-pane")
         self.live = live
         self.count = len(live.drill.expectations)
-        self.fit(MAX_SHOWN + 3)
+        self.room = self.count + FRAME_ROWS
+        self.rows = self.room
         self._titles: tuple[str, str] | None = None
+        self.fit(self.room)
 
     def fit(self, room: int) -> None:
-        """Take at most `room` rows (but always one expectation's), so that on a short terminal
-        the panes above keep theirs: the table's rows, its header and the border."""
-        self.rows = max(1, min(self.count, MAX_SHOWN, room - 3)) + 3
+        """Take the rows every expectation needs, at most `room` (what the panes above can
+        spare) but always one expectation's: the table's rows, its header and the border. While
+        the panel has the focus it may take up to half of the screen's height."""
+        self.room = room
+        allowed = room
+        if self.is_mounted and self.has_focus_within:
+            allowed = max(room, self.screen.size.height // 2)
+        self.rows = max(1, min(self.count, allowed - FRAME_ROWS)) + FRAME_ROWS
         self.styles.height = self.rows
+
+    def on_descendant_focus(self) -> None:
+        self.fit(self.room)
+
+    def on_descendant_blur(self) -> None:
+        self.fit(self.room)
+
+    @property
+    def shown(self) -> int:
+        """How many expectations fit on screen at once."""
+        return self.rows - FRAME_ROWS
 
     def compose(self) -> ComposeResult:
         yield DrillTable(self.live, id="drill-table")

@@ -1,13 +1,16 @@
-"""The replay bar: it is a replay, of what, how far (t / duration and a bar), at what speed,
-the last and next recorded commands, and the keys that drive it."""
+"""The replay bar: it is a replay, of what, how far (t / duration and a bar), at what speed (the
+session's clock, as the header says it) or how far a seek back has got, the last and next
+recorded commands, and the keys that drive it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
+from console.replay import NOT_APPLIED
 from console.ui.widgets.base import clock
 
 if TYPE_CHECKING:
@@ -24,9 +27,11 @@ class ReplayBar(Static):
     ReplayBar { height: 1; background: $panel; padding: 0 1; }
     """
 
-    def __init__(self, player: ReplayPlayer) -> None:
+    def __init__(self, player: ReplayPlayer, seeking: Callable[[], float | None] = lambda: None
+                 ) -> None:
         super().__init__("", id="replay-bar", markup=False)
         self.player = player
+        self.seeking = seeking
         self.rows = 1
         self._shown: tuple | None = None
 
@@ -37,7 +42,9 @@ class ReplayBar(Static):
         clk = mode.session.clock
         share = min(1.0, now / duration) if duration > 0 else 1.0
         filled = round(share * BAR_CELLS)
-        state = ("END" if mode.ended else "PAUSED" if clk.paused
+        seeking = self.seeking()
+        state = (f"SEEKING BACK {seeking:.0%}" if seeking is not None
+                 else "END" if mode.ended else "PAUSED" if clk.paused
                  else f"PLAYING x{clk.speed:g}")
         found = [(" REPLAY ", "bold reverse"), (f" {mode.recording.path} ", "bold"),
                  (f"{clock(now)} / {clock(duration)} ", ""),
@@ -46,12 +53,13 @@ class ReplayBar(Static):
                  (f" · {mode.applied}/{mode.commands}", "")]
         if mode.last is not None:
             entry, outcome = mode.last
-            note = " (refused)" if outcome.startswith("refused") else ""  # why: events pane
+            note = (" (refused)" if outcome.startswith("refused")  # why: events pane
+                    else " (recorded; not applied)" if outcome == NOT_APPLIED else "")
             found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
         following = mode.next_entry()
         if following is not None:
             found.append((f" · next {clock(following.t)} {following.text}", "dim"))
-        found.append(("  (space pause, s step, +/- speed)", "dim"))
+        found.append(("  (space pause, s step, [ ] seek, +/- speed)", "dim"))
         return found
 
     def update_view(self) -> None:
