@@ -41,8 +41,8 @@ from console.model.kernel import Outcome
 from console.model.names import label_problem
 from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
-from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
 from console.ui import selection
+from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
