@@ -47,7 +47,7 @@ class ModelTable(KeyedTable):
         """Called on every tick while the pane is on screen."""
         self.refresh_rows()
 
-    def rows_marker(self) -> Hashable:
+    def values_marker(self) -> Hashable:
         """The log's length (every change of state leaves an event), and the clock while sorted by
         a column that moves with it (CPU)."""
         engine = self.engine

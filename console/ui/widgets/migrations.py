@@ -60,7 +60,7 @@ class MigrationsTable(ModelTable):
             self._vm_order = [m.vm for m in found]
         return self._vm_order
 
-    def rows_marker(self) -> Hashable:
+    def values_marker(self) -> Hashable:
         """The clock and the log: progress moves with the clock."""
         return (self.engine.now, len(self.engine.log))
 

@@ -92,8 +92,16 @@ class VmsTable(ModelTable):
         return self._names
 
     def rows_marker(self) -> Hashable:
-        """The model's marker and the node followed."""
-        return (super().rows_marker(), self.follow, self.node, len(views.vms(self.engine)))
+        """The node followed (or all): another one changes the rows at once."""
+        return (self.follow, self.node)
+
+    def values_marker(self) -> Hashable:
+        """The model's marker and the number of VMs."""
+        return (super().values_marker(), len(views.vms(self.engine)))
+
+    def all_keys(self) -> list[Hashable]:
+        """The VMs on the node (or all), by name."""
+        return list(self._rows())
 
     def row_count(self) -> int:
         """The number of VMs on the node (or of all VMs), before the filter."""
