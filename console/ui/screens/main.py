@@ -755,9 +755,10 @@ def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> 
         short_by = VMS_MIN - (body - sum(v for k, v in rows.items() if k != "services"))
         if short_by > 0:
             rows[part] = max(least[part], rows[part] - short_by)
-    if not roomy:  # services and migrations share the VMs' rows: migrations keep PANE_MIN
+    if not roomy:  # services over migrations share the VMs' rows; short of them, by halves
         middle = body - rows["top"] - rows["lower"]
-        rows["services"] = max(PANE_MIN - 1, min(services, middle - PANE_MIN))
+        fair = max(PANE_MIN, middle - migrations, middle // 2)
+        rows["services"] = max(PANE_MIN - 1, min(services, fair, middle - PANE_MIN))
     return rows
 
 
