@@ -23,8 +23,8 @@ class ServicesTable(ModelTable):
         Column("Service", 8, alias="name"),
         Column("State", 8),
         Column("Active", 10),
-        Column("Members", 12, flex=True, priority=2),
-        Column("F/O", 3, "right", priority=1, alias="failovers", biggest_first=True,
+        Column("Members", 12, flex=True, priority=1),
+        Column("F/O", 3, "right", priority=2, alias="failovers", biggest_first=True,
                sort=lambda t, k: views.service_view(t.engine, views.services(t.engine)[k]
                                                     ).failovers),
         Column("Failback", 10, priority=3),
