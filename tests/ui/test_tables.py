@@ -334,3 +334,16 @@ async def test_the_seed_cluster_fits_at_80x24():
                 if entry is not None:
                     for column, _x, width in table.layout_columns():
                         assert cell_len(cell_text(entry[1][column])) <= width
+
+
+async def test_keys_right_behind_a_pane_number_act_on_that_pane():
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(events.Key("2", "2"))  # one burst, as over SSH: no pause between
+        app.post_message(events.Key("greater_than_sign", ">"))
+        await pilot.pause()
+        assert app.screen.query_one(VmsTable).sort_column == 0
+        assert app.screen.query_one(NodesTable).sort_column is None

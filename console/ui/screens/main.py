@@ -522,7 +522,9 @@ class MainScreen(Screen[None]):
             self.query_one("#lower", ContentSwitcher).current = f"{name}-pane"
         if self.maximized is not None:  # zoomed: the zoom goes to the pane asked for
             self.maximize(self.query_one(f"#{name}-pane"), container=False)
-        self.query_one(f"#{TABLE_IDS[name]}").focus()
+        # At once, not after a refresh as `focus()` would: keys typed right behind the pane's
+        # number (`2>`, over SSH in one burst) act on that pane.
+        self.set_focus(self.query_one(f"#{TABLE_IDS[name]}"))
         self.update_view()
 
     def action_show_lower(self, name: str) -> None:
