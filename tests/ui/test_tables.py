@@ -347,3 +347,17 @@ async def test_keys_right_behind_a_pane_number_act_on_that_pane():
         await pilot.pause()
         assert app.screen.query_one(VmsTable).sort_column == 0
         assert app.screen.query_one(NodesTable).sort_column is None
+
+
+async def test_the_quick_texts_are_the_cells_texts():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.run_command(parse("migrate sql01 A"), quiet=True)
+        app.advance(2)
+        await pilot.pause()
+        table = app.screen.query_one(VmsTable)
+        for name in views.vms(app.engine):
+            cells = table.row_cells(name)
+            for column in range(len(table.columns)):
+                quick = table.quick_text(name, column)
+                assert quick is None or quick == cell_text(cells[column]), (name, column)

@@ -6,7 +6,7 @@ from collections.abc import Hashable
 
 from console.model import views
 from console.ui.widgets.base import ModelTable, clock
-from console.ui.widgets.keyed_table import Cells, Column, cell_text
+from console.ui.widgets.keyed_table import Cells, Column, RowTexts
 
 SEVERITY_STYLE = {"debug": "muted", "info": "", "warning": "warn", "error": "error"}
 
@@ -59,8 +59,7 @@ class EventsTable(ModelTable):
             self._matched_for = marker
             self._matching, self._matched_upto = [], 0
         for index in rows[self._matched_upto:]:
-            texts = [cell_text(c) for c in self.row_cells(index)]
-            if self.query.matches(texts, shown):
+            if self.query.matches(RowTexts(self, index), shown):
                 self._matching.append(index)
         self._matched_upto = len(rows)
         return self._matching[::-1]

@@ -23,6 +23,23 @@ def _vm(table: VmsTable, key: Hashable):
     return views.vms(table.engine)[key]  # type: ignore[index]
 
 
+def _state_label(vm) -> str:
+    state = vm.state.value
+    return "pending" if state == "pending_restart" else state
+
+
+#: Cells `quick_text` writes without `row_cells` (by column index).
+QUICK_TEXT = {
+    0: lambda vm: vm.name,
+    1: _state_label,
+    2: views.vm_where,
+    3: lambda vm: str(vm.vcpus),
+    4: lambda vm: f"{vm.memory_gb:g}G",
+    7: lambda vm: vm.priority.value,
+    9: lambda vm: "stale" if vm.stale_image else "",
+}
+
+
 class VmsTable(ModelTable):
     """The VMs pane's table: the selected node's VMs (arriving ones included) while `follow`, else
     all, by name (or a sort column) and keyed by it; `/` filters its columns."""
@@ -116,6 +133,12 @@ class VmsTable(ModelTable):
         self._rows()
         return self._index.get(key)  # type: ignore[arg-type]
 
+    def quick_text(self, key: Hashable, column: int) -> str | None:
+        """The text of the name, state, host, vCPU, memory, HA and image columns straight from
+        the VM (as `row_cells` writes them); None for the others."""
+        text = QUICK_TEXT.get(column)
+        return None if text is None else text(views.vms(self.engine)[key])  # type: ignore[index]
+
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state, where (`A→B` while migrating), vCPUs, memory in GB, CPU meter, uptime, HA
         priority, service role and `stale` for a VM on an old base image."""
@@ -129,7 +152,7 @@ class VmsTable(ModelTable):
         state = vm.state.value
         return (
             vm.name,
-            ("pending" if state == "pending_restart" else state, VM_STATE_STYLE.get(state, "")),
+            (_state_label(vm), VM_STATE_STYLE.get(state, "")),
             views.vm_where(vm),
             str(vm.vcpus),
             f"{vm.memory_gb:g}G",
