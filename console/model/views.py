@@ -362,13 +362,6 @@ def vm_where(vm: Vm) -> str:
     return vm.host
 
 
-def vm_matches(vm: Vm, text: str) -> bool:
-    """The `/` filter: every word must appear in the name, state, host, OS or image."""
-    haystack = " ".join((vm.name, vm.state.value, vm.host or "-", vm.target or "",
-                         vm.guest_os, "+".join(vm.image), vm.priority.value)).lower()
-    return all(word in haystack for word in text.lower().split())
-
-
 # -- services ----------------------------------------------------------------------------------
 
 

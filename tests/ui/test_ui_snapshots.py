@@ -9,8 +9,9 @@ from ui_helpers import make_app
 from console.model.commands import parse
 
 
-def scene(*commands: str, advance: float = 0.0, keys: tuple[str, ...] = (), **options):
-    app = make_app(**options)
+def scene(*commands: str, advance: float = 0.0, keys: tuple[str, ...] = (), engine=None,
+          **options):
+    app = make_app(engine, **options)
 
     async def run_before(pilot) -> None:
         await pilot.pause()
@@ -35,6 +36,22 @@ def test_main_120x40(snap_compare):
 def test_main_80x24(snap_compare):
     app, before = scene(advance=30)
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_main_200x60(snap_compare):
+    app, before = scene(advance=30)
+    assert snap_compare(app, terminal_size=(200, 60), run_before=before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_datacenter(snap_compare, size):
+    from console.formats.cluster import load_cluster
+    from console.model.engine import Engine
+    from console.paths import SAMPLE_CLUSTERS
+
+    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
+    app, before = scene("maintenance esx01 on", advance=4, engine=engine)
+    assert snap_compare(app, terminal_size=size, run_before=before)
 
 
 def test_help(snap_compare):

@@ -37,7 +37,7 @@ async def test_a_tick_repaints_only_the_cells_that_changed(monkeypatch):
 async def test_the_cursor_follows_its_row_when_rows_move():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("n")  # all VMs
+        await pilot.press("a")  # all VMs
         table = app.screen.query_one(VmsTable)
         table.move_cursor_to_key("web01")
         table.text_filter = "web"

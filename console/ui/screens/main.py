@@ -19,6 +19,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
@@ -46,11 +48,14 @@ if TYPE_CHECKING:
 MIN_WIDTH, MIN_HEIGHT = 70, 20
 TABLE_IDS = {name: f"{name}-table" for name in PANES}
 LOWER = ("events", "balancer", "images")
-#: Spatial neighbours for left / right (h / l).
-LEFT = {"heartbeats": "nodes", "services": "vms", "migrations": "vms", "balancer": "events",
-        "images": "balancer"}
-RIGHT = {"nodes": "heartbeats", "vms": "services", "events": "balancer",
-         "balancer": "images"}
+TITLES = {"nodes": "1 Nodes", "heartbeats": "3 Heartbeats", "vms": "2 VMs",
+          "services": "4 Services", "migrations": "5 Migrations", "events": "6 Events",
+          "balancer": "7 Balancer", "images": "8 Images"}
+#: Rows a pane takes besides its table's rows: the border (2) and the header line.
+PANE_FRAME = 3
+#: The fewest rows of a pane: its frame and one line (a row, or "no events yet").
+PANE_MIN = PANE_FRAME + 1
+VMS_MIN = PANE_FRAME + 3
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
 
 
@@ -104,7 +109,10 @@ class MainScreen(Screen[None]):
     MainScreen.-too-small #too-small { display: block; }
     MainScreen.-short NodeSpark { display: none; }
     MainScreen.-short SymbolLegend { display: none; }
+    MainScreen .-maximized { height: 1fr !important; width: 1fr !important; }
     """
+    #: Zoom (`z`) keeps the header, the footer and the bars with the maximized pane.
+    ALLOW_IN_MAXIMIZED_VIEW = "ClusterHeader, Footer, .bar"
 
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
 
@@ -146,14 +154,12 @@ class MainScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        titles = {"nodes": "1 Nodes", "heartbeats": "3 Heartbeats", "vms": "2 VMs",
-                  "services": "4 Services", "migrations": "5 Migrations", "events": "6 Events",
-                  "balancer": "7 Balancer", "images": "8 Images"}
-        for name, title in titles.items():
+        for name, title in TITLES.items():
             self.query_one(f"#{name}-pane").border_title = title
         self.query_one("#lower").border_title = ""
-        self._subtitles: dict[str, str] = {}
-        self._titles: dict[str, str] = {}
+        self._subtitles: dict[str, str] = {}  # pane -> its subtitle on screen
+        self._notes: dict[str, str] = {}  # pane -> what the subtitle says before the position
+        self._titles: dict[str, str] = dict(TITLES)
         self._layout_for(self.size.width, self.size.height)
         self.query_one(VmsTable).node = self.console.selected_node
         self.query_one("#nodes-table").focus()
@@ -173,9 +179,13 @@ class MainScreen(Screen[None]):
         self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
-        if (width, height) == getattr(self, "_laid_out_for", None):
+        """Lay the panes out for a `width` x `height` screen: which arrangement, then each pane's
+        rows by its content (`_content_rows`); done again only when the size or what the panes
+        need changed."""
+        needs = self._content_rows()
+        if (width, height, needs) == getattr(self, "_laid_out_for", None):
             return
-        self._laid_out_for = (width, height)
+        self._laid_out_for = (width, height, needs)
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         before = set(self.classes)
         self.set_class(small, "-too-small", update=False)
@@ -194,24 +204,34 @@ class MainScreen(Screen[None]):
                 f"cluster-console needs at least {MIN_WIDTH}x{MIN_HEIGHT} (best 120x40).\n"
                 "q quits.")
             return
-        nodes = len(views.nodes(self.console.engine))
-        services = max(1, len(views.services(self.console.engine)))
-        tall = height >= 36
         roomy = width >= 110 and height >= 34
         short = height < 28
         self.set_class(roomy, "-roomy", update=False)
         self.set_class(short, "-short", update=False)
         self._restyle_if_changed(before)
-        top_cap = 14 if tall else 9 if not short else 6
-        self.query_one("#top").styles.height = max(5, min(nodes + (3 if short else 4), top_cap))
-        self.query_one("#lower").styles.height = 10 if tall else 7 if not short else 6
-        side_rows = min(services + 3, 8 if tall else 6)
+        rows = pane_rows(needs, height - 2, roomy=roomy, short=short)  # header and footer: 2
+        self.query_one("#top").styles.height = rows["top"]
+        self.query_one("#lower").styles.height = rows["lower"]
         if roomy:
-            self.query_one("#side").styles.height = max(side_rows, 6)
+            self.query_one("#side").styles.height = rows["side"]
             self.query_one("#services-pane").styles.height = "1fr"
         else:
             self.query_one("#side").styles.height = "1fr"
-            self.query_one("#services-pane").styles.height = side_rows
+            self.query_one("#services-pane").styles.height = rows["services"]
+
+    def _content_rows(self) -> dict[str, int]:
+        """The table rows each pane would like: nodes, services, migrations and the lower pane's
+        (events, balancer or images); counts of shown rows, cheap to ask every tick."""
+        engine = self.console.engine
+        try:
+            lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
+            migrations = self.query_one(MigrationsTable).shown_count()
+            below = self.query_one(f"#{lower.replace('-pane', '-table')}", KeyedTable)
+            lower_rows = below.shown_count()
+        except NoMatches:  # not composed yet
+            migrations = lower_rows = 0
+        return {"nodes": len(views.nodes(engine)), "services": len(views.services(engine)),
+                "migrations": migrations, "lower": min(lower_rows, 64)}
 
     def _restyle_if_changed(self, before: set[str]) -> None:
         """One restyle of the whole screen for all the layout classes that changed: each
@@ -235,6 +255,7 @@ class MainScreen(Screen[None]):
         self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node,
                                        self.console.session.clock.speed)
         self._update_titles()
+        self._layout_for(self.size.width, self.size.height)
         for widget in self._mode_widgets:
             widget.update_view()  # type: ignore[attr-defined]
 
@@ -246,10 +267,12 @@ class MainScreen(Screen[None]):
             partitions += " · !: side without quorum"  # the legend line is hidden
         self._subtitle("heartbeats-pane", f"{q.text}{partitions}")
         vms = self.query_one(VmsTable)
-        self._subtitle("vms-pane", f"{vms.scope()} · {vms.row_count()}")
+        self._subtitle("vms-pane", vms.scope())
         running, queued = views.migration_counts(engine)
         self._subtitle("migrations-pane", f"{running} running, {queued} queued"
                        if running or queued else "")
+        self._subtitle("nodes-pane", "")
+        self._subtitle("services-pane", "")
         lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
         others = " ".join(f"{n + 6}:{name}" for n, name in enumerate(LOWER)
                           if f"{name}-pane" != lower)
@@ -258,15 +281,27 @@ class MainScreen(Screen[None]):
             extra = f"saved {views.images_saved_gb(engine):.0f} GB · "
         elif lower == "balancer-pane":
             extra = f"imbalance {views.last_imbalance(engine):.3f} · "
-        elif lower == "events-pane":
-            events_filter = self.query_one(EventsTable).text_filter
-            extra = f"/{events_filter} · " if events_filter else ""
         self._subtitle(lower, f"{extra}{others}")
 
     def _subtitle(self, pane: str, text: str) -> None:
+        """A pane's subtitle: `text`, its table's `/filter` (the VMs pane says it in its scope)
+        and the cursor's position `12/648`; its title names the sort."""
+        self._notes[pane] = text
+        table = self.query_one(f"#{pane.replace('-pane', '-table')}", KeyedTable)
+        parts = [text] if text else []
+        if table.text_filter and not isinstance(table, VmsTable):
+            parts.append(f"/{table.text_filter}")
+        parts.append(table.position())
+        text = " · ".join(parts)
         if self._subtitles.get(pane) != text:
             self._subtitles[pane] = text
             self.query_one(f"#{pane}").border_subtitle = text
+        name = pane.removesuffix("-pane")
+        sort = table.sort_label()
+        title = f"{TITLES[name]} · {sort}" if sort else TITLES[name]
+        if self._titles.get(name) != title:
+            self._titles[name] = title
+            self.query_one(f"#{pane}").border_title = title
 
     # -- selection ------------------------------------------------------------------------------
 
@@ -276,6 +311,9 @@ class MainScreen(Screen[None]):
             # stale: the cursor has moved on since (two quick moves). Echoing it to the other
             # table would move that one back, whose own message moves this one back: forever.
             return
+        pane = f"{(table.id or '').removesuffix('-table')}-pane"
+        if pane in self._notes:
+            self._subtitle(pane, self._notes[pane])
         if isinstance(table, (NodesTable, HeartbeatsTable)) and message.key is not None:
             key = str(message.key)
             self.console.selected_node = key
@@ -530,7 +568,11 @@ class MainScreen(Screen[None]):
     def action_focus_pane(self, name: str) -> None:
         if name in LOWER:
             self.query_one("#lower", ContentSwitcher).current = f"{name}-pane"
-        self.query_one(f"#{TABLE_IDS[name]}").focus()
+        if self.maximized is not None:  # zoomed: the zoom goes to the pane asked for
+            self.maximize(self.query_one(f"#{name}-pane"), container=False)
+        # At once, not after a refresh as `focus()` would: keys typed right behind the pane's
+        # number (`2>`, over SSH in one burst) act on that pane.
+        self.set_focus(self.query_one(f"#{TABLE_IDS[name]}"))
         self.update_view()
 
     def action_show_lower(self, name: str) -> None:
@@ -545,14 +587,110 @@ class MainScreen(Screen[None]):
         self.action_focus_pane(PANES[(index - 1) % len(PANES)])
 
     def action_pane_left(self) -> None:
-        target = LEFT.get(self._focused_pane())
+        self._pane_beside(-1)
+
+    def action_pane_right(self) -> None:
+        self._pane_beside(1)
+
+    def _pane_beside(self, direction: int) -> None:
+        """h / l: the pane beside the focused one; in the lower pane with none beside it, the
+        next or previous of its tabs (events, balancer, images)."""
+        name = self._focused_pane()
+        target = self.neighbour(name, direction)
+        if target is None and name in LOWER and self.maximized is None:
+            index = LOWER.index(name) + direction
+            target = LOWER[index] if 0 <= index < len(LOWER) else None
         if target:
             self.action_focus_pane(target)
 
-    def action_pane_right(self) -> None:
-        target = RIGHT.get(self._focused_pane())
-        if target:
-            self.action_focus_pane(target)
+    def neighbour(self, name: str, direction: int) -> str | None:
+        """The pane on screen to the left (-1) or right (1) of pane `name` in the layout now: of
+        those beside it that share some of its rows, the nearest;
+        None when there is none (or while zoomed). Ties: the one whose top is nearest."""
+        if self.maximized is not None:
+            return None
+        regions = {pane: self.query_one(f"#{pane}-pane").region for pane in PANES}
+        here = regions[name]
+        found: list[tuple[int, int, int, str]] = []
+        for pane, region in regions.items():
+            if pane == name or not region.width or not region.height:
+                continue
+            shared = here.intersection(Region(here.x - 1000, region.y, 3000, region.height))
+            if not shared.height:
+                continue
+            rise = abs(region.y - here.y)
+            if direction > 0 and region.x >= here.right - 1:
+                found.append((region.x - here.right, rise, -shared.height, pane))
+            elif direction < 0 and region.right <= here.x + 1:
+                found.append((here.x - region.right, rise, -shared.height, pane))
+        return min(found)[-1] if found else None
+
+    def _focused_table(self) -> KeyedTable | None:
+        focused = self.focused
+        return focused if isinstance(focused, KeyedTable) else None
+
+    def action_zoom(self) -> None:
+        """`z`: the focused pane fills the screen (header and footer stay); again: back."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        self.maximize(self.query_one(f"#{self._focused_pane()}-pane"), container=False)
+
+    def action_sort_right(self) -> None:
+        self._sort_step(1)
+
+    def action_sort_left(self) -> None:
+        self._sort_step(-1)
+
+    def _sort_step(self, step: int) -> None:
+        """`<`/`>`: the sort moves to the previous/next column on screen; past either end the
+        table's own order."""
+        table = self._focused_table()
+        if table is None:
+            return
+        order: list[int | None] = [None, *(i for i, _x, _w in table.layout_columns())]
+        at = order.index(table.sort_column) if table.sort_column in order else 0
+        self._sort(table, order[(at + step) % len(order)])
+
+    def action_sort_reverse(self) -> None:
+        table = self._focused_table()
+        if table is not None and table.sort_column is not None:
+            self._sort(table, table.sort_column, not table.sort_reverse)
+
+    def action_sort_pick(self) -> None:
+        """F6: pick the sort column from a list."""
+        from console.ui.screens.sort_picker import OWN_ORDER, SortPicker
+
+        table = self._focused_table()
+        if table is None:
+            return
+
+        def chosen(column: int | None) -> None:
+            if column is not None:
+                self._sort(table, None if column == OWN_ORDER else column)
+
+        labels = [column.label for column in table.columns]
+        self.app.push_screen(SortPicker(labels, table.sort_column), chosen)
+
+    def _sort(self, table: KeyedTable, column: int | None, reverse: bool | None = None) -> None:
+        table.sort_by(column, reverse)
+        table.refresh_rows(force=True)
+        self._update_titles()
+
+    def action_next_match(self) -> None:
+        self._match(1)
+
+    def action_previous_match(self) -> None:
+        self._match(-1)
+
+    def _match(self, direction: int) -> None:
+        table = self._focused_table()
+        if table is None:
+            return
+        if not table.search.text:
+            self.notify("no search: / filters this list first", severity="warning", markup=False)
+        elif not table.next_match(direction):
+            self.notify(f"no other row matches {table.search.text!r}", markup=False)
 
     # -- the command line and the filter --------------------------------------------------------
 
@@ -591,25 +729,26 @@ class MainScreen(Screen[None]):
             self.console.run_text(text)
 
     def action_filter(self) -> None:
+        """`/`: filter the focused list (from the nodes or heartbeats pane: the VMs)."""
         focused = self._focused_pane()
-        self._filter_target = "events" if focused == "events" else "vms"
-        if self._filter_target == "vms":
-            self._return_focus = self.query_one(VmsTable)
-        else:
-            self._return_focus = self.query_one(EventsTable)
+        if focused in ("nodes", "heartbeats"):
+            focused = "vms"
+        table = self.query_one(f"#{TABLE_IDS[focused]}", KeyedTable)
+        self._filter_target = table
+        self._return_focus = table
         bar = self.query_one("#filter-line", Input)
-        table = self._return_focus
-        bar.value = table.text_filter  # type: ignore[attr-defined]
-        bar.placeholder = (f"filter {self._filter_target} (enter keeps it, esc clears)")
+        bar.value = table.text_filter
+        fields = " ".join(sorted(table.filter_fields()))
+        bar.placeholder = (f"filter {focused}: words, or FIELD:value ({fields}); "
+                           "enter keeps it, esc clears")
         self._open_bar(bar)
         self.set_focus(bar)  # at once: keys already queued behind `/` go into the filter
 
     def on_input_changed(self, message: Input.Changed) -> None:
         if message.input.id != "filter-line":
             return
-        table = self.query_one(VmsTable if getattr(self, "_filter_target", "vms") == "vms"
-                               else EventsTable)
-        table.text_filter = message.value.strip()  # type: ignore[attr-defined]
+        table = getattr(self, "_filter_target", None) or self.query_one(VmsTable)
+        table.set_filter(message.value)
         table.refresh_rows(force=True)
         self._update_titles()
 
@@ -625,12 +764,53 @@ class MainScreen(Screen[None]):
             line.action_close()
             return
         focused = self.focused
-        if isinstance(focused, (VmsTable, EventsTable)) and focused.text_filter:
-            focused.text_filter = ""
+        if isinstance(focused, KeyedTable) and focused.text_filter:
+            focused.set_filter("")
             focused.refresh_rows(force=True)
             self._update_titles()
+        elif self.maximized is not None:
+            self.minimize()
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if isinstance(event.widget, Input) and event.widget.has_class("-open"):
             event.widget.remove_class("-open")
             self.remove_class("-bar-open")
+
+
+def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> dict[str, int]:
+    """The rows of each part of the body (`body` rows under the header): `top` (nodes and
+    heartbeats), `lower` (events, balancer or images), `side` (services beside migrations, when
+    `roomy`) or `services` (over migrations, beside the VMs, when not); the VMs take the rest.
+
+    Each pane asks for its table's rows (`needs`: nodes, services, migrations, lower) plus its
+    frame, between PANE_MIN and a cap for the screen's height; every row left over goes to the
+    VMs. When the VMs would get fewer than VMS_MIN rows, the others give rows back down to their
+    minimum (side first, then lower, then top)."""
+    tall = body >= 34
+    top_cap = 14 if tall else 6 if short else 9
+    spark = 0 if short else 1
+    top = _clamp(needs["nodes"] + PANE_FRAME + spark, PANE_MIN + spark, top_cap)
+    lower = _clamp(needs["lower"] + PANE_FRAME, PANE_MIN, 10 if tall else 6 if short else 7)
+    services = _clamp(needs["services"] + PANE_FRAME, PANE_MIN, 8 if tall else 6)
+    migrations = _clamp(needs["migrations"] + PANE_FRAME, PANE_MIN, 14 if tall else 7)
+    rows = {"top": top, "lower": lower}
+    if roomy:
+        rows["side"] = max(services, migrations)
+        shrinkable = ["side", "lower", "top"]
+    else:
+        rows["services"] = services
+        shrinkable = ["lower", "top"]
+    least = {"side": PANE_MIN, "lower": PANE_MIN, "top": PANE_MIN + spark}
+    for part in shrinkable:
+        short_by = VMS_MIN - (body - sum(v for k, v in rows.items() if k != "services"))
+        if short_by > 0:
+            rows[part] = max(least[part], rows[part] - short_by)
+    if not roomy:  # services over migrations share the VMs' rows; short of them, by halves
+        middle = body - rows["top"] - rows["lower"]
+        fair = max(PANE_MIN, middle - migrations, middle // 2)
+        rows["services"] = max(PANE_MIN - 1, min(services, fair, middle - PANE_MIN))
+    return rows
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(value, high))

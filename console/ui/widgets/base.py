@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 class Pane(Vertical):
-    """A bordered, titled box around one table (and perhaps a line under it)."""
+    """A bordered, titled box around one table (and perhaps a line under it); `z` maximizes it."""
+
+    ALLOW_MAXIMIZE = True
 
     DEFAULT_CSS = """
     Pane {
@@ -45,6 +47,12 @@ class ModelTable(KeyedTable):
         """Called on every tick while the pane is on screen."""
         self.refresh_rows()
 
+    def values_marker(self) -> Hashable:
+        """The log's length (every change of state leaves an event), and the clock while sorted by
+        a column that moves with it (CPU)."""
+        engine = self.engine
+        return (len(engine.log), engine.now if self.sorting_live() else None)
+
     def fit_names(self, column: int, names, low: int, high: int) -> None:
         """Size a name column to the longest name (within low..high)."""
         longest = max((len(n) for n in names), default=low)
@@ -70,6 +78,19 @@ class NodeRowsTable(ModelTable):
     def index_of(self, key: Hashable) -> int | None:
         """The row of node `key`, or None."""
         return views.node_order(self.engine)[1].get(key)  # type: ignore[arg-type]
+
+
+def age(seconds: float | None) -> str:
+    """A short age in its largest unit, at most four cells: `<1s`, `45s`, `2m`, `1h`, `3d`; `-`
+    for none."""
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return "<1s"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
 
 
 def duration(seconds: float | None) -> str:

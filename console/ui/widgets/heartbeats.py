@@ -12,6 +12,7 @@ from console.ui.widgets.base import (
     SHORT_NODE_STATES,
     TINY_NODE_STATES,
     NodeRowsTable,
+    age,
 )
 from console.ui.widgets.keyed_table import Cells, Column
 
@@ -21,24 +22,22 @@ class HeartbeatsTable(NodeRowsTable):
     seconds since the last beat, and the state (`!` when its side lost quorum)."""
 
     columns = (
-        Column("Node", 8),
-        Column("Beats", 10, flex=True),
-        Column("Last", 4, "right"),
+        Column("Node", 8, alias="name"),
+        Column("Beats", 10, flex=True, fit=False),
+        Column("Last", 4, "right", live=True, biggest_first=True,
+               sort=lambda t, k: views.heartbeat(t.engine, views.nodes(t.engine)[k],
+                                                 1).since_last),
         Column("State", 7, flex=True),
     )
     def row_cells(self, key: Hashable) -> Cells:
-        """Node, beat strip, seconds since the last beat (`<1s`, `-` before any) and state."""
+        """Node, beat strip, time since the last beat (`<1s`, `45s`, `2m`, `-` before any) and
+        state."""
         engine = self.engine
         node = views.nodes(engine)[key]  # type: ignore[index]
         slots = max(1, self.width_of(1))
         beat = views.heartbeat(engine, node, slots)
         spans = _strip(beat.strip)
-        if beat.since_last is None:
-            since = "-"
-        elif beat.since_last < 1:
-            since = "<1s"
-        else:
-            since = f"{int(beat.since_last)}s"
+        since = age(beat.since_last)
         state = node.state.value
         names = SHORT_NODE_STATES if self.width_of(3) >= 10 else TINY_NODE_STATES
         label = names.get(state, state)

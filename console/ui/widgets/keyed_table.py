@@ -8,6 +8,16 @@ what it showed before and refreshes only the regions of the cells that changed (
 another row moved into it), so a tick where nothing visible changed writes nothing at all.
 
 The cursor follows its row's key when rows move (a VM that changes host keeps the selection).
+
+Any table sorts by a column (`sort_by`; a column's `sort` gives the value, else its text in natural
+order; ties keep the subclass's order) and filters with a `/` query (`set_filter`, see
+`table_query`). Both work on an order of keys computed again at once when the sort, the filter,
+the width or `rows_marker()` changed, and when `values_marker()` changed (the values moved: once
+per model step at most) no sooner than ORDER_COST_FACTOR times its last cost later; never per row
+drawn. Without either, rows come straight from the subclass at no cost. A column is as wide as
+its longest value seen on screen where the width allows (`_ensure_layout`), so values are not cut
+when there is room.
+
 A cell is plain text, `(text, style)` or a tuple of such spans; styles are names (`ok`, `warn`,
 `error`, `muted`, `accent`, `bold`, `bar`, `dim-bar`) mapped to component classes, so every theme
 colours them.
@@ -15,9 +25,11 @@ colours them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import re
+import time
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import ClassVar, Union
+from typing import Any, ClassVar, Union
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -29,24 +41,38 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from console.ui.glyphs import glyph
+from console.ui.widgets.table_query import Query, parse_query
 
 Span = tuple[str, str]
 Cell = Union[str, Span, tuple[Span, ...]]  # noqa: UP007 - a runtime alias on Python 3.10
 Cells = tuple[Cell, ...]
 
 STYLE_NAMES = ("ok", "warn", "error", "muted", "accent", "bold", "bar", "dim-bar")
+SORT_MARK = {False: "▲", True: "▼"}  # ascending, descending
+#: A big table's order is computed again for changed values at most every this many times what
+#: computing it cost (40,000 VMs by CPU: at most a fifth of a core).
+ORDER_COST_FACTOR = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column: header label, width in cells, alignment, drop priority (the highest dropped first
-    when narrow) and whether it takes the spare width."""
+    """One column: header label, least width in cells, alignment, drop priority (the highest dropped
+    first when narrow), whether it takes the spare width; its sort value `sort(table, key)` (None:
+    the cell's text in natural order), whether its sort starts with the biggest (CPU: the busiest
+    first), another name for `/FIELD:value` besides the label in lower case, whether its values
+    change with the clock alone (`live`), and whether it grows to its values (`fit`; not a meter
+    drawn to the column's width, nor a message that may be long)."""
 
     label: str
     width: int
     align: str = "left"   # left | right
     priority: int = 0     # columns with the highest priority are dropped first when narrow
     flex: bool = False    # takes the spare width
+    sort: Callable[[Any, Hashable], Any] | None = None
+    biggest_first: bool = False
+    alias: str = ""
+    live: bool = False    # its values change with the clock alone (a sort by it follows the clock)
+    fit: bool = True      # as wide as its values where the width allows (False: a meter, a message)
 
 
 class KeyedTable(Widget, can_focus=True):
@@ -128,6 +154,16 @@ class KeyedTable(Widget, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._stale = True  # rows were not compared since the last time the table was hidden
         self._announced: Hashable | None = object()
+        self.sort_column: int | None = None
+        self.sort_reverse = False
+        self.query = Query("")  # the filter's
+        self.search = Query("")  # what n / N look for: the filter's, kept when it is cleared
+        self._order: list[Hashable] | None = None  # keys shown, when sorted or filtered
+        self._order_index: dict[Hashable, int] = {}
+        self._order_marker: object = object()
+        self._order_values: object = object()
+        self._order_due = 0.0  # time.monotonic() before which changed values keep the order
+        self._wants: dict[int, int] = {}  # column -> width its values asked for
 
     # -- what a subclass provides ---------------------------------------------------------------
 
@@ -149,6 +185,154 @@ class KeyedTable(Widget, can_focus=True):
             if self.row_key(i) == key:
                 return i
         return None
+
+    def rows_marker(self) -> Hashable:
+        """A value that changes when the rows shown must change at once (another node followed):
+        the sorted or filtered order is then computed again. Here nothing."""
+        return None
+
+    def values_marker(self) -> Hashable:
+        """A value that changes whenever rows or their values may have changed: the sorted or
+        filtered order is then computed again (see the module docstring). Here the row count."""
+        return self.row_count()
+
+    def quick_text(self, key: Hashable, column: int) -> str | None:
+        """The plain text of one cell when it is cheaper than `row_cells` (a filter over 40,000
+        VMs reads only the columns it needs); None: from `row_cells`. Here always None."""
+        return None
+
+    def all_keys(self) -> list[Hashable]:
+        """Every key in the subclass's order; override with a cheaper one for big tables."""
+        return [self.row_key(i) for i in range(self.row_count())]
+
+    # -- the rows shown: the subclass's, or sorted and filtered ----------------------------------
+
+    @property
+    def text_filter(self) -> str:
+        """The `/` filter's text ("" for none)."""
+        return self.query.text
+
+    @text_filter.setter
+    def text_filter(self, text: str) -> None:
+        self.set_filter(text)
+
+    def filter_fields(self) -> dict[str, int]:
+        """The names `/FIELD:value` knows: each column's label in lower case and its alias."""
+        fields = {}
+        for i, column in enumerate(self.columns):
+            fields[column.label.lower()] = i
+            if column.alias:
+                fields[column.alias] = i
+        return fields
+
+    def set_filter(self, text: str) -> None:
+        """Show only the rows matching the query `text` (see `table_query`); "" shows all."""
+        text = text.strip()
+        if text != self.query.text:
+            self.query = parse_query(text, self.filter_fields())
+            if text:
+                self.search = self.query
+            self._order_marker = object()
+
+    def sort_by(self, column: int | None, reverse: bool | None = None) -> None:
+        """Sort by `column` (None: the subclass's own order); `reverse` None starts the column
+        with its `biggest_first` direction."""
+        if column is not None:
+            column = max(0, min(column, len(self.columns) - 1))
+        if reverse is None:
+            reverse = column is not None and self.columns[column].biggest_first
+        if (column, reverse) != (self.sort_column, self.sort_reverse):
+            self.sort_column, self.sort_reverse = column, reverse
+            self._order_marker = object()
+
+    def sort_label(self) -> str:
+        """`sorted by CPU ▼` for a pane's title, or "" when unsorted."""
+        if self.sort_column is None:
+            return ""
+        return f"sorted by {self.columns[self.sort_column].label} {SORT_MARK[self.sort_reverse]}"
+
+    def shown_count(self) -> int:
+        """The number of rows on show (after the filter)."""
+        order = self._current_order()
+        return self.row_count() if order is None else len(order)
+
+    def shown_key(self, index: int) -> Hashable:
+        """The key of shown row `index`. Raises IndexError past the end."""
+        order = self._current_order()
+        return self.row_key(index) if order is None else order[index]
+
+    def shown_index(self, key: Hashable) -> int | None:
+        """The shown row of `key`, or None when it is not on show."""
+        order = self._current_order()
+        return self.index_of(key) if order is None else self._order_index.get(key)
+
+    def shown_keys(self) -> list[Hashable]:
+        """Every shown key in order (for tests and small tables)."""
+        return [self.shown_key(i) for i in range(self.shown_count())]
+
+    def position(self) -> str:
+        """The cursor's place among the shown rows, `123/648` (`0/0` with none)."""
+        count = self.shown_count()
+        return f"{min(self.cursor, count - 1) + 1}/{count}" if count else "0/0"
+
+    def matching(self, key: Hashable) -> bool:
+        """Whether the row `key` matches the search (the last filter; every row without one)."""
+        if not self.search.text:
+            return True
+        self._ensure_layout()
+        shown = [i for i, _x, _w in self._layout]
+        return self.search.matches(RowTexts(self, key), shown)
+
+    def layout_columns(self) -> list[tuple[int, int, int]]:
+        """The columns on screen at this width: (column index, x, width) each."""
+        self._ensure_layout()
+        return list(self._layout)
+
+    def _current_order(self) -> list[Hashable] | None:
+        if self.sort_column is None and not self.query.text:
+            self._order = None
+            return None
+        self._ensure_layout()
+        marker = (self.rows_marker(), self._layout_width, self.sort_column, self.sort_reverse,
+                  self.query)
+        values = self.values_marker()
+        if (self._order is None or marker != self._order_marker
+                or (values != self._order_values and time.monotonic() >= self._order_due)):
+            started = time.monotonic()
+            self._order_marker, self._order_values = marker, values
+            self._order = self._compute_order()
+            self._order_index = {key: i for i, key in enumerate(self._order)}
+            now = time.monotonic()
+            self._order_due = now + ORDER_COST_FACTOR * (now - started)
+        return self._order
+
+    def filtered_keys(self) -> list[Hashable]:
+        """The keys matching the query, in the subclass's order (all of them without one). A table
+        whose rows only ever grow at one end may override this to filter only the new ones."""
+        keys = self.all_keys()
+        if not self.query.text:
+            return keys
+        shown = [i for i, _x, _w in self._layout]
+        query = self.query
+        return [k for k in keys if query.matches(RowTexts(self, k), shown)]
+
+    def sorting_live(self) -> bool:
+        """Whether the table is sorted by a column whose values change with the clock alone."""
+        return self.sort_column is not None and self.columns[self.sort_column].live
+
+    def _compute_order(self) -> list[Hashable]:
+        keys = self.filtered_keys()
+        if self.sort_column is not None:
+            column = self.columns[self.sort_column]
+            sort = column.sort
+            if sort is None:
+                index = self.sort_column
+                values = {k: natural(cell_text(self.row_cells(k)[index])) for k in keys}
+            else:
+                values = {k: _comparable(sort(self, k)) for k in keys}
+            # A stable sort: ties keep the subclass's order (by name), in both directions.
+            keys.sort(key=values.__getitem__, reverse=self.sort_reverse)
+        return keys
 
     # -- geometry -------------------------------------------------------------------------------
 
@@ -176,14 +360,21 @@ class KeyedTable(Widget, can_focus=True):
         return 0
 
     def _ensure_layout(self) -> None:
-        width = self.size.width
-        if width == self._layout_width:
+        """Which columns show at this width and how wide: each column as wide as the values it
+        showed (`_measure`, `Column.fit`) and at least its own width; while that does not fit, the
+        column
+        with the highest drop priority goes (values are dropped whole rather than cut); the flex
+        columns share what is left. Only the priority-0 columns are ever cut, when nothing else
+        can go."""
+        if self._layout_width >= 0:  # on_resize and set_width forget it
             return
+        width = self.size.width
         self._layout_width = width
         shown = list(range(len(self.columns)))
+        wants = {i: max(self.columns[i].width, self._wants.get(i, 0)) for i in shown}
 
         def needed(cols: list[int]) -> int:
-            return sum(self.columns[i].width for i in cols) + max(0, len(cols) - 1)
+            return sum(wants[i] for i in cols) + max(0, len(cols) - 1)
 
         while len(shown) > 1 and needed(shown) > width:
             drop = max(shown, key=lambda i: (self.columns[i].priority, i))
@@ -196,7 +387,7 @@ class KeyedTable(Widget, can_focus=True):
         layout = []
         x = 0
         for i in shown:
-            w = self.columns[i].width
+            w = wants[i]
             if i in flex:
                 w += share + (spare - share * len(flex) if i == flex[-1] else 0)
             w = max(0, min(w, width - x))
@@ -227,7 +418,7 @@ class KeyedTable(Widget, can_focus=True):
             self._stale = True
             return
         self._ensure_layout()
-        self._count = self.row_count()
+        self._count = self.shown_count()
         self._follow_cursor_key()
         previous_top = self.top
         self._clamp()
@@ -260,21 +451,43 @@ class KeyedTable(Widget, can_focus=True):
     def _entry(self, index: int) -> tuple[Hashable, Cells] | None:
         if index >= self._count:
             return None
-        key = self.row_key(index)
+        key = self.shown_key(index)
         return key, self.row_cells(key)
 
     def _compute_all(self) -> None:
-        for line in range(len(self._shown)):
-            self._shown[line] = self._entry(self.top + line)
+        for _attempt in range(3):  # a column that grew to fit its values changes the meters
+            for line in range(len(self._shown)):
+                self._shown[line] = self._entry(self.top + line)
+            if not self._measure():
+                return
+
+    def _measure(self) -> bool:
+        """Note the width the values on screen ask for in the fixed columns; True when one grew
+        (the layout is then recomputed)."""
+        grew = False
+        for column, spec in enumerate(self.columns):
+            if not spec.fit:
+                continue
+            want = self._wants.get(column, max(spec.width, cell_len(spec.label)))
+            for entry in self._shown:
+                if entry is not None and column < len(entry[1]):
+                    want = max(want, cell_len(cell_text(entry[1][column])))
+            if want != self._wants.get(column):
+                grew = grew or want > self._wants.get(column, spec.width)
+                self._wants[column] = want
+        if grew:
+            self._layout_width = -1
+            self._ensure_layout()
+        return grew
 
     def _follow_cursor_key(self) -> None:
         if self.cursor_key is None or self._count == 0:
             return
         if self.stick_to_top and self.cursor == 0:
             return
-        if self.cursor < self._count and self.row_key(self.cursor) == self.cursor_key:
+        if self.cursor < self._count and self.shown_key(self.cursor) == self.cursor_key:
             return
-        found = self.index_of(self.cursor_key)
+        found = self.shown_index(self.cursor_key)
         if found is not None:
             self.cursor = found
 
@@ -291,7 +504,7 @@ class KeyedTable(Widget, can_focus=True):
         self.top = max(0, min(self.top, max(0, count - rows)))
 
     def _announce(self) -> None:
-        key = self.row_key(self.cursor) if self._count else None
+        key = self.shown_key(self.cursor) if self._count else None
         self.cursor_key = key
         if key != self._announced:
             self._announced = key
@@ -299,22 +512,22 @@ class KeyedTable(Widget, can_focus=True):
 
     def move_cursor_to_key(self, key: Hashable) -> bool:
         """Put the cursor on the row keyed `key`; False (cursor unmoved) when no row has it."""
-        self._count = self.row_count()
-        found = self.index_of(key)
+        self._count = self.shown_count()
+        found = self.shown_index(key)
         if found is None:
             return False
         self._set_cursor(found)
         return True
 
     def _set_cursor(self, index: int) -> None:
-        self._count = self.row_count()
+        self._count = self.shown_count()
         old_line = self.cursor - self.top
         self.cursor = index
         self.cursor_key = None
         old_top = self.top
         self._clamp()
         if self._count:
-            self.cursor_key = self.row_key(self.cursor)
+            self.cursor_key = self.shown_key(self.cursor)
         if self.top != old_top or self._stale:
             self._stale = True
             self.refresh_rows()
@@ -335,11 +548,24 @@ class KeyedTable(Widget, can_focus=True):
         self._set_cursor(0)
 
     def action_last(self) -> None:
-        self._set_cursor(max(0, self.row_count() - 1))
+        self._set_cursor(max(0, self.shown_count() - 1))
 
     def action_select(self) -> None:
-        if self.row_count():
-            self.post_message(self.Selected(self, self.row_key(self.cursor)))
+        if self.shown_count():
+            self.post_message(self.Selected(self, self.shown_key(self.cursor)))
+
+    def next_match(self, direction: int) -> bool:
+        """Move the cursor to the next (1) or previous (-1) row matching the search, wrapping
+        round; False (unmoved) when there is no search or no other match."""
+        if not self.search.text:
+            return False
+        count = self.shown_count()
+        for step in range(1, count):
+            index = (self.cursor + direction * step) % count
+            if self.matching(self.shown_key(index)):
+                self._set_cursor(index)
+                return True
+        return False
 
     def on_focus(self) -> None:
         self.refresh(Region(0, self.cursor - self.top + 1, self.size.width, 1))
@@ -363,10 +589,9 @@ class KeyedTable(Widget, can_focus=True):
         base = self.rich_style
         if y == 0:
             header = self._style("header")
-            cells = tuple(c.label for c in self.columns)
-            return self._strip(cells, base + header, width)
+            return self._strip(self._header_cells(), base + header, width)
         if self._stale:
-            self._count = self.row_count()
+            self._count = self.shown_count()
             self._clamp()
             self._shown = [None] * self.page_rows
             self._stale = False
@@ -377,13 +602,27 @@ class KeyedTable(Widget, can_focus=True):
             entry = self._shown[line] = self._entry(self.top + line)
         if entry is None:
             if line == 0 and self._count == 0:
-                text = set_cell_size(f" {self.empty_text}", width)
+                empty = self.empty_text
+                if self.query.error:
+                    empty = self.query.error
+                elif self.query.text and empty == type(self).empty_text:
+                    empty = f"nothing matches {self.query.text!r}"
+                text = set_cell_size(f" {empty}", width)
                 return Strip([Segment(text, base + self._style("empty"))], width)
             return Strip.blank(width, base)
         style = base
         if self.top + line == self.cursor:
             style = base + self._style("cursor")
         return self._strip(entry[1], style, width)
+
+    def _header_cells(self) -> Cells:
+        cells: list[Cell] = [c.label for c in self.columns]
+        if self.sort_column is not None:
+            label = cells[self.sort_column]
+            room = self.width_of(self.sort_column)
+            mark = SORT_MARK[self.sort_reverse]
+            cells[self.sort_column] = set_cell_size(str(label), max(0, room - 1)).rstrip() + mark
+        return tuple(cells)
 
     def _strip(self, cells: Cells, style: Style, width: int) -> Strip:
         segments: list[Segment] = []
@@ -463,3 +702,48 @@ def sparkline(values: Sequence[float | None]) -> str:
     spark = glyph("spark")
     return "".join(" " if v is None else spark[0] if v <= 0 else spark[1 + min(6, int(v * 7))]
                    for v in values)
+
+
+class RowTexts(Sequence[str]):
+    """The plain texts of a row's cells, read when asked: `quick_text` where the table has it,
+    else all of `row_cells` once."""
+
+    def __init__(self, table: KeyedTable, key: Hashable) -> None:
+        self.table = table
+        self.key = key
+        self._cells: Cells | None = None
+
+    def __len__(self) -> int:
+        return len(self.table.columns)
+
+    def __getitem__(self, column):  # type: ignore[override]
+        text = self.table.quick_text(self.key, column)
+        if text is not None:
+            return text
+        if self._cells is None:
+            self._cells = self.table.row_cells(self.key)
+        return cell_text(self._cells[column]) if column < len(self._cells) else ""
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell's plain text (its spans joined)."""
+    if isinstance(cell, str):
+        return cell
+    if len(cell) == 2 and isinstance(cell[0], str):
+        return cell[0]  # type: ignore[return-value]
+    return "".join(text for text, _ in cell)  # type: ignore[misc]
+
+
+_DIGITS = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def natural(text: str) -> tuple[tuple[int, float, str], ...]:
+    """A sort value for text in natural order: `web2` before `web10`, `9%` before `10%`."""
+    parts = _DIGITS.split(text.lower())
+    return tuple((0, float(part), "") if n % 2 else (1, 0.0, part)
+                 for n, part in enumerate(parts) if part)
+
+
+def _comparable(value: Any) -> tuple[bool, Any]:
+    """None sorts after every value (and is never compared with one)."""
+    return (value is None, value if value is not None else 0)

@@ -9,6 +9,8 @@ from console.model import views
 from console.ui.widgets.base import ModelTable
 from console.ui.widgets.keyed_table import Cells, Column
 
+QUEUED = "queued: host limit"
+
 
 def progress_bar(fraction: float, width: int) -> tuple[tuple[str, str], ...]:
     """A bar `width` cells wide as spans: filled and empty cells for `fraction` (0-1), then the
@@ -19,24 +21,33 @@ def progress_bar(fraction: float, width: int) -> tuple[tuple[str, str], ...]:
             (f"{fraction:5.0%}", ""))
 
 
+def _view(table: MigrationsTable, key: Hashable, field: str) -> object:
+    table._rows()
+    found = table._views.get(key)  # type: ignore[arg-type]
+    return None if found is None else getattr(found, field)
+
+
 class MigrationsTable(ModelTable):
     """The migrations pane's table: running migrations then queued ones (`views.migrations`), keyed
     by VM, read again when the clock moved or the log grew."""
 
     columns = (
-        Column("VM", 10),
+        Column("VM", 10, sort=lambda t, k: k, alias="name"),
         Column("Move", 9, priority=1),
-        Column("Progress", 12, flex=True),
-        Column("Rnd", 3, "right", priority=2),
-        Column("Left", 7, "right", priority=3),
-        Column("ETA", 5, "right"),
+        Column("Progress", 12, flex=True, fit=False, sort=lambda t, k: _view(t, k, "progress"),
+               biggest_first=True, live=True),
+        Column("Rnd", 3, "right", priority=2, sort=lambda t, k: _view(t, k, "round"),
+               live=True),
+        Column("Left", 7, "right", priority=3, sort=lambda t, k: _view(t, k, "remaining_mb"),
+               biggest_first=True, live=True),
+        Column("ETA", 5, "right", sort=lambda t, k: _view(t, k, "eta_s"), live=True),
     )
     empty_text = "no migrations"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._views: dict[str, views.MigrationView] = {}
-        self._order: list[str] = []
+        self._vm_order: list[str] = []
         self._at: tuple[float, int] | None = None  # (simulated time, log length) shown
 
     def _rows(self) -> list[str]:
@@ -46,8 +57,12 @@ class MigrationsTable(ModelTable):
             self._at = marker
             found = views.migrations(engine)
             self._views = {m.vm: m for m in found}
-            self._order = [m.vm for m in found]
-        return self._order
+            self._vm_order = [m.vm for m in found]
+        return self._vm_order
+
+    def values_marker(self) -> Hashable:
+        """The clock and the log: progress moves with the clock."""
+        return (self.engine.now, len(self.engine.log))
 
     def row_count(self) -> int:
         """The number of running and queued migrations."""
@@ -66,7 +81,8 @@ class MigrationsTable(ModelTable):
             return (str(key),)
         move = f"{m.source}→{m.target}"
         if m.queued:
-            return (m.vm, move, ("queued: host limit", "muted"), "", f"{m.remaining_mb:.0f}M", "")
+            queued = QUEUED if len(QUEUED) <= self.width_of(2) else "queued"
+            return (m.vm, move, (queued, "muted"), "", f"{m.remaining_mb:.0f}M", "")
         eta = "-" if m.eta_s is None else f"{m.eta_s:.0f}s"
         bar = progress_bar(m.progress, self.width_of(2))
         if m.switchover:

@@ -20,19 +20,27 @@ from console.ui.widgets.keyed_table import Cells, Column, meter, sparkline
 HISTORY_POINTS = 60
 
 
+def _usage(table: NodesTable, key: Hashable) -> views.Usage:
+    return views.node_usage(table.engine, views.nodes(table.engine)[key])  # type: ignore[index]
+
+
 class NodesTable(NodeRowsTable):
     """The nodes pane's table: per node its state, hypervisor, CPU, memory and disk utilisation
     meters, the VMs holding resources there (of all registered on it) and a heartbeat mark; `*`
     marks the local machine, `!` a side that lost quorum."""
 
     columns = (
-        Column("Node", 8),
+        Column("Node", 8, alias="name"),
         Column("State", 10),
-        Column("Hyp", 5, priority=3),
-        Column("CPU", 8, priority=1, flex=True),
-        Column("Mem", 8, priority=1, flex=True),
-        Column("Disk", 8, priority=2, flex=True),
-        Column("VMs", 3, "right"),
+        Column("Hyp", 5, priority=3, alias="hypervisor"),
+        Column("CPU", 8, priority=1, flex=True, live=True, biggest_first=True, fit=False,
+               sort=lambda t, k: _usage(t, k).cpu),
+        Column("Mem", 8, priority=1, flex=True, live=True, biggest_first=True, fit=False,
+               sort=lambda t, k: _usage(t, k).memory),
+        Column("Disk", 8, priority=2, flex=True, live=True, biggest_first=True, fit=False,
+               sort=lambda t, k: _usage(t, k).disk),
+        Column("VMs", 3, "right", biggest_first=True,
+               sort=lambda t, k: views.vm_count(t.engine, views.nodes(t.engine)[k])),
         Column("HB", 2, priority=4),
     )
     def row_cells(self, key: Hashable) -> Cells:

@@ -21,12 +21,14 @@ class ServicesTable(ModelTable):
     with role marks, failovers in the period (of the most allowed) and failback rule."""
 
     columns = (
-        Column("Service", 8),
+        Column("Service", 8, alias="name"),
         Column("State", 8),
         Column("Active", 10),
-        Column("Members", 12, flex=True, priority=3),
-        Column("F/O", 3, "right", priority=1),
-        Column("Failback", 10, priority=2),
+        Column("Members", 12, flex=True, priority=1),
+        Column("F/O", 3, "right", priority=2, alias="failovers", biggest_first=True,
+               sort=lambda t, k: views.service_view(t.engine, views.services(t.engine)[k]
+                                                    ).failovers),
+        Column("Failback", 10, priority=3),
     )
     empty_text = "no clustered services"
 

@@ -1,8 +1,9 @@
-"""The VMs pane: the selected node's VMs, or all of them; filterable with `/`.
+"""The VMs pane: the selected node's VMs, or all of them; sortable and filterable with `/`.
 
 Rows come from a cached list of names, rebuilt only when the event log grew (every placement
-change leaves an event), the followed node or the filter changed; cells are computed only for the
-rows on screen, so a 20,000-VM cluster costs what the visible forty rows cost.
+change leaves an event) or the followed node changed; cells are computed only for the rows on
+screen, so a 20,000-VM cluster costs what the visible forty rows cost. Sorting reads the model
+directly (`_vm`), not the cells.
 """
 
 from __future__ import annotations
@@ -18,19 +19,45 @@ ROLE_STYLE = {Role.ACTIVE: "ok", Role.STARTING: "warn", Role.PASSIVE: "muted",
               Role.OFFLINE: "error"}
 
 
+def _vm(table: VmsTable, key: Hashable):
+    return views.vms(table.engine)[key]  # type: ignore[index]
+
+
+def _state_label(vm) -> str:
+    state = vm.state.value
+    return "pending" if state == "pending_restart" else state
+
+
+#: Cells `quick_text` writes without `row_cells` (by column index).
+QUICK_TEXT = {
+    0: lambda vm: vm.name,
+    1: _state_label,
+    2: views.vm_where,
+    3: lambda vm: str(vm.vcpus),
+    4: lambda vm: f"{vm.memory_gb:g}G",
+    7: lambda vm: vm.priority.value,
+    9: lambda vm: "stale" if vm.stale_image else "",
+}
+
+
 class VmsTable(ModelTable):
     """The VMs pane's table: the selected node's VMs (arriving ones included) while `follow`, else
-    all, filtered by `text_filter` (`views.vm_matches`), sorted by name and keyed by it."""
+    all, by name (or a sort column) and keyed by it; `/` filters its columns."""
 
     columns = (
-        Column("VM", 11),
-        Column("State", 10),
-        Column("Host", 9),
-        Column("vCPU", 4, "right", priority=3),
-        Column("Mem", 5, "right", priority=3),
-        Column("CPU", 8, priority=1),
-        Column("Uptime", 6, "right", priority=4),
-        Column("HA", 6, priority=5),
+        Column("VM", 11, sort=lambda t, k: k, alias="name"),
+        Column("State", 10, sort=lambda t, k: _vm(t, k).state.value),
+        Column("Host", 9, sort=lambda t, k: views.vm_where(_vm(t, k))),
+        Column("vCPU", 4, "right", priority=3, sort=lambda t, k: _vm(t, k).vcpus,
+               biggest_first=True),
+        Column("Mem", 5, "right", priority=3, sort=lambda t, k: _vm(t, k).memory_gb,
+               biggest_first=True),
+        Column("CPU", 8, priority=1, fit=False, sort=lambda t, k: views.vm_cpu(t.engine, _vm(t, k)),
+               biggest_first=True, live=True),
+        Column("Uptime", 6, "right", priority=4,
+               sort=lambda t, k: views.vm_uptime(t.engine, _vm(t, k)), biggest_first=True,
+               live=True),
+        Column("HA", 6, priority=5, sort=lambda t, k: _vm(t, k).priority.value),
         Column("Role", 10, priority=2, flex=True),
         Column("Img", 5, priority=6),
     )
@@ -45,7 +72,6 @@ class VmsTable(ModelTable):
         super().__init__(**kwargs)
         self.follow = True           # show the selected node's VMs only
         self.node: str | None = None
-        self.text_filter = ""
         self._names: list[str] = []
         self._index: dict[str, int] = {}
         self._key: tuple | None = None
@@ -53,6 +79,8 @@ class VmsTable(ModelTable):
     @property
     def empty_text(self) -> str:  # type: ignore[override]
         """What the pane says with no rows: no match for the filter, none on the node, or no VMs."""
+        if self.query.error:
+            return self.query.error
         if self.text_filter:
             return f"no VM matches {self.text_filter!r}"
         if self.follow and self.node:
@@ -67,7 +95,7 @@ class VmsTable(ModelTable):
     def _rows(self) -> list[str]:
         engine = self.engine
         vms = views.vms(engine)
-        key = (len(engine.log), len(vms), self.follow, self.node, self.text_filter)
+        key = (len(engine.log), len(vms), self.follow, self.node)
         if key != self._key:
             self._key = key
             nodes = views.nodes(engine)
@@ -76,14 +104,24 @@ class VmsTable(ModelTable):
                 names = sorted(node.vms | views.arriving(engine, node.name))
             else:
                 names = sorted(vms)
-            if self.text_filter:
-                names = [n for n in names if views.vm_matches(vms[n], self.text_filter)]
             self._names = names
             self._index = {n: i for i, n in enumerate(names)}
         return self._names
 
+    def rows_marker(self) -> Hashable:
+        """The node followed (or all): another one changes the rows at once."""
+        return (self.follow, self.node)
+
+    def values_marker(self) -> Hashable:
+        """The model's marker and the number of VMs."""
+        return (super().values_marker(), len(views.vms(self.engine)))
+
+    def all_keys(self) -> list[Hashable]:
+        """The VMs on the node (or all), by name."""
+        return list(self._rows())
+
     def row_count(self) -> int:
-        """The number of VMs shown."""
+        """The number of VMs on the node (or of all VMs), before the filter."""
         return len(self._rows())
 
     def row_key(self, index: int) -> Hashable:
@@ -91,9 +129,15 @@ class VmsTable(ModelTable):
         return self._rows()[index]
 
     def index_of(self, key: Hashable) -> int | None:
-        """The row of VM `key`, or None when it is not shown."""
+        """The row of VM `key` before the filter, or None when it is not on the node."""
         self._rows()
         return self._index.get(key)  # type: ignore[arg-type]
+
+    def quick_text(self, key: Hashable, column: int) -> str | None:
+        """The text of the name, state, host, vCPU, memory, HA and image columns straight from
+        the VM (as `row_cells` writes them); None for the others."""
+        text = QUICK_TEXT.get(column)
+        return None if text is None else text(views.vms(self.engine)[key])  # type: ignore[index]
 
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state, where (`A→B` while migrating), vCPUs, memory in GB, CPU meter, uptime, HA
@@ -108,7 +152,7 @@ class VmsTable(ModelTable):
         state = vm.state.value
         return (
             vm.name,
-            ("pending" if state == "pending_restart" else state, VM_STATE_STYLE.get(state, "")),
+            (_state_label(vm), VM_STATE_STYLE.get(state, "")),
             views.vm_where(vm),
             str(vm.vcpus),
             f"{vm.memory_gb:g}G",
