@@ -348,11 +348,17 @@ class ConsoleApp(App[int]):
         return Outcome.ok()
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
-        """Run destructive commands after a yes (at once with --no-confirm, read-only or another
-        lock: they are refused, and asking first would be a pointless question)."""
+        """Run destructive commands after a yes. The model is asked first (`Session.preview`):
+        a command it would refuse is refused at once with its reason, no question asked; else
+        the dialog lists what will follow. At once with --no-confirm, read-only or another lock
+        (they are refused, and asking first would be a pointless question)."""
         if not self.confirm or self.locked:
             for command in commands:
                 self.run_command(command)
+            return
+        preview = self.session.preview(*commands)
+        if not preview.outcome.accepted:
+            self.refuse_at_once(commands, preview.outcome)
             return
         from console.ui.screens.dialogs import ConfirmScreen
 
@@ -363,7 +369,15 @@ class ConsoleApp(App[int]):
             else:
                 self.notify("cancelled", timeout=2, markup=False)
 
-        self.push_screen(ConfirmScreen(question, detail), answered)
+        note = f"{preview.outcome.reason}\n" if preview.outcome.reason else ""
+        self.push_screen(ConfirmScreen(question, detail, note + preview.text()), answered)
+
+    def refuse_at_once(self, commands: list[Command], outcome: Outcome) -> None:
+        """Say that the model would refuse `commands` (its dry-run answer), as `run_command`
+        says a refusal; nothing was submitted, so nothing is logged."""
+        text = "; ".join(command.text() for command in commands)
+        self.notify(f"{text}: {outcome.reason}", title="Refused", severity="warning",
+                    timeout=6, markup=False)
 
     # -- time -----------------------------------------------------------------------------------
 

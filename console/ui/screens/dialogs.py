@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -17,16 +17,22 @@ from console.ui.widgets.keyed_table import Cells, Column, KeyedTable, meter
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask before a destructive command: y / enter runs it, n / esc does not."""
+    """Ask before a destructive command: y / enter runs it, n / esc does not. Under the question,
+    its `detail` and the model's `preview` of what will follow (console.model.preview), wrapped
+    to the dialog and scrolled (up/down, pgup/pgdn) when long. The clock holds while it is open
+    (`holds_clock`)."""
 
+    holds_clock = True
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 64; max-width: 95%; height: auto;
-        border: thick $error; background: $surface; padding: 1 2;
+        width: 76; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $error; background: $surface; padding: 0 1;
     }
     ConfirmScreen #question { text-style: bold; }
-    ConfirmScreen #detail { color: $text-muted; margin-top: 1; }
+    ConfirmScreen #detail { color: $text-muted; }
+    ConfirmScreen #preview { height: auto; max-height: 100%; margin-top: 1; }
+    ConfirmScreen #preview > Static { width: 1fr; }
     ConfirmScreen #answer { margin-top: 1; color: $text-accent; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -34,17 +40,25 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", preview: str = "") -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question, id="question", markup=False)
             if self.detail:
                 yield Static(self.detail, id="detail", markup=False)
-            yield Static("y / enter: yes      n / esc: no", id="answer")
+            if self.preview:
+                with VerticalScroll(id="preview"):
+                    yield Static(self.preview, id="preview-text", markup=False)
+            yield Static("y / enter: yes      n / esc: no      ↑ ↓: scroll", id="answer")
+
+    def on_mount(self) -> None:
+        if self.preview:
+            self.query_one("#preview", VerticalScroll).focus()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -84,7 +98,11 @@ class TargetTable(KeyedTable):
 
 
 class TargetPicker(ModalScreen[Command | None]):
-    """Where should this VM go? Hosts that fit first, each with its projected load."""
+    """Where should this VM go? Hosts that fit first, each with its projected load; the hosts the
+    model would refuse are greyed with the reason, and picking one says it and stays open. The
+    clock holds while it is open (`holds_clock`)."""
+
+    holds_clock = True
 
     DEFAULT_CSS = """
     TargetPicker { align: center middle; }
@@ -94,6 +112,7 @@ class TargetPicker(ModalScreen[Command | None]):
     }
     TargetPicker TargetTable { height: auto; max-height: 20; }
     TargetPicker #picker-help { color: $text-muted; margin-top: 1; }
+    TargetPicker #picker-count { color: $text-warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "auto", "Balancer chooses"),
@@ -109,6 +128,11 @@ class TargetPicker(ModalScreen[Command | None]):
         with Vertical() as box:
             box.border_title = f"Migrate {self.vm} to"
             yield TargetTable(self.options, id="targets")
+            refused = sum(1 for o in self.options if o.refusal is not None)
+            if refused:
+                yield Static(f"{len(self.options) - refused} of {len(self.options)} hosts can "
+                             f"take {self.vm}; {refused} refused (greyed, with the reason)",
+                             id="picker-count", markup=False)
             yield Static("enter: migrate to the selected host   a: let the balancer choose   "
                          "esc: cancel", id="picker-help")
 
@@ -119,7 +143,12 @@ class TargetPicker(ModalScreen[Command | None]):
 
     def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:
         message.stop()
-        self.dismiss(Migrate(self.vm, str(message.key)))
+        option = next(o for o in self.options if o.node == str(message.key))
+        if option.refusal is not None:
+            self.notify(f"{option.node} cannot take {self.vm}: {option.refusal}",
+                        title="Refused", severity="warning", timeout=6, markup=False)
+            return
+        self.dismiss(Migrate(self.vm, option.node))
 
     def action_auto(self) -> None:
         self.dismiss(Migrate(self.vm))
