@@ -29,6 +29,7 @@ from console.formats.toml import (
     Problem,
     at,
     bare,
+    boolean,
     entries,
     identifier,
     label,
@@ -64,6 +65,7 @@ _DRILL_KEYS = {
     "cluster": Key(string),
     "seed": Key(Integer(0, MAX_SEED)),
     "duration_s": Key(Between(0, MAX_TIME_S, "s", above=True), required=True),
+    "hold_clock": Key(boolean),
 }
 _STEP_KEYS = {
     "at": Key(Between(0, MAX_TIME_S, "s"), required=True),
@@ -131,6 +133,7 @@ class Drill(Generic[E]):
     recorded_cluster_text: str   # the cluster file alone, as a recording embeds it
     cluster_name: str = ""
     embedded: bool = False
+    hold_clock: bool = True      # the console's clock holds while a dialog is open (timed: off)
 
     def build_cluster(self) -> Cluster:
         """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` if
@@ -186,7 +189,7 @@ def _parse(document: dict[str, Any], text: str, filename: str,
                  seed=head.get("seed", 0), duration=duration, steps=steps,
                  expectations=expectations, cluster_file=cluster_file, cluster_text=cluster_text,
                  recorded_cluster_text=recorded, cluster_name=cluster.name,
-                 embedded=bool(embedded))
+                 embedded=bool(embedded), hold_clock=head.get("hold_clock", True))
 
 
 def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any], text: str,

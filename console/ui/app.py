@@ -88,13 +88,15 @@ class ConsoleApp(App[int]):
         themes: Iterable[object] | None = None,
         keymap: dict[str, str] | None = None,
         tick_s: float = 0.25,
+        hold_clock: bool = True,
     ) -> None:
         """View `session`, or the one `loader` builds in a background thread behind a loading
         screen (a big cluster file; an exception there exits with status 2 and `load_error`
         set); `on_loaded` is then told the session on the UI thread before it is shown (where
         a recording starts: a console quit while loading records nothing). The thread is a
         daemon: quitting while it loads does not wait for it. ValueError when given
-        neither."""
+        neither. `hold_clock`: the simulated clock holds while a dialog, the picker, the palette
+        or a bar is open (`clock_held`); False lets it run (a mode may say False too)."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
@@ -106,6 +108,8 @@ class ConsoleApp(App[int]):
         self.confirm = confirm
         self.keymap: dict[str, str] = dict(keymap or {})
         self.tick_s = tick_s
+        self.hold_clock = hold_clock
+        self._was_held = False
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
@@ -381,11 +385,42 @@ class ConsoleApp(App[int]):
 
     # -- time -----------------------------------------------------------------------------------
 
+    @property
+    def clock_held(self) -> bool:
+        """The simulated clock holds: a question is open (a confirmation, the migration picker,
+        the command palette, the command line or the filter bar), so its answer applies to the
+        state shown. Help and details do not hold it (they show the cluster as it goes on).
+        Never with `hold_clock` off or a mode (a timed drill) that says no."""
+        if not self.hold_clock or (self.mode is not None and not self.mode.holds_clock):
+            return False
+        if not self.screen_stack:
+            return False
+        from textual.command import CommandPalette
+
+        screen = self.screen
+        if getattr(screen, "holds_clock", False) or isinstance(screen, CommandPalette):
+            return True
+        return screen.has_class("-bar-open")
+
     def _tick(self) -> None:
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
-        if self.session.tick(elapsed):
+        self.tick(elapsed)
+
+    def tick(self, real_elapsed: float) -> float:
+        """`real_elapsed` real seconds passed (the timer's call): the session's clock turns them
+        into simulated seconds, unless the clock holds (`clock_held`; the header says HELD).
+        Returns the simulated seconds advanced."""
+        held = self.clock_held
+        if held != self._was_held:
+            self._was_held = held
             self.refresh_view()
+        if held:
+            return 0.0
+        step = self.session.tick(real_elapsed)
+        if step:
+            self.refresh_view()
+        return step
 
     def advance(self, seconds: float) -> None:
         """Advance simulated time by `seconds` and repaint: the tests' clock."""

@@ -244,7 +244,8 @@ class MainScreen(Screen[None]):
         if lower == "images-pane":
             extra = f"saved {views.images_saved_gb(engine):.0f} GB · "
         elif lower == "balancer-pane":
-            extra = f"imbalance {views.last_imbalance(engine):.3f} · "
+            extra = (f"imbalance {views.last_imbalance(engine):.3f} · "
+                     f"{self.query_one(BalancerTable).summary()} · ")
         elif lower == "events-pane":
             events_filter = self.query_one(EventsTable).text_filter
             extra = f"/{events_filter} · " if events_filter else ""
@@ -282,8 +283,13 @@ class MainScreen(Screen[None]):
         table = message.table
         if isinstance(table, BalancerTable):
             recommendation = table.recommendation(message.key)
-            if recommendation is not None:
-                self.carry_out(actions.apply_recommendation(recommendation))
+            if recommendation is None:  # applied or impossible since: say so, show it afresh
+                self.notify(table.stale(message.key), title="Balancer", severity="warning",
+                            markup=False)
+                table.refresh_rows(force=True)
+                return
+            self.carry_out(actions.apply_recommendation(recommendation))
+            table.refresh_rows(force=True)
             return
         self._open_details(table, message.key)
 

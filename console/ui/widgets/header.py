@@ -75,7 +75,7 @@ class ClusterHeader(Widget):
         found = [
             (" ", ""), (views.cluster_name(engine), "header--name"), sep,
             (f"{clock(engine.now)} ", ""),
-            (clk.label(), "header--paused" if clk.paused else ""), sep,
+            *self._clock_part(clk), sep,
             (q.text, "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.replace("DRS ", ""), ""), sep,
@@ -89,6 +89,11 @@ class ClusterHeader(Widget):
         if mode is not None and mode.tag:
             found += [sep, (mode.tag, "header--readonly")]
         return found
+
+    def _clock_part(self, clk) -> list[tuple[str, str]]:
+        """PAUSED, the speed, or HELD while a question is open (ConsoleApp.clock_held)."""
+        held = getattr(self.app, "clock_held", False) and not clk.paused
+        return [("HELD" if held else clk.label(), "header--paused" if clk.paused or held else "")]
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
