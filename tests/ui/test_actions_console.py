@@ -209,3 +209,27 @@ async def test_enter_on_a_recommendation_applies_it_and_it_is_no_longer_offered(
         assert app.engine.migrations.is_moving("app01")
         assert table.row_count() == 0  # applied: not offered again
         assert "b runs the balancer now" in table.empty_text
+
+
+async def test_a_timed_drill_runs_on_while_a_dialog_is_up_and_a_plain_one_holds(tmp_path):
+    import json
+
+    from console.drills import parse_drill
+    from console.drills.live import LiveDrill, drill_session
+    from console.ui.drill import DrillMode
+
+    head = ("[drill]\nname = \"timed\"\n"
+            f"cluster = {json.dumps(str(SAMPLE_CLUSTERS / 'seed.toml'))}\nduration_s = 600\n")
+    expect = '\n[[expect]]\nthat = "node B is online at end"\n'
+    for extra, runs in (("hold_clock = false\n", True), ("", False)):
+        drill = parse_drill(head + extra + expect, "timed.toml")
+        session = drill_session(drill, paused=False)
+        live = LiveDrill(session, drill, tmp_path / "report.json")
+        app = make_app(session=session, mode=DrillMode(live), confirm=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await select_node(pilot, "B")
+            await pilot.press("x")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            assert (app.tick(2.0) == 2.0) is runs
+            await pilot.press("n")
