@@ -10,8 +10,9 @@ acts on the copy. The event log and the command log start empty in the copy (wha
 is what the tried command caused), and its listeners (journal, recorder, viewers) are not
 carried over. Workload traces, read only, are shared.
 
-Cost: about 90 ms for the datacenter sample (28 hosts, 648 VMs); 6 s for 2,000 hosts and 40,000
-VMs, which is why the callers bound it (`FORK_LIMIT_VMS`).
+Cost (bench/preview_bench.py, 2 busy cores): 0.09-0.14 s for the datacenter sample (32 hosts, 648
+VMs), about 1 s for 4,000 VMs, 6-14 s for 2,000 hosts and 40,000 VMs: it grows with the VMs,
+which is why the callers bound it (`FORK_LIMIT_VMS`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from typing import Any, Protocol, TypeVar
 from console.model.cluster import Cluster
 from console.model.events import EventLog
 
-#: Above this many VMs a fork costs more than a key press may (about 0.7 s at 5,000 VMs):
-#: the check answers the engine's own refusals only and the preview is skipped.
-FORK_LIMIT_VMS = 5000
+#: Above this many VMs a fork costs more than a key press may (about 0.5 s at 2,000 VMs, 1 s
+#: at 4,000): the check answers the engine's own refusals only and the preview is skipped.
+FORK_LIMIT_VMS = 2000
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
