@@ -56,7 +56,10 @@ class Preview:
     tried: bool = True
 
     def text(self) -> str:
-        """The consequences as the dialog shows them, one per line (or why there are none)."""
+        """The consequences as the dialog shows them, one per line (or why there are none, or
+        the refusal)."""
+        if not self.outcome.accepted:
+            return f"Refused: {self.outcome.reason}"
         if not self.tried:
             return (f"No preview: more than {FORK_LIMIT_VMS} VMs (trying it ahead would take "
                     "seconds).")

@@ -88,6 +88,12 @@ async def test_the_picker_refuses_the_host_anti_affinity_forbids():
         assert app.screen is picker  # still open: A is not offered
         assert any("A cannot take web02: anti-affinity with web01 on A" in n for n in notes(app))
         assert not app.engine.migrations.active
+        picker.show_preview("A")
+        text = str(picker.query_one("#picker-preview-text").render())
+        assert text == "A cannot take web02: anti-affinity with web01 on A"
+        picker.show_preview("B")
+        text = str(picker.query_one("#picker-preview-text").render())
+        assert text.startswith("migrate web02 B:") and "VMs that move (1): web02→B" in text
 
 
 async def test_the_palette_names_what_the_services_selection_means():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from console.model import views
@@ -113,16 +114,26 @@ class TargetPicker(ModalScreen[Command | None]):
     TargetPicker TargetTable { height: auto; max-height: 20; }
     TargetPicker #picker-help { color: $text-muted; margin-top: 1; }
     TargetPicker #picker-count { color: $text-warning; }
+    TargetPicker #picker-preview { height: auto; max-height: 8; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "auto", "Balancer chooses"),
         Binding("escape,q", "cancel", "Cancel"),
     ]
 
-    def __init__(self, vm: str, options: list[views.TargetOption]) -> None:
+    #: Real seconds the cursor rests on a host before its preview is worked out (a fork of a
+    #: big cluster costs tenths of a second: not on every step of the cursor).
+    PREVIEW_DELAY_S = 0.3
+
+    def __init__(self, vm: str, options: list[views.TargetOption],
+                 preview: Callable[[Command], str] | None = None) -> None:
+        """`preview(command)`: what migrating to a host would do, in words (the model's
+        preview), shown under the table for the host under the cursor."""
         super().__init__()
         self.vm = vm
         self.options = options
+        self.preview = preview
+        self._pending: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -133,6 +144,9 @@ class TargetPicker(ModalScreen[Command | None]):
                 yield Static(f"{len(self.options) - refused} of {len(self.options)} hosts can "
                              f"take {self.vm}; {refused} refused (greyed, with the reason)",
                              id="picker-count", markup=False)
+            if self.preview is not None:
+                with VerticalScroll(id="picker-preview"):
+                    yield Static("", id="picker-preview-text", markup=False)
             yield Static("enter: migrate to the selected host   a: let the balancer choose   "
                          "esc: cancel", id="picker-help")
 
@@ -140,6 +154,25 @@ class TargetPicker(ModalScreen[Command | None]):
         table = self.query_one(TargetTable)
         table.styles.height = min(len(self.options) + 1, 20)
         table.focus()
+
+    def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
+        message.stop()
+        if self.preview is None or message.key is None:
+            return
+        if self._pending is not None:
+            self._pending.stop()
+        key = str(message.key)
+        self._pending = self.set_timer(self.PREVIEW_DELAY_S, lambda: self.show_preview(key))
+
+    def show_preview(self, node: str) -> None:
+        """Show under the table what migrating to `node` would do (the model's preview), or
+        why it cannot take the VM."""
+        option = next((o for o in self.options if o.node == node), None)
+        if option is None or self.preview is None or not self.is_mounted:
+            return
+        text = (f"{node} cannot take {self.vm}: {option.refusal}" if option.refusal is not None
+                else f"migrate {self.vm} {node}:\n{self.preview(Migrate(self.vm, node))}")
+        self.query_one("#picker-preview-text", Static).update(text)
 
     def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:
         message.stop()

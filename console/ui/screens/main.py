@@ -416,7 +416,10 @@ class MainScreen(Screen[None]):
             if command is not None:
                 self.console.run_command(command)
 
-        self.app.push_screen(TargetPicker(vm, options), chosen)
+        def preview(command: Command) -> str:
+            return self.console.session.preview(command).text()
+
+        self.app.push_screen(TargetPicker(vm, options, preview), chosen)
 
     def action_maintenance(self) -> None:
         self.carry_out(actions.maintenance(self.console.engine, self.target_of("maintenance")))
