@@ -18,6 +18,8 @@ cluster = "../seed.toml"        # a cluster file, relative to this drill file; o
                                 # exactly as in a cluster file, beside the drill's own tables
 seed = 0                        # integer from 0 to 4294967295 (default 0)
 duration_s = 600                # required, above 0, at most 30 days (2592000): simulated s
+hold_clock = false              # optional (default true): --interactive, the clock runs on
+                                # while a dialog is open (a timed drill)
 
 [[steps]]                       # any number, in time order
 at = 60                         # simulated seconds, 0 .. duration_s
