@@ -410,17 +410,30 @@ class ConsoleApp(App[int]):
     def tick(self, real_elapsed: float) -> float:
         """`real_elapsed` real seconds passed (the timer's call): the session's clock turns them
         into simulated seconds, unless the clock holds (`clock_held`; the header says HELD).
-        Returns the simulated seconds advanced."""
+        Returns the simulated seconds advanced; nothing once the app is shutting down (its
+        screens are being taken apart)."""
+        if not self.is_running:
+            return 0.0
         held = self.clock_held
         if held != self._was_held:
             self._was_held = held
-            self.refresh_view()
+            self._show_held()
         if held:
             return 0.0
         step = self.session.tick(real_elapsed)
         if step:
             self.refresh_view()
         return step
+
+    def _show_held(self) -> None:
+        """Repaint the header (HELD, or the speed again); nothing while the screens are taken
+        down (the app closing)."""
+        from console.ui.widgets.header import ClusterHeader
+
+        main = self._main_screen()
+        if main is not None:
+            for header in main.query(ClusterHeader):
+                header.update_view()
 
     def advance(self, seconds: float) -> None:
         """Advance simulated time by `seconds` and repaint: the tests' clock."""
