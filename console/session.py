@@ -34,6 +34,7 @@ from console.model import views
 from console.model.commands import CLOCK_COMMANDS, MAX_SPEED, Command, Pause, Resume, Speed
 from console.model.engine import Engine
 from console.model.kernel import Outcome
+from console.model.preview import Preview, preview
 
 #: The speeds `+` and `-` step through (simulated seconds per real second).
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 120.0, 300.0, 600.0)
@@ -323,3 +324,33 @@ class Session:
         if self._imbalance is None or self._imbalance[0] != bucket:
             self._imbalance = (bucket, views.measure_imbalance(self.engine))
         return self._imbalance[1]
+
+    # -- asking before doing --------------------------------------------------------------------
+
+    def check(self, *commands: Command) -> Outcome:
+        """What `submit` would answer to `commands` now, without changing anything: the driver's
+        refusal of an operator's command first, then the clock's or the engine's own answer
+        (`Engine.check`, which tries them on a fork). The first refusal, else the last answer."""
+        outcome = Outcome.ok()
+        model: list[Command] = []
+        for command in commands:
+            reason = self.driver.refusal(command) if self.driver is not None else None
+            if reason is not None:
+                return Outcome.refuse(reason)
+            if isinstance(command, CLOCK_COMMANDS):
+                clock = SessionClock(self.clock.speed, self.clock.paused)
+                outcome = clock.handle(command)
+                if not outcome.accepted:
+                    return outcome
+            else:
+                model.append(command)
+        return self.engine.check(*model) if model else outcome
+
+    def preview(self, *commands: Command) -> Preview:
+        """What `commands` would do (console.model.preview), after the driver's refusal if it
+        has one; nothing changes."""
+        for command in commands:
+            reason = self.driver.refusal(command) if self.driver is not None else None
+            if reason is not None:
+                return Preview(Outcome.refuse(reason))
+        return preview(self.engine, commands)

@@ -144,7 +144,8 @@ def test_model_imports_only_the_standard_library_and_itself() -> None:
 
 
 #: The model's readers: they are given an engine to read, so they may know its type.
-ENGINE_READERS = {"console.model.engine", "console.model.views", "console.model.summary"}
+ENGINE_READERS = {"console.model.engine", "console.model.views", "console.model.summary",
+                  "console.model.preview"}
 
 
 def test_behaviours_import_the_kernel_not_the_engine() -> None:

@@ -476,7 +476,7 @@ def test_an_embedded_cluster_runs_and_its_errors_point_into_the_drill():
 @pytest.mark.parametrize(("text", "message"), [
     (HEAD.replace("seed = 0", "sead = 0") + expect("no VM lost"),
      "t.toml:4: drill.sead: unknown key (known: name, description, cluster, seed, duration_s, "
-     "interactive)"),
+     "interactive, hold_clock)"),
     (HEAD.replace("duration_s = 600\n", "") + expect("no VM lost"),
      "t.toml:1: drill.duration_s: required key is missing"),
     (HEAD, "t.toml: expect: at least one [[expect]] entry is required (a drill without "

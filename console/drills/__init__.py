@@ -22,6 +22,8 @@ duration_s = 600                # required, above 0, at most 30 days (2592000): 
 interactive = true              # optional (default false): the operator must act, the fix is
                                 # not in the steps; headless it passes only with the
                                 # operator's commands given: `drill FILE --do "90 power-on B"`
+hold_clock = false              # optional (default true): --interactive, the clock runs on
+                                # while a dialog is open (a timed drill)
 
 [[steps]]                       # any number, in time order
 at = 60                         # simulated seconds, 0 .. duration_s

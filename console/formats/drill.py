@@ -66,6 +66,7 @@ _DRILL_KEYS = {
     "seed": Key(Integer(0, MAX_SEED)),
     "duration_s": Key(Between(0, MAX_TIME_S, "s", above=True), required=True),
     "interactive": Key(boolean),
+    "hold_clock": Key(boolean),
 }
 _STEP_KEYS = {
     "at": Key(Between(0, MAX_TIME_S, "s"), required=True),
@@ -154,6 +155,7 @@ class Drill(Generic[E]):
                 continue
             kept.append(line)
         return "\n".join(kept).rstrip("\n") + "\n\n" + self.recorded_cluster_text
+    hold_clock: bool = True      # the console's clock holds while a dialog is open (timed: off)
 
     def build_cluster(self) -> Cluster:
         """A fresh cluster for one run (runs change their cluster). Raises `ConfigError` if
@@ -210,7 +212,7 @@ def _parse(document: dict[str, Any], text: str, filename: str,
                  expectations=expectations, cluster_file=cluster_file, cluster_text=cluster_text,
                  recorded_cluster_text=recorded, cluster_name=cluster.name,
                  embedded=bool(embedded), interactive=head.get("interactive", False),
-                 source=text)
+                 source=text, hold_clock=head.get("hold_clock", True))
 
 
 def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any], text: str,

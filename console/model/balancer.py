@@ -102,6 +102,17 @@ class Recommendation:
         return f"migrate {self.vm} {self.target}"
 
 
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """A balancing pass as the console tells it: when (simulated seconds), why, the moves it
+    applied (migrations started) and the moves it left as recommendations."""
+
+    t: float
+    why: str
+    applied: tuple[Recommendation, ...] = ()
+    recommended: tuple[Recommendation, ...] = ()
+
+
 class Balancer:
     """DRS-like balancing (VMware vSphere Resource Management, "DRS Cluster Validity" and the
     migration threshold): implements `kernel.Placer` for its peers.
@@ -113,6 +124,7 @@ class Balancer:
         self.recommendations: list[Recommendation] = []
         self.imbalance = 0.0
         self.last_run: float | None = None
+        self.last_pass: Pass | None = None
         self._loads: dict[str, HostLoad] = {}
         # Per-instant caches: VM name -> (cpu, memory, disk); host -> (changes, load).
         self._cache_t: float | None = None
@@ -568,6 +580,7 @@ class Balancer:
             r.command_text() for r in self.recommendations]
         self.recommendations = [] if apply else plan
         self.last_run = self.context.now
+        self.last_pass = Pass(self.context.now, why, recommended=() if apply else tuple(plan))
         if not plan or unchanged:
             return plan
         after = plan[-1].projected_imbalance
@@ -577,15 +590,19 @@ class Balancer:
         self.context.emit("balancer", "cluster",
                           f"{why}: imbalance {before:.3f} ({goal}); {verb} {len(plan)} VM(s), "
                           f"projected {after:.3f}", Severity.INFO)
+        applied: list[Recommendation] = []
         for recommendation in plan:
             if apply:
                 vm = self.cluster.vms[recommendation.vm]
                 target = self.cluster.nodes[recommendation.target]
                 if self.context.migrations.refusal(vm, target) is None:
                     self.context.migrations.start(vm, target, "balancer")
+                    applied.append(recommendation)
             else:
                 self.context.emit("recommendation", recommendation.vm,
                                   f"{recommendation.command_text()}: {recommendation.reason}")
+        if applied:
+            self.last_pass = Pass(self.context.now, why, applied=tuple(applied))
         return plan
 
     def spread(self, why: str) -> None:

@@ -19,6 +19,7 @@ from console.model.cluster import Cluster
 from console.model.commands import Command
 from console.model.entities import NodeState
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
+from console.model.fork import FORK_LIMIT_VMS, fork
 from console.model.groups import GroupFailback
 from console.model.ha import HighAvailability
 from console.model.history import History
@@ -142,16 +143,9 @@ class Engine:
         held: list[Event] = []
         self._held = held
         try:
-            if self.read_only and command.mutating:
-                outcome = Outcome.refuse("read-only mode: changes are disabled")
-            elif command.needs_quorum and not self.membership.has_quorum():
-                outcome = Outcome.refuse(NO_QUORUM)
-            else:
-                handler = self._handlers.get(type(command))
-                if handler is None:
-                    outcome = Outcome.refuse(f"{command.verb} is not handled by the model")
-                else:
-                    outcome = handler(command)
+            outcome = self._gate(command)
+            if outcome is None:
+                outcome = self._handlers[type(command)](command)
         finally:
             self._held = None
         self.command_log.append((self.clock.now, command))
@@ -165,6 +159,37 @@ class Engine:
         else:
             self.emit("refused", _subject(command), f"{command.text()}: {outcome.reason}",
                       Severity.WARNING)
+        return outcome
+
+    def _gate(self, command: Command) -> Outcome | None:
+        """The refusals every command meets before its handler: read-only, no quorum, no handler.
+        None when the handler is to answer."""
+        if self.read_only and command.mutating:
+            return Outcome.refuse("read-only mode: changes are disabled")
+        if command.needs_quorum and not self.membership.has_quorum():
+            return Outcome.refuse(NO_QUORUM)
+        if type(command) not in self._handlers:
+            return Outcome.refuse(f"{command.verb} is not handled by the model")
+        return None
+
+    def check(self, *commands: Command) -> Outcome:
+        """What `submit` would answer to `commands`, given in turn now, without changing
+        anything: they are submitted to a fork of the engine (console.model.fork), so the answer
+        comes from the same code as the real one; the first refusal, else the last acceptance.
+        Above `FORK_LIMIT_VMS` VMs only the refusals every command meets (read-only, no quorum)
+        are checked, and an acceptance says so in its note."""
+        if len(self.cluster.vms) > FORK_LIMIT_VMS:
+            for command in commands:
+                refused = self._gate(command)
+                if refused is not None:
+                    return refused
+            return Outcome.ok(f"not tried ahead: more than {FORK_LIMIT_VMS} VMs")
+        trial = fork(self)
+        outcome = Outcome.ok()
+        for command in commands:
+            outcome = trial.submit(command)
+            if not outcome.accepted:
+                return outcome
         return outcome
 
     def submit_at(self, t: float, command: Command) -> Outcome:

@@ -27,7 +27,7 @@ from console.model.events import Event
 from console.model.history import LEVELS
 
 if TYPE_CHECKING:
-    from console.model.balancer import Recommendation
+    from console.model.balancer import Pass, Recommendation
     from console.model.engine import Engine
     from console.model.precopy import Migration
     from console.model.settings import Settings
@@ -642,6 +642,26 @@ def names_for(engine: Engine, kind: str) -> Iterable[str]:
 def recommendations(engine: Engine) -> Sequence[Recommendation]:
     """The balancer's standing recommendations (manual or partial automation), best first."""
     return engine.balancer.recommendations
+
+
+def live_recommendations(engine: Engine) -> list[Recommendation]:
+    """The standing recommendations that can still be applied: the VM is still on the source
+    and the model would accept the move now (`Migrations.refusal`); an applied or impossible
+    one is not offered."""
+    found = []
+    for r in engine.balancer.recommendations:
+        vm = engine.cluster.vms.get(r.vm)
+        target = engine.cluster.nodes.get(r.target)
+        if (vm is not None and target is not None and vm.host == r.source
+                and engine.migrations.refusal(vm, target) is None):
+            found.append(r)
+    return found
+
+
+def balancer_last_pass(engine: Engine) -> Pass | None:
+    """The balancer's last pass (when, why, the moves applied and recommended), None before the
+    first."""
+    return engine.balancer.last_pass
 
 
 def balancer_last_run(engine: Engine) -> float | None:

@@ -3,9 +3,9 @@
 
 Nothing here runs a command or touches Textual: the screen carries an `Action` out (asks its
 question first, when there is one, then submits each command through the session's door), so
-what a key means is testable without a console. A key never decides that a command would be
-refused: when the model would refuse (read-only, a VM that cannot move), the command is built all
-the same and the refusal says why.
+what a key means is testable without a console. A key acts on what the operator looks at
+(`target_of`: the focused pane's selection). It never decides by itself that a command would be
+refused: the screen asks the model (`Session.check` / `Session.preview`) before any question.
 """
 
 from __future__ import annotations
@@ -36,14 +36,94 @@ if TYPE_CHECKING:
     from console.session import SessionClock
 
 
+#: Keys that act on a node: in the VMs or Migrations pane the VM's host, in the Services pane
+#: the active member's host, elsewhere the Nodes pane's selection.
+NODE_KEYS = frozenset({"maintenance", "force-maintenance", "crash", "isolate", "recover",
+                       "failover"})
+#: Panes whose rows are VMs.
+VM_PANES = frozenset({"vms", "migrations"})
+#: Panes whose rows are nodes.
+NODE_PANES = frozenset({"nodes", "heartbeats"})
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What the operator is looking at: the focused pane, the node selected in the Nodes (or
+    Heartbeats) pane, the VM under the focused VM pane's cursor (else the VMs pane's), the
+    service under the Services pane's cursor."""
+
+    pane: str
+    node: str | None = None
+    vm: str | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a key acts on: a node, a VM or a service, `via` how it was reached from the
+    selection ("host of sql01"), or `missing`: why there is nothing to act on."""
+
+    node: str | None = None
+    vm: str | None = None
+    service: str | None = None
+    via: str = ""
+    missing: str | None = None
+
+    def label(self) -> str:
+        """`node A (host of sql01)`, `VM web01`, `service sql`; the missing reason when none."""
+        if self.missing is not None:
+            return self.missing
+        what = (f"service {self.service}" if self.service is not None
+                else f"VM {self.vm}" if self.vm is not None else f"node {self.node}")
+        return f"{what} ({self.via})" if self.via else what
+
+
+def target_of(engine: Engine, key_id: str, selection: Selection) -> Target:
+    """The object key `key_id` acts on for `selection` (see NODE_KEYS); `migrate` acts on a VM:
+    the focused VM pane's, the Services pane's active member, none from the Nodes pane."""
+    machines = views.vms(engine)
+    pane = selection.pane
+    if key_id == "migrate":
+        if pane in NODE_PANES:
+            return Target(missing="no VM selected: v migrates a VM, the Nodes pane selects "
+                                  "hosts (2: VMs pane)")
+        if pane == "services" and selection.service is not None:
+            active = views.services(engine)[selection.service].active
+            if active is None:
+                return Target(missing=f"service {selection.service} has no active member")
+            return Target(vm=active, via=f"active member of {selection.service}")
+        if selection.vm is None:
+            return Target(missing="no VM selected (2: VMs pane)")
+        return Target(vm=selection.vm)
+    if key_id == "failover" and pane == "services":
+        if selection.service is None:
+            return Target(missing="no service selected")
+        return Target(service=selection.service)
+    if pane in VM_PANES and selection.vm is not None:
+        host = machines[selection.vm].host
+        if host is None:
+            return Target(missing=f"{selection.vm} is on no host "
+                                  f"({machines[selection.vm].state.value})")
+        return Target(node=host, via=f"host of {selection.vm}")
+    if pane == "services" and selection.service is not None:
+        active = views.services(engine)[selection.service].active
+        host = machines[active].host if active is not None else None
+        if active is None or host is None:
+            return Target(missing=f"service {selection.service} has no active member on a host")
+        return Target(node=host, via=f"host of {selection.service}'s active member {active}")
+    if selection.node is None:
+        return Target(missing="select a node first (1: nodes pane)")
+    return Target(node=selection.node)
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     """What a key asks for.
 
-    `commands` run in order, after `question` (with `detail` under it) is answered yes when
-    there is a question. `notice` (titled `notice_title`) says why there is nothing to do.
-    `targets` (a migration's candidate hosts, best first) asks the operator to pick where
-    `vm` goes; the picker builds the command."""
+    `commands` run in order, after `question` (with `detail` under it and the model's preview of
+    what follows) is answered yes when there is a question. `notice` (titled `notice_title`)
+    says why there is nothing to do. `targets` (a migration's candidate hosts, best first) asks
+    the operator to pick where `vm` goes; the picker builds the command."""
 
     commands: tuple[Command, ...] = ()
     question: str | None = None
@@ -54,61 +134,86 @@ class Action:
     targets: tuple[views.TargetOption, ...] | None = None
 
 
-def maintenance(engine: Engine, node: str) -> Action:
-    """`m`: toggle maintenance on `node` (enter when it is not intended, leave when it is).
+def nothing(target: Target) -> Action:
+    """The notice for a key with nothing to act on (`target.missing`)."""
+    return Action(notice=target.missing, notice_title="Nothing selected")
+
+
+def maintenance(engine: Engine, target: Target, *, force: bool = False) -> Action:
+    """`m`: toggle maintenance on the target node (enter when it is not intended, leave when it
+    is), after asking; `M` (`force`): enter it with --force (even below HA's failover level).
     KeyError for an unknown node."""
-    current = views.nodes(engine)[node].maintenance
-    return Action((Maintenance(node, not current),))
+    if target.node is None:
+        return nothing(target)
+    node = target.node
+    if force:
+        return Action((Maintenance(node, True, force=True),),
+                      question=f"Force {target.label()} into maintenance?",
+                      detail="It evacuates even when that breaks HA's failover level.")
+    leave = views.nodes(engine)[node].maintenance
+    if leave:
+        return Action((Maintenance(node, False),),
+                      question=f"Take {target.label()} out of maintenance?",
+                      detail="It takes VMs again; the balancer may move some onto it.")
+    return Action((Maintenance(node, True),),
+                  question=f"Put {target.label()} into maintenance?",
+                  detail="Its VMs leave by live migration first.")
 
 
-def crash(engine: Engine, node: str) -> Action:
-    """`x`: crash `node`, after asking (it stops at once, its VMs restart elsewhere once the
-    cluster declares it failed). KeyError for an unknown node."""
-    count = len(views.nodes(engine)[node].vms)
-    return Action((FailNode(node),), question=f"Crash node {node}?",
-                  detail=f"It stops at once; its {count} VM(s) go down and restart elsewhere "
-                         "once the cluster declares it failed.")
+def crash(engine: Engine, target: Target) -> Action:
+    """`x`: crash the target node, after asking (it stops at once, its VMs restart elsewhere
+    once the cluster declares it failed). KeyError for an unknown node."""
+    if target.node is None:
+        return nothing(target)
+    count = len(views.nodes(engine)[target.node].vms)
+    return Action((FailNode(target.node),), question=f"Crash {target.label()}?",
+                  detail=f"It stops at once; its {count} VM(s) go down.")
 
 
-def isolate(node: str) -> Action:
-    """`i`: cut `node` off the heartbeat network, after asking."""
-    return Action((Isolate(node),),
-                  question=f"Isolate node {node} from the heartbeat network?",
-                  detail="Without quorum it applies its isolation response; its services "
-                         "fail over.")
+def isolate(target: Target) -> Action:
+    """`i`: cut the target node off the heartbeat network, after asking."""
+    if target.node is None:
+        return nothing(target)
+    return Action((Isolate(target.node),),
+                  question=f"Isolate {target.label()} from the heartbeat network?",
+                  detail="Without quorum it applies its isolation response.")
 
 
-def recover(engine: Engine, node: str) -> Action:
+def recover(engine: Engine, target: Target) -> Action:
     """`r`: reconnect a powered node cut off the heartbeat network, else power it on.
     KeyError for an unknown node."""
-    state = views.nodes(engine)[node]
+    if target.node is None:
+        return nothing(target)
+    state = views.nodes(engine)[target.node]
     if state.powered and not state.connected:
-        return Action((Reconnect(node),))
-    return Action((PowerOn(node),))
+        return Action((Reconnect(target.node),))
+    return Action((PowerOn(target.node),))
 
 
-def failover_service(service: str) -> Action:
-    """`f` on the services pane: force `service` over to a passive member, after asking."""
-    return Action((Failover(service),),
-                  question=f"Force service {service} over to a passive member?")
-
-
-def failover_node(engine: Engine, node: str) -> Action:
-    """`f` elsewhere: force every service active on `node` off it, after asking; a notice when
-    none is active there."""
-    services = views.services_active_on(engine, node)
+def failover(engine: Engine, target: Target) -> Action:
+    """`f`: force the target service over to a passive member; for a target node, every
+    service active on it off it (a notice when none is), after asking."""
+    if target.service is not None:
+        return Action((Failover(target.service),),
+                      question=f"Force {target.label()} over to a passive member?")
+    if target.node is None:
+        return nothing(target)
+    services = views.services_active_on(engine, target.node)
     if not services:
-        return Action(notice=f"no service is active on {node}; select a service (4) to fail it "
-                             "over", notice_title="Nothing to fail over")
+        return Action(notice=f"no service is active on {target.label()}; select a service "
+                             "(4) to fail it over", notice_title="Nothing to fail over")
     return Action(tuple(Failover(s) for s in services),
-                  question=f"Force {', '.join(services)} off {node}?",
+                  question=f"Force {', '.join(services)} off {target.label()}?",
                   detail="Each fails over to its best passive member.")
 
 
-def migrate(engine: Engine, vm: str, *, locked: bool) -> Action:
-    """`v`: let the operator pick a host for a running `vm` that is not moving yet; otherwise
-    (or when the console is `locked`) `migrate VM` at once, for the model to refuse with its
-    reason. KeyError for an unknown VM."""
+def migrate(engine: Engine, target: Target, *, locked: bool) -> Action:
+    """`v`: let the operator pick a host for the target VM when it runs and is not moving yet;
+    otherwise (or when the console is `locked`) `migrate VM` at once, for the model to refuse
+    with its reason. KeyError for an unknown VM."""
+    if target.vm is None:
+        return nothing(target)
+    vm = target.vm
     machine = views.vms(engine)[vm]
     if locked or views.is_moving(engine, vm) or machine.state is not VmState.RUNNING:
         return Action((Migrate(vm),))
@@ -121,8 +226,8 @@ def apply_recommendation(recommendation: Recommendation) -> Action:
 
 
 def rebalance() -> Action:
-    """`b`: run the balancer now."""
-    return Action((Rebalance(),))
+    """`b`: run the balancer now and apply its plan, after asking (the dialog shows the plan)."""
+    return Action((Rebalance(),), question="Run the balancer now and apply its plan?")
 
 
 def pause(clock: SessionClock) -> Action:

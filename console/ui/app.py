@@ -91,13 +91,15 @@ class ConsoleApp(App[int]):
         themes: Iterable[object] | None = None,
         keymap: dict[str, str] | None = None,
         tick_s: float = 0.25,
+        hold_clock: bool = True,
     ) -> None:
         """View `session`, or the one `loader` builds in a background thread behind a loading
         screen (a big cluster file; an exception there exits with status 2 and `load_error`
         set); `on_loaded` is then told the session on the UI thread before it is shown (where
         a recording starts: a console quit while loading records nothing). The thread is a
         daemon: quitting while it loads does not wait for it. ValueError when given
-        neither."""
+        neither. `hold_clock`: the simulated clock holds while a dialog, the picker, the palette
+        or a bar is open (`clock_held`); False lets it run (a mode may say False too)."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
@@ -109,6 +111,8 @@ class ConsoleApp(App[int]):
         self.confirm = confirm
         self.keymap: dict[str, str] = dict(keymap or {})
         self.tick_s = tick_s
+        self.hold_clock = hold_clock
+        self._was_held = False
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
@@ -354,11 +358,17 @@ class ConsoleApp(App[int]):
         return Outcome.ok()
 
     def confirm_then(self, question: str, detail: str, commands: list[Command]) -> None:
-        """Run destructive commands after a yes (at once with --no-confirm, read-only or another
-        lock: they are refused, and asking first would be a pointless question)."""
+        """Run destructive commands after a yes. The model is asked first (`Session.preview`):
+        a command it would refuse is refused at once with its reason, no question asked; else
+        the dialog lists what will follow. At once with --no-confirm, read-only or another lock
+        (they are refused, and asking first would be a pointless question)."""
         if not self.confirm or self.locked:
             for command in commands:
                 self.run_command(command)
+            return
+        preview = self.session.preview(*commands)
+        if not preview.outcome.accepted:
+            self.refuse_at_once(commands, preview.outcome)
             return
         from console.ui.screens.dialogs import ConfirmScreen
 
@@ -369,16 +379,58 @@ class ConsoleApp(App[int]):
             else:
                 self.notify("cancelled", timeout=2, markup=False)
 
-        self.push_screen(ConfirmScreen(question, detail), answered)
+        note = f"{preview.outcome.reason}\n" if preview.outcome.reason else ""
+        self.push_screen(ConfirmScreen(question, detail, note + preview.text()), answered)
+
+    def refuse_at_once(self, commands: list[Command], outcome: Outcome) -> None:
+        """Say that the model would refuse `commands` (its dry-run answer), as `run_command`
+        says a refusal; nothing was submitted, so nothing is logged."""
+        text = "; ".join(command.text() for command in commands)
+        self.notify(f"{text}: {outcome.reason}", title="Refused", severity="warning",
+                    timeout=6, markup=False)
 
     # -- time -----------------------------------------------------------------------------------
+
+    @property
+    def clock_held(self) -> bool:
+        """The simulated clock holds: a question is open (a confirmation, the migration picker,
+        the command palette, the command line or the filter bar), so its answer applies to the
+        state shown. Help and details do not hold it (they show the cluster as it goes on).
+        Never with `hold_clock` off or a mode (a timed drill) that says no."""
+        if not self.hold_clock or (self.mode is not None and not self.mode.holds_clock):
+            return False
+        if not self.screen_stack:
+            return False
+        from textual.command import CommandPalette
+
+        screen = self.screen
+        if getattr(screen, "holds_clock", False) or isinstance(screen, CommandPalette):
+            return True
+        return screen.has_class("-bar-open")
 
     def _tick(self) -> None:
         now = time.monotonic()
         elapsed, self._last_tick = now - self._last_tick, now
-        if self.session.tick(elapsed):
+        self.tick(elapsed)
+
+    def tick(self, real_elapsed: float) -> float:
+        """`real_elapsed` real seconds passed (the timer's call): the session's clock turns them
+        into simulated seconds, unless the clock holds (`clock_held`; the header says HELD).
+        Returns the simulated seconds advanced; nothing once the app is shutting down (its
+        screens are being taken apart)."""
+        if not self.is_running:
+            return 0.0
+        held = self.clock_held
+        if held != self._was_held:
+            self._was_held = held
+            self._show_held()
+        if held:
+            return 0.0
+        step = self.session.tick(real_elapsed)
+        if step:
             self.refresh_view()
         self.note_selection()
+        return step
 
     def note_selection(self) -> None:
         """Tell a recorded session what the operator has selected (console.ui.selection) when it
@@ -391,6 +443,16 @@ class ConsoleApp(App[int]):
         if found is not None and found != self._selection:
             self._selection = found
             self.session.select(found)
+
+    def _show_held(self) -> None:
+        """Repaint the header (HELD, or the speed again); nothing while the screens are taken
+        down (the app closing)."""
+        from console.ui.widgets.header import ClusterHeader
+
+        main = self._main_screen()
+        if main is not None:
+            for header in main.query(ClusterHeader):
+                header.update_view()
 
     def advance(self, seconds: float) -> None:
         """Advance simulated time by `seconds` and repaint: the tests' clock."""

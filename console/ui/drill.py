@@ -37,6 +37,11 @@ class DrillMode(Mode):
         """Mutating keys are disabled once the drill is over."""
         return self.live.over
 
+    @property
+    def holds_clock(self) -> bool:
+        """The drill file's `hold_clock` (default true; false for a timed drill)."""
+        return self.live.drill.hold_clock
+
     def widgets(self) -> list[Widget]:
         """The drill panel."""
         from console.ui.widgets.drill import DrillPane

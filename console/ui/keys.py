@@ -6,7 +6,7 @@ Each key has an id; `keys.toml` in the config folder maps ids to other keys:
     # ~/.config/cluster-console/keys.toml
     [keys]
     crash = "X"            # one key
-    maintenance = "M,f2"   # or several, comma-separated
+    maintenance = "alt+m,f2"   # or several, comma-separated
 
 A file that does not parse, an unknown id, a key that is not a key (an empty one, as in `","`,
 included), a key given twice, or a broken link in place of the file is an error naming the
@@ -63,6 +63,9 @@ KEYS: tuple[KeySpec, ...] = (
             show=False),
     KeySpec("maintenance", "m", "maintenance", "Maint",
             "maintenance on/off for the selected node", mutating=True),
+    KeySpec("force-maintenance", "M", "force_maintenance", "Force maint",
+            "forced maintenance of the selected node (evacuates even below HA's failover level)",
+            mutating=True, show=False),
     KeySpec("migrate", "v", "migrate", "Migrate",
             "migrate the selected VM (pick a target; a: the balancer chooses)", mutating=True),
     KeySpec("failover", "f", "failover", "Failover",

@@ -104,6 +104,12 @@ class Mode:
         """Mutating keys are disabled (greyed in the footer; pressed, they say why)."""
         return False
 
+    @property
+    def holds_clock(self) -> bool:
+        """The clock may hold while a dialog, the picker or a bar is open (a timed drill says
+        no)."""
+        return True
+
     def widgets(self) -> list[Widget]:
         """Extra widgets for the main screen, below the panes; each has `update_view()` and a
         `rows` height, fixed or set by its `fit(room)` to what a short terminal leaves."""

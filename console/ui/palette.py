@@ -24,11 +24,9 @@ class ConsoleCommands(Provider):
         main = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
             return []
-        node = main.selected_node() or "-"
-        vm = main.selected_vm() or "-"
-        subject = {"maintenance": f"node {node}", "crash": f"node {node}",
-                   "isolate": f"node {node}", "recover": f"node {node}",
-                   "migrate": f"VM {vm}", "failover": f"services on {node}"}
+        from console.ui.actions import NODE_KEYS
+
+        subject = {key_id: main.target_of(key_id) for key_id in (*NODE_KEYS, "migrate")}
         entries: list[tuple[str, str, object]] = []
         replaying = main.check_action("replay_step", ()) is True
         drilling = main.check_action("focus_drill", ()) is True
@@ -40,7 +38,11 @@ class ConsoleCommands(Provider):
                 continue
             label = spec.help[0].upper() + spec.help[1:]
             if spec.id in subject:
-                label = f"{label} ({subject[spec.id]})"
+                target = subject[spec.id]
+                what = target.label()
+                if spec.id == "failover" and target.node is not None:
+                    what = f"services on {what}"
+                label = f"{label} ({what})"
             key = app.keys_of(spec).split(",")[0]  # type: ignore[attr-defined]
             entries.append((label, f"key {key}", partial(main.run_action, spec.action)))
         for n, pane in enumerate(PANES, start=1):

@@ -17,8 +17,8 @@ def write(path, text: str):
 
 
 def test_keymap_maps_ids_to_keys(tmp_path):
-    path = write(tmp_path / "keys.toml", '[keys]\ncrash = "X"\nmaintenance = "M,f2"\n')
-    assert load_keymap(path) == {"crash": "X", "maintenance": "M,f2"}
+    path = write(tmp_path / "keys.toml", '[keys]\ncrash = "X"\nmaintenance = "alt+m,f2"\n')
+    assert load_keymap(path) == {"crash": "X", "maintenance": "alt+m,f2"}
 
 
 def test_missing_keymap_is_empty(tmp_path):

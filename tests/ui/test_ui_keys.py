@@ -185,7 +185,7 @@ async def test_f_on_a_node_without_services_says_so():
         await select_node(pilot, "C")
         await pilot.press("f")
         await pilot.pause()
-        assert any("no service is active on C" in n for n in notes(app))
+        assert any("no service is active on node C" in n for n in notes(app))
 
 
 async def test_b_runs_the_balancer():

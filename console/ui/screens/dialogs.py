@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from console.model import views
@@ -17,16 +18,22 @@ from console.ui.widgets.keyed_table import Cells, Column, KeyedTable, meter
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask before a destructive command: y / enter runs it, n / esc does not."""
+    """Ask before a destructive command: y / enter runs it, n / esc does not. Under the question,
+    its `detail` and the model's `preview` of what will follow (console.model.preview), wrapped
+    to the dialog and scrolled (up/down, pgup/pgdn) when long. The clock holds while it is open
+    (`holds_clock`)."""
 
+    holds_clock = True
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 64; max-width: 95%; height: auto;
-        border: thick $error; background: $surface; padding: 1 2;
+        width: 76; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $error; background: $surface; padding: 0 1;
     }
     ConfirmScreen #question { text-style: bold; }
-    ConfirmScreen #detail { color: $text-muted; margin-top: 1; }
+    ConfirmScreen #detail { color: $text-muted; }
+    ConfirmScreen #preview { height: auto; max-height: 100%; margin-top: 1; }
+    ConfirmScreen #preview > Static { width: 1fr; }
     ConfirmScreen #answer { margin-top: 1; color: $text-accent; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -34,17 +41,25 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", preview: str = "") -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question, id="question", markup=False)
             if self.detail:
                 yield Static(self.detail, id="detail", markup=False)
-            yield Static("y / enter: yes      n / esc: no", id="answer")
+            if self.preview:
+                with VerticalScroll(id="preview"):
+                    yield Static(self.preview, id="preview-text", markup=False)
+            yield Static("y / enter: yes      n / esc: no      ↑ ↓: scroll", id="answer")
+
+    def on_mount(self) -> None:
+        if self.preview:
+            self.query_one("#preview", VerticalScroll).focus()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -84,7 +99,11 @@ class TargetTable(KeyedTable):
 
 
 class TargetPicker(ModalScreen[Command | None]):
-    """Where should this VM go? Hosts that fit first, each with its projected load."""
+    """Where should this VM go? Hosts that fit first, each with its projected load; the hosts the
+    model would refuse are greyed with the reason, and picking one says it and stays open. The
+    clock holds while it is open (`holds_clock`)."""
+
+    holds_clock = True
 
     DEFAULT_CSS = """
     TargetPicker { align: center middle; }
@@ -94,21 +113,40 @@ class TargetPicker(ModalScreen[Command | None]):
     }
     TargetPicker TargetTable { height: auto; max-height: 20; }
     TargetPicker #picker-help { color: $text-muted; margin-top: 1; }
+    TargetPicker #picker-count { color: $text-warning; }
+    TargetPicker #picker-preview { height: auto; max-height: 8; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "auto", "Balancer chooses"),
         Binding("escape,q", "cancel", "Cancel"),
     ]
 
-    def __init__(self, vm: str, options: list[views.TargetOption]) -> None:
+    #: Real seconds the cursor rests on a host before its preview is worked out (a fork of a
+    #: big cluster costs tenths of a second: not on every step of the cursor).
+    PREVIEW_DELAY_S = 0.3
+
+    def __init__(self, vm: str, options: list[views.TargetOption],
+                 preview: Callable[[Command], str] | None = None) -> None:
+        """`preview(command)`: what migrating to a host would do, in words (the model's
+        preview), shown under the table for the host under the cursor."""
         super().__init__()
         self.vm = vm
         self.options = options
+        self.preview = preview
+        self._pending: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = f"Migrate {self.vm} to"
             yield TargetTable(self.options, id="targets")
+            refused = sum(1 for o in self.options if o.refusal is not None)
+            if refused:
+                yield Static(f"{len(self.options) - refused} of {len(self.options)} hosts can "
+                             f"take {self.vm}; {refused} refused (greyed, with the reason)",
+                             id="picker-count", markup=False)
+            if self.preview is not None:
+                with VerticalScroll(id="picker-preview"):
+                    yield Static("", id="picker-preview-text", markup=False)
             yield Static("enter: migrate to the selected host   a: let the balancer choose   "
                          "esc: cancel", id="picker-help")
 
@@ -117,9 +155,33 @@ class TargetPicker(ModalScreen[Command | None]):
         table.styles.height = min(len(self.options) + 1, 20)
         table.focus()
 
+    def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
+        message.stop()
+        if self.preview is None or message.key is None:
+            return
+        if self._pending is not None:
+            self._pending.stop()
+        key = str(message.key)
+        self._pending = self.set_timer(self.PREVIEW_DELAY_S, lambda: self.show_preview(key))
+
+    def show_preview(self, node: str) -> None:
+        """Show under the table what migrating to `node` would do (the model's preview), or
+        why it cannot take the VM."""
+        option = next((o for o in self.options if o.node == node), None)
+        if option is None or self.preview is None or not self.is_mounted:
+            return
+        text = (f"{node} cannot take {self.vm}: {option.refusal}" if option.refusal is not None
+                else f"migrate {self.vm} {node}:\n{self.preview(Migrate(self.vm, node))}")
+        self.query_one("#picker-preview-text", Static).update(text)
+
     def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:
         message.stop()
-        self.dismiss(Migrate(self.vm, str(message.key)))
+        option = next(o for o in self.options if o.node == str(message.key))
+        if option.refusal is not None:
+            self.notify(f"{option.node} cannot take {self.vm}: {option.refusal}",
+                        title="Refused", severity="warning", timeout=6, markup=False)
+            return
+        self.dismiss(Migrate(self.vm, option.node))
 
     def action_auto(self) -> None:
         self.dismiss(Migrate(self.vm))

@@ -280,7 +280,8 @@ class MainScreen(Screen[None]):
         if lower == "images-pane":
             extra = f"saved {views.images_saved_gb(engine):.0f} GB · "
         elif lower == "balancer-pane":
-            extra = f"imbalance {views.last_imbalance(engine):.3f} · "
+            extra = (f"imbalance {views.last_imbalance(engine):.3f} · "
+                     f"{self.query_one(BalancerTable).summary()} · ")
         self._subtitle(lower, f"{extra}{others}")
 
     def _subtitle(self, pane: str, text: str) -> None:
@@ -334,8 +335,13 @@ class MainScreen(Screen[None]):
         table = message.table
         if isinstance(table, BalancerTable):
             recommendation = table.recommendation(message.key)
-            if recommendation is not None:
-                self.carry_out(actions.apply_recommendation(recommendation))
+            if recommendation is None:  # applied or impossible since: say so, show it afresh
+                self.notify(table.stale(message.key), title="Balancer", severity="warning",
+                            markup=False)
+                table.refresh_rows(force=True)
+                return
+            self.carry_out(actions.apply_recommendation(recommendation))
+            table.refresh_rows(force=True)
             return
         self._open_details(table, message.key)
 
@@ -387,12 +393,6 @@ class MainScreen(Screen[None]):
         self.console.selected_node = str(key)
         return str(key)
 
-    def _node_or_say(self) -> str | None:
-        node = self.selected_node()
-        if node is None:
-            self.notify("select a node first (1: nodes pane)", severity="warning", markup=False)
-        return node
-
     # -- read-only: grey the mutating keys, but let them speak ------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -437,19 +437,28 @@ class MainScreen(Screen[None]):
 
     # -- actions: each builds commands (console.ui.actions) and carries them out ----------------
 
+    def selection(self) -> actions.Selection:
+        """What the operator looks at: the focused pane and the selections of the panes."""
+        pane = self._focused_pane()
+        vm = self.selected_vm()
+        if pane == "migrations":
+            key = self.query_one(MigrationsTable).cursor_key
+            vm = None if key is None else str(key)
+        return actions.Selection(pane, self.selected_node(), vm, self.selected_service())
+
+    def target_of(self, key_id: str) -> actions.Target:
+        """What the key `key_id` acts on now (console.ui.actions.target_of): the keys, the
+        palette's labels and the dialogs all ask here."""
+        return actions.target_of(self.console.engine, key_id, self.selection())
+
     def carry_out(self, action: actions.Action) -> None:
-        """Say the notice, open the target picker, ask the question, or run the commands."""
+        """Say the notice, open the target picker, ask the question (after the model's check,
+        with its preview), or run the commands."""
         if action.notice is not None:
             self.notify(action.notice, title=action.notice_title, severity="warning", markup=False)
             return
         if action.targets is not None and action.vm is not None:
-            from console.ui.screens.dialogs import TargetPicker
-
-            def chosen(command: Command | None) -> None:
-                if command is not None:
-                    self.console.run_command(command)
-
-            self.app.push_screen(TargetPicker(action.vm, list(action.targets)), chosen)
+            self._pick_target(action.vm, list(action.targets))
             return
         if action.question is not None:
             self.console.confirm_then(action.question, action.detail, list(action.commands))
@@ -457,44 +466,46 @@ class MainScreen(Screen[None]):
         for command in action.commands:
             self.console.run_command(command)
 
+    def _pick_target(self, vm: str, options: list[views.TargetOption]) -> None:
+        from console.model.commands import Migrate
+        from console.ui.screens.dialogs import TargetPicker
+
+        outcome = self.console.session.check(Migrate(vm))
+        if not outcome.accepted:
+            self.console.refuse_at_once([Migrate(vm)], outcome)
+            return
+
+        def chosen(command: Command | None) -> None:
+            if command is not None:
+                self.console.run_command(command)
+
+        def preview(command: Command) -> str:
+            return self.console.session.preview(command).text()
+
+        self.app.push_screen(TargetPicker(vm, options, preview), chosen)
+
     def action_maintenance(self) -> None:
-        node = self._node_or_say()
-        if node is not None:
-            self.carry_out(actions.maintenance(self.console.engine, node))
+        self.carry_out(actions.maintenance(self.console.engine, self.target_of("maintenance")))
+
+    def action_force_maintenance(self) -> None:
+        self.carry_out(actions.maintenance(self.console.engine,
+                                           self.target_of("force-maintenance"), force=True))
 
     def action_crash(self) -> None:
-        node = self._node_or_say()
-        if node is not None:
-            self.carry_out(actions.crash(self.console.engine, node))
+        self.carry_out(actions.crash(self.console.engine, self.target_of("crash")))
 
     def action_isolate(self) -> None:
-        node = self._node_or_say()
-        if node is not None:
-            self.carry_out(actions.isolate(node))
+        self.carry_out(actions.isolate(self.target_of("isolate")))
 
     def action_recover(self) -> None:
-        node = self._node_or_say()
-        if node is not None:
-            self.carry_out(actions.recover(self.console.engine, node))
+        self.carry_out(actions.recover(self.console.engine, self.target_of("recover")))
 
     def action_failover(self) -> None:
-        if isinstance(self.focused, ServicesTable):
-            service = self.selected_service()
-            if service is None:
-                self.notify("no service selected", severity="warning", markup=False)
-                return
-            self.carry_out(actions.failover_service(service))
-            return
-        node = self._node_or_say()
-        if node is not None:
-            self.carry_out(actions.failover_node(self.console.engine, node))
+        self.carry_out(actions.failover(self.console.engine, self.target_of("failover")))
 
     def action_migrate(self) -> None:
-        vm = self.selected_vm()
-        if vm is None:
-            self.notify("select a VM first (2: VMs pane)", severity="warning", markup=False)
-            return
-        self.carry_out(actions.migrate(self.console.engine, vm, locked=self.console.locked))
+        self.carry_out(actions.migrate(self.console.engine, self.target_of("migrate"),
+                                       locked=self.console.locked))
 
     def action_rebalance(self) -> None:
         self.carry_out(actions.rebalance())

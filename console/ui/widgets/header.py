@@ -82,7 +82,7 @@ class ClusterHeader(Widget):
         found = [
             (" ", ""), (views.cluster_name(engine), "header--name"), sep,
             (f"{clock(engine.now)} ", ""),
-            (clk.label(), "header--paused" if clk.paused else ""), sep,
+            *self._clock_part(clk), sep,
             (q.text if wide else q.short, "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.split(" ", 1)[1], ""), sep,
@@ -101,6 +101,11 @@ class ClusterHeader(Widget):
     def _lists_alerts(self) -> bool:
         """Whether `!` lists the alerts on the screen this header is on."""
         return hasattr(self.screen, "action_alerts")
+
+    def _clock_part(self, clk) -> list[tuple[str, str]]:
+        """PAUSED, the speed, or HELD while a question is open (ConsoleApp.clock_held)."""
+        held = getattr(self.app, "clock_held", False) and not clk.paused
+        return [("HELD" if held else clk.label(), "header--paused" if clk.paused or held else "")]
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
