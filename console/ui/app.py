@@ -67,8 +67,9 @@ class ConsoleApp(App[int]):
     """
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="help", key_display="?"),
-        Binding("q", "quit", "Quit", id="quit"),
+        # help (? F1) and quit (q F10), from the one key table, on every screen
+        *(Binding(spec.keys, spec.action.removeprefix("app."), spec.footer, id=spec.id)
+          for spec in KEYS if spec.action.startswith("app.")),
         # Like htop and k9s, ctrl+c quits, from anywhere (Textual's default only says how to).
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         # Like every full-screen program, ctrl+z suspends (the terminal sends no SIGTSTP: raw).
@@ -112,6 +113,7 @@ class ConsoleApp(App[int]):
         self.load_error: str | None = None
         self.stopped_by: int | None = None
         self._leaving = False
+        self._paused_shown: bool | None = None  # the clock state the footer's label shows
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -390,6 +392,16 @@ class ConsoleApp(App[int]):
             update = getattr(screen, "update_view", None)
             if update is not None:
                 update()
+        self._relabel_pause()
+
+    def _relabel_pause(self) -> None:
+        """The footer says `space Pause` while the clock runs and `space Resume` while it is
+        paused (by a key, a command, a drill or a replay): bindings are checked again when
+        that changes, not at every repaint."""
+        paused = self.session.clock.paused
+        if paused != self._paused_shown:
+            self._paused_shown = paused
+            self.screen.refresh_bindings()
 
     def _main_screen(self):
         from console.ui.screens.main import MainScreen
