@@ -87,9 +87,7 @@ KEYS: tuple[KeySpec, ...] = (
             show=False),
     KeySpec("details", "enter", "details", "Details",
             "details of the selected node, VM or service", show=False),
-    KeySpec("quit", "q,f10", "app.quit", "Quit",
-            "quit (in the details screen q goes back; F10 and ctrl+c quit from everywhere)",
-            display="q F10"),
+    KeySpec("quit", "q", "app.quit", "Quit", "quit (in the details screen q goes back)"),
 )
 #: Keys only a replay has (the main screen hides them otherwise; help lists them in a replay).
 REPLAY_KEYS: tuple[KeySpec, ...] = (
@@ -101,12 +99,14 @@ ALL_KEYS = KEYS + REPLAY_KEYS
 TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
               ("home end g G", "first / last row"), ("1-8", "jump to a pane"),
               ("esc", "back: close a dialog, clear a filter, leave the command line"),
-              ("ctrl+p", "command palette"))
+              ("ctrl+p", "command palette"),
+              ("F10 ctrl+c", "quit, from every screen (dialogs, help, palette, command line)"),
+              ("ctrl+z", "suspend (fg brings the console back)"))
 
 KEY_IDS = {k.id for k in ALL_KEYS}
 #: Keys that tables and screens keep for themselves; a keymap may not take them.
 RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
-            "ctrl+p", "ctrl+c", "ctrl+z", *"12345678"}
+            "ctrl+p", "ctrl+c", "ctrl+z", "f10", *"12345678"}
 #: Modifiers a key name may start with (`ctrl+x`, `ctrl+shift+left`).
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 

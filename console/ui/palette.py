@@ -1,14 +1,20 @@
 """The command palette (ctrl+p): the same actions as the keys, worded for the current selection,
 plus pane jumps and themes. Picking one runs the same action a key would (confirmation and
-read-only refusals included)."""
+read-only refusals included). A query that is a whole line of the command line (`fail-node A`,
+`theme dark`, `vms`) is offered first as `Run: ...`, run as typed after `:` (`run_text`)."""
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.ui.keys import KEYS, REPLAY_KEYS
+from console.ui.widgets.command_line import is_complete_line
+
+#: A typed command line ranks above every fuzzy match (Textual's scores are unbounded).
+RUN_SCORE = math.inf
 
 
 class ConsoleCommands(Provider):
@@ -16,12 +22,16 @@ class ConsoleCommands(Provider):
     command line, the filter or details), the replay keys while replaying, each worded for the
     selection on the main screen; then pane jumps and themes. Empty when no main screen is up."""
 
-    def _entries(self) -> list[tuple[str, str, object]]:
+    def _main_screen(self):
         from console.ui.screens.main import MainScreen
+
+        return next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+
+    def _entries(self) -> list[tuple[str, str, object]]:
         from console.ui.widgets.command_line import PANES
 
         app = self.app
-        main = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
+        main = self._main_screen()
         if main is None:
             return []
         node = main.selected_node() or "-"
@@ -54,8 +64,13 @@ class ConsoleCommands(Provider):
             yield DiscoveryHit(label, action, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
-        """The entries whose label matches `query`, scored and highlighted by Textual's fuzzy
-        matcher."""
+        """`Run: QUERY` first when `query` is a whole command line; then the entries whose label
+        matches `query`, scored and highlighted by Textual's fuzzy matcher."""
+        line = " ".join(query.split())
+        if self._main_screen() is not None and is_complete_line(line):
+            yield Hit(RUN_SCORE, f"Run: {line}",
+                      partial(self.app.run_text, line),  # type: ignore[attr-defined]
+                      help="as typed after : (the command language)")
         matcher = self.matcher(query)
         for label, help_text, action in self._entries():
             score = matcher.match(label)

@@ -61,7 +61,7 @@ def test_missing_keymap_is_empty(tmp_path):
     ('[keys]\ncrash = "X,X"\n', ":2: keys.crash: 'X' is given twice"),
     ('[keys]\ncrash = "F99"\n', ":2: keys.crash: 'F99' is not a key name"),
     ('[keys]\ncrash = "PgUp"\n', ":2: keys.crash: 'PgUp' is reserved"),
-    ('[keys]\ncrash = "F10"\n', ":2: keys.crash: 'f10' is already the key of quit"),
+    ('[keys]\ncrash = "F10"\n', ":2: keys.crash: 'F10' is reserved"),
     ('[keys]\ncrash = " "\n', ":2: keys.crash: must be a key name"),
 ])
 def test_bad_keymaps_name_file_line_and_key(tmp_path, text, expected):

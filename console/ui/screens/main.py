@@ -28,7 +28,7 @@ from console.ui import actions
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
-from console.ui.widgets.command_line import PANES, CommandLine
+from console.ui.widgets.command_line import PANES, CommandLine, Completions
 from console.ui.widgets.events import EventsTable
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.heartbeats import HeartbeatsTable
@@ -131,6 +131,7 @@ class MainScreen(Screen[None]):
         self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
         yield from self._mode_widgets
         yield Static("", id="too-small")
+        yield Completions(id="completions")
         yield CommandLine(id="command-line", classes="bar")
         yield Input(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
                     classes="bar")
