@@ -6,7 +6,7 @@ Each key has an id; `keys.toml` in the config folder maps ids to other keys:
     # ~/.config/cluster-console/keys.toml
     [keys]
     crash = "X"            # one key
-    maintenance = "M,f2"   # or several, comma-separated
+    maintenance = "M,F2"   # or several, comma-separated (named keys in any case)
 
 A file that does not parse, an unknown id, a key that is not a key (an empty one, as in `","`,
 included), a key given twice, or a broken link in place of the file is an error naming the
