@@ -50,7 +50,10 @@ class ConsoleCommands(Provider):
             if spec.id in subject:
                 label = f"{label} ({subject[spec.id]})"
             key = app.keys_of(spec).split(",")[0]  # type: ignore[attr-defined]
-            entries.append((label, f"key {key}", partial(main.run_action, spec.action)))
+            action = spec.action
+            if spec.paused_footer and main.check_action(action, ()) is False:
+                action = "resume"  # the key's other binding, the one live while paused
+            entries.append((label, f"key {key}", partial(main.run_action, action)))
         for n, pane in enumerate(PANES, start=1):
             entries.append((f"Go to the {pane} pane", f"key {n}",
                             partial(main.action_focus_pane, pane)))

@@ -97,6 +97,16 @@ async def test_the_palette_runs_console_words_but_offers_no_one_letter_quit():
         assert app.return_code is None
 
 
+async def test_the_palettes_pause_entry_resumes_a_paused_clock_and_pauses_a_running_one():
+    app = make_app(paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for paused_after in (False, True):
+            assert (await palette_run(pilot, "pause / resume"))[0].startswith("Pause / resume")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.session.clock.paused is paused_after
+
+
 # -- `:` aliases, the known list, completions --------------------------------------------------
 
 
