@@ -322,12 +322,22 @@ def footer_labels(app) -> dict[str, tuple[str, int]]:
             if key.region.width}
 
 
+async def footer_with(pilot, label: str) -> dict[str, tuple[str, int]]:
+    """The footer's labels once it shows `label` (it recomposes after the bindings change), or
+    as they are after a while."""
+    for _ in range(50):
+        labels = footer_labels(pilot.app)
+        if label in labels:
+            break
+        await pilot.pause()
+    return labels
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_footer_shows_help_and_quit_at_every_width(size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        labels = footer_labels(app)
+        labels = await footer_with(pilot, "Quit")
         assert labels["Help"][0] == "question_mark" and labels["Help"][1] <= size[0]
         assert labels["Quit"][0] == "q" and labels["Quit"][1] <= size[0]
 
@@ -335,15 +345,14 @@ async def test_the_footer_shows_help_and_quit_at_every_width(size):
 async def test_the_space_key_says_resume_while_paused_and_pause_while_running():
     app = make_app(paused=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        assert footer_labels(app)["Resume"][0] == "space" and "Pause" not in footer_labels(app)
+        labels = await footer_with(pilot, "Resume")
+        assert labels["Resume"][0] == "space" and "Pause" not in labels
         await pilot.press("space")
-        await pilot.pause()
+        labels = await footer_with(pilot, "Pause")
         assert not app.session.clock.paused
-        assert footer_labels(app)["Pause"][0] == "space" and "Resume" not in footer_labels(app)
+        assert labels["Pause"][0] == "space" and "Resume" not in labels
         await pilot.press(":", *"pause", "enter")  # a command pauses it too
-        await pilot.pause()
-        assert app.session.clock.paused and "Resume" in footer_labels(app)
+        assert app.session.clock.paused and "Resume" in await footer_with(pilot, "Resume")
         await pilot.press("space")
         await pilot.pause()
         assert not app.session.clock.paused
