@@ -309,11 +309,13 @@ class ConsoleApp(App[int]):
                 self.notify(f"{command.text()}{note}", title=title, timeout=3, markup=False)
         self.refresh_view()
 
-    def run_text(self, text: str) -> Outcome | None:
+    def run_text(self, text: str, *, ask: bool = False) -> Outcome | None:
         """A line of the command line or the palette: a console word or one of its aliases
         (console.ui.widgets.command_line), else the command language through `run_command`.
-        A command the keys confirm (crash, isolate, failover) asks first as they do. A word
-        that is neither is refused with every word known; None when nothing was submitted."""
+        With `ask` (the palette, where a line is one enter away), a command the keys confirm
+        (crash, isolate, failover) asks first as they do; after `:` the typed line is the
+        answer. A word that is neither is refused with every word known; None when nothing
+        was submitted."""
         from console.ui.widgets.command_line import PANES, console_word, known_words
 
         words = text.split()
@@ -342,7 +344,7 @@ class ConsoleApp(App[int]):
             command = parse(text)
         except CommandError as error:
             return self._not_a_command(str(error))
-        question = self._question_for(command)
+        question = self._question_for(command) if ask else None
         if question is not None:
             self.confirm_then(question.question or "", question.detail, [command])
             return None

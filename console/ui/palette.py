@@ -1,7 +1,8 @@
 """The command palette (ctrl+p): the same actions as the keys, worded for the current selection,
 plus pane jumps and themes. Picking one runs the same action a key would (confirmation and
 read-only refusals included). A query that is a whole line of the command line (`fail-node A`,
-`theme dark`, `vms`) is offered first as `Run: ...`, run as typed after `:` (`run_text`)."""
+`theme dark`, `vms`) is offered first as `Run: ...`, run as typed after `:` (`run_text`),
+except that crash, isolate and failover ask first, as their keys do."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ class ConsoleCommands(Provider):
         line = " ".join(query.split())
         if self._main_screen() is not None and is_complete_line(line):
             yield Hit(RUN_SCORE, f"Run: {line}",
-                      partial(self.app.run_text, line),  # type: ignore[attr-defined]
+                      partial(self.app.run_text, line, ask=True),  # type: ignore[attr-defined]
                       help="as typed after : (the command language)")
         matcher = self.matcher(query)
         for label, help_text, action in self._entries():

@@ -47,7 +47,7 @@ async def test_the_palette_offers_a_typed_command_first_and_runs_it():
         assert not app.engine.cluster.nodes["A"].powered
 
 
-async def test_a_typed_destructive_command_asks_first_as_its_key_does():
+async def test_a_destructive_command_from_the_palette_asks_first_as_its_key_does():
     app = make_app(confirm=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await palette_run(pilot, "fail-node B")
@@ -56,12 +56,17 @@ async def test_a_typed_destructive_command_asks_first_as_its_key_does():
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         assert app.engine.cluster.nodes["B"].powered
-        await pilot.press(":", *"fail-node B", "enter")
+        await palette_run(pilot, "isolate B")
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await pilot.pause()
-        assert not app.engine.cluster.nodes["B"].powered
+        assert not app.engine.cluster.nodes["B"].connected
+        await pilot.press(":", *"fail-node C", "enter")  # typed after `:`: the line is the yes
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert not app.engine.cluster.nodes["C"].powered
 
 
 async def test_a_typed_command_the_model_refuses_says_why():

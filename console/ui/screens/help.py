@@ -3,7 +3,6 @@ the command language and the command line's words; scrolled with the table keys.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.table import Table
@@ -20,19 +19,19 @@ from console.ui.widgets.command_line import ALIASES, CONSOLE_WORDS
 
 #: Keys of the screens other than the main one (their own, not remappable).
 SCREEN_KEYS = (("details: esc q", "back to the main screen (q goes back there, it does not quit)"),
-               ("details, help: ↑ ↓ j k, pgup pgdn, home end g G", "scroll"),
+               ("details: ↑ ↓ j k, pgup pgdn, home end", "scroll"),
+               ("help: ↑ ↓ j k, pgup pgdn, home end g G", "scroll"),
                ("help: esc q ? F1", "close this help"),
                ("dialog: y enter / n esc", "yes / no"),
                ("target picker: enter, a, esc", "migrate there; the balancer chooses; cancel"))
 
 
-def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = "",
-                    keys_file: Path | None = None):
+def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""):
     """Every key with its id in keys.toml and what it does, the table keys, the details
     screen's keys, the symbols' legend (console.ui.legend), the command language and the
     command line's own words and aliases. `locked_by`: why mutating keys are disabled besides
     read-only (`replay`, `drill over`); the replay's step key is listed only during a replay.
-    `keys_file`: the keymap's real path (default: `keymap_path()`)."""
+    The keymap's path is the real one (`keymap_path()`), not a variable's name."""
     from console.model.commands import COMMANDS
 
     keys = _grid(3)
@@ -66,9 +65,9 @@ def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""
         outer.add_row(Text(title, style="bold underline"))
         outer.add_row(body)
         outer.add_row("")
-    path = keymap_path() if keys_file is None else keys_file
+    path = keymap_path()
     outer.add_row(Text(f"Destructive keys (x, i, f) ask first unless --no-confirm, and so do "
-                       f"those commands typed after : or in the palette. Keys are remapped in "
+                       f"those commands run from the palette. Keys are remapped in "
                        f"{path} by id, e.g. [keys] crash = \"X\", maintenance = \"M,F2\".",
                        style="italic"))
     return outer
