@@ -36,7 +36,16 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 from console.model import views
-from console.model.commands import Command, CommandError, LocalReading, parse
+from console.model.commands import (
+    COMMANDS,
+    Command,
+    CommandError,
+    FailNode,
+    Failover,
+    Isolate,
+    LocalReading,
+    parse,
+)
 from console.model.kernel import Outcome
 from console.model.names import label_problem
 from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
@@ -50,6 +59,7 @@ from console.ui.themes import for_colour_system
 if TYPE_CHECKING:
     from console.model.engine import Engine
     from console.sources.base import Source
+    from console.ui.actions import Action
     from console.ui.mode import Mode
 
 #: Signals that quit the console cleanly (recording ended, terminal restored). SIGINT is
@@ -70,10 +80,12 @@ class ConsoleApp(App[int]):
     """
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="help", key_display="?"),
-        Binding("q", "quit", "Quit", id="quit"),
-        # Like htop and k9s, ctrl+c quits, from anywhere (Textual's default only says how to).
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # help (? F1) and quit (q), from the one key table, on every screen
+        *(Binding(spec.keys, spec.action.removeprefix("app."), spec.footer, id=spec.id)
+          for spec in KEYS if spec.action.startswith("app.")),
+        # Like htop (F10) and k9s (ctrl+c), from anywhere: dialogs, help, the palette, the
+        # command line (Textual's default ctrl+c only says how to quit).
+        Binding("f10,ctrl+c", "quit", "Quit", show=False, priority=True),
         # Like every full-screen program, ctrl+z suspends (the terminal sends no SIGTSTP: raw).
         Binding("ctrl+z", "suspend_process", "Suspend", show=False, priority=True),
     ]
@@ -120,6 +132,7 @@ class ConsoleApp(App[int]):
         self.stopped_by: int | None = None
         self._leaving = False
         self._selection: str | None = None  # the selection last told to the session
+        self._paused_shown: bool | None = None  # the clock state the footer's label shows
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -305,39 +318,75 @@ class ConsoleApp(App[int]):
                 self.notify(f"{command.text()}{note}", title=title, timeout=3, markup=False)
         self.refresh_view()
 
-    def run_text(self, text: str) -> Outcome | None:
-        """A line of the command line: a console word, or the command language."""
+    def run_text(self, text: str, *, ask: bool = False) -> Outcome | None:
+        """A line of the command line or the palette: a console word or one of its aliases
+        (console.ui.widgets.command_line), else the command language through `run_command`.
+        With `ask` (the palette, where a line is one enter away), a command the keys confirm
+        (crash, isolate, failover) asks first as they do; after `:` the typed line is the
+        answer. A word that is neither is refused with every word known; None when nothing
+        was submitted."""
+        from console.ui.widgets.command_line import PANES, console_word, known_words
+
         words = text.split()
-        head = words[0] if words else ""
-        screen = self._main_screen()
-        if head in ("q", "quit"):
+        first = words[0] if words else ""
+        head = console_word(first)
+        if head == "quit":
             self.exit(0)
             return None
         if head == "help":
             self.action_help()
             return None
         if head == "mark":
-            return self.mark(text[len("mark"):].strip())
+            return self.mark(text.strip()[len(first):].strip())
         if head == "theme":
-            name = words[1] if len(words) > 1 else ""
-            if name not in self.theme_names:
-                self.notify(f"theme: unknown theme {name!r} (known: "
-                            f"{', '.join(self.theme_names)})", severity="error", markup=False)
-                return Outcome.refuse("unknown theme")
-            self.theme = name
-            return Outcome.ok()
-        from console.ui.widgets.command_line import PANES
-
-        if head in PANES and len(words) == 1 and screen is not None:
-            screen.action_focus_pane(head)
+            return self._theme_named(words[1] if len(words) > 1 else "")
+        if head in PANES:
+            screen = self._main_screen()
+            if len(words) > 1:
+                return self._not_a_command(f"{first}: a pane's name takes nothing after it")
+            if screen is not None:
+                screen.action_focus_pane(head)
             return None
+        if first not in COMMANDS:
+            return self._not_a_command(f"unknown command {first!r}; {known_words()}")
         try:
             command = parse(text)
         except CommandError as error:
-            self.notify(str(error), title="Not a command", severity="error", timeout=8,
-                        markup=False)
-            return Outcome.refuse(str(error))
+            return self._not_a_command(str(error))
+        question = self._question_for(command) if ask else None
+        if question is not None:
+            self.confirm_then(question.question or "", question.detail, [command])
+            return None
         return self.run_command(command)
+
+    def _not_a_command(self, reason: str) -> Outcome:
+        self.notify(reason, title="Not a command", severity="error", timeout=8, markup=False)
+        return Outcome.refuse(reason)
+
+    def _theme_named(self, name: str) -> Outcome:
+        if name not in self.theme_names:
+            self.notify(f"theme: unknown theme {name!r} (known: "
+                        f"{', '.join(self.theme_names)})", severity="error", markup=False)
+            return Outcome.refuse("unknown theme")
+        self.theme = name
+        return Outcome.ok()
+
+    def _question_for(self, command: Command) -> Action | None:
+        """The question a key asks before `command` (console.ui.actions), for the commands the
+        keys confirm; None for the others and for a name the model does not know (the
+        refusal says so)."""
+        from console.ui import actions
+
+        try:
+            if isinstance(command, FailNode):
+                return actions.crash(self.engine, actions.Target(node=command.node))
+            if isinstance(command, Isolate):
+                return actions.isolate(actions.Target(node=command.node))
+            if isinstance(command, Failover):
+                return actions.failover(self.engine, actions.Target(service=command.service))
+        except KeyError:
+            return None
+        return None
 
     def mark(self, label: str) -> Outcome:
         """`:mark LABEL`: a moment in the recording (`replay --svg` screenshots it there)."""
@@ -471,6 +520,16 @@ class ConsoleApp(App[int]):
             update = getattr(screen, "update_view", None)
             if update is not None:
                 update()
+        self._relabel_pause()
+
+    def _relabel_pause(self) -> None:
+        """The footer says `space Pause` while the clock runs and `space Resume` while it is
+        paused (by a key, a command, a drill or a replay): bindings are checked again when
+        that changes, not at every repaint."""
+        paused = self.session.clock.paused
+        if paused != self._paused_shown:
+            self._paused_shown = paused
+            self.screen.refresh_bindings()
 
     def main_screen(self):
         """The main screen (console.ui.screens.main.MainScreen) wherever it is in the stack, or

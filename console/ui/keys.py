@@ -6,7 +6,7 @@ Each key has an id; `keys.toml` in the config folder maps ids to other keys:
     # ~/.config/cluster-console/keys.toml
     [keys]
     crash = "X"            # one key
-    maintenance = "alt+m,f2"   # or several, comma-separated
+    maintenance = "alt+m,F2"   # or several, comma-separated (named keys in any case)
 
 A file that does not parse, an unknown id, a key that is not a key (an empty one, as in `","`,
 included), a key given twice, or a broken link in place of the file is an error naming the
@@ -27,8 +27,9 @@ from console.paths import config_dir
 @dataclass(frozen=True, slots=True)
 class KeySpec:
     """One key binding: its id (the name in keys.toml), default keys, the action, footer label, help
-    line, whether it changes the cluster, whether the footer shows it, and how the help screen
-    writes the key."""
+    line, whether it changes the cluster, whether the footer shows it, how the help screen
+    writes the key, and the footer's label while the clock is paused when that differs (the
+    screen then binds the keys to a `resume` action too, shown only while paused)."""
 
     id: str
     keys: str           # Textual key names, comma-separated
@@ -38,10 +39,12 @@ class KeySpec:
     mutating: bool = False  # builds a command that changes the cluster
     show: bool = True       # shown in the footer
     display: str = ""       # how the help screen writes the key (default: the key)
+    paused_footer: str = ""  # footer label while the clock is paused (the action: `resume`)
 
 
 KEYS: tuple[KeySpec, ...] = (
-    KeySpec("help", "question_mark", "app.help", "Help", "this help: every key", display="?"),
+    KeySpec("help", "question_mark,f1", "app.help", "Help", "this help: every key",
+            display="? F1"),
     KeySpec("command", "colon", "command_line", "Cmd",
             "command line (the command language, tab completes, up/down history)",
             display=":"),
@@ -81,7 +84,7 @@ KEYS: tuple[KeySpec, ...] = (
             "run the balancer now and apply its moves (enter in the balancer pane: one move)",
             mutating=True),
     KeySpec("pause", "space", "pause", "Pause", "pause / resume the simulated clock",
-            display="space"),
+            display="space", paused_footer="Resume"),
     KeySpec("faster", "plus", "faster", "Faster", "speed up the clock", show=False, display="+"),
     KeySpec("slower", "minus", "slower", "Slower", "slow the clock down", show=False,
             display="-"),
@@ -108,7 +111,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("alerts", "exclamation_mark", "alerts", "Alerts",
             "the open alerts as a list (the header's alerts N); enter goes to the subject",
             show=False, display="!"),
-    KeySpec("quit", "q", "app.quit", "Quit", "quit", show=True),
+    KeySpec("quit", "q", "app.quit", "Quit", "quit (in the details screen q goes back)"),
 )
 #: Keys only a replay has (the main screen hides them otherwise; help lists them in a replay).
 REPLAY_KEYS: tuple[KeySpec, ...] = (
@@ -139,12 +142,14 @@ LOG_KEYS = (("a", "severity('debug')", "All", "show every event"),
 TABLE_KEYS = (("↑ ↓ k j", "move the selection"), ("pgup pgdn", "page"),
               ("home end g G", "first / last row"), ("1-8", "jump to a pane"),
               ("esc", "back: close a dialog, clear a filter, leave the command line"),
-              ("ctrl+p", "command palette"))
+              ("ctrl+p", "command palette"),
+              ("F10 ctrl+c", "quit, from every screen (dialogs, help, palette, command line)"),
+              ("ctrl+z", "suspend (fg brings the console back)"))
 
 KEY_IDS = {k.id for k in ALL_KEYS}
 #: Keys that tables and screens keep for themselves; a keymap may not take them.
 RESERVED = {"up", "down", "k", "j", "pageup", "pagedown", "home", "end", "g", "G", "escape",
-            "ctrl+p", "ctrl+c", "ctrl+z", *"12345678"}
+            "ctrl+p", "ctrl+c", "ctrl+z", "f10", *"12345678"}
 #: Modifiers a key name may start with (`ctrl+x`, `ctrl+shift+left`).
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 
@@ -164,18 +169,38 @@ def _named_keys() -> frozenset[str]:
 NAMED_KEYS = _named_keys()
 
 
-def is_key_name(key: str) -> bool:
-    """Whether `key` names a key Textual can deliver: modifiers (`MODIFIERS`, each at most
-    once) joined by `+`, then one printable character other than a space or a comma, or one
-    of `NAMED_KEYS` (`f2`, `enter`, `question_mark`). `foo`, `ctrl+` and `ctrl+ctrl+x` are
-    not."""
-    *modifiers, base = _normal(key).split("+") if len(key) > 1 else [key]
-    if len(set(modifiers)) != len(modifiers) or not set(modifiers) <= set(MODIFIERS):
-        return False
-    if len(base) == 1:
-        return base.isprintable() and base not in " ,"
-    return base in NAMED_KEYS
+#: Names users write for named keys, besides Textual's own (compared in lower case).
+KEY_SYNONYMS = {"pgup": "pageup", "pgdn": "pagedown", "page_up": "pageup",
+                "page_down": "pagedown", "esc": "escape", "del": "delete", "ins": "insert",
+                "return": "enter", "bksp": "backspace"}
 
+
+def key_name(key: str) -> str | None:
+    """The name Textual gives the key written `key`, or None when it names no key.
+
+    Modifiers (`MODIFIERS`, each at most once) and named keys are read in any case, so `F2`,
+    `Enter`, `PgUp` and `Ctrl+X` are `f2`, `enter`, `pageup` and `ctrl+X` (`KEY_SYNONYMS`
+    adds `esc`, `del`, `pgdn`, ...); a single character keeps its case (`M` is not `m`), and
+    punctuation takes Textual's name (`?` is `question_mark`). `foo`, `ctrl+`, `ctrl+ctrl+x`,
+    a space and a comma name no key (write `space`, `comma`)."""
+    if len(key) == 1:
+        return _normal(key) if key.isprintable() and key not in " ," else None
+    *modifiers, base = key.split("+")
+    modifiers = [m.lower() for m in modifiers]
+    if len(set(modifiers)) != len(modifiers) or not set(modifiers) <= set(MODIFIERS):
+        return None
+    if len(base) == 1:
+        base = _normal(base) if base.isprintable() and base not in " ," else ""
+    else:
+        base = KEY_SYNONYMS.get(base.lower(), base.lower())
+    if not base or (len(base) > 1 and base not in NAMED_KEYS):
+        return None
+    return "+".join([*modifiers, base])
+
+
+def is_key_name(key: str) -> bool:
+    """Whether `key` names a key Textual can deliver (see `key_name`)."""
+    return key_name(key) is not None
 
 
 def keymap_path() -> Path:
@@ -217,10 +242,9 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
             if not key:
                 raise fail(where, f"an empty key name in {value!r} (keys are separated by "
                                   "commas; write a comma key as \"comma\")")
-            if not is_key_name(key):
-                hint = f" (did you mean {key.lower()!r}?)" if is_key_name(key.lower()) else ""
-                raise fail(where, f"{key!r} is not a key name{hint}")
-            normal = _normal(key)
+            normal = key_name(key)
+            if normal is None:
+                raise fail(where, f"{key!r} is not a key name")
             if used.get(normal) == binding_id:
                 raise fail(where, f"{key!r} is given twice")
             if normal in RESERVED:
@@ -228,7 +252,7 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
             if normal in used and used[normal] != binding_id:
                 raise fail(where, f"{key!r} is already given to {used[normal]}")
             used[normal] = binding_id
-        keymap[binding_id] = ",".join(keys)
+        keymap[binding_id] = ",".join(key_name(k) or k for k in keys)
     # A remapped key must not collide with a default key left in place.
     for spec in ALL_KEYS:
         if spec.id in keymap:
@@ -241,12 +265,11 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     return keymap
 
 
-_ALIASES = {"?": "question_mark", ":": "colon", "/": "slash", "+": "plus", "-": "minus",
-            " ": "space", "!": "exclamation_mark"}
-
-
 def _normal(key: str) -> str:
-    return _ALIASES.get(key, key)
+    """A one-character key as Textual names it (`?` is `question_mark`, `x` stays `x`)."""
+    from textual.keys import _character_to_key
+
+    return _character_to_key(key) if len(key) == 1 else key
 
 
 def keys_for(spec: KeySpec, keymap: dict[str, str]) -> str:

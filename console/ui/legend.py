@@ -1,43 +1,67 @@
 """The console's symbols and what each means, in one place: the line under the heartbeats pane
-and the help screen both read `SYMBOLS`."""
+(`legend_line`) and the help screen (`legend_rows`) both read `SYMBOLS`. The marks are drawn
+from the glyph table (console.ui.glyphs) when asked, so the Linux console's stand-ins are the
+ones explained there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.ui.glyphs import GLYPHS, glyph
+
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
-    """One symbol of the panes: the mark, a word for a narrow legend line, and what it means
-    (where it appears)."""
+    """One symbol of the panes: its marks (glyph names of console.ui.glyphs, or literal text),
+    joined by `joiner`; a word for the legend line ("": only the help screen lists it); and what
+    it means (where it appears)."""
 
-    mark: str
+    marks: tuple[str, ...]
     word: str
     meaning: str
+    joiner: str = " "
+
+    @property
+    def mark(self) -> str:
+        """The marks as the terminal draws them now."""
+        return self.joiner.join(glyph(m) if m in GLYPHS else m for m in self.marks)
 
 
 #: Every symbol the panes draw, the least obvious first (a narrow legend line keeps the first).
 SYMBOLS: tuple[Symbol, ...] = (
-    Symbol("◌", "silent", "node silent or suspect: no heartbeat heard (Nodes HB)"),
-    Symbol("○", "off/passive", "node powered off (Nodes HB); service member passive (Services)"),
-    Symbol("!", "no quorum", "the node is on a side without quorum; where hosts do not vote, "
-                             "cut off from the cluster's side (State)"),
-    Symbol("◐", "start", "service member starting (Services)"),
-    Symbol("✕", "down", "service member offline (Services)"),
-    Symbol("●", "up/active", "node beating (Nodes HB); service member active (Services)"),
-    Symbol("*", "this host", "the machine the console runs on, --local (Nodes)"),
-    Symbol("▮", "beat", "heartbeat received (Heartbeats strip)"),
-    Symbol("·", "missed", "heartbeat missed (Heartbeats strip)"),
+    Symbol(("silent",), "silent", "node powered but not heard, or suspect (Nodes HB)"),
+    Symbol(("powered-off",), "off/passive",
+           "node powered off (Nodes HB); service member passive (Services)"),
+    Symbol(("!",), "no quorum", "after a state: the node is on a side without quorum; where "
+                                "hosts do not vote, cut off from the cluster's side"),
+    Symbol(("starting",), "start", "service member starting (Services)"),
+    Symbol(("down",), "down", "service member offline (Services)"),
+    Symbol(("beating",), "up/active", "node beating (Nodes HB); service member active (Services)"),
+    Symbol(("*",), "this host", "after a node's name: the machine the console runs on, --local"),
+    Symbol(("beat",), "beat", "heartbeat received (Heartbeats strip)"),
+    Symbol(("missed-beat",), "missed", "heartbeat missed (Heartbeats strip)"),
+    Symbol(("bar", "bar-empty"), "", "meter: used, free"),
+    Symbol(("spark",), "", "sparkline: recorded CPU over time, lowest block 0 %"),
+    Symbol(("ascending", "descending"), "", "a column's title: the list is sorted by it"),
+    Symbol(("A", "arrow", "B"), "", "moving from A to B", joiner=""),
+    Symbol(("more",), "", "cut to fit the column"),
 )
 
 
+def legend_rows() -> list[tuple[str, str]]:
+    """(marks, meaning) of every symbol, for the help screen."""
+    return [(s.mark, s.meaning) for s in SYMBOLS]
+
+
 def legend_line(width: int) -> str:
-    """The symbols as one line of at most `width` cells (`◌ silent  ○ off/passive ...`): as many
-    as fit, the least obvious first, closer together when narrow (empty when none fits)."""
+    """The symbols that have a word as one line of at most `width` cells (`◌ silent  ○
+    off/passive ...`): as many as fit, the least obvious first, closer together when narrow
+    (empty when none fits)."""
+    named = [s for s in SYMBOLS if s.word]
     for gap, joiner in (("  ", " "), (" ", "")):
-        parts = [f"{s.mark}{joiner}{s.word}" for s in SYMBOLS]
+        parts = [f"{s.mark}{joiner}{s.word}" for s in named]
         while parts and len(gap.join(parts)) > width:
             parts.pop()
-        if len(parts) == len(SYMBOLS) or gap == " ":
+        if len(parts) == len(named) or gap == " ":
             return gap.join(parts)
     return ""

@@ -1,14 +1,21 @@
 """The command palette (ctrl+p): the same actions as the keys, worded for the current selection,
 plus pane jumps and themes. Picking one runs the same action a key would (confirmation and
-read-only refusals included)."""
+read-only refusals included). A query that is a whole line of the command line (`fail-node A`,
+`theme dark`, `vms`) is offered first as `Run: ...`, run as typed after `:` (`run_text`),
+except that crash, isolate and failover ask first, as their keys do."""
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS
+from console.ui.widgets.command_line import is_complete_line
+
+#: A typed command line ranks above every fuzzy match (Textual's scores are unbounded).
+RUN_SCORE = math.inf
 
 
 class ConsoleCommands(Provider):
@@ -16,12 +23,16 @@ class ConsoleCommands(Provider):
     command line, the filter or details), the replay keys while replaying, each worded for the
     selection on the main screen; then pane jumps and themes. Empty when no main screen is up."""
 
-    def _entries(self) -> list[tuple[str, str, object]]:
+    def _main_screen(self):
         from console.ui.screens.main import MainScreen
+
+        return next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+
+    def _entries(self) -> list[tuple[str, str, object]]:
         from console.ui.widgets.command_line import PANES
 
         app = self.app
-        main = next((s for s in app.screen_stack if isinstance(s, MainScreen)), None)
+        main = self._main_screen()
         if main is None:
             return []
         from console.ui.actions import NODE_KEYS
@@ -44,7 +55,10 @@ class ConsoleCommands(Provider):
                     what = f"services on {what}"
                 label = f"{label} ({what})"
             key = app.keys_of(spec).split(",")[0]  # type: ignore[attr-defined]
-            entries.append((label, f"key {key}", partial(main.run_action, spec.action)))
+            action = spec.action
+            if spec.paused_footer and main.check_action(action, ()) is False:
+                action = "resume"  # the key's other binding, the one live while paused
+            entries.append((label, f"key {key}", partial(main.run_action, action)))
         for n, pane in enumerate(PANES, start=1):
             entries.append((f"Go to the {pane} pane", f"key {n}",
                             partial(main.action_focus_pane, pane)))
@@ -58,8 +72,13 @@ class ConsoleCommands(Provider):
             yield DiscoveryHit(label, action, help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
-        """The entries whose label matches `query`, scored and highlighted by Textual's fuzzy
-        matcher."""
+        """`Run: QUERY` first when `query` is a whole command line; then the entries whose label
+        matches `query`, scored and highlighted by Textual's fuzzy matcher."""
+        line = " ".join(query.split())
+        if self._main_screen() is not None and is_complete_line(line):
+            yield Hit(RUN_SCORE, f"Run: {line}",
+                      partial(self.app.run_text, line, ask=True),  # type: ignore[attr-defined]
+                      help="as typed after : (the command language)")
         matcher = self.matcher(query)
         for label, help_text, action in self._entries():
             score = matcher.match(label)

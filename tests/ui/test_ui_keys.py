@@ -269,7 +269,7 @@ async def test_read_only_greys_the_mutating_keys_in_the_footer():
         await pilot.pause()
         screen = app.screen
         assert screen.check_action("crash", ()) is None
-        assert screen.check_action("pause", ()) is True
+        assert screen.check_action("resume", ()) is True  # the clock is not locked (paused)
 
 
 async def test_slash_filters_the_vms_and_escape_clears():

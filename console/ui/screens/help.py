@@ -1,4 +1,5 @@
-"""The `?` screen: every key (as remapped), the table keys and the command language."""
+"""The help screen (`?`, F1): every key (as remapped) with its id, the table keys, the symbols,
+the command language and the command line's words; scrolled with the table keys."""
 
 from __future__ import annotations
 
@@ -12,45 +13,85 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS, TABLE_KEYS, display_key
+from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS, TABLE_KEYS, display_key, keymap_path
+from console.ui.legend import legend_rows
+from console.ui.widgets.command_line import ALIASES, CONSOLE_WORDS
+
+#: Keys of the screens other than the main one (their own, not remappable).
+SCREEN_KEYS = (("details: esc q", "back to the main screen (q goes back there, it does not quit)"),
+               ("details: ↑ ↓ j k, pgup pgdn, home end", "scroll"),
+               ("help: ↑ ↓ j k, pgup pgdn, home end g G", "scroll"),
+               ("help: esc q ? F1", "close this help"),
+               ("dialog: y enter / n esc", "yes / no"),
+               ("target picker: enter, a, esc", "migrate there; the balancer chooses; cancel"))
 
 
 def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = "",
                     drill: bool = False):
-    """`locked_by`: why mutating keys are disabled besides read-only (`replay`, `drill over`);
-    the replay's keys are listed only during a replay, the drill panel's (`drill`) only with
-    one."""
+    """Every key with its id in keys.toml and what it does, the table keys, the details
+    screen's keys, the symbols' legend (console.ui.legend), the command language and the
+    command line's own words and aliases. `locked_by`: why mutating keys are disabled besides
+    read-only (`replay`, `drill over`); the replay's keys are listed only during a replay, the
+    drill panel's (`drill`) only with one.
+    The keymap's path is the real one (`keymap_path()`), not a variable's name."""
     from console.model.commands import COMMANDS
 
-    keys = Table.grid(padding=(0, 2))
-    keys.add_column(style="bold", no_wrap=True)
-    keys.add_column()
+    keys = _grid(3)
+    keys.add_row(Text("key", style="dim"), Text("id (keys.toml)", style="dim"),
+                 Text("action", style="dim"))
     why = "read-only" if read_only else locked_by
     for spec in (KEYS + (REPLAY_KEYS if locked_by == "replay" else ())
                  + (DRILL_KEYS if drill else ())):
         note = f"  (disabled: {why})" if why and spec.mutating else ""
-        keys.add_row(display_key(spec, keymap), Text(spec.help + note))
+        keys.add_row(display_key(spec, keymap), spec.id, Text(spec.help + note))
     for key, what in TABLE_KEYS:
-        keys.add_row(key, what)
-    language = Table.grid(padding=(0, 2))
-    language.add_column(style="bold", no_wrap=True)
-    language.add_column()
+        keys.add_row(key, "", what)
+    screens = _grid(2)
+    for key, what in SCREEN_KEYS:
+        screens.add_row(key, what)
+    legend = _grid(2)
+    for symbols, meaning in legend_rows():
+        legend.add_row(symbols, meaning)
+    language = _grid(2)
     for verb in sorted(COMMANDS):
         cls = COMMANDS[verb]
         language.add_row(cls.usage(), cls.help)
+    words = _grid(2)
+    for word, what in CONSOLE_WORDS.items():
+        aliases = [alias for alias, target in ALIASES.items() if target == word]
+        words.add_row(" ".join([word, *aliases]), what)
     outer = Table.grid()
     outer.add_column()
-    outer.add_row(Text("Keys", style="bold underline"))
-    outer.add_row(keys)
-    outer.add_row("")
-    outer.add_row(Text("Command language (after :, in the palette, in drills)",
-                       style="bold underline"))
-    outer.add_row(language)
-    outer.add_row("")
-    outer.add_row(Text("Destructive keys (x, i, f) ask first unless --no-confirm. Keys are "
-                       "remapped in $XDG_CONFIG_HOME/cluster-console/keys.toml, e.g. "
-                       "[keys] crash = \"X\".", style="italic"))
+    for title, body in (("Keys", keys), ("Other screens", screens), ("Symbols", legend),
+                        ("Command language (after :, in the palette, in drills)", language),
+                        ("The command line's own words (and their aliases)", words)):
+        outer.add_row(Text(title, style="bold underline"))
+        outer.add_row(body)
+        outer.add_row("")
+    path = keymap_path()
+    outer.add_row(Text(f"Destructive keys (x, i, f) ask first unless --no-confirm, and so do "
+                       f"those commands run from the palette. Keys are remapped in "
+                       f"{path} by id, e.g. [keys] crash = \"X\", maintenance = \"alt+m,F2\".",
+                       style="italic"))
     return outer
+
+
+class _Grid(Table):
+    """A borderless table whose first column is bold and unwrapped; every cell is plain text
+    (a usage such as `BASE[+LAYER...]` is not markup)."""
+
+    def add_row(self, *cells: object, **options) -> None:  # type: ignore[override]
+        """Add a row, each string cell as plain text."""
+        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
+
+
+def _grid(columns: int) -> Table:
+    grid = _Grid(show_header=False, show_edge=False, box=None, padding=(0, 2),
+                 pad_edge=False, collapse_padding=True)
+    grid.add_column(style="bold", no_wrap=True)
+    for _ in range(columns - 1):
+        grid.add_column()
+    return grid
 
 
 def locked_by(app) -> str:
@@ -63,8 +104,8 @@ def locked_by(app) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key with what it does, and the command language, in a scrollable modal; escape, q or ?
-    closes it."""
+    """Every key with its id and what it does, the legend and the command language, in a
+    scrollable modal; escape, q, ? or F1 closes it."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -74,9 +115,13 @@ class HelpScreen(ModalScreen[None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "Close"),
+        Binding("escape,q,question_mark,f1", "close", "Close"),
         Binding("j,down", "scroll(1)", "Down", show=False),
         Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("g,home", "edge(False)", "Top", show=False),
+        Binding("G,end", "edge(True)", "Bottom", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -95,6 +140,18 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_page(self, pages: int) -> None:
+        box = self.query_one(VerticalScroll)
+        box.scroll_relative(y=pages * max(1, box.scrollable_content_region.height - 1),
+                            animate=False)
+
+    def action_edge(self, end: bool) -> None:
+        box = self.query_one(VerticalScroll)
+        if end:
+            box.scroll_end(animate=False, immediate=True)
+        else:
+            box.scroll_home(animate=False, immediate=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -30,7 +30,7 @@ from console.ui import actions
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
-from console.ui.widgets.command_line import PANES, CommandLine
+from console.ui.widgets.command_line import PANES, CommandLine, Completions
 from console.ui.widgets.events import EventsTable
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.heartbeats import HeartbeatsTable
@@ -64,11 +64,12 @@ BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen
 
 def _bindings() -> list[BindingType]:
     found: list[BindingType] = []
-    for spec in ALL_KEYS:
-        if spec.action.startswith("app."):
-            continue
-        found.append(Binding(spec.keys, spec.action, spec.footer, show=spec.show, id=spec.id,
-                             key_display=spec.display or None))
+    # The app's keys (help, quit) first: the footer shows them even at 80 columns.
+    for spec in sorted(ALL_KEYS, key=lambda spec: not spec.action.startswith("app.")):
+        found.append(Binding(spec.keys, spec.action, spec.footer, show=spec.show, id=spec.id))
+        if spec.paused_footer:  # the same keys, labelled for a paused clock (check_action)
+            found.append(Binding(spec.keys, "resume", spec.paused_footer, show=spec.show,
+                                 id=spec.id))
     for n, name in enumerate(PANES, start=1):
         found.append(Binding(str(n), f"focus_pane('{name}')", name.title(), show=False))
     found.append(Binding("escape", "back", "Back", show=False))
@@ -141,6 +142,7 @@ class MainScreen(Screen[None]):
         self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
         yield from self._mode_widgets
         yield Static("", id="too-small")
+        yield Completions(id="completions")
         yield CommandLine(id="command-line", classes="bar")
         yield Input(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
                     classes="bar")
@@ -405,6 +407,8 @@ class MainScreen(Screen[None]):
             return self._replay() is not None  # only a replay has the key
         if action == "focus_drill":
             return bool(self.query("#drill-table"))  # only with a drill panel
+        if action in ("pause", "resume"):  # one of the two is bound: the footer says which
+            return (action == "resume") == self.console.session.clock.paused
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -512,6 +516,10 @@ class MainScreen(Screen[None]):
 
     def action_pause(self) -> None:
         self.carry_out(actions.pause(self.console.session.clock))
+
+    def action_resume(self) -> None:
+        """space while paused (the footer says Resume): the same toggle as `action_pause`."""
+        self.action_pause()
 
     def action_faster(self) -> None:
         self.carry_out(actions.faster(self.console.session.clock))

@@ -1,7 +1,11 @@
-"""The `:` command line: the command language with tab completion and history.
+"""The `:` command line: the command language with completion and history.
 
-Besides the model's commands it takes a few console words: a pane's name jumps to it (`:vms`,
-`:events`, ...), `help`, `theme NAME`, `mark LABEL` (a moment in the recording) and `quit`.
+Besides the model's commands it takes the console's own words (`CONSOLE_WORDS`): a pane's name
+jumps to it (`:vms`, `:events`, ...), `help`, `theme NAME`, `mark LABEL` (a moment in the
+recording) and `quit`; and the other spellings users try (`ALIASES`, as in k9s: `:vm`, `:node`,
+`:svc`, `:ev`, `:q`, ...). While typing, the candidates for the word under the cursor (and the
+usage of the command typed) show in a strip above the line (`Completions`), and the one
+completion that fits is offered inline (right arrow takes it).
 """
 
 from __future__ import annotations
@@ -10,22 +14,59 @@ import shlex
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
-from textual.widgets import Input
+from textual.suggester import Suggester
+from textual.widgets import Input, Static
 
 from console.model import views
 from console.model.commands import COMMANDS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from console.model.engine import Engine
 
 PANES = ("nodes", "vms", "heartbeats", "services", "migrations", "events", "balancer", "images")
-CONSOLE_WORDS = ("help", "mark", "quit", "theme", *PANES)
+#: The console's own words after `:`, with what each does (the help screen lists them).
+CONSOLE_WORDS: dict[str, str] = {
+    "help": "the help screen",
+    "quit": "quit the console",
+    "theme": "theme NAME: switch to a theme",
+    "mark": "mark LABEL: a moment in the recording (replay --svg screenshots it)",
+    **{pane: f"go to the {pane} pane" for pane in PANES},
+}
+#: Other spellings of the console's words (k9s and vi habits): alias -> word.
+ALIASES: dict[str, str] = {
+    "q": "quit", "q!": "quit", "exit": "quit", "?": "help", "h": "help",
+    "node": "nodes", "no": "nodes", "host": "nodes", "hosts": "nodes",
+    "vm": "vms", "hb": "heartbeats", "heartbeat": "heartbeats",
+    "svc": "services", "service": "services",
+    "mig": "migrations", "migration": "migrations",
+    "ev": "events", "event": "events",
+    "bal": "balancer", "drs": "balancer", "recommendations": "balancer",
+    "img": "images", "image": "images",
+}
 HISTORY_KEPT = 200
+SHOWN_CANDIDATES = 40  # the strip shows this many candidates at most (then "+N more")
+
+
+def console_word(word: str) -> str | None:
+    """The console word `word` is or stands for (`vm` -> `vms`), None when it is neither."""
+    word = ALIASES.get(word, word)
+    return word if word in CONSOLE_WORDS else None
+
+
+def known_words() -> str:
+    """Every word the command line knows, for a refusal: the command language's verbs, then
+    the console's words (their aliases are on the help screen)."""
+    return (f"known: {', '.join(sorted(COMMANDS))}; console: {', '.join(CONSOLE_WORDS)} "
+            "(aliases such as vm, svc, ev, q: see help)")
 
 
 def complete(engine: Engine, text: str, themes: list[str] = ()) -> tuple[str, list[str]]:  # type: ignore[assignment]
-    """Complete the last word of `text`: (new text, the candidates that matched)."""
+    """Complete the last word of `text`: (new text, the candidates that matched). The first
+    word is completed from the verbs, the console's words and their aliases."""
     ends_with_space = text == "" or text[-1].isspace()
     try:
         words = shlex.split(text)
@@ -36,7 +77,7 @@ def complete(engine: Engine, text: str, themes: list[str] = ()) -> tuple[str, li
     current = words[-1]
     position = len(words) - 1
     if position == 0:
-        pool = sorted({*COMMANDS, *CONSOLE_WORDS})
+        pool = sorted({*COMMANDS, *CONSOLE_WORDS, *ALIASES})
     else:
         pool = _candidates(engine, words[0], words[1:-1], themes)
     matches = [c for c in pool if c.startswith(current)]
@@ -79,8 +120,84 @@ def _candidates(engine: Engine, verb: str, before: list[str], themes: list[str])
     return flags
 
 
+def is_complete_line(text: str) -> bool:
+    """Whether `text` is a whole line the command line would run: a command of the language
+    that parses, or a console word (or an alias of two letters or more) with what it takes
+    (`theme NAME`, `mark [LABEL]`, the others alone)."""
+    from console.model.commands import CommandError, parse
+
+    words = text.split()
+    if not words:
+        return False
+    if words[0] in COMMANDS:
+        try:
+            parse(text)
+        except CommandError:
+            return False
+        return True
+    word = console_word(words[0])
+    if word is None or (words[0] in ALIASES and len(words[0]) < 2):
+        return False
+    if word == "theme":
+        return len(words) == 2
+    return word == "mark" or len(words) == 1
+
+
+def usage_hint(text: str) -> str:
+    """The usage and help of the command (or console word) `text` starts with, or ""."""
+    words = text.split()
+    if not words:
+        return ""
+    cls = COMMANDS.get(words[0])
+    if cls is not None:
+        return f"{cls.usage()}: {cls.help}"
+    word = console_word(words[0])
+    return f"{word}: {CONSOLE_WORDS[word]}" if word is not None else ""
+
+
+class Completions(Static):
+    """The strip above the command line: the candidates for the word being typed and the usage
+    of the command typed; hidden when there is nothing to say or the line is closed."""
+
+    DEFAULT_CSS = """
+    Completions { dock: bottom; height: auto; max-height: 4; margin-bottom: 1; display: none;
+                  padding: 0 1; background: $boost; color: $text-muted; }
+    Completions.-shown { display: block; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.lines: list[str] = []
+
+    def show(self, candidates: list[str], hint: str) -> None:
+        """Show `candidates` (SHOWN_CANDIDATES at most) and `hint` (one line each); hide the
+        strip when both are empty."""
+        shown = " ".join(candidates[:SHOWN_CANDIDATES])
+        if len(candidates) > SHOWN_CANDIDATES:
+            shown += f" (+{len(candidates) - SHOWN_CANDIDATES} more)"
+        lines = [line for line in (hint, shown) if line]
+        if lines != self.lines:
+            self.lines = lines
+            self.update("\n".join(lines))
+        self.set_class(bool(lines), "-shown")
+
+
+class LineSuggester(Suggester):
+    """The inline suggestion: the line completed as far as it is certain (`complete`)."""
+
+    def __init__(self, completer: Callable[[str], tuple[str, list[str]]]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.completer = completer
+
+    async def get_suggestion(self, value: str) -> str | None:
+        """`value` completed, when completion adds to it."""
+        text, _candidates = self.completer(value)
+        return text if text != value and text.startswith(value) else None
+
+
 class CommandLine(Input):
-    """Input with completion (tab) and history (up / down); enter submits, esc closes."""
+    """Input with completion (tab; the candidates in the `Completions` strip above, the sure
+    part inline) and history (up / down); enter submits, esc closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "complete", "Complete", show=False),
@@ -96,10 +213,17 @@ class CommandLine(Input):
         pass
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(placeholder="command (tab completes; e.g. maintenance B on)", **kwargs)
+        super().__init__(placeholder="command (tab completes; e.g. maintenance B on)",
+                         suggester=LineSuggester(self.complete_line), **kwargs)
         self.history: list[str] = []
         self._position = 0
         self.candidates: list[str] = []
+
+    def complete_line(self, text: str) -> tuple[str, list[str]]:
+        """`complete` on the console's engine and themes."""
+        app = self.app
+        return complete(app.engine, text,  # type: ignore[attr-defined]
+                        list(getattr(app, "theme_names", [])))
 
     def remember(self, line: str) -> None:
         """Add `line` to the history (not an empty one, nor the same line twice in a row; the last
@@ -109,15 +233,44 @@ class CommandLine(Input):
             del self.history[:-HISTORY_KEPT]
         self._position = len(self.history)
 
+    def _strip(self) -> Completions | None:
+        try:
+            return self.screen.query_one(Completions)
+        except NoMatches:
+            return None
+
+    def _show_candidates(self) -> None:
+        strip = self._strip()
+        if strip is None:
+            return
+        if not self.has_focus:
+            strip.show([], "")
+            return
+        _text, self.candidates = self.complete_line(self.value)
+        shown = self.candidates
+        if not self.value.strip():  # the words to start with: no aliases
+            shown = [c for c in shown if c not in ALIASES]
+        strip.show(shown, usage_hint(self.value))
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        """Typing: the strip follows the word under the cursor (the message goes on to the
+        screen)."""
+        if message.input is self:
+            self._show_candidates()
+
+    def on_focus(self) -> None:
+        self._show_candidates()
+
+    def on_blur(self) -> None:
+        strip = self._strip()
+        if strip is not None:
+            strip.show([], "")
+
     def action_complete(self) -> None:
-        app = self.app
-        themes = [t for t in getattr(app, "theme_names", [])]
-        text, self.candidates = complete(app.engine, self.value, themes)  # type: ignore[attr-defined]
+        text, self.candidates = self.complete_line(self.value)
         self.value = text
         self.cursor_position = len(text)
-        if len(self.candidates) > 1:
-            shown = " ".join(self.candidates[:12]) + (" ..." if len(self.candidates) > 12 else "")
-            self.app.notify(shown, title="Completions", timeout=4, markup=False)
+        self._show_candidates()
 
     def action_history(self, step: int) -> None:
         if not self.history:
