@@ -729,7 +729,9 @@ class MainScreen(Screen[None]):
         target = getattr(self, "_return_focus", None)
         if target is None or not target.is_mounted:
             target = self.query_one(NodesTable)
-        target.focus()
+        # At once, as a pane's number does: a deferred focus would land after a pane the
+        # closing line's command (`:vm`) moved to, and take the focus back.
+        self.set_focus(target)
 
     def on_command_line_closed(self, message: CommandLine.Closed) -> None:
         self._close_bar(self.query_one(CommandLine))
