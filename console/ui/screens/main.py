@@ -805,8 +805,8 @@ def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> 
 
     Each pane asks for its table's rows (`needs`: nodes, services, migrations, lower) plus its
     frame, between PANE_MIN and a cap for the screen's height; every row left over goes to the
-    VMs. When the VMs would get fewer than VMS_MIN rows, the others give rows back down to their
-    minimum (side first, then lower, then top)."""
+    VMs. When the VMs would get fewer than a third of the body (at least VMS_MIN rows), the
+    others give rows back one at a time, the tallest first, down to their minimum."""
     tall = body >= 34
     top_cap = 14 if tall else 6 if short else 9
     spark = 0 if short else 1
@@ -822,10 +822,15 @@ def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> 
         rows["services"] = services
         shrinkable = ["lower", "top"]
     least = {"side": PANE_MIN, "lower": PANE_MIN, "top": PANE_MIN + spark}
-    for part in shrinkable:
-        short_by = VMS_MIN - (body - sum(v for k, v in rows.items() if k != "services"))
-        if short_by > 0:
-            rows[part] = max(least[part], rows[part] - short_by)
+    vms_least = max(VMS_MIN, body // 3)  # the pane the operator works in most
+    short_by = vms_least - (body - sum(v for k, v in rows.items() if k != "services"))
+    while short_by > 0:  # a row at a time from the tallest pane that can give one
+        givers = [part for part in shrinkable if rows[part] > least[part]]
+        if not givers:
+            break
+        tallest = max(givers, key=lambda part: (rows[part], -shrinkable.index(part)))
+        rows[tallest] -= 1
+        short_by -= 1
     if not roomy:  # services over migrations share the VMs' rows; short of them, by halves
         middle = body - rows["top"] - rows["lower"]
         fair = max(PANE_MIN, middle - migrations, middle // 2)
