@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console.drills.plan import Drill
-from console.drills.report import ExpectationResult, Report, render_text
+from console.drills.progress import DrillProgress
+from console.drills.report import Report, render_text
 from console.drills.runner import DrillSession
-from console.formats.drill import Step
 from console.formats.output import write_atomic
 from console.model.commands import Command
 from console.model.engine import Engine
@@ -35,7 +35,7 @@ def drill_session(drill: Drill, *, speed: float = 1.0, paused: bool = False) -> 
     return Session(Engine(drill.build_cluster(), drill.seed), speed=speed, paused=paused)
 
 
-class LiveDrill:
+class LiveDrill(DrillProgress):
     """Drives `session` (a fresh one: see `drill_session`) through `drill`; the session's Driver.
 
     `report_path`: where the report is written (default `default_report_path`). `on_finish` is
@@ -90,23 +90,6 @@ class LiveDrill:
             return None
         where = self.saved if self.saved is not None else "not saved"
         return f"the drill is over (report: {where}); q quits"
-
-    # -- what a panel reads ---------------------------------------------------------------------
-
-    @property
-    def over(self) -> bool:
-        """The drill has been scored."""
-        return self.report is not None
-
-    def results(self) -> list[ExpectationResult]:
-        """Every expectation with its verdict so far (final once the drill is over)."""
-        if self.report is not None:
-            return self.report.expectations
-        return self.scoring.live()
-
-    def next_step(self) -> Step | None:
-        """The next step to fall due, or None."""
-        return self.scoring.next_step()
 
     # -- the end --------------------------------------------------------------------------------
 

@@ -15,9 +15,9 @@ here). The drill panel reads it as it reads a live drill (`results`,
 from __future__ import annotations
 
 from console.drills.plan import Drill, parse_drill
-from console.drills.report import ExpectationResult, Report
+from console.drills.progress import DrillProgress
+from console.drills.report import Report
 from console.drills.runner import DrillSession
-from console.formats.drill import Step
 from console.formats.recording import Entry
 from console.model.commands import Command
 from console.model.kernel import Outcome
@@ -37,7 +37,7 @@ def recorded_drill(player: ReplayPlayer) -> DrillReplay | None:
     return replay
 
 
-class DrillReplay:
+class DrillReplay(DrillProgress):
     """Scores `drill` over `player`'s model as the recording plays (see the module docstring)."""
 
     def __init__(self, drill: Drill, player: ReplayPlayer) -> None:
@@ -91,19 +91,3 @@ class DrillReplay:
         """Go on through `player`'s session (it adopted this replay's model)."""
         self.player = player
 
-    # -- what the drill panel reads -------------------------------------------------------------
-
-    @property
-    def over(self) -> bool:
-        """The drill has been scored."""
-        return self.report is not None
-
-    def results(self) -> list[ExpectationResult]:
-        """Every expectation with its verdict so far (final once the drill is scored)."""
-        if self.report is not None:
-            return self.report.expectations
-        return self.scoring.live()
-
-    def next_step(self) -> Step | None:
-        """The next step to fall due, or None."""
-        return self.scoring.next_step()
