@@ -314,10 +314,11 @@ class Session:
 
     # -- what the views need cached -------------------------------------------------------------
 
-    def imbalance(self) -> float:
+    def imbalance(self) -> float | None:
         """The cluster's imbalance for the header (the balancer's score, 0 = balanced):
         re-measured once per IMBALANCE_STEP_S simulated seconds on clusters of up to
-        LIVE_IMBALANCE_VMS VMs, else the value of the balancer's last pass."""
+        LIVE_IMBALANCE_VMS VMs, else the value of the balancer's last pass (None before its
+        first: not measured)."""
         if views.vm_total(self.engine) > LIVE_IMBALANCE_VMS:
             return views.last_imbalance(self.engine)
         bucket = math.floor(self.now / IMBALANCE_STEP_S)

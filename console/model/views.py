@@ -680,6 +680,9 @@ def measure_imbalance(engine: Engine) -> float:
     return engine.balancer.measure()
 
 
-def last_imbalance(engine: Engine) -> float:
-    """The imbalance the balancer measured at its last pass (0 before the first)."""
+def last_imbalance(engine: Engine) -> float | None:
+    """The imbalance the balancer measured at its last pass; None before the first (nothing
+    was measured: not a balanced 0)."""
+    if engine.balancer.last_pass is None:
+        return None
     return engine.balancer.imbalance

@@ -55,11 +55,15 @@ TITLES = {"nodes": "1 Nodes", "heartbeats": "3 Heartbeats", "vms": "2 VMs",
 PANE_FRAME = 3
 #: The fewest rows of a pane: its frame and one line (a row, or "no events yet").
 PANE_MIN = PANE_FRAME + 1
+#: The VMs' rows `pane_rows` counts at most (more than any screen has).
+MAX_VMS_ROWS = 500
 VMS_MIN = PANE_FRAME + 3
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
 
 
 BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.on_key)
+#: The pane numbers (1-8), handled where the bar keys are (see MainScreen.on_key).
+PANE_KEYS = {str(n): name for n, name in enumerate(PANES, start=1)}
 
 
 def _bindings() -> list[BindingType]:
@@ -230,10 +234,13 @@ class MainScreen(Screen[None]):
             migrations = self.query_one(MigrationsTable).shown_count()
             below = self.query_one(f"#{lower.replace('-pane', '-table')}", KeyedTable)
             lower_rows = below.shown_count()
+            vms = self.query_one(VmsTable).shown_count()
         except NoMatches:  # not composed yet
             migrations = lower_rows = 0
+            vms = MAX_VMS_ROWS
         return {"nodes": len(views.nodes(engine)), "services": len(views.services(engine)),
-                "migrations": migrations, "lower": min(lower_rows, 64)}
+                "migrations": migrations, "lower": min(lower_rows, 64),
+                "vms": min(vms, MAX_VMS_ROWS)}
 
     def _restyle_if_changed(self, before: set[str]) -> None:
         """One restyle of the whole screen for all the layout classes that changed: each
@@ -282,8 +289,9 @@ class MainScreen(Screen[None]):
         if lower == "images-pane":
             extra = f"saved {views.images_saved_gb(engine):.0f} GB · "
         elif lower == "balancer-pane":
-            extra = (f"imbalance {views.last_imbalance(engine):.3f} · "
-                     f"{self.query_one(BalancerTable).summary()} · ")
+            measured = views.last_imbalance(engine)
+            shown = "not measured yet" if measured is None else f"{measured:.3f}"
+            extra = f"imbalance {shown} · {self.query_one(BalancerTable).summary()} · "
         self._subtitle(lower, f"{extra}{others}")
 
     def _subtitle(self, pane: str, text: str) -> None:
@@ -430,6 +438,14 @@ class MainScreen(Screen[None]):
                 event.prevent_default()
                 getattr(self, f"action_{spec.action}")()
                 return
+        if event.key in PANE_KEYS:
+            # Here too, not through the binding: a bar key typed right behind a pane's number
+            # (`6/`, in one burst) is handled here, before a binding's turn would come, and
+            # must find that pane focused.
+            event.stop()
+            event.prevent_default()
+            self.action_focus_pane(PANE_KEYS[event.key])
+            return
         if not self.console.locked:
             return
         for spec in KEYS:
@@ -806,7 +822,9 @@ def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> 
     Each pane asks for its table's rows (`needs`: nodes, services, migrations, lower) plus its
     frame, between PANE_MIN and a cap for the screen's height; every row left over goes to the
     VMs. When the VMs would get fewer than a third of the body (at least VMS_MIN rows), the
-    others give rows back one at a time, the tallest first, down to their minimum."""
+    others give rows back one at a time, the tallest first, down to their minimum. Rows the VMs
+    cannot fill (`needs["vms"]`, when given: a node with few VMs) go to the lower pane, up to
+    what it shows."""
     tall = body >= 34
     top_cap = 14 if tall else 6 if short else 9
     spark = 0 if short else 1
@@ -831,6 +849,10 @@ def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> 
         tallest = max(givers, key=lambda part: (rows[part], -shrinkable.index(part)))
         rows[tallest] -= 1
         short_by -= 1
+    # Rows the VMs cannot fill (a node's few VMs) go to the lower pane, up to what it shows.
+    vms_want = max(vms_least, needs.get("vms", MAX_VMS_ROWS) + PANE_FRAME)
+    spare = body - sum(v for k, v in rows.items() if k != "services") - vms_want
+    rows["lower"] += max(0, min(spare, needs["lower"] + PANE_FRAME - rows["lower"]))
     if not roomy:  # services over migrations share the VMs' rows; short of them, by halves
         middle = body - rows["top"] - rows["lower"]
         fair = max(PANE_MIN, middle - migrations, middle // 2)

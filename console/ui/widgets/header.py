@@ -86,8 +86,7 @@ class ClusterHeader(Widget):
             (q.text if wide else q.short, "" if q.ok else "header--bad"), sep,
             ("HA on" if settings.ha.enabled else "HA off", ""), sep,
             (balancer if wide else balancer.split(" ", 1)[1], ""), sep,
-            (f"imbalance {session.imbalance():.2f}" if wide
-             else f"imb {session.imbalance():.2f}", ""), sep,
+            (f"{'imbalance' if wide else 'imb'} {_measured(session.imbalance())}", ""), sep,
             (f"alerts {alerts}{' (! list)' if alerts and wide and self._lists_alerts() else ''}",
              "header--bold" if alerts else ""),
         ]
@@ -163,3 +162,8 @@ class ClusterHeader(Widget):
         segments = [Segment(text, base + self._style(style)) for text, style in self._parts]
         strip = Strip(Segment.simplify(segments))
         return strip.crop_extend(0, width, base)
+
+
+def _measured(imbalance: float | None) -> str:
+    """The imbalance to two places, or `-` before anything was measured."""
+    return "-" if imbalance is None else f"{imbalance:.2f}"

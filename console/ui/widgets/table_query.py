@@ -53,7 +53,8 @@ def parse_query(text: str, fields: dict[str, int]) -> Query:
             return Query(text, error=f"unknown field {name!r} (fields: {known})")
         if value:
             found.append((column, value))
-    return Query(text, tuple(found), tuple(words))
+    # A term given twice is one term: a long paste of the same words costs one look each.
+    return Query(text, tuple(dict.fromkeys(found)), tuple(dict.fromkeys(words)))
 
 
 def _contains(text: str, needle: str) -> bool:
