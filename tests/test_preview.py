@@ -175,3 +175,21 @@ def test_isolating_a_crashed_host_changes_nothing_it_did_not_already():
     text = preview(real, [parse("isolate B")]).text()
     assert "host B" not in text, text
     assert "VMs that restart" not in text, text
+
+
+def test_refusals_say_the_host_s_real_power_and_what_the_cluster_still_believes():
+    """`x` on B just crashed said "B is already down (online)": the reason now states the truth
+    (powered off) and the belief as a belief; so do power-off, power-on and isolate."""
+    real = engine()
+    assert real.submit(parse("fail-node B")).accepted
+    for text in ("fail-node B", "power-off B"):
+        reason = real.check(parse(text)).reason
+        assert reason == ("B is already powered off (the cluster still believes it online "
+                          "until it declares it failed)"), reason
+    assert real.submit(parse("isolate C")).accepted
+    reason = real.check(parse("isolate C")).reason
+    assert "believes it online until it declares it isolated" in reason, reason
+    assert "already powered on (the cluster still believes it online" in real.check(
+        parse("power-on C")).reason
+    real.run_before(real.now + 600)
+    assert real.check(parse("fail-node B")).reason == "B is already powered off (failed)"

@@ -65,7 +65,7 @@ async def test_x_on_a_crashed_host_refuses_at_once_without_a_dialog():
         await pilot.press("x")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any(n.startswith("fail-node B: B is already down") for n in notes(app))
+        assert any(n.startswith("fail-node B: B is already powered off") for n in notes(app))
         assert len(app.engine.command_log) == logged  # nothing reached the model
 
 
