@@ -16,6 +16,7 @@ from console.model import fork as fork_module
 from console.model import preview as preview_module
 from console.model.commands import parse
 from console.model.engine import Engine
+from console.model.entities import VmState
 from console.model.preview import preview
 from console.paths import SAMPLE_CLUSTERS
 from console.session import Session
@@ -138,3 +139,57 @@ def test_a_drill_says_whether_the_clock_holds():
     with pytest.raises(ConfigError) as caught:
         parse_drill(HEAD + 'hold_clock = "no"\n' + EXPECT, "t.toml")
     assert str(caught.value).startswith("t.toml:5: drill.hold_clock:")
+
+
+def _crashed_b_restarting() -> Engine:
+    """The seed cluster with B crashed and its VMs restarting elsewhere (the user's example)."""
+    real = engine()
+    assert real.submit(parse("fail-node B")).accepted
+    for _ in range(120):
+        real.run_before(real.now + 1)
+        if any(vm.state is VmState.RESTARTING for vm in real.cluster.vms.values()):
+            return real
+    raise AssertionError("B's VMs never began to restart")
+
+
+def test_a_preview_lists_only_what_the_command_itself_changes():
+    """Crash B, wait until its VMs restart, then preview crashing A: only A's VMs restart
+    because of it (B's were restarting anyway), and B's own fall is not blamed on it."""
+    real = _crashed_b_restarting()
+    on_a = {vm.name for vm in real.cluster.vms.values() if vm.host == "A"}
+    on_b_restarting = {vm.name for vm in real.cluster.vms.values()
+                       if vm.state is VmState.RESTARTING}
+    assert on_a and on_b_restarting
+    text = preview(real, [parse("fail-node A")]).text()
+    restarts = [line for line in text.splitlines() if line.startswith("VMs that restart")]
+    assert restarts, text
+    named = {item.split("→")[0] for item in restarts[0].split(": ", 1)[1].split(", ")}
+    assert named <= on_a, text
+    assert "host B" not in text, text
+    assert "host A: online → failed" in text, text
+
+
+def test_isolating_a_crashed_host_changes_nothing_it_did_not_already():
+    """`i` on a B already crashed: B fails anyway, so the preview blames nothing on the isolate."""
+    real = _crashed_b_restarting()
+    text = preview(real, [parse("isolate B")]).text()
+    assert "host B" not in text, text
+    assert "VMs that restart" not in text, text
+
+
+def test_refusals_say_the_host_s_real_power_and_what_the_cluster_still_believes():
+    """`x` on B just crashed said "B is already down (online)": the reason now states the truth
+    (powered off) and the belief as a belief; so do power-off, power-on and isolate."""
+    real = engine()
+    assert real.submit(parse("fail-node B")).accepted
+    for text in ("fail-node B", "power-off B"):
+        reason = real.check(parse(text)).reason
+        assert reason == ("B is already powered off (the cluster still believes it online "
+                          "until it declares it failed)"), reason
+    assert real.submit(parse("isolate C")).accepted
+    reason = real.check(parse("isolate C")).reason
+    assert "believes it online until it declares it isolated" in reason, reason
+    assert "already powered on (the cluster still believes it online" in real.check(
+        parse("power-on C")).reason
+    real.run_before(real.now + 600)
+    assert real.check(parse("fail-node B")).reason == "B is already powered off (failed)"

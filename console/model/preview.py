@@ -1,7 +1,9 @@
 """What a command will do, before it is given: the consequences the confirmation dialogs list.
 
 `preview(engine, commands)` submits the commands to a fork of the engine (console.model.fork),
-runs the fork ahead until the consequences settle, and compares: the hosts whose state changes,
+runs the fork ahead until the consequences settle, runs a second fork WITHOUT the commands
+ahead for the same time, and lists what differs between the two (what the commands cause, not
+what was already under way, which gets one line of its own): the hosts whose state changes,
 the services that go down or move and where, the VMs that restart, move or stay down and where,
 the balancer's plan (what its pass said), and the capacity left for failures as admission
 control sees it. It is the model's own answer, not a guess in the screens: the same code runs
@@ -100,7 +102,7 @@ def preview(engine: Engine, commands: Sequence[Command]) -> Preview:
     `engine` is not changed. A refusal comes back as the outcome, with no lines."""
     if len(engine.cluster.vms) > FORK_LIMIT_VMS:
         return Preview(engine.check(*commands), tried=False)
-    trial = fork(engine)
+    trial, without = fork(engine), fork(engine)
     before = _state(trial)
     outcome = Outcome.ok()
     for command in commands:
@@ -116,21 +118,26 @@ def preview(engine: Engine, commands: Sequence[Command]) -> Preview:
             last, quiet_since = now, trial.now
         elif trial.now - quiet_since >= QUIET_S and not _busy(trial):
             break
-    lines = [*_node_lines(before, last), *_service_lines(before, last),
-             *_vm_lines(trial, before, last), *_told(trial), _capacity(trial)]
+    without.advance(trial.now - start)
+    anyway = _state(without)
+    lines = [*_node_lines(before, last, anyway), *_service_lines(before, last, anyway),
+             *_vm_lines(trial, without, before, last, anyway), *_told(trial, without),
+             _under_way(without, before, anyway), _capacity(trial)]
     return Preview(outcome, tuple(line for line in lines if line), quiet_since - start)
 
 
-def _node_lines(before: _State, after: _State) -> list[str]:
+def _node_lines(before: _State, after: _State, anyway: _State) -> list[str]:
+    """Hosts whose state the command changes: the fork without it ends otherwise."""
     return [f"host {name}: {state.value} → {after.nodes[name].value}"
-            for name, state in before.nodes.items() if after.nodes[name] is not state]
+            for name, state in before.nodes.items()
+            if after.nodes[name] is not state and after.nodes[name] is not anyway.nodes.get(name)]
 
 
-def _service_lines(before: _State, after: _State) -> list[str]:
+def _service_lines(before: _State, after: _State, anyway: _State) -> list[str]:
     lines = []
     for name, (active, host, state) in before.services.items():
         new_active, new_host, new_state = after.services[name]
-        if (new_active, new_host, new_state) == (active, host, state):
+        if (new_active, new_host, new_state) in ((active, host, state), anyway.services[name]):
             continue
         was = f"{active} on {host}" if active else state
         if new_active is None:
@@ -146,12 +153,18 @@ def _names(names: Sequence[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _vm_lines(trial: Engine, before: _State, after: _State) -> list[str]:
-    went_down = {e.subject for e in trial.log.events if e.kind == "vm_down"}
+def _went_down(run: Engine) -> set[str]:
+    return {e.subject for e in run.log.events if e.kind == "vm_down"}
+
+
+def _vm_lines(trial: Engine, without: Engine, before: _State, after: _State,
+              anyway: _State) -> list[str]:
+    """VMs that end otherwise than they would without the command, or go down because of it."""
+    went_down = _went_down(trial) - _went_down(without)
     groups: dict[str, list[str]] = {}
     for name, (host, state) in before.vms.items():
         new_host, new_state = after.vms[name]
-        if (new_host, new_state) == (host, state) and name not in went_down:
+        if name not in went_down and (new_host, new_state) in ((host, state), anyway.vms[name]):
             continue
         if new_state is VmState.RUNNING and new_host is not None:
             restarted = name in went_down or state is not VmState.RUNNING
@@ -163,19 +176,37 @@ def _vm_lines(trial: Engine, before: _State, after: _State) -> list[str]:
             where = f" on {new_host}" if new_host else ""
             groups.setdefault(f"VMs left {new_state.value.replace('_', ' ')}", []).append(
                 f"{name}{where}")
-    blocked = sorted({e.subject for e in trial.log.events if e.kind == "evacuation_blocked"})
+    blocked = _subjects(trial, "evacuation_blocked") - _subjects(without, "evacuation_blocked")
     if blocked:
-        groups["VMs that cannot leave"] = blocked
+        groups["VMs that cannot leave"] = sorted(blocked)
     return [f"{label} ({len(names)}): {_names(sorted(names))}"
             for label, names in sorted(groups.items())]
 
 
-def _told(trial: Engine) -> Iterable[str]:
-    seen: set[str] = set()
+def _subjects(run: Engine, kind: str) -> set[str]:
+    return {e.subject for e in run.log.events if e.kind == kind}
+
+
+def _told(trial: Engine, without: Engine) -> Iterable[str]:
+    """What the fork's balancer, capacity and quorum events said that the fork without the
+    command did not say."""
+    seen = {event.message for event in without.log.events if event.kind in TOLD_KINDS}
     for event in trial.log.events:
         if event.kind in TOLD_KINDS and event.message not in seen:
             seen.add(event.message)
             yield f"{event.kind.replace('_', ' ')}: {event.message}"
+
+
+def _under_way(without: Engine, before: _State, anyway: _State) -> str:
+    """What changes in the same time without the command (not its doing), in one line."""
+    hosts = [f"host {name} → {state.value}" for name, state in anyway.nodes.items()
+             if state is not before.nodes[name]]
+    went_down = _went_down(without)
+    vms = sorted(name for name, (host, state) in before.vms.items()
+                 if name in went_down or anyway.vms[name] != (host, state))
+    if vms:
+        hosts.append(f"VMs {_names(vms)}")
+    return f"already under way (not this command's doing): {'; '.join(hosts)}" if hosts else ""
 
 
 def _capacity(trial: Engine) -> str:

@@ -40,7 +40,7 @@ from console.model.commands import (
     PowerOn,
     Reconnect,
 )
-from console.model.entities import MB_PER_GB, Image, Node, NodeState, Vm, VmState
+from console.model.entities import LOST_STATES, MB_PER_GB, Image, Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration, after_round, next_throttle
 
@@ -234,7 +234,7 @@ class World:
         if node is None:
             return Outcome.refuse(f"no node named {command.node}")
         if not node.powered:
-            return Outcome.refuse(f"{node.name} is already down ({node.state.value})")
+            return Outcome.refuse(f"{node.name} is already powered off{_belief(node)}")
         self._cut_power(node, f"crashed with {node.name}")
         self.context.membership.crashed(node)
         return Outcome.ok()
@@ -245,7 +245,7 @@ class World:
         if node is None:
             return Outcome.refuse(f"no node named {command.node}")
         if not node.powered:
-            return Outcome.refuse(f"{node.name} is already powered off")
+            return Outcome.refuse(f"{node.name} is already powered off{_belief(node)}")
         running = len([vm for vm in self.cluster.vms_on(node) if vm.state is not VmState.STOPPED])
         self._cut_power(node, f"shut down with {node.name}")
         self.context.membership.shut_down(node, running)
@@ -266,7 +266,7 @@ class World:
             return Outcome.refuse(f"no node named {command.node}")
         if node.powered:
             hint = "; use reconnect for an isolated node" if not node.connected else ""
-            return Outcome.refuse(f"{node.name} is already powered on ({node.state.value}){hint}")
+            return Outcome.refuse(f"{node.name} is already powered on{_belief(node)}{hint}")
         self._boot(node)
         return Outcome.ok()
 
@@ -322,7 +322,8 @@ class World:
         if node is None:
             return Outcome.refuse(f"no node named {command.node}")
         if not node.connected:
-            return Outcome.refuse(f"{node.name} is already cut off the heartbeat network")
+            return Outcome.refuse(f"{node.name} is already cut off the heartbeat network"
+                                  f"{_belief(node)}")
         node.connected = False
         if node.powered and not self.booting(node):
             node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
@@ -366,3 +367,17 @@ class World:
             node.epoch += 1
             self.context.membership.link_restored(node)
         return Outcome.ok("powered off; it rejoins when powered on" if not node.powered else "")
+
+
+def _belief(node: Node) -> str:
+    """What the cluster believes of `node`, for a refusal that states the host's real power or
+    link: said as a belief where it lags behind (a crashed host still believed online until
+    failure detection declares it failed), else the state in brackets."""
+    state = node.state.value
+    if not node.powered and node.state not in LOST_STATES:
+        return f" (the cluster still believes it {state} until it declares it failed)"
+    if node.powered and node.state in LOST_STATES:
+        return f" (the cluster believes it {state})"
+    if not node.connected and node.state not in LOST_STATES:
+        return f" (the cluster still believes it {state} until it declares it isolated)"
+    return f" ({state})"

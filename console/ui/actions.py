@@ -29,6 +29,7 @@ from console.model.commands import (
     Speed,
 )
 from console.model.entities import VmState
+from console.model.fork import FORK_LIMIT_VMS, fork
 
 if TYPE_CHECKING:
     from console.model.balancer import Recommendation
@@ -225,8 +226,17 @@ def apply_recommendation(recommendation: Recommendation) -> Action:
     return Action((Migrate(recommendation.vm, recommendation.target),))
 
 
-def rebalance() -> Action:
-    """`b`: run the balancer now and apply its plan, after asking (the dialog shows the plan)."""
+def rebalance(engine: Engine, *, locked: bool = False) -> Action:
+    """`b`: run the balancer now and apply its plan, after asking (the dialog shows the plan);
+    a notice with the balancer's reason when its plan (tried on a fork) moves nothing. While
+    `locked` (read-only, a replay) the command goes on to its refusal."""
+    if not locked and len(engine.cluster.vms) <= FORK_LIMIT_VMS:
+        trial = fork(engine)
+        if trial.membership.has_quorum() and not trial.balancer.plan():
+            level = engine.cluster.settings.balancer.threshold
+            return Action(notice=f"Nothing to move: the balancer finds the cluster balanced "
+                                 f"(imbalance {trial.balancer.imbalance:.3f} at threshold "
+                                 f"{level})", notice_title="Rebalance")
     return Action((Rebalance(),), question="Run the balancer now and apply its plan?")
 
 

@@ -28,8 +28,9 @@ from console.paths import config_dir
 class KeySpec:
     """One key binding: its id (the name in keys.toml), default keys, the action, footer label, help
     line, whether it changes the cluster, whether the footer shows it, how the help screen
-    writes the key, and the footer's label while the clock is paused when that differs (the
-    screen then binds the keys to a `resume` action too, shown only while paused)."""
+    writes the key, the footer's label while the clock is paused when that differs (the
+    screen then binds the keys to a `resume` action too, shown only while paused), and whether
+    it asks for a yes first (console.ui.actions builds the question)."""
 
     id: str
     keys: str           # Textual key names, comma-separated
@@ -40,6 +41,7 @@ class KeySpec:
     show: bool = True       # shown in the footer
     display: str = ""       # how the help screen writes the key (default: the key)
     paused_footer: str = ""  # footer label while the clock is paused (the action: `resume`)
+    asks: bool = False      # asks for a yes first (unless --no-confirm)
 
 
 KEYS: tuple[KeySpec, ...] = (
@@ -65,24 +67,25 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("zoom", "z", "zoom", "Zoom", "zoom the focused pane to the whole screen and back",
             show=False),
     KeySpec("maintenance", "m", "maintenance", "Maint",
-            "maintenance on/off for the selected node", mutating=True),
+            "maintenance on/off for the selected node", mutating=True, asks=True),
     KeySpec("force-maintenance", "M", "force_maintenance", "Force maint",
             "forced maintenance of the selected node (evacuates even below HA's failover level)",
-            mutating=True, show=False),
+            mutating=True, asks=True, show=False),
     KeySpec("migrate", "v", "migrate", "Migrate",
             "migrate the selected VM (pick a target; a: the balancer chooses)", mutating=True),
     KeySpec("failover", "f", "failover", "Failover",
             "forced failover of the selected service, or of every service active on the "
-            "selected node", mutating=True),
-    KeySpec("crash", "x", "crash", "Crash", "crash the selected node (fail-node)", mutating=True),
+            "selected node", mutating=True, asks=True),
+    KeySpec("crash", "x", "crash", "Crash", "crash the selected node (fail-node)",
+            mutating=True, asks=True),
     KeySpec("isolate", "i", "isolate", "Isolate",
-            "cut the selected node off the heartbeat network", mutating=True),
+            "cut the selected node off the heartbeat network", mutating=True, asks=True),
     KeySpec("recover", "r", "recover", "Recover",
             "recover the selected node: power it on, or reconnect it if isolated",
             mutating=True),
     KeySpec("rebalance", "b", "rebalance", "Rebal",
             "run the balancer now and apply its moves (enter in the balancer pane: one move)",
-            mutating=True),
+            mutating=True, asks=True),
     KeySpec("pause", "space", "pause", "Pause", "pause / resume the simulated clock",
             display="space", paused_footer="Resume"),
     KeySpec("faster", "plus", "faster", "Faster", "speed up the clock", show=False, display="+"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ui_helpers import seed_engine
 
+from console.formats.cluster import parse_cluster
 from console.model.commands import (
     FailNode,
     Failover,
@@ -19,6 +20,8 @@ from console.model.commands import (
     Speed,
     parse,
 )
+from console.model.engine import Engine
+from console.paths import SAMPLE_CLUSTERS
 from console.session import SessionClock
 from console.ui import actions
 from console.ui.actions import Selection, Target, target_of
@@ -83,7 +86,26 @@ def test_clock_keys_and_the_balancer():
     assert actions.pause(clock).commands == (Pause(),)
     assert actions.faster(clock).commands == (Speed(2.0),)
     assert actions.slower(clock).commands == (Speed(0.5),)
-    assert actions.rebalance().commands == (Rebalance(),)
+
+
+
+def test_b_on_a_balanced_cluster_says_there_is_nothing_to_move_without_asking():
+    """`b` asked "apply its plan?" about an empty plan: now a notice with the balancer's reason."""
+    engine = seed_engine()
+    engine.run_before(600)
+    action = actions.rebalance(engine)
+    assert not action.commands and action.question is None
+    assert action.notice is not None and "Nothing to move" in action.notice
+    assert "balanced (imbalance" in action.notice
+
+
+def test_b_with_moves_to_make_asks_first():
+    text = ((SAMPLE_CLUSTERS / "seed.toml").read_text()
+            + '\n[balancer]\nautomation = "manual"\nthreshold = 5\n')
+    engine = Engine(parse_cluster(text, "manual.toml"), 0)
+    engine.run_before(900)
+    action = actions.rebalance(engine)
+    assert action.commands == (Rebalance(),) and action.question is not None
 
 
 def test_a_node_key_in_the_vms_pane_acts_on_the_vms_host():

@@ -65,7 +65,7 @@ async def test_x_on_a_crashed_host_refuses_at_once_without_a_dialog():
         await pilot.press("x")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any(n.startswith("fail-node B: B is already down") for n in notes(app))
+        assert any(n.startswith("fail-node B: B is already powered off") for n in notes(app))
         assert len(app.engine.command_log) == logged  # nothing reached the model
 
 
@@ -239,3 +239,24 @@ async def test_a_timed_drill_runs_on_while_a_dialog_is_up_and_a_plain_one_holds(
             assert isinstance(app.screen, ConfirmScreen)
             assert (app.tick(2.0) == 2.0) is runs
             await pilot.press("n")
+
+
+async def test_the_picker_previews_the_row_it_opens_on_without_a_keypress():
+    """`v` on web02: the area under the table stayed empty until j then k; now the row the
+    picker opens on gets its preview after the same short rest."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_vm_of_all(pilot, "web02")
+        await pilot.press("v")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, TargetPicker)
+        table = picker.query_one(TargetTable)
+        first = str(table.shown_key(table.cursor))  # the row under the cursor, not yet moved
+        text = ""
+        for _ in range(50):  # the rest is real time (PREVIEW_DELAY_S): wait for it by condition
+            await pilot.pause(0.05)
+            text = str(picker.query_one("#picker-preview-text").render())
+            if text:
+                break
+        assert text.startswith((f"migrate web02 {first}:", f"{first} cannot take web02")), text

@@ -188,12 +188,15 @@ async def test_f_on_a_node_without_services_says_so():
         assert any("no service is active on node C" in n for n in notes(app))
 
 
-async def test_b_runs_the_balancer():
-    app = make_app()
+async def test_b_on_a_balanced_cluster_says_so_at_once_and_runs_nothing():
+    app = make_app(confirm=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("b")
-        assert app.engine.command_log[-1][1].verb == "rebalance"
-        assert app.engine.balancer.last_run == 0.0
+        await pilot.pause()
+        assert not app.engine.command_log
+        assert len(app.screen_stack) == 1  # no dialog
+        assert any(n.startswith("Nothing to move: the balancer finds the cluster balanced")
+                   for n in notes(app))
 
 
 async def test_space_pauses_and_resumes_and_plus_minus_change_speed():
@@ -474,3 +477,21 @@ async def test_remapped_keys_act_and_show_in_help():
         assert app.engine.cluster.nodes["C"].powered  # x is free now
         await pilot.press("X")
         assert not app.engine.cluster.nodes["C"].powered
+
+
+def test_the_help_names_every_key_that_asks_first_from_the_key_table():
+    """The help said "Destructive keys (x, i, f) ask first" while m, M and b asked too: the list
+    comes from the key table's `asks`, remapped keys included."""
+    import os
+
+    from rich.console import Console
+
+    from console.ui.keys import KEYS
+    from console.ui.screens.help import help_renderable
+
+    console = Console(width=400, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(help_renderable({"crash": "X"}, False))
+    text = " ".join(console.export_text().split())
+    assert "ask first unless --no-confirm: m, M, f, X, i, b;" in text, text[-400:]
+    assert {spec.id for spec in KEYS if spec.asks} == {
+        "maintenance", "force-maintenance", "failover", "crash", "isolate", "rebalance"}

@@ -154,14 +154,29 @@ class TargetPicker(ModalScreen[Command | None]):
         table = self.query_one(TargetTable)
         table.styles.height = min(len(self.options) + 1, 20)
         table.focus()
+        self.call_after_refresh(self._rest_on_cursor)
+
+    def _rest_on_cursor(self) -> None:
+        """The row the picker opens on gets its preview too (no highlight message comes for
+        it)."""
+        table = self.query_one(TargetTable)
+        key = table.cursor_key
+        if key is None and table.cursor < table.shown_count():
+            key = table.shown_key(table.cursor)
+        if key is not None and self._pending is None:
+            self._rest_on(str(key))
 
     def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
         message.stop()
-        if self.preview is None or message.key is None:
+        if message.key is not None:
+            self._rest_on(str(message.key))
+
+    def _rest_on(self, key: str) -> None:
+        """Preview `key`'s host once the cursor has rested on it `PREVIEW_DELAY_S`."""
+        if self.preview is None:
             return
         if self._pending is not None:
             self._pending.stop()
-        key = str(message.key)
         self._pending = self.set_timer(self.PREVIEW_DELAY_S, lambda: self.show_preview(key))
 
     def show_preview(self, node: str) -> None:

@@ -69,9 +69,11 @@ def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""
         outer.add_row(body)
         outer.add_row("")
     path = keymap_path()
-    outer.add_row(Text(f"Destructive keys (x, i, f) ask first unless --no-confirm, and so do "
-                       f"those commands run from the palette. Keys are remapped in "
-                       f"{path} by id, e.g. [keys] crash = \"X\", maintenance = \"alt+m,F2\".",
+    asking = ", ".join(display_key(spec, keymap) for spec in KEYS if spec.asks)
+    outer.add_row(Text(f"These keys ask first unless --no-confirm: {asking}; and so do "
+                       f"fail-node, isolate and failover typed in the palette. Keys are "
+                       f"remapped in {path} by id, e.g."
+                       f" [keys] crash = \"X\", maintenance = \"alt+m,F2\".",
                        style="italic"))
     return outer
 

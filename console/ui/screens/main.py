@@ -528,7 +528,7 @@ class MainScreen(Screen[None]):
                                        locked=self.console.locked))
 
     def action_rebalance(self) -> None:
-        self.carry_out(actions.rebalance())
+        self.carry_out(actions.rebalance(self.console.engine, locked=self.console.locked))
 
     def action_pause(self) -> None:
         self.carry_out(actions.pause(self.console.session.clock))
