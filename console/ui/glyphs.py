@@ -7,7 +7,8 @@ printable CP437 characters and 32 dingbats such as `•` `○` `►` `▲` `▼`
 for anything else (`●`, `◌`, `◐`, `✕`, `▮`, `▁▂▃`, `…`, rounded corners). There
 `use_console_font(True)` swaps the table (`CONSOLE_FONT`), and `ConsoleFontFilter` (a Textual line
 filter the app adds then) translates what the console does not draw itself: Textual's rounded
-borders and scrollbar eighths, and any table symbol written as a literal.
+borders, scrollbar eighths and emoji (the palette's 🔎), and any table symbol written as a
+literal.
 
     glyph("beating")   # "●", or "•" on the Linux console
     glyph("spark")     # the eight sparkline levels, lowest first
@@ -53,6 +54,12 @@ TEXTUAL_STAND_INS: dict[str, str] = {
     "▘": "▀",
 }
 
+#: The emoji Textual draws (two cells each), and two CP437 cells for each: the command
+#: palette's magnifier, the directory tree's folders and file, Markdown's image (one cell).
+TEXTUAL_EMOJI_STAND_INS: dict[str, str] = {
+    "🔎": "» ", "📂": "+ ", "📁": "+ ", "📄": "  ", "🖼": "■",
+}
+
 _active: dict[str, str] = GLYPHS
 
 
@@ -81,7 +88,7 @@ def wants_console_font(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def _translation() -> dict[int, str]:
-    table = dict(TEXTUAL_STAND_INS)
+    table = {**TEXTUAL_STAND_INS, **TEXTUAL_EMOJI_STAND_INS}
     for name, wide in GLYPHS.items():
         narrow = CONSOLE_FONT[name]
         for char, stand_in in zip(wide, narrow, strict=True):
@@ -92,8 +99,8 @@ def _translation() -> dict[int, str]:
 
 class ConsoleFontFilter(LineFilter):
     """A Textual line filter: each character the Linux console's font lacks becomes its CP437
-    stand-in (`TEXTUAL_STAND_INS`, and `GLYPHS` -> `CONSOLE_FONT`); one cell for one cell, so
-    the layout is unchanged."""
+    stand-in (`TEXTUAL_STAND_INS`, `TEXTUAL_EMOJI_STAND_INS` and `GLYPHS` -> `CONSOLE_FONT`);
+    as many cells for as many cells, so the layout is unchanged."""
 
     TABLE = _translation()
 

@@ -13,13 +13,14 @@ from console.ui.glyphs import GLYPHS, glyph
 @dataclass(frozen=True, slots=True)
 class Symbol:
     """One symbol of the panes: its marks (glyph names of console.ui.glyphs, or literal text),
-    joined by `joiner`; a word for the legend line ("": only the help screen lists it); and what
-    it means (where it appears)."""
+    joined by `joiner`; a word for the legend line ("": only the help screen lists it); what
+    it means (where it appears); and whether only a console with a `--local` node draws it."""
 
     marks: tuple[str, ...]
     word: str
     meaning: str
     joiner: str = " "
+    local_only: bool = False
 
     @property
     def mark(self) -> str:
@@ -27,17 +28,19 @@ class Symbol:
         return self.joiner.join(glyph(m) if m in GLYPHS else m for m in self.marks)
 
 
-#: Every symbol the panes draw, the least obvious first (a narrow legend line keeps the first).
+#: Every symbol the panes draw: the most common (●) first, then the least obvious (a narrow
+#: legend line keeps the first).
 SYMBOLS: tuple[Symbol, ...] = (
+    Symbol(("beating",), "up", "node beating (Nodes HB); service member active (Services)"),
     Symbol(("silent",), "silent", "node powered but not heard, or suspect (Nodes HB)"),
-    Symbol(("powered-off",), "off/passive",
+    Symbol(("powered-off",), "off",
            "node powered off (Nodes HB); service member passive (Services)"),
     Symbol(("!",), "no quorum", "after a state: the node is on a side without quorum; where "
                                 "hosts do not vote, cut off from the cluster's side"),
     Symbol(("starting",), "start", "service member starting (Services)"),
     Symbol(("down",), "down", "service member offline (Services)"),
-    Symbol(("beating",), "up/active", "node beating (Nodes HB); service member active (Services)"),
-    Symbol(("*",), "this host", "after a node's name: the machine the console runs on, --local"),
+    Symbol(("*",), "this host", "after a node's name: the machine the console runs on, --local",
+           local_only=True),
     Symbol(("beat",), "beat", "heartbeat received (Heartbeats strip)"),
     Symbol(("missed-beat",), "missed", "heartbeat missed (Heartbeats strip)"),
     Symbol(("bar", "bar-empty"), "", "meter: used, free"),
@@ -53,11 +56,11 @@ def legend_rows() -> list[tuple[str, str]]:
     return [(s.mark, s.meaning) for s in SYMBOLS]
 
 
-def legend_line(width: int) -> str:
-    """The symbols that have a word as one line of at most `width` cells (`◌ silent  ○
-    off/passive ...`): as many as fit, the least obvious first, closer together when narrow
-    (empty when none fits)."""
-    named = [s for s in SYMBOLS if s.word]
+def legend_line(width: int, local: bool = False) -> str:
+    """The symbols that have a word as one line of at most `width` cells (`● up  ◌
+    silent ...`): as many as fit, in `SYMBOLS`' order, closer together when narrow (empty when
+    none fits); the `--local` mark only when `local` (the cluster has a local node)."""
+    named = [s for s in SYMBOLS if s.word and (local or not s.local_only)]
     for gap, joiner in (("  ", " "), (" ", "")):
         parts = [f"{s.mark}{joiner}{s.word}" for s in named]
         while parts and len(gap.join(parts)) > width:

@@ -18,7 +18,8 @@ parse as its kind (a colour or a text style), as the console's stylesheet will r
 On a 16-colour terminal (`TERM=linux`, `TERM=screen`: Rich's colour system "standard") every
 colour is reduced to the nearest of the 16 VGA colours, and a theme's pale state colours all
 become the same grey. There the state colours are replaced by VGA colours themselves
-(`for_colour_system`), so online, suspect, failed and muted stay four colours apart.
+(`for_colour_system`), so online, suspect, failed and muted stay four colours apart, and the
+UI's accents (the focused border, the footer's keys) take VGA colours no state uses.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ SIXTEEN_COLOUR_VARIABLES = {
     False: {"text-success": "#00aa00", "text-warning": "#aa5500", "text-error": "#aa0000",
             "text-muted": "#555555", "text-accent": "#aa00aa",
             "block-cursor-background": "#55ffff", "block-cursor-foreground": "#000000"},
+}
+#: The UI's own colours on 16 colours (the focused pane's border, the footer's keys, dialogs'
+#: frames), VGA colours no state uses: a theme's orange accent would reduce to bright red, the
+#: colour of `failed` and `ERR`, and a yellow one to the colour of `suspect`.
+SIXTEEN_COLOUR_ACCENTS = {
+    True: {"primary": "#5555ff", "secondary": "#00aaaa", "accent": "#55ffff"},
+    False: {"primary": "#00aaaa", "secondary": "#5555ff", "accent": "#0000aa"},
 }
 
 
@@ -174,7 +182,9 @@ def _parses(variables: dict[str, str], rule: str, name: str) -> bool:
 def for_colour_system(theme, colour_system: str | None):
     """`theme` as a terminal of `colour_system` (Rich's name: "truecolor", "256", "standard",
     "windows" or None) should get it: on 16 colours a copy whose state colours and selection
-    are VGA colours (`SIXTEEN_COLOUR_VARIABLES`, over the theme's own variables), unless the
+    are VGA colours (`SIXTEEN_COLOUR_VARIABLES`, over the theme's own variables), and whose
+    primary, secondary and accent (borders, footer keys) are VGA colours no state uses
+    (`SIXTEEN_COLOUR_ACCENTS`), unless the
     theme is greys only (its success, warning and error colours grey: monochrome, where states
     read from words and symbols); anywhere else `theme` itself."""
     from dataclasses import replace
@@ -186,5 +196,7 @@ def for_colour_system(theme, colour_system: str | None):
     states = [Color.parse(c) for c in (theme.success, theme.warning, theme.error) if c]
     if states and all(c.r == c.g == c.b for c in states):
         return theme
-    variables = {**theme.variables, **SIXTEEN_COLOUR_VARIABLES[theme.dark]}
-    return replace(theme, variables=variables)
+    accents = SIXTEEN_COLOUR_ACCENTS[theme.dark]
+    variables = {**theme.variables, **SIXTEEN_COLOUR_VARIABLES[theme.dark],
+                 "footer-key-foreground": accents["accent"]}
+    return replace(theme, variables=variables, **accents)

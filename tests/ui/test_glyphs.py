@@ -41,7 +41,28 @@ def test_the_tables_name_the_same_symbols_in_the_same_widths():
 
 def test_every_console_font_glyph_and_stand_in_is_in_the_font():
     assert set("".join(CONSOLE_FONT.values())) <= CP437
-    assert set(ConsoleFontFilter.TABLE.values()) <= CP437
+    assert set("".join(ConsoleFontFilter.TABLE.values())) <= CP437
+
+
+def test_every_emoji_textual_draws_has_a_stand_in_of_its_width():
+    """The command palette showed 🔎 on TERM=linux: any emoji in Textual's widgets is drawn."""
+    import re
+    from pathlib import Path
+
+    import textual
+    from rich.cells import cell_len
+
+    sources = [Path(textual.__file__).parent / "command.py",
+               *(Path(textual.__file__).parent / "widgets").glob("*.py")]
+    emoji = set()
+    for source in sources:
+        emoji |= set(re.findall("[\U0001F300-\U0001FAFF]", source.read_text("utf-8")))
+    assert "🔎" in emoji
+    table = ConsoleFontFilter.TABLE
+    missing = {char for char in emoji if ord(char) not in table}
+    assert missing == set()
+    for char in emoji:
+        assert cell_len(table[ord(char)]) == cell_len(char), char
 
 
 def test_the_unicode_table_needs_the_stand_ins_the_brief_names():
@@ -81,6 +102,21 @@ async def test_on_the_linux_console_every_character_on_screen_is_in_its_font(con
         shown = "".join(plain for _ansi, plain in screen_lines(app))
     assert set(shown) - CP437 == set()
     assert glyph("beating") in shown
+
+
+async def test_on_the_linux_console_the_command_palette_is_in_its_font(console_font,
+                                                                       monkeypatch):
+    from textual.command import CommandPalette
+
+    monkeypatch.setenv("TERM", "linux")
+    app = make_app()
+    app.fit_terminal()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_command_palette()
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        shown = "".join(plain for _ansi, plain in screen_lines(app))
+    assert set(shown) - CP437 == set()
 
 
 async def test_the_widgets_draw_from_the_table(console_font):

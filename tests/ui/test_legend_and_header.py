@@ -36,7 +36,7 @@ async def test_the_legend_gives_way_to_the_nodes_when_short() -> None:
 def test_the_legend_line_fits_its_width_and_holds_every_symbol_when_wide() -> None:
     for width in range(0, 120):
         assert len(legend_line(width)) <= width
-    assert all(s.mark in legend_line(120) for s in SYMBOLS if s.word)
+    assert all(s.mark in legend_line(120, local=True) for s in SYMBOLS if s.word)
     assert {s.mark for s in SYMBOLS} >= set("●○◌◐✕!*")
 
 
@@ -53,3 +53,29 @@ async def test_the_header_and_heartbeats_show_the_witness_vote() -> None:
         await pilot.pause()
         header = "".join(text for text, _ in app.screen.query_one(ClusterHeader).parts())
         assert "q 5/5 ok 4h+w" in header
+
+
+async def test_at_120_columns_the_legend_keeps_the_most_common_symbol() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "●" in str(app.screen.query_one(SymbolLegend).render())
+
+
+async def test_the_legend_shows_this_host_only_with_a_local_node() -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one(SymbolLegend).render())
+    assert "●" in text and "*" not in text
+    app = make_app()
+    next(iter(app.engine.cluster.nodes.values())).local = True
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert "*this host" in str(app.screen.query_one(SymbolLegend).render())
+
+
+def test_the_legend_line_names_the_local_mark_only_when_asked() -> None:
+    assert "this host" not in legend_line(500)
+    assert "* this host" in legend_line(500, local=True)
+    assert legend_line(500).startswith("●")

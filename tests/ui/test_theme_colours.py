@@ -118,3 +118,40 @@ async def test_monochrome_stays_grey_on_16_colours(monkeypatch):
     for name in STATE_STYLES:
         r, g, b = drawn["row"][name].triplet
         assert r == g == b
+
+
+@pytest.mark.parametrize("theme", [name for name in SHIPPED if name != "monochrome"])
+async def test_on_16_colours_no_ui_accent_shares_a_state_colour(theme, monkeypatch):
+    """The focused pane's border and the footer's key letters were bright red on TERM=linux
+    (the dark theme's orange accent reduced), the colour of `failed` and `ERR`."""
+    import textual.constants
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    from console.ui.widgets.base import Pane
+
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "standard")
+    monkeypatch.setenv("TERM", "screen")
+    app = make_app(theme=theme)
+    app.fit_terminal()
+    async with app.run_test(size=(120, 40)) as pilot:
+        drawn = await drawn_colours(app, pilot, theme)
+        app.screen.query_one(NodesTable).focus()
+        await pilot.pause()
+        pane = next(p for p in app.screen.query(Pane) if p.has_focus_within)
+        border = pane.styles.border.top[1]
+        footer_key = app.screen.query_one(Footer).query_one(FooterKey).get_component_rich_style(
+            "footer-key--key").color
+        variables = app.get_css_variables()
+    from textual.color import Color
+
+    def ansi(colour) -> int:
+        return colour.downgrade(ColorSystem.STANDARD).number
+
+    states = {ansi(drawn["row"][name]) for name in STATE_STYLES}
+    accents = {"focused border": ansi(border.rich_color), "footer key": ansi(footer_key),
+               **{name: ansi(Color.parse(variables[name]).rich_color)
+                  for name in ("primary", "secondary", "accent", "border",
+                               "footer-key-foreground")}}
+    shared = {name: number for name, number in accents.items() if number in states}
+    assert shared == {}

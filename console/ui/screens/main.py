@@ -164,7 +164,8 @@ class MainScreen(Screen[None]):
             self.query_one(f"#{name}-pane").border_title = title
         self.query_one("#lower").border_title = ""
         self._subtitles: dict[str, str] = {}  # pane -> its subtitle on screen
-        self._notes: dict[str, str] = {}  # pane -> what the subtitle says before the position
+        # pane -> what the subtitle says before the position, and its shorter forms
+        self._notes: dict[str, tuple[str, ...]] = {}
         self._titles: dict[str, str] = dict(TITLES)
         self._layout_for(self.size.width, self.size.height)
         self.query_one(VmsTable).node = self.console.selected_node
@@ -272,9 +273,12 @@ class MainScreen(Screen[None]):
         engine = self.console.engine
         q = views.quorum(engine)
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
+        parts = f"{q.short}, {q.partitions} parts" if q.partitions > 1 else q.short
+        shorter = [parts]
         if views.quorum_lost_anywhere(engine) and self.has_class("-short"):
             partitions += " · !: side without quorum"  # the legend line is hidden
-        self._subtitle("heartbeats-pane", f"{q.text}{partitions}")
+            shorter.insert(0, f"{parts} · !: no quorum")
+        self._subtitle("heartbeats-pane", f"{q.text}{partitions}", *shorter)
         vms = self.query_one(VmsTable)
         self._subtitle("vms-pane", vms.scope())
         running, queued = views.migration_counts(engine)
@@ -294,16 +298,24 @@ class MainScreen(Screen[None]):
             extra = f"imbalance {shown} · {self.query_one(BalancerTable).summary()} · "
         self._subtitle(lower, f"{extra}{others}")
 
-    def _subtitle(self, pane: str, text: str) -> None:
+    def _subtitle(self, pane: str, text: str, *shorter: str) -> None:
         """A pane's subtitle: `text`, its table's `/filter` (the VMs pane says it in its scope)
-        and the cursor's position `12/648`; its title names the sort."""
-        self._notes[pane] = text
+        and the cursor's position `12/648`; its title names the sort. Where that does not fit
+        the pane's border, the first of `shorter` that does instead of `text`, then the last
+        without the position."""
+        self._notes[pane] = (text, *shorter)
         table = self.query_one(f"#{pane.replace('-pane', '-table')}", KeyedTable)
-        parts = [text] if text else []
-        if table.text_filter and not isinstance(table, VmsTable):
-            parts.append(f"/{table.text_filter}")
-        parts.append(table.position())
-        text = " · ".join(parts)
+        room = self.query_one(f"#{pane}").outer_size.width - 4  # corners, a space each side
+        candidates = []
+        forms = [(words, True) for words in (text, *shorter)] + [((text, *shorter)[-1], False)]
+        for words, position in forms:
+            parts = [words] if words else []
+            if table.text_filter and not isinstance(table, VmsTable):
+                parts.append(f"/{table.text_filter}")
+            if position:
+                parts.append(table.position())
+            candidates.append(" · ".join(parts))
+        text = next((c for c in candidates if room < 0 or len(c) <= room), candidates[-1])
         if self._subtitles.get(pane) != text:
             self._subtitles[pane] = text
             self.query_one(f"#{pane}").border_subtitle = text
@@ -324,7 +336,7 @@ class MainScreen(Screen[None]):
             return
         pane = f"{(table.id or '').removesuffix('-table')}-pane"
         if pane in self._notes:
-            self._subtitle(pane, self._notes[pane])
+            self._subtitle(pane, *self._notes[pane])
         if isinstance(table, (NodesTable, HeartbeatsTable)) and message.key is not None:
             key = str(message.key)
             self.console.selected_node = key

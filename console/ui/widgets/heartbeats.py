@@ -39,10 +39,10 @@ class HeartbeatsTable(NodeRowsTable):
         spans = _strip(beat.strip)
         since = age(beat.since_last)
         state = node.state.value
-        names = SHORT_NODE_STATES if self.width_of(3) >= 10 else TINY_NODE_STATES
-        label = names.get(state, state)
-        if node.quorum_lost:
-            label += "!"
+        mark = "!" if node.quorum_lost else ""
+        label = SHORT_NODE_STATES.get(state, state) + mark
+        if len(label) > self.width_of(3):  # the tiny name only when the short one is cut
+            label = TINY_NODE_STATES.get(state, state) + mark
         return (node.name, spans, (since, "" if beat.heard else "error"),
                 (label, NODE_STATE_STYLE.get(state, "")))
 

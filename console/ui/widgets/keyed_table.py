@@ -362,10 +362,10 @@ class KeyedTable(Widget, can_focus=True):
     def _ensure_layout(self) -> None:
         """Which columns show at this width and how wide: each column as wide as the values it
         showed (`_measure`, `Column.fit`) and at least its own width; while that does not fit, the
-        column
-        with the highest drop priority goes (values are dropped whole rather than cut); the flex
-        columns share what is left. Only the priority-0 columns are ever cut, when nothing else
-        can go."""
+        column with the highest drop priority goes (values are dropped whole rather than cut; an
+        elastic column counts at its own width there); then the elastic columns give up what
+        they still lack, the widest first (`_narrow_flex`); the flex columns share what is
+        left. Only the priority-0 columns are ever cut, when nothing else can go."""
         if self._layout_width >= 0:  # on_resize and set_width forget it
             return
         width = self.size.width
@@ -376,11 +376,16 @@ class KeyedTable(Widget, can_focus=True):
         def needed(cols: list[int]) -> int:
             return sum(wants[i] for i in cols) + max(0, len(cols) - 1)
 
-        while len(shown) > 1 and needed(shown) > width:
+        def least(cols: list[int]) -> int:  # the elastic columns at their own width
+            return needed(cols) - sum(wants[i] - self.columns[i].width for i in cols
+                                      if self._elastic(i))
+
+        while len(shown) > 1 and least(shown) > width:
             drop = max(shown, key=lambda i: (self.columns[i].priority, i))
             if self.columns[drop].priority == 0:
                 break
             shown.remove(drop)
+        self._narrow_flex(shown, wants, needed(shown) - width)
         spare = max(0, width - needed(shown))
         flex = [i for i in shown if self.columns[i].flex]
         share = spare // len(flex) if flex else 0
@@ -394,6 +399,27 @@ class KeyedTable(Widget, can_focus=True):
             layout.append((i, x, w))
             x += w + 1
         self._layout = layout
+
+    def _elastic(self, column: int) -> bool:
+        """Whether `column` gives up width before anything is cut: a flex column that is never
+        dropped (priority 0), such as a reason or an expectation."""
+        spec = self.columns[column]
+        return spec.flex and spec.priority == 0
+
+    def _narrow_flex(self, shown: list[int], wants: dict[int, int], excess: int) -> None:
+        """Take `excess` cells from the elastic columns in `shown` (in `wants`, in place), the
+        widest first and none below its own width, so that a long message is cut rather than
+        the short values beside it (a move, a state)."""
+        flex = [i for i in shown if self._elastic(i)]
+        while excess > 0 and flex:
+            widest = max(flex, key=lambda i: wants[i] - self.columns[i].width)
+            room = wants[widest] - self.columns[widest].width
+            if room <= 0:
+                return
+            others = [wants[i] - self.columns[i].width for i in flex if i != widest]
+            take = min(excess, room - max([0, *others]) or 1)
+            wants[widest] -= take
+            excess -= take
 
     def on_resize(self) -> None:
         self._layout_width = -1
@@ -430,6 +456,7 @@ class KeyedTable(Widget, can_focus=True):
             self.refresh()
             self._announce()
             return
+        changed = False
         for line in range(rows):
             index = self.top + line
             new = self._entry(index)
@@ -437,6 +464,7 @@ class KeyedTable(Widget, can_focus=True):
             self._shown[line] = new
             if old == new:
                 continue
+            changed = True
             if old is None or new is None or old[0] != new[0]:
                 self.refresh(Region(0, line + 1, self.size.width, 1))
                 continue
@@ -446,6 +474,9 @@ class KeyedTable(Widget, can_focus=True):
                 after = new_cells[column] if column < len(new_cells) else ""
                 if before != after:
                     self.refresh(Region(x, line + 1, width, 1))
+        if changed and self._measure():  # a value grew past its column: lay out, draw all again
+            self._compute_all()
+            self.refresh()
         self._announce()
 
     def _entry(self, index: int) -> tuple[Hashable, Cells] | None:

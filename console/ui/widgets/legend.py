@@ -18,4 +18,5 @@ class SymbolLegend(Static):
         super().__init__("", markup=False, **kwargs)
 
     def on_resize(self) -> None:
-        self.update(legend_line(self.content_size.width))
+        local = self.app.engine.cluster.local_node() is not None  # type: ignore[attr-defined]
+        self.update(legend_line(self.content_size.width, local))
