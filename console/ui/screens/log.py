@@ -22,8 +22,8 @@ from console.model import views
 from console.model.events import Event, Severity
 from console.ui.keys import LOG_KEYS
 from console.ui.screens.alerts import ALERTS_BINDING
-from console.ui.widgets.base import ModelTable, Pane, clock
-from console.ui.widgets.events import SEVERITY_LABEL, SEVERITY_STYLE
+from console.ui.widgets.base import ModelTable, Pane
+from console.ui.widgets.events import event_cells
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import Cells, Column
 
@@ -122,15 +122,7 @@ class EventLogTable(ModelTable):
 
     def row_cells(self, key: Hashable) -> Cells:
         """Time, severity, kind, subject and message."""
-        event = self.engine.log.events[key]  # type: ignore[index]
-        style = SEVERITY_STYLE.get(event.severity.value, "")
-        return (
-            (clock(event.t), "muted"),
-            (SEVERITY_LABEL.get(event.severity.value, event.severity.value), style),
-            (event.kind, "muted"),
-            event.subject,
-            (event.message, style),
-        )
+        return event_cells(self.engine.log.events[key], kind=True)  # type: ignore[index]
 
     @property
     def following(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from console.model import views
+from console.model.events import Event
 from console.ui.widgets.base import ModelTable, clock
 from console.ui.widgets.keyed_table import Cells, Column, RowTexts
 
@@ -84,11 +85,14 @@ class EventsTable(ModelTable):
 
     def row_cells(self, key: Hashable) -> Cells:
         """Time (`HH:MM:SS`), severity, subject and message."""
-        event = self.engine.log.events[key]  # type: ignore[index]
-        style = SEVERITY_STYLE.get(event.severity.value, "")
-        return (
-            (clock(event.t), "muted"),
-            (SEVERITY_LABEL.get(event.severity.value, event.severity.value), style),
-            event.subject,
-            (event.message, style),
-        )
+        return event_cells(self.engine.log.events[key])  # type: ignore[index]
+
+
+def event_cells(event: Event, *, kind: bool = False) -> Cells:
+    """An event's row: time (`HH:MM:SS`), severity, its kind when `kind`, subject and message,
+    the severity's style on the severity and the message."""
+    style = SEVERITY_STYLE.get(event.severity.value, "")
+    head = ((clock(event.t), "muted"),
+            (SEVERITY_LABEL.get(event.severity.value, event.severity.value), style))
+    middle = ((event.kind, "muted"),) if kind else ()
+    return (*head, *middle, event.subject, (event.message, style))
