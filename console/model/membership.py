@@ -166,9 +166,10 @@ class Membership:
     def _quorum(self) -> QuorumView:
         """The partitions, votes and quorum as they stand, worked out again only when one of
         their inputs changed: a host's power, boot or link (`World.version`), a host's vote
-        (`_set_vote`), the hosts in the pool, the quorum settings."""
+        (`_set_vote`), the hosts in the pool, the quorum settings that count votes."""
+        settings = self.cluster.settings.quorum
         key = (self.context.world.version, self._votes_version, len(self.cluster.nodes),
-               self.cluster.settings.quorum)
+               settings.voting, settings.witness, settings.dynamic_witness, settings.tie_breaker)
         if key != self._quorum_key:
             self._quorum_view = self._computed_quorum()
             self._quorum_key = key
