@@ -17,7 +17,8 @@ one simulated second at a time and each second's CPU (time.process_time) is reco
   migration, stepped until it is over; then a network partition (five hosts cut off the
   heartbeat network one second apart, held 30 s, past failure detection: isolated, they power
   their VMs off, as the cluster's isolation response says, and HA restarts them elsewhere;
-  then reconnected), stepped until they are online again and nothing restarts. A command's CPU counts in the second it is given.
+  then reconnected), stepped until they are online again and nothing restarts. A command's
+  CPU counts in the second it is given.
 
 Budget (issue): at most 20 ms of CPU in every simulated second, the worst included. Last, the
 CPU of each utilisation history sample (console.model.history, every 10 simulated seconds; part
