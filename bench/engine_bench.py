@@ -34,6 +34,7 @@ Benchmarks print figures; they are never part of the pass/fail test run.
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import gc
 import io
@@ -51,6 +52,7 @@ if str(ROOT) not in sys.path:
 from benchlib import machine  # noqa: E402
 
 from console.formats.cluster import load_cluster, parse_cluster  # noqa: E402
+from console.model import placement  # noqa: E402
 from console.model.cluster import Cluster  # noqa: E402
 from console.model.commands import parse  # noqa: E402
 from console.model.engine import Engine  # noqa: E402
@@ -122,12 +124,46 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+#: CPU ms spent so far in the functions `watch` wraps, by name; `step_seconds` notes each
+#: second's share in `BREAKDOWN` (what the churn's worst seconds went on).
+SPENT: collections.Counter[str] = collections.Counter()
+BREAKDOWN: dict[tuple[int, int], collections.Counter[str]] = {}
+
+
+def watch(owner: object, name: str, label: str) -> None:
+    """Count the CPU of `owner.name` (a module's function or an object's method) in SPENT."""
+    function = getattr(owner, name)
+
+    def timed(*args: object, **kwargs: object) -> object:
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            SPENT[label] += (time.process_time() - start) * 1000
+
+    setattr(owner, name, timed)
+
+
+def watch_churn(engine: Engine) -> None:
+    """Watch what a churn second may go on (none calls another of them): HA placing restarts,
+    the evacuation's target choice and failover check, the quorum asked, history samples."""
+    watch(placement, "best_host", "placement.best_host")
+    watch(engine.balancer, "choose_target", "Balancer.choose_target")
+    watch(engine.maintenance, "failover_shortfall", "MaintenanceMode.failover_shortfall")
+    watch(engine.membership, "has_quorum", "Membership.has_quorum")
+    watch(engine.membership, "observed_partition", "Membership.observed_partition")
+    watch(engine.history, "record", "History.record")
+
+
 def step_seconds(engine: Engine, seconds: int, samples: list[float]) -> None:
     clock = time.process_time
     for _ in range(seconds):
+        spent = SPENT.copy()
         start = clock()
         engine.advance(1.0)
         samples.append((clock() - start) * 1000)
+        if spent != SPENT:
+            BREAKDOWN[id(samples), len(samples) - 1] = SPENT - spent
 
 
 def time_history_samples(engine: Engine) -> list[float]:
@@ -158,12 +194,16 @@ def describe(label: str, samples: list[float]) -> str:
 def submit_timed(engine: Engine, line: str, samples: list[float]) -> None:
     """Submit the command `line` and step one simulated second; the command's CPU counts in
     that second."""
+    before = SPENT.copy()
     start = time.process_time()
     outcome = engine.submit(parse(line))
     spent = (time.process_time() - start) * 1000
     assert outcome.accepted, f"{line}: {outcome.reason}"
+    command = SPENT - before
     step_seconds(engine, 1, samples)
     samples[-1] += spent
+    key = (id(samples), len(samples) - 1)
+    BREAKDOWN[key] = BREAKDOWN.get(key, collections.Counter()) + command
 
 
 def settled(cluster: Cluster) -> bool:
@@ -229,9 +269,16 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
           f"migrations started so far {engine.migrations.completed + len(engine.migrations.active)}"
           f", imbalance {balancer.imbalance:.3f}")
 
+    watch_churn(engine)
     phases = churn(engine)
     for label, seconds in phases.items():
         print(describe(f"churn: {label}", seconds))
+        worst = max(range(len(seconds)), key=seconds.__getitem__)
+        parts = BREAKDOWN.get((id(seconds), worst), collections.Counter())
+        print(f"  worst second ({seconds[worst]:.1f} ms), of which: " + (", ".join(
+            f"{name} {ms:.1f}" for name, ms in parts.most_common(3)) or "none watched"))
+    print("  whole churn, CPU ms in: " + ", ".join(f"{name} {ms:.1f}"
+                                                 for name, ms in SPENT.most_common()))
     crashed, drained = host_name(CRASHED), host_name(DRAINED)
     restarted = sum(1 for e in engine.log.events if e.kind == "vm_running")
     every = [second for seconds in phases.values() for second in seconds]
