@@ -19,6 +19,8 @@ one simulated second at a time and each second's CPU (time.process_time) is reco
   their VMs off, as the cluster's isolation response says, and HA restarts them elsewhere;
   then reconnected), stepped until they are online again and nothing restarts. A command's
   CPU counts in the second it is given.
+  Under each phase, its worst second's share in the functions a churn second may go on
+  (`watch_churn`); last, their CPU over the whole churn.
 
 Budget (issue): at most 20 ms of CPU in every simulated second, the worst included. Last, the
 CPU of each utilisation history sample (console.model.history, every 10 simulated seconds; part
