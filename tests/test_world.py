@@ -56,6 +56,10 @@ class RecordingWorld:
         self.calls.append(("abandon_migration", migration.vm))
         self.world.abandon_migration(migration)
 
+    @property
+    def version(self) -> int:
+        return self.world.version
+
     def powered(self, node: Node) -> bool:
         return self.world.powered(node)
 

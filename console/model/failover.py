@@ -31,11 +31,11 @@ ration it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from console.model.cluster import Cluster
-from console.model.entities import Node
+from console.model.entities import Node, Vm
 from console.model.settings import HaSettings
 
 
@@ -88,45 +88,56 @@ def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float,
     """Could `hosts` (the hosts that would remain usable) still absorb the failover level if they
     also took `vcpus` and `memory_gb` more (a VM powered on, or the VMs of a host that leaves)?
     None when they could or admission control is off; else the first resource short, memory
-    before vCPUs."""
+    before vCPUs. One pass over `hosts` per resource."""
     settings = cluster.settings.ha
     if not enforced(settings):
         return None
     # A VM migrating between two of `hosts` is charged on both; it needs room on one.
-    names = {h.name for h in hosts}
-    moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
-              if vm.host in names and vm.target in names]
-    moving_vcpus = sum(vm.vcpus for vm in moving)
-    moving_gb = sum(vm.memory_gb for vm in moving)
-    for resource, capacity, used, extra, doubled in (
-        ("memory", cluster.memory_capacity, _used_memory, memory_gb, moving_gb),
-        ("vCPUs", cluster.vcpu_capacity, _used_vcpus, vcpus, moving_vcpus),
-    ):
-        found = _short(settings, hosts, resource, capacity, used, extra, doubled)
-        if found is not None:
-            return found
-    return None
+    moving: list[Vm] = []
+    if cluster.in_flight:
+        names = {h.name for h in hosts}
+        moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
+                  if vm.host in names and vm.target in names]
+    memory_capacity, vcpu_capacity = cluster.memory_capacity, cluster.vcpu_capacity
+    memory = (_Amounts([memory_capacity(h) for h in hosts],
+                       [h.used_memory_gb for h in hosts]),
+              memory_gb, sum(vm.memory_gb for vm in moving))
+    found = _short(settings, hosts, "memory", *memory)
+    if found is not None:
+        return found
+    cpus = (_Amounts([vcpu_capacity(h) for h in hosts],
+                     [h.used_vcpus for h in hosts]),
+            vcpus, sum(vm.vcpus for vm in moving))
+    return _short(settings, hosts, "vCPUs", *cpus)
 
 
-def _short(settings: HaSettings, hosts: Sequence[Node], resource: str,
-           capacity: Callable[[Node], float], used: Callable[[Node], float],
+@dataclass(frozen=True, slots=True)
+class _Amounts:
+    """One resource of each host of a `shortfall`, in the hosts' order: capacity and use."""
+
+    capacity: list[float]
+    used: list[float]
+
+
+def _short(settings: HaSettings, hosts: Sequence[Node], resource: str, amounts: _Amounts,
            extra: float, doubled: float) -> Shortfall | None:
     policy = settings.admission_policy
     n = settings.host_failures_to_tolerate
     if policy == "failover_hosts":
-        spare = [h for h in hosts if h.name in settings.failover_hosts]
-        regular = [h for h in hosts if h.name not in settings.failover_hosts]
-        room = sum(capacity(h) for h in regular) - sum(used(h) for h in regular) + doubled
+        rows = list(zip(amounts.capacity, amounts.used,
+                        [h.name in settings.failover_hosts for h in hosts], strict=True))
+        regular = [(c, u) for c, u, spare in rows if not spare]
+        room = sum(c for c, _ in regular) - sum(u for _, u in regular) + doubled
         if extra > room + 1e-9:
             return Shortfall(resource, extra, room, "outside the dedicated failover hosts")
-        busiest = sorted((used(h) for h in regular), reverse=True)[:n]
+        busiest = sorted((u for _, u in regular), reverse=True)[:n]
         busiest[:1] = [busiest[0] + extra] if busiest else [extra]
-        free = sum(capacity(h) - used(h) for h in spare)
+        free = sum(c - u for c, u, spare in rows if spare)
         if sum(busiest) > free + 1e-9:
             return Shortfall(resource, sum(busiest), free,
                              f"on the dedicated failover hosts for {level(settings)}")
         return None
-    caps = sorted((capacity(h) for h in hosts), reverse=True)
+    caps = sorted(amounts.capacity, reverse=True)
     if policy == "percentage":
         share = (settings.memory_reserve_percent if resource == "memory"
                  else settings.cpu_reserve_percent)
@@ -135,18 +146,10 @@ def _short(settings: HaSettings, hosts: Sequence[Node], resource: str,
     else:
         room = sum(caps[n:])
         where = f"after reserving room for {level(settings)}"
-    left = room - sum(used(h) for h in hosts) + doubled
+    left = room - sum(amounts.used) + doubled
     if extra > left + 1e-9:
         return Shortfall(resource, extra, left, where)
     return None
-
-
-def _used_memory(node: Node) -> float:
-    return node.used_memory_gb
-
-
-def _used_vcpus(node: Node) -> float:
-    return node.used_vcpus
 
 
 def _are(amount: float) -> str:

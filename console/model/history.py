@@ -9,12 +9,12 @@ its vCPUs while it ran, wherever that was, and 0 while it did not.
 
 Demand is a pure function of (VM, time) (console.model.workloads), so the recorder stores only
 what changes: per node the list of its running VMs each time that list changed (found through
-`Cluster.changes`, so a sample costs a look at each node's change counter, not a pass over the
-VMs), and per VM the node it ran on from each sample on. The figures are worked out from these
-records when a screen asks, exactly as a sample taken then would have, and cached per series
-once a point is complete (a past point never changes). Samples are not events: they change
-nothing in the model and no event log; they follow from the same commands and timers, so a
-replay records the same samples.
+`Cluster.changes`, so a sample costs a look at each charged node's change counter, and work only
+for the nodes whose counter moved, not a pass over the VMs), and per VM the node it ran on from
+each sample on. The figures are worked out from these records when a screen asks, exactly as a
+sample taken then would have, and cached per series once a point is complete (a past point never
+changes). Samples are not events: they change nothing in the model and no event log; they
+follow from the same commands and timers, so a replay records the same samples.
 
 Levels, RRD-style: `LEVELS` are 60 points at 10 s, 60 at 1 min and 60 at 10 min, a point of a
 coarser level being the mean of its 10 s samples (those where the node or VM existed). Memory is
@@ -90,22 +90,24 @@ class History:
                 if vm.state in RUNNING_STATES:
                     self._start[vm.name] = vm.host
             self._known_vms = len(vms)
-        changes, seen = cluster.changes, self._changes_seen
+        seen = self._changes_seen
+        # Only a node whose change counter moved can run other VMs (a node never charged has
+        # run none); taken in cluster order, as the records of one sample must be.
+        changed = [name for name, count in cluster.changes.items() if seen.get(name) != count]
+        changed.sort(key=cluster.node_positions.__getitem__)
         departed: list[tuple[str, str]] = []
         arrived: list[tuple[str, str]] = []
-        for name, node in nodes.items():
-            count = changes.get(name, 0)
-            if seen.get(name) == count:
-                continue
-            seen[name] = count
-            running = tuple(vm.name for vm in cluster.vms_on(node)
+        for name in changed:
+            seen[name] = cluster.changes[name]
+            running = tuple(vm.name for vm in cluster.vms_on(nodes[name])
                             if vm.state in RUNNING_STATES)
             records = self._residents.setdefault(name, [])
             before: tuple[str, ...] = records[-1][1] if records else ()  # type: ignore[assignment]
             if running != before:
                 _note(records, k, running)
-                departed += [(vm, name) for vm in before if vm not in running]
-                arrived += [(vm, name) for vm in running if vm not in before]
+                running_now, running_then = set(running), set(before)
+                departed += [(vm, name) for vm in before if vm not in running_now]
+                arrived += [(vm, name) for vm in running if vm not in running_then]
         for vm, name in departed:  # first: a VM that moved arrives after it departed
             if self._host_at(vm, k) == name:
                 _note(self._hosts.setdefault(vm, []), k, None)

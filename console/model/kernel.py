@@ -112,7 +112,12 @@ class Actuator(Protocol):
 
 
 class Observations(Protocol):
-    """What the cluster can observe of the hardware besides network heartbeats."""
+    """What the cluster can observe of the hardware besides network heartbeats; `version` is a
+    counter bumped on every change of a host's power, boot or network link and on a host
+    joining, so that what follows from them (the partitions and the quorum) is worked out again
+    only when it moves."""
+
+    version: int
 
     def powered(self, node: Node) -> bool:
         """Is the host powered on (a power controller's reading)?"""

@@ -17,6 +17,7 @@ Works": failure detection, host isolation, datastore heartbeating). Quorum has o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from console.model.entities import (
     CONSUMING_STATES,
@@ -48,6 +49,24 @@ def isolation_response_of(vm: Vm, quorum: QuorumSettings) -> str:
     return vm.isolation_response or quorum.isolation_response
 
 
+@dataclass(frozen=True, slots=True)
+class QuorumView:
+    """The quorum at one moment, as `Membership` caches it: the `partitions` (host names; the
+    one on the heartbeat network first), the one holding quorum (`chosen`, or None), the one
+    whose view is the cluster's belief (`observed`, and its names as the set `heard`), the
+    hosts whose vote counts (`voters`), the witness's votes (0 or 1), the `total_votes` and
+    the votes the observed partition holds (`observed_votes`)."""
+
+    partitions: tuple[tuple[str, ...], ...]
+    chosen: tuple[str, ...] | None
+    observed: tuple[str, ...]
+    heard: frozenset[str]
+    voters: frozenset[str]
+    witness_votes: int
+    total_votes: int
+    observed_votes: int
+
+
 class Membership:
     """The cluster's belief about its hosts: implements `kernel.HostWatch` for the world.
 
@@ -60,12 +79,16 @@ class Membership:
         self._detection: dict[str, list[Timer]] = {}
         # VMs an isolated host powered off that the cluster has not learnt of yet, by host
         self._switched_off: dict[str, list[str]] = {}
-        heard = set(self.observed_partition())
+        self._votes_version = 0
+        self._quorum_key: tuple[object, ...] | None = None
+        self._quorum_view = QuorumView((), None, (), frozenset(), frozenset(), 0, 0, 0)
         dynamic = self.cluster.settings.quorum.dynamic_quorum
         for node in self.cluster.nodes.values():
-            node.heard = node.name in heard
             if dynamic and not context.world.powered(node):
                 node.has_vote = False  # only dynamic quorum takes a vote from a host that is off
+        heard = self._quorum().heard
+        for node in self.cluster.nodes.values():
+            node.heard = node.name in heard
 
     # -- views ---------------------------------------------------------------------------------
 
@@ -99,12 +122,7 @@ class Membership:
         """The connected pieces of the heartbeat network: the powered hosts on it first (when
         there are any), then each powered host cut off from it, on its own. Booting hosts are
         in none."""
-        world = self.context.world
-        up = [node for node in self.cluster.nodes.values()
-              if world.powered(node) and not world.booting(node)]
-        connected = [node.name for node in up if node.connected]
-        cut_off = [[node.name] for node in up if not node.connected]
-        return ([connected] if connected else []) + cut_off
+        return [list(partition) for partition in self._quorum().partitions]
 
     def quorum_partition(self) -> list[str] | None:
         """THE partition that holds quorum, or None: the one answer every behaviour asks.
@@ -116,73 +134,115 @@ class Membership:
         while the votes are even (`_voters`), so no split is even and the lowest-named voter
         keeps its vote; without it an even split leaves neither side quorum. Hosts that do not vote
         (vSphere HA, "How vSphere HA Works": master and isolation): the hosts on the heartbeat
-        network carry on, and each cut-off host is isolated."""
-        for partition in self.partitions():
-            if self._holds_quorum(partition):
-                return partition
-        return None
+        network carry on, and each cut-off host is isolated.
+
+        Worked out once per change of its inputs (`_quorum`), so asking costs a copy of the
+        answer; `has_quorum` costs nothing."""
+        chosen = self._quorum().chosen
+        return None if chosen is None else list(chosen)
 
     def has_quorum(self) -> bool:
         """Does some partition hold quorum, so that the cluster may decide and act?"""
-        return self.quorum_partition() is not None
+        return self._quorum().chosen is not None
 
     def observed_partition(self) -> list[str]:
         """The partition whose view is the cluster's belief: the one holding quorum, else the
         hosts on the heartbeat network (possibly none)."""
-        chosen = self.quorum_partition()
-        if chosen is not None:
-            return chosen
-        parts = self.partitions()
-        return parts[0] if parts and self.cluster.nodes[parts[0][0]].connected else []
+        return list(self._quorum().observed)
 
     def votes(self) -> tuple[int, int]:
         """(votes held by the observed partition, total votes), witness included."""
-        partition = self.observed_partition()
-        return self._votes_of(partition), self._total_votes()
+        quorum = self._quorum()
+        return quorum.observed_votes, quorum.total_votes
 
     def vote_shares(self) -> tuple[int, int]:
         """(hosts whose vote counts now, the witness's votes now: 0 or 1), as `votes` counts
         them (the tie breaker and dynamic witness applied)."""
-        return len(self._voters()), self._witness_votes()
+        quorum = self._quorum()
+        return len(quorum.voters), quorum.witness_votes
 
-    def _node_votes(self) -> int:
-        return sum(1 for n in self.cluster.nodes.values() if n.has_vote)
+    # -- the quorum, cached --------------------------------------------------------------------
 
-    def _voters(self) -> set[str]:
+    def _quorum(self) -> QuorumView:
+        """The partitions, votes and quorum as they stand, worked out again only when one of
+        their inputs changed: a host's power, boot or link (`World.version`), a host's vote
+        (`_set_vote`), the hosts in the pool, the quorum settings that count votes."""
+        settings = self.cluster.settings.quorum
+        key = (self.context.world.version, self._votes_version, len(self.cluster.nodes),
+               settings.voting, settings.witness, settings.dynamic_witness, settings.tie_breaker)
+        if key != self._quorum_key:
+            self._quorum_view = self._computed_quorum()
+            self._quorum_key = key
+        return self._quorum_view
+
+    def _computed_quorum(self) -> QuorumView:
+        """The quorum worked out from scratch over every host (what `_quorum` caches)."""
+        world = self.context.world
+        nodes = self.cluster.nodes
+        up = [node for node in nodes.values()
+              if world.powered(node) and not world.booting(node)]
+        connected = tuple(node.name for node in up if node.connected)
+        cut_off = [(node.name,) for node in up if not node.connected]
+        partitions = tuple(([connected] if connected else []) + cut_off)
+        node_votes = sum(1 for node in nodes.values() if node.has_vote)
+        witness_votes = self._witness_votes(node_votes)
+        voters = self._voters(witness_votes)
+        total = len(voters) + witness_votes
+
+        def votes_of(partition: tuple[str, ...]) -> int:
+            on_network = bool(partition) and nodes[partition[0]].connected
+            return len(voters.intersection(partition)) + (witness_votes if on_network else 0)
+
+        def holds(partition: tuple[str, ...]) -> bool:
+            if not partition:
+                return False
+            if not self.cluster.settings.quorum.voting:
+                return nodes[partition[0]].connected
+            return votes_of(partition) * 2 > total
+
+        chosen = next((partition for partition in partitions if holds(partition)), None)
+        if chosen is not None:
+            observed = chosen
+        elif partitions and nodes[partitions[0][0]].connected:
+            observed = partitions[0]
+        else:
+            observed = ()
+        return QuorumView(partitions, chosen, observed, frozenset(observed), voters,
+                          witness_votes, total, votes_of(observed))
+
+    def _set_vote(self, node: Node, vote: bool) -> None:
+        """Give `node` its vote or take it away (every change of a vote goes through here, so
+        the cached quorum knows)."""
+        if node.has_vote != vote:
+            node.has_vote = vote
+            self._votes_version += 1
+
+    def _voters(self, witness_votes: int) -> frozenset[str]:
         """The nodes whose vote counts now: those holding one, less, where the tie breaker is
-        on and the votes (witness included) are even, the highest-named voter's, so that the
-        votes stay odd and the lowest-named voter keeps its vote (Windows Server 2012 R2+,
+        on and the votes (`witness_votes` included) are even, the highest-named voter's, so that
+        the votes stay odd and the lowest-named voter keeps its vote (Windows Server 2012 R2+,
         "Understanding cluster and pool quorum": tie breaker, LowerQuorumPriorityNodeID)."""
         voters = {name for name, n in self.cluster.nodes.items() if n.has_vote}
         quorum = self.cluster.settings.quorum
         if (quorum.voting and quorum.tie_breaker and voters
-                and (len(voters) + self._witness_votes()) % 2 == 0):
+                and (len(voters) + witness_votes) % 2 == 0):
             voters.discard(max(voters))
-        return voters
+        return frozenset(voters)
 
-    def _witness_votes(self) -> int:
-        """The witness's vote: none without a witness; with a dynamic witness, only while the
-        nodes' votes are even (Windows Server 2012 R2+, "dynamic witness")."""
+    def _witness_votes(self, node_votes: int) -> int:
+        """The witness's vote, given the `node_votes` held: none without a witness; with a
+        dynamic witness, only while the nodes' votes are even (Windows Server 2012 R2+,
+        "dynamic witness")."""
         quorum = self.cluster.settings.quorum
         if not quorum.witness:
             return 0
-        return 0 if quorum.dynamic_witness and self._node_votes() % 2 else 1
-
-    def _total_votes(self) -> int:
-        return len(self._voters()) + self._witness_votes()
+        return 0 if quorum.dynamic_witness and node_votes % 2 else 1
 
     def _votes_of(self, partition: list[str]) -> int:
-        held = len(self._voters().intersection(partition))
+        quorum = self._quorum()
+        held = len(quorum.voters.intersection(partition))
         on_network = bool(partition) and self.cluster.nodes[partition[0]].connected
-        return held + (self._witness_votes() if on_network else 0)
-
-    def _holds_quorum(self, partition: list[str]) -> bool:
-        if not partition:
-            return False
-        quorum = self.cluster.settings.quorum
-        if not quorum.voting:
-            return self.cluster.nodes[partition[0]].connected
-        return self._votes_of(partition) * 2 > self._total_votes()
+        return held + (quorum.witness_votes if on_network else 0)
 
     # -- what the world reports ----------------------------------------------------------------
 
@@ -231,7 +291,7 @@ class Membership:
         self._regroup()
         node.fenced = True
         if self.cluster.settings.quorum.dynamic_quorum:
-            node.has_vote = False
+            self._set_vote(node, False)
         self._apply_quorum_loss()  # a clean leave is known at once: the rest recount
         after = ("restart elsewhere" if self.has_quorum()
                  else "wait: the cluster has no quorum to restart them")
@@ -289,7 +349,7 @@ class Membership:
     def _regroup(self) -> None:
         """Follow the partitions: a host the cluster (`observed_partition`) stops hearing goes
         quiet, and one it hears again is back."""
-        heard = set(self.observed_partition())
+        heard = self._quorum().heard
         changed = [node for node in self.cluster.nodes.values()
                    if node.heard != (node.name in heard)]
         for node in changed:
@@ -357,7 +417,7 @@ class Membership:
     def _rejoin(self, node: Node, message: str) -> None:
         self._cancel_detection(node)
         self._close_gap(node)
-        node.has_vote = True
+        self._set_vote(node, True)
         node.quorum_lost = False
         node.fenced = False
         self._set_state(node, self._healthy_state(node), "node_online", Severity.INFO, message)
@@ -404,7 +464,7 @@ class Membership:
             self._set_state(node, NodeState.FAILED, "node_failed", Severity.ERROR,
                             f"{node.name} missed heartbeats for {silence:g} s: declared failed")
         if self.has_quorum() and self.cluster.settings.quorum.dynamic_quorum:
-            node.has_vote = False  # dynamic quorum: the survivors carry on without its vote
+            self._set_vote(node, False)  # dynamic quorum: the survivors carry on without its vote
 
     def _apply_quorum_loss(self) -> None:
         chosen = self.quorum_partition()
@@ -430,7 +490,7 @@ class Membership:
         node.quorum_lost = True
         quorum = self.cluster.settings.quorum
         if quorum.voting:
-            total = self._total_votes()
+            total = self._quorum().total_votes
             why = (f"lost quorum ({self._votes_of(partition)} of {total} "
                    f"vote{'' if total == 1 else 's'})")
         else:

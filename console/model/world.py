@@ -76,6 +76,9 @@ class World:
         self._migration_faults: dict[str, int] = {}  # host -> migrations still to fail there
         self._reset: set[str] = set()  # hosts reset by their watchdog, to boot once reachable
         self._booting: set[str] = set()  # hosts powered on whose boot has not ended
+        #: Bumped on every change of a host's power, boot or network link, and on a host joining
+        #: the pool: what the partitions (`Membership.partitions`) are made of.
+        self.version = 0
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect,
@@ -154,6 +157,7 @@ class World:
         node.powered = False
         node.epoch += 1
         self._booting.discard(node.name)
+        self.version += 1
 
     def reset(self, node: Node) -> None:
         """The host's watchdog resets it: down from this instant, like a crash, then it boots
@@ -256,6 +260,7 @@ class World:
         node.powered = False
         node.epoch += 1
         self._booting.discard(node.name)
+        self.version += 1
         for vm in self.cluster.vms_on(node):
             self.context.ha.vm_down(vm, why)
 
@@ -275,6 +280,7 @@ class World:
         node.powered = True
         node.epoch += 1
         self._booting.add(node.name)
+        self.version += 1
         self.context.membership.booting(node)
         epoch = node.epoch
         self.context.schedule(node.boot_s, lambda: self._booted(node, epoch))
@@ -285,6 +291,7 @@ class World:
         if node.epoch != epoch or not node.powered:
             return False
         self._booting.discard(node.name)
+        self.version += 1
         self.context.membership.booted(node, reachable=node.connected, new=new)
         return True
 
@@ -305,6 +312,7 @@ class World:
                     heard=False)
         self.cluster.add_node(node)
         self._booting.add(name)
+        self.version += 1
         self.context.emit("node_booting", name,
                           f"{name} ({template.hypervisor}, built like {template.name}) is joining "
                           f"the pool; booting {node.boot_s:g} s")
@@ -325,6 +333,7 @@ class World:
             return Outcome.refuse(f"{node.name} is already cut off the heartbeat network"
                                   f"{_belief(node)}")
         node.connected = False
+        self.version += 1
         if node.powered and not self.booting(node):
             node.epoch += 1  # a booting node keeps its boot timer: it finds itself cut off then
             self.context.membership.link_cut(node)
@@ -360,6 +369,7 @@ class World:
         if node.connected:
             return Outcome.refuse(f"{node.name} is not cut off; nothing to reconnect")
         node.connected = True
+        self.version += 1
         if node.name in self._reset:
             self._boot(node)
             return Outcome.ok("reset by its watchdog: it boots and rejoins")
