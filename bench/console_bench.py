@@ -411,6 +411,7 @@ class Session:
     first_byte_s: float | None = None
     loading_screen_s: float | None = None
     first_full_frame_s: float | None = None
+    no_main_screen_after_s: float | None = None   # the load timeout, when it ran out
     cpu_pct: float | None = None
     bytes_per_s: float | None = None
     peak_rss_mb: float | None = None
@@ -436,7 +437,9 @@ def console_session(cmd: list[str], first: str, second: str, args: argparse.Name
             result.loading_screen_s = shown - child.started
         full = child.read_until(lambda b: MAIN_SCREEN in b, timeout=load_timeout, quiet=0.2)
         if full is None:
-            result.note = f"no main screen within {load_timeout:.0f} s"
+            result.no_main_screen_after_s = load_timeout
+            result.note = (f"no main screen within {load_timeout:.0f} s (--load-timeout): "
+                           "nothing else measured")
             return result
         result.first_full_frame_s = full - child.started
         child.drain(args.warmup)
@@ -572,8 +575,10 @@ def print_big(big: dict, args: argparse.Namespace) -> None:
     print(f"  first output {fmt(session['first_byte_s'], '.2f')} s; loading screen "
           + (f"at {loading:.2f} s" if loading is not None else "not seen"))
     full = session["first_full_frame_s"]
-    print(f"  {'first full frame (main screen)':<44} {fmt(full, '.2f')} s"
-          f" (goal {BIG_FIRST_FRAME_S} s): {verdict(full, BIG_FIRST_FRAME_S)}")
+    late = session["no_main_screen_after_s"]
+    shown = f"over {late:.0f}" if late is not None else fmt(full, ".2f")
+    print(f"  {'first full frame (main screen)':<44} {shown} s (goal {BIG_FIRST_FRAME_S} s): "
+          f"{verdict(late if late is not None else full, BIG_FIRST_FRAME_S)}")
     print(f"  {'steady CPU, no keys, ' + format(args.window, 'g') + ' s':<44} "
           f"{fmt(session['cpu_pct'], '.2f')} % (goal {BIG_CPU_PCT} %): "
           f"{verdict(session['cpu_pct'], BIG_CPU_PCT)}; "
@@ -615,8 +620,9 @@ def main() -> int:
                         help="seconds a key may wait for its repaint (10)")
     parser.add_argument("--load-timeout", type=float, default=300.0,
                         help="seconds the big cluster may take to show its main screen (300)")
-    parser.add_argument("--hosts", type=int, default=2000, help="hosts of the big cluster")
-    parser.add_argument("--vms", type=int, default=40000, help="VMs of the big cluster")
+    parser.add_argument("--hosts", type=int, default=2000, help="hosts of the big cluster (2000)")
+    parser.add_argument("--vms", type=int, default=40000,
+                        help="VMs of the big cluster, half without a host (40000)")
     parser.add_argument("--skip-seed", action="store_true", help="no part 1 (seed cluster)")
     parser.add_argument("--skip-big", action="store_true", help="no part 2 (big cluster)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
