@@ -7,7 +7,7 @@
 
 Run from the repository root; the console is started as `python -m console` from this checkout.
 
-Part 1, seed cluster. `../shared/tools/ptymeter.py` (beside the repository) measures, in one
+Part 1, seed cluster. The pty meter kept beside the repository (METER) measures, in one
 run and in the same way, the console, `glances -t 1` (installed with pip if missing), `htop -d 10`
 (installed with the system's package manager if missing and allowed) and a bare Textual app
 showing one label (a script written to a temporary folder): first frame (end of the first output
@@ -65,7 +65,7 @@ import psutil
 from benchlib import flat_cluster_text, machine
 
 ROOT = Path(__file__).resolve().parent.parent
-PTYMETER = ROOT.parent / "shared" / "tools" / "ptymeter.py"
+METER = ROOT.parent / "shared" / "tools" / "ptymeter.py"  # the pty meter beside the repository
 COLS, ROWS = 120, 40
 CONSOLE = [sys.executable, "-m", "console"]
 
@@ -95,10 +95,10 @@ OneLabel().run()
 '''
 
 
-def ptymeter(cmd: list[str], label: str, runs: int, window: float, warmup: float) -> dict:
-    """The JSON ptymeter writes for `cmd` ({} if it failed or took over 10 minutes)."""
+def meter(cmd: list[str], label: str, runs: int, window: float, warmup: float) -> dict:
+    """The JSON the meter writes for `cmd` ({} if it failed or took over 10 minutes)."""
     out = Path(tempfile.mkstemp(suffix=".json")[1])
-    args = [sys.executable, str(PTYMETER), "--size", f"{COLS}x{ROWS}", "--runs", str(runs),
+    args = [sys.executable, str(METER), "--size", f"{COLS}x{ROWS}", "--runs", str(runs),
             "--warmup", str(warmup), "--window", str(window), "--label", label,
             "--out", str(out), "--", *cmd]
     try:
@@ -112,7 +112,7 @@ def ptymeter(cmd: list[str], label: str, runs: int, window: float, warmup: float
 
 
 def median(data: dict, key: str) -> float | None:
-    """The median over ptymeter's runs of `key`, None when no run measured it."""
+    """The median over the meter's runs of `key`, None when no run measured it."""
     summary = data.get("summary") or {}
     if key in summary and isinstance(summary[key], dict):
         return summary[key].get("median")
@@ -489,8 +489,8 @@ def seed_part(args: argparse.Namespace, folder: Path) -> dict:
         if cmd is None:
             rows[name] = {"skipped": why}
             continue
-        meter = ptymeter(cmd, name, args.runs, args.window, args.warmup)
-        rows[name] = {key: median(meter, key) for key in (
+        measured = meter(cmd, name, args.runs, args.window, args.warmup)
+        rows[name] = {key: median(measured, key) for key in (
             "first_frame_s", "bytes_per_s", "cpu_pct_one_core", "peak_rss_tree_mb")}
     session = console_session(CONSOLE, "A", "B", args, [(0.0, "fail-node B")], load_timeout=60)
     return {"programs": rows, "session": session.__dict__}
@@ -532,7 +532,7 @@ def keys_line(label: str, keys: dict) -> str:
 
 def print_seed(seed: dict, args: argparse.Namespace) -> None:
     """Part 1 as a table, the ratios and verdicts."""
-    print(f"\nSeed cluster, {COLS}x{ROWS}, 1 s refresh (ptymeter: warm-up {args.warmup:g} s, "
+    print(f"\nSeed cluster, {COLS}x{ROWS}, 1 s refresh (pty meter: warm-up {args.warmup:g} s, "
           f"window {args.window:g} s, median of {args.runs} run(s))")
     header = f"  {'program':<30} {'first frame':>11} {'bytes/s':>8} {'CPU %':>6} {'RSS MB':>7}"
     print(header)
@@ -599,16 +599,16 @@ def print_big(big: dict, args: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    """Parse the options, run the parts, print the figures; 2 when ptymeter is missing."""
+    """Parse the options, run the parts, print the figures; 2 when the meter is missing."""
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
         epilog="Goals (issue 12): seed first frame <= glances', seed CPU <= htop's; at 40,000 "
                "VMs first full frame <= 1.5 s, CPU <= 3 %, RSS <= 300 MB, every key <= 50 ms.")
-    parser.add_argument("--runs", type=int, default=1, help="ptymeter runs per program (1)")
+    parser.add_argument("--runs", type=int, default=1, help="meter runs per program (1)")
     parser.add_argument("--window", type=float, default=10.0,
                         help="seconds of steady state measured (10)")
     parser.add_argument("--warmup", type=float, default=5.0,
-                        help="seconds before the window: from the start under ptymeter, "
+                        help="seconds before the window: from the start under the meter, "
                              "after the first full frame in the sessions (5)")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="the console's --speed in the sessions (1)")
@@ -627,8 +627,8 @@ def main() -> int:
     parser.add_argument("--skip-big", action="store_true", help="no part 2 (big cluster)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     args = parser.parse_args()
-    if not PTYMETER.exists() and not args.skip_seed:
-        print(f"console_bench: {PTYMETER} not found", file=sys.stderr)
+    if not METER.exists() and not args.skip_seed:
+        print(f"console_bench: {METER} not found", file=sys.stderr)
         return 2
     figures: dict = {"machine": machine(), "options": vars(args)}
     with tempfile.TemporaryDirectory() as tmp:
