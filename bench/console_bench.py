@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from benchlib import flat_cluster_text, machine
+from benchlib import flat_cluster_text, flat_host_name, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 METER = ROOT.parent / "shared" / "tools" / "ptymeter.py"  # the pty meter beside the repository
@@ -501,10 +501,10 @@ def big_part(args: argparse.Namespace, folder: Path) -> dict:
     """Part 2: one console session on the flat 2,000-host / 40,000-VM cluster file."""
     path = folder / "flat.toml"
     path.write_text(flat_cluster_text(args.hosts, args.vms))
-    width = max(4, len(str(args.hosts)))
-    crash, evacuate = (f"h{n:0{width}d}" for n in (7, 13))
+    crash, evacuate = (flat_host_name(n, args.hosts) for n in (7, 13))
     commands = [(0.0, f"fail-node {crash}"), (30.0, f"maintenance {evacuate} on")]
-    session = console_session([*CONSOLE, str(path)], f"h{1:0{width}d}", f"h{2:0{width}d}",
+    first, second = (flat_host_name(n, args.hosts) for n in (1, 2))
+    session = console_session([*CONSOLE, str(path)], first, second,
                               args, commands, load_timeout=args.load_timeout,
                               until=f"{evacuate} is in maintenance".encode())
     return {"file_mb": path.stat().st_size / 2**20, "commands": commands,
