@@ -556,9 +556,11 @@ class MainScreen(Screen[None]):
         self.carry_out(actions.slower(self.console.session.clock))
 
     def _replay(self):
+        mode = self.console.mode
+        if mode is None:  # the plain console: its footer does not import the replay's modules
+            return None
         from console.ui.replay import ReplayMode
 
-        mode = self.console.mode
         return mode if isinstance(mode, ReplayMode) else None
 
     def action_replay_step(self) -> None:
