@@ -123,9 +123,13 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
 
     def compose(self) -> ComposeResult:
-        # The layout's classes for the terminal's size before anything is styled: set on mount,
-        # they would restyle the whole screen once more before the first frame.
-        self._set_layout_classes(*self.app.size)
+        self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
+        if not self._mode_widgets:
+            # The layout's classes for the terminal's size before anything is styled: set on
+            # mount, they would restyle the whole screen once more before the first frame. (A
+            # mode's widgets take rows that are known once they are fitted, on mount.)
+            width, height = self.app.size
+            self._set_layout_classes(width, height, height)
         yield ClusterHeader(id="header")
         with Vertical(id="body"):
             with Horizontal(id="top"):
@@ -147,7 +151,6 @@ class MainScreen(Screen[None]):
                     yield BalancerTable(id="balancer-table")
                 with Pane(id="images-pane"):
                     yield ImagesTable(id="images-table")
-        self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
         yield from self._mode_widgets
         yield Static("", id="too-small")
         yield Completions(id="completions")
@@ -198,7 +201,6 @@ class MainScreen(Screen[None]):
             return
         self._laid_out_for = (width, height, needs)
         before = set(self.classes)
-        small = self._set_layout_classes(width, height)
         mode_widgets = getattr(self, "_mode_widgets", ())
         room = height - MIN_HEIGHT - sum(getattr(w, "rows", 0) for w in mode_widgets
                                          if not hasattr(w, "fit"))
@@ -206,7 +208,9 @@ class MainScreen(Screen[None]):
             if hasattr(widget, "fit"):
                 widget.fit(room)
                 room -= widget.rows
-        height -= sum(getattr(w, "rows", 0) for w in mode_widgets)
+        panes = height - sum(getattr(w, "rows", 0) for w in mode_widgets)
+        small = self._set_layout_classes(width, height, panes)
+        height = panes
         if small:
             self._restyle_if_changed(before)
             self.query_one("#too-small", Static).update(
@@ -226,14 +230,15 @@ class MainScreen(Screen[None]):
             self.query_one("#side").styles.height = "1fr"
             self.query_one("#services-pane").styles.height = rows["services"]
 
-    def _set_layout_classes(self, width: int, height: int) -> bool:
-        """Set the classes of a `width` x `height` terminal without restyling (-too-small,
-        -roomy, -short); whether it is too small."""
+    def _set_layout_classes(self, width: int, height: int, panes: int) -> bool:
+        """Set the layout's classes, without restyling, for a `width` x `height` terminal
+        whose panes have `panes` of its rows (the rest is the mode's widgets): -too-small,
+        -roomy, -short. Whether it is too small."""
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small", update=False)
         if not small:
-            self.set_class(width >= 110 and height >= 34, "-roomy", update=False)
-            self.set_class(height < 28, "-short", update=False)
+            self.set_class(width >= 110 and panes >= 34, "-roomy", update=False)
+            self.set_class(panes < 28, "-short", update=False)
         return small
 
     def _content_rows(self) -> dict[str, int]:
