@@ -12,23 +12,26 @@ appended as a `[[nodes]]` table, so that a headless replay rebuilds the very sam
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from textual.theme import Theme
-
-from console.drills.live import LiveDrill, drill_session
-from console.drills.plan import Drill
 from console.errors import InputError
 from console.formats.cluster import quick_to_place
-from console.formats.recording import Recorder, Recording, cluster_with_node
 from console.formats.toml import read_file
 from console.model.engine import Engine
-from console.replay import ReplayPlayer, replay_session
 from console.session import Session
 from console.sources.base import Source
-from console.sources.local import LocalSource
 from console.sources.sim import SimSource
 from console.ui.keys import load_keymap
 from console.ui.themes import load_themes
+
+if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imported where used:
+    # the plain console's first frame does not wait for them (tests/ui/test_startup.py)
+    from textual.theme import Theme
+
+    from console.drills.live import LiveDrill
+    from console.drills.plan import Drill
+    from console.formats.recording import Recorder, Recording
+    from console.replay import ReplayPlayer
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
@@ -69,6 +72,8 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
     cluster_text = read_file(cluster_file)
     source: Source = SimSource(cluster_file)
     if local:
+        from console.sources.local import LocalSource
+
         source = LocalSource(source)
 
     def build() -> Session:
@@ -97,6 +102,8 @@ def console_recorder(target: str, engine: Engine, *, cluster_file: str, cluster_
                      read_only: bool) -> Recorder:
     """The recording of a console session on `engine` (`created_by` console); with `--local`
     the machine's node is appended to the embedded cluster text."""
+    from console.formats.recording import Recorder, cluster_with_node
+
     local = engine.cluster.local_node()
     text = cluster_text if local is None else cluster_with_node(cluster_text, local)
     return Recorder(target, seed=engine.seed, cluster_file=cluster_file, cluster=text,
@@ -130,6 +137,7 @@ def open_drill_console(drill: Drill, *, report: str | None, record: str | None, 
     while a big cluster (`loads_behind_screen`) was loading. `record` a writable path or None;
     `report` where to save the text report (None: next to the drill file). Raises
     `InputError` when a big cluster cannot be placed (found behind the loading screen)."""
+    from console.drills.live import LiveDrill, drill_session
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
@@ -160,6 +168,8 @@ def open_drill_console(drill: Drill, *, report: str | None, record: str | None, 
 
 def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
     """The recording of an interactive drill (`created_by` drill)."""
+    from console.formats.recording import Recorder
+
     return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
                     cluster=drill.recorded_cluster_text, created_by="drill",
                     drill=drill.name, traces=engine.cluster.traces,
@@ -174,6 +184,7 @@ def open_replay_console(recording: Recording, *, speed: float | None, paused: bo
     follows the recording's own speed changes. A big embedded cluster (`loads_behind_screen`)
     is built behind the loading screen. Raises `InputError` when the embedded cluster does not
     build."""
+    from console.replay import ReplayPlayer, replay_session
     from console.ui.app import ConsoleApp
     from console.ui.replay import ReplayMode
 

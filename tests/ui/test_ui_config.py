@@ -90,6 +90,16 @@ def test_shipped_themes_load_in_order():
                                                    "monochrome"]
 
 
+def test_shipped_themes_pass_the_design_variable_check_start_up_skips():
+    from console.paths import THEMES
+
+    paths = sorted(THEMES.glob("*.toml"))
+    assert len(paths) == 4
+    for path in paths:
+        assert load_theme(path).variables  # every variable parsed as the stylesheet would
+        assert load_theme(path, check_variables=False) == load_theme(path)
+
+
 def test_a_user_theme_joins_and_may_replace_a_shipped_one(tmp_path):
     user = tmp_path / "themes"
     write(user / "mine.toml", 'name = "mine"\nprimary = "#ff8800"\n')

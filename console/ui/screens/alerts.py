@@ -9,11 +9,11 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from console.model import views
 from console.ui.keys import KEYS
 from console.ui.widgets.base import ModelTable, Pane
+from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import Cells, Column
 
@@ -87,7 +87,7 @@ class AlertsScreen(Screen[None]):
         yield ClusterHeader()
         with Pane(id="alerts-pane"):
             yield AlertsTable(id="alerts-table")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ConsoleFooter(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> AlertsTable:

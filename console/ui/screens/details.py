@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.model import views
 from console.ui import details
+from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 
 LABEL_WIDTH = 15  # "state          ", "anti-affinity  ": the values start in one column
@@ -61,7 +62,7 @@ class DetailsScreen(Screen[None]):
             box.can_focus = True
             box.border_title = f"{self.kind} {self.subject}"
             yield Static("", id="details-text", markup=False)
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -16,7 +16,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from console.model import views
 from console.model.events import Event, Severity
@@ -24,6 +24,7 @@ from console.ui.keys import LOG_KEYS
 from console.ui.screens.alerts import ALERTS_BINDING
 from console.ui.widgets.base import ModelTable, Pane
 from console.ui.widgets.events import event_cells
+from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import Cells, Column
 
@@ -173,7 +174,7 @@ class EventLogScreen(Screen[None]):
         with Pane(id="log-pane"):
             yield EventLogTable(id="log-table")
         yield Input(placeholder="search the log (enter keeps it, esc clears)", id="log-search")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ConsoleFooter(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> EventLogTable:

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from console.model import views
 from console.model.commands import Command
@@ -32,6 +32,7 @@ from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
 from console.ui.widgets.command_line import PANES, CommandLine, Completions
 from console.ui.widgets.events import EventsTable
+from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.heartbeats import HeartbeatsTable
 from console.ui.widgets.images import ImagesTable
@@ -122,6 +123,13 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
 
     def compose(self) -> ComposeResult:
+        self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
+        if not self._mode_widgets:
+            # The layout's classes for the terminal's size before anything is styled: set on
+            # mount, they would restyle the whole screen once more before the first frame. (A
+            # mode's widgets take rows that are known once they are fitted, on mount.)
+            width, height = self.app.size
+            self._set_layout_classes(width, height, height)
         yield ClusterHeader(id="header")
         with Vertical(id="body"):
             with Horizontal(id="top"):
@@ -143,14 +151,13 @@ class MainScreen(Screen[None]):
                     yield BalancerTable(id="balancer-table")
                 with Pane(id="images-pane"):
                     yield ImagesTable(id="images-table")
-        self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
         yield from self._mode_widgets
         yield Static("", id="too-small")
         yield Completions(id="completions")
         yield CommandLine(id="command-line", classes="bar")
         yield Input(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
                     classes="bar")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ConsoleFooter(compact=True, show_command_palette=False)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -193,9 +200,7 @@ class MainScreen(Screen[None]):
         if (width, height, needs) == getattr(self, "_laid_out_for", None):
             return
         self._laid_out_for = (width, height, needs)
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
         before = set(self.classes)
-        self.set_class(small, "-too-small", update=False)
         mode_widgets = getattr(self, "_mode_widgets", ())
         room = height - MIN_HEIGHT - sum(getattr(w, "rows", 0) for w in mode_widgets
                                          if not hasattr(w, "fit"))
@@ -203,7 +208,9 @@ class MainScreen(Screen[None]):
             if hasattr(widget, "fit"):
                 widget.fit(room)
                 room -= widget.rows
-        height -= sum(getattr(w, "rows", 0) for w in mode_widgets)
+        panes = height - sum(getattr(w, "rows", 0) for w in mode_widgets)
+        small = self._set_layout_classes(width, height, panes)
+        height = panes
         if small:
             self._restyle_if_changed(before)
             self.query_one("#too-small", Static).update(
@@ -211,10 +218,7 @@ class MainScreen(Screen[None]):
                 f"cluster-console needs at least {MIN_WIDTH}x{MIN_HEIGHT} (best 120x40).\n"
                 "q quits.")
             return
-        roomy = width >= 110 and height >= 34
-        short = height < 28
-        self.set_class(roomy, "-roomy", update=False)
-        self.set_class(short, "-short", update=False)
+        roomy, short = self.has_class("-roomy"), self.has_class("-short")
         self._restyle_if_changed(before)
         rows = pane_rows(needs, height - 2, roomy=roomy, short=short)  # header and footer: 2
         self.query_one("#top").styles.height = rows["top"]
@@ -225,6 +229,17 @@ class MainScreen(Screen[None]):
         else:
             self.query_one("#side").styles.height = "1fr"
             self.query_one("#services-pane").styles.height = rows["services"]
+
+    def _set_layout_classes(self, width: int, height: int, panes: int) -> bool:
+        """Set the layout's classes, without restyling, for a `width` x `height` terminal
+        whose panes have `panes` of its rows (the rest is the mode's widgets): -too-small,
+        -roomy, -short. Whether it is too small."""
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small", update=False)
+        if not small:
+            self.set_class(width >= 110 and panes >= 34, "-roomy", update=False)
+            self.set_class(panes < 28, "-short", update=False)
+        return small
 
     def _content_rows(self) -> dict[str, int]:
         """The table rows each pane would like: nodes, services, migrations and the lower pane's
@@ -556,9 +571,11 @@ class MainScreen(Screen[None]):
         self.carry_out(actions.slower(self.console.session.clock))
 
     def _replay(self):
+        mode = self.console.mode
+        if mode is None:  # the plain console: its footer does not import the replay's modules
+            return None
         from console.ui.replay import ReplayMode
 
-        mode = self.console.mode
         return mode if isinstance(mode, ReplayMode) else None
 
     def action_replay_step(self) -> None:

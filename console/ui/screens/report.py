@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.drills.report import Report
+from console.ui.widgets.footer import ConsoleFooter
 
 
 class ReportScreen(Screen[None]):
@@ -59,7 +60,7 @@ class ReportScreen(Screen[None]):
         yield title
         with ScrollableContainer(id="report-scroll"):
             yield Static(self.text.rstrip("\n"), id="report-text", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield ConsoleFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#report-scroll").focus()

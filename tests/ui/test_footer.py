@@ -1,0 +1,29 @@
+"""The footer (console.ui.widgets.footer) builds its keys again only when what it shows changed:
+a binding check that changes nothing (a focus move between panes with the same keys, a tick
+that re-checks the clock's keys) leaves its widgets as they are; pausing the clock relabels."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+from ui_helpers import make_app
+
+
+def labels(footer: Footer) -> str:
+    return " ".join(str(key.description) for key in footer.query("FooterKey"))
+
+
+async def test_the_footer_is_built_again_only_when_its_keys_change() -> None:
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.children)
+        assert keys and "Pause" in labels(footer)
+        for _ in range(3):  # the screen asks the footer again; nothing it shows changed
+            app.screen.refresh_bindings()
+            await pilot.pause()
+        assert list(footer.children) == keys  # the same widgets: not composed again
+        await pilot.press("space")  # pause: the key's label becomes Resume
+        await pilot.pause()
+        assert list(footer.children) != keys
+        assert "Resume" in labels(footer) and "Pause" not in labels(footer)

@@ -1,0 +1,65 @@
+"""Start-up imports only what the first frame needs: `cluster-console` on the seed cluster,
+run as the command line runs it (console.cli.main) in a child process, headless, reaches its
+main screen without importing the drills, the replay, recordings, the `--local` machine's
+readings or the screens that open later. Each of them costs start-up time (the first frame of
+the seed console waited ~0.3 s for them); the child's `sys.modules` at the first frame is the
+measure, so a new top-level import of one of them fails here instead of slowing every start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Run in the child: the command line as `cluster-console --paused`, its app run headless at
+#: 120x40 until the first frame is up, then what was imported and what the screen shows.
+CHILD = """
+import json, sys
+from textual.app import App
+from console.ui.app import ConsoleApp
+
+seen = {}
+
+async def first_frame(pilot):
+    await pilot.pause()
+    app = pilot.app
+    seen["screen"] = type(app.screen).__name__
+    seen["nodes"] = app.screen.query_one("#nodes-table").row_count()
+    seen["modules"] = sorted(sys.modules)
+    app.exit()
+
+ConsoleApp.run = lambda self, **kw: App.run(self, headless=True, size=(120, 40),
+                                             auto_pilot=first_frame)
+from console.cli import main
+
+seen["status"] = main(["--paused"])
+print(json.dumps(seen))
+"""
+
+#: Modules (and packages, with all below them) the plain console's first frame must not import.
+NOT_AT_START = (
+    "console.drills", "console.replay", "console.formats.recording", "console.formats.drill",
+    "console.sources.local", "console.ui.replay", "console.ui.drill", "console.ui.cast",
+    "console.ui.screens.help", "console.ui.screens.details", "console.ui.screens.log",
+    "console.ui.screens.alerts", "console.ui.screens.report", "console.ui.screens.dialogs",
+    "console.ui.screens.sort_picker", "console.ui.screens.loading", "psutil", "sqlite3",
+)
+
+
+def test_the_seed_consoles_first_frame_imports_only_what_it_shows() -> None:
+    env = {**os.environ, "TEXTUAL": "headless"}  # the terminal check steps aside (cli.terminal)
+    done = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["status"] == 0
+    assert seen["screen"] == "MainScreen" and seen["nodes"] > 0  # the full frame, not a loader
+    modules = set(seen["modules"])
+    assert "console.ui.screens.main" in modules  # the probe sees the console's own modules
+    early = sorted(m for m in modules
+                   if any(m == name or m.startswith(name + ".") for name in NOT_AT_START))
+    assert early == []
