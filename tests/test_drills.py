@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import textwrap
@@ -83,6 +84,14 @@ def operator_answer(drill) -> list[TimedCommand]:
     return [parse_timed(text) for text in OPERATOR_ANSWERS.get(drill.name, [])]
 
 
+@functools.cache
+def headless_run(path: Path):
+    """`run_drill(load_drill(path))`, nobody acting: (report, engine), run once per sample and
+    shared by the tests that compare another way of running it with this one. They only read
+    it; a test that needs a second run of its own makes it."""
+    return run_drill(load_drill(path))
+
+
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
 def test_every_sample_drill_passes_headless(path):
     drill = load_drill(path)
@@ -126,7 +135,7 @@ def test_interactive_must_be_true_or_false():
 
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
 def test_a_drill_run_twice_gives_the_same_report(path):
-    first, _ = run_drill(load_drill(path))
+    first, _ = headless_run(path)
     second, _ = run_drill(load_drill(path))
     assert render_json(first) == render_json(second)
     assert render_text(first) == render_text(second)
@@ -136,7 +145,7 @@ def test_a_drill_run_twice_gives_the_same_report(path):
 def test_a_drills_event_log_is_what_simulate_prints(path, capsys):
     """Looking between instants must not change the run: same log as `simulate --do`."""
     drill = load_drill(path)
-    _, engine = run_drill(drill)
+    _, engine = headless_run(path)
     argv = ["simulate", drill.cluster_file, "--seed", str(drill.seed),
             "--for", repr(drill.duration), "--json"]
     for s in drill.steps:
@@ -188,7 +197,7 @@ def test_drill_json_ends_in_the_summary_simulate_prints(path, capsys):
 def test_advancing_in_small_ticks_scores_like_one_run(path):
     """The interactive drill advances from a clock tick; it must score as headless does."""
     drill = load_drill(path)
-    headless, engine = run_drill(drill)
+    headless, engine = headless_run(path)
     session = DrillSession(load_drill(path))
     t = 0.0
     while not session.done and t < drill.duration:
@@ -654,7 +663,7 @@ def test_the_benchmarks_24_hour_drill_passes():
 
 @pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.stem)
 def test_simulate_runs_a_drill_file_as_the_drill_runs(path, capsys):
-    _, engine = run_drill(load_drill(path))
+    _, engine = headless_run(path)
     assert main(["simulate", str(path), "--json"]) == 0
     assert capsys.readouterr().out == simulate_json(engine)
 
@@ -664,7 +673,7 @@ def test_simulate_on_a_drill_skips_its_clock_steps_and_lets_the_command_line_win
     path = tmp_path / "d.toml"
     path.write_text(drill_text(step(30, "speed 4"), step(60, "fail-node B"),
                                expect("no VM lost")).replace("seed = 0", "seed = 5"))
-    _, engine = run_drill(load_drill(path))
+    _, engine = headless_run(path)
     assert main(["simulate", str(path), "--json"]) == 0
     out = capsys.readouterr().out
     assert out == simulate_json(engine) and '"refused"' not in out
