@@ -30,9 +30,14 @@ console applies one or all); full: moves are applied, on the periodic pass and w
 maintenance or joins the pool. `rebalance` applies the current plan whatever the level (an
 operator asked); `rebalance --dry-run` only lists it.
 
-Cost: loads are cached for the current instant, per VM and per host; a host's sum is redone only
-when its VMs changed (`Cluster.changes`), so evacuating 20 VMs of a 1,000-host cluster sums the
-cluster once, not 20 times.
+Cost: load figures (console.model.balancer_loads) are kept per instant, per VM and per host; a
+host's sum is redone only when its VMs changed (`Cluster.changes`). A periodic pass's hosts are
+summed ahead, a slice a second over the PREFETCH_S seconds before it or, above SLICE_VMS (1,000)
+VMs a second, longer (50 s for 50,000 VMs): the pass decides at its time `t` on the figures for
+`t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. An
+evacuation in a cluster of more than SLICE_VMS VMs chooses its targets from the last pass's
+figures, kept up to date for the hosts whose VMs changed since, among the lightest hosts; a
+smaller cluster measures every host at the instant.
 """
 
 from __future__ import annotations
