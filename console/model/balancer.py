@@ -205,22 +205,28 @@ class Balancer:
 
     def measure(self) -> float:
         """The cluster's imbalance now (standard deviation of usable hosts' load scores)."""
-        self._loads = self.host_loads()
-        hosts = self.hosts()
-        self.imbalance = _stddev([self._loads[h.name].score(h) for h in hosts])
+        self._measure()
         return self.imbalance
+
+    def _measure(self) -> tuple[list[Node], dict[str, float]]:
+        """Measure; the usable hosts and their scores, in cluster order."""
+        figures = self._figures()
+        self._loads = figures.hosts()  # not copied: a plan replaces loads, never changes them
+        hosts = self.hosts()
+        score = figures.score
+        scores = {h.name: score(h.name) for h in hosts}
+        self.imbalance = _stddev(list(scores.values()))
+        return hosts, scores
 
     # -- planning ------------------------------------------------------------------------------
 
     def plan(self) -> list[Recommendation]:
         """Moves that bring the imbalance down and hosts under the high-water mark, greedily,
         best first."""
-        self.measure()
-        hosts = self.hosts()
+        hosts, scores = self._measure()
         if len(hosts) < 2:
             return []
         loads = {h.name: self._loads[h.name] for h in hosts}
-        scores = {h.name: loads[h.name].score(h) for h in hosts}
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved),
                 *self._repairs(hosts, loads, scores, moved)]
@@ -353,6 +359,7 @@ class Balancer:
         now = self.context.now
         refusal = self.context.migrations.refusal
         high = HIGH_WATER[level]
+        figures = self._figures()
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
                        loads[name].disk) for name in targets]
@@ -365,7 +372,7 @@ class Balancer:
             for vm in self.cluster.vms_on(source):
                 if vm.name in moved or not self._movable(vm):
                     continue
-                c, m, d = self._vm_tuple(vm)
+                c, m, d = figures.vm(vm)
                 src_after = _minus(loads[source_name], HostLoad(c, m, d)).score(source)
                 if src_after >= s_old:
                     continue  # the VM is not what makes the host busy
@@ -374,6 +381,11 @@ class Balancer:
                 fixed_cost = COST_PER_GB * vm.memory_gb + repeat
                 source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
                                * (_excess(s_old, high) - _excess(src_after, high)))
+                # A target's part of the gain is never positive (its load only grows): a VM
+                # whose source part cannot pay for the move or beat the best move is done.
+                if source_gain < min_gain or (
+                        best is not None and source_gain - fixed_cost <= best[0]):
+                    continue
                 for target_name, target, t_old, t_cpu, t_mem, t_disk in candidates:
                     if target_name == source_name or t_old >= s_old:
                         continue

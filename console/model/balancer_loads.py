@@ -52,7 +52,7 @@ class LoadFigures:
         self._sums: dict[str, tuple[int, HostLoad]] = {}  # host -> (its change count, load)
         self._versions: dict[str, int] = {}  # host -> its change count when summed
         self._order: list[tuple[float, str]] | None = None  # (score, host), ascending
-        self._scores: dict[str, float] = {}  # the scores `_order` holds
+        self._scores: dict[str, float] = {}  # host -> its load's score, as summed
 
     def vm(self, vm: Vm) -> tuple[float, float, float]:
         """`vm`'s (CPU cores, active GB, disk MB/s) averaged over LOOKBACK_S up to `t`."""
@@ -72,6 +72,10 @@ class LoadFigures:
     def load(self, name: str) -> HostLoad:
         """Host `name`'s load as last summed (`refresh` first for the current one)."""
         return self._sums[name][1]
+
+    def score(self, name: str) -> float:
+        """Host `name`'s load score (`HostLoad.score`) as last summed."""
+        return self._scores[name]
 
     def refresh(self) -> None:
         """Sum again every host whose VMs changed since it was summed (or never summed)."""
@@ -99,9 +103,6 @@ class LoadFigures:
         The figures' own list: callers must not change it."""
         self.refresh()
         if self._order is None:
-            nodes = self.cluster.nodes
-            self._scores = {name: cached[1].score(nodes[name])
-                            for name, cached in self._sums.items()}
             self._order = sorted((score, name) for name, score in self._scores.items())
         return self._order
 
@@ -114,11 +115,11 @@ class LoadFigures:
     def _store(self, node: Node, version: int, incoming: Iterable[str]) -> tuple[int, HostLoad]:
         cached = self._sums[node.name] = (version, self._sum(node, incoming))
         self._versions[node.name] = version
+        old = self._scores.get(node.name)
+        score = self._scores[node.name] = cached[1].score(node)
         if self._order is not None:
-            old = self._scores.get(node.name)
             if old is not None:
                 del self._order[bisect_left(self._order, (old, node.name))]
-            score = self._scores[node.name] = cached[1].score(node)
             insort(self._order, (score, node.name))
         return cached
 
