@@ -14,7 +14,7 @@ from console.model.balancer_loads import HostLoad, LoadFigures
 from console.model.cluster import Cluster
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import Node, Vm, Workload
+from console.model.entities import Node, Rule, Vm, Workload
 
 PROFILES = ("steady", "diurnal", "bursty")
 
@@ -105,3 +105,14 @@ def test_a_sliced_pass_decides_as_a_pass_done_in_one_go(monkeypatch):
     assert passes, "the passes found moves to make"
     last = engine.balancer.last_pass
     assert last is not None and last.t == 1200.0 and last.started == 1200.0 - 120
+
+
+def test_a_rule_added_after_a_pass_is_enforced_at_the_next():
+    cluster = random_cluster(8, hosts=4, vms=12, interval_s=0)
+    engine = Engine(cluster, seed=8)
+    first, second = sorted(cluster.nodes["h000"].vms)[:2]
+    assert not [r for r in engine.balancer.plan() if r.reason.startswith("mandatory")]
+    cluster.add_rule(Rule(name="apart", kind="anti-affinity", strength="must",
+                          vms=(first, second)))
+    mandatory = [r for r in engine.balancer.plan() if r.reason.startswith("mandatory")]
+    assert [r.vm for r in mandatory] == [first]

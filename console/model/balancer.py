@@ -138,6 +138,8 @@ class Balancer:
         self._ahead: LoadFigures | None = None
         self._ahead_from = 0.0
         self._now_from = context.now  # when the work on the current figures began
+        self._apart_key: tuple[int, ...] = ()
+        self._apart_vms: set[str] = set()
         # The last pass's figures, kept up to date for the hosts that change: what a large
         # cluster's evacuation chooses from (see choose_target).
         self._standing: LoadFigures | None = None
@@ -255,7 +257,7 @@ class Balancer:
         cluster = self.cluster
         bound = {vm for rule in cluster.rules if rule.strength == "must"
                  and rule.kind in ("vm-host", "vm-not-host") for vm in rule.vms}
-        apart = {vm for vm, others in cluster.anti_affine.items() if others}
+        apart = self._apart()
         spare = {vm for host in cluster.settings.ha.failover_hosts if host in cluster.nodes
                  for vm in cluster.nodes[host].vms}
         partners: dict[str, set[str]] = {}  # must affinity: VM -> the VMs it must run with
@@ -286,6 +288,18 @@ class Balancer:
             found.append(Recommendation(vm.name, host.name, target.name, f"mandatory: {why}",
                                         0.0, _stddev(list(scores.values()))))
         return found
+
+    def _apart(self) -> set[str]:
+        """VMs that must stay apart from others (`Cluster.anti_affine`), kept while the cluster
+        has as many VMs, rules, services and anti-affinity entries: those sets only grow, and
+        only as VMs, rules or services are added (a scan of 50,000 entries per pass otherwise)."""
+        cluster = self.cluster
+        key = (len(cluster.vms), len(cluster.rules), len(cluster.services),
+               len(cluster.anti_affine))
+        if self._apart_key != key:
+            self._apart_key = key
+            self._apart_vms = {vm for vm, others in cluster.anti_affine.items() if others}
+        return self._apart_vms
 
     def _repairs(self, hosts: list[Node], loads: dict[str, HostLoad],
                  scores: dict[str, float], moved: set[str]) -> list[Recommendation]:
