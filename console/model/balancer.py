@@ -376,12 +376,14 @@ class Balancer:
         figures = self._figures()
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
-                       loads[name].disk) for name in targets]
+                       loads[name].disk, nodes[name].cores, nodes[name].memory_gb,
+                       nodes[name].disk_mbps, scores[name] * scores[name]) for name in targets]
+        rules = bool(self.cluster.rules)
         best: tuple[float, Recommendation] | None = None
         for source_name in sources:
             source = nodes[source_name]
             s_old = scores[source_name]
-            if not any(t_old < s_old for _, _, t_old, _, _, _ in candidates):
+            if not any(candidate[2] < s_old for candidate in candidates):
                 continue
             for vm in self.cluster.vms_on(source):
                 if vm.name in moved or not self._movable(vm):
@@ -400,20 +402,25 @@ class Balancer:
                 if source_gain < min_gain or (
                         best is not None and source_gain - fixed_cost <= best[0]):
                     continue
-                for target_name, target, t_old, t_cpu, t_mem, t_disk in candidates:
+                grouped = bool(vm.group)
+                for (target_name, target, t_old, t_cpu, t_mem, t_disk, cores, memory_gb,
+                     disk_mbps, t_square) in candidates:
                     if target_name == source_name or t_old >= s_old:
                         continue
-                    if vm.group and self._lower_in_group(vm, source, target):
+                    if grouped and self._lower_in_group(vm, source, target):
                         continue
-                    tgt_after = max((t_cpu + c) / target.cores, (t_mem + m) / target.memory_gb,
-                                    (t_disk + d) / target.disk_mbps)
+                    tgt_after = max((t_cpu + c) / cores, (t_mem + m) / memory_gb,
+                                    (t_disk + d) / disk_mbps)
                     if tgt_after > ceiling or tgt_after >= s_old:
                         continue
-                    gain = source_gain + (t_old * t_old - tgt_after * tgt_after + OVERLOAD_WEIGHT
-                                          * (_excess(t_old, high) - _excess(tgt_after, high)))
+                    # Neither end of the target's change is above the high-water mark (the
+                    # ceiling is at most the mark, and the load only grows): no excess term.
+                    gain = source_gain + (t_square - tgt_after * tgt_after)
                     if gain < min_gain:
                         continue
-                    value = gain - fixed_cost - SHOULD_RULE_COST * self._breaches(vm, target)
+                    value = gain - fixed_cost
+                    if rules:
+                        value -= SHOULD_RULE_COST * self._breaches(vm, target)
                     if value <= 0 or (best is not None and value <= best[0]):
                         continue
                     if refusal(vm, target) is not None:
