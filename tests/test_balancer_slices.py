@@ -105,6 +105,7 @@ def test_a_sliced_pass_decides_as_a_pass_done_in_one_go(monkeypatch):
     assert passes, "the passes found moves to make"
     last = engine.balancer.last_pass
     assert last is not None and last.t == 1200.0 and last.started == 1200.0 - 120
+    assert last.when() == "over 1080-1200 s"
 
 
 def test_a_rule_added_after_a_pass_is_enforced_at_the_next():

@@ -117,6 +117,13 @@ class Pass:
         """When the pass's work began (`started`, or `t` when it was all done at `t`)."""
         return self.t if self.started is None else self.started
 
+    def when(self) -> str:
+        """When it ran, in words: `at 900 s`, or `over 880-900 s` for a pass whose work began
+        before the instant it decided."""
+        if self.began < self.t:
+            return f"over {self.began:.0f}-{self.t:.0f} s"
+        return f"at {self.t:.0f} s"
+
 
 class Balancer:
     """DRS-like balancing (VMware vSphere Resource Management, "DRS Cluster Validity" and the
