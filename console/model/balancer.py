@@ -46,6 +46,7 @@ import heapq
 import math
 from bisect import bisect_left, insort
 from dataclasses import dataclass
+from operator import mul
 
 from console.model import placement
 from console.model.balancer_loads import LOADED_STATES, LOOKBACK_S, HostLoad, LoadFigures
@@ -373,7 +374,7 @@ class Balancer:
         nodes = self.cluster.nodes
         n = len(hosts)
         total = sum(scores.values())
-        squares = sum(s * s for s in scores.values())
+        squares = sum(map(mul, scores.values(), scores.values()))  # s * s for each, in C
         level = self.settings.threshold
         min_gain = MIN_GAIN[level]
         ceiling = min(TARGET_CEILING, HIGH_WATER[level])
