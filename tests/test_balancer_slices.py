@@ -10,6 +10,7 @@ import pytest
 from test_balancer_quality import fresh_loads
 
 from console.model import balancer as balancing
+from console.model import cluster as cluster_module
 from console.model.balancer_loads import HostLoad, LoadFigures
 from console.model.cluster import Cluster
 from console.model.commands import parse
@@ -48,11 +49,13 @@ CHURN = {610.0: "fail-node h001", 640.0: "maintenance h002 on", 700.0: "migrate 
          905.0: "maintenance h002 off", 1000.0: "power-on h001"}
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_figures_kept_up_to_date_equal_a_plain_sum(seed, monkeypatch):
+@pytest.mark.parametrize(("seed", "log_max"), [(1, cluster_module.CHANGE_LOG_MAX), (2, 7)])
+def test_figures_kept_up_to_date_equal_a_plain_sum(seed, log_max, monkeypatch):
     # A small slice makes the cluster "large": passes are summed ahead in many slices and
-    # evacuations choose from the last pass's figures, kept up to date as hosts change.
+    # evacuations choose from the last pass's figures, kept up to date as hosts change. A short
+    # change log makes the figures fall behind its cut and scan every host.
     monkeypatch.setattr(balancing, "SLICE_VMS", 10)
+    monkeypatch.setattr(cluster_module, "CHANGE_LOG_MAX", log_max)
     engine = Engine(random_cluster(seed), seed=seed)
     kept = LoadFigures(engine.balancer.context, 0.0)
     for t in range(0, 1200, 20):
