@@ -245,7 +245,7 @@ class Balancer:
         ranked = _Ranked(scores)
         for _ in range(self.settings.max_moves - len(plan)):
             current = _stddev(list(scores.values()))
-            hot = max(scores.values()) > high
+            hot = ranked.top() > high
             if level == 1 or (current <= TARGET_IMBALANCE[level] and not hot):
                 break
             best = self._best_move(hosts, loads, scores, moved, current, ranked)
@@ -667,6 +667,10 @@ class _Ranked:
         del self._order[bisect_left(self._order, (self._scores[name], name))]
         self._scores[name] = score
         insort(self._order, (score, name))
+
+    def top(self) -> float:
+        """The highest score (`max` of the scores)."""
+        return self._order[-1][0]
 
     def lowest(self, count: int) -> list[str]:
         """The `count` least loaded hosts, in (score, name) order."""
