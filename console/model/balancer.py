@@ -151,6 +151,7 @@ class Balancer:
         # The last pass's figures, kept up to date for the hosts that change: what a large
         # cluster's evacuation chooses from (see choose_target).
         self._standing: LoadFigures | None = None
+        self._planning: LoadFigures | None = None  # the figures of the pass being planned
         if self.settings.interval_s > 0:
             context.schedule(self.settings.interval_s, self._periodic)
             self._prepare(self.settings.interval_s)
@@ -201,7 +202,7 @@ class Balancer:
         return self._now
 
     def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
-        return self._figures().vm(vm)
+        return (self._planning or self._figures()).vm(vm)
 
     def vm_load(self, vm: Vm) -> HostLoad:
         """What `vm` weighs on its host for balancing (CPU cores, active GB, disk MB/s)."""
@@ -219,8 +220,9 @@ class Balancer:
         return self.imbalance
 
     def _measure(self) -> tuple[list[Node], dict[str, float]]:
-        """Measure; the usable hosts and their scores, in cluster order."""
-        figures = self._figures()
+        """Measure (on the figures of the pass being planned, else the current instant's); the
+        usable hosts and their scores, in cluster order."""
+        figures = self._planning or self._figures()
         self._loads = figures.hosts()  # not copied: a plan replaces loads, never changes them
         hosts = self.hosts()
         score = figures.score
@@ -381,7 +383,7 @@ class Balancer:
         now = self.context.now
         refusal = self.context.migrations.refusal
         high = HIGH_WATER[level]
-        figures = self._figures()
+        figures = self._planning or self._figures()
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
                        loads[name].disk, nodes[name].cores, nodes[name].memory_gb,
@@ -551,8 +553,9 @@ class Balancer:
         return None
 
     def _target_figures(self) -> LoadFigures:
-        """The figures `choose_target` works from: the current instant's in a cluster of at
-        most SLICE_VMS VMs, or before any pass; else the last pass's."""
+        """The figures `choose_target` and a pass off the timer work from: the current
+        instant's in a cluster of at most SLICE_VMS VMs, or before any pass; else the last
+        pass's, kept up to date for the hosts that changed since."""
         if self._standing is None or len(self.cluster.vms) <= SLICE_VMS:
             return self._figures()
         return self._standing
@@ -597,18 +600,28 @@ class Balancer:
 
     def _periodic(self) -> None:
         self.context.schedule(self.settings.interval_s, self._periodic)
-        self.run(apply=self.settings.automation == "full", why="periodic pass")
+        self.run(apply=self.settings.automation == "full", why="periodic pass", periodic=True)
         self._prepare(self.context.now + self.settings.interval_s)
 
-    def run(self, apply: bool, why: str) -> list[Recommendation]:
+    def run(self, apply: bool, why: str, periodic: bool = False) -> list[Recommendation]:
         """A balancing pass because of `why`: plan, then apply (start the migrations) or recommend.
         Returns the plan (empty without quorum or when balanced).
+
+        A periodic pass plans on the figures for its instant, summed ahead. Any other pass (a
+        host joined or left maintenance, an operator's rebalance) plans on them too in a
+        cluster of at most SLICE_VMS VMs; in a larger one, on the last pass's figures, kept up
+        to date for the hosts whose VMs changed since, rather than measure every VM at once.
         """
         if not self.context.membership.has_quorum():
             return []
-        plan = self.plan()
-        self._standing = self._figures()
-        started = self._now_from
+        figures = self._figures() if periodic else self._target_figures()
+        self._planning = figures
+        try:
+            plan = self.plan()
+        finally:
+            self._planning = None
+        self._standing = figures
+        started = self._now_from if figures is self._now else self.context.now
         before = self.imbalance
         unchanged = not apply and [r.command_text() for r in plan] == [
             r.command_text() for r in self.recommendations]
