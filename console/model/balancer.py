@@ -34,10 +34,10 @@ Cost: load figures (console.model.balancer_loads) are kept per instant, per VM a
 host's sum is redone only when its VMs changed (`Cluster.changes`). A periodic pass's hosts are
 summed ahead, a slice a second over the PREFETCH_S seconds before it or, above SLICE_VMS (1,000)
 VMs a second, longer (50 s for 50,000 VMs): the pass decides at its time `t` on the figures for
-`t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. An
-evacuation in a cluster of more than SLICE_VMS VMs chooses its targets from the last pass's
-figures, kept up to date for the hosts whose VMs changed since, among the lightest hosts; a
-smaller cluster measures every host at the instant.
+`t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. In a
+cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the lightest hosts),
+and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
+VMs changed since; a smaller cluster measures every host at the instant.
 """
 
 from __future__ import annotations
@@ -71,13 +71,15 @@ TARGET_CEILING = 0.85
 PREFETCH_S = 20  # seconds before a periodic pass over which its loads are worked out, at least
 #: VMs whose loads are worked out per simulated second ahead of a periodic pass, at most (more
 #: VMs, more seconds ahead). A cluster of at most this many VMs is measured at the instant
-#: whenever asked; a larger one chooses evacuation targets from its last pass's figures.
+#: whenever asked; a larger one chooses evacuation targets, and plans a pass off the timer, on
+#: its last pass's figures.
 SLICE_VMS = 1000
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
 #: Lightest hosts able to take a VM compared for an evacuation (choose_target) in a cluster of
 #: more than SLICE_VMS VMs; a smaller cluster compares them all.
 EVACUATION_TARGETS_SCANNED = 24
+
 __all__ = ["LOADED_STATES", "LOOKBACK_S", "Balancer", "HostLoad", "Pass", "Recommendation"]
 
 
@@ -149,7 +151,7 @@ class Balancer:
         self._apart_key: tuple[int, ...] = ()
         self._apart_vms: set[str] = set()
         # The last pass's figures, kept up to date for the hosts that change: what a large
-        # cluster's evacuation chooses from (see choose_target).
+        # cluster's evacuations and passes off the timer work from (see _target_figures).
         self._standing: LoadFigures | None = None
         self._planning: LoadFigures | None = None  # the figures of the pass being planned
         if self.settings.interval_s > 0:
