@@ -30,19 +30,26 @@ console applies one or all); full: moves are applied, on the periodic pass and w
 maintenance or joins the pool. `rebalance` applies the current plan whatever the level (an
 operator asked); `rebalance --dry-run` only lists it.
 
-Cost: loads are cached for the current instant, per VM and per host; a host's sum is redone only
-when its VMs changed (`Cluster.changes`), so evacuating 20 VMs of a 1,000-host cluster sums the
-cluster once, not 20 times.
+Cost: load figures (console.model.balancer_loads) are kept per instant, per VM and per host; a
+host's sum is redone only when its VMs changed (`Cluster.changes`). A periodic pass's hosts are
+summed ahead, a slice a second over the PREFETCH_S seconds before it or, above SLICE_VMS (1,000)
+VMs a second, longer (50 s for 50,000 VMs): the pass decides at its time `t` on the figures for
+`t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. In a
+cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the lightest hosts),
+and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
+VMs changed since; a smaller cluster measures every host at the instant.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from bisect import bisect_left, insort
 from dataclasses import dataclass
+from operator import mul
 
 from console.model import placement
+from console.model.balancer_loads import LOADED_STATES, LOOKBACK_S, HostLoad, LoadFigures
 from console.model.commands import Command, Rebalance
 from console.model.entities import Node, Vm, VmState
 from console.model.events import Severity
@@ -61,27 +68,19 @@ GROUP_RANK_COST = 1000.0
 REPEAT_COST = 0.05
 REPEAT_WINDOW_S = 86400.0
 TARGET_CEILING = 0.85
-PREFETCH_S = 20  # seconds before a periodic pass over which its VM loads are worked out
-LOOKBACK_S = 900.0
+PREFETCH_S = 20  # seconds before a periodic pass over which its loads are worked out, at least
+#: VMs whose loads are worked out per simulated second ahead of a periodic pass, at most (more
+#: VMs, more seconds ahead). A cluster of at most this many VMs is measured at the instant
+#: whenever asked; a larger one chooses evacuation targets, and plans a pass off the timer, on
+#: its last pass's figures.
+SLICE_VMS = 1000
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
-#: VM states whose demand a host carries (a migrating VM counts on its target).
-LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
-                           VmState.DEPLOYING})
+#: Lightest hosts able to take a VM compared for an evacuation (choose_target) in a cluster of
+#: more than SLICE_VMS VMs; a smaller cluster compares them all.
+EVACUATION_TARGETS_SCANNED = 24
 
-
-@dataclass(slots=True)
-class HostLoad:
-    """Demand on a host (or of one VM): CPU in cores, active memory in GB, disk I/O in MB/s."""
-
-    cpu: float = 0.0     # cores of demand
-    memory: float = 0.0  # GB active
-    disk: float = 0.0    # MB/s
-
-    def score(self, node: Node) -> float:
-        """The load's share of `node`: its busiest resource, 0-1 (above 1 when overloaded)."""
-        return max(self.cpu / node.cores, self.memory / node.memory_gb,
-                   self.disk / node.disk_mbps)
+__all__ = ["LOADED_STATES", "LOOKBACK_S", "Balancer", "HostLoad", "Pass", "Recommendation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +103,29 @@ class Recommendation:
 
 @dataclass(frozen=True, slots=True)
 class Pass:
-    """A balancing pass as the console tells it: when (simulated seconds), why, the moves it
-    applied (migrations started) and the moves it left as recommendations."""
+    """A balancing pass as the console tells it: when it decided (`t`, simulated seconds), why,
+    the moves it applied (migrations started) and the moves it left as recommendations.
+    `started` is when its work began: a periodic pass sums its hosts' loads for `t` in slices
+    over the seconds before it (see `Balancer._prepare`); it equals `t` for a pass done in one
+    go."""
 
     t: float
     why: str
     applied: tuple[Recommendation, ...] = ()
     recommended: tuple[Recommendation, ...] = ()
+    started: float | None = None
+
+    @property
+    def began(self) -> float:
+        """When the pass's work began (`started`, or `t` when it was all done at `t`)."""
+        return self.t if self.started is None else self.started
+
+    def when(self) -> str:
+        """When it ran, in words: `at 900 s`, or `over 880-900 s` for a pass whose work began
+        before the instant it decided."""
+        if self.began < self.t:
+            return f"over {self.began:.0f}-{self.t:.0f} s"
+        return f"at {self.t:.0f} s"
 
 
 class Balancer:
@@ -126,13 +141,19 @@ class Balancer:
         self.last_run: float | None = None
         self.last_pass: Pass | None = None
         self._loads: dict[str, HostLoad] = {}
-        # Per-instant caches: VM name -> (cpu, memory, disk); host -> (changes, load).
-        self._cache_t: float | None = None
-        self._vm_loads: dict[str, tuple[float, float, float]] = {}
-        self._host_loads: dict[str, tuple[int, HostLoad]] = {}
-        # VM loads for the next periodic pass, worked out ahead in slices (see _prefetch).
-        self._prefetch_t: float | None = None
-        self._prefetched: dict[str, tuple[float, float, float]] = {}
+        # Figures at the current instant, made when first asked for at it.
+        self._now = LoadFigures(context, context.now)
+        # Figures for the next periodic pass, worked out ahead in slices (see _prepare); and
+        # since when they are being worked out.
+        self._ahead: LoadFigures | None = None
+        self._ahead_from = 0.0
+        self._now_from = context.now  # when the work on the current figures began
+        self._apart_key: tuple[int, ...] = ()
+        self._apart_vms: set[str] = set()
+        # The last pass's figures, kept up to date for the hosts that change: what a large
+        # cluster's evacuations and passes off the timer work from (see _target_figures).
+        self._standing: LoadFigures | None = None
+        self._planning: LoadFigures | None = None  # the figures of the pass being planned
         if self.settings.interval_s > 0:
             context.schedule(self.settings.interval_s, self._periodic)
             self._prepare(self.settings.interval_s)
@@ -170,108 +191,72 @@ class Balancer:
         """Hosts that may take VMs now (`placement.usable`)."""
         return [n for n in self.cluster.nodes.values() if placement.usable(n)]
 
-    def _fresh(self) -> None:
-        """Drop the caches when the clock has moved (demand is a function of time); at a
-        periodic pass, start from the VM loads worked out ahead for it."""
+    def _figures(self) -> LoadFigures:
+        """The figures at the current instant: those worked out ahead at a periodic pass's."""
         now = self.context.now
-        if self._cache_t != now:
-            self._cache_t = now
-            self._host_loads.clear()
-            if now == self._prefetch_t:
-                self._vm_loads, self._prefetched = self._prefetched, {}
+        if self._now.t != now:
+            if self._ahead is not None and self._ahead.t == now:
+                self._now, self._ahead = self._ahead, None
+                self._now_from = self._ahead_from
             else:
-                self._vm_loads.clear()
+                self._now = LoadFigures(self.context, now)
+                self._now_from = now
+        return self._now
 
     def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
-        found = self._vm_loads.get(vm.name)
-        if found is None:
-            found = self._vm_loads[vm.name] = self.context.workloads.recent_load(
-                vm, self.context.now, LOOKBACK_S)
-        return found
+        return (self._planning or self._figures()).vm(vm)
 
     def vm_load(self, vm: Vm) -> HostLoad:
         """What `vm` weighs on its host for balancing (CPU cores, active GB, disk MB/s)."""
-        self._fresh()
         return HostLoad(*self._vm_tuple(vm))
 
     def host_loads(self) -> dict[str, HostLoad]:
         """Every node's load; a VM in flight counts on its target. The result is a fresh dict
         of fresh HostLoads: callers may change it."""
         return {name: HostLoad(load.cpu, load.memory, load.disk)
-                for name, load in self._cached_loads().items()}
-
-    def _cached_loads(self) -> dict[str, HostLoad]:
-        """`host_loads` without the copies: the cache's own objects, not to be changed."""
-        self._fresh()
-        cluster = self.cluster
-        changes = cluster.changes
-        cache = self._host_loads
-        incoming: dict[str, list[str]] | None = None
-        loads: dict[str, HostLoad] = {}
-        for name, node in cluster.nodes.items():
-            version = changes.get(name, 0)
-            cached = cache.get(name)
-            if cached is None or cached[0] != version:
-                if incoming is None:
-                    incoming = {}
-                    for migration in self.context.migrations.active.values():
-                        incoming.setdefault(migration.target, []).append(migration.vm)
-                cached = cache[name] = (version, self._sum(node, incoming.get(name, ())))
-            loads[name] = cached[1]
-        return loads
-
-    def _sum(self, node: Node, incoming: Iterable[str]) -> HostLoad:
-        vms = self.cluster.vms
-        vm_tuple = self._vm_tuple
-        cpu = memory = disk = 0.0
-        for name in sorted(node.vms):  # a set: summing in name order keeps floats reproducible
-            vm = vms[name]
-            if vm.target is not None or vm.state not in LOADED_STATES:
-                continue
-            c, m, d = vm_tuple(vm)
-            cpu += c
-            memory += m
-            disk += d
-        for name in incoming:
-            vm = vms[name]
-            if vm.state in LOADED_STATES:
-                c, m, d = vm_tuple(vm)
-                cpu += c
-                memory += m
-                disk += d
-        return HostLoad(cpu, memory, disk)
+                for name, load in self._figures().hosts().items()}
 
     def measure(self) -> float:
         """The cluster's imbalance now (standard deviation of usable hosts' load scores)."""
-        self._loads = self.host_loads()
-        hosts = self.hosts()
-        self.imbalance = _stddev([self._loads[h.name].score(h) for h in hosts])
+        self._measure()
         return self.imbalance
+
+    def _measure(self) -> tuple[list[Node], dict[str, float]]:
+        """Measure (on the figures of the pass being planned, else the current instant's); the
+        usable hosts and their scores, in cluster order."""
+        figures = self._planning or self._figures()
+        self._loads = figures.hosts()  # not copied: a plan replaces loads, never changes them
+        hosts = self.hosts()
+        score = figures.score
+        scores = {h.name: score(h.name) for h in hosts}
+        self.imbalance = _stddev(list(scores.values()))
+        return hosts, scores
 
     # -- planning ------------------------------------------------------------------------------
 
     def plan(self) -> list[Recommendation]:
         """Moves that bring the imbalance down and hosts under the high-water mark, greedily,
         best first."""
-        self.measure()
-        hosts = self.hosts()
+        hosts, scores = self._measure()
         if len(hosts) < 2:
             return []
         loads = {h.name: self._loads[h.name] for h in hosts}
-        scores = {h.name: loads[h.name].score(h) for h in hosts}
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved),
                 *self._repairs(hosts, loads, scores, moved)]
         level = self.settings.threshold
         high = HIGH_WATER[level]
+        ranked = _Ranked(scores)
         for _ in range(self.settings.max_moves - len(plan)):
             current = _stddev(list(scores.values()))
-            hot = max(scores.values()) > high
+            hot = ranked.top() > high
             if level == 1 or (current <= TARGET_IMBALANCE[level] and not hot):
                 break
-            best = self._best_move(hosts, loads, scores, moved, current)
+            best = self._best_move(hosts, loads, scores, moved, current, ranked)
             if best is None:
                 break
+            ranked.update(best.source, scores[best.source])
+            ranked.update(best.target, scores[best.target])
             plan.append(best)
         return plan
 
@@ -284,7 +269,7 @@ class Balancer:
         cluster = self.cluster
         bound = {vm for rule in cluster.rules if rule.strength == "must"
                  and rule.kind in ("vm-host", "vm-not-host") for vm in rule.vms}
-        apart = {vm for vm, others in cluster.anti_affine.items() if others}
+        apart = self._apart()
         spare = {vm for host in cluster.settings.ha.failover_hosts if host in cluster.nodes
                  for vm in cluster.nodes[host].vms}
         partners: dict[str, set[str]] = {}  # must affinity: VM -> the VMs it must run with
@@ -315,6 +300,18 @@ class Balancer:
             found.append(Recommendation(vm.name, host.name, target.name, f"mandatory: {why}",
                                         0.0, _stddev(list(scores.values()))))
         return found
+
+    def _apart(self) -> set[str]:
+        """VMs that must stay apart from others (`Cluster.anti_affine`), kept while the cluster
+        has as many VMs, rules, services and anti-affinity entries: those sets only grow, and
+        only as VMs, rules or services are added (a scan of 50,000 entries per pass otherwise)."""
+        cluster = self.cluster
+        key = (len(cluster.vms), len(cluster.rules), len(cluster.services),
+               len(cluster.anti_affine))
+        if self._apart_key != key:
+            self._apart_key = key
+            self._apart_vms = {vm for vm, others in cluster.anti_affine.items() if others}
+        return self._apart_vms
 
     def _repairs(self, hosts: list[Node], loads: dict[str, HostLoad],
                  scores: dict[str, float], moved: set[str]) -> list[Recommendation]:
@@ -375,33 +372,35 @@ class Balancer:
 
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
-                   current: float) -> Recommendation | None:
-        names = list(scores)
-        sources = heapq.nsmallest(SOURCES_SCANNED, names, key=lambda h: (-scores[h], h))
-        targets = heapq.nsmallest(TARGETS_SCANNED, names, key=lambda h: (scores[h], h))
+                   current: float, ranked: _Ranked) -> Recommendation | None:
+        sources = ranked.highest(SOURCES_SCANNED)
+        targets = ranked.lowest(TARGETS_SCANNED)
         nodes = self.cluster.nodes
         n = len(hosts)
         total = sum(scores.values())
-        squares = sum(s * s for s in scores.values())
+        squares = sum(map(mul, scores.values(), scores.values()))  # s * s for each, in C
         level = self.settings.threshold
         min_gain = MIN_GAIN[level]
         ceiling = min(TARGET_CEILING, HIGH_WATER[level])
         now = self.context.now
         refusal = self.context.migrations.refusal
         high = HIGH_WATER[level]
+        figures = self._planning or self._figures()
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
-                       loads[name].disk) for name in targets]
+                       loads[name].disk, nodes[name].cores, nodes[name].memory_gb,
+                       nodes[name].disk_mbps, scores[name] * scores[name]) for name in targets]
+        rules = bool(self.cluster.rules)
         best: tuple[float, Recommendation] | None = None
         for source_name in sources:
             source = nodes[source_name]
             s_old = scores[source_name]
-            if not any(t_old < s_old for _, _, t_old, _, _, _ in candidates):
+            if not any(candidate[2] < s_old for candidate in candidates):
                 continue
             for vm in self.cluster.vms_on(source):
                 if vm.name in moved or not self._movable(vm):
                     continue
-                c, m, d = self._vm_tuple(vm)
+                c, m, d = figures.vm(vm)
                 src_after = _minus(loads[source_name], HostLoad(c, m, d)).score(source)
                 if src_after >= s_old:
                     continue  # the VM is not what makes the host busy
@@ -410,20 +409,30 @@ class Balancer:
                 fixed_cost = COST_PER_GB * vm.memory_gb + repeat
                 source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
                                * (_excess(s_old, high) - _excess(src_after, high)))
-                for target_name, target, t_old, t_cpu, t_mem, t_disk in candidates:
+                # A target's part of the gain is never positive (its load only grows): a VM
+                # whose source part cannot pay for the move or beat the best move is done.
+                if source_gain < min_gain or (
+                        best is not None and source_gain - fixed_cost <= best[0]):
+                    continue
+                grouped = bool(vm.group)
+                for (target_name, target, t_old, t_cpu, t_mem, t_disk, cores, memory_gb,
+                     disk_mbps, t_square) in candidates:
                     if target_name == source_name or t_old >= s_old:
                         continue
-                    if vm.group and self._lower_in_group(vm, source, target):
+                    if grouped and self._lower_in_group(vm, source, target):
                         continue
-                    tgt_after = max((t_cpu + c) / target.cores, (t_mem + m) / target.memory_gb,
-                                    (t_disk + d) / target.disk_mbps)
+                    tgt_after = max((t_cpu + c) / cores, (t_mem + m) / memory_gb,
+                                    (t_disk + d) / disk_mbps)
                     if tgt_after > ceiling or tgt_after >= s_old:
                         continue
-                    gain = source_gain + (t_old * t_old - tgt_after * tgt_after + OVERLOAD_WEIGHT
-                                          * (_excess(t_old, high) - _excess(tgt_after, high)))
+                    # Neither end of the target's change is above the high-water mark (the
+                    # ceiling is at most the mark, and the load only grows): no excess term.
+                    gain = source_gain + (t_square - tgt_after * tgt_after)
                     if gain < min_gain:
                         continue
-                    value = gain - fixed_cost - SHOULD_RULE_COST * self._breaches(vm, target)
+                    value = gain - fixed_cost
+                    if rules:
+                        value -= SHOULD_RULE_COST * self._breaches(vm, target)
                     if value <= 0 or (best is not None and value <= best[0]):
                         continue
                     if refusal(vm, target) is not None:
@@ -492,38 +501,66 @@ class Balancer:
         among those of the best priority class of its HA group.
 
         Migrations already queued count on their targets, for load and for room, so that an
-        evacuation does not send every VM to the one host that looked emptiest."""
-        loads = self._cached_loads()
+        evacuation does not send every VM to the one host that looked emptiest. Loads are the
+        current instant's in a cluster of at most SLICE_VMS VMs; in a larger one, the last
+        pass's figures (kept up to date for hosts whose VMs changed since), so that evacuating
+        a host does not measure 50,000 VMs in one second. Hosts are looked at lightest first
+        and no further than a host whose load alone passes the best score found; in that larger
+        cluster, no further than the EVACUATION_TARGETS_SCANNED lightest that may take `vm`,
+        unless rules or an HA group weigh on the choice."""
+        figures = self._target_figures()
+        order = figures.ascending()
         queued: dict[str, list[Vm]] = {}
         for migration in self.context.migrations.queued:
             queued.setdefault(migration.target, []).append(self.cluster.vms[migration.vm])
         extra: dict[str, HostLoad] = {}
         for target, moving in queued.items():
-            total = loads[target]
+            total = figures.load(target)
             for other in moving:
-                total = _plus(total, HostLoad(*self._vm_tuple(other)))
+                total = _plus(total, HostLoad(*figures.vm(other)))
             extra[target] = total
-        c, m, d = self._vm_tuple(vm)
+        c, m, d = figures.vm(vm)
         rules = bool(self.cluster.rules)
-        hosts: list[Node] = []
-        scores: dict[str, float] = {}
-        for h in self.hosts():
-            name = h.name
-            if name in exclude or name == vm.host:
+        nodes = self.cluster.nodes
+        refusal = self.context.migrations.refusal
+        found: list[tuple[float, str]] = []  # a heap of (score, host) of the hosts looked at
+        # A large cluster's evacuation compares the lightest hosts only, as a pass does.
+        capped = figures is self._standing and not rules and not vm.group
+        for base, name in order:
+            if capped and len(found) >= EVACUATION_TARGETS_SCANNED:
+                break
+            # Every host from here on scores at least `base` (a VM only adds to a load).
+            while found and found[0][0] < base:
+                host = nodes[heapq.heappop(found)[1]]
+                if refusal(vm, host) is None:
+                    return host
+            h = nodes[name]
+            if name in exclude or name == vm.host or not placement.usable(h):
                 continue
             waiting = queued.get(name)
             if waiting and not self._room_after_queue(vm, h, waiting):
                 continue
-            load = extra[name] if name in extra else loads[name]
+            load = extra[name] if name in extra else figures.load(name)
             score = max((load.cpu + c) / h.cores, (load.memory + m) / h.memory_gb,
                         (load.disk + d) / h.disk_mbps)
             if rules:
                 score += SHOULD_RULE_COST * self._breaches(vm, h)
             if vm.group:
                 score += GROUP_RANK_COST * placement.group_rank(self.cluster, vm, h)
-            hosts.append(h)
-            scores[name] = score
-        return self._least_loaded_fit(vm, hosts, scores)
+            heapq.heappush(found, (score, name))
+        while found:
+            host = nodes[heapq.heappop(found)[1]]
+            if refusal(vm, host) is None:
+                return host
+        return None
+
+    def _target_figures(self) -> LoadFigures:
+        """The figures `choose_target` and a pass off the timer work from: the current
+        instant's in a cluster of at most SLICE_VMS VMs, or before any pass; else the last
+        pass's, kept up to date for the hosts that changed since."""
+        if self._standing is None or len(self.cluster.vms) <= SLICE_VMS:
+            return self._figures()
+        return self._standing
 
     def _room_after_queue(self, vm: Vm, host: Node, queued: list[Vm]) -> bool:
         if not queued:
@@ -537,50 +574,63 @@ class Balancer:
     # -- running -------------------------------------------------------------------------------
 
     def _prepare(self, due: float) -> None:
-        """Work out the next pass's VM loads ahead, a slice a second over PREFETCH_S seconds.
+        """Work out the next periodic pass's figures ahead: a slice of the hosts a second, over
+        PREFETCH_S seconds or, above PREFETCH_S * SLICE_VMS VMs, as many seconds as it takes
+        to sum about SLICE_VMS VMs a second (50 s for 50,000), within the interval.
 
-        A VM's load is a pure function of its workload and the time, so the pass at `due` sees
-        exactly the numbers it would have computed itself; at 20,000 VMs this turns a 100 ms
-        second every five minutes into a few ms a second for twenty seconds.
+        A figure is a pure function of the placement and the time, and a host summed ahead is
+        summed again at the pass if its VMs changed since (`Cluster.changes`): the pass at `due`
+        sees exactly the numbers it would have computed itself, without measuring 50,000 VMs in
+        its own second.
         """
-        self._prefetch_t = due
-        self._prefetched = {}
-        lead = int(min(PREFETCH_S, due - self.context.now))
+        figures = self._ahead = LoadFigures(self.context, due)
+        parts = max(PREFETCH_S, -(-len(self.cluster.vms) // SLICE_VMS))
+        lead = int(min(parts, due - self.context.now))
+        self._ahead_from = due - lead
         for i in range(lead):
-            self.context.schedule_quietly_at(due - lead + i,
-                                             lambda k=i, n=lead: self._prefetch(k, n))
+            self.context.schedule_quietly_at(
+                due - lead + i, lambda k=i, n=lead: self._prefetch(figures, k, n))
 
-    def _prefetch(self, part: int, parts: int) -> None:
-        """Work out slice `part` of `parts` of the VM loads at the next pass's time."""
-        due = self._prefetch_t
-        if due is None:
+    def _prefetch(self, figures: LoadFigures, part: int, parts: int) -> None:
+        """Sum slice `part` of `parts` of the hosts (in cluster order) for the pass `figures`
+        are for, unless that pass's figures were dropped since."""
+        if self._ahead is not figures:
             return
-        recent_load = self.context.workloads.recent_load
-        names = list(self.cluster.vms)
+        names = self.cluster.node_order
         size = -(-len(names) // parts)
-        for name in names[part * size:(part + 1) * size]:
-            vm = self.cluster.vms[name]
-            if vm.state in LOADED_STATES:
-                self._prefetched[name] = recent_load(vm, due, LOOKBACK_S)
+        figures.measure(names[part * size:(part + 1) * size])
 
     def _periodic(self) -> None:
         self.context.schedule(self.settings.interval_s, self._periodic)
-        self.run(apply=self.settings.automation == "full", why="periodic pass")
+        self.run(apply=self.settings.automation == "full", why="periodic pass", periodic=True)
         self._prepare(self.context.now + self.settings.interval_s)
 
-    def run(self, apply: bool, why: str) -> list[Recommendation]:
+    def run(self, apply: bool, why: str, periodic: bool = False) -> list[Recommendation]:
         """A balancing pass because of `why`: plan, then apply (start the migrations) or recommend.
         Returns the plan (empty without quorum or when balanced).
+
+        A periodic pass plans on the figures for its instant, summed ahead. Any other pass (a
+        host joined or left maintenance, an operator's rebalance) plans on them too in a
+        cluster of at most SLICE_VMS VMs; in a larger one, on the last pass's figures, kept up
+        to date for the hosts whose VMs changed since, rather than measure every VM at once.
         """
         if not self.context.membership.has_quorum():
             return []
-        plan = self.plan()
+        figures = self._figures() if periodic else self._target_figures()
+        self._planning = figures
+        try:
+            plan = self.plan()
+        finally:
+            self._planning = None
+        self._standing = figures
+        started = self._now_from if figures is self._now else self.context.now
         before = self.imbalance
         unchanged = not apply and [r.command_text() for r in plan] == [
             r.command_text() for r in self.recommendations]
         self.recommendations = [] if apply else plan
         self.last_run = self.context.now
-        self.last_pass = Pass(self.context.now, why, recommended=() if apply else tuple(plan))
+        self.last_pass = Pass(self.context.now, why, recommended=() if apply else tuple(plan),
+                              started=started)
         if not plan or unchanged:
             return plan
         after = plan[-1].projected_imbalance
@@ -602,7 +652,7 @@ class Balancer:
                 self.context.emit("recommendation", recommendation.vm,
                                   f"{recommendation.command_text()}: {recommendation.reason}")
         if applied:
-            self.last_pass = Pass(self.context.now, why, applied=tuple(applied))
+            self.last_pass = Pass(self.context.now, why, applied=tuple(applied), started=started)
         return plan
 
     def spread(self, why: str) -> None:
@@ -617,6 +667,40 @@ class Balancer:
         if not plan:
             return Outcome.ok(f"balanced: imbalance {self.imbalance:.3f}")
         return Outcome.ok(f"{len(plan)} move(s)")
+
+
+class _Ranked:
+    """Hosts in (score, name) order, kept so as scores change: a pass's most and least loaded
+    hosts without sorting 2,500 hosts for every move it weighs."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self._scores = dict(scores)
+        self._order = sorted((score, name) for name, score in scores.items())
+
+    def update(self, name: str, score: float) -> None:
+        """Host `name` now scores `score`."""
+        del self._order[bisect_left(self._order, (self._scores[name], name))]
+        self._scores[name] = score
+        insort(self._order, (score, name))
+
+    def top(self) -> float:
+        """The highest score (`max` of the scores)."""
+        return self._order[-1][0]
+
+    def lowest(self, count: int) -> list[str]:
+        """The `count` least loaded hosts, in (score, name) order."""
+        return [name for _, name in self._order[:count]]
+
+    def highest(self, count: int) -> list[str]:
+        """The `count` most loaded hosts, in (-score, name) order: of equal scores, the first
+        name first."""
+        order = self._order
+        if not order or count <= 0:
+            return []
+        start = max(0, len(order) - count)
+        while start > 0 and order[start - 1][0] == order[start][0]:
+            start -= 1  # ties at the cut: the first names among them count
+        return [name for _, name in sorted(order[start:], key=lambda p: (-p[0], p[1]))[:count]]
 
 
 def _stddev(values: list[float]) -> float:

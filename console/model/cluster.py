@@ -22,6 +22,9 @@ from console.model.entities import (
 )
 from console.model.settings import Settings
 
+#: Entries `Cluster.change_log` holds at most before it is cut.
+CHANGE_LOG_MAX = 4096
+
 
 @dataclass
 class Cluster:
@@ -49,6 +52,11 @@ class Cluster:
     #: target change). Lets per-host sums (the balancer's loads) be cached and redone only
     #: for the hosts that changed.
     changes: dict[str, int] = field(default_factory=dict)
+    #: The host of each bump of `changes`, in order; entry i is bump number `change_base + i`.
+    #: A reader keeps how far it read, so it finds what changed without a scan of every host;
+    #: the log is cut at CHANGE_LOG_MAX entries (a reader left behind the cut scans `changes`).
+    change_log: list[str] = field(default_factory=list)
+    change_base: int = 0
     #: VMs with a migration target (in flight between two hosts), kept by `set_target`.
     in_flight: set[str] = field(default_factory=set)
     #: Node names in cluster order (the order they were added) and each name's position in it,
@@ -150,6 +158,10 @@ class Cluster:
                 node.used_vcpus += sign * vm.vcpus
                 node.used_memory_gb += sign * vm.memory_gb
                 self.changes[name] = self.changes.get(name, 0) + 1
+                if len(self.change_log) >= CHANGE_LOG_MAX:
+                    self.change_base += len(self.change_log)
+                    self.change_log.clear()
+                self.change_log.append(name)
 
     # -- capacity ------------------------------------------------------------------------------
 

@@ -35,17 +35,18 @@ class BalancerTable(ModelTable):
         """What the pane says with nothing to list: the last pass (when, why) and that b runs
         one."""
         last = views.balancer_last_pass(self.engine)
-        when = "never run" if last is None else f"last pass at {last.t:.0f} s, {last.why}"
+        when = "never run" if last is None else f"last pass {last.when()}, {last.why}"
         return f"no moves to make ({when}); b runs the balancer now"
 
     def summary(self) -> str:
         """The last pass in words: `pass at 900 s (operator's rebalance): 2 applied, 0 more
-        recommended`, or `no pass yet`."""
+        recommended` (`pass over 880-900 s` when its loads were summed ahead, as a periodic
+        pass's are), or `no pass yet`."""
         last = views.balancer_last_pass(self.engine)
         if last is None:
             return "no pass yet"
         live = len(views.live_recommendations(self.engine))
-        return (f"pass at {last.t:.0f} s ({last.why}): {len(last.applied)} applied, "
+        return (f"pass {last.when()} ({last.why}): {len(last.applied)} applied, "
                 f"{live} recommended")
 
     def _rows(self) -> list[tuple[Recommendation, str]]:
