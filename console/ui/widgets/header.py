@@ -47,18 +47,11 @@ class ClusterHeader(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
-        self._alerts_key: object = None
-        self._alerts: list[views.Alert] = []
         self._styles: dict[str, Style] = {}
 
     def open_alerts(self, engine) -> list[views.Alert]:
-        """`views.open_alerts(engine)`, computed again only when the log grew or a simulated
-        second passed."""
-        key = (len(engine.log), int(engine.now))
-        if key != self._alerts_key:
-            self._alerts_key = key
-            self._alerts = views.open_alerts(engine)
-        return self._alerts
+        """`views.open_alerts(engine)`, from the views' memo (`views.open_alerts_now`)."""
+        return views.open_alerts_now(engine)
 
     def alerts(self, engine) -> list[str]:
         """The open alerts' lines (`open_alerts`)."""
@@ -72,12 +65,12 @@ class ClusterHeader(Widget):
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
         clk = session.clock
-        q = views.quorum(engine)
+        q = views.quorum_now(engine)
         settings = views.settings(engine)
         alerts = len(self.open_alerts(engine))
         wide = self.size.width >= 100
         sep = (" │ " if wide else " ", "header--sep")
-        balancer = f"{views.balancer_name(engine)} {settings.balancer.automation} " \
+        balancer = f"{views.balancer_name_now(engine)} {settings.balancer.automation} " \
                    f"t{settings.balancer.threshold}"
         found = [
             (" ", ""), (views.cluster_name(engine), "header--name"), sep,
