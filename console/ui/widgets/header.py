@@ -95,9 +95,14 @@ class ClusterHeader(Widget):
         return hasattr(self.screen, "action_alerts")
 
     def _clock_part(self, clk) -> list[tuple[str, str]]:
-        """PAUSED, the speed, or HELD while a question is open (ConsoleApp.clock_held)."""
+        """PAUSED, the speed, or HELD while a question is open (ConsoleApp.clock_held); after the
+        speed, `behind 42s` while the model cannot keep up with it (ConsoleApp.behind_label)."""
         held = getattr(self.app, "clock_held", False) and not clk.paused
-        return [("HELD" if held else clk.label(), "header--paused" if clk.paused or held else "")]
+        found = [("HELD" if held else clk.label(), "header--paused" if clk.paused or held else "")]
+        behind = "" if held or clk.paused else getattr(self.app, "behind_label", "")
+        if behind:
+            found.append((f" {behind}", "header--bad"))
+        return found
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
