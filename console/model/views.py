@@ -376,6 +376,30 @@ def vm_cpu(engine: Engine, vm: Vm) -> float:
     return engine.workloads.cpu(vm, engine.now) / vm.vcpus if vm.vcpus else 0.0
 
 
+def vm_cpu_all(engine: Engine) -> dict[str, float]:
+    """`vm_cpu` of every VM by name, worked out once for the instant (`instant`): what a sort of
+    40,000 VMs by CPU reads, rather than asking each VM."""
+
+    def compute() -> dict[str, float]:
+        now, cpu = engine.now, engine.workloads.cpu
+        return {name: (cpu(vm, now) / vm.vcpus if vm.vcpus else 0.0)
+                if vm.state in LOADED_STATES else 0.0
+                for name, vm in engine.cluster.vms.items()}
+
+    return memo(engine, "vm_cpu_all", instant(engine), compute)
+
+
+def vm_uptime_all(engine: Engine) -> dict[str, float | None]:
+    """`vm_uptime` of every VM by name, worked out once for the instant (`instant`)."""
+
+    def compute() -> dict[str, float | None]:
+        now = engine.now
+        return {name: max(0.0, now - vm.started_at) if vm.state in LOADED_STATES else None
+                for name, vm in engine.cluster.vms.items()}
+
+    return memo(engine, "vm_uptime_all", instant(engine), compute)
+
+
 def vm_cpu_history(engine: Engine, vm: Vm, points: int, step_s: float) -> list[float | None]:
     """The recorded CPU use of `vm` (fractions of its vCPUs, 0 while it did not run), wherever it
     ran: the last `points` points of the history level of step `step_s` seconds, oldest first,

@@ -4,12 +4,17 @@ views' bulk values keeps the order the per-row values give. Counts refreshes, ne
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from cluster_helpers import make_engine
 from textual.widget import Widget
 from ui_helpers import make_app
 
+from console.model.commands import parse
 from console.ui import app as app_module
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import KeyedTable
+from console.ui.widgets.vms import VmsTable
 
 
 def header_text(app) -> str:
@@ -73,3 +78,29 @@ async def test_the_header_says_the_clock_is_behind_while_the_model_cannot_keep_u
         app.tick(0.0)
         assert app.behind_label == "" and "behind" not in header_text(app)
         await pilot.pause()
+
+
+async def test_sorting_every_vm_at_once_keeps_the_row_by_row_order():
+    engine = make_engine("datacenter.toml", 4)
+    engine.submit(parse(f"fail-node {next(iter(engine.cluster.nodes))}"))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2", "a")  # every VM, not the node's
+        table = app.screen.query_one(VmsTable)
+        assert not table.follow
+        bulk = [i for i, column in enumerate(table.columns) if column.sort_all is not None]
+        assert {table.columns[i].label for i in bulk} >= {"CPU", "Uptime", "State", "Host"}
+        for seconds in (30.0, 45.0, 300.0):  # VMs down, restarting, then up again
+            app.advance(seconds)
+            await pilot.pause()
+            for index in bulk:
+                for reverse in (False, True):
+                    table.sort_by(index, reverse)
+                    fast = table.shown_keys()
+                    saved = table.columns
+                    table.columns = tuple(replace(c, sort_all=None) for c in saved)
+                    table.sort_by(None)
+                    table.sort_by(index, reverse)
+                    plain = table.shown_keys()
+                    table.columns = saved
+                    assert fast == plain, (table.columns[index].label, reverse, seconds)
