@@ -6,7 +6,8 @@ submits, and notifies a refusal with its reason. The app listens to the session 
 after every command, telling in a toast what an interactive drill's steps and a replay's recorded
 commands did (their drivers submit them themselves as time passes).
 
-Time: a Textual timer calls `tick(real_elapsed)` every `tick_s` real seconds; the simulated
+Time: a Textual timer calls `tick(real_elapsed)` every `tick_period()` real seconds (one at x1 and
+below, down to `tick_s` at higher speeds: a tick that changes nothing is not made); the simulated
 seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
 row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
 next, and the header says how far the clock is behind. Tests construct the session paused and
@@ -82,6 +83,8 @@ CATCH_UP_GAP_S = 0.01
 #: is behind (the model costs more than the speed allows); beyond `MAX_STEP_S` real seconds'
 #: worth the clock slips (those simulated seconds are not owed any more).
 BEHIND_S = 1.0
+#: A timer call this close to `tick_period` makes the tick (the timer's own jitter).
+TICK_SLACK_S = 0.05
 
 
 class ConsoleApp(App[int]):
@@ -475,9 +478,21 @@ class ConsoleApp(App[int]):
         return screen.has_class("-bar-open")
 
     def _tick(self) -> None:
+        """The timer's call, every `tick_s`: a tick once `tick_period` has passed since the last
+        one, or at once when the clock starts or stops holding or owes the model seconds."""
         now = time.monotonic()
-        elapsed, self._last_tick = now - self._last_tick, now
+        elapsed = now - self._last_tick
+        if (elapsed < self.tick_period() - TICK_SLACK_S and not self._owed
+                and self.clock_held == self._was_held):
+            return
+        self._last_tick = now
         self.tick(elapsed)
+
+    def tick_period(self) -> float:
+        """Real seconds between ticks: one (a second of the clock at x1, a second of the header's
+        clock below) down to `tick_s` at the speeds where a tick moves the clock more than a
+        second; a tick that would change nothing on screen is not made."""
+        return max(self.tick_s, min(1.0, 1.0 / self.session.clock.speed))
 
     def tick(self, real_elapsed: float) -> float:
         """`real_elapsed` real seconds passed (the timer's call): the session's clock turns them

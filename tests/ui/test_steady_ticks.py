@@ -104,3 +104,13 @@ async def test_sorting_every_vm_at_once_keeps_the_row_by_row_order():
                     plain = table.shown_keys()
                     table.columns = saved
                     assert fast == plain, (table.columns[index].label, reverse, seconds)
+
+
+async def test_ticks_come_once_a_second_up_to_x1_and_faster_above():
+    app = make_app(paused=False, tick_s=0.25)
+    async with app.run_test(size=(120, 40)):
+        periods = {}
+        for speed in (0.25, 1.0, 2.0, 8.0):
+            app.session.clock.speed = speed
+            periods[speed] = app.tick_period()
+        assert periods == {0.25: 1.0, 1.0: 1.0, 2.0: 0.5, 8.0: 0.25}
