@@ -305,12 +305,19 @@ class Session:
         """`real_elapsed` real seconds passed: advance by what the clock makes of them; return
         the simulated seconds advanced (0 while paused). At `MAX_TIME_S` the clock pauses:
         a recording holds no later time (console.formats.recording)."""
-        step = min(self.clock.step_for(real_elapsed), max(0.0, MAX_TIME_S - self.now))
+        return self.run_for(self.clock.step_for(real_elapsed))
+
+    def run_for(self, seconds: float) -> float:
+        """Advance by `seconds` simulated seconds (the console steps its clock a second at a time
+        with these), no further than `MAX_TIME_S`, where the clock pauses; return the simulated
+        seconds advanced."""
+        step = min(seconds, max(0.0, MAX_TIME_S - self.now))
         if self.now >= MAX_TIME_S:
             self.clock.paused = True
-        if step:
+        if step > 0:
             self.advance(step)
-        return step
+            return step
+        return 0.0
 
     # -- what the views need cached -------------------------------------------------------------
 

@@ -6,8 +6,12 @@ submits, and notifies a refusal with its reason. The app listens to the session 
 after every command, telling in a toast what an interactive drill's steps and a replay's recorded
 commands did (their drivers submit them themselves as time passes).
 
-Time: a Textual timer calls `Session.tick(real_elapsed)` every `tick_s` real seconds. Tests
-construct the session paused and call `advance(seconds)` instead; nothing here sleeps.
+Time: a Textual timer calls `tick(real_elapsed)` every `tick_period()` real seconds (one at x1 and
+below, down to `tick_s` at higher speeds: a tick that changes nothing is not made); the simulated
+seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
+row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
+next, and the header says how far the clock is behind. Tests construct the session paused and
+call `advance(seconds)` instead; nothing here sleeps.
 
 A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -48,7 +53,7 @@ from console.model.commands import (
 )
 from console.model.kernel import Outcome
 from console.model.names import label_problem
-from console.session import DRILL, OBSERVATION, REPLAY, Heard, Session
+from console.session import DRILL, MAX_STEP_S, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
 from console.ui import selection
 from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
@@ -68,6 +73,19 @@ EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
+
+#: The clock steps the model this many simulated seconds at a time ...
+STEP_S = 1.0
+#: ... for at most this many real seconds in a row; then keys and repaints have their turn, and
+#: the rest follows CATCH_UP_GAP_S later (a key is never queued behind a long run of steps).
+STEP_BUDGET_S = 0.02
+CATCH_UP_GAP_S = 0.01
+#: Simulated seconds left over at a tick from earlier ticks, at which the header says the clock
+#: is behind (the model costs more than the speed allows); beyond `MAX_STEP_S` real seconds'
+#: worth the clock slips (those simulated seconds are not owed any more).
+BEHIND_S = 1.0
+#: A timer call this close to `tick_period` makes the tick (the timer's own jitter).
+TICK_SLACK_S = 0.05
 
 
 class ConsoleApp(App[int]):
@@ -128,6 +146,9 @@ class ConsoleApp(App[int]):
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
+        self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
+        self._catching_up = False  # a catch-up step is due (`_catch_up`)
+        self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
         self.load_error: str | None = None
         self.stopped_by: int | None = None
         self._leaving = False
@@ -206,6 +227,11 @@ class ConsoleApp(App[int]):
 
             self.push_screen(MainScreen())
         self._last_tick = time.monotonic()
+        if not self.is_headless:
+            # The loaded model lives as long as the console: out of the collector's full passes,
+            # which would walk its every object (~0.8 s at 40,000 VMs) while a key waits. Not
+            # under tests (frozen objects are never freed: one process runs many consoles).
+            gc.freeze()
         if self.tick_s > 0:  # 0: no timer, the caller drives time (the cast exporter)
             self.set_interval(self.tick_s, self._tick, name="clock")
         if self.source is not None:
@@ -458,28 +484,84 @@ class ConsoleApp(App[int]):
         return screen.has_class("-bar-open")
 
     def _tick(self) -> None:
+        """The timer's call, every `tick_s`: a tick once `tick_period` has passed since the last
+        one, or at once when the clock starts or stops holding or owes the model seconds."""
         now = time.monotonic()
-        elapsed, self._last_tick = now - self._last_tick, now
+        elapsed = now - self._last_tick
+        if (elapsed < self.tick_period() - TICK_SLACK_S and not self._owed
+                and self.clock_held == self._was_held):
+            return
+        self._last_tick = now
         self.tick(elapsed)
+
+    def tick_period(self) -> float:
+        """Real seconds between ticks: one (a second of the clock at x1, a second of the header's
+        clock below) down to `tick_s` at the speeds where a tick moves the clock more than a
+        second; a tick that would change nothing on screen is not made."""
+        return max(self.tick_s, min(1.0, 1.0 / self.session.clock.speed))
 
     def tick(self, real_elapsed: float) -> float:
         """`real_elapsed` real seconds passed (the timer's call): the session's clock turns them
-        into simulated seconds, unless the clock holds (`clock_held`; the header says HELD).
-        Returns the simulated seconds advanced; nothing once the app is shutting down (its
-        screens are being taken apart)."""
+        into simulated seconds, unless the clock holds (`clock_held`; the header says HELD),
+        which are stepped as the module's docstring says (`behind_s`: what earlier ticks left
+        over). Returns the simulated seconds advanced now; nothing once the app is shutting
+        down (its screens are being taken apart)."""
         if not self.is_running:
             return 0.0
         held = self.clock_held
         if held != self._was_held:
             self._was_held = held
             self._show_held()
-        if held:
+        clock = self.session.clock
+        if held or clock.paused:
+            self._owed = 0.0
+            self._set_behind(0.0)
+            self.note_selection()
             return 0.0
-        step = self.session.tick(real_elapsed)
-        if step:
+        self._set_behind(self._owed)
+        self._owed = min(self._owed + clock.step_for(real_elapsed), clock.speed * MAX_STEP_S)
+        return self._step_owed()
+
+    def _step_owed(self) -> float:
+        """Step what the clock owes, STEP_S at a time, for STEP_BUDGET_S at most; the rest
+        CATCH_UP_GAP_S later. Repaints once when the model moved."""
+        started = time.perf_counter()
+        done = 0.0
+        while self._owed > 1e-9 and not self.session.clock.paused:
+            chunk = min(self._owed, STEP_S)
+            moved = self.session.run_for(chunk)
+            if not moved:  # the end of time: the clock paused
+                break
+            self._owed -= chunk
+            done += moved
+            if time.perf_counter() - started >= STEP_BUDGET_S:
+                break
+        if self.session.clock.paused:
+            self._owed = 0.0
+        if self._owed > 1e-9 and not self._catching_up:
+            self._catching_up = True
+            self.set_timer(CATCH_UP_GAP_S, self._catch_up)
+        if done:
             self.refresh_view()
         self.note_selection()
-        return step
+        return done
+
+    def _catch_up(self) -> None:
+        self._catching_up = False
+        if self.is_running and not self.clock_held:
+            self._step_owed()
+
+    def _set_behind(self, seconds: float) -> None:
+        """Note how far the clock is behind; the header shows it from BEHIND_S on."""
+        shown = self.behind_label
+        self.behind_s = seconds
+        if self.behind_label != shown:
+            self._show_held()
+
+    @property
+    def behind_label(self) -> str:
+        """`behind 42s` while the clock is BEHIND_S or more behind (`behind_s`), else ""."""
+        return f"behind {self.behind_s:.0f}s" if self.behind_s >= BEHIND_S else ""
 
     def note_selection(self) -> None:
         """Tell a recorded session what the operator has selected (console.ui.selection) when it
@@ -494,8 +576,8 @@ class ConsoleApp(App[int]):
             self.session.select(found)
 
     def _show_held(self) -> None:
-        """Repaint the header (HELD, or the speed again); nothing while the screens are taken
-        down (the app closing)."""
+        """Repaint the header (HELD, behind, or the speed again); nothing while the screens are
+        taken down (the app closing)."""
         from console.ui.widgets.header import ClusterHeader
 
         main = self._main_screen()

@@ -286,11 +286,11 @@ class MainScreen(Screen[None]):
 
     def _update_titles(self) -> None:
         engine = self.console.engine
-        q = views.quorum(engine)
+        q = views.quorum_now(engine)
         partitions = f", {q.partitions} partitions" if q.partitions > 1 else ""
         parts = f"{q.short}, {q.partitions} parts" if q.partitions > 1 else q.short
         shorter = [parts]
-        if views.quorum_lost_anywhere(engine) and self.has_class("-short"):
+        if views.quorum_lost_anywhere_now(engine) and self.has_class("-short"):
             partitions += " · !: side without quorum"  # the legend line is hidden
             shorter.insert(0, f"{parts} · !: no quorum")
         self._subtitle("heartbeats-pane", f"{q.text}{partitions}", *shorter)

@@ -47,18 +47,11 @@ class ClusterHeader(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
-        self._alerts_key: object = None
-        self._alerts: list[views.Alert] = []
         self._styles: dict[str, Style] = {}
 
     def open_alerts(self, engine) -> list[views.Alert]:
-        """`views.open_alerts(engine)`, computed again only when the log grew or a simulated
-        second passed."""
-        key = (len(engine.log), int(engine.now))
-        if key != self._alerts_key:
-            self._alerts_key = key
-            self._alerts = views.open_alerts(engine)
-        return self._alerts
+        """`views.open_alerts(engine)`, from the views' memo (`views.open_alerts_now`)."""
+        return views.open_alerts_now(engine)
 
     def alerts(self, engine) -> list[str]:
         """The open alerts' lines (`open_alerts`)."""
@@ -72,12 +65,12 @@ class ClusterHeader(Widget):
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
         clk = session.clock
-        q = views.quorum(engine)
+        q = views.quorum_now(engine)
         settings = views.settings(engine)
         alerts = len(self.open_alerts(engine))
         wide = self.size.width >= 100
         sep = (" │ " if wide else " ", "header--sep")
-        balancer = f"{views.balancer_name(engine)} {settings.balancer.automation} " \
+        balancer = f"{views.balancer_name_now(engine)} {settings.balancer.automation} " \
                    f"t{settings.balancer.threshold}"
         found = [
             (" ", ""), (views.cluster_name(engine), "header--name"), sep,
@@ -102,9 +95,14 @@ class ClusterHeader(Widget):
         return hasattr(self.screen, "action_alerts")
 
     def _clock_part(self, clk) -> list[tuple[str, str]]:
-        """PAUSED, the speed, or HELD while a question is open (ConsoleApp.clock_held)."""
+        """PAUSED, the speed, or HELD while a question is open (ConsoleApp.clock_held); after the
+        speed, `behind 42s` while the model cannot keep up with it (ConsoleApp.behind_label)."""
         held = getattr(self.app, "clock_held", False) and not clk.paused
-        return [("HELD" if held else clk.label(), "header--paused" if clk.paused or held else "")]
+        found = [("HELD" if held else clk.label(), "header--paused" if clk.paused or held else "")]
+        behind = "" if held or clk.paused else getattr(self.app, "behind_label", "")
+        if behind:
+            found.append((f" {behind}", "header--bad"))
+        return found
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Union
 
@@ -60,8 +60,9 @@ class Column:
     first when narrow), whether it takes the spare width; its sort value `sort(table, key)` (None:
     the cell's text in natural order), whether its sort starts with the biggest (CPU: the busiest
     first), another name for `/FIELD:value` besides the label in lower case, whether its values
-    change with the clock alone (`live`), and whether it grows to its values (`fit`; not a meter
-    drawn to the column's width, nor a message that may be long)."""
+    change with the clock alone (`live`), whether it grows to its values (`fit`; not a meter
+    drawn to the column's width, nor a message that may be long), and every row's sort value at
+    once (`sort_all`, where cheaper than `sort` row by row)."""
 
     label: str
     width: int
@@ -73,6 +74,9 @@ class Column:
     alias: str = ""
     live: bool = False    # its values change with the clock alone (a sort by it follows the clock)
     fit: bool = True      # as wide as its values where the width allows (False: a meter, a message)
+    #: Every row's sort value at once, `sort_all(table)[key]`, when that is cheaper than `sort`
+    #: row by row (40,000 VMs by CPU); the same values as `sort`.
+    sort_all: Callable[[Any], Mapping[Hashable, Any]] | None = None
 
 
 class KeyedTable(Widget, can_focus=True):
@@ -325,7 +329,13 @@ class KeyedTable(Widget, can_focus=True):
         if self.sort_column is not None:
             column = self.columns[self.sort_column]
             sort = column.sort
-            if sort is None:
+            if column.sort_all is not None:
+                every = column.sort_all(self)
+                if None not in every.values():  # plain values: sorted as they are, no wrapping
+                    keys.sort(key=every.__getitem__, reverse=self.sort_reverse)
+                    return keys
+                values = {k: _comparable(every[k]) for k in keys}
+            elif sort is None:
                 index = self.sort_column
                 values = {k: natural(cell_text(self.row_cells(k)[index])) for k in keys}
             else:

@@ -1,0 +1,116 @@
+"""A tick that changes nothing on screen repaints nothing; a clock the model cannot keep up with
+says so in the header instead of freezing the console; sorting by a live column through the
+views' bulk values keeps the order the per-row values give. Counts refreshes, never time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cluster_helpers import make_engine
+from textual.widget import Widget
+from ui_helpers import make_app
+
+from console.model.commands import parse
+from console.ui import app as app_module
+from console.ui.widgets.header import ClusterHeader
+from console.ui.widgets.keyed_table import KeyedTable
+from console.ui.widgets.vms import VmsTable
+
+
+def header_text(app) -> str:
+    return "".join(text for text, _style in app.screen.query_one(ClusterHeader).parts())
+
+
+def count_refreshes(widgets: list[Widget], monkeypatch) -> dict[str, int]:
+    """Count each widget's `refresh` calls (whole or a region) from now on, by id."""
+    counts = {str(w.id): 0 for w in widgets}
+    for widget in widgets:
+        original = widget.refresh
+
+        def counted(*args, _original=original, _id=str(widget.id), **kwargs):
+            counts[_id] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(widget, "refresh", counted)
+    return counts
+
+
+async def test_a_repaint_with_nothing_changed_refreshes_no_pane(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3.0)
+        await pilot.pause()
+        app.refresh_view()
+        await pilot.pause()
+        widgets = [*app.screen.query(KeyedTable), app.screen.query_one(ClusterHeader)]
+        counts = count_refreshes(widgets, monkeypatch)
+        for _ in range(3):
+            app.refresh_view()
+            await pilot.pause()
+        assert counts == dict.fromkeys(counts, 0)
+
+
+async def test_a_second_on_a_quiet_cluster_refreshes_only_what_moved(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3.0)
+        await pilot.pause()
+        widgets = [*app.screen.query(KeyedTable), app.screen.query_one(ClusterHeader)]
+        counts = count_refreshes(widgets, monkeypatch)
+        app.advance(1.0)
+        await pilot.pause()
+        assert counts["header"] == 1  # the clock
+        assert counts["services-table"] == 0 and counts["migrations-table"] == 0
+
+
+async def test_the_header_says_the_clock_is_behind_while_the_model_cannot_keep_up(monkeypatch):
+    monkeypatch.setattr(app_module, "STEP_BUDGET_S", 0.0)  # one simulated second per turn
+    app = make_app(paused=False, speed=60.0, tick_s=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        start = app.engine.now
+        assert app.tick(1.0) == 1.0  # one step of 60; the rest owed, the event loop free
+        assert app.engine.now == start + 1.0 and "behind" not in header_text(app)
+        assert app.tick(0.25) == 1.0  # a tick found 59 s left over: behind
+        assert app.behind_label == "behind 59s" and "x60 behind 59s" in header_text(app)
+        monkeypatch.setattr(app_module, "STEP_BUDGET_S", 60.0)  # the model keeps up again
+        assert app.tick(0.0) == 73.0 and app.engine.now == start + 75.0
+        assert app.behind_label == "behind 73s"  # what this tick found left over
+        app.tick(0.0)
+        assert app.behind_label == "" and "behind" not in header_text(app)
+        await pilot.pause()
+
+
+async def test_sorting_every_vm_at_once_keeps_the_row_by_row_order():
+    engine = make_engine("datacenter.toml", 4)
+    engine.submit(parse(f"fail-node {next(iter(engine.cluster.nodes))}"))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2", "a")  # every VM, not the node's
+        table = app.screen.query_one(VmsTable)
+        assert not table.follow
+        bulk = [i for i, column in enumerate(table.columns) if column.sort_all is not None]
+        assert {table.columns[i].label for i in bulk} >= {"CPU", "Uptime", "State", "Host"}
+        for seconds in (30.0, 45.0, 300.0):  # VMs down, restarting, then up again
+            app.advance(seconds)
+            await pilot.pause()
+            for index in bulk:
+                for reverse in (False, True):
+                    table.sort_by(index, reverse)
+                    fast = table.shown_keys()
+                    saved = table.columns
+                    table.columns = tuple(replace(c, sort_all=None) for c in saved)
+                    table.sort_by(None)
+                    table.sort_by(index, reverse)
+                    plain = table.shown_keys()
+                    table.columns = saved
+                    assert fast == plain, (table.columns[index].label, reverse, seconds)
+
+
+async def test_ticks_come_once_a_second_up_to_x1_and_faster_above():
+    app = make_app(paused=False, tick_s=0.25)
+    async with app.run_test(size=(120, 40)):
+        periods = {}
+        for speed in (0.25, 1.0, 2.0, 8.0):
+            app.session.clock.speed = speed
+            periods[speed] = app.tick_period()
+        assert periods == {0.25: 1.0, 1.0: 1.0, 2.0: 0.5, 8.0: 0.25}
