@@ -621,6 +621,10 @@ def print_seed(seed: dict, args: argparse.Namespace) -> None:
         print(f"  goal: {what} no more than {other}'s: {mine:.2f} vs {theirs:.2f} ({ratio}): "
               f"{verdict(mine, theirs)}")
     session = seed["session"]
+    full, theirs = session["first_full_frame_s"], rows["glances -t 1"].get("first_frame_s")
+    if full is not None and theirs:
+        print(f"  the same with the console's complete main screen (its session, below): "
+              f"{full:.2f} vs {theirs:.2f} ({full / theirs:.2f}x): {verdict(full, theirs)}")
     note = f"; {session['note']}" if session["note"] else ""
     print(f"  console, unmeasured start (compiling its bytecode): main screen at "
           f"{fmt(seed['warm_start_s'], '.2f')} s")
