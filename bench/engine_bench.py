@@ -292,7 +292,7 @@ def load(hosts: int = LOAD_HOSTS, profiler: cProfile.Profile | None = None) -> N
 
     if profiler is not None:
         profiler.enable()
-    document = stage("parse (tomllib)", lambda: parse_toml(text, "export.toml"))
+    document = stage("parse (TOML)", lambda: parse_toml(text, "export.toml"))
     with located(text, "export.toml"):
         draft = stage("checks (schema, values)",
                       lambda: read_document(document, Path("."), None))
