@@ -63,8 +63,8 @@ class HostOrder:
 
     def roomiest(self, cluster: Cluster, kinds: list[str]) -> Iterator[Node]:
         """The hosts of `kinds` (hypervisor names), the roomiest first (`room_key` order)."""
-        lists = [self.by_kind.get(kind, []) for kind in kinds]
-        ordered = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+        lists = [self.by_kind[kind] for kind in kinds if self.by_kind.get(kind)]
+        ordered = heapq.merge(*lists) if len(lists) > 1 else lists[0] if lists else []
         nodes = cluster.nodes
         for key in ordered:
             yield nodes[key[2]]
