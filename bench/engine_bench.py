@@ -4,6 +4,7 @@
     python bench/engine_bench.py --part large    # 1,000 hosts / 20,000 VMs only
     python bench/engine_bench.py --part seed     # 24 simulated hours of the seed cluster
     python bench/engine_bench.py --profile large # cProfile the large run (top 25 by own time)
+    python bench/engine_bench.py --part load     # loading a flat 2,000-host / 40,000-VM export
 
 Part 1 (large): a cluster file generated with `count` (1,000 hosts; per host 20 VMs in three
 entries: 8 steady, 6 diurnal, 6 bursty; one host in ten runs hot so the balancer has work) is
@@ -23,6 +24,11 @@ the records it holds.
 Part 2 (seed): 24 simulated hours of the seed cluster with a realistic day of operator commands
 (maintenance, a crash and repair, migrations, forced failovers, rebalancing, VM power). Budget:
 at most 10 s. Reports wall and CPU seconds.
+
+Part 3 (load): a flat cluster file as an export writes it (one `[[vms]]` entry per VM, half of
+them without a host; see `flat_cluster_toml`) read to a running Engine, stage by stage: TOML
+parse, schema checks, build with placement, Engine(). Budget: at most 1 s in all. Then the same
+file through `validate` (the CLI entry, in process).
 
 Benchmarks print figures; they are never part of the pass/fail test run.
 """

@@ -103,9 +103,10 @@ def check_cluster(text: str, filename: str) -> tuple[Cluster, list[str]]:
 
 def placement_work(text: str, filename: str,
                    traces: dict[str, tuple[float, ...]] | None = None) -> int:
-    """The most host checks building the cluster in `text` takes: its VMs without a host times
-    its nodes (placement weighs every node for each of them: console.model.placement), the cost
-    that grows fastest with a cluster's size (500 nodes x 8,000 VMs: about a minute). Reads and
+    """The most host checks building the cluster in `text` can take: its VMs without a host
+    times its nodes (placement may weigh every node for a VM, though through the host order,
+    console.model.host_order, it mostly weighs a few), the cost that grows fastest with a
+    cluster's size. Reads and
     checks the sections and values only, not names, so it is fast; raises `ConfigError` (an
     `InputError`) for text that is not TOML or breaks the schema. `traces` as `parse_cluster`."""
     document = parse_toml(text, filename)
