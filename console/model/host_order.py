@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, insort
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from console.model.cluster import Cluster
 from console.model.entities import Node
@@ -61,13 +61,11 @@ class HostOrder:
             self.kind_of[name] = node.hypervisor
             insort(self.by_kind.setdefault(node.hypervisor, []), key)
 
-    def roomiest(self, cluster: Cluster, kinds: list[str]) -> Iterator[Node]:
-        """The hosts of `kinds` (hypervisor names), the roomiest first (`room_key` order)."""
+    def roomiest(self, kinds: list[str]) -> Iterable[RoomKey]:
+        """The places of the hosts of `kinds` (hypervisor names), the roomiest first; each
+        ends in the host's name."""
         lists = [self.by_kind[kind] for kind in kinds if self.by_kind.get(kind)]
-        ordered = heapq.merge(*lists) if len(lists) > 1 else lists[0] if lists else []
-        nodes = cluster.nodes
-        for key in ordered:
-            yield nodes[key[2]]
+        return heapq.merge(*lists) if len(lists) > 1 else lists[0] if lists else []
 
 
 def caught_up(cluster: Cluster) -> HostOrder:

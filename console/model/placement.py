@@ -192,8 +192,9 @@ def registration_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (), *
         return best
     order = host_order.caught_up(cluster)
     roomiest_usable: float | None = None  # -free GB of the roomiest usable candidate seen
-    for node in order.roomiest(cluster, _kinds(cluster, vm)):
-        room = order.keys[node.name]
+    nodes = cluster.nodes
+    for room in order.roomiest(_kinds(cluster, vm)):
+        node = nodes[room[2]]
         if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
             cluster.host_order = None
             return registration_host(cluster, vm, exclude, live_only=live_only)
@@ -266,8 +267,9 @@ def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
         return best
     order = host_order.caught_up(cluster)
     need = vm.memory_gb - ROOM_MARGIN_GB
-    for node in order.roomiest(cluster, _kinds(cluster, vm)):
-        room = order.keys[node.name]
+    nodes = cluster.nodes
+    for room in order.roomiest(_kinds(cluster, vm)):
+        node = nodes[room[2]]
         if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
             cluster.host_order = None
             return best_host(cluster, vm, exclude, restart)
@@ -320,22 +322,34 @@ def _kinds(cluster: Cluster, vm: Vm) -> list[str]:
     disks = cluster.vm_hypervisor.get(vm.name)
     if disks is not None:
         return [disks]
-    return [kind for kind, hypervisor in HYPERVISORS.items() if hypervisor.supports(vm.guest_os)]
+    kinds = _KINDS_FOR_GUEST.get(vm.guest_os)
+    if kinds is None:
+        kinds = [kind for kind, hypervisor in HYPERVISORS.items()
+                 if hypervisor.supports(vm.guest_os)]
+        _KINDS_FOR_GUEST[vm.guest_os] = kinds
+    return kinds
 
 
-def _marked_hosts(cluster: Cluster, vm: Vm, spare: bool) -> tuple[list[str], bool]:
+#: Guest OS -> the hypervisor kinds that run it (`_kinds`), as they are asked for.
+_KINDS_FOR_GUEST: dict[str, list[str]] = {}
+
+
+def _marked_hosts(cluster: Cluster, vm: Vm, spare: bool) -> tuple[dict[str, None], bool]:
     """The hosts `best_host` must weigh one by one for `vm` (every other host has the same
-    group rank, `should` breaches and failover standing), in cluster order, and whether `vm`
-    may go only to one of them (a restricted group, a `must` VM-host rule, a `must` affinity
-    whose VMs already run). Hosts the VM's group names, hosts its rules name, hosts its rules'
+    group rank, `should` breaches and failover standing), as dict keys in the order met, and
+    whether `vm` may go only to one of them (a restricted group, a `must` VM-host rule, a
+    `must` affinity whose VMs already run). Hosts the VM's group names, hosts its rules name, hosts its rules'
     other VMs hold a place on, and for an HA restart the dedicated failover hosts."""
     marked: dict[str, None] = {}
+    rules = cluster.rules_of(vm.name)
+    if not (vm.group or rules or spare):
+        return marked, False
     confined = False
     group = cluster.groups.get(vm.group)
     if group is not None:
         marked.update(dict.fromkeys(group.nodes))
         confined = group.restricted
-    for rule in cluster.rules_of(vm.name):
+    for rule in rules:
         marked.update(dict.fromkeys(rule.hosts))
         if rule.strength == "must" and rule.kind == "vm-host":
             confined = True
@@ -352,7 +366,7 @@ def _marked_hosts(cluster: Cluster, vm: Vm, spare: bool) -> tuple[list[str], boo
                 confined = True
     if spare:
         marked.update(dict.fromkeys(cluster.settings.ha.failover_hosts))
-    return [name for name in marked if name in cluster.nodes], confined
+    return {name: None for name in marked if name in cluster.nodes}, confined
 
 
 def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
