@@ -90,9 +90,8 @@ class Cluster:
         self.vms[vm.name] = vm
         if hypervisor is not None:
             self.vm_hypervisor[vm.name] = hypervisor
-        self.anti_affine.setdefault(vm.name, set())
-        for other in vm.anti_affinity:
-            self.anti_affine[vm.name].add(other)
+        for other in vm.anti_affinity:  # no entry for a VM without (40,000 empty sets)
+            self.anti_affine.setdefault(vm.name, set()).add(other)
             self.anti_affine.setdefault(other, set()).add(vm.name)
         if vm.host is not None:
             self.nodes[vm.host].vms.add(vm.name)
