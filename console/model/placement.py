@@ -338,8 +338,9 @@ def _marked_hosts(cluster: Cluster, vm: Vm, spare: bool) -> tuple[dict[str, None
     """The hosts `best_host` must weigh one by one for `vm` (every other host has the same
     group rank, `should` breaches and failover standing), as dict keys in the order met, and
     whether `vm` may go only to one of them (a restricted group, a `must` VM-host rule, a
-    `must` affinity whose VMs already run). Hosts the VM's group names, hosts its rules name, hosts its rules'
-    other VMs hold a place on, and for an HA restart the dedicated failover hosts."""
+    `must` affinity whose VMs already run). Hosts the VM's group names, hosts its rules name,
+    hosts its rules' other VMs hold a place on, and for an HA restart the dedicated failover
+    hosts."""
     marked: dict[str, None] = {}
     rules = cluster.rules_of(vm.name)
     if not (vm.group or rules or spare):
