@@ -4,6 +4,7 @@
     python bench/engine_bench.py --part large    # 2,500 hosts / 50,000 VMs only (--hosts N)
     python bench/engine_bench.py --part seed     # 24 simulated hours of the seed cluster
     python bench/engine_bench.py --profile large # cProfile the large run (top 25 by own time)
+    python bench/engine_bench.py --part load     # loading a flat 2,000-host / 40,000-VM export
 
 Part 1 (large): a cluster file generated with `count` (2,500 hosts by default; per host 20 VMs
 in three entries: 8 steady, 6 diurnal, 6 bursty; one host in ten runs hot so the balancer has
@@ -30,6 +31,11 @@ Part 2 (seed): 24 simulated hours of the seed cluster with a realistic day of op
 (maintenance, a crash and repair, migrations, forced failovers, rebalancing, VM power). Budget:
 at most 10 s. Reports wall and CPU seconds.
 
+Part 3 (load): a flat cluster file as an export writes it (one `[[vms]]` entry per VM, half of
+them without a host; see `flat_cluster_toml`) read to a running Engine, stage by stage: TOML
+parse, schema checks, build with placement, Engine(). Budget: at most 1 s in all. Then the same
+file through `validate` (the CLI entry, in process).
+
 Benchmarks print figures; they are never part of the pass/fail test run.
 """
 
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import cProfile
 import gc
 import io
@@ -44,8 +51,11 @@ import pstats
 import resource
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -301,6 +311,117 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
           f"{history.stored_records():,} records held")
 
 
+# -- part 3: loading a flat export -----------------------------------------------------------
+
+LOAD_HOSTS = 2000
+LOAD_VMS_PER_HOST = 20
+LOAD_BUDGET_S = 1.0
+
+# Host shapes of a mixed estate, dealt in turn: (cores per CPU, memory GB).
+LOAD_HOST_SHAPES = ((12, 256), (16, 384), (8, 192), (20, 512))
+# VM shapes as an export shows them, dealt in turn: (vcpus, memory GB, guest OS, profile).
+LOAD_VM_SHAPES = (
+    (2, 8, "rhel", "steady"), (4, 16, "windows2008r2", "diurnal"), (1, 4, "ubuntu", "bursty"),
+    (2, 4, "centos", "steady"), (8, 32, "windows2012", "diurnal"), (2, 8, "debian", "bursty"),
+    (4, 8, "suse", "steady"), (1, 2, "solaris", "steady"),
+)
+LOAD_GROUPS = 20  # HA groups of 4 hosts each; one VM in 50 belongs to one
+LOAD_RULES = 50   # rules of each kind: must anti-affinity pairs, should vm-host
+
+
+def flat_cluster_toml(hosts: int = LOAD_HOSTS) -> str:
+    """A cluster file as an export of a real cluster writes it: one `[[nodes]]` entry per host
+    and one `[[vms]]` entry per VM (no `count`), `LOAD_VMS_PER_HOST` VMs per host of which half
+    name no host (placement puts them), several host and VM shapes, HA groups, `must`
+    anti-affinity and `should` VM-host rules."""
+    parts = ['[cluster]\nname = "export"\ndescription = "flat export, engine_bench.py"\n',
+             "[ha]\nhost_failures_to_tolerate = 1\ncpu_overcommit = 4.0\n"]
+    for i in range(1, hosts + 1):
+        cores, memory = LOAD_HOST_SHAPES[i % len(LOAD_HOST_SHAPES)]
+        parts.append(f'[[nodes]]\nname = "esx{i:04d}"\nhypervisor = "esxi"\ncpus = 2\n'
+                     f"cores_per_cpu = {cores}\nmhz = 2600\nmemory_gb = {memory}\n"
+                     "disks_gb = [900, 900]\nnics_gbps = [10, 10, 1, 1]\n")
+    groups = min(LOAD_GROUPS, hosts // 4)
+    for g in range(groups):
+        members = ", ".join(f'"esx{4 * g + k + 1:04d}:{2 - k // 2}"' for k in range(4))
+        parts.append(f'[[groups]]\nname = "g{g:02d}"\nnodes = [{members}]\n'
+                     f"restricted = {'true' if g % 2 else 'false'}\n")
+    vms = hosts * LOAD_VMS_PER_HOST
+    for k in range(vms):
+        vcpus, memory, guest, profile = LOAD_VM_SHAPES[k % len(LOAD_VM_SHAPES)]
+        lines = [f'[[vms]]\nname = "vm{k:05d}"', f'guest_os = "{guest}"',
+                 f"vcpus = {vcpus}", f"memory_gb = {memory}",
+                 f'workload = {{ cpu = 0.3, memory = 0.5, profile = "{profile}" }}']
+        group = k // 50 % groups if groups and k % 50 == 7 else None
+        if group is not None:
+            lines.append(f'group = "g{group:02d}"')
+        if k % 2 == 0:  # half of them on a host, ten per host
+            host = k // 2 // (LOAD_VMS_PER_HOST // 2) + 1
+            if group is None or group * 4 < host <= group * 4 + 4 or group % 2 == 0:
+                lines.append(f'host = "esx{host:04d}"')
+        parts.append("\n".join(lines) + "\n")
+    for r in range(min(LOAD_RULES, vms // 400)):
+        a, b = 400 * r + 1, 400 * r + 3  # two host-less VMs that must stay apart
+        parts.append(f'[[rules]]\nname = "apart{r:02d}"\nkind = "anti-affinity"\n'
+                     f'strength = "must"\nvms = ["vm{a:05d}", "vm{b:05d}"]\n')
+        parts.append(f'[[rules]]\nname = "prefer{r:02d}"\nkind = "vm-host"\n'
+                     f'strength = "should"\nvms = ["vm{400 * r + 5:05d}"]\n'
+                     f'hosts = ["esx{2 * r + 1:04d}", "esx{2 * r + 2:04d}"]\n')
+    return "\n".join(parts)
+
+
+def load(hosts: int = LOAD_HOSTS, profiler: cProfile.Profile | None = None) -> None:
+    """Time each stage of loading the flat export (TOML text to a running Engine, as the
+    console and `validate` do it), in wall and CPU seconds, then `validate` through the CLI."""
+    from console.cli import main as cli_main
+    from console.formats.cluster.build import build
+    from console.formats.cluster.schema import read_document
+    from console.formats.toml import located, parse_toml
+
+    text = flat_cluster_toml(hosts)
+    vms = hosts * LOAD_VMS_PER_HOST
+    print(f"== load: flat export, {hosts:,} hosts / {vms:,} VMs ({vms // 2:,} without a host), "
+          f"{len(text) / 1e6:.1f} MB of TOML ==")
+    stages: list[tuple[str, float, float]] = []
+
+    def stage(label: str, action: Callable[[], Any]) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = action()
+        stages.append((label, time.perf_counter() - wall, time.process_time() - cpu))
+        return result
+
+    gc.disable()  # as parse_cluster reads a file (console.formats.cluster)
+    if profiler is not None:
+        profiler.enable()
+    document = stage("parse (TOML)", lambda: parse_toml(text, "export.toml"))
+    with located(text, "export.toml"):
+        draft = stage("checks (schema, values)",
+                      lambda: read_document(document, Path("."), None))
+        cluster = stage("build + placement", lambda: build(draft))
+    engine = stage("Engine()", lambda: Engine(cluster, seed=1))
+    if profiler is not None:
+        profiler.disable()
+    gc.enable()
+    assert len(engine.cluster.vms) == vms and not engine.cluster.pending
+    total_wall = sum(wall for _, wall, _ in stages)
+    total_cpu = sum(cpu for _, _, cpu in stages)
+    for label, wall, cpu in stages:
+        print(f"  {label:<26} {wall:7.3f} s wall  {cpu:7.3f} s CPU")
+    verdict = "ok" if total_cpu <= LOAD_BUDGET_S else "OVER BUDGET"
+    print(f"  {'total':<26} {total_wall:7.3f} s wall  {total_cpu:7.3f} s CPU  "
+          f"[{verdict}: <= {LOAD_BUDGET_S:g} s]; max RSS {rss_mb():.0f} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.toml"
+        path.write_text(text)
+        out, err = io.StringIO(), io.StringIO()
+        wall, cpu = time.perf_counter(), time.process_time()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli_main(["validate", str(path)])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"  validate (CLI, in process) {wall:7.3f} s wall  {cpu:7.3f} s CPU  exit {status}, "
+          f"{len(err.getvalue().splitlines())} warning lines")
+
+
 SEED_DAY = [
     # A realistic operator's day on the seed cluster (times in seconds from midnight).
     (1800, "rebalance --dry-run"),
@@ -346,16 +467,19 @@ def seed_day() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("all", "large", "seed"), default="all")
-    parser.add_argument("--hosts", type=int, default=HOSTS)
-    parser.add_argument("--profile", choices=("large", "seed"),
+    parser.add_argument("--part", choices=("all", "large", "seed", "load"), default="all")
+    parser.add_argument("--hosts", type=int,
+                        help=f"hosts (large: {HOSTS:,}; load: {LOAD_HOSTS:,})")
+    parser.add_argument("--profile", choices=("large", "seed", "load"),
                         help="run one part under cProfile and print the top functions")
     args = parser.parse_args(argv)
     print(machine())
     if args.profile:
         profiler = cProfile.Profile()
         if args.profile == "large":
-            large(args.hosts, profiler)
+            large(args.hosts or HOSTS, profiler)
+        elif args.profile == "load":
+            load(args.hosts or LOAD_HOSTS, profiler)
         else:
             profiler.enable()
             seed_day()
@@ -367,9 +491,11 @@ def main(argv: list[str] | None = None) -> int:
         print(out.getvalue())
         return 0
     if args.part in ("all", "large"):
-        large(args.hosts)
+        large(args.hosts or HOSTS)
     if args.part in ("all", "seed"):
         seed_day()
+    if args.part in ("all", "load"):
+        load(args.hosts or LOAD_HOSTS)
     return 0
 
 

@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "__init__": set(),
 }
 #: Third-party packages an area may import (the model none: standard library only).
-THIRD_PARTY = {"textual", "rich", "psutil", "platformdirs", "tomli", "libvirt"}
+THIRD_PARTY = {"textual", "rich", "psutil", "platformdirs", "tomli", "toml_rs", "libvirt"}
 
 
 def _module_name(path: Path) -> str:

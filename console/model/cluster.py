@@ -64,6 +64,14 @@ class Cluster:
     #: own.
     node_order: list[str] = field(init=False, default_factory=list)
     node_positions: dict[str, int] = field(init=False, default_factory=dict)
+    #: Hosts whose charge (vCPUs, memory in use) changed or that were added since the
+    #: placement index (console.model.host_order) last caught up; it empties the set.
+    recharged: set[str] = field(init=False, default_factory=set)
+    #: The placement index's state (console.model.host_order.HostOrder), made on first use.
+    host_order: object = field(init=False, default=None, repr=False, compare=False)
+    _rules_by_vm: dict[str, list[Rule]] = field(init=False, default_factory=dict, repr=False,
+                                               compare=False)
+    _rules_indexed: int = field(init=False, default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in self.nodes:
@@ -78,6 +86,7 @@ class Cluster:
             self.node_positions[node.name] = len(self.node_order)
             self.node_order.append(node.name)
         self.nodes[node.name] = node
+        self.recharged.add(node.name)
 
     def local_node(self) -> Node | None:
         """The machine the console runs on (`--local`), if it joined the cluster."""
@@ -89,9 +98,8 @@ class Cluster:
         self.vms[vm.name] = vm
         if hypervisor is not None:
             self.vm_hypervisor[vm.name] = hypervisor
-        self.anti_affine.setdefault(vm.name, set())
-        for other in vm.anti_affinity:
-            self.anti_affine[vm.name].add(other)
+        for other in vm.anti_affinity:  # no entry for a VM without (40,000 empty sets)
+            self.anti_affine.setdefault(vm.name, set()).add(other)
             self.anti_affine.setdefault(other, set()).add(vm.name)
         if vm.host is not None:
             self.nodes[vm.host].vms.add(vm.name)
@@ -113,6 +121,18 @@ class Cluster:
         if rule.kind == "anti-affinity" and rule.strength == "must":
             for vm in rule.vms:
                 self.anti_affine.setdefault(vm, set()).update(set(rule.vms) - {vm})
+
+    def rules_of(self, vm: str) -> list[Rule]:
+        """The rules naming VM `vm`, in cluster order (an index of `rules`, caught up when
+        rules were appended since it was last read)."""
+        if self._rules_indexed != len(self.rules):
+            if self._rules_indexed > len(self.rules):
+                self._rules_by_vm, self._rules_indexed = {}, 0
+            for rule in self.rules[self._rules_indexed:]:
+                for name in dict.fromkeys(rule.vms):
+                    self._rules_by_vm.setdefault(name, []).append(rule)
+            self._rules_indexed = len(self.rules)
+        return self._rules_by_vm.get(vm, [])
 
     # -- the only ways placement changes ------------------------------------------------------
 
@@ -162,6 +182,7 @@ class Cluster:
                     self.change_base += len(self.change_log)
                     self.change_log.clear()
                 self.change_log.append(name)
+                self.recharged.add(name)
 
     # -- capacity ------------------------------------------------------------------------------
 

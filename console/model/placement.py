@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.model import failover
+from console.model import failover, host_order
 from console.model.cluster import Cluster
 from console.model.entities import CLOSED_STATES, CONSUMING_STATES, Node, NodeState, Rule, Vm
 from console.model.hypervisors import HYPERVISORS
@@ -78,8 +78,8 @@ def rule_refusal(cluster: Cluster, vm: Vm, node: Node, restart: bool = False) ->
     restricted HA group (Proxmox VE, "High Availability": Groups), or `node` being a dedicated
     failover host (which takes only HA restarts: `restart` True; vSphere "Dedicated Failover
     Hosts Admission Control"), as a reason."""
-    for rule in cluster.rules:
-        if rule.strength != "must" or vm.name not in rule.vms:
+    for rule in cluster.rules_of(vm.name):
+        if rule.strength != "must":
             continue
         if rule.kind == "affinity":
             together = _together(cluster, rule.vms, vm.name)
@@ -137,8 +137,8 @@ def should_breaches(cluster: Cluster, vm: Vm, node: Node) -> list[str]:
     other VMs that hold a place on a host (running, booting, migrating); a VM that is down
     counts nowhere."""
     broken = []
-    for rule in cluster.rules:
-        if rule.strength != "should" or vm.name not in rule.vms:
+    for rule in cluster.rules_of(vm.name):
+        if rule.strength != "should":
             continue
         if rule.kind in ("vm-host", "vm-not-host"):
             inside = node.name in rule.hosts
@@ -163,7 +163,7 @@ def shape(cluster: Cluster, vm: Vm) -> tuple[object, ...] | None:
     that shape: callers skip the search (a data centre of `count` VMs has a few shapes, many
     VMs)."""
     if vm.group or cluster.anti_affine.get(vm.name) or any(
-            rule.strength == "must" and vm.name in rule.vms for rule in cluster.rules):
+            rule.strength == "must" for rule in cluster.rules_of(vm.name)):
         return None
     return vm.vcpus, vm.memory_gb, vm.guest_os, cluster.vm_hypervisor.get(vm.name)
 
@@ -173,13 +173,64 @@ def registration_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (), *
     """The host a VM that is off should be registered on: compatible with its disks, allowed by
     its `must` rules, usable (or, when `live_only` is False, preferably usable), of the best
     priority class of its HA group, then the one with the most free memory; ties by name. An
-    off VM needs no room and clashes with no one."""
+    off VM needs no room and clashes with no one.
+
+    Found as `best_host` finds its host: the hosts that may rank apart one by one, the others
+    from the roomiest end of the host order (the same host `registration_host_by_scan`
+    finds)."""
+    marked, confined = _marked_hosts(cluster, vm, spare=False)
+    best: Node | None = None
+    best_key: tuple[bool, int, float, str] | None = None
+    for name in marked:
+        node = cluster.nodes[name]
+        if name in exclude or not _registrable(cluster, vm, node, live_only):
+            continue
+        key = _registration_key(cluster, vm, node)
+        if best_key is None or key < best_key:
+            best, best_key = node, key
+    if confined:
+        return best
+    order = host_order.caught_up(cluster)
+    roomiest_usable: float | None = None  # -free GB of the roomiest usable candidate seen
+    nodes = cluster.nodes
+    for room in order.roomiest(_kinds(cluster, vm)):
+        node = nodes[room[2]]
+        if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
+            cluster.host_order = None
+            return registration_host(cluster, vm, exclude, live_only=live_only)
+        if roomiest_usable is not None and room[0] != roomiest_usable:
+            break  # past the roomiest usable candidate and its ties (decided by name)
+        if node.name in marked or node.name in exclude or \
+                not _registrable(cluster, vm, node, live_only):
+            continue
+        if roomiest_usable is None and usable(node):
+            roomiest_usable = room[0]
+        key = _registration_key(cluster, vm, node)
+        if best_key is None or key < best_key:
+            best, best_key = node, key
+    return best
+
+
+def _registrable(cluster: Cluster, vm: Vm, node: Node, live_only: bool) -> bool:
+    """May off `vm` be registered on `node`: compatible, no `must` rule against it, and usable
+    when `live_only`."""
+    return (compatible(cluster, vm, node) and rule_refusal(cluster, vm, node) is None
+            and (usable(node) or not live_only))
+
+
+def registration_host_by_scan(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (), *,
+                              live_only: bool = True) -> Node | None:
+    """`registration_host` worked out by weighing every host: the plain statement of its
+    answer, kept for the tests that compare the two."""
     candidates = [n for n in cluster.nodes.values() if n.name not in exclude
-                  and compatible(cluster, vm, n) and rule_refusal(cluster, vm, n) is None
-                  and (usable(n) or not live_only)]
-    return min(candidates, default=None,
-               key=lambda n: (not usable(n), group_rank(cluster, vm, n),
-                              -free_memory(cluster, n), n.name))
+                  and _registrable(cluster, vm, n, live_only)]
+    return min(candidates, default=None, key=lambda n: _registration_key(cluster, vm, n))
+
+
+def _registration_key(cluster: Cluster, vm: Vm, node: Node) -> tuple[bool, int, float, str]:
+    """`registration_host`'s ranking of a candidate `node` for `vm`: smaller is better."""
+    return (not usable(node), group_rank(cluster, vm, node), -free_memory(cluster, node),
+            node.name)
 
 
 def free_memory(cluster: Cluster, node: Node) -> float:
@@ -194,22 +245,129 @@ def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
     then the one that breaks the fewest `should` rules (vSphere HA and Proxmox VE honour
     them when they can, and fall back when no such host has room); among those, for an HA
     `restart`, a dedicated failover host first; then the most free memory, then vCPUs; ties by
-    name (determinism)."""
+    name (determinism).
+
+    The hosts that could rank apart (`_marked_hosts`: the VM's group, hosts its rules name or
+    its rules' other VMs hold, dedicated failover hosts) are weighed one by one; every other
+    host ranks alike but for room, so of those only the roomiest allowed one counts, found by
+    walking the cluster's host order (console.model.host_order) from its roomiest end: the
+    same host `best_host_by_scan` finds among all hosts."""
+    spare = restart and bool(cluster.settings.ha.failover_hosts)
+    marked, confined = _marked_hosts(cluster, vm, spare)
     best: Node | None = None
     best_key: tuple[int, int, bool, float, float, str] | None = None
-    rules = any(rule.strength == "should" for rule in cluster.rules)
+    for name in marked:
+        node = cluster.nodes[name]
+        if name in exclude or not allowed(cluster, vm, node, restart):
+            continue
+        key = _placement_key(cluster, vm, node, spare)
+        if best_key is None or key < best_key:
+            best, best_key = node, key
+    if confined:
+        return best
+    order = host_order.caught_up(cluster)
+    need = vm.memory_gb - ROOM_MARGIN_GB
+    nodes = cluster.nodes
+    for room in order.roomiest(_kinds(cluster, vm)):
+        node = nodes[room[2]]
+        if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
+            cluster.host_order = None
+            return best_host(cluster, vm, exclude, restart)
+        if -room[0] < need:
+            break  # no host from here on has the memory
+        if node.name in marked or node.name in exclude or \
+                not allowed(cluster, vm, node, restart):
+            continue
+        key = _placement_key(cluster, vm, node, spare)
+        if best_key is None or key < best_key:
+            best = node
+        break
+    return best
+
+
+#: GB below a VM's memory at which a host surely cannot take it (`Cluster.fits` allows 1e-9 GB
+#: of rounding; free memory is worked out in another order, so keep well clear of it).
+ROOM_MARGIN_GB = 1e-6
+
+
+def best_host_by_scan(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
+                      restart: bool = False) -> Node | None:
+    """`best_host` worked out by weighing every host: the plain statement of its answer, kept
+    for the tests that compare the two."""
+    best: Node | None = None
+    best_key: tuple[int, int, bool, float, float, str] | None = None
     spare = restart and bool(cluster.settings.ha.failover_hosts)
     for node in cluster.nodes.values():
         if node.name in exclude or not allowed(cluster, vm, node, restart):
             continue
-        key = (group_rank(cluster, vm, node),
-               len(should_breaches(cluster, vm, node)) if rules else 0,
-               spare and not failover.dedicated(cluster.settings.ha, node),
-               -free_memory(cluster, node), node.used_vcpus - cluster.vcpu_capacity(node),
-               node.name)
+        key = _placement_key(cluster, vm, node, spare)
         if best_key is None or key < best_key:
             best, best_key = node, key
     return best
+
+
+def _placement_key(cluster: Cluster, vm: Vm, node: Node,
+                   spare: bool) -> tuple[int, int, bool, float, float, str]:
+    """`best_host`'s ranking of an allowed `node` for `vm`: smaller is better."""
+    return (group_rank(cluster, vm, node),
+            len(should_breaches(cluster, vm, node)),
+            spare and not failover.dedicated(cluster.settings.ha, node),
+            -free_memory(cluster, node), node.used_vcpus - cluster.vcpu_capacity(node),
+            node.name)
+
+
+def _kinds(cluster: Cluster, vm: Vm) -> list[str]:
+    """The hypervisor kinds `vm` could run on: its disks' format, else every kind that runs
+    its guest OS."""
+    disks = cluster.vm_hypervisor.get(vm.name)
+    if disks is not None:
+        return [disks]
+    kinds = _KINDS_FOR_GUEST.get(vm.guest_os)
+    if kinds is None:
+        kinds = [kind for kind, hypervisor in HYPERVISORS.items()
+                 if hypervisor.supports(vm.guest_os)]
+        _KINDS_FOR_GUEST[vm.guest_os] = kinds
+    return kinds
+
+
+#: Guest OS -> the hypervisor kinds that run it (`_kinds`), as they are asked for.
+_KINDS_FOR_GUEST: dict[str, list[str]] = {}
+
+
+def _marked_hosts(cluster: Cluster, vm: Vm, spare: bool) -> tuple[dict[str, None], bool]:
+    """The hosts `best_host` must weigh one by one for `vm` (every other host has the same
+    group rank, `should` breaches and failover standing), as dict keys in the order met, and
+    whether `vm` may go only to one of them (a restricted group, a `must` VM-host rule, a
+    `must` affinity whose VMs already run). Hosts the VM's group names, hosts its rules name,
+    hosts its rules' other VMs hold a place on, and for an HA restart the dedicated failover
+    hosts."""
+    marked: dict[str, None] = {}
+    rules = cluster.rules_of(vm.name)
+    if not (vm.group or rules or spare):
+        return marked, False
+    confined = False
+    group = cluster.groups.get(vm.group)
+    if group is not None:
+        marked.update(dict.fromkeys(group.nodes))
+        confined = group.restricted
+    for rule in rules:
+        marked.update(dict.fromkeys(rule.hosts))
+        if rule.strength == "must" and rule.kind == "vm-host":
+            confined = True
+        if rule.kind in ("affinity", "anti-affinity"):
+            for name in rule.vms:
+                other = cluster.vms.get(name)
+                if name == vm.name or other is None or other.host is None:
+                    continue
+                marked[other.host] = None
+                if other.target is not None:
+                    marked[other.target] = None
+            if rule.strength == "must" and rule.kind == "affinity" and \
+                    _together(cluster, rule.vms, vm.name):
+                confined = True
+    if spare:
+        marked.update(dict.fromkeys(cluster.settings.ha.failover_hosts))
+    return {name: None for name in marked if name in cluster.nodes}, confined
 
 
 def why_not(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),

@@ -27,10 +27,15 @@ class HostIndex:
         self.cluster = cluster
         self.kinds = list(dict.fromkeys(node.hypervisor for node in cluster.nodes.values()))
         self._largest: dict[str, tuple[float, float]] = {}
+        self._kinds_for: dict[str, list[str]] = {}
 
     def kinds_for(self, guest_os: str) -> list[str]:
         """Hypervisor kinds present that run `guest_os`, in file order."""
-        return [kind for kind in self.kinds if HYPERVISORS[kind].supports(guest_os)]
+        kinds = self._kinds_for.get(guest_os)
+        if kinds is None:
+            kinds = [kind for kind in self.kinds if HYPERVISORS[kind].supports(guest_os)]
+            self._kinds_for[guest_os] = kinds
+        return kinds
 
     def largest(self, guest_os: str) -> tuple[float, float]:
         """The most vCPUs and the most GB any host that runs `guest_os` can hold."""

@@ -738,9 +738,10 @@ def _vms_section(raw: Any, draft: Draft) -> None:
             host = values.pop("host", None)
             _power_and_request(values)
             given = frozenset(values)
-            for name in _expand(values.pop("name"), count, width=3):
+            for k, name in enumerate(_expand(values.pop("name"), count, width=3)):
                 _claim(draft.names, name, path)
-                vm = Vm(name=name, host=host, workload=replace(workload), **values)
+                vm = Vm(name=name, host=host, workload=replace(workload) if k else workload,
+                        **values)
                 draft.vms.append(VmEntry(path, vm, given, image))
 
 
