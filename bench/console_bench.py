@@ -4,8 +4,15 @@
     python bench/console_bench.py --skip-big           # the seed cluster only
     python bench/console_bench.py --skip-seed          # the 2,000-host / 40,000-VM cluster only
     python bench/console_bench.py --json               # the raw figures as JSON
+    python bench/console_bench.py --out /tmp/c.json    # the table, and the raw figures to a file
 
-Run from the repository root; the console is started as `python -m console` from this checkout.
+The console is started as `python -m console` with this checkout first on the path (its folder
+the working directory and PYTHONPATH), whichever folder the script is run from, and the package
+it imports is printed. Its bytecode is cached like an installed program's: written to a folder of
+the run (PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE unset) by one unmeasured start before the
+measured ones, since `pip install` compiles at install while a checkout may hold no .pyc files.
+The first *full* frame is the end of the frame that shows the footer's last key label: the
+footer is drawn some frames after the panes.
 
 Part 1, seed cluster. The pty meter kept beside the repository (METER) measures, in one
 run and in the same way, the console, `glances -t 1` (installed with pip if missing), `htop -d 10`
@@ -75,7 +82,10 @@ BIG_CPU_PCT = 3.0
 BIG_RSS_MB = 300.0
 KEY_MS = 50.0
 
-MAIN_SCREEN = b"1 Nodes"                       # the Nodes pane's title: the main screen is drawn
+# The footer's last key label. Read from the frames at 120x40: the panes (`1 Nodes` .. `6 Events`)
+# come in the first frame and the footer some frames later, so the main screen is complete only
+# at the end of the frame that shows this.
+MAIN_SCREEN = b"Pause"
 LOADING_SCREEN = b"loading the cluster file"
 SYNC_END = b"\x1b[?2026l"                      # end of a synchronized frame
 
@@ -95,15 +105,60 @@ OneLabel().run()
 '''
 
 
-def meter(cmd: list[str], label: str, runs: int, window: float, warmup: float) -> dict:
-    """The JSON the meter writes for `cmd` ({} if it failed or took over 10 minutes)."""
+def console_env(cache: Path) -> dict[str, str]:
+    """The environment the console runs in: this checkout first on the path, and its bytecode
+    written to and read from `cache` (PYTHONPYCACHEPREFIX; PYTHONDONTWRITEBYTECODE removed), so
+    that after one unmeasured start it starts from compiled files, as a `pip install`ed program
+    does (pip compiles at install). Without this, a checkout without .pyc files compiles about
+    a hundred modules at every start."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
+    return env
+
+
+def console_code(env: dict[str, str]) -> str:
+    """Where the console the bench starts is imported from, and the checkout's commit: the
+    code measured is this checkout's, not an installed copy."""
+    where = subprocess.run([sys.executable, "-c", "import console; print(console.__file__)"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True, check=False)
+    package = Path(where.stdout.strip()).parent if where.returncode == 0 else "not importable"
+    return f"{package} (commit {commit.stdout.strip() or 'unknown'})"
+
+
+def warm_start(cmd: list[str], env: dict[str, str], timeout: float) -> float | None:
+    """Start `cmd` once, unmeasured, until its main screen has shown and 2 s more (modules
+    imported after the first frame are compiled too), then quit it: this fills the bytecode
+    cache of `console_env`. The seconds to the main screen, None if not within `timeout`."""
+    child = Pty(cmd, env)
+    try:
+        full = child.read_until(full_frame, timeout)
+        if full is not None:
+            child.drain(2.0)
+        return None if full is None else full - child.started
+    finally:
+        child.close()
+
+
+def full_frame(buffer: bytes) -> bool:
+    """Whether `buffer` holds the end of a frame showing the complete main screen."""
+    at = buffer.find(MAIN_SCREEN)
+    return at >= 0 and SYNC_END in buffer[at:]
+
+
+def meter(cmd: list[str], label: str, runs: int, window: float, warmup: float,
+          env: dict[str, str] | None = None) -> dict:
+    """The JSON the meter writes for `cmd` run in `env` (this process's environment when None);
+    {} if it failed or took over 10 minutes."""
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     args = [sys.executable, str(METER), "--size", f"{COLS}x{ROWS}", "--runs", str(runs),
             "--warmup", str(warmup), "--window", str(window), "--label", label,
             "--out", str(out), "--", *cmd]
     try:
-        subprocess.run(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False, timeout=600)
+        subprocess.run(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False, timeout=600)
         return json.loads(out.read_text())
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return {}
@@ -143,16 +198,16 @@ def htop_command() -> tuple[list[str] | None, str]:
 
 
 class Pty:
-    """A child in a COLSxROWS pty whose output is drained, timestamped and counted, and whose
-    process tree's peak RSS is sampled while it is read."""
+    """A child in a COLSxROWS pty, started in ROOT with `env`, whose output is drained,
+    timestamped and counted, and whose process tree's peak RSS is sampled while it is read."""
 
-    def __init__(self, cmd: list[str]) -> None:
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # child
-            os.environ["TERM"] = "xterm-256color"
-            os.environ["COLUMNS"], os.environ["LINES"] = str(COLS), str(ROWS)
+            child_env = {**env, "TERM": "xterm-256color", "COLUMNS": str(COLS),
+                         "LINES": str(ROWS)}
             os.chdir(ROOT)
-            os.execvp(cmd[0], cmd)
+            os.execvpe(cmd[0], cmd, child_env)
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.started = time.monotonic()
         self.buffer = b""
@@ -420,13 +475,13 @@ class Session:
     note: str = ""
 
 
-def console_session(cmd: list[str], first: str, second: str, args: argparse.Namespace,
-                    commands: list[tuple[float, str]], load_timeout: float,
-                    until: bytes = b"") -> Session:
-    """Start the console, wait for the main screen, measure a quiet window, keys at rest, then
-    keys through the commands' episode (args.episode / args.speed real seconds, and on until
-    the text `until` has come, if given)."""
-    child = Pty([*cmd, "--speed", str(args.speed)])
+def console_session(cmd: list[str], env: dict[str, str], first: str, second: str,
+                    args: argparse.Namespace, commands: list[tuple[float, str]],
+                    load_timeout: float, until: bytes = b"") -> Session:
+    """Start the console in `env`, wait for the main screen, measure a quiet window, keys at
+    rest, then keys through the commands' episode (args.episode / args.speed real seconds, and
+    on until the text `until` has come, if given)."""
+    child = Pty([*cmd, "--speed", str(args.speed)], env)
     result = Session()
     try:
         shown = child.read_until(lambda b: LOADING_SCREEN in b or MAIN_SCREEN in b,
@@ -436,7 +491,7 @@ def console_session(cmd: list[str], first: str, second: str, args: argparse.Name
         if shown is not None and MAIN_SCREEN not in child.buffer:
             result.loading_screen_s = shown - child.started
         left = load_timeout - (time.monotonic() - child.started)
-        full = child.read_until(lambda b: MAIN_SCREEN in b, timeout=left, quiet=0.2)
+        full = child.read_until(full_frame, timeout=left)
         if full is None:
             result.no_main_screen_after_s = load_timeout
             result.note = (f"no main screen within {load_timeout:.0f} s (--load-timeout): "
@@ -477,8 +532,10 @@ def fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def seed_part(args: argparse.Namespace, folder: Path) -> dict:
-    """Part 1: the seed console beside the reference programs, then its own session."""
+def seed_part(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> dict:
+    """Part 1: the seed console (in `env`, after one unmeasured start) beside the reference
+    programs (installed, so compiled at install), then its own session."""
+    warm = warm_start(CONSOLE, env, 60)
     programs: list[tuple[str, list[str] | None, str]] = [("console (seed cluster)", CONSOLE, "")]
     programs.append(("glances -t 1", *glances_command()))
     programs.append(("htop -d 10", *htop_command()))
@@ -490,25 +547,31 @@ def seed_part(args: argparse.Namespace, folder: Path) -> dict:
         if cmd is None:
             rows[name] = {"skipped": why}
             continue
-        measured = meter(cmd, name, args.runs, args.window, args.warmup)
+        measured = meter(cmd, name, args.runs, args.window, args.warmup,
+                         env if cmd is CONSOLE else None)
         rows[name] = {key: median(measured, key) for key in (
             "first_frame_s", "bytes_per_s", "cpu_pct_one_core", "peak_rss_tree_mb")}
-    session = console_session(CONSOLE, "A", "B", args, [(0.0, "fail-node B")], load_timeout=60)
-    return {"programs": rows, "session": session.__dict__}
+    session = console_session(CONSOLE, env, "A", "B", args, [(0.0, "fail-node B")],
+                              load_timeout=60)
+    return {"warm_start_s": warm, "programs": rows, "session": session.__dict__}
 
 
-def big_part(args: argparse.Namespace, folder: Path) -> dict:
-    """Part 2: one console session on the flat 2,000-host / 40,000-VM cluster file."""
+def big_part(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> dict:
+    """Part 2: one console session (in `env`) on the flat 2,000-host / 40,000-VM cluster file,
+    after one unmeasured start on a small flat file (the same modules, compiled)."""
+    small = folder / "flat_small.toml"
+    small.write_text(flat_cluster_text(20, 400))
+    warm = warm_start([*CONSOLE, str(small)], env, 60)
     path = folder / "flat.toml"
     path.write_text(flat_cluster_text(args.hosts, args.vms))
     crash, evacuate = (flat_host_name(n, args.hosts) for n in (7, 13))
     commands = [(0.0, f"fail-node {crash}"), (30.0, f"maintenance {evacuate} on")]
     first, second = (flat_host_name(n, args.hosts) for n in (1, 2))
-    session = console_session([*CONSOLE, str(path)], first, second,
+    session = console_session([*CONSOLE, str(path)], env, first, second,
                               args, commands, load_timeout=args.load_timeout,
                               until=f"{evacuate} is in maintenance".encode())
-    return {"file_mb": path.stat().st_size / 2**20, "commands": commands,
-            "session": session.__dict__}
+    return {"warm_start_s": warm, "file_mb": path.stat().st_size / 2**20,
+            "commands": commands, "session": session.__dict__}
 
 
 def keys_line(label: str, keys: dict) -> str:
@@ -558,8 +621,15 @@ def print_seed(seed: dict, args: argparse.Namespace) -> None:
         print(f"  goal: {what} no more than {other}'s: {mine:.2f} vs {theirs:.2f} ({ratio}): "
               f"{verdict(mine, theirs)}")
     session = seed["session"]
+    full, theirs = session["first_full_frame_s"], rows["glances -t 1"].get("first_frame_s")
+    if full is not None and theirs:
+        print(f"  the same with the console's complete main screen (its session, below): "
+              f"{full:.2f} vs {theirs:.2f} ({full / theirs:.2f}x): {verdict(full, theirs)}")
     note = f"; {session['note']}" if session["note"] else ""
-    print(f"  console session: first full frame {fmt(session['first_full_frame_s'], '.2f')} s, "
+    print(f"  console, unmeasured start (compiling its bytecode): main screen at "
+          f"{fmt(seed['warm_start_s'], '.2f')} s")
+    print(f"  console session: first full frame (main screen, footer drawn) "
+          f"{fmt(session['first_full_frame_s'], '.2f')} s, "
           f"steady CPU {fmt(session['cpu_pct'], '.2f')} %, peak RSS "
           f"{fmt(session['peak_rss_mb'], '.0f')} MB{note}")
     print(keys_line("key to repaint at rest", session["idle_keys"]))
@@ -573,12 +643,15 @@ def print_big(big: dict, args: argparse.Namespace) -> None:
     print(f"\n{args.hosts:,} hosts / {args.vms:,} VMs, a flat file ({big['file_mb']:.1f} MB, "
           f"{args.vms // 2:,} VMs without a host), {COLS}x{ROWS}, x{args.speed:g}")
     loading = session["loading_screen_s"]
+    print(f"  unmeasured start on a 20-host / 400-VM flat file (compiling the bytecode): main "
+          f"screen at {fmt(big['warm_start_s'], '.2f')} s")
     print(f"  first output {fmt(session['first_byte_s'], '.2f')} s; loading screen "
           + (f"at {loading:.2f} s" if loading is not None else "not seen"))
     full = session["first_full_frame_s"]
     late = session["no_main_screen_after_s"]
     shown = f"over {late:.0f}" if late is not None else fmt(full, ".2f")
-    print(f"  {'first full frame (main screen)':<44} {shown} s (goal {BIG_FIRST_FRAME_S} s): "
+    print(f"  {'first full frame (main screen, footer drawn)':<44} {shown} s "
+          f"(goal {BIG_FIRST_FRAME_S} s): "
           f"{verdict(late if late is not None else full, BIG_FIRST_FRAME_S)}")
     print(f"  {'steady CPU, no keys, ' + format(args.window, 'g') + ' s':<44} "
           f"{fmt(session['cpu_pct'], '.2f')} % (goal {BIG_CPU_PCT} %): "
@@ -630,20 +703,31 @@ def main() -> int:
     parser.add_argument("--skip-seed", action="store_true", help="no part 1 (seed cluster)")
     parser.add_argument("--skip-big", action="store_true", help="no part 2 (big cluster)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write the raw figures as JSON to this file")
     args = parser.parse_args()
     if not METER.exists() and not args.skip_seed:
         print(f"console_bench: {METER} not found", file=sys.stderr)
         return 2
-    figures: dict = {"machine": machine(), "options": vars(args)}
     with tempfile.TemporaryDirectory() as tmp:
+        env = console_env(Path(tmp) / "pycache")
+        figures: dict = {"machine": machine(), "console": console_code(env),
+                         "options": {k: str(v) if isinstance(v, Path) else v
+                                     for k, v in vars(args).items()}}
         if not args.skip_seed:
-            figures["seed"] = seed_part(args, Path(tmp))
+            figures["seed"] = seed_part(args, Path(tmp), env)
         if not args.skip_big:
-            figures["big"] = big_part(args, Path(tmp))
+            figures["big"] = big_part(args, Path(tmp), env)
+    if args.out is not None:
+        args.out.write_text(json.dumps(figures, indent=2))
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
     print(f"machine: {figures['machine']}")
+    print(f"console: {figures['console']}, run as `python -m console` from the checkout")
+    print("bytecode: the console's compiled into a folder of the run (PYTHONPYCACHEPREFIX, "
+          "PYTHONDONTWRITEBYTECODE unset) by one unmeasured start before the measured ones, as "
+          "`pip install` compiles at install")
     if "seed" in figures:
         print_seed(figures["seed"], args)
     if "big" in figures:
