@@ -46,7 +46,8 @@ import heapq
 import math
 from bisect import bisect_left, insort
 from dataclasses import dataclass
-from operator import mul
+from itertools import repeat
+from operator import mul, sub
 
 from console.model import placement
 from console.model.balancer_loads import LOADED_STATES, LOOKBACK_S, HostLoad, LoadFigures
@@ -74,6 +75,8 @@ PREFETCH_S = 20  # seconds before a periodic pass over which its loads are worke
 #: whenever asked; a larger one chooses evacuation targets, and plans a pass off the timer, on
 #: its last pass's figures.
 SLICE_VMS = 1000
+#: VM figures of figures no longer used freed per simulated second (see Balancer._drop).
+RELEASE_VMS = 5000
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
 #: Lightest hosts able to take a VM compared for an evacuation (choose_target) in a cluster of
@@ -154,6 +157,8 @@ class Balancer:
         # cluster's evacuations and passes off the timer work from (see _target_figures).
         self._standing: LoadFigures | None = None
         self._planning: LoadFigures | None = None  # the figures of the pass being planned
+        # Figures no longer used, freed a slice a second (see _drop).
+        self._retired: list[LoadFigures] = []
         if self.settings.interval_s > 0:
             context.schedule(self.settings.interval_s, self._periodic)
             self._prepare(self.settings.interval_s)
@@ -195,13 +200,36 @@ class Balancer:
         """The figures at the current instant: those worked out ahead at a periodic pass's."""
         now = self.context.now
         if self._now.t != now:
+            old = self._now
             if self._ahead is not None and self._ahead.t == now:
                 self._now, self._ahead = self._ahead, None
                 self._now_from = self._ahead_from
             else:
                 self._now = LoadFigures(self.context, now)
                 self._now_from = now
+            self._drop(old)
         return self._now
+
+    def _drop(self, figures: LoadFigures | None) -> None:
+        """Let go of `figures` unless still in use: a small one at once; one holding more than
+        SLICE_VMS VM figures (50,000 tuples take some 15 ms to free) is emptied RELEASE_VMS
+        figures a second from the next second on, so that no pass's second pays for freeing
+        the figures it replaces. Freeing changes nothing but memory."""
+        if figures is None or figures in (self._now, self._ahead, self._standing):
+            return
+        if figures.size() <= SLICE_VMS:
+            return
+        self._retired.append(figures)
+        if len(self._retired) == 1:
+            self.context.schedule_quietly_at(self.context.now + 1, self._release)
+
+    def _release(self) -> None:
+        """Free RELEASE_VMS figures of the oldest retired figures; again next second while
+        any are left."""
+        if not self._retired[0].forget(RELEASE_VMS):
+            self._retired.pop(0)
+        if self._retired:
+            self.context.schedule_quietly_at(self.context.now + 1, self._release)
 
     def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
         return (self._planning or self._figures()).vm(vm)
@@ -583,7 +611,9 @@ class Balancer:
         sees exactly the numbers it would have computed itself, without measuring 50,000 VMs in
         its own second.
         """
+        old = self._ahead
         figures = self._ahead = LoadFigures(self.context, due)
+        self._drop(old)
         parts = max(PREFETCH_S, -(-len(self.cluster.vms) // SLICE_VMS))
         lead = int(min(parts, due - self.context.now))
         self._ahead_from = due - lead
@@ -622,7 +652,8 @@ class Balancer:
             plan = self.plan()
         finally:
             self._planning = None
-        self._standing = figures
+        old, self._standing = self._standing, figures
+        self._drop(old)
         started = self._now_from if figures is self._now else self.context.now
         before = self.imbalance
         unchanged = not apply and [r.command_text() for r in plan] == [
@@ -707,7 +738,8 @@ def _stddev(values: list[float]) -> float:
     if not values:
         return 0.0
     mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    # (v - mean) ** 2 for each v, summed in order as a generator would, in C: the same floats.
+    return math.sqrt(sum(map(pow, map(sub, values, repeat(mean)), repeat(2))) / len(values))
 
 
 def _excess(load: float, high: float) -> float:

@@ -16,6 +16,8 @@ migrate back to it.
 
 from __future__ import annotations
 
+import copy
+
 from console.model import failover, placement
 from console.model.commands import Command, Maintenance
 from console.model.entities import (
@@ -49,6 +51,10 @@ class MaintenanceMode:
         # maintenance_return: node -> VMs its evacuation moved away, to bring back when it ends
         self._left: dict[str, list[str]] = {}
         self._returning: list[str] = []  # nodes out of maintenance whose VMs are still to return
+        # failover_shortfall's last answer and what it read (see _shortfall_inputs).
+        self._shortfall_key: tuple[object, ...] | None = None
+        self._shortfall_usable: list[Node] = []
+        self._shortfall: failover.Shortfall | None = None
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`maintenance NODE on|off`."""
@@ -133,7 +139,26 @@ class MaintenanceMode:
     def failover_shortfall(self, node: Node) -> failover.Shortfall | None:
         """What evacuating `node` would take from HA's failover level (`console.model.failover`):
         the rest of the usable hosts must absorb its VMs (those not already on their way out)
-        and still keep the failover level's room. None when they can."""
+        and still keep the failover level's room. None when they can.
+
+        Worked out again only when something it reads changed (an evacuation asks on every
+        reconcile, and `failover.shortfall` sums every host): which hosts are usable (a scan of
+        the hosts' states, cheap), any host's charges (`Cluster.change_log`'s bump count, which
+        also moves when a VM on `node` changes state or target), the VMs in flight, HA's
+        settings, and `node`."""
+        cluster = self.cluster
+        usable = [n for n in cluster.nodes.values() if placement.usable(n)]
+        key = (node.name, cluster.change_base + len(cluster.change_log),
+               frozenset(cluster.in_flight), cluster.settings.ha)
+        if key != self._shortfall_key or usable != self._shortfall_usable:
+            self._shortfall = self.plain_failover_shortfall(node)
+            # A copy of the settings: a change made in place must not match the key kept.
+            self._shortfall_key = (*key[:3], copy.copy(cluster.settings.ha))
+            self._shortfall_usable = usable
+        return self._shortfall
+
+    def plain_failover_shortfall(self, node: Node) -> failover.Shortfall | None:
+        """`failover_shortfall` worked out from scratch over every host (what it caches)."""
         others = [n for n in self.cluster.nodes.values()
                   if placement.usable(n) and n.name != node.name]
         leaving = [vm for vm in self.cluster.vms_on(node)
