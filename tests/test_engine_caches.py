@@ -1,0 +1,135 @@
+"""The engine's caches equal the plain computation after every change of each input they read:
+maintenance's failover check (`MaintenanceMode.failover_shortfall`), the balancer's standard
+deviation, and the balancer's figures freed a slice a second once no longer used."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import replace
+
+import pytest
+from test_balancer_slices import CHURN, random_cluster
+
+from console.model import balancer as balancing
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.model.entities import CONSUMING_STATES, NodeState, VmState
+
+
+def _tight_engine(seed: int) -> Engine:
+    """A small cluster near its failover level, so the failover check finds shortfalls too."""
+    cluster = random_cluster(seed, hosts=8, vms=90, interval_s=0)
+    cluster.settings.ha.cpu_overcommit = 2.0
+    return Engine(cluster, seed=seed)
+
+
+def _change_something(engine: Engine, rng: random.Random) -> str:
+    """One random change of an input of the failover check; what it was."""
+    cluster = engine.cluster
+    nodes = list(cluster.nodes.values())
+    node = rng.choice(nodes)
+    vm = rng.choice(sorted(cluster.vms.values(), key=lambda v: v.name))
+    ha = cluster.settings.ha
+    kind = rng.randrange(10)
+    if kind == 0:
+        node.state = rng.choice((NodeState.ONLINE, NodeState.FAILED, NodeState.MAINTENANCE))
+    elif kind == 1:
+        node.heard = not node.heard
+    elif kind == 2:
+        node.quorum_lost = not node.quorum_lost
+    elif kind == 3:
+        cluster.set_state(vm, rng.choice((VmState.RUNNING, VmState.STOPPED,
+                                          VmState.RESTARTING)))
+    elif kind == 4:
+        cluster.set_host(vm, rng.choice(nodes).name)
+    elif kind == 5:
+        cluster.set_target(vm, None if vm.target else rng.choice(nodes).name)
+    elif kind == 6:  # in place, as a command setting one value would
+        ha.host_failures_to_tolerate = rng.choice((1, 2, 3))
+    elif kind == 7:
+        ha.admission_policy = rng.choice(("host_failures", "percentage", "failover_hosts"))
+        ha.failover_hosts = (rng.choice(nodes).name,)
+    elif kind == 8:
+        cluster.settings.ha = replace(ha, memory_reserve_percent=rng.choice((10.0, 25.0, 60.0)))
+    else:
+        ha.cpu_overcommit = rng.choice((1.0, 2.0, 4.0))
+    return f"change {kind}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_failover_check_cached_equals_the_plain_one_after_every_change(seed):
+    engine = _tight_engine(seed)
+    maintenance = engine.maintenance
+    rng = random.Random(seed)
+    names = sorted(engine.cluster.nodes)
+    found = set()
+    for step in range(300):
+        what = _change_something(engine, rng)
+        for name in rng.sample(names, 3):
+            node = engine.cluster.nodes[name]
+            cached = maintenance.failover_shortfall(node)
+            assert cached == maintenance.plain_failover_shortfall(node), (step, what, name)
+            found.add(cached is None)
+    assert found == {True, False}  # both answers were checked
+
+
+def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatch):
+    engine = _tight_engine(4)
+    maintenance = engine.maintenance
+    node = engine.cluster.nodes["h001"]
+    first = maintenance.failover_shortfall(node)
+    calls = []
+    plain = maintenance.plain_failover_shortfall
+    monkeypatch.setattr(maintenance, "plain_failover_shortfall",
+                        lambda n: calls.append(n.name) or plain(n))
+    assert [maintenance.failover_shortfall(node) for _ in range(5)] == [first] * 5
+    assert calls == []
+    vm = next(v for v in engine.cluster.vms.values() if v.state in CONSUMING_STATES)
+    engine.cluster.set_state(vm, VmState.STOPPED)
+    maintenance.failover_shortfall(node)
+    assert calls == ["h001"]
+
+
+def test_the_standard_deviation_is_the_plain_two_pass_one_bit_for_bit():
+    rng = random.Random(7)
+    for _ in range(2000):
+        values = [rng.random() * rng.choice((1e-3, 1.0, 7.0)) for _ in range(rng.randint(1, 40))]
+        mean = sum(values) / len(values)
+        plain = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        assert balancing._stddev(values) == plain
+    assert balancing._stddev([]) == 0.0
+
+
+def _log(seed: int) -> list[str]:
+    engine = Engine(random_cluster(seed, hosts=20, vms=160, interval_s=120), seed=seed)
+    for t, line in CHURN.items():
+        engine.submit_at(t, parse(line))
+    engine.run_until(1300.0)
+    balancer = engine.balancer
+    # Every figures object no longer used was emptied; those in use were not.
+    in_use = [f for f in (balancer._now, balancer._ahead, balancer._standing) if f is not None]
+    assert all(f not in in_use for f in balancer._retired)
+    assert len(balancer._retired) <= 1
+    return [json.dumps(e.as_dict(), sort_keys=True) for e in engine.log.events]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_figures_freed_a_slice_a_second_give_the_log_of_figures_freed_at_once(seed,
+                                                                              monkeypatch):
+    monkeypatch.setattr(balancing, "SLICE_VMS", 10)
+    monkeypatch.setattr(balancing, "RELEASE_VMS", 7)
+    retired: list[object] = []
+    drop = balancing.Balancer._drop
+
+    def counting(self, figures):
+        before = len(self._retired)
+        drop(self, figures)
+        retired.extend(self._retired[before:])
+    monkeypatch.setattr(balancing.Balancer, "_drop", counting)
+    sliced = _log(seed)
+    assert retired and all(f.size() == 0 for f in retired[:-1])  # freed, a slice a second
+    monkeypatch.setattr(balancing.Balancer, "_drop", lambda self, figures: None)
+    assert _log(seed) == sliced
+
