@@ -13,6 +13,7 @@ import pytest
 from test_balancer_slices import CHURN, random_cluster
 
 from console.model import balancer as balancing
+from console.model import failover, placement
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import CONSUMING_STATES, NodeState, VmState
@@ -71,6 +72,13 @@ def test_failover_check_cached_equals_the_plain_one_after_every_change(seed):
             node = engine.cluster.nodes[name]
             cached = maintenance.failover_shortfall(node)
             assert cached == maintenance.plain_failover_shortfall(node), (step, what, name)
+            others = [n for n in engine.cluster.nodes.values()
+                      if placement.usable(n) and n.name != name]
+            room, plain = maintenance._usable_others(node), failover.HostRoom(engine.cluster,
+                                                                              others)
+            assert (room.hosts, room.memory, room.vcpus, room.memory_ranked, room.vcpus_ranked,
+                    room.used()) == (others, plain.memory, plain.vcpus, plain.memory_ranked,
+                                     plain.vcpus_ranked, plain.used()), (step, what, name)
             found.add(cached is None)
     assert found == {True, False}  # both answers were checked
 
@@ -80,16 +88,20 @@ def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatc
     maintenance = engine.maintenance
     node = engine.cluster.nodes["h001"]
     first = maintenance.failover_shortfall(node)
-    calls = []
-    plain = maintenance.plain_failover_shortfall
-    monkeypatch.setattr(maintenance, "plain_failover_shortfall",
-                        lambda n: calls.append(n.name) or plain(n))
+    calls: list[str] = []
+    plain, plain_room = failover.shortfall, failover.HostRoom
+    monkeypatch.setattr(failover, "shortfall", lambda *a: calls.append("sum") or plain(*a))
+    monkeypatch.setattr(failover, "HostRoom",
+                        lambda *a: calls.append("capacities") or plain_room(*a))
     assert [maintenance.failover_shortfall(node) for _ in range(5)] == [first] * 5
     assert calls == []
     vm = next(v for v in engine.cluster.vms.values() if v.state in CONSUMING_STATES)
-    engine.cluster.set_state(vm, VmState.STOPPED)
+    engine.cluster.set_state(vm, VmState.STOPPED)  # a charge: summed again, same hosts
     maintenance.failover_shortfall(node)
-    assert calls == ["h001"]
+    assert calls == ["sum"]
+    engine.cluster.nodes["h002"].heard = False  # a host no longer usable: both again
+    maintenance.failover_shortfall(node)
+    assert calls == ["sum", "capacities", "sum"]
 
 
 def test_the_standard_deviation_is_the_plain_two_pass_one_bit_for_bit():
