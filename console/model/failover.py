@@ -41,7 +41,6 @@ from console.model.settings import HaSettings
 
 _USED_MEMORY = attrgetter("used_memory_gb")
 _USED_VCPUS = attrgetter("used_vcpus")
-_NAME = attrgetter("name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +107,18 @@ class HostRoom:
         self._used_memory: list[float] = []
         self._used_vcpus: list[float] = []
 
+    def positions(self) -> dict[str, int]:
+        """Each host's place in `hosts`, by name."""
+        if self._positions is None:
+            self._positions = {h.name: i for i, h in enumerate(self.hosts)}
+        return self._positions
+
     def used(self) -> tuple[list[float], list[float]]:
         """(GB of memory, vCPUs) each host holds now, in the hosts' order."""
         cluster = self.cluster
         end = cluster.change_base + len(cluster.change_log)
         if self._read >= 0 and cluster.change_base <= self._read:
-            if self._positions is None:
-                self._positions = {h.name: i for i, h in enumerate(self.hosts)}
-            positions, hosts = self._positions, self.hosts
+            positions, hosts = self.positions(), self.hosts
             memory, vcpus = self._used_memory, self._used_vcpus
             for name in cluster.change_log[self._read - cluster.change_base:]:
                 i = positions.get(name)
@@ -141,12 +144,12 @@ def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float, memory_gb: 
         return None
     # A VM migrating between two of `hosts` is charged on both; it needs room on one.
     moving: list[Vm] = []
-    if cluster.in_flight:
-        names = set(map(_NAME, hosts))
-        moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
-                  if vm.host in names and vm.target in names]
     if room is None:
         room = HostRoom(cluster, hosts)
+    if cluster.in_flight:
+        names = room.positions()
+        moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
+                  if vm.host in names and vm.target in names]
     used_memory, used_vcpus = room.used()
     memory = (_Amounts(room.memory, room.memory_ranked, used_memory),
               memory_gb, sum(vm.memory_gb for vm in moving))
