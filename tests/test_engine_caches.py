@@ -1,6 +1,6 @@
 """The engine's caches equal the plain computation after every change of each input they read:
-maintenance's failover check (`MaintenanceMode.failover_shortfall`), the balancer's standard
-deviation, and the balancer's figures freed a slice a second once no longer used."""
+maintenance's failover check (`MaintenanceMode.failover_shortfall`), the balancer's running
+standard deviation, and the balancer's figures freed a slice a second once no longer used."""
 
 from __future__ import annotations
 
@@ -104,16 +104,6 @@ def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatc
     assert calls == ["sum", "capacities", "sum"]
 
 
-def test_the_standard_deviation_is_the_plain_two_pass_one_bit_for_bit():
-    rng = random.Random(7)
-    for _ in range(2000):
-        values = [rng.random() * rng.choice((1e-3, 1.0, 7.0)) for _ in range(rng.randint(1, 40))]
-        mean = sum(values) / len(values)
-        plain = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-        assert balancing._stddev(values) == plain
-    assert balancing._stddev([]) == 0.0
-
-
 def _log(seed: int) -> list[str]:
     engine = Engine(random_cluster(seed, hosts=20, vms=160, interval_s=120), seed=seed)
     for t, line in CHURN.items():
@@ -145,3 +135,44 @@ def test_figures_freed_a_slice_a_second_give_the_log_of_figures_freed_at_once(se
     monkeypatch.setattr(balancing.Balancer, "_drop", lambda self, figures: None)
     assert _log(seed) == sliced
 
+
+
+def test_the_running_standard_deviation_answers_as_the_plain_one():
+    rng = random.Random(11)
+    for _ in range(300):
+        scores = {f"h{i}": rng.random() * rng.choice((0.01, 1.0, 1.5))
+                  for i in range(rng.randint(2, 60))}
+        if rng.random() < 0.2:  # equal scores: no spread at all
+            scores = dict.fromkeys(scores, 0.25)
+        ranked = balancing._Ranked(scores)
+        for _ in range(rng.randint(0, 30)):
+            name = rng.choice(sorted(scores))
+            scores[name] = rng.random()
+            ranked.update(name, scores[name])
+            plain = balancing._stddev(list(scores.values()))
+            # Limits near the spread and a thousandth and a half from it, to be called
+            # exactly; and any.
+            for limit in (plain, plain + 1e-12, plain - 1e-12, rng.random() / 2):
+                assert ranked.stddev_at_most(limit) == (plain <= limit)
+            assert ranked.stddev_text() == f"{plain:.3f}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("threshold", [3, 4, 5])
+def test_a_plan_from_the_running_spread_is_the_plan_from_the_plain_one(seed, threshold,
+                                                                       monkeypatch):
+    def plans() -> list[list[balancing.Recommendation]]:
+        cluster = random_cluster(seed, hosts=30, vms=200, interval_s=0)
+        cluster.settings.balancer.threshold = threshold
+        cluster.settings.balancer.max_moves = 20
+        engine = Engine(cluster, seed=seed)
+        found = []
+        for t in (300.0, 900.0, 2000.0):
+            engine.run_until(t)
+            found.append(engine.balancer.run(apply=True, why="test"))
+        return found
+    running = plans()
+    # Every answer from the plain computation over every host.
+    monkeypatch.setattr(balancing._Ranked, "_rough", lambda self: (0.0, math.inf))
+    assert plans() == running
+    assert any(running)

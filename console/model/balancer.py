@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from bisect import bisect_left, insort
 from dataclasses import dataclass
-from itertools import repeat
-from operator import mul, sub
+from operator import mul
 
 from console.model import placement
 from console.model.balancer_loads import LOADED_STATES, LOOKBACK_S, HostLoad, LoadFigures
@@ -276,11 +276,10 @@ class Balancer:
         high = HIGH_WATER[level]
         ranked = _Ranked(scores)
         for _ in range(self.settings.max_moves - len(plan)):
-            current = _stddev(list(scores.values()))
             hot = ranked.top() > high
-            if level == 1 or (current <= TARGET_IMBALANCE[level] and not hot):
+            if level == 1 or (not hot and ranked.stddev_at_most(TARGET_IMBALANCE[level])):
                 break
-            best = self._best_move(hosts, loads, scores, moved, current, ranked)
+            best = self._best_move(hosts, loads, scores, moved, ranked.stddev_text(), ranked)
             if best is None:
                 break
             ranked.update(best.source, scores[best.source])
@@ -400,7 +399,8 @@ class Balancer:
 
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
-                   current: float, ranked: _Ranked) -> Recommendation | None:
+                   current: str, ranked: _Ranked) -> Recommendation | None:
+        """The best move now; `current`: the imbalance now, as the reason shows it."""
         sources = ranked.highest(SOURCES_SCANNED)
         targets = ranked.lowest(TARGETS_SCANNED)
         nodes = self.cluster.nodes
@@ -470,7 +470,7 @@ class Balancer:
                                    + src_after ** 2 + tgt_after ** 2)
                     after = math.sqrt(max(0.0, new_squares / n - (new_total / n) ** 2))
                     reason = (f"{source_name} at {s_old:.0%}, {target_name} at {t_old:.0%}: "
-                              f"moving {vm.name} lowers the imbalance {current:.3f} → "
+                              f"moving {vm.name} lowers the imbalance {current} → "
                               f"{after:.3f}")
                     best = (value, Recommendation(vm.name, source_name, target_name, reason,
                                                   gain, after))
@@ -702,17 +702,58 @@ class Balancer:
 
 class _Ranked:
     """Hosts in (score, name) order, kept so as scores change: a pass's most and least loaded
-    hosts without sorting 2,500 hosts for every move it weighs."""
+    hosts without sorting 2,500 hosts for every move it weighs; and the scores' standard
+    deviation (`_stddev`) from running sums, worked out over every host again only when the
+    running figure is too close to call (see `stddev_at_most`, `stddev_text`)."""
 
     def __init__(self, scores: dict[str, float]) -> None:
         self._scores = dict(scores)
         self._order = sorted((score, name) for name, score in scores.items())
+        values = self._scores.values()
+        self._total = sum(values)
+        self._squares = sum(map(mul, values, values))
+        self._updates = 0
 
     def update(self, name: str, score: float) -> None:
         """Host `name` now scores `score`."""
-        del self._order[bisect_left(self._order, (self._scores[name], name))]
+        old = self._scores[name]
+        del self._order[bisect_left(self._order, (old, name))]
         self._scores[name] = score
         insort(self._order, (score, name))
+        self._total += score - old
+        self._squares += score * score - old * old
+        self._updates += 1
+
+    def stddev(self) -> float:
+        """The scores' standard deviation, worked out over every host (`_stddev`)."""
+        return _stddev(list(self._scores.values()))
+
+    def _rough(self) -> tuple[float, float]:
+        """The standard deviation from the running sums, and a bound on how far it may be from
+        `stddev`: the sums' rounding (at most one unit in the last place of the largest sum
+        per term added), through the square root, ten times over."""
+        n = len(self._scores)
+        mean_square = self._squares / n
+        variance = mean_square - (self._total / n) ** 2
+        error = 4 * (n + 2 * self._updates) * sys.float_info.epsilon * (
+            mean_square + abs(self._total / n) + 1.0)
+        return math.sqrt(max(0.0, variance)), 10 * math.sqrt(error)
+
+    def stddev_at_most(self, limit: float) -> bool:
+        """`stddev() <= limit`, from the running sums unless they are too close to call."""
+        rough, margin = self._rough()
+        if abs(rough - limit) > margin:
+            return rough <= limit
+        return self.stddev() <= limit
+
+    def stddev_text(self) -> str:
+        """`f"{stddev():.3f}"`, from the running sums unless they are too close to a rounding
+        boundary (a thousandth and a half) to call."""
+        rough, margin = self._rough()
+        scaled = rough * 1000
+        if abs(scaled - math.floor(scaled) - 0.5) > margin * 1000 + 1e-9:
+            return f"{rough:.3f}"
+        return f"{self.stddev():.3f}"
 
     def top(self) -> float:
         """The highest score (`max` of the scores)."""
@@ -738,8 +779,7 @@ def _stddev(values: list[float]) -> float:
     if not values:
         return 0.0
     mean = sum(values) / len(values)
-    # (v - mean) ** 2 for each v, summed in order as a generator would, in C: the same floats.
-    return math.sqrt(sum(map(pow, map(sub, values, repeat(mean)), repeat(2))) / len(values))
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
 
 
 def _excess(load: float, high: float) -> float:
