@@ -609,7 +609,7 @@ class Balancer:
         A figure is a pure function of the placement and the time, and a host summed ahead is
         summed again at the pass if its VMs changed since (`Cluster.changes`): the pass at `due`
         sees exactly the numbers it would have computed itself, without measuring 50,000 VMs in
-        its own second.
+        its own second. The second before the slices works out `_apart` ahead the same way.
         """
         old = self._ahead
         figures = self._ahead = LoadFigures(self.context, due)
@@ -620,6 +620,10 @@ class Balancer:
         for i in range(lead):
             self.context.schedule_quietly_at(
                 due - lead + i, lambda k=i, n=lead: self._prefetch(figures, k, n))
+        if due - lead - 1 > self.context.now:
+            # The VMs kept apart by rules, a scan of every VM's anti-affinity the first time:
+            # in a second of its own before the slices, not in the pass's.
+            self.context.schedule_quietly_at(due - lead - 1, self._apart)
 
     def _prefetch(self, figures: LoadFigures, part: int, parts: int) -> None:
         """Sum slice `part` of `parts` of the hosts (in cluster order) for the pass `figures`
