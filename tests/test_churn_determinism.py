@@ -15,8 +15,10 @@ from console.model.invariants import violations
 
 HOSTS = 200
 #: sha256 of the churn's event log (one JSON object per event) before the quorum cache and the
-#: other incremental hot paths of the engine.
-PINNED_DIGEST = "8f548c61e9092e1fe001d2a7e0828ad941ffde3e254427f64560995296fb99ec"
+#: other incremental hot paths of the engine; pinned again once when an evacuation in a cluster
+#: of more than SLICE_VMS VMs came to choose its targets from the last pass's figures kept up to
+#: date (balancer.choose_target): h13's first VMs go to the same hosts in another order.
+PINNED_DIGEST = "3150c2953320022ab7dcd43accb672c586f0aec690d069104c3bf02e68aecf30"
 #: (simulated second, command) of the churn.
 CHURN = [(320, "fail-node h07"), (350, "maintenance h13 on"), (420, "isolate h21"),
          (421, "isolate h22"), (422, "isolate h23"), (450, "reconnect h21"),
