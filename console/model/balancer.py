@@ -143,9 +143,9 @@ class Balancer:
         self.imbalance = 0.0
         self.last_run: float | None = None
         self.last_pass: Pass | None = None
-        self._loads: dict[str, HostLoad] = {}
         # Figures at the current instant, made when first asked for at it.
         self._now = LoadFigures(context, context.now)
+        self._figures_measured = self._now  # the figures `_measure` last measured on
         # Figures for the next periodic pass, worked out ahead in slices (see _prepare); and
         # since when they are being worked out.
         self._ahead: LoadFigures | None = None
@@ -253,10 +253,11 @@ class Balancer:
         """Measure (on the figures of the pass being planned, else the current instant's); the
         usable hosts and their scores, in cluster order."""
         figures = self._planning or self._figures()
-        self._loads = figures.hosts()  # not copied: a plan replaces loads, never changes them
+        figures.refresh()
+        self._figures_measured = figures
         hosts = self.hosts()
-        score = figures.score
-        scores = {h.name: score(h.name) for h in hosts}
+        every = figures.scores()
+        scores = {h.name: every[h.name] for h in hosts}
         self.imbalance = _stddev(list(scores.values()))
         return hosts, scores
 
@@ -268,7 +269,8 @@ class Balancer:
         hosts, scores = self._measure()
         if len(hosts) < 2:
             return []
-        loads = {h.name: self._loads[h.name] for h in hosts}
+        load = self._figures_measured.load  # not copied: a plan replaces loads, never changes them
+        loads = {h.name: load(h.name) for h in hosts}
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved),
                 *self._repairs(hosts, loads, scores, moved)]

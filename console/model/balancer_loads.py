@@ -90,6 +90,11 @@ class LoadFigures:
         """Host `name`'s load score (`HostLoad.score`) as last summed."""
         return self._scores[name]
 
+    def scores(self) -> dict[str, float]:
+        """Every host's load score (`HostLoad.score`) as last summed, by name (`refresh`
+        first for the current ones). The figures' own dict: callers must not change it."""
+        return self._scores
+
     def refresh(self) -> None:
         """Sum again every host whose VMs changed since it was summed (or never summed)."""
         cluster = self.cluster
