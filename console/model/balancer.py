@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from bisect import bisect_left, insort
 from dataclasses import dataclass
 from operator import mul
@@ -74,6 +75,8 @@ PREFETCH_S = 20  # seconds before a periodic pass over which its loads are worke
 #: whenever asked; a larger one chooses evacuation targets, and plans a pass off the timer, on
 #: its last pass's figures.
 SLICE_VMS = 1000
+#: VM figures of figures no longer used freed per simulated second (see Balancer._drop).
+RELEASE_VMS = 5000
 SOURCES_SCANNED = 6   # most loaded hosts considered as sources per move
 TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
 #: Lightest hosts able to take a VM compared for an evacuation (choose_target) in a cluster of
@@ -140,9 +143,9 @@ class Balancer:
         self.imbalance = 0.0
         self.last_run: float | None = None
         self.last_pass: Pass | None = None
-        self._loads: dict[str, HostLoad] = {}
         # Figures at the current instant, made when first asked for at it.
         self._now = LoadFigures(context, context.now)
+        self._figures_measured = self._now  # the figures `_measure` last measured on
         # Figures for the next periodic pass, worked out ahead in slices (see _prepare); and
         # since when they are being worked out.
         self._ahead: LoadFigures | None = None
@@ -154,6 +157,8 @@ class Balancer:
         # cluster's evacuations and passes off the timer work from (see _target_figures).
         self._standing: LoadFigures | None = None
         self._planning: LoadFigures | None = None  # the figures of the pass being planned
+        # Figures no longer used, freed a slice a second (see _drop).
+        self._retired: list[LoadFigures] = []
         if self.settings.interval_s > 0:
             context.schedule(self.settings.interval_s, self._periodic)
             self._prepare(self.settings.interval_s)
@@ -195,13 +200,36 @@ class Balancer:
         """The figures at the current instant: those worked out ahead at a periodic pass's."""
         now = self.context.now
         if self._now.t != now:
+            old = self._now
             if self._ahead is not None and self._ahead.t == now:
                 self._now, self._ahead = self._ahead, None
                 self._now_from = self._ahead_from
             else:
                 self._now = LoadFigures(self.context, now)
                 self._now_from = now
+            self._drop(old)
         return self._now
+
+    def _drop(self, figures: LoadFigures | None) -> None:
+        """Let go of `figures` unless still in use: a small one at once; one holding more than
+        SLICE_VMS VM figures (50,000 tuples take some 15 ms to free) is emptied RELEASE_VMS
+        figures a second from the next second on, so that no pass's second pays for freeing
+        the figures it replaces. Freeing changes nothing but memory."""
+        if figures is None or figures in (self._now, self._ahead, self._standing):
+            return
+        if figures.size() <= SLICE_VMS:
+            return
+        self._retired.append(figures)
+        if len(self._retired) == 1:
+            self.context.schedule_quietly_at(self.context.now + 1, self._release)
+
+    def _release(self) -> None:
+        """Free RELEASE_VMS figures of the oldest retired figures; again next second while
+        any are left."""
+        if not self._retired[0].forget(RELEASE_VMS):
+            self._retired.pop(0)
+        if self._retired:
+            self.context.schedule_quietly_at(self.context.now + 1, self._release)
 
     def _vm_tuple(self, vm: Vm) -> tuple[float, float, float]:
         return (self._planning or self._figures()).vm(vm)
@@ -225,10 +253,11 @@ class Balancer:
         """Measure (on the figures of the pass being planned, else the current instant's); the
         usable hosts and their scores, in cluster order."""
         figures = self._planning or self._figures()
-        self._loads = figures.hosts()  # not copied: a plan replaces loads, never changes them
+        figures.refresh()
+        self._figures_measured = figures
         hosts = self.hosts()
-        score = figures.score
-        scores = {h.name: score(h.name) for h in hosts}
+        every = figures.scores()
+        scores = {h.name: every[h.name] for h in hosts}
         self.imbalance = _stddev(list(scores.values()))
         return hosts, scores
 
@@ -240,7 +269,8 @@ class Balancer:
         hosts, scores = self._measure()
         if len(hosts) < 2:
             return []
-        loads = {h.name: self._loads[h.name] for h in hosts}
+        load = self._figures_measured.load  # not copied: a plan replaces loads, never changes them
+        loads = {h.name: load(h.name) for h in hosts}
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved),
                 *self._repairs(hosts, loads, scores, moved)]
@@ -248,11 +278,10 @@ class Balancer:
         high = HIGH_WATER[level]
         ranked = _Ranked(scores)
         for _ in range(self.settings.max_moves - len(plan)):
-            current = _stddev(list(scores.values()))
             hot = ranked.top() > high
-            if level == 1 or (current <= TARGET_IMBALANCE[level] and not hot):
+            if level == 1 or (not hot and ranked.stddev_at_most(TARGET_IMBALANCE[level])):
                 break
-            best = self._best_move(hosts, loads, scores, moved, current, ranked)
+            best = self._best_move(hosts, loads, scores, moved, ranked.stddev_text(), ranked)
             if best is None:
                 break
             ranked.update(best.source, scores[best.source])
@@ -372,7 +401,8 @@ class Balancer:
 
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
-                   current: float, ranked: _Ranked) -> Recommendation | None:
+                   current: str, ranked: _Ranked) -> Recommendation | None:
+        """The best move now; `current`: the imbalance now, as the reason shows it."""
         sources = ranked.highest(SOURCES_SCANNED)
         targets = ranked.lowest(TARGETS_SCANNED)
         nodes = self.cluster.nodes
@@ -442,7 +472,7 @@ class Balancer:
                                    + src_after ** 2 + tgt_after ** 2)
                     after = math.sqrt(max(0.0, new_squares / n - (new_total / n) ** 2))
                     reason = (f"{source_name} at {s_old:.0%}, {target_name} at {t_old:.0%}: "
-                              f"moving {vm.name} lowers the imbalance {current:.3f} → "
+                              f"moving {vm.name} lowers the imbalance {current} → "
                               f"{after:.3f}")
                     best = (value, Recommendation(vm.name, source_name, target_name, reason,
                                                   gain, after))
@@ -581,15 +611,21 @@ class Balancer:
         A figure is a pure function of the placement and the time, and a host summed ahead is
         summed again at the pass if its VMs changed since (`Cluster.changes`): the pass at `due`
         sees exactly the numbers it would have computed itself, without measuring 50,000 VMs in
-        its own second.
+        its own second. The second before the slices works out `_apart` ahead the same way.
         """
+        old = self._ahead
         figures = self._ahead = LoadFigures(self.context, due)
+        self._drop(old)
         parts = max(PREFETCH_S, -(-len(self.cluster.vms) // SLICE_VMS))
         lead = int(min(parts, due - self.context.now))
         self._ahead_from = due - lead
         for i in range(lead):
             self.context.schedule_quietly_at(
                 due - lead + i, lambda k=i, n=lead: self._prefetch(figures, k, n))
+        if due - lead - 1 > self.context.now:
+            # The VMs kept apart by rules, a scan of every VM's anti-affinity the first time:
+            # in a second of its own before the slices, not in the pass's.
+            self.context.schedule_quietly_at(due - lead - 1, self._apart)
 
     def _prefetch(self, figures: LoadFigures, part: int, parts: int) -> None:
         """Sum slice `part` of `parts` of the hosts (in cluster order) for the pass `figures`
@@ -622,7 +658,8 @@ class Balancer:
             plan = self.plan()
         finally:
             self._planning = None
-        self._standing = figures
+        old, self._standing = self._standing, figures
+        self._drop(old)
         started = self._now_from if figures is self._now else self.context.now
         before = self.imbalance
         unchanged = not apply and [r.command_text() for r in plan] == [
@@ -671,17 +708,58 @@ class Balancer:
 
 class _Ranked:
     """Hosts in (score, name) order, kept so as scores change: a pass's most and least loaded
-    hosts without sorting 2,500 hosts for every move it weighs."""
+    hosts without sorting 2,500 hosts for every move it weighs; and the scores' standard
+    deviation (`_stddev`) from running sums, worked out over every host again only when the
+    running figure is too close to call (see `stddev_at_most`, `stddev_text`)."""
 
     def __init__(self, scores: dict[str, float]) -> None:
         self._scores = dict(scores)
         self._order = sorted((score, name) for name, score in scores.items())
+        values = self._scores.values()
+        self._total = sum(values)
+        self._squares = sum(map(mul, values, values))
+        self._updates = 0
 
     def update(self, name: str, score: float) -> None:
         """Host `name` now scores `score`."""
-        del self._order[bisect_left(self._order, (self._scores[name], name))]
+        old = self._scores[name]
+        del self._order[bisect_left(self._order, (old, name))]
         self._scores[name] = score
         insort(self._order, (score, name))
+        self._total += score - old
+        self._squares += score * score - old * old
+        self._updates += 1
+
+    def stddev(self) -> float:
+        """The scores' standard deviation, worked out over every host (`_stddev`)."""
+        return _stddev(list(self._scores.values()))
+
+    def _rough(self) -> tuple[float, float]:
+        """The standard deviation from the running sums, and a bound on how far it may be from
+        `stddev`: the sums' rounding (at most one unit in the last place of the largest sum
+        per term added), through the square root, ten times over."""
+        n = len(self._scores)
+        mean_square = self._squares / n
+        variance = mean_square - (self._total / n) ** 2
+        error = 4 * (n + 2 * self._updates) * sys.float_info.epsilon * (
+            mean_square + abs(self._total / n) + 1.0)
+        return math.sqrt(max(0.0, variance)), 10 * math.sqrt(error)
+
+    def stddev_at_most(self, limit: float) -> bool:
+        """`stddev() <= limit`, from the running sums unless they are too close to call."""
+        rough, margin = self._rough()
+        if abs(rough - limit) > margin:
+            return rough <= limit
+        return self.stddev() <= limit
+
+    def stddev_text(self) -> str:
+        """`f"{stddev():.3f}"`, from the running sums unless they are too close to a rounding
+        boundary (a thousandth and a half) to call."""
+        rough, margin = self._rough()
+        scaled = rough * 1000
+        if abs(scaled - math.floor(scaled) - 0.5) > margin * 1000 + 1e-9:
+            return f"{rough:.3f}"
+        return f"{self.stddev():.3f}"
 
     def top(self) -> float:
         """The highest score (`max` of the scores)."""

@@ -55,6 +55,18 @@ class LoadFigures:
         self._order: list[tuple[float, str]] | None = None  # (score, host), ascending
         self._scores: dict[str, float] = {}  # host -> its load's score, as summed
 
+    def size(self) -> int:
+        """How many VM figures are held."""
+        return len(self._vms)
+
+    def forget(self, count: int) -> bool:
+        """Free up to `count` VM figures (of figures no longer used: a VM asked for again is
+        worked out again); whether any are left."""
+        vms = self._vms
+        for _ in range(min(count, len(vms))):
+            vms.popitem()
+        return bool(vms)
+
     def vm(self, vm: Vm) -> tuple[float, float, float]:
         """`vm`'s (CPU cores, active GB, disk MB/s) averaged over LOOKBACK_S up to `t`."""
         found = self._vms.get(vm.name)
@@ -77,6 +89,11 @@ class LoadFigures:
     def score(self, name: str) -> float:
         """Host `name`'s load score (`HostLoad.score`) as last summed."""
         return self._scores[name]
+
+    def scores(self) -> dict[str, float]:
+        """Every host's load score (`HostLoad.score`) as last summed, by name (`refresh`
+        first for the current ones). The figures' own dict: callers must not change it."""
+        return self._scores
 
     def refresh(self) -> None:
         """Sum again every host whose VMs changed since it was summed (or never summed)."""

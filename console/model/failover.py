@@ -33,10 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from console.model.cluster import Cluster
 from console.model.entities import Node, Vm
 from console.model.settings import HaSettings
+
+_USED_MEMORY = attrgetter("used_memory_gb")
+_USED_VCPUS = attrgetter("used_vcpus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,39 +87,87 @@ def level(settings: HaSettings) -> str:
     return failures
 
 
-def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float,
-              memory_gb: float) -> Shortfall | None:
+class HostRoom:
+    """What some hosts may hold and hold, in their order, for `shortfall`: capacities (memory
+    in GB, vCPUs; also largest first), fixed with the hosts and the overcommit ratios, and use,
+    brought up to date from `Cluster.change_log` when asked (only the hosts bumped since are
+    read again; all of them when the log was cut since). A caller that keeps one while the hosts
+    stay the same spares `shortfall` a pass over every host."""
+
+    def __init__(self, cluster: Cluster, hosts: Sequence[Node]) -> None:
+        self.cluster = cluster
+        self.hosts = list(hosts)
+        memory_capacity, vcpu_capacity = cluster.memory_capacity, cluster.vcpu_capacity
+        self.memory = [memory_capacity(h) for h in self.hosts]
+        self.vcpus = [vcpu_capacity(h) for h in self.hosts]
+        self.memory_ranked = sorted(self.memory, reverse=True)
+        self.vcpus_ranked = sorted(self.vcpus, reverse=True)
+        self._positions: dict[str, int] | None = None  # host -> its place, once kept
+        self._read = -1  # how far the use was read from Cluster.change_log (a bump count)
+        self._used_memory: list[float] = []
+        self._used_vcpus: list[float] = []
+
+    def positions(self) -> dict[str, int]:
+        """Each host's place in `hosts`, by name."""
+        if self._positions is None:
+            self._positions = {h.name: i for i, h in enumerate(self.hosts)}
+        return self._positions
+
+    def used(self) -> tuple[list[float], list[float]]:
+        """(GB of memory, vCPUs) each host holds now, in the hosts' order."""
+        cluster = self.cluster
+        end = cluster.change_base + len(cluster.change_log)
+        if self._read >= 0 and cluster.change_base <= self._read:
+            positions, hosts = self.positions(), self.hosts
+            memory, vcpus = self._used_memory, self._used_vcpus
+            for name in cluster.change_log[self._read - cluster.change_base:]:
+                i = positions.get(name)
+                if i is not None:
+                    memory[i] = hosts[i].used_memory_gb
+                    vcpus[i] = hosts[i].used_vcpus
+        else:
+            self._used_memory = list(map(_USED_MEMORY, self.hosts))
+            self._used_vcpus = list(map(_USED_VCPUS, self.hosts))
+        self._read = end
+        return self._used_memory, self._used_vcpus
+
+
+def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float, memory_gb: float,
+              room: HostRoom | None = None) -> Shortfall | None:
     """Could `hosts` (the hosts that would remain usable) still absorb the failover level if they
     also took `vcpus` and `memory_gb` more (a VM powered on, or the VMs of a host that leaves)?
     None when they could or admission control is off; else the first resource short, memory
-    before vCPUs. One pass over `hosts` per resource."""
+    before vCPUs. `room`: a `HostRoom` of `hosts` the caller keeps; else one pass over `hosts`
+    per resource."""
     settings = cluster.settings.ha
     if not enforced(settings):
         return None
     # A VM migrating between two of `hosts` is charged on both; it needs room on one.
     moving: list[Vm] = []
+    if room is None:
+        room = HostRoom(cluster, hosts)
     if cluster.in_flight:
-        names = {h.name for h in hosts}
+        names = room.positions()
         moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
                   if vm.host in names and vm.target in names]
-    memory_capacity, vcpu_capacity = cluster.memory_capacity, cluster.vcpu_capacity
-    memory = (_Amounts([memory_capacity(h) for h in hosts],
-                       [h.used_memory_gb for h in hosts]),
+    used_memory, used_vcpus = room.used()
+    memory = (_Amounts(room.memory, room.memory_ranked, used_memory),
               memory_gb, sum(vm.memory_gb for vm in moving))
     found = _short(settings, hosts, "memory", *memory)
     if found is not None:
         return found
-    cpus = (_Amounts([vcpu_capacity(h) for h in hosts],
-                     [h.used_vcpus for h in hosts]),
+    cpus = (_Amounts(room.vcpus, room.vcpus_ranked, used_vcpus),
             vcpus, sum(vm.vcpus for vm in moving))
     return _short(settings, hosts, "vCPUs", *cpus)
 
 
 @dataclass(frozen=True, slots=True)
 class _Amounts:
-    """One resource of each host of a `shortfall`, in the hosts' order: capacity and use."""
+    """One resource of each host of a `shortfall`, in the hosts' order: capacity and use; and
+    the capacities largest first."""
 
     capacity: list[float]
+    ranked: list[float]
     used: list[float]
 
 
@@ -137,7 +189,7 @@ def _short(settings: HaSettings, hosts: Sequence[Node], resource: str, amounts: 
             return Shortfall(resource, sum(busiest), free,
                              f"on the dedicated failover hosts for {level(settings)}")
         return None
-    caps = sorted(amounts.capacity, reverse=True)
+    caps = amounts.ranked
     if policy == "percentage":
         share = (settings.memory_reserve_percent if resource == "memory"
                  else settings.cpu_reserve_percent)

@@ -16,6 +16,9 @@ migrate back to it.
 
 from __future__ import annotations
 
+import copy
+from operator import attrgetter
+
 from console.model import failover, placement
 from console.model.commands import Command, Maintenance
 from console.model.entities import (
@@ -25,10 +28,15 @@ from console.model.entities import (
     Node,
     NodeState,
     Role,
+    Vm,
     VmState,
 )
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
+
+#: What `placement.usable` reads of a host (MaintenanceMode._usable_others keeps its answer).
+_STATE, _HEARD, _QUORUM_LOST = (attrgetter("state"), attrgetter("heard"),
+                                attrgetter("quorum_lost"))
 
 #: vSphere's reason for a host that waits in entering maintenance because HA needs its room.
 INSUFFICIENT = "insufficient resources to satisfy the HA failover level"
@@ -49,6 +57,12 @@ class MaintenanceMode:
         # maintenance_return: node -> VMs its evacuation moved away, to bring back when it ends
         self._left: dict[str, list[str]] = {}
         self._returning: list[str] = []  # nodes out of maintenance whose VMs are still to return
+        # failover_shortfall's last answer and what it read (see _shortfall_inputs).
+        self._shortfall_key: tuple[object, ...] | None = None
+        self._usable_key: tuple[object, ...] | None = None
+        self._usable = failover.HostRoom(self.cluster, [])
+        self._usable_version = 0  # bumped whenever _usable is worked out again
+        self._shortfall: failover.Shortfall | None = None
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`maintenance NODE on|off`."""
@@ -133,11 +147,53 @@ class MaintenanceMode:
     def failover_shortfall(self, node: Node) -> failover.Shortfall | None:
         """What evacuating `node` would take from HA's failover level (`console.model.failover`):
         the rest of the usable hosts must absorb its VMs (those not already on their way out)
-        and still keep the failover level's room. None when they can."""
+        and still keep the failover level's room. None when they can.
+
+        An evacuation asks on every reconcile and `failover.shortfall` sums every host, so:
+        the usable hosts and their capacities are kept while no host's state, hearing or
+        quorum changes (`_usable_others`); the answer is kept while, besides, no host's
+        charges change (`Cluster.change_log`'s bump count, which also moves when a VM on `node`
+        changes state or target), nor the VMs in flight, HA's settings or `node`."""
+        cluster = self.cluster
+        room = self._usable_others(node)
+        key = (node.name, cluster.change_base + len(cluster.change_log),
+               frozenset(cluster.in_flight), cluster.settings.ha, self._usable_version)
+        if key != self._shortfall_key:
+            leaving = self._leaving(node)
+            self._shortfall = failover.shortfall(cluster, room.hosts,
+                                                 sum(vm.vcpus for vm in leaving),
+                                                 sum(vm.memory_gb for vm in leaving), room)
+            # A copy of the settings: a change made in place must not match the key kept.
+            self._shortfall_key = (*key[:3], copy.copy(cluster.settings.ha), key[4])
+        return self._shortfall
+
+    def _usable_others(self, node: Node) -> failover.HostRoom:
+        """The usable hosts but `node`, in cluster order, with their room (`failover.HostRoom`);
+        worked out again only when a host's state, hearing or quorum, the hosts or the
+        overcommit ratios change (a host's hardware does not change while the engine runs)."""
+        nodes = self.cluster.nodes
+        ha = self.cluster.settings.ha
+        hosts = nodes.values()
+        states = (node.name, ha.cpu_overcommit, ha.memory_overcommit, list(hosts),
+                  list(map(_STATE, hosts)), list(map(_HEARD, hosts)),
+                  list(map(_QUORUM_LOST, hosts)))
+        if states != self._usable_key:
+            others = [n for n in nodes.values() if placement.usable(n) and n.name != node.name]
+            self._usable_key = states
+            self._usable = failover.HostRoom(self.cluster, others)
+            self._usable_version += 1
+        return self._usable
+
+    def _leaving(self, node: Node) -> list[Vm]:
+        """`node`'s VMs an evacuation has still to move off: holding a place, not in flight."""
+        return [vm for vm in self.cluster.vms_on(node)
+                if vm.state in CONSUMING_STATES and vm.host == node.name and vm.target is None]
+
+    def plain_failover_shortfall(self, node: Node) -> failover.Shortfall | None:
+        """`failover_shortfall` worked out from scratch over every host (what it caches)."""
         others = [n for n in self.cluster.nodes.values()
                   if placement.usable(n) and n.name != node.name]
-        leaving = [vm for vm in self.cluster.vms_on(node)
-                   if vm.state in CONSUMING_STATES and vm.host == node.name and vm.target is None]
+        leaving = self._leaving(node)
         return failover.shortfall(self.cluster, others, sum(vm.vcpus for vm in leaving),
                                   sum(vm.memory_gb for vm in leaving))
 

@@ -1,0 +1,178 @@
+"""The engine's caches equal the plain computation after every change of each input they read:
+maintenance's failover check (`MaintenanceMode.failover_shortfall`), the balancer's running
+standard deviation, and the balancer's figures freed a slice a second once no longer used."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import replace
+
+import pytest
+from test_balancer_slices import CHURN, random_cluster
+
+from console.model import balancer as balancing
+from console.model import failover, placement
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.model.entities import CONSUMING_STATES, NodeState, VmState
+
+
+def _tight_engine(seed: int) -> Engine:
+    """A small cluster near its failover level, so the failover check finds shortfalls too."""
+    cluster = random_cluster(seed, hosts=8, vms=90, interval_s=0)
+    cluster.settings.ha.cpu_overcommit = 2.0
+    return Engine(cluster, seed=seed)
+
+
+def _change_something(engine: Engine, rng: random.Random) -> str:
+    """One random change of an input of the failover check; what it was."""
+    cluster = engine.cluster
+    nodes = list(cluster.nodes.values())
+    node = rng.choice(nodes)
+    vm = rng.choice(sorted(cluster.vms.values(), key=lambda v: v.name))
+    ha = cluster.settings.ha
+    kind = rng.randrange(10)
+    if kind == 0:
+        node.state = rng.choice((NodeState.ONLINE, NodeState.FAILED, NodeState.MAINTENANCE))
+    elif kind == 1:
+        node.heard = not node.heard
+    elif kind == 2:
+        node.quorum_lost = not node.quorum_lost
+    elif kind == 3:
+        cluster.set_state(vm, rng.choice((VmState.RUNNING, VmState.STOPPED,
+                                          VmState.RESTARTING)))
+    elif kind == 4:
+        cluster.set_host(vm, rng.choice(nodes).name)
+    elif kind == 5:
+        cluster.set_target(vm, None if vm.target else rng.choice(nodes).name)
+    elif kind == 6:  # in place, as a command setting one value would
+        ha.host_failures_to_tolerate = rng.choice((1, 2, 3))
+    elif kind == 7:
+        ha.admission_policy = rng.choice(("host_failures", "percentage", "failover_hosts"))
+        ha.failover_hosts = (rng.choice(nodes).name,)
+    elif kind == 8:
+        cluster.settings.ha = replace(ha, memory_reserve_percent=rng.choice((10.0, 25.0, 60.0)))
+    else:
+        ha.cpu_overcommit = rng.choice((1.0, 2.0, 4.0))
+    return f"change {kind}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_failover_check_cached_equals_the_plain_one_after_every_change(seed):
+    engine = _tight_engine(seed)
+    maintenance = engine.maintenance
+    rng = random.Random(seed)
+    names = sorted(engine.cluster.nodes)
+    found = set()
+    for step in range(300):
+        what = _change_something(engine, rng)
+        for name in rng.sample(names, 3):
+            node = engine.cluster.nodes[name]
+            cached = maintenance.failover_shortfall(node)
+            assert cached == maintenance.plain_failover_shortfall(node), (step, what, name)
+            others = [n for n in engine.cluster.nodes.values()
+                      if placement.usable(n) and n.name != name]
+            room, plain = maintenance._usable_others(node), failover.HostRoom(engine.cluster,
+                                                                              others)
+            assert (room.hosts, room.memory, room.vcpus, room.memory_ranked, room.vcpus_ranked,
+                    room.used()) == (others, plain.memory, plain.vcpus, plain.memory_ranked,
+                                     plain.vcpus_ranked, plain.used()), (step, what, name)
+            found.add(cached is None)
+    assert found == {True, False}  # both answers were checked
+
+
+def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatch):
+    engine = _tight_engine(4)
+    maintenance = engine.maintenance
+    node = engine.cluster.nodes["h001"]
+    first = maintenance.failover_shortfall(node)
+    calls: list[str] = []
+    plain, plain_room = failover.shortfall, failover.HostRoom
+    monkeypatch.setattr(failover, "shortfall", lambda *a: calls.append("sum") or plain(*a))
+    monkeypatch.setattr(failover, "HostRoom",
+                        lambda *a: calls.append("capacities") or plain_room(*a))
+    assert [maintenance.failover_shortfall(node) for _ in range(5)] == [first] * 5
+    assert calls == []
+    vm = next(v for v in engine.cluster.vms.values() if v.state in CONSUMING_STATES)
+    engine.cluster.set_state(vm, VmState.STOPPED)  # a charge: summed again, same hosts
+    maintenance.failover_shortfall(node)
+    assert calls == ["sum"]
+    engine.cluster.nodes["h002"].heard = False  # a host no longer usable: both again
+    maintenance.failover_shortfall(node)
+    assert calls == ["sum", "capacities", "sum"]
+
+
+def _log(seed: int) -> list[str]:
+    engine = Engine(random_cluster(seed, hosts=20, vms=160, interval_s=120), seed=seed)
+    for t, line in CHURN.items():
+        engine.submit_at(t, parse(line))
+    engine.run_until(1300.0)
+    balancer = engine.balancer
+    # Every figures object no longer used was emptied; those in use were not.
+    in_use = [f for f in (balancer._now, balancer._ahead, balancer._standing) if f is not None]
+    assert all(f not in in_use for f in balancer._retired)
+    assert len(balancer._retired) <= 1
+    return [json.dumps(e.as_dict(), sort_keys=True) for e in engine.log.events]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_figures_freed_a_slice_a_second_give_the_log_of_figures_freed_at_once(seed,
+                                                                              monkeypatch):
+    monkeypatch.setattr(balancing, "SLICE_VMS", 10)
+    monkeypatch.setattr(balancing, "RELEASE_VMS", 7)
+    retired: list[object] = []
+    drop = balancing.Balancer._drop
+
+    def counting(self, figures):
+        before = len(self._retired)
+        drop(self, figures)
+        retired.extend(self._retired[before:])
+    monkeypatch.setattr(balancing.Balancer, "_drop", counting)
+    sliced = _log(seed)
+    assert retired and all(f.size() == 0 for f in retired[:-1])  # freed, a slice a second
+    monkeypatch.setattr(balancing.Balancer, "_drop", lambda self, figures: None)
+    assert _log(seed) == sliced
+
+
+
+def test_the_running_standard_deviation_answers_as_the_plain_one():
+    rng = random.Random(11)
+    for _ in range(300):
+        scores = {f"h{i}": rng.random() * rng.choice((0.01, 1.0, 1.5))
+                  for i in range(rng.randint(2, 60))}
+        if rng.random() < 0.2:  # equal scores: no spread at all
+            scores = dict.fromkeys(scores, 0.25)
+        ranked = balancing._Ranked(scores)
+        for _ in range(rng.randint(0, 30)):
+            name = rng.choice(sorted(scores))
+            scores[name] = rng.random()
+            ranked.update(name, scores[name])
+            plain = balancing._stddev(list(scores.values()))
+            # Limits near the spread and a thousandth and a half from it, to be called
+            # exactly; and any.
+            for limit in (plain, plain + 1e-12, plain - 1e-12, rng.random() / 2):
+                assert ranked.stddev_at_most(limit) == (plain <= limit)
+            assert ranked.stddev_text() == f"{plain:.3f}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("threshold", [3, 4, 5])
+def test_a_plan_from_the_running_spread_is_the_plan_from_the_plain_one(seed, threshold,
+                                                                       monkeypatch):
+    def plans() -> list[list[balancing.Recommendation]]:
+        cluster = random_cluster(seed, hosts=30, vms=200, interval_s=0)
+        cluster.settings.balancer.threshold = threshold
+        cluster.settings.balancer.max_moves = 20
+        engine = Engine(cluster, seed=seed)
+        found = []
+        for t in (300.0, 900.0, 2000.0):
+            engine.run_until(t)
+            found.append(engine.balancer.run(apply=True, why="test"))
+        return found
+    running = plans()
+    # Every answer from the plain computation over every host.
+    monkeypatch.setattr(balancing._Ranked, "_rough", lambda self: (0.0, math.inf))
+    assert plans() == running
+    assert any(running)
