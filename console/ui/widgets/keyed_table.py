@@ -14,9 +14,12 @@ order; ties keep the subclass's order) and filters with a `/` query (`set_filter
 `table_query`). Both work on an order of keys computed again at once when the sort, the filter,
 the width or `rows_marker()` changed, and when `values_marker()` changed (the values moved: once
 per model step at most) no sooner than ORDER_COST_FACTOR times its last cost later; never per row
-drawn. Without either, rows come straight from the subclass at no cost. A column is as wide as
-its longest value seen on screen where the width allows (`_ensure_layout`), so values are not cut
-when there is room.
+drawn. A table of `order_slice_rows` rows or more works out an order for changed values a slice at
+a time between other events (`sliced_order`, ORDER_SLICE_S of work per turn of the event loop),
+showing the one it had until the new one is complete: a key is never queued behind a whole
+40,000-row re-sort. Without either, rows come straight from the subclass at no cost. A column is
+as wide as its longest value seen on screen where the width allows (`_ensure_layout`), so values
+are not cut when there is room.
 
 A cell is plain text, `(text, style)` or a tuple of such spans; styles are names (`ok`, `warn`,
 `error`, `muted`, `accent`, `bold`, `bar`, `dim-bar`) mapped to component classes, so every theme
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Union
 
@@ -41,6 +44,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from console.ui.glyphs import glyph
+from console.ui.widgets.sliced_order import sliced_order
 from console.ui.widgets.table_query import Query, parse_query
 
 Span = tuple[str, str]
@@ -52,6 +56,8 @@ SORT_MARK = {False: "▲", True: "▼"}  # ascending, descending
 #: A big table's order is computed again for changed values at most every this many times what
 #: computing it cost (40,000 VMs by CPU: at most a fifth of a core).
 ORDER_COST_FACTOR = 4
+#: Real seconds of work on a sliced order (`KeyedTable.order_slice_rows`) per event-loop turn.
+ORDER_SLICE_S = 0.008
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,9 @@ class KeyedTable(Widget, can_focus=True):
     empty_text: ClassVar[str] = "nothing to show"
     #: A cursor on the first row stays there as rows arrive above it (newest-first logs).
     stick_to_top: ClassVar[bool] = False
+    #: From this many rows, an order for changed values is worked out in slices (see the module
+    #: docstring); a new sort, filter or set of rows is still ordered at once.
+    order_slice_rows: ClassVar[int] = 5000
 
     class _RowMessage(Message):
         """A message about one row of the table; `control` lets handlers use `@on(..., "#id")`."""
@@ -167,6 +176,9 @@ class KeyedTable(Widget, can_focus=True):
         self._order_marker: object = object()
         self._order_values: object = object()
         self._order_due = 0.0  # time.monotonic() before which changed values keep the order
+        self._order_job: Generator[None, None, list[Hashable]] | None = None  # a sliced order
+        self._order_job_values: object = None  # the values marker it started at
+        self._order_job_cost = 0.0  # real seconds spent on it so far
         self._wants: dict[int, int] = {}  # column -> width its values asked for
 
     # -- what a subclass provides ---------------------------------------------------------------
@@ -294,21 +306,84 @@ class KeyedTable(Widget, can_focus=True):
 
     def _current_order(self) -> list[Hashable] | None:
         if self.sort_column is None and not self.query.text:
-            self._order = None
+            self._order = self._order_job = None
             return None
         self._ensure_layout()
         marker = (self.rows_marker(), self._layout_width, self.sort_column, self.sort_reverse,
                   self.query)
         values = self.values_marker()
-        if (self._order is None or marker != self._order_marker
-                or (values != self._order_values and time.monotonic() >= self._order_due)):
-            started = time.monotonic()
-            self._order_marker, self._order_values = marker, values
-            self._order = self._compute_order()
-            self._order_index = {key: i for i, key in enumerate(self._order)}
-            now = time.monotonic()
-            self._order_due = now + ORDER_COST_FACTOR * (now - started)
+        due = values != self._order_values and time.monotonic() >= self._order_due
+        if self._order is None or marker != self._order_marker:
+            self._order_job = None
+        elif not due or self._order_job is not None:
+            return self._order
+        elif self._slices_order():
+            self._start_order_job(values)
+            return self._order
+        started = time.monotonic()
+        self._order_marker, self._order_values = marker, values
+        self._set_order(self._compute_order(), time.monotonic() - started)
         return self._order
+
+    def _set_order(self, order: list[Hashable], cost: float) -> None:
+        """Show `order`, which took `cost` real seconds: the next one for changed values is due
+        ORDER_COST_FACTOR times that later."""
+        self._order = order
+        self._order_index = {key: i for i, key in enumerate(order)}
+        self._order_due = time.monotonic() + ORDER_COST_FACTOR * cost
+
+    def _slices_order(self) -> bool:
+        """Whether a changed order is worked out in slices: a big table in a running app."""
+        return self.is_mounted and self.app.is_running and \
+            self.row_count() >= self.order_slice_rows
+
+    def _start_order_job(self, values: object) -> None:
+        self._order_job = self.order_slices()
+        self._order_job_values = values
+        self._order_job_cost = 0.0
+        self.call_later(self._work_on_order)
+
+    def _work_on_order(self) -> None:
+        """ORDER_SLICE_S of work on the sliced order; then the rest at the next turn of the event
+        loop, or, once it is complete, the new order shown."""
+        job = self._order_job
+        if job is None:  # replaced by an order worked out at once
+            return
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < ORDER_SLICE_S:
+                next(job)
+        except StopIteration as done:
+            self._order_job = None
+            self._order_values = self._order_job_values
+            self._set_order(done.value, self._order_job_cost + time.monotonic() - started)
+            self.refresh_rows()
+            return
+        self._order_job_cost += time.monotonic() - started
+        self.call_later(self._work_on_order)
+
+    def order_slices(self) -> Generator[None, None, list[Hashable]]:
+        """The order `_compute_order` gives, worked out by `sliced_order` (a generator that
+        yields between slices of work and returns the order)."""
+        keys, keep = self.all_keys(), None
+        if type(self).filtered_keys is not KeyedTable.filtered_keys:  # the subclass's own way
+            keys = self.filtered_keys()
+        elif self.query.text:
+            shown = [i for i, _x, _w in self._layout]
+            query = self.query
+
+            def keep(key: Hashable) -> bool:
+                return query.matches(RowTexts(self, key), shown)
+
+        value = None if self.sort_column is None else self._sort_value(self.sort_column)
+        return sliced_order(keys, keep, value, self.sort_reverse)
+
+    def _sort_value(self, index: int) -> Callable[[Hashable], Any]:
+        """Row by row, the value `_compute_order` sorts column `index` by."""
+        sort = self.columns[index].sort
+        if sort is None:
+            return lambda key: natural(cell_text(self.row_cells(key)[index]))
+        return lambda key: _comparable(sort(self, key))
 
     def filtered_keys(self) -> list[Hashable]:
         """The keys matching the query, in the subclass's order (all of them without one). A table

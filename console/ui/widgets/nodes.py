@@ -113,7 +113,7 @@ class NodeSpark(Static):
             text = f"CPU {node.name} {sparkline(history)} {last} ({what})"
         if text != getattr(self, "_text", None):
             self._text = text
-            self.update(text)
+            self.update(text, layout=False)  # one line as wide as the pane: no screen layout
 
 
 class NodesPane(Pane):

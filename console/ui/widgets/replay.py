@@ -71,4 +71,4 @@ class ReplayBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         for chunk, style in parts:
             text.append(chunk, style)
-        self.update(text)
+        self.update(text, layout=False)  # one line as wide as the screen: no screen layout
