@@ -11,15 +11,16 @@ The cursor follows its row's key when rows move (a VM that changes host keeps th
 
 Any table sorts by a column (`sort_by`; a column's `sort` gives the value, else its text in natural
 order; ties keep the subclass's order) and filters with a `/` query (`set_filter`, see
-`table_query`). Both work on an order of keys computed again at once when the sort, the filter,
+`table_query`). Both work on an order of keys computed again when the sort, the filter,
 the width or `rows_marker()` changed, and when `values_marker()` changed (the values moved: once
 per model step at most) no sooner than ORDER_COST_FACTOR times its last cost later; never per row
-drawn. A table of `order_slice_rows` rows or more works out an order for changed values a slice at
-a time between other events (`sliced_order`, ORDER_SLICE_S of work per turn of the event loop),
-showing the one it had until the new one is complete: a key is never queued behind a whole
-40,000-row re-sort. Without either, rows come straight from the subclass at no cost. A column is
-as wide as its longest value seen on screen where the width allows (`_ensure_layout`), so values
-are not cut when there is room.
+drawn. A table of `order_slice_rows` rows or more works out an order for changed values, a new
+filter or a new sort a slice at a time between other events (`sliced_order`, ORDER_SLICE_S of
+work per turn of the event loop), showing the rows it had until the new order is complete: a key
+(one typed into the `/` filter, say) is never queued behind a whole 40,000-row re-sort or filter.
+Without either, rows come straight from the subclass at no cost. A column is as wide as its
+longest value seen on screen where the width allows (`_ensure_layout`), so values are not cut
+when there is room.
 
 A cell is plain text, `(text, style)` or a tuple of such spans; styles are names (`ok`, `warn`,
 `error`, `muted`, `accent`, `bold`, `bar`, `dim-bar`) mapped to component classes, so every theme
@@ -132,8 +133,8 @@ class KeyedTable(Widget, can_focus=True):
     empty_text: ClassVar[str] = "nothing to show"
     #: A cursor on the first row stays there as rows arrive above it (newest-first logs).
     stick_to_top: ClassVar[bool] = False
-    #: From this many rows, an order for changed values is worked out in slices (see the module
-    #: docstring); a new sort, filter or set of rows is still ordered at once.
+    #: From this many rows, an order for changed values, a new filter or a new sort is worked out
+    #: in slices (see the module docstring); a new set of rows (another node) is ordered at once.
     order_slice_rows: ClassVar[int] = 5000
 
     class _RowMessage(Message):
@@ -179,6 +180,9 @@ class KeyedTable(Widget, can_focus=True):
         self._order_job: Generator[None, None, list[Hashable]] | None = None  # a sliced order
         self._order_job_values: object = None  # the values marker it started at
         self._order_job_cost = 0.0  # real seconds spent on it so far
+        self._order_job_marker: object = None  # the sort and filter it works out
+        self._plain_rows_shown = True  # the subclass's rows are on show (no order yet)
+        self._order_work_queued = False  # a turn of `_work_on_order` is waiting
         self._wants: dict[int, int] = {}  # column -> width its values asked for
 
     # -- what a subclass provides ---------------------------------------------------------------
@@ -248,7 +252,6 @@ class KeyedTable(Widget, can_focus=True):
             self.query = parse_query(text, self.filter_fields())
             if text:
                 self.search = self.query
-            self._order_marker = object()
 
     def sort_by(self, column: int | None, reverse: bool | None = None) -> None:
         """Sort by `column` (None: the subclass's own order); `reverse` None starts the column
@@ -259,7 +262,6 @@ class KeyedTable(Widget, can_focus=True):
             reverse = column is not None and self.columns[column].biggest_first
         if (column, reverse) != (self.sort_column, self.sort_reverse):
             self.sort_column, self.sort_reverse = column, reverse
-            self._order_marker = object()
 
     def sort_label(self) -> str:
         """`sorted by CPU ▼` for a pane's title, or "" when unsorted."""
@@ -307,6 +309,7 @@ class KeyedTable(Widget, can_focus=True):
     def _current_order(self) -> list[Hashable] | None:
         if self.sort_column is None and not self.query.text:
             self._order = self._order_job = None
+            self._plain_rows_shown = True
             return None
         self._ensure_layout()
         marker = (self.rows_marker(), self._layout_width, self.sort_column, self.sort_reverse,
@@ -314,14 +317,20 @@ class KeyedTable(Widget, can_focus=True):
         values = self.values_marker()
         due = values != self._order_values and time.monotonic() >= self._order_due
         if self._order is None or marker != self._order_marker:
+            if self._slices_order() and self._may_keep_showing(marker):
+                # a new filter or sort typed on a big table: the rows shown stay until it is ready
+                if self._order_job is None or self._order_job_marker != marker:
+                    self._start_order_job(values, marker)
+                return self._order
             self._order_job = None
         elif not due or self._order_job is not None:
             return self._order
         elif self._slices_order():
-            self._start_order_job(values)
+            self._start_order_job(values, marker)
             return self._order
         started = time.monotonic()
         self._order_marker, self._order_values = marker, values
+        self._plain_rows_shown = False
         self._set_order(self._compute_order(), time.monotonic() - started)
         return self._order
 
@@ -337,15 +346,28 @@ class KeyedTable(Widget, can_focus=True):
         return self.is_mounted and self.app.is_running and \
             self.row_count() >= self.order_slice_rows
 
-    def _start_order_job(self, values: object) -> None:
+    def _may_keep_showing(self, marker: tuple) -> bool:
+        """Whether the rows on show may stay while the order for `marker` is worked out: they
+        are the subclass's own rows, or an order of the same rows at the same width (only the
+        filter or the sort changed; another node followed is shown at once)."""
+        if self._order is None:
+            return self._plain_rows_shown
+        shown = self._order_marker
+        return isinstance(shown, tuple) and shown[:2] == marker[:2]
+
+    def _start_order_job(self, values: object, marker: tuple) -> None:
         self._order_job = self.order_slices()
         self._order_job_values = values
+        self._order_job_marker = marker
         self._order_job_cost = 0.0
-        self.call_later(self._work_on_order)
+        if not self._order_work_queued:  # one turn queued at a time, whichever job it works on
+            self._order_work_queued = True
+            self.call_later(self._work_on_order)
 
     def _work_on_order(self) -> None:
         """ORDER_SLICE_S of work on the sliced order; then the rest at the next turn of the event
         loop, or, once it is complete, the new order shown."""
+        self._order_work_queued = False
         job = self._order_job
         if job is None:  # replaced by an order worked out at once
             return
@@ -356,10 +378,13 @@ class KeyedTable(Widget, can_focus=True):
         except StopIteration as done:
             self._order_job = None
             self._order_values = self._order_job_values
+            self._order_marker = self._order_job_marker
+            self._plain_rows_shown = False
             self._set_order(done.value, self._order_job_cost + time.monotonic() - started)
             self.refresh_rows()
             return
         self._order_job_cost += time.monotonic() - started
+        self._order_work_queued = True
         self.call_later(self._work_on_order)
 
     def order_slices(self) -> Generator[None, None, list[Hashable]]:
