@@ -49,6 +49,8 @@ from console.model.commands import (
     Failover,
     Isolate,
     LocalReading,
+    Pause,
+    Speed,
     parse,
 )
 from console.model.kernel import Outcome
@@ -334,6 +336,8 @@ class ConsoleApp(App[int]):
                 self.notify(f"local readings stopped: {outcome.reason}", severity="error",
                             markup=False)
             return
+        if outcome.accepted and isinstance(command, (Pause, Speed)):
+            self._drop_owed()
         title = SOURCE_TITLES.get(heard.source)
         if title is not None:
             if not outcome.accepted:
@@ -550,6 +554,13 @@ class ConsoleApp(App[int]):
         self._catching_up = False
         if self.is_running and not self.clock_held:
             self._step_owed()
+
+    def _drop_owed(self) -> None:
+        """A pause or a new speed acts now: the simulated seconds the clock owed (at the old
+        speed) are dropped, the model stays at the time on screen and the header stops saying
+        `behind`."""
+        self._owed = 0.0
+        self._set_behind(0.0)
 
     def _set_behind(self, seconds: float) -> None:
         """Note how far the clock is behind; the header shows it from BEHIND_S on."""

@@ -260,3 +260,20 @@ async def test_the_picker_previews_the_row_it_opens_on_without_a_keypress():
             if text:
                 break
         assert text.startswith((f"migrate web02 {first}:", f"{first} cannot take web02")), text
+
+
+async def test_above_the_fork_limit_the_dialogs_say_once_that_there_is_no_preview(monkeypatch):
+    for module in ("console.model.engine", "console.model.preview", "console.ui.actions"):
+        monkeypatch.setattr(f"{module}.FORK_LIMIT_VMS", 5)
+    app = make_app(confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert len(app.engine.cluster.vms) > 5
+        await select_node(pilot, "B")
+        for key in ("x", "m"):  # crash, maintenance
+            await pilot.press(key)
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmScreen)
+            assert dialog.preview.count("more than 5 VMs") == 1, dialog.preview
+            await pilot.press("n")
+            await pilot.pause()

@@ -27,3 +27,18 @@ async def test_the_footer_is_built_again_only_when_its_keys_change() -> None:
         await pilot.pause()
         assert list(footer.children) != keys
         assert "Resume" in labels(footer) and "Pause" not in labels(footer)
+
+
+async def test_a_narrow_footer_leaves_out_whole_keys_never_cuts_a_label() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.query("FooterKey"))
+        shown = [key for key in keys if key.display]
+        assert shown and len(shown) < len(keys)  # some keys do not fit 80 columns
+        assert keys[: len(shown)] == shown  # the first ones, in order
+        assert all(key.region.right <= footer.region.right for key in shown)
+        await pilot.resize_terminal(200, 24)  # wider: every key again
+        await pilot.pause()
+        assert all(key.display for key in footer.query("FooterKey"))

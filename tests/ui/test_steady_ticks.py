@@ -12,6 +12,7 @@ from ui_helpers import make_app
 
 from console.model.commands import parse
 from console.ui import app as app_module
+from console.ui.widgets.base import clock
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import KeyedTable
 from console.ui.widgets.vms import VmsTable
@@ -114,3 +115,35 @@ async def test_ticks_come_once_a_second_up_to_x1_and_faster_above():
             app.session.clock.speed = speed
             periods[speed] = app.tick_period()
         assert periods == {0.25: 1.0, 1.0: 1.0, 2.0: 0.5, 8.0: 0.25}
+
+
+async def test_pausing_while_behind_stops_at_the_time_on_screen(monkeypatch):
+    monkeypatch.setattr(app_module, "STEP_BUDGET_S", 0.0)  # one simulated second per turn
+    app = make_app(paused=False, speed=120.0, tick_s=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.tick(1.0)
+        app.tick(0.25)
+        assert app.behind_label.startswith("behind")
+        await pilot.press("space")
+        shown = app.engine.now  # what the screen shows once paused
+        assert app.session.clock.paused and app.behind_label == ""
+        assert "behind" not in header_text(app) and clock(shown) in header_text(app)
+        await pilot.pause()  # no catch-up steps on while paused
+        assert app.engine.now == shown
+        await pilot.press("space")  # resumed: no owed seconds come back
+        assert app.tick(0.0) == 0.0 and app.engine.now == shown
+
+
+async def test_a_new_speed_while_behind_drops_the_seconds_owed_at_the_old_one(monkeypatch):
+    monkeypatch.setattr(app_module, "STEP_BUDGET_S", 0.0)
+    app = make_app(paused=False, speed=120.0, tick_s=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.tick(1.0)
+        app.tick(0.25)
+        assert app.behind_label.startswith("behind")
+        await pilot.press("minus")
+        shown = app.engine.now
+        assert app.session.clock.speed < 120.0 and app.behind_label == ""
+        assert "behind" not in header_text(app)
+        await pilot.pause()
+        assert app.tick(0.0) == 0.0 and app.engine.now == shown

@@ -3,12 +3,16 @@
 Textual's footer builds all its keys anew (a widget each, ~40 on the main screen) whenever the
 screen says its bindings may have changed: a focus change, a screen pushed or popped, the clock
 paused or resumed. At start-up that is three times before the first full frame, and at every
-tick that re-checks the bindings once more; most of the time nothing it shows changed."""
+tick that re-checks the bindings once more; most of the time nothing it shows changed.
+
+On a narrow terminal the keys that do not fit are left out whole, from the first that does not
+fit on (Textual's footer would cut the last label mid-word)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.geometry import Size
 from textual.widgets import Footer
 
 if TYPE_CHECKING:
@@ -31,6 +35,34 @@ class ConsoleFooter(Footer):
                  self.app.get_key_display(binding))
                 for _node, binding, enabled, tooltip in screen.active_bindings.values()
                 if binding.show]
+
+    async def recompose(self) -> None:
+        """Textual's, then the keys that fit (`fit_keys`)."""
+        await super().recompose()
+        self.fit_keys()
+
+    def on_resize(self) -> None:
+        self.fit_keys()
+
+    def fit_keys(self) -> None:
+        """Show the keys, in order, while they fit the footer's width (less what is docked at
+        its right, the command palette's key); hide the first that does not and all after it."""
+        docked = [child for child in self.children if child.styles.dock != "none"]
+        room = self.size.width - sum(self._width_of(child) for child in docked if child.display)
+        fits = True
+        for child in self.children:
+            if child in docked:
+                continue
+            room -= self._width_of(child)
+            fits = fits and room >= 0
+            child.display = fits
+
+    @staticmethod
+    def _width_of(child) -> int:
+        """Cells `child` takes in the row: its content, padding, border and margin."""
+        styles = child.styles
+        content = child.get_content_width(Size(0, 0), Size(0, 0))
+        return content + styles.gutter.width + styles.margin.width
 
     def bindings_changed(self, screen: Screen) -> None:
         """Textual's, skipped when the keys shown are the same as last time."""
