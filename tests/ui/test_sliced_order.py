@@ -10,9 +10,8 @@ import random
 import pytest
 from cluster_helpers import make_engine
 from textual.widget import Widget
-from ui_helpers import make_app
+from ui_helpers import crashed_datacenter_app, make_app
 
-from console.model.commands import parse
 from console.ui.widgets.nodes import NodeSpark
 from console.ui.widgets.sliced_order import sliced_order
 from console.ui.widgets.vms import VmsTable
@@ -52,9 +51,7 @@ def test_sliced_order_refuses_an_empty_chunk():
 
 
 async def test_the_vms_pane_sorted_in_slices_shows_the_order_worked_out_at_once(monkeypatch):
-    engine = make_engine("datacenter.toml", 4)
-    engine.submit(parse(f"fail-node {next(iter(engine.cluster.nodes))}"))
-    app = make_app(engine)
+    app = crashed_datacenter_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2", "a")  # every VM, not the node's
         table = app.screen.query_one(VmsTable)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cluster_helpers import make_engine
 from textual.widget import Widget
-from ui_helpers import make_app
+from ui_helpers import crashed_datacenter_app, make_app
 
-from console.model.commands import parse
 from console.ui import app as app_module
 from console.ui.widgets.base import clock
 from console.ui.widgets.header import ClusterHeader
@@ -82,9 +80,7 @@ async def test_the_header_says_the_clock_is_behind_while_the_model_cannot_keep_u
 
 
 async def test_sorting_every_vm_at_once_keeps_the_row_by_row_order():
-    engine = make_engine("datacenter.toml", 4)
-    engine.submit(parse(f"fail-node {next(iter(engine.cluster.nodes))}"))
-    app = make_app(engine)
+    app = crashed_datacenter_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2", "a")  # every VM, not the node's
         table = app.screen.query_one(VmsTable)
@@ -117,13 +113,24 @@ async def test_ticks_come_once_a_second_up_to_x1_and_faster_above():
         assert periods == {0.25: 1.0, 1.0: 1.0, 2.0: 0.5, 8.0: 0.25}
 
 
-async def test_pausing_while_behind_stops_at_the_time_on_screen(monkeypatch):
+def behind_app(monkeypatch):
+    """An app at x120 whose clock steps the model one simulated second per turn, so that two
+    ticks leave it behind (`fall_behind`)."""
     monkeypatch.setattr(app_module, "STEP_BUDGET_S", 0.0)  # one simulated second per turn
-    app = make_app(paused=False, speed=120.0, tick_s=0)
+    return make_app(paused=False, speed=120.0, tick_s=0)
+
+
+def fall_behind(app) -> None:
+    """Two ticks of `behind_app`: the second finds simulated seconds left over."""
+    app.tick(1.0)
+    app.tick(0.25)
+    assert app.behind_label.startswith("behind")
+
+
+async def test_pausing_while_behind_stops_at_the_time_on_screen(monkeypatch):
+    app = behind_app(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.tick(1.0)
-        app.tick(0.25)
-        assert app.behind_label.startswith("behind")
+        fall_behind(app)
         await pilot.press("space")
         shown = app.engine.now  # what the screen shows once paused
         assert app.session.clock.paused and app.behind_label == ""
@@ -135,12 +142,9 @@ async def test_pausing_while_behind_stops_at_the_time_on_screen(monkeypatch):
 
 
 async def test_a_new_speed_while_behind_drops_the_seconds_owed_at_the_old_one(monkeypatch):
-    monkeypatch.setattr(app_module, "STEP_BUDGET_S", 0.0)
-    app = make_app(paused=False, speed=120.0, tick_s=0)
+    app = behind_app(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.tick(1.0)
-        app.tick(0.25)
-        assert app.behind_label.startswith("behind")
+        fall_behind(app)
         await pilot.press("minus")
         shown = app.engine.now
         assert app.session.clock.speed < 120.0 and app.behind_label == ""

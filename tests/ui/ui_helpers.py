@@ -54,3 +54,15 @@ async def select_vm(pilot, name: str) -> None:
     table = pilot.app.screen.query_one(VmsTable)
     assert table.move_cursor_to_key(name), name
     await pilot.pause()
+
+
+def crashed_datacenter_app():
+    """An app on the datacenter sample (seed 4) whose first node has crashed: VMs down, restarts
+    pending, so the VMs pane has states and CPU figures of every kind to sort."""
+    from cluster_helpers import make_engine
+
+    from console.model.commands import parse
+
+    engine = make_engine("datacenter.toml", 4)
+    engine.submit(parse(f"fail-node {next(iter(engine.cluster.nodes))}"))
+    return make_app(engine)
