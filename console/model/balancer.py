@@ -47,7 +47,8 @@ import math
 import sys
 from bisect import bisect_left, insort
 from dataclasses import dataclass
-from operator import mul
+from itertools import repeat
+from operator import mul, sub
 
 from console.model import placement
 from console.model.balancer_loads import LOADED_STATES, LOOKBACK_S, HostLoad, LoadFigures
@@ -82,6 +83,11 @@ TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
 #: Lightest hosts able to take a VM compared for an evacuation (choose_target) in a cluster of
 #: more than SLICE_VMS VMs; a smaller cluster compares them all.
 EVACUATION_TARGETS_SCANNED = 24
+
+#: A VM a move may take off a host, as `Balancer._offers` lists it: the VM; its load (CPU cores,
+#: active GB, disk MB/s); the host's score without it; the host's part of the move's gain; the
+#: move's fixed cost.
+_Offer = tuple[Vm, float, float, float, float, float, float]
 
 __all__ = ["LOADED_STATES", "LOOKBACK_S", "Balancer", "HostLoad", "Pass", "Recommendation"]
 
@@ -269,19 +275,22 @@ class Balancer:
         hosts, scores = self._measure()
         if len(hosts) < 2:
             return []
-        load = self._figures_measured.load  # not copied: a plan replaces loads, never changes them
-        loads = {h.name: load(h.name) for h in hosts}
+        figures = self._figures_measured
+        loads = figures.loads(scores)  # not copied: a plan replaces loads, never changes them
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved),
                 *self._repairs(hosts, loads, scores, moved)]
         level = self.settings.threshold
         high = HIGH_WATER[level]
-        ranked = _Ranked(scores)
+        # The figures keep their hosts in (score, name) order: no sort unless a move came first.
+        ranked = _Ranked(scores, None if plan else figures.ascending())
+        offers: dict[str, tuple[HostLoad, list[_Offer]]] = {}
         for _ in range(self.settings.max_moves - len(plan)):
             hot = ranked.top() > high
             if level == 1 or (not hot and ranked.stddev_at_most(TARGET_IMBALANCE[level])):
                 break
-            best = self._best_move(hosts, loads, scores, moved, ranked.stddev_text(), ranked)
+            best = self._best_move(hosts, loads, scores, moved, ranked.stddev_text(), ranked,
+                                   offers)
             if best is None:
                 break
             ranked.update(best.source, scores[best.source])
@@ -401,21 +410,20 @@ class Balancer:
 
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
-                   current: str, ranked: _Ranked) -> Recommendation | None:
-        """The best move now; `current`: the imbalance now, as the reason shows it."""
+                   current: str, ranked: _Ranked,
+                   offers: dict[str, tuple[HostLoad, list[_Offer]]]) -> Recommendation | None:
+        """The best move now; `current`: the imbalance now, as the reason shows it. `offers`:
+        the plan's VMs worth moving off each source at its load (`_offers`), kept from move
+        to move (a move changes two hosts' loads; the other sources' offers stand)."""
         sources = ranked.highest(SOURCES_SCANNED)
         targets = ranked.lowest(TARGETS_SCANNED)
         nodes = self.cluster.nodes
         n = len(hosts)
-        total = sum(scores.values())
-        squares = sum(map(mul, scores.values(), scores.values()))  # s * s for each, in C
+        sums: tuple[float, float] | None = None  # the scores' sum and sum of squares
         level = self.settings.threshold
         min_gain = MIN_GAIN[level]
         ceiling = min(TARGET_CEILING, HIGH_WATER[level])
-        now = self.context.now
         refusal = self.context.migrations.refusal
-        high = HIGH_WATER[level]
-        figures = self._planning or self._figures()
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
                        loads[name].disk, nodes[name].cores, nodes[name].memory_gb,
@@ -427,22 +435,14 @@ class Balancer:
             s_old = scores[source_name]
             if not any(candidate[2] < s_old for candidate in candidates):
                 continue
-            for vm in self.cluster.vms_on(source):
-                if vm.name in moved or not self._movable(vm):
-                    continue
-                c, m, d = figures.vm(vm)
-                src_after = _minus(loads[source_name], HostLoad(c, m, d)).score(source)
-                if src_after >= s_old:
-                    continue  # the VM is not what makes the host busy
-                repeat = (REPEAT_COST if vm.last_migrated_at is not None
-                          and now - vm.last_migrated_at < REPEAT_WINDOW_S else 0.0)
-                fixed_cost = COST_PER_GB * vm.memory_gb + repeat
-                source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
-                               * (_excess(s_old, high) - _excess(src_after, high)))
+            kept = offers.get(source_name)
+            if kept is None or kept[0] is not loads[source_name]:
+                kept = offers[source_name] = (loads[source_name],
+                                              self._offers(source, loads, s_old, moved))
+            for vm, c, m, d, src_after, source_gain, fixed_cost in kept[1]:
                 # A target's part of the gain is never positive (its load only grows): a VM
-                # whose source part cannot pay for the move or beat the best move is done.
-                if source_gain < min_gain or (
-                        best is not None and source_gain - fixed_cost <= best[0]):
+                # whose source part cannot beat the best move is done.
+                if vm.name in moved or (best is not None and source_gain - fixed_cost <= best[0]):
                     continue
                 grouped = bool(vm.group)
                 for (target_name, target, t_old, t_cpu, t_mem, t_disk, cores, memory_gb,
@@ -467,6 +467,10 @@ class Balancer:
                         continue
                     if refusal(vm, target) is not None:
                         continue
+                    if sums is None:
+                        values = scores.values()
+                        sums = sum(values), sum(map(mul, values, values))  # s * s each, in C
+                    total, squares = sums
                     new_total = total - s_old - t_old + src_after + tgt_after
                     new_squares = (squares - s_old ** 2 - t_old ** 2
                                    + src_after ** 2 + tgt_after ** 2)
@@ -484,6 +488,36 @@ class Balancer:
                     self.cluster.nodes[recommendation.target], loads, scores)
         moved.add(vm.name)
         return recommendation
+
+    def _offers(self, source: Node, loads: dict[str, HostLoad], s_old: float,
+                moved: set[str]) -> list[_Offer]:
+        """The VMs on `source` (in name order) a move may take off it at its load now (score
+        `s_old`): not moved by the plan yet, movable, making the host busy (it scores lower
+        without them) and gaining at least the threshold's minimum on the source's side; each
+        with its load (CPU cores, GB, MB/s), the source's score without it, the source's part
+        of the gain and the move's fixed cost (memory to copy, a recent move)."""
+        level = self.settings.threshold
+        min_gain = MIN_GAIN[level]
+        high = HIGH_WATER[level]
+        now = self.context.now
+        figures = self._planning or self._figures()
+        load = loads[source.name]
+        found: list[_Offer] = []
+        for vm in self.cluster.vms_on(source):
+            if vm.name in moved or not self._movable(vm):
+                continue
+            c, m, d = figures.vm(vm)
+            src_after = _minus(load, HostLoad(c, m, d)).score(source)
+            if src_after >= s_old:
+                continue  # the VM is not what makes the host busy
+            repeat = (REPEAT_COST if vm.last_migrated_at is not None
+                      and now - vm.last_migrated_at < REPEAT_WINDOW_S else 0.0)
+            source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
+                           * (_excess(s_old, high) - _excess(src_after, high)))
+            if source_gain >= min_gain:
+                found.append((vm, c, m, d, src_after, source_gain,
+                              COST_PER_GB * vm.memory_gb + repeat))
+        return found
 
     def _movable(self, vm: Vm) -> bool:
         if vm.state is not VmState.RUNNING or self.context.migrations.is_moving(vm.name):
@@ -629,12 +663,15 @@ class Balancer:
 
     def _prefetch(self, figures: LoadFigures, part: int, parts: int) -> None:
         """Sum slice `part` of `parts` of the hosts (in cluster order) for the pass `figures`
-        are for, unless that pass's figures were dropped since."""
+        are for, unless that pass's figures were dropped since; the last slice also puts the
+        hosts in load order (`LoadFigures.ascending`), which the pass ranks them by."""
         if self._ahead is not figures:
             return
         names = self.cluster.node_order
         size = -(-len(names) // parts)
         figures.measure(names[part * size:(part + 1) * size])
+        if part == parts - 1:
+            figures.ascending()
 
     def _periodic(self) -> None:
         self.context.schedule(self.settings.interval_s, self._periodic)
@@ -712,9 +749,17 @@ class _Ranked:
     deviation (`_stddev`) from running sums, worked out over every host again only when the
     running figure is too close to call (see `stddev_at_most`, `stddev_text`)."""
 
-    def __init__(self, scores: dict[str, float]) -> None:
+    def __init__(self, scores: dict[str, float],
+                 order: list[tuple[float, str]] | None = None) -> None:
+        """`order`: (score, name) of every host in `scores` and maybe others, in ascending order
+        (`LoadFigures.ascending`), or None to sort `scores` here."""
         self._scores = dict(scores)
-        self._order = sorted((score, name) for name, score in scores.items())
+        if order is None:
+            self._order = sorted((score, name) for name, score in scores.items())
+        elif len(order) == len(scores):
+            self._order = list(order)
+        else:
+            self._order = [pair for pair in order if pair[1] in scores]
         values = self._scores.values()
         self._total = sum(values)
         self._squares = sum(map(mul, values, values))
@@ -782,10 +827,12 @@ class _Ranked:
 
 
 def _stddev(values: list[float]) -> float:
+    """The population standard deviation of `values` (0.0 for none): the square root of the
+    mean of `(v - mean) ** 2`, summed in order (mapped in C, the same floats as a loop)."""
     if not values:
         return 0.0
     mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return math.sqrt(sum(map(pow, map(sub, values, repeat(mean)), repeat(2))) / len(values))
 
 
 def _excess(load: float, high: float) -> float:

@@ -86,6 +86,12 @@ class LoadFigures:
         """Host `name`'s load as last summed (`refresh` first for the current one)."""
         return self._sums[name][1]
 
+    def loads(self, names: Iterable[str]) -> dict[str, HostLoad]:
+        """The loads of the hosts named `names` as last summed, by name in that order. The
+        figures' own objects: callers must not change them."""
+        sums = self._sums
+        return {name: sums[name][1] for name in names}
+
     def score(self, name: str) -> float:
         """Host `name`'s load score (`HostLoad.score`) as last summed."""
         return self._scores[name]
