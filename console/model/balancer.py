@@ -439,15 +439,29 @@ class Balancer:
             if kept is None or kept[0] is not loads[source_name]:
                 kept = offers[source_name] = (loads[source_name],
                                               self._offers(source, loads, s_old, moved))
+            # Twins: a VM of the same load and cost as one weighed before it on this source
+            # moves for the same value to every target (rules and HA groups aside), so it can
+            # beat the best move only at the targets that refused every twin before it.
+            open_to: dict[tuple[float, float, float, float], set[str]] = {}
             for vm, c, m, d, src_after, source_gain, fixed_cost in kept[1]:
-                # A target's part of the gain is never positive (its load only grows): a VM
-                # whose source part cannot beat the best move is done.
-                if vm.name in moved or (best is not None and source_gain - fixed_cost <= best[0]):
+                if vm.name in moved:
                     continue
                 grouped = bool(vm.group)
+                twin = None if rules or grouped else (c, m, d, fixed_cost)
+                only = open_to.get(twin) if twin is not None else None
+                refused: set[str] = set()
+                if twin is not None:
+                    open_to[twin] = refused
+                # A target's part of the gain is never positive (its load only grows): a VM
+                # whose source part cannot beat the best move is done.
+                if (only is not None and not only) or (
+                        best is not None and source_gain - fixed_cost <= best[0]):
+                    continue
                 for (target_name, target, t_old, t_cpu, t_mem, t_disk, cores, memory_gb,
                      disk_mbps, t_square) in candidates:
                     if target_name == source_name or t_old >= s_old:
+                        continue
+                    if only is not None and target_name not in only:
                         continue
                     if grouped and self._lower_in_group(vm, source, target):
                         continue
@@ -466,6 +480,7 @@ class Balancer:
                     if value <= 0 or (best is not None and value <= best[0]):
                         continue
                     if refusal(vm, target) is not None:
+                        refused.add(target_name)
                         continue
                     if sums is None:
                         values = scores.values()
