@@ -517,12 +517,15 @@ class Balancer:
         now = self.context.now
         figures = self._planning or self._figures()
         load = loads[source.name]
+        cpu, memory, disk = load.cpu, load.memory, load.disk
+        cores, memory_gb, disk_mbps = source.cores, source.memory_gb, source.disk_mbps
         found: list[_Offer] = []
         for vm in self.cluster.vms_on(source):
             if vm.name in moved or not self._movable(vm):
                 continue
             c, m, d = figures.vm(vm)
-            src_after = _minus(load, HostLoad(c, m, d)).score(source)
+            # HostLoad.score of the load without the VM, as plain numbers.
+            src_after = max((cpu - c) / cores, (memory - m) / memory_gb, (disk - d) / disk_mbps)
             if src_after >= s_old:
                 continue  # the VM is not what makes the host busy
             repeat = (REPEAT_COST if vm.last_migrated_at is not None
