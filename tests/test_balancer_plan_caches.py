@@ -193,6 +193,7 @@ def test_passes_with_the_shortcuts_decide_as_the_plain_computation(seed, thresho
     # 10 VMs a slice: passes summed ahead over many seconds, ranked in the figures' order.
     # Without rules, twins are weighed once where the first is not refused.
     monkeypatch.setattr(balancing, "SLICE_VMS", slice_vms)
+    monkeypatch.setattr(balancing, "PREFETCH_VMS", slice_vms)
     fast = _log(seed, threshold, rules)
     assert sum(" balancer " in line for line in fast) >= 2, "passes made moves"
     _plain(monkeypatch)

@@ -56,6 +56,7 @@ def test_figures_kept_up_to_date_equal_a_plain_sum(seed, log_max, monkeypatch):
     # evacuations choose from the last pass's figures, kept up to date as hosts change. A short
     # change log makes the figures fall behind its cut and scan every host.
     monkeypatch.setattr(balancing, "SLICE_VMS", 10)
+    monkeypatch.setattr(balancing, "PREFETCH_VMS", 10)
     monkeypatch.setattr(cluster_module, "CHANGE_LOG_MAX", log_max)
     engine = Engine(random_cluster(seed), seed=seed)
     kept = LoadFigures(engine.balancer.context, 0.0)
@@ -93,6 +94,7 @@ def test_choose_target_is_the_least_loaded_host_that_may_take_the_vm(seed):
 
 def run_log(slice_vms: int, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], Engine]:
     monkeypatch.setattr(balancing, "SLICE_VMS", slice_vms)
+    monkeypatch.setattr(balancing, "PREFETCH_VMS", slice_vms)
     engine = Engine(random_cluster(7, hosts=60, vms=600), seed=7)
     engine.submit_at(650.0, parse("fail-node h003"))
     engine.run_until(1300.0)

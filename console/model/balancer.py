@@ -32,8 +32,8 @@ operator asked); `rebalance --dry-run` only lists it.
 
 Cost: load figures (console.model.balancer_loads) are kept per instant, per VM and per host; a
 host's sum is redone only when its VMs changed (`Cluster.changes`). A periodic pass's hosts are
-summed ahead, a slice a second over the PREFETCH_S seconds before it or, above SLICE_VMS (1,000)
-VMs a second, longer (50 s for 50,000 VMs): the pass decides at its time `t` on the figures for
+summed ahead, a slice a second over the PREFETCH_S seconds before it or, above PREFETCH_VMS (500)
+VMs a second, longer (100 s for 50,000 VMs): the pass decides at its time `t` on the figures for
 `t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. In a
 cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the lightest hosts),
 and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
@@ -72,9 +72,10 @@ REPEAT_WINDOW_S = 86400.0
 TARGET_CEILING = 0.85
 PREFETCH_S = 20  # seconds before a periodic pass over which its loads are worked out, at least
 #: VMs whose loads are worked out per simulated second ahead of a periodic pass, at most (more
-#: VMs, more seconds ahead). A cluster of at most this many VMs is measured at the instant
-#: whenever asked; a larger one chooses evacuation targets, and plans a pass off the timer, on
-#: its last pass's figures.
+#: VMs, more seconds ahead): some 5 ms of CPU a second.
+PREFETCH_VMS = 500
+#: A cluster of at most this many VMs is measured at the instant whenever asked; a larger one
+#: chooses evacuation targets, and plans a pass off the timer, on its last pass's figures.
 SLICE_VMS = 1000
 #: VM figures of figures no longer used freed per simulated second (see Balancer._drop).
 RELEASE_VMS = 5000
@@ -218,7 +219,7 @@ class Balancer:
 
     def _drop(self, figures: LoadFigures | None) -> None:
         """Let go of `figures` unless still in use: a small one at once; one holding more than
-        SLICE_VMS VM figures (50,000 tuples take some 15 ms to free) is emptied RELEASE_VMS
+        SLICE_VMS VM figures (50,000 take some 15 ms to free) is emptied RELEASE_VMS
         figures a second from the next second on, so that no pass's second pays for freeing
         the figures it replaces. Freeing changes nothing but memory."""
         if figures is None or figures in (self._now, self._ahead, self._standing):
@@ -657,8 +658,8 @@ class Balancer:
 
     def _prepare(self, due: float) -> None:
         """Work out the next periodic pass's figures ahead: a slice of the hosts a second, over
-        PREFETCH_S seconds or, above PREFETCH_S * SLICE_VMS VMs, as many seconds as it takes
-        to sum about SLICE_VMS VMs a second (50 s for 50,000), within the interval.
+        PREFETCH_S seconds or, above PREFETCH_S * PREFETCH_VMS VMs, as many seconds as it
+        takes to sum about PREFETCH_VMS VMs a second (100 s for 50,000), within the interval.
 
         A figure is a pure function of the placement and the time, and a host summed ahead is
         summed again at the pass if its VMs changed since (`Cluster.changes`): the pass at `due`
@@ -668,7 +669,7 @@ class Balancer:
         old = self._ahead
         figures = self._ahead = LoadFigures(self.context, due)
         self._drop(old)
-        parts = max(PREFETCH_S, -(-len(self.cluster.vms) // SLICE_VMS))
+        parts = max(PREFETCH_S, -(-len(self.cluster.vms) // PREFETCH_VMS))
         lead = int(min(parts, due - self.context.now))
         self._ahead_from = due - lead
         for i in range(lead):
