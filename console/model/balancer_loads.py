@@ -17,11 +17,14 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
+from struct import Struct
 
 from console.model.entities import Node, Vm, VmState
 from console.model.kernel import Context
 
 LOOKBACK_S = 900.0
+#: A VM's figure as `LoadFigures` holds it: three doubles (exactly the floats packed).
+_FIGURE = Struct("3d")
 #: VM states whose demand a host carries (a migrating VM counts on its target).
 LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
                            VmState.DEPLOYING})
@@ -48,11 +51,10 @@ class LoadFigures:
         self.context = context
         self.cluster = context.cluster
         self.t = t
-        # Per VM its CPU cores, active GB and disk MB/s, in three dicts of floats: dicts the
-        # cycle collector never tracks, so its full passes do not walk 50,000 figures.
-        self._cpu: dict[str, float] = {}
-        self._memory: dict[str, float] = {}
-        self._disk: dict[str, float] = {}
+        # Per VM its CPU cores, active GB and disk MB/s packed in bytes (_FIGURE): a dict of
+        # bytes is never tracked by the cycle collector, whose full passes would walk a dict
+        # of 50,000 tuples.
+        self._vms: dict[str, bytes] = {}
         self._sums: dict[str, tuple[int, HostLoad]] = {}  # host -> (its change count, load)
         self._versions: dict[str, int] = {}  # host -> its change count when summed
         self._read = -1  # how far `refresh` read Cluster.change_log (a bump count)
@@ -61,29 +63,24 @@ class LoadFigures:
 
     def size(self) -> int:
         """How many VM figures are held."""
-        return len(self._cpu)
+        return len(self._vms)
 
     def forget(self, count: int) -> bool:
         """Free up to `count` VM figures (of figures no longer used: a VM asked for again is
         worked out again); whether any are left."""
-        cpu, memory, disk = self._cpu, self._memory, self._disk
-        for _ in range(min(count, len(cpu))):
-            cpu.popitem()
-            memory.popitem()
-            disk.popitem()
-        return bool(cpu)
+        vms = self._vms
+        for _ in range(min(count, len(vms))):
+            vms.popitem()
+        return bool(vms)
 
     def vm(self, vm: Vm) -> tuple[float, float, float]:
         """`vm`'s (CPU cores, active GB, disk MB/s) averaged over LOOKBACK_S up to `t`."""
-        name = vm.name
-        cpu = self._cpu.get(name)
-        if cpu is None:
-            cpu, memory, disk = self.context.workloads.recent_load(vm, self.t, LOOKBACK_S)
-            self._cpu[name] = cpu
-            self._memory[name] = memory
-            self._disk[name] = disk
-            return cpu, memory, disk
-        return cpu, self._memory[name], self._disk[name]
+        packed = self._vms.get(vm.name)
+        if packed is None:
+            figure = self.context.workloads.recent_load(vm, self.t, LOOKBACK_S)
+            self._vms[vm.name] = _FIGURE.pack(*figure)
+            return figure
+        return _FIGURE.unpack(packed)
 
     def hosts(self) -> dict[str, HostLoad]:
         """Every node's load, summing again the hosts whose VMs changed since they were summed.
