@@ -155,3 +155,20 @@ def test_vm_figures_are_held_where_the_cycle_collector_never_looks():
     assert not gc.is_tracked(figures._vms)
     vm = engine.cluster.vms["v0001"]
     assert figures.vm(vm) == engine.workloads.recent_load(vm, 100.0, balancing.LOOKBACK_S)
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_figures_summed_in_slices_with_moves_between_them_equal_a_plain_sum(seed):
+    engine = Engine(random_cluster(seed, interval_s=0), seed=seed)
+    cluster, context = engine.cluster, engine.balancer.context
+    rng = random.Random(seed)
+    figures = LoadFigures(context, 50.0)
+    names = cluster.node_order
+    for k in range(0, len(names), 4):
+        figures.measure(names[k:k + 4])
+        for _ in range(2):  # VMs moved between slices, to hosts summed and not summed yet
+            vm = cluster.vms[rng.choice(sorted(cluster.vms))]
+            cluster.set_host(vm, rng.choice(names))
+    fresh = LoadFigures(context, 50.0)
+    assert figures.hosts() == fresh.hosts()
+    assert figures.ascending() == sorted((score, name) for name, score in fresh.scores().items())
