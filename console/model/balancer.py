@@ -32,12 +32,15 @@ operator asked); `rebalance --dry-run` only lists it.
 
 Cost: load figures (console.model.balancer_loads) are kept per instant, per VM and per host; a
 host's sum is redone only when its VMs changed (`Cluster.changes`). A periodic pass's hosts are
-summed ahead, a slice a second over the PREFETCH_S seconds before it or, above SLICE_VMS (1,000)
-VMs a second, longer (50 s for 50,000 VMs): the pass decides at its time `t` on the figures for
+summed ahead, a slice a second over the PREFETCH_S seconds before it or, above PREFETCH_VMS (500)
+VMs a second, longer (100 s for 50,000 VMs): the pass decides at its time `t` on the figures for
 `t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. In a
 cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the lightest hosts),
 and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
-VMs changed since; a smaller cluster measures every host at the instant.
+VMs changed since; a smaller cluster measures every host at the instant. Within a pass, the
+hosts come ranked in the order the figures keep (sorted in the last slice), a source's VMs worth
+moving are listed once per load it takes (`Balancer._offers`), and of twins (VMs of one load
+and cost on one source) only the first is weighed at a target unless that target refused it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ import math
 import sys
 from bisect import bisect_left, insort
 from dataclasses import dataclass
-from operator import mul
+from itertools import repeat
+from operator import mul, sub
 
 from console.model import placement
 from console.model.balancer_loads import LOADED_STATES, LOOKBACK_S, HostLoad, LoadFigures
@@ -71,9 +75,10 @@ REPEAT_WINDOW_S = 86400.0
 TARGET_CEILING = 0.85
 PREFETCH_S = 20  # seconds before a periodic pass over which its loads are worked out, at least
 #: VMs whose loads are worked out per simulated second ahead of a periodic pass, at most (more
-#: VMs, more seconds ahead). A cluster of at most this many VMs is measured at the instant
-#: whenever asked; a larger one chooses evacuation targets, and plans a pass off the timer, on
-#: its last pass's figures.
+#: VMs, more seconds ahead): some 5 ms of CPU a second.
+PREFETCH_VMS = 500
+#: A cluster of at most this many VMs is measured at the instant whenever asked; a larger one
+#: chooses evacuation targets, and plans a pass off the timer, on its last pass's figures.
 SLICE_VMS = 1000
 #: VM figures of figures no longer used freed per simulated second (see Balancer._drop).
 RELEASE_VMS = 5000
@@ -82,6 +87,11 @@ TARGETS_SCANNED = 12  # least loaded hosts considered as targets per move
 #: Lightest hosts able to take a VM compared for an evacuation (choose_target) in a cluster of
 #: more than SLICE_VMS VMs; a smaller cluster compares them all.
 EVACUATION_TARGETS_SCANNED = 24
+
+#: A VM a move may take off a host, as `Balancer._offers` lists it: the VM; its load (CPU cores,
+#: active GB, disk MB/s); the host's score without it; the host's part of the move's gain; the
+#: move's fixed cost.
+_Offer = tuple[Vm, float, float, float, float, float, float]
 
 __all__ = ["LOADED_STATES", "LOOKBACK_S", "Balancer", "HostLoad", "Pass", "Recommendation"]
 
@@ -212,7 +222,7 @@ class Balancer:
 
     def _drop(self, figures: LoadFigures | None) -> None:
         """Let go of `figures` unless still in use: a small one at once; one holding more than
-        SLICE_VMS VM figures (50,000 tuples take some 15 ms to free) is emptied RELEASE_VMS
+        SLICE_VMS VM figures (50,000 take some 15 ms to free) is emptied RELEASE_VMS
         figures a second from the next second on, so that no pass's second pays for freeing
         the figures it replaces. Freeing changes nothing but memory."""
         if figures is None or figures in (self._now, self._ahead, self._standing):
@@ -269,19 +279,22 @@ class Balancer:
         hosts, scores = self._measure()
         if len(hosts) < 2:
             return []
-        load = self._figures_measured.load  # not copied: a plan replaces loads, never changes them
-        loads = {h.name: load(h.name) for h in hosts}
+        figures = self._figures_measured
+        loads = figures.loads(scores)  # not copied: a plan replaces loads, never changes them
         moved: set[str] = set()
         plan = [*self._mandatory(hosts, loads, scores, moved),
                 *self._repairs(hosts, loads, scores, moved)]
         level = self.settings.threshold
         high = HIGH_WATER[level]
-        ranked = _Ranked(scores)
+        # The figures keep their hosts in (score, name) order: no sort unless a move came first.
+        ranked = _Ranked(scores, None if plan else figures.ascending())
+        offers: dict[str, tuple[HostLoad, list[_Offer]]] = {}
         for _ in range(self.settings.max_moves - len(plan)):
             hot = ranked.top() > high
             if level == 1 or (not hot and ranked.stddev_at_most(TARGET_IMBALANCE[level])):
                 break
-            best = self._best_move(hosts, loads, scores, moved, ranked.stddev_text(), ranked)
+            best = self._best_move(hosts, loads, scores, moved, ranked.stddev_text(), ranked,
+                                   offers)
             if best is None:
                 break
             ranked.update(best.source, scores[best.source])
@@ -401,21 +414,20 @@ class Balancer:
 
     def _best_move(self, hosts: list[Node], loads: dict[str, HostLoad],
                    scores: dict[str, float], moved: set[str],
-                   current: str, ranked: _Ranked) -> Recommendation | None:
-        """The best move now; `current`: the imbalance now, as the reason shows it."""
+                   current: str, ranked: _Ranked,
+                   offers: dict[str, tuple[HostLoad, list[_Offer]]]) -> Recommendation | None:
+        """The best move now; `current`: the imbalance now, as the reason shows it. `offers`:
+        the plan's VMs worth moving off each source at its load (`_offers`), kept from move
+        to move (a move changes two hosts' loads; the other sources' offers stand)."""
         sources = ranked.highest(SOURCES_SCANNED)
         targets = ranked.lowest(TARGETS_SCANNED)
         nodes = self.cluster.nodes
         n = len(hosts)
-        total = sum(scores.values())
-        squares = sum(map(mul, scores.values(), scores.values()))  # s * s for each, in C
+        sums: tuple[float, float] | None = None  # the scores' sum and sum of squares
         level = self.settings.threshold
         min_gain = MIN_GAIN[level]
         ceiling = min(TARGET_CEILING, HIGH_WATER[level])
-        now = self.context.now
         refusal = self.context.migrations.refusal
-        high = HIGH_WATER[level]
-        figures = self._planning or self._figures()
         # Targets as plain numbers: this loop runs sources x VMs x targets times per move.
         candidates = [(name, nodes[name], scores[name], loads[name].cpu, loads[name].memory,
                        loads[name].disk, nodes[name].cores, nodes[name].memory_gb,
@@ -427,27 +439,33 @@ class Balancer:
             s_old = scores[source_name]
             if not any(candidate[2] < s_old for candidate in candidates):
                 continue
-            for vm in self.cluster.vms_on(source):
-                if vm.name in moved or not self._movable(vm):
-                    continue
-                c, m, d = figures.vm(vm)
-                src_after = _minus(loads[source_name], HostLoad(c, m, d)).score(source)
-                if src_after >= s_old:
-                    continue  # the VM is not what makes the host busy
-                repeat = (REPEAT_COST if vm.last_migrated_at is not None
-                          and now - vm.last_migrated_at < REPEAT_WINDOW_S else 0.0)
-                fixed_cost = COST_PER_GB * vm.memory_gb + repeat
-                source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
-                               * (_excess(s_old, high) - _excess(src_after, high)))
-                # A target's part of the gain is never positive (its load only grows): a VM
-                # whose source part cannot pay for the move or beat the best move is done.
-                if source_gain < min_gain or (
-                        best is not None and source_gain - fixed_cost <= best[0]):
+            kept = offers.get(source_name)
+            if kept is None or kept[0] is not loads[source_name]:
+                kept = offers[source_name] = (loads[source_name],
+                                              self._offers(source, loads, s_old, moved))
+            # Twins: a VM of the same load and cost as one weighed before it on this source
+            # moves for the same value to every target (rules and HA groups aside), so it can
+            # beat the best move only at the targets that refused every twin before it.
+            open_to: dict[tuple[float, float, float, float], set[str]] = {}
+            for vm, c, m, d, src_after, source_gain, fixed_cost in kept[1]:
+                if vm.name in moved:
                     continue
                 grouped = bool(vm.group)
+                twin = None if rules or grouped else (c, m, d, fixed_cost)
+                only = open_to.get(twin) if twin is not None else None
+                refused: set[str] = set()
+                if twin is not None:
+                    open_to[twin] = refused
+                # A target's part of the gain is never positive (its load only grows): a VM
+                # whose source part cannot beat the best move is done.
+                if (only is not None and not only) or (
+                        best is not None and source_gain - fixed_cost <= best[0]):
+                    continue
                 for (target_name, target, t_old, t_cpu, t_mem, t_disk, cores, memory_gb,
                      disk_mbps, t_square) in candidates:
                     if target_name == source_name or t_old >= s_old:
+                        continue
+                    if only is not None and target_name not in only:
                         continue
                     if grouped and self._lower_in_group(vm, source, target):
                         continue
@@ -466,7 +484,12 @@ class Balancer:
                     if value <= 0 or (best is not None and value <= best[0]):
                         continue
                     if refusal(vm, target) is not None:
+                        refused.add(target_name)
                         continue
+                    if sums is None:
+                        values = scores.values()
+                        sums = sum(values), sum(map(mul, values, values))  # s * s each, in C
+                    total, squares = sums
                     new_total = total - s_old - t_old + src_after + tgt_after
                     new_squares = (squares - s_old ** 2 - t_old ** 2
                                    + src_after ** 2 + tgt_after ** 2)
@@ -484,6 +507,39 @@ class Balancer:
                     self.cluster.nodes[recommendation.target], loads, scores)
         moved.add(vm.name)
         return recommendation
+
+    def _offers(self, source: Node, loads: dict[str, HostLoad], s_old: float,
+                moved: set[str]) -> list[_Offer]:
+        """The VMs on `source` (in name order) a move may take off it at its load now (score
+        `s_old`): not moved by the plan yet, movable, making the host busy (it scores lower
+        without them) and gaining at least the threshold's minimum on the source's side; each
+        with its load (CPU cores, GB, MB/s), the source's score without it, the source's part
+        of the gain and the move's fixed cost (memory to copy, a recent move)."""
+        level = self.settings.threshold
+        min_gain = MIN_GAIN[level]
+        high = HIGH_WATER[level]
+        now = self.context.now
+        figures = self._planning or self._figures()
+        load = loads[source.name]
+        cpu, memory, disk = load.cpu, load.memory, load.disk
+        cores, memory_gb, disk_mbps = source.cores, source.memory_gb, source.disk_mbps
+        found: list[_Offer] = []
+        for vm in self.cluster.vms_on(source):
+            if vm.name in moved or not self._movable(vm):
+                continue
+            c, m, d = figures.vm(vm)
+            # HostLoad.score of the load without the VM, as plain numbers.
+            src_after = max((cpu - c) / cores, (memory - m) / memory_gb, (disk - d) / disk_mbps)
+            if src_after >= s_old:
+                continue  # the VM is not what makes the host busy
+            repeat = (REPEAT_COST if vm.last_migrated_at is not None
+                      and now - vm.last_migrated_at < REPEAT_WINDOW_S else 0.0)
+            source_gain = (s_old * s_old - src_after * src_after + OVERLOAD_WEIGHT
+                           * (_excess(s_old, high) - _excess(src_after, high)))
+            if source_gain >= min_gain:
+                found.append((vm, c, m, d, src_after, source_gain,
+                              COST_PER_GB * vm.memory_gb + repeat))
+        return found
 
     def _movable(self, vm: Vm) -> bool:
         if vm.state is not VmState.RUNNING or self.context.migrations.is_moving(vm.name):
@@ -605,8 +661,8 @@ class Balancer:
 
     def _prepare(self, due: float) -> None:
         """Work out the next periodic pass's figures ahead: a slice of the hosts a second, over
-        PREFETCH_S seconds or, above PREFETCH_S * SLICE_VMS VMs, as many seconds as it takes
-        to sum about SLICE_VMS VMs a second (50 s for 50,000), within the interval.
+        PREFETCH_S seconds or, above PREFETCH_S * PREFETCH_VMS VMs, as many seconds as it
+        takes to sum about PREFETCH_VMS VMs a second (100 s for 50,000), within the interval.
 
         A figure is a pure function of the placement and the time, and a host summed ahead is
         summed again at the pass if its VMs changed since (`Cluster.changes`): the pass at `due`
@@ -616,7 +672,7 @@ class Balancer:
         old = self._ahead
         figures = self._ahead = LoadFigures(self.context, due)
         self._drop(old)
-        parts = max(PREFETCH_S, -(-len(self.cluster.vms) // SLICE_VMS))
+        parts = max(PREFETCH_S, -(-len(self.cluster.vms) // PREFETCH_VMS))
         lead = int(min(parts, due - self.context.now))
         self._ahead_from = due - lead
         for i in range(lead):
@@ -629,12 +685,15 @@ class Balancer:
 
     def _prefetch(self, figures: LoadFigures, part: int, parts: int) -> None:
         """Sum slice `part` of `parts` of the hosts (in cluster order) for the pass `figures`
-        are for, unless that pass's figures were dropped since."""
+        are for, unless that pass's figures were dropped since; the last slice also puts the
+        hosts in load order (`LoadFigures.ascending`), which the pass ranks them by."""
         if self._ahead is not figures:
             return
         names = self.cluster.node_order
         size = -(-len(names) // parts)
         figures.measure(names[part * size:(part + 1) * size])
+        if part == parts - 1:
+            figures.ascending()
 
     def _periodic(self) -> None:
         self.context.schedule(self.settings.interval_s, self._periodic)
@@ -712,9 +771,17 @@ class _Ranked:
     deviation (`_stddev`) from running sums, worked out over every host again only when the
     running figure is too close to call (see `stddev_at_most`, `stddev_text`)."""
 
-    def __init__(self, scores: dict[str, float]) -> None:
+    def __init__(self, scores: dict[str, float],
+                 order: list[tuple[float, str]] | None = None) -> None:
+        """`order`: (score, name) of every host in `scores` and maybe others, in ascending order
+        (`LoadFigures.ascending`), or None to sort `scores` here."""
         self._scores = dict(scores)
-        self._order = sorted((score, name) for name, score in scores.items())
+        if order is None:
+            self._order = sorted((score, name) for name, score in scores.items())
+        elif len(order) == len(scores):
+            self._order = list(order)
+        else:
+            self._order = [pair for pair in order if pair[1] in scores]
         values = self._scores.values()
         self._total = sum(values)
         self._squares = sum(map(mul, values, values))
@@ -782,10 +849,12 @@ class _Ranked:
 
 
 def _stddev(values: list[float]) -> float:
+    """The population standard deviation of `values` (0.0 for none): the square root of the
+    mean of `(v - mean) ** 2`, summed in order (mapped in C, the same floats as a loop)."""
     if not values:
         return 0.0
     mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return math.sqrt(sum(map(pow, map(sub, values, repeat(mean)), repeat(2))) / len(values))
 
 
 def _excess(load: float, high: float) -> float:

@@ -17,11 +17,14 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
+from struct import Struct
 
 from console.model.entities import Node, Vm, VmState
 from console.model.kernel import Context
 
 LOOKBACK_S = 900.0
+#: A VM's figure as `LoadFigures` holds it: three doubles (exactly the floats packed).
+_FIGURE = Struct("3d")
 #: VM states whose demand a host carries (a migrating VM counts on its target).
 LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
                            VmState.DEPLOYING})
@@ -48,7 +51,10 @@ class LoadFigures:
         self.context = context
         self.cluster = context.cluster
         self.t = t
-        self._vms: dict[str, tuple[float, float, float]] = {}
+        # Per VM its CPU cores, active GB and disk MB/s packed in bytes (_FIGURE): a dict of
+        # bytes is never tracked by the cycle collector, whose full passes would walk a dict
+        # of 50,000 tuples.
+        self._vms: dict[str, bytes] = {}
         self._sums: dict[str, tuple[int, HostLoad]] = {}  # host -> (its change count, load)
         self._versions: dict[str, int] = {}  # host -> its change count when summed
         self._read = -1  # how far `refresh` read Cluster.change_log (a bump count)
@@ -69,11 +75,12 @@ class LoadFigures:
 
     def vm(self, vm: Vm) -> tuple[float, float, float]:
         """`vm`'s (CPU cores, active GB, disk MB/s) averaged over LOOKBACK_S up to `t`."""
-        found = self._vms.get(vm.name)
-        if found is None:
-            found = self._vms[vm.name] = self.context.workloads.recent_load(vm, self.t,
-                                                                            LOOKBACK_S)
-        return found
+        packed = self._vms.get(vm.name)
+        if packed is None:
+            figure = self.context.workloads.recent_load(vm, self.t, LOOKBACK_S)
+            self._vms[vm.name] = _FIGURE.pack(*figure)
+            return figure
+        return _FIGURE.unpack(packed)
 
     def hosts(self) -> dict[str, HostLoad]:
         """Every node's load, summing again the hosts whose VMs changed since they were summed.
@@ -85,6 +92,12 @@ class LoadFigures:
     def load(self, name: str) -> HostLoad:
         """Host `name`'s load as last summed (`refresh` first for the current one)."""
         return self._sums[name][1]
+
+    def loads(self, names: Iterable[str]) -> dict[str, HostLoad]:
+        """The loads of the hosts named `names` as last summed, by name in that order. The
+        figures' own objects: callers must not change them."""
+        sums = self._sums
+        return {name: sums[name][1] for name in names}
 
     def score(self, name: str) -> float:
         """Host `name`'s load score (`HostLoad.score`) as last summed."""
@@ -117,6 +130,10 @@ class LoadFigures:
 
     def measure(self, names: Iterable[str]) -> None:
         """Sum the hosts named `names` now (a slice of the work ahead of a pass)."""
+        if self._read < 0:
+            # From here on `refresh` need only look at the hosts bumped since (those summed
+            # before a bump have an older version): no scan of every host once all are summed.
+            self._read = self.cluster.change_base + len(self.cluster.change_log)
         changes = self.cluster.changes
         nodes = self.cluster.nodes
         incoming = self._incoming()
