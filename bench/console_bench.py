@@ -3,6 +3,7 @@
     python bench/console_bench.py                      # everything (about 10 minutes today)
     python bench/console_bench.py --skip-big           # the seed cluster only
     python bench/console_bench.py --skip-seed          # the 2,000-host / 40,000-VM cluster only
+    python bench/console_bench.py --skip-seed --start-only   # its start only (first full frame)
     python bench/console_bench.py --json               # the raw figures as JSON
     python bench/console_bench.py --out /tmp/c.json    # the table, and the raw figures to a file
 
@@ -498,6 +499,8 @@ def console_session(cmd: list[str], env: dict[str, str], first: str, second: str
                            "nothing else measured")
             return result
         result.first_full_frame_s = full - child.started
+        if args.start_only:
+            return result
         child.drain(args.warmup)
         cpu_before, bytes_before, at = child.cpu_seconds(), child.total_bytes, time.monotonic()
         child.drain(args.window)
@@ -702,6 +705,9 @@ def main() -> int:
                         help="VMs of the big cluster, half without a host (40000)")
     parser.add_argument("--skip-seed", action="store_true", help="no part 1 (seed cluster)")
     parser.add_argument("--skip-big", action="store_true", help="no part 2 (big cluster)")
+    parser.add_argument("--start-only", action="store_true",
+                        help="the big cluster's start only: loading screen and first full "
+                             "frame, nothing after it (with --skip-seed: about 30 s)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--out", type=Path, default=None,
                         help="also write the raw figures as JSON to this file")
