@@ -218,8 +218,11 @@ class ConsoleApp(App[int]):
         if self.session is None:
             # Not a Textual thread worker: leaving would wait for it (the default executor is
             # joined when the event loop closes), and q on the loading screen would not quit
-            # until a big cluster had loaded.
-            threading.Thread(target=self._load, name="cluster-load", daemon=True).start()
+            # until a big cluster had loaded. Started once the loading screen is drawn: sooner,
+            # it took half the interpreter's turns (one thread runs Python at a time) from that
+            # first frame, and the model was not ready any sooner for it.
+            self.call_after_refresh(
+                threading.Thread(target=self._load, name="cluster-load", daemon=True).start)
             return
         self._start()
 
