@@ -12,8 +12,8 @@ the working directory and PYTHONPATH), whichever folder the script is run from, 
 it imports is printed. Its bytecode is cached like an installed program's: written to a folder of
 the run (PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE unset) by one unmeasured start before the
 measured ones, since `pip install` compiles at install while a checkout may hold no .pyc files.
-The first *full* frame is the end of the frame that shows the footer's last key label: the
-footer is drawn some frames after the panes.
+The first *full* frame is the end of the frame that shows the footer's last key label (the
+footer used to be drawn some frames after the panes; it now comes with them).
 
 Part 1, seed cluster. The pty meter kept beside the repository (METER) measures, in one
 run and in the same way, the console, `glances -t 1` (installed with pip if missing), `htop -d 10`
@@ -84,8 +84,8 @@ BIG_RSS_MB = 300.0
 KEY_MS = 50.0
 
 # The footer's last key label. Read from the frames at 120x40: the panes (`1 Nodes` .. `6 Events`)
-# come in the first frame and the footer some frames later, so the main screen is complete only
-# at the end of the frame that shows this.
+# come in the first frame and the footer used to come some frames later, so the main screen is
+# complete only at the end of the frame that shows this.
 MAIN_SCREEN = b"Pause"
 LOADING_SCREEN = b"loading the cluster file"
 SYNC_END = b"\x1b[?2026l"                      # end of a synchronized frame
