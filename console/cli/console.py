@@ -43,11 +43,12 @@ def run(argv: Sequence[str]) -> int:
 
     check_speed(args.speed)
     themes, keymap = load_settings(args.theme)
-    read_file(args.cluster)  # missing, unreadable or not a regular file: one line, here
+    text = read_file(args.cluster)  # missing, unreadable or not a regular file: one line, here
     if args.record is not None:
         check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
     return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
                         keymap=keymap, record=args.record,
-                        before_screen=lambda: check_terminal("the console"))
+                        before_screen=lambda: check_terminal("the console"),
+                        cluster_text=text)

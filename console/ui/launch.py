@@ -60,17 +60,20 @@ def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:
 def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, paused: bool,
                  confirm: bool, read_only: bool, theme: str | None, themes: list[Theme],
                  keymap: dict[str, str], record: str | None,
-                 before_screen: Callable[[], None] = lambda: None) -> int:
+                 before_screen: Callable[[], None] = lambda: None,
+                 cluster_text: str | None = None) -> int:
     """Run the console on `cluster_file` until it quits; its exit status. `speed` is simulated
     seconds per real second; `record` a writable path or None; `before_screen` the command
     line's last check (a terminal to draw on), called once a small cluster file has loaded,
     so that a bad file is reported first. Raises `InputError` for a bad cluster file (a big
     one is loaded behind a loading screen: `loads_behind_screen`; its error found there is
-    raised once the screen is back)."""
+    raised once the screen is back). `cluster_text` is the file's text when the caller has
+    read it already (it is then not read again)."""
     from console.ui.app import ConsoleApp
 
-    cluster_text = read_file(cluster_file)
-    source: Source = SimSource(cluster_file)
+    if cluster_text is None:
+        cluster_text = read_file(cluster_file)
+    source: Source = SimSource(cluster_file, cluster_text)
     if local:
         from console.sources.local import LocalSource
 

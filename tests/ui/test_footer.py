@@ -42,3 +42,12 @@ async def test_a_narrow_footer_leaves_out_whole_keys_never_cuts_a_label() -> Non
         await pilot.resize_terminal(200, 24)  # wider: every key again
         await pilot.pause()
         assert all(key.display for key in footer.query("FooterKey"))
+
+
+async def test_the_footer_has_its_keys_when_the_main_screen_is_mounted() -> None:
+    """Composed with the screen, not a frame later (Textual's footer composes empty first): the
+    main screen's first frame is complete, footer included."""
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)):  # no pause: the screen just mounted
+        footer = app.screen.query_one(Footer)
+        assert "Pause" in labels(footer)

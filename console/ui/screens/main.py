@@ -173,8 +173,10 @@ class MainScreen(Screen[None]):
         # pane -> what the subtitle says before the position, and its shorter forms
         self._notes: dict[str, tuple[str, ...]] = {}
         self._titles: dict[str, str] = dict(TITLES)
-        self._layout_for(self.size.width, self.size.height)
+        # The node followed before the layout counts the VMs pane's rows: not every VM sorted
+        # (40,000) for a count the first frame does not show.
         self.query_one(VmsTable).node = self.console.selected_node
+        self._layout_for(self.size.width, self.size.height)
         self.query_one("#nodes-table").focus()
         self._ready = True
         self.update_view()

@@ -1,4 +1,5 @@
-"""The screens' footer: Textual's `Footer`, recomposed only when the keys it shows changed.
+"""The screens' footer: Textual's `Footer`, its keys composed with the screen and recomposed only
+when the keys it shows changed.
 
 Textual's footer builds all its keys anew (a widget each, ~40 on the main screen) whenever the
 screen says its bindings may have changed: a focus change, a screen pushed or popped, the clock
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widgets import Footer
 
@@ -35,6 +37,15 @@ class ConsoleFooter(Footer):
                  self.app.get_key_display(binding))
                 for _node, binding, enabled, tooltip in screen.active_bindings.values()
                 if binding.show]
+
+    def compose(self) -> ComposeResult:
+        """The screen's keys from the first compose on: Textual's footer composes empty, then
+        again a frame later once the screen says its bindings are ready, so the first frame of
+        a screen had no keys (the main screen at 40,000 VMs was complete a tenth of a second
+        later). The screen's bindings are known when its widgets are composed."""
+        self.set_reactive(Footer._bindings_ready, True)
+        self._composed_for = self.shown_keys(self.screen)
+        yield from super().compose()
 
     async def recompose(self) -> None:
         """Textual's, then the keys that fit (`fit_keys`)."""
