@@ -32,7 +32,7 @@ from console.formats.cluster.checks import (
 )
 from console.formats.cluster.schema import Draft
 from console.formats.toml import Problem, at
-from console.model import placement
+from console.model import first_placement, placement
 from console.model.cluster import Cluster
 from console.model.entities import Role, Service, ServiceState, Vm, VmState
 
@@ -82,9 +82,10 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
         cluster.add_vm(vm, None)
     for _, rule in draft.rules:
         cluster.add_rule(rule)
-    for path, vm in unplaced if place else []:
-        with at(path):
-            _place(cluster, vm)
+    stuck = first_placement.place_pending(cluster) if place else None
+    if stuck is not None:
+        path = next(path for path, vm in unplaced if vm is stuck)
+        raise Problem(path, f"no host can take {stuck.name}: {placement.why_not(cluster, stuck)}")
     return cluster
 
 
@@ -97,15 +98,6 @@ def _add_on_host(cluster: Cluster, vm: Vm) -> None:
         raise Problem(".host", f"host {node.name} is over capacity at load: its running VMs need "
                                f"{node.used_vcpus} vCPUs / {node.used_memory_gb:g} GB, it has "
                                f"{vcpus:g} vCPUs / {memory:g} GB")
-
-
-def _place(cluster: Cluster, vm: Vm) -> None:
-    """Put a host-less VM on the best allowed host; its disk format is that host's."""
-    host = placement.best_host(cluster, vm)
-    if host is None:
-        raise Problem("", f"no host can take {vm.name}: {placement.why_not(cluster, vm)}")
-    cluster.vm_hypervisor[vm.name] = host.hypervisor
-    cluster.set_host(vm, host.name)
 
 
 def _set_roles(service: Service, active: str | None, vms: dict[str, Vm]) -> None:
