@@ -41,12 +41,17 @@ def place_pending(cluster: Cluster) -> Vm | None:
     queue = [cluster.vms[name] for name in cluster.pending]
     cluster.pending.clear()
     heaps = RoomHeaps(cluster)
+    ruled = {name for rule in cluster.rules for name in rule.vms}  # `rules_of` not empty
+    anti_affine = cluster.anti_affine
     for position, vm in enumerate(queue):
-        if vm.group or cluster.anti_affine.get(vm.name) or cluster.rules_of(vm.name):
+        plain = not (vm.group or vm.name in ruled or anti_affine.get(vm.name))
+        if plain and heaps.take_top(cluster, vm):
+            continue
+        if plain:
+            host = heaps.roomiest_allowed(cluster, vm)
+        else:
             best, marked, confined = weigh_marked(cluster, vm)
             host = best if confined else heaps.roomiest_allowed(cluster, vm, marked, best)
-        else:
-            host = heaps.roomiest_allowed(cluster, vm)
         if host is None:
             cluster.pending.extend(waiting.name for waiting in queue[position:])
             return vm
@@ -65,12 +70,17 @@ class RoomHeaps:
     def __init__(self, cluster: Cluster) -> None:
         self.keys: dict[str, RoomKey] = {}
         self.heaps: dict[str, list[RoomKey]] = {}
+        #: Per host: (vCPU capacity, GB capacity), as `Cluster.vcpu_capacity` and
+        #: `Cluster.memory_capacity` give them.
+        self.capacity: dict[str, tuple[float, float]] = {}
         ha = cluster.settings.ha
         for node in cluster.nodes.values():
             if usable(node) and not failover.dedicated(ha, node):
                 key = room_key(cluster, node)
                 self.keys[node.name] = key
                 self.heaps.setdefault(node.hypervisor, []).append(key)
+                self.capacity[node.name] = (cluster.vcpu_capacity(node),
+                                            cluster.memory_capacity(node))
         for heap in self.heaps.values():
             heapify(heap)
         self._kinds: dict[tuple[str, str | None], list[list[RoomKey]]] = {}
@@ -81,7 +91,8 @@ class RoomHeaps:
         old = self.keys.get(node.name)
         if old is None:
             return
-        key = room_key(cluster, node)
+        vcpus, memory = self.capacity[node.name]
+        key = (-(memory - node.used_memory_gb), node.used_vcpus - vcpus, node.name)
         if key == old:
             return
         self.keys[node.name] = key
@@ -90,6 +101,36 @@ class RoomHeaps:
             heapreplace(heap, key)
         else:
             heappush(heap, key)
+
+    def take_top(self, cluster: Cluster, vm: Vm) -> bool:
+        """Place a plain VM (no group, rule or anti-affinity) whose guest one hypervisor kind
+        here runs on the top of that kind's heap when it fits there, which is then its
+        `best_host` (every host in a heap is usable and no failover host, so `allowed` asks
+        only for room), and say so; else False, and nothing changed."""
+        heaps = self._kinds.get((vm.guest_os, cluster.vm_hypervisor.get(vm.name)))
+        if heaps is None:
+            heaps = self._heaps_for(cluster, vm)
+        if len(heaps) != 1:
+            return False
+        heap, keys = heaps[0], self.keys
+        while heap and keys[heap[0][2]] is not heap[0]:
+            heappop(heap)  # stale: the host was charged since
+        if not heap:
+            return False
+        top = heap[0]
+        name = top[2]
+        node = cluster.nodes[name]
+        vcpus, memory = self.capacity[name]
+        if node.used_vcpus + vm.vcpus > vcpus or \
+                node.used_memory_gb + vm.memory_gb > memory + 1e-9:
+            return False
+        cluster.vm_hypervisor[vm.name] = node.hypervisor
+        cluster.set_host(vm, name)
+        key = (-(memory - node.used_memory_gb), node.used_vcpus - vcpus, name)
+        if key != top:
+            keys[name] = key
+            heapreplace(heap, key)
+        return True
 
     def roomiest_allowed(self, cluster: Cluster, vm: Vm, marked: dict[str, None] | None = None,
                          best: Node | None = None) -> Node | None:

@@ -84,11 +84,14 @@ class History:
         if len(nodes) != self._known_nodes:
             self._first["node"].update(dict.fromkeys(islice(nodes, self._known_nodes, None), k))
             self._known_nodes = len(nodes)
+        # The first record with VMs: every VM is new, its start the host it runs on, so none
+        # needs a record of arriving there (a VM known before that arrives somewhere does).
+        all_new = self._known_vms == 0
         if len(vms) != self._known_vms:
-            for vm in islice(vms.values(), self._known_vms, None):
-                self._first["vm"][vm.name] = k
-                if vm.state in RUNNING_STATES:
-                    self._start[vm.name] = vm.host
+            new = list(islice(vms.values(), self._known_vms, None))
+            self._first["vm"].update(dict.fromkeys([vm.name for vm in new], k))
+            self._start.update([(vm.name, vm.host) for vm in new
+                                if vm.state in RUNNING_STATES])
             self._known_vms = len(vms)
         seen = self._changes_seen
         # Only a node whose change counter moved can run other VMs (a node never charged has
@@ -107,7 +110,8 @@ class History:
                 _note(records, k, running)
                 running_now, running_then = set(running), set(before)
                 departed += [(vm, name) for vm in before if vm not in running_now]
-                arrived += [(vm, name) for vm in running if vm not in running_then]
+                if not all_new:
+                    arrived += [(vm, name) for vm in running if vm not in running_then]
         for vm, name in departed:  # first: a VM that moved arrives after it departed
             if self._host_at(vm, k) == name:
                 _note(self._hosts.setdefault(vm, []), k, None)

@@ -442,12 +442,19 @@ def broken_rules(cluster: Cluster) -> list[BrokenRule]:
     broken, for the balancer or HA to repair. As vSphere Resource Management ("Using VM-Host
     Affinity Rules": DRS, HA and DPM never act to violate a required rule, and an alarm can
     report a VM that violates one; "DRS Rules Violated")."""
-    where: dict[str, str] = {name: vm.host for name, vm in cluster.vms.items()
-                             if vm.state in CONSUMING_STATES and vm.host is not None}
-    found: list[BrokenRule | None] = [_rule_breach(rule, where) for rule in cluster.rules
-                                      if rule.strength == "must"]
-    for vm in cluster.vms.values():
-        if vm.anti_affinity and vm.name in where:
+    musts = [rule for rule in cluster.rules if rule.strength == "must"]
+    apart = [vm for vm in cluster.vms.values() if vm.anti_affinity]
+    named = {name for rule in musts for name in rule.vms}
+    named.update(name for vm in apart for name in (vm.name, *vm.anti_affinity))
+    named.update(name for service in cluster.services.values() for name in service.members)
+    where: dict[str, str] = {}  # the host of each VM named above that holds a place
+    for name in named:
+        vm = cluster.vms.get(name)
+        if vm is not None and vm.state in CONSUMING_STATES and vm.host is not None:
+            where[name] = vm.host
+    found: list[BrokenRule | None] = [_rule_breach(rule, where) for rule in musts]
+    for vm in apart:
+        if vm.name in where:
             together = [o for o in vm.anti_affinity if where.get(o) == where[vm.name]]
             if together:
                 found.append(BrokenRule(vm.name, vm.name,
