@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from console.model.entities import (
     CONSUMING_STATES,
@@ -23,6 +24,7 @@ from console.model.entities import (
 )
 from console.model.settings import Settings
 
+_NAME = attrgetter("name")
 #: Entries `Cluster.change_log` holds at most before it is cut.
 CHANGE_LOG_MAX = 4096
 
@@ -113,14 +115,13 @@ class Cluster:
         host's hypervisor (its disk format), one without a host queued; the charges and their
         counters (`changes`, `change_log`) come out the same, worked out in one pass (a
         40,000-VM file)."""
-        self.vms.update([(vm.name, vm) for vm in vms])
+        self.vms.update(zip(map(_NAME, vms), vms, strict=True))
+        nodes, hypervisors, consuming = self.nodes, self.vm_hypervisor, CONSUMING_STATES
+        charged: list[str] = []  # each charge's host, in order
         for vm in vms:
             for other in vm.anti_affinity:
                 self.anti_affine.setdefault(vm.name, set()).add(other)
                 self.anti_affine.setdefault(other, set()).add(vm.name)
-        nodes, hypervisors, consuming = self.nodes, self.vm_hypervisor, CONSUMING_STATES
-        charged: list[str] = []  # each charge's host, in order
-        for vm in vms:
             host = vm.host
             if host is None:
                 self.pending.append(vm.name)

@@ -18,6 +18,8 @@ a trainer restates a real incident. The run says so when it starts (`Engine`: on
 from __future__ import annotations
 
 import itertools
+from itertools import compress, repeat
+from operator import attrgetter, is_not, not_
 
 from console.formats.cluster.checks import (
     check_group,
@@ -32,6 +34,8 @@ from console.formats.toml import Problem, at
 from console.model import first_placement, placement
 from console.model.cluster import Cluster
 from console.model.entities import CONSUMING_STATES, Role, Service, ServiceState, Vm, VmState
+
+_VM, _NAME, _HOST = attrgetter("vm"), attrgetter("name"), attrgetter("host")
 
 # -- building -----------------------------------------------------------------------------------
 
@@ -51,7 +55,8 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
         with at(path):
             check_group(group, cluster)
         cluster.groups[group.name] = group
-    vms = {entry.vm.name: entry.vm for entry in draft.vms}
+    every = list(map(_VM, draft.vms))  # (in C, as the other passes over every VM)
+    vms = dict(zip(map(_NAME, every), every, strict=True))
     check_vms(draft.vms, vms, cluster, itertools.cycle(sorted(cluster.traces)))
     for path, service, active in draft.services:
         with at(path):
@@ -59,20 +64,20 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
     for path, rule in draft.rules:
         with at(path):
             check_rule(rule, vms, cluster)
-    unplaced = [(entry.path, entry.vm) for entry in draft.vms if entry.vm.host is None]
-    cluster.add_vms([entry.vm for entry in draft.vms if entry.vm.host is not None])
+    given_host = list(map(is_not, map(_HOST, every), repeat(None)))
+    cluster.add_vms(list(compress(every, given_host)))
     _refuse_overload(cluster, draft)
     for _, service, active in draft.services:
         _set_roles(service, active, vms)
         cluster.add_service(service)
     # Every rule must be known before the first placement: queue all host-less VMs (their disk
     # format still open, so any hypervisor that runs the guest will do), add the rules, place.
-    cluster.add_vms([vm for _, vm in unplaced])
+    cluster.add_vms(list(compress(every, map(not_, given_host))))
     for _, rule in draft.rules:
         cluster.add_rule(rule)
     stuck = first_placement.place_pending(cluster) if place else None
     if stuck is not None:
-        path = next(path for path, vm in unplaced if vm is stuck)
+        path = next(entry.path for entry in draft.vms if entry.vm is stuck)
         raise Problem(path, f"no host can take {stuck.name}: {placement.why_not(cluster, stuck)}")
     return cluster
 

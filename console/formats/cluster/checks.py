@@ -27,6 +27,7 @@ class HostIndex:
         self.cluster = cluster
         self.kinds = list(dict.fromkeys(node.hypervisor for node in cluster.nodes.values()))
         self._largest: dict[str, tuple[float, float]] = {}
+        self._largest_of_kind: dict[str, tuple[float, float]] = {}
         self._kinds_for: dict[str, list[str]] = {}
 
     def kinds_for(self, guest_os: str) -> list[str]:
@@ -38,12 +39,19 @@ class HostIndex:
         return kinds
 
     def largest(self, guest_os: str) -> tuple[float, float]:
-        """The most vCPUs and the most GB any host that runs `guest_os` can hold."""
+        """The most vCPUs and the most GB any host that runs `guest_os` can hold (hosts
+        looked at once per file, by hypervisor kind)."""
+        if not self._largest_of_kind:
+            cluster = self.cluster
+            for node in cluster.nodes.values():
+                most = self._largest_of_kind.get(node.hypervisor, (0.0, 0.0))
+                self._largest_of_kind[node.hypervisor] = (
+                    max(most[0], cluster.vcpu_capacity(node)),
+                    max(most[1], cluster.memory_capacity(node)))
         if guest_os not in self._largest:
-            hosts = [n for n in self.cluster.nodes.values()
-                     if HYPERVISORS[n.hypervisor].supports(guest_os)]
-            self._largest[guest_os] = (max(self.cluster.vcpu_capacity(n) for n in hosts),
-                                       max(self.cluster.memory_capacity(n) for n in hosts))
+            kinds = [self._largest_of_kind[kind] for kind in self.kinds_for(guest_os)]
+            self._largest[guest_os] = (max(vcpus for vcpus, _ in kinds),
+                                       max(memory for _, memory in kinds))
         return self._largest[guest_os]
 
 
