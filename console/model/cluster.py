@@ -186,7 +186,8 @@ class Cluster:
 
     def set_host(self, vm: Vm, host: str | None) -> None:
         """Move a VM's registration; `None` puts it in the pending queue."""
-        self._charge(vm, -1)
+        if vm.host is not None or vm.target is not None:  # else it holds no place to give up
+            self._charge(vm, -1)
         if vm.host is not None:
             self.nodes[vm.host].vms.discard(vm.name)
         elif vm.name in self.pending:
