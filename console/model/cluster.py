@@ -8,7 +8,9 @@ from scratch and fails the tests if anything bypasses them.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from console.model.entities import (
     CONSUMING_STATES,
@@ -22,6 +24,7 @@ from console.model.entities import (
 )
 from console.model.settings import Settings
 
+_NAME = attrgetter("name")
 #: Entries `Cluster.change_log` holds at most before it is cut.
 CHANGE_LOG_MAX = 4096
 
@@ -107,6 +110,42 @@ class Cluster:
             self.pending.append(vm.name)
         self._charge(vm, +1)
 
+    def add_vms(self, vms: list[Vm]) -> None:
+        """Register `vms` as `add_vm` would one after the other, each VM with a host on its
+        host's hypervisor (its disk format), one without a host queued; the charges and their
+        counters (`changes`, `change_log`) come out the same, worked out in one pass (a
+        40,000-VM file)."""
+        self.vms.update(zip(map(_NAME, vms), vms, strict=True))
+        nodes, hypervisors, consuming = self.nodes, self.vm_hypervisor, CONSUMING_STATES
+        charged: list[str] = []  # each charge's host, in order
+        for vm in vms:
+            for other in vm.anti_affinity:
+                self.anti_affine.setdefault(vm.name, set()).add(other)
+                self.anti_affine.setdefault(other, set()).add(vm.name)
+            host = vm.host
+            if host is None:
+                self.pending.append(vm.name)
+                continue
+            node = nodes[host]
+            hypervisors[vm.name] = node.hypervisor
+            node.vms.add(vm.name)
+            if vm.state in consuming:
+                for name in (host, vm.target) if vm.target is not None else (host,):
+                    node = nodes[name]
+                    node.used_vcpus += vm.vcpus
+                    node.used_memory_gb += vm.memory_gb
+                    charged.append(name)
+        for name, count in Counter(charged).items():
+            self.changes[name] = self.changes.get(name, 0) + count
+        total = self.change_base + len(self.change_log) + len(charged)
+        if total > self.change_base + CHANGE_LOG_MAX:  # cut as `_charge` cuts, at each full log
+            kept = (total - 1) % CHANGE_LOG_MAX + 1
+            self.change_log[:] = (self.change_log + charged)[-kept:]
+            self.change_base = total - kept
+        else:
+            self.change_log += charged
+        self.recharged.update(charged)
+
     def add_service(self, service: Service) -> None:
         """Register a clustered service; its members become anti-affine to each other."""
         self.services[service.name] = service
@@ -147,7 +186,8 @@ class Cluster:
 
     def set_host(self, vm: Vm, host: str | None) -> None:
         """Move a VM's registration; `None` puts it in the pending queue."""
-        self._charge(vm, -1)
+        if vm.host is not None or vm.target is not None:  # else it holds no place to give up
+            self._charge(vm, -1)
         if vm.host is not None:
             self.nodes[vm.host].vms.discard(vm.name)
         elif vm.name in self.pending:

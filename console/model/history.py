@@ -25,7 +25,8 @@ and at most `CACHED_SERIES` series keep their computed points.
 from __future__ import annotations
 
 from bisect import bisect_right
-from itertools import islice
+from itertools import compress, islice
+from operator import attrgetter
 
 from console.model.entities import VmState
 from console.model.kernel import Context
@@ -43,6 +44,8 @@ CACHED_SERIES = 64
 RUNNING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 
 Record = tuple[int, object]  # (first sample k it holds from, what held)
+_STATE = attrgetter("state")
+_NAME_AND_HOST = attrgetter("name", "host")
 
 
 class History:
@@ -84,12 +87,20 @@ class History:
         if len(nodes) != self._known_nodes:
             self._first["node"].update(dict.fromkeys(islice(nodes, self._known_nodes, None), k))
             self._known_nodes = len(nodes)
-        if len(vms) != self._known_vms:
-            for vm in islice(vms.values(), self._known_vms, None):
-                self._first["vm"][vm.name] = k
-                if vm.state in RUNNING_STATES:
-                    self._start[vm.name] = vm.host
+        # The first record with VMs: every VM is new, its start the host it runs on, so none
+        # needs a record of arriving there (a VM known before that arrives somewhere does).
+        all_new = self._known_vms == 0
+        if len(vms) != self._known_vms:  # (in C: a 40,000-VM cluster is noted at its start)
+            first = self._first["vm"]
+            if first:
+                first.update(dict.fromkeys(islice(vms, self._known_vms, None), k))
+            else:
+                self._first["vm"] = dict.fromkeys(vms, k)
+            new = list(islice(vms.values(), self._known_vms, None))
+            running = compress(new, map(RUNNING_STATES.__contains__, map(_STATE, new)))
+            self._start.update(map(_NAME_AND_HOST, running))
             self._known_vms = len(vms)
+        started = self._start.keys()
         seen = self._changes_seen
         # Only a node whose change counter moved can run other VMs (a node never charged has
         # run none); taken in cluster order, as the records of one sample must be.
@@ -99,15 +110,19 @@ class History:
         arrived: list[tuple[str, str]] = []
         for name in changed:
             seen[name] = cluster.changes[name]
-            running = tuple(vm.name for vm in cluster.vms_on(nodes[name])
-                            if vm.state in RUNNING_STATES)
+            if all_new:  # every VM running now is in `_start`, none has stopped since
+                running = tuple(sorted(started & nodes[name].vms))
+            else:
+                running = tuple(vm.name for vm in cluster.vms_on(nodes[name])
+                                if vm.state in RUNNING_STATES)
             records = self._residents.setdefault(name, [])
             before: tuple[str, ...] = records[-1][1] if records else ()  # type: ignore[assignment]
             if running != before:
                 _note(records, k, running)
                 running_now, running_then = set(running), set(before)
                 departed += [(vm, name) for vm in before if vm not in running_now]
-                arrived += [(vm, name) for vm in running if vm not in running_then]
+                if not all_new:
+                    arrived += [(vm, name) for vm in running if vm not in running_then]
         for vm, name in departed:  # first: a VM that moved arrives after it departed
             if self._host_at(vm, k) == name:
                 _note(self._hosts.setdefault(vm, []), k, None)

@@ -193,7 +193,7 @@ def registration_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (), *
     order = host_order.caught_up(cluster)
     roomiest_usable: float | None = None  # -free GB of the roomiest usable candidate seen
     nodes = cluster.nodes
-    for room in order.roomiest(_kinds(cluster, vm)):
+    for room in order.roomiest(kinds_for(cluster, vm)):
         node = nodes[room[2]]
         if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
             cluster.host_order = None
@@ -252,6 +252,31 @@ def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
     host ranks alike but for room, so of those only the roomiest allowed one counts, found by
     walking the cluster's host order (console.model.host_order) from its roomiest end: the
     same host `best_host_by_scan` finds among all hosts."""
+    best, marked, confined = weigh_marked(cluster, vm, exclude, restart)
+    if confined:
+        return best
+    order = host_order.caught_up(cluster)
+    need = vm.memory_gb - ROOM_MARGIN_GB
+    nodes = cluster.nodes
+    for room in order.roomiest(kinds_for(cluster, vm)):
+        node = nodes[room[2]]
+        if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
+            cluster.host_order = None
+            return best_host(cluster, vm, exclude, restart)
+        if -room[0] < need:
+            break  # no host from here on has the memory
+        if node.name in marked or node.name in exclude or \
+                not allowed(cluster, vm, node, restart):
+            continue
+        return better(cluster, vm, best, node, restart)
+    return best
+
+
+def weigh_marked(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
+                 restart: bool = False) -> tuple[Node | None, dict[str, None], bool]:
+    """`best_host`'s first half: the best allowed host among the hosts that could rank apart
+    (`_marked_hosts`) or None, those hosts (dict keys, in the order met), and whether `vm` may
+    go only to one of them."""
     spare = restart and bool(cluster.settings.ha.failover_hosts)
     marked, confined = _marked_hosts(cluster, vm, spare)
     best: Node | None = None
@@ -263,25 +288,18 @@ def best_host(cluster: Cluster, vm: Vm, exclude: tuple[str, ...] = (),
         key = _placement_key(cluster, vm, node, spare)
         if best_key is None or key < best_key:
             best, best_key = node, key
-    if confined:
-        return best
-    order = host_order.caught_up(cluster)
-    need = vm.memory_gb - ROOM_MARGIN_GB
-    nodes = cluster.nodes
-    for room in order.roomiest(_kinds(cluster, vm)):
-        node = nodes[room[2]]
-        if room != host_order.room_key(cluster, node):  # charged behind the cluster's back
-            cluster.host_order = None
-            return best_host(cluster, vm, exclude, restart)
-        if -room[0] < need:
-            break  # no host from here on has the memory
-        if node.name in marked or node.name in exclude or \
-                not allowed(cluster, vm, node, restart):
-            continue
-        key = _placement_key(cluster, vm, node, spare)
-        if best_key is None or key < best_key:
-            best = node
-        break
+    return best, marked, confined
+
+
+def better(cluster: Cluster, vm: Vm, best: Node | None, roomiest: Node,
+           restart: bool = False) -> Node:
+    """`best_host`'s second half: of `best` (`weigh_marked`'s host, or None) and `roomiest`
+    (the roomiest allowed host outside the marked ones), the one that ranks first for `vm`."""
+    if best is None:
+        return roomiest
+    spare = restart and bool(cluster.settings.ha.failover_hosts)
+    if _placement_key(cluster, vm, roomiest, spare) < _placement_key(cluster, vm, best, spare):
+        return roomiest
     return best
 
 
@@ -316,7 +334,7 @@ def _placement_key(cluster: Cluster, vm: Vm, node: Node,
             node.name)
 
 
-def _kinds(cluster: Cluster, vm: Vm) -> list[str]:
+def kinds_for(cluster: Cluster, vm: Vm) -> list[str]:
     """The hypervisor kinds `vm` could run on: its disks' format, else every kind that runs
     its guest OS."""
     disks = cluster.vm_hypervisor.get(vm.name)
@@ -330,7 +348,7 @@ def _kinds(cluster: Cluster, vm: Vm) -> list[str]:
     return kinds
 
 
-#: Guest OS -> the hypervisor kinds that run it (`_kinds`), as they are asked for.
+#: Guest OS -> the hypervisor kinds that run it (`kinds_for`), as they are asked for.
 _KINDS_FOR_GUEST: dict[str, list[str]] = {}
 
 
@@ -424,12 +442,19 @@ def broken_rules(cluster: Cluster) -> list[BrokenRule]:
     broken, for the balancer or HA to repair. As vSphere Resource Management ("Using VM-Host
     Affinity Rules": DRS, HA and DPM never act to violate a required rule, and an alarm can
     report a VM that violates one; "DRS Rules Violated")."""
-    where: dict[str, str] = {name: vm.host for name, vm in cluster.vms.items()
-                             if vm.state in CONSUMING_STATES and vm.host is not None}
-    found: list[BrokenRule | None] = [_rule_breach(rule, where) for rule in cluster.rules
-                                      if rule.strength == "must"]
-    for vm in cluster.vms.values():
-        if vm.anti_affinity and vm.name in where:
+    musts = [rule for rule in cluster.rules if rule.strength == "must"]
+    apart = [vm for vm in cluster.vms.values() if vm.anti_affinity]
+    named = {name for rule in musts for name in rule.vms}
+    named.update(name for vm in apart for name in (vm.name, *vm.anti_affinity))
+    named.update(name for service in cluster.services.values() for name in service.members)
+    where: dict[str, str] = {}  # the host of each VM named above that holds a place
+    for name in named:
+        vm = cluster.vms.get(name)
+        if vm is not None and vm.state in CONSUMING_STATES and vm.host is not None:
+            where[name] = vm.host
+    found: list[BrokenRule | None] = [_rule_breach(rule, where) for rule in musts]
+    for vm in apart:
+        if vm.name in where:
             together = [o for o in vm.anti_affinity if where.get(o) == where[vm.name]]
             if together:
                 found.append(BrokenRule(vm.name, vm.name,

@@ -18,23 +18,24 @@ a trainer restates a real incident. The run says so when it starts (`Engine`: on
 from __future__ import annotations
 
 import itertools
+from itertools import compress, repeat
+from operator import attrgetter, is_not, not_
 
 from console.formats.cluster.checks import (
-    HostIndex,
-    apply_image,
-    assign_trace,
     check_group,
     check_rule,
     check_service,
-    check_vm,
+    check_vms,
     hold_images,
     register_images,
 )
 from console.formats.cluster.schema import Draft
 from console.formats.toml import Problem, at
-from console.model import placement
+from console.model import first_placement, placement
 from console.model.cluster import Cluster
-from console.model.entities import Role, Service, ServiceState, Vm, VmState
+from console.model.entities import CONSUMING_STATES, Role, Service, ServiceState, Vm, VmState
+
+_VM, _NAME, _HOST = attrgetter("vm"), attrgetter("name"), attrgetter("host")
 
 # -- building -----------------------------------------------------------------------------------
 
@@ -54,58 +55,56 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
         with at(path):
             check_group(group, cluster)
         cluster.groups[group.name] = group
-    vms = {entry.vm.name: entry.vm for entry in draft.vms}
-    auto = itertools.cycle(sorted(cluster.traces))
-    hosts = HostIndex(cluster)
-    for entry in draft.vms:
-        with at(entry.path):
-            apply_image(entry, cluster)
-            check_vm(entry.vm, vms, cluster, hosts)
-            assign_trace(entry.vm, cluster, auto)
+    every = list(map(_VM, draft.vms))  # (in C, as the other passes over every VM)
+    vms = dict(zip(map(_NAME, every), every, strict=True))
+    check_vms(draft.vms, vms, cluster, itertools.cycle(sorted(cluster.traces)))
     for path, service, active in draft.services:
         with at(path):
             check_service(service, active, vms)
     for path, rule in draft.rules:
         with at(path):
             check_rule(rule, vms, cluster)
-    unplaced = [(entry.path, entry.vm) for entry in draft.vms if entry.vm.host is None]
-    for entry in draft.vms:
-        if entry.vm.host is not None:
-            with at(entry.path):
-                _add_on_host(cluster, entry.vm)
+    given_host = list(map(is_not, map(_HOST, every), repeat(None)))
+    cluster.add_vms(list(compress(every, given_host)))
+    _refuse_overload(cluster, draft)
     for _, service, active in draft.services:
         _set_roles(service, active, vms)
         cluster.add_service(service)
     # Every rule must be known before the first placement: queue all host-less VMs (their disk
     # format still open, so any hypervisor that runs the guest will do), add the rules, place.
-    for _, vm in unplaced:
-        cluster.add_vm(vm, None)
+    cluster.add_vms(list(compress(every, map(not_, given_host))))
     for _, rule in draft.rules:
         cluster.add_rule(rule)
-    for path, vm in unplaced if place else []:
-        with at(path):
-            _place(cluster, vm)
+    stuck = first_placement.place_pending(cluster) if place else None
+    if stuck is not None:
+        path = next(entry.path for entry in draft.vms if entry.vm is stuck)
+        raise Problem(path, f"no host can take {stuck.name}: {placement.why_not(cluster, stuck)}")
     return cluster
 
 
-def _add_on_host(cluster: Cluster, vm: Vm) -> None:
-    """Register a VM on its configured host, refusing to overload the host."""
-    node = cluster.nodes[vm.host]  # type: ignore[index]
-    cluster.add_vm(vm, node.hypervisor)
-    vcpus, memory = cluster.vcpu_capacity(node), cluster.memory_capacity(node)
-    if node.used_vcpus > vcpus or node.used_memory_gb > memory + 1e-9:
-        raise Problem(".host", f"host {node.name} is over capacity at load: its running VMs need "
-                               f"{node.used_vcpus} vCPUs / {node.used_memory_gb:g} GB, it has "
-                               f"{vcpus:g} vCPUs / {memory:g} GB")
-
-
-def _place(cluster: Cluster, vm: Vm) -> None:
-    """Put a host-less VM on the best allowed host; its disk format is that host's."""
-    host = placement.best_host(cluster, vm)
-    if host is None:
-        raise Problem("", f"no host can take {vm.name}: {placement.why_not(cluster, vm)}")
-    cluster.vm_hypervisor[vm.name] = host.hypervisor
-    cluster.set_host(vm, host.name)
+def _refuse_overload(cluster: Cluster, draft: Draft) -> None:
+    """Refuse a host the VMs given it overload: at the first VM (in file order) with which a
+    host's running VMs need more vCPUs or memory than it has, as if they were added one by one
+    (each host is looked at once; the VMs again only when one is over)."""
+    if all(node.used_vcpus <= cluster.vcpu_capacity(node) and
+           node.used_memory_gb <= cluster.memory_capacity(node) + 1e-9
+           for node in cluster.nodes.values()):
+        return
+    used: dict[str, tuple[int, float]] = {}
+    for entry in draft.vms:
+        vm = entry.vm
+        if vm.host is None or vm.state not in CONSUMING_STATES:
+            continue
+        node = cluster.nodes[vm.host]
+        vcpus, memory = used.get(node.name, (0, 0.0))
+        vcpus, memory = vcpus + vm.vcpus, memory + vm.memory_gb
+        used[node.name] = vcpus, memory
+        most_vcpus, most_memory = cluster.vcpu_capacity(node), cluster.memory_capacity(node)
+        if vcpus > most_vcpus or memory > most_memory + 1e-9:
+            raise Problem(f"{entry.path}.host",
+                          f"host {node.name} is over capacity at load: its running VMs need "
+                          f"{vcpus} vCPUs / {memory:g} GB, it has {most_vcpus:g} vCPUs / "
+                          f"{most_memory:g} GB")
 
 
 def _set_roles(service: Service, active: str | None, vms: dict[str, Vm]) -> None:

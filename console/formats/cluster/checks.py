@@ -27,6 +27,7 @@ class HostIndex:
         self.cluster = cluster
         self.kinds = list(dict.fromkeys(node.hypervisor for node in cluster.nodes.values()))
         self._largest: dict[str, tuple[float, float]] = {}
+        self._largest_of_kind: dict[str, tuple[float, float]] = {}
         self._kinds_for: dict[str, list[str]] = {}
 
     def kinds_for(self, guest_os: str) -> list[str]:
@@ -38,12 +39,19 @@ class HostIndex:
         return kinds
 
     def largest(self, guest_os: str) -> tuple[float, float]:
-        """The most vCPUs and the most GB any host that runs `guest_os` can hold."""
+        """The most vCPUs and the most GB any host that runs `guest_os` can hold (hosts
+        looked at once per file, by hypervisor kind)."""
+        if not self._largest_of_kind:
+            cluster = self.cluster
+            for node in cluster.nodes.values():
+                most = self._largest_of_kind.get(node.hypervisor, (0.0, 0.0))
+                self._largest_of_kind[node.hypervisor] = (
+                    max(most[0], cluster.vcpu_capacity(node)),
+                    max(most[1], cluster.memory_capacity(node)))
         if guest_os not in self._largest:
-            hosts = [n for n in self.cluster.nodes.values()
-                     if HYPERVISORS[n.hypervisor].supports(guest_os)]
-            self._largest[guest_os] = (max(self.cluster.vcpu_capacity(n) for n in hosts),
-                                       max(self.cluster.memory_capacity(n) for n in hosts))
+            kinds = [self._largest_of_kind[kind] for kind in self.kinds_for(guest_os)]
+            self._largest[guest_os] = (max(vcpus for vcpus, _ in kinds),
+                                       max(memory for _, memory in kinds))
         return self._largest[guest_os]
 
 
@@ -58,6 +66,41 @@ def check_vm(vm: Vm, vms: dict[str, Vm], cluster: Cluster, hosts: HostIndex) -> 
     _check_guest(vm, cluster, hosts)
     _check_size(vm, hosts)
     _check_host_runs(vm, cluster)
+
+
+def check_vms(entries: list[VmEntry], vms: dict[str, Vm], cluster: Cluster,
+              auto: Iterator[str]) -> None:
+    """Each entry's image (`apply_image`), the VM's checks (`check_vm`) and trace
+    (`assign_trace`), in file order; raises `Problem` at an absolute key for the first problem.
+
+    A plain VM (no image, HA group, anti-affinity or trace) passes when its guest OS runs here
+    within the size the largest such host holds, and its host (if any) is known, runs the guest
+    and, for a running VM, starts powered on and out of maintenance: a few look-ups in tables
+    made once per file. Any other VM, and any that does not pass, takes the full checks, which
+    say what is wrong exactly as they always have."""
+    hosts = HostIndex(cluster)
+    up = {name for name, node in cluster.nodes.items() if node.powered and not node.maintenance}
+    kind_of = {name: node.hypervisor for name, node in cluster.nodes.items()}
+    guests: dict[str, tuple[frozenset[str], float, float] | None] = {}
+    running = VmState.RUNNING
+    for entry in entries:
+        vm = entry.vm
+        if entry.image is None and not vm.group and not vm.anti_affinity and \
+                vm.workload.profile != "trace":
+            guest = guests.get(vm.guest_os, ())
+            if guest == ():
+                kinds = hosts.kinds_for(vm.guest_os)
+                guest = (frozenset(kinds), *hosts.largest(vm.guest_os)) if kinds else None
+                guests[vm.guest_os] = guest
+            if guest is not None and vm.vcpus <= guest[1] and \
+                    vm.memory_gb <= guest[2] + 1e-9 and \
+                    (vm.host is None or (kind_of.get(vm.host) in guest[0] and
+                     (vm.state is not running or vm.host in up))):
+                continue
+        with at(entry.path):
+            apply_image(entry, cluster)
+            check_vm(vm, vms, cluster, hosts)
+            assign_trace(vm, cluster, auto)
 
 
 def check_group(group: HaGroup, cluster: Cluster) -> None:
