@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from textual.geometry import Size
 from textual.widgets import Footer
 
+from console import collector
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -37,9 +39,11 @@ class ConsoleFooter(Footer):
                 if binding.show]
 
     async def recompose(self) -> None:
-        """Textual's, then the keys that fit (`fit_keys`)."""
+        """Textual's, then the keys that fit (`fit_keys`); once they are painted the console's
+        first full frame is out, and Python's cycle collector may run (console.collector)."""
         await super().recompose()
         self.fit_keys()
+        self.call_after_refresh(collector.release, freeze=True)
 
     def on_resize(self) -> None:
         self.fit_keys()
