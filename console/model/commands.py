@@ -1,15 +1,14 @@
 """The command language: one small language, parsed in one place.
 
 Operators type it after `:`, keys build it, drills list it, recordings store it and the headless CLI
-takes it with `--do`. Every command is a frozen value (`Command`) that knows its canonical text,
-so a command that went in by key comes out of a recording as the same words.
+takes it with `--do`. Every command is a frozen dataclass that knows its canonical text, so a
+command that went in by key comes out of a recording as the same words.
 """
 
 from __future__ import annotations
 
-import inspect
 import shlex
-from dataclasses import FrozenInstanceError
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from console.model.names import name_problem
@@ -19,20 +18,16 @@ class CommandError(ValueError):
     """A command line that does not parse; the message says what was expected."""
 
 
+@dataclass(frozen=True, slots=True)
 class Param:
     """One parameter of a command: its field name, what kind of word it takes (the `kind` comment
-    lists them) and whether it may be left out. A plain class: the commands define about forty
-    at start-up (see `Command` for why not a dataclass)."""
+    lists them) and whether it may be left out."""
 
-    __slots__ = ("choices", "kind", "name", "optional")
-
-    def __init__(self, name: str, kind: str, optional: bool = False,
-                 choices: tuple[str, ...] = ()) -> None:
-        self.name = name
-        self.kind = kind  # node | vm | service | onoff | target | number | count | choice |
-        #                   image | keyword-node | flag
-        self.optional = optional
-        self.choices = choices  # the words a `choice` takes
+    name: str
+    kind: str  # node | vm | service | onoff | target | number | count | choice | image |
+    #            keyword-node | flag
+    optional: bool = False
+    choices: tuple[str, ...] = ()  # the words a `choice` takes
 
 
 #: The parameter kinds that hold one name (console.model.names); an `image` holds names
@@ -40,6 +35,7 @@ class Param:
 NAME_KINDS = ("node", "vm", "service", "target", "keyword-node", "name")
 
 
+@dataclass(frozen=True)
 class Command:
     """A command of the language: the verb, a one-line help, the parameters in order, whether
     read-only mode refuses it (`mutating`: it changes the cluster or the world; a dry run or a
@@ -49,13 +45,7 @@ class Command:
     (`logged`), and whether it asks the cluster to act, so that the engine refuses it while no
     partition holds quorum (`needs_quorum`: every operator command to the cluster manager; a
     command that acts on the world itself, such as fault injection, hardware power, a reading
-    or the clock, never waits for quorum).
-
-    A command is a frozen value, as a frozen dataclass is: its fields are its parameters (in
-    `params` order, defaults as class attributes), given by position or by name; commands of
-    one class with equal fields are equal and hash alike; setting a field raises
-    `dataclasses.FrozenInstanceError`. It is not a dataclass because a class definition here
-    costs a tenth of one (about 1 ms each at start-up, 25 of them)."""
+    or the clock, never waits for quorum)."""
 
     verb: ClassVar[str] = ""
     help: ClassVar[str] = ""
@@ -65,61 +55,8 @@ class Command:
     logged: ClassVar[bool] = True    # accepted ones appear in the event log (the command log
     #                                  keeps them all)
     needs_quorum: ClassVar[bool] = True  # refused while no partition holds quorum
-    #: The field names, in order: those of `params` (set for each class when it is defined).
-    field_names: ClassVar[tuple[str, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.field_names = tuple(param.name for param in cls.params)
-        declared = tuple(name for name, kind in inspect.get_annotations(cls).items()
-                         if not str(kind).startswith("ClassVar"))
-        if declared != cls.field_names:
-            raise TypeError(f"{cls.__name__}: fields {declared} differ from its params "
-                            f"{cls.field_names}")
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        """Raises TypeError for a missing, unknown or repeated field, as a dataclass's
-        `__init__` would, and CommandError for a name that breaks the one grammar."""
-        cls = type(self)
-        names = cls.field_names
-        if len(args) > len(names):
-            raise TypeError(f"{cls.__name__}() takes {len(names)} arguments, {len(args)} given")
-        values = dict(zip(names, args, strict=False))  # fewer args than fields: checked below
-        for name, value in kwargs.items():
-            if name not in names:
-                raise TypeError(f"{cls.__name__}() got an unexpected argument {name!r}")
-            if name in values:
-                raise TypeError(f"{cls.__name__}() got {name!r} twice")
-            values[name] = value
-        for name in names:
-            if name not in values and not hasattr(cls, name):
-                raise TypeError(f"{cls.__name__}() missing argument {name!r}")
-        self.__dict__.update(values)  # a field left out reads its class attribute (the default)
-        self._check_names()
-
-    def values(self) -> tuple[object, ...]:
-        """The fields' values, in `field_names` order."""
-        return tuple(getattr(self, name) for name in self.field_names)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.values() == other.values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self.values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.field_names)
-        return f"{type(self).__qualname__}({fields})"
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def _check_names(self) -> None:
+    def __post_init__(self) -> None:
         """Every name a command holds follows the one grammar (console.model.names), however
         the command was made: parsed, built by a key, read from a drill or a recording. Raises
         CommandError naming the parameter otherwise."""
@@ -179,6 +116,7 @@ def _format_value(value: object) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
 class FailNode(Command):
     """`fail-node NODE`: the node crashes at once; the others notice by missed heartbeats."""
 
@@ -189,6 +127,7 @@ class FailNode(Command):
     node: str
 
 
+@dataclass(frozen=True)
 class PowerOff(Command):
     """`power-off NODE`: a clean shutdown; its VMs restart elsewhere."""
 
@@ -199,6 +138,7 @@ class PowerOff(Command):
     node: str
 
 
+@dataclass(frozen=True)
 class PowerOn(Command):
     """`power-on NODE`: power a failed, fenced or offline node on; it rejoins after booting."""
 
@@ -209,6 +149,7 @@ class PowerOn(Command):
     node: str
 
 
+@dataclass(frozen=True)
 class AddNode(Command):
     """`add-node NODE [TEMPLATE]`: a new host built like TEMPLATE (default: the first host)."""
 
@@ -220,6 +161,7 @@ class AddNode(Command):
     template: str | None = None
 
 
+@dataclass(frozen=True)
 class Isolate(Command):
     """`isolate NODE`: cut the node off the heartbeat network; it stays powered."""
 
@@ -230,6 +172,7 @@ class Isolate(Command):
     node: str
 
 
+@dataclass(frozen=True)
 class Reconnect(Command):
     """`reconnect NODE`: give an isolated node its heartbeat network back."""
 
@@ -240,6 +183,7 @@ class Reconnect(Command):
     node: str
 
 
+@dataclass(frozen=True)
 class Failover(Command):
     """`failover SERVICE [TARGET]`: move the service to a passive member (a member VM or a node)."""
 
@@ -251,6 +195,7 @@ class Failover(Command):
     target: str | None = None
 
 
+@dataclass(frozen=True)
 class VmPower(Command):
     """`vm-power VM on|off`: power a VM on or off."""
 
@@ -261,6 +206,7 @@ class VmPower(Command):
     on: bool
 
 
+@dataclass(frozen=True)
 class SetHaState(Command):
     """`ha-state VM started|stopped|disabled|ignored`: the state HA keeps the VM in, as Proxmox
     VE's HA request state ("High Availability", Proxmox VE Administration Guide): `started` runs
@@ -276,6 +222,7 @@ class SetHaState(Command):
     state: str
 
 
+@dataclass(frozen=True)
 class Relocate(Command):
     """`relocate VM [NODE]`: move a VM by stopping it, moving it and starting it on NODE
     (Proxmox VE's `relocate`); a stopped VM is only moved. Without NODE the balancer picks."""
@@ -288,6 +235,7 @@ class Relocate(Command):
     target: str | None = None
 
 
+@dataclass(frozen=True)
 class ColdMigrate(Command):
     """`cold-migrate VM [NODE]`: move a stopped VM's registration to another compatible host
     (vSphere's cold migration); without NODE the host with the most room."""
@@ -300,6 +248,7 @@ class ColdMigrate(Command):
     target: str | None = None
 
 
+@dataclass(frozen=True)
 class CancelMigration(Command):
     """`cancel-migration VM`: stop a running or queued live migration; the VM stays on its
     source."""
@@ -314,6 +263,7 @@ class CancelMigration(Command):
 MAX_INJECTED = 1000
 
 
+@dataclass(frozen=True)
 class FailStarts(Command):
     """`fail-starts NODE [COUNT]`: the next COUNT VM starts on NODE fail (default 1;
     at most MAX_INJECTED)."""
@@ -327,6 +277,7 @@ class FailStarts(Command):
     count: int = 1
 
 
+@dataclass(frozen=True)
 class FailMigrations(Command):
     """`fail-migrations NODE [COUNT]`: the next COUNT live migrations to or from NODE
     fail (default 1; at most MAX_INJECTED)."""
@@ -340,6 +291,7 @@ class FailMigrations(Command):
     count: int = 1
 
 
+@dataclass(frozen=True)
 class Maintenance(Command):
     """`maintenance NODE on|off [--force]`: enter maintenance mode (evacuate by live migration)
     or leave it; `--force` evacuates even when that breaks HA's failover level."""
@@ -354,6 +306,7 @@ class Maintenance(Command):
     force: bool = False
 
 
+@dataclass(frozen=True)
 class Migrate(Command):
     """`migrate VM [TARGET]`: live-migrate a running VM; the balancer picks the target if none is
     given."""
@@ -366,6 +319,7 @@ class Migrate(Command):
     target: str | None = None
 
 
+@dataclass(frozen=True)
 class Rebalance(Command):
     """`rebalance [--dry-run]`: run the load balancer now; with `--dry-run` only recommend."""
 
@@ -380,6 +334,7 @@ class Rebalance(Command):
         return not self.dry_run
 
 
+@dataclass(frozen=True)
 class Deploy(Command):
     """`deploy VM IMAGE [on NODE]`: create a VM from a base image plus layers and boot it, streaming
     the image as needed."""
@@ -393,6 +348,7 @@ class Deploy(Command):
     host: str | None = None
 
 
+@dataclass(frozen=True)
 class PublishImage(Command):
     """`publish-image IMAGE`: publish a new version of a base image; its VMs take it at their next
     restart."""
@@ -404,6 +360,7 @@ class PublishImage(Command):
     image: str
 
 
+@dataclass(frozen=True)
 class LocalReading(Command):
     """A psutil reading of the real machine, recorded so that a replay sees it too.
 
@@ -429,6 +386,7 @@ class LocalReading(Command):
 MAX_SPEED = 3600.0
 
 
+@dataclass(frozen=True)
 class Speed(Command):
     """`speed FACTOR`: simulated seconds per real second (above 0, at most MAX_SPEED); a clock
     command."""
@@ -441,6 +399,7 @@ class Speed(Command):
     factor: float
 
 
+@dataclass(frozen=True)
 class Pause(Command):
     """`pause`: stop the simulated clock; a clock command."""
 
@@ -450,6 +409,7 @@ class Pause(Command):
     mutating: ClassVar[bool] = False
 
 
+@dataclass(frozen=True)
 class Resume(Command):
     """`resume`: restart the simulated clock; a clock command."""
 
@@ -518,7 +478,8 @@ def _bind(cls: type[Command], args: list[str]) -> dict[str, object]:
         values[param.name] = _convert(param, positional.pop(0))
     if positional:
         raise CommandError(f"unexpected {' '.join(positional)!r}")
-    return {k: v for k, v in values.items() if k in cls.field_names}
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in values.items() if k in names}
 
 
 def _convert(param: Param, word: str) -> object:
