@@ -27,14 +27,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from console.formats.timed import MAX_TIME_S
 from console.model import views
 from console.model.commands import CLOCK_COMMANDS, MAX_SPEED, Command, Pause, Resume, Speed
 from console.model.engine import Engine
 from console.model.kernel import Outcome
-from console.model.preview import Preview, preview
+
+if TYPE_CHECKING:  # a key's question, imported when one is asked: not before the first frame
+    from console.model.preview import Preview
 
 #: The speeds `+` and `-` step through (simulated seconds per real second).
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 120.0, 300.0, 600.0)
@@ -357,6 +359,8 @@ class Session:
     def preview(self, *commands: Command) -> Preview:
         """What `commands` would do (console.model.preview), after the driver's refusal if it
         has one; nothing changes."""
+        from console.model.preview import Preview, preview
+
         for command in commands:
             reason = self.driver.refusal(command) if self.driver is not None else None
             if reason is not None:

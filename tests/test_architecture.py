@@ -2,7 +2,7 @@
 `console/`, and dependencies that run one way only:
 
     cli -> ui -> drills, replay, sources -> session -> formats -> model
-                                              errors, paths, signals: below everything
+                                              errors, paths, signals, collector: below everything
 
 `console.model` imports nothing outside the standard library and itself; its behaviours import
 `console.model.kernel`, never `console.model.engine` (only the engine's readers, views and
@@ -25,17 +25,18 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "paths": {"errors"},
     "signals": set(),
+    "collector": set(),
     "model": set(),
     "formats": {"errors", "paths", "model"},
     "session": {"errors", "paths", "model", "formats"},
     "sources": {"errors", "paths", "model", "formats", "session"},
     "replay": {"errors", "paths", "model", "formats", "session", "sources"},
     "drills": {"errors", "paths", "model", "formats", "session", "sources", "replay"},
-    "ui": {"errors", "paths", "signals", "model", "formats", "session", "sources", "replay",
-           "drills"},
-    "cli": {"errors", "paths", "signals", "model", "formats", "session", "sources", "replay",
-            "drills", "ui"},
-    "__main__": {"cli"},
+    "ui": {"errors", "paths", "signals", "collector", "model", "formats", "session", "sources",
+           "replay", "drills"},
+    "cli": {"errors", "paths", "signals", "collector", "model", "formats", "session", "sources",
+            "replay", "drills", "ui"},
+    "__main__": {"cli", "collector"},
     "__init__": set(),
 }
 #: Third-party packages an area may import (the model none: standard library only).

@@ -13,7 +13,9 @@ with its end line and restores the terminal first (console.ui.app).
 
 Only `cli` imports `console.ui`, and only inside the functions that open a screen: the headless
 sub-commands (`simulate`, `validate`, `drill`, `replay --headless`) never import Textual, which
-halves their start-up time.
+halves their start-up time. Python's cycle collector is held off from the start
+(console.collector): until the console's first frame is out, or until a sub-command that opens
+no console has been imported; it is on again when `main` returns.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from console import collector
 from console.cli.options import SUBCOMMAND_LINES, check_subcommand
 from console.errors import EXIT_BAD_INPUT, InputError
 from console.signals import catch_stop_signals, restore
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `cluster-console ARGS` (default: `sys.argv[1:]`) and return its exit status: 0 done,
     1 a drill failed, 2 bad input (one line on stderr), 130 interrupted, 141 the reader of
     standard output went away."""
+    collector.hold()  # until the console's first frame, or the sub-command is imported
     args = list(sys.argv[1:] if argv is None else argv)
     # SIGTERM and SIGHUP raise SystemExit(128 + signal) where the program is, so that every
     # `finally` runs (temporary files of unfinished outputs are removed).
@@ -65,10 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     finally:
         restore(previous)
+        collector.release()
 
 
 def _run(module: str, argv: Sequence[str]) -> int:
     command: Callable[[Sequence[str]], int] = importlib.import_module(module).run
+    if module != CONSOLE:  # the console releases the collector at its first frame
+        collector.release()
     return command(argv)
 
 

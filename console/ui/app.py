@@ -40,6 +40,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
+from console import collector
 from console.model import views
 from console.model.commands import (
     COMMANDS,
@@ -72,6 +73,11 @@ if TYPE_CHECKING:
 #: Signals that quit the console cleanly (recording ended, terminal restored). SIGINT is
 #: `kill -INT`: ctrl+c in the console is a key (the terminal is raw), bound to quit.
 EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
+
+#: Real seconds after mounting after which Python's cycle collector, held since the start
+#: (console.collector), runs again even if the footer has not painted its keys (the first full
+#: frame, which releases it: console.ui.widgets.footer).
+COLLECTOR_HELD_S = 5.0
 
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
@@ -209,6 +215,10 @@ class ConsoleApp(App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        if self.session is not None:
+            self.set_timer(COLLECTOR_HELD_S, lambda: collector.release(freeze=True))
+        else:  # the loader pauses the collector itself, while it reads (console.formats.cluster)
+            collector.release()
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for number in EXIT_SIGNALS:

@@ -3,7 +3,9 @@ run as the command line runs it (console.cli.main) in a child process, headless,
 main screen without importing the drills, the replay, recordings, the `--local` machine's
 readings or the screens that open later. Each of them costs start-up time (the first frame of
 the seed console waited ~0.3 s for them); the child's `sys.modules` at the first frame is the
-measure, so a new top-level import of one of them fails here instead of slowing every start."""
+measure, so a new top-level import of one of them fails here instead of slowing every start.
+Python's cycle collector is held off until past the first frame (console.collector) and on
+again once the console quits."""
 
 from __future__ import annotations
 
@@ -18,11 +20,21 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Run in the child: the command line as `cluster-console --paused`, its app run headless at
 #: 120x40 until the first frame is up, then what was imported and what the screen shows.
 CHILD = """
-import json, sys
+import gc, json, sys
 from textual.app import App
 from console.ui.app import ConsoleApp
 
 seen = {}
+
+from console.ui.widgets.footer import ConsoleFooter
+
+composing = ConsoleFooter.recompose
+
+async def recompose(self):  # the footer's keys come last in the first full frame
+    seen.setdefault("collecting", gc.isenabled())
+    await composing(self)
+
+ConsoleFooter.recompose = recompose
 
 async def first_frame(pilot):
     await pilot.pause()
@@ -37,6 +49,7 @@ ConsoleApp.run = lambda self, **kw: App.run(self, headless=True, size=(120, 40),
 from console.cli import main
 
 seen["status"] = main(["--paused"])
+seen["collecting_after"] = gc.isenabled()
 print(json.dumps(seen))
 """
 
@@ -46,7 +59,8 @@ NOT_AT_START = (
     "console.sources.local", "console.ui.replay", "console.ui.drill", "console.ui.cast",
     "console.ui.screens.help", "console.ui.screens.details", "console.ui.screens.log",
     "console.ui.screens.alerts", "console.ui.screens.report", "console.ui.screens.dialogs",
-    "console.ui.screens.sort_picker", "console.ui.screens.loading", "psutil", "sqlite3",
+    "console.ui.screens.sort_picker", "console.ui.screens.loading", "console.model.preview",
+    "psutil", "sqlite3",
 )
 
 
@@ -63,3 +77,7 @@ def test_the_seed_consoles_first_frame_imports_only_what_it_shows() -> None:
     early = sorted(m for m in modules
                    if any(m == name or m.startswith(name + ".") for name in NOT_AT_START))
     assert early == []
+    # Python's cycle collector is held from the start until the footer composes its keys,
+    # the last of the first full frame, and on again once the console has quit
+    # (console.collector)
+    assert seen["collecting"] is False and seen["collecting_after"] is True

@@ -17,6 +17,8 @@ from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.widgets import Footer
 
+from console import collector
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -48,9 +50,11 @@ class ConsoleFooter(Footer):
         yield from super().compose()
 
     async def recompose(self) -> None:
-        """Textual's, then the keys that fit (`fit_keys`)."""
+        """Textual's, then the keys that fit (`fit_keys`); once they are painted the console's
+        first full frame is out, and Python's cycle collector may run (console.collector)."""
         await super().recompose()
         self.fit_keys()
+        self.call_after_refresh(collector.release, freeze=True)
 
     def on_resize(self) -> None:
         self.fit_keys()
