@@ -13,7 +13,6 @@ replay bar.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -46,8 +45,6 @@ from console.ui.widgets.services import ServicesTable
 from console.ui.widgets.vms import VmsPane, VmsTable
 
 if TYPE_CHECKING:
-    from textual.timer import Timer
-
     from console.ui.mode import Viewer
 
 MIN_WIDTH, MIN_HEIGHT = 70, 20
@@ -66,10 +63,12 @@ VMS_MIN = PANE_FRAME + 3
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
 #: Pane sizes follow their content (`pane_rows`) in steps of this many rows (`stepped_needs`) ...
 LAYOUT_STEP_ROWS = 4
-#: ... and, once content has moved them, not again for this many real seconds: a new layout
-#: repaints the whole screen (80-300 ms at 40,000 VMs) and a key pressed meanwhile waits, so
-#: content changes (migrations coming and going in an evacuation, a node's VMs) repaint rows
-#: only in between. A resize, or another lower pane shown, lays the panes out at once.
+#: ... and, once content has moved them, not again for this many seconds of the simulated clock
+#: (real seconds at x1; the clock, not the wall, so that a run is the same however fast it
+#: goes): a new layout repaints the whole screen (80-300 ms at 40,000 VMs) and a key pressed
+#: meanwhile waits, so content changes (migrations coming and going in an evacuation, a node's
+#: VMs) repaint rows only in between, and a key never lays the screen out. A resize, or another
+#: lower pane shown, lays the panes out at once.
 LAYOUT_SETTLE_S = 1.0
 
 
@@ -184,8 +183,7 @@ class MainScreen(Screen[None]):
         # pane -> what the subtitle says before the position, and its shorter forms
         self._notes: dict[str, tuple[str, ...]] = {}
         self._titles: dict[str, str] = dict(TITLES)
-        self._content_laid_out_at = -math.inf  # time.monotonic() content last moved the panes
-        self._settle_timer: Timer | None = None
+        self._content_laid_out_at = -math.inf  # the clock's time content last moved the panes
         self._layout_for(self.size.width, self.size.height)
         self.query_one(VmsTable).node = self.console.selected_node
         for table in self.query(KeyedTable):  # the panes that follow a cursor: in its frame
@@ -248,23 +246,17 @@ class MainScreen(Screen[None]):
 
     def _follow_content(self) -> None:
         """The panes' sizes after what they show now (`update_view`): as `_layout_for`, but no
-        sooner than LAYOUT_SETTLE_S after content last moved them (a timer does it then)."""
+        sooner than LAYOUT_SETTLE_S of the clock after content last moved them (a later
+        `update_view` does it then: the clock's ticks call it)."""
+        now = self.console.session.now
+        if now < self._content_laid_out_at + LAYOUT_SETTLE_S:
+            return
         width, height = self.size
         needs = stepped_needs(self._content_rows(), getattr(self, "_needs", None))
         if (width, height, needs) == getattr(self, "_laid_out_for", None):
             return
-        wait = self._content_laid_out_at + LAYOUT_SETTLE_S - time.monotonic()
-        if wait > 0:
-            if self._settle_timer is None:
-                self._settle_timer = self.set_timer(wait, self._settled, name="layout-settle")
-            return
-        self._content_laid_out_at = time.monotonic()
+        self._content_laid_out_at = now
         self._layout_for(width, height)
-
-    def _settled(self) -> None:
-        self._settle_timer = None
-        if getattr(self, "_ready", False) and not self.has_class("-too-small"):
-            self._follow_content()
 
     def _set_layout_classes(self, width: int, height: int, panes: int) -> bool:
         """Set the layout's classes, without restyling, for a `width` x `height` terminal
