@@ -67,8 +67,8 @@ LAYOUT_STEP_ROWS = 4
 #: (real seconds at x1; the clock, not the wall, so that a run is the same however fast it
 #: goes): a new layout repaints the whole screen (80-300 ms at 40,000 VMs) and a key pressed
 #: meanwhile waits, so content changes (migrations coming and going in an evacuation, a node's
-#: VMs) repaint rows only in between, and a key never lays the screen out. A resize, or another
-#: lower pane shown, lays the panes out at once.
+#: VMs) repaint rows only in between. A resize, or another lower pane shown, lays the panes out
+#: at once.
 LAYOUT_SETTLE_S = 1.0
 
 
