@@ -96,8 +96,8 @@ async def test_an_evacuation_changes_rows_but_not_the_panes_sizes(monkeypatch):
         screen = app.screen
         sizes = {pane: screen.query_one(pane).region for pane in PANES}
         counts = set()
-        for _ in range(40):
-            app.advance(1)
+        for _ in range(15):
+            app.advance(2)
             await pilot.pause()
             counts.add(screen.query_one(MigrationsTable).shown_count())
             assert {pane: screen.query_one(pane).region for pane in PANES} == sizes
