@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import signal
 import threading
@@ -59,6 +58,7 @@ from console.model.names import label_problem
 from console.session import DRILL, MAX_STEP_S, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
 from console.ui import selection
+from console.ui.collector import keep_full_passes_short
 from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
@@ -246,7 +246,7 @@ class ConsoleApp(App[int]):
             # The loaded model lives as long as the console: out of the collector's full passes,
             # which would walk its every object (~0.8 s at 40,000 VMs) while a key waits. Not
             # under tests (frozen objects are never freed: one process runs many consoles).
-            gc.freeze()
+            keep_full_passes_short()
         if self.tick_s > 0:  # 0: no timer, the caller drives time (the cast exporter)
             self.set_interval(self.tick_s, self._tick, name="clock")
         if self.source is not None:

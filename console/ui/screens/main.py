@@ -12,6 +12,7 @@ replay bar.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -60,6 +61,15 @@ PANE_MIN = PANE_FRAME + 1
 MAX_VMS_ROWS = 500
 VMS_MIN = PANE_FRAME + 3
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
+#: Pane sizes follow their content (`pane_rows`) in steps of this many rows (`stepped_needs`) ...
+LAYOUT_STEP_ROWS = 4
+#: ... and, once content has moved them, not again for this many seconds of the simulated clock
+#: (real seconds at x1; the clock, not the wall, so that a run is the same however fast it
+#: goes): a new layout repaints the whole screen (80-300 ms at 40,000 VMs) and a key pressed
+#: meanwhile waits, so content changes (migrations coming and going in an evacuation, a node's
+#: VMs) repaint rows only in between. A resize, or another lower pane shown, lays the panes out
+#: at once.
+LAYOUT_SETTLE_S = 1.0
 
 
 BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.on_key)
@@ -173,10 +183,13 @@ class MainScreen(Screen[None]):
         # pane -> what the subtitle says before the position, and its shorter forms
         self._notes: dict[str, tuple[str, ...]] = {}
         self._titles: dict[str, str] = dict(TITLES)
+        self._content_laid_out_at = -math.inf  # the clock's time content last moved the panes
         # The node followed before the layout counts the VMs pane's rows: not every VM sorted
         # (40,000) for a count the first frame does not show.
         self.query_one(VmsTable).node = self.console.selected_node
         self._layout_for(self.size.width, self.size.height)
+        for table in self.query(KeyedTable):  # the panes that follow a cursor: in its frame
+            table.follower = self.on_keyed_table_highlighted
         self.query_one("#nodes-table").focus()
         self._ready = True
         self.update_view()
@@ -188,6 +201,7 @@ class MainScreen(Screen[None]):
         self._ready = False
         await self.recompose()
         self._laid_out_for = None
+        self._needs = None
         self.on_mount()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -195,12 +209,13 @@ class MainScreen(Screen[None]):
 
     def _layout_for(self, width: int, height: int) -> None:
         """Lay the panes out for a `width` x `height` screen: which arrangement, then each pane's
-        rows by its content (`_content_rows`); done again only when the size or what the panes
-        need changed."""
-        needs = self._content_rows()
+        rows by its content (`_content_rows`, in steps: `stepped_needs`); done again only when
+        the size or what the panes need changed."""
+        needs = stepped_needs(self._content_rows(), getattr(self, "_needs", None))
         if (width, height, needs) == getattr(self, "_laid_out_for", None):
             return
         self._laid_out_for = (width, height, needs)
+        self._needs = needs
         before = set(self.classes)
         mode_widgets = getattr(self, "_mode_widgets", ())
         room = height - MIN_HEIGHT - sum(getattr(w, "rows", 0) for w in mode_widgets
@@ -230,6 +245,20 @@ class MainScreen(Screen[None]):
         else:
             self.query_one("#side").styles.height = "1fr"
             self.query_one("#services-pane").styles.height = rows["services"]
+
+    def _follow_content(self) -> None:
+        """The panes' sizes after what they show now (`update_view`): as `_layout_for`, but no
+        sooner than LAYOUT_SETTLE_S of the clock after content last moved them (a later
+        `update_view` does it then: the clock's ticks call it)."""
+        now = self.console.session.now
+        if now < self._content_laid_out_at + LAYOUT_SETTLE_S:
+            return
+        width, height = self.size
+        needs = stepped_needs(self._content_rows(), getattr(self, "_needs", None))
+        if (width, height, needs) == getattr(self, "_laid_out_for", None):
+            return
+        self._content_laid_out_at = now
+        self._layout_for(width, height)
 
     def _set_layout_classes(self, width: int, height: int, panes: int) -> bool:
         """Set the layout's classes, without restyling, for a `width` x `height` terminal
@@ -281,7 +310,7 @@ class MainScreen(Screen[None]):
         self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node,
                                        self.console.session.clock.speed)
         self._update_titles()
-        self._layout_for(self.size.width, self.size.height)
+        self._follow_content()
         for widget in self._mode_widgets:
             widget.update_view()  # type: ignore[attr-defined]
 
@@ -345,7 +374,13 @@ class MainScreen(Screen[None]):
     # -- selection ------------------------------------------------------------------------------
 
     def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
+        """A table's cursor moved: its subtitle's position, and a node's row scopes the VMs pane
+        and moves the other node table's cursor. Called at once by the table (its `follower`),
+        in the handler that moved the cursor, so that both panes change in one frame; the
+        message that arrives afterwards (`followed`) is then nothing new."""
         table = message.table
+        if message.followed:
+            return
         if message.key != table.cursor_key:
             # stale: the cursor has moved on since (two quick moves). Echoing it to the other
             # table would move that one back, whose own message moves this one back: forever.
@@ -632,7 +667,10 @@ class MainScreen(Screen[None]):
 
     def action_focus_pane(self, name: str) -> None:
         if name in LOWER:
-            self.query_one("#lower", ContentSwitcher).current = f"{name}-pane"
+            switcher = self.query_one("#lower", ContentSwitcher)
+            if switcher.current != f"{name}-pane":
+                switcher.current = f"{name}-pane"
+                self._layout_for(self.size.width, self.size.height)  # another pane: at once
         if self.maximized is not None:  # zoomed: the zoom goes to the pane asked for
             self.maximize(self.query_one(f"#{name}-pane"), container=False)
         # At once, not after a refresh as `focus()` would: keys typed right behind the pane's
@@ -895,6 +933,23 @@ def pane_rows(needs: dict[str, int], body: int, *, roomy: bool, short: bool) -> 
         fair = max(PANE_MIN, middle - migrations, middle // 2)
         rows["services"] = max(PANE_MIN - 1, min(services, fair, middle - PANE_MIN))
     return rows
+
+
+def stepped_needs(needs: dict[str, int], shown: dict[str, int] | None) -> dict[str, int]:
+    """The rows each pane asks for (`needs`, as `MainScreen._content_rows` counts them) in steps
+    of LAYOUT_STEP_ROWS, given what the layout on screen was made for (`shown`; None: none yet,
+    the needs as they are): a pane grows to its need rounded up to a step, and shrinks (to that)
+    only once it needs more than a step less than it has; else it keeps its rows."""
+    if shown is None:
+        return dict(needs)
+    stepped = {}
+    for part, need in needs.items():
+        had = shown.get(part)
+        if had is None or need > had or need < had - LAYOUT_STEP_ROWS:
+            stepped[part] = need + (-need) % LAYOUT_STEP_ROWS
+        else:
+            stepped[part] = had
+    return stepped
 
 
 def _clamp(value: int, low: int, high: int) -> int:

@@ -150,7 +150,10 @@ class KeyedTable(Widget, can_focus=True):
             return self.table
 
     class Highlighted(_RowMessage):
-        """The cursor moved to another row (or its row's key changed)."""
+        """The cursor moved to another row (or its row's key changed). `followed`: the table's
+        `follower` was told at once (the message still bubbles, for other listeners)."""
+
+        followed = False
 
     class Selected(_RowMessage):
         """Enter on a row."""
@@ -184,6 +187,10 @@ class KeyedTable(Widget, can_focus=True):
         self._plain_rows_shown = True  # the subclass's rows are on show (no order yet)
         self._order_work_queued = False  # a turn of `_work_on_order` is waiting
         self._wants: dict[int, int] = {}  # column -> width its values asked for
+        self._base_style: Style | None = None  # `rich_style`, kept until the styles change
+        #: Told of every cursor move at once, in the handler that moved it, before the message
+        #: is posted: a pane that follows this one repaints in the same frame, not one later.
+        self.follower: Callable[[KeyedTable.Highlighted], None] | None = None
 
     # -- what a subclass provides ---------------------------------------------------------------
 
@@ -541,6 +548,7 @@ class KeyedTable(Widget, can_focus=True):
         """Textual's hook on a style change (a theme switch): forget the cached cell styles."""
         super().notify_style_update()
         self._styles.clear()
+        self._base_style = None
 
     def on_show(self) -> None:
         self._stale = True
@@ -649,7 +657,11 @@ class KeyedTable(Widget, can_focus=True):
         self.cursor_key = key
         if key != self._announced:
             self._announced = key
-            self.post_message(self.Highlighted(self, key))
+            message = self.Highlighted(self, key)
+            if self.follower is not None:
+                self.follower(message)
+                message.followed = True
+            self.post_message(message)
 
     def move_cursor_to_key(self, key: Hashable) -> bool:
         """Put the cursor on the row keyed `key`; False (cursor unmoved) when no row has it."""
@@ -727,7 +739,9 @@ class KeyedTable(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         self._ensure_layout()
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style
+        if base is None:  # walks every ancestor's styles: once per style change, not per line
+            base = self._base_style = self.rich_style
         if y == 0:
             header = self._style("header")
             return self._strip(self._header_cells(), base + header, width)
