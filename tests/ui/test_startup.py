@@ -28,13 +28,13 @@ seen = {}
 
 from console.ui.widgets.footer import ConsoleFooter
 
-composing = ConsoleFooter.recompose
+composing = ConsoleFooter.compose
 
-async def recompose(self):  # the footer's keys come last in the first full frame
+def compose(self):  # the footer's keys come last in the first full frame
     seen.setdefault("collecting", gc.isenabled())
-    await composing(self)
+    return composing(self)
 
-ConsoleFooter.recompose = recompose
+ConsoleFooter.compose = compose
 
 async def first_frame(pilot):
     await pilot.pause()
@@ -77,7 +77,7 @@ def test_the_seed_consoles_first_frame_imports_only_what_it_shows() -> None:
     early = sorted(m for m in modules
                    if any(m == name or m.startswith(name + ".") for name in NOT_AT_START))
     assert early == []
-    # Python's cycle collector is held from the start until the footer composes its keys,
+    # Python's cycle collector is held from the start while the footer composes its keys,
     # the last of the first full frame, and on again once the console has quit
     # (console.collector)
     assert seen["collecting"] is False and seen["collecting_after"] is True
