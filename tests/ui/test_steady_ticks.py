@@ -20,6 +20,11 @@ def header_text(app) -> str:
     return "".join(text for text, _style in app.screen.query_one(ClusterHeader).parts())
 
 
+def header_shown(app) -> str:
+    """The header's line as drawn now (not as it would be drawn afresh)."""
+    return app.screen.query_one(ClusterHeader).render_line(0).text
+
+
 def count_refreshes(widgets: list[Widget], monkeypatch) -> dict[str, int]:
     """Count each widget's `refresh` calls (whole or a region) from now on, by id."""
     counts = {str(w.id): 0 for w in widgets}
@@ -151,3 +156,26 @@ async def test_a_new_speed_while_behind_drops_the_seconds_owed_at_the_old_one(mo
         assert "behind" not in header_text(app)
         await pilot.pause()
         assert app.tick(0.0) == 0.0 and app.engine.now == shown
+
+
+async def test_the_clock_timer_wakes_once_a_tick_period_and_follows_the_speed():
+    app = make_app(paused=False, tick_s=0.25)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.clock_period == 1.0  # x1: once a real second, not every tick_s
+        await pilot.press("plus", "plus")  # x4
+        await pilot.pause()
+        assert app.clock_period == 0.25
+        await pilot.press("minus", "minus", "minus")  # x0.5
+        await pilot.pause()
+        assert app.clock_period == 1.0
+
+
+async def test_opening_and_closing_the_command_line_ticks_at_once():
+    app = make_app(paused=False, tick_s=0.25)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon")
+        await pilot.pause()
+        assert app.clock_held and "HELD" in header_shown(app)  # without waiting for the timer
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.clock_held and "HELD" not in header_shown(app)
