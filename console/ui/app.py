@@ -523,9 +523,11 @@ class ConsoleApp(App[int]):
             self._clock_timer.reset()
 
     def on_descendant_focus(self, _event: object) -> None:
+        """The focus moved (a bar opened, say): the clock may start or stop holding."""
         self._hold_may_change()
 
     def on_descendant_blur(self, _event: object) -> None:
+        """The focus left a widget (a bar closed, say): the clock may start or stop holding."""
         self._hold_may_change()
 
     def _tick(self) -> None:
