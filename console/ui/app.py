@@ -90,8 +90,6 @@ CATCH_UP_GAP_S = 0.01
 #: is behind (the model costs more than the speed allows); beyond `MAX_STEP_S` real seconds'
 #: worth the clock slips (those simulated seconds are not owed any more).
 BEHIND_S = 1.0
-#: A timer call this close to `tick_period` makes the tick (the timer's own jitter).
-TICK_SLACK_S = 0.05
 
 
 class ConsoleApp(App[int]):
@@ -531,14 +529,12 @@ class ConsoleApp(App[int]):
         self._hold_may_change()
 
     def _tick(self) -> None:
-        """The timer's call, every `tick_period`: a tick once `tick_period` has passed since the
-        last one (give or take the timer's jitter), or at once when the clock starts or stops
-        holding or owes the model seconds; then the timer follows a new speed."""
+        """The timer's call, every `tick_period`, and a call at once when the clock starts or
+        stops holding: a tick of the real seconds since the last one (a late call, the event
+        loop busy, still ticks: the next is not a whole period away); then the timer follows a
+        new speed."""
         now = time.monotonic()
         elapsed = now - self._last_tick
-        if (elapsed < self.tick_period() - TICK_SLACK_S and not self._owed
-                and self.clock_held == self._was_held):
-            return
         self._last_tick = now
         self.tick(elapsed)
         if self._clock_timer is not None:

@@ -281,3 +281,13 @@ async def test_panes_that_skip_quiet_ticks_show_what_a_full_comparison_shows():
                     table.refresh_rows(force=True)
                     assert [table.render_line(y).text for y in lines] == shown, \
                         (seed, second, table.id)
+
+
+async def test_a_timer_call_a_little_early_or_late_still_ticks(monkeypatch):
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        start = app.engine.now
+        monkeypatch.setattr(app_module.time, "monotonic", lambda: app._last_tick + 0.9)
+        app._tick()  # the timer's call, 0.1 s off its period: not dropped for a second
+        assert abs(app.engine.now - (start + 0.9)) < 1e-9
