@@ -7,7 +7,9 @@ after every command, telling in a toast what an interactive drill's steps and a 
 commands did (their drivers submit them themselves as time passes).
 
 Time: a Textual timer calls `tick(real_elapsed)` every `tick_period()` real seconds (one at x1 and
-below, down to `tick_s` at higher speeds: a tick that changes nothing is not made); the simulated
+below, down to `tick_s` at higher speeds: a tick that changes nothing is not made, and the timer
+wakes no more often than that; a dialog, the palette or a bar opening or closing ticks at once,
+so the header says HELD and the clock stops or goes on without waiting for the timer); the simulated
 seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
 row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
 next, and the header says how far the clock is behind. Tests construct the session paused and
@@ -66,6 +68,8 @@ from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from console.model.engine import Engine
     from console.sources.base import Source
     from console.ui.actions import Action
@@ -93,8 +97,6 @@ CATCH_UP_GAP_S = 0.01
 #: is behind (the model costs more than the speed allows); beyond `MAX_STEP_S` real seconds'
 #: worth the clock slips (those simulated seconds are not owed any more).
 BEHIND_S = 1.0
-#: A timer call this close to `tick_period` makes the tick (the timer's own jitter).
-TICK_SLACK_S = 0.05
 
 
 class ConsoleApp(App[int]):
@@ -163,6 +165,8 @@ class ConsoleApp(App[int]):
         self._leaving = False
         self._selection: str | None = None  # the selection last told to the session
         self._paused_shown: bool | None = None  # the clock state the footer's label shows
+        self._clock_timer: Timer | None = None  # calls `_tick` every `_clock_period` seconds
+        self._clock_period = 0.0
         if themes is None:
             from console.ui.themes import load_themes
 
@@ -249,7 +253,8 @@ class ConsoleApp(App[int]):
             # under tests (frozen objects are never freed: one process runs many consoles).
             keep_full_passes_short()
         if self.tick_s > 0:  # 0: no timer, the caller drives time (the cast exporter)
-            self.set_interval(self.tick_s, self._tick, name="clock")
+            self._time_clock()
+            self.screen_change_signal.subscribe(self, self._hold_may_change)
         if self.source is not None:
             self.source.start(self.session, self.call_from_thread)
         if self.mode is not None:
@@ -363,6 +368,8 @@ class ConsoleApp(App[int]):
             return
         if outcome.accepted and isinstance(command, (Pause, Speed)):
             self._drop_owed()
+            if self._clock_timer is not None:
+                self._time_clock()
         title = SOURCE_TITLES.get(heard.source)
         if title is not None:
             if not outcome.accepted:
@@ -512,16 +519,51 @@ class ConsoleApp(App[int]):
             return True
         return screen.has_class("-bar-open")
 
+    def _time_clock(self) -> None:
+        """Start the clock's timer, or start it again when `tick_period` changed (a new speed):
+        it wakes once a `tick_period`, not more often (an idle console's cost is its wake-ups)."""
+        period = self.tick_period()
+        if self._clock_timer is not None:
+            if period == self._clock_period:
+                return
+            self._clock_timer.stop()
+        self._clock_period = period
+        self._clock_timer = self.set_interval(period, self._tick, name="clock")
+
+    @property
+    def clock_period(self) -> float:
+        """Real seconds between the clock timer's wake-ups (`tick_period` when it started; 0
+        without a timer)."""
+        return self._clock_period if self._clock_timer is not None else 0.0
+
+    def _hold_may_change(self, *_args: object) -> None:
+        """A screen came or went or the focus moved (a dialog, the palette or a bar opened or
+        closed): when the clock starts or stops holding, tick now and time the next tick from
+        here."""
+        if (self._clock_timer is not None and self.is_running
+                and self.clock_held != self._was_held):
+            self._tick()
+            self._clock_timer.reset()
+
+    def on_descendant_focus(self, _event: object) -> None:
+        """The focus moved (a bar opened, say): the clock may start or stop holding."""
+        self._hold_may_change()
+
+    def on_descendant_blur(self, _event: object) -> None:
+        """The focus left a widget (a bar closed, say): the clock may start or stop holding."""
+        self._hold_may_change()
+
     def _tick(self) -> None:
-        """The timer's call, every `tick_s`: a tick once `tick_period` has passed since the last
-        one, or at once when the clock starts or stops holding or owes the model seconds."""
+        """The timer's call, every `tick_period`, and a call at once when the clock starts or
+        stops holding: a tick of the real seconds since the last one (a late call, the event
+        loop busy, still ticks: the next is not a whole period away); then the timer follows a
+        new speed."""
         now = time.monotonic()
         elapsed = now - self._last_tick
-        if (elapsed < self.tick_period() - TICK_SLACK_S and not self._owed
-                and self.clock_held == self._was_held):
-            return
         self._last_tick = now
         self.tick(elapsed)
+        if self._clock_timer is not None:
+            self._time_clock()
 
     def tick_period(self) -> float:
         """Real seconds between ticks: one (a second of the clock at x1, a second of the header's

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.widget import Widget
-from ui_helpers import crashed_datacenter_app, make_app
+from ui_helpers import crashed_datacenter_app, make_app, seed_engine
 
 from console.ui import app as app_module
 from console.ui.widgets.base import clock
@@ -18,6 +18,11 @@ from console.ui.widgets.vms import VmsTable
 
 def header_text(app) -> str:
     return "".join(text for text, _style in app.screen.query_one(ClusterHeader).parts())
+
+
+def header_shown(app) -> str:
+    """The header's line as drawn now (not as it would be drawn afresh)."""
+    return app.screen.query_one(ClusterHeader).render_line(0).text
 
 
 def count_refreshes(widgets: list[Widget], monkeypatch) -> dict[str, int]:
@@ -151,3 +156,138 @@ async def test_a_new_speed_while_behind_drops_the_seconds_owed_at_the_old_one(mo
         assert "behind" not in header_text(app)
         await pilot.pause()
         assert app.tick(0.0) == 0.0 and app.engine.now == shown
+
+
+async def test_the_clock_timer_wakes_once_a_tick_period_and_follows_the_speed():
+    app = make_app(paused=False, tick_s=0.25)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.clock_period == 1.0  # x1: once a real second, not every tick_s
+        await pilot.press("plus", "plus")  # x4
+        await pilot.pause()
+        assert app.clock_period == 0.25
+        await pilot.press("minus", "minus", "minus")  # x0.5
+        await pilot.pause()
+        assert app.clock_period == 1.0
+
+
+async def test_opening_and_closing_the_command_line_ticks_at_once():
+    app = make_app(paused=False, tick_s=0.25)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon")
+        await pilot.pause()
+        assert app.clock_held and "HELD" in header_shown(app)  # without waiting for the timer
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.clock_held and "HELD" not in header_shown(app)
+
+
+def count_rows_computed(tables: list[KeyedTable], monkeypatch) -> dict[str, int]:
+    """Count each table's `row_cells` calls from now on, by id."""
+    counts = {str(t.id): 0 for t in tables}
+    for table in tables:
+        original = table.row_cells
+
+        def counted(key, _original=original, _id=str(table.id)):
+            counts[_id] += 1
+            return _original(key)
+
+        monkeypatch.setattr(table, "row_cells", counted)
+    return counts
+
+
+async def test_a_tick_of_a_paused_clock_refreshes_no_widget_and_computes_no_row(monkeypatch):
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3.0)
+        await pilot.pause()
+        await pilot.press("space")  # paused
+        await pilot.pause()
+        refreshed: list[str] = []
+        original = Widget.refresh
+
+        def counted(self, *args, **kwargs):
+            refreshed.append(f"{type(self).__name__}#{self.id}")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", counted)
+        rows = count_rows_computed(list(app.screen.query(KeyedTable)), monkeypatch)
+        for _ in range(3):
+            assert app.tick(1.0) == 0.0
+            await pilot.pause()
+        assert refreshed == []
+        assert rows == dict.fromkeys(rows, 0)
+
+
+async def test_a_quiet_second_computes_no_row_of_the_panes_time_alone_leaves_alone(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3.0)
+        await pilot.pause()
+        tables = list(app.screen.query(KeyedTable))
+        rows = count_rows_computed(tables, monkeypatch)
+        log = len(app.engine.log)
+        for _ in range(5):
+            app.advance(1.0)
+            await pilot.pause()
+        assert len(app.engine.log) == log  # nothing happened but time
+        assert rows["events-table"] == rows["services-table"] == 0
+        assert rows["migrations-table"] == 0
+
+
+async def test_a_second_in_which_one_vms_cpu_changes_repaints_that_row_only(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3.0)
+        await pilot.pause()
+        vms = app.screen.query_one(VmsTable)
+        name = next(n for n in vms.shown_keys()
+                    if app.engine.cluster.vms[n].workload.profile == "steady")
+        line = vms.shown_index(name) + 1  # under the header line
+        regions: list = []
+        original = vms.refresh
+
+        def counted(*args, **kwargs):
+            regions.extend(args or [None])
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(vms, "refresh", counted)
+        vm = app.engine.cluster.vms[name]
+        vm.workload = replace(vm.workload, cpu=min(1.0, vm.workload.cpu + 0.3))
+        app.advance(1.0)
+        await pilot.pause()
+        assert regions and all(r is not None and (r.y, r.height) == (line, 1) for r in regions)
+        cpu = next(x for i, x, _w in vms.layout_columns() if vms.columns[i].label == "CPU")
+        assert any(r.x == cpu for r in regions)  # the CPU cell, not the whole line
+
+
+async def test_panes_that_skip_quiet_ticks_show_what_a_full_comparison_shows():
+    from console.model.commands import parse
+    from console.ui.widgets.base import ModelTable
+
+    for seed, command in ((1, "fail-node B"), (2, "maintenance C on"), (3, "rebalance")):
+        app = make_app(seed_engine(seed))
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.run_command(parse(command), quiet=True)
+            for second in range(90):
+                app.advance(1.0)
+                await pilot.pause()
+                if second == 45:
+                    await pilot.press("7")  # the balancer pane
+                for table in app.screen.query(ModelTable):
+                    if not table.display or not table.size.height:
+                        continue
+                    lines = range(table.size.height)
+                    shown = [table.render_line(y).text for y in lines]
+                    table.refresh_rows(force=True)
+                    assert [table.render_line(y).text for y in lines] == shown, \
+                        (seed, second, table.id)
+
+
+async def test_a_timer_call_a_little_early_or_late_still_ticks(monkeypatch):
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        start = app.engine.now
+        monkeypatch.setattr(app_module.time, "monotonic", lambda: app._last_tick + 0.9)
+        app._tick()  # the timer's call, 0.1 s off its period: not dropped for a second
+        assert abs(app.engine.now - (start + 0.9)) < 1e-9

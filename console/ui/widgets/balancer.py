@@ -49,6 +49,11 @@ class BalancerTable(ModelTable):
         return (f"pass {last.when()} ({last.why}): {len(last.applied)} applied, "
                 f"{live} recommended")
 
+    def view_marker(self) -> Hashable:
+        """The log's length (a move's status changes with an event) and the last pass (its
+        recommendations and moves)."""
+        return (len(self.engine.log), views.balancer_last_pass(self.engine))
+
     def _rows(self) -> list[tuple[Recommendation, str]]:
         live = [(r, RECOMMENDED) for r in views.live_recommendations(self.engine)]
         last = views.balancer_last_pass(self.engine)

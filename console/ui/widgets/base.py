@@ -38,14 +38,35 @@ class Pane(Vertical):
 class ModelTable(KeyedTable):
     """A KeyedTable reading the app's engine."""
 
+    _viewed: Hashable = None  # (engine, view_marker) when the rows were last compared
+
     @property
     def engine(self) -> Engine:
         """The app's engine, for `console.model.views` to read."""
         return self.app.engine  # type: ignore[attr-defined]
 
     def update_view(self) -> None:
-        """Called on every tick while the pane is on screen."""
+        """Called on every tick while the pane is on screen: the rows on show are compared with
+        the model (`refresh_rows`) only when `view_marker` moved since the last tick, or when
+        the table has something of its own to show (drawn afresh, an order for changed values
+        not shown yet). A tick that changes nothing the table shows computes no row."""
+        marker = self.view_marker()
+        if marker is not None:
+            marker = (self.engine, marker)
+            if marker == self._viewed and not self._stale and not self._order_outstanding():
+                return
+        self._viewed = marker
         self.refresh_rows()
+
+    def view_marker(self) -> Hashable:
+        """A value that changes whenever a row on show may have changed (cheap to ask every
+        tick); None, as here, when any tick may change one (every row is then compared)."""
+        return None
+
+    def _order_outstanding(self) -> bool:
+        """A sorted or filtered order was worked out for values that have changed since (it
+        waits for its turn: `KeyedTable._current_order`)."""
+        return self._order is not None and self._order_values != self.values_marker()
 
     def values_marker(self) -> Hashable:
         """The log's length (every change of state leaves an event), and the clock while sorted by

@@ -83,6 +83,10 @@ class EventsTable(ModelTable):
                 return len(rows) - 1 - i
         return None
 
+    def view_marker(self) -> Hashable:
+        """The log's length: an event's row never changes, and rows come only with events."""
+        return len(self.engine.log)
+
     def row_cells(self, key: Hashable) -> Cells:
         """Time (`HH:MM:SS`), severity, subject and message."""
         return event_cells(self.engine.log.events[key])  # type: ignore[index]

@@ -47,7 +47,8 @@ class ClusterHeader(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[str, Style] = {}  # part style -> the line's style with it
+        self._strip: Strip | None = None  # the line drawn from `_parts`, until they change
 
     def open_alerts(self, engine) -> list[views.Alert]:
         """`views.open_alerts(engine)`, from the views' memo (`views.open_alerts_now`)."""
@@ -112,54 +113,68 @@ class ClusterHeader(Widget):
         if new == old:
             return
         self._parts = new
+        self._strip = None
         if len(new) != len(old):
             self.refresh()
             return
         x = 0
         first: int | None = None
+        last = 0
         shifted = False
-        for (text, style), before in zip(new, old, strict=True):
-            if (text, style) != before and first is None:
-                first = x
-            shifted = shifted or cell_len(text) != cell_len(before[0])
-            x += cell_len(text)
+        for part, before in zip(new, old, strict=True):
+            size = cell_len(part[0])
+            if part != before:
+                if first is None:
+                    first = x
+                last = x + size
+                shifted = shifted or size != cell_len(before[0])
+            x += size
         if first is None:
             return
         if shifted:  # later parts moved: repaint to the end of the longer line
             last = max(x, sum(cell_len(t) for t, _ in old))
-        else:
-            last = max((sum(cell_len(t) for t, _ in new[: i + 1])
-                        for i, (a, b) in enumerate(zip(new, old, strict=True)) if a != b),
-                       default=x)
         self.refresh(Region(first, 0, max(1, last - first), 1))
 
     def on_resize(self) -> None:
         self._parts = []
+        self._strip = None
         self.refresh()
         if self.is_mounted:
             self.update_view()
 
     def notify_style_update(self) -> None:
-        """Textual's hook on a style change (a theme switch): forget the cached part styles."""
+        """Textual's hook on a style change (a theme switch): forget the cached styles and the
+        line drawn with them."""
         super().notify_style_update()
         self._styles.clear()
+        self._strip = None
 
     def _style(self, name: str) -> Style:
-        if not name:
-            return Style()
+        """The line's style (`rich_style`) with the part style `name` over it, worked out once
+        per theme."""
         style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = foreground_style(self.get_component_rich_style(name))
+            base = self._styles.get("")
+            if base is None:
+                base = self._styles[""] = self.rich_style
+            style = base if not name else base + foreground_style(
+                self.get_component_rich_style(name))
+            self._styles[name] = style
         return style
 
     def render_line(self, y: int) -> Strip:
+        """The header's one line, drawn again only when its parts, the width or the theme
+        changed (a partial refresh asks for the whole line)."""
         width = self.size.width
-        base = self.rich_style
         if not self._parts and self.is_mounted:
             self._parts = self.parts()
-        segments = [Segment(text, base + self._style(style)) for text, style in self._parts]
-        strip = Strip(Segment.simplify(segments))
-        return strip.crop_extend(0, width, base)
+            self._strip = None
+        strip = self._strip
+        if strip is None or strip.cell_length != width:
+            segments = [Segment(text, self._style(style)) for text, style in self._parts]
+            strip = Strip(Segment.simplify(segments)).crop_extend(0, width, self._style(""))
+            self._strip = strip
+        return strip
 
 
 def _measured(imbalance: float | None) -> str:

@@ -64,6 +64,14 @@ class MigrationsTable(ModelTable):
         """The clock and the log: progress moves with the clock."""
         return (self.engine.now, len(self.engine.log))
 
+    def view_marker(self) -> Hashable:
+        """The log's length with no migration running or queued (one starts with an event);
+        with some, the clock too (progress moves with it)."""
+        engine = self.engine
+        if views.migration_counts(engine) == (0, 0):
+            return len(engine.log)
+        return (len(engine.log), engine.now)
+
     def row_count(self) -> int:
         """The number of running and queued migrations."""
         return len(self._rows())

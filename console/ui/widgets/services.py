@@ -40,6 +40,14 @@ class ServicesTable(ModelTable):
         """The name of service `index`, in cluster order."""
         return list(views.services(self.engine))[index]
 
+    def view_marker(self) -> Hashable:
+        """The log's length (states, roles and hosts change with an event) and each service's
+        failovers in its period, which time alone lowers."""
+        engine = self.engine
+        now = engine.now
+        return (len(engine.log),
+                tuple(s.failovers_in_period(now) for s in views.services(engine).values()))
+
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state, `MEMBER@HOST` (or `→MEMBER` starting, or none), members with role marks,
         failovers and failback."""
