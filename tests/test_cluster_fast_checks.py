@@ -2,7 +2,8 @@
 chunk of entries at a time by `schema._each_entry`) give exactly what the plain reading entry by
 entry (`read_table`) gives: the same draft for a good file, the same one-line error for a bad
 one, on randomised files (fixed seeds) with bad values, types, keys and names anywhere, in
-entries past the first chunk too."""
+entries past the first chunk too. And `locate`, which reads only an entry's part of the text
+when it can, gives the line the reading of the whole text gives."""
 
 from __future__ import annotations
 
@@ -13,8 +14,21 @@ from typing import Any
 
 import pytest
 
+from console.formats import toml
 from console.formats.cluster import schema
-from console.formats.toml import ConfigError, Key, located, parse_toml, read_table, read_tables
+from console.formats.toml import (
+    ConfigError,
+    Key,
+    bare,
+    locate,
+    located,
+    parse_toml,
+    read_table,
+    read_tables,
+)
+from console.paths import SAMPLE_CLUSTERS
+
+CORPUS = Path(__file__).parent / "bad_inputs"
 
 NODE_LINES = [
     'hypervisor = "esxi"', "cpus = 2", "cores_per_cpu = 8", "memory_gb = 256",
@@ -109,3 +123,40 @@ def test_a_bad_value_anywhere_sends_the_chunk_to_the_plain_reading(value: Any) -
     tables = [{"name": f"vm{k}", "memory_gb": 8.0} for k in range(50)]
     tables[37]["memory_gb"] = value  # -0.0: memory_gb must be above 0
     assert read_tables(tables, schema._VM_KEYS) is None
+
+
+def spelt(path: tuple[str | int, ...]) -> str:
+    """A key path as problems spell it (`vms[3].workload.cpu`)."""
+    key = ""
+    for step in path:
+        key += f"[{step}]" if isinstance(step, int) else ("." if key else "") + bare(step)
+    return key
+
+
+LOCATED = sorted([*SAMPLE_CLUSTERS.rglob("*.toml"), *(CORPUS / "cluster").glob("*.toml")])
+
+
+@pytest.mark.parametrize("path", LOCATED, ids=lambda p: p.name)
+def test_an_entrys_line_found_in_its_part_of_the_text_is_the_whole_readings(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        whole = toml._KeyLines(text).read()
+    except RecursionError:  # nesting refused before any line is looked for (deep-array.toml)
+        pytest.skip("not a file whose lines are looked for")
+    for key_path in whole:
+        if len(key_path) >= 2 and isinstance(key_path[1], int):
+            assert locate(text, spelt(key_path)) == whole[key_path], spelt(key_path)
+            assert locate(text, spelt(key_path) + ".unknown") == whole[key_path]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_same_lines_on_random_files(seed: int) -> None:
+    rng = random.Random(seed)
+    text = cluster_text(rng, vms=30)
+    if rng.random() < 0.3:  # a quoted header: the entry's part cannot be told, all is read
+        text = text.replace("[[vms]]", '[["vms"]]', 1)
+    whole = toml._KeyLines(text).read()
+    assert any(isinstance(p[1], int) for p in whole if len(p) >= 2)
+    for key_path, line in whole.items():
+        if len(key_path) >= 2 and isinstance(key_path[1], int):
+            assert locate(text, spelt(key_path)) == line

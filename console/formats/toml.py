@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
 from operator import contains, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from console.errors import InputError
 from console.model.names import NAME_RULE, all_names, display, label_problem, name_problem
@@ -196,17 +196,42 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
     return document
 
 
+def parse_and_read(text: str, filename: str, read: Callable[[dict[str, Any]], _Read]) -> _Read:
+    """`read(parse_toml(text, filename))`, without `parse_toml`'s walk over the whole document
+    for what tomllib refuses (nesting deeper than `MAX_NESTING`, an integer of more than 4,300
+    digits) unless `read` raises: so `read` must refuse any such value, as a schema whose every
+    value has a type and bounds does. When it raises, the document is walked, and where tomllib
+    would refuse the text its ConfigError is raised instead, as `parse_toml` would have."""
+    document = _toml_rs_parse(text)
+    if document is None:
+        return read(parse_toml(text, filename))
+    try:
+        return read(document)
+    except Exception:
+        if not _as_tomllib_reads_it(document):
+            parse_toml(text, filename)  # raises tomllib's refusal
+        raise
+
+
+_Read = TypeVar("_Read")
+
+
 def _fast_parse(text: str) -> dict[str, Any] | None:
     """`text` parsed by toml_rs as TOML 1.0 (tomllib's version), or None when it is not
     installed or finds fault with `text`, or the document nests too deep: tomllib then parses
     `text` again, so what is refused, and every message, are tomllib's."""
+    document = _toml_rs_parse(text)
+    return document if document is not None and _as_tomllib_reads_it(document) else None
+
+
+def _toml_rs_parse(text: str) -> dict[str, Any] | None:
+    """`text` parsed by toml_rs as TOML 1.0, or None when it is not installed or refuses it."""
     if toml_rs is None:
         return None
     try:
-        document = toml_rs.loads(text, toml_version="1.0.0")
+        return toml_rs.loads(text, toml_version="1.0.0")  # type: ignore[no-any-return]
     except Exception:  # any refusal (syntax, digits, depth): tomllib says what and where
         return None
-    return document if _as_tomllib_reads_it(document) else None
 
 
 #: The smallest integer Python will not read from decimal text (more than 4,300 digits).
@@ -262,7 +287,9 @@ def locate(text: str, key: str) -> int | None:
     path = _key_path(key)
     if not path:
         return None
-    lines = _KeyLines(text).read()
+    lines = _entry_lines(text, path)
+    if lines is None:
+        lines = _KeyLines(text).read()
     while path:
         if path in lines:
             return lines[path]
@@ -292,6 +319,37 @@ def _key_path(key: str) -> _KeyPath | None:
     return tuple(path)
 
 
+#: A line that opens an entry of an array of tables, its name bare (`[[vms]]`), alone on its line.
+_ENTRY_HEADER = r"^[ \t]*\[\[[ \t]*{name}[ \t]*\]\][ \t]*(?:#[^\n]*)?\r?$"
+_ANY_ENTRY_HEADER = re.compile(_ENTRY_HEADER.format(name=r"[A-Za-z0-9_.-]+"), re.MULTILINE)
+_DOUBLE_BRACKET_LINE = re.compile(r"^[ \t]*\[\[", re.MULTILINE)
+
+
+def _entry_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
+    """The lines of what entry `path[1]` of the array of tables `path[0]` sets, read from that
+    entry's part of the text only (from its `[[name]]` header to the next one), or None when
+    `path` is not in such an entry or the entry's part cannot be told for sure: then the whole
+    text is read. A late entry of a 40,000-VM file is found in C, not by reading 6 MB in
+    Python. For sure means: no multi-line string (one could hold a line like a header), and
+    every line that starts with `[[` is a header with a bare name alone on its line (so none
+    is a quoted spelling of the name, or an array of arrays)."""
+    if (len(path) < 2 or not isinstance(path[0], str) or not isinstance(path[1], int)
+            or not _BARE_KEY.fullmatch(path[0]) or '"""' in text or "'''" in text):
+        return None
+    if len(_DOUBLE_BRACKET_LINE.findall(text)) != len(_ANY_ENTRY_HEADER.findall(text)):
+        return None
+    headers = re.compile(_ENTRY_HEADER.format(name=re.escape(path[0])), re.MULTILINE)
+    found = headers.finditer(text)
+    start = next(islice(found, path[1], None), None)
+    if start is None:
+        return None
+    following = next(found, None)
+    end = len(text) if following is None else following.start()
+    reader = _KeyLines(text[start.start():end], line=text.count("\n", 0, start.start()) + 1)
+    reader.entries[(path[0],)] = path[1]
+    return reader.read()
+
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]*")
 _BASIC_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _LITERAL_STRING = re.compile(r"'[^'\n]*'")
@@ -310,10 +368,10 @@ class _KeyLines:
     decoded: tomllib is the parser of values.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, line: int = 1) -> None:
         self.text = text
         self.position = 0
-        self.line = 1
+        self.line = line  # the line `text` starts on
         self.lines: dict[_KeyPath, int] = {}
         self.implied: set[_KeyPath] = set()  # tables only named as part of a longer name so far
         self.entries: dict[_KeyPath, int] = {}  # array of tables -> how many entries so far
