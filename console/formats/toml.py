@@ -15,6 +15,10 @@ How a loader uses it:
   that does wraps the code below in `at(prefix)`, which prefixes the path. `read_table` checks one
   table against a `Key` table of value checkers (`Between(0, 60, "s")`, `Integer(1, 64)`,
   `choice(...)`, ...). Every number has both bounds: README.md's "Limits" table lists them.
+  `read_tables` checks a whole array of tables (thousands of `[[vms]]` entries) a key at a
+  time, each checker's `column` taking every value of its key at once; it only says whether
+  all is well, so the loader reads entry by entry with `read_table` (first problem in file
+  order, its message) only where it is not.
 * `parse_toml` also refuses nesting deeper than `MAX_NESTING` and integers longer than Python
   converts, which would otherwise surface as RecursionError or ValueError.
 * At the top, `located(text, filename)` turns the `Problem` into a `ConfigError`, finding the
@@ -35,11 +39,13 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, compress, islice, repeat
+from operator import contains, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from console.errors import InputError
-from console.model.names import NAME_RULE, display, label_problem, name_problem
+from console.model.names import NAME_RULE, all_names, display, label_problem, name_problem
 
 try:
     import tomllib
@@ -190,17 +196,42 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
     return document
 
 
+def parse_and_read(text: str, filename: str, read: Callable[[dict[str, Any]], _Read]) -> _Read:
+    """`read(parse_toml(text, filename))`, without `parse_toml`'s walk over the whole document
+    for what tomllib refuses (nesting deeper than `MAX_NESTING`, an integer of more than 4,300
+    digits) unless `read` raises: so `read` must refuse any such value, as a schema whose every
+    value has a type and bounds does. When it raises, the document is walked, and where tomllib
+    would refuse the text its ConfigError is raised instead, as `parse_toml` would have."""
+    document = _toml_rs_parse(text)
+    if document is None:
+        return read(parse_toml(text, filename))
+    try:
+        return read(document)
+    except Exception:
+        if not _as_tomllib_reads_it(document):
+            parse_toml(text, filename)  # raises tomllib's refusal
+        raise
+
+
+_Read = TypeVar("_Read")
+
+
 def _fast_parse(text: str) -> dict[str, Any] | None:
     """`text` parsed by toml_rs as TOML 1.0 (tomllib's version), or None when it is not
     installed or finds fault with `text`, or the document nests too deep: tomllib then parses
     `text` again, so what is refused, and every message, are tomllib's."""
+    document = _toml_rs_parse(text)
+    return document if document is not None and _as_tomllib_reads_it(document) else None
+
+
+def _toml_rs_parse(text: str) -> dict[str, Any] | None:
+    """`text` parsed by toml_rs as TOML 1.0, or None when it is not installed or refuses it."""
     if toml_rs is None:
         return None
     try:
-        document = toml_rs.loads(text, toml_version="1.0.0")
+        return toml_rs.loads(text, toml_version="1.0.0")  # type: ignore[no-any-return]
     except Exception:  # any refusal (syntax, digits, depth): tomllib says what and where
         return None
-    return document if _as_tomllib_reads_it(document) else None
 
 
 #: The smallest integer Python will not read from decimal text (more than 4,300 digits).
@@ -256,7 +287,9 @@ def locate(text: str, key: str) -> int | None:
     path = _key_path(key)
     if not path:
         return None
-    lines = _KeyLines(text).read()
+    lines = _entry_lines(text, path)
+    if lines is None:
+        lines = _KeyLines(text).read()
     while path:
         if path in lines:
             return lines[path]
@@ -286,6 +319,37 @@ def _key_path(key: str) -> _KeyPath | None:
     return tuple(path)
 
 
+#: A line that opens an entry of an array of tables, its name bare (`[[vms]]`), alone on its line.
+_ENTRY_HEADER = r"^[ \t]*\[\[[ \t]*{name}[ \t]*\]\][ \t]*(?:#[^\n]*)?\r?$"
+_ANY_ENTRY_HEADER = re.compile(_ENTRY_HEADER.format(name=r"[A-Za-z0-9_.-]+"), re.MULTILINE)
+_DOUBLE_BRACKET_LINE = re.compile(r"^[ \t]*\[\[", re.MULTILINE)
+
+
+def _entry_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
+    """The lines of what entry `path[1]` of the array of tables `path[0]` sets, read from that
+    entry's part of the text only (from its `[[name]]` header to the next one), or None when
+    `path` is not in such an entry or the entry's part cannot be told for sure: then the whole
+    text is read. A late entry of a 40,000-VM file is found in C, not by reading 6 MB in
+    Python. For sure means: no multi-line string (one could hold a line like a header), and
+    every line that starts with `[[` is a header with a bare name alone on its line (so none
+    is a quoted spelling of the name, or an array of arrays)."""
+    if (len(path) < 2 or not isinstance(path[0], str) or not isinstance(path[1], int)
+            or not _BARE_KEY.fullmatch(path[0]) or '"""' in text or "'''" in text):
+        return None
+    if len(_DOUBLE_BRACKET_LINE.findall(text)) != len(_ANY_ENTRY_HEADER.findall(text)):
+        return None
+    headers = re.compile(_ENTRY_HEADER.format(name=re.escape(path[0])), re.MULTILINE)
+    found = headers.finditer(text)
+    start = next(islice(found, path[1], None), None)
+    if start is None:
+        return None
+    following = next(found, None)
+    end = len(text) if following is None else following.start()
+    reader = _KeyLines(text[start.start():end], line=text.count("\n", 0, start.start()) + 1)
+    reader.entries[(path[0],)] = path[1]
+    return reader.read()
+
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]*")
 _BASIC_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _LITERAL_STRING = re.compile(r"'[^'\n]*'")
@@ -304,10 +368,10 @@ class _KeyLines:
     decoded: tomllib is the parser of values.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, line: int = 1) -> None:
         self.text = text
         self.position = 0
-        self.line = 1
+        self.line = line  # the line `text` starts on
         self.lines: dict[_KeyPath, int] = {}
         self.implied: set[_KeyPath] = set()  # tables only named as part of a longer name so far
         self.entries: dict[_KeyPath, int] = {}  # array of tables -> how many entries so far
@@ -574,6 +638,29 @@ class Between:
 
         return number(value, f"a number {self.text}", ok)
 
+    def column(self, values: list[Any]) -> list[float] | None:
+        """`[self(v) for v in values]`, or None when one of them is refused."""
+        if not values:
+            return values
+        kinds = set(map(type, values))
+        if not kinds <= _NUMBERS:
+            return None
+        try:
+            if float in kinds and any(map(math.isnan, values)):
+                return None
+        except OverflowError:  # an integer too large for a float
+            return None
+        inside = [v for v in values if v != 0] if self.off else values
+        if inside:
+            lowest, highest = min(inside), max(inside)
+            if not ((self.low < lowest if self.above else self.low <= lowest)
+                    and highest <= self.high):
+                return None
+        return values if kinds == {float} else list(map(float, values))
+
+
+_NUMBERS = frozenset((int, float))
+
 
 def _plain(number: float) -> str:
     """A bound as people write it: 2592000, not 2.592e+06; 0.1 as 0.1."""
@@ -606,6 +693,15 @@ class Integer:
             raise Problem("", f"must be an integer {self.text}, got {show(value)}")
         return value
 
+    def column(self, values: list[Any]) -> list[int] | None:
+        """`[self(v) for v in values]`, or None when one of them is refused."""
+        if not values:
+            return values
+        if (set(map(type, values)) != {int} or min(values) < self.minimum
+                or max(values) > self.maximum):
+            return None
+        return values
+
 
 def boolean(value: Any) -> bool:
     """`true` or `false`. Raises Problem for anything else (0 and 1 included)."""
@@ -614,11 +710,27 @@ def boolean(value: Any) -> bool:
     return value
 
 
+def _only(kind: type) -> Callable[[list[Any]], list[Any] | None]:
+    """A column check that passes values of exactly type `kind` (as parsers give them), as
+    they are."""
+
+    def column(values: list[Any]) -> list[Any] | None:
+        return values if not values or set(map(type, values)) == {kind} else None
+
+    return column
+
+
+boolean.column = _only(bool)  # type: ignore[attr-defined]
+
+
 def string(value: Any) -> str:
     """Any string (free text, a path, a name looked up later). Raises Problem otherwise."""
     if not isinstance(value, str):
         raise Problem("", f"must be a string, got {show(value)}")
     return value
+
+
+string.column = _only(str)  # type: ignore[attr-defined]
 
 
 def label(value: Any) -> str:
@@ -642,6 +754,14 @@ def identifier(value: Any) -> str:
     return value
 
 
+def _identifiers(values: list[Any]) -> list[str] | None:
+    """`[identifier(v) for v in values]`, or None when one of them is refused."""
+    return values if _only(str)(values) is not None and all_names(values) else None
+
+
+identifier.column = _identifiers  # type: ignore[attr-defined]
+
+
 def choice(options: tuple[str, ...], convert: Callable[[str], Any] = str) -> Check:
     """A checker for one of `options`, converted by `convert` (an Enum, say); the checker raises
     Problem for anything else."""
@@ -651,6 +771,15 @@ def choice(options: tuple[str, ...], convert: Callable[[str], Any] = str) -> Che
             raise Problem("", f"must be one of {', '.join(options)}; got {show(value)}")
         return convert(value)
 
+    allowed = frozenset(options)
+    converted = {option: convert(option) for option in options}
+
+    def column(values: list[Any]) -> list[Any] | None:
+        if _only(str)(values) is None or not allowed.issuperset(values):
+            return None
+        return values if convert is str else list(map(converted.__getitem__, values))
+
+    check.column = column  # type: ignore[attr-defined]
     return check
 
 
@@ -669,8 +798,42 @@ def list_of(item: Check, *, non_empty: bool) -> Check:
                 items.append(item(element))
         return tuple(items)
 
+    def column(values: list[Any]) -> list[tuple[Any, ...]] | None:
+        if _only(list)(values) is None or (non_empty and not all(values)):
+            return None
+        flat = list(chain.from_iterable(values))
+        checked = column_check(item)(flat)
+        if checked is None:
+            return None
+        if checked is flat:
+            return list(map(tuple, values))
+        elements = iter(checked)
+        return [tuple(islice(elements, len(value))) for value in values]
+
     check.item = item  # type: ignore[attr-defined]  # for the README's table of limits
+    check.column = column  # type: ignore[attr-defined]
     return check
+
+
+#: A column check: every value of one key over many tables checked at once, as a list of what
+#: the key's `Check` returns for each, or None when the check refuses any of them.
+ColumnCheck = Callable[[list[Any]], list[Any] | None]
+
+
+def column_check(check: Check) -> ColumnCheck:
+    """The column form of `check`: its own `column` when it has one (the checkers above), else
+    `check` applied to each value in turn."""
+    column = getattr(check, "column", None)
+    if column is not None:
+        return column  # type: ignore[no-any-return]
+
+    def each(values: list[Any]) -> list[Any] | None:
+        try:
+            return [check(value) for value in values]
+        except Problem:
+            return None
+
+    return each
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -706,6 +869,35 @@ def read_table(raw: Any, keys: dict[str, Key]) -> dict[str, Any]:
     if missing:
         raise Problem(f".{missing[0]}", "required key is missing")
     return values
+
+
+def read_tables(tables: list[Any], keys: dict[str, Key]) -> list[dict[str, Any]] | None:
+    """What `read_table(t, keys)` returns for each table `t` of `tables`, or None when any
+    table has a problem: then read them one by one with `read_table` to find the first, and its
+    message. Never raises; the tables are not changed.
+
+    The tables are copied in one pass (the copies lie together in memory, where the parser's
+    tables are spread over the whole document), then each key's values over all of them are
+    checked together (`column_check`) and the converted ones put back."""
+    if set(map(type, tables)) - {dict}:
+        return None
+    copies = list(map(dict, tables))
+    allowed = keys.keys()
+    if not all(map(allowed.__ge__, map(dict.keys, copies))):
+        return None
+    for key in _required(keys):
+        if not all(map(contains, copies, repeat(key))):
+            return None
+    for key in set().union(*copies):
+        holders = list(compress(copies, map(contains, copies, repeat(key))))
+        column = list(map(itemgetter(key), holders))
+        checked = column_check(keys[key].check)(column)
+        if checked is None:
+            return None
+        if checked is not column:
+            for copy, value in zip(holders, checked):  # noqa: B905 (same length)
+                copy[key] = value
+    return copies
 
 
 def _required(keys: dict[str, Key]) -> list[str]:

@@ -25,10 +25,18 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from console.formats.cluster.build import build
 from console.formats.cluster.schema import Draft, read_document
-from console.formats.toml import ConfigError, locate, located, parse_toml, read_file
+from console.formats.toml import (
+    ConfigError,
+    locate,
+    located,
+    parse_and_read,
+    parse_toml,
+    read_file,
+)
 from console.model.cluster import Cluster
 from console.model.entities import VmState
 from console.model.placement import broken_rules
@@ -64,12 +72,24 @@ def parse_cluster(text: str, filename: str, base: str | Path | None = None,
 def _read(text: str, filename: str, base: str | Path | None,
           traces: dict[str, tuple[float, ...]] | None, *, place: bool) -> tuple[Draft, Cluster]:
     """The checked draft of a cluster file's text and its cluster (see `parse_cluster`)."""
+    folder = Path(filename).parent if base is None else Path(base)
     with _collector_paused():
-        document = parse_toml(text, filename)
-        folder = Path(filename).parent if base is None else Path(base)
+        draft = _read_draft(text, filename, folder, traces)
         with located(text, filename):
-            draft = read_document(document, folder, traces)
             return draft, build(draft, place=place)
+
+
+def _read_draft(text: str, filename: str, folder: Path,
+                traces: dict[str, tuple[float, ...]] | None) -> Draft:
+    """The checked draft of a cluster file's text (its sections and values; names not yet
+    resolved). Every value has a type and bounds, so the schema refuses what tomllib would
+    (`parse_and_read`). Raises ConfigError."""
+
+    def read(document: dict[str, Any]) -> Draft:
+        with located(text, filename):
+            return read_document(document, folder, traces)
+
+    return parse_and_read(text, filename, read)
 
 
 @contextmanager
@@ -109,9 +129,7 @@ def placement_work(text: str, filename: str,
     cluster's size. Reads and
     checks the sections and values only, not names, so it is fast; raises `ConfigError` (an
     `InputError`) for text that is not TOML or breaks the schema. `traces` as `parse_cluster`."""
-    document = parse_toml(text, filename)
-    with located(text, filename):
-        draft = read_document(document, Path(filename).parent, traces)
+    draft = _read_draft(text, filename, Path(filename).parent, traces)
     return len(draft.nodes) * sum(1 for entry in draft.vms if entry.vm.host is None)
 
 

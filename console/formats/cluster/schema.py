@@ -225,6 +225,7 @@ from console.formats.toml import (
     list_of,
     read_file,
     read_table,
+    read_tables,
     share,
     show,
     string,
@@ -301,12 +302,32 @@ _TIMES = Integer(1, MAX_TIMES)
 
 
 def _workload(value: Any) -> Workload:
-    values = read_table(value, _WORKLOAD_KEYS)
-    if values.get("profile") == "trace" and not values.get("trace"):
-        raise Problem(".trace", 'required when profile is "trace"')
-    if "trace" in values and values.get("profile") != "trace":
-        raise Problem(".trace", 'only used with profile = "trace"')
+    return _workload_of(read_table(value, _WORKLOAD_KEYS))
+
+
+def _workload_of(values: dict[str, Any]) -> Workload:
+    """A workload table's checked values as a Workload; raises Problem for a trace without the
+    "trace" profile or the other way round."""
+    if "trace" in values or values.get("profile") == "trace":
+        if values.get("profile") == "trace" and not values.get("trace"):
+            raise Problem(".trace", 'required when profile is "trace"')
+        if values.get("profile") != "trace":  # so "trace" is given
+            raise Problem(".trace", 'only used with profile = "trace"')
     return Workload(**values)
+
+
+def _workload_column(values: list[Any]) -> list[Workload] | None:
+    """`[_workload(v) for v in values]`, or None when one of them is refused."""
+    tables = read_tables(values, _WORKLOAD_KEYS)
+    if tables is None:
+        return None
+    try:
+        return [_workload_of(table) for table in tables]
+    except Problem:
+        return None
+
+
+_workload.column = _workload_column  # type: ignore[attr-defined]
 
 
 _CLUSTER_KEYS = {"name": Key(identifier, required=True), "description": Key(string)}
@@ -501,7 +522,7 @@ _RULE_KEYS = {
 # -- sections -----------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class VmEntry:
     """A VM as its entry declared it: which keys were written, and its image until resolved."""
 
@@ -675,17 +696,46 @@ def _load_traces(folder: Path) -> dict[str, tuple[float, ...]]:
     return traces
 
 
+#: Entries of an array of tables whose values are checked together (`read_tables`, a key at a
+#: time): a bad entry late in a 40,000-VM file costs one chunk read entry by entry, not all.
+CHUNK = 1000
+
+
+def _each_entry(raw: Any, section: str, keys: dict[str, Key],
+                read: Callable[[int, dict[str, Any]], None]) -> None:
+    """`read(i, values)` for each entry `i` of the array of tables `section`, in file order,
+    `values` its checked values (as `read_table` returns them); a Problem from either names the
+    entry (`[i]` before its key). The values are checked a chunk of entries at a time, and a
+    chunk where any is refused is read again entry by entry, so the problem raised is the
+    first in file order, with `read_table`'s message."""
+    tables = entries(raw, section)
+    for start in range(0, len(tables), CHUNK):
+        chunk = tables[start:start + CHUNK]
+        checked = read_tables(chunk, keys)
+        i = start
+        try:
+            if checked is None:
+                for i, table in enumerate(chunk, start):
+                    read(i, read_table(table, keys))
+            else:
+                for i, values in enumerate(checked, start):
+                    read(i, values)
+        except Problem as problem:
+            raise Problem(f"[{i}]{problem.key}", problem.message) from None
+
+
 def _named_entries(raw: Any, section: str, keys: dict[str, Key], names: dict[str, str],
                    read: Callable[[str, dict[str, Any]], None]) -> None:
     """Read each entry of the array of tables `section`: check it against `keys`, claim its
-    name in the namespace `names`, and hand its key path and values to `read`, inside the
-    entry's key path, so that a problem `read` raises names the entry."""
-    for i, entry in enumerate(entries(raw, section)):
+    name in the namespace `names`, and hand its key path and values to `read`; a problem
+    `read` raises names the entry."""
+
+    def claim_and_read(i: int, values: dict[str, Any]) -> None:
         path = f"{section}[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, keys)
-            _claim(names, values["name"], path)
-            read(path, values)
+        _claim(names, values["name"], path)
+        read(path, values)
+
+    _each_entry(raw, section, keys, claim_and_read)
 
 
 def _images_section(raw: Any, draft: Draft) -> None:
@@ -704,45 +754,50 @@ def _layers_section(raw: Any, draft: Draft) -> None:
 
 
 def _nodes_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "nodes")):
+    def read(i: int, values: dict[str, Any]) -> None:
         path = f"nodes[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, _NODE_KEYS)
-            held = values.pop("images", ())
-            powered = values.pop("powered", True)
-            maintenance = values.pop("maintenance", False)
-            count = values.pop("count", None)
-            _check_total(len(draft.nodes) + (count or 1), MAX_NODES, "nodes", count)
-            for name in _expand(values.pop("name"), count, width=2):
-                _claim(draft.names, name, path)
-                node = Node(name=name, **values)
-                start_node(node, powered=powered, maintenance=maintenance)
-                draft.nodes.append((path, node))
-                draft.held[name] = held
+        held = values.pop("images", ())
+        powered = values.pop("powered", True)
+        maintenance = values.pop("maintenance", False)
+        count = values.pop("count", None)
+        _check_total(len(draft.nodes) + (count or 1), MAX_NODES, "nodes", count)
+        for name in _expand(values.pop("name"), count, width=2):
+            _claim(draft.names, name, path)
+            node = Node(name=name, **values)
+            start_node(node, powered=powered, maintenance=maintenance)
+            draft.nodes.append((path, node))
+            draft.held[name] = held
+
+    _each_entry(raw, "nodes", _NODE_KEYS, read)
 
 
 def _vms_section(raw: Any, draft: Draft) -> None:
-    for i, entry in enumerate(entries(raw, "vms")):
+    givens: dict[tuple[str, ...], frozenset[str]] = {}  # one set per shape of entry, shared
+
+    def read(i: int, values: dict[str, Any]) -> None:
         path = f"vms[{i}]"
-        with at(f"[{i}]"):
-            values = read_table(entry, _VM_KEYS)
-            image = values.pop("image", None)
-            if image is None and "guest_os" not in values:
-                raise Problem(".guest_os", "required key is missing (a VM without an image "
-                                           "needs one)")
-            count = values.pop("count", None)
-            if count is not None and "anti_affinity" in values:
-                raise Problem(".anti_affinity", "not allowed together with count")
-            _check_total(len(draft.vms) + (count or 1), MAX_VMS, "VMs", count)
-            workload = values.pop("workload", Workload())
-            host = values.pop("host", None)
-            _power_and_request(values)
-            given = frozenset(values)
-            for k, name in enumerate(_expand(values.pop("name"), count, width=3)):
-                _claim(draft.names, name, path)
-                vm = Vm(name=name, host=host, workload=replace(workload) if k else workload,
-                        **values)
-                draft.vms.append(VmEntry(path, vm, given, image))
+        image = values.pop("image", None)
+        if image is None and "guest_os" not in values:
+            raise Problem(".guest_os", "required key is missing (a VM without an image "
+                                       "needs one)")
+        count = values.pop("count", None)
+        if count is not None and "anti_affinity" in values:
+            raise Problem(".anti_affinity", "not allowed together with count")
+        _check_total(len(draft.vms) + (count or 1), MAX_VMS, "VMs", count)
+        workload = values.pop("workload", None) or Workload()
+        host = values.pop("host", None)
+        _power_and_request(values)
+        written = tuple(values)
+        given = givens.get(written)
+        if given is None:
+            given = givens[written] = frozenset(written)
+        for k, name in enumerate(_expand(values.pop("name"), count, width=3)):
+            _claim(draft.names, name, path)
+            vm = Vm(name=name, host=host, workload=replace(workload) if k else workload,
+                    **values)
+            draft.vms.append(VmEntry(path, vm, given, image))
+
+    _each_entry(raw, "vms", _VM_KEYS, read)
 
 
 def _power_and_request(values: dict[str, Any]) -> None:
