@@ -45,7 +45,7 @@ def run(argv: Sequence[str]) -> int:
     themes, keymap = load_settings(args.theme)
     text = read_file(args.cluster)  # missing, unreadable or not a regular file: one line, here
     if args.record is not None:
-        check_outputs({"--record": args.record}, cluster_inputs(args.cluster))
+        check_outputs({"--record": args.record}, cluster_inputs(args.cluster, text))
     return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
