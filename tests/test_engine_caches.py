@@ -4,10 +4,12 @@ standard deviation, and the balancer's figures freed a slice a second once no lo
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import random
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from test_balancer_slices import CHURN, random_cluster
@@ -33,13 +35,14 @@ def _change_something(engine: Engine, rng: random.Random) -> str:
     node = rng.choice(nodes)
     vm = rng.choice(sorted(cluster.vms.values(), key=lambda v: v.name))
     ha = cluster.settings.ha
-    kind = rng.randrange(10)
+    kind = rng.randrange(12)
     if kind == 0:
-        node.state = rng.choice((NodeState.ONLINE, NodeState.FAILED, NodeState.MAINTENANCE))
+        cluster.set_condition(node, state=rng.choice((NodeState.ONLINE, NodeState.FAILED,
+                                                      NodeState.MAINTENANCE)))
     elif kind == 1:
-        node.heard = not node.heard
+        cluster.set_condition(node, heard=not node.heard)
     elif kind == 2:
-        node.quorum_lost = not node.quorum_lost
+        cluster.set_condition(node, quorum_lost=not node.quorum_lost)
     elif kind == 3:
         cluster.set_state(vm, rng.choice((VmState.RUNNING, VmState.STOPPED,
                                           VmState.RESTARTING)))
@@ -54,8 +57,18 @@ def _change_something(engine: Engine, rng: random.Random) -> str:
         ha.failover_hosts = (rng.choice(nodes).name,)
     elif kind == 8:
         cluster.settings.ha = replace(ha, memory_reserve_percent=rng.choice((10.0, 25.0, 60.0)))
-    else:
+    elif kind == 9:
         ha.cpu_overcommit = rng.choice((1.0, 2.0, 4.0))
+    elif kind == 10:  # the engine's own writes: membership, HA, maintenance, a host added
+        line = rng.choice((f"fail-node {node.name}", f"power-on {node.name}",
+                           f"isolate {node.name}", f"reconnect {node.name}",
+                           f"maintenance {node.name} on --force",
+                           f"maintenance {node.name} off", f"add-node n{len(nodes)}"))
+        engine.submit(parse(line))
+        engine.advance(rng.choice((1.0, 5.0, 20.0)))
+        return f"change {kind}: {line}"
+    else:
+        engine.advance(rng.choice((1.0, 10.0)))
     return f"change {kind}"
 
 
@@ -99,7 +112,7 @@ def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatc
     engine.cluster.set_state(vm, VmState.STOPPED)  # a charge: summed again, same hosts
     maintenance.failover_shortfall(node)
     assert calls == ["sum"]
-    engine.cluster.nodes["h002"].heard = False  # a host no longer usable: both again
+    engine.cluster.set_condition(engine.cluster.nodes["h002"], heard=False)  # both again
     maintenance.failover_shortfall(node)
     assert calls == ["sum", "capacities", "sum"]
 
@@ -176,3 +189,39 @@ def test_a_plan_from_the_running_spread_is_the_plan_from_the_plain_one(seed, thr
     monkeypatch.setattr(balancing._Ranked, "_rough", lambda self: (0.0, math.inf))
     assert plans() == running
     assert any(running)
+
+
+_CONDITIONS = {"state", "heard", "quorum_lost"}
+
+
+def test_every_write_of_what_makes_a_host_usable_goes_through_the_cluster():
+    """`Cluster.conditions` is what the usable hosts are cached on: no code writes a host's
+    state, hearing or quorum but `Cluster.set_condition` (and `world.start_node`, which sets
+    a host up before any cluster holds it)."""
+    allowed = {("console/model/cluster.py", "set_condition"),
+               ("console/model/world.py", "start_node")}
+    root = Path(__file__).resolve().parents[1]
+    bypasses = []
+    for path in sorted([*root.glob("console/**/*.py"), *root.glob("tests/**/*.py")]):
+        relative = path.relative_to(root).as_posix()
+        for function, target in _attribute_writes(ast.parse(path.read_text(encoding="utf-8"))):
+            if (target.attr in _CONDITIONS
+                    and (target.attr != "state" or "node" in ast.unparse(target.value))
+                    and (relative, function) not in allowed):
+                bypasses.append(f"{relative}:{target.lineno}")
+    assert bypasses == []
+
+
+def _attribute_writes(tree: ast.AST, function: str = "") -> list[tuple[str, ast.Attribute]]:
+    """Each `x.attribute = ...` (also augmented, annotated) under `tree`, with the name of the
+    function it is in ("" at module level)."""
+    writes = []
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            writes += _attribute_writes(child, child.name)
+            continue
+        targets = (child.targets if isinstance(child, ast.Assign) else
+                   [child.target] if isinstance(child, ast.AugAssign | ast.AnnAssign) else [])
+        writes += [(function, t) for t in targets if isinstance(t, ast.Attribute)]
+        writes += _attribute_writes(child, function)
+    return writes
