@@ -16,9 +16,10 @@ from test_balancer_slices import CHURN, random_cluster
 
 from console.model import balancer as balancing
 from console.model import failover, placement
+from console.model.cluster import Cluster
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import CONSUMING_STATES, NodeState, VmState
+from console.model.entities import CONSUMING_STATES, Node, NodeState, Vm, VmState
 
 
 def _tight_engine(seed: int) -> Engine:
@@ -35,7 +36,7 @@ def _change_something(engine: Engine, rng: random.Random) -> str:
     node = rng.choice(nodes)
     vm = rng.choice(sorted(cluster.vms.values(), key=lambda v: v.name))
     ha = cluster.settings.ha
-    kind = rng.randrange(12)
+    kind = rng.randrange(13)
     if kind == 0:
         cluster.set_condition(node, state=rng.choice((NodeState.ONLINE, NodeState.FAILED,
                                                       NodeState.MAINTENANCE)))
@@ -67,6 +68,9 @@ def _change_something(engine: Engine, rng: random.Random) -> str:
         engine.submit(parse(line))
         engine.advance(rng.choice((1.0, 5.0, 20.0)))
         return f"change {kind}: {line}"
+    elif kind == 11:  # memory in fractions of a GB: the kept sums are summed again
+        cluster.add_vm(Vm(name=f"frac{len(cluster.vms)}", host=node.name, vcpus=1,
+                          memory_gb=rng.choice((0.1, 0.3, 0.7))), "kvm")
     else:
         engine.advance(rng.choice((1.0, 10.0)))
     return f"change {kind}"
@@ -92,8 +96,58 @@ def test_failover_check_cached_equals_the_plain_one_after_every_change(seed):
             assert (room.hosts, room.memory, room.vcpus, room.memory_ranked, room.vcpus_ranked,
                     room.used()) == (others, plain.memory, plain.vcpus, plain.memory_ranked,
                                      plain.vcpus_ranked, plain.used()), (step, what, name)
+            assert room.used_totals() == tuple(map(sum, plain.used())), (step, what, name)
+            n = rng.randrange(3)
+            assert (room.capacity_left("memory", n), room.capacity_left("vCPUs", n)) == (
+                sum(plain.memory_ranked[n:]), sum(plain.vcpus_ranked[n:])), (step, what, name)
             found.add(cached is None)
     assert found == {True, False}  # both answers were checked
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_room_kept_for_one_host_sums_as_the_plain_one_after_every_change(seed):
+    # One host asked about throughout: the room is kept and brought up to date, not rebuilt.
+    engine = _tight_engine(seed)
+    maintenance = engine.maintenance
+    rng = random.Random(seed)
+    node = engine.cluster.nodes["h000"]
+    kept, previous = 0, None
+    for step in range(300):
+        what = _change_something(engine, rng)
+        room = maintenance._usable_others(node)
+        kept += room is previous
+        previous = room
+        assert maintenance.failover_shortfall(node) == maintenance.plain_failover_shortfall(node)
+        plain = failover.HostRoom(engine.cluster, room.hosts)
+        assert room.used() == plain.used(), (step, what)
+        assert room.used_totals() == tuple(map(sum, plain.used())), (step, what)
+    assert kept > 100  # the kept room was brought up to date, many times over
+
+
+@pytest.mark.parametrize(("seed", "sizes"), [(1, (1.0, 2.0, 8.0)), (2, (1.0, 8.0, 0.1, 0.3)),
+                                           (3, (0.5, 2.0, 0.7))])
+def test_the_kept_sums_of_use_are_the_plain_sums(seed, sizes):
+    # Whole amounts are added up as they change; fractional ones make it sum again, in order.
+    rng = random.Random(seed)
+    cluster = Cluster(name="sums")
+    for i in range(12):
+        cluster.add_node(Node(name=f"h{i:02d}", hypervisor="kvm", memory_gb=256.0))
+    hosts = list(cluster.nodes.values())
+    for k in range(60):  # whole amounts at first: the VMs of fractional sizes start stopped
+        size = rng.choice(sizes)
+        cluster.add_vm(Vm(name=f"v{k:02d}", host=rng.choice(hosts).name, vcpus=rng.choice((1, 2)),
+                          memory_gb=size,
+                          state=VmState.RUNNING if size % 1 == 0 else VmState.STOPPED), "kvm")
+    room, vms = failover.HostRoom(cluster, hosts[1:]), list(cluster.vms.values())
+    for step in range(400):
+        vm = rng.choice(vms)
+        if rng.random() < 0.5:
+            cluster.set_host(vm, rng.choice(hosts).name)
+        else:
+            cluster.set_state(vm, rng.choice((VmState.RUNNING, VmState.STOPPED)))
+        plain = failover.HostRoom(cluster, hosts[1:]).used()
+        assert room.used() == plain, step
+        assert room.used_totals() == (sum(plain[0]), sum(plain[1])), step
 
 
 def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatch):
