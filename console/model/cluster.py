@@ -32,7 +32,8 @@ class Cluster:
     """Every entity of one cluster by name, its settings, and the registry of where each VM is.
 
     The registry (hosts' VM sets, the pending queue, per-host vCPU and memory totals) changes only
-    through `add_vm`, `set_state`, `set_host` and `set_target`.
+    through `add_vm`, `set_state`, `set_host` and `set_target`; a host's state, hearing and
+    quorum (what makes it usable) only through `set_condition`.
     """
 
     name: str

@@ -52,7 +52,7 @@ class MaintenanceMode:
         # maintenance_return: node -> VMs its evacuation moved away, to bring back when it ends
         self._left: dict[str, list[str]] = {}
         self._returning: list[str] = []  # nodes out of maintenance whose VMs are still to return
-        # failover_shortfall's last answer and what it read (see _shortfall_inputs).
+        # failover_shortfall's last answer and what it read (see failover_shortfall).
         self._shortfall_key: tuple[object, ...] | None = None
         self._usable_key: tuple[object, ...] | None = None
         self._usable = failover.HostRoom(self.cluster, [])
