@@ -4,19 +4,22 @@ standard deviation, and the balancer's figures freed a slice a second once no lo
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import random
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from test_balancer_slices import CHURN, random_cluster
 
 from console.model import balancer as balancing
 from console.model import failover, placement
+from console.model.cluster import Cluster
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import CONSUMING_STATES, NodeState, VmState
+from console.model.entities import CONSUMING_STATES, Node, NodeState, Vm, VmState
 
 
 def _tight_engine(seed: int) -> Engine:
@@ -33,13 +36,14 @@ def _change_something(engine: Engine, rng: random.Random) -> str:
     node = rng.choice(nodes)
     vm = rng.choice(sorted(cluster.vms.values(), key=lambda v: v.name))
     ha = cluster.settings.ha
-    kind = rng.randrange(10)
+    kind = rng.randrange(13)
     if kind == 0:
-        node.state = rng.choice((NodeState.ONLINE, NodeState.FAILED, NodeState.MAINTENANCE))
+        cluster.set_condition(node, state=rng.choice((NodeState.ONLINE, NodeState.FAILED,
+                                                      NodeState.MAINTENANCE)))
     elif kind == 1:
-        node.heard = not node.heard
+        cluster.set_condition(node, heard=not node.heard)
     elif kind == 2:
-        node.quorum_lost = not node.quorum_lost
+        cluster.set_condition(node, quorum_lost=not node.quorum_lost)
     elif kind == 3:
         cluster.set_state(vm, rng.choice((VmState.RUNNING, VmState.STOPPED,
                                           VmState.RESTARTING)))
@@ -54,8 +58,21 @@ def _change_something(engine: Engine, rng: random.Random) -> str:
         ha.failover_hosts = (rng.choice(nodes).name,)
     elif kind == 8:
         cluster.settings.ha = replace(ha, memory_reserve_percent=rng.choice((10.0, 25.0, 60.0)))
-    else:
+    elif kind == 9:
         ha.cpu_overcommit = rng.choice((1.0, 2.0, 4.0))
+    elif kind == 10:  # the engine's own writes: membership, HA, maintenance, a host added
+        line = rng.choice((f"fail-node {node.name}", f"power-on {node.name}",
+                           f"isolate {node.name}", f"reconnect {node.name}",
+                           f"maintenance {node.name} on --force",
+                           f"maintenance {node.name} off", f"add-node n{len(nodes)}"))
+        engine.submit(parse(line))
+        engine.advance(rng.choice((1.0, 5.0, 20.0)))
+        return f"change {kind}: {line}"
+    elif kind == 11:  # memory in fractions of a GB: the kept sums are summed again
+        cluster.add_vm(Vm(name=f"frac{len(cluster.vms)}", host=node.name, vcpus=1,
+                          memory_gb=rng.choice((0.1, 0.3, 0.7))), "kvm")
+    else:
+        engine.advance(rng.choice((1.0, 10.0)))
     return f"change {kind}"
 
 
@@ -79,8 +96,58 @@ def test_failover_check_cached_equals_the_plain_one_after_every_change(seed):
             assert (room.hosts, room.memory, room.vcpus, room.memory_ranked, room.vcpus_ranked,
                     room.used()) == (others, plain.memory, plain.vcpus, plain.memory_ranked,
                                      plain.vcpus_ranked, plain.used()), (step, what, name)
+            assert room.used_totals() == tuple(map(sum, plain.used())), (step, what, name)
+            n = rng.randrange(3)
+            assert (room.capacity_left("memory", n), room.capacity_left("vCPUs", n)) == (
+                sum(plain.memory_ranked[n:]), sum(plain.vcpus_ranked[n:])), (step, what, name)
             found.add(cached is None)
     assert found == {True, False}  # both answers were checked
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_room_kept_for_one_host_sums_as_the_plain_one_after_every_change(seed):
+    # One host asked about throughout: the room is kept and brought up to date, not rebuilt.
+    engine = _tight_engine(seed)
+    maintenance = engine.maintenance
+    rng = random.Random(seed)
+    node = engine.cluster.nodes["h000"]
+    kept, previous = 0, None
+    for step in range(300):
+        what = _change_something(engine, rng)
+        room = maintenance._usable_others(node)
+        kept += room is previous
+        previous = room
+        assert maintenance.failover_shortfall(node) == maintenance.plain_failover_shortfall(node)
+        plain = failover.HostRoom(engine.cluster, room.hosts)
+        assert room.used() == plain.used(), (step, what)
+        assert room.used_totals() == tuple(map(sum, plain.used())), (step, what)
+    assert kept > 100  # the kept room was brought up to date, many times over
+
+
+@pytest.mark.parametrize(("seed", "sizes"), [(1, (1.0, 2.0, 8.0)), (2, (1.0, 8.0, 0.1, 0.3)),
+                                           (3, (0.5, 2.0, 0.7))])
+def test_the_kept_sums_of_use_are_the_plain_sums(seed, sizes):
+    # Whole amounts are added up as they change; fractional ones make it sum again, in order.
+    rng = random.Random(seed)
+    cluster = Cluster(name="sums")
+    for i in range(12):
+        cluster.add_node(Node(name=f"h{i:02d}", hypervisor="kvm", memory_gb=256.0))
+    hosts = list(cluster.nodes.values())
+    for k in range(60):  # whole amounts at first: the VMs of fractional sizes start stopped
+        size = rng.choice(sizes)
+        cluster.add_vm(Vm(name=f"v{k:02d}", host=rng.choice(hosts).name, vcpus=rng.choice((1, 2)),
+                          memory_gb=size,
+                          state=VmState.RUNNING if size % 1 == 0 else VmState.STOPPED), "kvm")
+    room, vms = failover.HostRoom(cluster, hosts[1:]), list(cluster.vms.values())
+    for step in range(400):
+        vm = rng.choice(vms)
+        if rng.random() < 0.5:
+            cluster.set_host(vm, rng.choice(hosts).name)
+        else:
+            cluster.set_state(vm, rng.choice((VmState.RUNNING, VmState.STOPPED)))
+        plain = failover.HostRoom(cluster, hosts[1:]).used()
+        assert room.used() == plain, step
+        assert room.used_totals() == (sum(plain[0]), sum(plain[1])), step
 
 
 def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatch):
@@ -99,7 +166,7 @@ def test_failover_check_is_not_worked_out_again_while_nothing_changes(monkeypatc
     engine.cluster.set_state(vm, VmState.STOPPED)  # a charge: summed again, same hosts
     maintenance.failover_shortfall(node)
     assert calls == ["sum"]
-    engine.cluster.nodes["h002"].heard = False  # a host no longer usable: both again
+    engine.cluster.set_condition(engine.cluster.nodes["h002"], heard=False)  # both again
     maintenance.failover_shortfall(node)
     assert calls == ["sum", "capacities", "sum"]
 
@@ -176,3 +243,39 @@ def test_a_plan_from_the_running_spread_is_the_plan_from_the_plain_one(seed, thr
     monkeypatch.setattr(balancing._Ranked, "_rough", lambda self: (0.0, math.inf))
     assert plans() == running
     assert any(running)
+
+
+_CONDITIONS = {"state", "heard", "quorum_lost"}
+
+
+def test_every_write_of_what_makes_a_host_usable_goes_through_the_cluster():
+    """`Cluster.conditions` is what the usable hosts are cached on: no code writes a host's
+    state, hearing or quorum but `Cluster.set_condition` (and `world.start_node`, which sets
+    a host up before any cluster holds it)."""
+    allowed = {("console/model/cluster.py", "set_condition"),
+               ("console/model/world.py", "start_node")}
+    root = Path(__file__).resolve().parents[1]
+    bypasses = []
+    for path in sorted([*root.glob("console/**/*.py"), *root.glob("tests/**/*.py")]):
+        relative = path.relative_to(root).as_posix()
+        for function, target in _attribute_writes(ast.parse(path.read_text(encoding="utf-8"))):
+            if (target.attr in _CONDITIONS
+                    and (target.attr != "state" or "node" in ast.unparse(target.value))
+                    and (relative, function) not in allowed):
+                bypasses.append(f"{relative}:{target.lineno}")
+    assert bypasses == []
+
+
+def _attribute_writes(tree: ast.AST, function: str = "") -> list[tuple[str, ast.Attribute]]:
+    """Each `x.attribute = ...` (also augmented, annotated) under `tree`, with the name of the
+    function it is in ("" at module level)."""
+    writes = []
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            writes += _attribute_writes(child, child.name)
+            continue
+        targets = (child.targets if isinstance(child, ast.Assign) else
+                   [child.target] if isinstance(child, ast.AugAssign | ast.AnnAssign) else [])
+        writes += [(function, t) for t in targets if isinstance(t, ast.Attribute)]
+        writes += _attribute_writes(child, function)
+    return writes

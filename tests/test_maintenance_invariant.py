@@ -25,10 +25,10 @@ def _held(cluster: Cluster, node: str) -> list[str]:
 def test_the_invariant_names_a_vm_on_and_a_vm_flying_to_a_host_in_maintenance(seed_engine):
     cluster = seed_engine.cluster
     assert maintenance(cluster) == []
-    cluster.nodes["C"].state = NodeState.MAINTENANCE
+    cluster.set_condition(cluster.nodes["C"], state=NodeState.MAINTENANCE)
     on_c = sorted(cluster.nodes["C"].vms)[0]
     assert f"{on_c} is running on C, which is in maintenance" in violations(cluster)
-    cluster.nodes["C"].state = NodeState.ENTERING_MAINTENANCE
+    cluster.set_condition(cluster.nodes["C"], state=NodeState.ENTERING_MAINTENANCE)
     web01 = cluster.vms["web01"]
     cluster.set_target(web01, "C")
     cluster.set_state(web01, VmState.MIGRATING)

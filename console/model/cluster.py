@@ -17,6 +17,7 @@ from console.model.entities import (
     HaGroup,
     Image,
     Node,
+    NodeState,
     Rule,
     Service,
     Vm,
@@ -34,7 +35,8 @@ class Cluster:
     """Every entity of one cluster by name, its settings, and the registry of where each VM is.
 
     The registry (hosts' VM sets, the pending queue, per-host vCPU and memory totals) changes only
-    through `add_vm`, `set_state`, `set_host` and `set_target`.
+    through `add_vm`, `set_state`, `set_host` and `set_target`; a host's state, hearing and
+    quorum (what makes it usable) only through `set_condition`.
     """
 
     name: str
@@ -70,6 +72,10 @@ class Cluster:
     #: Hosts whose charge (vCPUs, memory in use) changed or that were added since the
     #: placement index (console.model.host_order) last caught up; it empties the set.
     recharged: set[str] = field(init=False, default_factory=set)
+    #: Bumped by `add_node` and `set_condition`, through which every write of a host's `state`,
+    #: `heard` or `quorum_lost` (what `placement.usable` reads) goes once the cluster is built:
+    #: a cache of the usable hosts keys on it instead of reading every host again.
+    conditions: int = field(init=False, default=0, repr=False, compare=False)
     #: The placement index's state (console.model.host_order.HostOrder), made on first use.
     host_order: object = field(init=False, default=None, repr=False, compare=False)
     _rules_by_vm: dict[str, list[Rule]] = field(init=False, default_factory=dict, repr=False,
@@ -90,6 +96,19 @@ class Cluster:
             self.node_order.append(node.name)
         self.nodes[node.name] = node
         self.recharged.add(node.name)
+        self.conditions += 1
+
+    def set_condition(self, node: Node, *, state: NodeState | None = None,
+                      heard: bool | None = None, quorum_lost: bool | None = None) -> None:
+        """Write what the cluster believes of `node`: those of its state, whether it is heard
+        and whether it lost quorum that are given; bump `conditions`."""
+        if state is not None:
+            node.state = state
+        if heard is not None:
+            node.heard = heard
+        if quorum_lost is not None:
+            node.quorum_lost = quorum_lost
+        self.conditions += 1
 
     def local_node(self) -> Node | None:
         """The machine the console runs on (`--local`), if it joined the cluster."""

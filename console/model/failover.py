@@ -31,16 +31,17 @@ ration it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 from console.model.cluster import Cluster
 from console.model.entities import Node, Vm
 from console.model.settings import HaSettings
 
-_USED_MEMORY = attrgetter("used_memory_gb")
-_USED_VCPUS = attrgetter("used_vcpus")
+_USED_MEMORY = operator.attrgetter("used_memory_gb")
+_USED_VCPUS = operator.attrgetter("used_vcpus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +90,10 @@ def level(settings: HaSettings) -> str:
 
 class HostRoom:
     """What some hosts may hold and hold, in their order, for `shortfall`: capacities (memory
-    in GB, vCPUs; also largest first), fixed with the hosts and the overcommit ratios, and use,
-    brought up to date from `Cluster.change_log` when asked (only the hosts bumped since are
-    read again; all of them when the log was cut since). A caller that keeps one while the hosts
-    stay the same spares `shortfall` a pass over every host."""
+    in GB, vCPUs; also largest first, and their sums), fixed with the hosts and the overcommit
+    ratios, and use with its sums, brought up to date from `Cluster.change_log` when asked (only
+    the hosts bumped since are read again; all of them when the log was cut since). A caller
+    that keeps one while the hosts stay the same spares `shortfall` a pass over every host."""
 
     def __init__(self, cluster: Cluster, hosts: Sequence[Node]) -> None:
         self.cluster = cluster
@@ -103,15 +104,26 @@ class HostRoom:
         self.memory_ranked = sorted(self.memory, reverse=True)
         self.vcpus_ranked = sorted(self.vcpus, reverse=True)
         self._positions: dict[str, int] | None = None  # host -> its place, once kept
+        self._capacity_left: dict[tuple[str, int], float] = {}
         self._read = -1  # how far the use was read from Cluster.change_log (a bump count)
-        self._used_memory: list[float] = []
-        self._used_vcpus: list[float] = []
+        self._used_memory = _Total([])
+        self._used_vcpus = _Total([])
 
     def positions(self) -> dict[str, int]:
         """Each host's place in `hosts`, by name."""
         if self._positions is None:
             self._positions = {h.name: i for i, h in enumerate(self.hosts)}
         return self._positions
+
+    def capacity_left(self, resource: str, failures: int) -> float:
+        """The capacity of `resource` ("memory", GB, or "vCPUs") of the hosts but the
+        `failures` largest, summed largest first (`sum` of the ranked list's tail)."""
+        key = (resource, failures)
+        left = self._capacity_left.get(key)
+        if left is None:
+            ranked = self.memory_ranked if resource == "memory" else self.vcpus_ranked
+            left = self._capacity_left[key] = sum(ranked[failures:])
+        return left
 
     def used(self) -> tuple[list[float], list[float]]:
         """(GB of memory, vCPUs) each host holds now, in the hosts' order."""
@@ -123,13 +135,73 @@ class HostRoom:
             for name in cluster.change_log[self._read - cluster.change_base:]:
                 i = positions.get(name)
                 if i is not None:
-                    memory[i] = hosts[i].used_memory_gb
-                    vcpus[i] = hosts[i].used_vcpus
+                    memory.set(i, hosts[i].used_memory_gb)
+                    vcpus.set(i, hosts[i].used_vcpus)
         else:
-            self._used_memory = list(map(_USED_MEMORY, self.hosts))
-            self._used_vcpus = list(map(_USED_VCPUS, self.hosts))
+            self._used_memory = _Total(list(map(_USED_MEMORY, self.hosts)))
+            self._used_vcpus = _Total(list(map(_USED_VCPUS, self.hosts)))
         self._read = end
-        return self._used_memory, self._used_vcpus
+        return self._used_memory.amounts, self._used_vcpus.amounts
+
+    def used_totals(self) -> tuple[float, float]:
+        """(GB of memory, vCPUs) all the hosts hold now: `sum` of each list `used` gives."""
+        self.used()
+        return self._used_memory.total(), self._used_vcpus.total()
+
+
+class _Total:
+    """A list of amounts and its `sum`, kept as entries change without a pass over the list
+    while every entry is a whole number (then the additions' order cannot change the sum);
+    summed again in the list's order when asked while one is not."""
+
+    __slots__ = ("_fractional", "_total", "amounts")
+
+    def __init__(self, amounts: list[float]) -> None:
+        self.amounts = amounts
+        self._fractional: int | None = None  # entries not `_whole`, counted at the first `set`
+        self._total: float | None = None  # kept only while no entry is fractional
+
+    def set(self, i: int, amount: float) -> None:
+        """Entry `i` is now `amount`."""
+        if self._fractional is None:
+            self._fractional = len(self.amounts) - _whole_count(self.amounts)
+        old = self.amounts[i]
+        self.amounts[i] = amount
+        self._fractional += (not _whole(amount)) - (not _whole(old))
+        if self._total is not None and self._fractional == 0:
+            self._total += amount - old
+        else:
+            self._total = None
+
+    def total(self) -> float:
+        """`sum(amounts)`."""
+        if self._total is not None:
+            return self._total
+        total = sum(self.amounts)
+        if self._fractional == 0:
+            self._total = total
+        return total
+
+
+#: Whole amounts below this add up exactly in a float, up to 2 ** 17 of them together.
+_WHOLE_BELOW = 2 ** 36
+
+
+def _whole_count(amounts: list[float]) -> int:
+    """How many of `amounts` are `_whole`; without a call per entry when they are all ints or
+    all floats and small."""
+    if sum(map(abs, amounts)) < _WHOLE_BELOW:  # then each of them is
+        types = set(map(type, amounts))
+        if types <= {int}:
+            return len(amounts)
+        if types == {float}:
+            return sum(map(float.is_integer, amounts))
+    return sum(1 for amount in amounts if _whole(amount))
+
+
+def _whole(amount: float) -> bool:
+    """A whole number small enough that sums of many such are exact in a float."""
+    return amount % 1 == 0 and abs(amount) < _WHOLE_BELOW
 
 
 def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float, memory_gb: float,
@@ -151,24 +223,29 @@ def shortfall(cluster: Cluster, hosts: Sequence[Node], vcpus: float, memory_gb: 
         moving = [vm for vm in (cluster.vms[name] for name in sorted(cluster.in_flight))
                   if vm.host in names and vm.target in names]
     used_memory, used_vcpus = room.used()
-    memory = (_Amounts(room.memory, room.memory_ranked, used_memory),
+    memory_total, vcpus_total = room.used_totals()
+    memory = (_Amounts(room.memory, used_memory, memory_total,
+                       functools.partial(room.capacity_left, "memory")),
               memory_gb, sum(vm.memory_gb for vm in moving))
     found = _short(settings, hosts, "memory", *memory)
     if found is not None:
         return found
-    cpus = (_Amounts(room.vcpus, room.vcpus_ranked, used_vcpus),
+    cpus = (_Amounts(room.vcpus, used_vcpus, vcpus_total,
+                     functools.partial(room.capacity_left, "vCPUs")),
             vcpus, sum(vm.vcpus for vm in moving))
     return _short(settings, hosts, "vCPUs", *cpus)
 
 
 @dataclass(frozen=True, slots=True)
 class _Amounts:
-    """One resource of each host of a `shortfall`, in the hosts' order: capacity and use; and
-    the capacities largest first."""
+    """One resource of each host of a `shortfall`, in the hosts' order: capacity and use; the
+    use's sum, and the capacity left once the N largest hosts are set aside (`capacity_left`,
+    N = 0: all of it)."""
 
     capacity: list[float]
-    ranked: list[float]
     used: list[float]
+    used_total: float
+    capacity_left: Callable[[int], float]
 
 
 def _short(settings: HaSettings, hosts: Sequence[Node], resource: str, amounts: _Amounts,
@@ -189,16 +266,15 @@ def _short(settings: HaSettings, hosts: Sequence[Node], resource: str, amounts: 
             return Shortfall(resource, sum(busiest), free,
                              f"on the dedicated failover hosts for {level(settings)}")
         return None
-    caps = amounts.ranked
     if policy == "percentage":
         share = (settings.memory_reserve_percent if resource == "memory"
                  else settings.cpu_reserve_percent)
-        room = sum(caps) * (1 - share / 100)
+        room = amounts.capacity_left(0) * (1 - share / 100)
         where = f"after reserving {share:g} % of the cluster's {resource}"
     else:
-        room = sum(caps[n:])
+        room = amounts.capacity_left(n)
         where = f"after reserving room for {level(settings)}"
-    left = room - sum(amounts.used) + doubled
+    left = room - amounts.used_total + doubled
     if extra > left + 1e-9:
         return Shortfall(resource, extra, left, where)
     return None

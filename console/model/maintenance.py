@@ -17,7 +17,6 @@ migrate back to it.
 from __future__ import annotations
 
 import copy
-from operator import attrgetter
 
 from console.model import failover, placement
 from console.model.commands import Command, Maintenance
@@ -33,10 +32,6 @@ from console.model.entities import (
 )
 from console.model.events import Severity
 from console.model.kernel import Context, Handler, Outcome
-
-#: What `placement.usable` reads of a host (MaintenanceMode._usable_others keeps its answer).
-_STATE, _HEARD, _QUORUM_LOST = (attrgetter("state"), attrgetter("heard"),
-                                attrgetter("quorum_lost"))
 
 #: vSphere's reason for a host that waits in entering maintenance because HA needs its room.
 INSUFFICIENT = "insufficient resources to satisfy the HA failover level"
@@ -57,7 +52,7 @@ class MaintenanceMode:
         # maintenance_return: node -> VMs its evacuation moved away, to bring back when it ends
         self._left: dict[str, list[str]] = {}
         self._returning: list[str] = []  # nodes out of maintenance whose VMs are still to return
-        # failover_shortfall's last answer and what it read (see _shortfall_inputs).
+        # failover_shortfall's last answer and what it read (see failover_shortfall).
         self._shortfall_key: tuple[object, ...] | None = None
         self._usable_key: tuple[object, ...] | None = None
         self._usable = failover.HostRoom(self.cluster, [])
@@ -91,7 +86,7 @@ class MaintenanceMode:
             if command.force:
                 self._forced.add(node.name)
             if node.state is NodeState.ONLINE:
-                node.state = NodeState.ENTERING_MAINTENANCE
+                self.cluster.set_condition(node, state=NodeState.ENTERING_MAINTENANCE)
                 self.context.emit("node_entering_maintenance", node.name,
                                   f"{node.name} is entering maintenance: evacuating "
                                   f"{self._running(node)} VMs")
@@ -108,7 +103,7 @@ class MaintenanceMode:
         if self._left.get(node.name) and node.name not in self._returning:
             self._returning.append(node.name)
         if node.state in CLOSED_STATES:
-            node.state = NodeState.ONLINE
+            self.cluster.set_condition(node, state=NodeState.ONLINE)
             self.context.emit("node_online", node.name,
                               f"{node.name} left maintenance and takes VMs again")
             if not self.cluster.settings.ha.maintenance_return:
@@ -169,18 +164,18 @@ class MaintenanceMode:
 
     def _usable_others(self, node: Node) -> failover.HostRoom:
         """The usable hosts but `node`, in cluster order, with their room (`failover.HostRoom`);
-        worked out again only when a host's state, hearing or quorum, the hosts or the
-        overcommit ratios change (a host's hardware does not change while the engine runs)."""
-        nodes = self.cluster.nodes
-        ha = self.cluster.settings.ha
-        hosts = nodes.values()
-        states = (node.name, ha.cpu_overcommit, ha.memory_overcommit, list(hosts),
-                  list(map(_STATE, hosts)), list(map(_HEARD, hosts)),
-                  list(map(_QUORUM_LOST, hosts)))
-        if states != self._usable_key:
-            others = [n for n in nodes.values() if placement.usable(n) and n.name != node.name]
-            self._usable_key = states
-            self._usable = failover.HostRoom(self.cluster, others)
+        worked out again only when a host's state, hearing or quorum
+        (`Cluster.conditions`), the hosts or the overcommit ratios change (a host's hardware
+        does not change while the engine runs)."""
+        cluster = self.cluster
+        ha = cluster.settings.ha
+        key = (node.name, ha.cpu_overcommit, ha.memory_overcommit, cluster.conditions,
+               len(cluster.nodes))
+        if key != self._usable_key:
+            others = [n for n in cluster.nodes.values()
+                      if placement.usable(n) and n.name != node.name]
+            self._usable_key = key
+            self._usable = failover.HostRoom(cluster, others)
             self._usable_version += 1
         return self._usable
 
@@ -270,7 +265,7 @@ class MaintenanceMode:
         self._report(node, blocked)
         incoming = any(m.target == node.name for m in migrations.active.values())
         if self._running(node) == 0 and not incoming:
-            node.state = NodeState.MAINTENANCE
+            self.cluster.set_condition(node, state=NodeState.MAINTENANCE)
             self.blockers.pop(node.name, None)
             self.context.emit("node_maintenance", node.name,
                               f"{node.name} is in maintenance: no VMs left")

@@ -88,7 +88,7 @@ class Membership:
                 node.has_vote = False  # only dynamic quorum takes a vote from a host that is off
         heard = self._quorum().heard
         for node in self.cluster.nodes.values():
-            node.heard = node.name in heard
+            self.cluster.set_condition(node, heard=node.name in heard)
 
     # -- views ---------------------------------------------------------------------------------
 
@@ -248,7 +248,7 @@ class Membership:
 
     def crashed(self, node: Node) -> None:
         """A crash: silent from now; a host that was already written off is failed at once."""
-        node.quorum_lost = False
+        self.cluster.set_condition(node, quorum_lost=False)
         self._switched_off.pop(node.name, None)
         self._regroup()
         if node.state is NodeState.ISOLATED:
@@ -279,14 +279,13 @@ class Membership:
         """HA's fence of lost `node` completed: it is known off, failed, and out of any
         partition's quorum count."""
         node.fenced = True
-        node.quorum_lost = False
-        node.state = NodeState.FAILED
+        self.cluster.set_condition(node, quorum_lost=False, state=NodeState.FAILED)
 
     def shut_down(self, node: Node, running: int) -> None:
         """A clean shutdown: the cluster knows the host is off and restarts its VMs; with
         dynamic quorum the host gives up its vote (Windows Server failover clustering, "dynamic
         quorum"); static votes (corosync, dynamic quorum off) stay counted."""
-        node.quorum_lost = False
+        self.cluster.set_condition(node, quorum_lost=False)
         self._switched_off.pop(node.name, None)
         self._regroup()
         node.fenced = True
@@ -353,7 +352,7 @@ class Membership:
         changed = [node for node in self.cluster.nodes.values()
                    if node.heard != (node.name in heard)]
         for node in changed:
-            node.heard = not node.heard
+            self.cluster.set_condition(node, heard=not node.heard)
         for node in changed:
             if node.heard:
                 self._beating_again(node)
@@ -418,7 +417,7 @@ class Membership:
         self._cancel_detection(node)
         self._close_gap(node)
         self._set_vote(node, True)
-        node.quorum_lost = False
+        self.cluster.set_condition(node, quorum_lost=False)
         node.fenced = False
         self._set_state(node, self._healthy_state(node), "node_online", Severity.INFO, message)
         self.context.ha.host_back(node)
@@ -480,14 +479,14 @@ class Membership:
         for name in self.quorum_partition() or []:
             node = self.cluster.nodes[name]
             if node.quorum_lost:
-                node.quorum_lost = False
+                self.cluster.set_condition(node, quorum_lost=False)
                 self.context.emit("quorum_regained", name, f"{name} is in the quorum again")
 
     def _isolation_response(self, node: Node, partition: list[str]) -> None:
         """`node`, in a partition without quorum, stands down: its clustered services stop, each
         VM gets its isolation response (`isolation_response_of`), and with a watchdog a host
         running HA-managed VMs resets itself `watchdog_s` later."""
-        node.quorum_lost = True
+        self.cluster.set_condition(node, quorum_lost=True)
         quorum = self.cluster.settings.quorum
         if quorum.voting:
             total = self._quorum().total_votes
@@ -562,6 +561,6 @@ class Membership:
 
     def _set_state(self, node: Node, state: NodeState, kind: str, severity: Severity,
                    message: str) -> None:
-        node.state = state
+        self.cluster.set_condition(node, state=state)
         self.context.ha.watch(node)
         self.context.emit(kind, node.name, message, severity)
