@@ -190,7 +190,8 @@ async def test_a_loader_builds_with_the_collector_off_and_leaves_it_as_it_was():
     frozen = gc.get_freeze_count()
     app = ConsoleApp(loader=loader, confirm=False, theme="dark")
     async with app.run_test(size=(120, 40)) as pilot:
-        while not isinstance(app.screen, MainScreen):
+        # until the main screen has mounted (leaving as it is pushed races its on_mount)
+        while not (isinstance(app.screen, MainScreen) and app.screen.is_mounted):
             await pilot.pause()
     assert collecting == [False] and gc.isenabled() and gc.get_freeze_count() == frozen
 
