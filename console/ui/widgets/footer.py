@@ -49,12 +49,16 @@ class ConsoleFooter(Footer):
         self._composed_for = self.shown_keys(self.screen)
         yield from super().compose()
 
+    def on_mount(self) -> None:
+        """Once the footer is painted (its keys composed with the screen), the console's first
+        full frame is out, and Python's cycle collector may run (console.collector). Textual's
+        own `on_mount` runs as well (handlers are called along the class hierarchy)."""
+        self.call_after_refresh(collector.release, freeze=True)
+
     async def recompose(self) -> None:
-        """Textual's, then the keys that fit (`fit_keys`); once they are painted the console's
-        first full frame is out, and Python's cycle collector may run (console.collector)."""
+        """Textual's, then the keys that fit (`fit_keys`)."""
         await super().recompose()
         self.fit_keys()
-        self.call_after_refresh(collector.release, freeze=True)
 
     def on_resize(self) -> None:
         self.fit_keys()
