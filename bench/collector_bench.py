@@ -9,7 +9,8 @@ Each policy runs in a child process of its own (frozen objects are never freed),
 under Textual's Pilot, with the collector held from the start as the command line holds it:
 
 * `first-frame`: the console's policy. Held until the main screen's first full frame, then what
-  exists (the model, the tables) frozen; nothing frozen after.
+  exists (the model, the tables) frozen, and the survivors of the first full pass after it;
+  nothing frozen after.
 * `callback`: the same, and the survivors of every full pass frozen as well (a `gc.callbacks`
   entry), the policy this one replaced.
 

@@ -45,6 +45,23 @@ def test_release_may_freeze_what_the_start_made() -> None:
         collector.release(freeze=True)
         assert gc.isenabled() and gc.get_freeze_count() > kept
     finally:
+        gc.collect()  # the first full pass after it: frozen too, once
+        gc.unfreeze()
+
+
+def test_the_first_full_pass_after_the_release_is_frozen_once() -> None:
+    gc.enable()
+    callbacks = list(gc.callbacks)
+    collector.hold()
+    try:
+        collector.release(freeze=True)
+        kept = gc.get_freeze_count()
+        survivors = [[] for _ in range(100)]  # made after the first frame, live on
+        gc.collect()
+        assert gc.get_freeze_count() >= kept + len(survivors)
+        assert gc.callbacks == callbacks  # once: nothing frozen at later passes
+    finally:
+        gc.collect()
         gc.unfreeze()
 
 
