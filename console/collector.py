@@ -18,15 +18,16 @@
 * Nothing more is frozen. Freezing the survivors of every full pass (a `gc.callbacks` entry, as
   before) keeps every reference cycle that is alive at a pass and dead later (closed details
   and help screens, removed widgets, finished workers) for the life of a console kept open for
-  days, and does not make the first full pass after the first frame any shorter. Measured with
-  `python bench/collector_bench.py` (2026-11-30, 2 shared cores, CPU time of the thread):
-  at 2,000 hosts / 40,000 VMs over the churn of bench/console_bench.py (fail-node h0007, then
-  maintenance h0013 on, 58 simulated s, a key each second) 2 full passes: 33 ms each frozen at
-  the first frame only, 25 ms with the one freeze after the first pass, 30 ms with the
-  callback (a pass on demand afterwards: 31, 22, 15 ms); 300 young passes at most 2 ms, 27
-  middle ones at most 7 ms. The seed console's details and help screens opened and closed 100
-  times each: frozen objects -193 without the callback, +312,809 with it, of which 157,744
-  garbage never collected (about 790 objects, some 230 KB, leaked per screen opened).
+  days, and does not make the first full pass after the first frame shorter. Measured with
+  `python bench/collector_bench.py --part churn` (2026-11-30, 2 shared cores, CPU time of the
+  thread, both policies in one run): at 2,000 hosts / 40,000 VMs over the churn of
+  bench/console_bench.py (fail-node h0007, then maintenance h0013 on, 58 simulated s, a key
+  each second) 2 full passes, at most 14 ms with this policy, 18 ms with the callback (a pass
+  on demand afterwards: 16 and 6 ms); 299 young passes at most 1.5 ms, 27 middle ones at most
+  4 ms (on a busier machine, before the one freeze after the first pass: 33 ms). The seed
+  console's details and help screens opened and closed 100 times each (`--part modals`):
+  frozen objects -193 without the callback, +312,809 with it, of which 157,744 garbage never
+  collected (about 790 objects, some 230 KB, leaked per screen opened).
 * Headless and test runs: nothing is frozen, since `hold` is only called by the command line (one
   process of tests runs many consoles). `hold` and `release` do nothing without each other: a
   program that turned the collector off itself keeps it off, and `release` without `hold`
