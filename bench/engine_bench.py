@@ -9,7 +9,8 @@
 Part 1 (large): a cluster file generated with `count` (2,500 hosts by default; per host 20 VMs
 in three entries: 8 steady, 6 diurnal, 6 bursty; one host in ten runs hot so the balancer has
 work) is loaded through console.formats.cluster like any user's file, and the loaded model is
-frozen out of the cycle collector's full passes (`gc.freeze`), as the console does once loaded.
+frozen out of the cycle collector's full passes (`gc.freeze`), as the console does at its first
+frame (console.collector).
 The engine then advances one simulated second at a time and each second's CPU
 (time.process_time) is recorded:
 
@@ -66,6 +67,7 @@ if str(ROOT) not in sys.path:
 
 from benchlib import machine  # noqa: E402
 
+from console import collector  # noqa: E402
 from console.formats.cluster import load_cluster, parse_cluster  # noqa: E402
 from console.model import placement  # noqa: E402
 from console.model.cluster import Cluster  # noqa: E402
@@ -265,6 +267,7 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
     rss0 = rss_mb()
     text = large_cluster_toml(hosts)
     gc.collect()
+    collector.hold()  # the console's policy (console.collector): held while it starts ...
     wall, cpu = time.perf_counter(), time.process_time()
     cluster = parse_cluster(text, "bench-large.toml")
     engine = Engine(cluster, seed=1)
@@ -272,10 +275,10 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
     print(f"load (TOML {len(text) / 1e6:.1f} MB -> Cluster -> Engine): {wall:.2f} s wall, "
           f"{cpu:.2f} s CPU; max RSS {rss_mb():.0f} MB (+{rss_mb() - rss0:.0f} MB)")
     assert len(cluster.vms) == hosts * VMS_PER_HOST
-    # As the console does once a cluster is loaded (console.ui.app): the model out of the cycle
-    # collector's full passes, which would walk its 100,000 VM and workload objects (some 80 ms)
-    # in whichever second one falls.
-    gc.freeze()
+    # ... and what exists at its first frame frozen: the model out of the collector's full
+    # passes, which would walk its 100,000 VM and workload objects (some 80 ms) in whichever
+    # second one falls.
+    collector.release(freeze=True)
     if profiler is not None:  # profile the simulation, not the loader
         profiler.enable()
 
@@ -396,7 +399,7 @@ def load(hosts: int = LOAD_HOSTS, profiler: cProfile.Profile | None = None) -> N
         stages.append((label, time.perf_counter() - wall, time.process_time() - cpu))
         return result
 
-    gc.disable()  # as parse_cluster reads a file (console.formats.cluster)
+    gc.disable()  # as parse_cluster reads a file (console.collector.paused)
     if profiler is not None:
         profiler.enable()
     def checks(document: dict[str, Any]) -> Any:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import signal
 import threading
@@ -61,7 +60,6 @@ from console.model.names import label_problem
 from console.session import DRILL, MAX_STEP_S, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
 from console.ui import selection
-from console.ui.collector import keep_full_passes_short
 from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
@@ -79,9 +77,9 @@ if TYPE_CHECKING:
 #: `kill -INT`: ctrl+c in the console is a key (the terminal is raw), bound to quit.
 EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 
-#: Real seconds after mounting after which Python's cycle collector, held since the start
-#: (console.collector), runs again even if the footer has not painted its keys (the first full
-#: frame, which releases it: console.ui.widgets.footer).
+#: Real seconds after the console starts on its model after which Python's cycle collector, held
+#: since the start (console.collector), runs again even if the footer has not painted its keys
+#: (the first full frame, which releases it: console.ui.widgets.footer).
 COLLECTOR_HELD_S = 5.0
 
 #: Toast titles for what a driver submitted.
@@ -220,10 +218,6 @@ class ConsoleApp(App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
-        if self.session is not None:
-            self.set_timer(COLLECTOR_HELD_S, lambda: collector.release(freeze=True))
-        else:  # the loader pauses the collector itself, while it reads (console.formats.cluster)
-            collector.release()
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for number in EXIT_SIGNALS:
@@ -247,11 +241,7 @@ class ConsoleApp(App[int]):
 
             self.push_screen(MainScreen())
         self._last_tick = time.monotonic()
-        if not self.is_headless:
-            # The loaded model lives as long as the console: out of the collector's full passes,
-            # which would walk its every object (~0.8 s at 40,000 VMs) while a key waits. Not
-            # under tests (frozen objects are never freed: one process runs many consoles).
-            keep_full_passes_short()
+        self.set_timer(COLLECTOR_HELD_S, lambda: collector.release(freeze=True))
         if self.tick_s > 0:  # 0: no timer, the caller drives time (the cast exporter)
             self._time_clock()
             self.screen_change_signal.subscribe(self, self._hold_may_change)
@@ -261,23 +251,13 @@ class ConsoleApp(App[int]):
             self.mode.started()
 
     def _load(self) -> None:
-        # The cycle collector is off while the model is built (a million objects at 40,000
-        # VMs, no garbage cycles among them), and they are then moved out of its reach (as
-        # `_start` does for a model built before the screen): re-enabled on them, its first
-        # passes walked them all, about half a second before the main screen could show.
-        collecting = gc.isenabled()
-        gc.disable()
         try:
-            session = self.loader()  # type: ignore[misc]
+            with collector.paused():  # a million objects at 40,000 VMs, no garbage cycles
+                session = self.loader()  # type: ignore[misc]
         except Exception as error:  # a bad file: say it in one line and leave with status 2
             self.load_error = str(error)
             self._from_loader(self.exit, 2)
             return
-        finally:
-            if collecting:
-                if self.load_error is None and not self.is_headless:
-                    gc.freeze()  # not under tests, as in `_start`
-                gc.enable()
         self._from_loader(self._loaded, session)
 
     def _from_loader(self, callback: Callable[..., object], *args: object) -> None:

@@ -196,6 +196,43 @@ async def test_a_loader_builds_with_the_collector_off_and_leaves_it_as_it_was():
     assert collecting == [False] and gc.isenabled() and gc.get_freeze_count() == frozen
 
 
+async def test_a_held_start_stays_held_through_the_load_until_the_main_screens_first_frame():
+    """As the command line runs a big cluster: the collector held from the start stays off
+    while the loader builds and the main screen mounts, and what exists at the main screen's
+    first full frame (the model, its tables) is frozen then (console.collector)."""
+    import gc
+
+    from ui_helpers import make_session
+
+    from console import collector
+    from console.ui.app import ConsoleApp
+    from console.ui.screens.main import MainScreen
+
+    collecting: list[bool] = []
+
+    def loader():
+        collecting.append(gc.isenabled())
+        return make_session()
+
+    frozen = gc.get_freeze_count()
+    collector.hold()
+    try:
+        app = ConsoleApp(loader=loader, confirm=False, theme="dark")
+        async with app.run_test(size=(120, 40)) as pilot:
+            while not isinstance(app.screen, MainScreen):
+                assert not gc.isenabled()
+                await pilot.pause()
+            for _ in range(20):
+                if gc.isenabled():
+                    break
+                await pilot.pause()
+            assert collecting == [False] and gc.isenabled() and gc.get_freeze_count() > frozen
+    finally:
+        collector.release()
+        gc.collect()  # the first full pass after the first frame (its one freeze)
+        gc.unfreeze()
+
+
 async def test_a_loader_that_fails_leaves_with_its_one_line_and_status_2():
     from console.ui.app import ConsoleApp
 

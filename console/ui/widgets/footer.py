@@ -50,8 +50,9 @@ class ConsoleFooter(Footer):
         yield from super().compose()
 
     def on_mount(self) -> None:
-        """Once the footer's keys are painted, the screen's first full frame is out, and
-        Python's cycle collector may run (console.collector)."""
+        """Once the footer is painted (its keys composed with the screen), the console's first
+        full frame is out, and Python's cycle collector may run (console.collector). Textual's
+        own `on_mount` runs as well (handlers are called along the class hierarchy)."""
         self.call_after_refresh(collector.release, freeze=True)
 
     async def recompose(self) -> None:
