@@ -37,7 +37,10 @@ VMs a second, longer (100 s for 50,000 VMs): the pass decides at its time `t` on
 `t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. In a
 cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the lightest hosts),
 and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
-VMs changed since; a smaller cluster measures every host at the instant. Within a pass, the
+VMs changed since; a smaller cluster measures every host at the instant. Before a large
+cluster's first pass, those figures are its first (for the instant the balancer starts), summed a
+slice a second from the start, PREFETCH_VMS VMs a second, and used as far as summed (see
+`Balancer._settle`). Within a pass, the
 hosts come ranked in the order the figures keep (sorted in the last slice), a source's VMs worth
 moving are listed once per load it takes (`Balancer._offers`), and of twins (VMs of one load
 and cost on one source) only the first is weighed at a target unless that target refused it.
