@@ -39,8 +39,9 @@ cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the
 and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
 VMs changed since; a smaller cluster measures every host at the instant. Before a large
 cluster's first pass, those figures are its first (for the instant the balancer starts), summed a
-slice a second from the start, PREFETCH_VMS VMs a second, and used as far as summed (see
-`Balancer._settle`). Within a pass, the
+slice a second from the start, PREFETCH_VMS VMs a second: an evacuation compares the hosts
+summed so far (see `Balancer._settle`); a pass off the timer before they are whole measures the
+instant's figures. Within a pass, the
 hosts come ranked in the order the figures keep (sorted in the last slice), a source's VMs worth
 moving are listed once per load it takes (`Balancer._offers`), and of twins (VMs of one load
 and cost on one source) only the first is weighed at a target unless that target refused it.
@@ -272,8 +273,6 @@ class Balancer:
         self._figures_measured = figures
         hosts = self.hosts()
         every = figures.scores()
-        if figures.partial:  # a large cluster's first figures, as far as summed (see _settle)
-            hosts = [h for h in hosts if h.name in every]
         scores = {h.name: every[h.name] for h in hosts}
         self.imbalance = _stddev(list(scores.values()))
         return hosts, scores
@@ -763,11 +762,16 @@ class Balancer:
         A periodic pass plans on the figures for its instant, summed ahead. Any other pass (a
         host joined or left maintenance, an operator's rebalance) plans on them too in a
         cluster of at most SLICE_VMS VMs; in a larger one, on the last pass's figures, kept up
-        to date for the hosts whose VMs changed since, rather than measure every VM at once.
+        to date for the hosts whose VMs changed since, rather than measure every VM at once
+        (before its first pass, once its first figures are whole: until then, on the instant's).
         """
         if not self.context.membership.has_quorum():
             return []
-        figures = self._figures() if periodic else self._target_figures()
+        figures = self._target_figures()
+        if periodic or figures.partial:
+            # A large cluster's first figures are not whole yet (see _settle): a pass measures
+            # the instant's, as a periodic pass or a small cluster's does.
+            figures = self._figures()
         self._planning = figures
         try:
             plan = self.plan()
