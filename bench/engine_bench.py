@@ -5,6 +5,7 @@
     python bench/engine_bench.py --part seed     # 24 simulated hours of the seed cluster
     python bench/engine_bench.py --profile large # cProfile the large run (top 25 by own time)
     python bench/engine_bench.py --part load     # loading a flat 2,000-host / 40,000-VM export
+    python bench/engine_bench.py --part flat-churn  # the churn right after loading a flat file
 
 Part 1 (large): a cluster file generated with `count` (2,500 hosts by default; per host 20 VMs
 in three entries: 8 steady, 6 diurnal, 6 bursty; one host in ten runs hot so the balancer has
@@ -40,6 +41,11 @@ parse, schema checks, build with placement, Engine(). Budget: at most 1 s in all
 file through `validate` (the CLI entry, in process), and once more with one bad value near its
 end (`LATE_ERROR`): the time to the one-line error that names its line.
 
+Part 4 (flat-churn): the churn of part 1 on the console's big file (benchlib.flat_cluster_text,
+2,000 hosts / 40,000 VMs, half placed at load), right after loading it and freezing the model, as
+the console's churn episode does (bench/console_bench.py): no steady state first, so the crash and
+the evacuation come before the balancer's first pass. Same figures and budget as part 1's churn.
+
 Benchmarks print figures; they are never part of the pass/fail test run.
 """
 
@@ -65,7 +71,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchlib import machine  # noqa: E402
+from benchlib import flat_cluster_text, flat_host_name, machine  # noqa: E402
 
 from console import collector  # noqa: E402
 from console.formats.cluster import load_cluster, parse_cluster  # noqa: E402
@@ -229,11 +235,13 @@ def settled(cluster: Cluster) -> bool:
                    for vm in cluster.vms.values())
 
 
-def churn(engine: Engine) -> dict[str, list[float]]:
+def churn(engine: Engine, host_name: Callable[[int], str] = host_name
+          ) -> dict[str, list[float]]:
     """The churn episode, its seconds (CPU ms) by phase: a crash with HA restarts; 30 s later a
     maintenance evacuation, stepped until the host is in maintenance and nothing restarts; then
     a network partition (`PARTITIONED` hosts cut off the heartbeat network) held past failure
-    detection, and healed, stepped until every host is online again."""
+    detection, and healed, stepped until every host is online again. `host_name`: host number
+    to name."""
     cluster = engine.cluster
     crashed, drained = host_name(CRASHED), host_name(DRAINED)
     phases: dict[str, list[float]] = {"crash + HA restart": [], "maintenance evacuation": [],
@@ -293,6 +301,19 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
 
     watch_churn(engine)
     phases = churn(engine)
+    print_churn(engine, phases)
+    print(describe("all seconds", steady + [s for seconds in phases.values() for s in seconds]))
+    print(f"max RSS {rss_mb():.0f} MB; events logged {len(engine.log):,}")
+    history = engine.history
+    print(f"history samples (every {SAMPLE_S:g} s, in the figures above): {len(samples)} taken, "
+          f"mean {statistics.mean(samples):.2f} ms, max {max(samples):.2f} ms; "
+          f"{history.stored_records():,} records held")
+
+
+def print_churn(engine: Engine, phases: dict[str, list[float]],
+                host_name: Callable[[int], str] = host_name) -> None:
+    """The churn's figures by phase, each phase's worst second's share, and the end state."""
+    cluster = engine.cluster
     for label, seconds in phases.items():
         print(describe(f"churn: {label}", seconds))
         worst = max(range(len(seconds)), key=seconds.__getitem__)
@@ -313,12 +334,6 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
     problems = violations(cluster)
     print(f"  invariants: {'ok' if not problems else problems[:3]}")
     print(describe("churn (all phases)", every))
-    print(describe("all seconds", steady + every))
-    print(f"max RSS {rss_mb():.0f} MB; events logged {len(engine.log):,}")
-    history = engine.history
-    print(f"history samples (every {SAMPLE_S:g} s, in the figures above): {len(samples)} taken, "
-          f"mean {statistics.mean(samples):.2f} ms, max {max(samples):.2f} ms; "
-          f"{history.stored_records():,} records held")
 
 
 # -- part 3: loading a flat export -----------------------------------------------------------
@@ -456,6 +471,26 @@ def _time_validate(label: str, text: str) -> None:
     print(f"  {label:<26} {wall:7.3f} s wall  {cpu:7.3f} s CPU  exit {status}, {what}")
 
 
+# -- part 4: the churn right after loading a flat file ----------------------------------------
+
+def flat_churn(hosts: int = LOAD_HOSTS) -> None:
+    """Part 4: the churn on the console's big flat file, right after loading it."""
+    vms = hosts * LOAD_VMS_PER_HOST
+    print(f"== churn after loading: flat file, {hosts:,} hosts / {vms:,} VMs "
+          f"(benchlib.flat_cluster_text) ==")
+    gc.disable()  # as parse_cluster reads a file and the console loads it
+    engine = Engine(parse_cluster(flat_cluster_text(hosts, vms), "flat.toml"), seed=1)
+    gc.enable()
+    gc.freeze()
+    watch_churn(engine)
+
+    def name(number: int) -> str:
+        return flat_host_name(number, hosts)
+
+    print_churn(engine, churn(engine, name), name)
+    print(f"max RSS {rss_mb():.0f} MB; events logged {len(engine.log):,}")
+
+
 SEED_DAY = [
     # A realistic operator's day on the seed cluster (times in seconds from midnight).
     (1800, "rebalance --dry-run"),
@@ -501,7 +536,8 @@ def seed_day() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("all", "large", "seed", "load"), default="all")
+    parser.add_argument("--part", choices=("all", "large", "seed", "load", "flat-churn"),
+                        default="all")
     parser.add_argument("--hosts", type=int,
                         help=f"hosts (large: {HOSTS:,}; load: {LOAD_HOSTS:,})")
     parser.add_argument("--profile", choices=("large", "seed", "load"),
@@ -530,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_day()
     if args.part in ("all", "load"):
         load(args.hosts or LOAD_HOSTS)
+    if args.part in ("all", "flat-churn"):
+        flat_churn(args.hosts or LOAD_HOSTS)
     return 0
 
 

@@ -37,7 +37,11 @@ VMs a second, longer (100 s for 50,000 VMs): the pass decides at its time `t` on
 `t`, exactly as if it had summed them itself, and `Pass.started` says when its work began. In a
 cluster of more than SLICE_VMS VMs, an evacuation chooses its targets (among the lightest hosts),
 and a pass off the timer plans, on the last pass's figures, kept up to date for the hosts whose
-VMs changed since; a smaller cluster measures every host at the instant. Within a pass, the
+VMs changed since; a smaller cluster measures every host at the instant. Before a large
+cluster's first pass, those figures are its first (for the instant the balancer starts), summed a
+slice a second from the start, PREFETCH_VMS VMs a second: an evacuation compares the hosts
+summed so far (see `Balancer._settle`); a pass off the timer before they are whole measures the
+instant's figures. Within a pass, the
 hosts come ranked in the order the figures keep (sorted in the last slice), a source's VMs worth
 moving are listed once per load it takes (`Balancer._offers`), and of twins (VMs of one load
 and cost on one source) only the first is weighed at a target unless that target refused it.
@@ -169,6 +173,8 @@ class Balancer:
         self._planning: LoadFigures | None = None  # the figures of the pass being planned
         # Figures no longer used, freed a slice a second (see _drop).
         self._retired: list[LoadFigures] = []
+        if len(self.cluster.vms) > SLICE_VMS:
+            self._settle()
         if self.settings.interval_s > 0:
             context.schedule(self.settings.interval_s, self._periodic)
             self._prepare(self.settings.interval_s)
@@ -593,14 +599,28 @@ class Balancer:
         a host does not measure 50,000 VMs in one second. Hosts are looked at lightest first
         and no further than a host whose load alone passes the best score found; in that larger
         cluster, no further than the EVACUATION_TARGETS_SCANNED lightest that may take `vm`,
-        unless rules or an HA group weigh on the choice."""
+        unless rules or an HA group weigh on the choice. Before that larger cluster's first
+        pass, the figures are those being summed a slice a second since the start (see
+        `_settle`): the hosts summed so far are compared, and if none of them may take `vm`,
+        the next slice is summed now, until one may or every host is summed."""
         figures = self._target_figures()
+        while True:
+            host = self._least_loaded_target(vm, exclude, figures)
+            if host is not None or not figures.partial:
+                return host
+            self._settle_next(figures)
+
+    def _least_loaded_target(self, vm: Vm, exclude: tuple[str, ...],
+                             figures: LoadFigures) -> Node | None:
+        """`choose_target` on `figures` (among the hosts they have summed)."""
         order = figures.ascending()
         queued: dict[str, list[Vm]] = {}
         for migration in self.context.migrations.queued:
             queued.setdefault(migration.target, []).append(self.cluster.vms[migration.vm])
         extra: dict[str, HostLoad] = {}
         for target, moving in queued.items():
+            if not figures.summed(target):
+                continue  # not looked at: partial figures list the hosts summed so far
             total = figures.load(target)
             for other in moving:
                 total = _plus(total, HostLoad(*figures.vm(other)))
@@ -683,6 +703,41 @@ class Balancer:
             # in a second of its own before the slices, not in the pass's.
             self.context.schedule_quietly_at(due - lead - 1, self._apart)
 
+    def _settle(self) -> None:
+        """A large cluster's first standing figures (what evacuations and passes off the timer
+        work from until a pass replaces them), for the instant the balancer starts: summed a
+        slice of the hosts a second from the next second on, about PREFETCH_VMS VMs a second,
+        and used meanwhile as far as summed (`LoadFigures.partial`), so that an evacuation
+        before the first pass never measures every VM in one second."""
+        figures = self._standing = LoadFigures(self.context, self.context.now, partial=True)
+        parts = -(-len(self.cluster.vms) // PREFETCH_VMS)
+        for i in range(parts):
+            self.context.schedule_quietly_at(
+                self.context.now + 1 + i, lambda k=i, n=parts: self._settle_slice(figures, k, n))
+
+    def _settle_next(self, figures: LoadFigures) -> None:
+        """Sum the next slice's worth of hosts the partial `figures` have not summed yet (in
+        cluster order), or make them whole if none are left."""
+        names = self.cluster.node_order
+        size = -(-len(names) // -(-len(self.cluster.vms) // PREFETCH_VMS))
+        missing = [name for name in names if not figures.summed(name)][:size]
+        if missing:
+            figures.measure(missing)
+        else:
+            figures.complete()
+
+    def _settle_slice(self, figures: LoadFigures, part: int, parts: int) -> None:
+        """Sum slice `part` of `parts` of the hosts (in cluster order) into the first standing
+        `figures`, unless a pass replaced them; the last slice sums any host left (one that
+        joined meanwhile) and makes them whole."""
+        if self._standing is not figures:
+            return
+        names = self.cluster.node_order
+        size = -(-len(names) // parts)
+        figures.measure(names[part * size:(part + 1) * size])
+        if part == parts - 1:
+            figures.complete()
+
     def _prefetch(self, figures: LoadFigures, part: int, parts: int) -> None:
         """Sum slice `part` of `parts` of the hosts (in cluster order) for the pass `figures`
         are for, unless that pass's figures were dropped since; the last slice also puts the
@@ -707,11 +762,16 @@ class Balancer:
         A periodic pass plans on the figures for its instant, summed ahead. Any other pass (a
         host joined or left maintenance, an operator's rebalance) plans on them too in a
         cluster of at most SLICE_VMS VMs; in a larger one, on the last pass's figures, kept up
-        to date for the hosts whose VMs changed since, rather than measure every VM at once.
+        to date for the hosts whose VMs changed since, rather than measure every VM at once
+        (before its first pass, once its first figures are whole: until then, on the instant's).
         """
         if not self.context.membership.has_quorum():
             return []
-        figures = self._figures() if periodic else self._target_figures()
+        figures = self._target_figures()
+        if periodic or figures.partial:
+            # A large cluster's first figures are not whole yet (see _settle): a pass measures
+            # the instant's, as a periodic pass or a small cluster's does.
+            figures = self._figures()
         self._planning = figures
         try:
             plan = self.plan()

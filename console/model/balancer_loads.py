@@ -10,6 +10,10 @@ of the hosts a second before a pass) are exactly those the pass would compute it
 `ascending` lists every host by (load score, name), kept in order as hosts are summed again, so
 that choosing the least loaded host that may take a VM looks at the few lightest hosts instead of
 all of them.
+
+Figures made `partial` are being summed a slice at a time (a large cluster's first figures, see
+`Balancer`): until `complete` is called, `refresh` sums again only the hosts already summed whose
+VMs changed, never the hosts no slice has reached yet, and `ascending` lists the summed hosts only.
 """
 
 from __future__ import annotations
@@ -47,8 +51,11 @@ class HostLoad:
 class LoadFigures:
     """VM and host load figures at simulated time `t` (seconds), computed when first asked."""
 
-    def __init__(self, context: Context, t: float) -> None:
+    def __init__(self, context: Context, t: float, partial: bool = False) -> None:
+        """Figures at `t`; `partial`: summed by slices (`measure`), until `complete`, refreshed
+        only for the hosts already summed."""
         self.context = context
+        self.partial = partial
         self.cluster = context.cluster
         self.t = t
         # Per VM its CPU cores, active GB and disk MB/s packed in bytes (_FIGURE): a dict of
@@ -87,7 +94,17 @@ class LoadFigures:
         The figures' own objects: callers must not change them."""
         self.refresh()
         sums = self._sums
-        return {name: sums[name][1] for name in self.cluster.nodes}
+        return {name: sums[name][1] for name in self.cluster.nodes if name in sums}
+
+    def summed(self, name: str) -> bool:
+        """Whether host `name` has been summed (always, once `refresh`ed, unless `partial`)."""
+        return name in self._sums
+
+    def complete(self) -> None:
+        """Sum every host not summed yet (the hosts a partial figures' slices did not list, such
+        as one that joined meanwhile): the figures are whole from here on."""
+        self.measure([name for name in self.cluster.node_order if name not in self._sums])
+        self.partial = False
 
     def load(self, name: str) -> HostLoad:
         """Host `name`'s load as last summed (`refresh` first for the current one)."""
@@ -112,6 +129,9 @@ class LoadFigures:
         """Sum again every host whose VMs changed since it was summed (or never summed)."""
         cluster = self.cluster
         end = cluster.change_base + len(cluster.change_log)
+        if self.partial:
+            self._refresh_summed(end)
+            return
         if self._read == end and len(self._versions) == len(cluster.nodes):
             return
         if self._read >= cluster.change_base and len(self._versions) == len(cluster.nodes):
@@ -124,6 +144,23 @@ class LoadFigures:
             stale = [name for name, _ in cluster.changes.items() - self._versions.items()]
             stale.extend(name for name in cluster.nodes
                          if name not in self._versions and name not in cluster.changes)
+        self._read = end
+        if stale:
+            self.measure(sorted(stale))
+
+    def _refresh_summed(self, end: int) -> None:
+        """`refresh` of partial figures: sum again the hosts summed so far whose VMs changed."""
+        cluster = self.cluster
+        versions = self._versions
+        if self._read == end or not versions:
+            return
+        if self._read >= cluster.change_base:
+            changed = set(cluster.change_log[self._read - cluster.change_base:])
+        else:  # behind the change log's cut: compare every summed host's version (in C)
+            changed = {name for name, _ in cluster.changes.items() - versions.items()}
+        changes = cluster.changes
+        stale = [name for name in changed
+                 if name in versions and versions[name] != changes.get(name, 0)]
         self._read = end
         if stale:
             self.measure(sorted(stale))
