@@ -326,7 +326,8 @@ def print_churn(engine: Engine, phases: dict[str, list[float]],
     restarted = sum(1 for e in engine.log.events if e.kind == "vm_running")
     every = [second for seconds in phases.values() for second in seconds]
     cut = ", ".join(host_name(i) for i in PARTITIONED)
-    print(f"  {crashed}: {cluster.nodes[crashed].state.value}, {restarted} VMs restarted; "
+    print(f"  {crashed}: {cluster.nodes[crashed].state.value}; {restarted} VMs restarted by HA "
+          "over the whole churn (the crash's and the partition's); "
           f"{drained}: {cluster.nodes[drained].state.value}; {cut} cut off and back: "
           f"{', '.join(sorted({cluster.nodes[host_name(i)].state.value for i in PARTITIONED}))}"
           f"; migrations completed {engine.migrations.completed}, failed "
