@@ -78,6 +78,21 @@ def test_a_syntax_error_is_worded_from_the_text_through_its_line(
     assert sum(handed) <= len("".join(lines[:line]))
 
 
+@needs_toml_rs
+@pytest.mark.parametrize("broken", ["vcpus = = 2\n", "name = 'again'\n", "memory_", "[[vms]\n"])
+def test_a_syntax_error_late_in_an_entry_is_worded_from_that_entry(
+        monkeypatch: pytest.MonkeyPatch, broken: str) -> None:
+    """A typo, a key written twice, a file cut short in the last `[[vms]]` entry: tomllib
+    reads that entry, not the thousands before it (a broken header: the text through it)."""
+    lines = many_vms(500).splitlines(keepends=True)
+    text = "".join(lines[:-3]) + broken
+    expected = tomllib_refusal(text)
+    handed = counting_tomllib(monkeypatch)
+    assert refusal(text) == expected is not None
+    assert f"x.toml:{len(lines) - 2}:" in expected
+    assert sum(handed) <= (len(text) if broken.startswith("[") else 200)
+
+
 def test_a_schema_problem_at_the_top_is_located_without_reading_the_rest(
         monkeypatch: pytest.MonkeyPatch) -> None:
     text = many_vms(500).replace('name = "big"', "name = 5", 1)
@@ -105,6 +120,25 @@ def test_tomllibs_own_message_for_every_file(path: Path) -> None:
 
 BREAKS = ["=", "[", "]", '"', "'", '"""', "{", ",", ".", "\n", "\n[cluster]\n", "\n[[vms]]\n",
           "x", " = 1\n", "99999999999999999999999", "#", "\\"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tomllibs_own_message_for_texts_broken_late(seed: int) -> None:
+    chance = random.Random(seed)
+    source = many_vms(60).splitlines(keepends=True)
+    for _ in range(60):
+        lines = list(source)
+        i = chance.randrange(len(lines) // 2, len(lines))
+        if chance.random() < 0.3:
+            lines.insert(chance.randrange(i, len(lines) + 1), lines[i])
+        else:
+            at = chance.randint(0, len(lines[i]))
+            lines[i] = lines[i][:at] + chance.choice(BREAKS) + lines[i][at:]
+        if chance.random() < 0.3:  # cut short, perhaps in the middle of a line
+            cut = "".join(lines)
+            lines = [cut[: chance.randrange(len(cut) // 2, len(cut) + 1)]]
+        broken = "".join(lines)
+        assert refusal(broken) == tomllib_refusal(broken), broken[-300:]
 
 
 @pytest.mark.parametrize("seed", range(6))

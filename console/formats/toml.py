@@ -185,6 +185,9 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
             if _as_tomllib_reads_it(document):
                 return document  # type: ignore[no-any-return]
     if refused_line is not None:
+        in_entry = _refusal_in_entry(text, refused_line, filename)
+        if in_entry is not None:
+            raise in_entry
         prefix = _through_line(text, refused_line)
         if len(prefix) < len(text):
             try:
@@ -210,6 +213,40 @@ def _through_line(text: str, line: int) -> str:
         if end < 0:
             return text
     return text[: end + 1]
+
+
+def _refusal_in_entry(text: str, line: int, filename: str) -> ConfigError | None:
+    """tomllib's refusal of `text` found from one entry of an array of tables, when the line
+    toml_rs refused (`line`) is in the body of an entry (`[[name]]` alone on its line, no
+    header between): the text before the entry's header, through the header, is TOML that
+    tomllib reads too (toml_rs accepts it and nothing in it is too deep or long), and after a
+    `[[name]]` header tomllib starts a fresh table, so it reads the body from the header to
+    `line` as it would in the whole text. None when that does not hold, or tomllib's error
+    there is not on a line of the body (then the caller asks tomllib otherwise)."""
+    end = len(_through_line(text, line))
+    start = text.rfind("\n[[", 0, end) + 1
+    header = _ANY_ENTRY_HEADER.match(text, start)
+    body = text.find("\n", start, end) + 1
+    if header is None or body == 0 or _HEADER_LINE.search(text, body, end):
+        return None
+    try:
+        before = toml_rs.loads(text[:body], toml_version="1.0.0")
+    except Exception:
+        return None
+    if not _as_tomllib_reads_it(before):
+        return None
+    try:
+        _tomllib_loads(text[start:end], filename)
+    except ConfigError as error:
+        first = text.count("\n", 0, start)  # lines before the header
+        at_end = error.message.endswith(_AT_END)
+        if error.line is None or error.line == 1 or (at_end and end < len(text)):
+            return None
+        return ConfigError(filename, first + error.line, error.key, error.message)
+    return None
+
+
+_HEADER_LINE = re.compile(r"^[ \t]*\[", re.MULTILINE)
 
 
 def _tomllib_loads(text: str, filename: str) -> dict[str, Any]:
