@@ -29,6 +29,7 @@ colours them.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
@@ -368,8 +369,15 @@ class KeyedTable(Widget, can_focus=True):
         self._order_job_marker = marker
         self._order_job_cost = 0.0
         if not self._order_work_queued:  # one turn queued at a time, whichever job it works on
-            self._order_work_queued = True
-            self.call_later(self._work_on_order)
+            self._queue_order_work()
+
+    def _queue_order_work(self) -> None:
+        """Queue a turn of `_work_on_order` behind whatever the event loop has ready (a key, a
+        frame). Not `call_later` straight away: Textual takes a message already in the table's
+        queue without letting the loop turn, so posted slices would run back to back and hold
+        the whole console until the order is complete."""
+        self._order_work_queued = True
+        asyncio.get_running_loop().call_soon(self.call_later, self._work_on_order)
 
     def _work_on_order(self) -> None:
         """ORDER_SLICE_S of work on the sliced order; then the rest at the next turn of the event
@@ -380,8 +388,10 @@ class KeyedTable(Widget, can_focus=True):
             return
         started = time.monotonic()
         try:
-            while time.monotonic() - started < ORDER_SLICE_S:
+            while True:  # a step at least, then steps while the slice lasts
                 next(job)
+                if time.monotonic() - started >= ORDER_SLICE_S:
+                    break
         except StopIteration as done:
             self._order_job = None
             self._order_values = self._order_job_values
@@ -391,8 +401,7 @@ class KeyedTable(Widget, can_focus=True):
             self.refresh_rows()
             return
         self._order_job_cost += time.monotonic() - started
-        self._order_work_queued = True
-        self.call_later(self._work_on_order)
+        self._queue_order_work()
 
     def order_slices(self) -> Generator[None, None, list[Hashable]]:
         """The order `_compute_order` gives, worked out by `sliced_order` (a generator that
