@@ -6,14 +6,13 @@ measures every VM in its second."""
 from __future__ import annotations
 
 import pytest
-from test_balancer_slices import random_cluster
+from test_balancer_slices import measured_vms, random_cluster
 
 from console.model import balancer as balancing
 from console.model import cluster as cluster_module
 from console.model.balancer_loads import LoadFigures
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import Vm
 
 #: Before the first pass (300 s): a crash with HA restarts, a migration, a maintenance evacuation
 #: and its end, a restarted host, while the first figures are being summed (24 slices, 1-24 s).
@@ -59,14 +58,7 @@ def test_first_figures_kept_up_to_date_equal_a_plain_sum(seed, log_max, monkeypa
 def test_an_evacuation_before_the_first_pass_measures_only_a_slice(at, monkeypatch):
     engine = Engine(random_cluster(13), seed=13)
     engine.run_until(at)
-    measured: list[str] = []
-    recent_load = engine.workloads.recent_load
-
-    def counted(vm: Vm, t: float, window_s: float) -> tuple[float, float, float]:
-        measured.append(vm.name)
-        return recent_load(vm, t, window_s)
-
-    monkeypatch.setattr(engine.workloads, "recent_load", counted)
+    measured = measured_vms(engine, monkeypatch)
     assert engine.submit(parse("maintenance h002 on")).accepted
     engine.advance(1.0)
     started = [e for e in engine.log.events if e.kind == "migration_started"]

@@ -125,12 +125,8 @@ def test_a_rule_added_after_a_pass_is_enforced_at_the_next():
     assert [r.vm for r in mandatory] == [first]
 
 
-def test_a_pass_off_the_timer_in_a_large_cluster_measures_only_what_changed(monkeypatch):
-    monkeypatch.setattr(balancing, "SLICE_VMS", 10)
-    engine = Engine(random_cluster(9), seed=9)
-    engine.submit_at(610.0, parse("maintenance h002 on --force"))
-    engine.run_until(950.0)  # between passes (every 300 s)
-    assert engine.cluster.nodes["h002"].state.value == "maintenance"
+def measured_vms(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the VMs whose recent load `engine` reads from now on, in order."""
     measured: list[str] = []
     recent_load = engine.workloads.recent_load
 
@@ -139,6 +135,16 @@ def test_a_pass_off_the_timer_in_a_large_cluster_measures_only_what_changed(monk
         return recent_load(vm, t, window_s)
 
     monkeypatch.setattr(engine.workloads, "recent_load", counted)
+    return measured
+
+
+def test_a_pass_off_the_timer_in_a_large_cluster_measures_only_what_changed(monkeypatch):
+    monkeypatch.setattr(balancing, "SLICE_VMS", 10)
+    engine = Engine(random_cluster(9), seed=9)
+    engine.submit_at(610.0, parse("maintenance h002 on --force"))
+    engine.run_until(950.0)  # between passes (every 300 s)
+    assert engine.cluster.nodes["h002"].state.value == "maintenance"
+    measured = measured_vms(engine, monkeypatch)
     assert engine.submit(parse("maintenance h002 off")).accepted
     last = engine.balancer.last_pass
     assert last is not None and last.why == "h002 left maintenance" and last.t == 950.0
