@@ -120,9 +120,7 @@ class Cluster:
         self.vms[vm.name] = vm
         if hypervisor is not None:
             self.vm_hypervisor[vm.name] = hypervisor
-        for other in vm.anti_affinity:  # no entry for a VM without (40,000 empty sets)
-            self.anti_affine.setdefault(vm.name, set()).add(other)
-            self.anti_affine.setdefault(other, set()).add(vm.name)
+        self._note_anti_affinity(vm)
         if vm.host is not None:
             self.nodes[vm.host].vms.add(vm.name)
         else:
@@ -138,9 +136,7 @@ class Cluster:
         nodes, hypervisors, consuming = self.nodes, self.vm_hypervisor, CONSUMING_STATES
         charged: list[str] = []  # each charge's host, in order
         for vm in vms:
-            for other in vm.anti_affinity:
-                self.anti_affine.setdefault(vm.name, set()).add(other)
-                self.anti_affine.setdefault(other, set()).add(vm.name)
+            self._note_anti_affinity(vm)
             host = vm.host
             if host is None:
                 self.pending.append(vm.name)
@@ -154,10 +150,23 @@ class Cluster:
                     node.used_vcpus += vm.vcpus
                     node.used_memory_gb += vm.memory_gb
                     charged.append(name)
+        self._log_charges(charged)
+
+    def _note_anti_affinity(self, vm: Vm) -> None:
+        """`vm` and each VM it must not share a host with, anti-affine both ways (no entry for a
+        VM without: 40,000 empty sets)."""
+        for other in vm.anti_affinity:
+            self.anti_affine.setdefault(vm.name, set()).add(other)
+            self.anti_affine.setdefault(other, set()).add(vm.name)
+
+    def _log_charges(self, charged: list[str]) -> None:
+        """Count a charge of each host in `charged` (in order, a host once per charge): its
+        `changes`, the `change_log` (cut to its last entries each time it is full) and
+        `recharged`."""
         for name, count in Counter(charged).items():
             self.changes[name] = self.changes.get(name, 0) + count
         total = self.change_base + len(self.change_log) + len(charged)
-        if total > self.change_base + CHANGE_LOG_MAX:  # cut as `_charge` cuts, at each full log
+        if total > self.change_base + CHANGE_LOG_MAX:  # cut at each full log
             kept = (total - 1) % CHANGE_LOG_MAX + 1
             self.change_log[:] = (self.change_log + charged)[-kept:]
             self.change_base = total - kept
@@ -231,17 +240,12 @@ class Cluster:
     def _charge(self, vm: Vm, sign: int) -> None:
         if vm.state not in CONSUMING_STATES:
             return
-        for name in (vm.host, vm.target):
-            if name is not None:
-                node = self.nodes[name]
-                node.used_vcpus += sign * vm.vcpus
-                node.used_memory_gb += sign * vm.memory_gb
-                self.changes[name] = self.changes.get(name, 0) + 1
-                if len(self.change_log) >= CHANGE_LOG_MAX:
-                    self.change_base += len(self.change_log)
-                    self.change_log.clear()
-                self.change_log.append(name)
-                self.recharged.add(name)
+        charged = [name for name in (vm.host, vm.target) if name is not None]
+        for name in charged:
+            node = self.nodes[name]
+            node.used_vcpus += sign * vm.vcpus
+            node.used_memory_gb += sign * vm.memory_gb
+        self._log_charges(charged)
 
     # -- capacity ------------------------------------------------------------------------------
 
