@@ -137,6 +137,30 @@ class Driver(Protocol):
         """Hand an operator's model command (not a clock command) to the engine."""
 
 
+class JournalLike(Protocol):
+    """What the session asks of a journal (console.formats.journal's `JournalWriter`): what a
+    recorder is asked, with each command's outcome and source, and the time as it passes."""
+
+    closed: bool
+
+    def command(self, t: float, command: Command, outcome: Outcome | None = None,
+                source: str | None = None) -> None:
+        """Write `command`, heard at `t` simulated seconds, answered `outcome`, from `source`."""
+
+    def mark(self, t: float, label: str) -> None:
+        """Write a mark named `label` at `t` simulated seconds."""
+
+    def select(self, t: float, selection: str) -> None:
+        """Write the operator's selection (`PANE ROW`) from `t` simulated seconds on."""
+
+    def time(self, t: float, *, force: bool = False) -> None:
+        """Simulated time has reached `t` (written at most a few times a second unless
+        `force`)."""
+
+    def close(self, end: float | None = None, *, clean: bool = True) -> None:
+        """Write the end line at `end` simulated seconds when `clean`, and close."""
+
+
 class RecorderLike(Protocol):
     """What the session asks of a recorder (console's recording format's `Recorder`)."""
 
@@ -179,6 +203,7 @@ class Session:
         self.read_only = read_only
         self.driver: Driver | None = None
         self.recorder: RecorderLike | None = None
+        self.journal: JournalLike | None = None
         self._listeners: list[Listener] = []
         self._imbalance: tuple[float, float] | None = None  # (10 s bucket, measured value)
 
@@ -238,10 +263,29 @@ class Session:
 
         self.add_listener(heard)
 
+    def keep_journal(self, journal: JournalLike) -> None:
+        """Journal the session: `journal` hears every command with its outcome and source,
+        every mark and selection, and the time as it passes (`run_for`); `close` ends it."""
+        self.journal = journal
+
+        def heard(entry: Heard) -> None:
+            if journal.closed:
+                return
+            if entry.command is not None:
+                journal.command(entry.t, entry.command, entry.outcome, entry.source)
+            elif entry.label is not None:
+                journal.mark(entry.t, entry.label)
+            elif entry.selection is not None:
+                journal.select(entry.t, entry.selection)
+
+        self.add_listener(heard)
+
     @property
     def recording(self) -> bool:
-        """A recorder is attached and still open."""
-        return self.recorder is not None and not self.recorder.closed
+        """A recorder or a journal is attached and still open (the operator's selection is
+        then worth telling: `select`)."""
+        return any(writer is not None and not writer.closed
+                   for writer in (self.recorder, self.journal))
 
     def close(self, *, clean: bool = True) -> None:
         """End the session: when `clean`, its last instant is completed (the timers due now
@@ -249,11 +293,12 @@ class Session:
         the session's time; otherwise (as after a crash) the recording ends without it."""
         if clean:
             self.engine.run_until(self.now)  # the last instant is complete: its timers run
-        if self.recorder is not None and not self.recorder.closed:
-            if clean:
-                self.recorder.close(self.now)
-            else:
-                self.recorder.close(clean=False)
+        for writer in (self.recorder, self.journal):
+            if writer is not None and not writer.closed:
+                if clean:
+                    writer.close(self.now)
+                else:
+                    writer.close(self.now, clean=False)
 
     # -- the one door ---------------------------------------------------------------------------
 
@@ -318,6 +363,8 @@ class Session:
             self.clock.paused = True
         if step > 0:
             self.advance(step)
+            if self.journal is not None:
+                self.journal.time(self.now)
             return step
         return 0.0
 

@@ -407,11 +407,29 @@ def parse_recording(text: str, filename: str) -> Recording:
         lines.pop()
     if not lines:
         raise ConfigError(filename, None, "", "empty file: not a cluster-console recording")
-    header = _object(lines[0], filename, 1, header=True)
+    recording = parse_header(lines[0], filename)
+    read_entries(recording, lines[1:], filename, 2)
+    recording.embedded_cluster(place=False)  # good, said now; placed once, by whoever builds
+    return recording
+
+
+def parse_header(line: str, filename: str) -> Recording:
+    """A recording (no entries yet) from its header line (JSON text, no newline): the first line
+    of a file, or a journal's stored header. Raises `ConfigError` (an `InputError`) naming the
+    bad field; the embedded cluster is not checked here (`Recording.embedded_cluster`)."""
+    header = _object(line, filename, 1, header=True)
     _check_text(header, filename, 1)
-    recording = _header(header, filename)
-    last = 0.0
-    for number, raw in enumerate(lines[1:], start=2):
+    return _header(header, filename)
+
+
+def read_entries(recording: Recording, lines: list[str], filename: str, first: int) -> None:
+    """Check the entry lines `lines` (JSON text, no newline), the first of them line number
+    `first` of `filename`, and append them to `recording` (its `entries`; an end line sets
+    `end`). Used for a whole file (`parse_recording`) and for lines that come later (a
+    journal's followers). Raises `ConfigError` (an `InputError`) for the first bad line, naming
+    its number and key; the entries before it stay appended."""
+    last = recording.entries[-1].t if recording.entries else 0.0
+    for number, raw in enumerate(lines, start=first):
         if recording.end is not None:
             raise ConfigError(filename, number, "", "damaged: a line after the end line")
         item = _object(raw, filename, number)
@@ -461,8 +479,6 @@ def parse_recording(text: str, filename: str) -> Recording:
                 raise ConfigError(filename, number, "clock", f"{command.verb} is not a clock "
                                                                 "command (speed, pause, resume)")
         recording.entries.append(Entry(t, kind, value, command, number))
-    recording.embedded_cluster(place=False)  # good, said now; placed once, by whoever builds
-    return recording
 
 
 _TOO_DEEP = f"arrays and objects nest more than {MAX_NESTING} levels deep"
