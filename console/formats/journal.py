@@ -606,9 +606,12 @@ class JournalWriter:
             self._release()
 
     def _discard(self) -> None:
-        """After a failure: take what is still queued, up to the final item, and drop it."""
+        """After a failure: take what is still queued, up to the final item, and drop it
+        (what the session goes on sending is dropped too, until it closes the journal)."""
         while True:
             item = self._queue.get()
+            if item is not None and item.done is not None:
+                item.done.set()  # nothing more will be committed: `sync` stops waiting
             if item is None or item.final:
                 return
 
