@@ -82,6 +82,11 @@ EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 #: (the first full frame, which releases it: console.ui.widgets.footer).
 COLLECTOR_HELD_S = 5.0
 
+#: Real seconds after the console starts on its model when `after_first_frame` is called: the
+#: first frame is out by then (it takes a fraction of this on the seed cluster), and a person
+#: has typed nothing yet.
+AFTER_FIRST_FRAME_S = 0.5
+
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
 
@@ -131,6 +136,7 @@ class ConsoleApp(App[int]):
         keymap: dict[str, str] | None = None,
         tick_s: float = 0.25,
         hold_clock: bool = True,
+        after_first_frame: Callable[[ConsoleApp], None] | None = None,
     ) -> None:
         """View `session`, or the one `loader` builds in a background thread behind a loading
         screen (a big cluster file; an exception there exits with status 2 and `load_error`
@@ -138,7 +144,10 @@ class ConsoleApp(App[int]):
         a recording starts: a console quit while loading records nothing). The thread is a
         daemon: quitting while it loads does not wait for it. ValueError when given
         neither. `hold_clock`: the simulated clock holds while a dialog, the picker, the palette
-        or a bar is open (`clock_held`); False lets it run (a mode may say False too)."""
+        or a bar is open (`clock_held`); False lets it run (a mode may say False too).
+        `after_first_frame(app)` is called once, `AFTER_FIRST_FRAME_S` after the console has
+        started on its model (its first frame out): work the first frame must not wait for
+        (the session's journal)."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
@@ -151,6 +160,7 @@ class ConsoleApp(App[int]):
         self.keymap: dict[str, str] = dict(keymap or {})
         self.tick_s = tick_s
         self.hold_clock = hold_clock
+        self.after_first_frame = after_first_frame
         self._was_held = False
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
@@ -249,6 +259,8 @@ class ConsoleApp(App[int]):
             self.source.start(self.session, self.call_from_thread)
         if self.mode is not None:
             self.mode.started()
+        if self.after_first_frame is not None:
+            self.set_timer(AFTER_FIRST_FRAME_S, lambda: self.after_first_frame(self))
 
     def _load(self) -> None:
         try:
