@@ -64,8 +64,8 @@ def _folder() -> str:
 def _read(path: str) -> JournalState:
     """The journal at `path`, read; one being written by a live session is refused (it is
     followed, not read: its end is not written yet). Raises `JournalError`."""
-    state = read_journal(path)
-    if state.live or is_live(path):
+    state = None if is_live(path) else read_journal(path)
+    if state is None or state.live:
         raise JournalError(f"{path}: being written by a live session; follow it with "
                            f"`cluster-console follow {path}`")
     return state
