@@ -82,10 +82,10 @@ EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 #: (the first full frame, which releases it: console.ui.widgets.footer).
 COLLECTOR_HELD_S = 5.0
 
-#: Real seconds after the console starts on its model when `after_first_frame` is called: the
-#: first frame is out by then (it takes a fraction of this on the seed cluster), and a person
-#: has typed nothing yet.
-AFTER_FIRST_FRAME_S = 0.5
+#: Real seconds after the console's first full frame (the footer painted) when
+#: `after_first_frame` is called, so that the frame reaches the terminal first; or, should the
+#: footer never paint, COLLECTOR_HELD_S after the console starts on its model.
+AFTER_FIRST_FRAME_S = 0.1
 
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
@@ -145,9 +145,9 @@ class ConsoleApp(App[int]):
         daemon: quitting while it loads does not wait for it. ValueError when given
         neither. `hold_clock`: the simulated clock holds while a dialog, the picker, the palette
         or a bar is open (`clock_held`); False lets it run (a mode may say False too).
-        `after_first_frame(app)` is called once, `AFTER_FIRST_FRAME_S` after the console has
-        started on its model (its first frame out): work the first frame must not wait for
-        (the session's journal)."""
+        `after_first_frame(app)` is called once, `AFTER_FIRST_FRAME_S` after the console's
+        first full frame (`first_frame_out`): work the first frame must not wait for (the
+        session's journal)."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
@@ -260,7 +260,18 @@ class ConsoleApp(App[int]):
         if self.mode is not None:
             self.mode.started()
         if self.after_first_frame is not None:
-            self.set_timer(AFTER_FIRST_FRAME_S, lambda: self.after_first_frame(self))
+            self.set_timer(COLLECTOR_HELD_S, self._call_after_first_frame)  # a fallback
+
+    def first_frame_out(self) -> None:
+        """The footer has painted: a full frame is out. `after_first_frame` is called
+        `AFTER_FIRST_FRAME_S` later (once, on the model: not behind the loading screen)."""
+        if self.after_first_frame is not None and self.session is not None:
+            self.set_timer(AFTER_FIRST_FRAME_S, self._call_after_first_frame)
+
+    def _call_after_first_frame(self) -> None:
+        callback, self.after_first_frame = self.after_first_frame, None
+        if callback is not None and not self._leaving:
+            callback(self)
 
     def _load(self) -> None:
         try:

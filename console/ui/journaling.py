@@ -7,8 +7,9 @@ console's end: the plain console, `--local` and interactive drills write one by 
   is built, and a refusal then (the folder changed meanwhile: it was checked before) is told on
   screen.
 * The default journal, in the user's journal folder (console.formats.journal_folder), is
-  created just after the console's first frame (`start`), so the first frame waits neither for
-  SQLite nor for the journal's modules (tests/ui/test_startup.py). What the session heard
+  created just after the console's first frame (`start`), in a thread of its own, so neither
+  the first frame nor a key waits for SQLite or the journal's modules
+  (tests/ui/test_startup.py). What the session heard
   before (a drill's steps at 0 s, a first `--local` reading) is held and handed to the journal
   first, in order; the events emitted by then go with the first of them. Old journals of the
   folder are pruned then (`journal_folder.prune`). A journal that cannot be created there does
@@ -20,6 +21,7 @@ console's end: the plain console, `--local` and interactive drills write one by 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -66,32 +68,55 @@ class ConsoleJournal:
             session.add_listener(self._held.append)
 
     def start(self, app: App[Any]) -> None:
-        """The console's first frame is out: create the default journal (pruning the folder
-        first) with what was held, or say on screen why there is none; then watch the writer.
+        """The console's first frame is out: create the default journal in a thread of its
+        own (its modules, SQLite, pruning the folder: about 0.1 s the console's keys need not
+        wait for), handed to the session with what was held on the UI thread
+        (`call_from_thread`), or say on screen why there is none; then watch the writer.
         Nothing when no session was opened (the console quit while its cluster loaded)."""
         session = self.session
         if session is None:
             return
         if self.writer is None and self.path is None:
-            from console.formats.journal import JournalError
-            from console.formats.journal_folder import create_default, prune
-
-            session.remove_listener(self._held.append)
-            held, self._held = self._held, []
-            with contextlib.suppress(OSError, RuntimeError):
-                prune()
-            try:
-                writer = create_default(self.label, events=session.engine.log.events,
-                                        header=self.header(session.engine))
-            except (JournalError, RuntimeError) as error:  # RuntimeError: no home folder
-                app.notify(f"this session has no journal: {error}", title="Journal",
-                           severity="warning", timeout=10, markup=False)
-                return
-            for heard in held:
-                _tell(writer, heard)
-            self._keep(writer)
-        if self.writer is not None:
+            header = self.header(session.engine)
+            threading.Thread(target=self._create, args=(app, session, header),
+                             name="journal-start", daemon=True).start()
+        elif self.writer is not None:
             app.set_interval(WATCH_S, lambda: self.watch(app))
+
+    def _create(self, app: App[Any], session: Session, header: dict[str, Any]) -> None:
+        """In its thread: prune the folder, create the journal, hand it to the UI thread."""
+        from console.formats.journal import JournalError
+        from console.formats.journal_folder import create_default, prune
+
+        with contextlib.suppress(OSError, RuntimeError):
+            prune()
+        writer: JournalWriter | None = None
+        problem = None
+        try:
+            writer = create_default(self.label, events=session.engine.log.events,
+                                    header=header)
+        except (JournalError, RuntimeError) as error:  # RuntimeError: no home folder
+            problem = str(error)
+        try:
+            app.call_from_thread(self._created, app, writer, problem)
+        except RuntimeError:  # the console has quit meanwhile: nothing was heard since
+            if writer is not None:
+                writer.close(clean=False)
+
+    def _created(self, app: App[Any], writer: JournalWriter | None, problem: str | None
+                 ) -> None:
+        """On the UI thread: the default journal made (`writer`), or why not (`problem`)."""
+        assert self.session is not None
+        self.session.remove_listener(self._held.append)
+        held, self._held = self._held, []
+        if writer is None:
+            app.notify(f"this session has no journal: {problem}", title="Journal",
+                       severity="warning", timeout=10, markup=False)
+            return
+        for heard in held:
+            _tell(writer, heard)
+        self._keep(writer)
+        app.set_interval(WATCH_S, lambda: self.watch(app))
 
     def refused(self, app: App[Any], error: Exception) -> None:
         """A named journal could not be created behind the loading screen: say so on screen

@@ -139,10 +139,12 @@ def console_header(engine: Engine, *, cluster_file: str, cluster_text: str,
     """The header of a console session's recording or journal on `engine`: `Recorder`'s
     keyword arguments (`created_by` console); with `--local` the machine's node is appended to
     the embedded cluster text."""
-    from console.formats.recording import cluster_with_node
-
     local = engine.cluster.local_node()
-    text = cluster_text if local is None else cluster_with_node(cluster_text, local)
+    text = cluster_text
+    if local is not None:
+        from console.formats.recording import cluster_with_node
+
+        text = cluster_with_node(cluster_text, local)
     return {"seed": engine.seed, "cluster_file": cluster_file, "cluster": text,
             "created_by": "console", "read_only": read_only,
             "local_node": None if local is None else local.name,
