@@ -152,3 +152,16 @@ def test_pruning_keeps_the_newest_and_the_recent_and_never_a_live_or_foreign_one
     assert bad.exists() and named.exists() and Path(live.path).exists()
     # its session over, the once live journal is an old ended one like the others
     assert prune(tmp_path, keep=keep, now=NOW) == [Path(live.path)]
+
+
+def test_a_journal_written_lately_through_its_wal_counts_as_recent(tmp_path: Path) -> None:
+    """A session's commits go to the WAL first: a killed session's file can be older than its
+    last command, which its WAL's time tells."""
+    ours = [_journal(tmp_path) for _ in range(3)]
+    for i, path in enumerate(ours):
+        _age(path, MAX_AGE_DAYS + 1 + i)
+    wal = Path(f"{ours[-1]}-wal")
+    wal.write_bytes(b"")
+    _age(wal, 1)
+    assert journal_files(tmp_path)[0] == ours[-1]
+    assert prune(tmp_path, keep=1, now=NOW) == [ours[1]]

@@ -7,7 +7,7 @@ is sorted by start, and two consoles started in the same second never share a fi
 taken meanwhile gets `-2`, `-3`, ... after the pid).
 
 Pruning (`prune`), when a console session starts its journal in this folder: of the journals
-named as above, those beyond the newest `KEEP` (newest by last change, the file's mtime) AND
+named as above, those beyond the newest `KEEP` (newest by last change: `last_change`) AND
 last changed more than `MAX_AGE_DAYS` days ago are deleted, with their `-wal` and `-shm` files,
 except one a live session holds (its lock is taken for the deletion, so a `resume` starting
 meanwhile is never cut off) and one that is not a readable journal of this program (damaged,
@@ -129,7 +129,7 @@ def summarize(path: Path) -> JournalSummary:
 
 def journal_files(folder: Path | None = None) -> list[Path]:
     """The `*.journal` regular files in `folder` (default `journals_dir()`), newest first (by
-    last change, then by name); none when the folder is missing."""
+    `last_change`, then by name); none when the folder is missing."""
     folder = journals_dir() if folder is None else folder
     found: list[tuple[float, str, Path]] = []
     try:
@@ -141,10 +141,18 @@ def journal_files(folder: Path | None = None) -> list[Path]:
             continue
         with contextlib.suppress(OSError):
             if entry.is_file(follow_symlinks=False):
-                found.append((entry.stat(follow_symlinks=False).st_mtime, entry.name,
-                              Path(entry.path)))
+                found.append((last_change(Path(entry.path)), entry.name, Path(entry.path)))
     found.sort(reverse=True)
     return [path for _, _, path in found]
+
+
+def last_change(path: Path) -> float:
+    """When the journal at `path` was last written (Unix time): its file's or, newer while its
+    session runs or after it died, its WAL's mtime. Raises OSError when `path` is missing."""
+    changed = path.stat().st_mtime
+    with contextlib.suppress(OSError):
+        changed = max(changed, os.stat(f"{path}-wal").st_mtime)
+    return changed
 
 
 def list_journals(folder: Path | None = None) -> list[JournalSummary]:
@@ -164,7 +172,7 @@ def prune(folder: Path | None = None, *, keep: int = KEEP, max_age_days: float =
     deleted = []
     for path in ours[keep:]:
         with contextlib.suppress(OSError):
-            if path.stat().st_mtime >= oldest:
+            if last_change(path) >= oldest:
                 continue
             if _delete_unless_live(path):
                 deleted.append(path)
