@@ -163,5 +163,6 @@ def test_a_journal_written_lately_through_its_wal_counts_as_recent(tmp_path: Pat
     wal = Path(f"{ours[-1]}-wal")
     wal.write_bytes(b"")
     _age(wal, 1)
-    assert journal_files(tmp_path)[0] == ours[-1]
-    assert prune(tmp_path, keep=1, now=NOW) == [ours[1]]
+    assert journal_files(tmp_path) == [ours[2], ours[0], ours[1]]
+    assert prune(tmp_path, keep=1, now=NOW) == [ours[0], ours[1]]
+    assert ours[2].exists()
