@@ -16,7 +16,8 @@ Prints the machine, then:
   file after `close` (the WAL checkpointed into it and removed);
 * the session's thread: what `JournalWriter.command()` costs per command (p50, p99, max, in
   µs: formatting the line, taking the events since the last one, queueing), and `time()` per
-  call;
+  call, in wall time and in the thread's own CPU time (the difference: waiting for the
+  interpreter lock while the writer thread runs Python, and for the machine);
 * the writer thread: the commit time per transaction (`BEGIN` .. `COMMIT`: the entry, its events,
   the progress), for commands and for time commits apart; and how long `close` waited for the
   queue to drain;
@@ -72,12 +73,16 @@ def spread_us(values: list[float]) -> str:
             f"(n = {len(values):,})")
 
 
-def timed(calls: list[float], function: Callable[..., None]) -> Callable[..., None]:
-    """`function`, each call's wall time appended to `calls`."""
+def timed(calls: list[float], cpu: list[float], function: Callable[..., None]
+          ) -> Callable[..., None]:
+    """`function`, each call's wall time appended to `calls` and its CPU time on the calling
+    thread (`time.thread_time`: without the waits for the interpreter lock the writer thread
+    holds, or for the machine's other processes) to `cpu`."""
     def wrapper(*args: object, **kwargs: object) -> None:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         function(*args, **kwargs)
         calls.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - started_cpu)
     return wrapper
 
 
@@ -147,9 +152,12 @@ def main() -> int:
         header={"seed": 0, "cluster_file": str(DEFAULT_CLUSTER), "cluster": text,
                 "created_by": "console"})
     command_calls: list[float] = []
+    command_cpu: list[float] = []
     time_calls: list[float] = []
-    writer.command = timed(command_calls, writer.command)  # type: ignore[method-assign]
-    writer.time = timed(time_calls, writer.time)  # type: ignore[method-assign]
+    time_cpu: list[float] = []
+    writer.command = timed(command_calls, command_cpu,  # type: ignore[method-assign]
+                           writer.command)
+    writer.time = timed(time_calls, time_cpu, writer.time)  # type: ignore[method-assign]
     journaled.keep_journal(writer)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     given = run_day(journaled, args.every)
@@ -169,8 +177,10 @@ def main() -> int:
     print(f"size at the end, still open: {open_size:,} bytes (file {open_size - wal:,} + WAL "
           f"{wal:,}); after close: {closed_size:,} bytes "
           f"({closed_size / max(1, given):,.0f} bytes per command)")
-    print(f"session's thread, command(): {spread_us(command_calls)}")
-    print(f"session's thread, time():    {spread_us(time_calls)}")
+    print(f"session's thread, command() wall: {spread_us(command_calls)}")
+    print(f"session's thread, command() CPU:  {spread_us(command_cpu)}")
+    print(f"session's thread, time() wall:    {spread_us(time_calls)}")
+    print(f"session's thread, time() CPU:     {spread_us(time_cpu)}")
     print(f"writer thread, command commits: {spread_us(commits['command'])}")
     print(f"writer thread, time commits:    {spread_us(commits['time'])}; "
           f"{sum(commits['time']):.2f} s in all (the writer merges the time items queued "
