@@ -22,8 +22,9 @@ directory specification:
     config_dir()   $XDG_CONFIG_HOME/cluster-console (default ~/.config/cluster-console):
                    keys.toml and themes/*.toml
     data_dir()     $XDG_DATA_HOME/cluster-console (default ~/.local/share/cluster-console)
+    journals_dir() data_dir()/journals: the console's own journals, one per session
 
-Both are read from the environment at each call and never created here.
+They are read from the environment at each call and never created here.
 """
 
 from __future__ import annotations
@@ -77,3 +78,10 @@ def data_dir() -> Path:
     folder to start from (platformdirs).
     """
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def journals_dir() -> Path:
+    """The folder of the journals the console names itself (console.formats.journal_folder): one
+    file per console session, `data_dir() / "journals"`, an absolute path, maybe missing (made
+    when the first journal is written). Raises RuntimeError as `data_dir` does."""
+    return data_dir() / "journals"

@@ -41,13 +41,17 @@ SEEK_CHUNKS = 50
 NOT_APPLIED = "recorded clock (not applied)"
 
 
-def run(engine: Engine, until: float, steps: Iterable[TimedCommand] = ()) -> None:
+def run(engine: Engine, until: float, steps: Iterable[TimedCommand] = (),
+        on_submit: Callable[[TimedCommand, Outcome], None] | None = None) -> None:
     """Submit each step at its time (in time order, ties in the given order), then run the
     engine to `until` (simulated seconds), timers due at `until` included. The steps of one
     instant land together, before that instant's timers (`Engine.submit_at`); a refused
-    command is logged, never raised."""
+    command is logged, never raised. `on_submit(step, outcome)` is told of each step just
+    after it was submitted (a journal of the run: `simulate --journal`)."""
     for step in sorted(steps, key=lambda s: s.t):
-        engine.submit_at(step.t, step.command)
+        outcome = engine.submit_at(step.t, step.command)
+        if on_submit is not None:
+            on_submit(step, outcome)
     engine.run_until(until)
 
 

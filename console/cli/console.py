@@ -1,13 +1,22 @@
 """`cluster-console [CLUSTER.toml] [options]`: parse the options, check every input file (the
-cluster file, the theme, keys.toml) and the output (`--record`: it names no input and can be
-written) and that it runs in a terminal (console.cli.terminal), then open the console. Bad input
-is one line and exit status 2, before the screen is taken over."""
+cluster file, the theme, keys.toml) and the outputs (`--record`, `--journal`: they name no
+input and can be written; a journal is a new file) and that it runs in a terminal
+(console.cli.terminal), then open the console. Bad input is one line and exit status 2, before
+the screen is taken over. The session keeps a journal by default (console.ui.journaling)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from console.cli.options import check_outputs, check_speed, cluster_inputs, parser, seed_option
+from console.cli.options import (
+    add_journal_options,
+    check_journal,
+    check_outputs,
+    check_speed,
+    cluster_inputs,
+    parser,
+    seed_option,
+)
 from console.cli.terminal import check_terminal
 from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
@@ -37,6 +46,7 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("--record", metavar="REC.jsonl",
                          help="record the session (every command with its simulated time); "
                               "replay it with `cluster-console replay REC.jsonl`")
+    add_journal_options(options, default=True)
     args = options.parse_args(argv)
     seed = seed_option(args.seed)
     from console.ui.launch import load_settings, open_console  # Textual: see console.cli
@@ -44,11 +54,14 @@ def run(argv: Sequence[str]) -> int:
     check_speed(args.speed)
     themes, keymap = load_settings(args.theme)
     text = read_file(args.cluster)  # missing, unreadable or not a regular file: one line, here
-    if args.record is not None:
-        check_outputs({"--record": args.record}, cluster_inputs(args.cluster, text))
+    if args.record is not None or args.journal is not None:
+        inputs = cluster_inputs(args.cluster, text)
+        check_outputs({"--record": args.record}, inputs)
+        check_journal(args.journal, args.no_journal, inputs, {"--record": args.record})
     return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
                         keymap=keymap, record=args.record,
                         before_screen=lambda: check_terminal("the console"),
-                        cluster_text=text)
+                        cluster_text=text, journal=args.journal,
+                        default_journal=not args.no_journal)

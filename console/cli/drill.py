@@ -1,16 +1,23 @@
 """`cluster-console drill FILE... [--json] [--junit OUT.xml] [--record REC.jsonl] [--do "T
 COMMAND"]...`: drills run headless, a report each (`--do`: the operator's commands, for a drill
 whose fix is not in its steps); and `cluster-console drill FILE --interactive [--report OUT.txt]
-[--record REC.jsonl]`: the drill in the console, the operator answering with keys."""
+[--record REC.jsonl]`: the drill in the console, the operator answering with keys.
+
+`--journal PATH` journals the run (console.formats.journal): a headless run only when given,
+an interactive drill always (by default a new journal in the journal folder; `--no-journal`:
+none)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from console.cli.options import (
+    check_journal,
     check_outputs,
     check_speed,
     cluster_inputs,
@@ -33,6 +40,9 @@ from console.errors import InputError
 from console.formats.recording import Recorder
 from console.formats.timed import ScheduleError, TimedCommand, parse_timed
 from console.model.engine import Engine
+
+if TYPE_CHECKING:  # imported where a journal is written: a plain run does not load SQLite
+    from console.formats.journal import JournalWriter
 
 #: Exit status when an expectation failed (or an interactive drill was left before its end).
 EXIT_FAILED = 1
@@ -69,9 +79,15 @@ def run(argv: Sequence[str]) -> int:
                          help="with --interactive: start with the clock paused")
     options.add_argument("--no-confirm", action="store_true",
                          help="with --interactive: do not ask before destructive keys")
+    options.add_argument("--journal", metavar="PATH",
+                         help="write the run's journal here (a new file; one drill); with "
+                              "--interactive the default is a new one in the journal folder")
+    options.add_argument("--no-journal", action="store_true",
+                         help="with --interactive: keep no journal of the session")
     args = options.parse_args(argv)
     one = [name for name, given in (("--record", args.record), ("--report", args.report),
-                                    ("--interactive", args.interactive), ("--do", args.do))
+                                    ("--interactive", args.interactive), ("--do", args.do),
+                                    ("--journal", args.journal))
            if given not in (None, False, [])]
     if one and len(args.files) > 1:
         raise InputError(f"{one[0]} takes one drill at a time")
@@ -80,7 +96,8 @@ def run(argv: Sequence[str]) -> int:
                          "screen and saves it as text")
     if not args.interactive:
         refuse_options({"--speed": args.speed, "--paused": args.paused,
-                        "--no-confirm": args.no_confirm}, "goes with --interactive")
+                        "--no-confirm": args.no_confirm, "--no-journal": args.no_journal},
+                       "goes with --interactive")
     elif args.do:
         raise InputError("--do is for headless runs; with --interactive you are the operator")
     operator = _operator(args.do)
@@ -97,7 +114,7 @@ def run(argv: Sequence[str]) -> int:
             print(f"cluster-console: note: drill {drill.name} needs the operator (interactive = "
                   "true): run it with --interactive, or give the operator's commands with --do",
                   file=sys.stderr)
-        report = _run(drill, args.record, operator)
+        report = _run(drill, args.record, operator, args.journal)
         reports.append(report)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         if not args.json and drill is not drills[-1]:
@@ -119,7 +136,8 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     mode = open_drill_console(drill, report=args.report, record=args.record,
                               speed=1.0 if args.speed is None else args.speed,
                               paused=args.paused, confirm=not args.no_confirm,
-                              themes=themes, keymap=keymap)
+                              themes=themes, keymap=keymap, journal=args.journal,
+                              default_journal=not args.no_journal)
     if mode is None:
         print(f"cluster-console: drill {drill.name} left while its cluster was loading: no "
               "report", file=sys.stderr)
@@ -149,8 +167,9 @@ def _check_outputs(drills: list[Drill], args: argparse.Namespace) -> None:
     report = args.report
     if args.interactive and report is None:
         report = str(default_report_path(drills[0]))
-    check_outputs({"--record": args.record, "--junit": args.junit, "--report": report},
-                  inputs)
+    outputs = {"--record": args.record, "--junit": args.junit, "--report": report}
+    check_outputs(outputs, inputs)
+    check_journal(args.journal, args.no_journal, inputs, outputs)
 
 
 def _operator(texts: list[str]) -> list[TimedCommand]:
@@ -169,20 +188,48 @@ def _check_operator(drill: Drill, operator: list[TimedCommand]) -> None:
                          f"(duration_s = {drill.duration:g})")
 
 
-def _run(drill: Drill, record: str | None, operator: list[TimedCommand]) -> Report:
-    """One headless run with the operator's commands, recorded to `record` if given."""
-    if record is None:
+def _run(drill: Drill, record: str | None, operator: list[TimedCommand],
+         journal: str | None = None) -> Report:
+    """One headless run with the operator's commands, recorded to `record` and journaled to
+    `journal` if given."""
+    if record is None and journal is None:
         return DrillSession(drill).run(operator)
     engine = Engine(drill.build_cluster(), drill.seed)
-    try:
-        recorder = Recorder(record, seed=drill.seed, cluster_file=drill.cluster_file,
-                            cluster=drill.recorded_cluster_text, created_by="drill",
-                            drill=drill.name, traces=engine.cluster.traces,
-                            drill_file=drill.self_contained_text())
-    except OSError as error:
-        raise InputError(f"--record {record}: cannot write: {error.strerror or error}") from None
-    recorder.attach(engine)
-    with recorder:
-        report = DrillSession(drill, engine, on_clock=recorder.clock).run(operator)
-        recorder.close(drill.duration)
+    header = {"seed": drill.seed, "cluster_file": drill.cluster_file,
+              "cluster": drill.recorded_cluster_text, "created_by": "drill",
+              "drill": drill.name, "traces": engine.cluster.traces,
+              "drill_file": drill.self_contained_text()}
+    with contextlib.ExitStack() as stack:
+        recorder = writer = None
+        if record is not None:
+            try:
+                recorder = Recorder(record, **header)
+            except OSError as error:
+                raise InputError(f"--record {record}: cannot write: "
+                                 f"{error.strerror or error}") from None
+            recorder.attach(engine)
+            stack.enter_context(recorder)
+        if journal is not None:  # what the run did: clock steps, skipped headless, are not
+            writer = _journal(journal, engine, header, stack)
+        report = DrillSession(drill, engine,
+                              on_clock=None if recorder is None else recorder.clock,
+                              on_submit=None if writer is None else writer.command
+                              ).run(operator)
+        if recorder is not None:
+            recorder.close(drill.duration)
+        if writer is not None:
+            writer.close(drill.duration)
+            if writer.error is not None:
+                raise InputError(f"--journal {writer.error}")
     return report
+
+
+def _journal(path: str, engine: Engine, header: dict[str, Any],
+             stack: contextlib.ExitStack) -> JournalWriter:
+    """The headless run's journal at `path` (`JournalError` when it cannot be created), cut
+    short (no end line) if the run stops midway."""
+    from console.formats.journal import JournalWriter
+
+    writer = JournalWriter(path, events=engine.log.events, header=header)
+    stack.callback(lambda: writer.close(engine.now, clean=False))  # nothing once closed
+    return writer

@@ -21,6 +21,7 @@ SUBCOMMAND_LINES = {
     "validate": "check cluster files: one line per file, exit 2 if one is bad",
     "drill": "run drills headless and report (--interactive: in the console)",
     "replay": "replay a recording in the console, headless (--headless), or as --cast/--svg",
+    "journal": "list the journals (--list), summarize one, or export it (--recording OUT)",
 }
 
 
@@ -156,3 +157,32 @@ def write_output(path: str, data: str | bytes, option: str) -> None:
         write_atomic(path, data)
     except OSError as error:
         raise InputError(f"{option} {path}: cannot write: {error.strerror or error}") from None
+
+
+def add_journal_options(options: argparse.ArgumentParser, *, default: bool) -> None:
+    """`--journal PATH` (and with `default`, a console's, `--no-journal`) on `options`."""
+    if default:
+        options.add_argument("--journal", metavar="PATH",
+                             help="write the session's journal here (a new file; default: a "
+                                  "new one in the journal folder, see `cluster-console "
+                                  "journal --list`)")
+        options.add_argument("--no-journal", action="store_true",
+                             help="keep no journal of this session")
+    else:
+        options.add_argument("--journal", metavar="PATH",
+                             help="write the run's journal here (a new file)")
+
+
+def check_journal(path: str | None, no_journal: bool, inputs: list[Path],
+                  outputs: dict[str, str | None]) -> None:
+    """A `--journal PATH` given: not with `--no-journal`, a file that does not exist yet (a
+    journal is never overwritten), naming no input nor another output and in a folder that
+    can be written (`check_outputs`). Raises `InputError` otherwise."""
+    if path is None:
+        return
+    if no_journal:
+        raise InputError("--journal and --no-journal: give one or the other")
+    check_outputs({**outputs, "--journal": path}, inputs)
+    if os.path.lexists(path):
+        raise InputError(f"--journal {path}: exists; a journal is never overwritten (name "
+                         "another)")

@@ -1,10 +1,14 @@
 """`cluster-console simulate [CLUSTER | DRILL] [--seed N] [--for SECONDS] [--do "T COMMAND"]...
-[--json] [--record REC.jsonl]`: a headless run, its event log and a summary of the final state.
+[--json] [--record REC.jsonl] [--journal PATH]`: a headless run, its event log and a summary of
+the final state.
 
 Given a drill file (a TOML file with a `[drill]` table), the run is the drill's: its cluster, its
 steps (clock steps skipped, as a headless drill skips them), its seed and its duration; `--seed`
 and `--for` given on the command line win over the drill's, and `--do` commands are added to its
-steps (at one instant, after them). So `simulate DRILL.toml` prints the log `drill` runs on."""
+steps (at one instant, after them). So `simulate DRILL.toml` prints the log `drill` runs on.
+
+`--journal PATH` writes the run's journal (console.formats.journal) as it goes: each command as
+it is submitted, with the events it caused; the end line when the run is complete."""
 
 from __future__ import annotations
 
@@ -13,7 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.cli.options import check_outputs, cluster_inputs, parser, seed_option
+from console.cli.options import (
+    add_journal_options,
+    check_journal,
+    check_outputs,
+    cluster_inputs,
+    parser,
+    seed_option,
+)
 from console.drills import parse_drill
 from console.errors import InputError
 from console.formats.cluster import parse_cluster
@@ -24,6 +35,7 @@ from console.formats.timed import MAX_TIME_S, ScheduleError, TimedCommand, parse
 from console.formats.toml import read_file
 from console.model.cluster import Cluster
 from console.model.engine import Engine
+from console.model.kernel import Outcome
 from console.paths import DEFAULT_CLUSTER
 from console.replay import run as run_steps
 
@@ -47,6 +59,7 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("--record", metavar="REC.jsonl",
                          help="record the run; `cluster-console replay REC.jsonl --headless` "
                               "prints the same output")
+    add_journal_options(options, default=False)
     args = options.parse_args(argv)
     if args.duration is not None and not 0 <= args.duration <= MAX_TIME_S:  # NaN fails both
         raise InputError(f"--for must be from 0 to {MAX_TIME_S:.0f} seconds (30 days), "
@@ -59,8 +72,12 @@ def run(argv: Sequence[str]) -> int:
     run.steps += _within(do, run.duration)
     if args.record is not None:
         check_outputs({"--record": args.record}, run.inputs)
+    check_journal(args.journal, False, run.inputs, {"--record": args.record})
     engine = Engine(run.build(), run.seed)
-    run_steps(engine, run.duration, run.steps)
+    if args.journal is None:
+        run_steps(engine, run.duration, run.steps)
+    else:
+        _journaled(args.journal, engine, run, do)
     if args.record is not None:
         _record(args.record, engine, run.cluster_file, run.cluster_text, run.duration)
     sys.stdout.write(render_json(engine) if args.json else render_text(engine))
@@ -102,6 +119,32 @@ def _drill_run(path: str, text: str, seed: int | None, duration: float | None) -
     inputs = [Path(drill.path), *cluster_inputs(drill.cluster_file, drill.cluster_text)]
     return _Run(drill.build_cluster, drill.seed if seed is None else seed, end, steps,
                 drill.cluster_file, drill.recorded_cluster_text, inputs)
+
+
+def _journaled(path: str, engine: Engine, run: _Run, do: list[TimedCommand]) -> None:
+    """The run, journaled at `path` as it goes (the `--do` commands as the operator's, a
+    drill's steps as the drill's). Raises `JournalError` when the journal cannot be created;
+    a run stopped midway (a signal) leaves its journal cut short, without its end line."""
+    from console.formats.journal import JournalWriter
+    from console.session import DRILL, OPERATOR
+
+    journal = JournalWriter(path, events=engine.log.events, header={
+        "seed": run.seed, "cluster_file": run.cluster_file, "cluster": run.cluster_text,
+        "created_by": "simulate", "traces": engine.cluster.traces})
+    operator = {id(step) for step in do}
+
+    def submitted(step: TimedCommand, outcome: Outcome) -> None:
+        journal.command(step.t, step.command, outcome,
+                        OPERATOR if id(step) in operator else DRILL)
+
+    clean = False
+    try:
+        run_steps(engine, run.duration, run.steps, on_submit=submitted)
+        clean = True
+    finally:
+        journal.close(run.duration, clean=clean)
+    if journal.error is not None:
+        raise InputError(f"--journal {journal.error}")
 
 
 def _steps(texts: list[str]) -> list[TimedCommand]:

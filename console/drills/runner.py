@@ -34,12 +34,16 @@ from console.model.entities import ServiceState
 from console.model.events import Event
 from console.model.kernel import Outcome
 from console.model.summary import summary
+from console.session import DRILL, OPERATOR
 
 #: Steps that change the membership: a host that loses quorum loses it to them.
 MEMBERSHIP_STEPS = (FailNode, PowerOff, Isolate)
 
 ClockHandler = Callable[[float, Command], None]
 Submitter = Callable[[Command], Outcome]
+#: Told of each command a headless run submitted: (simulated time, command, outcome, who gave
+#: it: "drill" for a step, "operator" for `drill --do`).
+SubmitHandler = Callable[[float, Command, Outcome, str], None]
 
 
 @dataclass
@@ -90,12 +94,16 @@ class DrillSession:
     given): steps on schedule, expectations scored, a `Report` at the end.
 
     `on_clock` receives the clock steps (speed, pause, resume) with the time they fall due; without
-    it they are skipped. `submit_step` is how a step's command reaches the engine."""
+    it they are skipped. `submit_step` is how a step's command reaches the engine.
+    `on_submit(t, command, outcome, source)` is told of every step and (`run`) operator's
+    command just after it was submitted (a headless drill's journal: `drill --journal`)."""
 
     def __init__(self, drill: Drill, engine: Engine | None = None, *,
                  on_clock: ClockHandler | None = None,
-                 submit_step: Submitter | None = None) -> None:
+                 submit_step: Submitter | None = None,
+                 on_submit: SubmitHandler | None = None) -> None:
         self.drill = drill
+        self.on_submit = on_submit
         self.engine = engine if engine is not None else Engine(drill.build_cluster(), drill.seed)
         self.on_clock = on_clock
         #: How a step's command reaches the engine: `engine.submit` itself by default; an
@@ -196,7 +204,9 @@ class DrillSession:
         at that moment (`submit`: after the steps of that instant, before its timers)."""
         for timed in sorted(operator, key=lambda c: c.t):
             self.advance_to(timed.t)
-            self.submit(timed.command)
+            outcome = self.submit(timed.command)
+            if self.on_submit is not None:
+                self.on_submit(self.engine.now, timed.command, outcome, OPERATOR)
         self.advance_to(self.drill.duration)
         return self.finish()
 
@@ -223,6 +233,8 @@ class DrillSession:
                                 if self.on_clock is None else "handled by the console's clock")
         else:
             outcome = self.submit_step(step.command)
+            if self.on_submit is not None:
+                self.on_submit(self.engine.now, step.command, outcome, DRILL)
             result = StepResult(step.number, step.at, step.command.text(),
                                 "accepted" if outcome.accepted else "refused", outcome.reason)
         self._log_after[step.index] = len(self.engine.log)

@@ -82,6 +82,11 @@ EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 #: (the first full frame, which releases it: console.ui.widgets.footer).
 COLLECTOR_HELD_S = 5.0
 
+#: Real seconds after the console's first full frame (the footer painted) when
+#: `after_first_frame` is called, so that the frame reaches the terminal first; or, should the
+#: footer never paint, COLLECTOR_HELD_S after the console starts on its model.
+AFTER_FIRST_FRAME_S = 0.1
+
 #: Toast titles for what a driver submitted.
 SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
 
@@ -131,6 +136,7 @@ class ConsoleApp(App[int]):
         keymap: dict[str, str] | None = None,
         tick_s: float = 0.25,
         hold_clock: bool = True,
+        after_first_frame: Callable[[ConsoleApp], None] | None = None,
     ) -> None:
         """View `session`, or the one `loader` builds in a background thread behind a loading
         screen (a big cluster file; an exception there exits with status 2 and `load_error`
@@ -138,7 +144,10 @@ class ConsoleApp(App[int]):
         a recording starts: a console quit while loading records nothing). The thread is a
         daemon: quitting while it loads does not wait for it. ValueError when given
         neither. `hold_clock`: the simulated clock holds while a dialog, the picker, the palette
-        or a bar is open (`clock_held`); False lets it run (a mode may say False too)."""
+        or a bar is open (`clock_held`); False lets it run (a mode may say False too).
+        `after_first_frame(app)` is called once, `AFTER_FIRST_FRAME_S` after the console's
+        first full frame (`first_frame_out`): work the first frame must not wait for (the
+        session's journal)."""
         super().__init__()
         if session is None and loader is None:
             raise ValueError("ConsoleApp needs a session or a loader")
@@ -151,6 +160,7 @@ class ConsoleApp(App[int]):
         self.keymap: dict[str, str] = dict(keymap or {})
         self.tick_s = tick_s
         self.hold_clock = hold_clock
+        self.after_first_frame = after_first_frame
         self._was_held = False
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
@@ -249,6 +259,19 @@ class ConsoleApp(App[int]):
             self.source.start(self.session, self.call_from_thread)
         if self.mode is not None:
             self.mode.started()
+        if self.after_first_frame is not None:
+            self.set_timer(COLLECTOR_HELD_S, self._call_after_first_frame)  # a fallback
+
+    def first_frame_out(self) -> None:
+        """The footer has painted: a full frame is out. `after_first_frame` is called
+        `AFTER_FIRST_FRAME_S` later (once, on the model: not behind the loading screen)."""
+        if self.after_first_frame is not None and self.session is not None:
+            self.set_timer(AFTER_FIRST_FRAME_S, self._call_after_first_frame)
+
+    def _call_after_first_frame(self) -> None:
+        callback, self.after_first_frame = self.after_first_frame, None
+        if callback is not None and not self._leaving:
+            callback(self)
 
     def _load(self) -> None:
         try:

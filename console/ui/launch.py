@@ -7,12 +7,16 @@ Each builds a Session (console.session) and hands it to the app, which only view
 `--record FILE` records the session (console.formats.recording): every command with its
 simulated time, as a listener of the Session (`Session.record`); the recording ends with its end
 line when the console quits. With `--local` the embedded cluster text gets the local node
-appended as a `[[nodes]]` table, so that a headless replay rebuilds the very same cluster."""
+appended as a `[[nodes]]` table, so that a headless replay rebuilds the very same cluster.
+The console and interactive drills also keep a journal (console.ui.journaling): the one named
+with `--journal PATH`, else (unless `--no-journal`) a new one in the user's journal folder; the
+replay console keeps none."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from console.errors import InputError
 from console.formats.cluster import quick_to_place
@@ -21,6 +25,7 @@ from console.model.engine import Engine
 from console.session import Session
 from console.sources.base import Source
 from console.sources.sim import SimSource
+from console.ui.journaling import ConsoleJournal
 from console.ui.keys import load_keymap
 from console.ui.themes import load_themes
 
@@ -32,6 +37,7 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
     from console.drills.plan import Drill
     from console.formats.recording import Recorder, Recording
     from console.replay import ReplayPlayer
+    from console.ui.app import ConsoleApp
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
@@ -61,14 +67,18 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
                  confirm: bool, read_only: bool, theme: str | None, themes: list[Theme],
                  keymap: dict[str, str], record: str | None,
                  before_screen: Callable[[], None] = lambda: None,
-                 cluster_text: str | None = None) -> int:
+                 cluster_text: str | None = None, journal: str | None = None,
+                 default_journal: bool = False) -> int:
     """Run the console on `cluster_file` until it quits; its exit status. `speed` is simulated
     seconds per real second; `record` a writable path or None; `before_screen` the command
     line's last check (a terminal to draw on), called once a small cluster file has loaded,
     so that a bad file is reported first. Raises `InputError` for a bad cluster file (a big
     one is loaded behind a loading screen: `loads_behind_screen`; its error found there is
     raised once the screen is back). `cluster_text` is the file's text when the caller has
-    read it already (it is then not read again)."""
+    read it already (it is then not read again). `journal`: the journal to create (a path
+    that does not exist; `JournalError` before the screen when it cannot be created), else
+    with `default_journal` one in the journal folder, created after the first frame (see
+    console.ui.journaling)."""
     from console.ui.app import ConsoleApp
 
     if cluster_text is None:
@@ -83,18 +93,31 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
         return Session(Engine(source.build(), seed), speed=speed, paused=paused,
                        read_only=read_only)
 
+    def header(engine: Engine) -> dict[str, Any]:
+        return console_header(engine, cluster_file=cluster_file, cluster_text=cluster_text,
+                              read_only=read_only)
+
+    journaled = _journal(journal, default_journal, Path(cluster_file).stem, header)
+
     def recorded(session: Session) -> None:
         if record:
             session.record(console_recorder(record, session.engine, cluster_file=cluster_file,
                                             cluster_text=cluster_text, read_only=read_only))
 
+    def loaded(session: Session) -> None:  # behind the loading screen
+        recorded(session)
+        _open_journal(journaled, session, app)
+
     session = None if loads_behind_screen(cluster_text, cluster_file) else build()
     before_screen()  # before the recording is created: a refusal writes nothing
     if session is not None:
         recorded(session)
-    app = ConsoleApp(session, loader=None if session else build, on_loaded=recorded,
+        if journaled is not None:
+            journaled.open(session)  # a named journal refused: one line, before the screen
+    app = ConsoleApp(session, loader=None if session else build, on_loaded=loaded,
                      source=source if local else None, confirm=confirm,
-                     theme=theme, themes=themes, keymap=keymap)
+                     theme=theme, themes=themes, keymap=keymap,
+                     after_first_frame=None if journaled is None else journaled.start)
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
         raise InputError(app.load_error)
@@ -105,14 +128,49 @@ def console_recorder(target: str, engine: Engine, *, cluster_file: str, cluster_
                      read_only: bool) -> Recorder:
     """The recording of a console session on `engine` (`created_by` console); with `--local`
     the machine's node is appended to the embedded cluster text."""
-    from console.formats.recording import Recorder, cluster_with_node
+    from console.formats.recording import Recorder
 
+    return Recorder(target, **console_header(engine, cluster_file=cluster_file,
+                                             cluster_text=cluster_text, read_only=read_only))
+
+
+def console_header(engine: Engine, *, cluster_file: str, cluster_text: str,
+                   read_only: bool) -> dict[str, Any]:
+    """The header of a console session's recording or journal on `engine`: `Recorder`'s
+    keyword arguments (`created_by` console); with `--local` the machine's node is appended to
+    the embedded cluster text."""
     local = engine.cluster.local_node()
-    text = cluster_text if local is None else cluster_with_node(cluster_text, local)
-    return Recorder(target, seed=engine.seed, cluster_file=cluster_file, cluster=text,
-                    created_by="console", read_only=read_only,
-                    local_node=None if local is None else local.name,
-                    traces=engine.cluster.traces)
+    text = cluster_text
+    if local is not None:
+        from console.formats.recording import cluster_with_node
+
+        text = cluster_with_node(cluster_text, local)
+    return {"seed": engine.seed, "cluster_file": cluster_file, "cluster": text,
+            "created_by": "console", "read_only": read_only,
+            "local_node": None if local is None else local.name,
+            "traces": engine.cluster.traces}
+
+
+def _journal(path: str | None, default: bool, label: str,
+             header: Callable[[Engine], dict[str, Any]]) -> ConsoleJournal | None:
+    """The session's journal: at `path`, else in the journal folder when `default`, else
+    none."""
+    if path is None and not default:
+        return None
+    return ConsoleJournal(path, label, header)
+
+
+def _open_journal(journaled: ConsoleJournal | None, session: Session, app: ConsoleApp) -> None:
+    """Behind the loading screen, the model built: open the session's journal; a named one
+    refused now is said on screen (it was checked before the screen)."""
+    from console.formats.journal import JournalError
+
+    if journaled is None:
+        return
+    try:
+        journaled.open(session)
+    except JournalError as error:
+        journaled.refused(app, error)
 
 
 def _run(app) -> int | None:
@@ -134,17 +192,23 @@ def _run(app) -> int | None:
 
 def open_drill_console(drill: Drill, *, report: str | None, record: str | None, speed: float,
                        paused: bool, confirm: bool, themes: list[Theme],
-                       keymap: dict[str, str], theme: str | None = None) -> LiveDrill | None:
+                       keymap: dict[str, str], theme: str | None = None,
+                       journal: str | None = None,
+                       default_journal: bool = False) -> LiveDrill | None:
     """`drill FILE --interactive`: run the console on the drill until it quits; the live drill
     (its `report` is None when the operator quit before the end), None when the operator quit
     while a big cluster (`loads_behind_screen`) was loading. `record` a writable path or None;
-    `report` where to save the text report (None: next to the drill file). Raises
-    `InputError` when a big cluster cannot be placed (found behind the loading screen)."""
+    `report` where to save the text report (None: next to the drill file); `journal` and
+    `default_journal` as `open_console`'s. Raises `InputError` when a big cluster cannot be
+    placed (found behind the loading screen), `JournalError` when the named journal cannot be
+    created (before the screen)."""
     from console.drills.live import LiveDrill, drill_session
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
     live: list[LiveDrill] = []
+    journaled = _journal(journal, default_journal, drill.name,
+                         lambda engine: drill_header(drill, engine))
 
     def build() -> Session:
         return drill_session(drill, speed=speed, paused=paused)
@@ -156,13 +220,17 @@ def open_drill_console(drill: Drill, *, report: str | None, record: str | None, 
         return DrillMode(live[0])
 
     def loaded(session: Session) -> None:
+        _open_journal(journaled, session, app)
         app.mode = started(session)
 
     big = loads_behind_screen(drill.cluster_text, drill.cluster_file)
     session = None if big else build()
+    if session is not None and journaled is not None:
+        journaled.open(session)  # a named journal refused: one line, before the screen
     app = ConsoleApp(session, loader=build if big else None, on_loaded=loaded,
                      mode=None if session is None else started(session), confirm=confirm,
-                     theme=theme, themes=themes, keymap=keymap)
+                     theme=theme, themes=themes, keymap=keymap,
+                     after_first_frame=None if journaled is None else journaled.start)
     _run(app)
     if app.load_error:
         raise InputError(app.load_error)
@@ -173,10 +241,16 @@ def drill_recorder(target: str, drill: Drill, engine: Engine) -> Recorder:
     """The recording of an interactive drill (`created_by` drill)."""
     from console.formats.recording import Recorder
 
-    return Recorder(target, seed=drill.seed, cluster_file=drill.cluster_file,
-                    cluster=drill.recorded_cluster_text, created_by="drill",
-                    drill=drill.name, traces=engine.cluster.traces,
-                    drill_file=drill.self_contained_text())
+    return Recorder(target, **drill_header(drill, engine))
+
+
+def drill_header(drill: Drill, engine: Engine) -> dict[str, Any]:
+    """The header of a drill's recording or journal on `engine`: `Recorder`'s keyword
+    arguments (`created_by` drill, the drill's name and self-contained text)."""
+    return {"seed": drill.seed, "cluster_file": drill.cluster_file,
+            "cluster": drill.recorded_cluster_text, "created_by": "drill",
+            "drill": drill.name, "traces": engine.cluster.traces,
+            "drill_file": drill.self_contained_text()}
 
 
 def open_replay_console(recording: Recording, *, speed: float | None, paused: bool,

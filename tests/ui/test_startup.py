@@ -26,6 +26,7 @@ from console.ui import app as console_app
 from console.ui.app import ConsoleApp
 
 console_app.COLLECTOR_HELD_S = 600.0  # released by the first frame, not by the fallback timer
+console_app.AFTER_FIRST_FRAME_S = 600.0  # the journal (sqlite3) comes after the first frame
 
 seen = {}
 

@@ -51,9 +51,13 @@ class ConsoleFooter(Footer):
 
     def on_mount(self) -> None:
         """Once the footer is painted (its keys composed with the screen), the console's first
-        full frame is out, and Python's cycle collector may run (console.collector). Textual's
+        full frame is out, and Python's cycle collector may run (console.collector), and the
+        console may start what waits for that frame (`ConsoleApp.first_frame_out`). Textual's
         own `on_mount` runs as well (handlers are called along the class hierarchy)."""
         self.call_after_refresh(collector.release, freeze=True)
+        first_frame_out = getattr(self.app, "first_frame_out", None)
+        if first_frame_out is not None:
+            self.call_after_refresh(first_frame_out)
 
     async def recompose(self) -> None:
         """Textual's, then the keys that fit (`fit_keys`)."""
