@@ -5,10 +5,12 @@ is one line and exit status 2, before the screen is taken over."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from console.cli.options import check_outputs, check_speed, cluster_inputs, parser, seed_option
 from console.cli.terminal import check_terminal
+from console.errors import InputError
 from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
 
@@ -37,6 +39,9 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("--record", metavar="REC.jsonl",
                          help="record the session (every command with its simulated time); "
                               "replay it with `cluster-console replay REC.jsonl`")
+    options.add_argument("--journal", metavar="PATH",
+                         help="journal the session to PATH (a new file; SQLite), so that "
+                              "`cluster-console resume PATH` carries on after a kill")
     args = options.parse_args(argv)
     seed = seed_option(args.seed)
     from console.ui.launch import load_settings, open_console  # Textual: see console.cli
@@ -46,9 +51,11 @@ def run(argv: Sequence[str]) -> int:
     text = read_file(args.cluster)  # missing, unreadable or not a regular file: one line, here
     if args.record is not None:
         check_outputs({"--record": args.record}, cluster_inputs(args.cluster, text))
+    if args.journal is not None and os.path.lexists(args.journal):
+        raise InputError(f"--journal {args.journal}: exists; a journal is never overwritten")
     return open_console(args.cluster, seed=seed, local=args.local, speed=args.speed,
                         paused=args.paused, confirm=not args.no_confirm,
                         read_only=args.read_only, theme=args.theme, themes=themes,
-                        keymap=keymap, record=args.record,
+                        keymap=keymap, record=args.record, journal=args.journal,
                         before_screen=lambda: check_terminal("the console"),
                         cluster_text=text)

@@ -30,7 +30,9 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 
     from console.drills.live import LiveDrill
     from console.drills.plan import Drill
+    from console.formats.journal import JournalState, JournalWriter
     from console.formats.recording import Recorder, Recording
+    from console.journal import Restored
     from console.replay import ReplayPlayer
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
@@ -61,14 +63,15 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
                  confirm: bool, read_only: bool, theme: str | None, themes: list[Theme],
                  keymap: dict[str, str], record: str | None,
                  before_screen: Callable[[], None] = lambda: None,
-                 cluster_text: str | None = None) -> int:
+                 cluster_text: str | None = None, journal: str | None = None) -> int:
     """Run the console on `cluster_file` until it quits; its exit status. `speed` is simulated
     seconds per real second; `record` a writable path or None; `before_screen` the command
     line's last check (a terminal to draw on), called once a small cluster file has loaded,
     so that a bad file is reported first. Raises `InputError` for a bad cluster file (a big
     one is loaded behind a loading screen: `loads_behind_screen`; its error found there is
     raised once the screen is back). `cluster_text` is the file's text when the caller has
-    read it already (it is then not read again)."""
+    read it already (it is then not read again). `journal`: a new journal's path (None: no
+    journal)."""
     from console.ui.app import ConsoleApp
 
     if cluster_text is None:
@@ -87,6 +90,10 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
         if record:
             session.record(console_recorder(record, session.engine, cluster_file=cluster_file,
                                             cluster_text=cluster_text, read_only=read_only))
+        if journal:
+            session.keep_journal(console_journal(journal, session.engine,
+                                                 cluster_file=cluster_file,
+                                                 cluster_text=cluster_text, read_only=read_only))
 
     session = None if loads_behind_screen(cluster_text, cluster_file) else build()
     before_screen()  # before the recording is created: a refusal writes nothing
@@ -113,6 +120,41 @@ def console_recorder(target: str, engine: Engine, *, cluster_file: str, cluster_
                     created_by="console", read_only=read_only,
                     local_node=None if local is None else local.name,
                     traces=engine.cluster.traces)
+
+
+def console_journal(path: str, engine: Engine, *, cluster_file: str, cluster_text: str,
+                    read_only: bool) -> JournalWriter:
+    """A new journal of a console session on `engine` at `path`, its header the recording's
+    (`console_recorder`). Raises `JournalError` when `path` exists or cannot be created."""
+    from console.formats.journal import JournalWriter
+    from console.formats.recording import cluster_with_node
+
+    local = engine.cluster.local_node()
+    text = cluster_text if local is None else cluster_with_node(cluster_text, local)
+    return JournalWriter(path, events=engine.log.events, header={
+        "seed": engine.seed, "cluster_file": cluster_file, "cluster": text,
+        "created_by": "console", "read_only": read_only,
+        "local_node": None if local is None else local.name, "traces": engine.cluster.traces})
+
+
+def open_resumed_console(restored: Restored, state: JournalState, path: str, *, confirm: bool,
+                         theme: str | None, themes: list[Theme],
+                         keymap: dict[str, str]) -> int:
+    """`resume JOURNAL`: the console on `restored` (console.journal.restore_session, restored
+    from `state`, the journal at `path`), appending to that journal, until it quits; its exit
+    status. An interactive drill's journal opens as the drill (its panel, its scoring). Raises
+    `JournalError` when a live session took the journal meanwhile."""
+    from console.formats.journal import JournalWriter
+    from console.ui.app import ConsoleApp
+    from console.ui.drill import DrillMode
+
+    session = restored.session
+    session.keep_journal(JournalWriter(path, events=session.engine.log.events, resume=state))
+    mode = None if restored.drill is None else DrillMode(restored.drill)
+    app = ConsoleApp(session, mode=mode, confirm=confirm, theme=theme, themes=themes,
+                     keymap=keymap)
+    result = _run(app)
+    return int(result or app.return_code or 0)
 
 
 def _run(app) -> int | None:
