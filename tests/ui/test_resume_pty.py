@@ -22,8 +22,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX terminals
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _journal_holds(path: Path, done, what: str) -> JournalState:
-    """Poll the journal until `done(state)`; AssertionError naming `what` at the deadline."""
+def _journal_holds(terminal: Terminal, path: Path, done, what: str) -> JournalState:
+    """Poll the journal until `done(state)`, reading what the console draws meanwhile (a
+    console whose terminal is not read blocks); AssertionError naming `what` at the
+    deadline."""
     deadline = time.monotonic() + WAIT_S
     while True:
         try:
@@ -33,7 +35,8 @@ def _journal_holds(path: Path, done, what: str) -> JournalState:
         except JournalError:  # a live session is still creating it
             pass
         assert time.monotonic() < deadline, f"the journal never held {what}"
-        time.sleep(0.05)  # a poll's pace, not a wait for a result
+        assert terminal.process.poll() is None, f"the console exited before {what}"
+        terminal.read(0.05)
 
 
 def _commands(state: JournalState) -> list[str]:
@@ -60,11 +63,11 @@ def test_a_killed_console_resumes_headless_as_simulate_runs_its_commands(tmp_pat
     try:
         terminal.wait_for("Cmd")  # the footer: the screen is up and takes keys
         _typed(terminal, "fail-node B")
-        _journal_holds(path, lambda s: _commands(s) == ["fail-node B"], "the crash")
+        _journal_holds(terminal, path, lambda s: _commands(s) == ["fail-node B"], "the crash")
         _typed(terminal, "maintenance A on")
-        held = _journal_holds(path, lambda s: len(_commands(s)) == 2, "the maintenance")
+        held = _journal_holds(terminal, path, lambda s: len(_commands(s)) == 2, "the maintenance")
         maintenance = held.recording.entries[-1].t
-        _journal_holds(path, lambda s: s.t > maintenance + 5 and any(
+        _journal_holds(terminal, path, lambda s: s.t > maintenance + 5 and any(
             e.kind == "node_failed" and e.subject == "B" for e in s.events),
             "B declared failed, time after the maintenance")
         assert is_live(path)
@@ -87,7 +90,7 @@ def test_a_killed_console_resumes_headless_as_simulate_runs_its_commands(tmp_pat
     try:
         console.wait_for("PAUSED")
         _typed(console, "power-on B")
-        _journal_holds(path, lambda s: len(_commands(s)) == 3, "the resumed command")
+        _journal_holds(console, path, lambda s: len(_commands(s)) == 3, "the resumed command")
         console.send("q")
         assert console.wait() == 0
     finally:
