@@ -178,11 +178,13 @@ def _check(state: JournalState, path: str | Path, replayed: list[Event],
     count = (commands.before[first] if first < len(commands.before)
              else len(commands.engine.command_log))
     entries = [e for e in state.recording.entries if e.kind == "command"]
-    if count and count <= len(entries):
-        entry = entries[count - 1]
-        after = f"after command {count} `{entry.text}` at {entry.t:g} s"
-    else:
+    if not count:
         after = "before the first command"
+    elif count <= len(entries):
+        entry = entries[count - 1]
+        after = f"after command {count} `{entry.text}` at {_seconds(entry.t)} s"
+    else:
+        after = f"after the replay's command {count}, which the journal does not hold"
     said = journaled[first] if first < len(journaled) else None
     gave = replayed[first] if first < len(replayed) else None
     t = (said or gave).t  # type: ignore[union-attr]  # one of them is there: they differ
@@ -190,12 +192,17 @@ def _check(state: JournalState, path: str | Path, replayed: list[Event],
     why = ("it was written by cluster-console " + program + ", this is " + __version__
            if program != __version__ else "a damaged or edited journal")
     raise ResumeError(f"{path}: the replay diverges from the journal at event {first + 1} "
-                      f"({t:g} s, {after}): the journal has {_said(said)}, the replay gave "
+                      f"({_seconds(t)} s, {after}): the journal has {_said(said)}, the replay gave "
                       f"{_said(gave)}; not resumed ({why}), the journal is left as it was")
 
 
 def _said(event: Event | None) -> str:
-    """An event in a refusal line: `node_failed B: "..."`, or `no event`."""
+    """An event in a refusal line (`node_failed B at 75 s 'B missed ...'`), or `no event`."""
     if event is None:
         return "no event"
-    return f"{event.kind} {event.subject} at {event.t:g} s {event.message!r}"
+    return f"{event.kind} {event.subject} at {_seconds(event.t)} s {event.message!r}"
+
+
+def _seconds(t: float) -> str:
+    """Simulated seconds to the millisecond, without trailing zeros: `75`, `24.205`."""
+    return f"{t:.3f}".rstrip("0").rstrip(".")

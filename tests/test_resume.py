@@ -159,8 +159,8 @@ def test_a_diverging_journal_is_refused_naming_the_command_and_left_as_it_was(
         assert main(["resume", str(copy), *mode]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1, err
-        assert f"at event {failed + 1} ({events[failed].t:g} s, after command 1 " \
-               "`fail-node B` at" in err
+        when = f"{events[failed].t:.3f}".rstrip("0").rstrip(".")
+        assert f"at event {failed + 1} ({when} s, after command 1 `fail-node B` at" in err
         assert "(edited)" in err and "not resumed" in err
         assert _digest(copy) == before
     assert read_journal(copy).resumes == 0
