@@ -284,3 +284,26 @@ def test_an_over_drill_is_refused_in_the_console_and_resumes_headless(tmp_path: 
     assert "the drill node-crash ended at" in capsys.readouterr().err
     state = resumable(path)
     assert restore_engine(state, path).log.events == session.engine.log.events
+
+
+def _set_program(path: Path, program: str) -> None:
+    connection = sqlite3.connect(path)
+    header = json.loads(connection.execute(
+        "SELECT value FROM meta WHERE key = 'header'").fetchone()[0])
+    header["program"] = program
+    connection.execute("UPDATE meta SET value = ? WHERE key = 'header'", (json.dumps(header),))
+    connection.commit()
+    connection.close()
+
+
+def test_another_program_versions_journal_resumes_when_its_replay_matches(tmp_path: Path,
+                                                                         capsys) -> None:
+    path = tmp_path / "s.journal"
+    session = _crash_and_maintenance(path)
+    _set_program(path, "0.0.1")
+    state = resumable(path)
+    assert state.recording.program == "0.0.1"
+    assert restore_session(state, path).session.engine.log.events == session.engine.log.events
+    _edit_event(path, len(session.engine.log.events) - 1)
+    assert main(["resume", str(path), "--headless"]) == 2
+    assert "(it was written by cluster-console 0.0.1, this is " in capsys.readouterr().err
