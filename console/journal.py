@@ -37,7 +37,7 @@ from console.drills.plan import Drill, parse_drill
 from console.formats.journal import JournalError, JournalState, read_journal
 from console.model.engine import Engine
 from console.model.events import Event
-from console.session import DRILL, OPERATOR, REPLAY, Session
+from console.session import DRILL, OBSERVATION, OPERATOR, REPLAY, Session
 
 
 class ResumeError(JournalError):
@@ -129,7 +129,8 @@ def _replay(session: Session, state: JournalState, path: str | Path, *,
         if driven and source == DRILL:
             continue  # the drill runs its steps itself
         _advance(session, entry.t)
-        session.submit(entry.command, source=OPERATOR if driven else REPLAY)
+        operator = driven and source != OBSERVATION  # a reading went to the engine itself
+        session.submit(entry.command, source=OPERATOR if operator else REPLAY)
     _advance(session, state.t)
     if closes_at is not None and state.t >= closes_at:
         engine.run_until(closes_at)
