@@ -22,6 +22,7 @@ SUBCOMMAND_LINES = {
     "drill": "run drills headless and report (--interactive: in the console)",
     "replay": "replay a recording in the console, headless (--headless), or as --cast/--svg",
     "journal": "list the journals (--list), summarize one, or export it (--recording OUT)",
+    "resume": "resume a journaled session in the console (or --headless), appending to it",
 }
 
 

@@ -159,7 +159,10 @@ class JournalState:
     `accepted` / `refused: REASON`; None for marks, selections and the end), `events` (the
     model's event log up to the last commit), `t` (the simulated seconds committed last),
     `live` (a session is writing it now: `is_live`), `pid` (the process that committed last),
-    `started` (ISO 8601, UTC) and `resumes` (how often it was resumed)."""
+    `started` (ISO 8601, UTC) and `resumes` (how often it was resumed). `reopened`: the clean
+    ends a resume went on from, as (how many entries came before it, its simulated time): that
+    session completed its instant before closing (its timers due then ran), which a replay
+    must do too."""
 
     recording: Recording
     sources: list[str | None] = field(default_factory=list)
@@ -170,6 +173,7 @@ class JournalState:
     pid: int = 0
     started: str = ""
     resumes: int = 0
+    reopened: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
@@ -210,6 +214,7 @@ class JournalReader:
         self._seq = 0  # the last entry read
         self._n = 0    # events read
         self._line = 1  # the recording line number of the last entry read
+        self._reopened: list[tuple[int, float]] = []  # clean ends resumed: JournalState
 
     def __enter__(self) -> JournalReader:
         return self
@@ -274,6 +279,7 @@ class JournalReader:
                 raise JournalError(f"{self.path}: damaged journal: entry {seq} is not a "
                                    "recording line")
             if recording.end is not None:  # resumed after a clean end: the session went on
+                self._reopened.append((len(recording.entries), recording.end))
                 recording.end = None
             self._line += 1
             try:
@@ -296,7 +302,7 @@ class JournalReader:
         return JournalState(self.recording, update.sources, update.outcomes, update.events,
                             update.t, is_live(self.path),
                             int(progress[0][0]) if progress else 0, self.started,
-                            int(resumes[0][0]))
+                            int(resumes[0][0]), list(self._reopened))
 
 
 def _event(row: tuple[Any, ...]) -> Event:
@@ -466,10 +472,11 @@ class JournalWriter:
                 first_line: str | None = self._lines.take()
             else:
                 recording = resume.recording
-                self._recorder = Recorder(_Lines(), seed=recording.seed,
+                self._recorder = Recorder(self._lines, seed=recording.seed,
                                           cluster_file=recording.cluster_file,
                                           cluster=recording.cluster,
                                           created_by=recording.created_by)
+                self._lines.take()  # its header line: the journal has its own
                 self._logged = len(resume.events)
                 first_line = None
         except BaseException:

@@ -35,7 +35,9 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 
     from console.drills.live import LiveDrill
     from console.drills.plan import Drill
+    from console.formats.journal import JournalState
     from console.formats.recording import Recorder, Recording
+    from console.journal import Restored
     from console.replay import ReplayPlayer
     from console.ui.app import ConsoleApp
 
@@ -171,6 +173,26 @@ def _open_journal(journaled: ConsoleJournal | None, session: Session, app: Conso
         journaled.open(session)
     except JournalError as error:
         journaled.refused(app, error)
+
+
+def open_resumed_console(restored: Restored, state: JournalState, path: str, *, confirm: bool,
+                         theme: str | None, themes: list[Theme],
+                         keymap: dict[str, str]) -> int:
+    """`resume JOURNAL`: the console on `restored` (console.journal.restore_session, restored
+    from `state`, the journal at `path`), appending to that journal, until it quits; its exit
+    status. An interactive drill's journal opens as the drill (its panel, its scoring). Raises
+    `JournalError` when a live session took the journal meanwhile."""
+    from console.formats.journal import JournalWriter
+    from console.ui.app import ConsoleApp
+    from console.ui.drill import DrillMode
+
+    session = restored.session
+    session.keep_journal(JournalWriter(path, events=session.engine.log.events, resume=state))
+    mode = None if restored.drill is None else DrillMode(restored.drill)
+    app = ConsoleApp(session, mode=mode, confirm=confirm, theme=theme, themes=themes,
+                     keymap=keymap)
+    result = _run(app)
+    return int(result or app.return_code or 0)
 
 
 def _run(app) -> int | None:
