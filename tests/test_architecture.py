@@ -1,7 +1,7 @@
 """The house's rules, read from the code with `ast`: no import cycles between modules of
 `console/`, and dependencies that run one way only:
 
-    cli -> ui -> drills, replay, sources -> session -> formats -> model
+    cli -> ui -> follow -> drills, replay, sources -> session -> formats -> model
                                               errors, paths, signals, collector: below everything
 
 `console.model` imports nothing outside the standard library and itself; its behaviours import
@@ -32,10 +32,12 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"errors", "paths", "collector", "model", "formats", "session"},
     "replay": {"errors", "paths", "collector", "model", "formats", "session", "sources"},
     "drills": {"errors", "paths", "collector", "model", "formats", "session", "sources", "replay"},
+    "follow": {"errors", "paths", "collector", "model", "formats", "session", "sources", "replay",
+               "drills"},
     "ui": {"errors", "paths", "signals", "collector", "model", "formats", "session", "sources",
-           "replay", "drills"},
+           "replay", "drills", "follow"},
     "cli": {"errors", "paths", "signals", "collector", "model", "formats", "session", "sources",
-            "replay", "drills", "ui"},
+            "replay", "drills", "follow", "ui"},
     "__main__": {"cli", "collector"},
     "__init__": set(),
 }

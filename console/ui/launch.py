@@ -1,7 +1,8 @@
 """The console's launchers, called by the command line once it has checked the options and
 files: `open_console` (`cluster-console [CLUSTER]`), `open_drill_console` (`drill FILE
---interactive`) and `open_replay_console` (`replay FILE`). `load_settings` reads the themes and
-the key map so that the command line can check them before the screen is taken over.
+--interactive`), `open_replay_console` (`replay FILE`) and `open_follow_console` (`follow
+JOURNAL`). `load_settings` reads the themes and the key map so that the command line can
+check them before the screen is taken over.
 
 Each builds a Session (console.session) and hands it to the app, which only views it.
 `--record FILE` records the session (console.formats.recording): every command with its
@@ -30,12 +31,16 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 
     from console.drills.live import LiveDrill
     from console.drills.plan import Drill
+    from console.follow import Follower
     from console.formats.recording import Recorder, Recording
     from console.replay import ReplayPlayer
 
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
+#: A follower plays what its journal holds for at most this many real seconds before the screen
+#: opens; a longer journal is played behind the loading screen (`open_follow_console`).
+FOLLOW_INLINE_S = 0.5
 
 def loads_behind_screen(text: str, filename: str,
                         traces: dict[str, tuple[float, ...]] | None = None) -> bool:
@@ -207,5 +212,36 @@ def open_replay_console(recording: Recording, *, speed: float | None, paused: bo
                      theme=theme, themes=themes, keymap=keymap)
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
+        raise InputError(app.load_error)
+    return int(result or app.return_code or 0)
+
+
+def open_follow_console(follower: Follower, *, theme: str | None, themes: list[Theme],
+                        keymap: dict[str, str]) -> int:
+    """`follow JOURNAL`: the console mirrors the session `follower` follows until it quits; its
+    exit status. What the journal holds already is played first: before the screen opens when
+    that takes at most `FOLLOW_INLINE_S`, else behind the loading screen (which says how far
+    it got), so that a long journal never freezes the terminal."""
+    from console.ui.app import ConsoleApp
+    from console.ui.follow import FollowMode
+
+    follower.poll()  # everything committed so far
+    caught_up = follower.play(FOLLOW_INLINE_S)
+
+    def caught(session: Session) -> None:
+        app.mode = FollowMode(follower)
+
+    def catch_up() -> Session:
+        follower.play()
+        return follower.session
+
+    app = ConsoleApp(follower.session if caught_up else None,
+                     loader=None if caught_up else catch_up, on_loaded=caught,
+                     mode=FollowMode(follower) if caught_up else None, tick_s=0,
+                     theme=theme, themes=themes, keymap=keymap)
+    app.loading_status = lambda: (f"cluster-console: following {follower.path}: catching up "
+                                  f"with the leader, {follower.progress:.0%} ...  (q quits)")
+    result = _run(app)
+    if app.load_error:
         raise InputError(app.load_error)
     return int(result or app.return_code or 0)
