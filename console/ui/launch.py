@@ -218,18 +218,33 @@ def open_replay_console(recording: Recording, *, speed: float | None, paused: bo
 
 def open_follow_console(follower: Follower, *, theme: str | None, themes: list[Theme],
                         keymap: dict[str, str]) -> int:
-    """`follow JOURNAL`: the console mirrors the session `follower` follows until it quits; its
-    exit status. What the journal holds already is played first: before the screen opens when
-    that takes at most `FOLLOW_INLINE_S`, else behind the loading screen (which says how far
-    it got), so that a long journal never freezes the terminal."""
+    """`follow JOURNAL`: the console mirrors the session `follower` follows until it quits
+    (`follow_console`); its exit status."""
+    app = follow_console(follower, theme=theme, themes=themes, keymap=keymap)
+    result = _run(app)
+    if app.load_error:
+        raise InputError(app.load_error)
+    return int(result or app.return_code or 0)
+
+
+def follow_console(follower: Follower, *, theme: str | None, themes: list[Theme] | None = None,
+                   keymap: dict[str, str] | None = None, poll_s: float | None = None):
+    """The console (a `ConsoleApp`, not running yet) following `follower`'s journal, polled
+    every `poll_s` real seconds (None: console.follow.POLL_S; 0: never, the caller polls). What
+    the journal holds already is played first: here when that takes at most
+    `FOLLOW_INLINE_S`, else behind the loading screen (which says how far it got), so that a
+    long journal never freezes the terminal. The app has no clock timer: time comes from the
+    journal."""
+    from console.follow import POLL_S
     from console.ui.app import ConsoleApp
     from console.ui.follow import FollowMode
 
+    every = POLL_S if poll_s is None else poll_s
     follower.poll()  # everything committed so far
     caught_up = follower.play(FOLLOW_INLINE_S)
 
-    def caught(session: Session) -> None:
-        app.mode = FollowMode(follower)
+    def caught(_session: Session) -> None:
+        app.mode = FollowMode(follower, poll_s=every)
 
     def catch_up() -> Session:
         follower.play()
@@ -237,11 +252,8 @@ def open_follow_console(follower: Follower, *, theme: str | None, themes: list[T
 
     app = ConsoleApp(follower.session if caught_up else None,
                      loader=None if caught_up else catch_up, on_loaded=caught,
-                     mode=FollowMode(follower) if caught_up else None, tick_s=0,
+                     mode=FollowMode(follower, poll_s=every) if caught_up else None, tick_s=0,
                      theme=theme, themes=themes, keymap=keymap)
     app.loading_status = lambda: (f"cluster-console: following {follower.path}: catching up "
                                   f"with the leader, {follower.progress:.0%} ...  (q quits)")
-    result = _run(app)
-    if app.load_error:
-        raise InputError(app.load_error)
-    return int(result or app.return_code or 0)
+    return app

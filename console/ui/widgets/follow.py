@@ -52,7 +52,7 @@ class FollowBar(Static):
         found = [(" FOLLOWING ", "bold reverse"), (f" {Path(follower.path).name} ", "bold"),
                  (f"leader at {clock(follower.target)} · ", ""),
                  (follow_state(follower), "bold red" if trouble else "bold"),
-                 (f" · {player.applied} commands", "")]
+                 (f" · {player.applied} command{'' if player.applied == 1 else 's'}", "")]
         if player.last is not None:
             entry, outcome = player.last
             note = " (refused)" if outcome.startswith("refused") else ""
