@@ -50,6 +50,12 @@ class FollowMode(Mode):
         """Always: a follower takes no operator commands."""
         return True
 
+    @property
+    def holds_clock(self) -> bool:
+        """Never: the leader's clock goes on while a dialog or a bar is open here (the header
+        says no HELD)."""
+        return False
+
     def update(self, *, poll: bool = True, budget_s: float | None = SLICE_S) -> None:
         """Poll the journal (unless `poll` is False), play what came for `budget_s` real
         seconds (None: all of it; the rest `SLICE_GAP_S` later), repaint, and say in a toast

@@ -15,6 +15,7 @@ from ui_helpers import notes, select_node
 
 from console.follow import READ_ONLY, Follower, open_reader
 from console.model.commands import parse
+from console.ui import launch
 from console.ui.launch import follow_console
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import cell_text
@@ -138,3 +139,25 @@ async def test_a_followed_drill_shows_its_panel(tmp_path):
         await pilot.press("9")
         assert app.focused is panel
     live.session.close()
+
+
+async def test_a_long_catch_up_plays_behind_the_loading_screen(tmp_path, monkeypatch):
+    path = tmp_path / "s.journal"
+    session, journal = leader(path)
+    session.submit(parse("fail-node B"))
+    run(session, 600)
+    journal.sync(session.now)
+    monkeypatch.setattr(launch, "FOLLOW_INLINE_S", 0.0)  # one chunk inline, then the loader
+    follower = Follower(open_reader(path))
+    app = follow_console(follower, theme="dark", poll_s=0.0)
+    assert app.session is None and follower.behind  # the screen opens before the catch-up
+    assert "catching up with the leader" in app.loading_status()
+    async with app.run_test(size=SIZE) as pilot:
+        deadline = time.monotonic() + 10
+        while app.main_screen() is None and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert shown_state(app, "B") == "failed"
+        assert app.engine.log.events == session.engine.log.events
+        assert "FOLLOWING" in [text for text, _ in app.screen.query_one(ClusterHeader).parts()]
+    session.close()
