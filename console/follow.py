@@ -11,12 +11,13 @@ applied to the follower's clock and its pauses mirrored, so the header says what
 says; they move nothing here.
 
 As it plays, the follower checks that the model emits exactly the events the leader journaled
-(`JournalUpdate.events`), after every command and every stretch of time. On a divergence (another
-program version, a damaged file) it stops (`diverged`: one line naming the entry) and stays
-where it was. When the journal's end line comes it plays the leader's last instant and stays on
-the final state (`ended`); when no one writes the journal any more and it has no end line (the
-leader died), it says so (`stopped`) and stays, still looking for more (a `resume` of the
-leader goes on in the same journal).
+(`JournalUpdate.events`), after every command and every stretch of time. On a divergence
+(another program version, a damaged file) it stops (`diverged`: one line naming the entry)
+and goes back to the last state that agreed (re-played from the start). When the journal's
+end line comes it plays the leader's last instant and stays on the final state (`ended`); when
+no one writes the journal any more and it has no end line (the leader died), it says so
+(`stopped`) and stays, still looking for more (a `resume` of the leader goes on in the same
+journal).
 
 Every operator command is refused with `READ_ONLY`, clock commands too (the leader's clock
 rules). Followers cost the leader nothing: each reads the file on its own read-only
@@ -25,6 +26,7 @@ connection.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -99,6 +101,7 @@ class Follower:
         #: The leader stopped without an end line (no one writes the journal, nothing new).
         self.stopped = False
         self._checked = 0  # events compared so far
+        self._good = (0, 0.0)  # entries played and model time at the last check that agreed
         self._news = time.monotonic()  # when the last poll brought something
 
     # -- reading --------------------------------------------------------------------------------
@@ -159,6 +162,10 @@ class Follower:
             goal = min(self.target, self.session.now + CHUNK_S)
             while player.index < len(entries) and entries[player.index].t <= goal:
                 entry = entries[player.index]
+                if entry.t > self.session.now:  # the time before it, checked on its own
+                    player.run_before(entry.t)
+                    if not self._check(None):
+                        return True
                 player.apply_next()
                 self._mirror_clock(entry)
                 if not self._check(entry):
@@ -199,6 +206,7 @@ class Follower:
             self._diverge(entry, f"event {len(mine)} is missing, the journal has "
                                  f"{_event_text(theirs[len(mine)])}")
             return False
+        self._good = (self.player.index, self.session.now)
         return True
 
     def _diverge(self, entry: Entry | None, what: str) -> None:
@@ -206,6 +214,21 @@ class Follower:
                  f"entry {self.player.index} ({entry.t:g} s {entry.kind} {entry.text})")
         self.diverged = (f"{self.path}: the replay diverges from the journal at {where}: "
                          f"{what}; following stopped")
+        self._back_to_good()
+
+    def _back_to_good(self) -> None:
+        """The model as it was at the last check that agreed, re-played from the start (the
+        entries played by then, the time reached) and swapped into the session."""
+        played, t = self._good
+        kept = dataclasses.replace(self.recording, entries=self.recording.entries[:played],
+                                   end=None)
+        player = ReplayPlayer(replay_session(kept), kept, follow_speed=True, source=LEADER)
+        if self.drill is not None:
+            player.pacer = self.drill.fresh(player)
+        player.play_before(t)
+        self.player.adopt(player)
+        if self.drill is not None:
+            self.drill = player.pacer  # type: ignore[assignment]
 
     # -- the session's driver -------------------------------------------------------------------
 

@@ -166,9 +166,11 @@ class ReplayPlayer:
         while self.index < len(self.entries) and self.entries[self.index].t <= t:
             self.apply_next()
         if t > self.session.engine.now:
-            self._run_before(t)
+            self.run_before(t)
 
-    def _run_before(self, t: float) -> None:
+    def run_before(self, t: float) -> None:
+        """The model's timers due before `t` (simulated seconds), through the pacer when there
+        is one (its steps due by `t` too); no recorded entry is played."""
         if self.pacer is not None:
             self.pacer.run_before(t)
         else:
@@ -196,7 +198,7 @@ class ReplayPlayer:
         self.index += 1
         engine = self.session.engine
         if entry.t > engine.now or self.pacer is not None:
-            self._run_before(entry.t)  # a pacer: its steps due at this instant too
+            self.run_before(entry.t)  # a pacer: its steps due at this instant too
         if entry.kind == "command" and self.pacer is not None and self.pacer.plays(entry):
             self.last = (entry, "accepted")  # the drill's step, run by the pacer
         elif entry.kind == "command" and entry.command is not None:

@@ -128,8 +128,11 @@ def test_a_replay_that_diverges_stops_and_names_the_entry(tmp_path: Path) -> Non
     assert found.diverged.startswith(f"{path}: the replay diverges from the journal at entry "
                                      "1 (10 s command fail-node A): event 0 is ")
     assert "'something else'" in found.diverged and "\n" not in found.diverged
-    stayed = found.session.now
-    assert not found.poll() and found.play() and found.session.now == stayed
+    # back to the last state that agreed: 10 s, just before the command
+    assert found.session.now == 10.0 and found.player.index == 0
+    assert found.session.engine.cluster.nodes["A"].state == NodeState.ONLINE
+    assert found.session.engine.log.events == []
+    assert not found.poll() and found.play() and found.session.now == 10.0
 
 
 def test_a_followed_drill_is_scored_as_the_leaders(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ class FollowMode(Mode):
         self.follower = follower
         self.poll_s = poll_s
         self._said = "live"  # the state last told in a toast
+        self._engine = follower.session.engine  # the model the screen was built on
         self._continuing = False
+        self._rebuilding = False  # the screen is being built anew (`_rebuild`)
 
     def started(self) -> None:
         """Play what was polled before the console opened, then poll every `poll_s`."""
@@ -66,8 +68,26 @@ class FollowMode(Mode):
         if not follower.play(budget_s) and not self._continuing:
             self._continuing = True
             self.console.set_timer(SLICE_GAP_S, self._continue)  # type: ignore[attr-defined]
-        self.console.refresh_view()
+        if follower.session.engine is not self._engine:  # back to the last state that agreed
+            self._engine = follower.session.engine
+            self._rebuild()
+        if not self._rebuilding:  # the tables read the old model until they are built anew
+            self.console.refresh_view()
         self._tell()
+
+    def _rebuild(self) -> None:
+        """Build the screen anew on the session's new model (its tables read the old one)."""
+        screen = self.console.main_screen()
+        if screen is None:
+            return
+        self._rebuilding = True
+
+        async def rebuild() -> None:
+            await screen.rebuild()
+            self._rebuilding = False
+
+        self.console.run_worker(rebuild(), group="follow",  # type: ignore[attr-defined]
+                                name="follow screen", exit_on_error=True)
 
     def _continue(self) -> None:
         self._continuing = False

@@ -7,6 +7,7 @@ the real poll timer is measured against its one-second promise (a deadline, no s
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -160,4 +161,27 @@ async def test_a_long_catch_up_plays_behind_the_loading_screen(tmp_path, monkeyp
         assert shown_state(app, "B") == "failed"
         assert app.engine.log.events == session.engine.log.events
         assert "FOLLOWING" in [text for text, _ in app.screen.query_one(ClusterHeader).parts()]
+    session.close()
+
+
+async def test_a_divergence_is_said_and_the_last_good_state_shown(tmp_path):
+    path = tmp_path / "s.journal"
+    session, journal = leader(path)
+    app = follower_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        run(session, 10)
+        session.submit(parse("fail-node A"))
+        run(session, 30)
+        journal.sync(session.now)
+        with sqlite3.connect(path) as connection:  # as another program version would log
+            connection.execute("UPDATE events SET message = 'something else' WHERE n = 0")
+        app.mode.update(budget_s=None)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "the replay diverges from the journal at entry 1 (10 s command fail-node A)" \
+            in bar_text(app)
+        assert any("following stopped" in n for n in notes(app))
+        assert app.engine.now == 10.0 and shown_state(app, "A") == "online"
     session.close()
