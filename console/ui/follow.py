@@ -29,13 +29,14 @@ class FollowMode(Mode):
 
     tag = "FOLLOWING"
     #: Why the mutating keys are disabled (help says it).
-    locked_by = f"{READ_ONLY}; the leader's clock rules"
+    locked_by = READ_ONLY
 
     def __init__(self, follower: Follower, *, poll_s: float = POLL_S) -> None:
         super().__init__()
         self.follower = follower
         self.poll_s = poll_s
         self._said = "live"  # the state last told in a toast
+        self._shown = ""  # the state last shown
         self._engine = follower.session.engine  # the model the screen was built on
         self._continuing = False
         self._rebuilding = False  # the screen is being built anew (`_rebuild`)
@@ -61,10 +62,12 @@ class FollowMode(Mode):
     def update(self, *, poll: bool = True, budget_s: float | None = SLICE_S) -> None:
         """Poll the journal (unless `poll` is False), play what came for `budget_s` real
         seconds (None: all of it; the rest `SLICE_GAP_S` later), repaint, and say in a toast
-        when the leader ended or stopped, or the replay diverged."""
+        when the leader ended or stopped, or the replay diverged. A poll that brought nothing
+        repaints nothing (unless the state changed: the leader stopped)."""
         follower = self.follower
-        if poll:
-            follower.poll()
+        news = follower.poll() if poll else True
+        if not news and follow_state(follower) == self._shown:
+            return
         if not follower.play(budget_s) and not self._continuing:
             self._continuing = True
             self.console.set_timer(SLICE_GAP_S, self._continue)  # type: ignore[attr-defined]
@@ -73,6 +76,7 @@ class FollowMode(Mode):
             self._rebuild()
         if not self._rebuilding:  # the tables read the old model until they are built anew
             self.console.refresh_view()
+        self._shown = follow_state(follower)
         self._tell()
 
     def _rebuild(self) -> None:
