@@ -24,14 +24,13 @@ def run(argv: Sequence[str]) -> int:
     options.add_argument("journal", metavar="JOURNAL", help="a session's journal")
     options.add_argument("--theme", metavar="NAME", help="the console's theme (default dark)")
     args = options.parse_args(argv)
-    from console.follow import Follower, open_reader
+    from console.follow import open_reader
     from console.ui.launch import load_settings, open_follow_console  # Textual: see console.cli
 
     themes, keymap = load_settings(args.theme)
     reader = open_reader(args.journal)
     try:
-        follower = Follower(reader)
         check_terminal("follow")
-        return open_follow_console(follower, theme=args.theme, themes=themes, keymap=keymap)
+        return open_follow_console(reader, theme=args.theme, themes=themes, keymap=keymap)
     finally:
         reader.close()

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from follow_helpers import drill_leader, leader, run
 from ui_helpers import notes, select_node
 
@@ -28,7 +29,7 @@ SIZE = (120, 40)
 def follower_app(path: Path, *, poll_s: float = 0.0):
     """The follow console on `path` (no poll timer unless `poll_s`), caught up with what the
     journal holds."""
-    app = follow_console(Follower(open_reader(path)), theme="dark", poll_s=poll_s)
+    app = follow_console(open_reader(path), theme="dark", poll_s=poll_s)
     app.animation_level = "none"
     return app
 
@@ -142,17 +143,20 @@ async def test_a_followed_drill_shows_its_panel(tmp_path):
     live.session.close()
 
 
-async def test_a_long_catch_up_plays_behind_the_loading_screen(tmp_path, monkeypatch):
+@pytest.mark.parametrize("big", [False, True])
+async def test_a_long_catch_up_plays_behind_the_loading_screen(tmp_path, monkeypatch, big):
     path = tmp_path / "s.journal"
     session, journal = leader(path)
     session.submit(parse("fail-node B"))
     run(session, 600)
     journal.sync(session.now)
     monkeypatch.setattr(launch, "FOLLOW_INLINE_S", 0.0)  # one chunk inline, then the loader
-    follower = Follower(open_reader(path))
-    app = follow_console(follower, theme="dark", poll_s=0.0)
-    assert app.session is None and follower.behind  # the screen opens before the catch-up
-    assert "catching up with the leader" in app.loading_status()
+    if big:  # the cluster itself is built behind the loading screen
+        monkeypatch.setattr(launch, "loads_behind_screen", lambda *_args: True)
+    app = follow_console(open_reader(path), theme="dark", poll_s=0.0)
+    assert app.session is None  # the screen opens before the catch-up
+    assert ("building its cluster" if big else "catching up with the leader, 10%") \
+        in app.loading_status()
     async with app.run_test(size=SIZE) as pilot:
         deadline = time.monotonic() + 10
         while app.main_screen() is None and time.monotonic() < deadline:
