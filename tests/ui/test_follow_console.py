@@ -3,7 +3,8 @@ journaling in-process (paused clock, driven by hand) and followers, one a Pilot 
 headless; they show the leader's crash, refuse every change with "following a session:
 read-only", show the leader's end, catch up when started late, and show a followed drill's
 panel. Time never comes from the followers' clocks; the poll is called by hand, except where
-the real poll timer is measured against its one-second promise (a deadline, no sleeps)."""
+the console's own poll timer is waited for (a condition with a deadline, no sleeps; the lag
+itself is measured by bench/follow_bench.py, never in a test)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from follow_helpers import drill_leader, leader, run
 from ui_helpers import notes, select_node
 
-from console.follow import READ_ONLY, Follower, open_reader
+from console.follow import POLL_S, READ_ONLY, Follower, open_reader
 from console.model.commands import parse
 from console.ui import launch
 from console.ui.launch import follow_console
@@ -92,20 +93,22 @@ async def test_followers_show_the_crash_refuse_every_change_and_the_end(tmp_path
             == session.engine.log.events
 
 
-async def test_a_follower_shows_a_commit_within_a_second(tmp_path):
+async def test_the_poll_timer_brings_the_leaders_commits(tmp_path):
+    """The console's own poll (every POLL_S real seconds) brings a commit to the screen; how
+    soon is a figure of bench/follow_bench.py (a timed test would fail on a busy machine)."""
     path = tmp_path / "s.journal"
     session, journal = leader(path)
-    app = follower_app(path, poll_s=0.25)
+    app = follower_app(path, poll_s=POLL_S)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         session.submit(parse("fail-node C"))
         run(session, 20)  # the heartbeats tell the cluster
         journal.sync(session.now)
-        committed = time.monotonic()
-        while shown_state(app, "C") != "failed" and time.monotonic() - committed < 5:
-            await pilot.pause(0.02)
+        deadline = time.monotonic() + 30  # no hang; not a measure
+        while shown_state(app, "C") != "failed" and time.monotonic() < deadline:
+            await pilot.pause(0.05)
         assert shown_state(app, "C") == "failed"
-        assert time.monotonic() - committed < 1.0
+    assert POLL_S <= 0.25  # a commit waits a poll at most: within 1 s of the leader
     session.close()
 
 
