@@ -102,14 +102,18 @@ class ReplayPlayer:
     `on_mark(entry)` is told of every `mark` entry as it is played, `on_end()` once when the
     recording has been played to its end, `on_select(entry)` of every `select` entry (the
     presenter's selection from then on). `follow_speed`: the recorded `speed` lines set the
-    session's speed (False: the viewer's speed holds, they are noted only)."""
+    session's speed (False: the viewer's speed holds, they are noted only). `source`: the
+    session source the played commands are submitted as (default REPLAY)."""
 
     def __init__(self, session: Session, recording: Recording, *,
                  on_mark: Callable[[Entry], None] | None = None,
                  on_end: Callable[[], None] | None = None,
                  on_select: Callable[[Entry], None] | None = None,
-                 follow_speed: bool = True) -> None:
+                 follow_speed: bool = True, source: str = REPLAY) -> None:
         self.session = session
+        #: Whom the played commands are told as coming from (`Heard.source`): REPLAY, or
+        #: LEADER for a journal being followed (console.follow).
+        self.source = source
         self.follow_speed = follow_speed
         self.recording = recording
         self.entries = recording.entries
@@ -154,16 +158,23 @@ class ReplayPlayer:
         then, in order, and the model's timers due before `t` (at the recording's end, those
         due at `t` too: the recorded session completed its last instant when it closed)."""
         t = min(t, self.duration)
-        while self.index < len(self.entries) and self.entries[self.index].t <= t:
-            self.apply_next()
-        engine = self.session.engine
-        if t > engine.now:
-            self._run_before(t)
+        self.play_before(t)
         if t >= self.duration and self.index >= len(self.entries):
-            engine.run_until(t)  # the recording's last instant is complete
+            self.session.engine.run_until(t)  # the recording's last instant is complete
         self._check_end()
 
-    def _run_before(self, t: float) -> None:
+    def play_before(self, t: float) -> None:
+        """Play every entry due by `t` (simulated seconds), in order, then the model's timers
+        due before `t`; the recording's end is not looked at (a journal being followed grows
+        past it: console.follow)."""
+        while self.index < len(self.entries) and self.entries[self.index].t <= t:
+            self.apply_next()
+        if t > self.session.engine.now:
+            self.run_before(t)
+
+    def run_before(self, t: float) -> None:
+        """The model's timers due before `t` (simulated seconds), through the pacer when there
+        is one (its steps due by `t` too); no recorded entry is played."""
         if self.pacer is not None:
             self.pacer.run_before(t)
         else:
@@ -191,16 +202,16 @@ class ReplayPlayer:
         self.index += 1
         engine = self.session.engine
         if entry.t > engine.now or self.pacer is not None:
-            self._run_before(entry.t)  # a pacer: its steps due at this instant too
+            self.run_before(entry.t)  # a pacer: its steps due at this instant too
         if entry.kind == "command" and self.pacer is not None and self.pacer.plays(entry):
             self.last = (entry, "accepted")  # the drill's step, run by the pacer
         elif entry.kind == "command" and entry.command is not None:
-            outcome = self.session.submit(entry.command, source=REPLAY)
+            outcome = self.session.submit(entry.command, source=self.source)
             self.last = (entry, "accepted" if outcome.accepted
                          else f"refused: {outcome.reason}")
         elif entry.kind == "clock":
             if self.follow_speed and isinstance(entry.command, Speed):
-                outcome = self.session.submit(entry.command, source=REPLAY)
+                outcome = self.session.submit(entry.command, source=self.source)
                 self.last = (entry, "accepted" if outcome.accepted
                              else f"refused: {outcome.reason}")
             else:

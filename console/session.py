@@ -48,6 +48,7 @@ MAX_STEP_S = 5.0
 OPERATOR = "operator"        # keys, the palette, the command line
 DRILL = "drill"              # an interactive drill's step
 REPLAY = "replay"            # a recorded command played back
+LEADER = "leader"            # a journaled command played back by a follower (console.follow)
 OBSERVATION = "observation"  # a reading of the real world, from a source
 
 #: Why an observation (`reading`) from the operator (a key, the palette, the command line) is
@@ -110,7 +111,7 @@ class Heard:
     """What a listener hears: a command that reached the clock or the engine (`command` and its
     `outcome`), a mark (`label`, no command), or the operator's selection on screen
     (`selection`, `PANE ROW`: console.ui.selection). `t` is the simulated time in seconds;
-    `source` is OPERATOR, DRILL, REPLAY or OBSERVATION (a mark's and a selection's is
+    `source` is OPERATOR, DRILL, REPLAY, LEADER or OBSERVATION (a mark's and a selection's is
     OPERATOR)."""
 
     t: float

@@ -1,7 +1,7 @@
 """The house's rules, read from the code with `ast`: no import cycles between modules of
 `console/`, and dependencies that run one way only:
 
-    cli -> ui -> journal -> drills, replay, sources -> session -> formats -> model
+    cli -> ui -> journal, follow -> drills, replay, sources -> session -> formats -> model
                                               errors, paths, signals, collector: below everything
 
 `console.model` imports nothing outside the standard library and itself; its behaviours import
@@ -34,10 +34,12 @@ ALLOWED: dict[str, set[str]] = {
     "drills": {"errors", "paths", "collector", "model", "formats", "session", "sources", "replay"},
     "journal": {"errors", "paths", "collector", "model", "formats", "session", "sources",
                 "replay", "drills"},
+    "follow": {"errors", "paths", "collector", "model", "formats", "session", "sources", "replay",
+               "drills"},
     "ui": {"errors", "paths", "signals", "collector", "model", "formats", "session", "sources",
-           "replay", "drills", "journal"},
+           "replay", "drills", "journal", "follow"},
     "cli": {"errors", "paths", "signals", "collector", "model", "formats", "session", "sources",
-            "replay", "drills", "journal", "ui"},
+            "replay", "drills", "journal", "follow", "ui"},
     "__main__": {"cli", "collector"},
     "__init__": set(),
 }

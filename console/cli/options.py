@@ -23,6 +23,7 @@ SUBCOMMAND_LINES = {
     "replay": "replay a recording in the console, headless (--headless), or as --cast/--svg",
     "journal": "list the journals (--list), summarize one, or export it (--recording OUT)",
     "resume": "resume a journaled session in the console (or --headless), appending to it",
+    "follow": "follow a live session from its journal: a read-only console that mirrors it",
 }
 
 

@@ -22,7 +22,6 @@ from console.formats.recording import Entry
 from console.model.commands import Command
 from console.model.kernel import Outcome
 from console.replay import ReplayPlayer
-from console.session import REPLAY
 
 
 def recorded_drill(player: ReplayPlayer) -> DrillReplay | None:
@@ -50,7 +49,7 @@ class DrillReplay(DrillProgress):
                                     submit_step=self._step)
 
     def _step(self, command: Command) -> Outcome:
-        return self.player.session.submit(command, source=REPLAY)
+        return self.player.session.submit(command, source=self.player.source)
 
     # -- the player's pacer ---------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ from console.model.commands import (
 )
 from console.model.kernel import Outcome
 from console.model.names import label_problem
-from console.session import DRILL, MAX_STEP_S, OBSERVATION, REPLAY, Heard, Session
+from console.session import DRILL, LEADER, MAX_STEP_S, OBSERVATION, REPLAY, Heard, Session
 from console.signals import STOP_SIGNALS
 from console.ui import selection
 from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
@@ -88,7 +88,7 @@ COLLECTOR_HELD_S = 5.0
 AFTER_FIRST_FRAME_S = 0.1
 
 #: Toast titles for what a driver submitted.
-SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay"}
+SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay", LEADER: "Leader"}
 
 #: The clock steps the model this many simulated seconds at a time ...
 STEP_S = 1.0
@@ -169,6 +169,8 @@ class ConsoleApp(App[int]):
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
         self.load_error: str | None = None
+        #: What the loading screen says while `loader` runs (None: the cluster file loads).
+        self.loading_status: Callable[[], str] | None = None
         self.stopped_by: int | None = None
         self._leaving = False
         self._selection: str | None = None  # the selection last told to the session

@@ -1,7 +1,8 @@
 """The console's launchers, called by the command line once it has checked the options and
 files: `open_console` (`cluster-console [CLUSTER]`), `open_drill_console` (`drill FILE
---interactive`) and `open_replay_console` (`replay FILE`). `load_settings` reads the themes and
-the key map so that the command line can check them before the screen is taken over.
+--interactive`), `open_replay_console` (`replay FILE`) and `open_follow_console` (`follow
+JOURNAL`). `load_settings` reads the themes and the key map so that the command line can
+check them before the screen is taken over.
 
 Each builds a Session (console.session) and hands it to the app, which only views it.
 `--record FILE` records the session (console.formats.recording): every command with its
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 
     from console.drills.live import LiveDrill
     from console.drills.plan import Drill
-    from console.formats.journal import JournalState
+    from console.formats.journal import JournalReader, JournalState
     from console.formats.recording import Recorder, Recording
     from console.journal import Restored
     from console.replay import ReplayPlayer
@@ -44,6 +45,9 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
+#: A follower plays what its journal holds for at most this many real seconds before the screen
+#: opens; a longer journal is played behind the loading screen (`follow_console`).
+FOLLOW_INLINE_S = 0.5
 
 def loads_behind_screen(text: str, filename: str,
                         traces: dict[str, tuple[float, ...]] | None = None) -> bool:
@@ -305,3 +309,62 @@ def open_replay_console(recording: Recording, *, speed: float | None, paused: bo
     if app.load_error:  # the loader's one-line error, now that the screen is back
         raise InputError(app.load_error)
     return int(result or app.return_code or 0)
+
+
+def open_follow_console(reader: JournalReader, *, theme: str | None, themes: list[Theme],
+                        keymap: dict[str, str]) -> int:
+    """`follow JOURNAL`: the console mirrors the session whose journal `reader` reads until it
+    quits (`follow_console`); its exit status. Raises `InputError` when the embedded cluster
+    or drill is bad (a big cluster's found behind the loading screen)."""
+    app = follow_console(reader, theme=theme, themes=themes, keymap=keymap)
+    result = _run(app)
+    if app.load_error:
+        raise InputError(app.load_error)
+    return int(result or app.return_code or 0)
+
+
+def follow_console(reader: JournalReader, *, theme: str | None,
+                   themes: list[Theme] | None = None, keymap: dict[str, str] | None = None,
+                   poll_s: float | None = None):
+    """The console (a `ConsoleApp`, not running yet) following the journal `reader` reads,
+    polled every `poll_s` real seconds (None: console.follow.POLL_S; 0: never, the caller
+    polls). What the journal holds already is played first: here when that takes at most
+    `FOLLOW_INLINE_S`, else behind the loading screen (which says how far it got), so that a
+    long journal never freezes the terminal; a big embedded cluster (`loads_behind_screen`)
+    is built there too. The app has no clock timer: time comes from the journal. Raises
+    `ConfigError` (an `InputError`) when the embedded cluster (a small one) or drill is bad."""
+    from console.follow import POLL_S, Follower
+    from console.ui.app import ConsoleApp
+    from console.ui.follow import FollowMode
+
+    every = POLL_S if poll_s is None else poll_s
+    recording = reader.recording
+    found: list[Follower] = []
+    caught_up = False
+    if not loads_behind_screen(recording.cluster, recording.cluster_file, recording.traces):
+        found.append(Follower(reader))
+        found[0].poll()  # everything committed so far
+        caught_up = found[0].play(FOLLOW_INLINE_S)
+
+    def catch_up() -> Session:
+        if not found:
+            found.append(Follower(reader))
+            found[0].poll()
+        found[0].play()
+        return found[0].session
+
+    def caught(_session: Session) -> None:
+        app.mode = FollowMode(found[0], poll_s=every)
+
+    def status() -> str:
+        if not found:
+            return f"cluster-console: following {reader.path}: building its cluster ...  (q quits)"
+        return (f"cluster-console: following {reader.path}: catching up with the leader, "
+                f"{found[0].progress:.0%} ...  (q quits)")
+
+    app = ConsoleApp(found[0].session if caught_up else None,
+                     loader=None if caught_up else catch_up, on_loaded=caught,
+                     mode=FollowMode(found[0], poll_s=every) if caught_up else None, tick_s=0,
+                     theme=theme, themes=themes, keymap=keymap)
+    app.loading_status = status
+    return app

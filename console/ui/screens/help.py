@@ -97,11 +97,13 @@ def _grid(columns: int) -> Table:
 
 
 def locked_by(app) -> str:
-    """Why mutating keys are disabled by the console's mode (`replay`, `the drill is over`), or ""
-    when the mode does not lock them."""
+    """Why mutating keys are disabled by the console's mode (`replay`, `the drill is over`, the
+    mode's own `locked_by`), or "" when the mode does not lock them."""
     mode = getattr(app, "mode", None)
     if mode is None or not mode.locked:
         return ""
+    if getattr(mode, "locked_by", ""):  # a follower's: console.ui.follow
+        return mode.locked_by
     return "replay" if mode.tag == "REPLAY" else "the drill is over"
 
 

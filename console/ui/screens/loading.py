@@ -1,4 +1,5 @@
-"""Shown while a big cluster file loads in a worker thread, so the first frame is immediate."""
+"""Shown while a big cluster file loads in a worker thread, so the first frame is immediate (or
+while a follower catches up with a long journal: the app's `loading_status` then says how far)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
+#: Real seconds between readings of the app's `loading_status`.
+STATUS_S = 0.25
+
 
 class LoadingScreen(Screen[None]):
-    """One line saying the cluster file is loading; q quits (exit status 0, as `q` and ctrl+c
-    do everywhere in the console)."""
+    """One line saying the cluster file is loading (or what the app's `loading_status()` says,
+    read again every `STATUS_S` seconds); q quits (exit status 0, as `q` and ctrl+c do
+    everywhere in the console)."""
 
     DEFAULT_CSS = """
     LoadingScreen { align: center middle; }
@@ -17,7 +22,16 @@ class LoadingScreen(Screen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static("cluster-console: loading the cluster file ...  (q quits)")
+        yield Static(self._text())
+
+    def on_mount(self) -> None:
+        if getattr(self.app, "loading_status", None) is not None:
+            self.set_interval(STATUS_S, lambda: self.query_one(Static).update(self._text()))
+
+    def _text(self) -> str:
+        status = getattr(self.app, "loading_status", None)
+        return "cluster-console: loading the cluster file ...  (q quits)" if status is None \
+            else status()
 
     def key_q(self) -> None:
         """Quit (exit status 0), as q does on every other screen."""

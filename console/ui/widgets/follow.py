@@ -1,0 +1,72 @@
+"""The follower's bar: it follows a session, which journal, the leader's committed time, how it
+stands (live, catching up, the leader's end, a leader that stopped without one, a divergence),
+the leader's commands played so far and the last of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.ui.widgets.base import clock
+
+if TYPE_CHECKING:
+    from console.follow import Follower
+
+
+def follow_state(follower: Follower) -> str:
+    """How the follower stands, in one line: `the session ended at T`, `the leader stopped (no
+    end line): the journal holds up to T`, the divergence, `catching up N%`, or `live`."""
+    if follower.diverged is not None:
+        return follower.diverged
+    if follower.player.ended:
+        return f"the session ended at {clock(follower.session.now)}"
+    if follower.behind:
+        return f"catching up {follower.progress:.0%}"
+    if follower.stopped:
+        return (f"the leader stopped (no end line): the journal holds up to "
+                f"{clock(follower.target)}")
+    return "live"
+
+
+class FollowBar(Static):
+    """The follower's one-line bar (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    FollowBar { height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, follower: Follower) -> None:
+        super().__init__("", id="follow-bar", markup=False)
+        self.follower = follower
+        self.rows = 1
+        self._shown: tuple | None = None
+
+    def parts(self) -> list[tuple[str, str]]:
+        """The bar as (text, Rich style) parts."""
+        follower = self.follower
+        player = follower.player
+        trouble = follower.diverged is not None or follower.stopped
+        found = [(" FOLLOWING ", "bold reverse"), (f" {Path(follower.path).name} ", "bold"),
+                 (f"leader at {clock(follower.target)} · ", ""),
+                 (follow_state(follower), "bold red" if trouble else "bold"),
+                 (f" · {player.applied} command{'' if player.applied == 1 else 's'}", "")]
+        if player.last is not None:
+            entry, outcome = player.last
+            note = " (refused)" if outcome.startswith("refused") else ""
+            found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
+        found.append(("  (read-only: the leader acts; q quits)", "dim"))
+        return found
+
+    def update_view(self) -> None:
+        """Repaint when the parts changed."""
+        parts = tuple(self.parts())
+        if parts == self._shown:
+            return
+        self._shown = parts
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for chunk, style in parts:
+            text.append(chunk, style)
+        self.update(text, layout=False)
