@@ -240,11 +240,18 @@ class Cluster:
     def _charge(self, vm: Vm, sign: int) -> None:
         if vm.state not in CONSUMING_STATES:
             return
-        charged = [name for name in (vm.host, vm.target) if name is not None]
+        host, target = vm.host, vm.target
+        if target is None:
+            if host is None:
+                return
+            charged = [host]
+        else:
+            charged = [target] if host is None else [host, target]
+        vcpus, memory, nodes = sign * vm.vcpus, sign * vm.memory_gb, self.nodes
         for name in charged:
-            node = self.nodes[name]
-            node.used_vcpus += sign * vm.vcpus
-            node.used_memory_gb += sign * vm.memory_gb
+            node = nodes[name]
+            node.used_vcpus += vcpus
+            node.used_memory_gb += memory
         self._log_charges(charged)
 
     # -- capacity ------------------------------------------------------------------------------

@@ -851,20 +851,23 @@ def _vms_section(raw: Any, draft: Draft) -> None:
         shapes = {shape: _plain_vm_shape(shape) for shape in dict.fromkeys(keys)}
         if None in shapes.values() or len(draft.vms) + len(tables) > MAX_VMS:
             return False
-        try:
-            for table in tables:
-                if "state" in table or "ha_state" in table:
-                    _power_and_request(table)  # (fills in the other)
-        except Problem:
-            return False
+        if any("state" in shape or "ha_state" in shape for shape in shapes):
+            try:
+                for table in tables:
+                    if "state" in table or "ha_state" in table:
+                        _power_and_request(table)  # (fills in the other)
+            except Problem:
+                return False
         names = list(map(_NAME, tables))
         if len(set(names)) < len(names) or not draft.names.keys().isdisjoint(names):
             return False  # a name used twice: `read` says which, where
         paths = [f"vms[{i}]" for i in range(start, start + len(tables))]
         draft.names.update(zip(names, paths))  # noqa: B905 (same length)
+        plans = {shape: (given(plan[0]), plan[1])
+                 for shape, plan in shapes.items() if plan is not None}
         for path, shape, table in zip(paths, keys, tables):  # noqa: B905 (same length)
-            written, defaults = shapes[shape]  # type: ignore[misc]
-            draft.vms.append(VmEntry(path, Vm(**defaults, **table), given(written), None))
+            written, defaults = plans[shape]
+            draft.vms.append(VmEntry(path, Vm(**defaults, **table), written, None))
         return True
 
     _each_entry(raw, "vms", _VM_KEYS, read, read_chunk)
