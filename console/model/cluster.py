@@ -2,7 +2,8 @@
 
 CPU and memory in use per host are kept as running totals (a 1,000-host cluster cannot afford to
 re-add 20,000 VMs per placement). They stay right because VM state, host and migration target only
-change through `set_state`, `set_host` and `set_target`; the invariant checker recomputes the totals
+change through `set_state`, `set_host` (or `place_new`, a file's first placement) and
+`set_target`; the invariant checker recomputes the totals
 from scratch and fails the tests if anything bypasses them.
 """
 
@@ -34,8 +35,8 @@ class Cluster:
     """Every entity of one cluster by name, its settings, and the registry of where each VM is.
 
     The registry (hosts' VM sets, the pending queue, per-host vCPU and memory totals) changes only
-    through `add_vm`, `set_state`, `set_host` and `set_target`; a host's state, hearing and
-    quorum (what makes it usable) only through `set_condition`.
+    through `add_vm`, `set_state`, `set_host` (`place_new`) and `set_target`; a host's state,
+    hearing and quorum (what makes it usable) only through `set_condition`.
     """
 
     name: str
@@ -135,7 +136,8 @@ class Cluster:
         nodes, hypervisors, consuming = self.nodes, self.vm_hypervisor, CONSUMING_STATES
         charged: list[str] = []  # each charge's host, in order
         for vm in vms:
-            self._note_anti_affinity(vm)
+            if vm.anti_affinity:
+                self._note_anti_affinity(vm)
             host = vm.host
             if host is None:
                 self.pending.append(vm.name)
@@ -226,6 +228,19 @@ class Cluster:
         else:
             self.pending.append(vm.name)
         self._charge(vm, +1)
+
+    def place_new(self, vm: Vm, host: str) -> None:
+        """Put a VM that holds no place yet (no host or target, not in the pending queue) on
+        `host`, its disk format that host's hypervisor: `set_host` for the first placement of
+        a cluster file's VMs, with its charge counted as `set_host` counts it."""
+        node = self.nodes[host]
+        self.vm_hypervisor[vm.name] = node.hypervisor
+        vm.host = host
+        node.vms.add(vm.name)
+        if vm.state in CONSUMING_STATES:
+            node.used_vcpus += vm.vcpus
+            node.used_memory_gb += vm.memory_gb
+            self._log_charges([host])
 
     def set_target(self, vm: Vm, target: str | None) -> None:
         """Set (or clear, with None) the host a VM is migrating to; it is charged there too."""
