@@ -3,8 +3,8 @@
 CPU and memory in use per host are kept as running totals (a 1,000-host cluster cannot afford to
 re-add 20,000 VMs per placement). They stay right because VM state, host and migration target only
 change through `set_state`, `set_host` (or `place_new`, a file's first placement) and
-`set_target`; the invariant checker recomputes the totals
-from scratch and fails the tests if anything bypasses them.
+`set_target`; the invariant checker recomputes the totals from scratch and fails the tests if
+anything bypasses them.
 """
 
 from __future__ import annotations
