@@ -47,7 +47,8 @@ VM_SHAPES = [
 VALUES = ["-1", "0", "1", "0.5", "1e400", "-1e400", "nan", "inf", "99999999999999999999",
           "true", '"x"', '""', '"bad name!"', '"h01"', "[]", "[1, 2]", '["vm0001"]', "{}",
           '{ cpu = 2 }', '{ profile = "trace" }', '{ trace = "a" }', "2.5", "768", "769",
-          '"running"', '"stopped"', '"disabled"', '"lowest"', "12", "1000", "[0]"]
+          '"running"', '"stopped"', '"disabled"', '"lowest"', "12", "1000", "[0]", "-0.0",
+          "1.0", '{ cpu = 1.0, memory = -0.0 }', '{ cpu = 1, memory = 0 }']
 KEYS = ["name", "guest_os", "vcpus", "memory_gb", "disk_gb", "priority", "state", "ha_state",
         "boot_s", "host", "group", "anti_affinity", "count", "workload", "image",
         "isolation_response", "colour", "workload.cpu", "workload.profile"]
@@ -160,3 +161,31 @@ def test_the_same_lines_on_random_files(seed: int) -> None:
     for key_path, line in whole.items():
         if len(key_path) >= 2 and isinstance(key_path[1], int):
             assert locate(text, spelt(key_path)) == line
+
+
+#: Good workload values, some equal across types or signs (1, 1.0; 0, 0.0, -0.0), and bad ones
+#: (true equals 1 and false 0), for the tables the reading at once shares a Workload between.
+GOOD_WORKLOAD_VALUES = {"cpu": [0.3, 1, 1.0, 0, 0.0, -0.0], "memory": [0.5, 1, 0.0, -0.0],
+                        "disk_mbps": [5, 5.0, 0, -0.0], "profile": ["steady", "bursty"]}
+BAD_WORKLOAD_VALUES = [True, False, -1, math.nan, [1], {"x": 1}, "", 2**5000]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_workloads_read_at_once_are_the_ones_read_one_by_one(seed: int) -> None:
+    rng = random.Random(seed)
+    keys = list(GOOD_WORKLOAD_VALUES)
+    shapes = [{key: rng.choice(GOOD_WORKLOAD_VALUES[key])  # keys mostly in one order
+               for key in (keys[:k] if rng.random() < 0.8 else rng.sample(keys, k))}
+              for k in rng.choices((1, 2, 3), k=rng.choice((3, 8)))]
+    if seed % 2:  # one bad table, perhaps equal to a good one
+        bad = dict(rng.choice(shapes))
+        key = rng.choice([*bad, "colour"])
+        bad[key] = rng.choice(BAD_WORKLOAD_VALUES)
+        shapes.append(bad)
+    tables = [dict(rng.choice(shapes)) for _ in range(rng.choice((30, 200)))]
+    try:
+        plain = repr([schema._workload(table) for table in tables])
+    except toml.Problem:
+        plain = None
+    at_once = schema._workload_column(tables)
+    assert (None if at_once is None else repr(at_once)) == plain

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -363,8 +364,9 @@ def test_count_expands_nodes_and_vms_with_padded_numbers() -> None:
     cluster = parse_cluster(text, "t.toml")
     assert list(cluster.nodes) == ["esx01", "esx02", "esx03"]
     assert list(cluster.vms) == [f"web{i:03d}" for i in range(1, 13)]
-    assert cluster.vms["web001"].workload is not cluster.vms["web002"].workload
     assert cluster.vms["web012"].workload.cpu == 0.5
+    with pytest.raises(FrozenInstanceError):  # shared by the copies: a value, not changed
+        cluster.vms["web001"].workload.cpu = 0.9  # type: ignore[misc]
 
 
 def test_expanded_names_collide_like_written_ones() -> None:

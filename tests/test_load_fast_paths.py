@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import itertools
 import random
+from dataclasses import replace
 
 import pytest
 from test_first_placement import random_cluster
@@ -135,11 +136,12 @@ def test_checking_vms_in_one_pass_is_checking_each_in_full(seed: int) -> None:
         vms = random_vms(rng, cluster, rng.choice((1, 3, 20)), f"t{trial}-")
         for vm in vms:  # mostly plain and sound, so that some lists pass
             if rng.random() < 0.8:
-                vm.group, vm.anti_affinity, vm.workload.profile = "", (), "steady"
+                vm.group, vm.anti_affinity = "", ()
+                vm.workload = replace(vm.workload, profile="steady")
                 vm.host = rng.choice((None, *cluster.nodes))
                 vm.guest_os, vm.vcpus, vm.memory_gb = "rhel", 1, 1.0
         if rng.random() < 0.3:
-            vms[-1].workload.trace = rng.choice(("auto", "t2", "t9"))
+            vms[-1].workload = replace(vms[-1].workload, trace=rng.choice(("auto", "t2", "t9")))
         entries = [VmEntry(f"vms[{k}]", vm, frozenset(), None) for k, vm in enumerate(vms)]
         fast = outcome(check_vms, copy.deepcopy(entries), cluster)
         plain = outcome(full_checks, copy.deepcopy(entries), cluster)

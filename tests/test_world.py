@@ -13,7 +13,7 @@ import console.model
 from console.model import kernel
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import Image, Node, Vm, VmState
+from console.model.entities import Image, Node, Vm, VmState, Workload
 from console.model.precopy import Migration, after_round
 from console.model.settings import MigrationSettings
 from console.model.world import World
@@ -161,8 +161,7 @@ def test_only_the_world_writes_the_hardware_truth():
 
 
 def test_pre_copy_that_cannot_converge_fails_without_auto_converge():
-    vm = Vm("big", "A", memory_gb=4.0)
-    vm.workload.memory = 1.0
+    vm = Vm("big", "A", memory_gb=4.0, workload=Workload(memory=1.0))
     migration = Migration("big", "A", "B", "test", bandwidth_mbps=100.0, round_mb=4096.0)
     end = after_round(migration, vm, dirty_mbps=150.0, duration_s=40.0,
                       settings=MigrationSettings())

@@ -39,8 +39,8 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, compress, islice, repeat
-from operator import contains, itemgetter
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -969,25 +969,34 @@ def read_tables(tables: list[Any], keys: dict[str, Key]) -> list[dict[str, Any]]
     message. Never raises; the tables are not changed.
 
     The tables are copied in one pass (the copies lie together in memory, where the parser's
-    tables are spread over the whole document), then each key's values over all of them are
-    checked together (`column_check`) and the converted ones put back."""
+    tables are spread over the whole document) and grouped by their keys (an export's
+    thousands of entries have a few shapes), whose names are checked once a group; then each
+    key's values over all the tables that have it are checked together (`column_check`) and
+    the converted ones put back."""
     if set(map(type, tables)) - {dict}:
         return None
     copies = list(map(dict, tables))
-    allowed = keys.keys()
-    if not all(map(allowed.__ge__, map(dict.keys, copies))):
-        return None
-    for key in _required(keys):
-        if not all(map(contains, copies, repeat(key))):
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for copy, shape in zip(copies, map(tuple, copies)):  # noqa: B905 (same length)
+        group = shapes.get(shape)
+        if group is None:
+            shapes[shape] = [copy]
+        else:
+            group.append(copy)
+    allowed, required = keys.keys(), _required(keys)
+    holders: dict[str, list[dict[str, Any]]] = {}
+    for shape, group in shapes.items():
+        if not allowed >= set(shape) or not set(shape).issuperset(required):
             return None
-    for key in set().union(*copies):
-        holders = list(compress(copies, map(contains, copies, repeat(key))))
-        column = list(map(itemgetter(key), holders))
+        for key in shape:
+            holders.setdefault(key, []).extend(group)
+    for key, held in holders.items():
+        column = list(map(itemgetter(key), held))
         checked = column_check(keys[key].check)(column)
         if checked is None:
             return None
         if checked is not column:
-            for copy, value in zip(holders, checked):  # noqa: B905 (same length)
+            for copy, value in zip(held, checked):  # noqa: B905 (same length)
                 copy[key] = value
     return copies
 

@@ -2,13 +2,13 @@
 
 CPU and memory in use per host are kept as running totals (a 1,000-host cluster cannot afford to
 re-add 20,000 VMs per placement). They stay right because VM state, host and migration target only
-change through `set_state`, `set_host` and `set_target`; the invariant checker recomputes the totals
-from scratch and fails the tests if anything bypasses them.
+change through `set_state`, `set_host` (or `place_new`, a file's first placement) and
+`set_target`; the invariant checker recomputes the totals from scratch and fails the tests if
+anything bypasses them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -35,8 +35,8 @@ class Cluster:
     """Every entity of one cluster by name, its settings, and the registry of where each VM is.
 
     The registry (hosts' VM sets, the pending queue, per-host vCPU and memory totals) changes only
-    through `add_vm`, `set_state`, `set_host` and `set_target`; a host's state, hearing and
-    quorum (what makes it usable) only through `set_condition`.
+    through `add_vm`, `set_state`, `set_host` (`place_new`) and `set_target`; a host's state,
+    hearing and quorum (what makes it usable) only through `set_condition`.
     """
 
     name: str
@@ -136,7 +136,8 @@ class Cluster:
         nodes, hypervisors, consuming = self.nodes, self.vm_hypervisor, CONSUMING_STATES
         charged: list[str] = []  # each charge's host, in order
         for vm in vms:
-            self._note_anti_affinity(vm)
+            if vm.anti_affinity:
+                self._note_anti_affinity(vm)
             host = vm.host
             if host is None:
                 self.pending.append(vm.name)
@@ -163,15 +164,16 @@ class Cluster:
         """Count a charge of each host in `charged` (in order, a host once per charge): its
         `changes`, the `change_log` (cut to its last entries each time it is full) and
         `recharged`."""
-        for name, count in Counter(charged).items():
-            self.changes[name] = self.changes.get(name, 0) + count
-        total = self.change_base + len(self.change_log) + len(charged)
-        if total > self.change_base + CHANGE_LOG_MAX:  # cut at each full log
+        changes, log = self.changes, self.change_log
+        for name in charged:  # (one or two names a call, but for `add_vms`)
+            changes[name] = changes.get(name, 0) + 1
+        if len(log) + len(charged) > CHANGE_LOG_MAX:  # cut at each full log
+            total = self.change_base + len(log) + len(charged)
             kept = (total - 1) % CHANGE_LOG_MAX + 1
-            self.change_log[:] = (self.change_log + charged)[-kept:]
+            log[:] = (log + charged)[-kept:]
             self.change_base = total - kept
         else:
-            self.change_log += charged
+            log += charged
         self.recharged.update(charged)
 
     def add_service(self, service: Service) -> None:
@@ -227,6 +229,19 @@ class Cluster:
             self.pending.append(vm.name)
         self._charge(vm, +1)
 
+    def place_new(self, vm: Vm, host: str) -> None:
+        """Put a VM that holds no place yet (no host or target, not in the pending queue) on
+        `host`, its disk format that host's hypervisor: `set_host` for the first placement of
+        a cluster file's VMs, with its charge counted as `set_host` counts it."""
+        node = self.nodes[host]
+        self.vm_hypervisor[vm.name] = node.hypervisor
+        vm.host = host
+        node.vms.add(vm.name)
+        if vm.state in CONSUMING_STATES:
+            node.used_vcpus += vm.vcpus
+            node.used_memory_gb += vm.memory_gb
+            self._log_charges([host])
+
     def set_target(self, vm: Vm, target: str | None) -> None:
         """Set (or clear, with None) the host a VM is migrating to; it is charged there too."""
         self._charge(vm, -1)
@@ -240,11 +255,18 @@ class Cluster:
     def _charge(self, vm: Vm, sign: int) -> None:
         if vm.state not in CONSUMING_STATES:
             return
-        charged = [name for name in (vm.host, vm.target) if name is not None]
+        host, target = vm.host, vm.target
+        if target is None:
+            if host is None:
+                return
+            charged = [host]
+        else:
+            charged = [target] if host is None else [host, target]
+        vcpus, memory, nodes = sign * vm.vcpus, sign * vm.memory_gb, self.nodes
         for name in charged:
-            node = self.nodes[name]
-            node.used_vcpus += sign * vm.vcpus
-            node.used_memory_gb += sign * vm.memory_gb
+            node = nodes[name]
+            node.used_vcpus += vcpus
+            node.used_memory_gb += memory
         self._log_charges(charged)
 
     # -- capacity ------------------------------------------------------------------------------

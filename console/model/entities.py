@@ -100,9 +100,12 @@ CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTAR
 WORKLOAD_PROFILES = ("steady", "diurnal", "bursty", "trace")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Workload:
-    """Steady demand of a VM as fractions of its own allocation; profiles vary it over time."""
+    """Steady demand of a VM as fractions of its own allocation; profiles vary it over time.
+
+    A value (frozen): the VMs of one shape share one, and a change is a new one
+    (`dataclasses.replace`)."""
 
     cpu: float = 0.2          # fraction of the VM's vCPUs busy
     memory: float = 0.5       # fraction of the VM's memory actively used
@@ -189,7 +192,7 @@ class Vm:
     group: str = ""  # HA group (`HaGroup`) whose nodes it prefers; "" = none
     anti_affinity: tuple[str, ...] = ()
     boot_s: float = 30.0
-    workload: Workload = field(default_factory=Workload)
+    workload: Workload = Workload()
     state: VmState = VmState.RUNNING
     target: str | None = None        # destination while migrating
     down_since: float | None = None  # when an unplanned outage began

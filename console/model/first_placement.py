@@ -55,8 +55,7 @@ def place_pending(cluster: Cluster) -> Vm | None:
         if host is None:
             cluster.pending.extend(waiting.name for waiting in queue[position:])
             return vm
-        cluster.vm_hypervisor[vm.name] = host.hypervisor
-        cluster.set_host(vm, host.name)
+        cluster.place_new(vm, host.name)
         heaps.charged(cluster, host)
     return None
 
@@ -124,8 +123,7 @@ class RoomHeaps:
         if node.used_vcpus + vm.vcpus > vcpus or \
                 node.used_memory_gb + vm.memory_gb > memory + 1e-9:
             return False
-        cluster.vm_hypervisor[vm.name] = node.hypervisor
-        cluster.set_host(vm, name)
+        cluster.place_new(vm, name)
         key = (-(memory - node.used_memory_gb), node.used_vcpus - vcpus, name)
         if key != top:
             keys[name] = key

@@ -8,6 +8,7 @@ they are allowed (see `build`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from console.formats.cluster.schema import AUTO_TRACE, Draft, VmEntry
 from console.formats.toml import Problem, at, listing, show
@@ -291,7 +292,7 @@ def assign_trace(vm: Vm, cluster: Cluster, auto: Iterator[str]) -> None:
         raise Problem(".workload.trace", "no traces are loaded (set traces = \"folder\" "
                                          "in [workloads])")
     if workload.trace == AUTO_TRACE:
-        workload.trace = next(auto)
+        vm.workload = replace(workload, trace=next(auto))
     elif workload.trace not in cluster.traces:
         raise Problem(".workload.trace", f"unknown trace {show(workload.trace)} "
                                          f"(traces: {listing(sorted(cluster.traces), 4)})")

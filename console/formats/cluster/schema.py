@@ -203,7 +203,8 @@ hosts = ["A", "B"]         # known nodes: required for vm-host and vm-not-host, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -317,14 +318,51 @@ def _workload_of(values: dict[str, Any]) -> Workload:
 
 
 def _workload_column(values: list[Any]) -> list[Workload] | None:
-    """`[_workload(v) for v in values]`, or None when one of them is refused."""
-    tables = read_tables(values, _WORKLOAD_KEYS)
-    if tables is None:
+    """`[_workload(v) for v in values]`, or None when one of them is refused. A Workload is a
+    value, so tables that are the same (keys in the same order, values of the same type and
+    value) give one, checked once: 40,000 VMs of a few workload shapes make a few Workloads.
+
+    Tables are grouped by their items. Equal items are the same table unless a value is a
+    whole number (1, 1.0 and true are equal, and so are 0.0 and -0.0): a group holding one is
+    told apart again by each table's `repr`, which spells type and sign."""
+    if set(map(type, values)) - {dict}:
         return None
     try:
-        return [_workload_of(table) for table in tables]
+        items = list(map(tuple, map(dict.items, values)))
+        shared: dict[tuple[Any, ...], Workload | None] = dict.fromkeys(items)
+    except TypeError:  # an unhashable value (an array, a table): refused by the checks
+        return None
+    try:
+        for key in shared:
+            if not any(map(_whole, dict(key).values())):
+                shared[key] = _workload(dict(key))
     except Problem:
         return None
+    if None not in shared.values():
+        return list(map(shared.__getitem__, items))
+    spelt: dict[str, Workload] = {}
+    workloads = []
+    for key, table in zip(items, values):  # noqa: B905 (same length)
+        workload = shared[key]
+        if workload is None:
+            try:
+                text = repr(table)
+            except ValueError:  # an integer of more digits than Python spells
+                return None
+            workload = spelt.get(text)
+            if workload is None:
+                try:
+                    workload = spelt[text] = _workload(table)
+                except Problem:
+                    return None
+        workloads.append(workload)
+    return workloads
+
+
+def _whole(value: Any) -> bool:
+    """A number other values of another type or sign are equal to (`1 == 1.0 == True`,
+    `0.0 == -0.0`)."""
+    return type(value) is not str and (type(value) is not float or value.is_integer())
 
 
 _workload.column = _workload_column  # type: ignore[attr-defined]
@@ -702,16 +740,24 @@ CHUNK = 1000
 
 
 def _each_entry(raw: Any, section: str, keys: dict[str, Key],
-                read: Callable[[int, dict[str, Any]], None]) -> None:
+                read: Callable[[int, dict[str, Any]], None],
+                read_chunk: Callable[[int, list[dict[str, Any]]], bool] | None = None) -> None:
     """`read(i, values)` for each entry `i` of the array of tables `section`, in file order,
     `values` its checked values (as `read_table` returns them); a Problem from either names the
     entry (`[i]` before its key). The values are checked a chunk of entries at a time, and a
     chunk where any is refused is read again entry by entry, so the problem raised is the
-    first in file order, with `read_table`'s message."""
+    first in file order, with `read_table`'s message.
+
+    `read_chunk(start, values)`, given, is first offered a chunk whose values all passed (the
+    first entry's index, each entry's values): it reads them all as `read` would one by one
+    and says True, or says False having changed nothing (a chunk it does not read at once, or
+    with a problem), and `read` reads them one by one."""
     tables = entries(raw, section)
     for start in range(0, len(tables), CHUNK):
         chunk = tables[start:start + CHUNK]
         checked = read_tables(chunk, keys)
+        if checked is not None and read_chunk is not None and read_chunk(start, checked):
+            continue
         i = start
         try:
             if checked is None:
@@ -774,6 +820,12 @@ def _nodes_section(raw: Any, draft: Draft) -> None:
 def _vms_section(raw: Any, draft: Draft) -> None:
     givens: dict[tuple[str, ...], frozenset[str]] = {}  # one set per shape of entry, shared
 
+    def given(written: tuple[str, ...]) -> frozenset[str]:
+        found = givens.get(written)
+        if found is None:
+            found = givens[written] = frozenset(written)
+        return found
+
     def read(i: int, values: dict[str, Any]) -> None:
         path = f"vms[{i}]"
         image = values.pop("image", None)
@@ -784,20 +836,60 @@ def _vms_section(raw: Any, draft: Draft) -> None:
         if count is not None and "anti_affinity" in values:
             raise Problem(".anti_affinity", "not allowed together with count")
         _check_total(len(draft.vms) + (count or 1), MAX_VMS, "VMs", count)
-        workload = values.pop("workload", None) or Workload()
         host = values.pop("host", None)
         _power_and_request(values)
-        written = tuple(values)
-        given = givens.get(written)
-        if given is None:
-            given = givens[written] = frozenset(written)
-        for k, name in enumerate(_expand(values.pop("name"), count, width=3)):
+        written = given(tuple(key for key in values if key != "workload"))
+        for name in _expand(values.pop("name"), count, width=3):
             _claim(draft.names, name, path)
-            vm = Vm(name=name, host=host, workload=replace(workload) if k else workload,
-                    **values)
-            draft.vms.append(VmEntry(path, vm, given, image))
+            draft.vms.append(VmEntry(path, Vm(name=name, host=host, **values), written, image))
 
-    _each_entry(raw, "vms", _VM_KEYS, read)
+    def read_chunk(start: int, tables: list[dict[str, Any]]) -> bool:
+        """`read` for each of `tables` at once when each entry is one VM (no count) with a
+        guest OS and no image, its `state` and `ha_state` agree and its name is new: True;
+        else False, and nothing read. (A Workload is a value: VMs of one share it.)"""
+        keys = list(map(tuple, tables))
+        shapes = {shape: _plain_vm_shape(shape) for shape in dict.fromkeys(keys)}
+        if None in shapes.values() or len(draft.vms) + len(tables) > MAX_VMS:
+            return False
+        if any("state" in shape or "ha_state" in shape for shape in shapes):
+            try:
+                for table in tables:
+                    if "state" in table or "ha_state" in table:
+                        _power_and_request(table)  # (fills in the other)
+            except Problem:
+                return False
+        names = list(map(_NAME, tables))
+        if len(set(names)) < len(names) or not draft.names.keys().isdisjoint(names):
+            return False  # a name used twice: `read` says which, where
+        paths = [f"vms[{i}]" for i in range(start, start + len(tables))]
+        draft.names.update(zip(names, paths))  # noqa: B905 (same length)
+        plans = {shape: (given(plan[0]), plan[1])
+                 for shape, plan in shapes.items() if plan is not None}
+        for path, shape, table in zip(paths, keys, tables):  # noqa: B905 (same length)
+            written, defaults = plans[shape]
+            draft.vms.append(VmEntry(path, Vm(**defaults, **table), written, None))
+        return True
+
+    _each_entry(raw, "vms", _VM_KEYS, read, read_chunk)
+
+
+_NAME = itemgetter("name")
+
+
+def _plain_vm_shape(keys: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    """For the keys of a `[[vms]]` entry (in file order) that gives its guest OS and neither
+    an image nor a count: the keys `_vms_section` notes as written (in its order: `state` or
+    `ha_state` filled in last) and the values `Vm` takes that the entry does not give (no
+    host; the `ha_state` of the default state when it gives neither). None for any other."""
+    if "guest_os" not in keys or "image" in keys or "count" in keys:
+        return None
+    written = tuple(key for key in keys if key not in ("host", "workload"))
+    defaults: dict[str, Any] = {} if "host" in keys else {"host": None}
+    if "ha_state" in keys:
+        return (written if "state" in keys else (*written, "state")), defaults
+    if "state" in keys:
+        return (*written, "ha_state"), defaults
+    return (*written, "ha_state"), {**defaults, "ha_state": HaState.STARTED}
 
 
 def _power_and_request(values: dict[str, Any]) -> None:
