@@ -1,5 +1,5 @@
 """Command-line entry point: `cluster-console [CLUSTER] [options]` and its sub-commands, one
-module each (`console`, `simulate`, `validate`, `drill`, `replay`).
+module each (`console`, `simulate`, `validate`, `drill`, `replay`, `serve`).
 
 Every sub-command parses and checks its options and input files before anything starts (before
 the console takes the screen over). Bad input is an `InputError` anywhere below; it is caught

@@ -21,6 +21,7 @@ SUBCOMMAND_LINES = {
     "validate": "check cluster files: one line per file, exit 2 if one is bad",
     "drill": "run drills headless and report (--interactive: in the console)",
     "replay": "replay a recording in the console, headless (--headless), or as --cast/--svg",
+    "serve": "serve the console (or a follower of a session) to web browsers, one each",
 }
 
 
