@@ -7,7 +7,6 @@ is told to quit and ends, and the server's exit status is 128 + the signal.
 from __future__ import annotations
 
 import asyncio
-import os
 import shlex
 import signal
 import socket
@@ -19,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 import pytest
+from serve_helpers import STEP, consoles_of, end, first_line, free_port, start_server
 
 from console.cli import main
 from console.cli.serve import is_loopback
@@ -26,12 +26,7 @@ from console.cli.web import QUIT_WAIT
 from console.errors import EXIT_BAD_INPUT
 from console.paths import DEFAULT_CLUSTER
 
-ROOT = Path(__file__).resolve().parent.parent
 BAD_CLUSTER = Path(__file__).parent / "bad_inputs" / "cluster" / "heartbeat-interval_s.toml"
-
-#: Seconds each step of the process test may take on a busy machine.
-STEP = 15.0
-
 
 @pytest.fixture
 def served(monkeypatch, tmp_path):
@@ -54,13 +49,6 @@ def served(monkeypatch, tmp_path):
         return status, None if command is None else shlex.split(command)
 
     return run
-
-
-def free_port() -> int:
-    """A port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_each_browser_runs_the_console_with_this_python(served, capsys):
@@ -153,31 +141,19 @@ def test_loopback_hosts():
 
 def test_a_server_stopped_with_a_browser_connected_ends_its_console(tmp_path):
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "console", "serve", "--port", str(port)], cwd=ROOT,
-        env=_environment(tmp_path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
+    server = start_server(port, tmp_path)
     try:
-        assert server.stdout.readline().startswith(b"serving the console at ")
+        assert first_line(server, time.monotonic() + STEP).startswith("serving the console at ")
         stopped = asyncio.run(asyncio.wait_for(_connect_and_stop(server, port), 3 * STEP))
         # within QUIT_WAIT: the websocket was closed, not waited on until aiohttp gives up
         left = max(0.0, stopped + QUIT_WAIT - time.monotonic())
         assert server.wait(timeout=left) == 128 + signal.SIGTERM
         assert server.stdout.read() == b"" and server.stderr.read() == b""
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        server.stdout.close()
-        server.stderr.close()
+        end(server)
 
 
-def _environment(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path)}
-
-
-async def _connect_and_stop(server: subprocess.Popen, port: int) -> float:
+async def _connect_and_stop(server: subprocess.Popen[bytes], port: int) -> float:
     """Ask for the page as another machine would (its addresses follow the Host asked for),
     open a console's websocket as the page does, wait for its screen, stop the server with
     SIGTERM while connected, and check that the console ends. When SIGTERM was sent
@@ -196,8 +172,7 @@ async def _connect_and_stop(server: subprocess.Popen, port: int) -> float:
                 message = await ws.receive()
                 assert message.type == aiohttp.WSMsgType.BINARY, message
                 screen += message.data
-            consoles = [child for child in psutil.Process(server.pid).children(recursive=True)
-                        if "console" in child.cmdline()]
+            consoles = consoles_of(server)
             assert len(consoles) == 1
             server.send_signal(signal.SIGTERM)
             stopped = time.monotonic()
