@@ -32,9 +32,12 @@ from console.cli.options import (
 )
 from console.errors import InputError
 
+#: Where the server listens unless told otherwise: this machine only.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-PORT_RULE = "an integer from 1 to 65535"
+#: The ports `--port` takes (README's Limits table).
+MAX_PORT = 65535
+PORT_RULE = f"an integer from 1 to {MAX_PORT}"
 
 
 def run(argv: Sequence[str]) -> int:
@@ -86,8 +89,8 @@ def _options():
 
 
 def port_option(text: str) -> int:
-    """A `--port` as given: an integer from 1 to 65535. Raises InputError otherwise."""
-    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= 65535):
+    """A `--port` as given: an integer from 1 to `MAX_PORT`. Raises InputError otherwise."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= MAX_PORT):
         raise InputError(f"--port must be {PORT_RULE}, got {text[:40]!r}")
     return int(text)
 
