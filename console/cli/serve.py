@@ -13,6 +13,7 @@ that anyone who reaches the port can watch (and, but for a follower, act).
 
 from __future__ import annotations
 
+import argparse
 import errno
 import ipaddress
 import os
@@ -67,7 +68,7 @@ def run(argv: Sequence[str]) -> int:
                          f"{error.strerror or error}") from None
 
 
-def _options():
+def _options() -> argparse.ArgumentParser:
     options = parser("serve", "Serve the console (or a follower of a live session) to web "
                               "browsers: each browser gets a console of its own.")
     options.add_argument("cluster", nargs="?", help="cluster file (default: the seed cluster)")
@@ -95,7 +96,7 @@ def port_option(text: str) -> int:
     return int(text)
 
 
-def served_command(args) -> list[str]:
+def served_command(args: argparse.Namespace) -> list[str]:
     """The command each browser's process runs, its words checked (`args` as parsed): `python
     -m console [CLUSTER] [options]`, or `python -m console follow JOURNAL`. Raises InputError
     for CLUSTER and --follow together, an option that does not go with --follow, a bad seed,
