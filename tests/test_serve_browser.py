@@ -112,7 +112,7 @@ def test_a_browser_shows_the_served_console_and_both_stop_cleanly(tmp_path):
         assert not alive, "the console outlived its page"
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=STEP) == 128 + signal.SIGINT
-        assert server.stdout.read() == b"" and server.stderr.read() == b""
+        assert (server.stdout.read(), server.stderr.read()) == (b"", b"")
     finally:
         if browser is not None:
             browser.close()

@@ -5,8 +5,11 @@ xterm.js), with what the command line needs around it:
 * one line on standard output once it listens (`serving the console at URL ...`), instead of
   textual-serve's banner and log;
 * Ctrl+C, SIGTERM and SIGHUP (unless ignored) stop it cleanly: every browser's websocket is
-  closed, so that textual-serve tells its console to quit and waits for it, and the exit status
-  is 128 + the signal, as the rest of the command line reports;
+  closed, so that its session tells its console to quit, and the exit status is 128 + the
+  signal, as the rest of the command line reports;
+* a session (a closed page, a stopping server) ends only once its console process has ended
+  (textual-serve's ends when the console's output closes, and the process may still run):
+  the server leaves no console behind, and its event loop outlives every process it watches;
 * the page's own addresses (its scripts, its websocket) follow the address the browser used
   (its Host header), so that a server listening on every address (`--host 0.0.0.0`) serves a
   page that works from other machines.
@@ -24,7 +27,8 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 from aiohttp.web_runner import GracefulExit
-from textual_serve.server import Server
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, log, to_int
 
 from console.signals import STOP_SIGNALS
 
@@ -43,6 +47,26 @@ def url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+class ConsoleService(AppService):
+    """textual-serve's service of one browser's process, whose `stop` also waits for the
+    process to end (textual-serve's waits for its output to close): so a page closed or a
+    server stopped leaves no console running, and the event loop outlives every process it
+    watches. A console that has not ended `QUIT_WAIT` seconds after its quit message is
+    killed."""
+
+    async def stop(self) -> None:
+        """Send the quit message (textual-serve's stop), then wait for the process to end."""
+        await super().stop()
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), QUIT_WAIT)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+
+
 class ConsoleServer(Server):
     """Serves `command` (a shell command line starting a Textual app) on `host`:`port`, one
     process per browser. `ready_line` is printed, flushed, on standard output once the server
@@ -56,21 +80,36 @@ class ConsoleServer(Server):
         self.started_url = self.public_url
         self._websockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
-    async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app.on_response_prepare.append(self._note_websocket)
-        return app
-
-    async def _note_websocket(self, _request: web.Request, response: web.StreamResponse) -> None:
-        if isinstance(response, web.WebSocketResponse):
-            self._websockets.add(response)
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """A browser's session: textual-serve's, but noted (so that stopping closes it) and
+        with a console service that waits for its console to end (`ConsoleService`)."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        service = None
+        try:
+            await websocket.prepare(request)
+            self._websockets.add(websocket)
+            service = ConsoleService(self.command, write_bytes=websocket.send_bytes,
+                                     write_str=websocket.send_str, close=websocket.close,
+                                     download_manager=self.download_manager, debug=self.debug)
+            await service.start(width, height)
+            await self._process_messages(websocket, service)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # as textual-serve: logged, the other sessions go on
+            log.exception(error)
+        finally:
+            if service is not None:
+                await service.stop()
+        return websocket
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing (textual-serve prints its banner here, before it listens): the ready line
         is printed once the server listens."""
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Closes every browser's websocket: textual-serve then sends its console the quit
+        """Closes every browser's websocket: its session then sends its console the quit
         message and waits for it to end."""
         await asyncio.gather(*(websocket.close(code=WSCloseCode.GOING_AWAY,
                                                message=b"the server is stopping")
