@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from console.cli.serve import MAX_PORT
 from console.formats import drill
 from console.formats.cluster import schema
 from console.formats.timed import MAX_TIME_S
@@ -74,3 +75,4 @@ def test_the_readme_states_the_shared_limits() -> None:
     assert table["drill.seed"] == f"from 0 to {MAX_SEED}"
     assert table["--speed"] == f"above 0, at most {MAX_SPEED:g}"
     assert f"at most {MAX_NESTING} levels" in table["nesting"]
+    assert table["serve --port"] == f"from 1 to {MAX_PORT}"

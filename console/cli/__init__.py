@@ -1,5 +1,6 @@
 """Command-line entry point: `cluster-console [CLUSTER] [options]` and its sub-commands, one
-module each (`console`, `simulate`, `validate`, `drill`, `replay`, `journal`).
+module each (`console`, `simulate`, `validate`, `drill`, `replay`, `journal`, `resume`,
+`follow`, `serve`).
 
 Every sub-command parses and checks its options and input files before anything starts (before
 the console takes the screen over). Bad input is an `InputError` anywhere below; it is caught

@@ -24,6 +24,7 @@ SUBCOMMAND_LINES = {
     "journal": "list the journals (--list), summarize one, or export it (--recording OUT)",
     "resume": "resume a journaled session in the console (or --headless), appending to it",
     "follow": "follow a live session from its journal: a read-only console that mirrors it",
+    "serve": "serve the console (or a follower of a session) to web browsers, one each",
 }
 
 
