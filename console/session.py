@@ -162,6 +162,17 @@ class JournalLike(Protocol):
         """Write the end line at `end` simulated seconds when `clean`, and close."""
 
 
+def tell_journal(journal: JournalLike, heard: Heard) -> None:
+    """Hand `journal` what a session heard: a command with its outcome and source, a mark or a
+    selection."""
+    if heard.command is not None:
+        journal.command(heard.t, heard.command, heard.outcome, heard.source)
+    elif heard.label is not None:
+        journal.mark(heard.t, heard.label)
+    elif heard.selection is not None:
+        journal.select(heard.t, heard.selection)
+
+
 class RecorderLike(Protocol):
     """What the session asks of a recorder (console's recording format's `Recorder`)."""
 
@@ -270,14 +281,8 @@ class Session:
         self.journal = journal
 
         def heard(entry: Heard) -> None:
-            if journal.closed:
-                return
-            if entry.command is not None:
-                journal.command(entry.t, entry.command, entry.outcome, entry.source)
-            elif entry.label is not None:
-                journal.mark(entry.t, entry.label)
-            elif entry.selection is not None:
-                journal.select(entry.t, entry.selection)
+            if not journal.closed:
+                tell_journal(journal, entry)
 
         self.add_listener(heard)
 

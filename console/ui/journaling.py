@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.session import Heard, Session
+from console.session import Heard, Session, tell_journal
 
 if TYPE_CHECKING:  # the journal's modules (and sqlite3) are imported after the first frame
     from textual.app import App
@@ -114,7 +114,7 @@ class ConsoleJournal:
                        severity="warning", timeout=10, markup=False)
             return
         for heard in held:
-            _tell(writer, heard)
+            tell_journal(writer, heard)
         self._keep(writer)
         app.set_interval(WATCH_S, lambda: self.watch(app))
 
@@ -138,12 +138,3 @@ class ConsoleJournal:
         assert self.session is not None
         self.session.keep_journal(writer)
 
-
-def _tell(writer: JournalWriter, heard: Heard) -> None:
-    """Hand `writer` one held entry, as `Session.keep_journal`'s listener would have."""
-    if heard.command is not None:
-        writer.command(heard.t, heard.command, heard.outcome, heard.source)
-    elif heard.label is not None:
-        writer.mark(heard.t, heard.label)
-    elif heard.selection is not None:
-        writer.select(heard.t, heard.selection)

@@ -7,10 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual.widgets import Static
-
 from console.ui.widgets.base import clock
+from console.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from console.follow import Follower
@@ -31,7 +29,7 @@ def follow_state(follower: Follower) -> str:
     return "live"
 
 
-class FollowBar(Static):
+class FollowBar(StatusBar):
     """The follower's one-line bar (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -39,10 +37,8 @@ class FollowBar(Static):
     """
 
     def __init__(self, follower: Follower) -> None:
-        super().__init__("", id="follow-bar", markup=False)
+        super().__init__("follow-bar")
         self.follower = follower
-        self.rows = 1
-        self._shown: tuple | None = None
 
     def parts(self) -> list[tuple[str, str]]:
         """The bar as (text, Rich style) parts."""
@@ -59,14 +55,3 @@ class FollowBar(Static):
             found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
         found.append(("  (read-only: the leader acts; q quits)", "dim"))
         return found
-
-    def update_view(self) -> None:
-        """Repaint when the parts changed."""
-        parts = tuple(self.parts())
-        if parts == self._shown:
-            return
-        self._shown = parts
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for chunk, style in parts:
-            text.append(chunk, style)
-        self.update(text, layout=False)

@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual.widgets import Static
-
 from console.replay import NOT_APPLIED
 from console.ui.widgets.base import clock
+from console.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from console.replay import ReplayPlayer
@@ -19,7 +17,7 @@ if TYPE_CHECKING:
 BAR_CELLS = 10
 
 
-class ReplayBar(Static):
+class ReplayBar(StatusBar):
     """The replay's one-line bar: file, time and length, a progress bar, play state and speed,
     commands applied, the last and the next entry, and its keys."""
 
@@ -29,11 +27,9 @@ class ReplayBar(Static):
 
     def __init__(self, player: ReplayPlayer, seeking: Callable[[], float | None] = lambda: None
                  ) -> None:
-        super().__init__("", id="replay-bar", markup=False)
+        super().__init__("replay-bar")
         self.player = player
         self.seeking = seeking
-        self.rows = 1
-        self._shown: tuple | None = None
 
     def parts(self) -> list[tuple[str, str]]:
         """The bar as (text, Rich style) parts."""
@@ -61,14 +57,3 @@ class ReplayBar(Static):
             found.append((f" · next {clock(following.t)} {following.text}", "dim"))
         found.append(("  (space pause, s step, [ ] seek, +/- speed)", "dim"))
         return found
-
-    def update_view(self) -> None:
-        """Repaint when the parts changed."""
-        parts = tuple(self.parts())
-        if parts == self._shown:
-            return
-        self._shown = parts
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for chunk, style in parts:
-            text.append(chunk, style)
-        self.update(text, layout=False)  # one line as wide as the screen: no screen layout
