@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from follow_helpers import drill_leader, leader, run
+from journal_helpers import drill_leader, leader, run
 
 from console import follow
 from console.cli import main

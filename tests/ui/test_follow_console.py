@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from follow_helpers import drill_leader, leader, run
+from journal_helpers import drill_leader, leader, run
 from ui_helpers import notes, select_node
 
 from console.follow import POLL_S, READ_ONLY, Follower, open_reader
