@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from follow_helpers import drill_leader, leader, run
+from journal_helpers import drill_leader, journaled_session, run
 
 from console import follow
 from console.cli import main
@@ -34,7 +34,7 @@ def caught_up(found: Follower) -> Follower:
 
 def test_two_followers_mirror_the_leader_and_refuse_every_change(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     first, second = follower(path), follower(path)
     run(session, 10)
     session.submit(parse("fail-node A"))
@@ -69,7 +69,7 @@ def test_two_followers_mirror_the_leader_and_refuse_every_change(tmp_path: Path)
 
 def test_the_leaders_time_alone_moves_the_model(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     found = caught_up(follower(path))
     found.session.advance(100)  # the follower's own clock (the app's tick)
     assert found.session.now == 0.0
@@ -82,7 +82,7 @@ def test_the_leaders_time_alone_moves_the_model(tmp_path: Path) -> None:
 
 def test_a_late_follower_catches_up_in_slices(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     for t, text in ((5, "fail-node B"), (200, "power-on B"), (900, "maintenance C on")):
         run(session, t - int(session.now))
         session.submit(parse(text))
@@ -102,7 +102,7 @@ def test_a_late_follower_catches_up_in_slices(tmp_path: Path) -> None:
 
 def test_a_leader_that_stops_without_an_end_line_is_told(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     run(session, 20)
     journal.sync(session.now)
     found = caught_up(follower(path))
@@ -116,7 +116,7 @@ def test_a_leader_that_stops_without_an_end_line_is_told(tmp_path: Path, monkeyp
 
 def test_a_replay_that_diverges_stops_and_names_the_entry(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session, _journal = leader(path)
+    session, _journal = journaled_session(path, synced=True)
     run(session, 10)
     session.submit(parse("fail-node A"))
     run(session, 30)
@@ -168,7 +168,7 @@ def test_a_journal_still_being_created_is_retried(tmp_path: Path) -> None:
         if len(waits) == 3:  # the leader's schema is written meanwhile
             os.close(fd)
             path.unlink()
-            leader(path)
+            journaled_session(path, synced=True)
 
     assert open_reader(path, sleep=wait).recording.seed == 7
     assert len(waits) == 3

@@ -6,25 +6,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from journal_helpers import (
+    NODE_CRASH,
+    SEED_TEXT,
+    damaged,
+    foreign,
+    journaled_session,
+    newer,
+    not_sqlite,
+)
 
 from console.cli import main
 from console.formats.cluster import parse_cluster
-from console.formats.journal import JournalWriter, read_journal
+from console.formats.journal import read_journal
 from console.formats.timed import parse_timed
-from console.formats.toml import read_file
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.paths import DEFAULT_CLUSTER, SAMPLE_CLUSTERS, journals_dir
+from console.paths import DEFAULT_CLUSTER, journals_dir
 from console.replay import run as run_steps
 from console.session import Session
-
-NODE_CRASH = SAMPLE_CLUSTERS / "drills" / "node-crash.toml"
-SEED_TEXT = read_file(DEFAULT_CLUSTER)
 
 
 def _digest(path: Path) -> str:
@@ -106,18 +110,10 @@ def test_journal_options_refused_before_anything_runs(tmp_path: Path, capsys, ar
 # -- `cluster-console journal` -------------------------------------------------------------------
 
 
-def _session() -> Session:
-    return Session(Engine(parse_cluster(SEED_TEXT, "seed.toml"), 5), paused=True)
-
-
 def _write(path: Path, *, end: bool = True) -> Session:
     """A short session journaled at `path`: closed (with its end line unless not `end`), or
     still open when `end` is None."""
-    session = _session()
-    writer = JournalWriter(path, events=session.engine.log.events,
-                           header={"seed": 5, "cluster_file": "seed.toml", "cluster": SEED_TEXT,
-                                   "created_by": "console"})
-    session.keep_journal(writer)
+    session, writer = journaled_session(path, 5)
     session.submit(parse("fail-node B"))
     session.submit(parse("maintenance C on"))
     session.mark("crashed")
@@ -165,38 +161,11 @@ def test_list_summary_and_export(tmp_path: Path, capsys) -> None:
     assert _digest(cut) == before
 
 
-def _not_sqlite(path: Path) -> None:
-    path.write_text("hello\n")
-
-
-def _foreign(path: Path) -> None:
-    path.unlink()
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE notes (text TEXT)")
-    connection.close()
-
-
-def _newer(path: Path) -> None:
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA user_version = 9")
-    connection.close()
-
-
-def _damaged(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[200:4000] = b"\xff" * 3800
-    path.write_bytes(bytes(data))
-
-
 @pytest.fixture
 def locked(tmp_path: Path) -> Iterator[Path]:
     """A journal a live session (in this process) is writing."""
     path = tmp_path / "live.journal"
-    session = _session()
-    writer = JournalWriter(path, events=session.engine.log.events,
-                           header={"seed": 5, "cluster_file": "seed.toml", "cluster": SEED_TEXT,
-                                   "created_by": "console"})
-    session.keep_journal(writer)
+    session, writer = journaled_session(path, 5)
     session.submit(parse("fail-node B"))
     writer.sync(0.0)
     yield path
@@ -204,10 +173,10 @@ def locked(tmp_path: Path) -> Iterator[Path]:
 
 
 SPOILERS: dict[str, tuple[Callable[[Path], None] | None, str]] = {
-    "not SQLite": (_not_sqlite, "not a cluster-console journal (not an SQLite database)"),
-    "foreign": (_foreign, "an SQLite database of another program"),
-    "newer": (_newer, "journal format 9 is newer than this program's"),
-    "damaged": (_damaged, "damaged journal"),
+    "not SQLite": (not_sqlite, "not a cluster-console journal (not an SQLite database)"),
+    "foreign": (foreign, "an SQLite database of another program"),
+    "newer": (lambda path: newer(path, 9), "journal format 9 is newer than this program's"),
+    "damaged": (damaged, "damaged journal"),
     "missing": (None, "no such journal"),
     "locked": (None, "being written by a live session"),
 }

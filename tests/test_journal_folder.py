@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from journal_helpers import journaled_session, seed_header, seed_session
 
-from console.formats.cluster import parse_cluster
-from console.formats.journal import JournalWriter
 from console.formats.journal_folder import (
     KEEP,
     MAX_AGE_DAYS,
@@ -24,26 +23,18 @@ from console.formats.journal_folder import (
     list_journals,
     prune,
 )
-from console.formats.toml import read_file
 from console.model.commands import parse
-from console.model.engine import Engine
-from console.paths import DEFAULT_CLUSTER, journals_dir
-from console.session import Session
+from console.paths import journals_dir
 
-SEED_TEXT = read_file(DEFAULT_CLUSTER)
-HEADER = {"seed": 3, "cluster_file": "seed.toml", "cluster": SEED_TEXT, "created_by": "console"}
+HEADER = seed_header(3)
 NOW = 2_000_000_000.0  # the Unix time the pruning tests measure ages from
 DAY = 86400.0
-
-
-def _session() -> Session:
-    return Session(Engine(parse_cluster(SEED_TEXT, "seed.toml"), 3), paused=True)
 
 
 def _journal(folder: Path, label: str = "seed", *, end: bool = True,
              command: str = "fail-node B") -> Path:
     """A journal of a short session in `folder`, named as the console names them."""
-    session = _session()
+    session = seed_session(3)
     writer = create_default(label, events=session.engine.log.events, header=HEADER,
                             folder=folder)
     session.keep_journal(writer)
@@ -72,7 +63,7 @@ def test_names_sort_by_start_and_never_collide(tmp_path: Path) -> None:
 def test_the_default_folder_follows_the_data_home(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert journals_dir() == tmp_path / "data" / "cluster-console" / "journals"
-    session = _session()
+    session = seed_session(3)
     writer = create_default("seed", events=session.engine.log.events, header=HEADER)
     writer.close(0.0)
     assert Path(writer.path).parent == journals_dir()
@@ -91,10 +82,8 @@ def test_the_list_says_live_ended_cut_short_and_bad(tmp_path: Path) -> None:
     cut = _journal(tmp_path, end=False, command="power-off C")
     bad = tmp_path / "2026-01-01T000000Z-seed-1.journal"
     bad.write_text("not a journal\n")
-    live_session = _session()
-    live = JournalWriter(tmp_path / "live.journal", events=live_session.engine.log.events,
-                         header={**HEADER, "drill": "node-crash", "created_by": "drill"})
-    live_session.keep_journal(live)
+    live_session, live = journaled_session(tmp_path / "live.journal", 3, created_by="drill",
+                                           drill="node-crash")
     live_session.submit(parse("fail-node A"))
     live.sync(0.0)
     for path, days in ((ended, 3), (cut, 2), (bad, 1)):
@@ -127,7 +116,7 @@ def test_pruning_keeps_the_newest_and_the_recent_and_never_a_live_or_foreign_one
     bad.write_text("damaged\n")
     named = tmp_path / "mine.journal"  # a name the user gave (--journal): never pruned
     named.write_bytes(ours[-1].read_bytes())
-    live_session = _session()
+    live_session = seed_session(3)
     live = create_default("seed", events=live_session.engine.log.events, header=HEADER,
                           folder=tmp_path)
     live_session.keep_journal(live)

@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from journal_helpers import damaged, foreign, journaled_session, newer, not_sqlite
 
-from console.formats.cluster import parse_cluster
 from console.formats.journal import (
     JournalError,
     JournalReader,
@@ -20,26 +20,9 @@ from console.formats.journal import (
     recording_text,
 )
 from console.formats.recording import parse_recording
-from console.formats.toml import read_file
 from console.model.commands import parse
-from console.model.engine import Engine
-from console.paths import DEFAULT_CLUSTER
 from console.replay import replay_headless
-from console.session import DRILL, Session
-
-SEED_TEXT = read_file(DEFAULT_CLUSTER)
-
-
-def _session() -> Session:
-    return Session(Engine(parse_cluster(SEED_TEXT, "seed.toml"), 7), paused=True)
-
-
-def _writer(path: Path, session: Session) -> JournalWriter:
-    journal = JournalWriter(path, events=session.engine.log.events,
-                            header={"seed": 7, "cluster_file": "seed.toml",
-                                    "cluster": SEED_TEXT, "created_by": "console"})
-    session.keep_journal(journal)
-    return journal
+from console.session import DRILL
 
 
 def _digest(path: Path) -> str:
@@ -48,8 +31,7 @@ def _digest(path: Path) -> str:
 
 def test_a_session_reads_back_whole_and_replays_to_the_same_events(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session = _session()
-    journal = _writer(path, session)
+    session, journal = journaled_session(path)
     session.run_for(30)
     session.submit(parse("fail-node B"))
     session.submit(parse("migrate web01 C"), source=DRILL)
@@ -75,8 +57,7 @@ def test_a_session_reads_back_whole_and_replays_to_the_same_events(tmp_path: Pat
 
 def test_a_follower_polls_what_each_commit_adds(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session = _session()
-    journal = _writer(path, session)
+    session, journal = journaled_session(path)
     journal.sync(0.0)
     with JournalReader(path) as reader:
         first = reader.poll()
@@ -95,12 +76,11 @@ def test_a_follower_polls_what_each_commit_adds(tmp_path: Path) -> None:
 
 def test_a_second_writer_and_an_existing_file_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.journal"
-    session = _session()
-    journal = _writer(path, session)
+    session, journal = journaled_session(path)
     journal.sync(0.0)
     before = _digest(path)
     with pytest.raises(JournalError, match="exists; a journal is never overwritten"):
-        _writer(path, _session())
+        journaled_session(path)
     with pytest.raises(JournalError, match="being written by a live session"):
         JournalWriter(path, events=[], resume=read_journal(path))
     assert _digest(path) == before
@@ -111,31 +91,11 @@ def test_a_second_writer_and_an_existing_file_are_refused(tmp_path: Path) -> Non
 def _bad(tmp_path: Path, name: str) -> Path:
     """A finished journal at tmp_path/name to spoil."""
     path = tmp_path / name
-    session = _session()
-    _writer(path, session)
+    session, _ = journaled_session(path)
     session.submit(parse("fail-node B"))
     session.run_for(10)
     session.close()
     return path
-
-
-def _set_version(path: Path) -> None:
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA user_version = 2")
-    connection.close()
-
-
-def _foreign(path: Path) -> None:
-    path.unlink()
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE notes (text TEXT)")
-    connection.close()
-
-
-def _damage(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[200:4000] = b"\xff" * 3800
-    path.write_bytes(bytes(data))
 
 
 def _bad_entry(path: Path) -> None:
@@ -145,10 +105,10 @@ def _bad_entry(path: Path) -> None:
 
 
 @pytest.mark.parametrize(("spoil", "message"), [
-    (lambda p: p.write_text("hello\n"), "not a cluster-console journal (not an SQLite database)"),
-    (_foreign, "not a cluster-console journal (an SQLite database of another program)"),
-    (_set_version, "journal format 2 is newer than this program's (1)"),
-    (_damage, "damaged journal"),
+    (not_sqlite, "not a cluster-console journal (not an SQLite database)"),
+    (foreign, "not a cluster-console journal (an SQLite database of another program)"),
+    (newer, "journal format 2 is newer than this program's (1)"),
+    (damaged, "damaged journal"),
     (_bad_entry, "damaged journal: entry 1: "),
 ])
 def test_a_bad_journal_is_refused_in_one_line_and_left_as_it_was(tmp_path: Path, spoil,
@@ -169,8 +129,7 @@ def test_a_bad_journal_is_refused_in_one_line_and_left_as_it_was(tmp_path: Path,
 def test_a_journal_killed_mid_session_reads_up_to_its_last_commit(tmp_path: Path) -> None:
     """The writer's process died: the WAL holds the commits, no end line, no lock."""
     path = tmp_path / "s.journal"
-    session = _session()
-    journal = _writer(path, session)
+    session, journal = journaled_session(path)
     session.submit(parse("fail-node C"))
     session.run_for(40)
     journal.sync(session.now)

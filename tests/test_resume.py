@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from journal_helpers import NODE_CRASH, drill_leader, journaled_session
 
 from console.cli import main
 from console.drills import load_drill
@@ -21,25 +22,11 @@ from console.formats.cluster import parse_cluster
 from console.formats.event_log import render_json
 from console.formats.journal import JournalWriter, read_journal
 from console.formats.timed import TimedCommand
-from console.formats.toml import read_file
 from console.journal import ResumeError, restore_engine, restore_session, resumable
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.paths import DEFAULT_CLUSTER, SAMPLE_CLUSTERS
 from console.replay import run
 from console.session import Session
-
-SEED_TEXT = read_file(DEFAULT_CLUSTER)
-NODE_CRASH = SAMPLE_CLUSTERS / "drills" / "node-crash.toml"
-
-
-def _journaled(path: Path, *, seed: int = 3, local: str | None = None) -> Session:
-    """A console-like session on the seed cluster journaling to `path` (a new file)."""
-    session = Session(Engine(parse_cluster(SEED_TEXT, "seed.toml"), seed), paused=True)
-    header = {"seed": seed, "cluster_file": "seed.toml", "cluster": SEED_TEXT,
-              "created_by": "console", "local_node": local}
-    session.keep_journal(JournalWriter(path, events=session.engine.log.events, header=header))
-    return session
 
 
 def _tick(session: Session, seconds: float, step: float = 0.7) -> None:
@@ -56,7 +43,7 @@ def _killed(session: Session) -> None:
 
 
 def _crash_and_maintenance(path: Path) -> Session:
-    session = _journaled(path)
+    session, _ = journaled_session(path, 3)
     _tick(session, 20)
     session.submit(parse("fail-node B"))
     session.submit(parse("speed 4"))
@@ -179,9 +166,9 @@ def test_a_replay_that_gives_more_events_than_the_journal_is_refused(tmp_path: P
 
 def test_a_live_journal_is_refused(tmp_path: Path, capsys) -> None:
     path = tmp_path / "s.journal"
-    session = _journaled(path)
+    session, journal = journaled_session(path, 3)
     session.submit(parse("fail-node B"))
-    session.journal.sync(session.now)  # type: ignore[union-attr]
+    journal.sync(session.now)
     before = len(read_journal(path).recording.entries)
     for mode in ([], ["--headless"]):
         assert main(["resume", str(path), *mode]) == 2
@@ -210,7 +197,7 @@ def test_a_missing_or_bad_journal_and_bad_options_are_refused(tmp_path: Path, ca
 def test_a_local_sessions_journal_resumes_headless_but_not_in_the_console(
         tmp_path: Path, capsys) -> None:
     path = tmp_path / "local.journal"
-    session = _journaled(path, local="A")  # as a --local session's header says it
+    session, _ = journaled_session(path, 3, local_node="A")  # a --local session's header
     session.submit(parse("fail-node B"))
     _tick(session, 5)
     _killed(session)
@@ -224,15 +211,7 @@ def _drill_journal(path: Path, tmp_path: Path, until: float,
                    operator: list[tuple[float, str]]) -> Session:
     """An interactive node-crash drill journaled as the console journals one, left at
     `until` simulated seconds (killed), the operator's commands given at their times."""
-    drill = load_drill(NODE_CRASH)
-    session = drill_session(drill, paused=True)
-    live = LiveDrill(session, drill, tmp_path / "live.report.txt")
-    header = {"seed": drill.seed, "cluster_file": drill.cluster_file,
-              "cluster": drill.recorded_cluster_text, "created_by": "drill",
-              "drill": drill.name, "traces": session.engine.cluster.traces,
-              "drill_file": drill.self_contained_text()}
-    session.keep_journal(JournalWriter(path, events=session.engine.log.events, header=header))
-    live.start()
+    session = drill_leader(path, tmp_path / "live.report.txt")[0].session
     for t, text in operator:
         session.run_for(t - session.now)
         session.submit(parse(text))

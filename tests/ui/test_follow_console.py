@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from follow_helpers import drill_leader, leader, run
+from journal_helpers import drill_leader, journaled_session, run
 from ui_helpers import notes, select_node
 
 from console.follow import POLL_S, READ_ONLY, Follower, open_reader
@@ -47,7 +47,7 @@ def bar_text(app) -> str:
 
 async def test_followers_show_the_crash_refuse_every_change_and_the_end(tmp_path):
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     app = follower_app(path)
     headless = Follower(open_reader(path))
     async with app.run_test(size=SIZE) as pilot:
@@ -97,7 +97,7 @@ async def test_the_poll_timer_brings_the_leaders_commits(tmp_path):
     """The console's own poll (every POLL_S real seconds) brings a commit to the screen; how
     soon is a figure of bench/follow_bench.py (a timed test would fail on a busy machine)."""
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     app = follower_app(path, poll_s=POLL_S)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -114,7 +114,7 @@ async def test_the_poll_timer_brings_the_leaders_commits(tmp_path):
 
 async def test_a_late_follower_opens_on_the_leaders_state(tmp_path):
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     run(session, 5)
     session.submit(parse("fail-node B"))
     run(session, 600)
@@ -149,7 +149,7 @@ async def test_a_followed_drill_shows_its_panel(tmp_path):
 @pytest.mark.parametrize("big", [False, True])
 async def test_a_long_catch_up_plays_behind_the_loading_screen(tmp_path, monkeypatch, big):
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     session.submit(parse("fail-node B"))
     run(session, 600)
     journal.sync(session.now)
@@ -173,7 +173,7 @@ async def test_a_long_catch_up_plays_behind_the_loading_screen(tmp_path, monkeyp
 
 async def test_a_divergence_is_said_and_the_last_good_state_shown(tmp_path):
     path = tmp_path / "s.journal"
-    session, journal = leader(path)
+    session, journal = journaled_session(path, synced=True)
     app = follower_app(path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
