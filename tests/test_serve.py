@@ -139,6 +139,26 @@ def test_loopback_hosts():
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("example.org")
 
 
+def test_a_console_that_does_not_quit_is_killed(monkeypatch):
+    from textual_serve.download_manager import DownloadManager
+
+    from console.cli import web
+
+    monkeypatch.setattr(web, "QUIT_WAIT", 0.2)
+
+    async def nothing(*_args: object) -> None:
+        return None
+
+    async def serve_and_stop() -> int | None:
+        service = web.ConsoleService("exec sleep 60", write_bytes=nothing, write_str=nothing,
+                                     close=nothing, download_manager=DownloadManager())
+        await service.start(80, 24)
+        await service.stop()
+        return service.returncode
+
+    assert asyncio.run(serve_and_stop()) == -signal.SIGKILL
+
+
 def test_a_server_stopped_with_a_browser_connected_ends_its_console(tmp_path):
     port = free_port()
     server = start_server(port, tmp_path)

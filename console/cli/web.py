@@ -32,8 +32,8 @@ from textual_serve.server import Server, log, to_int
 
 from console.signals import STOP_SIGNALS
 
-#: How long, in seconds, stopping waits for the browsers' consoles to quit after their
-#: websockets are closed.
+#: How long, in seconds, a browser's console may take to end after its quit message (a page
+#: closed, the server stopping) before it is killed.
 QUIT_WAIT = 10.0
 
 #: A Host header the page may name in its own addresses: a name, an IPv4 or a bracketed IPv6
@@ -49,22 +49,32 @@ def url(host: str, port: int) -> str:
 
 class ConsoleService(AppService):
     """textual-serve's service of one browser's process, whose `stop` also waits for the
-    process to end (textual-serve's waits for its output to close): so a page closed or a
-    server stopped leaves no console running, and the event loop outlives every process it
-    watches. A console that has not ended `QUIT_WAIT` seconds after its quit message is
-    killed."""
+    process to end (textual-serve's waits for its output to close, forever if it never does):
+    so a page closed or a server stopped leaves no console running, and the event loop
+    outlives every process it watches. A console that has not ended `QUIT_WAIT` seconds after
+    its quit message is killed."""
 
     async def stop(self) -> None:
-        """Send the quit message (textual-serve's stop), then wait for the process to end."""
+        """Send the quit message (textual-serve's stop) and wait for the process to end; kill
+        it when that takes more than `QUIT_WAIT` seconds."""
+        # Waited on, not cancelled at the deadline: textual-serve's reader swallows a
+        # cancellation and would go on waiting.
+        ending = asyncio.ensure_future(self._quit())
+        done, _pending = await asyncio.wait({ending}, timeout=QUIT_WAIT)
+        if not done and self._process is not None and self._process.returncode is None:
+            self._process.kill()  # its output closes: the quit ends
+        await ending
+
+    @property
+    def returncode(self) -> int | None:
+        """The process's exit status (negative: the signal that ended it), None while it
+        runs or before it started."""
+        return None if self._process is None else self._process.returncode
+
+    async def _quit(self) -> None:
         await super().stop()
-        process = self._process
-        if process is None or process.returncode is not None:
-            return
-        try:
-            await asyncio.wait_for(process.wait(), QUIT_WAIT)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
+        if self._process is not None:
+            await self._process.wait()
 
 
 class ConsoleServer(Server):
@@ -141,7 +151,8 @@ class ConsoleServer(Server):
                 with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt
                     loop.add_signal_handler(number, stop, number)
         web.run_app(self._make_app(), host=self.host, port=self.port, loop=loop,
-                    handle_signals=False, access_log=None, shutdown_timeout=QUIT_WAIT,
+                    handle_signals=False, access_log=None,
+                    shutdown_timeout=2 * QUIT_WAIT,  # the sessions end first (ConsoleService)
                     print=self._print_ready)  # aiohttp's "Running on" message, once listening
         sys.stdout.flush()
         return 128 + stopped_by[0] if stopped_by else 0
