@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 import pytest
+from journal_helpers import journaled_session
 from serve_helpers import STEP, consoles_of, end, first_line, free_port, start_server
 
 from console.cli import main
@@ -74,11 +75,32 @@ def test_a_cluster_file_named_like_a_sub_command_stays_a_file(served, tmp_path, 
     assert served("simulate") == (0, [sys.executable, "-m", "console", "./simulate"])
 
 
-def test_a_follower_is_served_as_the_follow_sub_command(served, tmp_path):
-    journal = tmp_path / "session.journal"
-    journal.write_bytes(b"")  # what is in it is `follow`'s to check
+@pytest.fixture
+def journal(tmp_path) -> Path:
+    """A journal of a short, ended session."""
+    path = tmp_path / "session.journal"
+    session, _ = journaled_session(path)
+    session.close()
+    return path
+
+
+def test_a_follower_is_served_as_the_follow_sub_command(served, journal):
     assert served("--follow", str(journal)) == (
         0, [sys.executable, "-m", "console", "follow", str(journal)])
+    assert served("--follow", str(journal), "--theme", "light") == (
+        0, [sys.executable, "-m", "console", "follow", str(journal), "--theme", "light"])
+
+
+@pytest.mark.parametrize(("content", "error"), [
+    (b"", "not a cluster-console journal (an empty file)"),
+    (b"[cluster]\n", "not a cluster-console journal (not an SQLite database)")])
+def test_a_bad_journal_to_follow_is_one_line_and_no_server(served, capsys, tmp_path, content,
+                                                          error):
+    bad = tmp_path / "bad.journal"
+    bad.write_bytes(content)
+    assert served("--follow", str(bad)) == (EXIT_BAD_INPUT, None)
+    assert capsys.readouterr() == ("", f"cluster-console: {bad}: {error}\n")
+    assert bad.read_bytes() == content
 
 
 @pytest.mark.parametrize(("argv", "error"), [
@@ -87,8 +109,7 @@ def test_a_follower_is_served_as_the_follow_sub_command(served, tmp_path):
     (["--port", "0"], "--port must be an integer from 1 to 65535, got '0'"),
     (["--port", "65536"], "--port must be an integer from 1 to 65535, got '65536'"),
     (["--port", "80x"], "--port must be an integer from 1 to 65535, got '80x'"),
-    (["--follow", "nowhere.journal"],
-     "--follow nowhere.journal: cannot read: No such file or directory"),
+    (["--follow", "nowhere.journal"], "nowhere.journal: no such journal"),
     ([str(DEFAULT_CLUSTER), "--follow", str(DEFAULT_CLUSTER)],
      f"give a cluster file or --follow JOURNAL, not both ({DEFAULT_CLUSTER} and --follow "
      f"{DEFAULT_CLUSTER})"),
@@ -119,9 +140,9 @@ def test_a_port_in_use_is_said_before_anything_starts(capsys):
 
 @pytest.mark.parametrize(("host", "warned"), [
     ("127.0.0.1", False), ("localhost", False), ("0.0.0.0", True)])
-def test_listening_beyond_this_machine_is_warned_about(served, capsys, host, warned):
+def test_listening_beyond_this_machine_is_warned_about(served, capsys, journal, host, warned):
     assert served("--host", host)[0] == 0
-    assert served("--host", host, "--follow", str(DEFAULT_CLUSTER))[0] == 0
+    assert served("--host", host, "--follow", str(journal))[0] == 0
     err = capsys.readouterr().err
     if not warned:
         assert err == ""
@@ -131,7 +152,7 @@ def test_listening_beyond_this_machine_is_warned_about(served, capsys, host, war
     assert console.startswith(f"cluster-console: warning: listening on {host}: {port_words}")
     assert console.endswith("can watch and act: every browser gets its own console, which "
                             "can change its model")
-    assert follower.endswith(f"can watch the session {DEFAULT_CLUSTER} records")
+    assert follower.endswith(f"can watch the session {journal} records")
 
 
 def test_loopback_hosts():

@@ -19,10 +19,8 @@ import ipaddress
 import os
 import shlex
 import socket
-import stat
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from console.cli.options import (
     SUBCOMMAND_LINES,
@@ -100,17 +98,17 @@ def served_command(args: argparse.Namespace) -> list[str]:
     """The command each browser's process runs, its words checked (`args` as parsed): `python
     -m console [CLUSTER] [options]`, or `python -m console follow JOURNAL`. Raises InputError
     for CLUSTER and --follow together, an option that does not go with --follow, a bad seed,
-    speed, theme, keys.toml or cluster file, or a JOURNAL that is not a file."""
+    speed, theme, keys.toml or cluster file, or a JOURNAL that `follow` cannot open."""
     console = [sys.executable, "-m", "console"]
     if args.follow is not None:
         if args.cluster is not None:
             raise InputError(f"give a cluster file or --follow JOURNAL, not both "
                              f"({args.cluster} and --follow {args.follow})")
         refuse_options({"--seed": args.seed, "--speed": args.speed, "--paused": args.paused,
-                        "--theme": args.theme, "--read-only": args.read_only},
+                        "--read-only": args.read_only},
                        "does not go with --follow (a follower shows the session as it is)")
         check_journal(args.follow)
-        return [*console, "follow", args.follow]
+        return [*console, "follow", args.follow, *_theme(args.theme)]
     words = console
     if args.cluster is not None:
         check_cluster_file(args.cluster)
@@ -122,14 +120,19 @@ def served_command(args: argparse.Namespace) -> list[str]:
     if args.speed is not None:
         check_speed(args.speed)
         words += ["--speed", repr(args.speed)]
-    from console.ui.launch import load_settings  # the themes: Textual
-
-    load_settings(args.theme)  # a bad theme file or keys.toml, here rather than in a browser
-    if args.theme is not None:
-        words += ["--theme", args.theme]
+    words += _theme(args.theme)
     words += [flag for flag, given in (("--paused", args.paused),
                                        ("--read-only", args.read_only)) if given]
     return words
+
+
+def _theme(theme: str | None) -> list[str]:
+    """`--theme NAME` for the served command (nothing without a theme), the themes and
+    keys.toml checked here rather than in a browser. Raises InputError for a bad one."""
+    from console.ui.launch import load_settings  # the themes: Textual
+
+    load_settings(theme)
+    return [] if theme is None else ["--theme", theme]
 
 
 def check_cluster_file(path: str) -> None:
@@ -142,14 +145,13 @@ def check_cluster_file(path: str) -> None:
 
 
 def check_journal(path: str) -> None:
-    """`--follow JOURNAL` names a regular file (what is in it, `follow` checks itself). Raises
-    InputError otherwise."""
-    try:
-        mode = Path(path).stat().st_mode
-    except OSError as error:
-        raise InputError(f"--follow {path}: cannot read: {error.strerror or error}") from None
-    if not stat.S_ISREG(mode):
-        raise InputError(f"--follow {path}: not a regular file")
+    """`--follow JOURNAL` names a journal that `follow` can open: read and checked here, as
+    `follow` will (console.follow.open_reader: a journal its live session is only starting is
+    waited for a moment), so that a bad one is one line here, not a console that does not start
+    in every browser. Raises InputError (a `JournalError`) otherwise."""
+    from console.follow import open_reader
+
+    open_reader(path).close()
 
 
 def check_listen(host: str, port: int) -> None:
