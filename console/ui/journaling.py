@@ -30,7 +30,7 @@ from console.session import Heard, Session, tell_journal
 if TYPE_CHECKING:  # the journal's modules (and sqlite3) are imported after the first frame
     from textual.app import App
 
-    from console.formats.journal import JournalWriter
+    from console.formats.journal import JournalState, JournalWriter
     from console.model.engine import Engine
 
 #: How often (real seconds) the console looks whether its journal's writer has failed.
@@ -41,15 +41,19 @@ class ConsoleJournal:
     """The journal of one console session: at `path` when the user named one, else (`path`
     None) a new one in the journal folder named after `label` (the cluster's or the drill's
     name). `header(engine)` gives the journal's header: `JournalWriter`'s `header` argument.
+    With `resume` (the journal's state a `resume` restored the session from) the session goes
+    on appending to the journal at `path` instead (no header: it has one).
 
     `open(session)` as the session is built, `start(app)` once the console's first frame is
     out; the session closes the journal (`Session.close`)."""
 
     def __init__(self, path: str | None, label: str,
-                 header: Callable[[Engine], dict[str, Any]]) -> None:
+                 header: Callable[[Engine], dict[str, Any]],
+                 resume: JournalState | None = None) -> None:
         self.path = path
         self.label = label
         self.header = header
+        self.resume = resume
         self.writer: JournalWriter | None = None
         self.session: Session | None = None
         self._held: list[Heard] = []
@@ -62,8 +66,12 @@ class ConsoleJournal:
         if self.path is not None:
             from console.formats.journal import JournalWriter
 
-            self._keep(JournalWriter(self.path, events=session.engine.log.events,
-                                     header=self.header(session.engine)))
+            if self.resume is not None:
+                self._keep(JournalWriter(self.path, events=session.engine.log.events,
+                                         resume=self.resume))
+            else:
+                self._keep(JournalWriter(self.path, events=session.engine.log.events,
+                                         header=self.header(session.engine)))
         else:
             session.add_listener(self._held.append)
 

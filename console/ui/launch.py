@@ -186,15 +186,15 @@ def open_resumed_console(restored: Restored, state: JournalState, path: str, *, 
     from `state`, the journal at `path`), appending to that journal, until it quits; its exit
     status. An interactive drill's journal opens as the drill (its panel, its scoring). Raises
     `JournalError` when a live session took the journal meanwhile."""
-    from console.formats.journal import JournalWriter
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
     session = restored.session
-    session.keep_journal(JournalWriter(path, events=session.engine.log.events, resume=state))
+    journaled = ConsoleJournal(path, Path(path).stem, lambda _engine: {}, resume=state)
+    journaled.open(session)  # a writer that fails later is told on screen, as in any console
     mode = None if restored.drill is None else DrillMode(restored.drill)
     app = ConsoleApp(session, mode=mode, confirm=confirm, theme=theme, themes=themes,
-                     keymap=keymap)
+                     keymap=keymap, after_first_frame=journaled.start)
     result = _run(app)
     return int(result or app.return_code or 0)
 
