@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def test_list_summary_and_export(tmp_path: Path, capsys) -> None:
     assert [row["state"] for row in rows] == ["bad", "cut short", "ended"]
     assert main(["journal", str(ended)]) == 0
     summary = capsys.readouterr().out
-    assert "2 commands (0 refused), 1 marks" in summary and "ended" in summary
+    assert "2 commands (0 refused), 1 mark," in summary and "ended" in summary
     assert main(["journal", str(cut), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "cut short"
     out = tmp_path / "cut.jsonl"
@@ -155,7 +156,9 @@ def test_list_summary_and_export(tmp_path: Path, capsys) -> None:
     assert _digest(cut) == before
     lines = out.read_text().splitlines()
     assert json.loads(lines[1]) == {"t": 0.0, "command": "fail-node B"}
-    assert json.loads(lines[-1]) == {"t": 0.0, "mark": "crashed"}  # cut short: no end line
+    assert json.loads(lines[-2]) == {"t": 0.0, "mark": "crashed"}
+    # cut short: its end line at the time the journal reached, so a replay goes as far
+    assert json.loads(lines[-1]) == {"t": 45.0, "end": True}
     assert main(["journal", str(cut), "--recording", str(cut)]) == 2
     assert "an output never overwrites an input" in _one_line_error(capsys)
     assert _digest(cut) == before
@@ -172,12 +175,19 @@ def locked(tmp_path: Path) -> Iterator[Path]:
     session.close()
 
 
+def _fifo(path: Path) -> None:
+    """`path` made a FIFO, which would block whoever opens it to read until a writer came."""
+    path.unlink()
+    os.mkfifo(path)
+
+
 SPOILERS: dict[str, tuple[Callable[[Path], None] | None, str]] = {
     "not SQLite": (not_sqlite, "not a cluster-console journal (not an SQLite database)"),
     "foreign": (foreign, "an SQLite database of another program"),
     "newer": (lambda path: newer(path, 9), "journal format 9 is newer than this program's"),
     "damaged": (damaged, "damaged journal"),
     "missing": (None, "no such journal"),
+    "FIFO": (_fifo, "not a journal (not a regular file)"),
     "locked": (None, "being written by a live session"),
 }
 

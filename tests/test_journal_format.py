@@ -143,3 +143,7 @@ def test_a_journal_killed_mid_session_reads_up_to_its_last_commit(tmp_path: Path
     assert not state.live and not state.ended
     assert state.t == 40.0
     assert [e.text for e in state.recording.entries] == ["fail-node C"]
+    # exported, it replays as far as the journal reached (its end line at 40 s), as resume does
+    exported = parse_recording(recording_text(state), "exported")
+    assert exported.end == 40.0
+    assert replay_headless(exported).now == 40.0

@@ -21,6 +21,7 @@ from console.errors import InputError
 from console.formats.journal import JournalError, JournalState, is_live, read_journal
 from console.formats.journal import recording_text as journal_recording
 from console.formats.journal_folder import JournalSummary, list_journals
+from console.model.names import counted
 from console.paths import journals_dir
 
 
@@ -117,7 +118,8 @@ def _list_line(summary: JournalSummary, width: int) -> str:
     if not summary.started:  # live, its header not written yet
         return f"{name}  {summary.state} (starting)"
     return (f"{name}  {_started(summary.started)}  {summary.label:<20} "
-            f"{_clock_time(summary.t):>12}  {summary.commands:>5} commands  {summary.state}")
+            f"{_clock_time(summary.t):>12}  {counted(summary.commands, 'command'):>12}  "
+            f"{summary.state}")
 
 
 def _started(iso: str) -> str:
@@ -152,9 +154,9 @@ def _summary_text(path: str, state: JournalState) -> str:
         f"{recording.created_by}",
         f"  started {_started(state.started)}; reached {_clock_time(state.t)} "
         f"({state.t:g} s simulated); {_state(state)}"
-        + (f", resumed {state.resumes} times" if state.resumes else ""),
-        f"  {len(commands)} commands ({refused} refused), {marks} marks, "
-        f"{len(state.events)} events",
+        + (f", resumed {counted(state.resumes, 'time')}" if state.resumes else ""),
+        f"  {counted(len(commands), 'command')} ({refused} refused), {counted(marks, 'mark')}, "
+        f"{counted(len(state.events), 'event')}",
     ]
     if commands:
         last = commands[-1]

@@ -6,7 +6,7 @@ cluster text and seed, then every command, clock change, mark and selection with
 time, in the very same JSON lines), and beside it what the recording leaves out: the events each
 transaction saw the model emit (the check a resume replays against), how far the session's time
 had got (`progress`), and who is writing it. So a journal exports to a recording line for line
-(`Journal.recording_text`), and everything that plays recordings plays journals.
+(`recording_text`), and everything that plays recordings plays journals.
 
 File (SQLite 3, WAL mode; `PRAGMA application_id` = `APPLICATION_ID`, `PRAGMA user_version` =
 `VERSION`):
@@ -58,6 +58,7 @@ import json
 import os
 import queue
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Sequence
@@ -128,12 +129,25 @@ def _lock(fd: int) -> bool:
     return True
 
 
+def open_regular(path: str | Path, flags: int = os.O_RDONLY) -> int:
+    """A descriptor of the regular file at `path`, opened with `flags`, never waiting: a FIFO or
+    a device would block an open (a FIFO until a writer comes), so the open does not wait and
+    anything but a regular file is refused. Raises OSError (the file cannot be opened) or
+    `JournalError` (not a regular file)."""
+    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise JournalError(f"{path}: not a journal (not a regular file)")
+    return fd
+
+
 def is_live(path: str | Path) -> bool:
     """Whether a session is writing the journal at `path` now (holds its writer's lock). Opens
-    the file read-only and writes nothing; False for a file that cannot be opened."""
+    the file read-only and writes nothing; False for a file that cannot be opened or is not a
+    regular file."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
+        fd = open_regular(path)
+    except (OSError, JournalError):
         return False
     try:
         if fcntl is None:
@@ -379,14 +393,16 @@ def read_journal(path: str | Path) -> JournalState:
 
 def recording_text(state: JournalState) -> str:
     """The journal's session as a recording file's text (console.formats.recording): its header,
-    then every entry; the end line when the session ended cleanly."""
+    then every entry, then the end line: where the session ended, or, for a session cut short
+    (killed), the time its journal reached (`state.t`), so that a replay runs as far as a
+    `resume` restores."""
     recording = state.recording
     header = _header_line(recording)
     lines = [header]
     for entry in recording.entries:
         lines.append(json.dumps({"t": entry.t, entry.kind: entry.text}, ensure_ascii=False))
-    if recording.end is not None:
-        lines.append(json.dumps({"t": recording.end, "end": True}))
+    end = recording.end if recording.end is not None else state.t
+    lines.append(json.dumps({"t": end, "end": True}))
     return "\n".join(lines) + "\n"
 
 
@@ -566,9 +582,9 @@ class JournalWriter:
     # -- the file ---------------------------------------------------------------------------------
 
     def _take_file(self, existing: bool) -> int:
-        flags = os.O_RDWR if existing else os.O_RDWR | os.O_CREAT | os.O_EXCL
         try:
-            fd = os.open(self.path, flags, 0o644)
+            fd = (open_regular(self.path, os.O_RDWR) if existing
+                  else os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644))
         except FileExistsError:
             raise JournalError(f"{self.path}: exists; a journal is never overwritten (resume "
                                f"it with `cluster-console resume {self.path}`, or name "

@@ -39,6 +39,7 @@ from console.formats.journal import (
     JournalWriter,
     is_live,
     open_journal,
+    open_regular,
     read_journal,
 )
 from console.model.events import Event
@@ -184,9 +185,9 @@ def _delete_unless_live(path: Path) -> bool:
     False (nothing deleted) when a session holds it or it is not a good journal."""
     try:
         open_journal(path).close()
-    except JournalError:
+        fd = open_regular(path)
+    except (JournalError, OSError):
         return False
-    fd = os.open(path, os.O_RDONLY)
     try:
         if fcntl is not None:
             try:

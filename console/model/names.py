@@ -104,3 +104,9 @@ def display(text: str) -> str:
     (`\\n`, `\\u001b`, `\\u202e`, a lone `\\ud83d`), so the result is one printable line."""
     return '"' + "".join(c if c.isprintable() and c not in '"\\' else json.dumps(c)[1:-1]
                          for c in text) + '"'
+
+
+def counted(n: int, word: str) -> str:
+    """`n` and `word`, in the plural unless `n` is 1: `1 command`, `3 commands`, `0 marks`
+    (an English word whose plural takes an `s`)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

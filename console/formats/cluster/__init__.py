@@ -37,6 +37,7 @@ from console.formats.toml import (
 )
 from console.model.cluster import Cluster
 from console.model.entities import VmState
+from console.model.names import counted
 from console.model.placement import broken_rules
 
 
@@ -145,19 +146,15 @@ def summarize(cluster: Cluster) -> str:
     extras = []
     bases = sum(1 for image in cluster.images.values() if image.kind == "base")
     if cluster.images:
-        extras.append(f"{_plural(bases, 'base image')} + "
-                      f"{_plural(len(cluster.images) - bases, 'layer')}")
+        extras.append(f"{counted(bases, 'base image')} + "
+                      f"{counted(len(cluster.images) - bases, 'layer')}")
     if cluster.rules:
-        extras.append(_plural(len(cluster.rules), "rule"))
+        extras.append(counted(len(cluster.rules), "rule"))
     if cluster.traces:
-        extras.append(_plural(len(cluster.traces), "trace"))
+        extras.append(counted(len(cluster.traces), "trace"))
     return (f"cluster {cluster.name!r} (HA profile {cluster.settings.profile}): "
-            f"{_plural(len(cluster.nodes), 'node')} ({kind_text}), "
-            f"{_plural(len(cluster.vms), 'VM')}" + (f" ({state_text})" if state_text else "")
-            + f", {_plural(len(cluster.services), 'service')}"
+            f"{counted(len(cluster.nodes), 'node')} ({kind_text}), "
+            f"{counted(len(cluster.vms), 'VM')}" + (f" ({state_text})" if state_text else "")
+            + f", {counted(len(cluster.services), 'service')}"
             + "".join(f", {extra}" for extra in extras))
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
