@@ -338,6 +338,21 @@ class Session:
         `PANE ROW`, console.ui.selection), so that a replay shows it."""
         self._tell(Heard(self.now, OPERATOR, selection=selection))
 
+    def tell_clock(self, known: SessionClock | None = None) -> None:
+        """Tell the listeners the clock as it stands, where it differs from what they know
+        (`known`; default a clock at x1, running): its speed as a `speed X` command and `pause`
+        when paused, heard now as the operator's, so that a journal and a recording say how
+        the session started (a follower, a resume and a replay show its clock). Changes
+        nothing: clock commands never reach the model."""
+        known = SessionClock() if known is None else SessionClock(known.speed, known.paused)
+        commands: list[Command] = []
+        if abs(self.clock.speed - known.speed) > 1e-9:
+            commands.append(Speed(self.clock.speed))
+        if self.clock.paused and not known.paused:
+            commands.append(Pause())
+        for command in commands:
+            self._tell(Heard(self.now, OPERATOR, command, known.handle(command)))
+
     def _tell(self, heard: Heard) -> None:
         for listener in list(self._listeners):
             listener(heard)

@@ -199,3 +199,17 @@ def test_the_command_line_refuses_what_the_reader_refuses(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and said in err and str(path) in err
     assert (path.read_bytes() if content is not None else None) == content
+
+
+@pytest.mark.parametrize(("speed", "paused", "shown"),
+                         [(10.0, False, "x10"), (1.0, True, "PAUSED"), (4.0, True, "PAUSED")])
+def test_a_follower_shows_the_clock_the_leader_started_with(tmp_path: Path, speed: float,
+                                                           paused: bool, shown: str) -> None:
+    path = tmp_path / "s.journal"
+    session, journal = journaled_session(path)
+    session.clock.speed, session.clock.paused = speed, paused  # as --speed, --paused build it
+    session.tell_clock()
+    journal.sync(0.0)
+    found = caught_up(follower(path))
+    assert found.session.clock.label() == shown and found.session.clock.speed == speed
+    assert found.session.engine.log.events == session.engine.log.events

@@ -25,6 +25,7 @@ from console.cli import main
 from console.cli.serve import is_loopback
 from console.cli.web import QUIT_WAIT
 from console.errors import EXIT_BAD_INPUT
+from console.formats.journal import JournalError, read_journal
 from console.paths import DEFAULT_CLUSTER
 
 BAD_CLUSTER = Path(__file__).parent / "bad_inputs" / "cluster" / "heartbeat-interval_s.toml"
@@ -224,3 +225,47 @@ async def _connect_and_stop(server: subprocess.Popen[bytes],
             async for _message in ws:  # the server closes the websocket
                 pass
     return stopped, consoles
+
+
+def test_a_closed_page_ends_its_console_cleanly(tmp_path):
+    port = free_port()
+    server = start_server(port, tmp_path)
+    try:
+        assert first_line(server, time.monotonic() + STEP).startswith("serving the console at ")
+        journal, consoles = asyncio.run(asyncio.wait_for(
+            _open_and_close_a_page(server, port, tmp_path / "data"), STEP))
+        psutil.wait_procs(consoles, timeout=QUIT_WAIT)  # the page closed: its console ends
+        assert not [console for console in consoles if console.is_running()]
+        assert read_journal(journal).ended  # the quit message ended it as q does
+        assert server.poll() is None  # the server goes on for other pages
+    finally:
+        end(server)
+
+
+async def _open_and_close_a_page(server: subprocess.Popen[bytes], port: int,
+                                 data: Path) -> tuple[Path, list[psutil.Process]]:
+    """Open a console's websocket as the page does, wait for its screen and its journal (in
+    the data folder `data`), and close the page. The journal and the console process."""
+    journals = data / "cluster-console" / "journals"
+    address = f"ws://127.0.0.1:{port}/ws?width=120&height=40"
+    async with aiohttp.ClientSession() as client, client.ws_connect(address) as ws:
+        screen = b""
+        while b"exch01" not in screen:  # a VM of the seed cluster: the console is up
+            message = await ws.receive()
+            assert message.type == aiohttp.WSMsgType.BINARY, message
+            screen += message.data
+        consoles = consoles_of(server)
+        made: list[Path] = []
+        while not made:  # the journal is made just after the first frame, in a thread
+            await asyncio.sleep(0.05)
+            made = [path for path in journals.glob("*.journal") if _readable(path)]
+    return made[0], consoles
+
+
+def _readable(path: Path) -> bool:
+    """`path` is a journal that reads (not one still being created)."""
+    try:
+        read_journal(path)
+    except JournalError:
+        return False
+    return True

@@ -71,11 +71,13 @@ def run(argv: Sequence[str]) -> int:
 
     themes, keymap = load_settings(args.theme)
     restored = restore_session(state, args.journal)
+    journaled_speed = restored.session.clock.speed
     if args.speed is not None:
         restored.session.clock.speed = args.speed
     check_terminal("resume")
     return open_resumed_console(restored, state, args.journal, confirm=not args.no_confirm,
-                                theme=args.theme, themes=themes, keymap=keymap)
+                                theme=args.theme, themes=themes, keymap=keymap,
+                                journaled_speed=journaled_speed)
 
 
 def _check_mode(args: argparse.Namespace) -> None:

@@ -314,6 +314,13 @@ class ConsoleApp(App[int]):
         self._leave(end_recording=True)
         super().exit(None, 128 + number)
 
+    def on_exit_app(self) -> None:
+        """Textual's own way out, which skips `exit`: the web driver's `quit` message (`serve`:
+        the browser's page closed, the server stopping). Quit as `q` does: the recording and
+        the journal end cleanly. (After `exit` or a signal, nothing more: already left.)"""
+        if not self._leaving:
+            self._leave(end_recording=True)
+
     def _leave(self, *, end_recording: bool) -> None:
         self._leaving = True
         if self.source is not None:

@@ -23,7 +23,7 @@ from console.errors import InputError
 from console.formats.cluster import quick_to_place
 from console.formats.toml import read_file
 from console.model.engine import Engine
-from console.session import Session
+from console.session import Session, SessionClock
 from console.sources.base import Source
 from console.sources.sim import SimSource
 from console.ui.journaling import ConsoleJournal
@@ -113,6 +113,7 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
     def loaded(session: Session) -> None:  # behind the loading screen
         recorded(session)
         _open_journal(journaled, session, app)
+        session.tell_clock()  # --speed, --paused: journaled and recorded
 
     session = None if loads_behind_screen(cluster_text, cluster_file) else build()
     before_screen()  # before the recording is created: a refusal writes nothing
@@ -120,6 +121,7 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
         recorded(session)
         if journaled is not None:
             journaled.open(session)  # a named journal refused: one line, before the screen
+        session.tell_clock()  # --speed, --paused: journaled and recorded
     app = ConsoleApp(session, loader=None if session else build, on_loaded=loaded,
                      source=source if local else None, confirm=confirm,
                      theme=theme, themes=themes, keymap=keymap,
@@ -181,10 +183,12 @@ def _open_journal(journaled: ConsoleJournal | None, session: Session, app: Conso
 
 def open_resumed_console(restored: Restored, state: JournalState, path: str, *, confirm: bool,
                          theme: str | None, themes: list[Theme],
-                         keymap: dict[str, str]) -> int:
+                         keymap: dict[str, str], journaled_speed: float = 1.0) -> int:
     """`resume JOURNAL`: the console on `restored` (console.journal.restore_session, restored
     from `state`, the journal at `path`), appending to that journal, until it quits; its exit
-    status. An interactive drill's journal opens as the drill (its panel, its scoring). Raises
+    status. The restored clock (paused; a speed other than `journaled_speed`, the journal's
+    last, when `resume --speed` set one) is journaled first, so a follower shows it. An
+    interactive drill's journal opens as the drill (its panel, its scoring). Raises
     `JournalError` when a live session took the journal meanwhile."""
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
@@ -192,6 +196,7 @@ def open_resumed_console(restored: Restored, state: JournalState, path: str, *, 
     session = restored.session
     journaled = ConsoleJournal(path, Path(path).stem, lambda _engine: {}, resume=state)
     journaled.open(session)  # a writer that fails later is told on screen, as in any console
+    session.tell_clock(SessionClock(journaled_speed))  # restored paused, maybe at a new --speed
     mode = None if restored.drill is None else DrillMode(restored.drill)
     app = ConsoleApp(session, mode=mode, confirm=confirm, theme=theme, themes=themes,
                      keymap=keymap, after_first_frame=journaled.start)
@@ -243,6 +248,7 @@ def open_drill_console(drill: Drill, *, report: str | None, record: str | None, 
         live.append(LiveDrill(session, drill, report))
         if record:
             session.record(drill_recorder(record, drill, session.engine))
+        session.tell_clock()  # --speed, --paused: journaled (opened before) and recorded
         return DrillMode(live[0])
 
     def loaded(session: Session) -> None:

@@ -171,3 +171,52 @@ def test_open_console_journals_by_default_or_where_told(tmp_path: Path, monkeypa
     assert len(made) == (0 if named else 1)
     state = read_journal(target if named else made[0])
     assert state.ended and state.recording.seed == 4
+
+
+@pytest.mark.parametrize(("speed", "paused", "clock"),
+                         [(10.0, False, ["speed 10"]), (1.0, True, ["pause"]), (1.0, False, [])],
+                         ids=["x10", "paused", "x1"])
+def test_the_starting_clock_is_journaled_and_recorded(tmp_path: Path, monkeypatch, speed: float,
+                                                      paused: bool, clock: list[str]) -> None:
+    from console.follow import Follower, open_reader
+    from console.formats.recording import load_recording
+    from console.journal import restore_session
+
+    monkeypatch.setattr(launch, "_run", _quit_at_once)
+    themes, keymap = load_settings(None)
+    target, recorded = tmp_path / "s.journal", tmp_path / "s.rec"
+    assert launch.open_console(str(DEFAULT_CLUSTER), seed=4, local=False, speed=speed,
+                               paused=paused, confirm=False, read_only=False, theme=None,
+                               themes=themes, keymap=keymap, record=str(recorded),
+                               journal=str(target)) == 0
+    state = read_journal(target)
+    assert [(e.t, e.text) for e in state.recording.entries if e.kind == "clock"] == \
+        [(0.0, text) for text in clock]
+    assert [e.text for e in load_recording(recorded).entries if e.kind == "clock"] == clock
+    follower = Follower(open_reader(target))
+    follower.poll()
+    follower.play()  # to the end, where it pauses: the leader's speed shows
+    assert follower.session.clock.speed == speed
+    assert restore_session(state, target).session.clock.speed == speed
+
+
+def test_a_resumed_console_journals_its_clock(tmp_path: Path, monkeypatch) -> None:
+    from console.journal import restore_session, resumable
+
+    monkeypatch.setattr(launch, "_run", _quit_at_once)
+    themes, keymap = load_settings(None)
+    target = tmp_path / "s.journal"
+    launch.open_console(str(DEFAULT_CLUSTER), seed=4, local=False, speed=10.0, paused=False,
+                        confirm=False, read_only=False, theme=None, themes=themes,
+                        keymap=keymap, record=None, journal=str(target))
+    state = resumable(target)
+    restored = restore_session(state, target)
+    assert restored.session.clock.speed == 10.0  # the journaled start
+    restored.session.clock.speed = 4.0  # resume --speed 4
+    assert launch.open_resumed_console(restored, state, str(target), confirm=False, theme=None,
+                                       themes=themes, keymap=keymap,
+                                       journaled_speed=10.0) == 0
+    again = read_journal(target)
+    assert [e.text for e in again.recording.entries if e.kind == "clock"] == \
+        ["speed 10", "speed 4", "pause"]
+    assert restore_session(again, target).session.clock.speed == 4.0
