@@ -192,3 +192,30 @@ async def test_a_divergence_is_said_and_the_last_good_state_shown(tmp_path):
         assert any("following stopped" in n for n in notes(app))
         assert app.engine.now == 10.0 and shown_state(app, "A") == "online"
     session.close()
+
+
+async def palette_pick(pilot, query: str) -> None:
+    """Open the command palette, type `query`, wait for its hits and pick the first."""
+    await pilot.press("ctrl+p")
+    await pilot.press(*query)
+    await pilot.app.workers.wait_for_complete()  # the palette searches in a worker
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_the_palette_on_a_follower_says_the_refusal(tmp_path):
+    """A change picked in the command palette is refused aloud, as its key is (Textual skips
+    a greyed action without a word)."""
+    path = tmp_path / "s.journal"
+    session, _journal = journaled_session(path, synced=True)
+    app = follower_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select_node(pilot, "C")
+        for query in ("crash the selected", "maintenance on/off", "pause / resume"):
+            await palette_pick(pilot, query)
+        refusals = [n for n in notes(app) if READ_ONLY in n]
+        assert len(refusals) == 3, notes(app)
+        assert app.engine.command_log == []
+    session.close()
