@@ -109,9 +109,11 @@ def test_a_leader_that_stops_without_an_end_line_is_told(tmp_path: Path, monkeyp
     monkeypatch.setattr(follow, "STOPPED_S", 0.0)
     found.poll()
     assert not found.stopped  # still written (the leader holds the lock)
+    assert not found.session.clock.paused  # the header says the leader's speed
     journal.close(session.now, clean=False)  # as after kill -9: no end line
     found.poll()
     assert found.stopped and not found.player.ended and found.session.now == 20.0
+    assert found.session.clock.paused  # the leader's clock is not running: PAUSED, not x1
 
 
 def test_a_replay_that_diverges_stops_and_names_the_entry(tmp_path: Path) -> None:
