@@ -177,6 +177,8 @@ class Follower:
             player.play_before(goal)
             if not self._check(None):
                 return True
+            if self.drill is not None and self.drill.report is not None:
+                self.session.clock.paused = True  # the leader's drill paused it as it ended
             if self.leader_ended and self.session.now >= self.target \
                     and player.index >= len(entries):
                 player.advance_to(player.duration)  # the leader's last instant, and the end
