@@ -16,8 +16,8 @@ As it plays, the follower checks that the model emits exactly the events the lea
 and goes back to the last state that agreed (re-played from the start). When the journal's
 end line comes it plays the leader's last instant and stays on the final state (`ended`); when
 no one writes the journal any more and it has no end line (the leader died), it says so
-(`stopped`) and stays, still looking for more (a `resume` of the leader goes on in the same
-journal).
+(`stopped`), its clock shows PAUSED (the leader's is not running), and it stays, still looking
+for more (a `resume` of the leader goes on in the same journal).
 
 Every operator command is refused with `READ_ONLY`, clock commands too (the leader's clock
 rules). Followers cost the leader nothing: each reads the file on its own read-only
@@ -103,6 +103,7 @@ class Follower:
         self._checked = 0  # events compared so far
         self._good = (0, 0.0)  # entries played and model time at the last check that agreed
         self._news = time.monotonic()  # when the last poll brought something
+        self._leader_paused = self.session.clock.paused  # the leader's pauses, as mirrored
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -130,10 +131,13 @@ class Follower:
         now = time.monotonic()
         if news:
             self._news = now
+            if self.stopped:  # written again (a resume): its clock as the leader left it
+                self.session.clock.paused = self._leader_paused
             self.stopped = False
         elif (not self.leader_ended and now - self._news >= STOPPED_S
               and not is_live(self.path)):
             self.stopped = True
+            self.session.clock.paused = True  # the leader's clock is not running
         return news
 
     @property
@@ -173,6 +177,8 @@ class Follower:
             player.play_before(goal)
             if not self._check(None):
                 return True
+            if self.drill is not None and self.drill.report is not None:
+                self.session.clock.paused = True  # the leader's drill paused it as it ended
             if self.leader_ended and self.session.now >= self.target \
                     and player.index >= len(entries):
                 player.advance_to(player.duration)  # the leader's last instant, and the end
@@ -187,7 +193,8 @@ class Follower:
     def _mirror_clock(self, entry: Entry) -> None:
         """A leader's pause or resume: shown by this clock (which moves nothing here)."""
         if entry.kind == "clock" and isinstance(entry.command, (Pause, Resume)):
-            self.session.clock.paused = isinstance(entry.command, Pause)
+            self._leader_paused = isinstance(entry.command, Pause)
+            self.session.clock.paused = self._leader_paused
 
     def _check(self, entry: Entry | None, *, complete: bool = False) -> bool:
         """The events the model emitted since the last check equal the journal's (`complete`:

@@ -109,9 +109,11 @@ def test_a_leader_that_stops_without_an_end_line_is_told(tmp_path: Path, monkeyp
     monkeypatch.setattr(follow, "STOPPED_S", 0.0)
     found.poll()
     assert not found.stopped  # still written (the leader holds the lock)
+    assert not found.session.clock.paused  # the header says the leader's speed
     journal.close(session.now, clean=False)  # as after kill -9: no end line
     found.poll()
     assert found.stopped and not found.player.ended and found.session.now == 20.0
+    assert found.session.clock.paused  # the leader's clock is not running: PAUSED, not x1
 
 
 def test_a_replay_that_diverges_stops_and_names_the_entry(tmp_path: Path) -> None:
@@ -155,6 +157,29 @@ def test_a_followed_drill_is_scored_as_the_leaders(tmp_path: Path) -> None:
         return [r.passed for r in results]
 
     assert verdicts(found.drill.results()) == verdicts(live.results())
+
+
+def test_a_followed_drill_is_scored_when_the_drill_ends_not_when_the_leader_quits(
+        tmp_path: Path) -> None:
+    """The leader's drill is scored (and its clock paused) as its time reaches the drill's
+    duration, while its console stays open on the report: the follower scores it then too."""
+    path = tmp_path / "d.journal"
+    live, journal = drill_leader(path, tmp_path / "report.txt")
+    found = follower(path)
+    while not live.over:
+        live.session.advance(50)
+    live.session.journal.time(live.session.now, force=True)  # type: ignore[union-attr]
+    journal.sync(live.session.now)
+    caught_up(found)
+    assert not found.player.ended and found.drill is not None  # no end line yet
+    assert found.drill.report is not None
+    assert [r.passed for r in found.drill.results()] == [r.passed for r in live.results()]
+    assert None not in [r.passed for r in found.drill.results()]  # nothing pending
+    assert found.session.clock.paused  # as the leader's, paused at the drill's end
+    assert found.session.engine.log.events == live.session.engine.log.events
+    live.session.close()
+    caught_up(found)
+    assert found.player.ended and found.diverged is None
 
 
 def test_a_journal_still_being_created_is_retried(tmp_path: Path) -> None:

@@ -55,9 +55,13 @@ class DrillReplay(DrillProgress):
 
     def run_before(self, t: float) -> None:
         """The drill to `t` (its steps due by then, its looks), then the model's timers before
-        `t` (after the drill's end too)."""
+        `t` (after the drill's end too). At the drill's duration it is scored, as the live
+        drill is the moment its time gets there (console.drills.live): a journal being
+        followed has no end line until the leader quits its report (console.follow)."""
         if self.report is None:
             self.scoring.advance_to(t)
+            if t >= self.drill.duration:
+                self.report = self.scoring.finish()
         engine = self.player.session.engine
         if t > engine.now:
             engine.run_before(t)

@@ -7,15 +7,26 @@ except that crash, isolate and failover ask first, as their keys do."""
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS
 from console.ui.widgets.command_line import is_complete_line
 
 #: A typed command line ranks above every fuzzy match (Textual's scores are unbounded).
 RUN_SCORE = math.inf
+
+
+def run_key_action(screen: Screen, action: str) -> Awaitable[bool] | None:
+    """Run `action` on `screen` as its key runs it: a greyed (locked) key's action still builds
+    its command, so the refusal says why (Textual's `run_action` skips a disabled action
+    silently)."""
+    if screen.check_action(action, ()) is None:
+        return getattr(screen, f"action_{action}")()
+    return screen.run_action(action)
 
 
 class ConsoleCommands(Provider):
@@ -58,7 +69,7 @@ class ConsoleCommands(Provider):
             action = spec.action
             if spec.paused_footer and main.check_action(action, ()) is False:
                 action = "resume"  # the key's other binding, the one live while paused
-            entries.append((label, f"key {key}", partial(main.run_action, action)))
+            entries.append((label, f"key {key}", partial(run_key_action, main, action)))
         for n, pane in enumerate(PANES, start=1):
             entries.append((f"Go to the {pane} pane", f"key {n}",
                             partial(main.action_focus_pane, pane)))

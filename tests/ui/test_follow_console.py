@@ -20,6 +20,7 @@ from console.follow import POLL_S, READ_ONLY, Follower, open_reader
 from console.model.commands import parse
 from console.ui import launch
 from console.ui.launch import follow_console
+from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import cell_text
 from console.ui.widgets.nodes import NodesTable
@@ -191,4 +192,56 @@ async def test_a_divergence_is_said_and_the_last_good_state_shown(tmp_path):
             in bar_text(app)
         assert any("following stopped" in n for n in notes(app))
         assert app.engine.now == 10.0 and shown_state(app, "A") == "online"
+    session.close()
+
+
+async def palette_pick(pilot, query: str) -> None:
+    """Open the command palette, type `query`, wait for its hits and pick the first."""
+    await pilot.press("ctrl+p")
+    await pilot.press(*query)
+    await pilot.app.workers.wait_for_complete()  # the palette searches in a worker
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_the_palette_on_a_follower_says_the_refusal(tmp_path):
+    """A change picked in the command palette is refused aloud, as its key is (Textual skips
+    a greyed action without a word)."""
+    path = tmp_path / "s.journal"
+    session, _journal = journaled_session(path, synced=True)
+    app = follower_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await select_node(pilot, "C")
+        for query in ("crash the selected", "maintenance on/off", "pause / resume"):
+            await palette_pick(pilot, query)
+        refusals = [n for n in notes(app) if READ_ONLY in n]
+        assert len(refusals) == 3, notes(app)
+        assert app.engine.command_log == []
+    session.close()
+
+
+async def test_a_followers_footer_offers_no_key_it_refuses(tmp_path):
+    """The keys a follower refuses (the changes, the clock's: the leader's clock rules) are
+    greyed in its footer, running or paused, as a replay greys its changes; pressed, they
+    still say why."""
+    path = tmp_path / "s.journal"
+    session, _journal = journaled_session(path, synced=True)
+    app = follower_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for paused in (False, True):
+            app.session.clock.paused = paused
+            app.screen.refresh_bindings()
+            await pilot.pause()
+            footer = app.screen.query_one(ConsoleFooter)
+            shown = {key: enabled for key, _a, _d, enabled, _t, _s
+                     in footer.shown_keys(app.screen)}
+            assert shown["m"] is shown["x"] is shown["space"] is False, shown
+            assert shown["question_mark"] is True
+            assert app.screen.check_action("faster", ()) is None
+        await pilot.press("space")
+        await pilot.pause()
+        assert any("the leader's clock rules" in n for n in notes(app))
     session.close()

@@ -363,3 +363,20 @@ async def test_seeking_back_shows_its_progress_in_the_bar(tmp_path):
         mode.seeking = None
         await _seek(pilot, "left_square_bracket")
         assert app.engine.now == 40.0  # 60 s back: no entry nearer than the one at 30 s
+
+
+async def test_the_palette_says_a_replays_and_a_read_only_consoles_refusal(tmp_path):
+    """A change picked in the command palette is refused aloud, as its key is."""
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 fail-node B", end=100.0)
+    replay, _ = replay_app(rec)
+    for app, why in ((replay, "this is a replay of"), (make_app(read_only=True), "read-only")):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await select_node(pilot, "A")
+            await pilot.press("ctrl+p", *"crash the selected")
+            await app.workers.wait_for_complete()  # the palette searches in a worker
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert any(why in n and "fail-node A" in n for n in notes(app)), notes(app)
+            assert app.engine.cluster.nodes["A"].state.value == "online"

@@ -61,6 +61,8 @@ PANE_MIN = PANE_FRAME + 1
 MAX_VMS_ROWS = 500
 VMS_MIN = PANE_FRAME + 3
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
+#: The clock's keys' actions: greyed, but still speaking, where the session's driver refuses them.
+CLOCK_ACTIONS = ("pause", "resume", "faster", "slower")
 #: Pane sizes follow their content (`pane_rows`) in steps of this many rows (`stepped_needs`) ...
 LAYOUT_STEP_ROWS = 4
 #: ... and, once content has moved them, not again for this many seconds of the simulated clock
@@ -478,9 +480,24 @@ class MainScreen(Screen[None]):
             return self._replay() is not None  # only a replay has the key
         if action == "focus_drill":
             return bool(self.query("#drill-table"))  # only with a drill panel
-        if action in ("pause", "resume"):  # one of the two is bound: the footer says which
-            return (action == "resume") == self.console.session.clock.paused
+        if action in ("pause", "resume") \
+                and (action == "resume") != self.console.session.clock.paused:
+            return False  # one of the two is bound: the footer says which
+        if action in CLOCK_ACTIONS and self.clock_refusal(action) is not None:
+            return None  # greyed: the session's driver refuses it (a follower, a drill over)
         return True
+
+    def clock_refusal(self, action: str) -> str | None:
+        """Why the session's driver refuses the clock command the key of `action` (one of
+        `CLOCK_ACTIONS`) would build now; None when it takes it."""
+        clock = self.console.session.clock
+        driver = self.console.session.driver
+        if driver is None:
+            return None
+        built = {"pause": actions.pause, "resume": actions.pause, "faster": actions.faster,
+                 "slower": actions.slower}[action](clock)
+        return next((reason for reason in map(driver.refusal, built.commands)
+                     if reason is not None), None)
 
     def on_key(self, event: events.Key) -> None:
         """`:` and `/` open their bar here, not through the binding: keys typed right behind
@@ -512,7 +529,9 @@ class MainScreen(Screen[None]):
         if not self.console.locked:
             return
         for spec in KEYS:
-            if spec.mutating and event.key in self.console.keys_of(spec).split(","):
+            refused = spec.mutating or (spec.action in CLOCK_ACTIONS
+                                        and self.clock_refusal(spec.action) is not None)
+            if refused and event.key in self.console.keys_of(spec).split(","):
                 event.stop()
                 event.prevent_default()
                 getattr(self, f"action_{spec.action}")()
