@@ -213,11 +213,7 @@ async def _connect_and_stop(server: subprocess.Popen[bytes],
             assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in (
                 await page.text())
         async with client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40") as ws:
-            screen = b""
-            while b"exch01" not in screen:  # a VM of the seed cluster: the console is up
-                message = await ws.receive()
-                assert message.type == aiohttp.WSMsgType.BINARY, message
-                screen += message.data
+            await _console_up(ws)
             consoles = consoles_of(server)
             assert len(consoles) == 1
             server.send_signal(signal.SIGTERM)
@@ -249,11 +245,7 @@ async def _open_and_close_a_page(server: subprocess.Popen[bytes], port: int,
     journals = data / "cluster-console" / "journals"
     address = f"ws://127.0.0.1:{port}/ws?width=120&height=40"
     async with aiohttp.ClientSession() as client, client.ws_connect(address) as ws:
-        screen = b""
-        while b"exch01" not in screen:  # a VM of the seed cluster: the console is up
-            message = await ws.receive()
-            assert message.type == aiohttp.WSMsgType.BINARY, message
-            screen += message.data
+        await _console_up(ws)
         consoles = consoles_of(server)
         made: list[Path] = []
         while not made:  # the journal is made just after the first frame, in a thread
@@ -269,3 +261,13 @@ def _readable(path: Path) -> bool:
     except JournalError:
         return False
     return True
+
+
+async def _console_up(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Read the console's output from its websocket until the seed cluster's VM exch01 is on
+    screen: the console is up."""
+    screen = b""
+    while b"exch01" not in screen:
+        message = await ws.receive()
+        assert message.type == aiohttp.WSMsgType.BINARY, message
+        screen += message.data

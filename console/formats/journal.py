@@ -117,16 +117,20 @@ class JournalError(InputError):
 # -- the lock -----------------------------------------------------------------------------------
 
 
-def _lock(fd: int) -> bool:
-    """Take the writer's exclusive lock on the open file `fd`; False when another process
-    holds it. Always True where the system has no flock (Windows)."""
-    if fcntl is None:
-        return True
+def _flock(fd: int, operation: int) -> bool:
+    """`flock(fd, operation)` without waiting; False when another process holds the lock."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
+
+
+def lock(fd: int) -> bool:
+    """Take the writer's exclusive lock on the open file `fd` (held until `fd` is closed or its
+    process dies); False when another process holds it. Always True where the system has no
+    flock (Windows)."""
+    return fcntl is None or _flock(fd, fcntl.LOCK_EX)
 
 
 def open_regular(path: str | Path, flags: int = os.O_RDONLY) -> int:
@@ -152,9 +156,7 @@ def is_live(path: str | Path) -> bool:
     try:
         if fcntl is None:
             return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _flock(fd, fcntl.LOCK_SH):
             return True
         fcntl.flock(fd, fcntl.LOCK_UN)
         return False
@@ -592,7 +594,7 @@ class JournalWriter:
         except OSError as error:
             raise JournalError(f"{self.path}: cannot write the journal "
                                f"({error.strerror or error})") from None
-        if not _lock(fd):
+        if not lock(fd):
             os.close(fd)
             raise JournalError(f"{self.path}: being written by a live session; follow it with "
                                f"`cluster-console follow {self.path}`")

@@ -28,16 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; a live journal is told by `is_live` alone
-    fcntl = None  # type: ignore[assignment]
-
 from console.formats.journal import (
     SUFFIX,
     JournalError,
     JournalWriter,
     is_live,
+    lock,
     open_journal,
     open_regular,
     read_journal,
@@ -189,12 +185,7 @@ def _delete_unless_live(path: Path) -> bool:
     except (JournalError, OSError):
         return False
     try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-        elif is_live(path):
+        if not lock(fd):  # a session writes it (released with fd)
             return False
         for side in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
