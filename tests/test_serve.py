@@ -249,7 +249,8 @@ async def _open_and_close_a_page(server: subprocess.Popen[bytes], port: int,
         consoles = consoles_of(server)
         made: list[Path] = []
         while not made:  # the journal is made just after the first frame, in a thread
-            await asyncio.sleep(0.05)
+            message = await ws.receive()  # the next repaint (the clock's, every second)
+            assert message.type == aiohttp.WSMsgType.BINARY, message
             made = [path for path in journals.glob("*.journal") if _readable(path)]
     return made[0], consoles
 
