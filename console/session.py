@@ -214,6 +214,14 @@ class Session:
         self.clock = SessionClock(speed, paused)
         self.read_only = read_only
         self.driver: Driver | None = None
+        #: Why the session's source cannot carry a command out (None: it can); set by a source
+        #: whose hosts are real (console.sources). Asked before the driver, for the operator's
+        #: and a drill's commands; such a refusal is not heard: nothing happened.
+        self.capability: Callable[[Command], str | None] | None = None
+        #: Node name -> where that real host is (its connection, a URI with secrets redacted),
+        #: for the nodes a source connects to; empty for a simulated cluster. Screens name the
+        #: real host in what they ask before a destructive action.
+        self.real_hosts: dict[str, str] = {}
         self.recorder: RecorderLike | None = None
         self.journal: JournalLike | None = None
         self._listeners: list[Listener] = []
@@ -310,11 +318,15 @@ class Session:
 
     def submit(self, command: Command, *, source: str = OPERATOR) -> Outcome:
         """Run `command` now: a clock command on the clock, any other in the engine; tell the
-        listeners. An operator's command may first be refused by the driver, with its reason
-        (never reaching the clock or the engine, and not heard), and so is an operator's
-        observation (`OBSERVATION_REFUSAL`)."""
+        listeners. An operator's command may first be refused by the source (`capability`) or
+        the driver, with its reason (never reaching the clock or the engine, and not heard),
+        and so is an operator's observation (`OBSERVATION_REFUSAL`); a drill's command by the
+        source too."""
         if command.observation and source == OPERATOR:
             return Outcome.refuse(OBSERVATION_REFUSAL)
+        reason = self._incapable(command, source)
+        if reason is not None:
+            return Outcome.refuse(reason)
         driver = self.driver
         if source == OPERATOR and driver is not None:
             reason = driver.refusal(command)
@@ -328,6 +340,13 @@ class Session:
             outcome = self.engine.submit(command)
         self._tell(Heard(self.now, source, command, outcome))
         return outcome
+
+    def _incapable(self, command: Command, source: str) -> str | None:
+        """Why the source cannot carry out the operator's or a drill's `command`, clock
+        commands included (real hosts keep real time), or None."""
+        if self.capability is None or source not in (OPERATOR, DRILL):
+            return None
+        return self.capability(command)
 
     def mark(self, label: str) -> None:
         """A moment worth finding again (a recording's `mark` line) at the session's time."""
@@ -408,11 +427,14 @@ class Session:
     def check(self, *commands: Command) -> Outcome:
         """What `submit` would answer to `commands` now, without changing anything: the driver's
         refusal of an operator's command first, then the clock's or the engine's own answer
-        (`Engine.check`, which tries them on a fork). The first refusal, else the last answer."""
+        (`Engine.check`, which tries them on a fork), after the source's (`capability`). The
+        first refusal, else the last answer."""
         outcome = Outcome.ok()
         model: list[Command] = []
         for command in commands:
-            reason = self.driver.refusal(command) if self.driver is not None else None
+            reason = self._incapable(command, OPERATOR)
+            if reason is None and self.driver is not None:
+                reason = self.driver.refusal(command)
             if reason is not None:
                 return Outcome.refuse(reason)
             if isinstance(command, CLOCK_COMMANDS):
@@ -425,12 +447,14 @@ class Session:
         return self.engine.check(*model) if model else outcome
 
     def preview(self, *commands: Command) -> Preview:
-        """What `commands` would do (console.model.preview), after the driver's refusal if it
-        has one; nothing changes."""
+        """What `commands` would do (console.model.preview), after the source's or the driver's
+        refusal if there is one; nothing changes."""
         from console.model.preview import Preview, preview
 
         for command in commands:
-            reason = self.driver.refusal(command) if self.driver is not None else None
+            reason = self._incapable(command, OPERATOR)
+            if reason is None and self.driver is not None:
+                reason = self.driver.refusal(command)
             if reason is not None:
                 return Preview(Outcome.refuse(reason))
         return preview(self.engine, commands)

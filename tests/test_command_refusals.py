@@ -75,9 +75,13 @@ def test_without_quorum_acting_on_the_world_is_never_refused_for_quorum(
 
 def test_every_command_says_whether_it_waits_for_quorum() -> None:
     world = {verb for verb, cls in COMMANDS.items() if not cls.needs_quorum}
+    observations = {verb for verb, cls in COMMANDS.items() if cls.observation}
+    assert observations == {"reading", "vm-reading", "observe-host", "observe-vm",
+                            "observe-defined", "observe-undefined", "observe-migration",
+                            "observe-migrated", "observe-action-failed"}
     assert world == {"fail-node", "power-off", "power-on", "isolate", "reconnect",
-                     "fail-starts", "fail-migrations", "publish-image", "reading", "speed",
-                     "pause", "resume"}
+                     "fail-starts", "fail-migrations", "publish-image", "speed",
+                     "pause", "resume"} | observations
 
 
 def test_a_host_the_cluster_no_longer_hears_is_not_called_online(tmp_path: Path) -> None:

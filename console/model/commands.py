@@ -25,7 +25,7 @@ class Param:
 
     name: str
     kind: str  # node | vm | service | onoff | target | number | count | choice | image |
-    #            keyword-node | flag
+    #            keyword-node | flag | text (free words, one shell word: quoted on output)
     optional: bool = False
     choices: tuple[str, ...] = ()  # the words a `choice` takes
 
@@ -259,6 +259,40 @@ class CancelMigration(Command):
     vm: str
 
 
+@dataclass(frozen=True)
+class VmShutdown(Command):
+    """`vm-shutdown VM`: shut a running VM down through its guest (an ACPI power button, as
+    libvirt's `virDomainShutdown` and vSphere's "Shut Down Guest OS"); it stops once the guest
+    has shut down (the quorum settings' `shutdown_s` in the embedded model). `vm-power VM off`
+    is the hard power-off (libvirt's `virDomainDestroy`)."""
+
+    verb: ClassVar[str] = "vm-shutdown"
+    help: ClassVar[str] = "shut a VM down through its guest OS (vm-power off cuts its power)"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),)
+    vm: str
+
+
+@dataclass(frozen=True)
+class VmSuspend(Command):
+    """`vm-suspend VM`: pause a running VM in memory (libvirt's `virDomainSuspend`): it keeps
+    its host and its memory and uses no CPU until `vm-resume`."""
+
+    verb: ClassVar[str] = "vm-suspend"
+    help: ClassVar[str] = "pause a running VM in memory (vm-resume continues it)"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),)
+    vm: str
+
+
+@dataclass(frozen=True)
+class VmResume(Command):
+    """`vm-resume VM`: continue a paused VM (libvirt's `virDomainResume`)."""
+
+    verb: ClassVar[str] = "vm-resume"
+    help: ClassVar[str] = "continue a paused VM"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),)
+    vm: str
+
+
 #: The most failures one injection command may arm on a node.
 MAX_INJECTED = 1000
 
@@ -360,23 +394,151 @@ class PublishImage(Command):
     image: str
 
 
-@dataclass(frozen=True)
-class LocalReading(Command):
-    """A psutil reading of the real machine, recorded so that a replay sees it too.
+class Observation(Command):
+    """What a source saw of the real world (console.sources): only a source gives one (or a
+    recording or journal that holds one), never an operator; read-only mode lets it through,
+    and it never waits for quorum: it is what happened, not a request."""
 
-    An observation, not an operator's change: only a source (or a replay of a recording that
-    holds one) gives it, read-only mode lets it through, and the event log does not list one a
-    second (the command log and recordings keep them)."""
-
-    verb: ClassVar[str] = "reading"
-    needs_quorum: ClassVar[bool] = False  # acts on the world, not the cluster
-    help: ClassVar[str] = "set a local node's measured CPU, memory and disk utilisation (0-1)"
-    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
-                                           Param("memory", "number"), Param("disk", "number"))
+    needs_quorum: ClassVar[bool] = False
     mutating: ClassVar[bool] = False
     observation: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class LocalReading(Observation):
+    """A reading of a real host's utilisation: the `--local` machine's psutil reading, or a real
+    host's from its source (libvirt's node stats), recorded so that a replay sees it too; the
+    event log does not list one a second (the command log and recordings keep them)."""
+
+    verb: ClassVar[str] = "reading"
+    help: ClassVar[str] = "set a real node's measured CPU, memory and disk utilisation (0-1)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"), Param("cpu", "number"),
+                                           Param("memory", "number"), Param("disk", "number"))
     logged: ClassVar[bool] = False
     node: str
+    cpu: float
+    memory: float
+    disk: float
+
+
+#: The states a source reports a VM in (`observe-vm`): libvirt's domain states, folded.
+OBSERVED_VM_STATES = ("running", "paused", "stopped", "crashed")
+
+
+@dataclass(frozen=True)
+class ObserveHost(Observation):
+    """`observe-host NODE up|down [REASON]`: the connection to a real host answers again, or
+    stopped answering (its keepalive or probe timed out, or it closed); REASON says why."""
+
+    verb: ClassVar[str] = "observe-host"
+    help: ClassVar[str] = "a real host's connection answers (up) or stopped answering (down)"
+    params: ClassVar[tuple[Param, ...]] = (Param("node", "node"),
+                                           Param("state", "choice", choices=("up", "down")),
+                                           Param("reason", "text", optional=True))
+    node: str
+    state: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ObserveVm(Observation):
+    """`observe-vm VM running|paused|stopped|crashed [on NODE] [REASON]`: a real VM's state,
+    with, after `on`, the host it was seen on (a move made outside the console shows so) and
+    the source's reason word (libvirt's: `booted`, `user`, `destroyed`, `migrated`, ...)."""
+
+    verb: ClassVar[str] = "observe-vm"
+    help: ClassVar[str] = "a real VM's state (and the host it was seen on)"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("vm", "vm"), Param("state", "choice", choices=OBSERVED_VM_STATES),
+        Param("node", "keyword-node", optional=True), Param("reason", "text", optional=True))
+    vm: str
+    state: str
+    node: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ObserveDefined(Observation):
+    """`observe-defined VM NODE VCPUS MEMORY_MB DISK_GB`: a VM appeared on a real host
+    (defined there), stopped; an `observe-vm` follows when it runs."""
+
+    verb: ClassVar[str] = "observe-defined"
+    help: ClassVar[str] = "a VM appeared on a real host (vCPUs, memory in MB, disk in GB)"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("vm", "name"), Param("node", "node"), Param("vcpus", "count"),
+        Param("memory_mb", "number"), Param("disk_gb", "number"))
+    vm: str
+    node: str
+    vcpus: int
+    memory_mb: float
+    disk_gb: float
+
+
+@dataclass(frozen=True)
+class ObserveUndefined(Observation):
+    """`observe-undefined VM`: a VM was removed from its real host (undefined there)."""
+
+    verb: ClassVar[str] = "observe-undefined"
+    help: ClassVar[str] = "a VM was removed from its real host"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"),)
+    vm: str
+
+
+@dataclass(frozen=True)
+class ObserveMigration(Observation):
+    """`observe-migration VM ROUND REMAINING_MB DOWNTIME_MS`: the progress of a VM's running
+    live migration as its migration job reports it (libvirt's `virDomainGetJobStats`: the
+    pre-copy iteration, memory still to copy in MB, the expected switchover downtime in ms)."""
+
+    verb: ClassVar[str] = "observe-migration"
+    logged: ClassVar[bool] = False
+    help: ClassVar[str] = "a real live migration's progress (round, MB remaining, downtime ms)"
+    params: ClassVar[tuple[Param, ...]] = (
+        Param("vm", "vm"), Param("round", "count"), Param("remaining_mb", "number"),
+        Param("downtime_ms", "number"))
+    vm: str
+    round: int
+    remaining_mb: float
+    downtime_ms: float
+
+
+@dataclass(frozen=True)
+class ObserveMigrated(Observation):
+    """`observe-migrated VM NODE`: a VM's live migration switched over; it now runs on NODE."""
+
+    verb: ClassVar[str] = "observe-migrated"
+    help: ClassVar[str] = "a real live migration switched over: the VM runs on NODE"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("node", "node"))
+    vm: str
+    node: str
+
+
+@dataclass(frozen=True)
+class ObserveActionFailed(Observation):
+    """`observe-action-failed VM ACTION REASON`: what the console asked of a real host for VM
+    (ACTION: the command's verb, e.g. `vm-suspend`, `migrate`) failed there; REASON is the
+    host's own message. A pending start or migration of VM ends with it."""
+
+    verb: ClassVar[str] = "observe-action-failed"
+    help: ClassVar[str] = "an action on a real VM failed on its host, with the host's reason"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("action", "name"),
+                                           Param("reason", "text"))
+    vm: str
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class VmReading(Observation):
+    """`vm-reading VM CPU MEM DISK`: a real VM's measured utilisation, fractions 0-1: of its
+    vCPUs, of its memory, and the share of time its disks were busy."""
+
+    verb: ClassVar[str] = "vm-reading"
+    logged: ClassVar[bool] = False
+    help: ClassVar[str] = "set a real VM's measured CPU, memory and disk utilisation (0-1)"
+    params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("cpu", "number"),
+                                           Param("memory", "number"), Param("disk", "number"))
+    vm: str
     cpu: float
     memory: float
     disk: float
@@ -426,9 +588,11 @@ CLOCK_COMMANDS: tuple[type[Command], ...] = (Speed, Pause, Resume)
 COMMANDS: dict[str, type[Command]] = {
     cls.verb: cls
     for cls in (FailNode, PowerOff, PowerOn, AddNode, Isolate, Reconnect, Failover, VmPower,
-                SetHaState, Relocate, ColdMigrate, CancelMigration, FailStarts,
-                FailMigrations, Maintenance, Migrate, Rebalance, Deploy, PublishImage,
-                LocalReading, Speed, Pause, Resume)
+                VmShutdown, VmSuspend, VmResume, SetHaState, Relocate, ColdMigrate,
+                CancelMigration, FailStarts, FailMigrations, Maintenance, Migrate, Rebalance,
+                Deploy, PublishImage, LocalReading, ObserveHost, ObserveVm, ObserveDefined,
+                ObserveUndefined, ObserveMigration, ObserveMigrated, ObserveActionFailed,
+                VmReading, Speed, Pause, Resume)
 }
 
 

@@ -24,7 +24,7 @@ from console.model.groups import GroupFailback
 from console.model.ha import HighAvailability
 from console.model.history import History
 from console.model.images import ImageStreaming
-from console.model.kernel import NO_QUORUM, Component, Handler, Outcome
+from console.model.kernel import NO_QUORUM, Actuations, Component, Handler, Outcome
 from console.model.maintenance import MaintenanceMode
 from console.model.membership import Membership
 from console.model.migration import Migrations
@@ -55,6 +55,9 @@ class Engine:
         self.clock = Scheduler()
         self.log = EventLog()
         self.read_only = read_only
+        #: Where an observed cluster's actions go (`kernel.Actuations`: a real source); None in
+        #: a simulation, a replay, a resume, a follower and every fork.
+        self.actuations: Actuations | None = None
         self.command_log: list[tuple[float, Command]] = []
         self._handlers: dict[type[Command], Handler] = {}
         self._components: list[Component] = []

@@ -133,6 +133,21 @@ class Observations(Protocol):
         ...
 
 
+class Actuations(Protocol):
+    """Where an observed cluster's actions go: the real hosts (a source, console.sources).
+
+    For a cluster whose truth is observed (`[cluster] truth = "observed"`), the model changes
+    nothing of the world itself: each action the cluster takes (an operator's `vm-suspend`,
+    `migrate`, ..., or a migration an evacuation issues) is handed over as the command that
+    says it, and its result comes back as observation commands (`observe-vm`,
+    `observe-migrated`, `observe-action-failed`, ...), which a recording keeps. Without a sink
+    (a replay, a resume, a follower) the recorded observations bring the results."""
+
+    def act(self, command: Command) -> None:
+        """Carry `command` out on the real hosts; returns at once (the outcome is observed)."""
+        ...
+
+
 class Environment(Actuator, Observations, Protocol):
     """The hardware as the behaviours know it: an actuator plus observations."""
 
