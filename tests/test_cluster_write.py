@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 from console.cli import main
 from console.formats.cluster import load_cluster, parse_cluster
-from console.formats.cluster.write import basic_string, cluster_text, starting_state
+from console.formats.cluster.write import (
+    basic_string,
+    cluster_text,
+    starting_state,
+    toml_value,
+)
+from console.formats.toml import parse_toml
 from console.model.cluster import Cluster
 from console.model.commands import parse
 from console.model.engine import Engine
@@ -294,7 +300,15 @@ def test_a_vm_in_a_passing_state_is_refused_with_its_name() -> None:
 @given(st.text(max_size=20))
 def test_any_string_is_a_toml_basic_string_that_reads_back(text: str) -> None:
     text = "".join(c for c in text if not "\ud800" <= c <= "\udfff")  # no file holds those
-    assert tomllib.loads(f"x = {basic_string(text)}") == {"x": text}
+    line = f"x = {basic_string(text)}"
+    assert tomllib.loads(line) == parse_toml(line, "s.toml") == {"x": text}
+
+
+@given(st.one_of(st.floats(allow_nan=False), st.integers(-2**63, 2**63 - 1), st.booleans()))
+def test_any_number_is_written_so_that_it_reads_back_the_same(value: float) -> None:
+    line = f"x = {toml_value(value)}"
+    for read in (tomllib.loads(line)["x"], parse_toml(line, "n.toml")["x"]):
+        assert read == value and type(read) is type(value)
 
 
 # -- small random clusters ----------------------------------------------------------------------

@@ -210,7 +210,7 @@ def _written(value: object) -> str | None:
 
 
 def _cluster_pairs(cluster: Cluster) -> list[tuple[str, Any]]:
-    """The `[cluster]` section's keys."""
+    """The `[cluster]` section's keys (a new key of that section is one more pair here)."""
     pairs: list[tuple[str, Any]] = [("name", cluster.name)]
     if cluster.description:
         pairs.append(("description", cluster.description))
