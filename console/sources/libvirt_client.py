@@ -182,7 +182,6 @@ class _Host:
     domains: dict[str, DomainFacts] = dataclasses.field(default_factory=dict)
     up: bool = True
     generation: int = 0
-    callback_ids: list[int] = dataclasses.field(default_factory=list)
     inbox: queue.SimpleQueue[tuple[Any, ...]] = dataclasses.field(
         default_factory=queue.SimpleQueue)
     retry_s: float = FIRST_RETRY_S
@@ -224,12 +223,16 @@ class LibvirtPool:
         """An exception as one redacted line (libvirt's message, or the timeout)."""
         return _one_line(redact(str(error) or type(error).__name__, self.uris))
 
-    def _discover(self, uri: str) -> tuple[Any, HostFacts, list[DomainFacts]]:
-        conn = self._open_connection(uri)
+    def _discover(self, host: _Host) -> tuple[Any, HostFacts, list[DomainFacts]]:
+        """Open host's connection, register for its events (first, so that nothing happening
+        during discovery is missed: an event queued meanwhile is checked against what was
+        found), and discover its host and domains."""
+        conn = self._open_connection(host.uri)
         try:
-            return conn, host_facts(conn, uri), discover(conn)
+            self._attach(host, conn)
+            return conn, host_facts(conn, host.uri), discover(conn)
         except BaseException:
-            conn.close()
+            self._close(conn)
             raise
 
     def open(self) -> list[tuple[HostFacts, list[DomainFacts]]]:
@@ -245,7 +248,7 @@ class LibvirtPool:
             seen.add(uri)
         hosts = [_Host(uri, Caller(f"libvirt {redact_uri(uri)}", self.timeout_s))
                  for uri in self.uris]
-        futures = [host.caller.submit(lambda uri=host.uri: self._discover(uri)) for host in hosts]
+        futures = [host.caller.submit(lambda host=host: self._discover(host)) for host in hosts]
         failure: ConnectError | None = None
         taken: set[str] = set()
         for host, future in zip(hosts, futures, strict=True):
@@ -302,9 +305,10 @@ class LibvirtPool:
             with contextlib.suppress(Exception):  # a connection already gone
                 step()
 
-    def _attach(self, host: _Host) -> None:
-        """Keepalive, the close callback and lifecycle events for host's current connection."""
-        conn, generation = host.conn, host.generation
+    def _attach(self, host: _Host, conn: Any) -> None:
+        """Keepalive, the close callback and lifecycle events for `conn`, host's connection of
+        the current generation (what they report is handled by host's watcher thread)."""
+        generation = host.generation
 
         def on_close(_conn: Any, reason: int, _opaque: object) -> None:
             word = _CLOSE_REASONS[reason] if 0 <= reason < len(_CLOSE_REASONS) else "closed"
@@ -314,22 +318,14 @@ class LibvirtPool:
                          _opaque: object) -> None:
             host.inbox.put(("event", generation, domain.name(), event, detail))
 
-        def attach() -> None:
-            with contextlib.suppress(Exception):  # a local driver (test) has no keepalive
-                conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
-            with contextlib.suppress(Exception):  # a driver that never closes on its own
-                conn.registerCloseCallback(on_close, None)
-            host.callback_ids = [conn.domainEventRegisterAny(
-                None, _VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)]
-
-        host.caller.call(attach, f"registering for events of {host.name}")
+        with contextlib.suppress(Exception):  # a local driver (test) has no keepalive
+            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+        with contextlib.suppress(Exception):  # a driver that never closes on its own
+            conn.registerCloseCallback(on_close, None)
+        conn.domainEventRegisterAny(None, _VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)
 
     def _watch(self, host: _Host) -> None:
         """A host's watcher thread: events, probes, stats, reconnection."""
-        try:
-            self._attach(host)
-        except Exception as error:
-            self._lost(host, self._reason(error))
         next_probe = next_stats = time.monotonic()
         while not self._stopped.is_set():
             now = time.monotonic()
@@ -408,21 +404,12 @@ class LibvirtPool:
     def _reconnect(self, host: _Host) -> None:
         try:
             conn, _facts, domains = host.caller.call(
-                lambda: self._discover(host.uri), f"reconnecting to {host.name}")
+                lambda: self._discover(host), f"reconnecting to {host.name}")
         except Exception:
             host.retry_s = min(LONGEST_RETRY_S, host.retry_s * 2)
             host.retry_at = time.monotonic() + host.retry_s
             return
-        host.conn = conn
-        try:
-            self._attach(host)
-        except Exception:
-            host.conn = None
-            threading.Thread(target=self._close, args=(conn,), daemon=True).start()
-            host.retry_s = min(LONGEST_RETRY_S, host.retry_s * 2)
-            host.retry_at = time.monotonic() + host.retry_s
-            return
-        host.up = True
+        host.conn, host.up = conn, True
         assert host.sampler is not None
         host.sampler.reset()
         self._send(HostReachable(host.name, True, "reconnected"))
