@@ -7,7 +7,6 @@ No test sleeps: a wait is on a condition, with a deadline, and fails naming what
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 from collections.abc import Callable
@@ -16,11 +15,19 @@ from typing import Any
 import pytest
 
 from console.paths import SAMPLE_CLUSTERS
-from console.sources.libvirt_client import INSTALL_HINT, Observation
+from console.sources.libvirt_client import LibvirtMissing, Observation, require_libvirt
 
-#: Why the libvirt tests skip here, or None when libvirt-python is installed.
-MISSING = (None if importlib.util.find_spec("libvirt") is not None
-           else f"libvirt-python is not installed: {INSTALL_HINT}")
+
+def _missing() -> str | None:
+    try:
+        require_libvirt()
+    except LibvirtMissing as missing:
+        return f"libvirt-python is not installed: {str(missing).split(': ', 1)[-1]}"
+    return None
+
+
+#: Why the libvirt tests skip here, or None when libvirt-python imports.
+MISSING = _missing()
 #: Marks a test that talks to libvirt's test driver.
 needs_libvirt = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 #: The shipped sample hosts (libvirt's test driver format).

@@ -128,13 +128,13 @@ def test_lifecycle_events_map_to_the_state_they_leave() -> None:
     assert event_state(0, 0) is None and event_state(6, 0) is None  # defined; shutting down
 
 
+@needs_libvirt
 def test_a_connection_that_fails_says_which_uri_and_why_without_its_secrets() -> None:
     uri = "qemu+ssh://root:hunter2@kvm1/system?keyfile=/secret/id"
 
     def refuse(attempted: str) -> None:
         raise OSError(f"unable to connect to {attempted}:\nConnection refused")
 
-    pytest.importorskip("libvirt")
     with pytest.raises(ConnectError) as caught:
         LibvirtPool([uri], connect=refuse).open()
     assert str(caught.value) == (
