@@ -254,6 +254,11 @@ def test_a_lost_connection_is_seen_then_reconnected_with_what_changed(
     try:
         pool.act("vm-suspend", "db-01", "host-a")
         seen.wait_for(lambda o: isinstance(o, DomainState) and o.name == "db-01")
+        conn = faults.latest(HOST_A)
+        conn.defineXML(conn.lookupByName("web-01").XMLDesc(0)
+                       .replace("<name>web-01<", "<name>scratch-01<")
+                       .replace("-000000000001<", "-000000000098<"))
+        seen.wait_for(lambda o: isinstance(o, DomainDefined))
         faults.cut(HOST_A, notify=notify)
         down = seen.wait_for(lambda o: isinstance(o, HostReachable))
         assert (down.host, down.up) == ("host-a", False)
@@ -263,9 +268,12 @@ def test_a_lost_connection_is_seen_then_reconnected_with_what_changed(
         faults.restore(HOST_A)
         assert seen.wait_for(lambda o: isinstance(o, HostReachable), after=mark) == HostReachable(
             "host-a", True, "reconnected")
-        # the new connection reads the file afresh: db-01 runs there again
+        # the new connection reads the file afresh: db-01 runs there again, scratch-01 is gone
         assert seen.wait_for(lambda o: isinstance(o, DomainState), after=mark) == DomainState(
             "host-a", "db-01", "running", "unknown")
+        assert seen.wait_for(lambda o: isinstance(o, DomainUndefined), after=mark) == (
+            DomainUndefined("host-a", "scratch-01"))
+        assert not any(isinstance(o, DomainDefined) for o in seen.seen[mark:])
         assert not any(isinstance(o, HostReachable) and o.host == "host-b" for o in seen.seen)
     finally:
         pool.stop()
@@ -332,3 +340,18 @@ def test_a_blocking_action_is_an_action_failed_naming_the_timeout(
         pool.stop()
     assert failed == ActionFailed("web-01", "vm-suspend", "looking up web-01 on host-a: "
                                   "timed out after 0.2 s without an answer")
+
+
+@needs_libvirt
+def test_reconnection_backs_off_from_one_second_to_thirty(faults: FaultyConnections) -> None:
+    pool = LibvirtPool([HOST_A], connect=faults)
+    pool.open()
+    host = pool._hosts["host-a"]
+    pool._lost(host, "connection reset")
+    waits = [host.retry_s]
+    faults.cut(HOST_A)
+    for _attempt in range(7):
+        pool._reconnect(host)
+        waits.append(host.retry_s)
+    pool.stop()
+    assert waits == [1, 2, 4, 8, 16, 30, 30, 30]
