@@ -30,6 +30,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from types import ModuleType
 from typing import Any
@@ -258,6 +259,7 @@ class LibvirtPool:
             except Exception as error:
                 failure = failure or ConnectError(
                     f"cannot connect to {label}: {self._reason(error)}")
+                future.add_done_callback(self._close_late)  # a connection after its timeout
                 continue
             name = unique_name(facts.name, taken)
             taken.add(name)
@@ -267,7 +269,7 @@ class LibvirtPool:
         if failure is not None:
             for host in hosts:
                 if host.conn is not None:
-                    host.caller.submit(host.conn.close)
+                    host.caller.submit(lambda conn=host.conn: self._close(conn))
                 host.caller.close()
             raise failure
         self._hosts = {host.name: host for host in hosts}
@@ -298,6 +300,11 @@ class LibvirtPool:
     def _send(self, observation: Observation) -> None:
         if self._emit is not None and not self._stopped.is_set():
             self._emit(observation)
+
+    @classmethod
+    def _close_late(cls, future: Future[tuple[Any, HostFacts, list[DomainFacts]]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            cls._close(future.result()[0])
 
     @staticmethod
     def _close(conn: Any) -> None:
