@@ -55,6 +55,7 @@ def test_the_built_package_carries_every_data_file(tmp_path: Path) -> None:
     assert {f"themes/{name}.toml" for name in SHIPPED_ORDER} <= shipped
     assert "sample_clusters/drills/node-crash.toml" in shipped
     assert "sample_clusters/traces/README.md" in shipped
+    assert {"sample_clusters/libvirt/host-a.xml", "sample_clusters/libvirt/host-b.xml"} <= shipped
 
 
 def test_the_shipped_data_is_found_through_importlib_resources() -> None:

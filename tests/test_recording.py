@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from console.cli import main
 from console.errors import InputError
 from console.formats.cluster import load_cluster, parse_cluster
+from console.formats.cluster.write import node_table
 from console.formats.event_log import render_json, render_text
 from console.formats.recording import (
     FORMAT,
@@ -19,7 +20,6 @@ from console.formats.recording import (
     Recorder,
     cluster_with_node,
     load_recording,
-    node_table,
     parse_recording,
 )
 from console.model.commands import parse

@@ -22,7 +22,8 @@ was given (for messages only: the text itself is embedded, so a replay needs no 
 console session in read-only mode adds `"read_only": true` (its refusals replay too), and a
 `--local` session adds `"local_node": NAME`: the machine the console ran on is not in the cluster
 file, so the embedded cluster text ends with a `[[nodes]]` table built from that node's fields
-(`node_table`), and NAME marks it as the local node, the one that takes `reading` commands. A
+(`console.formats.cluster.write.node_table`), and NAME marks it as the local node, the one that
+takes `reading` commands. A
 cluster driven by CPU traces (`[workloads] traces`) embeds them, `"traces": {"FILE": [PERCENT,
 ...]}`, so a replay needs no trace folder either. An interactive drill's recording
 adds `"drill_file": "<the drill file's text>"` (version 2) so that a replay shows the drill
@@ -75,6 +76,7 @@ from typing import IO, Any
 
 from console import __version__
 from console.formats.cluster import parse_cluster
+from console.formats.cluster.write import node_table
 from console.formats.output import AtomicOutput
 from console.formats.timed import MAX_TIME_S
 from console.formats.toml import MAX_NESTING, ConfigError, nesting_depth, read_file
@@ -273,30 +275,6 @@ class Recorder:
     def _write(self, data: dict[str, Any]) -> None:
         self._stream.write(json.dumps(data, ensure_ascii=False) + "\n")
         self._stream.flush()
-
-
-#: The Node fields a cluster file can say (config's [[nodes]] keys), in the order written.
-_NODE_FIELDS = ("hypervisor", "cpus", "cores_per_cpu", "mhz", "memory_gb", "disks_gb",
-                "nics_gbps", "disk_mbps", "boot_s")
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
-
-
-def node_table(node: Node) -> str:
-    """A `[[nodes]]` table that a cluster file parses back into the same host (`--local`)."""
-    lines = ["[[nodes]]", f"name = {_toml_value(node.name)}"]
-    lines += [f"{key} = {_toml_value(getattr(node, key))}" for key in _NODE_FIELDS]
-    if node.images:
-        lines.append(f"images = {_toml_value(sorted(node.images))}")
-    return "\n".join(lines) + "\n"
 
 
 def cluster_with_node(text: str, node: Node) -> str:

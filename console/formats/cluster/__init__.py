@@ -11,7 +11,8 @@ written. The first problem in file order is raised as a `ConfigError` whose `str
 (the error type, key paths, line numbers, value checkers) is `console.formats.toml`, shared with
 drill files. The cluster file is read in three modules, one job each: `schema` (sections, keys
 and value checks; the schema is documented there), `checks` (cross-checks of names, guest OS
-support, sizes, services and rules) and `build` (the `Cluster`, with placement).
+support, sizes, services and rules) and `build` (the `Cluster`, with placement). `write` goes the
+other way: `cluster_text(cluster)` is a file that reads back into an equal cluster.
 
 Key paths count `[[nodes]]`, `[[vms]]`, `[[services]]`, `[[images]]`, `[[layers]]` and `[[rules]]`
 entries from 0, as written in the file (an entry with `count` is one entry however many copies it

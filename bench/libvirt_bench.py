@@ -1,0 +1,116 @@
+"""The libvirt client (console.sources.libvirt_client) on the two shipped test-driver hosts.
+
+    python bench/libvirt_bench.py [--runs N] [--events N] [--idle SECONDS]
+
+**Open.** `LibvirtPool([host-a, host-b]).open()`: both connections opened (each in a thread of
+its own, with the timeout) and discovered (host facts, every domain with its disks' volumes);
+wall seconds of the first open in the process (it also registers libvirt's event loop) and the
+median of N more (default 20), each on a fresh pool.
+
+**Event latency.** With the pool started, `act("vm-suspend", "web-01", "host-a")` and the wait
+for the `DomainState(..., "paused", ...)` it brings (libvirt's lifecycle event, read back on the
+host's watcher thread and emitted): wall milliseconds from the call to the observation, median,
+p90 and max of N (default 20; the VM is resumed, and that observed, between two suspends). The
+test driver answers in-process: this is the client's own latency, no network's.
+
+**Steady CPU.** The pool started on both hosts and left alone for SECONDS (default 10): its
+probes every second and its stats every second, as the console runs it. CPU of the process
+(`time.process_time`) per wall second, in percent of one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchlib import machine
+
+from console.paths import SAMPLE_CLUSTERS
+from console.sources.libvirt_client import DomainState, LibvirtPool, Observation
+
+HOSTS = [f"test://{SAMPLE_CLUSTERS / 'libvirt' / name}.xml" for name in ("host-a", "host-b")]
+
+
+def time_open(runs: int) -> tuple[float, list[float]]:
+    """Seconds of the first open, then of `runs` more."""
+    times = []
+    for _ in range(runs + 1):
+        pool = LibvirtPool(HOSTS)
+        started = time.perf_counter()
+        pool.open()
+        times.append(time.perf_counter() - started)
+        pool.stop()
+    return times[0], times[1:]
+
+
+def time_events(count: int) -> list[float]:
+    """Milliseconds from each suspend call to its DomainState."""
+    wanted: dict[str, threading.Event] = {"paused": threading.Event(),
+                                          "running": threading.Event()}
+
+    def emit(observation: Observation) -> None:
+        if isinstance(observation, DomainState) and observation.name == "web-01":
+            wanted[observation.state].set()
+
+    pool = LibvirtPool(HOSTS, stats_interval_s=3600)
+    pool.open()
+    pool.start(emit)
+    latencies = []
+    try:
+        for _ in range(count):
+            wanted["paused"].clear()
+            started = time.perf_counter()
+            pool.act("vm-suspend", "web-01", "host-a")
+            if not wanted["paused"].wait(5):
+                raise SystemExit("no DomainState for the suspend within 5 s")
+            latencies.append((time.perf_counter() - started) * 1000)
+            wanted["running"].clear()
+            pool.act("vm-resume", "web-01", "host-a")
+            if not wanted["running"].wait(5):
+                raise SystemExit("no DomainState for the resume within 5 s")
+    finally:
+        pool.stop()
+    return latencies
+
+
+def steady_cpu(seconds: float) -> float:
+    """Percent of one core the started pool uses, idle, over `seconds`."""
+    pool = LibvirtPool(HOSTS)
+    pool.open()
+    pool.start(lambda _observation: None)
+    try:
+        threading.Event().wait(1.5)  # past the first readings
+        cpu, wall = time.process_time(), time.perf_counter()
+        threading.Event().wait(seconds)
+        return (time.process_time() - cpu) / (time.perf_counter() - wall) * 100
+    finally:
+        pool.stop()
+
+
+def main() -> None:
+    """Print the machine, then both figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--idle", type=float, default=10.0)
+    args = parser.parse_args()
+    print(machine())
+    first, rest = time_open(args.runs)
+    print(f"open + discover host-a and host-b: first {first * 1000:.1f} ms, "
+          f"median of {len(rest)} {statistics.median(rest) * 1000:.1f} ms")
+    latencies = sorted(time_events(args.events))
+    p90 = latencies[max(0, int(len(latencies) * 0.9) - 1)]
+    print(f"suspend call -> DomainState observed: median {statistics.median(latencies):.2f} ms, "
+          f"p90 {p90:.2f} ms, max {latencies[-1]:.2f} ms ({len(latencies)} suspends)")
+    print(f"steady CPU, pool started on both hosts: {steady_cpu(args.idle):.2f} % of a core "
+          f"over {args.idle:g} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,568 @@
+"""The libvirt client: connections to real hosts, what they hold, what happens on them, and
+actions carried out on them; plain dataclasses out (console.sources.libvirt_facts), nothing of
+the model, the session or the screens in.
+
+`LibvirtPool(uris).open()` connects to every URI (each with a timeout, off the caller's thread)
+and discovers its host and domains; `start(emit)` then reports observations through `emit`, from
+threads of the pool's own:
+
+* libvirt's default event implementation runs in a daemon thread (registered once per process);
+  each connection's lifecycle events (start, suspend, resume, stop, define, undefine, ...) become
+  `DomainState` / `DomainDefined` / `DomainUndefined`, the domain's state read back from libvirt;
+* one watcher thread per host probes the connection every second (`isAlive` and a round trip,
+  with the timeout), hears libvirt's close callback and keepalive, and reads the stats every
+  `stats_interval_s` (`HostStats`, `DomainStats`, rates between two readings); a host that stops
+  answering gives `HostReachable(False)`, is reconnected with back-off (1, 2, 4 ... 30 s), and on
+  reconnection gives `HostReachable(True)` and what changed meanwhile;
+* `act` runs an action in a worker thread, each libvirt call with the timeout; a failure comes
+  back as `ActionFailed` with libvirt's message (redacted), a success through the events.
+
+Every URI and libvirt message that leaves the pool is redacted (libvirt_redact). libvirt-python
+is imported lazily (`require_libvirt`): without it the console runs, and `--connect` says what
+to install (`INSTALL_HINT`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from types import ModuleType
+from typing import Any
+
+from console.sources.libvirt_calls import Caller, call_with_timeout
+from console.sources.libvirt_discovery import discover, domain_facts, host_facts, unique_name
+from console.sources.libvirt_facts import (
+    EVENT_DEFINED,
+    EVENT_UNDEFINED,
+    ActionFailed,
+    DomainDefined,
+    DomainFacts,
+    DomainState,
+    DomainStats,
+    DomainUndefined,
+    HostFacts,
+    HostReachable,
+    HostStats,
+    MigrationDone,
+    MigrationProgress,
+    Observation,
+    domain_state,
+    event_state,
+)
+from console.sources.libvirt_redact import redact, redact_uri
+from console.sources.libvirt_stats import StatsSampler
+
+__all__ = [
+    "INSTALL_HINT",
+    "ActionFailed",
+    "ConnectError",
+    "DomainDefined",
+    "DomainFacts",
+    "DomainState",
+    "DomainStats",
+    "DomainUndefined",
+    "HostFacts",
+    "HostReachable",
+    "HostStats",
+    "LibvirtMissing",
+    "LibvirtPool",
+    "MigrationDone",
+    "MigrationProgress",
+    "Observation",
+    "redact",
+    "redact_uri",
+    "require_libvirt",
+]
+
+#: What `--connect` needs, in one line.
+INSTALL_HINT = ("--connect needs libvirt-python: pip install 'cluster-console[libvirt]' (it builds "
+                "against the system's libvirt development package and pkg-config, e.g. "
+                "apt install libvirt-dev pkg-config)")
+#: The verbs `act` carries out.
+VERBS = ("vm-power-on", "vm-power-off", "vm-shutdown", "vm-suspend", "vm-resume", "migrate",
+         "cancel-migration", "cold-migrate")
+#: Seconds between reachability probes of a connection.
+PROBE_INTERVAL_S = 1.0
+#: Back-off between reconnection attempts: the first wait, and the longest (seconds).
+FIRST_RETRY_S, LONGEST_RETRY_S = 1.0, 30.0
+#: Seconds between readings of a live migration's job stats.
+MIGRATION_POLL_S = 0.5
+#: Keepalive: a message every KEEPALIVE_INTERVAL_S, the connection closed after KEEPALIVE_COUNT
+#: unanswered ones.
+KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT = 5, 3
+
+# libvirt's constants used here (values of its stable ABI, so that they are known without it).
+_VIR_DOMAIN_EVENT_ID_LIFECYCLE = 0
+_VIR_DOMAIN_EVENT_STOPPED = 5
+_VIR_ERR_NO_DOMAIN = 42
+_VIR_MIGRATE_LIVE, _VIR_MIGRATE_PEER2PEER = 1, 2
+_VIR_MIGRATE_PERSIST_DEST, _VIR_MIGRATE_UNDEFINE_SOURCE = 8, 16
+_XML_INACTIVE = 2
+# virConnectCloseReason -> what it means, as a HostReachable reason.
+_CLOSE_REASONS = ("connection error", "connection closed by the host", "keepalive timed out",
+                  "connection closed by the client")
+# libvirt drivers (getType(), lower-case) -> verbs they cannot carry out, and why.
+_UNSUPPORTED = {
+    "test": {"migrate": "the test driver cannot migrate (virDomainMigrate is not supported)",
+             "cancel-migration": "the test driver runs no migration jobs to cancel"},
+    "hyperv": {"migrate": "libvirt's Hyper-V driver cannot migrate",
+               "cancel-migration": "libvirt's Hyper-V driver runs no migration jobs"},
+    "hyper-v": {"migrate": "libvirt's Hyper-V driver cannot migrate",
+                "cancel-migration": "libvirt's Hyper-V driver runs no migration jobs"},
+}
+
+
+class LibvirtMissing(Exception):
+    """libvirt-python is not installed; str(e) == INSTALL_HINT."""
+
+    def __init__(self) -> None:
+        super().__init__(INSTALL_HINT)
+
+
+class ConnectError(Exception):
+    """A connection could not be opened or discovered: one line naming the (redacted) URI and
+    libvirt's reason (redacted), or the timeout."""
+
+
+def require_libvirt() -> ModuleType:
+    """The `libvirt` module; LibvirtMissing when libvirt-python is not installed."""
+    try:
+        import libvirt
+    except ImportError:
+        raise LibvirtMissing() from None
+    return libvirt
+
+
+_event_loop_lock = threading.Lock()
+_event_loop_started = False
+
+
+def _quiet(_context: object, _error: object) -> None:
+    """libvirt's error handler: errors reach us as exceptions, never on stderr (the screen)."""
+
+
+def _run_event_loop(libvirt: ModuleType) -> None:
+    while True:
+        libvirt.virEventRunDefaultImpl()
+
+
+def ensure_event_loop(libvirt: ModuleType) -> None:
+    """Register libvirt's default event implementation and run it in a daemon thread, once per
+    process (before any connection is opened, as libvirt asks); silence libvirt's printing of
+    errors to stderr."""
+    global _event_loop_started
+    with _event_loop_lock:
+        if _event_loop_started:
+            return
+        libvirt.registerErrorHandler(_quiet, None)
+        libvirt.virEventRegisterDefaultImpl()
+        threading.Thread(target=_run_event_loop, args=(libvirt,), name="libvirt events",
+                         daemon=True).start()
+        _event_loop_started = True
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclasses.dataclass
+class _Host:
+    """One connection and what the pool knows of it (touched by its watcher thread only, once
+    the pool has started)."""
+
+    uri: str
+    caller: Caller
+    facts: HostFacts | None = None
+    conn: Any = None
+    domains: dict[str, DomainFacts] = dataclasses.field(default_factory=dict)
+    up: bool = True
+    generation: int = 0
+    inbox: queue.SimpleQueue[tuple[Any, ...]] = dataclasses.field(
+        default_factory=queue.SimpleQueue)
+    retry_s: float = FIRST_RETRY_S
+    retry_at: float = 0.0
+    sampler: StatsSampler | None = None
+
+    @property
+    def name(self) -> str:
+        assert self.facts is not None
+        return self.facts.name
+
+
+class LibvirtPool:
+    """Connections to `uris` (one host each); see the module's docstring. `timeout_s` bounds
+    every libvirt call; `connect(uri)` opens a connection (libvirt.open by default; a test may
+    wrap the connections it returns to make one fail)."""
+
+    def __init__(self, uris: Sequence[str], *, timeout_s: float = 5.0,
+                 stats_interval_s: float = 1.0,
+                 connect: Callable[[str], Any] | None = None) -> None:
+        self.uris = list(uris)
+        self.timeout_s = timeout_s
+        self.stats_interval_s = stats_interval_s
+        self._connect = connect
+        self._hosts: dict[str, _Host] = {}
+        self._emit: Callable[[Observation], None] | None = None
+        self._stopped = threading.Event()
+        self._libvirt: ModuleType | None = None
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _open_connection(self, uri: str) -> Any:
+        if self._connect is not None:
+            return self._connect(uri)
+        assert self._libvirt is not None
+        return self._libvirt.open(uri)
+
+    def _reason(self, error: BaseException) -> str:
+        """An exception as one redacted line (libvirt's message, or the timeout)."""
+        return _one_line(redact(str(error) or type(error).__name__, self.uris))
+
+    def _discover(self, host: _Host) -> tuple[Any, HostFacts, list[DomainFacts]]:
+        """Open host's connection, register for its events (first, so that nothing happening
+        during discovery is missed: an event queued meanwhile is checked against what was
+        found), and discover its host and domains."""
+        conn = self._open_connection(host.uri)
+        try:
+            self._attach(host, conn)
+            return conn, host_facts(conn, host.uri), discover(conn)
+        except BaseException:
+            self._close(conn)
+            raise
+
+    def open(self) -> list[tuple[HostFacts, list[DomainFacts]]]:
+        """Connect to every URI at once (each within the timeout) and discover its host and
+        domains, in the order of the URIs. Raises ConnectError for the first URI that fails
+        (or is given twice), closing the others; LibvirtMissing without libvirt-python."""
+        self._libvirt = require_libvirt()
+        ensure_event_loop(self._libvirt)
+        seen: set[str] = set()
+        for uri in self.uris:
+            if uri in seen:
+                raise ConnectError(f"{redact_uri(uri)}: given twice (one connection per host)")
+            seen.add(uri)
+        hosts = [_Host(uri, Caller(f"libvirt {redact_uri(uri)}", self.timeout_s))
+                 for uri in self.uris]
+        futures = [host.caller.submit(lambda host=host: self._discover(host)) for host in hosts]
+        failure: ConnectError | None = None
+        taken: set[str] = set()
+        for host, future in zip(hosts, futures, strict=True):
+            label = redact_uri(host.uri)
+            try:
+                conn, facts, domains = host.caller.wait(future, f"connecting to {label}")
+            except Exception as error:
+                failure = failure or ConnectError(
+                    f"cannot connect to {label}: {self._reason(error)}")
+                future.add_done_callback(self._close_late)  # a connection after its timeout
+                continue
+            name = unique_name(facts.name, taken)
+            taken.add(name)
+            host.conn, host.facts = conn, dataclasses.replace(facts, name=name)
+            host.domains = {d.name: d for d in domains}
+            host.sampler = StatsSampler(host.facts)
+        if failure is not None:
+            for host in hosts:
+                if host.conn is not None:
+                    host.caller.submit(lambda conn=host.conn: self._close(conn))
+                host.caller.close()
+            raise failure
+        self._hosts = {host.name: host for host in hosts}
+        return [(host.facts, list(host.domains.values())) for host in hosts
+                if host.facts is not None]
+
+    # -- running -------------------------------------------------------------------------
+
+    def start(self, emit: Callable[[Observation], None]) -> None:
+        """Begin reporting observations through `emit` (called from the pool's threads), after
+        `open`: events, probes, stats, reconnections (see the module's docstring)."""
+        self._emit = emit
+        for host in self._hosts.values():
+            threading.Thread(target=self._watch, args=(host,), name=f"libvirt {host.name}",
+                             daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop reporting at once and close every connection (in the background; idempotent)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for host in self._hosts.values():
+            host.inbox.put(("stop",))
+            if host.conn is not None:
+                host.caller.submit(lambda conn=host.conn: self._close(conn))
+            host.caller.close()
+
+    def _send(self, observation: Observation) -> None:
+        if self._emit is not None and not self._stopped.is_set():
+            self._emit(observation)
+
+    @classmethod
+    def _close_late(cls, future: Future[tuple[Any, HostFacts, list[DomainFacts]]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            cls._close(future.result()[0])
+
+    @staticmethod
+    def _close(conn: Any) -> None:
+        for step in (conn.unregisterCloseCallback, conn.close):
+            with contextlib.suppress(Exception):  # a connection already gone
+                step()
+
+    def _attach(self, host: _Host, conn: Any) -> None:
+        """Keepalive, the close callback and lifecycle events for `conn`, host's connection of
+        the current generation (what they report is handled by host's watcher thread)."""
+        generation = host.generation
+
+        def on_close(_conn: Any, reason: int, _opaque: object) -> None:
+            word = _CLOSE_REASONS[reason] if 0 <= reason < len(_CLOSE_REASONS) else "closed"
+            host.inbox.put(("closed", generation, word))
+
+        def on_lifecycle(_conn: Any, domain: Any, event: int, detail: int,
+                         _opaque: object) -> None:
+            host.inbox.put(("event", generation, domain.name(), event, detail))
+
+        with contextlib.suppress(Exception):  # a local driver (test) has no keepalive
+            conn.setKeepAlive(KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT)
+        with contextlib.suppress(Exception):  # a driver that never closes on its own
+            conn.registerCloseCallback(on_close, None)
+        conn.domainEventRegisterAny(None, _VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)
+
+    def _watch(self, host: _Host) -> None:
+        """A host's watcher thread: events, probes, stats, reconnection."""
+        next_probe = next_stats = time.monotonic()
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            due = min(next_probe, next_stats) if host.up else host.retry_at
+            try:
+                item = host.inbox.get(timeout=max(0.0, due - now))
+            except queue.Empty:
+                item = None
+            if self._stopped.is_set():
+                return
+            now = time.monotonic()
+            if item is not None:
+                self._handle(host, item)
+            elif not host.up:
+                if now >= host.retry_at:
+                    self._reconnect(host)
+            elif now >= next_probe:
+                next_probe = now + PROBE_INTERVAL_S
+                self._probe(host)
+                if host.up and now >= next_stats:
+                    next_stats = now + self.stats_interval_s
+                    self._sample(host)
+
+    def _handle(self, host: _Host, item: tuple[Any, ...]) -> None:
+        kind = item[0]
+        if kind == "stop" or item[1] != host.generation or not host.up:
+            return  # news of a connection that is gone
+        if kind == "closed":
+            self._lost(host, item[2])
+        elif kind == "event":
+            try:
+                self._on_event(host, *item[2:])
+            except Exception as error:  # the connection failed under the read
+                self._lost(host, self._reason(error))
+
+    def _probe(self, host: _Host) -> None:
+        conn = host.conn
+
+        def probe() -> None:
+            if conn.isAlive() != 1:
+                raise ConnectionError("the connection is not alive")
+            conn.getLibVersion()
+
+        try:
+            host.caller.call(probe, f"probing {host.name}")
+        except Exception as error:
+            self._lost(host, self._reason(error))
+
+    def _sample(self, host: _Host) -> None:
+        assert host.sampler is not None
+        sampler, conn = host.sampler, host.conn
+        try:
+            stats = host.caller.call(lambda: sampler.sample(conn), f"reading stats of {host.name}")
+        except Exception as error:
+            self._lost(host, self._reason(error))
+            return
+        if stats is not None:
+            self._send(stats[0])
+            for domain in stats[1]:
+                self._send(domain)
+
+    def _lost(self, host: _Host, reason: str) -> None:
+        """host's connection stopped answering: report it, drop it, retry after the back-off."""
+        if not host.up:
+            return
+        host.up = False
+        host.generation += 1
+        self._send(HostReachable(host.name, False, reason))
+        old = host.conn
+        host.conn = None
+        if old is not None:
+            threading.Thread(target=self._close, args=(old,), daemon=True).start()
+        host.retry_s = FIRST_RETRY_S
+        host.retry_at = time.monotonic() + host.retry_s
+
+    def _reconnect(self, host: _Host) -> None:
+        try:
+            conn, _facts, domains = host.caller.call(
+                lambda: self._discover(host), f"reconnecting to {host.name}")
+        except Exception:
+            host.retry_s = min(LONGEST_RETRY_S, host.retry_s * 2)
+            host.retry_at = time.monotonic() + host.retry_s
+            return
+        host.conn, host.up = conn, True
+        assert host.sampler is not None
+        host.sampler.reset()
+        self._send(HostReachable(host.name, True, "reconnected"))
+        self._rediscovered(host, {d.name: d for d in domains})
+
+    def _rediscovered(self, host: _Host, found: dict[str, DomainFacts]) -> None:
+        """Report what changed on host while it was out of reach."""
+        for name in sorted(set(host.domains) - set(found)):
+            self._send(DomainUndefined(host.name, name))
+        for name, facts in sorted(found.items()):
+            self._changed(host, host.domains.get(name), facts)
+        host.domains = found
+
+    def _changed(self, host: _Host, known: DomainFacts | None, facts: DomainFacts) -> None:
+        """Report the difference between what was known of a domain and what is now."""
+        same_definition = known is not None and dataclasses.replace(
+            known, state=facts.state, reason=facts.reason) == facts
+        if not same_definition:
+            self._send(DomainDefined(host.name, facts))
+        if (known is None and facts.state != "stopped") or (
+                known is not None and (known.state, known.reason) != (facts.state, facts.reason)):
+            self._send(DomainState(host.name, facts.name, facts.state, facts.reason))
+
+    def _on_event(self, host: _Host, name: str, event: int, detail: int) -> None:
+        """A lifecycle event of domain `name`: read the domain back, report what changed."""
+        if event == EVENT_UNDEFINED:
+            if host.domains.pop(name, None) is not None:
+                assert host.sampler is not None
+                host.sampler.forget(name)
+                self._send(DomainUndefined(host.name, name))
+            return
+        conn = host.conn
+        known = host.domains.get(name)
+
+        def read() -> DomainFacts | None:
+            try:
+                domain = conn.lookupByName(name)
+                if known is None or event == EVENT_DEFINED:
+                    return domain_facts(conn, domain)
+                state, reason = domain_state(*domain.state())
+                return dataclasses.replace(known, state=state, reason=reason)
+            except Exception as error:
+                if getattr(error, "get_error_code", lambda: None)() == _VIR_ERR_NO_DOMAIN:
+                    return None  # gone already (a transient domain that stopped)
+                raise
+
+        facts = host.caller.call(read, f"reading domain {name} of {host.name}")
+        if facts is None:
+            change = event_state(event, detail)
+            if known is not None and change is not None:
+                self._changed(host, known, dataclasses.replace(
+                    known, state=change[0], reason=change[1]))
+            if known is not None and event == _VIR_DOMAIN_EVENT_STOPPED:
+                del host.domains[name]
+                self._send(DomainUndefined(host.name, name))
+            return
+        if event == EVENT_DEFINED and host.sampler is not None:
+            host.sampler.forget(name)
+        self._changed(host, known, facts)
+        host.domains[name] = facts
+
+    # -- acting --------------------------------------------------------------------------
+
+    def supports(self, verb: str, host: str) -> str | None:
+        """Why `host`'s driver cannot carry out `verb` (known without trying), or None."""
+        record = self._hosts.get(host)
+        if record is None or record.facts is None:
+            return f"{host} is not a connected host"
+        if verb not in VERBS:
+            return f"{verb} is not an action on libvirt hosts"
+        return _UNSUPPORTED.get(record.facts.driver.lower(), {}).get(verb)
+
+    def act(self, verb: str, vm: str, host: str, target: str | None = None) -> None:
+        """Carry out `verb` (one of VERBS) on domain `vm` of `host` (`target`: the host a
+        migration goes to), in a worker thread; returns at once. A failure is reported as
+        ActionFailed(vm, verb, libvirt's message redacted); a success shows by the events
+        (and, for "migrate", MigrationProgress then MigrationDone)."""
+        threading.Thread(target=self._act, args=(verb, vm, host, target),
+                         name=f"libvirt {verb} {vm}", daemon=True).start()
+
+    def _conn(self, host: str) -> Any:
+        record = self._hosts.get(host)
+        if record is None or record.conn is None or not record.up:
+            raise ConnectionError(f"host {host} is not connected")
+        return record.conn
+
+    def _call(self, call: Callable[[], Any], what: str) -> Any:
+        return call_with_timeout(call, what, self.timeout_s)
+
+    def _act(self, verb: str, vm: str, host: str, target: str | None) -> None:
+        try:
+            conn = self._conn(host)
+            domain = self._call(lambda: conn.lookupByName(vm), f"looking up {vm} on {host}")
+            simple = {"vm-power-on": "create", "vm-power-off": "destroy",
+                      "vm-shutdown": "shutdown", "vm-suspend": "suspend",
+                      "vm-resume": "resume", "cancel-migration": "abortJob"}
+            if verb in simple:
+                self._call(getattr(domain, simple[verb]), f"{verb} {vm} on {host}")
+            elif verb in ("migrate", "cold-migrate"):
+                if target is None:
+                    raise ValueError(f"{verb} needs a target host")
+                mover = self._migrate if verb == "migrate" else self._cold_migrate
+                mover(domain, vm, host, target)
+            else:
+                raise ValueError(f"{verb} is not an action on libvirt hosts")
+        except Exception as error:
+            self._send(ActionFailed(vm, verb, self._reason(error)))
+
+    def _migrate(self, domain: Any, vm: str, host: str, target: str) -> None:
+        """Live migration, peer to peer, to target's connection; job stats as progress."""
+        destination = self._conn(target)
+        flags = (_VIR_MIGRATE_LIVE | _VIR_MIGRATE_PEER2PEER | _VIR_MIGRATE_PERSIST_DEST
+                 | _VIR_MIGRATE_UNDEFINE_SOURCE)
+        mover = Caller(f"libvirt migrate {vm}", self.timeout_s)
+        running = mover.submit(lambda: domain.migrate(destination, flags, None, None, 0))
+        try:
+            while not self._stopped.is_set():
+                try:
+                    running.result(MIGRATION_POLL_S)
+                    break
+                except FutureTimeout:
+                    self._progress(domain, vm, host)
+        finally:
+            mover.close()
+        if running.done():
+            self._send(MigrationDone(vm, target))
+
+    def _progress(self, domain: Any, vm: str, host: str) -> None:
+        try:
+            stats = self._call(domain.jobStats, f"reading the migration job of {vm} on {host}")
+        except Exception:  # no job stats now (the job just ended, or the driver keeps none)
+            return
+        if "memory_remaining" in stats:
+            self._send(MigrationProgress(vm, int(stats.get("memory_iteration", 0)),
+                                         stats["memory_remaining"] / 2**20,
+                                         float(stats.get("downtime", 0))))
+
+    def _cold_migrate(self, domain: Any, vm: str, host: str, target: str) -> None:
+        """The offline move: define on target, stop on the source if running, undefine on the
+        source, start on target if it ran."""
+        destination = self._conn(target)
+        xml = self._call(lambda: domain.XMLDesc(_XML_INACTIVE), f"reading {vm} on {host}")
+        was_running = bool(self._call(domain.isActive, f"reading {vm} on {host}"))
+        moved = self._call(lambda: destination.defineXML(xml), f"defining {vm} on {target}")
+        if was_running:
+            self._call(domain.destroy, f"stopping {vm} on {host}")
+        self._call(domain.undefine, f"undefining {vm} on {host}")
+        if was_running:
+            self._call(moved.create, f"starting {vm} on {target}")
