@@ -21,6 +21,7 @@ from console.model.entities import NodeState
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
 from console.model.fork import FORK_LIMIT_VMS, fork
 from console.model.groups import GroupFailback
+from console.model.guest_power import GuestPower
 from console.model.ha import HighAvailability
 from console.model.history import History
 from console.model.images import ImageStreaming
@@ -76,9 +77,10 @@ class Engine:
         self.readings = Readings(self)
         self.relocation = Relocation(self)
         self.group_failback = GroupFailback(self)
+        self.guest_power = GuestPower(self)
         for component in (self.world, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings,
-                          self.relocation, self.group_failback):
+                          self.relocation, self.group_failback, self.guest_power):
             self.add_component(component)
         self.history = History(self, self.readings)  # samples utilisation; no events, no reconcile
         self._announce_start()

@@ -19,7 +19,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "node_entering_maintenance", "node_maintenance", "evacuation_blocked",
     "ha_capacity_reduced", "quorum_lost", "quorum_regained",
     "vm_down", "vm_restarting", "vm_running", "vm_pending", "vm_stopped", "vm_not_restarted",
-    "vm_deployed", "vm_start_failed", "vm_moved",
+    "vm_deployed", "vm_start_failed", "vm_moved", "vm_paused", "vm_resumed",
     "service_offline", "service_failover", "service_online", "service_stalled", "service_failed",
     "migration_queued", "migration_started", "migration_completed", "migration_failed",
     "migration_cancelled",

@@ -67,6 +67,9 @@ class HighAvailability:
         """An unplanned outage of a VM that was running (its host crashed, was fenced, ...)."""
         if vm.state not in CONSUMING_STATES:
             return
+        if vm.state is VmState.PAUSED:
+            self._paused_lost(vm, why)
+            return
         if vm.target is not None:
             self.cluster.set_target(vm, None)
         self.cluster.set_state(vm, VmState.FAILED)
@@ -75,6 +78,15 @@ class HighAvailability:
         self.context.emit("vm_down", vm.name, f"{vm.name} is down: {why}", Severity.WARNING)
         if vm.host is not None:
             self._watch.add(vm.host)
+
+    def _paused_lost(self, vm: Vm, why: str) -> None:
+        """A paused VM's memory went with its host: it is stopped there, and HA does not
+        restart it, as vSphere HA restarts only the VMs that were powered on ("How vSphere HA
+        Works", vSphere Availability); console.model.guest_power says why."""
+        self.cluster.set_state(vm, VmState.STOPPED)
+        self.context.emit("vm_stopped", vm.name,
+                          f"{vm.name} was paused and is now off: {why}; HA restarts only "
+                          "running VMs", Severity.WARNING)
 
     def host_back(self, node: Node) -> None:
         """The quorum side hears `node` again (it rejoined): a fence under way is moot, since
@@ -415,6 +427,8 @@ class HighAvailability:
         return Outcome.ok()
 
     def _power_on(self, vm: Vm) -> Outcome:
+        if vm.state is VmState.PAUSED:
+            return Outcome.refuse(f"{vm.name} is paused; vm-resume {vm.name} continues it")
         if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
             return Outcome.refuse(f"{vm.name} is already {vm.state.value}")
         refusal = self.admission_refusal(vm)

@@ -133,6 +133,26 @@ class World:
         """The guest is off from this instant."""
         self.cluster.set_state(vm, VmState.STOPPED)
 
+    def suspend_vm(self, vm: Vm) -> None:
+        """The guest is paused from this instant; it keeps its memory on its host."""
+        self.cluster.set_state(vm, VmState.PAUSED)
+
+    def resume_vm(self, vm: Vm) -> None:
+        """The guest runs again from this instant."""
+        self.cluster.set_state(vm, VmState.RUNNING)
+
+    def shutdown_vm(self, vm: Vm, stopped: Callable[[], None]) -> None:
+        """The guest takes the quorum settings' `shutdown_s` to shut down, then is off; a VM
+        whose state changed meanwhile (powered off, its host crashed) is left as it is."""
+        epoch = vm.epoch
+
+        def off() -> None:
+            if vm.epoch == epoch and vm.state is VmState.RUNNING:
+                self.cluster.set_state(vm, VmState.STOPPED)
+                stopped()
+
+        self.context.schedule(self.cluster.settings.quorum.shutdown_s, off)
+
     def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
         """Streams share the host's fastest link (Gb/s) one after another; a host that lost
         power before the image arrived does not hold it."""

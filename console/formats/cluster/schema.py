@@ -29,7 +29,7 @@ dynamic_witness = false    # the witness votes only while the nodes' votes are e
 tie_breaker = true         # an even split goes to the side of the lowest-named voter (pve: false)
 isolation_response = "leave_powered_on"   # leave_powered_on | power_off | shutdown (the
                            # cluster default; a VM may set its own)
-shutdown_s = 30.0          # > 0
+shutdown_s = 30.0          # > 0: a guest shutdown takes this long (vm-shutdown, isolation)
 watchdog_s = 0             # >= 0: a host without quorum resets itself this long after (pve: 60)
 
 [ha]                       # -> HaSettings
@@ -143,7 +143,8 @@ isolation_response = "power_off"   # optional: overrides [quorum] isolation_resp
 group = "db-nodes"         # optional: a [[groups]] entry: the nodes it prefers, by priority
 anti_affinity = ["web02"]  # VM names never to share a host with
 boot_s = 30                # >= 0
-state = "running"          # running | stopped
+state = "running"          # running | paused | stopped: how it starts (paused: suspended in
+                           # memory, holding its place; vm-resume runs it)
 count = 20                 # optional: 20 VMs named web001 .. web020; not with anti_affinity
 workload = { cpu = 0.3, memory = 0.5, disk_mbps = 5, dirty_mbps = 20, profile = "steady" }
                            # or a [vms.workload] table: cpu and memory 0..1, disk_mbps and
@@ -483,7 +484,8 @@ _VM_KEYS = {
     "group": Key(identifier),
     "anti_affinity": Key(list_of(string, non_empty=False)),
     "boot_s": Key(_SECONDS),
-    "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
+    "state": Key(choice((VmState.RUNNING.value, VmState.PAUSED.value, VmState.STOPPED.value),
+                        VmState)),
     "ha_state": Key(choice(tuple(s.value for s in HaState), HaState)),
     "count": Key(Integer(1, MAX_COUNT)),
     "workload": Key(_workload),
