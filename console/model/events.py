@@ -20,6 +20,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "ha_capacity_reduced", "quorum_lost", "quorum_regained",
     "vm_down", "vm_restarting", "vm_running", "vm_pending", "vm_stopped", "vm_not_restarted",
     "vm_deployed", "vm_start_failed", "vm_moved", "vm_paused", "vm_resumed",
+    "vm_defined", "vm_undefined", "action_requested", "action_failed", "host_connection",
+    "observed",
     "service_offline", "service_failover", "service_online", "service_stalled", "service_failed",
     "migration_queued", "migration_started", "migration_completed", "migration_failed",
     "migration_cancelled",

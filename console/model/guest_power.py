@@ -113,7 +113,8 @@ class GuestPower:
             return refused
         self._shutting_down[vm.name] = vm.epoch
         host = vm.host
-        self.context.world.shutdown_vm(vm, lambda: self._stopped(vm, host))
+        self.context.world.shutdown_vm(vm, lambda: self._stopped(vm, host),
+                                       lambda _why: self._shutting_down.pop(vm.name, None))
         return Outcome.ok()
 
     def _stopped(self, vm: Vm, host: str | None) -> None:

@@ -390,6 +390,8 @@ class HighAvailability:
             return Outcome.refuse(stuck)
         restarting = vm.state is VmState.RESTARTING
         self.context.world.stop_vm(vm)
+        if vm.state is not VmState.STOPPED:  # real hosts were asked: it stops when observed
+            return Outcome.ok()
         self._end_outage(vm)
         vm.ha_state = request
         self._failed_starts.pop(vm.name, None)
@@ -435,7 +437,13 @@ class HighAvailability:
         if refusal:
             return Outcome.refuse(refusal)
         host = self.cluster.nodes.get(vm.host or "")
-        if host is None or not placement.allowed(self.cluster, vm, host):
+        if self.cluster.observed:  # a real VM starts where it is defined
+            if host is None:
+                return Outcome.refuse(f"cannot start {vm.name}: it has no host")
+            if not placement.usable(host):
+                return Outcome.refuse(f"cannot start {vm.name}: its host {host.name} is "
+                                      f"{placement.condition(host)}")
+        elif host is None or not placement.allowed(self.cluster, vm, host):
             host = placement.best_host(self.cluster, vm)
         elif placement.group_rank(self.cluster, vm, host):  # a better node of its HA group?
             host = placement.best_host(self.cluster, vm) or host

@@ -92,9 +92,11 @@ class Actuator(Protocol):
         """Continue paused `vm` (libvirt's resume): running again where it was."""
         ...
 
-    def shutdown_vm(self, vm: Vm, stopped: Callable[[], None]) -> None:
+    def shutdown_vm(self, vm: Vm, stopped: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
         """Ask `vm`'s guest to shut down (an ACPI power button); `stopped` once it is off
-        (the VM is `stopped` then). Its host must be reachable."""
+        (the VM is `stopped` then), `failed` with the reason if its host refused. Its host
+        must be reachable."""
         ...
 
     def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:

@@ -12,6 +12,9 @@ and the checks below the same).
 [cluster]                  # required
 name = "seed"              # required name
 description = "..."        # optional
+truth = "simulated"        # simulated (default) | observed: real hosts (libvirt) whose VMs,
+                           # states and load arrive as observations; no HA restarts, balancer
+                           # manual, no fault injection, no workload model
 
 [heartbeat]                # optional, as are all its keys -> model.settings.HeartbeatSettings
 interval_s = 1.0           # 0.1 to 60 s
@@ -369,7 +372,11 @@ def _whole(value: Any) -> bool:
 _workload.column = _workload_column  # type: ignore[attr-defined]
 
 
-_CLUSTER_KEYS = {"name": Key(identifier, required=True), "description": Key(string)}
+#: Where a cluster's truth comes from: its own simulated hardware, or real hosts observed.
+TRUTHS = ("simulated", "observed")
+
+_CLUSTER_KEYS = {"name": Key(identifier, required=True), "description": Key(string),
+                 "truth": Key(choice(TRUTHS))}
 
 _HEARTBEAT_KEYS = {
     "interval_s": Key(Between(0.1, 60, "s")),
@@ -582,6 +589,7 @@ class Draft:
     base: Path = Path(".")  # the folder relative paths in the file start from
     name: str = ""
     description: str = ""
+    truth: str = "simulated"  # one of TRUTHS
     settings: Settings = field(default_factory=Settings)  # made once every section is read
     profile: str = ""  # [ha] profile, if the file names one
     explicit: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings as written
@@ -632,6 +640,7 @@ def _cluster_section(raw: Any, draft: Draft) -> None:
     values = read_table(raw, _CLUSTER_KEYS)
     draft.name = values["name"]
     draft.description = values.get("description", "")
+    draft.truth = values.get("truth", "simulated")
 
 
 def _settings_section(name: str, keys: dict[str, Key]) -> Callable[[Any, Draft], None]:
