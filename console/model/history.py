@@ -46,6 +46,7 @@ RUNNING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 Record = tuple[int, object]  # (first sample k it holds from, what held)
 _STATE = attrgetter("state")
 _NAME_AND_HOST = attrgetter("name", "host")
+_NAME = attrgetter("name")
 
 
 class History:
@@ -61,6 +62,7 @@ class History:
         self.samples = 0
         self._first: dict[str, dict[str, int]] = {"node": {}, "vm": {}}  # -> its first sample
         self._known_nodes = self._known_vms = 0
+        self._removed_seen = 0  # `Cluster.vms_removed` when new VMs were last looked for
         self._changes_seen: dict[str, int] = {}
         self._residents: dict[str, list[Record]] = {}         # node -> (k, VM names running)
         self._start: dict[str, str | None] = {}               # VM -> node it ran on when first seen
@@ -90,13 +92,19 @@ class History:
         # The first record with VMs: every VM is new, its start the host it runs on, so none
         # needs a record of arriving there (a VM known before that arrives somewhere does).
         all_new = self._known_vms == 0
-        if len(vms) != self._known_vms:  # (in C: a 40,000-VM cluster is noted at its start)
+        if len(vms) != self._known_vms or cluster.vms_removed != self._removed_seen:
+            # (in C: a 40,000-VM cluster is noted at its start)
             first = self._first["vm"]
-            if first:
+            if cluster.vms_removed != self._removed_seen:  # positions moved: find them by name
+                self._removed_seen = cluster.vms_removed
+                new = [vm for name, vm in vms.items() if name not in first]
+                first.update(dict.fromkeys(map(_NAME, new), k))
+            elif first:
                 first.update(dict.fromkeys(islice(vms, self._known_vms, None), k))
+                new = list(islice(vms.values(), self._known_vms, None))
             else:
                 self._first["vm"] = dict.fromkeys(vms, k)
-            new = list(islice(vms.values(), self._known_vms, None))
+                new = list(vms.values())
             running = compress(new, map(RUNNING_STATES.__contains__, map(_STATE, new)))
             self._start.update(map(_NAME_AND_HOST, running))
             self._known_vms = len(vms)
@@ -205,7 +213,7 @@ class History:
             return 0.0
         vms, cpu, t = context.cluster.vms, context.workloads.cpu, k * SAMPLE_S
         running: tuple[str, ...] = _at(self._residents.get(name), k) or ()  # type: ignore[assignment]
-        return sum(cpu(vms[vm], t) for vm in running) / node.cores
+        return sum(cpu(vms[vm], t) for vm in running if vm in vms) / node.cores  # (removed)
 
     def _host_at(self, vm: str, k: int) -> str | None:
         """The node VM `vm` ran on at sample `k` (None: it did not run, or was not known)."""
@@ -220,7 +228,9 @@ class History:
             return None
         if self._host_at(name, k) is None:
             return 0.0
-        vm = self.context.cluster.vms[name]
+        vm = self.context.cluster.vms.get(name)
+        if vm is None:  # removed since (an observed VM undefined)
+            return None
         return self.context.workloads.cpu(vm, k * SAMPLE_S) / vm.vcpus if vm.vcpus else 0.0
 
 
