@@ -340,8 +340,12 @@ class ConsoleApp(App[int]):
 
     @property
     def locked(self) -> bool:
-        """Mutating keys are disabled (greyed): read-only mode, a replay, a drill that ended."""
-        return self.session.read_only or (self.mode is not None and self.mode.locked)
+        """Mutating keys are disabled (greyed): read-only mode, a replay, a drill that ended, real
+        hosts that allow no change (console.ui.capability)."""
+        from console.ui.capability import refuses_every_change
+
+        return (self.session.read_only or (self.mode is not None and self.mode.locked)
+                or refuses_every_change(self.session))
 
     @property
     def local_processes(self) -> list[tuple[str, float, float]]:
