@@ -7,6 +7,8 @@ has its own mark. A fake source: the seed cluster's session with a `capability` 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ui_helpers import make_app, make_session, notes, select_node, select_vm
 
 from console.model.commands import (
@@ -165,32 +167,29 @@ async def test_the_vm_keys_submit_their_commands():
         assert submitted[-1] == VmPower("web01", True)
 
 
-async def test_p_resumes_a_paused_vm():
+def test_p_resumes_a_paused_vm():
     """A paused VM (the model's `paused` state) is resumed by p, not suspended again."""
+    from ui_helpers import seed_engine
+
     from console.model.entities import VmState
     from console.ui import actions
 
-    app = make_app()
-    async with app.run_test(size=(120, 40)):
-        machine = app.engine.cluster.vms["web01"]
-        paused = getattr(VmState, "PAUSED", None)
-        if paused is None:  # before the model's state: the table's string stands in
-            machine.state = type("Paused", (), {"value": "paused"})()  # type: ignore[assignment]
-        else:
-            machine.state = paused
-        action = actions.suspend(app.engine, actions.Target(vm="web01"))
-        assert action.commands == (VmResume("web01"),)
+    engine = seed_engine()
+    # The model's PAUSED once it has one; until then the string the table reads stands in.
+    paused = getattr(VmState, "PAUSED", SimpleNamespace(value="paused"))
+    engine.cluster.vms["web01"].state = paused
+    action = actions.suspend(engine, actions.Target(vm="web01"))
+    assert action.commands == (VmResume("web01"),)
+    running = actions.suspend(engine, actions.Target(vm="sql01"))
+    assert running.commands == (VmSuspend("sql01"),)
 
 
 def test_a_paused_vm_has_its_own_mark_and_colour():
     from console.ui.widgets.base import VM_STATE_STYLE
     from console.ui.widgets.vms import _state_label
 
-    class Paused:
-        class state:  # noqa: N801 (a VM's state, as the model's enum gives it)
-            value = "paused"
-
-    assert _state_label(Paused) == "‖ paused"
+    paused = SimpleNamespace(state=SimpleNamespace(value="paused"))
+    assert _state_label(paused) == "‖ paused"
     assert VM_STATE_STYLE["paused"] not in ("ok", "", VM_STATE_STYLE["running"])
 
 
@@ -230,6 +229,25 @@ async def test_migrating_a_vm_on_a_real_host_asks_first_naming_it():
         await pilot.press("y")
         await pilot.pause()
     assert heard(app)[0].startswith("migrate web01 ")
+
+
+async def test_every_way_of_migrating_a_real_vm_asks_first():
+    """The balancer pane's enter (a recommendation) moves a real VM by live migration too."""
+    from console.ui import actions
+
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.carry_out(actions.Action((Migrate("web01", "B"),)))
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == f"Live-migrate VM web01 to B on A ({URI_A})?"
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.carry_out(actions.Action((Migrate("sql01", "C"),)))  # sql01: on B, simulated
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert heard(app) == ["migrate sql01 C"]
 
 
 async def test_typed_destructive_commands_ask_first_in_the_palette():

@@ -26,9 +26,10 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input, Static
 
 from console.model import views
-from console.model.commands import Command
+from console.model.commands import Command, Migrate
 from console.ui import actions, capability
 from console.ui.keys import ALL_KEYS, KEYS
+from console.ui.real_hosts import on_real_host
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
 from console.ui.widgets.command_line import PANES, CommandLine, Completions
@@ -594,15 +595,28 @@ class MainScreen(Screen[None]):
         if action.targets is not None and action.vm is not None:
             self._pick_target(action.vm, list(action.targets))
             return
+        move = self._real_migration(action)
+        if move is not None:
+            action = move
         if action.question is not None:
             self.console.confirm_then(action.question, action.detail, list(action.commands))
             return
         for command in action.commands:
             self.console.run_command(command)
 
+    def _real_migration(self, action: actions.Action) -> actions.Action | None:
+        """The question a live migration of a VM on a real host asks (from the picker, the
+        balancer pane, `v`), for an `action` that is that one migration and asks nothing yet;
+        else None."""
+        if action.question is not None or len(action.commands) != 1:
+            return None
+        command = action.commands[0]
+        if not isinstance(command, Migrate) or not on_real_host(
+                self.console.engine, self.console.session.real_hosts, command.vm):
+            return None
+        return actions.live_migrate(command.vm, command.target)
+
     def _pick_target(self, vm: str, options: list[views.TargetOption]) -> None:
-        from console.model.commands import Migrate
-        from console.ui.real_hosts import on_real_host
         from console.ui.screens.dialogs import TargetPicker
 
         outcome = self.console.session.check(Migrate(vm))
@@ -611,13 +625,8 @@ class MainScreen(Screen[None]):
             return
 
         def chosen(command: Command | None) -> None:
-            if command is None:
-                return
-            if on_real_host(self.console.engine, self.console.session.real_hosts, vm):
-                move = actions.live_migrate(vm, getattr(command, "target", None))
-                self.console.confirm_then(move.question or "", move.detail, [command])
-                return
-            self.console.run_command(command)
+            if command is not None:
+                self.carry_out(actions.Action((command,)))
 
         def preview(command: Command) -> str:
             return self.console.session.preview(command).text()
