@@ -151,5 +151,5 @@ NODE_STATE_STYLE = {
 }
 VM_STATE_STYLE = {
     "running": "ok", "deploying": "accent", "migrating": "accent", "restarting": "warn",
-    "pending_restart": "error", "stopped": "muted", "failed": "error",
+    "pending_restart": "error", "stopped": "muted", "failed": "error", "paused": "warn",
 }
