@@ -27,6 +27,10 @@ from console.model.commands import (
     Reconnect,
     Resume,
     Speed,
+    VmPower,
+    VmResume,
+    VmShutdown,
+    VmSuspend,
 )
 from console.model.entities import VmState
 from console.model.fork import FORK_LIMIT_VMS, fork
@@ -41,6 +45,11 @@ if TYPE_CHECKING:
 #: the active member's host, elsewhere the Nodes pane's selection.
 NODE_KEYS = frozenset({"maintenance", "force-maintenance", "crash", "isolate", "recover",
                        "failover"})
+#: Keys that act on a VM (see `target_of`), and what each does, for the notice without one.
+VM_KEYS = {"migrate": "v migrates a VM", "suspend": "p suspends a VM",
+           "shutdown": "S shuts a VM down", "power": "P powers a VM on or off"}
+#: The state of a VM suspended in memory (`vm-suspend`), as the model names it.
+PAUSED = "paused"
 #: Panes whose rows are VMs.
 VM_PANES = frozenset({"vms", "migrations"})
 #: Panes whose rows are nodes.
@@ -80,13 +89,13 @@ class Target:
 
 
 def target_of(engine: Engine, key_id: str, selection: Selection) -> Target:
-    """The object key `key_id` acts on for `selection` (see NODE_KEYS); `migrate` acts on a VM:
-    the focused VM pane's, the Services pane's active member, none from the Nodes pane."""
+    """The object key `key_id` acts on for `selection` (see NODE_KEYS); the `VM_KEYS` act on a
+    VM: the focused VM pane's, the Services pane's active member, none from the Nodes pane."""
     machines = views.vms(engine)
     pane = selection.pane
-    if key_id == "migrate":
+    if key_id in VM_KEYS:
         if pane in NODE_PANES:
-            return Target(missing="no VM selected: v migrates a VM, the Nodes pane selects "
+            return Target(missing=f"no VM selected: {VM_KEYS[key_id]}, the Nodes pane selects "
                                   "hosts (2: VMs pane)")
         if pane == "services" and selection.service is not None:
             active = views.services(engine)[selection.service].active
@@ -219,6 +228,49 @@ def migrate(engine: Engine, target: Target, *, locked: bool) -> Action:
     if locked or views.is_moving(engine, vm) or machine.state is not VmState.RUNNING:
         return Action((Migrate(vm),))
     return Action(vm=vm, targets=tuple(views.migration_targets(engine, machine)))
+
+
+def suspend(engine: Engine, target: Target) -> Action:
+    """`p`: resume the target VM when it is paused, else suspend it (the model refuses a VM
+    that is not running, with its reason). KeyError for an unknown VM."""
+    if target.vm is None:
+        return nothing(target)
+    if views.vms(engine)[target.vm].state.value == PAUSED:
+        return Action((VmResume(target.vm),))
+    return Action((VmSuspend(target.vm),))
+
+
+def shutdown(target: Target) -> Action:
+    """`S`: shut the target VM down through its guest OS, after asking."""
+    if target.vm is None:
+        return nothing(target)
+    return Action((VmShutdown(target.vm),), question=f"Shut {target.label()} down?",
+                  detail="Its guest OS is asked to shut down (ACPI), then it stops.")
+
+
+def power(engine: Engine, target: Target) -> Action:
+    """`P`: power the target VM on when it is stopped or failed; else force it off, after
+    asking (its power is cut, the guest does not shut down). KeyError for an unknown VM."""
+    if target.vm is None:
+        return nothing(target)
+    if views.vms(engine)[target.vm].state in (VmState.STOPPED, VmState.FAILED):
+        return Action((VmPower(target.vm, True),))
+    return force_off(target.label(), target.vm)
+
+
+def force_off(label: str, vm: str) -> Action:
+    """The hard power-off of `vm` (called `label` in the question), after asking."""
+    return Action((VmPower(vm, False),), question=f"Force {label} off?",
+                  detail="Its power is cut at once: the guest does not shut down "
+                         "(S shuts it down).")
+
+
+def live_migrate(vm: str, target: str | None) -> Action:
+    """The live migration of `vm` to `target` (None: the balancer chooses), after asking: the
+    question a migration of a VM on a real host asks."""
+    where = f"to {target}" if target is not None else "where the balancer chooses"
+    return Action((Migrate(vm, target),), question=f"Live-migrate VM {vm} {where}?",
+                  detail="It keeps running; its memory is copied to the target first.")
 
 
 def apply_recommendation(recommendation: Recommendation) -> Action:

@@ -45,15 +45,20 @@ from console import collector
 from console.model import views
 from console.model.commands import (
     COMMANDS,
+    ColdMigrate,
     Command,
     CommandError,
     FailNode,
     Failover,
     Isolate,
     LocalReading,
+    Maintenance,
+    Migrate,
     Pause,
     Speed,
+    VmPower,
     VmReading,
+    VmShutdown,
     parse,
 )
 from console.model.kernel import Outcome
@@ -336,8 +341,12 @@ class ConsoleApp(App[int]):
 
     @property
     def locked(self) -> bool:
-        """Mutating keys are disabled (greyed): read-only mode, a replay, a drill that ended."""
-        return self.session.read_only or (self.mode is not None and self.mode.locked)
+        """Mutating keys are disabled (greyed): read-only mode, a replay, a drill that ended, real
+        hosts that allow no change (console.ui.capability)."""
+        from console.ui.capability import refuses_every_change
+
+        return (self.session.read_only or (self.mode is not None and self.mode.locked)
+                or refuses_every_change(self.session))
 
     @property
     def local_processes(self) -> list[tuple[str, float, float]]:
@@ -399,9 +408,9 @@ class ConsoleApp(App[int]):
         """A line of the command line or the palette: a console word or one of its aliases
         (console.ui.widgets.command_line), else the command language through `run_command`.
         With `ask` (the palette, where a line is one enter away), a command the keys confirm
-        (crash, isolate, failover) asks first as they do; after `:` the typed line is the
-        answer. A word that is neither is refused with every word known; None when nothing
-        was submitted."""
+        (crash, isolate, failover, a hard power-off, ...: `_question_for`) asks first as they
+        do; after `:` the typed line is the answer. A word that is neither is refused with every
+        word known; None when nothing was submitted."""
         from console.ui.widgets.command_line import PANES, console_word, known_words
 
         words = text.split()
@@ -450,10 +459,28 @@ class ConsoleApp(App[int]):
 
     def _question_for(self, command: Command) -> Action | None:
         """The question a key asks before `command` (console.ui.actions), for the commands the
-        keys confirm; None for the others and for a name the model does not know (the
+        keys confirm (and a cold migration, a hard power-off, maintenance on, the migration of
+        a VM on a real host); None for the others and for a name the model does not know (the
         refusal says so)."""
         from console.ui import actions
+        from console.ui.real_hosts import on_real_host
 
+        target = getattr(command, "target", None)
+        if isinstance(command, VmPower) and not command.on:
+            return actions.force_off(f"VM {command.vm}", command.vm)
+        if isinstance(command, VmShutdown):
+            return actions.shutdown(actions.Target(vm=command.vm))
+        if isinstance(command, ColdMigrate):
+            where = f"to {target}" if target is not None else "to the host with the most room"
+            return actions.Action((command,), question=f"Move VM {command.vm} {where} offline?",
+                                  detail="It is stopped if it runs, moved, and started there.")
+        if isinstance(command, Maintenance) and command.on:
+            return actions.Action((command,), question=f"Put node {command.node} into "
+                                  f"maintenance{' (forced)' if command.force else ''}?",
+                                  detail="Its VMs leave by live migration first.")
+        if isinstance(command, Migrate) and on_real_host(self.engine, self.session.real_hosts,
+                                                         command.vm):
+            return actions.live_migrate(command.vm, command.target)
         try:
             if isinstance(command, FailNode):
                 return actions.crash(self.engine, actions.Target(node=command.node))
@@ -505,6 +532,9 @@ class ConsoleApp(App[int]):
             else:
                 self.notify("cancelled", timeout=2, markup=False)
 
+        from console.ui.real_hosts import named
+
+        question = named(self.engine, self.session.real_hosts, question, commands)
         note = f"{preview.outcome.reason}\n" if preview.outcome.reason else ""
         self.push_screen(ConfirmScreen(question, detail, note + preview.text()), answered)
 

@@ -34,12 +34,13 @@ def cpu_history_line(values: list[float | None], step_s: float) -> str:
 
 
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
-                 = None, speed: float = 1.0) -> list[str]:
+                 = None, speed: float = 1.0, connection: str | None = None) -> list[str]:
     """The details view of node `name`, one string a line: state, the physical truth (power,
-    heartbeat network, fencing, vote), hardware, utilisation, the last 30 heartbeat slots, services
-    active there, images held, evacuation blockers and its VMs (the first 200), plus the busiest
-    local processes `(name, CPU %, memory %)` when given; one line if the node no longer exists.
-    The CPU history is at the level for clock `speed` (views.history_step)."""
+    heartbeat network, fencing, vote), the real host's `connection` (its URI, secrets already
+    redacted; the line only when given), hardware, utilisation, the last 30 heartbeat slots,
+    services active there, images held, evacuation blockers and its VMs (the first 200), plus the
+    busiest local processes `(name, CPU %, memory %)` when given; one line if the node no longer
+    exists. The CPU history is at the level for clock `speed` (views.history_step)."""
     node = views.nodes(engine).get(name)
     if node is None:
         return [f"node {name} no longer exists"]
@@ -55,6 +56,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"truth          powered {'on' if node.powered else 'off'}, heartbeat network "
         f"{'connected' if node.connected else 'cut'}, fenced {'yes' if node.fenced else 'no'}, "
         f"vote {'yes' if node.has_vote else 'no'}",
+        *([f"connection     {connection}"] if connection is not None else []),
         f"hypervisor     {hyper.label if hyper else node.hypervisor}",
         f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
         f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "

@@ -16,7 +16,8 @@ literal.
 Names: `beating` (a host heard, an active member), `silent` (a host not heard or suspect),
 `powered-off` (a host off, a passive member), `starting` (a member starting), `down` (a member
 offline), `ascending` / `descending` (a sort), `beat` / `missed-beat` (the heartbeat strip),
-`spark` (eight levels), `bar` / `bar-empty` (meters), `arrow` (a move), `more` (text cut short).
+`spark` (eight levels), `bar` / `bar-empty` (meters), `arrow` (a move), `more` (text cut short),
+`paused` (a VM suspended in memory).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ GLYPHS: dict[str, str] = {
     "beating": "●", "silent": "◌", "powered-off": "○", "starting": "◐", "down": "✕",
     "ascending": "▲", "descending": "▼", "beat": "▮", "missed-beat": "·",
     "spark": "▁▂▃▄▅▆▇█", "bar": "█", "bar-empty": "░", "arrow": "→", "more": "…",
+    "paused": "‖",
 }
 
 #: The same names in glyphs the Linux console's CP437 font has (`°`: a faint circle, for
@@ -42,6 +44,7 @@ CONSOLE_FONT: dict[str, str] = {
     "beating": "•", "silent": "°", "powered-off": "○", "starting": "►", "down": "-",
     "ascending": "▲", "descending": "▼", "beat": "■", "missed-beat": "·",
     "spark": "___▄▄▄██", "bar": "█", "bar-empty": "░", "arrow": "→", "more": "~",
+    "paused": "║",
 }
 
 #: What Textual itself draws that CP437 lacks, and the nearest CP437 glyph: rounded and heavy

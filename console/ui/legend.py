@@ -48,6 +48,7 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(("ascending", "descending"), "", "a column's title: the list is sorted by it"),
     Symbol(("A", "arrow", "B"), "", "moving from A to B", joiner=""),
     Symbol(("more",), "", "cut to fit the column"),
+    Symbol(("paused",), "", "a VM suspended in memory (VMs: state paused)"),
 )
 
 

@@ -21,10 +21,13 @@ RUN_SCORE = math.inf
 
 
 def run_key_action(screen: Screen, action: str) -> Awaitable[bool] | None:
-    """Run `action` on `screen` as its key runs it: a greyed (locked) key's action still builds
-    its command, so the refusal says why (Textual's `run_action` skips a disabled action
-    silently)."""
+    """Run `action` on `screen` as its key runs it: a greyed key says its refusal (the main
+    screen's `press_greyed`: the source's reason, or a locked key's command built to be refused
+    with its reason), where Textual's `run_action` skips a disabled action silently."""
     if screen.check_action(action, ()) is None:
+        press_greyed = getattr(screen, "press_greyed", None)
+        if press_greyed is not None:
+            return press_greyed(action)
         return getattr(screen, f"action_{action}")()
     return screen.run_action(action)
 
@@ -69,7 +72,9 @@ class ConsoleCommands(Provider):
             action = spec.action
             if spec.paused_footer and main.check_action(action, ()) is False:
                 action = "resume"  # the key's other binding, the one live while paused
-            entries.append((label, f"key {key}", partial(run_key_action, main, action)))
+            refused = main.source_refusal(action) if spec.mutating else None
+            help_text = f"key {key}" if refused is None else f"key {key} · refused: {refused}"
+            entries.append((label, help_text, partial(run_key_action, main, action)))
         for n, pane in enumerate(PANES, start=1):
             entries.append((f"Go to the {pane} pane", f"key {n}",
                             partial(main.action_focus_pane, pane)))

@@ -492,6 +492,7 @@ def test_the_help_names_every_key_that_asks_first_from_the_key_table():
     console = Console(width=400, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
     console.print(help_renderable({"crash": "X"}, False))
     text = " ".join(console.export_text().split())
-    assert "ask first unless --no-confirm: m, M, f, X, i, b;" in text, text[-400:]
+    assert "ask first unless --no-confirm: m, M, S, P, f, X, i, b;" in text, text[-400:]
     assert {spec.id for spec in KEYS if spec.asks} == {
-        "maintenance", "force-maintenance", "failover", "crash", "isolate", "rebalance"}
+        "maintenance", "force-maintenance", "failover", "crash", "isolate", "rebalance",
+        "shutdown", "power"}

@@ -77,12 +77,13 @@ class DetailsScreen(Screen[None]):
 
     def _details(self) -> list[str]:
         engine = self.app.engine  # type: ignore[attr-defined]
-        speed = self.app.session.clock.speed  # type: ignore[attr-defined]
+        session = self.app.session  # type: ignore[attr-defined]
+        speed = session.clock.speed
         if self.kind == "node":
             return details.node_details(engine, self.subject,
                                         self.app.local_processes  # type: ignore[attr-defined]
                                         if views.local_node_name(engine) == self.subject
-                                        else None, speed)
+                                        else None, speed, session.real_hosts.get(self.subject))
         if self.kind == "vm":
             return details.vm_details(engine, self.subject, speed)
         return details.service_details(engine, self.subject)

@@ -71,7 +71,9 @@ def help_renderable(keymap: dict[str, str], read_only: bool, locked_by: str = ""
     path = keymap_path()
     asking = ", ".join(display_key(spec, keymap) for spec in KEYS if spec.asks)
     outer.add_row(Text(f"These keys ask first unless --no-confirm: {asking}; and so do "
-                       f"fail-node, isolate and failover typed in the palette. Keys are "
+                       f"fail-node, isolate, failover, vm-power off, vm-shutdown, "
+                       f"cold-migrate, maintenance on and the migration of a VM on a real "
+                       f"host typed in the palette. Keys are "
                        f"remapped in {path} by id, e.g."
                        f" [keys] crash = \"X\", maintenance = \"alt+m,F2\".",
                        style="italic"))

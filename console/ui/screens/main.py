@@ -26,9 +26,10 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input, Static
 
 from console.model import views
-from console.model.commands import Command
-from console.ui import actions
+from console.model.commands import Command, Migrate
+from console.ui import actions, capability
 from console.ui.keys import ALL_KEYS, KEYS
+from console.ui.real_hosts import on_real_host
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.base import Pane
 from console.ui.widgets.command_line import PANES, CommandLine, Completions
@@ -61,6 +62,8 @@ PANE_MIN = PANE_FRAME + 1
 MAX_VMS_ROWS = 500
 VMS_MIN = PANE_FRAME + 3
 MUTATING_ACTIONS = {spec.action for spec in KEYS if spec.mutating}
+#: A mutating key's action -> its key (the source is asked by key: console.ui.capability).
+MUTATING_KEYS = {spec.action: spec for spec in KEYS if spec.mutating}
 #: The clock's keys' actions: greyed, but still speaking, where the session's driver refuses them.
 CLOCK_ACTIONS = ("pause", "resume", "faster", "slower")
 #: Pane sizes follow their content (`pane_rows`) in steps of this many rows (`stepped_needs`) ...
@@ -471,10 +474,11 @@ class MainScreen(Screen[None]):
     # -- read-only: grey the mutating keys, but let them speak ------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Textual's binding check: a mutating action is greyed (None) while the console is locked;
-        the replay's keys exist only in a replay, the drill panel's only with one; everything
-        else is enabled."""
-        if action in MUTATING_ACTIONS and self.console.locked:
+        """Textual's binding check: a mutating action is greyed (None) while the console is locked
+        or the session's source refuses it (`source_refusal`: real hosts); the replay's keys
+        exist only in a replay, the drill panel's only with one; everything else is enabled."""
+        if action in MUTATING_ACTIONS and (self.console.locked
+                                           or self.source_refusal(action) is not None):
             return None  # shown greyed in the footer
         if action in ("replay_step", "replay_seek"):
             return self._replay() is not None  # only a replay has the key
@@ -488,16 +492,41 @@ class MainScreen(Screen[None]):
         return True
 
     def clock_refusal(self, action: str) -> str | None:
-        """Why the session's driver refuses the clock command the key of `action` (one of
-        `CLOCK_ACTIONS`) would build now; None when it takes it."""
-        clock = self.console.session.clock
-        driver = self.console.session.driver
-        if driver is None:
+        """Why the session's source (real hosts keep real time) or driver refuses the clock
+        command the key of `action` (one of `CLOCK_ACTIONS`) would build now; None when both
+        take it."""
+        session = self.console.session
+        driver = session.driver
+        if driver is None and session.capability is None:
             return None
         built = {"pause": actions.pause, "resume": actions.pause, "faster": actions.faster,
-                 "slower": actions.slower}[action](clock)
+                 "slower": actions.slower}[action](session.clock)
+        reason = capability.refusal(session.capability, built.commands)
+        if reason is not None or driver is None:
+            return reason
         return next((reason for reason in map(driver.refusal, built.commands)
                      if reason is not None), None)
+
+    def source_refusal(self, action: str) -> str | None:
+        """Why the session's source refuses what the mutating key of `action` does
+        (console.ui.capability: a real host is not crashed from the console, real hosts are
+        read-only without --allow-actions); None when it takes it or `action` changes
+        nothing."""
+        spec = MUTATING_KEYS.get(action)
+        if spec is None:
+            return None
+        return capability.key_refusal(self.console.session, spec.id)
+
+    def press_greyed(self, action: str) -> None:
+        """A greyed key pressed (or picked in the palette): a key the source refuses says its
+        refusal in one line and does nothing; any other (locked, the driver's clock) builds its
+        command, so that its refusal says why."""
+        reason = self.source_refusal(action)
+        if reason is not None:
+            self.notify(f"{MUTATING_KEYS[action].footer}: {reason}", title="Refused",
+                        severity="warning", timeout=6, markup=False)
+            return
+        getattr(self, f"action_{action}")()
 
     def on_key(self, event: events.Key) -> None:
         """`:` and `/` open their bar here, not through the binding: keys typed right behind
@@ -526,15 +555,19 @@ class MainScreen(Screen[None]):
             event.prevent_default()
             self.action_focus_pane(PANE_KEYS[event.key])
             return
-        if not self.console.locked:
+        locked = self.console.locked
+        if not locked and self.console.session.capability is None:
             return
         for spec in KEYS:
-            refused = spec.mutating or (spec.action in CLOCK_ACTIONS
-                                        and self.clock_refusal(spec.action) is not None)
-            if refused and event.key in self.console.keys_of(spec).split(","):
+            if event.key not in self.console.keys_of(spec).split(","):
+                continue
+            refused = ((spec.mutating and (locked or self.source_refusal(spec.action)))
+                       or (spec.action in CLOCK_ACTIONS
+                           and self.clock_refusal(spec.action) is not None))
+            if refused:
                 event.stop()
                 event.prevent_default()
-                getattr(self, f"action_{spec.action}")()
+                self.press_greyed(spec.action)
                 return
 
     # -- actions: each builds commands (console.ui.actions) and carries them out ----------------
@@ -562,14 +595,28 @@ class MainScreen(Screen[None]):
         if action.targets is not None and action.vm is not None:
             self._pick_target(action.vm, list(action.targets))
             return
+        move = self._real_migration(action)
+        if move is not None:
+            action = move
         if action.question is not None:
             self.console.confirm_then(action.question, action.detail, list(action.commands))
             return
         for command in action.commands:
             self.console.run_command(command)
 
+    def _real_migration(self, action: actions.Action) -> actions.Action | None:
+        """The question a live migration of a VM on a real host asks (from the picker, the
+        balancer pane, `v`), for an `action` that is that one migration and asks nothing yet;
+        else None."""
+        if action.question is not None or len(action.commands) != 1:
+            return None
+        command = action.commands[0]
+        if not isinstance(command, Migrate) or not on_real_host(
+                self.console.engine, self.console.session.real_hosts, command.vm):
+            return None
+        return actions.live_migrate(command.vm, command.target)
+
     def _pick_target(self, vm: str, options: list[views.TargetOption]) -> None:
-        from console.model.commands import Migrate
         from console.ui.screens.dialogs import TargetPicker
 
         outcome = self.console.session.check(Migrate(vm))
@@ -579,7 +626,7 @@ class MainScreen(Screen[None]):
 
         def chosen(command: Command | None) -> None:
             if command is not None:
-                self.console.run_command(command)
+                self.carry_out(actions.Action((command,)))
 
         def preview(command: Command) -> str:
             return self.console.session.preview(command).text()
@@ -608,6 +655,18 @@ class MainScreen(Screen[None]):
     def action_migrate(self) -> None:
         self.carry_out(actions.migrate(self.console.engine, self.target_of("migrate"),
                                        locked=self.console.locked))
+
+    def action_suspend(self) -> None:
+        """`p`: suspend the selected VM, or resume it when paused."""
+        self.carry_out(actions.suspend(self.console.engine, self.target_of("suspend")))
+
+    def action_shutdown(self) -> None:
+        """`S`: shut the selected VM down through its guest (asks first)."""
+        self.carry_out(actions.shutdown(self.target_of("shutdown")))
+
+    def action_power(self) -> None:
+        """`P`: power the selected VM on, or force it off (asks first)."""
+        self.carry_out(actions.power(self.console.engine, self.target_of("power")))
 
     def action_rebalance(self) -> None:
         self.carry_out(actions.rebalance(self.console.engine, locked=self.console.locked))

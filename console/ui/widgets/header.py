@@ -1,5 +1,7 @@
 """The header line: cluster, simulated clock and speed (or PAUSED), quorum, HA, balancer,
-imbalance, the number of open alerts, and READ-ONLY, DRILL or REPLAY when the console is one.
+imbalance, the number of open alerts, the real hosts' source (`libvirt: 2 hosts`), and
+READ-ONLY (`--read-only`, or real hosts without --allow-actions), DRILL or REPLAY when the
+console is one.
 
 It renders its one line itself and, when a part changes, refreshes only up to the end of what
 changed (the clock ticking rewrites a dozen cells, not the line)."""
@@ -16,6 +18,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from console.model import views
+from console.ui.capability import refuses_every_change
+from console.ui.real_hosts import source_label
 from console.ui.widgets.base import clock
 from console.ui.widgets.keyed_table import foreground_style
 
@@ -84,7 +88,10 @@ class ClusterHeader(Widget):
             (f"alerts {alerts}{' (! list)' if alerts and wide and self._lists_alerts() else ''}",
              "header--bold" if alerts else ""),
         ]
-        if session.read_only:
+        source = source_label(session.real_hosts, wide=wide)
+        if source:
+            found += [sep, (source, "header--name")]
+        if session.read_only or refuses_every_change(session):
             found += [sep, ("READ-ONLY", "header--readonly")]
         mode = app.mode  # type: ignore[attr-defined]
         if mode is not None and mode.tag:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Hashable
 
 from console.model import views
 from console.model.entities import Role, Vm
+from console.ui.actions import PAUSED
+from console.ui.glyphs import glyph
 from console.ui.widgets.base import VM_STATE_STYLE, ModelTable, Pane, duration
 from console.ui.widgets.keyed_table import Cells, Column, meter
 
@@ -31,6 +33,8 @@ def _every(table: VmsTable, value: Callable[[Vm], object]) -> dict[str, object]:
 
 def _state_label(vm) -> str:
     state = vm.state.value
+    if state == PAUSED:  # suspended in memory: a mark of its own beside its colour
+        return f"{glyph('paused')} {state}"
     return "pending" if state == "pending_restart" else state
 
 

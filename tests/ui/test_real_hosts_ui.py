@@ -1,0 +1,304 @@
+"""The console on real hosts (console.ui.capability, console.ui.real_hosts): the keys a source
+refuses are greyed and say its reason when pressed, picked in the palette or typed; the
+confirmation of a destructive action names the real host; the header names the source and
+says READ-ONLY when no change is allowed; a node's details show its connection; a paused VM
+has its own mark. A fake source: the seed cluster's session with a `capability` and
+`real_hosts` set, as the libvirt source sets them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ui_helpers import make_app, make_session, notes, select_node, select_vm
+
+from console.model.commands import (
+    ColdMigrate,
+    FailNode,
+    Migrate,
+    Pause,
+    Speed,
+    VmPower,
+    VmResume,
+    VmShutdown,
+    VmSuspend,
+)
+from console.ui import capability
+from console.ui.keys import KEYS
+from console.ui.screens.dialogs import ConfirmScreen, TargetPicker
+from console.ui.widgets.header import ClusterHeader
+
+READ_ONLY = "real hosts are read-only: start with --allow-actions to act on them"
+NO_CRASH = "a real host cannot be crashed from the console"
+REAL_TIME = "real hosts keep real time: the clock runs at x1"
+URI_A = "test:///srv/libvirt/host-a.xml"
+
+
+def read_only_source(command):
+    """Real hosts without --allow-actions: every change refused."""
+    return READ_ONLY if command.mutating else None
+
+
+def acting_source(command):
+    """Real hosts with --allow-actions: no fault injection, no clock of its own."""
+    if isinstance(command, FailNode):
+        return NO_CRASH
+    if isinstance(command, (Speed, Pause)):
+        return REAL_TIME
+    return None
+
+
+def real_app(source=read_only_source, *, paused: bool = True, **options):
+    session = make_session(paused=paused)
+    session.capability = source
+    session.real_hosts = {"A": URI_A}
+    return make_app(session=session, **options)
+
+
+def header_text(app) -> str:
+    header = app.screen_stack[0].query_one(ClusterHeader)
+    return "".join(text for text, _style in header.parts())
+
+
+def heard(app) -> list[str]:
+    return [command.text() for _at, command in app.engine.command_log]
+
+
+def test_every_mutating_key_is_asked_of_the_source():
+    """A mutating key missing from PROBES would never be greyed (and raise KeyError)."""
+    assert {spec.id for spec in KEYS if spec.mutating} == set(capability.PROBES)
+
+
+async def test_the_keys_the_source_refuses_are_greyed_in_the_footer():
+    app = real_app(acting_source, paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("crash", ()) is None  # a real host is not crashed
+        assert screen.check_action("pause", ()) is None  # nor its clock paused
+        assert screen.check_action("faster", ()) is None
+        for action in ("maintenance", "migrate", "suspend", "shutdown", "power", "recover"):
+            assert screen.check_action(action, ()) is True, action
+        shown = {key: enabled for key, action, _label, enabled, _tip, _disp
+                 in app.screen.query_one("ConsoleFooter").shown_keys(screen)}
+        assert shown["x"] is False and shown["m"] is True
+    app = real_app(read_only_source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for spec in KEYS:
+            if spec.mutating:
+                assert app.screen.check_action(spec.action, ()) is None, spec.id
+
+
+async def test_a_refused_key_says_the_reason_and_does_nothing():
+    app = real_app(read_only_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_node(pilot, "A")
+        await select_vm(pilot, "web01")
+        for key in ("p", "S", "P", "v", "m", "x"):
+            app.notices.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, (ConfirmScreen, TargetPicker)), key
+            assert notes(app) and READ_ONLY in notes(app)[-1], (key, notes(app))
+        await pilot.press("1")  # nothing selected in a VM pane: still the source's reason
+        app.notices.clear()
+        await pilot.press("p")
+        await pilot.pause()
+        assert READ_ONLY in notes(app)[-1]
+    assert heard(app) == []
+    assert app.engine.cluster.vms["web01"].state.value == "running"
+
+
+async def test_the_palette_and_the_command_line_say_the_refusal():
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_node(pilot, "A")
+        await pilot.press("ctrl+p", *"crash the selected")
+        await app.workers.wait_for_complete()  # the palette searches in a worker
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any(NO_CRASH in n for n in notes(app)), notes(app)
+        app.notices.clear()
+        await pilot.press("colon", *"fail-node A", "enter")
+        await pilot.pause()
+        assert notes(app)[-1] == f"fail-node A: {NO_CRASH}"
+        await pilot.press("colon", *"speed 4", "enter")
+        await pilot.pause()
+        assert notes(app)[-1] == f"speed 4: {REAL_TIME}"
+    assert heard(app) == []
+    assert app.engine.cluster.nodes["A"].powered
+
+
+async def test_the_palette_entry_of_a_refused_key_says_why():
+    from console.ui.palette import ConsoleCommands
+
+    app = real_app(acting_source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        provider = ConsoleCommands(app.screen)
+        entries = {label.split(" (")[0]: help_text for label, help_text, _ in provider._entries()}
+        assert entries["Crash the selected node"] == f"key x · refused: {NO_CRASH}"
+        assert entries["Maintenance on/off for the selected node"] == "key m"
+
+
+async def test_the_vm_keys_submit_their_commands():
+    """p, S and P build vm-suspend, vm-shutdown and vm-power for the selected VM. (Until the
+    model handles vm-suspend and vm-shutdown they are refused: the test asserts what was
+    submitted, not the model's outcome.)"""
+    app = make_app()
+    submitted = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        original = app.session.submit
+
+        def spy(command, **kwargs):
+            submitted.append(command)
+            return original(command, **kwargs)
+
+        app.session.submit = spy
+        await select_node(pilot, "A")
+        await select_vm(pilot, "web01")
+        await pilot.press("p", "S", "P")
+        await pilot.pause()
+        assert submitted == [VmSuspend("web01"), VmShutdown("web01"), VmPower("web01", False)]
+        assert app.engine.cluster.vms["web01"].state.value == "stopped"  # forced off
+        await pilot.press("P")
+        await pilot.pause()
+        assert submitted[-1] == VmPower("web01", True)
+
+
+def test_p_resumes_a_paused_vm():
+    """A paused VM (the model's `paused` state) is resumed by p, not suspended again."""
+    from ui_helpers import seed_engine
+
+    from console.model.entities import VmState
+    from console.ui import actions
+
+    engine = seed_engine()
+    # The model's PAUSED once it has one; until then the string the table reads stands in.
+    paused = getattr(VmState, "PAUSED", SimpleNamespace(value="paused"))
+    engine.cluster.vms["web01"].state = paused
+    action = actions.suspend(engine, actions.Target(vm="web01"))
+    assert action.commands == (VmResume("web01"),)
+    running = actions.suspend(engine, actions.Target(vm="sql01"))
+    assert running.commands == (VmSuspend("sql01"),)
+
+
+def test_a_paused_vm_has_its_own_mark_and_colour():
+    from console.ui.widgets.base import VM_STATE_STYLE
+    from console.ui.widgets.vms import _state_label
+
+    paused = SimpleNamespace(state=SimpleNamespace(value="paused"))
+    assert _state_label(paused) == "‖ paused"
+    assert VM_STATE_STYLE["paused"] not in ("ok", "", VM_STATE_STYLE["running"])
+
+
+async def test_the_confirmation_names_the_real_host():
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_node(pilot, "A")
+        await select_vm(pilot, "web01")
+        await pilot.press("P")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == f"Force VM web01 off on A ({URI_A})?"
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("1", "m")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == f"Put node A into maintenance at {URI_A}?"
+        await pilot.press("n")
+        await pilot.pause()
+    assert heard(app) == []
+
+
+async def test_migrating_a_vm_on_a_real_host_asks_first_naming_it():
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_node(pilot, "A")
+        await select_vm(pilot, "web01")
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, TargetPicker)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question.startswith("Live-migrate VM web01 to ")
+        assert app.screen.question.endswith(f" on A ({URI_A})?")
+        await pilot.press("y")
+        await pilot.pause()
+    assert heard(app)[0].startswith("migrate web01 ")
+
+
+async def test_every_way_of_migrating_a_real_vm_asks_first():
+    """The balancer pane's enter (a recommendation) moves a real VM by live migration too."""
+    from console.ui import actions
+
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.carry_out(actions.Action((Migrate("web01", "B"),)))
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == f"Live-migrate VM web01 to B on A ({URI_A})?"
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.carry_out(actions.Action((Migrate("sql01", "C"),)))  # sql01: on B, simulated
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert heard(app) == ["migrate sql01 C"]
+
+
+async def test_typed_destructive_commands_ask_first_in_the_palette():
+    """The palette's `Run:` line asks before a hard power-off, a cold migration and a real
+    VM's migration, as the keys do."""
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.session.submit(VmPower("dc01", False))  # a cold migration moves a stopped VM
+        await pilot.pause()
+        for line, command in (("vm-power web01 off", VmPower("web01", False)),
+                              ("cold-migrate dc01 C", ColdMigrate("dc01", "C")),
+                              ("migrate exch01 C", Migrate("exch01", "C"))):
+            app.run_text(line, ask=True)
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen), line
+            assert f"A ({URI_A})" in app.screen.question, app.screen.question
+            await pilot.press("n")
+            await pilot.pause()
+            assert command not in [c for _at, c in app.engine.command_log]
+    assert heard(app) == ["vm-power dc01 off"]
+
+
+async def test_the_header_names_the_source_and_says_read_only():
+    app = real_app(read_only_source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        text = header_text(app)
+        assert "libvirt: 1 host" in text and "READ-ONLY" in text
+    app = real_app(acting_source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        text = header_text(app)
+        assert "libvirt: 1 host" in text and "READ-ONLY" not in text
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "libvirt" not in header_text(app) and "READ-ONLY" not in header_text(app)
+
+
+async def test_a_real_nodes_details_show_its_connection():
+    from console.ui.screens.details import DetailsScreen
+
+    app = real_app(read_only_source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_node(pilot, "A")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailsScreen)
+        assert f"connection     {URI_A}" in app.screen._text
+        await pilot.press("escape")
+        await select_node(pilot, "B")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "connection" not in app.screen._text
