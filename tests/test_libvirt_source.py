@@ -218,3 +218,18 @@ def test_export_never_overwrites_a_host_file(capsys) -> None:
     assert main(["export", "--connect", sample_uri("host-a"), "-o", str(host)]) == 2
     assert host.read_bytes() == before
     assert "--output" in capsys.readouterr().err
+
+
+def test_a_reading_that_did_not_move_is_not_submitted_again(read_only) -> None:
+    from console.sources.libvirt_client import DomainStats, HostStats
+
+    source, _session, _posted = read_only
+    first = source.commands_for(HostStats("host-a", 0.2, 0.3, 0.0))
+    assert [c.text() for c in first] == ["reading host-a 0.2 0.3 0"]
+    assert source.commands_for(HostStats("host-a", 0.205, 0.3, 0.004)) == []
+    assert [c.text() for c in source.commands_for(HostStats("host-a", 0.21, 0.3, 0.0))] == \
+        ["reading host-a 0.21 0.3 0"]
+    assert [c.text() for c in source.commands_for(DomainStats("host-a", "web-01", 0.5, 0, 0))] \
+        == ["vm-reading web-01 0.5 0 0"]
+    assert source.commands_for(DomainStats("host-a", "web-01", 0.5, 0, 0)) == []
+    assert source.commands_for(DomainStats("host-a", "no-such-vm", 0.5, 0, 0)) == []

@@ -101,6 +101,10 @@ _VERBS: dict[type[Command], str] = {
 }
 #: Stats are rounded to this many decimals: the journal and recordings stay short.
 _DIGITS = 3
+#: A reading is submitted only when one of its figures moved by at least this much (a
+#: fraction) since the last one submitted for that host or VM: an idle cluster of a thousand
+#: VMs does not write a thousand journal entries a second that change nothing.
+READING_STEP = 0.01
 
 
 class LibvirtSource:
@@ -121,6 +125,7 @@ class LibvirtSource:
         self.names = Names()
         self._hosts: dict[str, str] = {}  # model node name -> the pool's host name
         self._session: Session | None = None
+        self._readings: dict[str, tuple[float, float, float]] = {}  # last submitted, by name
 
     @property
     def title(self) -> str:
@@ -257,14 +262,12 @@ class LibvirtSource:
             return [] if vm is None else [ObserveUndefined(vm)]
         if isinstance(observation, HostStats):
             node = node_of(observation.host)
-            return [] if node is None else [LocalReading(
-                node, *(_fraction(v) for v in (observation.cpu, observation.memory,
-                                               observation.disk)))]
+            figures = self._moved(node, observation)
+            return [] if node is None or figures is None else [LocalReading(node, *figures)]
         if isinstance(observation, DomainStats):
             vm = names.vm.get(observation.name)
-            return [] if vm is None else [VmReading(
-                vm, *(_fraction(v) for v in (observation.cpu, observation.memory,
-                                             observation.disk)))]
+            figures = self._moved(vm, observation)
+            return [] if vm is None or figures is None else [VmReading(vm, *figures)]
         if isinstance(observation, MigrationProgress):
             vm = names.vm.get(observation.name)
             return [] if vm is None else [ObserveMigration(
@@ -280,6 +283,20 @@ class LibvirtSource:
         return []
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _moved(self, name: str | None,
+               stats: HostStats | DomainStats) -> tuple[float, float, float] | None:
+        """`stats`' figures (fractions, rounded) when one moved by READING_STEP or more since
+        the last submitted for `name` (or none was), else None."""
+        if name is None:
+            return None
+        figures = (_fraction(stats.cpu), _fraction(stats.memory), _fraction(stats.disk))
+        last = self._readings.get(name)
+        if last is not None and all(round(abs(a - b), _DIGITS) < READING_STEP
+                                    for a, b in zip(figures, last, strict=True)):
+            return None
+        self._readings[name] = figures
+        return figures
 
     def _vm_state(self, host: str, domain: str, state: str, reason: str) -> Command:
         return ObserveVm(self.names.vm[domain], state, self.names.node.get(host),
