@@ -126,6 +126,7 @@ class LibvirtSource:
         self._hosts: dict[str, str] = {}  # model node name -> the pool's host name
         self._session: Session | None = None
         self._readings: dict[str, tuple[float, float, float]] = {}  # last submitted, by name
+        self._stopped = False
 
     @property
     def title(self) -> str:
@@ -201,15 +202,19 @@ class LibvirtSource:
                                                 domain.reason))
 
         def emit(observation: Observation) -> None:
+            if self._stopped:
+                return
             try:
                 post(lambda: self.observe(observation))
             except RuntimeError:  # the session's thread has gone (the console quit)
-                self.pool.stop()
+                self.stop()
 
+        self._stopped = False
         self.pool.start(emit)
 
     def stop(self) -> None:
         """Stop observing and close the connections; at once, safe twice."""
+        self._stopped = True
         self.pool.stop()
 
     def act(self, command: Command) -> None:
