@@ -14,6 +14,7 @@ from console.model import kernel
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import Image, Node, Vm, VmState, Workload
+from console.model.observed import ObservedWorld
 from console.model.precopy import Migration, after_round
 from console.model.settings import MigrationSettings
 from console.model.world import World
@@ -157,7 +158,8 @@ def test_only_the_world_writes_the_hardware_truth():
                 if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
                         and target.value.attr == "images"):
                     writers.append(f"{path.name}:{node.lineno} writes what a host holds")
-    assert all(w.startswith("world.py:") for w in writers), writers
+    # the two environments: the simulated hardware, and real hosts as observed
+    assert all(w.startswith(("world.py:", "observed.py:")) for w in writers), writers
 
 
 def test_pre_copy_that_cannot_converge_fails_without_auto_converge():
@@ -198,5 +200,8 @@ def test_the_engine_and_its_components_offer_what_the_kernel_promises():
                for member in sorted(_members(protocol)) if not hasattr(offer, member)]
     assert not missing
     assert _members(kernel.Environment) == {
-        "start_vm", "stop_vm", "fence", "reset", "migrate", "abandon_migration", "stream_image",
-        "powered", "booting", "writes_datastore_heartbeats"}
+        "start_vm", "stop_vm", "suspend_vm", "resume_vm", "shutdown_vm", "fence", "reset",
+        "migrate", "abandon_migration", "stream_image", "powered", "booting",
+        "writes_datastore_heartbeats"}
+    # real hosts (console.model.observed) offer the same environment
+    assert all(hasattr(ObservedWorld, member) for member in _members(kernel.Environment))

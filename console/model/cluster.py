@@ -53,6 +53,12 @@ class Cluster:
     images: dict[str, Image] = field(default_factory=dict)
     groups: dict[str, HaGroup] = field(default_factory=dict)  # HA groups by name (`Vm.group`)
     description: str = ""
+    #: The cluster's truth is observed (`[cluster] truth = "observed"`): real hosts, whose
+    #: state enters as observation commands (console.model.observed), not simulated ones.
+    observed: bool = False
+    #: VMs removed since the cluster was built (`remove_vm`): a reader that tells new VMs by
+    #: their count (console.model.history) looks for them by name once this moves.
+    vms_removed: int = 0
     #: Per host: bumped whenever a VM starts or stops holding a place there (state, host or
     #: target change). Lets per-host sums (the balancer's loads) be cached and redone only
     #: for the hosts that changed.
@@ -126,6 +132,34 @@ class Cluster:
         else:
             self.pending.append(vm.name)
         self._charge(vm, +1)
+
+    def remove_vm(self, vm: Vm) -> str | None:
+        """Take `vm` out of the cluster (a real VM undefined on its host): its place, its host's
+        charge, its disk format and its anti-affinities go with it. Refused (the reason
+        returned, nothing changed) while a clustered service or a rule names it, or while it
+        is migrating; None when removed."""
+        if vm.name in self.member_of:
+            return f"{vm.name} is a member of service {self.member_of[vm.name]}"
+        named = self.rules_of(vm.name)
+        if named:
+            return f"{vm.name} is named by rule {named[0].name}"
+        if vm.target is not None:
+            return f"{vm.name} is migrating"
+        self._charge(vm, -1)
+        if vm.host is not None:
+            self.nodes[vm.host].vms.discard(vm.name)
+        elif vm.name in self.pending:
+            self.pending.remove(vm.name)
+        del self.vms[vm.name]
+        self.vm_hypervisor.pop(vm.name, None)
+        for other in self.anti_affine.pop(vm.name, set()):
+            peers = self.anti_affine.get(other)
+            if peers is not None:
+                peers.discard(vm.name)
+                if not peers:
+                    del self.anti_affine[other]
+        self.vms_removed += 1
+        return None
 
     def add_vms(self, vms: list[Vm]) -> None:
         """Register `vms` as `add_vm` would one after the other, each VM with a host on its

@@ -397,11 +397,13 @@ class PublishImage(Command):
 class Observation(Command):
     """What a source saw of the real world (console.sources): only a source gives one (or a
     recording or journal that holds one), never an operator; read-only mode lets it through,
-    and it never waits for quorum: it is what happened, not a request."""
+    and it never waits for quorum: it is what happened, not a request. It is not logged as a
+    command: the model logs what it changed (an unchanged state logs nothing)."""
 
     needs_quorum: ClassVar[bool] = False
     mutating: ClassVar[bool] = False
     observation: ClassVar[bool] = True
+    logged: ClassVar[bool] = False  # the model logs what an observation changed, with why
 
 
 @dataclass(frozen=True)
@@ -491,7 +493,6 @@ class ObserveMigration(Observation):
     pre-copy iteration, memory still to copy in MB, the expected switchover downtime in ms)."""
 
     verb: ClassVar[str] = "observe-migration"
-    logged: ClassVar[bool] = False
     help: ClassVar[str] = "a real live migration's progress (round, MB remaining, downtime ms)"
     params: ClassVar[tuple[Param, ...]] = (
         Param("vm", "vm"), Param("round", "count"), Param("remaining_mb", "number"),
@@ -534,7 +535,6 @@ class VmReading(Observation):
     vCPUs, of its memory, and the share of time its disks were busy."""
 
     verb: ClassVar[str] = "vm-reading"
-    logged: ClassVar[bool] = False
     help: ClassVar[str] = "set a real VM's measured CPU, memory and disk utilisation (0-1)"
     params: ClassVar[tuple[Param, ...]] = (Param("vm", "vm"), Param("cpu", "number"),
                                            Param("memory", "number"), Param("disk", "number"))

@@ -21,6 +21,7 @@ from console.model.entities import NodeState
 from console.model.events import KNOWN_KINDS, Event, EventLog, Severity
 from console.model.fork import FORK_LIMIT_VMS, fork
 from console.model.groups import GroupFailback
+from console.model.guest_power import GuestPower
 from console.model.ha import HighAvailability
 from console.model.history import History
 from console.model.images import ImageStreaming
@@ -28,6 +29,7 @@ from console.model.kernel import NO_QUORUM, Actuations, Component, Handler, Outc
 from console.model.maintenance import MaintenanceMode
 from console.model.membership import Membership
 from console.model.migration import Migrations
+from console.model.observed import ObservedWorld, observe_settings
 from console.model.readings import Readings
 from console.model.relocation import Relocation
 from console.model.scheduler import Scheduler, Timer
@@ -65,7 +67,10 @@ class Engine:
         self._reconcile_wanted = False
         self._held: list[Event] | None = None
         self.workloads = Workloads(seed, cluster.traces)
-        self.world = World(self)
+        if cluster.observed:
+            observe_settings(cluster)
+        self.world: World | ObservedWorld = (
+            ObservedWorld(self, lambda: self.actuations) if cluster.observed else World(self))
         self.membership = Membership(self)
         self.ha = HighAvailability(self)
         self.services = ServiceManager(self)
@@ -76,10 +81,13 @@ class Engine:
         self.readings = Readings(self)
         self.relocation = Relocation(self)
         self.group_failback = GroupFailback(self)
+        self.guest_power = GuestPower(self)
         for component in (self.world, self.ha, self.services, self.migrations,
                           self.maintenance, self.balancer, self.images, self.readings,
-                          self.relocation, self.group_failback):
+                          self.relocation, self.group_failback, self.guest_power):
             self.add_component(component)
+        if cluster.observed:  # real hosts answer before the simulated behaviours do
+            self._handlers.update(self.world.handlers())
         self.history = History(self, self.readings)  # samples utilisation; no events, no reconcile
         self._announce_start()
 
@@ -87,6 +95,11 @@ class Engine:
         """At time 0, what the cluster starts with besides hosts up and rules kept: each host
         that starts powered off or in maintenance (`world.start_node`), and each `must` rule
         its VMs break (`placement.broken_rules`; a warning: HA and the balancer repair them)."""
+        if self.cluster.observed:
+            self.emit("observed", "cluster",
+                      "the hosts are real and observed: HA restarts are off (their hosts have "
+                      "no HA manager), the balancer only proposes, and their VMs' load is "
+                      "read, not simulated")
         for node in self.cluster.nodes.values():
             if not node.powered:
                 then = " and enters maintenance" if node.maintenance else ""

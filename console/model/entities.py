@@ -38,6 +38,7 @@ class VmState(str, Enum):
     """A VM's state in the cluster's registry: which states hold capacity is CONSUMING_STATES."""
 
     RUNNING = "running"
+    PAUSED = "paused"  # suspended in memory (vm-suspend): holds its host and memory, no CPU
     DEPLOYING = "deploying"  # image layers streaming to its host, then boot
     MIGRATING = "migrating"
     RESTARTING = "restarting"
@@ -91,9 +92,10 @@ class HaState(str, Enum):
 #: Request states in which HA keeps a VM off: a VM in one of them never holds a place.
 KEPT_OFF = frozenset({HaState.STOPPED, HaState.DISABLED})
 
-#: VM states that hold CPU and memory on their host.
+#: VM states that hold CPU and memory on their host (their reservation: a paused VM keeps its
+#: place, as libvirt keeps a suspended domain's vCPUs and memory allocated; it loads no CPU).
 CONSUMING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING, VmState.RESTARTING,
-                              VmState.DEPLOYING})
+                              VmState.DEPLOYING, VmState.PAUSED})
 
 
 #: Workload profiles: how a VM's demand varies over time (see console.model.workloads).

@@ -80,10 +80,14 @@ F = TypeVar("F", bound=Forkable)
 
 def fork(engine: F) -> F:
     """A copy of `engine` that runs on by itself: same state, timers and random generator, an
-    empty event and command log, no listeners, the original untouched."""
+    empty event and command log, no listeners, no actuations (nothing reaches real hosts),
+    the original untouched."""
     memo: dict[int, Any] = {
         id(engine.log): EventLog(),
         id(engine.command_log): [],
         id(engine.cluster.traces): engine.cluster.traces,
     }
+    actuations = getattr(engine, "actuations", None)
+    if actuations is not None:  # a fork tries things: it never acts on real hosts
+        memo[id(actuations)] = None
     return deep_copy_with_closures(engine, memo)

@@ -67,6 +67,9 @@ class HighAvailability:
         """An unplanned outage of a VM that was running (its host crashed, was fenced, ...)."""
         if vm.state not in CONSUMING_STATES:
             return
+        if vm.state is VmState.PAUSED:
+            self._paused_lost(vm, why)
+            return
         if vm.target is not None:
             self.cluster.set_target(vm, None)
         self.cluster.set_state(vm, VmState.FAILED)
@@ -75,6 +78,15 @@ class HighAvailability:
         self.context.emit("vm_down", vm.name, f"{vm.name} is down: {why}", Severity.WARNING)
         if vm.host is not None:
             self._watch.add(vm.host)
+
+    def _paused_lost(self, vm: Vm, why: str) -> None:
+        """A paused VM's memory went with its host: it is stopped there, and HA does not
+        restart it, as vSphere HA restarts only the VMs that were powered on ("How vSphere HA
+        Works", vSphere Availability); console.model.guest_power says why."""
+        self.cluster.set_state(vm, VmState.STOPPED)
+        self.context.emit("vm_stopped", vm.name,
+                          f"{vm.name} was paused and is now off: {why}; HA restarts only "
+                          "running VMs", Severity.WARNING)
 
     def host_back(self, node: Node) -> None:
         """The quorum side hears `node` again (it rejoined): a fence under way is moot, since
@@ -378,6 +390,8 @@ class HighAvailability:
             return Outcome.refuse(stuck)
         restarting = vm.state is VmState.RESTARTING
         self.context.world.stop_vm(vm)
+        if vm.state is not VmState.STOPPED:  # real hosts were asked: it stops when observed
+            return Outcome.ok()
         self._end_outage(vm)
         vm.ha_state = request
         self._failed_starts.pop(vm.name, None)
@@ -415,13 +429,21 @@ class HighAvailability:
         return Outcome.ok()
 
     def _power_on(self, vm: Vm) -> Outcome:
+        if vm.state is VmState.PAUSED:
+            return Outcome.refuse(f"{vm.name} is paused; vm-resume {vm.name} continues it")
         if vm.state in CONSUMING_STATES or vm.state is VmState.PENDING_RESTART:
             return Outcome.refuse(f"{vm.name} is already {vm.state.value}")
         refusal = self.admission_refusal(vm)
         if refusal:
             return Outcome.refuse(refusal)
         host = self.cluster.nodes.get(vm.host or "")
-        if host is None or not placement.allowed(self.cluster, vm, host):
+        if self.cluster.observed:  # a real VM starts where it is defined
+            if host is None:
+                return Outcome.refuse(f"cannot start {vm.name}: it has no host")
+            if not placement.usable(host):
+                return Outcome.refuse(f"cannot start {vm.name}: its host {host.name} is "
+                                      f"{placement.condition(host)}")
+        elif host is None or not placement.allowed(self.cluster, vm, host):
             host = placement.best_host(self.cluster, vm)
         elif placement.group_rank(self.cluster, vm, host):  # a better node of its HA group?
             host = placement.best_host(self.cluster, vm) or host

@@ -3,9 +3,11 @@
 Every `SAMPLE_S` simulated seconds (sample k at k x 10 s, k = 1, 2, ...) the recorder notes what
 held at that instant: which VMs were running on each node (a migrating VM on its source), and a
 `--local` node's measured CPU (the mean of its readings since the last sample, else its latest
-reading). A node's CPU at sample k is the CPU demand, at that instant, of the VMs that ran there
-then, over its cores (0 when none ran: a crashed or powered-off host); a VM's is its demand over
-its vCPUs while it ran, wherever that was, and 0 while it did not.
+reading; in an observed cluster every node's, and each running VM's latest `vm-reading`, which
+is its load and no function of time). A node's CPU at sample k is the CPU demand, at that
+instant, of the VMs that ran there then, over its cores (0 when none ran: a crashed or
+powered-off host); a VM's is its demand over its vCPUs while it ran, wherever that was, and 0
+while it did not.
 
 Demand is a pure function of (VM, time) (console.model.workloads), so the recorder stores only
 what changes: per node the list of its running VMs each time that list changed (found through
@@ -46,11 +48,13 @@ RUNNING_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 Record = tuple[int, object]  # (first sample k it holds from, what held)
 _STATE = attrgetter("state")
 _NAME_AND_HOST = attrgetter("name", "host")
+_NAME = attrgetter("name")
 
 
 class History:
     """The recorder: notes the nodes and VMs of `context` (the engine) every SAMPLE_S simulated
-    seconds, and the local node's `readings`.
+    seconds, and the local node's `readings` (in an observed cluster: every node's, and each
+    running VM's reading of the moment).
 
     `samples` counts the samples taken (the newest is at `samples * SAMPLE_S` seconds). Read with
     `node_cpu` and `vm_cpu`; `mark(step_s)` says how many points a level has had."""
@@ -61,11 +65,13 @@ class History:
         self.samples = 0
         self._first: dict[str, dict[str, int]] = {"node": {}, "vm": {}}  # -> its first sample
         self._known_nodes = self._known_vms = 0
+        self._removed_seen = 0  # `Cluster.vms_removed` when new VMs were last looked for
         self._changes_seen: dict[str, int] = {}
         self._residents: dict[str, list[Record]] = {}         # node -> (k, VM names running)
         self._start: dict[str, str | None] = {}               # VM -> node it ran on when first seen
         self._hosts: dict[str, list[Record]] = {}             # VM -> (k, node it ran on | None)
         self._measured: dict[str, dict[int, float]] = {}      # local node -> k -> CPU
+        self._measured_vms: dict[str, dict[int, float]] = {}  # observed VM -> k -> CPU read
         self._cache: dict[tuple[str, str, float], dict[int, float | None]] = {}
         self.record()  # what holds at the start, as "sample 0": samples then note only changes
         context.schedule_quietly_at(SAMPLE_S, self._sample)
@@ -90,13 +96,19 @@ class History:
         # The first record with VMs: every VM is new, its start the host it runs on, so none
         # needs a record of arriving there (a VM known before that arrives somewhere does).
         all_new = self._known_vms == 0
-        if len(vms) != self._known_vms:  # (in C: a 40,000-VM cluster is noted at its start)
+        if len(vms) != self._known_vms or cluster.vms_removed != self._removed_seen:
+            # (in C: a 40,000-VM cluster is noted at its start)
             first = self._first["vm"]
-            if first:
+            if cluster.vms_removed != self._removed_seen:  # positions moved: find them by name
+                self._removed_seen = cluster.vms_removed
+                new = [vm for name, vm in vms.items() if name not in first]
+                first.update(dict.fromkeys(map(_NAME, new), k))
+            elif first:
                 first.update(dict.fromkeys(islice(vms, self._known_vms, None), k))
+                new = list(islice(vms.values(), self._known_vms, None))
             else:
                 self._first["vm"] = dict.fromkeys(vms, k)
-            new = list(islice(vms.values(), self._known_vms, None))
+                new = list(vms.values())
             running = compress(new, map(RUNNING_STATES.__contains__, map(_STATE, new)))
             self._start.update(map(_NAME_AND_HOST, running))
             self._known_vms = len(vms)
@@ -130,12 +142,19 @@ class History:
             if self._host_at(vm, k) != name:
                 _note(self._hosts.setdefault(vm, []), k, name)
         local = cluster.local_node()
-        if local is not None:
-            measured = self.readings.since_sample(local.name)
+        read = list(nodes) if cluster.observed else [local.name] if local is not None else []
+        for name in read:
+            measured = self.readings.since_sample(name)
             if measured is not None:
-                readings = self._measured.setdefault(local.name, {})
+                readings = self._measured.setdefault(name, {})
                 readings[k] = measured[0]
                 readings.pop(k - KEPT_SAMPLES, None)
+        if cluster.observed:  # an observed VM's load is its reading of the moment: keep it
+            for vm in vms.values():
+                if vm.state in RUNNING_STATES:
+                    kept = self._measured_vms.setdefault(vm.name, {})
+                    kept[k] = vm.workload.cpu
+                    kept.pop(k - KEPT_SAMPLES, None)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -162,6 +181,7 @@ class History:
         return (sum(len(r) for r in self._residents.values())
                 + sum(len(r) for r in self._hosts.values())
                 + sum(len(r) for r in self._measured.values())
+                + sum(len(r) for r in self._measured_vms.values())
                 + sum(len(c) for c in self._cache.values()))
 
     def _series(self, kind: str, name: str, step_s: float, points: int) -> list[float | None]:
@@ -205,7 +225,7 @@ class History:
             return 0.0
         vms, cpu, t = context.cluster.vms, context.workloads.cpu, k * SAMPLE_S
         running: tuple[str, ...] = _at(self._residents.get(name), k) or ()  # type: ignore[assignment]
-        return sum(cpu(vms[vm], t) for vm in running) / node.cores
+        return sum(cpu(vms[vm], t) for vm in running if vm in vms) / node.cores  # (removed)
 
     def _host_at(self, vm: str, k: int) -> str | None:
         """The node VM `vm` ran on at sample `k` (None: it did not run, or was not known)."""
@@ -220,7 +240,12 @@ class History:
             return None
         if self._host_at(name, k) is None:
             return 0.0
-        vm = self.context.cluster.vms[name]
+        measured = self._measured_vms.get(name)
+        if measured is not None and k in measured:
+            return measured[k]
+        vm = self.context.cluster.vms.get(name)
+        if vm is None:  # removed since (an observed VM undefined)
+            return None
         return self.context.workloads.cpu(vm, k * SAMPLE_S) / vm.vcpus if vm.vcpus else 0.0
 
 

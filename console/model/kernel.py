@@ -84,6 +84,21 @@ class Actuator(Protocol):
         """Power `vm` off now (an operator's request); its host must be reachable."""
         ...
 
+    def suspend_vm(self, vm: Vm) -> None:
+        """Pause running `vm` in memory (libvirt's suspend): `paused` on its host."""
+        ...
+
+    def resume_vm(self, vm: Vm) -> None:
+        """Continue paused `vm` (libvirt's resume): running again where it was."""
+        ...
+
+    def shutdown_vm(self, vm: Vm, stopped: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
+        """Ask `vm`'s guest to shut down (an ACPI power button); `stopped` once it is off
+        (the VM is `stopped` then), `failed` with the reason if its host refused. Its host
+        must be reachable."""
+        ...
+
     def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
         """Stream the current version of `image` to `node`, after what its link is already
         streaming; returns the simulated time it will be there. Once there (if the host is

@@ -242,6 +242,10 @@ class MaintenanceMode:
         for vm in self.cluster.vms_on(node):
             if vm.state not in CONSUMING_STATES:
                 continue
+            if vm.state is VmState.PAUSED:  # in memory here: it moves once running again
+                blocked[vm.name] = (f"it is paused; vm-resume {vm.name} (it is then "
+                                    f"migrated) or vm-shutdown {vm.name}")
+                continue
             if vm.state is not VmState.RUNNING or migrations.is_moving(vm.name):
                 continue
             if self._active_member_here(vm.name):

@@ -466,6 +466,8 @@ class Membership:
             self._set_vote(node, False)  # dynamic quorum: the survivors carry on without its vote
 
     def _apply_quorum_loss(self) -> None:
+        if self.cluster.observed:  # a real host has no cluster manager to stand it down
+            return
         chosen = self.quorum_partition()
         for partition in self.partitions():
             if partition == chosen:

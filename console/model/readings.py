@@ -33,7 +33,8 @@ class Readings:
         self._pending: dict[str, tuple[float, float, int]] = {}  # CPU sum, memory sum, count
 
     def handlers(self) -> dict[type[Command], Handler]:
-        """`reading NODE CPU MEM DISK` (fractions 0-1; refused for a node that is not local)."""
+        """`reading NODE CPU MEM DISK` (fractions 0-1; refused for a node that is neither local
+        nor in an observed cluster)."""
         return {LocalReading: self._reading}
 
     def reconcile(self) -> None:
@@ -44,9 +45,9 @@ class Readings:
         node = self.context.cluster.nodes.get(command.node)
         if node is None:
             return Outcome.refuse(f"no node named {command.node}")
-        if not node.local:
+        if not node.local and not self.context.cluster.observed:
             return Outcome.refuse(f"{node.name} is not the local machine; only a local node "
-                                  "takes readings")
+                                  "or an observed cluster's takes readings")
         for name, value in (("cpu", command.cpu), ("memory", command.memory),
                             ("disk", command.disk)):
             if not 0.0 <= value <= 1.0:

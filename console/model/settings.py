@@ -56,7 +56,7 @@ class QuorumSettings:
 
     witness: bool = False
     isolation_response: str = "leave_powered_on"
-    shutdown_s: float = 30.0  # guest shutdown time for the `shutdown` isolation response
+    shutdown_s: float = 30.0  # guest shutdown time (`shutdown` isolation response, vm-shutdown)
     voting: bool = False
     dynamic_quorum: bool = True
     dynamic_witness: bool = False

@@ -157,8 +157,9 @@ def subject_kind(engine: Engine, name: str) -> str | None:
 def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
     """CPU demand over cores, allocated memory over memory, disk I/O over throughput.
 
-    A local node reports its latest reading instead (a replay sees the same readings)."""
-    readings = engine.readings if node.local else None
+    A local node, or an observed cluster's, reports its latest reading instead (a replay sees
+    the same readings)."""
+    readings = engine.readings if node.local or engine.cluster.observed else None
     if readings is not None and node.name in readings.latest and t is None:
         r = readings.latest[node.name]
         return Usage(r.cpu, r.memory, r.disk, measured=True)

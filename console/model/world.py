@@ -36,13 +36,31 @@ from console.model.commands import (
     FailNode,
     FailStarts,
     Isolate,
+    ObserveActionFailed,
+    ObserveDefined,
+    ObserveHost,
+    ObserveMigrated,
+    ObserveMigration,
+    ObserveUndefined,
+    ObserveVm,
     PowerOff,
     PowerOn,
     Reconnect,
+    VmReading,
 )
 from console.model.entities import LOST_STATES, MB_PER_GB, Image, Node, NodeState, Vm, VmState
 from console.model.kernel import Context, Handler, Outcome
 from console.model.precopy import Migration, after_round, next_throttle
+
+#: Observations of real hosts, which a simulated cluster refuses: its truth is simulated here.
+SIMULATED_REFUSES: tuple[type[Command], ...] = (
+    ObserveHost, ObserveVm, ObserveDefined, ObserveUndefined, ObserveMigration, ObserveMigrated,
+    ObserveActionFailed, VmReading)
+
+
+def _not_observed(command: Command) -> Outcome:
+    return Outcome.refuse(f"{command.verb} is for an observed cluster: this one is simulated "
+                          '([cluster] truth = "observed" for real hosts)')
 
 
 def start_node(node: Node, *, powered: bool = True, maintenance: bool = False) -> None:
@@ -82,11 +100,15 @@ class World:
 
     def handlers(self) -> dict[type[Command], Handler]:
         """The fault commands: fail-node, power-off, power-on, add-node, isolate, reconnect,
-        fail-starts, fail-migrations."""
-        return {FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
-                AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect,
-                FailStarts: self._fail_starts,
-                FailMigrations: self._fail_migrations}
+        fail-starts, fail-migrations; the observations of real hosts are refused
+        (`SIMULATED_REFUSES`)."""
+        answers: dict[type[Command], Handler] = {
+            FailNode: self._fail_node, PowerOff: self._power_off, PowerOn: self._power_on,
+            AddNode: self._add_node, Isolate: self._isolate, Reconnect: self._reconnect,
+            FailStarts: self._fail_starts, FailMigrations: self._fail_migrations}
+        for observation in SIMULATED_REFUSES:
+            answers[observation] = _not_observed
+        return answers
 
     def reconcile(self) -> None:
         """The hardware acts on commands and timers only."""
@@ -132,6 +154,28 @@ class World:
     def stop_vm(self, vm: Vm) -> None:
         """The guest is off from this instant."""
         self.cluster.set_state(vm, VmState.STOPPED)
+
+    def suspend_vm(self, vm: Vm) -> None:
+        """The guest is paused from this instant; it keeps its memory on its host."""
+        self.cluster.set_state(vm, VmState.PAUSED)
+
+    def resume_vm(self, vm: Vm) -> None:
+        """The guest runs again from this instant."""
+        self.cluster.set_state(vm, VmState.RUNNING)
+
+    def shutdown_vm(self, vm: Vm, stopped: Callable[[], None],
+                    failed: Callable[[str], None]) -> None:
+        """The guest takes the quorum settings' `shutdown_s` to shut down, then is off; a VM
+        whose state changed meanwhile (powered off, its host crashed) is left as it is. A
+        simulated guest never refuses (`failed` is not called)."""
+        epoch = vm.epoch
+
+        def off() -> None:
+            if vm.epoch == epoch and vm.state is VmState.RUNNING:
+                self.cluster.set_state(vm, VmState.STOPPED)
+                stopped()
+
+        self.context.schedule(self.cluster.settings.quorum.shutdown_s, off)
 
     def stream_image(self, node: Node, image: Image, arrived: Callable[[], None]) -> float:
         """Streams share the host's fastest link (Gb/s) one after another; a host that lost

@@ -45,7 +45,8 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
     built `Cluster`. Raises `Problem` (with an absolute key path) for the first problem.
     Without `place` the VMs without a host are left without one (and unchecked for room):
     a cluster for checking the names a drill uses, not for running."""
-    cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description)
+    cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description,
+                      observed=draft.truth == "observed")
     for _, node in draft.nodes:
         cluster.add_node(node)
     register_images(draft, cluster)

@@ -83,7 +83,7 @@ def check_vms(entries: list[VmEntry], vms: dict[str, Vm], cluster: Cluster,
     up = {name for name, node in cluster.nodes.items() if node.powered and not node.maintenance}
     kind_of = {name: node.hypervisor for name, node in cluster.nodes.items()}
     guests: dict[str, tuple[frozenset[str], float, float] | None] = {}
-    running = VmState.RUNNING
+    stopped = VmState.STOPPED
     for entry in entries:
         vm = entry.vm
         if entry.image is None and not vm.group and not vm.anti_affinity and \
@@ -96,7 +96,7 @@ def check_vms(entries: list[VmEntry], vms: dict[str, Vm], cluster: Cluster,
             if guest is not None and vm.vcpus <= guest[1] and \
                     vm.memory_gb <= guest[2] + 1e-9 and \
                     (vm.host is None or (kind_of.get(vm.host) in guest[0] and
-                     (vm.state is not running or vm.host in up))):
+                     (vm.state is stopped or vm.host in up))):
                 continue
         with at(entry.path):
             apply_image(entry, cluster)
@@ -150,9 +150,10 @@ def _check_guest(vm: Vm, cluster: Cluster, hosts: HostIndex) -> None:
 
 
 def _check_host_runs(vm: Vm, cluster: Cluster) -> None:
-    """A running VM's host must be up and out of maintenance at start (a stopped VM may stay
-    registered on a host that is off or in maintenance, as vSphere allows)."""
-    if vm.host is None or vm.state is not VmState.RUNNING:
+    """A running (or paused: in its host's memory) VM's host must be up and out of maintenance
+    at start (a stopped VM may stay registered on a host that is off or in maintenance, as
+    vSphere allows)."""
+    if vm.host is None or vm.state is VmState.STOPPED:
         return
     node = cluster.nodes[vm.host]
     if node.powered and not node.maintenance:

@@ -12,6 +12,9 @@ and the checks below the same).
 [cluster]                  # required
 name = "seed"              # required name
 description = "..."        # optional
+truth = "simulated"        # simulated (default) | observed: real hosts (libvirt) whose VMs,
+                           # states and load arrive as observations; no HA restarts, balancer
+                           # manual, no fault injection, no workload model
 
 [heartbeat]                # optional, as are all its keys -> model.settings.HeartbeatSettings
 interval_s = 1.0           # 0.1 to 60 s
@@ -29,7 +32,7 @@ dynamic_witness = false    # the witness votes only while the nodes' votes are e
 tie_breaker = true         # an even split goes to the side of the lowest-named voter (pve: false)
 isolation_response = "leave_powered_on"   # leave_powered_on | power_off | shutdown (the
                            # cluster default; a VM may set its own)
-shutdown_s = 30.0          # > 0
+shutdown_s = 30.0          # > 0: a guest shutdown takes this long (vm-shutdown, isolation)
 watchdog_s = 0             # >= 0: a host without quorum resets itself this long after (pve: 60)
 
 [ha]                       # -> HaSettings
@@ -143,7 +146,8 @@ isolation_response = "power_off"   # optional: overrides [quorum] isolation_resp
 group = "db-nodes"         # optional: a [[groups]] entry: the nodes it prefers, by priority
 anti_affinity = ["web02"]  # VM names never to share a host with
 boot_s = 30                # >= 0
-state = "running"          # running | stopped
+state = "running"          # running | paused | stopped: how it starts (paused: suspended in
+                           # memory, holding its place; vm-resume runs it)
 count = 20                 # optional: 20 VMs named web001 .. web020; not with anti_affinity
 workload = { cpu = 0.3, memory = 0.5, disk_mbps = 5, dirty_mbps = 20, profile = "steady" }
                            # or a [vms.workload] table: cpu and memory 0..1, disk_mbps and
@@ -368,7 +372,11 @@ def _whole(value: Any) -> bool:
 _workload.column = _workload_column  # type: ignore[attr-defined]
 
 
-_CLUSTER_KEYS = {"name": Key(identifier, required=True), "description": Key(string)}
+#: Where a cluster's truth comes from: its own simulated hardware, or real hosts observed.
+TRUTHS = ("simulated", "observed")
+
+_CLUSTER_KEYS = {"name": Key(identifier, required=True), "description": Key(string),
+                 "truth": Key(choice(TRUTHS))}
 
 _HEARTBEAT_KEYS = {
     "interval_s": Key(Between(0.1, 60, "s")),
@@ -483,7 +491,8 @@ _VM_KEYS = {
     "group": Key(identifier),
     "anti_affinity": Key(list_of(string, non_empty=False)),
     "boot_s": Key(_SECONDS),
-    "state": Key(choice((VmState.RUNNING.value, VmState.STOPPED.value), VmState)),
+    "state": Key(choice((VmState.RUNNING.value, VmState.PAUSED.value, VmState.STOPPED.value),
+                        VmState)),
     "ha_state": Key(choice(tuple(s.value for s in HaState), HaState)),
     "count": Key(Integer(1, MAX_COUNT)),
     "workload": Key(_workload),
@@ -580,6 +589,7 @@ class Draft:
     base: Path = Path(".")  # the folder relative paths in the file start from
     name: str = ""
     description: str = ""
+    truth: str = "simulated"  # one of TRUTHS
     settings: Settings = field(default_factory=Settings)  # made once every section is read
     profile: str = ""  # [ha] profile, if the file names one
     explicit: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings as written
@@ -630,6 +640,7 @@ def _cluster_section(raw: Any, draft: Draft) -> None:
     values = read_table(raw, _CLUSTER_KEYS)
     draft.name = values["name"]
     draft.description = values.get("description", "")
+    draft.truth = values.get("truth", "simulated")
 
 
 def _settings_section(name: str, keys: dict[str, Key]) -> Callable[[Any, Draft], None]:
