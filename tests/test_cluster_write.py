@@ -279,6 +279,42 @@ def test_only_what_differs_from_the_defaults_is_written() -> None:
     assert 'profile = "vsphere"' in kvm  # not the hosts' family's: said
 
 
+OBSERVED = """
+[cluster]
+name = "real"
+truth = "observed"
+
+[[nodes]]
+name = "host-a"
+hypervisor = "kvm"
+cpus = 1
+cores_per_cpu = 4
+mhz = 2400
+memory_gb = 16
+
+[[vms]]
+name = "web-01"
+host = "host-a"
+guest_os = "debian"
+state = "paused"
+
+[[vms]]
+name = "build-01"
+host = "host-a"
+guest_os = "debian"
+state = "stopped"
+"""
+
+
+def test_an_observed_cluster_with_paused_and_stopped_vms_reads_back_equal() -> None:
+    original = parse_cluster(OBSERVED, "observed.toml")
+    text = cluster_text(original)
+    assert 'truth = "observed"' in text and 'state = "paused"' in text
+    copy = parse_cluster(text, "written.toml")
+    assert_same(copy, original)
+    assert copy.observed and copy.vms["web-01"].state is VmState.PAUSED
+
+
 def test_a_header_comes_first_as_comments() -> None:
     cluster = load_cluster(SAMPLE_CLUSTERS / "two-node.toml")
     text = cluster_text(cluster, header="# Exported from qemu+ssh://a/system\non\x1b[31m now")
@@ -293,7 +329,7 @@ def test_a_vm_in_a_passing_state_is_refused_with_its_name() -> None:
     assert starting_state(vm) == "running"
     vm.state = VmState.MIGRATING
     with pytest.raises(ValueError, match="VM web01 is migrating: a cluster file starts a VM "
-                                         "running or stopped"):
+                                         "running or paused or stopped"):
         cluster_text(cluster)
 
 

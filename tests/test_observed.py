@@ -215,6 +215,19 @@ def test_readings_replace_the_workload_model() -> None:
     assert views.node_usage(engine, engine.cluster.nodes["B"]).measured
 
 
+def test_history_keeps_what_was_read_when() -> None:
+    engine = observed()
+    web = engine.cluster.vms["web01"]
+    submit(engine, 1, "vm-reading web01 0.5 0.25 0.1")
+    submit(engine, 2, "reading A 0.3 0.2 0.1")
+    engine.run_until(15)
+    submit(engine, 15, "vm-reading web01 0.1 0.25 0.1")
+    submit(engine, 16, "reading A 0.6 0.2 0.1")
+    engine.run_until(25)
+    assert views.vm_cpu_history(engine, web, 3, 10.0)[1:] == [0.5, 0.1]
+    assert views.node_cpu_history(engine, engine.cluster.nodes["A"], 3, 10.0)[1:] == [0.3, 0.6]
+
+
 def test_a_simulated_cluster_refuses_observations() -> None:
     engine = Engine(parse_cluster(OBSERVED.replace("observed", "simulated"), "t.toml"))
     outcome = engine.submit(parse("observe-vm web01 paused"))

@@ -3,9 +3,11 @@
 Every `SAMPLE_S` simulated seconds (sample k at k x 10 s, k = 1, 2, ...) the recorder notes what
 held at that instant: which VMs were running on each node (a migrating VM on its source), and a
 `--local` node's measured CPU (the mean of its readings since the last sample, else its latest
-reading). A node's CPU at sample k is the CPU demand, at that instant, of the VMs that ran there
-then, over its cores (0 when none ran: a crashed or powered-off host); a VM's is its demand over
-its vCPUs while it ran, wherever that was, and 0 while it did not.
+reading; in an observed cluster every node's, and each running VM's latest `vm-reading`, which
+is its load and no function of time). A node's CPU at sample k is the CPU demand, at that
+instant, of the VMs that ran there then, over its cores (0 when none ran: a crashed or
+powered-off host); a VM's is its demand over its vCPUs while it ran, wherever that was, and 0
+while it did not.
 
 Demand is a pure function of (VM, time) (console.model.workloads), so the recorder stores only
 what changes: per node the list of its running VMs each time that list changed (found through
@@ -51,7 +53,8 @@ _NAME = attrgetter("name")
 
 class History:
     """The recorder: notes the nodes and VMs of `context` (the engine) every SAMPLE_S simulated
-    seconds, and the local node's `readings`.
+    seconds, and the local node's `readings` (in an observed cluster: every node's, and each
+    running VM's reading of the moment).
 
     `samples` counts the samples taken (the newest is at `samples * SAMPLE_S` seconds). Read with
     `node_cpu` and `vm_cpu`; `mark(step_s)` says how many points a level has had."""
@@ -68,6 +71,7 @@ class History:
         self._start: dict[str, str | None] = {}               # VM -> node it ran on when first seen
         self._hosts: dict[str, list[Record]] = {}             # VM -> (k, node it ran on | None)
         self._measured: dict[str, dict[int, float]] = {}      # local node -> k -> CPU
+        self._measured_vms: dict[str, dict[int, float]] = {}  # observed VM -> k -> CPU read
         self._cache: dict[tuple[str, str, float], dict[int, float | None]] = {}
         self.record()  # what holds at the start, as "sample 0": samples then note only changes
         context.schedule_quietly_at(SAMPLE_S, self._sample)
@@ -138,12 +142,19 @@ class History:
             if self._host_at(vm, k) != name:
                 _note(self._hosts.setdefault(vm, []), k, name)
         local = cluster.local_node()
-        if local is not None:
-            measured = self.readings.since_sample(local.name)
+        read = list(nodes) if cluster.observed else [local.name] if local is not None else []
+        for name in read:
+            measured = self.readings.since_sample(name)
             if measured is not None:
-                readings = self._measured.setdefault(local.name, {})
+                readings = self._measured.setdefault(name, {})
                 readings[k] = measured[0]
                 readings.pop(k - KEPT_SAMPLES, None)
+        if cluster.observed:  # an observed VM's load is its reading of the moment: keep it
+            for vm in vms.values():
+                if vm.state in RUNNING_STATES:
+                    kept = self._measured_vms.setdefault(vm.name, {})
+                    kept[k] = vm.workload.cpu
+                    kept.pop(k - KEPT_SAMPLES, None)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -170,6 +181,7 @@ class History:
         return (sum(len(r) for r in self._residents.values())
                 + sum(len(r) for r in self._hosts.values())
                 + sum(len(r) for r in self._measured.values())
+                + sum(len(r) for r in self._measured_vms.values())
                 + sum(len(c) for c in self._cache.values()))
 
     def _series(self, kind: str, name: str, step_s: float, points: int) -> list[float | None]:
@@ -228,6 +240,9 @@ class History:
             return None
         if self._host_at(name, k) is None:
             return 0.0
+        measured = self._measured_vms.get(name)
+        if measured is not None and k in measured:
+            return measured[k]
         vm = self.context.cluster.vms.get(name)
         if vm is None:  # removed since (an observed VM undefined)
             return None

@@ -49,7 +49,8 @@ NODE_FIELDS = ("hypervisor", "cpus", "cores_per_cpu", "mhz", "memory_gb", "disks
 
 #: The VM states a cluster file can start a VM in (`[[vms]] state`), and the word for each. A new
 #: starting state is one entry here (and one in the schema).
-STARTING_STATES = {VmState.RUNNING: "running", VmState.STOPPED: "stopped"}
+STARTING_STATES = {VmState.RUNNING: "running", VmState.PAUSED: "paused",
+                   VmState.STOPPED: "stopped"}
 
 _VM_DEFAULTS = Vm(name="", host=None)
 _WORKLOAD_DEFAULTS = Workload()
@@ -214,6 +215,8 @@ def _cluster_pairs(cluster: Cluster) -> list[tuple[str, Any]]:
     pairs: list[tuple[str, Any]] = [("name", cluster.name)]
     if cluster.description:
         pairs.append(("description", cluster.description))
+    if cluster.observed:
+        pairs.append(("truth", "observed"))
     return pairs
 
 
