@@ -233,3 +233,17 @@ def test_a_reading_that_did_not_move_is_not_submitted_again(read_only) -> None:
         == ["vm-reading web-01 0.5 0 0"]
     assert source.commands_for(DomainStats("host-a", "web-01", 0.5, 0, 0)) == []
     assert source.commands_for(DomainStats("host-a", "no-such-vm", 0.5, 0, 0)) == []
+
+
+def test_an_offline_move_made_on_the_hosts_moves_the_vm_and_keeps_it(acting) -> None:
+    """cold-migrate as libvirt reports it: defined on the target, undefined on the source."""
+    from console.sources.libvirt_client import DomainDefined, DomainFacts, DomainUndefined
+
+    source, session, _posted = acting
+    facts = DomainFacts("build-01", "u", "stopped", "unknown", 4, 8192, 100.0, True)
+    source.observe(DomainDefined("host-b", facts))
+    source.observe(DomainUndefined("host-a", "build-01"))
+    vm = session.engine.cluster.vms["build-01"]
+    assert (vm.host, vm.state.value) == ("host-b", "stopped")
+    source.observe(DomainUndefined("host-b", "build-01"))  # removed where it is: gone
+    assert "build-01" not in session.engine.cluster.vms

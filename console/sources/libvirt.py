@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from console.formats.cluster import parse_cluster
+from console.formats.cluster.write import cluster_text
 from console.model.cluster import Cluster
 from console.model.commands import (
     CLOCK_COMMANDS,
@@ -73,7 +74,7 @@ from console.sources.libvirt_client import (
     Observation,
     redact_uri,
 )
-from console.sources.libvirt_cluster import Names, cluster_text, name_everything
+from console.sources.libvirt_cluster import Names, name_everything, observed_cluster_text
 
 #: Why a change is refused without `--allow-actions`.
 READ_ONLY = ("real hosts are read-only: start the console with --allow-actions to act on "
@@ -146,11 +147,16 @@ class LibvirtSource:
     @property
     def text(self) -> str:
         """The observed cluster's file text (connects first if needed)."""
-        return cluster_text(self.discover(), self.names, observed=True, title=self.title)
+        return observed_cluster_text(self.discover(), self.names, title=self.title)
 
     def export_text(self) -> str:
-        """A simulated copy of the real cluster as a cluster file (`cluster-console export`)."""
-        return cluster_text(self.discover(), self.names, observed=False, title=self.title)
+        """The real cluster as a cluster file of the simulated kind (`cluster-console
+        export`): its hosts and VMs as discovered, the model's defaults for HA, the balancer
+        and the rest, so drills run on a faithful copy."""
+        cluster = self.build()
+        cluster.observed = False
+        return cluster_text(cluster, header=f"{self.title}\nexported as a simulated cluster: "
+                                            "drills and simulate run on it")
 
     def build(self) -> Cluster:
         """The observed cluster of the real hosts (connects first if needed)."""
@@ -247,8 +253,9 @@ class LibvirtSource:
         if isinstance(observation, DomainDefined):
             node = node_of(observation.host)
             domain = observation.domain
-            if node is None or domain.name in names.vm:
-                return []
+            if node is None or (domain.name in names.vm
+                                and self._model_host(names.vm[domain.name]) == node):
+                return []  # known where it is; defined on another host: an offline move
             vm = names.name_vm(domain.name)
             defined: list[Command] = [ObserveDefined(
                 vm, node, max(1, domain.vcpus), float(domain.memory_mb),
@@ -264,7 +271,9 @@ class LibvirtSource:
                                    observation.reason)]
         if isinstance(observation, DomainUndefined):
             vm = names.vm.get(observation.name)
-            return [] if vm is None else [ObserveUndefined(vm)]
+            if vm is None or self._model_host(vm) not in (None, node_of(observation.host)):
+                return []  # removed from a host it had left (an offline move's source)
+            return [ObserveUndefined(vm)]
         if isinstance(observation, HostStats):
             node = node_of(observation.host)
             figures = self._moved(node, observation)
@@ -316,6 +325,13 @@ class LibvirtSource:
         if isinstance(command, VmPower):
             return "vm-power-on" if command.on else "vm-power-off"
         return _VERBS.get(type(command))
+
+    def _model_host(self, vm: str) -> str | None:
+        """The node `vm` is on in the model (None: unknown, no host, or not started)."""
+        if self._session is None:
+            return None
+        found = self._session.engine.cluster.vms.get(vm)
+        return None if found is None else found.host
 
     def _host_of(self, vm: str | None) -> str | None:
         """The pool's name of the host `vm` is on in the model, or None."""

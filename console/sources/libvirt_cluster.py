@@ -1,11 +1,10 @@
 """What libvirt discovered, as a cluster file: the real hosts and their domains, named for the
 model.
 
-One text serves three ends. A libvirt session builds its cluster from it (`truth =
-"observed"`: the model's truth then comes only from observations, console.model.observed); a
-recording or journal of that session embeds it, so a replay rebuilds the same cluster with no
-libvirt; and `cluster-console export` writes it without the observed flag, as a simulated copy
-of the real cluster that drills can run on (HA and the balancer then act in the model).
+One text serves two ends: a libvirt session builds its cluster from it (`truth = "observed"`:
+the model's truth then comes only from observations, console.model.observed), and a recording
+or journal of that session embeds it, so a replay rebuilds the same cluster with no libvirt.
+(`cluster-console export` writes the cluster built from it as a simulated one.)
 
 Names: a libvirt domain may be called anything, a model name follows one grammar
 (console.model.names), so each host and domain gets a name of its own (`as_name`), unique
@@ -67,24 +66,18 @@ def name_everything(found: Sequence[tuple[HostFacts, list[DomainFacts]]]) -> Nam
     return names
 
 
-def cluster_text(found: Sequence[tuple[HostFacts, list[DomainFacts]]], names: Names, *,
-                 observed: bool, title: str) -> str:
+def observed_cluster_text(found: Sequence[tuple[HostFacts, list[DomainFacts]]], names: Names,
+                          *, title: str) -> str:
     """The cluster file of the discovered hosts and domains (`found`, from
-    `LibvirtPool.open`), named by `names`. `observed`: the session's cluster, whose truth
-    comes from observations, with HA off (plain libvirt restarts nothing); else an export,
-    a simulated copy with the model's defaults. `title` goes in the comment at the top (the
-    connections, secrets redacted). Overcommit ratios are raised where the real hosts run
-    more than the defaults allow, so the file always loads."""
+    `LibvirtPool.open`), named by `names`, as an observed cluster (`truth = "observed"`: the
+    engine turns off the autonomy real hosts lack, console.model.observed). `title` goes in
+    the comment at the top (the connections, secrets redacted). Overcommit ratios are raised
+    where the real hosts run more than the defaults allow, so the file always loads."""
     cpu_ratio, memory_ratio = _overcommit(found)
     lines = [f"# {title}", "", "[cluster]", f"name = {toml_value('libvirt')}",
-             f"description = {toml_value(_description(found))}"]
-    if observed:
-        lines.append('truth = "observed"')
-    lines += ["", "[ha]"]
-    if observed:
-        lines.append("enabled = false  # libvirt has no HA manager: nothing restarts a VM")
-    lines += [f"cpu_overcommit = {toml_value(cpu_ratio)}",
-              f"memory_overcommit = {toml_value(memory_ratio)}"]
+             f"description = {toml_value(_description(found))}", 'truth = "observed"',
+             "", "[ha]", f"cpu_overcommit = {toml_value(cpu_ratio)}",
+             f"memory_overcommit = {toml_value(memory_ratio)}"]
     for host, _domains in found:
         lines += ["", "[[nodes]]", f"name = {toml_value(names.node[host.name])}",
                   f"hypervisor = {toml_value(_kind(host))}",
