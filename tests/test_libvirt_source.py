@@ -247,3 +247,24 @@ def test_an_offline_move_made_on_the_hosts_moves_the_vm_and_keeps_it(acting) -> 
     assert (vm.host, vm.state.value) == ("host-b", "stopped")
     source.observe(DomainUndefined("host-b", "build-01"))  # removed where it is: gone
     assert "build-01" not in session.engine.cluster.vms
+
+
+def test_a_journal_of_real_hosts_is_not_resumed_in_the_console(read_only, tmp_path: Path,
+                                                                capsys) -> None:
+    from console.cli import main
+    from console.formats.journal import JournalWriter
+    from console.ui.launch import console_header
+
+    source, session, _posted = read_only
+    path = tmp_path / "real.journal"
+    journal = JournalWriter(path, events=session.engine.log.events,
+                            header=console_header(session.engine, cluster_file="libvirt",
+                                                  cluster_text=source.text, read_only=False))
+    session.keep_journal(journal)
+    session.advance(2)
+    session.close()
+    before = path.read_bytes()
+    assert main(["resume", str(path)]) == 2
+    assert "a session of real hosts" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert main(["resume", str(path), "--headless"]) == 0

@@ -21,6 +21,7 @@ from console.cli.options import (
 from console.cli.real_hosts import add_connect_option, connect, uri_files
 from console.cli.terminal import check_terminal
 from console.errors import InputError
+from console.formats.connections import Connections
 from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
 
@@ -61,7 +62,9 @@ def run(argv: Sequence[str]) -> int:
 
     cluster = args.cluster or str(DEFAULT_CLUSTER)
     text = None if args.connect else read_file(cluster)  # missing, unreadable: one line, here
-    uris = args.connect or connections_of(text or "", cluster)
+    connections = Connections(args.connect) if args.connect else \
+        connections_of(text or "", cluster)
+    uris = connections.uris
     if uris:
         check_real_hosts(args, bool(args.connect))
     elif args.allow_actions:
@@ -72,7 +75,7 @@ def run(argv: Sequence[str]) -> int:
     themes, keymap = load_settings(args.theme)
     source = None
     if uris:
-        source = connect(uris, allow_actions=args.allow_actions)
+        source = connect(connections, allow_actions=args.allow_actions)
         text, cluster = source.text, "libvirt"
     assert text is not None
     if args.record is not None or args.journal is not None:
@@ -88,15 +91,15 @@ def run(argv: Sequence[str]) -> int:
                         default_journal=not args.no_journal, source=source)
 
 
-def connections_of(text: str, cluster: str) -> list[str]:
-    """The URIs of a cluster file of `[[connections]]`, or [] for a simulated cluster file."""
+def connections_of(text: str, cluster: str) -> Connections:
+    """The connections of a cluster file of `[[connections]]` (none for a simulated one)."""
     if "connections" not in text:  # the cheap test first: a 40,000-VM file is not parsed twice
-        return []
+        return Connections([])
     from console.formats.connections import has_connections, read_connections
     from console.formats.toml import parse_toml
 
     if not has_connections(parse_toml(text, cluster)):
-        return []
+        return Connections([])
     return read_connections(text, cluster)
 
 

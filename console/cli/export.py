@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from console.cli.options import check_outputs, parser, write_output
 from console.cli.real_hosts import add_connect_option, connect, uri_files
 from console.errors import InputError
+from console.formats.connections import Connections
 
 
 def run(argv: Sequence[str]) -> int:
@@ -27,7 +28,7 @@ def run(argv: Sequence[str]) -> int:
     if not args.connect:
         raise InputError("export needs the hosts: --connect URI, once for each")
     check_outputs({"--output": args.output}, uri_files(args.connect))
-    text = connect(args.connect, allow_actions=False).export_text()
+    text = connect(Connections(args.connect), allow_actions=False).export_text()
     if args.output is None:
         print(text, end="")
     else:

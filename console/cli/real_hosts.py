@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.errors import InputError
+from console.formats.connections import Connections
 
 if TYPE_CHECKING:  # libvirt is imported only when a host is reached
     from console.sources.libvirt import LibvirtSource
@@ -30,14 +31,15 @@ def uri_files(uris: Sequence[str]) -> list[Path]:
             if uri.startswith("test:///") and uri != "test:///default"]
 
 
-def connect(uris: Sequence[str], *, allow_actions: bool) -> LibvirtSource:
-    """A libvirt source over `uris`, connected and discovered. Raises InputError (one line)
-    when libvirt-python is missing or a host cannot be reached."""
+def connect(connections: Connections, *, allow_actions: bool) -> LibvirtSource:
+    """A libvirt source over `connections`, connected and discovered. Raises InputError (one
+    line) when libvirt-python is missing or a host cannot be reached."""
     from console.sources.libvirt import LibvirtSource
     from console.sources.libvirt_client import ConnectError, LibvirtMissing
 
     try:
-        source = LibvirtSource(uris, allow_actions=allow_actions)
+        source = LibvirtSource(connections.uris, allow_actions=allow_actions,
+                               name=connections.name, description=connections.description)
         source.discover()
     except (ConnectError, LibvirtMissing) as error:
         raise InputError(str(error)) from None

@@ -18,6 +18,7 @@ an error naming the file, the line and the key, as in every checked file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from console.formats.toml import Key, Problem, at, entries, located, parse_toml, read_table, string
@@ -26,15 +27,25 @@ _CLUSTER_KEYS = {"name": Key(string), "description": Key(string)}
 _CONNECTION_KEYS = {"uri": Key(string, required=True)}
 
 
+@dataclass(frozen=True)
+class Connections:
+    """A cluster file of real hosts: its connection URIs in file order, and the `[cluster]`
+    name and description when it gives them (else None)."""
+
+    uris: list[str]
+    name: str | None = None
+    description: str | None = None
+
+
 def has_connections(document: dict[str, Any]) -> bool:
     """Whether a parsed cluster file is one of real hosts (it has a `connections` key)."""
     return "connections" in document
 
 
-def read_connections(text: str, filename: str) -> list[str]:
-    """The connection URIs of the cluster file `text` (named `filename` in errors), in file
-    order. Raises ConfigError (file, line, key) for a file that is not TOML, a key other than
-    `[cluster]` name/description and `[[connections]]` uri, an empty URI or no connection."""
+def read_connections(text: str, filename: str) -> Connections:
+    """The connections of the cluster file `text` (named `filename` in errors). Raises
+    ConfigError (file, line, key) for a file that is not TOML, a key other than `[cluster]`
+    name/description and `[[connections]]` uri, an empty URI or no connection."""
     document = parse_toml(text, filename)
     with located(text, filename):
         for key in document:
@@ -43,7 +54,7 @@ def read_connections(text: str, filename: str) -> list[str]:
                                    "VMs from them: only [cluster] and [[connections]] may be "
                                    "here")
         with at("cluster"):
-            read_table(document.get("cluster", {}), _CLUSTER_KEYS)
+            cluster = read_table(document.get("cluster", {}), _CLUSTER_KEYS)
         uris = []
         with at("connections"):
             for index, raw in enumerate(entries(document.get("connections"), "connections",
@@ -54,4 +65,4 @@ def read_connections(text: str, filename: str) -> list[str]:
                         raise Problem(".uri", "must be a libvirt connection URI, got an "
                                               "empty string")
                     uris.append(uri)
-    return uris
+    return Connections(uris, cluster.get("name"), cluster.get("description"))

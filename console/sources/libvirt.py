@@ -113,13 +113,18 @@ class LibvirtSource:
 
     `allow_actions` lets mutating commands through to libvirt (else every one is refused,
     `READ_ONLY`); `pool` is the libvirt pool to use (default one over `uris` with
-    `timeout_s` seconds for every libvirt call). `discover` connects (raising the client's
-    ConnectError or LibvirtMissing), `build` gives the observed cluster, `text` the cluster
-    file it was built from (what a recording embeds), `export_text` a simulated copy."""
+    `timeout_s` seconds for every libvirt call); `name` and `description` are the cluster's
+    (a `[[connections]]` file's `[cluster]`; default "libvirt" and a count of what was found).
+    `discover` connects (raising the client's ConnectError or LibvirtMissing), `build` gives
+    the observed cluster, `text` the cluster file it was built from (what a recording
+    embeds), `export_text` a simulated copy."""
 
     def __init__(self, uris: Sequence[str], *, allow_actions: bool = False,
-                 pool: LibvirtPool | None = None, timeout_s: float = 5.0) -> None:
+                 pool: LibvirtPool | None = None, timeout_s: float = 5.0,
+                 name: str | None = None, description: str | None = None) -> None:
         self.uris = list(uris)
+        self.name = name
+        self.description = description
         self.allow_actions = allow_actions
         self.pool = pool if pool is not None else LibvirtPool(self.uris, timeout_s=timeout_s)
         self.found: list[tuple[HostFacts, list[DomainFacts]]] = []
@@ -147,7 +152,8 @@ class LibvirtSource:
     @property
     def text(self) -> str:
         """The observed cluster's file text (connects first if needed)."""
-        return observed_cluster_text(self.discover(), self.names, title=self.title)
+        return observed_cluster_text(self.discover(), self.names, title=self.title,
+                                     name=self.name, description=self.description)
 
     def export_text(self) -> str:
         """The real cluster as a cluster file of the simulated kind (`cluster-console

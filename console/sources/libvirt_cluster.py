@@ -67,15 +67,18 @@ def name_everything(found: Sequence[tuple[HostFacts, list[DomainFacts]]]) -> Nam
 
 
 def observed_cluster_text(found: Sequence[tuple[HostFacts, list[DomainFacts]]], names: Names,
-                          *, title: str) -> str:
+                          *, title: str, name: str | None = None,
+                          description: str | None = None) -> str:
     """The cluster file of the discovered hosts and domains (`found`, from
     `LibvirtPool.open`), named by `names`, as an observed cluster (`truth = "observed"`: the
     engine turns off the autonomy real hosts lack, console.model.observed). `title` goes in
-    the comment at the top (the connections, secrets redacted). Overcommit ratios are raised
+    the comment at the top (the connections, secrets redacted); `name` and `description`
+    the cluster's (default "libvirt" and a count of the hosts and VMs). Overcommit ratios are raised
     where the real hosts run more than the defaults allow, so the file always loads."""
     cpu_ratio, memory_ratio = _overcommit(found)
-    lines = [f"# {title}", "", "[cluster]", f"name = {toml_value('libvirt')}",
-             f"description = {toml_value(_description(found))}", 'truth = "observed"',
+    lines = [f"# {title}", "", "[cluster]", f"name = {toml_value(name or 'libvirt')}",
+             f"description = {toml_value(description or _description(found))}",
+             'truth = "observed"',
              "", "[ha]", f"cpu_overcommit = {toml_value(cpu_ratio)}",
              f"memory_overcommit = {toml_value(memory_ratio)}"]
     for host, _domains in found:
