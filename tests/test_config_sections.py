@@ -324,7 +324,7 @@ IMAGE_ERRORS = [
                  "t.toml:13: images[0].guest_os: required key is missing", id="base-guest"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "dos"'),
                  "t.toml:16: images[0].guest_os: must be one of windows2003, windows2008, "
-                 "windows2008r2, windows2012, suse, rhel, centos, debian, ubuntu, solaris, "
+                 "windows2008r2, windows2012, suse, rhel, centos, debian, ubuntu, linux, solaris, "
                  'freebsd; got "dos"', id="base-guest-unknown"),
     pytest.param(entry("images", 'name = "w"', "size_gb = 1", 'guest_os = "rhel"',
                        "version = 0"),

@@ -215,4 +215,5 @@ def test_version_loads_no_model_and_no_sub_command_it_does_not_run() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().splitlines()[-1] == \
-        "['console.cli.console', 'console.cli.options', 'console.cli.terminal']"
+        "['console.cli.console', 'console.cli.options', 'console.cli.real_hosts', " \
+        "'console.cli.terminal']"

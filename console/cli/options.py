@@ -25,6 +25,7 @@ SUBCOMMAND_LINES = {
     "resume": "resume a journaled session in the console (or --headless), appending to it",
     "follow": "follow a live session from its journal: a read-only console that mirrors it",
     "serve": "serve the console (or a follower of a session) to web browsers, one each",
+    "export": "write real hosts (--connect URI ...) as a cluster file, to run drills on",
 }
 
 

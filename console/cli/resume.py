@@ -71,6 +71,11 @@ def run(argv: Sequence[str]) -> int:
 
     themes, keymap = load_settings(args.theme)
     restored = restore_session(state, args.journal)
+    if restored.session.engine.cluster.observed:
+        raise InputError(f"{args.journal}: a session of real hosts: they went on without it, so "
+                         "it cannot be resumed; open them again with --connect (`cluster-console "
+                         f"resume {args.journal} --headless` prints its log, `replay` or "
+                         "`follow` shows it)")
     journaled_speed = restored.session.clock.speed
     if args.speed is not None:
         restored.session.clock.speed = args.speed

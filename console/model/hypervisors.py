@@ -30,6 +30,8 @@ GUEST_OSES: dict[str, GuestOs] = {
         GuestOs("centos", "linux", "CentOS"),
         GuestOs("debian", "linux", "Debian GNU/Linux"),
         GuestOs("ubuntu", "linux", "Ubuntu"),
+        # A real VM whose distribution its host does not report (libvirt, console.sources).
+        GuestOs("linux", "linux", "Linux (distribution not reported)"),
         GuestOs("solaris", "unix", "Solaris"),
         GuestOs("freebsd", "unix", "FreeBSD"),
     )

@@ -54,6 +54,26 @@ def name_problem(value: object) -> str | None:
 _WHOLE_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME_LENGTH - 1}}}")
 
 
+def as_name(raw: str, taken: set[str] | frozenset[str] = frozenset(), *,
+            fallback: str = "host") -> str:
+    """`raw` (a hostname, a libvirt domain name: any text) made a name of the grammar above
+    and unique among `taken`: each character that a name may not hold becomes '-', a name
+    that would not start with a letter or digit gets `fallback` + '-' in front, it is cut to
+    leave room for a "-N" suffix, and "-2", "-3", ... are added until it is not taken. An
+    empty `raw` gives `fallback`."""
+    name = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "-" for c in raw)
+    if not name:
+        name = fallback
+    elif not name[0].isalnum():
+        name = f"{fallback}-{name}"
+    name = name[:MAX_NAME_LENGTH - 8]
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name}-{n}"
+        n += 1
+    return candidate
+
+
 def all_names(values: list[str]) -> bool:
     """Whether every string of `values` is a name, in one pass over them (a column of a big
     file); `name_problem` says why one is not."""

@@ -32,8 +32,10 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 from console.sources.libvirt_calls import Caller, call_with_timeout
 from console.sources.libvirt_discovery import discover, domain_facts, host_facts, unique_name
@@ -167,6 +169,15 @@ def ensure_event_loop(libvirt: ModuleType) -> None:
         _event_loop_started = True
 
 
+def missing_host_file(uri: str) -> str | None:
+    """The host file a test-driver URI names (`test:///ABS/PATH.xml`) when it is not a file
+    there, else None (any other URI, and `test:///default`)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "test" or parts.path in ("", "/default"):
+        return None
+    return None if Path(parts.path).is_file() else parts.path
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -247,6 +258,10 @@ class LibvirtPool:
             if uri in seen:
                 raise ConnectError(f"{redact_uri(uri)}: given twice (one connection per host)")
             seen.add(uri)
+            missing = missing_host_file(uri)
+            if missing is not None:  # said here: libxml2 would also print to the terminal
+                raise ConnectError(f"cannot connect to {redact_uri(uri)}: {missing}: no such "
+                                   "file")
         hosts = [_Host(uri, Caller(f"libvirt {redact_uri(uri)}", self.timeout_s))
                  for uri in self.uris]
         futures = [host.caller.submit(lambda host=host: self._discover(host)) for host in hosts]

@@ -59,12 +59,33 @@ def redact_uri(uri: str) -> str:
     return base + question + (_redact_query(query) if question else "") + hash_ + fragment
 
 
+def secrets_of(uri: str) -> set[str]:
+    """The secrets `uri` holds: its userinfo's password and the values of its secret query
+    parameters, as written and URL-decoded (empty ones left out)."""
+    head = uri.partition("#")[0]
+    base, _question, query = head.partition("?")
+    found: set[str] = set()
+    rest = base.partition("://")[2]
+    if not rest.startswith("/") and "@" in rest:
+        found.add(rest[:rest.rfind("@")].partition(":")[2])
+    for part in re.split(r"[&;]", query):
+        name, equals, value = part.partition("=")
+        if equals and is_secret_parameter(name):
+            found.add(value)
+    return {secret for raw in found for secret in (raw, unquote(raw)) if secret}
+
+
 def redact(text: str, uris: Iterable[str] = ()) -> str:
     """`text` with each of `uris` replaced by its `redact_uri` (longest first, so a URI that
-    extends another is caught whole), then any other password in a URI's userinfo and any
-    secret `name=value` left anywhere masked."""
-    for uri in sorted({u for u in uris if u}, key=len, reverse=True):
+    extends another is caught whole), then every secret those URIs hold (`secrets_of`: a
+    password, a key file's path) wherever else it appears (ssh quotes the key file it could
+    not read), then any other password in a URI's userinfo and any secret `name=value` left
+    anywhere masked."""
+    given = sorted({u for u in uris if u}, key=len, reverse=True)
+    for uri in given:
         text = text.replace(uri, redact_uri(uri))
+    for secret in sorted({s for uri in given for s in secrets_of(uri)}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
     text = _USERINFO_PASSWORD.sub(
         lambda m: m["head"] + (MASK if m["secret"] else "") + m["at"], text)
     return _PARAMETER.sub(

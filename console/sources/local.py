@@ -19,7 +19,7 @@ from console.model import views
 from console.model.cluster import Cluster
 from console.model.commands import Command, LocalReading
 from console.model.entities import Node
-from console.model.names import MAX_NAME_LENGTH
+from console.model.names import as_name
 from console.session import OBSERVATION, Session
 from console.sources.base import Post, Source
 
@@ -28,18 +28,9 @@ DEFAULT_DISK_MBPS = 400.0
 
 
 def local_name(taken: set[str] | frozenset[str] = frozenset()) -> str:
-    """The hostname, made a valid node name (console.model.names: ASCII letters, digits,
-    '_', '.', '-', at most MAX_NAME_LENGTH characters) and unique among `taken`."""
-    raw = socket.gethostname().split(".")[0] or "local"
-    name = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "-" for c in raw)
-    if not name[0].isalnum():
-        name = "local-" + name
-    name = name[:MAX_NAME_LENGTH - 8]  # room for a "-N" that makes it unique
-    candidate, n = name, 2
-    while candidate in taken:
-        candidate = f"{name}-{n}"
-        n += 1
-    return candidate
+    """The hostname's first label, made a valid node name (console.model.names.as_name) and
+    unique among `taken`."""
+    return as_name(socket.gethostname().split(".")[0], taken, fallback="local")
 
 
 def build_node(taken: set[str] | frozenset[str] = frozenset()) -> Node:

@@ -57,6 +57,7 @@ from console.model.commands import (
     Pause,
     Speed,
     VmPower,
+    VmReading,
     VmShutdown,
     parse,
 )
@@ -382,10 +383,12 @@ class ConsoleApp(App[int]):
         command, outcome = heard.command, heard.outcome
         if command is None or outcome is None:  # a mark: nothing changed
             return
-        if heard.source == OBSERVATION:  # a reading: the next tick shows it
-            if not outcome.accepted:
+        if heard.source == OBSERVATION:
+            if isinstance(command, LocalReading) and not outcome.accepted:
                 self.notify(f"local readings stopped: {outcome.reason}", severity="error",
                             markup=False)
+            if not isinstance(command, (LocalReading, VmReading)):
+                self.refresh_view()  # what a real host did shows now, not at the next tick
             return
         if outcome.accepted and isinstance(command, (Pause, Speed)):
             self._drop_owed()

@@ -74,7 +74,7 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
                  keymap: dict[str, str], record: str | None,
                  before_screen: Callable[[], None] = lambda: None,
                  cluster_text: str | None = None, journal: str | None = None,
-                 default_journal: bool = False) -> int:
+                 default_journal: bool = False, source: Source | None = None) -> int:
     """Run the console on `cluster_file` until it quits; its exit status. `speed` is simulated
     seconds per real second; `record` a writable path or None; `before_screen` the command
     line's last check (a terminal to draw on), called once a small cluster file has loaded,
@@ -84,12 +84,16 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
     read it already (it is then not read again). `journal`: the journal to create (a path
     that does not exist; `JournalError` before the screen when it cannot be created), else
     with `default_journal` one in the journal folder, created after the first frame (see
-    console.ui.journaling)."""
+    console.ui.journaling). `source`: where the cluster comes from when it is not the file
+    (real hosts: console.sources.libvirt, connected already; `cluster_text` is then the
+    cluster file it builds, which a recording and a journal embed)."""
     from console.ui.app import ConsoleApp
 
     if cluster_text is None:
         cluster_text = read_file(cluster_file)
-    source: Source = SimSource(cluster_file, cluster_text)
+    observed = source is not None
+    if source is None:
+        source = SimSource(cluster_file, cluster_text)
     if local:
         from console.sources.local import LocalSource
 
@@ -123,7 +127,7 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
             journaled.open(session)  # a named journal refused: one line, before the screen
         session.tell_clock()  # --speed, --paused: journaled and recorded
     app = ConsoleApp(session, loader=None if session else build, on_loaded=loaded,
-                     source=source if local else None, confirm=confirm,
+                     source=source if local or observed else None, confirm=confirm,
                      theme=theme, themes=themes, keymap=keymap,
                      after_first_frame=None if journaled is None else journaled.start)
     result = _run(app)

@@ -287,6 +287,19 @@ async def test_the_header_names_the_source_and_says_read_only():
         assert "libvirt" not in header_text(app) and "READ-ONLY" not in header_text(app)
 
 
+async def test_a_narrow_header_cuts_the_figures_never_read_only():
+    """At 80 columns the line is longer than the screen: what kind of console this is (the
+    source, READ-ONLY) comes right after the name, so the end that is cut is a figure."""
+    from console.ui.widgets.header import ClusterHeader
+
+    app = real_app(read_only_source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        header = app.screen_stack[0].query_one(ClusterHeader)
+        shown = header.render_line(0).text
+        assert "libvirt 1" in shown and "READ-ONLY" in shown, shown
+
+
 async def test_a_real_nodes_details_show_its_connection():
     from console.ui.screens.details import DetailsScreen
 

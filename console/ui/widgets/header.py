@@ -1,7 +1,7 @@
-"""The header line: cluster, simulated clock and speed (or PAUSED), quorum, HA, balancer,
-imbalance, the number of open alerts, the real hosts' source (`libvirt: 2 hosts`), and
-READ-ONLY (`--read-only`, or real hosts without --allow-actions), DRILL or REPLAY when the
-console is one.
+"""The header line: cluster; the real hosts' source (`libvirt: 2 hosts`), READ-ONLY
+(`--read-only`, or real hosts without --allow-actions), DRILL or REPLAY when the console is one
+(first, so that a narrow terminal never cuts them); simulated clock and speed (or PAUSED),
+quorum, HA, balancer, imbalance and the number of open alerts.
 
 It renders its one line itself and, when a part changes, refreshes only up to the end of what
 changed (the clock ticking rewrites a dozen cells, not the line)."""
@@ -77,8 +77,18 @@ class ClusterHeader(Widget):
         sep = (" │ " if wide else " ", "header--sep")
         balancer = f"{views.balancer_name_now(engine)} {settings.balancer.automation} " \
                    f"t{settings.balancer.threshold}"
-        found = [
-            (" ", ""), (views.cluster_name(engine), "header--name"), sep,
+        found = [(" ", ""), (views.cluster_name(engine), "header--name"), sep]
+        # What kind of console this is comes first, so a narrow terminal cuts the figures,
+        # never the tag that says the console acts on nothing (or on real hosts).
+        source = source_label(session.real_hosts, wide=wide)
+        if source:
+            found += [(source, "header--name"), sep]
+        if session.read_only or refuses_every_change(session):
+            found += [("READ-ONLY", "header--readonly"), sep]
+        mode = app.mode  # type: ignore[attr-defined]
+        if mode is not None and mode.tag:
+            found += [(mode.tag, "header--readonly"), sep]
+        found += [
             (f"{clock(engine.now)} ", ""),
             *self._clock_part(clk), sep,
             (q.text if wide else q.short, "" if q.ok else "header--bad"), sep,
@@ -88,14 +98,6 @@ class ClusterHeader(Widget):
             (f"alerts {alerts}{' (! list)' if alerts and wide and self._lists_alerts() else ''}",
              "header--bold" if alerts else ""),
         ]
-        source = source_label(session.real_hosts, wide=wide)
-        if source:
-            found += [sep, (source, "header--name")]
-        if session.read_only or refuses_every_change(session):
-            found += [sep, ("READ-ONLY", "header--readonly")]
-        mode = app.mode  # type: ignore[attr-defined]
-        if mode is not None and mode.tag:
-            found += [sep, (mode.tag, "header--readonly")]
         return found
 
     def _lists_alerts(self) -> bool:
