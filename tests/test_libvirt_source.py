@@ -17,8 +17,9 @@ from libvirt_support import DEADLINE_S, FaultyConnections, needs_libvirt, sample
 
 from console.model.commands import parse
 from console.model.engine import Engine
+from console.model.observed import REFUSALS
 from console.session import OBSERVATION, Heard, Session
-from console.sources.libvirt import NOT_FROM_A_CONSOLE, READ_ONLY, REAL_TIME, LibvirtSource
+from console.sources.libvirt import READ_ONLY, REAL_TIME, LibvirtSource
 
 pytestmark = needs_libvirt
 
@@ -112,7 +113,7 @@ def test_with_allow_actions_no_console_can_crash_a_real_host(acting) -> None:
     for line, command in (("fail-node host-a", "FailNode"), ("isolate host-b", "Isolate"),
                           ("power-off host-a", "PowerOff")):
         reason = session.submit(parse(line)).reason
-        assert reason in NOT_FROM_A_CONSOLE.values() and reason, (line, command)
+        assert reason in REFUSALS.values() and reason, (line, command)
     assert "cannot be crashed" in session.submit(parse("fail-node host-a")).reason
 
 

@@ -27,15 +27,9 @@ from console.formats.cluster.write import cluster_text
 from console.model.cluster import Cluster
 from console.model.commands import (
     CLOCK_COMMANDS,
-    AddNode,
     CancelMigration,
     ColdMigrate,
     Command,
-    Deploy,
-    FailMigrations,
-    FailNode,
-    FailStarts,
-    Isolate,
     LocalReading,
     Maintenance,
     Migrate,
@@ -46,16 +40,13 @@ from console.model.commands import (
     ObserveMigration,
     ObserveUndefined,
     ObserveVm,
-    PowerOff,
-    PowerOn,
-    PublishImage,
-    Reconnect,
     VmPower,
     VmReading,
     VmResume,
     VmShutdown,
     VmSuspend,
 )
+from console.model.observed import REFUSALS
 from console.session import OBSERVATION, Session
 from console.sources.base import Post
 from console.sources.libvirt_client import (
@@ -81,20 +72,6 @@ READ_ONLY = ("real hosts are read-only: start the console with --allow-actions t
              "them")
 #: Why the clock cannot change: the model's timers (heartbeats) must keep the hosts' time.
 REAL_TIME = "real hosts keep real time: the clock runs at x1"
-#: What a console cannot do to a real host, by command: the reason.
-NOT_FROM_A_CONSOLE: dict[type[Command], str] = {
-    FailNode: "a real host cannot be crashed from the console: libvirt reports what happens "
-              "to it",
-    PowerOff: "a real host's power is not libvirt's: use its power controller (IPMI, PDU)",
-    PowerOn: "a real host's power is not libvirt's: use its power controller (IPMI, PDU)",
-    Isolate: "a real host cannot be cut off the network from the console",
-    Reconnect: "a real host's network is not the console's to restore",
-    AddNode: "a real host joins with --connect (or [[connections]] in a cluster file)",
-    FailStarts: "failures are injected into the model only, not into real hosts",
-    FailMigrations: "failures are injected into the model only, not into real hosts",
-    Deploy: "image streaming is the model's: deploy a real VM with libvirt's tools",
-    PublishImage: "image streaming is the model's: real hosts keep their own images",
-}
 #: The client's verb for each action the model hands over (`act`).
 _VERBS: dict[type[Command], str] = {
     VmShutdown: "vm-shutdown", VmSuspend: "vm-suspend", VmResume: "vm-resume",
@@ -184,7 +161,7 @@ class LibvirtSource:
             return None
         if not self.allow_actions:
             return READ_ONLY
-        reason = NOT_FROM_A_CONSOLE.get(type(command))
+        reason = REFUSALS.get(type(command))  # the model's own refusal, said before asking
         if reason is not None:
             return reason
         if isinstance(command, Maintenance) and command.on:

@@ -1,6 +1,6 @@
 """The libvirt client: connections to real hosts, what they hold, what happens on them, and
 actions carried out on them; plain dataclasses out (console.sources.libvirt_facts), nothing of
-the model, the session or the screens in.
+the model (but the name grammar, console.model.names), the session or the screens in.
 
 `LibvirtPool(uris).open()` connects to every URI (each with a timeout, off the caller's thread)
 and discovers its host and domains; `start(emit)` then reports observations through `emit`, from
@@ -37,8 +37,9 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+from console.model.names import as_name
 from console.sources.libvirt_calls import Caller, call_with_timeout
-from console.sources.libvirt_discovery import discover, domain_facts, host_facts, unique_name
+from console.sources.libvirt_discovery import discover, domain_facts, host_facts
 from console.sources.libvirt_facts import (
     EVENT_DEFINED,
     EVENT_UNDEFINED,
@@ -276,7 +277,7 @@ class LibvirtPool:
                     f"cannot connect to {label}: {self._reason(error)}")
                 future.add_done_callback(self._close_late)  # a connection after its timeout
                 continue
-            name = unique_name(facts.name, taken)
+            name = as_name(facts.name, taken)
             taken.add(name)
             host.conn, host.facts = conn, dataclasses.replace(facts, name=name)
             host.domains = {d.name: d for d in domains}

@@ -7,18 +7,16 @@ unsupported call, a disk that is no storage volume) is left out, not guessed.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Collection
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from console.model.names import as_name
 from console.sources.libvirt_facts import DomainFacts, HostFacts, domain_state
 from console.sources.libvirt_redact import redact_uri
 
-#: The longest node name (console.model.names.MAX_NAME_LENGTH, which this module may not import).
-MAX_NAME_LENGTH = 64
 #: Node-device capabilities listed for NICs and disks (VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET,
 #: ..._CAP_STORAGE).
 _CAP_NET, _CAP_STORAGE = 1 << 4, 1 << 8
@@ -40,25 +38,13 @@ def hypervisor_kind(driver: str) -> str:
 def base_name(uri: str, hostname: str) -> str:
     """The node name a connection asks for, before uniqueness: a test driver's XML file's stem
     ("default" for test:///default), else `hostname`'s first label; made a valid node name
-    (ASCII letters, digits, '_', '.', '-', starting with a letter or digit)."""
+    (console.model.names.as_name)."""
     parts = urlsplit(uri)
     if parts.scheme.split("+")[0] == "test":
         raw = PurePosixPath(unquote(parts.path)).stem or "default"
     else:
         raw = hostname.split(".")[0] or parts.hostname or "host"
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", raw)
-    if not name[:1].isalnum():
-        name = "host-" + name
-    return name[:MAX_NAME_LENGTH - 4]  # room for a "-N" that makes it unique
-
-
-def unique_name(name: str, taken: Collection[str]) -> str:
-    """`name`, or `name-2`, `name-3`, ... : the first not in `taken`."""
-    candidate, n = name, 2
-    while candidate in taken:
-        candidate = f"{name}-{n}"
-        n += 1
-    return candidate
+    return as_name(raw)
 
 
 def _device_xml(conn: Any, capability: int) -> list[ET.Element]:
@@ -95,7 +81,7 @@ def host_facts(conn: Any, uri: str, taken: Collection[str] = ()) -> HostFacts:
     all_sockets = max(1, nodes * sockets)
     return HostFacts(
         uri=redact_uri(uri),
-        name=unique_name(base_name(uri, hostname), taken),
+        name=as_name(base_name(uri, hostname), set(taken)),
         hypervisor=hypervisor_kind(driver),
         driver=driver,
         sockets=all_sockets,
