@@ -140,12 +140,28 @@ def test_force_off_and_start_come_back_as_events(acting) -> None:
 
 
 def test_migration_is_refused_with_the_drivers_reason(acting) -> None:
-    _source, session, _posted = acting
+    from console.model.commands import Maintenance, Migrate
+
+    source, session, _posted = acting
+    assert session.capability is not None
+    assert "virDomainMigrate" in (session.capability(Migrate("any")) or "")  # the key greyed
+    assert session.capability(Maintenance("any", False)) is None
+    assert source.refusal(parse("maintenance host-a on")) is not None
     outcome = session.submit(parse("migrate web-01 host-b"))
-    assert not outcome.accepted and "test driver cannot migrate" in outcome.reason
+    assert not outcome.accepted and "virDomainMigrate" in outcome.reason
     maintenance = session.submit(parse("maintenance host-a on"))
     assert not maintenance.accepted and "live migration" in maintenance.reason
     assert session.engine.cluster.nodes["host-a"].state.value == "online"
+
+
+def test_a_host_with_nothing_running_enters_maintenance_on_any_driver(acting) -> None:
+    from console.sources.libvirt_client import DomainState
+
+    source, session, _posted = acting
+    for vm in ("web-01", "web-02", "db-01"):
+        source.observe(DomainState("host-a", vm, "stopped", "shutdown"))
+    assert source.refusal(parse("maintenance host-a on")) is None
+    assert session.submit(parse("maintenance host-a on")).accepted
 
 
 def test_a_lost_connection_turns_the_node_suspect_then_failed_and_back() -> None:
@@ -236,12 +252,17 @@ def test_a_reading_that_did_not_move_is_not_submitted_again(read_only) -> None:
     assert source.commands_for(DomainStats("host-a", "no-such-vm", 0.5, 0, 0)) == []
 
 
-def test_an_offline_move_made_on_the_hosts_moves_the_vm_and_keeps_it(acting) -> None:
+def facts_of(source: LibvirtSource, name: str):
+    return next(domain for _host, domains in source.found for domain in domains
+                if domain.name == name)
+
+
+def test_an_offline_move_of_a_stopped_vm_moves_it_and_keeps_it(acting) -> None:
     """cold-migrate as libvirt reports it: defined on the target, undefined on the source."""
-    from console.sources.libvirt_client import DomainDefined, DomainFacts, DomainUndefined
+    from console.sources.libvirt_client import DomainDefined, DomainUndefined
 
     source, session, _posted = acting
-    facts = DomainFacts("build-01", "u", "stopped", "unknown", 4, 8192, 100.0, True)
+    facts = facts_of(source, "build-01")
     source.observe(DomainDefined("host-b", facts))
     source.observe(DomainUndefined("host-a", "build-01"))
     vm = session.engine.cluster.vms["build-01"]
@@ -249,6 +270,37 @@ def test_an_offline_move_made_on_the_hosts_moves_the_vm_and_keeps_it(acting) -> 
     source.observe(DomainUndefined("host-b", "build-01"))  # removed where it is: gone
     assert "build-01" not in session.engine.cluster.vms
 
+
+def test_an_offline_move_of_a_running_vm_keeps_it_running_on_the_target(acting) -> None:
+    """The order libvirt reports a running VM's offline move in: defined on the target, off
+    on the source, undefined there, started on the target."""
+    import dataclasses
+
+    from console.sources.libvirt_client import DomainDefined, DomainState, DomainUndefined
+
+    source, session, _posted = acting
+    facts = dataclasses.replace(facts_of(source, "web-02"), state="stopped")
+    for observation in (DomainDefined("host-b", facts),
+                        DomainState("host-a", "web-02", "stopped", "destroyed"),
+                        DomainUndefined("host-a", "web-02"),
+                        DomainState("host-b", "web-02", "running", "booted")):
+        source.observe(observation)
+    vm = session.engine.cluster.vms["web-02"]
+    assert (vm.host, vm.state.value) == ("host-b", "running")
+    assert "web-02" in session.engine.cluster.nodes["host-b"].vms
+    assert "web-02" not in session.engine.cluster.nodes["host-a"].vms
+
+
+def test_a_migrated_vm_stopped_on_its_old_host_still_runs(acting) -> None:
+    """After a move, the source's copy going off says nothing of the VM."""
+    from console.sources.libvirt_client import DomainDefined, DomainState
+
+    source, session, _posted = acting
+    source.observe(DomainDefined("host-b", facts_of(source, "web-01")))  # running there now
+    assert session.engine.cluster.vms["web-01"].host == "host-b"
+    source.observe(DomainState("host-a", "web-01", "stopped", "migrated"))
+    vm = session.engine.cluster.vms["web-01"]
+    assert (vm.host, vm.state.value) == ("host-b", "running")
 
 def test_a_journal_of_real_hosts_is_not_resumed_in_the_console(read_only, tmp_path: Path,
                                                                 capsys) -> None:
@@ -269,3 +321,24 @@ def test_a_journal_of_real_hosts_is_not_resumed_in_the_console(read_only, tmp_pa
     assert "a session of real hosts" in capsys.readouterr().err
     assert path.read_bytes() == before
     assert main(["resume", str(path), "--headless"]) == 0
+
+
+def test_two_hosts_with_the_same_domains_make_two_sets_of_vms(tmp_path: Path) -> None:
+    """Copies of one host file (same names, same UUIDs, running on both): every running copy
+    is a VM of its own, renamed where the name is taken."""
+    import shutil
+
+    uris = []
+    for folder in ("d1", "d2"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(Path(sample_uri("host-a")[len("test://"):]), tmp_path / folder / "host-a.xml")
+        uris.append(f"test://{tmp_path / folder / 'host-a.xml'}")
+    source, session, _posted = started(allow_actions=False, uris=tuple(uris))
+    try:
+        cluster = session.engine.cluster
+        assert sorted(cluster.nodes) == ["host-a", "host-a-2"]
+        running = sorted(vm.name for vm in cluster.vms.values() if vm.state.value == "running")
+        assert running == ["db-01", "db-01-2", "web-01", "web-01-2", "web-02", "web-02-2"]
+        assert {cluster.vms[n].host for n in ("web-01", "web-01-2")} == {"host-a", "host-a-2"}
+    finally:
+        source.stop()

@@ -21,7 +21,7 @@ from console.cli.options import (
 from console.cli.real_hosts import add_connect_option, connect, uri_files
 from console.cli.terminal import check_terminal
 from console.errors import InputError
-from console.formats.connections import Connections
+from console.formats.connections import Connections, connections_of
 from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
 
@@ -89,18 +89,6 @@ def run(argv: Sequence[str]) -> int:
                         before_screen=lambda: check_terminal("the console"),
                         cluster_text=text, journal=args.journal,
                         default_journal=not args.no_journal, source=source)
-
-
-def connections_of(text: str, cluster: str) -> Connections:
-    """The connections of a cluster file of `[[connections]]` (none for a simulated one)."""
-    if "connections" not in text:  # the cheap test first: a 40,000-VM file is not parsed twice
-        return Connections([])
-    from console.formats.connections import has_connections, read_connections
-    from console.formats.toml import parse_toml
-
-    if not has_connections(parse_toml(text, cluster)):
-        return Connections([])
-    return read_connections(text, cluster)
 
 
 def check_real_hosts(args: argparse.Namespace, connect_given: bool) -> None:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from console.errors import InputError
 from console.formats.cluster import parse_cluster
 from console.formats.cluster.write import cluster_text
+from console.formats.toml import ConfigError
 from console.model.cluster import Cluster
 from console.model.commands import (
     CLOCK_COMMANDS,
@@ -110,6 +112,9 @@ class LibvirtSource:
         self._session: Session | None = None
         self._readings: dict[str, tuple[float, float, float]] = {}  # last submitted, by name
         self._stopped = False
+        self._defined: dict[str, set[str]] = {}  # VM -> the hosts (pool names) defining it
+        self._facts: dict[str, DomainFacts] = {}  # VM -> what libvirt last told of it
+        self._asked: dict[str, str] = {}  # libvirt name -> the VM last acted on by that name
 
     @property
     def title(self) -> str:
@@ -124,6 +129,11 @@ class LibvirtSource:
             self.found = self.pool.open()
             self.names = name_everything(self.found)
             self._hosts = {node: host for host, node in self.names.node.items()}
+            for host, domains in self.found:
+                for domain in domains:
+                    vm = self.names.vm[(host.name, domain.name)]
+                    self._defined.setdefault(vm, set()).add(host.name)
+                    self._facts[vm] = domain
         return self.found
 
     @property
@@ -142,8 +152,15 @@ class LibvirtSource:
                                             "drills and simulate run on it")
 
     def build(self) -> Cluster:
-        """The observed cluster of the real hosts (connects first if needed)."""
-        return parse_cluster(self.text, "libvirt")
+        """The observed cluster of the real hosts (connects first if needed). Raises InputError
+        (one line, naming the connections) when what they hold is beyond what the model's
+        cluster file takes (a limit of its format)."""
+        try:
+            return parse_cluster(self.text, "libvirt")
+        except ConfigError as error:
+            hosts = ", ".join(redact_uri(uri) for uri in self.uris)
+            raise InputError(f"the real hosts at {hosts} do not fit the model: {error.key}: "
+                             f"{error.message}") from None
 
     # -- what it can do -------------------------------------------------------------------------
 
@@ -164,15 +181,38 @@ class LibvirtSource:
         reason = REFUSALS.get(type(command))  # the model's own refusal, said before asking
         if reason is not None:
             return reason
-        if isinstance(command, Maintenance) and command.on:
-            host = self._hosts.get(command.node)
-            why = None if host is None else self.pool.supports("migrate", host)
-            return None if why is None else f"maintenance evacuates by live migration: {why}"
+        if isinstance(command, Maintenance):
+            return self._maintenance_refusal(command) if command.on else None
         verb = self._verb(command)
-        host = self._host_of(getattr(command, "vm", None))
-        if verb is None or host is None:
+        if verb is None:
             return None
-        return self.pool.supports(verb, host)
+        host = self._host_of(getattr(command, "vm", None))
+        return self.pool.supports(verb, host) if host is not None else self._nowhere(verb)
+
+    def _maintenance_refusal(self, command: Maintenance) -> str | None:
+        """Why a host cannot be evacuated: its VMs move by live migration, which its driver
+        may not do (a host without a running VM needs none)."""
+        host = self._hosts.get(command.node)
+        if host is None:
+            why = self._nowhere("migrate")
+        elif not self._holds_running(command.node):
+            return None
+        else:
+            why = self.pool.supports("migrate", host)
+        return None if why is None else f"maintenance evacuates by live migration: {why}"
+
+    def _holds_running(self, node: str) -> bool:
+        if self._session is None:
+            return True
+        cluster = self._session.engine.cluster
+        return any(cluster.vms[name].state.value != "stopped"
+                   for name in cluster.nodes[node].vms if name in cluster.vms)
+
+    def _nowhere(self, verb: str) -> str | None:
+        """The reason when no connected host can carry out `verb` (the first host's), else None
+        (asked for no VM in particular: a key's capability)."""
+        reasons = [self.pool.supports(verb, host) for host in self.names.node]
+        return reasons[0] if reasons and all(reasons) else None
 
     # -- running --------------------------------------------------------------------------------
 
@@ -215,7 +255,9 @@ class LibvirtSource:
         if verb is None or vm is None or host is None:
             return
         target = getattr(command, "target", None)
-        self.pool.act(verb, self.names.domain.get(vm, vm), host,
+        domain = self.names.domain.get(vm, vm)
+        self._asked[domain] = vm
+        self.pool.act(verb, domain, host,
                       None if target is None else self._hosts.get(target, target))
 
     def observe(self, observation: Observation) -> None:
@@ -234,50 +276,96 @@ class LibvirtSource:
                 ObserveHost(node, "up" if observation.up else "down",
                             observation.reason or None)]
         if isinstance(observation, DomainDefined):
-            node = node_of(observation.host)
-            domain = observation.domain
-            if node is None or (domain.name in names.vm
-                                and self._model_host(names.vm[domain.name]) == node):
-                return []  # known where it is; defined on another host: an offline move
-            vm = names.name_vm(domain.name)
-            defined: list[Command] = [ObserveDefined(
-                vm, node, max(1, domain.vcpus), float(domain.memory_mb),
-                round(domain.disk_gb, 1))]
-            if domain.state != "stopped":
-                defined.append(self._vm_state(observation.host, domain.name, domain.state,
-                                              domain.reason))
-            return defined
+            return self._defined_on(observation.host, observation.domain)
         if isinstance(observation, DomainState):
-            if observation.name not in names.vm:
-                return []
-            return [self._vm_state(observation.host, observation.name, observation.state,
-                                   observation.reason)]
+            return self._state_on(observation)
         if isinstance(observation, DomainUndefined):
-            vm = names.vm.get(observation.name)
-            if vm is None or self._model_host(vm) not in (None, node_of(observation.host)):
-                return []  # removed from a host it had left (an offline move's source)
-            return [ObserveUndefined(vm)]
+            return self._undefined_on(observation.host, observation.name)
         if isinstance(observation, HostStats):
             node = node_of(observation.host)
             figures = self._moved(node, observation)
             return [] if node is None or figures is None else [LocalReading(node, *figures)]
         if isinstance(observation, DomainStats):
-            vm = names.vm.get(observation.name)
+            vm = names.vm.get((observation.host, observation.name))
             figures = self._moved(vm, observation)
             return [] if vm is None or figures is None else [VmReading(vm, *figures)]
         if isinstance(observation, MigrationProgress):
-            vm = names.vm.get(observation.name)
+            vm = self._asked_vm(observation.name)
             return [] if vm is None else [ObserveMigration(
                 vm, max(1, observation.round), round(max(0.0, observation.remaining_mb), 1),
                 round(max(0.0, observation.downtime_ms), 1))]
         if isinstance(observation, MigrationDone):
-            vm, node = names.vm.get(observation.name), node_of(observation.target)
+            vm, node = self._asked_vm(observation.name), node_of(observation.target)
             return [] if vm is None or node is None else [ObserveMigrated(vm, node)]
         if isinstance(observation, ActionFailed):
-            vm = names.vm.get(observation.name)
+            vm = self._asked_vm(observation.name)
             return [] if vm is None else [ObserveActionFailed(
                 vm, observation.verb, observation.reason or "no reason given")]
         return []
+
+    # -- where domains are defined ------------------------------------------------------------
+
+    def _defined_on(self, host: str, domain: DomainFacts) -> list[Command]:
+        """A domain appeared on `host` (defined, or seen there first): a new VM, or a known
+        one now defined there too (an offline move's target: it moves there once stopped)."""
+        node = self.names.node.get(host)
+        if node is None:
+            return []
+        vm = self.names.name_vm(host, domain)
+        self._facts[vm] = domain
+        self._defined.setdefault(vm, set()).add(host)
+        where = self._model_host(vm)
+        if self._model_knows(vm) and where == node:
+            return []  # its definition changed where it is
+        commands: list[Command] = [self._defined_command(vm, node, domain)]
+        if domain.state != "stopped":
+            commands.append(self._vm_state(host, domain.name, domain.state, domain.reason))
+        return commands
+
+    def _state_on(self, observation: DomainState) -> list[Command]:
+        """A domain's state on a host; a copy stopped on a host the VM has left (a migration's
+        or an offline move's source) says nothing of the VM."""
+        vm = self.names.vm.get((observation.host, observation.name))
+        if vm is None:
+            return []
+        node = self.names.node.get(observation.host)
+        if observation.state == "stopped" and self._model_host(vm) not in (None, node):
+            return []
+        return [self._vm_state(observation.host, observation.name, observation.state,
+                               observation.reason)]
+
+    def _undefined_on(self, host: str, domain: str) -> list[Command]:
+        """A domain was removed from `host`: the VM is gone once no host defines it; if it
+        was on `host` in the model but another host still defines it (an offline move), it
+        moves there."""
+        vm = self.names.vm.get((host, domain))
+        if vm is None:
+            return []
+        defined = self._defined.setdefault(vm, set())
+        defined.discard(host)
+        if not defined:
+            return [ObserveUndefined(vm)] if self._model_knows(vm) else []
+        node = self.names.node.get(host)
+        if self._model_host(vm) != node:
+            return []
+        elsewhere = self.names.node[sorted(defined)[0]]
+        return [self._defined_command(vm, elsewhere, self._facts[vm])]
+
+    @staticmethod
+    def _defined_command(vm: str, node: str, domain: DomainFacts) -> Command:
+        return ObserveDefined(vm, node, max(1, domain.vcpus), float(domain.memory_mb),
+                              round(domain.disk_gb, 1))
+
+    def _asked_vm(self, domain: str) -> str | None:
+        """The VM a report about libvirt name `domain` is about: the one last acted on by that
+        name, else the only VM of that name."""
+        if domain in self._asked:
+            return self._asked[domain]
+        called = self.names.vms_called(domain)
+        return called[0] if len(called) == 1 else None
+
+    def _model_knows(self, vm: str) -> bool:
+        return self._session is not None and vm in self._session.engine.cluster.vms
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -296,7 +384,7 @@ class LibvirtSource:
         return figures
 
     def _vm_state(self, host: str, domain: str, state: str, reason: str) -> Command:
-        return ObserveVm(self.names.vm[domain], state, self.names.node.get(host),
+        return ObserveVm(self.names.vm[(host, domain)], state, self.names.node.get(host),
                          reason or None)
 
     def _submit(self, command: Command) -> None:

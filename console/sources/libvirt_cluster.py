@@ -34,24 +34,37 @@ DEFAULT_MEMORY_OVERCOMMIT = 1.0
 
 @dataclass
 class Names:
-    """Model names of real hosts and domains, both ways: `node[host]` for a HostFacts.name
-    (already a valid name, kept), `vm[domain]` for a libvirt domain name, `domain[vm]` back."""
+    """Model names of real hosts and domains. `node[host]` for a HostFacts.name; a VM's name
+    for each place a domain is defined (`vm[(host, domain name)]`), one name per domain UUID
+    (a domain defined on two hosts, moved or being moved, is one VM), and `domain[vm]` back
+    (libvirt's name of it). Two different domains of one name on two hosts are two VMs."""
 
     node: dict[str, str] = field(default_factory=dict)
-    vm: dict[str, str] = field(default_factory=dict)
+    vm: dict[tuple[str, str], str] = field(default_factory=dict)
     domain: dict[str, str] = field(default_factory=dict)
+    uuid: dict[str, str] = field(default_factory=dict)
 
     def taken(self) -> set[str]:
         """Every name given so far (hosts and VMs share one namespace)."""
-        return set(self.node.values()) | set(self.vm.values())
+        return set(self.node.values()) | set(self.domain)
 
-    def name_vm(self, domain: str) -> str:
-        """The model name of the domain called `domain`, given now if it has none."""
-        if domain not in self.vm:
-            name = as_name(domain, self.taken(), fallback="vm")
-            self.vm[domain] = name
-            self.domain[name] = domain
-        return self.vm[domain]
+    def name_vm(self, host: str, domain: DomainFacts, *, same_uuid: bool = True) -> str:
+        """The model name of `domain` defined on `host`, given now if it has none (with
+        `same_uuid`, the name of the same domain, by UUID, defined elsewhere)."""
+        key = (host, domain.name)
+        if key not in self.vm:
+            name = self.uuid.get(domain.uuid) if domain.uuid and same_uuid else None
+            if name is None:
+                name = as_name(domain.name, self.taken(), fallback="vm")
+                self.domain[name] = domain.name
+                if domain.uuid:
+                    self.uuid[domain.uuid] = name
+            self.vm[key] = name
+        return self.vm[key]
+
+    def vms_called(self, domain: str) -> list[str]:
+        """The model names of every VM whose libvirt name is `domain`."""
+        return [vm for vm, name in self.domain.items() if name == domain]
 
 
 def name_everything(found: Sequence[tuple[HostFacts, list[DomainFacts]]]) -> Names:
@@ -60,9 +73,13 @@ def name_everything(found: Sequence[tuple[HostFacts, list[DomainFacts]]]) -> Nam
     names = Names()
     for host, _domains in found:
         names.node[host.name] = as_name(host.name, names.taken())
-    for _host, domains in found:
+    running: set[str] = set()  # UUIDs seen running: a second running copy is another VM
+    for host, domains in found:
         for domain in domains:
-            names.name_vm(domain.name)
+            live = domain.state != "stopped"
+            names.name_vm(host.name, domain, same_uuid=not (live and domain.uuid in running))
+            if live:
+                running.add(domain.uuid)
     return names
 
 
@@ -92,18 +109,32 @@ def observed_cluster_text(found: Sequence[tuple[HostFacts, list[DomainFacts]]], 
             lines.append(f"disks_gb = {toml_value(list(host.disks_gb))}")
         if host.nics_gbps:
             lines.append(f"nics_gbps = {toml_value(list(host.nics_gbps))}")
+    for vm, (host, domain) in where_each_vm_is(found, names).items():
+        lines += ["", "[[vms]]", f"name = {toml_value(vm)}",
+                  f"host = {toml_value(names.node[host.name])}",
+                  f"guest_os = {toml_value(UNREPORTED_GUEST)}",
+                  f"vcpus = {max(1, domain.vcpus)}",
+                  f"memory_gb = {toml_value(_gb(domain.memory_mb))}",
+                  f"disk_gb = {toml_value(max(MIN_DISK_GB, round(domain.disk_gb, 1)))}"]
+        state = starting_state(domain)
+        if state != "running":
+            lines.append(f"state = {toml_value(state)}")
+    return "\n".join(lines) + "\n"
+
+
+def where_each_vm_is(found: Sequence[tuple[HostFacts, list[DomainFacts]]],
+                     names: Names) -> dict[str, tuple[HostFacts, DomainFacts]]:
+    """Each VM's host and facts, in discovery order: a domain defined on two hosts (an
+    offline move half done, a migration's target) is where it runs, else where it was found
+    first."""
+    placed: dict[str, tuple[HostFacts, DomainFacts]] = {}
     for host, domains in found:
         for domain in domains:
-            lines += ["", "[[vms]]", f"name = {toml_value(names.vm[domain.name])}",
-                      f"host = {toml_value(names.node[host.name])}",
-                      f"guest_os = {toml_value(UNREPORTED_GUEST)}",
-                      f"vcpus = {max(1, domain.vcpus)}",
-                      f"memory_gb = {toml_value(_gb(domain.memory_mb))}",
-                      f"disk_gb = {toml_value(max(MIN_DISK_GB, round(domain.disk_gb, 1)))}"]
-            state = starting_state(domain)
-            if state != "running":
-                lines.append(f"state = {toml_value(state)}")
-    return "\n".join(lines) + "\n"
+            vm = names.vm[(host.name, domain.name)]
+            if vm not in placed or (starting_state(placed[vm][1]) == "stopped"
+                                    and starting_state(domain) != "stopped"):
+                placed[vm] = (host, domain)
+    return placed
 
 
 def starting_state(domain: DomainFacts) -> str:
