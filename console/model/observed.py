@@ -102,12 +102,15 @@ UNREAD = Workload(cpu=0.0, memory=0.0, disk_mbps=0.0, dirty_mbps=0.0)
 def observe_settings(cluster: Cluster) -> None:
     """Turn off, in `cluster`'s settings, the autonomy real hosts lack (new settings values,
     never the shared ones changed in place): HA restarts and fencing, the isolation
-    response, the watchdog, the datastore heartbeat channel; the balancer proposes only. Each
-    VM's workload becomes `UNREAD` until its first `vm-reading`."""
+    response, the watchdog, the datastore heartbeat channel, quorum votes (plain libvirt hosts
+    have none: the console hears the hosts that answer, `Membership.quorum_partition`); the
+    balancer proposes only. Each VM's workload becomes `UNREAD` until its first
+    `vm-reading`."""
     settings = cluster.settings
     settings.ha = replace(settings.ha, enabled=False)
     settings.quorum = replace(settings.quorum, isolation_response="leave_powered_on",
-                              watchdog_s=0.0)
+                              watchdog_s=0.0, voting=False, witness=False,
+                              dynamic_quorum=False, dynamic_witness=False, tie_breaker=False)
     settings.heartbeat = replace(settings.heartbeat, datastore_heartbeat=False)
     settings.balancer = replace(settings.balancer, automation="manual")
     for vm in cluster.vms.values():

@@ -1,0 +1,80 @@
+"""Real hosts as an observed cluster sees them: no quorum among plain libvirt hosts (the console
+is their one observer), a host whose connection stops answering goes suspect then failed
+whatever the number of hosts, requests made of the hosts end when they fail or when the VM is
+observed, a paused VM uses no CPU in any view, and what is known of a host that does not answer
+is not shown as current."""
+
+from __future__ import annotations
+
+import pytest
+from cluster_helpers import events
+from test_observed import Sink, observed, submit
+
+from console.formats.cluster import parse_cluster
+from console.model import views
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.model.entities import NodeState
+
+
+def hosts(count: int) -> Engine:
+    """An observed cluster of `count` kvm hosts H1.. with one running VM each."""
+    text = '[cluster]\nname = "real"\ntruth = "observed"\n'
+    for i in range(1, count + 1):
+        text += f'\n[[nodes]]\nname = "H{i}"\nhypervisor = "kvm"\nmemory_gb = 16\n'
+    for i in range(1, count + 1):
+        text += f'\n[[vms]]\nname = "vm{i}"\nguest_os = "rhel"\nhost = "H{i}"\n'
+    return Engine(parse_cluster(text, "real.toml"))
+
+
+# -- 1. no quorum among real hosts -------------------------------------------------------------
+
+
+def test_losing_one_of_two_real_hosts_blocks_nothing_on_the_other() -> None:
+    sink = Sink()
+    engine = observed(sink)
+    submit(engine, 1, "observe-host B down eof")
+    engine.run_until(40)
+    assert engine.cluster.nodes["B"].state is NodeState.FAILED
+    assert engine.membership.has_quorum()
+    quorum = views.quorum(engine)
+    assert (quorum.text, quorum.short, quorum.ok) == ("hosts 1/2 heard", "hosts 1/2 heard", True)
+    assert not any("quorum" in alert.text for alert in views.open_alerts(engine))
+    assert views.node_state_label(engine.cluster.nodes["A"], quorum.voting) == "online"
+    for line in ("vm-suspend web01", "vm-power web01 off"):
+        outcome = engine.submit_at(engine.now + 1, parse(line))
+        assert outcome.accepted, (line, outcome.reason)
+    assert sink.asked == ["vm-suspend web01", "vm-power web01 off"]
+    assert not events(engine, "quorum_lost")
+
+
+def test_with_every_real_host_silent_the_console_still_decides() -> None:
+    engine = hosts(1)
+    submit(engine, 1, "observe-host H1 down eof")
+    engine.run_until(40)
+    assert engine.membership.has_quorum() and views.quorum(engine).text == "hosts 0/1 heard"
+    assert engine.cluster.settings.quorum.voting is False
+
+
+# -- 2. a silent host goes suspect then failed, whatever the number of hosts -------------------
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_a_silent_real_host_goes_suspect_then_failed_and_rejoins(count: int) -> None:
+    engine = hosts(count)
+    node = engine.cluster.nodes["H1"]
+    heartbeat = engine.cluster.settings.heartbeat
+    submit(engine, 10, "observe-host H1 down keepalive")
+    engine.run_until(10 + heartbeat.suspect_after_missed * heartbeat.interval_s + 0.5)
+    assert node.state is NodeState.SUSPECT and not node.heard
+    engine.run_until(10 + heartbeat.failed_after_missed * heartbeat.interval_s + 0.5)
+    assert node.state is NodeState.FAILED
+    assert engine.membership.detection_s(node) == \
+        heartbeat.failed_after_missed * heartbeat.interval_s
+    assert views.heartbeat(engine, node, 5).strip[-1] is False
+    assert all(other.state is NodeState.ONLINE
+               for other in engine.cluster.nodes.values() if other is not node)
+    submit(engine, 60, "observe-host H1 up")
+    assert node.state is NodeState.ONLINE and node.heard
+    assert [e.kind for e in engine.log.events if e.subject == "H1" and e.kind.startswith(
+        "node_")] == ["node_suspect", "node_failed", "node_online"]
