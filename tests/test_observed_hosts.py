@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 from cluster_helpers import events
-from test_observed import Sink, observed, submit
+from test_observed import Sink, messages, observed, submit
 
 from console.formats.cluster import parse_cluster
 from console.model import views
 from console.model.commands import parse
 from console.model.engine import Engine
-from console.model.entities import NodeState
+from console.model.entities import NodeState, VmState
 
 
 def hosts(count: int) -> Engine:
@@ -78,3 +78,52 @@ def test_a_silent_real_host_goes_suspect_then_failed_and_rejoins(count: int) -> 
     assert node.state is NodeState.ONLINE and node.heard
     assert [e.kind for e in engine.log.events if e.subject == "H1" and e.kind.startswith(
         "node_")] == ["node_suspect", "node_failed", "node_online"]
+
+
+# -- 3. a request ends when the host refuses it or the VM is observed --------------------------
+
+
+@pytest.mark.parametrize("verb", ["vm-power", "vm-power-on", "start"])
+def test_a_refused_start_leaves_the_vm_as_last_observed(verb: str) -> None:
+    engine = observed(Sink())
+    db = engine.cluster.vms["db01"]
+    submit(engine, 1, "vm-power db01 on")
+    assert db.state is VmState.RESTARTING
+    submit(engine, 2, f"observe-action-failed db01 {verb} \"Domain 'db01' is already running\"")
+    assert db.state is VmState.STOPPED
+    assert "already running" in messages(engine, "vm_start_failed")[0]
+    submit(engine, 3, "observe-vm db01 running")  # a later observation wins
+    assert db.state is VmState.RUNNING
+
+
+def test_a_migration_ends_when_the_vm_is_observed_stopped_or_crashed() -> None:
+    engine = observed(Sink())
+    web = engine.cluster.vms["web01"]
+    submit(engine, 1, "migrate web01 B")
+    submit(engine, 2, "observe-vm web01 paused on A migration")  # the migration's own step
+    assert web.state is VmState.MIGRATING
+    submit(engine, 3, "observe-vm web01 stopped on A destroyed")
+    assert web.state is VmState.STOPPED and web.host == "A"
+    assert not views.migrations(engine) and messages(engine, "migration_failed")
+    submit(engine, 4, "observe-vm web01 running booted")
+    submit(engine, 5, "migrate web01 B")
+    submit(engine, 6, "observe-vm web01 crashed on A")
+    assert web.state is VmState.FAILED and not views.migrations(engine)
+
+
+def test_a_shutdown_ends_when_the_vm_is_observed_otherwise_or_refused() -> None:
+    engine = observed(Sink())
+    web = engine.cluster.vms["web01"]
+    submit(engine, 1, "vm-shutdown web01")
+    assert engine.guest_power.shutting_down(web)
+    submit(engine, 2, "observe-vm web01 paused user")
+    assert web.state is VmState.PAUSED and not engine.guest_power.shutting_down(web)
+    submit(engine, 3, "observe-vm web01 running unpaused")
+    submit(engine, 4, "observe-vm web01 stopped destroyed")  # not the shutdown asked at 1
+    assert messages(engine, "vm_stopped") == ["web01 is off on A (destroyed)"]
+    submit(engine, 5, "observe-vm web01 running booted")
+    submit(engine, 6, "vm-shutdown web01")
+    submit(engine, 7, "observe-action-failed web01 vm-shutdown 'guest agent not responding'")
+    assert web.state is VmState.RUNNING and not engine.guest_power.shutting_down(web)
+    submit(engine, 8, "observe-vm web01 stopped destroyed")
+    assert messages(engine, "vm_stopped")[-1] == "web01 is off on A (destroyed)"
