@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import pytest
 from cluster_helpers import events
-from test_observed import Sink, messages, observed, submit
+from test_observed import OBSERVED, Sink, messages, observed, submit
 
 from console.formats.cluster import parse_cluster
 from console.model import views
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.model.entities import NodeState, VmState
+from console.ui.details import node_details, vm_details
+from console.ui.widgets.keyed_table import meter
 
 
 def hosts(count: int) -> Engine:
@@ -127,3 +129,60 @@ def test_a_shutdown_ends_when_the_vm_is_observed_otherwise_or_refused() -> None:
     assert web.state is VmState.RUNNING and not engine.guest_power.shutting_down(web)
     submit(engine, 8, "observe-vm web01 stopped destroyed")
     assert messages(engine, "vm_stopped")[-1] == "web01 is off on A (destroyed)"
+
+
+# -- 4. a paused VM uses no CPU in any view ----------------------------------------------------
+
+
+@pytest.mark.parametrize("truth", ["observed", "simulated"])
+def test_a_paused_vm_uses_no_cpu_in_any_view(truth: str) -> None:
+    engine = Engine(parse_cluster(OBSERVED.replace('"observed"', f'"{truth}"'), "t.toml"))
+    if truth == "observed":
+        submit(engine, 1, "vm-reading idle01 0.5 0.3 0.1")
+    idle = engine.cluster.vms["idle01"]
+    assert idle.state is VmState.PAUSED
+    assert views.vm_cpu(engine, idle) == 0.0 and views.vm_cpu_all(engine)["idle01"] == 0.0
+    demand = views.vm_demand(engine, idle)
+    assert demand is not None and (demand.cpu, demand.disk_mbps, demand.dirty_mbps) == (0, 0, 0)
+    assert "CPU 0% of" in next(line for line in vm_details(engine, "idle01")
+                               if line.startswith("workload"))
+    if truth == "simulated":  # the host's sum (an observed host's is its own reading)
+        assert views.node_usage(engine, engine.cluster.nodes["B"]).cpu == 0.0
+
+
+# -- 5. an unreachable real host: its last figures are not current -----------------------------
+
+
+def test_an_unreachable_real_host_shows_no_live_figures() -> None:
+    engine = observed()
+    submit(engine, 1, "reading B 0.4 0.5 0.1")
+    submit(engine, 1, "observe-vm db01 running booted")
+    submit(engine, 1, "vm-reading db01 0.5 0.5 0")
+    node, db = engine.cluster.nodes["B"], engine.cluster.vms["db01"]
+    assert views.node_usage(engine, node).cpu == pytest.approx(0.4)
+    assert views.vm_cpu(engine, db) == pytest.approx(0.5) and views.vm_last_seen(engine, db) is None
+    submit(engine, 10, "observe-host B down eof")
+    engine.run_until(40)
+    assert views.node_usage(engine, node) == views.UNKNOWN_USAGE
+    assert not views.host_answers(engine, node)
+    assert views.vm_cpu(engine, db) is None and views.vm_cpu_all(engine)["db01"] is None
+    assert views.vm_demand(engine, db) is None
+    assert views.vm_last_seen(engine, db) == pytest.approx(10)
+    assert db.state is VmState.RUNNING  # as last seen
+    assert views.vm_cpu(engine, engine.cluster.vms["web01"]) == 0.0  # A answers
+    assert any("not known now" in line for line in node_details(engine, "B"))
+    assert any("as last seen at" in line for line in vm_details(engine, "db01"))
+    assert meter(None, 10)[-1][0].strip() == "-"
+    submit(engine, 50, "observe-host B up")
+    assert views.vm_last_seen(engine, db) is None
+    assert views.node_usage(engine, node).cpu == pytest.approx(0.4)
+
+
+def test_a_simulated_host_keeps_its_figures_when_silent() -> None:
+    engine = Engine(parse_cluster(OBSERVED.replace('"observed"', '"simulated"'), "t.toml"))
+    submit(engine, 1, "isolate A")
+    engine.run_until(40)
+    node = engine.cluster.nodes["A"]
+    assert views.host_answers(engine, node)
+    assert views.node_usage(engine, node).cpu is not None
+    assert views.vm_last_seen(engine, engine.cluster.vms["web01"]) is None
