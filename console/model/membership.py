@@ -136,6 +136,10 @@ class Membership:
         (vSphere HA, "How vSphere HA Works": master and isolation): the hosts on the heartbeat
         network carry on, and each cut-off host is isolated.
 
+        An observed cluster's real hosts (plain libvirt) have no quorum and no votes: the
+        console is their one observer, its partition is the hosts whose connection answers
+        (possibly none), and it always decides (nothing waits for quorum).
+
         Worked out once per change of its inputs (`_quorum`), so asking costs a copy of the
         answer; `has_quorum` costs nothing."""
         chosen = self._quorum().chosen
@@ -200,6 +204,9 @@ class Membership:
                 return nodes[partition[0]].connected
             return votes_of(partition) * 2 > total
 
+        if self.cluster.observed:  # the console observes: it hears the hosts that answer
+            return QuorumView(partitions, connected, connected, frozenset(connected), voters,
+                              witness_votes, total, votes_of(connected))
         chosen = next((partition for partition in partitions if holds(partition)), None)
         if chosen is not None:
             observed = chosen
@@ -386,8 +393,11 @@ class Membership:
     def _failed_after_missed(self, node: Node) -> int:
         """Missed beats before `node` is declared lost: the cross-subnet threshold when no host
         the cluster hears shares its subnet (Windows failover clustering, "Tuning failover
-        cluster network thresholds")."""
+        cluster network thresholds"). In an observed cluster the console itself hears every
+        host, so the same-subnet threshold holds whatever the number of hosts."""
         hb = self.cluster.settings.heartbeat
+        if self.cluster.observed:
+            return hb.failed_after_missed
         peers = (other for other in self.cluster.nodes.values()
                  if other.heard and other.name != node.name)
         if any(other.subnet == node.subnet for other in peers):

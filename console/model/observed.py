@@ -62,7 +62,16 @@ from console.model.commands import (
     VmShutdown,
     VmSuspend,
 )
-from console.model.entities import MB_PER_GB, Image, Node, Vm, VmState, Workload
+from console.model.entities import (
+    KEPT_OFF,
+    MB_PER_GB,
+    HaState,
+    Image,
+    Node,
+    Vm,
+    VmState,
+    Workload,
+)
 from console.model.events import Severity
 from console.model.hypervisors import HYPERVISORS, supported_guests
 from console.model.kernel import Actuations, Context, Handler, Outcome
@@ -99,15 +108,25 @@ OBSERVED_STATES = {"running": VmState.RUNNING, "paused": VmState.PAUSED,
 UNREAD = Workload(cpu=0.0, memory=0.0, disk_mbps=0.0, dirty_mbps=0.0)
 
 
+def _ends_migration(state: VmState, reason: str | None) -> bool:
+    """Does `state` observed during a migration end it? A crash, or a stop that is not the
+    migration's own (libvirt stops the source's domain with reason `migrated` once it runs on
+    the target); paused and running on the source are the migration's own steps."""
+    return state is VmState.FAILED or (state is VmState.STOPPED and reason != "migrated")
+
+
 def observe_settings(cluster: Cluster) -> None:
     """Turn off, in `cluster`'s settings, the autonomy real hosts lack (new settings values,
     never the shared ones changed in place): HA restarts and fencing, the isolation
-    response, the watchdog, the datastore heartbeat channel; the balancer proposes only. Each
-    VM's workload becomes `UNREAD` until its first `vm-reading`."""
+    response, the watchdog, the datastore heartbeat channel, quorum votes (plain libvirt hosts
+    have none: the console hears the hosts that answer, `Membership.quorum_partition`); the
+    balancer proposes only. Each VM's workload becomes `UNREAD` until its first
+    `vm-reading`."""
     settings = cluster.settings
     settings.ha = replace(settings.ha, enabled=False)
     settings.quorum = replace(settings.quorum, isolation_response="leave_powered_on",
-                              watchdog_s=0.0)
+                              watchdog_s=0.0, voting=False, witness=False,
+                              dynamic_quorum=False, dynamic_witness=False, tie_breaker=False)
     settings.heartbeat = replace(settings.heartbeat, datastore_heartbeat=False)
     settings.balancer = replace(settings.balancer, automation="manual")
     for vm in cluster.vms.values():
@@ -140,6 +159,9 @@ class ObservedWorld:
         self._starts: dict[str, _Start] = {}
         self._moves: dict[str, _Move] = {}
         self._shutdowns: dict[str, tuple[Callable[[], None], Callable[[str], None]]] = {}
+        #: Each VM's state as last observed (the cluster file's at discovery, then each
+        #: `observe-vm`): what a VM shows again when a request made of its host ends unmet.
+        self._seen: dict[str, VmState] = {name: vm.state for name, vm in self.cluster.vms.items()}
         #: Bumped on every change of a host's connection (`kernel.Observations`).
         self.version = 0
 
@@ -310,10 +332,15 @@ class ObservedWorld:
         state = OBSERVED_STATES[command.state]
         why = f" ({command.reason})" if command.reason else ""
         move = self._moves.get(vm.name)
-        if move is not None:  # the migration's own events: only its end on the target counts
+        if move is not None:
             if state is VmState.RUNNING and command.node == move.migration.target:
                 self._switched_over(vm.name)
-            return Outcome.ok()
+                self._seen[vm.name] = state
+                return Outcome.ok()
+            if not _ends_migration(state, command.reason):
+                return Outcome.ok()  # the migration's own events (paused, resumed, ...)
+            self._move_failed(vm.name, f"it was observed {command.state}{why}")
+        self._seen[vm.name] = state
         if command.node is not None and command.node != vm.host:
             self._moved(vm, command.node, f"seen on {command.node}{why}")
         start = self._starts.pop(vm.name, None)
@@ -323,6 +350,10 @@ class ObservedWorld:
         if start is not None and state in (VmState.STOPPED, VmState.FAILED):
             self._start_failed(vm, f"it was observed {command.state}{why}")
             return Outcome.ok()
+        if state is not VmState.RUNNING and state is not VmState.STOPPED:
+            shutdown = self._shutdowns.pop(vm.name, None)  # it will not shut down now
+            if shutdown is not None:
+                shutdown[1](f"it was observed {command.state}{why}")
         self._set_state(vm, state, why)
         return Outcome.ok()
 
@@ -332,6 +363,8 @@ class ObservedWorld:
         if before is state:
             return
         self.cluster.set_state(vm, state)
+        if state is not VmState.STOPPED and vm.ha_state in KEPT_OFF:
+            vm.ha_state = HaState.STARTED  # started on its host, not from the console
         host = vm.host
         if state is VmState.RUNNING:
             if before is VmState.PAUSED:
@@ -359,10 +392,17 @@ class ObservedWorld:
         self.context.emit("vm_moved", vm.name, f"{vm.name} is on {node} (was on {was}): {how}")
 
     def _start_failed(self, vm: Vm, why: str) -> None:
-        if vm.state is not VmState.STOPPED:
-            self.cluster.set_state(vm, VmState.STOPPED)
+        """A start asked of the host ended unmet: the VM shows what was last observed of it."""
+        self._show_seen(vm)
         self.context.emit("vm_start_failed", vm.name,
                           f"{vm.name} did not start on {vm.host}: {why}", Severity.WARNING)
+
+    def _show_seen(self, vm: Vm) -> None:
+        """`vm` leaves any state the console put it in while waiting (restarting, migrating):
+        its state becomes the one last observed."""
+        seen = self._seen.get(vm.name, VmState.STOPPED)
+        if vm.state is not seen:
+            self.cluster.set_state(vm, seen)
 
     def _observe_defined(self, command: Command) -> Outcome:
         """A new VM, stopped, on NODE; a known VM that is stopped has its registration and
@@ -389,6 +429,7 @@ class ObservedWorld:
                 disk_gb=command.disk_gb, guest_os=guest, workload=UNREAD,
                 state=VmState.STOPPED)
         self.cluster.add_vm(vm, node.hypervisor)
+        self._seen[vm.name] = VmState.STOPPED
         self.context.emit("vm_defined", vm.name, f"{vm.name} appeared on {node.name} ({size})")
         return Outcome.ok()
 
@@ -405,7 +446,7 @@ class ObservedWorld:
         refused = self.cluster.remove_vm(vm)
         if refused is not None:
             return Outcome.refuse(f"{refused}: it cannot leave the model")
-        for pending in (self._starts, self._shutdowns):
+        for pending in (self._starts, self._shutdowns, self._seen):
             pending.pop(vm.name, None)
         self.context.emit("vm_undefined", vm.name, f"{vm.name} was removed from {host}")
         return Outcome.ok()
@@ -456,8 +497,10 @@ class ObservedWorld:
         move.failed(why)
 
     def _observe_action_failed(self, command: Command) -> Outcome:
-        """What a host refused: a warning with its reason; a pending start, shutdown or
-        migration of the VM ends with it."""
+        """What a host refused: a warning with its reason; whatever the console waits for on
+        the VM (a start, a shutdown, a migration: one at a time, whichever verb the source
+        names, e.g. `vm-power` or `vm-power-on`) ends with it, and the VM shows what was last
+        observed of it (a later `observe-vm` wins)."""
         assert isinstance(command, ObserveActionFailed)
         vm = self._vm(command.vm)
         if isinstance(vm, Outcome):
@@ -465,13 +508,15 @@ class ObservedWorld:
         self.context.emit("action_failed", vm.name,
                           f"{vm.host} could not {command.action} {vm.name}: {command.reason}",
                           Severity.WARNING)
-        if command.action == Migrate.verb and vm.name in self._moves:
+        if vm.name in self._moves:
             self._move_failed(vm.name, command.reason)
-        elif command.action == VmPower.verb and vm.name in self._starts:
-            del self._starts[vm.name]
+        start = self._starts.pop(vm.name, None)
+        if start is not None:
             self._start_failed(vm, command.reason)
-        elif command.action == VmShutdown.verb and vm.name in self._shutdowns:
-            self._shutdowns.pop(vm.name)[1](command.reason)
+        shutdown = self._shutdowns.pop(vm.name, None)
+        if shutdown is not None:
+            shutdown[1](command.reason)
+        self._show_seen(vm)
         return Outcome.ok()
 
     def _vm_reading(self, command: Command) -> Outcome:

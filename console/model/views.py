@@ -33,13 +33,13 @@ from console.model.entities import (
 )
 from console.model.events import Event
 from console.model.history import LEVELS
+from console.model.workloads import Demand
 
 if TYPE_CHECKING:
     from console.model.balancer import Pass, Recommendation
     from console.model.engine import Engine
     from console.model.precopy import Migration
     from console.model.settings import Settings
-    from console.model.workloads import Demand
 
 #: VM states whose demand lands on their host (a migrating VM still runs on its source).
 LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
@@ -48,6 +48,8 @@ LOADED_STATES = frozenset({VmState.RUNNING, VmState.MIGRATING})
 DOWN_VM_STATES = frozenset({VmState.FAILED, VmState.PENDING_RESTART})
 HEALTHY_NODE_STATES = frozenset({NodeState.ONLINE, NodeState.ENTERING_MAINTENANCE,
                                  NodeState.MAINTENANCE})
+#: A VM's demand while it does not run (paused, stopped, failed, ...): nothing.
+NO_DEMAND = Demand(cpu=0.0, memory=0.0, disk_mbps=0.0, dirty_mbps=0.0)
 
 _T = TypeVar("_T")
 #: engine -> view name -> (marker, value): the `*_now` variants' memo.
@@ -84,12 +86,18 @@ def memo(engine: Engine, name: str, marker: Hashable, compute: Callable[[], _T])
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Utilisation fractions (0-1, may pass 1 when overcommitted)."""
+    """Utilisation fractions (0-1, may pass 1 when overcommitted); None where nothing current
+    is known (`UNKNOWN_USAGE`: a real host that does not answer)."""
 
-    cpu: float
-    memory: float
-    disk: float
+    cpu: float | None
+    memory: float | None
+    disk: float | None
     measured: bool = False  # from a reading of the real machine, not the model's VMs
+
+
+#: The utilisation of a real host whose connection does not answer: its last reading is not
+#: current, so no figure is given.
+UNKNOWN_USAGE = Usage(None, None, None, measured=True)
 
 
 # -- the cluster -------------------------------------------------------------------------------
@@ -154,11 +162,21 @@ def subject_kind(engine: Engine, name: str) -> str | None:
 # -- nodes -------------------------------------------------------------------------------------
 
 
+def host_answers(engine: Engine, node: Node) -> bool:
+    """Is what the console knows of `node` current? False only for a real host (observed
+    cluster) whose connection does not answer: its figures and its VMs' states are as last
+    seen."""
+    return node.connected or not engine.cluster.observed
+
+
 def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
     """CPU demand over cores, allocated memory over memory, disk I/O over throughput.
 
     A local node, or an observed cluster's, reports its latest reading instead (a replay sees
-    the same readings)."""
+    the same readings); a real host that does not answer (`host_answers`) has none now:
+    `UNKNOWN_USAGE`."""
+    if t is None and not host_answers(engine, node):
+        return UNKNOWN_USAGE
     readings = engine.readings if node.local or engine.cluster.observed else None
     if readings is not None and node.name in readings.latest and t is None:
         r = readings.latest[node.name]
@@ -373,24 +391,42 @@ def services_active_on(engine: Engine, node: str) -> list[str]:
 # -- VMs ---------------------------------------------------------------------------------------
 
 
-def vm_cpu(engine: Engine, vm: Vm) -> float:
-    """Fraction of the VM's vCPUs busy (0 when it is not running)."""
+def vm_cpu(engine: Engine, vm: Vm) -> float | None:
+    """Fraction of the VM's vCPUs busy (0 when it is not running, paused included); None when
+    nothing current is known of it (`vm_last_seen`)."""
+    if engine.cluster.observed and vm_last_seen(engine, vm) is not None:
+        return None
     if vm.state not in LOADED_STATES:
         return 0.0
     return engine.workloads.cpu(vm, engine.now) / vm.vcpus if vm.vcpus else 0.0
 
 
-def vm_cpu_all(engine: Engine) -> dict[str, float]:
+def vm_cpu_all(engine: Engine) -> dict[str, float | None]:
     """`vm_cpu` of every VM by name, worked out once for the instant (`instant`): what a sort of
     40,000 VMs by CPU reads, rather than asking each VM."""
 
-    def compute() -> dict[str, float]:
+    def compute() -> dict[str, float | None]:
         now, cpu = engine.now, engine.workloads.cpu
-        return {name: (cpu(vm, now) / vm.vcpus if vm.vcpus else 0.0)
-                if vm.state in LOADED_STATES else 0.0
-                for name, vm in engine.cluster.vms.items()}
+        found: dict[str, float | None] = {
+            name: (cpu(vm, now) / vm.vcpus if vm.vcpus else 0.0)
+            if vm.state in LOADED_STATES else 0.0
+            for name, vm in engine.cluster.vms.items()}
+        for node in engine.cluster.nodes.values():
+            if not host_answers(engine, node):
+                found.update(dict.fromkeys(node.vms))
+        return found
 
     return memo(engine, "vm_cpu_all", instant(engine), compute)
+
+
+def vm_last_seen(engine: Engine, vm: Vm) -> float | None:
+    """When a real VM's state was last seen, where its host does not answer (`host_answers`):
+    the simulated time its host was last heard; its state is as seen then, not current. None
+    when its state is current (every simulated VM, and a real one whose host answers)."""
+    host = engine.cluster.nodes.get(vm.host or "")
+    if host is None or host_answers(engine, host):
+        return None
+    return host.silent_since if host.silent_since is not None else engine.now
 
 
 def vm_uptime_all(engine: Engine) -> dict[str, float | None]:
@@ -412,8 +448,14 @@ def vm_cpu_history(engine: Engine, vm: Vm, points: int, step_s: float) -> list[f
     return engine.history.vm_cpu(vm.name, step_s, points)
 
 
-def vm_demand(engine: Engine, vm: Vm) -> Demand:
-    """The VM's workload demand now (CPU, active memory, disk MB/s, dirty MB/s)."""
+def vm_demand(engine: Engine, vm: Vm) -> Demand | None:
+    """The VM's workload demand now (CPU, active memory, disk MB/s, dirty MB/s): none at all
+    while it does not run (paused, stopped, ...: `NO_DEMAND`, as `vm_cpu` and its host's sums
+    say); None when nothing current is known of it (`vm_last_seen`)."""
+    if engine.cluster.observed and vm_last_seen(engine, vm) is not None:
+        return None
+    if vm.state not in LOADED_STATES:
+        return NO_DEMAND
     return engine.workloads.demand(vm, engine.now)
 
 
@@ -577,7 +619,7 @@ def migration_targets(engine: Engine, vm: Vm) -> list[TargetOption]:
             continue
         usage = node_usage(engine, node)
         refusal = engine.migrations.refusal(vm, node)
-        cpu_after = usage.cpu + (cpu_cores / node.cores if node.cores else 0.0)
+        cpu_after = (usage.cpu or 0.0) + (cpu_cores / node.cores if node.cores else 0.0)
         memory_after = ((node.used_memory_gb + vm.memory_gb) / node.memory_gb
                         if node.memory_gb else 0.0)
         options.append(TargetOption(node.name, refusal, cpu_after, memory_after,

@@ -19,6 +19,8 @@ from console.sources.libvirt_facts import DomainStats, HostFacts, HostStats
 DISK_MBPS = 400.0
 #: VIR_CONNECT_LIST_DOMAINS_ACTIVE.
 _ACTIVE = 1
+#: VIR_DOMAIN_PAUSED: a paused domain uses no CPU (the test driver still counts its CPU time).
+_PAUSED = 3
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class _DomainReading:
     disk_bytes: int
     memory: float
     held_kib: int
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class StatsSampler:
         name = domain.name()
         if name not in self._targets:
             self._targets[name] = disk_targets(domain.XMLDesc(0))
-        _state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
+        state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
         disk_bytes = 0
         for target in self._targets[name]:
             try:
@@ -111,7 +114,8 @@ class StatsSampler:
             memory = _guest_memory(domain.memoryStats())
         except Exception:  # no balloon driver in the guest
             memory = 0.0
-        return _DomainReading(int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory, int(held_kib))
+        return _DomainReading(int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory, int(held_kib),
+                              state == _PAUSED)
 
     def sample(self, conn: Any) -> tuple[HostStats, list[DomainStats]] | None:
         """Read `conn` now; the host's and its active domains' stats since the previous
@@ -133,7 +137,7 @@ class StatsSampler:
             before = previous.domains.get(name)
             if before is None:
                 continue
-            cpu_ns = max(0, now.cpu_ns - before.cpu_ns)
+            cpu_ns = 0 if now.paused else max(0, now.cpu_ns - before.cpu_ns)
             moved = max(0, now.disk_bytes - before.disk_bytes)
             cpu_ns_used += cpu_ns
             disk_bytes += moved

@@ -65,8 +65,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"disks          {_disks(node.disks_gb)} = {node.disk_total_gb:g} GB, "
         f"{node.disk_mbps:g} MB/s",
         f"NICs           {', '.join(f'{n:g} Gb' for n in node.nics_gbps)}",
-        f"utilisation    CPU {usage.cpu:.0%}  memory {usage.memory:.0%}  disk {usage.disk:.0%}"
-        f"{'  (measured)' if usage.measured else ''}",
+        f"utilisation    {_usage_text(usage)}",
         cpu_history_line(views.node_cpu_history(engine, node, HISTORY_POINTS, step), step),
         "heartbeats     " + "".join(" " if b is None else "▮" if b else "·" for b in beat.strip)
         + (f"  last {beat.since_last:.0f} s ago" if beat.since_last is not None else ""),
@@ -80,7 +79,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
     lines += ["", f"VMs ({len(node.vms)})"]
     for vm in views.vms_on(engine, node)[:200]:
         lines.append(f"  {vm.name:<14} {vm.state.value:<16} {vm.vcpus} vCPU {vm.memory_gb:g} GB"
-                     f"  CPU {views.vm_cpu(engine, vm):.0%}")
+                     f"  CPU {_percent(views.vm_cpu(engine, vm))}")
     if len(node.vms) > 200:
         lines.append(f"  ... and {len(node.vms) - 200} more")
     if processes:
@@ -88,6 +87,26 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         for proc, cpu, mem in processes:
             lines.append(f"  {proc:<24} CPU {cpu:5.1f}%  memory {mem:5.1f}%")
     return lines
+
+
+def _percent(fraction: float | None) -> str:
+    """`52%`, or `-` where no current figure is known."""
+    return "-" if fraction is None else f"{fraction:.0%}"
+
+
+def _usage_text(usage: views.Usage) -> str:
+    """`CPU 52%  memory 40%  disk 3%  (measured)`, or what is known of a host that does not
+    answer."""
+    if usage.cpu is None:
+        return "not known now (the host does not answer)"
+    return (f"CPU {_percent(usage.cpu)}  memory {_percent(usage.memory)}  "
+            f"disk {_percent(usage.disk)}{'  (measured)' if usage.measured else ''}")
+
+
+def _last_seen(when: float | None) -> str:
+    """`  (as last seen at 00:01:05: its host does not answer)`, or nothing for a current
+    state."""
+    return "" if when is None else f"  (as last seen at {clock(when)}: its host does not answer)"
 
 
 def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
@@ -105,7 +124,7 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
     lines = [
         f"VM {vm.name}",
         "",
-        f"state          {vm.state.value}",
+        f"state          {vm.state.value}{_last_seen(views.vm_last_seen(engine, vm))}",
         f"host           {views.vm_where(vm)}",
         f"size           {vm.vcpus} vCPU, {vm.memory_gb:g} GB memory, {vm.disk_gb:g} GB disk",
         f"guest OS       {guest.label if guest else vm.guest_os}",
@@ -116,9 +135,11 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
         f"uptime         {duration(views.vm_uptime(engine, vm))}",
         f"downtime       {vm.downtime_s:.1f} s in total"
         + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
-        f"workload       {vm.workload.profile}: CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
-        f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
-        f"dirtying {demand.dirty_mbps:.0f} MB/s",
+        f"workload       {vm.workload.profile}: " + (
+            "not known now (its host does not answer)" if demand is None else
+            f"CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
+            f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
+            f"dirtying {demand.dirty_mbps:.0f} MB/s"),
         cpu_history_line(views.vm_cpu_history(engine, vm, HISTORY_POINTS, step), step),
     ]
     migration = next((m for m in views.migrations(engine) if m.vm == vm.name), None)

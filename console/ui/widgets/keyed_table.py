@@ -848,10 +848,13 @@ def foreground_style(full: Style, keep_background: bool = False) -> Style:
                  underline=full.underline, reverse=full.reverse, strike=full.strike)
 
 
-def meter(fraction: float, width: int = 6) -> tuple[Span, ...]:
+def meter(fraction: float | None, width: int = 6) -> tuple[Span, ...]:
     """A bar and a percentage, e.g. `███░░░  52%`; its style warns past 80 % and 95 %.
-    `width` is the whole cell: the bar takes what the percentage leaves."""
+    `width` is the whole cell: the bar takes what the percentage leaves. None (no current
+    figure: a real host that does not answer) is an empty bar and `-`."""
     width = max(0, width - 5)
+    if fraction is None:
+        return ((glyph("bar-empty") * width, "dim-bar"), (f"{'-':>5}", "muted"))
     percent = max(0, round(fraction * 100))
     filled = min(width, round(min(fraction, 1.0) * width))
     name = "error" if percent >= 95 else "warn" if percent >= 80 else "bar"

@@ -154,8 +154,9 @@ class VmsTable(ModelTable):
         return None if text is None else text(views.vms(self.engine)[key])  # type: ignore[index]
 
     def row_cells(self, key: Hashable) -> Cells:
-        """Name, state, where (`A→B` while migrating), vCPUs, memory in GB, CPU meter, uptime, HA
-        priority, service role and `stale` for a VM on an old base image."""
+        """Name, state (with `?`, muted, where it is as last seen: its real host does not
+        answer, views.vm_last_seen), where (`A→B` while migrating), vCPUs, memory in GB, CPU
+        meter, uptime, HA priority, service role and `stale` for a VM on an old base image."""
         engine = self.engine
         vm = views.vms(engine)[key]  # type: ignore[index]
         role = views.vm_role(engine, vm)
@@ -166,7 +167,8 @@ class VmsTable(ModelTable):
         state = vm.state.value
         return (
             vm.name,
-            (_state_label(vm), VM_STATE_STYLE.get(state, "")),
+            (f"{_state_label(vm)}?", "muted") if views.vm_last_seen(engine, vm) is not None
+            else (_state_label(vm), VM_STATE_STYLE.get(state, "")),
             views.vm_where(vm),
             str(vm.vcpus),
             f"{vm.memory_gb:g}G",
