@@ -5,8 +5,9 @@ its reconnection, refused and timed-out calls, and secrets kept out of what it r
 from __future__ import annotations
 
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -355,3 +356,43 @@ def test_reconnection_backs_off_from_one_second_to_thirty(faults: FaultyConnecti
         waits.append(host.retry_s)
     pool.stop()
     assert waits == [1, 2, 4, 8, 16, 30, 30, 30]
+
+
+def _until(condition: Callable[[], bool], what: str, deadline_s: float = 5.0) -> None:
+    """Wait (checking every 10 ms) until `condition()`; AssertionError naming `what` after
+    `deadline_s`."""
+    end = time.monotonic() + deadline_s
+    pause = threading.Event()
+    while not condition():
+        assert time.monotonic() < end, f"not within {deadline_s} s: {what}"
+        pause.wait(0.01)
+
+
+@needs_libvirt
+@pytest.mark.parametrize("notify", [False, True], ids=["probe", "close-callback"])
+def test_a_host_that_freezes_then_thaws_is_closed_once_and_reconnected_once(
+        faults: FaultyConnections, fast_watch: None, notify: bool) -> None:
+    """Calls that block, then return (a host frozen, then thawed): its connection is closed
+    once, after the calls running on it return, by one thread; one reconnection at a time;
+    an open that returns after its timeout is closed once too."""
+    pool = LibvirtPool([HOST_A, HOST_B], connect=faults, timeout_s=0.2, stats_interval_s=60)
+    seen = started(pool)
+    try:
+        faults.hang(HOST_A)
+        if notify:
+            faults.notify_close(HOST_A)
+        down = seen.wait_for(lambda o: isinstance(o, HostReachable))
+        assert (down.host, down.up) == ("host-a", False)
+        host = pool._hosts["host-a"]
+        _until(lambda: host.retry_s >= 0.8, "three reconnection attempts timed out")
+        mark = len(seen.seen)
+        faults.release()
+        assert seen.wait_for(lambda o: isinstance(o, HostReachable), after=mark) == (
+            HostReachable("host-a", True, "reconnected"))
+    finally:
+        pool.stop()
+    _until(lambda: all(w.closes for w in faults.wrappers), "every connection closed")
+    assert faults.violations == []
+    assert [w.closes for w in faults.wrappers] == [1] * len(faults.wrappers)
+    assert faults.most_opening[HOST_A] == 1
+    assert len(faults.wrappers) >= 3  # host-b, host-a, its reconnection (and late opens)
