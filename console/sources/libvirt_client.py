@@ -84,10 +84,10 @@ __all__ = [
     "require_libvirt",
 ]
 
-#: What `--connect` needs, in one line.
-INSTALL_HINT = ("--connect needs libvirt-python: pip install 'cluster-console[libvirt]' (it builds "
-                "against the system's libvirt development package and pkg-config, e.g. "
-                "apt install libvirt-dev pkg-config)")
+#: What real hosts (--connect, a [[connections]] file) need, in one line.
+INSTALL_HINT = ("real hosts need libvirt-python: pip install 'cluster-console[libvirt]' (from a "
+                "checkout: pip install '.[libvirt]'; it builds against the system's libvirt "
+                "development package and pkg-config, e.g. apt install libvirt-dev pkg-config)")
 #: The verbs `act` carries out.
 VERBS = ("vm-power-on", "vm-power-off", "vm-shutdown", "vm-suspend", "vm-resume", "migrate",
          "cancel-migration", "cold-migrate")
@@ -111,15 +111,12 @@ _XML_INACTIVE = 2
 # virConnectCloseReason -> what it means, as a HostReachable reason.
 _CLOSE_REASONS = ("connection error", "connection closed by the host", "keepalive timed out",
                   "connection closed by the client")
-# libvirt drivers (getType(), lower-case) -> verbs they cannot carry out, and why.
-_UNSUPPORTED = {
-    "test": {"migrate": "the test driver cannot migrate (virDomainMigrate is not supported)",
-             "cancel-migration": "the test driver runs no migration jobs to cancel"},
-    "hyperv": {"migrate": "libvirt's Hyper-V driver cannot migrate",
-               "cancel-migration": "libvirt's Hyper-V driver runs no migration jobs"},
-    "hyper-v": {"migrate": "libvirt's Hyper-V driver cannot migrate",
-                "cancel-migration": "libvirt's Hyper-V driver runs no migration jobs"},
-}
+# libvirt drivers (getType(), lower-case) -> verbs they cannot carry out, with libvirt's own
+# words when one tries (virReportUnsupportedError naming the API).
+_NOT_SUPPORTED = "this function is not supported by the connection driver: "
+_NO_MIGRATION = {"migrate": _NOT_SUPPORTED + "virDomainMigrate",
+                 "cancel-migration": _NOT_SUPPORTED + "virDomainAbortJob"}
+_UNSUPPORTED = {"test": _NO_MIGRATION, "hyperv": _NO_MIGRATION, "hyper-v": _NO_MIGRATION}
 
 
 class LibvirtMissing(Exception):
@@ -172,12 +169,16 @@ def ensure_event_loop(libvirt: ModuleType) -> None:
 
 
 def missing_host_file(uri: str) -> str | None:
-    """The host file a test-driver URI names (`test:///ABS/PATH.xml`) when it is not a file
-    there, else None (any other URI, and `test:///default`)."""
+    """Why the host file a test-driver URI names (`test:///ABS/PATH.xml`) cannot be read:
+    "PATH: no such file" or "PATH: not a file" (a folder, ...), else None (any other URI,
+    `test:///default`, and a file that is there)."""
     parts = urlsplit(uri)
     if parts.scheme != "test" or parts.path in ("", "/default"):
         return None
-    return None if Path(parts.path).is_file() else parts.path
+    path = Path(parts.path)
+    if path.is_file():
+        return None
+    return f"{parts.path}: {'not a file' if path.exists() else 'no such file'}"
 
 
 def _one_line(text: str) -> str:
@@ -270,8 +271,7 @@ class LibvirtPool:
             seen.add(uri)
             missing = missing_host_file(uri)
             if missing is not None:  # said here: libxml2 would also print to the terminal
-                raise ConnectError(f"cannot connect to {redact_uri(uri)}: {missing}: no such "
-                                   "file")
+                raise ConnectError(f"cannot connect to {redact_uri(uri)}: {missing}")
         hosts = [_Host(uri, Caller(f"libvirt {redact_uri(uri)}", self.timeout_s))
                  for uri in self.uris]
         futures = [host.caller.submit(lambda host=host: self._discover(host, host.generation))
