@@ -379,7 +379,10 @@ class LibvirtPool:
 
     def _handle(self, host: _Host, item: tuple[Any, ...]) -> None:
         kind = item[0]
-        if kind == "stop" or item[1] != host.generation or not host.up:
+        if kind == "answering" and not host.up:
+            host.retry_at = time.monotonic()
+            return
+        if kind in ("stop", "answering") or item[1] != host.generation or not host.up:
             return  # news of a connection that is gone
         if kind == "closed":
             self._lost(host, item[2])
@@ -443,7 +446,7 @@ class LibvirtPool:
         try:
             link, _facts, domains = host.caller.wait(attempt, f"reconnecting to {host.name}")
         except CallTimeout:
-            attempt.add_done_callback(self._close_late)
+            attempt.add_done_callback(lambda late: self._answered_late(host, late))
             self._back_off(host)
             return
         except Exception:
@@ -458,6 +461,14 @@ class LibvirtPool:
         host.sampler.reset()
         self._send(HostReachable(host.name, True, "reconnected"))
         self._rediscovered(host, {d.name: d for d in domains})
+
+    def _answered_late(self, host: _Host,
+                       late: Future[tuple[Link, HostFacts, list[DomainFacts]]]) -> None:
+        """A reconnection attempt returned after its timeout: close its connection, and when it
+        succeeded (the host answers again) retry at once rather than after the back-off."""
+        self._close_late(late)
+        if not late.cancelled() and late.exception() is None:
+            host.inbox.put(("answering",))
 
     @staticmethod
     def _back_off(host: _Host) -> None:
