@@ -12,8 +12,10 @@ threads of the pool's own:
 * one watcher thread per host probes the connection every second (`isAlive` and a round trip,
   with the timeout), hears libvirt's close callback and keepalive, and reads the stats every
   `stats_interval_s` (`HostStats`, `DomainStats`, rates between two readings); a host that stops
-  answering gives `HostReachable(False)`, is reconnected with back-off (1, 2, 4 ... 30 s), and on
-  reconnection gives `HostReachable(True)` and what changed meanwhile;
+  answering gives `HostReachable(False)`, is reconnected with back-off (1, 2, 4 ... 30 s; one
+  attempt at a time, and at once when a blocked attempt answers late), and on reconnection
+  gives `HostReachable(True)` and what changed meanwhile; each connection is a `Link`
+  (libvirt_link), closed once, after the calls still blocked on it return;
 * `act` runs an action in a worker thread, each libvirt call with the timeout; a failure comes
   back as `ActionFailed` with libvirt's message (redacted), a success through the events.
 
