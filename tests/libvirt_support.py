@@ -73,8 +73,10 @@ class Observations:
 class FaultyConnections:
     """A `connect` for LibvirtPool that opens real connections and hands out wrappers a test
     can `cut` (every call, and every new connection to that URI, fails as on a dropped
-    network; `notify` also runs libvirt's close callback) or `hang` (every call blocks until
-    `release`)."""
+    network; `notify` also runs libvirt's close callback) or `hang` (every call, and every new
+    connection, blocks until `release`, then returns: a host frozen, then thawed). It keeps
+    `violations`: what libvirt would crash on (a call or a second close on a connection being
+    closed, a close while a call runs on it), and counts the opens in flight per URI."""
 
     def __init__(self) -> None:
         import libvirt
@@ -85,12 +87,38 @@ class FaultyConnections:
         self.released = threading.Event()
         self.hanging: set[str] = set()
         self._close_callbacks: dict[str, list[Callable[[], None]]] = {}
+        self.lock = threading.Lock()
+        self.violations: list[str] = []
+        self.wrappers: list[_Faulty] = []
+        self._opening: dict[str, int] = {}
+        self.most_opening: dict[str, int] = {}
 
     def __call__(self, uri: str) -> Any:
-        self._check(uri)
-        conn = self._libvirt.open(uri)
+        with self.lock:
+            self._opening[uri] = self._opening.get(uri, 0) + 1
+            self.most_opening[uri] = max(self.most_opening.get(uri, 0), self._opening[uri])
+        try:
+            self._check(uri)
+            conn = self._libvirt.open(uri)
+        finally:
+            with self.lock:
+                self._opening[uri] -= 1
         self.opened.setdefault(uri, []).append(conn)
-        return _Faulty(conn, uri, self)
+        wrapper = _Faulty(conn, uri, self)
+        with self.lock:
+            self.wrappers.append(wrapper)
+        return wrapper
+
+    def violate(self, what: str) -> None:
+        """Record something libvirt would crash on."""
+        with self.lock:
+            self.violations.append(what)
+
+    def notify_close(self, uri: str) -> None:
+        """Run `uri`'s close callbacks as libvirt's keepalive would (reason: closed by the
+        host), without cutting anything."""
+        for callback in self._close_callbacks.pop(uri, []):
+            callback()
 
     def latest(self, uri: str) -> Any:
         """The real connection most recently opened to `uri`."""
@@ -127,10 +155,41 @@ class FaultyConnections:
 class _Faulty:
     """A libvirt connection whose calls fail or block as its FaultyConnections says."""
 
-    _PASS_THROUGH = frozenset({"close", "unregisterCloseCallback"})
-
     def __init__(self, conn: Any, uri: str, faults: FaultyConnections) -> None:
         self._conn, self._uri, self._faults = conn, uri, faults
+        self.running = 0
+        self.closing = False
+        self.closes = 0
+
+    def _enter(self, name: str) -> None:
+        with self._faults.lock:
+            if self.closing:
+                self._faults.violations.append(f"{name} on a connection being closed")
+            self.running += 1
+
+    def _leave(self) -> None:
+        with self._faults.lock:
+            self.running -= 1
+
+    def unregisterCloseCallback(self) -> None:
+        """Unregister for real, the first step of closing: nothing may run on it then."""
+        with self._faults.lock:
+            if self.closing:
+                self._faults.violations.append("a second close of one connection")
+            if self.running:
+                self._faults.violations.append("a close while a call runs")
+            self.closing = True
+        self._faults._check(self._uri)
+        self._conn.unregisterCloseCallback()
+
+    def close(self) -> int:
+        """Close for real (counted)."""
+        with self._faults.lock:
+            self.closes += 1
+            if not self.closing or self.running:
+                self._faults.violations.append("a close without unregistering, or while a "
+                                               "call runs")
+        return int(self._conn.close())
 
     def registerCloseCallback(self, callback: Callable[..., None], opaque: object) -> int:
         """Remember the close callback (for `cut(notify=True)`) and register it for real."""
@@ -140,11 +199,15 @@ class _Faulty:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._conn, name)
-        if not callable(attribute) or name in self._PASS_THROUGH:
+        if not callable(attribute):
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self._faults._check(self._uri)
-            return attribute(*args, **kwargs)
+            self._enter(name)
+            try:
+                self._faults._check(self._uri)
+                return attribute(*args, **kwargs)
+            finally:
+                self._leave()
 
         return call

@@ -4,9 +4,11 @@ its reconnection, refused and timed-out calls, and secrets kept out of what it r
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,17 @@ def test_redact_scrubs_the_uris_given_and_secrets_anywhere_in_a_message() -> Non
     assert "xen://u:***@x/" in cleaned
 
 
+@pytest.mark.parametrize("key", ["~/tilde_secret_key", "~root/tilde_secret_key",
+                                 "relative/tilde_secret_key"])
+def test_redact_masks_the_forms_a_transport_quotes_of_a_key_file(key: str) -> None:
+    uri = f"qemu+ssh://user:PW@nohost.invalid/system?keyfile={key}"
+    expanded = os.path.expanduser(key)
+    for quoted in (expanded, os.path.abspath(expanded), "tilde_secret_key"):
+        cleaned = redact(f"Identity file {quoted} not accessible: No such file or directory",
+                         [uri])
+        assert cleaned == "Identity file *** not accessible: No such file or directory"
+
+
 def test_without_libvirt_python_connecting_says_what_to_install(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "libvirt", None)  # import libvirt raises ImportError
@@ -93,6 +106,8 @@ def test_without_libvirt_python_connecting_says_what_to_install(
         require_libvirt()
     assert str(caught.value) == INSTALL_HINT
     assert "pip install 'cluster-console[libvirt]'" in INSTALL_HINT and "\n" not in INSTALL_HINT
+    assert "from a checkout: pip install '.[libvirt]'" in INSTALL_HINT
+    assert INSTALL_HINT.startswith("real hosts need")  # --connect and [[connections]] alike
     with pytest.raises(LibvirtMissing):
         LibvirtPool(["test:///default"]).open()
 
@@ -105,7 +120,8 @@ def test_without_libvirt_python_connecting_says_what_to_install(
     (2, 0, ("running", "unknown")),      # blocked
     (3, 1, ("paused", "user")),
     (3, 2, ("paused", "migration")),
-    (4, 1, ("stopped", "user")),         # shutdown: being shut down
+    (4, 0, ("running", "shutdown")),     # shutdown: being shut down, it still runs
+    (4, 1, ("running", "shutdown")),
     (5, 1, ("stopped", "shutdown")),
     (5, 2, ("stopped", "destroyed")),
     (5, 4, ("stopped", "migrated")),
@@ -186,8 +202,13 @@ def test_a_missing_host_file_is_a_connect_error_naming_the_uri() -> None:
     with pytest.raises(ConnectError) as caught:
         LibvirtPool([HOST_A, "test:///no/such/host.xml"]).open()
     message = str(caught.value)
-    assert message.startswith("cannot connect to test:///no/such/host.xml: ")
-    assert "\n" not in message
+    assert message == "cannot connect to test:///no/such/host.xml: /no/such/host.xml: no such file"
+
+
+def test_a_folder_for_a_host_file_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(ConnectError) as caught:
+        LibvirtPool([f"test://{tmp_path}"]).open()
+    assert str(caught.value) == f"cannot connect to test://{tmp_path}: {tmp_path}: not a file"
 
 
 @needs_libvirt
@@ -285,7 +306,9 @@ def test_migration_is_refused_with_the_drivers_reason() -> None:
     seen = started(pool)
     try:
         assert pool.supports("migrate", "host-a") == (
-            "the test driver cannot migrate (virDomainMigrate is not supported)")
+            "this function is not supported by the connection driver: virDomainMigrate")
+        assert pool.supports("cancel-migration", "host-a") == (
+            "this function is not supported by the connection driver: virDomainAbortJob")
         assert pool.supports("vm-suspend", "host-a") is None
         assert pool.supports("cold-migrate", "host-a") is None
         assert pool.supports("vm-suspend", "host-z") == "host-z is not a connected host"
@@ -355,3 +378,43 @@ def test_reconnection_backs_off_from_one_second_to_thirty(faults: FaultyConnecti
         waits.append(host.retry_s)
     pool.stop()
     assert waits == [1, 2, 4, 8, 16, 30, 30, 30]
+
+
+def _until(condition: Callable[[], bool], what: str, deadline_s: float = 5.0) -> None:
+    """Wait (checking every 10 ms) until `condition()`; AssertionError naming `what` after
+    `deadline_s`."""
+    end = time.monotonic() + deadline_s
+    pause = threading.Event()
+    while not condition():
+        assert time.monotonic() < end, f"not within {deadline_s} s: {what}"
+        pause.wait(0.01)
+
+
+@needs_libvirt
+@pytest.mark.parametrize("notify", [False, True], ids=["probe", "close-callback"])
+def test_a_host_that_freezes_then_thaws_is_closed_once_and_reconnected_once(
+        faults: FaultyConnections, fast_watch: None, notify: bool) -> None:
+    """Calls that block, then return (a host frozen, then thawed): its connection is closed
+    once, after the calls running on it return, by one thread; one reconnection at a time;
+    an open that returns after its timeout is closed once too."""
+    pool = LibvirtPool([HOST_A, HOST_B], connect=faults, timeout_s=0.2, stats_interval_s=60)
+    seen = started(pool)
+    try:
+        faults.hang(HOST_A)
+        if notify:
+            faults.notify_close(HOST_A)
+        down = seen.wait_for(lambda o: isinstance(o, HostReachable))
+        assert (down.host, down.up) == ("host-a", False)
+        host = pool._hosts["host-a"]
+        _until(lambda: host.retry_s >= 0.8, "three reconnection attempts timed out")
+        mark = len(seen.seen)
+        faults.release()
+        assert seen.wait_for(lambda o: isinstance(o, HostReachable), after=mark) == (
+            HostReachable("host-a", True, "reconnected"))
+    finally:
+        pool.stop()
+    _until(lambda: all(w.closes for w in faults.wrappers), "every connection closed")
+    assert faults.violations == []
+    assert [w.closes for w in faults.wrappers] == [1] * len(faults.wrappers)
+    assert faults.most_opening[HOST_A] == 1
+    assert len(faults.wrappers) >= 3  # host-b, host-a, its reconnection (and late opens)

@@ -12,8 +12,10 @@ threads of the pool's own:
 * one watcher thread per host probes the connection every second (`isAlive` and a round trip,
   with the timeout), hears libvirt's close callback and keepalive, and reads the stats every
   `stats_interval_s` (`HostStats`, `DomainStats`, rates between two readings); a host that stops
-  answering gives `HostReachable(False)`, is reconnected with back-off (1, 2, 4 ... 30 s), and on
-  reconnection gives `HostReachable(True)` and what changed meanwhile;
+  answering gives `HostReachable(False)`, is reconnected with back-off (1, 2, 4 ... 30 s; one
+  attempt at a time, and at once when a blocked attempt answers late), and on reconnection
+  gives `HostReachable(True)` and what changed meanwhile; each connection is a `Link`
+  (libvirt_link), closed once, after the calls still blocked on it return;
 * `act` runs an action in a worker thread, each libvirt call with the timeout; a failure comes
   back as `ActionFailed` with libvirt's message (redacted), a success through the events.
 
@@ -38,7 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.model.names import as_name
-from console.sources.libvirt_calls import Caller, call_with_timeout
+from console.sources.libvirt_calls import Caller, CallTimeout, call_with_timeout
 from console.sources.libvirt_discovery import discover, domain_facts, host_facts
 from console.sources.libvirt_facts import (
     EVENT_DEFINED,
@@ -58,6 +60,7 @@ from console.sources.libvirt_facts import (
     domain_state,
     event_state,
 )
+from console.sources.libvirt_link import Link
 from console.sources.libvirt_redact import redact, redact_uri
 from console.sources.libvirt_stats import StatsSampler
 
@@ -83,10 +86,10 @@ __all__ = [
     "require_libvirt",
 ]
 
-#: What `--connect` needs, in one line.
-INSTALL_HINT = ("--connect needs libvirt-python: pip install 'cluster-console[libvirt]' (it builds "
-                "against the system's libvirt development package and pkg-config, e.g. "
-                "apt install libvirt-dev pkg-config)")
+#: What real hosts (--connect, a [[connections]] file) need, in one line.
+INSTALL_HINT = ("real hosts need libvirt-python: pip install 'cluster-console[libvirt]' (from a "
+                "checkout: pip install '.[libvirt]'; it builds against the system's libvirt "
+                "development package and pkg-config, e.g. apt install libvirt-dev pkg-config)")
 #: The verbs `act` carries out.
 VERBS = ("vm-power-on", "vm-power-off", "vm-shutdown", "vm-suspend", "vm-resume", "migrate",
          "cancel-migration", "cold-migrate")
@@ -110,15 +113,12 @@ _XML_INACTIVE = 2
 # virConnectCloseReason -> what it means, as a HostReachable reason.
 _CLOSE_REASONS = ("connection error", "connection closed by the host", "keepalive timed out",
                   "connection closed by the client")
-# libvirt drivers (getType(), lower-case) -> verbs they cannot carry out, and why.
-_UNSUPPORTED = {
-    "test": {"migrate": "the test driver cannot migrate (virDomainMigrate is not supported)",
-             "cancel-migration": "the test driver runs no migration jobs to cancel"},
-    "hyperv": {"migrate": "libvirt's Hyper-V driver cannot migrate",
-               "cancel-migration": "libvirt's Hyper-V driver runs no migration jobs"},
-    "hyper-v": {"migrate": "libvirt's Hyper-V driver cannot migrate",
-                "cancel-migration": "libvirt's Hyper-V driver runs no migration jobs"},
-}
+# libvirt drivers (getType(), lower-case) -> verbs they cannot carry out, with libvirt's own
+# words when one tries (virReportUnsupportedError naming the API).
+_NOT_SUPPORTED = "this function is not supported by the connection driver: "
+_NO_MIGRATION = {"migrate": _NOT_SUPPORTED + "virDomainMigrate",
+                 "cancel-migration": _NOT_SUPPORTED + "virDomainAbortJob"}
+_UNSUPPORTED = {"test": _NO_MIGRATION, "hyperv": _NO_MIGRATION, "hyper-v": _NO_MIGRATION}
 
 
 class LibvirtMissing(Exception):
@@ -171,12 +171,16 @@ def ensure_event_loop(libvirt: ModuleType) -> None:
 
 
 def missing_host_file(uri: str) -> str | None:
-    """The host file a test-driver URI names (`test:///ABS/PATH.xml`) when it is not a file
-    there, else None (any other URI, and `test:///default`)."""
+    """Why the host file a test-driver URI names (`test:///ABS/PATH.xml`) cannot be read:
+    "PATH: no such file" or "PATH: not a file" (a folder, ...), else None (any other URI,
+    `test:///default`, and a file that is there)."""
     parts = urlsplit(uri)
     if parts.scheme != "test" or parts.path in ("", "/default"):
         return None
-    return None if Path(parts.path).is_file() else parts.path
+    path = Path(parts.path)
+    if path.is_file():
+        return None
+    return f"{parts.path}: {'not a file' if path.exists() else 'no such file'}"
 
 
 def _one_line(text: str) -> str:
@@ -191,7 +195,7 @@ class _Host:
     uri: str
     caller: Caller
     facts: HostFacts | None = None
-    conn: Any = None
+    link: Link | None = None
     domains: dict[str, DomainFacts] = dataclasses.field(default_factory=dict)
     up: bool = True
     generation: int = 0
@@ -200,6 +204,7 @@ class _Host:
     retry_s: float = FIRST_RETRY_S
     retry_at: float = 0.0
     sampler: StatsSampler | None = None
+    attempt: Future[tuple[Link, HostFacts, list[DomainFacts]]] | None = None
 
     @property
     def name(self) -> str:
@@ -236,17 +241,24 @@ class LibvirtPool:
         """An exception as one redacted line (libvirt's message, or the timeout)."""
         return _one_line(redact(str(error) or type(error).__name__, self.uris))
 
-    def _discover(self, host: _Host) -> tuple[Any, HostFacts, list[DomainFacts]]:
+    def _discover(self, host: _Host, generation: int
+                  ) -> tuple[Link, HostFacts, list[DomainFacts]]:
         """Open host's connection, register for its events (first, so that nothing happening
         during discovery is missed: an event queued meanwhile is checked against what was
-        found), and discover its host and domains."""
-        conn = self._open_connection(host.uri)
+        found; what it reports is tagged `generation`), and discover its host and domains.
+        The connection comes as a Link (closed here when discovery fails)."""
+        link = Link(self._open_connection(host.uri))
+
+        def attach_and_discover(conn: Any) -> tuple[HostFacts, list[DomainFacts]]:
+            self._attach(host, conn, generation)
+            return host_facts(conn, host.uri), discover(conn)
+
         try:
-            self._attach(host, conn)
-            return conn, host_facts(conn, host.uri), discover(conn)
+            facts, domains = link.run(attach_and_discover)
         except BaseException:
-            self._close(conn)
+            link.retire()
             raise
+        return link, facts, domains
 
     def open(self) -> list[tuple[HostFacts, list[DomainFacts]]]:
         """Connect to every URI at once (each within the timeout) and discover its host and
@@ -261,17 +273,17 @@ class LibvirtPool:
             seen.add(uri)
             missing = missing_host_file(uri)
             if missing is not None:  # said here: libxml2 would also print to the terminal
-                raise ConnectError(f"cannot connect to {redact_uri(uri)}: {missing}: no such "
-                                   "file")
+                raise ConnectError(f"cannot connect to {redact_uri(uri)}: {missing}")
         hosts = [_Host(uri, Caller(f"libvirt {redact_uri(uri)}", self.timeout_s))
                  for uri in self.uris]
-        futures = [host.caller.submit(lambda host=host: self._discover(host)) for host in hosts]
+        futures = [host.caller.submit(lambda host=host: self._discover(host, host.generation))
+                   for host in hosts]
         failure: ConnectError | None = None
         taken: set[str] = set()
         for host, future in zip(hosts, futures, strict=True):
             label = redact_uri(host.uri)
             try:
-                conn, facts, domains = host.caller.wait(future, f"connecting to {label}")
+                link, facts, domains = host.caller.wait(future, f"connecting to {label}")
             except Exception as error:
                 failure = failure or ConnectError(
                     f"cannot connect to {label}: {self._reason(error)}")
@@ -279,13 +291,13 @@ class LibvirtPool:
                 continue
             name = as_name(facts.name, taken)
             taken.add(name)
-            host.conn, host.facts = conn, dataclasses.replace(facts, name=name)
+            host.link, host.facts = link, dataclasses.replace(facts, name=name)
             host.domains = {d.name: d for d in domains}
             host.sampler = StatsSampler(host.facts)
         if failure is not None:
             for host in hosts:
-                if host.conn is not None:
-                    host.caller.submit(lambda conn=host.conn: self._close(conn))
+                if host.link is not None:
+                    host.link.retire()
                 host.caller.close()
             raise failure
         self._hosts = {host.name: host for host in hosts}
@@ -309,29 +321,24 @@ class LibvirtPool:
         self._stopped.set()
         for host in self._hosts.values():
             host.inbox.put(("stop",))
-            if host.conn is not None:
-                host.caller.submit(lambda conn=host.conn: self._close(conn))
+            if host.link is not None:
+                host.link.retire()
             host.caller.close()
 
     def _send(self, observation: Observation) -> None:
         if self._emit is not None and not self._stopped.is_set():
             self._emit(observation)
 
-    @classmethod
-    def _close_late(cls, future: Future[tuple[Any, HostFacts, list[DomainFacts]]]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            cls._close(future.result()[0])
-
     @staticmethod
-    def _close(conn: Any) -> None:
-        for step in (conn.unregisterCloseCallback, conn.close):
-            with contextlib.suppress(Exception):  # a connection already gone
-                step()
+    def _close_late(future: Future[tuple[Link, HostFacts, list[DomainFacts]]]) -> None:
+        """Close the connection of a discovery that finished after its wait timed out (its
+        one owner: nobody else holds it; a failed one closed its own)."""
+        if not future.cancelled() and future.exception() is None:
+            future.result()[0].retire()
 
-    def _attach(self, host: _Host, conn: Any) -> None:
+    def _attach(self, host: _Host, conn: Any, generation: int) -> None:
         """Keepalive, the close callback and lifecycle events for `conn`, host's connection of
-        the current generation (what they report is handled by host's watcher thread)."""
-        generation = host.generation
+        `generation` (what they report is handled by host's watcher thread)."""
 
         def on_close(_conn: Any, reason: int, _opaque: object) -> None:
             word = _CLOSE_REASONS[reason] if 0 <= reason < len(_CLOSE_REASONS) else "closed"
@@ -374,7 +381,10 @@ class LibvirtPool:
 
     def _handle(self, host: _Host, item: tuple[Any, ...]) -> None:
         kind = item[0]
-        if kind == "stop" or item[1] != host.generation or not host.up:
+        if kind == "answering" and not host.up:
+            host.retry_at = time.monotonic()
+            return
+        if kind in ("stop", "answering") or item[1] != host.generation or not host.up:
             return  # news of a connection that is gone
         if kind == "closed":
             self._lost(host, item[2])
@@ -385,23 +395,26 @@ class LibvirtPool:
                 self._lost(host, self._reason(error))
 
     def _probe(self, host: _Host) -> None:
-        conn = host.conn
+        link = host.link
+        assert link is not None
 
-        def probe() -> None:
+        def probe(conn: Any) -> None:
             if conn.isAlive() != 1:
                 raise ConnectionError("the connection is not alive")
             conn.getLibVersion()
 
         try:
-            host.caller.call(probe, f"probing {host.name}")
+            host.caller.call(lambda: link.run(probe), f"probing {host.name}")
         except Exception as error:
             self._lost(host, self._reason(error))
 
     def _sample(self, host: _Host) -> None:
         assert host.sampler is not None
-        sampler, conn = host.sampler, host.conn
+        sampler, link = host.sampler, host.link
+        assert link is not None
         try:
-            stats = host.caller.call(lambda: sampler.sample(conn), f"reading stats of {host.name}")
+            stats = host.caller.call(lambda: link.run(sampler.sample),
+                                     f"reading stats of {host.name}")
         except Exception as error:
             self._lost(host, self._reason(error))
             return
@@ -417,26 +430,52 @@ class LibvirtPool:
         host.up = False
         host.generation += 1
         self._send(HostReachable(host.name, False, reason))
-        old = host.conn
-        host.conn = None
+        old, host.link = host.link, None
         if old is not None:
-            threading.Thread(target=self._close, args=(old,), daemon=True).start()
+            old.retire()  # closed once its calls still running (blocked on the host) return
         host.retry_s = FIRST_RETRY_S
         host.retry_at = time.monotonic() + host.retry_s
 
     def _reconnect(self, host: _Host) -> None:
-        try:
-            conn, _facts, domains = host.caller.call(
-                lambda: self._discover(host), f"reconnecting to {host.name}")
-        except Exception:
-            host.retry_s = min(LONGEST_RETRY_S, host.retry_s * 2)
-            host.retry_at = time.monotonic() + host.retry_s
+        """One reconnection attempt, unless the last one is still blocked (at most one in
+        flight per host: a late one's connection is closed when it returns)."""
+        if host.attempt is not None and not host.attempt.done():
+            self._back_off(host)
             return
-        host.conn, host.up = conn, True
+        host.generation += 1  # what a late attempt's connection reports is of no interest
+        generation = host.generation
+        host.attempt = attempt = host.caller.submit(lambda: self._discover(host, generation))
+        try:
+            link, _facts, domains = host.caller.wait(attempt, f"reconnecting to {host.name}")
+        except CallTimeout:
+            attempt.add_done_callback(lambda late: self._answered_late(host, late))
+            self._back_off(host)
+            return
+        except Exception:
+            self._back_off(host)
+            return
+        host.attempt = None
+        host.link, host.up = link, True
+        if self._stopped.is_set():  # stop() may have missed it
+            link.retire()
+            return
         assert host.sampler is not None
         host.sampler.reset()
         self._send(HostReachable(host.name, True, "reconnected"))
         self._rediscovered(host, {d.name: d for d in domains})
+
+    def _answered_late(self, host: _Host,
+                       late: Future[tuple[Link, HostFacts, list[DomainFacts]]]) -> None:
+        """A reconnection attempt returned after its timeout: close its connection, and when it
+        succeeded (the host answers again) retry at once rather than after the back-off."""
+        self._close_late(late)
+        if not late.cancelled() and late.exception() is None:
+            host.inbox.put(("answering",))
+
+    @staticmethod
+    def _back_off(host: _Host) -> None:
+        host.retry_s = min(LONGEST_RETRY_S, host.retry_s * 2)
+        host.retry_at = time.monotonic() + host.retry_s
 
     def _rediscovered(self, host: _Host, found: dict[str, DomainFacts]) -> None:
         """Report what changed on host while it was out of reach."""
@@ -464,10 +503,11 @@ class LibvirtPool:
                 host.sampler.forget(name)
                 self._send(DomainUndefined(host.name, name))
             return
-        conn = host.conn
+        link = host.link
+        assert link is not None
         known = host.domains.get(name)
 
-        def read() -> DomainFacts | None:
+        def read(conn: Any) -> DomainFacts | None:
             try:
                 domain = conn.lookupByName(name)
                 if known is None or event == EVENT_DEFINED:
@@ -479,7 +519,7 @@ class LibvirtPool:
                     return None  # gone already (a transient domain that stopped)
                 raise
 
-        facts = host.caller.call(read, f"reading domain {name} of {host.name}")
+        facts = host.caller.call(lambda: link.run(read), f"reading domain {name} of {host.name}")
         if facts is None:
             change = event_state(event, detail)
             if known is not None and change is not None:
@@ -513,19 +553,21 @@ class LibvirtPool:
         threading.Thread(target=self._act, args=(verb, vm, host, target),
                          name=f"libvirt {verb} {vm}", daemon=True).start()
 
-    def _conn(self, host: str) -> Any:
+    def _link(self, host: str) -> Link:
         record = self._hosts.get(host)
-        if record is None or record.conn is None or not record.up:
+        link = None if record is None or not record.up else record.link
+        if link is None:
             raise ConnectionError(f"host {host} is not connected")
-        return record.conn
+        return link
 
     def _call(self, call: Callable[[], Any], what: str) -> Any:
         return call_with_timeout(call, what, self.timeout_s)
 
     def _act(self, verb: str, vm: str, host: str, target: str | None) -> None:
         try:
-            conn = self._conn(host)
-            domain = self._call(lambda: conn.lookupByName(vm), f"looking up {vm} on {host}")
+            link = self._link(host)
+            domain = self._call(lambda: link.run(lambda conn: conn.lookupByName(vm)),
+                                f"looking up {vm} on {host}")
             simple = {"vm-power-on": "create", "vm-power-off": "destroy",
                       "vm-shutdown": "shutdown", "vm-suspend": "suspend",
                       "vm-resume": "resume", "cancel-migration": "abortJob"}
@@ -543,11 +585,12 @@ class LibvirtPool:
 
     def _migrate(self, domain: Any, vm: str, host: str, target: str) -> None:
         """Live migration, peer to peer, to target's connection; job stats as progress."""
-        destination = self._conn(target)
+        destination = self._link(target)
         flags = (_VIR_MIGRATE_LIVE | _VIR_MIGRATE_PEER2PEER | _VIR_MIGRATE_PERSIST_DEST
                  | _VIR_MIGRATE_UNDEFINE_SOURCE)
         mover = Caller(f"libvirt migrate {vm}", self.timeout_s)
-        running = mover.submit(lambda: domain.migrate(destination, flags, None, None, 0))
+        running = mover.submit(lambda: destination.run(
+            lambda conn: domain.migrate(conn, flags, None, None, 0)))
         try:
             while not self._stopped.is_set():
                 try:
@@ -573,10 +616,11 @@ class LibvirtPool:
     def _cold_migrate(self, domain: Any, vm: str, host: str, target: str) -> None:
         """The offline move: define on target, stop on the source if running, undefine on the
         source, start on target if it ran."""
-        destination = self._conn(target)
+        destination = self._link(target)
         xml = self._call(lambda: domain.XMLDesc(_XML_INACTIVE), f"reading {vm} on {host}")
         was_running = bool(self._call(domain.isActive, f"reading {vm} on {host}"))
-        moved = self._call(lambda: destination.defineXML(xml), f"defining {vm} on {target}")
+        moved = self._call(lambda: destination.run(lambda conn: conn.defineXML(xml)),
+                           f"defining {vm} on {target}")
         if was_running:
             self._call(domain.destroy, f"stopping {vm} on {host}")
         self._call(domain.undefine, f"undefining {vm} on {host}")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 #: The states a domain is reported in.
 STATES = ("running", "paused", "stopped", "crashed")
 
-# virDomainState -> our state: blocked counts as running, pmsuspended as paused, and nostate,
-# shutdown (being shut down) and shutoff as stopped.
-_STATE_OF = {0: "stopped", 1: "running", 2: "running", 3: "paused", 4: "stopped", 5: "stopped",
+# virDomainState -> our state: blocked and shutdown (being shut down: it still runs) count as
+# running, pmsuspended as paused, nostate and shutoff as stopped.
+_STATE_OF = {0: "stopped", 1: "running", 2: "running", 3: "paused", 4: "running", 5: "stopped",
              6: "crashed", 7: "paused"}
 # virDomainState -> its reason enum (virDomainRunningReason, ...), as libvirt's words.
 _REASONS: dict[int, tuple[str, ...]] = {
@@ -27,7 +27,7 @@ _REASONS: dict[int, tuple[str, ...]] = {
     3: ("unknown", "user", "migration", "save", "dump", "ioerror", "watchdog", "from_snapshot",
         "shutting_down", "snapshot", "crashed", "starting_up", "postcopy", "postcopy_failed",
         "api_error"),
-    4: ("unknown", "user"),
+    4: ("shutdown", "shutdown"),  # virDomainShutdownReason (unknown, user): being shut down
     5: ("unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
         "from_snapshot", "daemon"),
     6: ("unknown", "panicked"),

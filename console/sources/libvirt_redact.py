@@ -8,6 +8,7 @@ libvirt: the console shows only what passed through here.
 
 from __future__ import annotations
 
+import os.path
 import re
 from collections.abc import Iterable
 from urllib.parse import unquote
@@ -59,9 +60,22 @@ def redact_uri(uri: str) -> str:
     return base + question + (_redact_query(query) if question else "") + hash_ + fragment
 
 
+def _quoted_forms(secret: str) -> set[str]:
+    """What a transport may quote for `secret` besides itself: a key file's path with `~`
+    expanded (ssh does), its absolute form, and its file name (when it has a folder)."""
+    forms = {secret, os.path.expanduser(secret)}
+    if "/" in secret:
+        forms.add(os.path.abspath(os.path.expanduser(secret)))
+        name = os.path.basename(secret)
+        if len(name) >= 4:  # shorter would mask common words of the message
+            forms.add(name)
+    return {form for form in forms if form and form not in ("/", ".", "~")}
+
+
 def secrets_of(uri: str) -> set[str]:
     """The secrets `uri` holds: its userinfo's password and the values of its secret query
-    parameters, as written and URL-decoded (empty ones left out)."""
+    parameters, as written and URL-decoded (empty ones left out), and for a key file's path
+    also its forms a transport quotes (`~` expanded, absolute, its file name)."""
     head = uri.partition("#")[0]
     base, _question, query = head.partition("?")
     found: set[str] = set()
@@ -72,7 +86,8 @@ def secrets_of(uri: str) -> set[str]:
         name, equals, value = part.partition("=")
         if equals and is_secret_parameter(name):
             found.add(value)
-    return {secret for raw in found for secret in (raw, unquote(raw)) if secret}
+    return {form for raw in found for secret in (raw, unquote(raw)) if secret
+            for form in _quoted_forms(secret)}
 
 
 def redact(text: str, uris: Iterable[str] = ()) -> str:
