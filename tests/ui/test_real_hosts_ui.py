@@ -451,3 +451,66 @@ async def test_typed_destructive_commands_ask_first_on_the_command_line_of_real_
         assert not isinstance(app.screen, ConfirmScreen)
     assert heard(app) == ["vm-power web01 off"]
 
+
+# -- what the VMs pane does not claim: HA priority with HA off, uptime not seen ------------------
+
+def vm_cells(app, vm: str) -> dict[str, object]:
+    from console.ui.widgets.vms import VmsTable
+
+    table = app.screen.query_one(VmsTable)
+    cells = table.row_cells(vm)
+    return {column.label: cells[i] for i, column in enumerate(table.columns)}
+
+
+async def test_the_ha_column_says_off_while_ha_is_off():
+    from console.formats.cluster import parse_cluster
+    from console.model.engine import Engine
+    from console.paths import SAMPLE_CLUSTERS
+    from console.ui.widgets.vms import HA_COLUMN, VmsTable
+
+    text = (SAMPLE_CLUSTERS / "seed.toml").read_text().replace("[ha]\nenabled = true",
+                                                              "[ha]\nenabled = false")
+    for app in (observed_app(), make_app(Engine(parse_cluster(text, "no-ha.toml"), 0))):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            await pilot.pause()
+            assert vm_cells(app, "web01")["HA"] == ("off", "muted")
+            table = app.screen.query_one(VmsTable)
+            assert table.quick_text("web01", HA_COLUMN) == "off"
+            await select_vm(pilot, "web01")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "HA priority    off (HA is off in this cluster" in app.screen._text
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert vm_cells(app, "web01")["HA"] != ("off", "muted")
+
+
+async def test_a_real_vm_whose_start_was_not_seen_has_no_uptime():
+    from console.model.commands import ObserveVm
+    from console.session import OBSERVATION
+
+    app = observed_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        app.advance(600)
+        await pilot.pause()
+        assert vm_cells(app, "web01")["Uptime"] == "-"  # running since before the console
+        await select_vm(pilot, "web01")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "uptime         - (running since before the console started" in app.screen._text
+        await pilot.press("escape")
+        app.session.submit(ObserveVm("db01", "running", reason="booted"), source=OBSERVATION)
+        app.advance(180)
+        await pilot.pause()
+        assert vm_cells(app, "db01")["Uptime"] == "3m"  # its start was seen
+        from console.ui import vm_values
+
+        assert vm_values.uptime_all(app.engine) == {"web01": None, "db01": 180.0}
+    app = make_app()  # the embedded model knows every start: uptime from its time 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(600)
+        await pilot.pause()
+        assert vm_cells(app, "web01")["Uptime"] == "10m"
