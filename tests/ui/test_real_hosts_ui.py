@@ -348,12 +348,12 @@ state = "stopped"
 """
 
 
-def observed_app(source=acting_source, **options):
-    """The console on an observed cluster (as the libvirt source builds it), its clock running."""
+def observed_app(source=acting_source, *, paused: bool = True, **options):
+    """The console on an observed cluster (as the libvirt source builds it)."""
     from console.formats.cluster import parse_cluster
     from console.model.engine import Engine
 
-    session = make_session(Engine(parse_cluster(OBSERVED, "real.toml")), paused=False)
+    session = make_session(Engine(parse_cluster(OBSERVED, "real.toml")), paused=paused)
     session.capability = source
     session.real_hosts = {"A": URI_A, "B": "test:///srv/libvirt/host-b.xml"}
     return make_app(session=session, **options)
@@ -364,7 +364,7 @@ async def test_no_question_holds_the_clock_of_real_hosts():
     the header never says HELD and a tick moves the model by the real seconds."""
     from textual.command import CommandPalette
 
-    app = real_app(acting_source, paused=False, confirm=True)
+    app = real_app(acting_source, paused=False, confirm=True, tick_s=0)  # the test ticks
     async with app.run_test(size=(120, 40)) as pilot:
         await select_node(pilot, "A")
         await select_vm(pilot, "web01")
@@ -394,7 +394,7 @@ async def test_a_late_tick_on_real_hosts_drops_no_second():
     from console.session import MAX_STEP_S
 
     for source, expected in ((acting_source, 30.0), (read_only_source, MAX_STEP_S)):
-        app = real_app(source, paused=False)
+        app = real_app(source, paused=False, tick_s=0)  # no timer: the test ticks
         async with app.run_test(size=(120, 40)) as pilot:
             start = app.engine.now
             app.tick(30.0)
@@ -409,7 +409,7 @@ async def test_a_silent_host_goes_suspect_while_the_palette_is_open():
     from console.model.commands import ObserveHost
     from console.session import OBSERVATION
 
-    app = observed_app()
+    app = observed_app(paused=False, tick_s=0)  # no timer: the test ticks
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.session.submit(ObserveHost("A", False, "keepalive timeout"), source=OBSERVATION)
