@@ -12,8 +12,10 @@ wakes no more often than that; a dialog, the palette or a bar opening or closing
 so the header says HELD and the clock stops or goes on without waiting for the timer); the simulated
 seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
 row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
-next, and the header says how far the clock is behind. Tests construct the session paused and
-call `advance(seconds)` instead; nothing here sleeps.
+next, and the header says how far the clock is behind. On real hosts (a source that refuses
+the clock's commands) the clock keeps real time: nothing holds it and no real second is
+dropped. Tests construct the session paused and call `advance(seconds)` instead; nothing here
+sleeps.
 
 A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
@@ -55,6 +57,7 @@ from console.model.commands import (
     Maintenance,
     Migrate,
     Pause,
+    Rebalance,
     Speed,
     VmPower,
     VmReading,
@@ -409,8 +412,9 @@ class ConsoleApp(App[int]):
         (console.ui.widgets.command_line), else the command language through `run_command`.
         With `ask` (the palette, where a line is one enter away), a command the keys confirm
         (crash, isolate, failover, a hard power-off, ...: `_question_for`) asks first as they
-        do; after `:` the typed line is the answer. A word that is neither is refused with every
-        word known; None when nothing was submitted."""
+        do; after `:` the typed line is the answer, except on real hosts (`Session.real_hosts`),
+        where such a command always asks, naming the host. A word that is neither is refused
+        with every word known; None when nothing was submitted."""
         from console.ui.widgets.command_line import PANES, console_word, known_words
 
         words = text.split()
@@ -439,6 +443,7 @@ class ConsoleApp(App[int]):
             command = parse(text)
         except CommandError as error:
             return self._not_a_command(str(error))
+        ask = ask or bool(self.session.real_hosts)  # on real hosts a destructive line asks
         question = self._question_for(command) if ask else None
         if question is not None:
             self.confirm_then(question.question or "", question.detail, [command])
@@ -460,8 +465,8 @@ class ConsoleApp(App[int]):
     def _question_for(self, command: Command) -> Action | None:
         """The question a key asks before `command` (console.ui.actions), for the commands the
         keys confirm (and a cold migration, a hard power-off, maintenance on, the migration of
-        a VM on a real host); None for the others and for a name the model does not know (the
-        refusal says so)."""
+        a VM on a real host, a rebalance of real hosts); None for the others and for a name the
+        model does not know (the refusal says so)."""
         from console.ui import actions
         from console.ui.real_hosts import on_real_host
 
@@ -481,6 +486,9 @@ class ConsoleApp(App[int]):
         if isinstance(command, Migrate) and on_real_host(self.engine, self.session.real_hosts,
                                                          command.vm):
             return actions.live_migrate(command.vm, command.target)
+        if isinstance(command, Rebalance) and command.mutating and self.session.real_hosts:
+            return actions.Action((command,), question="Run the balancer now and apply its plan?",
+                                  detail="Its moves are live migrations between the real hosts.")
         try:
             if isinstance(command, FailNode):
                 return actions.crash(self.engine, actions.Target(node=command.node))
@@ -552,8 +560,11 @@ class ConsoleApp(App[int]):
         """The simulated clock holds: a question is open (a confirmation, the migration picker,
         the command palette, the command line or the filter bar), so its answer applies to the
         state shown. Help and details do not hold it (they show the cluster as it goes on).
-        Never with `hold_clock` off or a mode (a timed drill) that says no."""
+        Never with `hold_clock` off, a mode (a timed drill) that says no, or a source that keeps
+        real time (real hosts: console.ui.capability.keeps_real_time)."""
         if not self.hold_clock or (self.mode is not None and not self.mode.holds_clock):
+            return False
+        if self.session is None or self.real_time:
             return False
         if not self.screen_stack:
             return False
@@ -563,6 +574,15 @@ class ConsoleApp(App[int]):
         if getattr(screen, "holds_clock", False) or isinstance(screen, CommandPalette):
             return True
         return screen.has_class("-bar-open")
+
+    @property
+    def real_time(self) -> bool:
+        """The session's source keeps real time (real hosts refuse the clock's commands): the
+        clock never holds (`clock_held`) and every real second a tick reports is stepped, none
+        dropped for a late tick or a suspended terminal (`tick`)."""
+        from console.ui.capability import keeps_real_time
+
+        return keeps_real_time(self.session)
 
     def _time_clock(self) -> None:
         """Start the clock's timer, or start it again when `tick_period` changed (a new speed):
@@ -620,8 +640,9 @@ class ConsoleApp(App[int]):
         """`real_elapsed` real seconds passed (the timer's call): the session's clock turns them
         into simulated seconds, unless the clock holds (`clock_held`; the header says HELD),
         which are stepped as the module's docstring says (`behind_s`: what earlier ticks left
-        over). Returns the simulated seconds advanced now; nothing once the app is shutting
-        down (its screens are being taken apart)."""
+        over; at most MAX_STEP_S real seconds a tick, except on real hosts, `real_time`, where
+        every real second counts). Returns the simulated seconds advanced now; nothing once the
+        app is shutting down (its screens are being taken apart)."""
         if not self.is_running:
             return 0.0
         held = self.clock_held
@@ -635,7 +656,10 @@ class ConsoleApp(App[int]):
             self.note_selection()
             return 0.0
         self._set_behind(self._owed)
-        self._owed = min(self._owed + clock.step_for(real_elapsed), clock.speed * MAX_STEP_S)
+        if self.real_time:  # every real second, however late the tick: the hosts' own time
+            self._owed += max(0.0, real_elapsed) * clock.speed
+        else:
+            self._owed = min(self._owed + clock.step_for(real_elapsed), clock.speed * MAX_STEP_S)
         return self._step_owed()
 
     def _step_owed(self) -> float:

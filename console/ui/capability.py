@@ -7,6 +7,8 @@ A source answers by a command's kind (real hosts refuse every change without
 `--allow-actions`, a crash always, the clock's speed always), so a key is asked with the
 commands of each kind it may build (`PROBES`, on a placeholder name): it is refused when every
 one of them is, with the first one's reason (`recover` builds `power-on` or `reconnect`).
+A source that refuses the clock's commands (`CLOCK_PROBES`: pause, speed) keeps real time: the
+console then never holds its clock (`keeps_real_time`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from console.model.commands import (
     Isolate,
     Maintenance,
     Migrate,
+    Pause,
     PowerOn,
     Rebalance,
     Reconnect,
+    Speed,
     VmPower,
     VmResume,
     VmShutdown,
@@ -50,6 +54,9 @@ PROBES: dict[str, tuple[Command, ...]] = {
     "shutdown": (VmShutdown(ANY),),
     "power": (VmPower(ANY, True), VmPower(ANY, False)),
 }
+
+#: The clock commands a source is asked about: one that refuses them all keeps real time.
+CLOCK_PROBES: tuple[Command, ...] = (Pause(), Speed(1.0))
 
 Capability = Callable[[Command], "str | None"]
 
@@ -82,3 +89,11 @@ def refuses_every_change(session: Session) -> bool:
     if session.capability is None:
         return False
     return all(key_refusal(session, key_id) is not None for key_id in PROBES)
+
+
+def keeps_real_time(session: Session) -> bool:
+    """Whether the session's source refuses the clock's commands (`CLOCK_PROBES`: real hosts):
+    its clock runs at real time, and the console never holds it (no HELD while a question is
+    open, no real seconds dropped), or the model's timers (heartbeats, a host going suspect)
+    would fall behind the hosts'."""
+    return refusal(session.capability, CLOCK_PROBES) is not None

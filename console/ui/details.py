@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from console.model import views
 from console.model.hypervisors import GUEST_OSES, HYPERVISORS
+from console.ui import vm_values
 from console.ui.widgets.base import clock, duration
 from console.ui.widgets.events import SEVERITY_LABEL
 from console.ui.widgets.keyed_table import sparkline
@@ -14,6 +15,7 @@ from console.ui.widgets.nodes import steps_label
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
+    from console.model.entities import Vm
 
 
 def _disks(sizes: tuple[float, ...] | list[float]) -> str:
@@ -109,6 +111,23 @@ def _last_seen(when: float | None) -> str:
     return "" if when is None else f"  (as last seen at {clock(when)}: its host does not answer)"
 
 
+def _ha_priority(engine: Engine, vm: Vm) -> str:
+    """The VM's HA restart priority, or `off` while the cluster's HA is (the priority it has
+    then, which nothing acts on, in brackets)."""
+    if engine.cluster.settings.ha.enabled:
+        return vm.priority.value
+    return (f"{vm_values.HA_OFF} (HA is off in this cluster; its priority when on: "
+            f"{vm.priority.value})")
+
+
+def _uptime(engine: Engine, vm: Vm) -> str:
+    """How long the VM has run; for a VM of real hosts running before the console saw it
+    start, that it is not known."""
+    if vm_values.start_unseen(engine, vm) and views.vm_uptime(engine, vm) is not None:
+        return "- (running since before the console started: its start was not seen)"
+    return duration(vm_values.uptime(engine, vm))
+
+
 def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
     """The details view of VM `name`, one string a line: state, host, size, guest OS, image, HA
     priority, anti-affinity, service role, uptime, downtime, workload demand, its recorded CPU
@@ -129,10 +148,10 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
         f"size           {vm.vcpus} vCPU, {vm.memory_gb:g} GB memory, {vm.disk_gb:g} GB disk",
         f"guest OS       {guest.label if guest else vm.guest_os}",
         f"image          {'+'.join(vm.image) or '-'}{'  (stale: new base at next restart)' if vm.stale_image else ''}",  # noqa: E501
-        f"HA priority    {vm.priority.value}",
+        f"HA priority    {_ha_priority(engine, vm)}",
         f"anti-affinity  {', '.join(views.anti_affine(engine, vm)) or '-'}",
         f"service        {f'{role[0]} ({role[1].value})' if role else '-'}",
-        f"uptime         {duration(views.vm_uptime(engine, vm))}",
+        f"uptime         {_uptime(engine, vm)}",
         f"downtime       {vm.downtime_s:.1f} s in total"
         + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
         f"workload       {vm.workload.profile}: " + (

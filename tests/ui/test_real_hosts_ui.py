@@ -315,3 +315,202 @@ async def test_a_real_nodes_details_show_its_connection():
         await pilot.press("enter")
         await pilot.pause()
         assert "connection" not in app.screen._text
+
+
+# -- real hosts keep real time: the clock never holds --------------------------------------------
+
+OBSERVED = """\
+[cluster]
+name = "real"
+truth = "observed"
+
+[[nodes]]
+name = "A"
+hypervisor = "kvm"
+memory_gb = 16
+
+[[nodes]]
+name = "B"
+hypervisor = "kvm"
+memory_gb = 16
+
+[[vms]]
+name = "web01"
+guest_os = "rhel"
+host = "A"
+memory_gb = 2
+
+[[vms]]
+name = "db01"
+guest_os = "rhel"
+host = "B"
+state = "stopped"
+"""
+
+
+def observed_app(source=acting_source, *, paused: bool = True, **options):
+    """The console on an observed cluster (as the libvirt source builds it)."""
+    from console.formats.cluster import parse_cluster
+    from console.model.engine import Engine
+
+    session = make_session(Engine(parse_cluster(OBSERVED, "real.toml")), paused=paused)
+    session.capability = source
+    session.real_hosts = {"A": URI_A, "B": "test:///srv/libvirt/host-b.xml"}
+    return make_app(session=session, **options)
+
+
+async def test_no_question_holds_the_clock_of_real_hosts():
+    """Every screen, dialog and bar that holds the simulated clock leaves real time running:
+    the header never says HELD and a tick moves the model by the real seconds."""
+    from textual.command import CommandPalette
+
+    app = real_app(acting_source, paused=False, confirm=True, tick_s=0)  # the test ticks
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select_node(pilot, "A")
+        await select_vm(pilot, "web01")
+        for keys, shown in ((("P",), ConfirmScreen), (("v",), TargetPicker),
+                            (("ctrl+p",), CommandPalette), (("colon",), None),
+                            (("slash",), None)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            if shown is not None:
+                assert isinstance(app.screen, shown), keys
+            else:
+                assert app.screen.has_class("-bar-open"), keys
+            before = app.engine.now
+            assert not app.clock_held, keys
+            assert app.tick(2.0) == 2.0 and app.engine.now == before + 2.0, keys
+            await pilot.pause()
+            assert "HELD" not in header_text(app), keys
+            await pilot.press("escape")
+            await pilot.pause()
+            await select_vm(pilot, "web01")
+    assert heard(app) == []
+
+
+async def test_a_late_tick_on_real_hosts_drops_no_second():
+    """A simulated clock takes at most MAX_STEP_S real seconds a tick (a suspended terminal
+    does not jump the model); real hosts' time went on meanwhile, all of it."""
+    from console.session import MAX_STEP_S
+
+    for source, expected in ((acting_source, 30.0), (read_only_source, MAX_STEP_S)):
+        app = real_app(source, paused=False, tick_s=0)  # no timer: the test ticks
+        async with app.run_test(size=(120, 40)) as pilot:
+            start = app.engine.now
+            app.tick(30.0)
+            for _ in range(100):  # what a tick could not step in time, the next ones do
+                if app.tick(0.0) == 0.0:
+                    break
+            await pilot.pause()
+            assert app.engine.now == start + expected, source
+
+
+async def test_a_silent_host_goes_suspect_while_the_palette_is_open():
+    from console.model.commands import ObserveHost
+    from console.session import OBSERVATION
+
+    app = observed_app(paused=False, tick_s=0)  # no timer: the test ticks
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.session.submit(ObserveHost("A", False, "keepalive timeout"), source=OBSERVATION)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for _ in range(6):
+            app.tick(1.0)
+        assert app.engine.cluster.nodes["A"].state.value == "suspect"
+        assert "CommandPalette" in type(app.screen).__name__
+
+
+# -- typed destructive commands ask on real hosts ------------------------------------------------
+
+async def test_typed_destructive_commands_ask_first_on_the_command_line_of_real_hosts():
+    """After `:` the typed line is the answer, except on real hosts: a hard power-off, a
+    cold migration, a live migration or a rebalance asks first, naming the real host."""
+    app = real_app(acting_source, confirm=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.session.submit(VmPower("dc01", False))  # a cold migration moves a stopped VM
+        await pilot.pause()
+        for line, named in (("vm-power web01 off", True), ("cold-migrate dc01 C", True),
+                            ("migrate exch01 C", True), ("vm-shutdown web01", True),
+                            ("rebalance", False)):
+            await pilot.press("colon", *line, "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen), line
+            if named:
+                assert f"A ({URI_A})" in app.screen.question, app.screen.question
+            await pilot.press("n")
+            await pilot.pause()
+        await pilot.press("colon", *"vm-suspend web01", "enter")  # not destructive: at once
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert heard(app) == ["vm-power dc01 off", "vm-suspend web01"]
+    app = make_app(confirm=True)  # the embedded model: the typed line is the answer
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon", *"vm-power web01 off", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert heard(app) == ["vm-power web01 off"]
+
+
+# -- what the VMs pane does not claim: HA priority with HA off, uptime not seen ------------------
+
+def vm_cells(app, vm: str) -> dict[str, object]:
+    from console.ui.widgets.vms import VmsTable
+
+    table = app.screen.query_one(VmsTable)
+    cells = table.row_cells(vm)
+    return {column.label: cells[i] for i, column in enumerate(table.columns)}
+
+
+async def test_the_ha_column_says_off_while_ha_is_off():
+    from console.formats.cluster import parse_cluster
+    from console.model.engine import Engine
+    from console.paths import SAMPLE_CLUSTERS
+    from console.ui.widgets.vms import HA_COLUMN, VmsTable
+
+    text = (SAMPLE_CLUSTERS / "seed.toml").read_text().replace("[ha]\nenabled = true",
+                                                              "[ha]\nenabled = false")
+    for app in (observed_app(), make_app(Engine(parse_cluster(text, "no-ha.toml"), 0))):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("a")
+            await pilot.pause()
+            assert vm_cells(app, "web01")["HA"] == ("off", "muted")
+            table = app.screen.query_one(VmsTable)
+            assert table.quick_text("web01", HA_COLUMN) == "off"
+            await select_vm(pilot, "web01")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "HA priority    off (HA is off in this cluster" in app.screen._text
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert vm_cells(app, "web01")["HA"] != ("off", "muted")
+
+
+async def test_a_real_vm_whose_start_was_not_seen_has_no_uptime():
+    from console.model.commands import ObserveVm
+    from console.session import OBSERVATION
+
+    app = observed_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        app.advance(600)
+        await pilot.pause()
+        assert vm_cells(app, "web01")["Uptime"] == "-"  # running since before the console
+        await select_vm(pilot, "web01")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "uptime         - (running since before the console started" in app.screen._text
+        await pilot.press("escape")
+        app.session.submit(ObserveVm("db01", "running", reason="booted"), source=OBSERVATION)
+        app.advance(180)
+        await pilot.pause()
+        assert vm_cells(app, "db01")["Uptime"] == "3m"  # its start was seen
+        from console.ui import vm_values
+
+        assert vm_values.uptime_all(app.engine) == {"web01": None, "db01": 180.0}
+    app = make_app()  # the embedded model knows every start: uptime from its time 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(600)
+        await pilot.pause()
+        assert vm_cells(app, "web01")["Uptime"] == "10m"

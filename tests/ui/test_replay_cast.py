@@ -95,6 +95,7 @@ def test_every_frame_stands_alone_after_the_first(cast_run):
     assert events[0][2].startswith("\x1b[?25l\x1b[H\x1b[2J")
     first = play(events[0][2], header["height"])
     assert all(len(row) == header["width"] for row in first)
+    # the cast's speed, as the bar says
     assert first[0].startswith(" seed │ REPLAY │ 00:00:00 x40 ")
     assert "PLAYING x40" in "\n".join(first)
     for event in events[1:-1]:

@@ -21,7 +21,7 @@ class ConfirmScreen(ModalScreen[bool]):
     """Ask before a destructive command: y / enter runs it, n / esc does not. Under the question,
     its `detail` and the model's `preview` of what will follow (console.model.preview), wrapped
     to the dialog and scrolled (up/down, pgup/pgdn) when long. The clock holds while it is open
-    (`holds_clock`)."""
+    (`holds_clock`; on real hosts it never holds: ConsoleApp.clock_held)."""
 
     holds_clock = True
     DEFAULT_CSS = """
@@ -101,7 +101,7 @@ class TargetTable(KeyedTable):
 class TargetPicker(ModalScreen[Command | None]):
     """Where should this VM go? Hosts that fit first, each with its projected load; the hosts the
     model would refuse are greyed with the reason, and picking one says it and stays open. The
-    clock holds while it is open (`holds_clock`)."""
+    clock holds while it is open (`holds_clock`; not on real hosts: ConsoleApp.clock_held)."""
 
     holds_clock = True
 

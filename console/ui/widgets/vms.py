@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable
 
 from console.model import views
 from console.model.entities import Role, Vm
+from console.ui import vm_values
 from console.ui.actions import PAUSED
 from console.ui.glyphs import glyph
 from console.ui.widgets.base import VM_STATE_STYLE, ModelTable, Pane, duration
@@ -38,16 +39,18 @@ def _state_label(vm) -> str:
     return "pending" if state == "pending_restart" else state
 
 
-#: Cells `quick_text` writes without `row_cells` (by column index).
+#: Cells `quick_text` writes without `row_cells` (by column index; the HA column's needs the
+#: engine: `quick_text` writes it).
 QUICK_TEXT = {
     0: lambda vm: vm.name,
     1: _state_label,
     2: views.vm_where,
     3: lambda vm: str(vm.vcpus),
     4: lambda vm: f"{vm.memory_gb:g}G",
-    7: lambda vm: vm.priority.value,
     9: lambda vm: "stale" if vm.stale_image else "",
 }
+#: The HA column's index.
+HA_COLUMN = 7
 
 
 class VmsTable(ModelTable):
@@ -67,10 +70,11 @@ class VmsTable(ModelTable):
         Column("CPU", 8, priority=1, fit=False, sort=lambda t, k: views.vm_cpu(t.engine, _vm(t, k)),
                biggest_first=True, live=True, sort_all=lambda t: views.vm_cpu_all(t.engine)),
         Column("Uptime", 6, "right", priority=4,
-               sort=lambda t, k: views.vm_uptime(t.engine, _vm(t, k)), biggest_first=True,
-               live=True, sort_all=lambda t: views.vm_uptime_all(t.engine)),
-        Column("HA", 6, priority=5, sort=lambda t, k: _vm(t, k).priority.value,
-               sort_all=lambda t: _every(t, lambda vm: vm.priority.value)),
+               sort=lambda t, k: vm_values.uptime(t.engine, _vm(t, k)), biggest_first=True,
+               live=True, sort_all=lambda t: vm_values.uptime_all(t.engine)),
+        Column("HA", 6, priority=5,
+               sort=lambda t, k: vm_values.ha_priority(t.engine, _vm(t, k))[0],
+               sort_all=lambda t: vm_values.ha_priority_all(t.engine)),
         Column("Role", 10, priority=2, flex=True),
         Column("Img", 5, priority=6),
     )
@@ -150,13 +154,17 @@ class VmsTable(ModelTable):
     def quick_text(self, key: Hashable, column: int) -> str | None:
         """The text of the name, state, host, vCPU, memory, HA and image columns straight from
         the VM (as `row_cells` writes them); None for the others."""
+        if column == HA_COLUMN:
+            return vm_values.ha_priority(self.engine, views.vms(self.engine)[key])[0]  # type: ignore[index]
         text = QUICK_TEXT.get(column)
         return None if text is None else text(views.vms(self.engine)[key])  # type: ignore[index]
 
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state (with `?`, muted, where it is as last seen: its real host does not
         answer, views.vm_last_seen), where (`A→B` while migrating), vCPUs, memory in GB, CPU
-        meter, uptime, HA priority, service role and `stale` for a VM on an old base image."""
+        meter, uptime (`-` where its start was not seen: console.ui.vm_values), HA priority
+        (`off` while the cluster's HA is), service role and `stale` for a VM on an old base
+        image."""
         engine = self.engine
         vm = views.vms(engine)[key]  # type: ignore[index]
         role = views.vm_role(engine, vm)
@@ -173,8 +181,8 @@ class VmsTable(ModelTable):
             str(vm.vcpus),
             f"{vm.memory_gb:g}G",
             meter(views.vm_cpu(engine, vm), self.width_of(5)),
-            duration(views.vm_uptime(engine, vm)),
-            (vm.priority.value, "muted" if vm.priority.value == "disabled" else ""),
+            duration(vm_values.uptime(engine, vm)),
+            vm_values.ha_priority(engine, vm),
             role_cell,  # type: ignore[return-value]
             ("stale", "warn") if vm.stale_image else "",
         )
