@@ -57,3 +57,15 @@ def test_validate_says_what_a_connections_file_is(tmp_path: Path, capsys) -> Non
     assert "ok: real hosts through libvirt, 2 connections" in capsys.readouterr().out
     assert main(["validate", str(bad)]) == 2
     assert "connections[0].uri" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "why"), [
+    (["--speed", "4"], "--speed is not for real hosts"),
+    (["--paused"], "--paused is not for real hosts"),
+    (["--local"], "--local is not for real hosts"),
+    (["--no-confirm"], "--no-confirm is not for real hosts: a destructive action on them "
+                       "always asks first"),
+])
+def test_what_real_hosts_cannot_take_is_refused_before_connecting(option, why, capsys) -> None:
+    assert main(["--connect", "qemu+ssh://admin@kvm-a.invalid/system", *option]) == 2
+    assert why in capsys.readouterr().err

@@ -93,7 +93,8 @@ def run(argv: Sequence[str]) -> int:
 
 def check_real_hosts(args: argparse.Namespace, connect_given: bool) -> None:
     """Refuse, in one line, what real hosts cannot take: a cluster file beside --connect, a
-    model's --local, --speed or --paused (real hosts keep real time)."""
+    model's --local, --speed or --paused (real hosts keep real time), --no-confirm (a
+    destructive action on them always asks)."""
     if connect_given and args.cluster is not None:
         raise InputError("--connect takes the hosts from libvirt: give it or a cluster file, "
                          "not both")
@@ -102,3 +103,6 @@ def check_real_hosts(args: argparse.Namespace, connect_given: bool) -> None:
     if refused:
         raise InputError(f"{refused[0]} is not for real hosts: they keep real time and "
                          "their own machines")
+    if args.no_confirm:
+        raise InputError("--no-confirm is not for real hosts: a destructive action on them "
+                         "always asks first")
