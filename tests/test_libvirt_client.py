@@ -339,6 +339,31 @@ def test_cold_migrate_defines_on_the_target_and_removes_from_the_source() -> Non
 
 
 @needs_libvirt
+def test_cold_migrate_to_a_host_running_the_same_domain_changes_nothing(tmp_path: Path) -> None:
+    """Two copies of one host file: the target already runs web-01 (same name and UUID), so
+    the move is refused before the source's VM is stopped."""
+    import shutil
+
+    uris = []
+    for folder in ("d1", "d2"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(Path(HOST_A[len("test://"):]), tmp_path / folder / "host-a.xml")
+        uris.append(f"test://{tmp_path / folder / 'host-a.xml'}")
+    pool = LibvirtPool(uris)
+    seen = started(pool)
+    try:
+        pool.act("cold-migrate", "web-01", "host-a", "host-a-2")
+        failed = seen.wait_for(lambda o: isinstance(o, ActionFailed))
+        assert "already runs on host-a-2: nothing was changed" in failed.reason
+        pool.act("vm-suspend", "web-02", "host-a")  # a later event: nothing came before it
+        seen.wait_for(lambda o: isinstance(o, DomainState) and o.name == "web-02")
+    finally:
+        pool.stop()
+    assert not [o for o in seen.seen if isinstance(o, (DomainUndefined, DomainDefined))
+                or (isinstance(o, DomainState) and o.name == "web-01")]
+
+
+@needs_libvirt
 def test_a_blocking_connect_is_a_connect_error_naming_the_timeout(
         faults: FaultyConnections) -> None:
     faults.hang(HOST_B)

@@ -279,3 +279,18 @@ def test_the_same_observations_give_the_same_events_and_a_recording_replays_them
     replayed = replay_headless(recording)
     assert replayed.actuations is None
     assert [e.as_dict() for e in replayed.log.events] == log
+
+
+def test_a_crashed_real_vm_forced_off_is_asked_of_its_host() -> None:
+    """libvirt's crashed domain is still there: `vm-power off` asks its host to destroy it,
+    and the VM stops only when that is observed (no restart is 'withdrawn')."""
+    sink = Sink()
+    engine = observed(sink)
+    submit(engine, 1, "observe-vm web01 crashed on A panicked")
+    assert engine.cluster.vms["web01"].state is VmState.FAILED
+    submit(engine, 2, "vm-power web01 off")
+    assert sink.asked == ["vm-power web01 off"]
+    assert engine.cluster.vms["web01"].state is VmState.FAILED
+    assert not [m for m in messages(engine, "vm_stopped") if "withdrawn" in m]
+    submit(engine, 3, "observe-vm web01 stopped on A destroyed")
+    assert engine.cluster.vms["web01"].state is VmState.STOPPED

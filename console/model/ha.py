@@ -379,12 +379,14 @@ class HighAvailability:
     def _power_off(self, vm: Vm, request: HaState) -> Outcome:
         """Stop `vm`, or withdraw the restart HA holds for it (pending, failed), and leave its
         HA request state `request`. Every VM state HA owns can be withdrawn; only a live
-        migration must end first."""
+        migration must end first. A crashed VM of real hosts is not a restart to withdraw:
+        its domain is still there (libvirt's crashed state), so its host is asked to stop it."""
         if vm.state is VmState.MIGRATING:
             return Outcome.refuse(f"{vm.name} is migrating; wait for it to finish or "
                                   f"cancel it (cancel-migration {vm.name})")
-        if vm.state in (VmState.PENDING_RESTART, VmState.FAILED):
-            return self._withdraw(vm, request)
+        crashed_real = vm.state is VmState.FAILED and self.cluster.observed
+        if vm.state in (VmState.PENDING_RESTART, VmState.FAILED) and not crashed_real:
+            return self._withdraw(vm, request)  # a real crashed domain is still there: stop it
         stuck = placement.host_unavailable(self.cluster, vm)
         if stuck is not None:
             return Outcome.refuse(stuck)

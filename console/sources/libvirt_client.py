@@ -183,6 +183,17 @@ def missing_host_file(uri: str) -> str | None:
     return f"{parts.path}: {'not a file' if path.exists() else 'no such file'}"
 
 
+def _runs(conn: Any, name: str, uuid: str) -> bool:
+    """Whether a domain called `name`, or of UUID `uuid`, is active on `conn`."""
+    for look in (lambda: conn.lookupByName(name), lambda: conn.lookupByUUIDString(uuid)):
+        try:
+            if look().isActive():
+                return True
+        except Exception:  # no such domain there
+            continue
+    return False
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -619,6 +630,11 @@ class LibvirtPool:
         destination = self._link(target)
         xml = self._call(lambda: domain.XMLDesc(_XML_INACTIVE), f"reading {vm} on {host}")
         was_running = bool(self._call(domain.isActive, f"reading {vm} on {host}"))
+        uuid = self._call(domain.UUIDString, f"reading {vm} on {host}")
+        if self._call(lambda: destination.run(lambda conn: _runs(conn, vm, uuid)),
+                      f"looking for {vm} on {target}"):
+            raise RuntimeError(f"{vm} (or a domain of its name or UUID) already runs on "
+                               f"{target}: nothing was changed")
         moved = self._call(lambda: destination.run(lambda conn: conn.defineXML(xml)),
                            f"defining {vm} on {target}")
         if was_running:

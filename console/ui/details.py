@@ -15,7 +15,7 @@ from console.ui.widgets.nodes import steps_label
 
 if TYPE_CHECKING:
     from console.model.engine import Engine
-    from console.model.entities import Vm
+    from console.model.entities import Node, Vm
 
 
 def _disks(sizes: tuple[float, ...] | list[float]) -> str:
@@ -55,9 +55,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         "",
         f"state          {views.node_state_label(node, views.settings(engine).quorum.voting)}"
         f"{'  (maintenance intended)' if node.maintenance else ''}",
-        f"truth          powered {'on' if node.powered else 'off'}, heartbeat network "
-        f"{'connected' if node.connected else 'cut'}, fenced {'yes' if node.fenced else 'no'}, "
-        f"vote {'yes' if node.has_vote else 'no'}",
+        f"truth          {_truth(engine, node)}",
         *([f"connection     {connection}"] if connection is not None else []),
         f"hypervisor     {hyper.label if hyper else node.hypervisor}",
         f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
@@ -89,6 +87,17 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         for proc, cpu, mem in processes:
             lines.append(f"  {proc:<24} CPU {cpu:5.1f}%  memory {mem:5.1f}%")
     return lines
+
+
+def _truth(engine: Engine, node: Node) -> str:
+    """What is true of `node`: for a simulated host its power, heartbeat network, fencing and
+    vote; for a real one only what its connection tells (the rest is not known)."""
+    if engine.cluster.observed:
+        return ("its connection answers" if views.host_answers(engine, node)
+                else "its connection does not answer (power and network not known)")
+    return (f"powered {'on' if node.powered else 'off'}, heartbeat network "
+            f"{'connected' if node.connected else 'cut'}, fenced {'yes' if node.fenced else 'no'}, "
+            f"vote {'yes' if node.has_vote else 'no'}")
 
 
 def _percent(fraction: float | None) -> str:

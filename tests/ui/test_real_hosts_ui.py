@@ -514,3 +514,20 @@ async def test_a_real_vm_whose_start_was_not_seen_has_no_uptime():
         app.advance(600)
         await pilot.pause()
         assert vm_cells(app, "web01")["Uptime"] == "10m"
+
+
+def test_a_real_hosts_details_claim_only_what_its_connection_tells():
+    from console.formats.cluster import parse_cluster
+    from console.model.commands import parse
+    from console.model.engine import Engine
+    from console.ui.details import node_details
+
+    engine = Engine(parse_cluster('[cluster]\nname = "real"\ntruth = "observed"\n\n'
+                                  '[[nodes]]\nname = "A"\nhypervisor = "kvm"\n', "r.toml"))
+    truth = [line for line in node_details(engine, "A") if line.startswith("truth")]
+    assert truth == ["truth          its connection answers"]
+    engine.submit(parse("observe-host A down 'keepalive timed out'"))
+    truth = [line for line in node_details(engine, "A") if line.startswith("truth")]
+    assert truth == ["truth          its connection does not answer (power and network not "
+                     "known)"]
+    assert "fenced" not in "\n".join(node_details(engine, "A"))
