@@ -65,6 +65,7 @@ def test_validate_says_what_a_connections_file_is(tmp_path: Path, capsys) -> Non
     (["--local"], "--local is not for real hosts"),
     (["--no-confirm"], "--no-confirm is not for real hosts: a destructive action on them "
                        "always asks first"),
+    (["--allow-actions", "--read-only"], "--allow-actions and --read-only contradict"),
 ])
 def test_what_real_hosts_cannot_take_is_refused_before_connecting(option, why, capsys) -> None:
     assert main(["--connect", "qemu+ssh://admin@kvm-a.invalid/system", *option]) == 2

@@ -106,3 +106,5 @@ def check_real_hosts(args: argparse.Namespace, connect_given: bool) -> None:
     if args.no_confirm:
         raise InputError("--no-confirm is not for real hosts: a destructive action on them "
                          "always asks first")
+    if args.allow_actions and args.read_only:
+        raise InputError("--allow-actions and --read-only contradict each other: give one")
