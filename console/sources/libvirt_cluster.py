@@ -43,10 +43,15 @@ class Names:
     vm: dict[tuple[str, str], str] = field(default_factory=dict)
     domain: dict[str, str] = field(default_factory=dict)
     uuid: dict[str, str] = field(default_factory=dict)
+    #: Every name given so far (hosts and VMs share one namespace).
+    taken: set[str] = field(default_factory=set)
 
-    def taken(self) -> set[str]:
-        """Every name given so far (hosts and VMs share one namespace)."""
-        return set(self.node.values()) | set(self.domain)
+    def name_node(self, host: str) -> str:
+        """The model name of the host the pool calls `host`, given now if it has none."""
+        if host not in self.node:
+            self.node[host] = as_name(host, self.taken)
+            self.taken.add(self.node[host])
+        return self.node[host]
 
     def name_vm(self, host: str, domain: DomainFacts, *, same_uuid: bool = True) -> str:
         """The model name of `domain` defined on `host`, given now if it has none (with
@@ -55,7 +60,8 @@ class Names:
         if key not in self.vm:
             name = self.uuid.get(domain.uuid) if domain.uuid and same_uuid else None
             if name is None:
-                name = as_name(domain.name, self.taken(), fallback="vm")
+                name = as_name(domain.name, self.taken, fallback="vm")
+                self.taken.add(name)
                 self.domain[name] = domain.name
                 if domain.uuid:
                     self.uuid[domain.uuid] = name
@@ -72,7 +78,7 @@ def name_everything(found: Sequence[tuple[HostFacts, list[DomainFacts]]]) -> Nam
     gives the same names)."""
     names = Names()
     for host, _domains in found:
-        names.node[host.name] = as_name(host.name, names.taken())
+        names.name_node(host.name)
     running: set[str] = set()  # UUIDs seen running: a second running copy is another VM
     for host, domains in found:
         for domain in domains:
