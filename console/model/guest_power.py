@@ -53,13 +53,12 @@ class GuestPower:
         """Is `vm`'s guest shutting down (a `vm-shutdown` under way)?"""
         return self._shutting_down.get(vm.name) == vm.epoch
 
-    def _vm(self, name: str) -> Vm | Outcome:
+    def _acted_on(self, name: str, wanted: VmState, verb: str) -> Vm | Outcome:
+        """The VM called `name` that `verb` acts on, or the refusal: no such VM, not in the
+        `wanted` state, its host unreachable, its guest shutting down."""
         vm = self.cluster.vms.get(name)
-        return Outcome.refuse(f"no VM named {name}") if vm is None else vm
-
-    def _refusal(self, vm: Vm, wanted: VmState, verb: str) -> Outcome | None:
-        """Why `verb` cannot act on `vm` now: not in the `wanted` state, its host unreachable,
-        its guest shutting down; None when it can."""
+        if vm is None:
+            return Outcome.refuse(f"no VM named {name}")
         if vm.state is not wanted:
             hint = ""
             if vm.state is VmState.MIGRATING:
@@ -73,16 +72,13 @@ class GuestPower:
             return Outcome.refuse(stuck)
         if self.shutting_down(vm):
             return Outcome.refuse(f"{vm.name} is shutting down")
-        return None
+        return vm
 
     def _suspend(self, command: Command) -> Outcome:
         assert isinstance(command, VmSuspend)
-        vm = self._vm(command.vm)
+        vm = self._acted_on(command.vm, VmState.RUNNING, "suspend")
         if isinstance(vm, Outcome):
             return vm
-        refused = self._refusal(vm, VmState.RUNNING, "suspend")
-        if refused is not None:
-            return refused
         self.context.world.suspend_vm(vm)
         if vm.state is VmState.PAUSED:
             self.context.emit("vm_paused", vm.name, f"{vm.name} is paused on {vm.host}")
@@ -90,12 +86,9 @@ class GuestPower:
 
     def _resume(self, command: Command) -> Outcome:
         assert isinstance(command, VmResume)
-        vm = self._vm(command.vm)
+        vm = self._acted_on(command.vm, VmState.PAUSED, "resume")
         if isinstance(vm, Outcome):
             return vm
-        refused = self._refusal(vm, VmState.PAUSED, "resume")
-        if refused is not None:
-            return refused
         self.context.world.resume_vm(vm)
         if vm.state is VmState.RUNNING:
             self.context.emit("vm_resumed", vm.name, f"{vm.name} is running again on {vm.host}")
@@ -105,12 +98,9 @@ class GuestPower:
         """The guest shuts down; once off, like `vm-power off`, the VM's HA request state is
         `stopped` (an `ignored` VM stays ignored), so HA does not start it again."""
         assert isinstance(command, VmShutdown)
-        vm = self._vm(command.vm)
+        vm = self._acted_on(command.vm, VmState.RUNNING, "shut down")
         if isinstance(vm, Outcome):
             return vm
-        refused = self._refusal(vm, VmState.RUNNING, "shut down")
-        if refused is not None:
-            return refused
         self._shutting_down[vm.name] = vm.epoch
         host = vm.host
         self.context.world.shutdown_vm(vm, lambda: self._stopped(vm, host),
