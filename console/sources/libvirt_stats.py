@@ -1,14 +1,24 @@
 """Utilisation from libvirt as rates between two readings: a host's CPU (its CPU counters, or
-its domains' CPU time where the driver keeps no counters), memory (the host's memory stats, or
-the memory its active domains hold) and disk; each active domain's vCPU, memory and disk use.
+the sum of its domains' latest CPU rates where the driver keeps no counters), memory (the
+host's memory stats, or the memory its active domains hold) and disk; each active domain's
+vCPU, memory and disk use.
 
-`StatsSampler.sample` makes the libvirt calls of one reading (the pool runs it off the caller's
-thread with a timeout) and returns the stats against the previous reading: none on the first.
+A host of thousands of domains is not read whole every second: `StatsSampler.sample(conn,
+passes)` reads the host's own figures at every pass but its active domains in a rotation of
+`passes` slices, so each domain is read once every `passes` passes and its figures are rates
+over that span (the pool chooses `passes` from its budget of domain readings a second,
+libvirt_client.stats_passes). The very first pass (and the first after `reset`) reads every
+domain, so that every domain has figures one rotation later. A slice is read with libvirt's
+bulk call (`domainListGetStats`: one call for the slice, where the driver reports CPU, balloon,
+vCPU and block figures in it); what it does not report (libvirt's test driver gives states
+only) is read domain by domain. The pool runs `sample` off the caller's thread with a timeout.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,24 +31,21 @@ DISK_MBPS = 400.0
 _ACTIVE = 1
 #: VIR_DOMAIN_PAUSED: a paused domain uses no CPU (the test driver still counts its CPU time).
 _PAUSED = 3
+#: virDomainState values of a domain that no longer runs (shut off, crashed): not read.
+_GONE = (5, 6)
+#: VIR_DOMAIN_STATS_STATE | _CPU_TOTAL | _BALLOON | _VCPU | _BLOCK: the bulk call's groups.
+_BULK_STATS = 1 | 2 | 4 | 8 | 32
 
 
 @dataclass(frozen=True)
 class _DomainReading:
+    at: float
     cpu_ns: int
     vcpus: int
     disk_bytes: int
     memory: float
     held_kib: int
     paused: bool = False
-
-
-@dataclass(frozen=True)
-class _Reading:
-    at: float
-    host_cpu: tuple[int, int] | None  # (busy, total) ns, where the driver counts them
-    host_memory: float | None
-    domains: dict[str, _DomainReading]
 
 
 def _fraction(value: float) -> float:
@@ -55,25 +62,42 @@ def _guest_memory(stats: dict[str, int]) -> float:
 
 
 class StatsSampler:
-    """Readings of one host's connection, and the rates between the last two."""
+    """Readings of one host's connection in rotating slices, and the rates they give (see the
+    module's docstring). `clock` gives the seconds readings are timed by (time.monotonic)."""
 
-    def __init__(self, host: HostFacts) -> None:
+    def __init__(self, host: HostFacts, clock: Callable[[], float] = time.monotonic) -> None:
         self.host = host
-        self._previous: _Reading | None = None
+        self._clock = clock
         self._targets: dict[str, list[str]] = {}
         self._host_counters = True
         self._host_memory = True
+        self._bulk = True
+        self.reset()
+
+    @property
+    def active(self) -> int:
+        """How many active domains the current rotation reads (as last listed)."""
+        return len(self._rotation)
 
     def forget(self, name: str) -> None:
         """Re-read domain `name`'s disks at the next reading (its definition changed)."""
         self._targets.pop(name, None)
 
     def reset(self) -> None:
-        """Start over (after a reconnection): the next reading gives no rates."""
-        self._previous = None
+        """Start over (after a reconnection): the next reading reads every domain and gives no
+        rates."""
+        self._at: float | None = None
+        self._host_cpu: tuple[int, int] | None = None
+        self._rotation: list[Any] = []
+        self._cursor = 0
+        self._slice = 0
+        self._last: dict[str, _DomainReading] = {}
+        self._rates: dict[str, tuple[float, float]] = {}  # name -> (CPU ns/s, disk bytes/s)
         self._targets.clear()
 
-    def _host_cpu(self, conn: Any) -> tuple[int, int] | None:
+    # -- the host --------------------------------------------------------------------------
+
+    def _host_cpu_now(self, conn: Any) -> tuple[int, int] | None:
         if not self._host_counters:
             return None
         try:
@@ -98,13 +122,26 @@ class StatsSampler:
         free = stats.get("free", 0) + stats.get("buffers", 0) + stats.get("cached", 0)
         return _fraction(1 - free / total)
 
-    def _domain(self, domain: Any) -> _DomainReading:
-        name = domain.name()
+    # -- domains ---------------------------------------------------------------------------
+
+    def _disks(self, domain: Any, name: str) -> list[str]:
         if name not in self._targets:
             self._targets[name] = disk_targets(domain.XMLDesc(0))
-        state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
+        return self._targets[name]
+
+    def _one_by_one(self, domain: Any) -> _DomainReading | None:
+        """A domain read with a call per figure (None when it no longer runs or is gone)."""
+        try:
+            name = domain.name()
+            state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
+            at = self._clock()
+            if state in _GONE:
+                return None
+            targets = self._disks(domain, name)
+        except Exception:  # undefined since the rotation was listed
+            return None
         disk_bytes = 0
-        for target in self._targets[name]:
+        for target in targets:
             try:
                 _rd_req, rd_bytes, _wr_req, wr_bytes, _errs = domain.blockStats(target)
             except Exception:  # a disk without stats (an empty drive)
@@ -114,45 +151,119 @@ class StatsSampler:
             memory = _guest_memory(domain.memoryStats())
         except Exception:  # no balloon driver in the guest
             memory = 0.0
-        return _DomainReading(int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory, int(held_kib),
-                              state == _PAUSED)
+        return _DomainReading(at, int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory,
+                              int(held_kib), state == _PAUSED)
 
-    def sample(self, conn: Any) -> tuple[HostStats, list[DomainStats]] | None:
-        """Read `conn` now; the host's and its active domains' stats since the previous
-        reading, or None for the first reading."""
-        reading = _Reading(
-            at=time.monotonic(),
-            host_cpu=self._host_cpu(conn),
-            host_memory=self._host_memory_used(conn),
-            domains={d.name(): self._domain(d) for d in conn.listAllDomains(_ACTIVE)},
-        )
-        previous, self._previous = self._previous, reading
-        if previous is None or reading.at <= previous.at:
+    def _from_bulk(self, domain: Any, record: dict[str, Any], at: float
+                   ) -> _DomainReading | None:
+        """A domain's reading from its record of the bulk call (None when it no longer runs);
+        KeyError when the record lacks its CPU time (the driver does not report it there)."""
+        cpu_ns = record["cpu.time"]
+        if record.get("state.state") in _GONE:
             return None
-        seconds = reading.at - previous.at
-        bandwidth = DISK_MBPS * 1e6 * seconds
+        targets = set(self._disks(domain, domain.name()))
+        disk_bytes = 0
+        for index in range(int(record.get("block.count", 0))):
+            if record.get(f"block.{index}.name") in targets:
+                disk_bytes += (int(record.get(f"block.{index}.rd.bytes", 0))
+                               + int(record.get(f"block.{index}.wr.bytes", 0)))
+        balloon = {key: int(record[f"balloon.{field}"]) for key, field in (
+            ("available", "available"), ("unused", "unused"), ("actual", "current"),
+            ("rss", "rss")) if f"balloon.{field}" in record}
+        return _DomainReading(at, int(cpu_ns), max(1, int(record.get("vcpu.current", 1))),
+                              disk_bytes, _guest_memory(balloon),
+                              int(record.get("balloon.current", 0)),
+                              record.get("state.state") == _PAUSED)
+
+    def _read(self, conn: Any, domains: list[Any]) -> dict[str, _DomainReading]:
+        """The readings of `domains` now, by name: one bulk call where the driver has it,
+        then a call per figure for what it did not report."""
+        found: dict[str, _DomainReading] = {}
+        rest = domains
+        if self._bulk and domains:
+            try:
+                records = conn.domainListGetStats(domains, _BULK_STATS, 0)
+            except Exception:  # the driver has no bulk stats
+                self._bulk = False
+                records = []
+            at = self._clock()
+            rest = []
+            listed = {domain.name() for domain, _record in records}
+            for domain, record in records:
+                try:
+                    reading = self._from_bulk(domain, record, at)
+                except KeyError:  # not reported in bulk: read it one call at a time
+                    rest.append(domain)
+                    continue
+                except Exception:  # undefined since the rotation was listed
+                    continue
+                if reading is not None:
+                    found[domain.name()] = reading
+            rest += [domain for domain in domains if domain.name() not in listed]
+        for domain in rest:
+            reading = self._one_by_one(domain)
+            if reading is not None:
+                found[domain.name()] = reading
+        return found
+
+    def _next_slice(self, conn: Any, passes: int) -> list[Any]:
+        """The domains this pass reads: the next slice of the rotation, a new rotation (the
+        active domains listed now, by name) once the last one is done."""
+        if self._cursor >= len(self._rotation):
+            self._rotation = sorted(conn.listAllDomains(_ACTIVE), key=lambda d: d.name())
+            self._cursor = 0
+            self._slice = max(1, math.ceil(len(self._rotation) / max(1, passes)))
+            names = {domain.name() for domain in self._rotation}
+            for known in (self._last, self._rates):
+                for name in [name for name in known if name not in names]:
+                    del known[name]
+        taken = self._rotation[self._cursor:self._cursor + self._slice]
+        self._cursor += self._slice
+        return taken
+
+    # -- a pass ----------------------------------------------------------------------------
+
+    def sample(self, conn: Any, passes: int = 1) -> tuple[HostStats, list[DomainStats]] | None:
+        """One pass over `conn` now, reading its host and the next slice of its active
+        domains, the whole host read in `passes` passes (every domain at the first pass); the
+        host's stats since the previous pass and those of the slice's domains since each was
+        last read, or None at the first pass."""
+        first = self._at is None
+        host_cpu = self._host_cpu_now(conn)
+        host_memory = self._host_memory_used(conn)
+        taken = self._next_slice(conn, 1 if first else passes)
+        readings = self._read(conn, taken)
+        for domain in taken:  # stopped or undefined since listed: its figures are no more
+            if domain.name() not in readings:
+                self._last.pop(domain.name(), None)
+                self._rates.pop(domain.name(), None)
+        now = self._clock()
+        previous_at, previous_cpu = self._at, self._host_cpu
+        self._at, self._host_cpu = now, host_cpu
         domains: list[DomainStats] = []
-        cpu_ns_used = disk_bytes = 0
-        for name, now in sorted(reading.domains.items()):
-            before = previous.domains.get(name)
-            if before is None:
+        for name, reading in sorted(readings.items()):
+            before = self._last.get(name)
+            self._last[name] = reading
+            if before is None or reading.at <= before.at:
                 continue
-            cpu_ns = 0 if now.paused else max(0, now.cpu_ns - before.cpu_ns)
-            moved = max(0, now.disk_bytes - before.disk_bytes)
-            cpu_ns_used += cpu_ns
-            disk_bytes += moved
+            seconds = reading.at - before.at
+            cpu_ns = 0.0 if reading.paused else max(0, reading.cpu_ns - before.cpu_ns) / seconds
+            disk = max(0, reading.disk_bytes - before.disk_bytes) / seconds
+            self._rates[name] = (cpu_ns, disk)
             domains.append(DomainStats(self.host.name, name,
-                                       _fraction(cpu_ns / (seconds * 1e9 * now.vcpus)),
-                                       now.memory, _fraction(moved / bandwidth)))
+                                       _fraction(cpu_ns / (1e9 * reading.vcpus)),
+                                       reading.memory, _fraction(disk / (DISK_MBPS * 1e6))))
+        if previous_at is None or now <= previous_at:
+            return None
         cores = self.host.sockets * self.host.cores_per_socket
-        cpu = _fraction(cpu_ns_used / (seconds * 1e9 * cores))
-        if reading.host_cpu and previous.host_cpu:
-            total = reading.host_cpu[1] - previous.host_cpu[1]
+        cpu = _fraction(sum(rate for rate, _disk in self._rates.values()) / (1e9 * cores))
+        if host_cpu and previous_cpu:
+            total = host_cpu[1] - previous_cpu[1]
             if total > 0:
-                cpu = _fraction((reading.host_cpu[0] - previous.host_cpu[0]) / total)
-        memory = reading.host_memory
+                cpu = _fraction((host_cpu[0] - previous_cpu[0]) / total)
+        memory = host_memory
         if memory is None:
-            held = sum(d.held_kib for d in reading.domains.values())
+            held = sum(reading.held_kib for reading in self._last.values())
             memory = _fraction(held / (self.host.memory_mb * 1024)) if self.host.memory_mb else 0.0
-        host = HostStats(self.host.name, cpu, memory, _fraction(disk_bytes / bandwidth))
-        return host, domains
+        disk = sum(rate for _cpu, rate in self._rates.values()) / (DISK_MBPS * 1e6)
+        return HostStats(self.host.name, cpu, memory, _fraction(disk)), domains

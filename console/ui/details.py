@@ -36,11 +36,12 @@ def cpu_history_line(values: list[float | None], step_s: float) -> str:
 
 
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
-                 = None, speed: float = 1.0, connection: str | None = None) -> list[str]:
+                 = None, speed: float = 1.0, connection: str | None = None, *,
+                 readings: str | None = None) -> list[str]:
     """The details view of node `name`, one string a line: state, the physical truth (power,
     heartbeat network, fencing, vote), the real host's `connection` (its URI, secrets already
-    redacted; the line only when given), hardware, utilisation, the last 30 heartbeat slots,
-    services active there, images held, evacuation blockers and its VMs (the first 200), plus the
+    redacted; the line only when given) and how its figures are read (`readings`, likewise),
+    hardware, utilisation, the last 30 heartbeat slots, services active there, images held, evacuation blockers and its VMs (the first 200), plus the
     busiest local processes `(name, CPU %, memory %)` when given; one line if the node no longer
     exists. The CPU history is at the level for clock `speed` (views.history_step)."""
     node = views.nodes(engine).get(name)
@@ -57,6 +58,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"{'  (maintenance intended)' if node.maintenance else ''}",
         f"truth          {_truth(engine, node)}",
         *([f"connection     {connection}"] if connection is not None else []),
+        *([f"readings       {readings}"] if readings is not None else []),
         f"hypervisor     {hyper.label if hyper else node.hypervisor}",
         f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
         f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "
