@@ -453,20 +453,30 @@ class LibvirtPool:
         except Exception as error:
             self._lost(host, self._reason(error))
 
-    def _sample(self, host: _Host) -> None:
-        assert host.sampler is not None
+    def read_stats(self, name: str) -> Readings | None:
+        """One stats pass over connected host `name` now (what its watcher does every
+        stats_interval_s): its figures and the next slice of its active domains, the pool's
+        `stats_passes` slices a rotation; None at the first pass (every domain read, no rates
+        yet). Raises what libvirt raised, or CallTimeout."""
+        host = self._hosts[name]
         sampler, link = host.sampler, host.link
-        assert link is not None
+        assert sampler is not None and link is not None
         passes = self.stats_passes()
+        stats = host.caller.call(lambda: link.run(lambda conn: sampler.sample(conn, passes)),
+                                 f"reading stats of {host.name}")
+        if stats is None:
+            return None
+        return Readings(stats[0], tuple(stats[1]), passes * self.stats_interval_s,
+                        sampler.active)
+
+    def _sample(self, host: _Host) -> None:
         try:
-            stats = host.caller.call(lambda: link.run(lambda conn: sampler.sample(conn, passes)),
-                                     f"reading stats of {host.name}")
+            readings = self.read_stats(host.name)
         except Exception as error:
             self._lost(host, self._reason(error))
             return
-        if stats is not None:
-            self._send(Readings(stats[0], tuple(stats[1]), passes * self.stats_interval_s,
-                                sampler.active))
+        if readings is not None:
+            self._send(readings)
 
     def _lost(self, host: _Host, reason: str) -> None:
         """host's connection stopped answering: report it, drop it, retry after the back-off."""

@@ -40,10 +40,11 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
                  readings: str | None = None) -> list[str]:
     """The details view of node `name`, one string a line: state, the physical truth (power,
     heartbeat network, fencing, vote), the real host's `connection` (its URI, secrets already
-    redacted; the line only when given) and how its figures are read (`readings`, likewise),
-    hardware, utilisation, the last 30 heartbeat slots, services active there, images held, evacuation blockers and its VMs (the first 200), plus the
-    busiest local processes `(name, CPU %, memory %)` when given; one line if the node no longer
-    exists. The CPU history is at the level for clock `speed` (views.history_step)."""
+    redacted) and how its figures are read (`readings`; each line only when given), hardware,
+    utilisation, the last 30 heartbeat slots, services active there, images held, evacuation
+    blockers and its VMs (the first 200), plus the busiest local processes `(name, CPU %,
+    memory %)` when given; one line if the node no longer exists. The CPU history is at the
+    level for clock `speed` (views.history_step)."""
     node = views.nodes(engine).get(name)
     if node is None:
         return [f"node {name} no longer exists"]
