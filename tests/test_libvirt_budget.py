@@ -52,8 +52,12 @@ def test_a_pool_reads_every_active_domain_once_a_period_within_its_budget(
     pool = LibvirtPool(uris, domain_readings_per_s=100)
     pool.open()
     try:
-        assert [pool.read_stats(name) for name in sizes] == [None, None]  # every domain read
+        assert [pool.read_stats(name) for name in sizes] == [None, None]
         assert pool.stats_passes() == 3 and pool.stats_period_s == 3.0
+        for _pass in range(3):  # the test driver reports no figures in bulk: one by one, a
+            for name in sizes:  # first rotation of readings to take rates from
+                readings = pool.read_stats(name)
+                assert readings is not None and readings.domains == ()
         for _rotation in range(2):
             read: dict[str, list[str]] = {name: [] for name in sizes}
             for _pass in range(3):
@@ -79,6 +83,8 @@ def test_a_small_pool_reads_every_domain_every_pass(tmp_path: Path) -> None:
     pool.open()
     try:
         assert pool.read_stats("few") is None
+        first = pool.read_stats("few")  # the first readings one by one: no rates yet
+        assert first is not None and first.domains == ()
         readings = pool.read_stats("few")
         assert readings is not None and readings.period_s == pool.stats_interval_s == 1.0
         assert {d.name for d in readings.domains} == active_names(40)
@@ -97,7 +103,10 @@ def test_a_domain_stopped_within_a_rotation_is_dropped_not_read(tmp_path: Path) 
     conn = libvirt.open(uri)
     try:
         sampler = StatsSampler(host_facts(conn, uri))
-        assert sampler.sample(conn, 3) is None  # every domain, then 3 slices of 19
+        assert sampler.sample(conn, 3) is None
+        for _pass in range(3):  # a rotation of 3 slices of 19, each domain's first reading
+            baseline = sampler.sample(conn, 3)
+            assert baseline is not None and baseline[1] == []
         first = sampler.sample(conn, 3)
         assert first is not None and [d.name for d in first[1]] == sorted(active_names(60))[:19]
         conn.lookupByName("vm-0025").destroy()  # in the next slice
@@ -137,14 +146,14 @@ def test_a_bulk_reading_gives_the_figures_of_one_read_at_a_time(tmp_path: Path) 
         record = {"state.state": info[0], "cpu.time": one.cpu_ns, "vcpu.current": info[3],
                   "balloon.current": info[2], "balloon.rss": info[2] // 4, "block.count": 2,
                   "block.0.name": "vda", "block.0.rd.bytes": rd, "block.0.wr.bytes": wr,
-                  "block.1.name": "hdc", "block.1.rd.bytes": 7}  # a CD-ROM: not counted
+                  "block.1.name": "hdc", "block.1.rd.bytes": 7}  # a CD-ROM: counted too
         one = dataclasses.replace(one, memory=0.25)  # the guest's share of its memory
-        bulk = sampler._from_bulk(domain, record, one.at)
+        bulk = sampler._from_bulk(record, one.at)
         assert bulk is not None
         assert dataclasses.replace(bulk, disk_bytes=one.disk_bytes) == one
-        assert bulk.disk_bytes == rd + wr
+        assert bulk.disk_bytes == rd + wr + 7
         with pytest.raises(KeyError):  # no CPU time in it: read one call at a time
-            sampler._from_bulk(domain, {"state.state": 1}, one.at)
+            sampler._from_bulk({"state.state": 1}, one.at)
     finally:
         conn.close()
 
@@ -213,3 +222,35 @@ def test_a_real_hosts_details_say_how_its_figures_are_read(seed_engine) -> None:
     said = "host every 1 s, its 3 active VMs every 1 s"
     assert f"readings       {said}" in node_details(seed_engine, "A", readings=said)
     assert not any(line.startswith("readings") for line in node_details(seed_engine, "A"))
+
+
+@needs_libvirt
+def test_a_vm_not_read_yet_shows_no_figure_until_its_first_reading(tmp_path: Path) -> None:
+    """A big host's VMs are read in turn: until its first reading a running VM's CPU is not
+    known (`-`), not 0 %; a paused one uses none; a reading gives the figure."""
+    from console.model import views
+    from console.model.engine import Engine
+    from console.session import Session
+    from console.sources.libvirt import LibvirtSource
+    from console.ui.details import vm_details
+
+    uri = generated_host(tmp_path, "big", 60)
+    source = LibvirtSource([uri], pool=LibvirtPool([uri]))
+    engine = Engine(source.build(), 0)
+    session = Session(engine)
+    source.start(session, lambda job: None)
+    try:
+        vms = engine.cluster.vms
+        assert views.vm_cpu(engine, vms["vm-0001"]) is None
+        assert views.vm_demand(engine, vms["vm-0001"]) is None
+        assert views.vm_cpu(engine, vms["vm-0050"]) == 0.0  # paused: no CPU, known
+        assert views.vm_cpu(engine, vms["vm-0020"]) == 0.0  # shut off
+        assert any("not read yet" in line for line in vm_details(engine, "vm-0001"))
+        source.observe(Readings(HostStats("big", 0.2, 0.3, 0.0),
+                                (DomainStats("big", "vm-0001", 0.0, 0.0, 0.0),), 3.0, 57))
+        assert views.vm_cpu(engine, vms["vm-0001"]) == 0.0  # read: idle
+        assert views.vm_cpu(engine, vms["vm-0002"]) is None
+        everything = views.vm_cpu_all(engine)
+        assert everything == {name: views.vm_cpu(engine, vm) for name, vm in vms.items()}
+    finally:
+        source.stop()

@@ -7,11 +7,13 @@ A host of thousands of domains is not read whole every second: `StatsSampler.sam
 passes)` reads the host's own figures at every pass but its active domains in a rotation of
 `passes` slices, so each domain is read once every `passes` passes and its figures are rates
 over that span (the pool chooses `passes` from its budget of domain readings a second,
-libvirt_client.stats_passes). The very first pass (and the first after `reset`) reads every
-domain, so that every domain has figures one rotation later. A slice is read with libvirt's
-bulk call (`domainListGetStats`: one call for the slice, where the driver reports CPU, balloon,
-vCPU and block figures in it); what it does not report (libvirt's test driver gives states
-only) is read domain by domain. The pool runs `sample` off the caller's thread with a timeout.
+libvirt_client.stats_passes), so that no pass holds more than a slice's calls. A slice is read
+with libvirt's bulk call (`domainListGetStats`: one call for the slice, where the driver reports
+CPU, balloon, vCPU and block figures in it: QEMU does); what it does not report (libvirt's test
+driver gives states only) is read domain by domain. The very first pass (and the first after
+`reset`) reads every domain in that one bulk call, so that all have figures one rotation later;
+a domain only read one by one has its first figures at its slice of the second rotation. The
+pool runs `sample` off the caller's thread with a timeout.
 """
 
 from __future__ import annotations
@@ -154,19 +156,17 @@ class StatsSampler:
         return _DomainReading(at, int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory,
                               int(held_kib), state == _PAUSED)
 
-    def _from_bulk(self, domain: Any, record: dict[str, Any], at: float
-                   ) -> _DomainReading | None:
-        """A domain's reading from its record of the bulk call (None when it no longer runs);
-        KeyError when the record lacks its CPU time (the driver does not report it there)."""
+    @staticmethod
+    def _from_bulk(record: dict[str, Any], at: float) -> _DomainReading | None:
+        """A domain's reading from its record of the bulk call (None when it no longer runs):
+        every block device it reports counts (a CD-ROM's reads too: no definition is read for
+        it); KeyError when the record lacks its CPU time (the driver does not report it)."""
         cpu_ns = record["cpu.time"]
         if record.get("state.state") in _GONE:
             return None
-        targets = set(self._disks(domain, domain.name()))
-        disk_bytes = 0
-        for index in range(int(record.get("block.count", 0))):
-            if record.get(f"block.{index}.name") in targets:
-                disk_bytes += (int(record.get(f"block.{index}.rd.bytes", 0))
-                               + int(record.get(f"block.{index}.wr.bytes", 0)))
+        disk_bytes = sum(int(record.get(f"block.{index}.rd.bytes", 0))
+                         + int(record.get(f"block.{index}.wr.bytes", 0))
+                         for index in range(int(record.get("block.count", 0))))
         balloon = {key: int(record[f"balloon.{field}"]) for key, field in (
             ("available", "available"), ("unused", "unused"), ("actual", "current"),
             ("rss", "rss")) if f"balloon.{field}" in record}
@@ -175,9 +175,10 @@ class StatsSampler:
                               int(record.get("balloon.current", 0)),
                               record.get("state.state") == _PAUSED)
 
-    def _read(self, conn: Any, domains: list[Any]) -> dict[str, _DomainReading]:
+    def _read(self, conn: Any, domains: list[Any], *, one_by_one: bool = True
+              ) -> dict[str, _DomainReading]:
         """The readings of `domains` now, by name: one bulk call where the driver has it,
-        then a call per figure for what it did not report."""
+        then (with `one_by_one`) a call per figure for the domains it did not report."""
         found: dict[str, _DomainReading] = {}
         rest = domains
         if self._bulk and domains:
@@ -188,19 +189,19 @@ class StatsSampler:
                 records = []
             at = self._clock()
             rest = []
-            listed = {domain.name() for domain, _record in records}
+            listed = set()
             for domain, record in records:
+                name = domain.name()
+                listed.add(name)
                 try:
-                    reading = self._from_bulk(domain, record, at)
+                    reading = self._from_bulk(record, at)
                 except KeyError:  # not reported in bulk: read it one call at a time
                     rest.append(domain)
                     continue
-                except Exception:  # undefined since the rotation was listed
-                    continue
                 if reading is not None:
-                    found[domain.name()] = reading
+                    found[name] = reading
             rest += [domain for domain in domains if domain.name() not in listed]
-        for domain in rest:
+        for domain in rest if one_by_one else ():
             reading = self._one_by_one(domain)
             if reading is not None:
                 found[domain.name()] = reading
@@ -225,15 +226,15 @@ class StatsSampler:
 
     def sample(self, conn: Any, passes: int = 1) -> tuple[HostStats, list[DomainStats]] | None:
         """One pass over `conn` now, reading its host and the next slice of its active
-        domains, the whole host read in `passes` passes (every domain at the first pass); the
-        host's stats since the previous pass and those of the slice's domains since each was
-        last read, or None at the first pass."""
+        domains, the whole host read in `passes` passes; the host's stats since the previous
+        pass and those of the slice's domains since each was last read, or None at the first
+        pass (which reads every domain the bulk call reports, in that one call)."""
         first = self._at is None
         host_cpu = self._host_cpu_now(conn)
         host_memory = self._host_memory_used(conn)
         taken = self._next_slice(conn, 1 if first else passes)
-        readings = self._read(conn, taken)
-        for domain in taken:  # stopped or undefined since listed: its figures are no more
+        readings = self._read(conn, taken, one_by_one=not first)
+        for domain in taken if not first else ():  # stopped or undefined since listed
             if domain.name() not in readings:
                 self._last.pop(domain.name(), None)
                 self._rates.pop(domain.name(), None)

@@ -167,7 +167,9 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
         f"downtime       {vm.downtime_s:.1f} s in total"
         + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
         f"workload       {vm.workload.profile}: " + (
-            "not known now (its host does not answer)" if demand is None else
+            ("not read yet (its host's VMs are read in turn: host details)"
+             if views.vm_unread(engine, vm) else "not known now (its host does not answer)")
+            if demand is None else
             f"CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
             f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
             f"dirtying {demand.dirty_mbps:.0f} MB/s"),
