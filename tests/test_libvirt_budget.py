@@ -139,7 +139,7 @@ def test_a_bulk_reading_gives_the_figures_of_one_read_at_a_time(tmp_path: Path) 
     try:
         sampler = StatsSampler(host_facts(conn, uri))
         domain = conn.lookupByName("vm-0001")
-        one = sampler._one_by_one(domain)
+        one = sampler._one_by_one("vm-0001", domain)
         assert one is not None
         info = domain.info()
         _rd_req, rd, _wr_req, wr, _errs = domain.blockStats("vda")
@@ -254,3 +254,61 @@ def test_a_vm_not_read_yet_shows_no_figure_until_its_first_reading(tmp_path: Pat
         assert everything == {name: views.vm_cpu(engine, vm) for name, vm in vms.items()}
     finally:
         source.stop()
+
+
+class _Bulky:
+    """A test-driver connection whose bulk stats report what QEMU's do (CPU time, vCPUs,
+    balloon, block devices) for guests half busy, half their memory used, reading and
+    writing 4 MB/s, on the clock `now` (seconds); counts the bulk calls."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+        self.now = 100.0
+        self.bulk_calls = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+    def domainListGetStats(self, domains, stats: int, flags: int):
+        self.bulk_calls += 1
+        records = []
+        for domain in domains:
+            state, _max_kib, held_kib, vcpus, _cpu_ns = domain.info()
+            records.append((domain, {
+                "state.state": state, "cpu.time": int(self.now * 1e9 * vcpus / 2),
+                "vcpu.current": vcpus, "balloon.current": held_kib,
+                "balloon.available": held_kib, "balloon.unused": held_kib // 2,
+                "block.count": 1, "block.0.name": "vda",
+                "block.0.rd.bytes": int(self.now * 2e6), "block.0.wr.bytes": int(self.now * 2e6)}))
+        return records
+
+
+@needs_libvirt
+def test_where_the_driver_reports_in_bulk_a_slice_is_one_call(tmp_path: Path) -> None:
+    """With bulk figures a pass makes one call for its slice, and the first pass reads every
+    domain in it, so figures come from the first rotation on: rates over each domain's own
+    time since its last reading."""
+    import libvirt
+
+    from console.sources.libvirt_discovery import host_facts
+    from console.sources.libvirt_stats import StatsSampler
+
+    uri = generated_host(tmp_path, "h", 60)
+    conn = libvirt.open(uri)
+    try:
+        bulky = _Bulky(conn)
+        sampler = StatsSampler(host_facts(conn, uri), clock=bulky)
+        assert sampler.sample(bulky, 3) is None and bulky.bulk_calls == 1
+        for slice_ in range(3):
+            bulky.now += 1.0
+            found = sampler.sample(bulky, 3)
+            assert found is not None and bulky.bulk_calls == 2 + slice_
+            paused = {f"vm-{n:04d}" for n in range(50, 61, 50)}
+            assert [(d.name, d.cpu, d.memory, d.disk) for d in found[1]] == [
+                (name, 0.0 if name in paused else 0.5, 0.5, 0.01)
+                for name in sorted(active_names(60))[19 * slice_:19 * (slice_ + 1)]]
+    finally:
+        conn.close()

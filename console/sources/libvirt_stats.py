@@ -50,6 +50,15 @@ class _DomainReading:
     paused: bool = False
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A domain's last reading and the rates it gave (0 until a second reading)."""
+
+    reading: _DomainReading
+    cpu_ns_per_s: float
+    disk_bytes_per_s: float
+
+
 def _fraction(value: float) -> float:
     return min(1.0, max(0.0, value))
 
@@ -90,12 +99,29 @@ class StatsSampler:
         rates."""
         self._at: float | None = None
         self._host_cpu: tuple[int, int] | None = None
-        self._rotation: list[Any] = []
+        self._rotation: list[tuple[str, Any]] = []  # (name, domain), by name
         self._cursor = 0
         self._slice = 0
-        self._last: dict[str, _DomainReading] = {}
-        self._rates: dict[str, tuple[float, float]] = {}  # name -> (CPU ns/s, disk bytes/s)
+        self._known: dict[str, _Known] = {}
+        self._sums = [0.0, 0.0, 0]  # over _known: CPU ns/s, disk bytes/s, memory held (KiB)
         self._targets.clear()
+
+    def _keep(self, name: str, known: _Known | None) -> None:
+        """Set (or with None drop) what is known of domain `name`, keeping the sums."""
+        old = self._known.pop(name, None)
+        for sign, entry in ((-1, old), (1, known)):
+            if entry is not None:
+                self._sums[0] += sign * entry.cpu_ns_per_s
+                self._sums[1] += sign * entry.disk_bytes_per_s
+                self._sums[2] += sign * entry.reading.held_kib
+        if known is not None:
+            self._known[name] = known
+
+    def _resum(self) -> None:
+        """The sums worked out afresh (once a rotation: no rounding builds up)."""
+        known = self._known.values()
+        self._sums = [sum(k.cpu_ns_per_s for k in known), sum(k.disk_bytes_per_s for k in known),
+                      sum(k.reading.held_kib for k in known)]
 
     # -- the host --------------------------------------------------------------------------
 
@@ -131,10 +157,9 @@ class StatsSampler:
             self._targets[name] = disk_targets(domain.XMLDesc(0))
         return self._targets[name]
 
-    def _one_by_one(self, domain: Any) -> _DomainReading | None:
+    def _one_by_one(self, name: str, domain: Any) -> _DomainReading | None:
         """A domain read with a call per figure (None when it no longer runs or is gone)."""
         try:
-            name = domain.name()
             state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
             at = self._clock()
             if state in _GONE:
@@ -161,9 +186,9 @@ class StatsSampler:
         """A domain's reading from its record of the bulk call (None when it no longer runs):
         every block device it reports counts (a CD-ROM's reads too: no definition is read for
         it); KeyError when the record lacks its CPU time (the driver does not report it)."""
-        cpu_ns = record["cpu.time"]
         if record.get("state.state") in _GONE:
             return None
+        cpu_ns = record["cpu.time"]
         disk_bytes = sum(int(record.get(f"block.{index}.rd.bytes", 0))
                          + int(record.get(f"block.{index}.wr.bytes", 0))
                          for index in range(int(record.get("block.count", 0))))
@@ -175,49 +200,48 @@ class StatsSampler:
                               int(record.get("balloon.current", 0)),
                               record.get("state.state") == _PAUSED)
 
-    def _read(self, conn: Any, domains: list[Any], *, one_by_one: bool = True
+    def _read(self, conn: Any, domains: list[tuple[str, Any]], *, one_by_one: bool = True
               ) -> dict[str, _DomainReading]:
-        """The readings of `domains` now, by name: one bulk call where the driver has it,
-        then (with `one_by_one`) a call per figure for the domains it did not report."""
-        found: dict[str, _DomainReading] = {}
-        rest = domains
+        """The readings of `domains` ((name, domain) pairs) now, by name: one bulk call where
+        the driver has it, then (with `one_by_one`) a call per figure for the domains it did
+        not report (a driver that reports no domain's CPU in bulk is not asked in bulk again)."""
+        reported: dict[str, _DomainReading | None] = {}  # None: no longer runs
         if self._bulk and domains:
             try:
-                records = conn.domainListGetStats(domains, _BULK_STATS, 0)
+                records = conn.domainListGetStats([domain for _name, domain in domains],
+                                                  _BULK_STATS, 0)
             except Exception:  # the driver has no bulk stats
-                self._bulk = False
                 records = []
+                self._bulk = False
             at = self._clock()
-            rest = []
-            listed = set()
             for domain, record in records:
-                name = domain.name()
-                listed.add(name)
                 try:
-                    reading = self._from_bulk(record, at)
+                    reported[domain.name()] = self._from_bulk(record, at)
                 except KeyError:  # not reported in bulk: read it one call at a time
-                    rest.append(domain)
                     continue
-                if reading is not None:
-                    found[name] = reading
-            rest += [domain for domain in domains if domain.name() not in listed]
-        for domain in rest if one_by_one else ():
-            reading = self._one_by_one(domain)
+            if records and not reported:
+                self._bulk = False
+        found = {name: reading for name, reading in reported.items() if reading is not None}
+        rest = [(name, domain) for name, domain in domains if name not in reported]
+        for name, domain in rest if one_by_one else ():
+            reading = self._one_by_one(name, domain)
             if reading is not None:
-                found[domain.name()] = reading
+                found[name] = reading
         return found
 
-    def _next_slice(self, conn: Any, passes: int) -> list[Any]:
-        """The domains this pass reads: the next slice of the rotation, a new rotation (the
-        active domains listed now, by name) once the last one is done."""
+    def _next_slice(self, conn: Any, passes: int) -> list[tuple[str, Any]]:
+        """The domains this pass reads, as (name, domain): the next slice of the rotation, a
+        new rotation (the active domains listed now, by name) once the last one is done."""
         if self._cursor >= len(self._rotation):
-            self._rotation = sorted(conn.listAllDomains(_ACTIVE), key=lambda d: d.name())
+            self._rotation = sorted(((domain.name(), domain)
+                                     for domain in conn.listAllDomains(_ACTIVE)),
+                                    key=lambda pair: pair[0])
             self._cursor = 0
             self._slice = max(1, math.ceil(len(self._rotation) / max(1, passes)))
-            names = {domain.name() for domain in self._rotation}
-            for known in (self._last, self._rates):
-                for name in [name for name in known if name not in names]:
-                    del known[name]
+            listed = {name for name, _domain in self._rotation}
+            for name in [name for name in self._known if name not in listed]:
+                self._keep(name, None)
+            self._resum()
         taken = self._rotation[self._cursor:self._cursor + self._slice]
         self._cursor += self._slice
         return taken
@@ -234,37 +258,37 @@ class StatsSampler:
         host_memory = self._host_memory_used(conn)
         taken = self._next_slice(conn, 1 if first else passes)
         readings = self._read(conn, taken, one_by_one=not first)
-        for domain in taken if not first else ():  # stopped or undefined since listed
-            if domain.name() not in readings:
-                self._last.pop(domain.name(), None)
-                self._rates.pop(domain.name(), None)
+        for name, _domain in taken if not first else ():  # stopped or undefined since listed
+            if name not in readings:
+                self._keep(name, None)
         now = self._clock()
         previous_at, previous_cpu = self._at, self._host_cpu
         self._at, self._host_cpu = now, host_cpu
         domains: list[DomainStats] = []
         for name, reading in sorted(readings.items()):
-            before = self._last.get(name)
-            self._last[name] = reading
+            known = self._known.get(name)
+            before = None if known is None else known.reading
             if before is None or reading.at <= before.at:
+                self._keep(name, _Known(reading, 0.0, 0.0))
                 continue
             seconds = reading.at - before.at
             cpu_ns = 0.0 if reading.paused else max(0, reading.cpu_ns - before.cpu_ns) / seconds
             disk = max(0, reading.disk_bytes - before.disk_bytes) / seconds
-            self._rates[name] = (cpu_ns, disk)
+            self._keep(name, _Known(reading, cpu_ns, disk))
             domains.append(DomainStats(self.host.name, name,
                                        _fraction(cpu_ns / (1e9 * reading.vcpus)),
                                        reading.memory, _fraction(disk / (DISK_MBPS * 1e6))))
         if previous_at is None or now <= previous_at:
             return None
         cores = self.host.sockets * self.host.cores_per_socket
-        cpu = _fraction(sum(rate for rate, _disk in self._rates.values()) / (1e9 * cores))
+        cpu = _fraction(self._sums[0] / (1e9 * cores))
         if host_cpu and previous_cpu:
             total = host_cpu[1] - previous_cpu[1]
             if total > 0:
                 cpu = _fraction((host_cpu[0] - previous_cpu[0]) / total)
         memory = host_memory
         if memory is None:
-            held = sum(reading.held_kib for reading in self._last.values())
-            memory = _fraction(held / (self.host.memory_mb * 1024)) if self.host.memory_mb else 0.0
-        disk = sum(rate for _cpu, rate in self._rates.values()) / (DISK_MBPS * 1e6)
+            memory = (_fraction(self._sums[2] / (self.host.memory_mb * 1024))
+                      if self.host.memory_mb else 0.0)
+        disk = self._sums[1] / (DISK_MBPS * 1e6)
         return HostStats(self.host.name, cpu, memory, _fraction(disk)), domains
