@@ -312,3 +312,45 @@ def test_where_the_driver_reports_in_bulk_a_slice_is_one_call(tmp_path: Path) ->
                 for name in sorted(active_names(60))[19 * slice_:19 * (slice_ + 1)]]
     finally:
         conn.close()
+
+
+class _ReportsBlocks:
+    """A test-driver connection whose bulk stats report running domains' block devices
+    (target, capacity) as QEMU's do; counts the storage volume lookups made on it."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+        self.volume_lookups = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+    def storageVolLookupByPath(self, path: str):
+        self.volume_lookups += 1
+        return self._conn.storageVolLookupByPath(path)
+
+    def getAllDomainStats(self, stats: int, flags: int):
+        records = []
+        for domain, record in self._conn.getAllDomainStats(stats, flags):
+            if domain.isActive():
+                path = f"/srv/vmstore/{domain.name()}.qcow2"
+                capacity = self._conn.storageVolLookupByPath(path).info()[1]
+                record = {**record, "block.count": 1, "block.0.name": "vda",
+                          "block.0.capacity": capacity}
+            records.append((domain, record))
+        return records
+
+
+@needs_libvirt
+def test_discovery_takes_running_disks_sizes_from_the_bulk_call(tmp_path: Path) -> None:
+    import libvirt
+
+    from console.sources.libvirt_discovery import discover
+
+    conn = libvirt.open(generated_host(tmp_path, "h", 40))
+    try:
+        blocks = _ReportsBlocks(conn)
+        assert discover(blocks) == discover(conn)
+        assert blocks.volume_lookups == 40 - len(active_names(40))  # the shut-off ones only
+    finally:
+        conn.close()

@@ -22,8 +22,9 @@ from console.sources.libvirt_redact import redact_uri
 _CAP_NET, _CAP_STORAGE = 1 << 4, 1 << 8
 #: virDomainXMLFlags: the persistent definition, not the running one.
 _XML_INACTIVE = 2
-#: VIR_DOMAIN_STATS_STATE | _BALLOON | _VCPU: what discovery asks of every domain at once.
-_BULK_FACTS = 1 | 4 | 8
+#: VIR_DOMAIN_STATS_STATE | _BALLOON | _VCPU | _BLOCK: what discovery asks of every domain at
+#: once.
+_BULK_FACTS = 1 | 4 | 8 | 32
 #: VIR_CONNECT_LIST_DOMAINS_TRANSIENT.
 _LIST_TRANSIENT = 8
 
@@ -141,9 +142,10 @@ def _size(root: ET.Element) -> tuple[int, int]:
 def domain_facts(conn: Any, domain: Any, live: dict[str, Any] | None = None,
                  persistent: bool | None = None) -> DomainFacts:
     """One domain of `conn`, read now. `live` is its record of libvirt's bulk stats
-    (`getAllDomainStats`: its state, and for a running domain its vCPUs and maximum memory
-    where the driver reports them), `persistent` whether it is (each asked of the domain
-    when not given); its size otherwise comes from its definition."""
+    (`getAllDomainStats`: its state, and for a running domain its vCPUs, maximum memory and
+    disks' capacities where the driver reports them), `persistent` whether it is (each asked
+    of the domain when not given); its size otherwise comes from its definition, its disks'
+    from their storage volumes."""
     if live is not None and "state.state" in live:
         state, reason = domain_state(int(live["state.state"]), int(live.get("state.reason", 0)))
     else:
@@ -153,8 +155,13 @@ def domain_facts(conn: Any, domain: Any, live: dict[str, Any] | None = None,
     if live is not None:
         vcpus = int(live.get("vcpu.current", vcpus))
         max_kib = int(live.get("balloon.maximum", max_kib))
-    disk_bytes = sum(_volume_bytes(conn, domain, disk)
-                     for disk in root.findall("./devices/disk[@device='disk']"))
+    reported = _block_capacities(live or {})
+    disk_bytes = 0
+    for disk in root.findall("./devices/disk[@device='disk']"):
+        target = disk.find("target")
+        dev = None if target is None else target.get("dev")
+        disk_bytes += (reported[dev] if dev in reported
+                       else _volume_bytes(conn, domain, disk))
     return DomainFacts(
         name=domain.name(),
         uuid=domain.UUIDString(),
@@ -165,6 +172,17 @@ def domain_facts(conn: Any, domain: Any, live: dict[str, Any] | None = None,
         disk_gb=round(disk_bytes / 2**30, 1),
         persistent=bool(domain.isPersistent()) if persistent is None else persistent,
     )
+
+
+def _block_capacities(live: dict[str, Any]) -> dict[str, int]:
+    """Target device -> capacity in bytes, of the block devices a bulk record reports (a
+    running domain's, where the driver reports them)."""
+    found = {}
+    for index in range(int(live.get("block.count", 0))):
+        name, capacity = live.get(f"block.{index}.name"), live.get(f"block.{index}.capacity")
+        if name is not None and capacity is not None:
+            found[str(name)] = int(capacity)
+    return found
 
 
 def _live_records(conn: Any) -> dict[str, dict[str, Any]]:
