@@ -58,6 +58,7 @@ def test_a_pool_reads_every_active_domain_once_a_period_within_its_budget(
             for name in sizes:  # first rotation of readings to take rates from
                 readings = pool.read_stats(name)
                 assert readings is not None and readings.domains == ()
+                assert readings.figures is None  # the host's sums wait for every domain
         for _rotation in range(2):
             read: dict[str, list[str]] = {name: [] for name in sizes}
             for _pass in range(3):
@@ -67,7 +68,7 @@ def test_a_pool_reads_every_active_domain_once_a_period_within_its_budget(
                     assert isinstance(readings, Readings)
                     assert (readings.period_s, readings.active) == (
                         3.0, len(active_names(sizes[name])))
-                    assert readings.host.host == name
+                    assert readings.host == name
                     read[name] += [d.name for d in readings.domains]
                     counted += len(readings.domains)
                 assert counted <= 100
@@ -114,13 +115,16 @@ def test_a_domain_stopped_within_a_rotation_is_dropped_not_read(tmp_path: Path) 
         assert second is not None
         assert [d.name for d in second[1]] == [
             name for name in sorted(active_names(60))[19:38] if name != "vm-0025"]
-        host_memory_then = second[0].memory
         third = sampler.sample(conn, 3)
         assert third is not None and len(third[1]) == 19
-        assert third[0].memory == host_memory_then  # vm-0025's memory no longer counted
+        assert third[0] is None  # the host's sums wait for every domain listed to be read
         assert sampler.active == 57
-        sampler.sample(conn, 3)  # a new rotation: listed again
-        assert sampler.active == 56
+        fourth = sampler.sample(conn, 3)  # a new rotation: listed again, without vm-0025
+        assert sampler.active == 56 and fourth is not None and fourth[0] is not None
+        held = sum(domain.info()[2] for domain in conn.listAllDomains(1))
+        assert fourth[0].memory == pytest.approx(held / (sampler.host.memory_mb * 1024))
+        assert fourth[0].cpu == pytest.approx(sum(  # the test driver: a core a running domain
+            1 for n in range(1, 61) if n % STOPPED_EVERY and n % 50 and n != 25) / 256, abs=1e-3)
     finally:
         conn.close()
 
@@ -203,7 +207,7 @@ def test_a_pass_becomes_the_readings_that_moved_and_says_its_period(tmp_path: Pa
     try:
         figures = (DomainStats("big", "vm-0001", 0.5, 0.1, 0.0),
                    DomainStats("big", "vm-0002", 0.25, 0.0, 0.0))
-        readings = Readings(HostStats("big", 0.2, 0.3, 0.0), figures, 3.0, 57)
+        readings = Readings("big", HostStats("big", 0.2, 0.3, 0.0), figures, 3.0, 57)
         assert [c.text() for c in source.commands_for(readings)] == [
             "reading big 0.2 0.3 0", "vm-reading vm-0001 0.5 0.1 0",
             "vm-reading vm-0002 0.25 0 0"]
@@ -246,7 +250,7 @@ def test_a_vm_not_read_yet_shows_no_figure_until_its_first_reading(tmp_path: Pat
         assert views.vm_cpu(engine, vms["vm-0050"]) == 0.0  # paused: no CPU, known
         assert views.vm_cpu(engine, vms["vm-0020"]) == 0.0  # shut off
         assert any("not read yet" in line for line in vm_details(engine, "vm-0001"))
-        source.observe(Readings(HostStats("big", 0.2, 0.3, 0.0),
+        source.observe(Readings("big", HostStats("big", 0.2, 0.3, 0.0),
                                 (DomainStats("big", "vm-0001", 0.0, 0.0, 0.0),), 3.0, 57))
         assert views.vm_cpu(engine, vms["vm-0001"]) == 0.0  # read: idle
         assert views.vm_cpu(engine, vms["vm-0002"]) is None

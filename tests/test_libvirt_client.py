@@ -258,7 +258,8 @@ def test_stats_come_as_fractions_of_the_host_and_of_each_running_vm(fast_watch: 
         readings = seen.wait_for(lambda o: isinstance(o, Readings) and any(
             d.name == "app-01" for d in o.domains))
         assert isinstance(readings, Readings)
-        host = readings.host
+        host = readings.figures
+        assert host is not None
         vm = next(d for d in readings.domains if d.name == "app-01")
         assert (readings.period_s, readings.active) == (0.05, 3)  # 3 domains: read every pass
     finally:

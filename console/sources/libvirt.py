@@ -293,7 +293,8 @@ class LibvirtSource:
             return [] if vm is None or figures is None else [VmReading(vm, *figures)]
         if isinstance(observation, Readings):
             self._say_period(observation)
-            return [command for stats in (observation.host, *observation.domains)
+            figures = () if observation.figures is None else (observation.figures,)
+            return [command for stats in (*figures, *observation.domains)
                     for command in self.commands_for(stats)]
         if isinstance(observation, MigrationProgress):
             vm = self._asked_vm(observation.name)
@@ -378,7 +379,7 @@ class LibvirtSource:
     def _say_period(self, readings: Readings) -> None:
         """Tell the operator how old a VM's figures may be (Session.readings, shown in the
         host's details): the host's are read at every pass, each VM once a period."""
-        node = self.names.node.get(readings.host.host)
+        node = self.names.node.get(readings.host)
         if self._session is None or node is None:
             return
         interval, period = self.pool.stats_interval_s, readings.period_s

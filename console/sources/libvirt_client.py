@@ -466,7 +466,7 @@ class LibvirtPool:
                                  f"reading stats of {host.name}")
         if stats is None:
             return None
-        return Readings(stats[0], tuple(stats[1]), passes * self.stats_interval_s,
+        return Readings(host.name, stats[0], tuple(stats[1]), passes * self.stats_interval_s,
                         sampler.active)
 
     def _sample(self, host: _Host) -> None:

@@ -164,12 +164,14 @@ class DomainStats:
 
 @dataclass(frozen=True)
 class Readings:
-    """One stats pass over a host (one observation, so that a host of thousands of domains is
-    handed over at once): the host's figures (`host`), and `domains`, the figures of the
-    domains read this time, a slice of its `active` domains: the host is read at every pass,
-    each domain once every `period_s` seconds (its figures are rates over that period)."""
+    """One stats pass over `host` (one observation, so that a host of thousands of domains is
+    handed over at once): its `figures` (None until every domain has been read twice: its
+    figures sum theirs), and `domains`, the figures of the domains read this time, a slice of
+    its `active` domains: the host is read at every pass, each domain once every `period_s`
+    seconds (its figures are rates over that period)."""
 
-    host: HostStats
+    host: str
+    figures: HostStats | None
     domains: tuple[DomainStats, ...]
     period_s: float
     active: int

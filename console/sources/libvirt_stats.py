@@ -57,6 +57,7 @@ class _Known:
     reading: _DomainReading
     cpu_ns_per_s: float
     disk_bytes_per_s: float
+    rated: bool = True  # False after a first reading only: no rates yet
 
 
 def _fraction(value: float) -> float:
@@ -103,6 +104,7 @@ class StatsSampler:
         self._cursor = 0
         self._slice = 0
         self._known: dict[str, _Known] = {}
+        self._complete = False  # every domain listed has had rates once: the sums are whole
         self._sums = [0.0, 0.0, 0]  # over _known: CPU ns/s, disk bytes/s, memory held (KiB)
         self._targets.clear()
 
@@ -248,11 +250,14 @@ class StatsSampler:
 
     # -- a pass ----------------------------------------------------------------------------
 
-    def sample(self, conn: Any, passes: int = 1) -> tuple[HostStats, list[DomainStats]] | None:
+    def sample(self, conn: Any, passes: int = 1
+               ) -> tuple[HostStats | None, list[DomainStats]] | None:
         """One pass over `conn` now, reading its host and the next slice of its active
         domains, the whole host read in `passes` passes; the host's stats since the previous
-        pass and those of the slice's domains since each was last read, or None at the first
-        pass (which reads every domain the bulk call reports, in that one call)."""
+        pass (None until every domain has been read twice: its disk, and its CPU and memory
+        where the driver keeps no counters, are its domains' sums) and those of the slice's
+        domains since each was last read; None at the first pass (which reads every domain
+        the bulk call reports, in that one call)."""
         first = self._at is None
         host_cpu = self._host_cpu_now(conn)
         host_memory = self._host_memory_used(conn)
@@ -269,7 +274,7 @@ class StatsSampler:
             known = self._known.get(name)
             before = None if known is None else known.reading
             if before is None or reading.at <= before.at:
-                self._keep(name, _Known(reading, 0.0, 0.0))
+                self._keep(name, _Known(reading, 0.0, 0.0, rated=False))
                 continue
             seconds = reading.at - before.at
             cpu_ns = 0.0 if reading.paused else max(0, reading.cpu_ns - before.cpu_ns) / seconds
@@ -279,6 +284,18 @@ class StatsSampler:
                                        _fraction(cpu_ns / (1e9 * reading.vcpus)),
                                        reading.memory, _fraction(disk / (DISK_MBPS * 1e6))))
         if previous_at is None or now <= previous_at:
+            return None
+        self._complete = self._complete or all(
+            (known := self._known.get(name)) is not None and known.rated
+            for name, _domain in self._rotation)
+        return self._host_stats(host_cpu, previous_cpu, host_memory), domains
+
+    def _host_stats(self, host_cpu: tuple[int, int] | None,
+                    previous_cpu: tuple[int, int] | None,
+                    host_memory: float | None) -> HostStats | None:
+        """The host's figures: its counters where the driver keeps them, else the sums of its
+        domains' latest rates and memory, once every domain has rates (None before)."""
+        if not self._complete:
             return None
         cores = self.host.sockets * self.host.cores_per_socket
         cpu = _fraction(self._sums[0] / (1e9 * cores))
@@ -291,4 +308,4 @@ class StatsSampler:
             memory = (_fraction(self._sums[2] / (self.host.memory_mb * 1024))
                       if self.host.memory_mb else 0.0)
         disk = self._sums[1] / (DISK_MBPS * 1e6)
-        return HostStats(self.host.name, cpu, memory, _fraction(disk)), domains
+        return HostStats(self.host.name, cpu, memory, _fraction(disk))
