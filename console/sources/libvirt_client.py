@@ -456,8 +456,8 @@ class LibvirtPool:
     def read_stats(self, name: str) -> Readings | None:
         """One stats pass over connected host `name` now (what its watcher does every
         stats_interval_s): its figures and the next slice of its active domains, the pool's
-        `stats_passes` slices a rotation; None at the first pass (every domain read, no rates
-        yet). Raises what libvirt raised, or CallTimeout."""
+        `stats_passes` slices a rotation; None at the first pass (no rates yet: libvirt_stats).
+        Raises what libvirt raised, or CallTimeout."""
         host = self._hosts[name]
         sampler, link = host.sampler, host.link
         assert sampler is not None and link is not None

@@ -96,8 +96,8 @@ class StatsSampler:
         self._targets.pop(name, None)
 
     def reset(self) -> None:
-        """Start over (after a reconnection): the next reading reads every domain and gives no
-        rates."""
+        """Start over (after a reconnection): the next pass is a first pass again (no rates,
+        every domain the bulk call reports read, a new rotation after it)."""
         self._at: float | None = None
         self._host_cpu: tuple[int, int] | None = None
         self._rotation: list[tuple[str, Any]] = []  # (name, domain), by name
