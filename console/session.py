@@ -222,6 +222,9 @@ class Session:
         #: for the nodes a source connects to; empty for a simulated cluster. Screens name the
         #: real host in what they ask before a destructive action.
         self.real_hosts: dict[str, str] = {}
+        #: Node name -> how its real host's figures are read (how often, so how old a VM's may
+        #: be), one line, set by a source that reads them (a node's details show it).
+        self.readings: dict[str, str] = {}
         self.recorder: RecorderLike | None = None
         self.journal: JournalLike | None = None
         self._listeners: list[Listener] = []

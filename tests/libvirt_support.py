@@ -1,5 +1,6 @@
 """What the libvirt tests share: the skip marker (`needs_libvirt`, with the visible reason), the
-shipped sample hosts' URIs, a collector of a pool's observations that waits for one with a
+shipped sample hosts' URIs, big hosts generated as the benchmarks make them (`generated_host`),
+a collector of a pool's observations that waits for one with a
 deadline, and connections a test can cut or hang as a network would (`FaultyConnections`).
 
 No test sleeps: a wait is on a condition, with a deadline, and fails naming what it saw.
@@ -7,9 +8,11 @@ No test sleeps: a wait is on a condition, with a deadline, and fails naming what
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +42,20 @@ DEADLINE_S = 5.0
 def sample_uri(host: str) -> str:
     """The test-driver URI of shipped sample host `host` ("host-a", "host-b")."""
     return f"test://{SAMPLE_HOSTS / host}.xml"
+
+
+def generated_host(folder: Path, name: str, domains: int) -> str:
+    """The test-driver URI of a host called `name` with `domains` domains `vm-0001`...,
+    written into `folder` by the benchmarks' generator (bench/libvirt_hosts.py: every 20th
+    shut off, every 50th of the rest paused)."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "libvirt_hosts.py"
+    spec = importlib.util.spec_from_file_location("libvirt_hosts", path)
+    assert spec is not None and spec.loader is not None
+    hosts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hosts)
+    host = folder / f"{name}.xml"
+    host.write_text(hosts.host_xml(domains))
+    return f"test://{host}"
 
 
 class Observations:

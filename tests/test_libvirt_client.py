@@ -28,12 +28,11 @@ from console.sources.libvirt_client import (
     DomainDefined,
     DomainFacts,
     DomainState,
-    DomainStats,
     DomainUndefined,
     HostReachable,
-    HostStats,
     LibvirtMissing,
     LibvirtPool,
+    Readings,
     redact,
     redact_uri,
     require_libvirt,
@@ -256,8 +255,13 @@ def test_stats_come_as_fractions_of_the_host_and_of_each_running_vm(fast_watch: 
     pool = LibvirtPool([HOST_B], stats_interval_s=0.05)
     seen = started(pool)
     try:
-        host = seen.wait_for(lambda o: isinstance(o, HostStats))
-        vm = seen.wait_for(lambda o: isinstance(o, DomainStats) and o.name == "app-01")
+        readings = seen.wait_for(lambda o: isinstance(o, Readings) and any(
+            d.name == "app-01" for d in o.domains))
+        assert isinstance(readings, Readings)
+        host = readings.figures
+        assert host is not None
+        vm = next(d for d in readings.domains if d.name == "app-01")
+        assert (readings.period_s, readings.active) == (0.05, 3)  # 3 domains: read every pass
     finally:
         pool.stop()
     assert host.host == "host-b" and vm.host == "host-b"

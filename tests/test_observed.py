@@ -208,7 +208,8 @@ def test_defined_and_undefined_vms_keep_the_indexes_right() -> None:
 def test_readings_replace_the_workload_model() -> None:
     engine = observed()
     web = engine.cluster.vms["web01"]
-    assert views.vm_cpu(engine, web) == 0  # unread: nothing assumed
+    assert views.vm_cpu(engine, web) is None  # unread: nothing assumed, nothing shown
+    assert views.vm_unread(engine, web)
     submit(engine, 1, "vm-reading web01 0.5 0.25 0.1")
     assert views.vm_cpu(engine, web) == 0.5
     submit(engine, 2, "reading B 0.3 0.2 0.1")

@@ -158,6 +158,7 @@ def test_an_unreachable_real_host_shows_no_live_figures() -> None:
     submit(engine, 1, "reading B 0.4 0.5 0.1")
     submit(engine, 1, "observe-vm db01 running booted")
     submit(engine, 1, "vm-reading db01 0.5 0.5 0")
+    submit(engine, 1, "vm-reading web01 0 0 0")
     node, db = engine.cluster.nodes["B"], engine.cluster.vms["db01"]
     assert views.node_usage(engine, node).cpu == pytest.approx(0.4)
     assert views.vm_cpu(engine, db) == pytest.approx(0.5) and views.vm_last_seen(engine, db) is None

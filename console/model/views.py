@@ -33,6 +33,7 @@ from console.model.entities import (
 )
 from console.model.events import Event
 from console.model.history import LEVELS
+from console.model.observed import UNREAD
 from console.model.workloads import Demand
 
 if TYPE_CHECKING:
@@ -393,8 +394,9 @@ def services_active_on(engine: Engine, node: str) -> list[str]:
 
 def vm_cpu(engine: Engine, vm: Vm) -> float | None:
     """Fraction of the VM's vCPUs busy (0 when it is not running, paused included); None when
-    nothing current is known of it (`vm_last_seen`)."""
-    if engine.cluster.observed and vm_last_seen(engine, vm) is not None:
+    nothing current is known of it (`vm_last_seen`, `vm_unread`)."""
+    if engine.cluster.observed and (vm_last_seen(engine, vm) is not None
+                                    or vm_unread(engine, vm)):
         return None
     if vm.state not in LOADED_STATES:
         return 0.0
@@ -414,9 +416,20 @@ def vm_cpu_all(engine: Engine) -> dict[str, float | None]:
         for node in engine.cluster.nodes.values():
             if not host_answers(engine, node):
                 found.update(dict.fromkeys(node.vms))
+        if engine.cluster.observed:
+            found.update(dict.fromkeys(name for name, vm in engine.cluster.vms.items()
+                                       if vm_unread(engine, vm)))
         return found
 
     return memo(engine, "vm_cpu_all", instant(engine), compute)
+
+
+def vm_unread(engine: Engine, vm: Vm) -> bool:
+    """Whether `vm`, a real VM that runs, has had no reading yet (its figures are not known:
+    a big host's VMs are read in turn, console.sources.libvirt_stats); False for every
+    simulated VM."""
+    return (engine.cluster.observed and vm.workload is UNREAD
+            and vm.state in LOADED_STATES)
 
 
 def vm_last_seen(engine: Engine, vm: Vm) -> float | None:
@@ -451,8 +464,9 @@ def vm_cpu_history(engine: Engine, vm: Vm, points: int, step_s: float) -> list[f
 def vm_demand(engine: Engine, vm: Vm) -> Demand | None:
     """The VM's workload demand now (CPU, active memory, disk MB/s, dirty MB/s): none at all
     while it does not run (paused, stopped, ...: `NO_DEMAND`, as `vm_cpu` and its host's sums
-    say); None when nothing current is known of it (`vm_last_seen`)."""
-    if engine.cluster.observed and vm_last_seen(engine, vm) is not None:
+    say); None when nothing current is known of it (`vm_last_seen`, `vm_unread`)."""
+    if engine.cluster.observed and (vm_last_seen(engine, vm) is not None
+                                    or vm_unread(engine, vm)):
         return None
     if vm.state not in LOADED_STATES:
         return NO_DEMAND

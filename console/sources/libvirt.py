@@ -4,7 +4,8 @@ The source discovers the hosts and their domains (`LibvirtPool.open`), builds th
 cluster from them as an *observed* cluster (console.sources.libvirt_cluster: the model's truth
 then changes only through observations), and once started turns everything libvirt reports
 (lifecycle events, definitions, stats as rates, migration job progress, a connection lost or
-back) into observation commands submitted on the session's thread (`post`): so the journal
+back) into observation commands submitted on the session's thread (`post`; a host's stats
+pass, thousands of domains perhaps, as one post): so the journal
 and a recording of a real session hold every observation, and replay it exactly with no
 libvirt. The connection's heartbeat is the node's: `observe-host NODE down` stops its
 heartbeats, and the cluster declares it suspect, then failed, on its own timers.
@@ -65,6 +66,7 @@ from console.sources.libvirt_client import (
     MigrationDone,
     MigrationProgress,
     Observation,
+    Readings,
     redact_uri,
 )
 from console.sources.libvirt_cluster import Names, name_everything, observed_cluster_text
@@ -289,6 +291,11 @@ class LibvirtSource:
             vm = names.vm.get((observation.host, observation.name))
             figures = self._moved(vm, observation)
             return [] if vm is None or figures is None else [VmReading(vm, *figures)]
+        if isinstance(observation, Readings):
+            self._say_period(observation)
+            figures = () if observation.figures is None else (observation.figures,)
+            return [command for stats in (*figures, *observation.domains)
+                    for command in self.commands_for(stats)]
         if isinstance(observation, MigrationProgress):
             vm = self._asked_vm(observation.name)
             return [] if vm is None else [ObserveMigration(
@@ -369,6 +376,19 @@ class LibvirtSource:
 
     # -- helpers --------------------------------------------------------------------------------
 
+    def _say_period(self, readings: Readings) -> None:
+        """Tell the operator how old a VM's figures may be (Session.readings, shown in the
+        host's details): the host's are read at every pass, each VM once a period."""
+        node = self.names.node.get(readings.host)
+        if self._session is None or node is None:
+            return
+        interval, period = self.pool.stats_interval_s, readings.period_s
+        vms = f"{readings.active:,} active VM{'' if readings.active == 1 else 's'}"
+        self._session.readings[node] = (
+            f"host every {interval:g} s, its {vms} " + (
+                f"in turn, each every {period:g} s (a VM's figures are as old as that)"
+                if period > interval else f"every {period:g} s"))
+
     def _moved(self, name: str | None,
                stats: HostStats | DomainStats) -> tuple[float, float, float] | None:
         """`stats`' figures (fractions, rounded) when one moved by READING_STEP or more since
@@ -416,3 +436,4 @@ class LibvirtSource:
 
 def _fraction(value: float) -> float:
     return round(min(max(value, 0.0), 1.0), _DIGITS)
+

@@ -11,7 +11,10 @@ threads of the pool's own:
   `DomainState` / `DomainDefined` / `DomainUndefined`, the domain's state read back from libvirt;
 * one watcher thread per host probes the connection every second (`isAlive` and a round trip,
   with the timeout), hears libvirt's close callback and keepalive, and reads the stats every
-  `stats_interval_s` (`HostStats`, `DomainStats`, rates between two readings); a host that stops
+  `stats_interval_s` (one `Readings` a pass: the host's `HostStats` and the `DomainStats` of a
+  slice of its active domains, rates between two readings; the pool reads at most
+  `domain_readings_per_s` domains a second over all its hosts, so a pool of more active
+  domains than that reads each once every `stats_period_s`: `stats_passes`); a host that stops
   answering gives `HostReachable(False)`, is reconnected with back-off (1, 2, 4 ... 30 s; one
   attempt at a time, and at once when a blocked attempt answers late), and on reconnection
   gives `HostReachable(True)` and what changed meanwhile; each connection is a `Link`
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import queue
 import threading
 import time
@@ -57,6 +61,7 @@ from console.sources.libvirt_facts import (
     MigrationDone,
     MigrationProgress,
     Observation,
+    Readings,
     domain_state,
     event_state,
 )
@@ -81,6 +86,7 @@ __all__ = [
     "MigrationDone",
     "MigrationProgress",
     "Observation",
+    "Readings",
     "redact",
     "redact_uri",
     "require_libvirt",
@@ -93,6 +99,10 @@ INSTALL_HINT = ("real hosts need libvirt-python: pip install 'cluster-console[li
 #: The verbs `act` carries out.
 VERBS = ("vm-power-on", "vm-power-off", "vm-shutdown", "vm-suspend", "vm-resume", "migrate",
          "cancel-migration", "cold-migrate")
+#: Domain readings a second, over every host of a pool: a pool of more active domains reads
+#: them in slices, each domain once every `stats_passes` passes (issue 12's budget: a host of
+#: 2,000 domains costs the console at most a few % of a core).
+DOMAIN_READINGS_PER_S = 200
 #: Seconds between reachability probes of a connection.
 PROBE_INTERVAL_S = 1.0
 #: Back-off between reconnection attempts: the first wait, and the longest (seconds).
@@ -183,6 +193,13 @@ def missing_host_file(uri: str) -> str | None:
     return f"{parts.path}: {'not a file' if path.exists() else 'no such file'}"
 
 
+def stats_passes(active: int, readings_per_s: float, interval_s: float) -> int:
+    """In how many stats passes (one every `interval_s` seconds) a pool of `active` active
+    domains is read whole, reading at most `readings_per_s` domains a second: 1 up to
+    readings_per_s x interval_s domains, then one more pass for each such slice."""
+    return max(1, math.ceil(active / max(1.0, readings_per_s * interval_s)))
+
+
 def _runs(conn: Any, name: str, uuid: str) -> bool:
     """Whether a domain called `name`, or of UUID `uuid`, is active on `conn`."""
     for look in (lambda: conn.lookupByName(name), lambda: conn.lookupByUUIDString(uuid)):
@@ -225,15 +242,19 @@ class _Host:
 
 class LibvirtPool:
     """Connections to `uris` (one host each); see the module's docstring. `timeout_s` bounds
-    every libvirt call; `connect(uri)` opens a connection (libvirt.open by default; a test may
-    wrap the connections it returns to make one fail)."""
+    every libvirt call; stats are read every `stats_interval_s` seconds, at most
+    `domain_readings_per_s` domains a second over every host; `connect(uri)` opens a
+    connection (libvirt.open by default; a test may wrap the connections it returns to make
+    one fail)."""
 
     def __init__(self, uris: Sequence[str], *, timeout_s: float = 5.0,
                  stats_interval_s: float = 1.0,
+                 domain_readings_per_s: float = DOMAIN_READINGS_PER_S,
                  connect: Callable[[str], Any] | None = None) -> None:
         self.uris = list(uris)
         self.timeout_s = timeout_s
         self.stats_interval_s = stats_interval_s
+        self.domain_readings_per_s = domain_readings_per_s
         self._connect = connect
         self._hosts: dict[str, _Host] = {}
         self._emit: Callable[[Observation], None] | None = None
@@ -316,6 +337,19 @@ class LibvirtPool:
                 if host.facts is not None]
 
     # -- running -------------------------------------------------------------------------
+
+    def stats_passes(self) -> int:
+        """In how many stats passes every active domain of the pool is read now (`stats_passes`
+        of the active domains its hosts last listed)."""
+        active = sum(host.sampler.active for host in self._hosts.values()
+                     if host.sampler is not None)
+        return stats_passes(active, self.domain_readings_per_s, self.stats_interval_s)
+
+    @property
+    def stats_period_s(self) -> float:
+        """Seconds between two readings of a domain now (stats_interval_s, or a multiple of it
+        for a pool of more active domains than `domain_readings_per_s` a second)."""
+        return self.stats_passes() * self.stats_interval_s
 
     def start(self, emit: Callable[[Observation], None]) -> None:
         """Begin reporting observations through `emit` (called from the pool's threads), after
@@ -419,20 +453,30 @@ class LibvirtPool:
         except Exception as error:
             self._lost(host, self._reason(error))
 
-    def _sample(self, host: _Host) -> None:
-        assert host.sampler is not None
+    def read_stats(self, name: str) -> Readings | None:
+        """One stats pass over connected host `name` now (what its watcher does every
+        stats_interval_s): its figures and the next slice of its active domains, the pool's
+        `stats_passes` slices a rotation; None at the first pass (no rates yet: libvirt_stats).
+        Raises what libvirt raised, or CallTimeout."""
+        host = self._hosts[name]
         sampler, link = host.sampler, host.link
-        assert link is not None
+        assert sampler is not None and link is not None
+        passes = self.stats_passes()
+        stats = host.caller.call(lambda: link.run(lambda conn: sampler.sample(conn, passes)),
+                                 f"reading stats of {host.name}")
+        if stats is None:
+            return None
+        return Readings(host.name, stats[0], tuple(stats[1]), passes * self.stats_interval_s,
+                        sampler.active)
+
+    def _sample(self, host: _Host) -> None:
         try:
-            stats = host.caller.call(lambda: link.run(sampler.sample),
-                                     f"reading stats of {host.name}")
+            readings = self.read_stats(host.name)
         except Exception as error:
             self._lost(host, self._reason(error))
             return
-        if stats is not None:
-            self._send(stats[0])
-            for domain in stats[1]:
-                self._send(domain)
+        if readings is not None:
+            self._send(readings)
 
     def _lost(self, host: _Host, reason: str) -> None:
         """host's connection stopped answering: report it, drop it, retry after the back-off."""

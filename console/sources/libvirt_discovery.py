@@ -22,6 +22,11 @@ from console.sources.libvirt_redact import redact_uri
 _CAP_NET, _CAP_STORAGE = 1 << 4, 1 << 8
 #: virDomainXMLFlags: the persistent definition, not the running one.
 _XML_INACTIVE = 2
+#: VIR_DOMAIN_STATS_STATE | _BALLOON | _VCPU | _BLOCK: what discovery asks of every domain at
+#: once.
+_BULK_FACTS = 1 | 4 | 8 | 32
+#: VIR_CONNECT_LIST_DOMAINS_TRANSIENT.
+_LIST_TRANSIENT = 8
 
 # libvirt's getType() (lower-case) -> our hypervisor kind; anything else counts as kvm.
 _KINDS = {"qemu": "kvm", "kvm": "kvm", "test": "kvm", "xen": "xenserver", "libxl": "xenserver",
@@ -121,25 +126,93 @@ def disk_targets(domain_xml: str) -> list[str]:
             if (t := d.find("target")) is not None and t.get("dev")]
 
 
-def domain_facts(conn: Any, domain: Any) -> DomainFacts:
-    """One domain of `conn`, read now."""
-    state, reason = domain_state(*domain.state())
-    _state, max_kib, _kib, vcpus, _cpu_time = domain.info()
+def _size(root: ET.Element) -> tuple[int, int]:
+    """(vCPUs, maximum memory in KiB) of a domain's definition: its current vCPUs where it
+    says (`<vcpu current='2'>4</vcpu>`), else its vCPUs; its `<memory>` in KiB."""
+    vcpu = root.find("vcpu")
+    vcpus = int((vcpu.get("current") or vcpu.text or "1") if vcpu is not None else "1")
+    memory = root.find("memory")
+    kib = int(memory.text or "0") if memory is not None else 0
+    scale = {"b": 1 / 1024, "bytes": 1 / 1024, "kib": 1, "k": 1, "mib": 1024, "m": 1024,
+             "gib": 2**20, "g": 2**20, "tib": 2**30, "t": 2**30}
+    unit = (memory.get("unit") or "KiB").lower() if memory is not None else "kib"
+    return vcpus, int(kib * scale.get(unit, 1))
+
+
+def domain_facts(conn: Any, domain: Any, live: dict[str, Any] | None = None,
+                 persistent: bool | None = None) -> DomainFacts:
+    """One domain of `conn`, read now. `live` is its record of libvirt's bulk stats
+    (`getAllDomainStats`: its state, and for a running domain its vCPUs, maximum memory and
+    disks' capacities where the driver reports them), `persistent` whether it is (each asked
+    of the domain when not given); its size otherwise comes from its definition, its disks'
+    from their storage volumes."""
+    if live is not None and "state.state" in live:
+        state, reason = domain_state(int(live["state.state"]), int(live.get("state.reason", 0)))
+    else:
+        state, reason = domain_state(*domain.state())
     root = ET.fromstring(domain.XMLDesc(_XML_INACTIVE))
-    disk_bytes = sum(_volume_bytes(conn, domain, disk)
-                     for disk in root.findall("./devices/disk[@device='disk']"))
+    vcpus, max_kib = _size(root)
+    if live is not None:
+        vcpus = int(live.get("vcpu.current", vcpus))
+        max_kib = int(live.get("balloon.maximum", max_kib))
+    reported = _block_capacities(live or {})
+    disk_bytes = 0
+    for disk in root.findall("./devices/disk[@device='disk']"):
+        target = disk.find("target")
+        dev = None if target is None else target.get("dev")
+        disk_bytes += (reported[dev] if dev in reported
+                       else _volume_bytes(conn, domain, disk))
     return DomainFacts(
         name=domain.name(),
         uuid=domain.UUIDString(),
         state=state,
         reason=reason,
-        vcpus=int(vcpus),
-        memory_mb=int(max_kib) // 1024,
+        vcpus=vcpus,
+        memory_mb=max_kib // 1024,
         disk_gb=round(disk_bytes / 2**30, 1),
-        persistent=bool(domain.isPersistent()),
+        persistent=bool(domain.isPersistent()) if persistent is None else persistent,
     )
 
 
+def _block_capacities(live: dict[str, Any]) -> dict[str, int]:
+    """Target device -> capacity in bytes, of the block devices a bulk record reports (a
+    running domain's, where the driver reports them)."""
+    found = {}
+    for index in range(int(live.get("block.count", 0))):
+        name, capacity = live.get(f"block.{index}.name"), live.get(f"block.{index}.capacity")
+        if name is not None and capacity is not None:
+            found[str(name)] = int(capacity)
+    return found
+
+
+def _live_records(conn: Any) -> dict[str, dict[str, Any]]:
+    """Every domain's record of libvirt's bulk stats (state, vCPUs, balloon) by name, in one
+    call; {} where the driver has no bulk stats."""
+    try:
+        return {domain.name(): record
+                for domain, record in conn.getAllDomainStats(_BULK_FACTS, 0)}
+    except Exception:  # the driver has no bulk stats: each domain is asked
+        return {}
+
+
+def _transient(conn: Any) -> set[str] | None:
+    """The names of the domains that are not persistent, in one call (None if the driver
+    cannot list them so)."""
+    try:
+        return {domain.name() for domain in conn.listAllDomains(_LIST_TRANSIENT)}
+    except Exception:  # no such filter: each domain is asked
+        return None
+
+
 def discover(conn: Any) -> list[DomainFacts]:
-    """Every domain of `conn` (running or only defined), sorted by name."""
-    return sorted((domain_facts(conn, d) for d in conn.listAllDomains(0)), key=lambda f: f.name)
+    """Every domain of `conn` (running or only defined), sorted by name: their states, sizes
+    and persistence asked of the host in bulk (one call each), each one's definition and disks
+    one domain at a time."""
+    live = _live_records(conn)
+    transient = _transient(conn)
+    found = []
+    for domain in conn.listAllDomains(0):
+        name = domain.name()
+        found.append(domain_facts(conn, domain, live.get(name),
+                                  None if transient is None else name not in transient))
+    return sorted(found, key=lambda facts: facts.name)

@@ -163,6 +163,21 @@ class DomainStats:
 
 
 @dataclass(frozen=True)
+class Readings:
+    """One stats pass over `host` (one observation, so that a host of thousands of domains is
+    handed over at once): its `figures` (None until every domain has been read twice: its
+    figures sum theirs), and `domains`, the figures of the domains read this time, a slice of
+    its `active` domains: the host is read at every pass, each domain once every `period_s`
+    seconds (its figures are rates over that period)."""
+
+    host: str
+    figures: HostStats | None
+    domains: tuple[DomainStats, ...]
+    period_s: float
+    active: int
+
+
+@dataclass(frozen=True)
 class MigrationProgress:
     """The live migration of `name`: pre-copy `round`, memory still to copy (MB) and the
     expected downtime (ms), from libvirt's job stats."""
@@ -193,4 +208,4 @@ class ActionFailed:
 
 #: Anything the client reports while it runs.
 Observation = (HostReachable | DomainState | DomainDefined | DomainUndefined | HostStats
-               | DomainStats | MigrationProgress | MigrationDone | ActionFailed)
+               | DomainStats | Readings | MigrationProgress | MigrationDone | ActionFailed)

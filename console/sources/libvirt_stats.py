@@ -1,14 +1,26 @@
 """Utilisation from libvirt as rates between two readings: a host's CPU (its CPU counters, or
-its domains' CPU time where the driver keeps no counters), memory (the host's memory stats, or
-the memory its active domains hold) and disk; each active domain's vCPU, memory and disk use.
+the sum of its domains' latest CPU rates where the driver keeps no counters), memory (the
+host's memory stats, or the memory its active domains hold) and disk; each active domain's
+vCPU, memory and disk use.
 
-`StatsSampler.sample` makes the libvirt calls of one reading (the pool runs it off the caller's
-thread with a timeout) and returns the stats against the previous reading: none on the first.
+A host of thousands of domains is not read whole every second: `StatsSampler.sample(conn,
+passes)` reads the host's own figures at every pass but its active domains in a rotation of
+`passes` slices, so each domain is read once every `passes` passes and its figures are rates
+over that span (the pool chooses `passes` from its budget of domain readings a second,
+libvirt_client.stats_passes), so that no pass holds more than a slice's calls. A slice is read
+with libvirt's bulk call (`domainListGetStats`: one call for the slice, where the driver reports
+CPU, balloon, vCPU and block figures in it: QEMU does); what it does not report (libvirt's test
+driver gives states only) is read domain by domain. The very first pass (and the first after
+`reset`) reads every domain in that one bulk call, so that all have figures one rotation later;
+a domain only read one by one has its first figures at its slice of the second rotation. The
+pool runs `sample` off the caller's thread with a timeout.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +33,15 @@ DISK_MBPS = 400.0
 _ACTIVE = 1
 #: VIR_DOMAIN_PAUSED: a paused domain uses no CPU (the test driver still counts its CPU time).
 _PAUSED = 3
+#: virDomainState values of a domain that no longer runs (shut off, crashed): not read.
+_GONE = (5, 6)
+#: VIR_DOMAIN_STATS_STATE | _CPU_TOTAL | _BALLOON | _VCPU | _BLOCK: the bulk call's groups.
+_BULK_STATS = 1 | 2 | 4 | 8 | 32
 
 
 @dataclass(frozen=True)
 class _DomainReading:
+    at: float
     cpu_ns: int
     vcpus: int
     disk_bytes: int
@@ -34,11 +51,13 @@ class _DomainReading:
 
 
 @dataclass(frozen=True)
-class _Reading:
-    at: float
-    host_cpu: tuple[int, int] | None  # (busy, total) ns, where the driver counts them
-    host_memory: float | None
-    domains: dict[str, _DomainReading]
+class _Known:
+    """A domain's last reading and the rates it gave (0 until a second reading)."""
+
+    reading: _DomainReading
+    cpu_ns_per_s: float
+    disk_bytes_per_s: float
+    rated: bool = True  # False after a first reading only: no rates yet
 
 
 def _fraction(value: float) -> float:
@@ -55,25 +74,60 @@ def _guest_memory(stats: dict[str, int]) -> float:
 
 
 class StatsSampler:
-    """Readings of one host's connection, and the rates between the last two."""
+    """Readings of one host's connection in rotating slices, and the rates they give (see the
+    module's docstring). `clock` gives the seconds readings are timed by (time.monotonic)."""
 
-    def __init__(self, host: HostFacts) -> None:
+    def __init__(self, host: HostFacts, clock: Callable[[], float] = time.monotonic) -> None:
         self.host = host
-        self._previous: _Reading | None = None
+        self._clock = clock
         self._targets: dict[str, list[str]] = {}
         self._host_counters = True
         self._host_memory = True
+        self._bulk = True
+        self.reset()
+
+    @property
+    def active(self) -> int:
+        """How many active domains the current rotation reads (as last listed)."""
+        return len(self._rotation)
 
     def forget(self, name: str) -> None:
         """Re-read domain `name`'s disks at the next reading (its definition changed)."""
         self._targets.pop(name, None)
 
     def reset(self) -> None:
-        """Start over (after a reconnection): the next reading gives no rates."""
-        self._previous = None
+        """Start over (after a reconnection): the next pass is a first pass again (no rates,
+        every domain the bulk call reports read, a new rotation after it)."""
+        self._at: float | None = None
+        self._host_cpu: tuple[int, int] | None = None
+        self._rotation: list[tuple[str, Any]] = []  # (name, domain), by name
+        self._cursor = 0
+        self._slice = 0
+        self._known: dict[str, _Known] = {}
+        self._complete = False  # every domain listed has had rates once: the sums are whole
+        self._sums = [0.0, 0.0, 0]  # over _known: CPU ns/s, disk bytes/s, memory held (KiB)
         self._targets.clear()
 
-    def _host_cpu(self, conn: Any) -> tuple[int, int] | None:
+    def _keep(self, name: str, known: _Known | None) -> None:
+        """Set (or with None drop) what is known of domain `name`, keeping the sums."""
+        old = self._known.pop(name, None)
+        for sign, entry in ((-1, old), (1, known)):
+            if entry is not None:
+                self._sums[0] += sign * entry.cpu_ns_per_s
+                self._sums[1] += sign * entry.disk_bytes_per_s
+                self._sums[2] += sign * entry.reading.held_kib
+        if known is not None:
+            self._known[name] = known
+
+    def _resum(self) -> None:
+        """The sums worked out afresh (once a rotation: no rounding builds up)."""
+        known = self._known.values()
+        self._sums = [sum(k.cpu_ns_per_s for k in known), sum(k.disk_bytes_per_s for k in known),
+                      sum(k.reading.held_kib for k in known)]
+
+    # -- the host --------------------------------------------------------------------------
+
+    def _host_cpu_now(self, conn: Any) -> tuple[int, int] | None:
         if not self._host_counters:
             return None
         try:
@@ -98,13 +152,25 @@ class StatsSampler:
         free = stats.get("free", 0) + stats.get("buffers", 0) + stats.get("cached", 0)
         return _fraction(1 - free / total)
 
-    def _domain(self, domain: Any) -> _DomainReading:
-        name = domain.name()
+    # -- domains ---------------------------------------------------------------------------
+
+    def _disks(self, domain: Any, name: str) -> list[str]:
         if name not in self._targets:
             self._targets[name] = disk_targets(domain.XMLDesc(0))
-        state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
+        return self._targets[name]
+
+    def _one_by_one(self, name: str, domain: Any) -> _DomainReading | None:
+        """A domain read with a call per figure (None when it no longer runs or is gone)."""
+        try:
+            state, _max_kib, held_kib, vcpus, cpu_ns = domain.info()
+            at = self._clock()
+            if state in _GONE:
+                return None
+            targets = self._disks(domain, name)
+        except Exception:  # undefined since the rotation was listed
+            return None
         disk_bytes = 0
-        for target in self._targets[name]:
+        for target in targets:
             try:
                 _rd_req, rd_bytes, _wr_req, wr_bytes, _errs = domain.blockStats(target)
             except Exception:  # a disk without stats (an empty drive)
@@ -114,45 +180,132 @@ class StatsSampler:
             memory = _guest_memory(domain.memoryStats())
         except Exception:  # no balloon driver in the guest
             memory = 0.0
-        return _DomainReading(int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory, int(held_kib),
-                              state == _PAUSED)
+        return _DomainReading(at, int(cpu_ns), max(1, int(vcpus)), disk_bytes, memory,
+                              int(held_kib), state == _PAUSED)
 
-    def sample(self, conn: Any) -> tuple[HostStats, list[DomainStats]] | None:
-        """Read `conn` now; the host's and its active domains' stats since the previous
-        reading, or None for the first reading."""
-        reading = _Reading(
-            at=time.monotonic(),
-            host_cpu=self._host_cpu(conn),
-            host_memory=self._host_memory_used(conn),
-            domains={d.name(): self._domain(d) for d in conn.listAllDomains(_ACTIVE)},
-        )
-        previous, self._previous = self._previous, reading
-        if previous is None or reading.at <= previous.at:
+    @staticmethod
+    def _from_bulk(record: dict[str, Any], at: float) -> _DomainReading | None:
+        """A domain's reading from its record of the bulk call (None when it no longer runs):
+        every block device it reports counts (a CD-ROM's reads too: no definition is read for
+        it); KeyError when the record lacks its CPU time (the driver does not report it)."""
+        if record.get("state.state") in _GONE:
             return None
-        seconds = reading.at - previous.at
-        bandwidth = DISK_MBPS * 1e6 * seconds
+        cpu_ns = record["cpu.time"]
+        disk_bytes = sum(int(record.get(f"block.{index}.rd.bytes", 0))
+                         + int(record.get(f"block.{index}.wr.bytes", 0))
+                         for index in range(int(record.get("block.count", 0))))
+        balloon = {key: int(record[f"balloon.{field}"]) for key, field in (
+            ("available", "available"), ("unused", "unused"), ("actual", "current"),
+            ("rss", "rss")) if f"balloon.{field}" in record}
+        return _DomainReading(at, int(cpu_ns), max(1, int(record.get("vcpu.current", 1))),
+                              disk_bytes, _guest_memory(balloon),
+                              int(record.get("balloon.current", 0)),
+                              record.get("state.state") == _PAUSED)
+
+    def _read(self, conn: Any, domains: list[tuple[str, Any]], *, one_by_one: bool = True
+              ) -> dict[str, _DomainReading]:
+        """The readings of `domains` ((name, domain) pairs) now, by name: one bulk call where
+        the driver has it, then (with `one_by_one`) a call per figure for the domains it did
+        not report (a driver that reports no domain's CPU in bulk is not asked in bulk again)."""
+        reported: dict[str, _DomainReading | None] = {}  # None: no longer runs
+        if self._bulk and domains:
+            try:
+                records = conn.domainListGetStats([domain for _name, domain in domains],
+                                                  _BULK_STATS, 0)
+            except Exception:  # the driver has no bulk stats
+                records = []
+                self._bulk = False
+            at = self._clock()
+            for domain, record in records:
+                try:
+                    reported[domain.name()] = self._from_bulk(record, at)
+                except KeyError:  # not reported in bulk: read it one call at a time
+                    continue
+            if records and not reported:
+                self._bulk = False
+        found = {name: reading for name, reading in reported.items() if reading is not None}
+        rest = [(name, domain) for name, domain in domains if name not in reported]
+        for name, domain in rest if one_by_one else ():
+            reading = self._one_by_one(name, domain)
+            if reading is not None:
+                found[name] = reading
+        return found
+
+    def _next_slice(self, conn: Any, passes: int) -> list[tuple[str, Any]]:
+        """The domains this pass reads, as (name, domain): the next slice of the rotation, a
+        new rotation (the active domains listed now, by name) once the last one is done."""
+        if self._cursor >= len(self._rotation):
+            self._rotation = sorted(((domain.name(), domain)
+                                     for domain in conn.listAllDomains(_ACTIVE)),
+                                    key=lambda pair: pair[0])
+            self._cursor = 0
+            self._slice = max(1, math.ceil(len(self._rotation) / max(1, passes)))
+            listed = {name for name, _domain in self._rotation}
+            for name in [name for name in self._known if name not in listed]:
+                self._keep(name, None)
+            self._resum()
+        taken = self._rotation[self._cursor:self._cursor + self._slice]
+        self._cursor += self._slice
+        return taken
+
+    # -- a pass ----------------------------------------------------------------------------
+
+    def sample(self, conn: Any, passes: int = 1
+               ) -> tuple[HostStats | None, list[DomainStats]] | None:
+        """One pass over `conn` now, reading its host and the next slice of its active
+        domains, the whole host read in `passes` passes; the host's stats since the previous
+        pass (None until every domain has been read twice: its disk, and its CPU and memory
+        where the driver keeps no counters, are its domains' sums) and those of the slice's
+        domains since each was last read; None at the first pass (which reads every domain
+        the bulk call reports, in that one call)."""
+        first = self._at is None
+        host_cpu = self._host_cpu_now(conn)
+        host_memory = self._host_memory_used(conn)
+        taken = self._next_slice(conn, 1 if first else passes)
+        readings = self._read(conn, taken, one_by_one=not first)
+        for name, _domain in taken if not first else ():  # stopped or undefined since listed
+            if name not in readings:
+                self._keep(name, None)
+        now = self._clock()
+        previous_at, previous_cpu = self._at, self._host_cpu
+        self._at, self._host_cpu = now, host_cpu
         domains: list[DomainStats] = []
-        cpu_ns_used = disk_bytes = 0
-        for name, now in sorted(reading.domains.items()):
-            before = previous.domains.get(name)
-            if before is None:
+        for name, reading in sorted(readings.items()):
+            known = self._known.get(name)
+            before = None if known is None else known.reading
+            if before is None or reading.at <= before.at:
+                self._keep(name, _Known(reading, 0.0, 0.0, rated=False))
                 continue
-            cpu_ns = 0 if now.paused else max(0, now.cpu_ns - before.cpu_ns)
-            moved = max(0, now.disk_bytes - before.disk_bytes)
-            cpu_ns_used += cpu_ns
-            disk_bytes += moved
+            seconds = reading.at - before.at
+            cpu_ns = 0.0 if reading.paused else max(0, reading.cpu_ns - before.cpu_ns) / seconds
+            disk = max(0, reading.disk_bytes - before.disk_bytes) / seconds
+            self._keep(name, _Known(reading, cpu_ns, disk))
             domains.append(DomainStats(self.host.name, name,
-                                       _fraction(cpu_ns / (seconds * 1e9 * now.vcpus)),
-                                       now.memory, _fraction(moved / bandwidth)))
+                                       _fraction(cpu_ns / (1e9 * reading.vcpus)),
+                                       reading.memory, _fraction(disk / (DISK_MBPS * 1e6))))
+        if previous_at is None or now <= previous_at:
+            return None
+        self._complete = self._complete or all(
+            (known := self._known.get(name)) is not None and known.rated
+            for name, _domain in self._rotation)
+        return self._host_stats(host_cpu, previous_cpu, host_memory), domains
+
+    def _host_stats(self, host_cpu: tuple[int, int] | None,
+                    previous_cpu: tuple[int, int] | None,
+                    host_memory: float | None) -> HostStats | None:
+        """The host's figures: its counters where the driver keeps them, else the sums of its
+        domains' latest rates and memory, once every domain has rates (None before)."""
+        if not self._complete:
+            return None
         cores = self.host.sockets * self.host.cores_per_socket
-        cpu = _fraction(cpu_ns_used / (seconds * 1e9 * cores))
-        if reading.host_cpu and previous.host_cpu:
-            total = reading.host_cpu[1] - previous.host_cpu[1]
+        cpu = _fraction(self._sums[0] / (1e9 * cores))
+        if host_cpu and previous_cpu:
+            total = host_cpu[1] - previous_cpu[1]
             if total > 0:
-                cpu = _fraction((reading.host_cpu[0] - previous.host_cpu[0]) / total)
-        memory = reading.host_memory
+                cpu = _fraction((host_cpu[0] - previous_cpu[0]) / total)
+        memory = host_memory
         if memory is None:
-            held = sum(d.held_kib for d in reading.domains.values())
-            memory = _fraction(held / (self.host.memory_mb * 1024)) if self.host.memory_mb else 0.0
-        host = HostStats(self.host.name, cpu, memory, _fraction(disk_bytes / bandwidth))
-        return host, domains
+            memory = (_fraction(self._sums[2] / (self.host.memory_mb * 1024))
+                      if self.host.memory_mb else 0.0)
+        disk = self._sums[1] / (DISK_MBPS * 1e6)
+        return HostStats(self.host.name, cpu, memory, _fraction(disk))

@@ -36,13 +36,15 @@ def cpu_history_line(values: list[float | None], step_s: float) -> str:
 
 
 def node_details(engine: Engine, name: str, processes: list[tuple[str, float, float]] | None
-                 = None, speed: float = 1.0, connection: str | None = None) -> list[str]:
+                 = None, speed: float = 1.0, connection: str | None = None, *,
+                 readings: str | None = None) -> list[str]:
     """The details view of node `name`, one string a line: state, the physical truth (power,
     heartbeat network, fencing, vote), the real host's `connection` (its URI, secrets already
-    redacted; the line only when given), hardware, utilisation, the last 30 heartbeat slots,
-    services active there, images held, evacuation blockers and its VMs (the first 200), plus the
-    busiest local processes `(name, CPU %, memory %)` when given; one line if the node no longer
-    exists. The CPU history is at the level for clock `speed` (views.history_step)."""
+    redacted) and how its figures are read (`readings`; each line only when given), hardware,
+    utilisation, the last 30 heartbeat slots, services active there, images held, evacuation
+    blockers and its VMs (the first 200), plus the busiest local processes `(name, CPU %,
+    memory %)` when given; one line if the node no longer exists. The CPU history is at the
+    level for clock `speed` (views.history_step)."""
     node = views.nodes(engine).get(name)
     if node is None:
         return [f"node {name} no longer exists"]
@@ -57,6 +59,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"{'  (maintenance intended)' if node.maintenance else ''}",
         f"truth          {_truth(engine, node)}",
         *([f"connection     {connection}"] if connection is not None else []),
+        *([f"readings       {readings}"] if readings is not None else []),
         f"hypervisor     {hyper.label if hyper else node.hypervisor}",
         f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
         f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "
@@ -164,7 +167,9 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
         f"downtime       {vm.downtime_s:.1f} s in total"
         + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
         f"workload       {vm.workload.profile}: " + (
-            "not known now (its host does not answer)" if demand is None else
+            ("not read yet (its host's VMs are read in turn: host details)"
+             if views.vm_unread(engine, vm) else "not known now (its host does not answer)")
+            if demand is None else
             f"CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
             f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
             f"dirtying {demand.dirty_mbps:.0f} MB/s"),

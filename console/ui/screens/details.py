@@ -83,7 +83,8 @@ class DetailsScreen(Screen[None]):
             return details.node_details(engine, self.subject,
                                         self.app.local_processes  # type: ignore[attr-defined]
                                         if views.local_node_name(engine) == self.subject
-                                        else None, speed, session.real_hosts.get(self.subject))
+                                        else None, speed, session.real_hosts.get(self.subject),
+                                        readings=session.readings.get(self.subject))
         if self.kind == "vm":
             return details.vm_details(engine, self.subject, speed)
         return details.service_details(engine, self.subject)
