@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
@@ -174,6 +175,7 @@ class ConsoleApp(App[int]):
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
+        self._last_input = time.monotonic()  # the operator's last key or mouse event
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
@@ -629,6 +631,14 @@ class ConsoleApp(App[int]):
         self.tick(elapsed)
         if self._clock_timer is not None:
             self._time_clock()
+        collector.tidy(now - self._last_input, now)  # a full pass while the operator is idle
+
+    async def on_event(self, event: events.Event) -> None:
+        """Textual's; a key or mouse event notes the operator's last input (`collector.tidy`
+        runs the cycle collector's full passes while the operator is idle)."""
+        if isinstance(event, events.InputEvent):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
 
     def tick_period(self) -> float:
         """Real seconds between ticks: one (a second of the clock at x1, a second of the header's
