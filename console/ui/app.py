@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import threading
@@ -175,7 +176,7 @@ class ConsoleApp(App[int]):
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
-        self._last_input = time.monotonic()  # the operator's last key or mouse event
+        self._last_input = -math.inf  # time.monotonic() of the operator's last key or mouse event
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
@@ -632,6 +633,11 @@ class ConsoleApp(App[int]):
         if self._clock_timer is not None:
             self._time_clock()
         collector.tidy(now - self._last_input, now)  # a full pass while the operator is idle
+
+    @property
+    def input_idle_s(self) -> float:
+        """Real seconds since the operator's last key or mouse event (infinite before one)."""
+        return time.monotonic() - self._last_input
 
     async def on_event(self, event: events.Event) -> None:
         """Textual's; a key or mouse event notes the operator's last input (`collector.tidy`

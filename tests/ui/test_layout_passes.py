@@ -1,12 +1,19 @@
 """Widgets whose size their text cannot change repaint without a layout of the screen (each
 layout lays out and draws the whole screen again: tens of ms at 40,000 VMs, a key waiting): the
-symbol legend on a resize (like the node's spark line and the status bar)."""
+symbol legend on a resize (like the node's spark line and the status bar). Content moves the
+panes (a new layout) only once the operator has left the keys for a moment."""
 
 from __future__ import annotations
 
 from ui_helpers import make_app
 
+from console.formats.cluster import load_cluster
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.paths import SAMPLE_CLUSTERS
+from console.ui.screens import main
 from console.ui.widgets.legend import SymbolLegend
+from console.ui.widgets.migrations import MigrationsTable
 
 
 async def test_the_legend_follows_the_width_without_a_layout(monkeypatch) -> None:
@@ -30,3 +37,24 @@ async def test_the_legend_follows_the_width_without_a_layout(monkeypatch) -> Non
         assert len(wide) > len(narrow)  # more symbols on the wider line
         assert len(wide) <= legend.content_size.width
         assert layouts and not any(layouts)
+
+
+async def test_content_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> None:
+    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)  # content may move the panes at once
+    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#migrations-pane")
+        before = pane.region.height
+        await pilot.press("j")  # the operator at the keys
+        app.run_command(parse("maintenance esx01 on"), quiet=True)
+        app.advance(2)
+        await pilot.pause()
+        assert app.screen.query_one(MigrationsTable).shown_count() > 6
+        assert pane.region.height == before  # not moved under the keys
+        app._last_input -= main.LAYOUT_INPUT_QUIET_S  # the keys rest
+        app.advance(1)
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.region.height > before
