@@ -39,7 +39,10 @@ async def test_the_legend_follows_the_width_without_a_layout(monkeypatch) -> Non
         assert layouts and not any(layouts)
 
 
-async def test_content_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> None:
+async def test_the_clock_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> None:
+    """At the clock's ticks (`refresh_view(by_clock=True)`); a command or the tests' `advance`
+    lay the panes out at once, whatever the keys did (the same keys and clock, the same
+    screen)."""
     monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)  # content may move the panes at once
     engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
     app = make_app(engine)
@@ -48,13 +51,31 @@ async def test_content_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> N
         pane = app.screen.query_one("#migrations-pane")
         before = pane.region.height
         await pilot.press("j")  # the operator at the keys
-        app.run_command(parse("maintenance esx01 on"), quiet=True)
-        app.advance(2)
+        app.engine.submit(parse("maintenance esx01 on"))  # the model only: no repaint yet
+        app.session.advance(2)
+        app.refresh_view(by_clock=True)
         await pilot.pause()
         assert app.screen.query_one(MigrationsTable).shown_count() > 6
         assert pane.region.height == before  # not moved under the keys
         app._last_input -= main.LAYOUT_INPUT_QUIET_S  # the keys rest
-        app.advance(1)
+        app.session.advance(1)
+        app.refresh_view(by_clock=True)
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.region.height > before
+
+
+async def test_a_command_moves_the_panes_at_once_even_at_the_keys(monkeypatch) -> None:
+    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
+    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#migrations-pane")
+        before = pane.region.height
+        await pilot.press("j")
+        app.run_command(parse("maintenance esx01 on"), quiet=True)
+        app.advance(2)
         await pilot.pause()
         await pilot.pause()
         assert pane.region.height > before
