@@ -58,6 +58,7 @@ class Sampler(threading.Thread):
         self.samples: collections.deque[tuple[float, list[str]]] = collections.deque(maxlen=5000)
 
     def run(self) -> None:
+        """Sample until the process ends (a daemon thread)."""
         while True:
             time.sleep(SAMPLE_S)
             frame = sys._current_frames().get(self.thread_id)
