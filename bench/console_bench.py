@@ -82,6 +82,7 @@ BIG_FIRST_FRAME_S = 1.5
 BIG_CPU_PCT = 3.0
 BIG_RSS_MB = 300.0
 KEY_MS = 50.0
+SLOWEST_SHOWN = 6  # the slowest keys of a stretch listed with their times
 
 # The footer's last key label. Read from the frames at 120x40: the panes (`1 Nodes` .. `6 Events`)
 # come in the first frame and the footer used to come some frames later, so the main screen is
@@ -359,16 +360,22 @@ class Keys:
     seconds: float = 0.0            # real seconds the keys were pressed for
     until: str = ""                 # the text that ends the episode
     until_s: float | None = None    # when it came, in real seconds from the start
+    started: float = 0.0            # time.monotonic() at the start (the stall probe's clock)
     note: str = ""
 
     def summary(self) -> dict:
         """max, p99, median (ms) of the whole repaint, the same of the first frame under
-        `first_frame`, the count of keys, of those unanswered in time, and a note."""
+        `first_frame`, the count of keys, of those unanswered in time, a note, and every key
+        as [s from the start, ms of the whole repaint, ms of the first frame] under `keys`."""
         worst = self.at[self.latencies.index(max(self.latencies))] if self.latencies else None
         return {**spread(self.latencies), "worst_at_s": worst, "first_frame": spread(self.first),
                 "count": len(self.latencies), "timeouts": self.timeouts,
                 "timeout_s": self.timeout_s, "seconds": self.seconds, "until": self.until,
-                "until_s": self.until_s, "commands": self.commands, "note": self.note}
+                "until_s": self.until_s, "commands": self.commands, "note": self.note,
+                "started_monotonic": self.started,
+                "keys": [[round(at, 3), round(whole, 1), round(first, 1)]
+                         for at, whole, first in zip(self.at, self.latencies, self.first,
+                                                     strict=True)]}
 
 
 class KeyDriver:
@@ -410,8 +417,8 @@ class KeyDriver:
         """Keys every `interval` s for `seconds`, and on until the text `until` has come (for
         at most twice as long again); `commands` (at seconds from the start) are typed on the
         `:` command line on the way."""
-        keys = Keys(timeout_s=self.timeout)
         start = time.monotonic()
+        keys = Keys(timeout_s=self.timeout, started=start)
         pending = sorted(commands)
         if until:
             self.child.seen[until] = None
@@ -572,7 +579,10 @@ def big_part(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> dic
     crash, evacuate = (flat_host_name(n, args.hosts) for n in (7, 13))
     commands = [(0.0, f"fail-node {crash}"), (30.0, f"maintenance {evacuate} on")]
     first, second = (flat_host_name(n, args.hosts) for n in (1, 2))
-    session = console_session([*CONSOLE, str(path)], env, first, second,
+    console = CONSOLE
+    if args.stalls is not None:  # the event loop watched (bench/stall_probe.py)
+        console = [sys.executable, str(ROOT / "bench" / "stall_probe.py"), str(args.stalls), "--"]
+    session = console_session([*console, str(path)], env, first, second,
                               args, commands, load_timeout=args.load_timeout,
                               until=f"{evacuate} is in maintenance".encode())
     return {"warm_start_s": warm, "file_mb": path.stat().st_size / 2**20,
@@ -596,7 +606,20 @@ def keys_line(label: str, keys: dict) -> str:
             f"{verdict(keys['max_ms'], KEY_MS)} (max at {fmt(keys['worst_at_s'], '.1f')} s)\n"
             f"    first frame (cursor moved):        max {fmt(first['max_ms'], '.0f')} ms, p99 "
             f"{fmt(first['p99_ms'], '.0f')}, median {fmt(first['median_ms'], '.0f')}: "
-            f"{verdict(first['max_ms'], KEY_MS)}")
+            f"{verdict(first['max_ms'], KEY_MS)}"
+            + slowest_keys(keys))
+
+
+def slowest_keys(keys: dict, count: int = SLOWEST_SHOWN) -> str:
+    """Lines naming the `count` slowest keys: when each was pressed, its whole repaint and first
+    frame, and the seconds since the last command given before it ("" without keys)."""
+    ranked = sorted(keys.get("keys") or [], key=lambda key: -key[1])[:count]
+    lines = []
+    for at, whole, first in ranked:
+        given = [(when, line) for line, when, _took in keys["commands"] if when <= at]
+        since = (f", {at - given[-1][0]:.1f} s after `:{given[-1][1]}`" if given else "")
+        lines.append(f"\n      at {at:6.1f} s: {whole:4.0f} ms (first frame {first:.0f}){since}")
+    return ("\n    slowest keys:" + "".join(lines)) if lines else ""
 
 
 def print_seed(seed: dict, args: argparse.Namespace) -> None:
@@ -712,6 +735,10 @@ def main() -> int:
     parser.add_argument("--start-only", action="store_true",
                         help="the big cluster's start only: loading screen and first full "
                              "frame, nothing after it (with --skip-seed: about 30 s)")
+    parser.add_argument("--stalls", type=Path, default=None,
+                        help="the big cluster's console run under bench/stall_probe.py, which "
+                             "appends every stretch the event loop was blocked over 15 ms, "
+                             "and what ran in it, to this file (its figures are then slower)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--out", type=Path, default=None,
                         help="also write the raw figures as JSON to this file")

@@ -28,6 +28,17 @@
   console's details and help screens opened and closed 100 times each (`--part modals`):
   frozen objects -193 without the callback, +312,809 with it, of which 157,744 garbage never
   collected (about 790 objects, some 230 KB, leaked per screen opened).
+* Full passes (generation 2) only when the operator is idle, once the console runs
+  (`release(freeze=True)`; a sub-command without a console keeps Python's own):
+  the automatic ones are off (their threshold out of reach) and the console's clock asks for one
+  at each tick (`tidy`, console.ui.app), which runs it once no key or mouse input came for
+  `FULL_PASS_IDLE_S`, at most once every `FULL_PASS_GAP_S`, and, however busy the operator,
+  at least once every `FULL_PASS_LATEST_S`. Over a churn at 40,000 VMs the survivors of the
+  young passes (events, caches, Textual's strips) reach the oldest generation fast: the
+  automatic full passes came every 3-4 s and took 12-63 ms each, a key waiting behind every
+  one of them (bench/stall_probe.py, 2026-11-30). Young and middle passes are as before
+  (at most a few ms); garbage cycles that reached the oldest generation wait for the next idle
+  moment.
 * Headless and test runs: nothing is frozen, since `hold` is only called by the command line (one
   process of tests runs many consoles). `hold` and `release` do nothing without each other: a
   program that turned the collector off itself keeps it off, and `release` without `hold`
@@ -37,10 +48,23 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+#: Seconds without the operator's input after which a full pass may run (`tidy`) ...
+FULL_PASS_IDLE_S = 2.0
+#: ... at most once in this many seconds ...
+FULL_PASS_GAP_S = 60.0
+#: ... and at least once in this many, idle or not.
+FULL_PASS_LATEST_S = 600.0
+#: The generation-2 threshold that keeps Python from starting full passes by itself (the number
+#: of middle passes between two full ones: never reached).
+NO_AUTOMATIC_FULL_PASS = 1_000_000_000
+
 _held = False
+_full_passes_asked = False  # full passes run by `tidy` only (set by `release`)
+_last_full_pass = 0.0       # time.monotonic() of the last full pass `tidy` ran (or `release`)
 
 
 def hold() -> None:
@@ -52,16 +76,39 @@ def hold() -> None:
 
 
 def release(*, freeze: bool = False) -> None:
-    """Turn the collector on again if `hold` turned it off; otherwise nothing. `freeze`: what
-    the start made is moved out of the collector's passes first (`gc.freeze`: it lives as long
-    as the program, and the first passes would otherwise walk all of it)."""
-    global _held
+    """Turn the collector on again if `hold` turned it off; otherwise nothing. `freeze` (the
+    console's first frame): what the start made is moved out of the collector's passes first
+    (`gc.freeze`: it lives as long as the program, and the first passes would otherwise walk
+    all of it), and full passes are left to `tidy` from then on."""
+    global _held, _full_passes_asked, _last_full_pass
     if _held:
         _held = False
         if freeze:
             gc.freeze()
             gc.callbacks.append(_freeze_once)
+            young, middle, _full = gc.get_threshold()
+            gc.set_threshold(young, middle, NO_AUTOMATIC_FULL_PASS)
+            _full_passes_asked = True
+            _last_full_pass = time.monotonic()
         gc.enable()
+
+
+def tidy(idle_s: float, now: float | None = None) -> bool:
+    """Run a full pass of the collector if one is due: the operator idle for `idle_s` seconds
+    (FULL_PASS_IDLE_S or more) and FULL_PASS_GAP_S since the last, or FULL_PASS_LATEST_S since
+    the last whatever the operator does. `now` is time.monotonic() unless given. Nothing
+    unless `release` turned automatic full passes off (the console's process, not a test's);
+    whether a pass ran."""
+    global _last_full_pass
+    if not _full_passes_asked or not gc.isenabled():
+        return False
+    now = time.monotonic() if now is None else now
+    since = now - _last_full_pass
+    if since < FULL_PASS_LATEST_S and (idle_s < FULL_PASS_IDLE_S or since < FULL_PASS_GAP_S):
+        return False
+    _last_full_pass = now
+    gc.collect(2)
+    return True
 
 
 def _freeze_once(phase: str, info: dict[str, int]) -> None:

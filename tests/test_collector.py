@@ -2,7 +2,8 @@
 line holds it, a sub-command that opens no console releases it as soon as it is imported, and
 the collector is on again once the program is done; `release` without `hold`, or after the
 program turned the collector off itself, changes nothing; `paused` turns it off for a block and
-back as it was."""
+back as it was. Once the console's first frame is out (`release(freeze=True)`) full passes run
+only when the console asks (`tidy`: the operator idle, or a long time since the last one)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ from console.paths import DEFAULT_CLUSTER
 
 
 @pytest.fixture(autouse=True)
-def _collector_as_found() -> Iterator[None]:
+def _collector_as_found(monkeypatch) -> Iterator[None]:
     enabled = gc.isenabled()
+    thresholds = gc.get_threshold()
+    monkeypatch.setattr(collector, "_full_passes_asked", False)  # the process's own policy back
     yield
     collector.release()
+    gc.set_threshold(*thresholds)
     if enabled:
         gc.enable()
 
@@ -114,3 +118,39 @@ def test_paused_leaves_a_held_collector_held() -> None:
     assert not gc.isenabled()
     collector.release()
     assert gc.isenabled()
+
+
+def test_the_console_leaves_full_passes_to_tidy(monkeypatch) -> None:
+    gc.enable()
+    ran: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # not this test process's objects
+    monkeypatch.setattr(gc, "collect", lambda generation=2: ran.append(generation) or 0)
+    callbacks = list(gc.callbacks)
+    collector.hold()
+    try:
+        collector.release(freeze=True)
+        assert gc.get_threshold()[2] == collector.NO_AUTOMATIC_FULL_PASS
+        start = collector._last_full_pass
+        idle, gap = collector.FULL_PASS_IDLE_S, collector.FULL_PASS_GAP_S
+        assert not collector.tidy(idle, start + gap - 1)  # too soon after the last
+        assert not collector.tidy(idle - 0.5, start + gap + 1)  # the operator is pressing keys
+        assert ran == []
+        assert collector.tidy(idle, start + gap + 1)  # idle, and a while since the last
+        assert ran == [2]
+        assert not collector.tidy(idle, start + gap + 2)
+        latest = start + gap + 1 + collector.FULL_PASS_LATEST_S
+        assert collector.tidy(0.0, latest)  # busy, but too long since the last
+        assert ran == [2, 2]
+    finally:
+        gc.callbacks[:] = callbacks
+
+
+def test_without_the_console_python_keeps_its_own_full_passes(monkeypatch) -> None:
+    gc.enable()
+    thresholds = gc.get_threshold()
+    collector.hold()
+    collector.release()  # a sub-command without a console
+    assert gc.get_threshold() == thresholds
+    assert not collector.tidy(3600.0)
+    collector.release()  # without hold
+    assert not collector.tidy(3600.0)

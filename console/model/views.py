@@ -762,10 +762,11 @@ def _blocked_alerts(engine: Engine) -> list[Alert]:
 
 def _rule_alerts(engine: Engine) -> list[Alert]:
     """Broken `must` rules (none to look for without such a rule, a service or an
-    anti-affinity list: no scan of every VM then)."""
+    anti-affinity list: no scan of every VM then; a VM's anti-affinity list is in the
+    cluster's `anti_affine` pairs, so no scan of every VM to find one either)."""
     cluster = engine.cluster
     if (not cluster.services and all(rule.strength != "must" for rule in cluster.rules)
-            and not any(vm.anti_affinity for vm in cluster.vms.values())):
+            and not cluster.anti_affine):
         return []
     return [Alert(broken.message, subject_kind(engine, broken.subject), broken.subject)
             for broken in placement.broken_rules(engine.cluster)]

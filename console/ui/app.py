@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import threading
@@ -39,6 +40,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
@@ -174,6 +176,9 @@ class ConsoleApp(App[int]):
         self.notices: list[tuple[str, str]] = []
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
+        self._last_input = -math.inf  # time.monotonic() of the operator's last key or mouse event
+        #: True while a repaint for the clock's tick runs (`refresh_view(by_clock=True)`).
+        self.clock_repaint = False
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
@@ -629,6 +634,19 @@ class ConsoleApp(App[int]):
         self.tick(elapsed)
         if self._clock_timer is not None:
             self._time_clock()
+        collector.tidy(now - self._last_input, now)  # a full pass while the operator is idle
+
+    @property
+    def input_idle_s(self) -> float:
+        """Real seconds since the operator's last key or mouse event (infinite before one)."""
+        return time.monotonic() - self._last_input
+
+    async def on_event(self, event: events.Event) -> None:
+        """Textual's; a key or mouse event notes the operator's last input (`collector.tidy`
+        runs the cycle collector's full passes while the operator is idle)."""
+        if isinstance(event, events.InputEvent):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
 
     def tick_period(self) -> float:
         """Real seconds between ticks: one (a second of the clock at x1, a second of the header's
@@ -682,7 +700,7 @@ class ConsoleApp(App[int]):
             self._catching_up = True
             self.set_timer(CATCH_UP_GAP_S, self._catch_up)
         if done:
-            self.refresh_view()
+            self.refresh_view(by_clock=True)
         self.note_selection()
         return done
 
@@ -737,18 +755,24 @@ class ConsoleApp(App[int]):
         self.session.advance(seconds)
         self.refresh_view()
 
-    def refresh_view(self) -> None:
-        """Repaint the screen on top (and the one under a modal dialog) from the model."""
+    def refresh_view(self, *, by_clock: bool = False) -> None:
+        """Repaint the screen on top (and the one under a modal dialog) from the model.
+        `by_clock`: the clock's tick moved the model (`clock_repaint` is True meanwhile: what
+        may wait for the keys to rest, does)."""
         stack = self.screen_stack
         if not stack or self.session is None:
             return
         visible = [stack[-1]]
         if isinstance(stack[-1], ModalScreen) and len(stack) > 1:
             visible.append(stack[-2])
-        for screen in visible:
-            update = getattr(screen, "update_view", None)
-            if update is not None:
-                update()
+        self.clock_repaint = by_clock
+        try:
+            for screen in visible:
+                update = getattr(screen, "update_view", None)
+                if update is not None:
+                    update()
+        finally:
+            self.clock_repaint = False
         self._relabel_pause()
 
     def _relabel_pause(self) -> None:

@@ -51,3 +51,36 @@ async def test_the_footer_has_its_keys_when_the_main_screen_is_mounted() -> None
     async with app.run_test(size=(120, 40)):  # no pause: the screen just mounted
         footer = app.screen.query_one(Footer)
         assert "Pause" in labels(footer)
+
+
+async def test_a_command_typed_on_the_command_line_leaves_the_footer_as_it_was() -> None:
+    """The footer is hidden while the `:` line is open: the line's keys are not composed into it
+    as it opens, nor the screen's again as it closes (each a layout of the whole screen while
+    the command waits); its keys are the screen's once the line is closed."""
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.children)
+        await pilot.press("colon")
+        await pilot.pause()
+        assert not footer.display
+        await pilot.press(*"mark", "enter")
+        await pilot.pause()
+        assert footer.display and list(footer.children) == keys
+        assert footer._composed_for == footer.shown_keys(app.screen)  # type: ignore[attr-defined]
+
+
+async def test_keys_changed_while_the_footer_was_hidden_show_when_it_is_back() -> None:
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        await pilot.press("colon")
+        await pilot.pause()
+        app.session.clock.paused = True  # paused behind the open line: Pause becomes Resume
+        await pilot.press("escape")
+        await pilot.pause()
+        app.refresh_view()
+        await pilot.pause()
+        assert "Resume" in labels(footer) and "Pause" not in labels(footer)

@@ -75,6 +75,14 @@ LAYOUT_STEP_ROWS = 4
 #: VMs) repaint rows only in between. A resize, or another lower pane shown, lays the panes out
 #: at once.
 LAYOUT_SETTLE_S = 1.0
+#: ... nor, at the clock's ticks, while the operator is at the keys: the clock's changes move
+#: the panes only once no key (or mouse event) came for this many real seconds
+#: (`ConsoleApp.input_idle_s`; a command, a resize or the tests' `advance` lay them out at
+#: once, as before: the same keys and clock give the same screen, however fast). A new layout
+#: lays out and draws the whole screen again, 30-70 ms of CPU at 40,000 VMs, and a key
+#: pressed meanwhile waits for it: during a churn (an evacuation's migrations coming and going)
+#: that was the longest wait of a key.
+LAYOUT_INPUT_QUIET_S = 1.0
 
 
 BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.on_key)
@@ -253,10 +261,14 @@ class MainScreen(Screen[None]):
 
     def _follow_content(self) -> None:
         """The panes' sizes after what they show now (`update_view`): as `_layout_for`, but no
-        sooner than LAYOUT_SETTLE_S of the clock after content last moved them (a later
-        `update_view` does it then: the clock's ticks call it)."""
+        sooner than LAYOUT_SETTLE_S of the clock after content last moved them, and not at a
+        tick while keys come (LAYOUT_INPUT_QUIET_S; a later `update_view` does it then: the
+        clock's ticks call it)."""
         now = self.console.session.now
         if now < self._content_laid_out_at + LAYOUT_SETTLE_S:
+            return
+        if (getattr(self.console, "clock_repaint", False)
+                and getattr(self.console, "input_idle_s", math.inf) < LAYOUT_INPUT_QUIET_S):
             return
         width, height = self.size
         needs = stepped_needs(self._content_rows(), getattr(self, "_needs", None))

@@ -78,7 +78,8 @@ class ConsoleFooter(Footer):
                 continue
             room -= self._width_of(child)
             fits = fits and room >= 0
-            child.display = fits
+            if child.display != fits:  # each change lays the screen out again
+                child.display = fits
 
     @staticmethod
     def _width_of(child) -> int:
@@ -88,7 +89,12 @@ class ConsoleFooter(Footer):
         return content + styles.gutter.width + styles.margin.width
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Textual's, skipped when the keys shown are the same as last time."""
+        """Textual's, skipped when the keys shown are the same as last time, and while the
+        footer is hidden (a bar open in its line: the keys of the bar's focus would be composed
+        as it opens, and the screen's again as it closes, each a layout of the whole screen
+        while a typed command waits; the keys are compared when the focus moves back)."""
+        if not self.display:
+            return
         if screen.app.app_focus and self.is_attached and screen is self.screen:
             # what Textual's recomposes for (otherwise it only notes the bindings are ready)
             shown = self.shown_keys(screen)

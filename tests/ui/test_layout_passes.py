@@ -1,0 +1,81 @@
+"""Widgets whose size their text cannot change repaint without a layout of the screen (each
+layout lays out and draws the whole screen again: tens of ms at 40,000 VMs, a key waiting): the
+symbol legend on a resize (like the node's spark line and the status bar). Content moves the
+panes (a new layout) only once the operator has left the keys for a moment."""
+
+from __future__ import annotations
+
+from ui_helpers import make_app
+
+from console.formats.cluster import load_cluster
+from console.model.commands import parse
+from console.model.engine import Engine
+from console.paths import SAMPLE_CLUSTERS
+from console.ui.screens import main
+from console.ui.widgets.legend import SymbolLegend
+from console.ui.widgets.migrations import MigrationsTable
+
+
+async def test_the_legend_follows_the_width_without_a_layout(monkeypatch) -> None:
+    layouts: list[bool] = []
+    plain = SymbolLegend.update
+
+    def update(self, content="", *, layout=True):
+        layouts.append(layout)
+        return plain(self, content, layout=layout)
+
+    monkeypatch.setattr(SymbolLegend, "update", update)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        legend = app.screen.query_one(SymbolLegend)
+        narrow = str(legend.render())
+        layouts.clear()
+        await pilot.resize_terminal(200, 40)
+        await pilot.pause()
+        wide = str(legend.render())
+        assert len(wide) > len(narrow)  # more symbols on the wider line
+        assert len(wide) <= legend.content_size.width
+        assert layouts and not any(layouts)
+
+
+async def test_the_clock_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> None:
+    """At the clock's ticks (`refresh_view(by_clock=True)`); a command or the tests' `advance`
+    lay the panes out at once, whatever the keys did (the same keys and clock, the same
+    screen)."""
+    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)  # content may move the panes at once
+    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#migrations-pane")
+        before = pane.region.height
+        await pilot.press("j")  # the operator at the keys
+        app.engine.submit(parse("maintenance esx01 on"))  # the model only: no repaint yet
+        app.session.advance(2)
+        app.refresh_view(by_clock=True)
+        await pilot.pause()
+        assert app.screen.query_one(MigrationsTable).shown_count() > 6
+        assert pane.region.height == before  # not moved under the keys
+        app._last_input -= main.LAYOUT_INPUT_QUIET_S  # the keys rest
+        app.session.advance(1)
+        app.refresh_view(by_clock=True)
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.region.height > before
+
+
+async def test_a_command_moves_the_panes_at_once_even_at_the_keys(monkeypatch) -> None:
+    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
+    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#migrations-pane")
+        before = pane.region.height
+        await pilot.press("j")
+        app.run_command(parse("maintenance esx01 on"), quiet=True)
+        app.advance(2)
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.region.height > before
