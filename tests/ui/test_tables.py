@@ -364,3 +364,38 @@ async def test_the_quick_texts_are_the_cells_texts():
             for column in range(len(table.columns)):
                 quick = table.quick_text(name, column)
                 assert quick is None or quick == cell_text(cells[column]), (name, column)
+
+
+# -- drawn lines kept -----------------------------------------------------------------------------
+
+
+def line_text(table: KeyedTable, y: int) -> str:
+    return "".join(segment.text for segment in table.render_line(y))
+
+
+async def test_a_line_is_drawn_again_only_when_what_it_shows_changed():
+    """Lines are kept under their cells, style, width and columns: an unchanged line comes from
+    the cache, a changed value, the cursor, another width or another theme draws it anew."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1")
+        table = app.screen.query_one(NodesTable)
+        first, second = table.render_line(1), table.render_line(2)
+        assert table.render_line(1) is first and table.render_line(2) is second
+        await pilot.press("j")  # the cursor moves to the second node: both lines change
+        assert table.render_line(1) is not first and table.render_line(2) is not second
+        assert line_text(table, 1) == "".join(s.text for s in first)
+        before = line_text(table, 1)
+        app.run_command(parse("fail-node A"), quiet=True)
+        app.advance(30)
+        await pilot.pause()
+        assert "failed" in line_text(table, 1) and line_text(table, 1) != before
+        drawn = table.render_line(3)
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        assert table.render_line(3) is not drawn
+        assert len(line_text(table, 3)) == table.size.width
+        drawn = table.render_line(3)
+        app.theme = "light"
+        await pilot.pause()
+        assert table.render_line(3) is not drawn
