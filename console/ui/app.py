@@ -68,7 +68,16 @@ from console.model.commands import (
 )
 from console.model.kernel import Outcome
 from console.model.names import label_problem
-from console.session import DRILL, LEADER, MAX_STEP_S, OBSERVATION, REPLAY, Heard, Session
+from console.session import (
+    DRILL,
+    LEADER,
+    MAX_STEP_S,
+    OBSERVATION,
+    OPERATOR,
+    REPLAY,
+    Heard,
+    Session,
+)
 from console.signals import STOP_SIGNALS
 from console.ui import selection
 from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font, wants_console_font
@@ -177,7 +186,9 @@ class ConsoleApp(App[int]):
         self.selected_node: str | None = None
         self._last_tick = time.monotonic()
         self._last_input = -math.inf  # time.monotonic() of the operator's last key or mouse event
-        #: True while a repaint for the clock's tick runs (`refresh_view(by_clock=True)`).
+        #: True while a repaint for the clock's tick or the operator's command runs
+        #: (`refresh_view(by_clock=True)` or `by_keys=True`): what may wait for the keys to rest
+        #: (the panes' sizes, console.ui.screens.main), does.
         self.clock_repaint = False
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
@@ -410,7 +421,7 @@ class ConsoleApp(App[int]):
             elif not isinstance(command, LocalReading):
                 note = f" ({outcome.reason})" if outcome.reason else ""
                 self.notify(f"{command.text()}{note}", title=title, timeout=3, markup=False)
-        self.refresh_view()
+        self.refresh_view(by_keys=heard.source == OPERATOR)
 
     def run_text(self, text: str, *, ask: bool = False) -> Outcome | None:
         """A line of the command line or the palette: a console word or one of its aliases
@@ -672,6 +683,7 @@ class ConsoleApp(App[int]):
             self._owed = 0.0
             self._set_behind(0.0)
             self.note_selection()
+            self._settle_panes()
             return 0.0
         self._set_behind(self._owed)
         if self.real_time:  # every real second, however late the tick: the hosts' own time
@@ -679,6 +691,17 @@ class ConsoleApp(App[int]):
         else:
             self._owed = min(self._owed + clock.step_for(real_elapsed), clock.speed * MAX_STEP_S)
         return self._step_owed()
+
+    def _settle_panes(self) -> None:
+        """A tick of a clock that does not move: the panes' sizes follow what the operator's
+        last commands changed, once the keys rest (a moving clock's repaint does it)."""
+        main = self._main_screen()
+        if main is not None and main is self.screen:
+            self.clock_repaint = True
+            try:
+                main.follow_content()
+            finally:
+                self.clock_repaint = False
 
     def _step_owed(self) -> float:
         """Step what the clock owes, STEP_S at a time, for STEP_BUDGET_S at most; the rest
@@ -755,17 +778,17 @@ class ConsoleApp(App[int]):
         self.session.advance(seconds)
         self.refresh_view()
 
-    def refresh_view(self, *, by_clock: bool = False) -> None:
+    def refresh_view(self, *, by_clock: bool = False, by_keys: bool = False) -> None:
         """Repaint the screen on top (and the one under a modal dialog) from the model.
-        `by_clock`: the clock's tick moved the model (`clock_repaint` is True meanwhile: what
-        may wait for the keys to rest, does)."""
+        `by_clock`: the clock's tick moved the model; `by_keys`: the operator's command did
+        (`clock_repaint` is True meanwhile: what may wait for the keys to rest, does)."""
         stack = self.screen_stack
         if not stack or self.session is None:
             return
         visible = [stack[-1]]
         if isinstance(stack[-1], ModalScreen) and len(stack) > 1:
             visible.append(stack[-2])
-        self.clock_repaint = by_clock
+        self.clock_repaint = by_clock or by_keys
         try:
             for screen in visible:
                 update = getattr(screen, "update_view", None)

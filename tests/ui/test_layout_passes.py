@@ -65,7 +65,7 @@ async def test_the_clock_moves_the_panes_only_once_the_keys_rest(monkeypatch) ->
         assert pane.region.height > before
 
 
-async def test_a_command_moves_the_panes_at_once_even_at_the_keys(monkeypatch) -> None:
+async def test_the_tests_advance_moves_the_panes_at_once_even_at_the_keys(monkeypatch) -> None:
     monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
     engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
     app = make_app(engine)
@@ -76,6 +76,32 @@ async def test_a_command_moves_the_panes_at_once_even_at_the_keys(monkeypatch) -
         await pilot.press("j")
         app.run_command(parse("maintenance esx01 on"), quiet=True)
         app.advance(2)
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.region.height > before
+
+
+async def test_a_typed_command_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> None:
+    """A command is typed: its repaint leaves the panes' sizes (a new layout draws the whole
+    screen again while the next key waits); a tick finds the keys resting and lays them out,
+    also while the clock is paused."""
+    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
+    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.session.clock.paused
+        pane = app.screen.query_one("#migrations-pane")
+        before = pane.region.height
+        await pilot.press(":", *"maintenance esx01 on", "enter")
+        await pilot.pause()
+        assert app.screen.query_one(MigrationsTable).shown_count() > 6
+        assert pane.region.height == before  # not moved under the keys
+        app.tick(1.0)  # a tick of the paused clock, the keys just typed
+        await pilot.pause()
+        assert pane.region.height == before
+        app._last_input -= main.LAYOUT_INPUT_QUIET_S  # the keys rest
+        app.tick(1.0)
         await pilot.pause()
         await pilot.pause()
         assert pane.region.height > before

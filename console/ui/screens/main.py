@@ -75,13 +75,15 @@ LAYOUT_STEP_ROWS = 4
 #: VMs) repaint rows only in between. A resize, or another lower pane shown, lays the panes out
 #: at once.
 LAYOUT_SETTLE_S = 1.0
-#: ... nor, at the clock's ticks, while the operator is at the keys: the clock's changes move
-#: the panes only once no key (or mouse event) came for this many real seconds
-#: (`ConsoleApp.input_idle_s`; a command, a resize or the tests' `advance` lay them out at
-#: once, as before: the same keys and clock give the same screen, however fast). A new layout
-#: lays out and draws the whole screen again, 30-70 ms of CPU at 40,000 VMs, and a key
-#: pressed meanwhile waits for it: during a churn (an evacuation's migrations coming and going)
-#: that was the longest wait of a key.
+#: ... nor, at the clock's ticks or after the operator's command, while the operator is at the
+#: keys: the changes move the panes only once no key (or mouse event) came for this many real
+#: seconds (`ConsoleApp.input_idle_s`; a tick finds it, also while the clock is paused). A
+#: command is typed, so it always leaves its layout to a later tick; a resize, another pane,
+#: a drill's or a replay's step and the tests' `advance` lay the panes out at once: the same
+#: keys and clock give the same screen, however fast. A new layout lays out and draws the
+#: whole screen again, 30-70 ms of CPU at 40,000 VMs, and a key pressed meanwhile waits for
+#: it: during a churn (an evacuation's migrations coming and going) and right after a typed
+#: command that was the longest wait of a key.
 LAYOUT_INPUT_QUIET_S = 1.0
 
 
@@ -259,11 +261,13 @@ class MainScreen(Screen[None]):
             self.query_one("#side").styles.height = "1fr"
             self.query_one("#services-pane").styles.height = rows["services"]
 
-    def _follow_content(self) -> None:
-        """The panes' sizes after what they show now (`update_view`): as `_layout_for`, but no
-        sooner than LAYOUT_SETTLE_S of the clock after content last moved them, and not at a
-        tick while keys come (LAYOUT_INPUT_QUIET_S; a later `update_view` does it then: the
-        clock's ticks call it)."""
+    def follow_content(self) -> None:
+        """The panes' sizes after what they show now (`update_view`; the app's ticks of a
+        clock that does not move): as `_layout_for`, but no sooner than LAYOUT_SETTLE_S of the
+        clock after content last moved them, and not for a tick or an operator's command while
+        keys come (LAYOUT_INPUT_QUIET_S; a later tick does it then)."""
+        if not getattr(self, "_ready", False) or self.has_class("-too-small"):
+            return
         now = self.console.session.now
         if now < self._content_laid_out_at + LAYOUT_SETTLE_S:
             return
@@ -327,7 +331,7 @@ class MainScreen(Screen[None]):
         self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node,
                                        self.console.session.clock.speed)
         self._update_titles()
-        self._follow_content()
+        self.follow_content()
         for widget in self._mode_widgets:
             widget.update_view()  # type: ignore[attr-defined]
 
