@@ -334,7 +334,7 @@ def _workload_column(values: list[Any]) -> list[Workload] | None:
     if set(map(type, values)) - {dict}:
         return None
     try:
-        keys = list(zip(map(tuple, values), map(tuple, map(dict.values, values))))
+        keys = list(zip(map(tuple, values), map(tuple, map(dict.values, values)), strict=True))
         shared: dict[tuple[tuple[str, ...], tuple[Any, ...]], Workload | None] = \
             dict.fromkeys(keys)
     except TypeError:  # an unhashable value (an array, a table): refused by the checks
