@@ -461,7 +461,8 @@ def _time_parse_ahead(text: str) -> None:
     """The parse as the console does it for a big file (console.formats.parse_ahead): a child
     forked to parse while the console imports; the loader then only reads its document. Prints
     the child's time (fork to document written, wall) and the loader's (reading it: wall and
-    CPU of this process), or why there is no parse ahead here."""
+    CPU of this process, the collector off as the console has it then), or why there is no
+    parse ahead here."""
     from console.formats import parse_ahead
 
     wall = time.perf_counter()
@@ -471,9 +472,11 @@ def _time_parse_ahead(text: str) -> None:
     with contextlib.suppress(ChildProcessError):  # wait for the child, to time the reading alone
         os.waitid(os.P_PID, parse_ahead._ahead.pid, os.WEXITED | os.WNOWAIT)
     child = time.perf_counter() - wall
+    gc.disable()  # as the console reads it (console.collector holds the collector)
     wall, cpu = time.perf_counter(), time.process_time()
     document = parse_ahead.taken(text)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    gc.enable()
     assert document is not None
     print(f"  {'parse ahead (console)':<26} {wall:7.3f} s wall  {cpu:7.3f} s CPU  to read the "
           f"document a child parsed in {child:.3f} s (on another core, while the console "
