@@ -21,6 +21,7 @@ from console.cli.options import (
 from console.cli.real_hosts import add_connect_option, connect, uri_files
 from console.cli.terminal import check_terminal
 from console.errors import InputError
+from console.formats import parse_ahead
 from console.formats.connections import Connections, connections_of
 from console.formats.toml import read_file
 from console.paths import DEFAULT_CLUSTER
@@ -58,10 +59,12 @@ def run(argv: Sequence[str]) -> int:
     add_journal_options(options, default=True)
     args = options.parse_args(argv)
     seed = seed_option(args.seed)
-    from console.ui.launch import load_settings, open_console  # Textual: see console.cli
-
     cluster = args.cluster or str(DEFAULT_CLUSTER)
     text = None if args.connect else read_file(cluster)  # missing, unreadable: one line, here
+    if text is not None:
+        parse_ahead.start(text)  # a big file: parsed on the other core while Textual imports
+    from console.ui.launch import load_settings, open_console  # Textual: see console.cli
+
     connections = Connections(args.connect) if args.connect else \
         connections_of(text or "", cluster)
     uris = connections.uris

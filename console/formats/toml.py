@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from console.errors import InputError
+from console.formats import parse_ahead
 from console.model.names import NAME_RULE, all_names, display, label_problem, name_problem
 
 try:
@@ -177,7 +178,7 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
     refused_line = None
     if toml_rs is not None:
         try:
-            document = toml_rs.loads(text, toml_version="1.0.0")
+            document = _toml_rs_loads(text)
         except Exception as error:  # any refusal (syntax, digits, depth): tomllib says what
             found = _TOML_RS_LINE.search(str(error))
             refused_line = int(found[1]) if found else None
@@ -306,9 +307,18 @@ def _toml_rs_parse(text: str) -> dict[str, Any] | None:
     if toml_rs is None:
         return None
     try:
-        return toml_rs.loads(text, toml_version="1.0.0")  # type: ignore[no-any-return]
+        return _toml_rs_loads(text)
     except Exception:  # any refusal (syntax, digits, depth): tomllib says what and where
         return None
+
+
+def _toml_rs_loads(text: str) -> dict[str, Any]:
+    """`text` parsed by toml_rs as TOML 1.0 (raising its refusal): the document parsed ahead
+    for this text (console.formats.parse_ahead) when there is one."""
+    document = parse_ahead.taken(text)
+    if document is None:
+        document = toml_rs.loads(text, toml_version="1.0.0")
+    return document  # type: ignore[no-any-return]
 
 
 #: The smallest integer Python will not read from decimal text (more than 4,300 digits).

@@ -263,10 +263,12 @@ class Cluster:
             self.pending.append(vm.name)
         self._charge(vm, +1)
 
-    def place_new(self, vm: Vm, host: str) -> None:
+    def place_new(self, vm: Vm, host: str, charges: list[str] | None = None) -> None:
         """Put a VM that holds no place yet (no host or target, not in the pending queue) on
         `host`, its disk format that host's hypervisor: `set_host` for the first placement of
-        a cluster file's VMs, with its charge counted as `set_host` counts it."""
+        a cluster file's VMs, with its charge counted as `set_host` counts it; or, given
+        `charges`, the host charged appended to it, for `count_charges` to count later (many
+        placements in a row, counted at once)."""
         node = self.nodes[host]
         self.vm_hypervisor[vm.name] = node.hypervisor
         vm.host = host
@@ -274,7 +276,15 @@ class Cluster:
         if vm.state in CONSUMING_STATES:
             node.used_vcpus += vm.vcpus
             node.used_memory_gb += vm.memory_gb
-            self._log_charges([host])
+            if charges is None:
+                self._log_charges([host])
+            else:
+                charges.append(host)
+
+    def count_charges(self, charges: list[str]) -> None:
+        """Count the charges `place_new` noted in `charges` (in order) as it would have counted
+        each as it was made: `changes`, `change_log` and `recharged` come out the same."""
+        self._log_charges(charges)
 
     def set_target(self, vm: Vm, target: str | None) -> None:
         """Set (or clear, with None) the host a VM is migrating to; it is charged there too."""

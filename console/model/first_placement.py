@@ -43,9 +43,10 @@ def place_pending(cluster: Cluster) -> Vm | None:
     heaps = RoomHeaps(cluster)
     ruled = {name for rule in cluster.rules for name in rule.vms}  # `rules_of` not empty
     anti_affine = cluster.anti_affine
+    charges: list[str] = []  # counted at the end (placement reads no change counter)
     for position, vm in enumerate(queue):
         plain = not (vm.group or vm.name in ruled or anti_affine.get(vm.name))
-        if plain and heaps.take_top(cluster, vm):
+        if plain and heaps.take_top(cluster, vm, charges):
             continue
         if plain:
             host = heaps.roomiest_allowed(cluster, vm)
@@ -54,9 +55,11 @@ def place_pending(cluster: Cluster) -> Vm | None:
             host = best if confined else heaps.roomiest_allowed(cluster, vm, marked, best)
         if host is None:
             cluster.pending.extend(waiting.name for waiting in queue[position:])
+            cluster.count_charges(charges)
             return vm
-        cluster.place_new(vm, host.name)
+        cluster.place_new(vm, host.name, charges)
         heaps.charged(cluster, host)
+    cluster.count_charges(charges)
     return None
 
 
@@ -101,11 +104,12 @@ class RoomHeaps:
         else:
             heappush(heap, key)
 
-    def take_top(self, cluster: Cluster, vm: Vm) -> bool:
+    def take_top(self, cluster: Cluster, vm: Vm, charges: list[str]) -> bool:
         """Place a plain VM (no group, rule or anti-affinity) whose guest one hypervisor kind
         here runs on the top of that kind's heap when it fits there, which is then its
         `best_host` (every host in a heap is usable and no failover host, so `allowed` asks
-        only for room), and say so; else False, and nothing changed."""
+        only for room), and say so; else False, and nothing changed. The charge is noted in
+        `charges` (`Cluster.place_new`)."""
         heaps = self._kinds.get((vm.guest_os, cluster.vm_hypervisor.get(vm.name)))
         if heaps is None:
             heaps = self._heaps_for(cluster, vm)
@@ -123,7 +127,7 @@ class RoomHeaps:
         if node.used_vcpus + vm.vcpus > vcpus or \
                 node.used_memory_gb + vm.memory_gb > memory + 1e-9:
             return False
-        cluster.place_new(vm, name)
+        cluster.place_new(vm, name, charges)
         key = (-(memory - node.used_memory_gb), node.used_vcpus - vcpus, name)
         if key != top:
             keys[name] = key

@@ -56,7 +56,8 @@ def loads_behind_screen(text: str, filename: str,
     (console.formats.cluster.quick_to_place), however short the file (`count = 8000` is one
     line). Raises `InputError` for text that is not TOML or breaks the schema: that much is
     checked before the screen, whatever the size."""
-    return len(text.encode()) > ASYNC_LOAD_BYTES or not quick_to_place(text, filename, traces)
+    return (len(text) > ASYNC_LOAD_BYTES  # as many bytes at least: a 6 MB file not encoded
+            or len(text.encode()) > ASYNC_LOAD_BYTES or not quick_to_place(text, filename, traces))
 
 
 def load_settings(theme: str | None) -> tuple[list[Theme], dict[str, str]]:

@@ -326,27 +326,30 @@ def _workload_column(values: list[Any]) -> list[Workload] | None:
     value, so tables that are the same (keys in the same order, values of the same type and
     value) give one, checked once: 40,000 VMs of a few workload shapes make a few Workloads.
 
-    Tables are grouped by their items. Equal items are the same table unless a value is a
-    whole number (1, 1.0 and true are equal, and so are 0.0 and -0.0): a group holding one is
-    told apart again by each table's `repr`, which spells type and sign."""
+    Tables are grouped by their keys and values. Equal values of a number key give the same
+    Workload (an int is read as the float it equals) but where one is 0 or 1: `true` equals 1
+    and `false` 0 (refused), -0.0 equals 0.0 and 0 (a float of another sign). A group whose
+    values hold one is told apart again by each table's `repr`, which spells type and
+    sign."""
     if set(map(type, values)) - {dict}:
         return None
     try:
-        items = list(map(tuple, map(dict.items, values)))
-        shared: dict[tuple[Any, ...], Workload | None] = dict.fromkeys(items)
+        keys = list(zip(map(tuple, values), map(tuple, map(dict.values, values)), strict=True))
+        shared: dict[tuple[tuple[str, ...], tuple[Any, ...]], Workload | None] = \
+            dict.fromkeys(keys)
     except TypeError:  # an unhashable value (an array, a table): refused by the checks
         return None
     try:
         for key in shared:
-            if not any(map(_whole, dict(key).values())):
-                shared[key] = _workload(dict(key))
+            if not any(map(_zero_or_one, key[1])):
+                shared[key] = _workload(dict(zip(*key)))  # noqa: B905 (same length)
     except Problem:
         return None
     if None not in shared.values():
-        return list(map(shared.__getitem__, items))
+        return list(map(shared.__getitem__, keys))
     spelt: dict[str, Workload] = {}
     workloads = []
-    for key, table in zip(items, values):  # noqa: B905 (same length)
+    for key, table in zip(keys, values):  # noqa: B905 (same length)
         workload = shared[key]
         if workload is None:
             try:
@@ -363,10 +366,10 @@ def _workload_column(values: list[Any]) -> list[Workload] | None:
     return workloads
 
 
-def _whole(value: Any) -> bool:
-    """A number other values of another type or sign are equal to (`1 == 1.0 == True`,
-    `0.0 == -0.0`)."""
-    return type(value) is not str and (type(value) is not float or value.is_integer())
+def _zero_or_one(value: Any) -> bool:
+    """A value other values read differently are equal to: `true == 1 == 1.0`, `false == 0`,
+    `0.0 == -0.0`."""
+    return type(value) is not str and (value == 0 or value == 1)
 
 
 _workload.column = _workload_column  # type: ignore[attr-defined]
