@@ -105,3 +105,23 @@ async def test_a_typed_command_moves_the_panes_only_once_the_keys_rest(monkeypat
         await pilot.pause()
         await pilot.pause()
         assert pane.region.height > before
+
+
+async def test_the_completions_strip_lies_over_the_panes_without_moving_them() -> None:
+    """The strip above the command line comes and goes as a command is typed; the panes keep
+    their sizes (a new size lays out and draws the whole screen again)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        body = app.screen.query_one("#body")
+        lower = app.screen.query_one("#lower")
+        before = (body.region, lower.region)
+        await pilot.press(":", *"mig")
+        await pilot.pause()
+        strip = app.screen.query_one("#completions")
+        assert strip.display and strip.region.height >= 2
+        assert strip.region.overlaps(lower.region)  # over the lower pane's last rows
+        assert (body.region, lower.region) == before
+        await pilot.press("escape")
+        await pilot.pause()
+        assert (body.region, lower.region) == before

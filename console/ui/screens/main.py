@@ -112,7 +112,7 @@ class MainScreen(Screen[None]):
     and the footer."""
 
     DEFAULT_CSS = """
-    MainScreen { layout: vertical; }
+    MainScreen { layout: vertical; layers: default overlay; }
     MainScreen #body { height: 1fr; }
     MainScreen #top { height: 7; }
     MainScreen #middle { height: 1fr; layout: horizontal; }

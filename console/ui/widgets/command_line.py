@@ -157,11 +157,14 @@ def usage_hint(text: str) -> str:
 
 class Completions(Static):
     """The strip above the command line: the candidates for the word being typed and the usage
-    of the command typed; hidden when there is nothing to say or the line is closed."""
+    of the command typed; hidden when there is nothing to say or the line is closed. It lies
+    over the panes' last rows (the screen's `overlay` layer) rather than taking rows from them:
+    panes that change size lay out and draw the whole screen again, as the strip came and went
+    with each command typed (30-70 ms at 40,000 VMs, a key waiting behind it)."""
 
     DEFAULT_CSS = """
     Completions { dock: bottom; height: auto; max-height: 4; margin-bottom: 1; display: none;
-                  padding: 0 1; background: $boost; color: $text-muted; }
+                  layer: overlay; padding: 0 1; background: $boost; color: $text-muted; }
     Completions.-shown { display: block; }
     """
 
