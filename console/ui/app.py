@@ -654,9 +654,13 @@ class ConsoleApp(App[int]):
 
     async def on_event(self, event: events.Event) -> None:
         """Textual's; a key or mouse event notes the operator's last input (`collector.tidy`
-        runs the cycle collector's full passes while the operator is idle)."""
+        runs the cycle collector's full passes while the operator is idle). The main screen
+        takes its bar and pane keys here, as they are read (`MainScreen.take_key`)."""
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
+            take_key = getattr(self.screen, "take_key", None)
+            if isinstance(event, events.Key) and take_key is not None and take_key(event):
+                return  # the main screen's bar and pane keys, in the order read
         await super().on_event(event)
 
     def tick_period(self) -> float:

@@ -381,3 +381,50 @@ async def test_readmes_keys_toml_with_f2_loads_and_both_keys_act(tmp_path):
         await pilot.pause()
         assert not app.engine.cluster.nodes["B"].maintenance
         assert "alt+m f2" in help_text(app)
+
+
+def burst(app, typed: str) -> None:
+    """Post `typed` (and enter) to the app in one go, as a terminal over SSH delivers a whole
+    line in one read: no key waits for the one before it to be handled."""
+    from textual import events
+
+    names = {":": "colon", "/": "slash", " ": "space", "-": "minus"}
+    for char in typed:
+        app.post_message(events.Key(names.get(char, char), char))
+    app.post_message(events.Key("enter", "\r"))
+
+
+@pytest.mark.parametrize("line", [":speed 63", "6:speed 63", ":fail-node B"])
+async def test_a_command_typed_in_one_burst_arrives_whole_and_in_order(line):
+    """`:` opens the line as the app reads it, so that every key behind it goes into the line
+    in the order typed (not some straight to the line while the earlier ones are still passed
+    up from the pane, the rest then running as keys of their own). A pane's number before it
+    (`6:`) focuses that pane first."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        burst(app, line)
+        for _ in range(10):
+            await pilot.pause()
+        history = app.screen.query_one(CommandLine).history
+        assert history[-1:] == [line.split(":", 1)[1]]
+        assert app.session.clock.paused  # no stray space resumed the clock
+        assert not app.screen.query_one(CommandLine).has_class("-open")
+        if line.startswith("6"):
+            assert app.screen.focused.id == "events-table"
+
+
+@pytest.mark.parametrize(("key", "char", "focused"),
+                         [("colon", ":", "command-line"), ("slash", "/", "filter-line"),
+                          ("6", "6", "events-table")])
+async def test_bar_and_pane_keys_act_as_the_app_reads_them(key, char, focused):
+    """Before any widget has had its turn: the keys read behind them then go to the line, the
+    filter or that pane, in order (each widget handles its keys in a task of its own, so a bar
+    opened in the pane's turn got later keys before the pane had passed up the earlier ones)."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.on_event(events.Key(key, char))
+        assert app.focused is not None and app.focused.id == focused

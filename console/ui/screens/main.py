@@ -544,32 +544,30 @@ class MainScreen(Screen[None]):
             return
         getattr(self, f"action_{action}")()
 
-    def on_key(self, event: events.Key) -> None:
-        """`:` and `/` open their bar here, not through the binding: keys typed right behind
-        them (over SSH they arrive in one burst) are already queued for the pane, and must go
-        into the bar, never run as keys of their own. And a greyed (locked) key still builds its
-        command, so the refusal says why."""
-        focused = self.focused
-        if isinstance(focused, Input):
-            # the bar stops the keys it takes itself: a printable key here was queued earlier
-            if focused.has_class("-open") and event.is_printable and event.character:
-                event.stop()
-                event.prevent_default()
-                focused.insert_text_at_cursor(event.character)
-            return
+    def take_key(self, event: events.Key) -> bool:
+        """A key the app hands here as it reads it, before it goes to the focused widget
+        (ConsoleApp.on_event); whether it was taken. `:` and `/` open their bar, and the pane
+        numbers focus their pane, here and not through bindings: the keys typed right behind
+        them (over SSH a whole `:speed 63` and enter arrive in one burst) must then go to the
+        bar, or find that pane focused (`6/`), in the order typed. Opened from the focused
+        pane's own turn, the bar got the later keys straight away while the earlier ones were
+        still passed up from the pane: on a big cluster, where a repaint takes a while, a
+        command lost its first letters or digits, and the rest ran as keys of their own. Keys
+        while a bar is open are the bar's."""
+        if isinstance(self.focused, Input):
+            return False
         for spec in KEYS:
             if spec.action in BAR_ACTIONS and event.key in self.console.keys_of(spec).split(","):
-                event.stop()
-                event.prevent_default()
                 getattr(self, f"action_{spec.action}")()
-                return
+                return True
         if event.key in PANE_KEYS:
-            # Here too, not through the binding: a bar key typed right behind a pane's number
-            # (`6/`, in one burst) is handled here, before a binding's turn would come, and
-            # must find that pane focused.
-            event.stop()
-            event.prevent_default()
             self.action_focus_pane(PANE_KEYS[event.key])
+            return True
+        return False
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed (locked) key still builds its command, so the refusal says why."""
+        if isinstance(self.focused, Input):
             return
         locked = self.console.locked
         if not locked and self.console.session.capability is None:
