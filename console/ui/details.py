@@ -164,7 +164,7 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
         f"anti-affinity  {', '.join(views.anti_affine(engine, vm)) or '-'}",
         f"service        {f'{role[0]} ({role[1].value})' if role else '-'}",
         f"uptime         {_uptime(engine, vm)}",
-        f"downtime       {vm.downtime_s:.1f} s in total"
+        f"downtime       {views.vm_downtime(engine, vm):.1f} s in total"
         + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
         f"workload       {vm.workload.profile}: " + (
             ("not read yet (its host's VMs are read in turn: host details)"
@@ -202,7 +202,8 @@ def service_details(engine: Engine, name: str) -> list[str]:
         f"failback       {view.failback}",
         f"failovers      {view.failovers} in the last {service.failover_period_s / 3600:g} h "
         f"(at most {view.max_failovers}); takes {service.failover_s:g} s",
-        f"downtime       {service.downtime_s:.1f} s in total",
+        f"downtime       {views.service_downtime(engine, service):.1f} s in total"
+        + (f", down since {clock(service.down_since)}" if service.down_since is not None else ""),
         "",
         "members",
     ]
