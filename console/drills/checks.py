@@ -46,15 +46,12 @@ class View:
 
 def vm_downtime(view: View, name: str) -> float:
     """Seconds VM `name` has been down so far, the current outage included."""
-    vm = view.cluster.vms[name]
-    return vm.downtime_s + (view.now - vm.down_since if vm.down_since is not None else 0.0)
+    return view.cluster.vms[name].downtime_until(view.now)
 
 
 def service_downtime(view: View, name: str) -> float:
     """Seconds service `name` has been down so far, the current outage included."""
-    service = view.cluster.services[name]
-    return service.downtime_s + (view.now - service.down_since
-                                 if service.down_since is not None else 0.0)
+    return view.cluster.services[name].downtime_until(view.now)
 
 
 def lost_vms(view: View) -> list[str]:

@@ -478,8 +478,7 @@ class DrillSession:
                                             list(incident.vms), list(incident.services),
                                             incident.recovered_at, incident.recovery_s,
                                             outstanding))
-        vm_down = {name: round(vm.downtime_s + (engine.now - vm.down_since
-                                                if vm.down_since is not None else 0.0), 3)
+        vm_down = {name: round(vm.downtime_until(engine.now), 3)
                    for name, vm in cluster.vms.items()}
         svc_down = {name: round(service_downtime(self.view, name), 3)
                     for name in cluster.services}

@@ -204,6 +204,11 @@ class Vm:
     last_migrated_at: float | None = None  # for the balancer's hold-down
     epoch: int = 0  # bumped on every state change; stale timers compare it
 
+    def downtime_until(self, now: float) -> float:
+        """Seconds down in total by simulated time `now`: the ended outages and the one still
+        going on (since `down_since`)."""
+        return self.downtime_s + (now - self.down_since if self.down_since is not None else 0.0)
+
 
 @dataclass(slots=True)
 class HaGroup:
@@ -366,3 +371,8 @@ class Service:
             return 0.0
         start = self.failback_window[0] * 3600.0  # type: ignore[index]
         return (start - now % DAY_S) % DAY_S
+
+    def downtime_until(self, now: float) -> float:
+        """Seconds down in total by simulated time `now`: the ended outages and the one still
+        going on (since `down_since`)."""
+        return self.downtime_s + (now - self.down_since if self.down_since is not None else 0.0)

@@ -20,8 +20,7 @@ def summary(engine: Engine) -> dict[str, object]:
         name: {
             "state": vm.state.value,
             "host": vm.host,
-            "downtime_s": round(vm.downtime_s + (now - vm.down_since
-                                                 if vm.down_since is not None else 0.0), 3),
+            "downtime_s": round(vm.downtime_until(now), 3),
         }
         for name, vm in cluster.vms.items()
     }

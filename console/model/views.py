@@ -485,6 +485,16 @@ def vm_uptime(engine: Engine, vm: Vm) -> float | None:
     return max(0.0, engine.now - vm.started_at)
 
 
+def vm_downtime(engine: Engine, vm: Vm) -> float:
+    """Seconds `vm` has been down in total by now, the outage still going on included."""
+    return vm.downtime_until(engine.now)
+
+
+def service_downtime(engine: Engine, service: Service) -> float:
+    """Seconds `service` has been down in total by now, the outage still going on included."""
+    return service.downtime_until(engine.now)
+
+
 def vm_role(engine: Engine, vm: Vm) -> tuple[str, Role] | None:
     """(service, role) when the VM is a member of a clustered service."""
     service_name = engine.cluster.member_of.get(vm.name)

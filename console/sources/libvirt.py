@@ -49,6 +49,7 @@ from console.model.commands import (
     VmShutdown,
     VmSuspend,
 )
+from console.model.entities import Node
 from console.model.observed import REFUSALS
 from console.session import OBSERVATION, Session
 from console.sources.base import Post
@@ -150,8 +151,13 @@ class LibvirtSource:
         and the rest, so drills run on a faithful copy."""
         cluster = self.build()
         cluster.observed = False
+        assumed = Node(name="", hypervisor="kvm")
+        for node in cluster.nodes.values():  # a simulated host needs them: the defaults
+            node.disks_gb = node.disks_gb or assumed.disks_gb
+            node.nics_gbps = node.nics_gbps or assumed.nics_gbps
         return cluster_text(cluster, header=f"{self.title}\nexported as a simulated cluster: "
-                                            "drills and simulate run on it")
+                                            "drills and simulate run on it (disks and NICs a "
+                                            "host does not report: the model's defaults)")
 
     def build(self) -> Cluster:
         """The observed cluster of the real hosts (connects first if needed). Raises InputError

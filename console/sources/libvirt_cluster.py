@@ -97,7 +97,8 @@ def observed_cluster_text(found: Sequence[tuple[HostFacts, list[DomainFacts]]], 
     engine turns off the autonomy real hosts lack, console.model.observed). `title` goes in
     the comment at the top (the connections, secrets redacted); `name` and `description`
     the cluster's (default "libvirt" and a count of the hosts and VMs). Overcommit ratios are raised
-    where the real hosts run more than the defaults allow, so the file always loads."""
+    where the real hosts run more than the defaults allow, so the file always loads. A host's
+    disks and NICs are what its connection reports: an empty list when it reports none."""
     cpu_ratio, memory_ratio = _overcommit(found)
     lines = [f"# {title}", "", "[cluster]", f"name = {toml_value(name or 'libvirt')}",
              f"description = {toml_value(description or _description(found))}",
@@ -110,11 +111,10 @@ def observed_cluster_text(found: Sequence[tuple[HostFacts, list[DomainFacts]]], 
                   f"cpus = {max(1, host.sockets)}",
                   f"cores_per_cpu = {max(1, host.cores_per_socket)}",
                   f"mhz = {max(1, host.mhz)}",
-                  f"memory_gb = {toml_value(_gb(host.memory_mb))}"]
-        if host.disks_gb:
-            lines.append(f"disks_gb = {toml_value(list(host.disks_gb))}")
-        if host.nics_gbps:
-            lines.append(f"nics_gbps = {toml_value(list(host.nics_gbps))}")
+                  f"memory_gb = {toml_value(_gb(host.memory_mb))}",
+                  # empty when the connection reports none: not known (never the defaults)
+                  f"disks_gb = {toml_value(list(host.disks_gb))}",
+                  f"nics_gbps = {toml_value(list(host.nics_gbps))}"]
     for vm, (host, domain) in where_each_vm_is(found, names).items():
         lines += ["", "[[vms]]", f"name = {toml_value(vm)}",
                   f"host = {toml_value(names.node[host.name])}",

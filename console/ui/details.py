@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ def _disks(sizes: tuple[float, ...] | list[float]) -> str:
         return f"{len(sizes)} x {sizes[0]:g} GB"
     return f"{', '.join(f'{d:g}' for d in sizes)} GB"
 
+
+#: What a real host's details say of hardware its connection does not report.
+NOT_REPORTED = "not known (its connection does not report them)"
 
 #: Points of the CPU history lines (they fit an 80-column details view unwrapped).
 HISTORY_POINTS = 40
@@ -62,12 +66,10 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         *([f"readings       {readings}"] if readings is not None else []),
         f"hypervisor     {hyper.label if hyper else node.hypervisor}",
         f"CPU            {node.cpus} x {node.cores_per_cpu} cores @ {node.mhz} MHz = "
-        f"{node.cores} cores; {node.used_vcpus} vCPUs allocated of "
-        f"{views.vcpu_capacity(engine, node):g}",
+        f"{node.cores} cores; {_vcpus_allocated(engine, node)}",
         f"memory         {node.memory_gb:g} GB; {node.used_memory_gb:g} GB allocated",
-        f"disks          {_disks(node.disks_gb)} = {node.disk_total_gb:g} GB, "
-        f"{node.disk_mbps:g} MB/s",
-        f"NICs           {', '.join(f'{n:g} Gb' for n in node.nics_gbps)}",
+        f"disks          {_disks_line(engine, node)}",
+        f"NICs           {_nics_line(node)}",
         f"utilisation    {_usage_text(usage)}",
         cpu_history_line(views.node_cpu_history(engine, node, HISTORY_POINTS, step), step),
         "heartbeats     " + "".join(" " if b is None else "▮" if b else "·" for b in beat.strip)
@@ -90,6 +92,29 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         for proc, cpu, mem in processes:
             lines.append(f"  {proc:<24} CPU {cpu:5.1f}%  memory {mem:5.1f}%")
     return lines
+
+
+def _vcpus_allocated(engine: Engine, node: Node) -> str:
+    """`20 vCPUs allocated of 64 (16 cores x 4 overcommit)`: the capacity in whole vCPUs (a VM
+    fits while the allocated ones stay within cores x ratio) and where it comes from."""
+    capacity = math.floor(views.vcpu_capacity(engine, node) + 1e-9)
+    ratio = views.settings(engine).ha.cpu_overcommit
+    return (f"{node.used_vcpus} vCPUs allocated of {capacity} "
+            f"({node.cores} cores x {ratio:g} overcommit)")
+
+
+def _disks_line(engine: Engine, node: Node) -> str:
+    """`5 x 300 GB = 1500 GB, 400 MB/s` (a real host's without the throughput, which no
+    connection reports), or that the host's connection reports none."""
+    if not node.disks_gb:
+        return NOT_REPORTED
+    sizes = f"{_disks(node.disks_gb)} = {node.disk_total_gb:g} GB"
+    return sizes if engine.cluster.observed else f"{sizes}, {node.disk_mbps:g} MB/s"
+
+
+def _nics_line(node: Node) -> str:
+    """`1 Gb, 1 Gb, 10 Gb`, or that the host's connection reports none."""
+    return ", ".join(f"{n:g} Gb" for n in node.nics_gbps) or NOT_REPORTED
 
 
 def _truth(engine: Engine, node: Node) -> str:
@@ -164,7 +189,7 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
         f"anti-affinity  {', '.join(views.anti_affine(engine, vm)) or '-'}",
         f"service        {f'{role[0]} ({role[1].value})' if role else '-'}",
         f"uptime         {_uptime(engine, vm)}",
-        f"downtime       {vm.downtime_s:.1f} s in total"
+        f"downtime       {views.vm_downtime(engine, vm):.1f} s in total"
         + (f", down since {clock(vm.down_since)}" if vm.down_since is not None else ""),
         f"workload       {vm.workload.profile}: " + (
             ("not read yet (its host's VMs are read in turn: host details)"
@@ -202,7 +227,8 @@ def service_details(engine: Engine, name: str) -> list[str]:
         f"failback       {view.failback}",
         f"failovers      {view.failovers} in the last {service.failover_period_s / 3600:g} h "
         f"(at most {view.max_failovers}); takes {service.failover_s:g} s",
-        f"downtime       {service.downtime_s:.1f} s in total",
+        f"downtime       {views.service_downtime(engine, service):.1f} s in total"
+        + (f", down since {clock(service.down_since)}" if service.down_since is not None else ""),
         "",
         "members",
     ]

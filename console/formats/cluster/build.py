@@ -33,11 +33,27 @@ from console.formats.cluster.schema import Draft
 from console.formats.toml import Problem, at
 from console.model import first_placement, placement
 from console.model.cluster import Cluster
-from console.model.entities import CONSUMING_STATES, Role, Service, ServiceState, Vm, VmState
+from console.model.entities import (
+    CONSUMING_STATES,
+    Node,
+    Role,
+    Service,
+    ServiceState,
+    Vm,
+    VmState,
+)
 
 _VM, _NAME, _HOST = attrgetter("vm"), attrgetter("name"), attrgetter("host")
 
 # -- building -----------------------------------------------------------------------------------
+
+
+def _refuse_unknown_hardware(path: str, node: Node) -> None:
+    """A simulated host needs its disks and NICs: an empty `disks_gb` or `nics_gbps` (a real
+    host that reports none: not known) is for an observed cluster only. Raises Problem."""
+    for key in ("disks_gb", "nics_gbps"):
+        if not getattr(node, key):
+            raise Problem(f"{path}.{key}", "must be a non-empty array, got []")
 
 
 def build(draft: Draft, *, place: bool = True) -> Cluster:
@@ -47,7 +63,9 @@ def build(draft: Draft, *, place: bool = True) -> Cluster:
     a cluster for checking the names a drill uses, not for running."""
     cluster = Cluster(name=draft.name, settings=draft.settings, description=draft.description,
                       observed=draft.truth == "observed")
-    for _, node in draft.nodes:
+    for path, node in draft.nodes:
+        if not cluster.observed:
+            _refuse_unknown_hardware(path, node)
         cluster.add_node(node)
     register_images(draft, cluster)
     hold_images(draft, cluster)

@@ -102,8 +102,9 @@ cpus = 4                   # integer >= 1 (sockets)
 cores_per_cpu = 4          # integer >= 1
 mhz = 2400                 # integer >= 1
 memory_gb = 16             # > 0
-disks_gb = [300, 300, 300, 300, 300]   # non-empty, each > 0
-nics_gbps = [1, 1, 1, 1]               # non-empty, each > 0
+disks_gb = [300, 300, 300, 300, 300]   # non-empty, each > 0 (empty only in an observed
+                                       # cluster: a real host that reports none, not known)
+nics_gbps = [1, 1, 1, 1]               # non-empty, each > 0 (empty: as disks_gb)
 disk_mbps = 400            # > 0
 boot_s = 120               # >= 0
 subnet = "site1"           # optional: its heartbeat subnet (multi-site clusters), a name
@@ -461,8 +462,8 @@ _NODE_KEYS = {
     "cores_per_cpu": Key(Integer(1, 1024)),
     "mhz": Key(Integer(1, 100_000, "MHz")),
     "memory_gb": Key(_MEMORY),
-    "disks_gb": Key(list_of(_DISK, non_empty=True)),
-    "nics_gbps": Key(list_of(Between(0, 1600, "Gb/s", above=True), non_empty=True)),
+    "disks_gb": Key(list_of(_DISK, non_empty=False)),  # non-empty unless observed: build
+    "nics_gbps": Key(list_of(Between(0, 1600, "Gb/s", above=True), non_empty=False)),
     "disk_mbps": Key(Between(0, MAX_MBPS, "MB/s", above=True)),
     "boot_s": Key(_SECONDS),
     "count": Key(Integer(1, MAX_COUNT)),

@@ -65,9 +65,26 @@ class DetailsScreen(Screen[None]):
         yield ConsoleFooter()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        box = self.query_one(VerticalScroll)
+        box.focus()
         self._ready = True
         self.update_view()
+        # the scrollbar's thumb, a sliver beside a long list, reads as an unlabelled
+        # sparkline: the box's subtitle says which lines it shows
+        self.watch(box, "scroll_y", self._show_position)
+        self.watch(box, "virtual_size", self._show_position)
+
+    def position(self) -> str:
+        """`lines 1-36 of 2,240` when the text is longer than the box shows, else ""."""
+        box = self.query_one(VerticalScroll)
+        total, shown = box.virtual_size.height, box.scrollable_content_region.height
+        if total <= shown or shown <= 0:
+            return ""
+        top = round(box.scroll_y)
+        return f"lines {top + 1}-{min(total, top + shown)} of {total:,}"
+
+    def _show_position(self) -> None:
+        self.query_one(VerticalScroll).border_subtitle = self.position()
 
     def lines(self) -> list[str]:
         """The details text now, one string a line (`console.ui.details`); a node that is the local
