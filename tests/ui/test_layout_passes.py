@@ -39,13 +39,17 @@ async def test_the_legend_follows_the_width_without_a_layout(monkeypatch) -> Non
         assert layouts and not any(layouts)
 
 
+def datacenter_app(monkeypatch):
+    """The datacenter sample's console, content free to move the panes at once (no
+    LAYOUT_SETTLE_S): an evacuation's migrations need more rows than the pane has."""
+    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
+    return make_app(Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0))
+
+
 async def test_the_clock_moves_the_panes_only_once_the_keys_rest(monkeypatch) -> None:
-    """At the clock's ticks (`refresh_view(by_clock=True)`); a command or the tests' `advance`
-    lay the panes out at once, whatever the keys did (the same keys and clock, the same
-    screen)."""
-    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)  # content may move the panes at once
-    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
-    app = make_app(engine)
+    """At the clock's ticks (`refresh_view(by_clock=True)`); the tests' `advance` lays the
+    panes out at once, whatever the keys did (the same keys and clock, the same screen)."""
+    app = datacenter_app(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         pane = app.screen.query_one("#migrations-pane")
@@ -66,9 +70,7 @@ async def test_the_clock_moves_the_panes_only_once_the_keys_rest(monkeypatch) ->
 
 
 async def test_the_tests_advance_moves_the_panes_at_once_even_at_the_keys(monkeypatch) -> None:
-    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
-    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
-    app = make_app(engine)
+    app = datacenter_app(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         pane = app.screen.query_one("#migrations-pane")
@@ -85,9 +87,7 @@ async def test_a_typed_command_moves_the_panes_only_once_the_keys_rest(monkeypat
     """A command is typed: its repaint leaves the panes' sizes (a new layout draws the whole
     screen again while the next key waits); a tick finds the keys resting and lays them out,
     also while the clock is paused."""
-    monkeypatch.setattr(main, "LAYOUT_SETTLE_S", 0.0)
-    engine = Engine(load_cluster(SAMPLE_CLUSTERS / "datacenter.toml"), 0)
-    app = make_app(engine)
+    app = datacenter_app(monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.session.clock.paused
