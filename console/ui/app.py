@@ -189,7 +189,7 @@ class ConsoleApp(App[int]):
         #: True while a repaint for the clock's tick or the operator's command runs
         #: (`refresh_view(by_clock=True)` or `by_keys=True`): what may wait for the keys to rest
         #: (the panes' sizes, console.ui.screens.main), does.
-        self.clock_repaint = False
+        self.layout_may_wait = False
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
@@ -701,11 +701,11 @@ class ConsoleApp(App[int]):
         last commands changed, once the keys rest (a moving clock's repaint does it)."""
         main = self._main_screen()
         if main is not None and main is self.screen:
-            self.clock_repaint = True
+            self.layout_may_wait = True
             try:
                 main.follow_content()
             finally:
-                self.clock_repaint = False
+                self.layout_may_wait = False
 
     def _step_owed(self) -> float:
         """Step what the clock owes, STEP_S at a time, for STEP_BUDGET_S at most; the rest
@@ -785,21 +785,21 @@ class ConsoleApp(App[int]):
     def refresh_view(self, *, by_clock: bool = False, by_keys: bool = False) -> None:
         """Repaint the screen on top (and the one under a modal dialog) from the model.
         `by_clock`: the clock's tick moved the model; `by_keys`: the operator's command did
-        (`clock_repaint` is True meanwhile: what may wait for the keys to rest, does)."""
+        (`layout_may_wait` is True meanwhile: what may wait for the keys to rest, does)."""
         stack = self.screen_stack
         if not stack or self.session is None:
             return
         visible = [stack[-1]]
         if isinstance(stack[-1], ModalScreen) and len(stack) > 1:
             visible.append(stack[-2])
-        self.clock_repaint = by_clock or by_keys
+        self.layout_may_wait = by_clock or by_keys
         try:
             for screen in visible:
                 update = getattr(screen, "update_view", None)
                 if update is not None:
                     update()
         finally:
-            self.clock_repaint = False
+            self.layout_may_wait = False
         self._relabel_pause()
 
     def _relabel_pause(self) -> None:

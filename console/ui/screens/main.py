@@ -271,7 +271,7 @@ class MainScreen(Screen[None]):
         now = self.console.session.now
         if now < self._content_laid_out_at + LAYOUT_SETTLE_S:
             return
-        if (getattr(self.console, "clock_repaint", False)
+        if (getattr(self.console, "layout_may_wait", False)
                 and getattr(self.console, "input_idle_s", math.inf) < LAYOUT_INPUT_QUIET_S):
             return
         width, height = self.size
