@@ -105,25 +105,7 @@ class StatsSampler:
         self._slice = 0
         self._known: dict[str, _Known] = {}
         self._complete = False  # every domain listed has had rates once: the sums are whole
-        self._sums = [0.0, 0.0, 0]  # over _known: CPU ns/s, disk bytes/s, memory held (KiB)
         self._targets.clear()
-
-    def _keep(self, name: str, known: _Known | None) -> None:
-        """Set (or with None drop) what is known of domain `name`, keeping the sums."""
-        old = self._known.pop(name, None)
-        for sign, entry in ((-1, old), (1, known)):
-            if entry is not None:
-                self._sums[0] += sign * entry.cpu_ns_per_s
-                self._sums[1] += sign * entry.disk_bytes_per_s
-                self._sums[2] += sign * entry.reading.held_kib
-        if known is not None:
-            self._known[name] = known
-
-    def _resum(self) -> None:
-        """The sums worked out afresh (once a rotation: no rounding builds up)."""
-        known = self._known.values()
-        self._sums = [sum(k.cpu_ns_per_s for k in known), sum(k.disk_bytes_per_s for k in known),
-                      sum(k.reading.held_kib for k in known)]
 
     # -- the host --------------------------------------------------------------------------
 
@@ -242,8 +224,7 @@ class StatsSampler:
             self._slice = max(1, math.ceil(len(self._rotation) / max(1, passes)))
             listed = {name for name, _domain in self._rotation}
             for name in [name for name in self._known if name not in listed]:
-                self._keep(name, None)
-            self._resum()
+                del self._known[name]
         taken = self._rotation[self._cursor:self._cursor + self._slice]
         self._cursor += self._slice
         return taken
@@ -265,7 +246,7 @@ class StatsSampler:
         readings = self._read(conn, taken, one_by_one=not first)
         for name, _domain in taken if not first else ():  # stopped or undefined since listed
             if name not in readings:
-                self._keep(name, None)
+                self._known.pop(name, None)
         now = self._clock()
         previous_at, previous_cpu = self._at, self._host_cpu
         self._at, self._host_cpu = now, host_cpu
@@ -274,12 +255,12 @@ class StatsSampler:
             known = self._known.get(name)
             before = None if known is None else known.reading
             if before is None or reading.at <= before.at:
-                self._keep(name, _Known(reading, 0.0, 0.0, rated=False))
+                self._known[name] = _Known(reading, 0.0, 0.0, rated=False)
                 continue
             seconds = reading.at - before.at
             cpu_ns = 0.0 if reading.paused else max(0, reading.cpu_ns - before.cpu_ns) / seconds
             disk = max(0, reading.disk_bytes - before.disk_bytes) / seconds
-            self._keep(name, _Known(reading, cpu_ns, disk))
+            self._known[name] = _Known(reading, cpu_ns, disk)
             domains.append(DomainStats(self.host.name, name,
                                        _fraction(cpu_ns / (1e9 * reading.vcpus)),
                                        reading.memory, _fraction(disk / (DISK_MBPS * 1e6))))
@@ -297,15 +278,17 @@ class StatsSampler:
         domains' latest rates and memory, once every domain has rates (None before)."""
         if not self._complete:
             return None
+        known = self._known.values()
         cores = self.host.sockets * self.host.cores_per_socket
-        cpu = _fraction(self._sums[0] / (1e9 * cores))
+        cpu = _fraction(sum(k.cpu_ns_per_s for k in known) / (1e9 * cores))
         if host_cpu and previous_cpu:
             total = host_cpu[1] - previous_cpu[1]
             if total > 0:
                 cpu = _fraction((host_cpu[0] - previous_cpu[0]) / total)
         memory = host_memory
         if memory is None:
-            memory = (_fraction(self._sums[2] / (self.host.memory_mb * 1024))
-                      if self.host.memory_mb else 0.0)
-        disk = self._sums[1] / (DISK_MBPS * 1e6)
+            held_kib = sum(k.reading.held_kib for k in known)
+            memory = _fraction(held_kib / (self.host.memory_mb * 1024)) if self.host.memory_mb \
+                else 0.0
+        disk = sum(k.disk_bytes_per_s for k in known) / (DISK_MBPS * 1e6)
         return HostStats(self.host.name, cpu, memory, _fraction(disk))

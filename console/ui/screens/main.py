@@ -87,8 +87,8 @@ LAYOUT_SETTLE_S = 1.0
 LAYOUT_INPUT_QUIET_S = 1.0
 
 
-BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.on_key)
-#: The pane numbers (1-8), handled where the bar keys are (see MainScreen.on_key).
+BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.take_key)
+#: The pane numbers (1-8), handled where the bar keys are (see MainScreen.take_key).
 PANE_KEYS = {str(n): name for n, name in enumerate(PANES, start=1)}
 
 
