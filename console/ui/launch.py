@@ -45,6 +45,9 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
+#: What the loading screen says while the cluster of real hosts (connected before the screen)
+#: is read and built.
+OBSERVED_LOADING = "cluster-console: reading the real hosts' VMs (libvirt) ...  (q quits)"
 #: A follower plays what its journal holds for at most this many real seconds before the screen
 #: opens; a longer journal is played behind the loading screen (`follow_console`).
 FOLLOW_INLINE_S = 0.5
@@ -131,6 +134,8 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
                      source=source if local or observed else None, confirm=confirm,
                      theme=theme, themes=themes, keymap=keymap,
                      after_first_frame=None if journaled is None else journaled.start)
+    if observed:  # connected already: what the loading screen waits for is the hosts' VMs
+        app.loading_status = lambda: OBSERVED_LOADING
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
         raise InputError(app.load_error)
