@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from console.errors import InputError
 from console.formats import parse_ahead
@@ -175,16 +175,33 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
     reads only the text through the line toml_rs names when that gives an error before the
     end of that text (tomllib reads in one pass, so its first error there is its first error
     in the whole text): a typo late in a 6 MB file is reported in a fraction of the time."""
-    refused_line = None
-    if toml_rs is not None:
-        try:
-            document = _toml_rs_loads(text)
-        except Exception as error:  # any refusal (syntax, digits, depth): tomllib says what
-            found = _TOML_RS_LINE.search(str(error))
-            refused_line = int(found[1]) if found else None
-        else:
-            if _as_tomllib_reads_it(document):
-                return document  # type: ignore[no-any-return]
+    return _parse_toml(text, filename, _toml_rs_attempt(text))
+
+
+class _Attempt(NamedTuple):
+    """What toml_rs made of a text: its document, or None and the line it refused (None when
+    its refusal names no line, or toml_rs is not installed)."""
+
+    document: dict[str, Any] | None
+    refused_line: int | None
+
+
+def _toml_rs_attempt(text: str) -> _Attempt:
+    """toml_rs's parse of `text` (TOML 1.0), once: the document or the line it refused."""
+    if toml_rs is None:
+        return _Attempt(None, None)
+    try:
+        return _Attempt(_toml_rs_loads(text), None)
+    except Exception as error:  # any refusal (syntax, digits, depth): tomllib says what
+        found = _TOML_RS_LINE.search(str(error))
+        return _Attempt(None, int(found[1]) if found else None)
+
+
+def _parse_toml(text: str, filename: str, attempt: _Attempt) -> dict[str, Any]:
+    """`parse_toml` given toml_rs's `attempt` at `text` (it is not parsed by toml_rs again)."""
+    document, refused_line = attempt
+    if document is not None and _as_tomllib_reads_it(document):
+        return document
     if refused_line is not None:
         in_entry = _refusal_in_entry(text, refused_line, filename)
         if in_entry is not None:
@@ -219,16 +236,21 @@ def _through_line(text: str, line: int) -> str:
 def _refusal_in_entry(text: str, line: int, filename: str) -> ConfigError | None:
     """tomllib's refusal of `text` found from one entry of an array of tables, when the line
     toml_rs refused (`line`) is in the body of an entry (`[[name]]` alone on its line, no
-    header between): the text before the entry's header, through the header, is TOML that
-    tomllib reads too (toml_rs accepts it and nothing in it is too deep or long), and after a
-    `[[name]]` header tomllib starts a fresh table, so it reads the body from the header to
-    `line` as it would in the whole text. None when that does not hold, or tomllib's error
-    there is not on a line of the body (then the caller asks tomllib otherwise)."""
+    header between) or is the header line after it: the text before the entry's header,
+    through the header, is TOML that tomllib reads too (toml_rs accepts it and nothing in it
+    is too deep or long), and after a `[[name]]` header tomllib starts a fresh table, so it
+    reads the body from the header to `line` as it would in the whole text. A header line
+    refused there is refused in the whole text too: its syntax is the same wherever it stands,
+    and what it may not declare again was declared in the entry (what only an earlier part of
+    the text declared, tomllib accepts here, and the caller asks it otherwise). None when that
+    does not hold, or tomllib's error there is not on a line of the body or that header line
+    (then the caller asks tomllib otherwise)."""
     end = len(_through_line(text, line))
-    start = text.rfind("\n[[", 0, end) + 1
+    refused = text.rfind("\n", 0, end - 1) + 1  # where the refused line starts
+    start = text.rfind("\n[[", 0, refused) + 1
     header = _ANY_ENTRY_HEADER.match(text, start)
     body = text.find("\n", start, end) + 1
-    if header is None or body == 0 or _HEADER_LINE.search(text, body, end):
+    if header is None or body == 0 or _HEADER_LINE.search(text, body, refused):
         return None
     try:
         before = toml_rs.loads(text[:body], toml_version="1.0.0")
@@ -279,15 +301,16 @@ def parse_and_read(text: str, filename: str, read: Callable[[dict[str, Any]], _R
     for what tomllib refuses (nesting deeper than `MAX_NESTING`, an integer of more than 4,300
     digits) unless `read` raises: so `read` must refuse any such value, as a schema whose every
     value has a type and bounds does. When it raises, the document is walked, and where tomllib
-    would refuse the text its ConfigError is raised instead, as `parse_toml` would have."""
-    document = _toml_rs_parse(text)
-    if document is None:
-        return read(parse_toml(text, filename))
+    would refuse the text its ConfigError is raised instead, as `parse_toml` would have.
+    toml_rs parses the text once, whatever happens."""
+    attempt = _toml_rs_attempt(text)
+    if attempt.document is None:
+        return read(_parse_toml(text, filename, attempt))
     try:
-        return read(document)
+        return read(attempt.document)
     except Exception:
-        if not _as_tomllib_reads_it(document):
-            parse_toml(text, filename)  # raises tomllib's refusal
+        if not _as_tomllib_reads_it(attempt.document):
+            _parse_toml(text, filename, attempt)  # raises tomllib's refusal
         raise
 
 
@@ -298,18 +321,8 @@ def _fast_parse(text: str) -> dict[str, Any] | None:
     """`text` parsed by toml_rs as TOML 1.0 (tomllib's version), or None when it is not
     installed or finds fault with `text`, or the document nests too deep: tomllib then parses
     `text` again, so what is refused, and every message, are tomllib's."""
-    document = _toml_rs_parse(text)
+    document = _toml_rs_attempt(text).document
     return document if document is not None and _as_tomllib_reads_it(document) else None
-
-
-def _toml_rs_parse(text: str) -> dict[str, Any] | None:
-    """`text` parsed by toml_rs as TOML 1.0, or None when it is not installed or refuses it."""
-    if toml_rs is None:
-        return None
-    try:
-        return _toml_rs_loads(text)
-    except Exception:  # any refusal (syntax, digits, depth): tomllib says what and where
-        return None
 
 
 def _toml_rs_loads(text: str) -> dict[str, Any]:
