@@ -13,10 +13,10 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.cli.options import (
+    Inputs,
     check_journal,
     check_outputs,
     check_speed,
@@ -160,9 +160,9 @@ def _check_outputs(drills: list[Drill], args: argparse.Namespace) -> None:
     """Before any drill runs: `--record`, `--junit` and `--report` (with `--interactive`, the
     report's default place next to the drill file too) name none of the inputs (each drill
     file, the cluster file it names and that file's trace folder) and can be written."""
-    inputs = []
+    inputs: Inputs = []
     for drill in drills:
-        inputs.append(Path(drill.path))
+        inputs.append(drill.path)
         inputs += cluster_inputs(drill.cluster_file, drill.cluster_text)
     report = args.report
     if args.interactive and report is None:
