@@ -39,7 +39,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, pairwise
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -389,6 +389,8 @@ def locate(text: str, key: str) -> int | None:
         return None
     lines = _entry_lines(text, path)
     if lines is None:
+        lines = _table_lines(text, path)
+    if lines is None:
         lines = _KeyLines(text, wanted=path).read()
     while path:
         if path in lines:
@@ -449,6 +451,47 @@ def _entry_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
                        wanted=path)
     reader.entries[(path[0],)] = path[1]
     return reader.read()
+
+
+#: A line that starts a header (`[` first, blanks aside).
+_HEADER_START = re.compile(r"^[ \t]*\[", re.MULTILINE)
+#: A header of bare names (`[a]`, `[a.b]`, `[[a]]`), alone on its line.
+_BARE_HEADER = re.compile(r"^[ \t]*\[\[?[ \t]*[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
+                          r"[ \t]*\]\]?[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+#: Where a multi-line string opens or closes.
+_MULTI_LINE_QUOTES = re.compile("\"\"\"|'''")
+#: A line after which an array goes on (it ends in `[` or `,`, a comment aside).
+_ARRAY_GOES_ON = re.compile(r"[\[,][ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+
+
+def _table_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
+    """The lines of what the top-level name `path[0]` sets, read from the text before the
+    first header and from the part under each header whose first name is `path[0]` only, or
+    None when those parts cannot be told for sure: then the whole text is read. A table
+    written after 40,000 `[[vms]]` entries (`[balancer]` at the end of the file) is found
+    without reading them in Python (seconds). For sure means: no multi-line string or array
+    (one could hold a line like a header: no line ends in `[` or `,`), and every line that
+    starts with `[` is a header of bare names alone on its line. What other headers' parts set
+    is under other names, so it cannot set `path`."""
+    if (not isinstance(path[0], str) or not _BARE_KEY.fullmatch(path[0])
+            or _MULTI_LINE_QUOTES.search(text) or _ARRAY_GOES_ON.search(text)):
+        return None
+    starts = [found.start() for found in _HEADER_START.finditer(text)]
+    if len(starts) != len(_BARE_HEADER.findall(text)):
+        return None
+    ends = dict(pairwise([*starts, len(text)]))
+    reader = _KeyLines(text[:starts[0]] if starts else text, wanted=path)
+    reader.read()
+    position, line = 0, 1
+    own = re.compile(rf"^[ \t]*\[\[?[ \t]*{re.escape(path[0])}[ \t]*[.\]]", re.MULTILINE)
+    for header in own.finditer(text):
+        if path in reader.lines and path not in reader.implied:
+            break  # set: its line is final
+        line += text.count("\n", position, header.start())
+        position = header.start()
+        reader.text, reader.position, reader.line = text[position:ends[position]], 0, line
+        reader.read()
+    return reader.lines
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]*")
