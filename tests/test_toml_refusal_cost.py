@@ -111,13 +111,30 @@ def test_a_broken_header_on_the_last_line_is_worded_from_the_entry_before_it(
 
 
 @needs_toml_rs
-def test_a_table_declared_again_late_is_still_tomllibs_refusal(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A header that only an early part of the text declared (`[cluster]` again at the end):
-    the last entry alone does not refuse it, so tomllib reads on, and says what it says."""
-    text = many_vms(50) + "[cluster]\n"
+@pytest.mark.parametrize("again", ["[cluster]\n", "[cluster]", "[[cluster]]\n",
+                                   "[nodes]\nx = 1\n"])
+def test_a_table_declared_again_late_is_worded_from_the_headers(
+        monkeypatch: pytest.MonkeyPatch, again: str) -> None:
+    """A header that only an early header declared (`[cluster]` again at the end, after
+    the entries): tomllib reads the headers before it, not the text between them, and says
+    what it says of the whole text."""
+    text = many_vms(500) + again
     expected = tomllib_refusal(text)
-    assert expected is not None and "Cannot declare" in expected
+    handed = counting_tomllib(monkeypatch)
+    assert refusal(text) == expected is not None
+    assert f"x.toml:{many_vms(500).count(chr(10)) + 1}:" in expected
+    assert sum(handed) <= len(text) // 4
+
+
+@needs_toml_rs
+@pytest.mark.parametrize("again", ["[vms.workload]\n", "[cluster.name]\n"])
+def test_a_header_only_a_key_makes_wrong_is_tomllibs_refusal(again: str) -> None:
+    """A header over what a key set (`workload = {...}` in the last entry, `name` in
+    `[cluster]`): the headers alone accept it, so tomllib reads on, and says what it says."""
+    text = many_vms(50).replace("memory_gb = 1\n", "memory_gb = 1\nworkload = { cpu = 0.5 }\n")
+    text += again
+    expected = tomllib_refusal(text)
+    assert expected is not None
     assert refusal(text) == expected
 
 

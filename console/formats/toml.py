@@ -203,9 +203,10 @@ def _parse_toml(text: str, filename: str, attempt: _Attempt) -> dict[str, Any]:
     if document is not None and _as_tomllib_reads_it(document):
         return document
     if refused_line is not None:
-        in_entry = _refusal_in_entry(text, refused_line, filename)
-        if in_entry is not None:
-            raise in_entry
+        for found in (_refusal_in_entry, _refusal_among_headers):
+            refusal = found(text, refused_line, filename)
+            if refusal is not None:
+                raise refusal
         prefix = _through_line(text, refused_line)
         if len(prefix) < len(text):
             try:
@@ -270,6 +271,43 @@ def _refusal_in_entry(text: str, line: int, filename: str) -> ConfigError | None
 
 
 _HEADER_LINE = re.compile(r"^[ \t]*\[", re.MULTILINE)
+#: Any line but a header's (blanks first aside), without its line break.
+_NOT_HEADER = re.compile(r"^(?![ \t]*\[).*$", re.MULTILINE)
+
+
+def _refusal_among_headers(text: str, line: int, filename: str) -> ConfigError | None:
+    """tomllib's refusal of `text` found from its header lines alone, when the line toml_rs
+    refused (`line`) is a header that declares again what a header before it declared (`[ha]`
+    written twice, the second after 40,000 `[[vms]]` entries): tomllib reads the headers up
+    to it, not the text between them. The text before `line` is TOML that tomllib reads too
+    (toml_rs accepts it and nothing in it is too deep or long), and its other lines, read
+    or not, can only make a header refused sooner: so a header tomllib refuses after the
+    headers alone, it refuses in the whole text, and in the same words (what a header may not
+    declare again is what a header declared). The headers are told for sure: no multi-line
+    string or array, every line starting with `[` a header of bare names. None when that
+    does not hold, or tomllib does not refuse that line there."""
+    end = len(_through_line(text, line))
+    start = text.rfind("\n", 0, end - 1) + 1  # where the refused line starts
+    before = text[:start]
+    if (not _HEADER_LINE.match(text, start) or _MULTI_LINE_QUOTES.search(before)
+            or _ARRAY_GOES_ON.search(before)
+            or len(_HEADER_LINE.findall(before)) != len(_BARE_HEADER.findall(before))):
+        return None
+    try:
+        accepted = toml_rs.loads(before, toml_version="1.0.0")
+    except Exception:
+        return None
+    if not _as_tomllib_reads_it(accepted):
+        return None
+    headers = [row for row in _NOT_HEADER.sub("", before).split("\n") if row]
+    try:
+        _tomllib_loads("".join(f"{row}\n" for row in headers) + text[start:end], filename)
+    except ConfigError as error:
+        at_end = error.message.endswith(_AT_END)
+        if error.line != len(headers) + 1 or (at_end and end < len(text)):
+            return None  # not on the refused line, or only for want of the text after it
+        return ConfigError(filename, line, error.key, error.message)
+    return None
 
 
 def _tomllib_loads(text: str, filename: str) -> dict[str, Any]:
@@ -453,8 +491,6 @@ def _entry_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
     return reader.read()
 
 
-#: A line that starts a header (`[` first, blanks aside).
-_HEADER_START = re.compile(r"^[ \t]*\[", re.MULTILINE)
 #: A header of bare names (`[a]`, `[a.b]`, `[[a]]`), alone on its line.
 _BARE_HEADER = re.compile(r"^[ \t]*\[\[?[ \t]*[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
                           r"[ \t]*\]\]?[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
@@ -476,7 +512,7 @@ def _table_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
     if (not isinstance(path[0], str) or not _BARE_KEY.fullmatch(path[0])
             or _MULTI_LINE_QUOTES.search(text) or _ARRAY_GOES_ON.search(text)):
         return None
-    starts = [found.start() for found in _HEADER_START.finditer(text)]
+    starts = [found.start() for found in _HEADER_LINE.finditer(text)]
     if len(starts) != len(_BARE_HEADER.findall(text)):
         return None
     ends = dict(pairwise([*starts, len(text)]))
