@@ -13,10 +13,10 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.cli.options import (
+    Inputs,
     check_journal,
     check_outputs,
     check_speed,
@@ -37,6 +37,7 @@ from console.drills import (
 )
 from console.drills.live import default_report_path
 from console.errors import InputError
+from console.formats.drill import DrillSource, read_drill_source
 from console.formats.recording import Recorder
 from console.formats.timed import ScheduleError, TimedCommand, parse_timed
 from console.model.engine import Engine
@@ -103,11 +104,13 @@ def run(argv: Sequence[str]) -> int:
     operator = _operator(args.do)
     if args.speed is not None:
         check_speed(args.speed)
+    if args.interactive:
+        drill = _interactive_drill(args.files[0])
+        _check_outputs([drill], args)
+        return _interactive(drill, args)
     drills = [load_drill(path) for path in args.files]
     _check_operator(drills[0], operator)
     _check_outputs(drills, args)
-    if args.interactive:
-        return _interactive(drills[0], args)
     reports = []
     for drill in drills:
         if drill.interactive and not operator:
@@ -126,7 +129,18 @@ def run(argv: Sequence[str]) -> int:
     return 0 if all(r.passed for r in reports) else EXIT_FAILED
 
 
-def _interactive(drill: Drill, args: argparse.Namespace) -> int:
+def _interactive_drill(path: str) -> Drill | DrillSource:
+    """The drill to open in the console: checked now, or, when its cluster file is big (as
+    the console's, console.ui.launch.ASYNC_LOAD_BYTES), read as far as its cluster's text and
+    checked behind the loading screen, which then comes first (it came after seconds of
+    checking). Raises `InputError` for a problem found now."""
+    source = read_drill_source(path)
+    from console.ui.launch import ASYNC_LOAD_BYTES  # Textual: see console.cli
+
+    return source if len(source.cluster_text) > ASYNC_LOAD_BYTES else load_drill(path)
+
+
+def _interactive(drill: Drill | DrillSource, args: argparse.Namespace) -> int:
     """The console on the drill; exit status as headless (0 passed, 1 failed), 1 when the
     operator quit before the drill's end (no report)."""
     from console.ui.launch import load_settings, open_drill_console  # Textual: see console.cli
@@ -145,7 +159,7 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     report = mode.report
     if report is None:
         print(f"cluster-console: drill {drill.name} ended at {mode.session.now:g} s, before its "
-              f"end ({drill.duration:g} s): no report", file=sys.stderr)
+              f"end ({mode.drill.duration:g} s): no report", file=sys.stderr)
         return EXIT_FAILED
     verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"
     where = (f"report saved to {mode.saved}" if mode.saved is not None
@@ -156,13 +170,13 @@ def _interactive(drill: Drill, args: argparse.Namespace) -> int:
     return 0 if report.passed else EXIT_FAILED
 
 
-def _check_outputs(drills: list[Drill], args: argparse.Namespace) -> None:
+def _check_outputs(drills: Sequence[Drill | DrillSource], args: argparse.Namespace) -> None:
     """Before any drill runs: `--record`, `--junit` and `--report` (with `--interactive`, the
     report's default place next to the drill file too) name none of the inputs (each drill
     file, the cluster file it names and that file's trace folder) and can be written."""
-    inputs = []
+    inputs: Inputs = []
     for drill in drills:
-        inputs.append(Path(drill.path))
+        inputs.append(drill.path)
         inputs += cluster_inputs(drill.cluster_file, drill.cluster_text)
     report = args.report
     if args.interactive and report is None:

@@ -74,8 +74,8 @@ def _read(path: str) -> JournalState:
 
 def _export(path: str, out: str) -> int:
     """`journal JOURNAL --recording OUT`: checked, read, then written atomically."""
-    inputs = [Path(path)] + [Path(f"{path}{side}") for side in ("-wal", "-shm")
-                             if Path(f"{path}{side}").exists()]
+    inputs: list[str | Path] = [path, *(f"{path}{side}" for side in ("-wal", "-shm")
+                                        if Path(f"{path}{side}").exists())]
     check_outputs({"--recording": out}, inputs)
     state = _read(path)
     write_output(out, journal_recording(state), "--recording")

@@ -126,10 +126,16 @@ def refuse_options(options: dict[str, object], why: str) -> None:
             raise InputError(f"{option} {why}")
 
 
-def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Path]:
-    """What a run reads of a cluster file: the file and, if it names one, its trace folder.
-    `text` is the file's text if already read. Raises `InputError` for a file that cannot be
-    read or is not TOML."""
+#: Files and folders a run reads, each named as the user gave it (a path typed on the command
+#: line stays as typed: `./a//b.toml`, not `a/b.toml`), so that every error line naming one
+#: names it the same way, whichever command it comes from.
+Inputs = list[str | Path]
+
+
+def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> Inputs:
+    """What a run reads of a cluster file: the file, as given, and, if it names one, its
+    trace folder. `text` is the file's text if already read. Raises `InputError` for a file
+    that cannot be read or is not TOML."""
     # Imported here: the cluster reader would slow every start (`--version`) by 0.1 s.
     from console.formats.cluster import trace_folder
     from console.formats.toml import read_file
@@ -137,10 +143,10 @@ def cluster_inputs(cluster_file: str | Path, text: str | None = None) -> list[Pa
     if text is None:
         text = read_file(cluster_file)
     folder = trace_folder(text, str(cluster_file))
-    return [Path(cluster_file)] + ([folder] if folder is not None else [])
+    return [cluster_file, *([folder] if folder is not None else [])]
 
 
-def check_outputs(outputs: dict[str, str | None], inputs: list[Path]) -> None:
+def check_outputs(outputs: dict[str, str | None], inputs: Inputs) -> None:
     """Before anything runs: every given output (option -> path; None: not given) names no
     input and no other output, and can be written (`console.formats.output.check_output`);
     nothing is created or truncated. Raises `InputError` naming the option and path."""
@@ -177,7 +183,7 @@ def add_journal_options(options: argparse.ArgumentParser, *, default: bool) -> N
                              help="write the run's journal here (a new file)")
 
 
-def check_journal(path: str | None, no_journal: bool, inputs: list[Path],
+def check_journal(path: str | None, no_journal: bool, inputs: Inputs,
                   outputs: dict[str, str | None]) -> None:
     """A `--journal PATH` given: not with `--no-journal`, a file that does not exist yet (a
     journal is never overwritten), naming no input nor another output and in a folder that

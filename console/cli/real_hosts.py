@@ -24,10 +24,10 @@ def add_connect_option(options: argparse.ArgumentParser) -> None:
                               "repeat for each host of the cluster")
 
 
-def uri_files(uris: Sequence[str]) -> list[Path]:
-    """The local files `uris` read (the test driver's host files, `test:///ABS/PATH.xml`):
-    inputs that no output may overwrite."""
-    return [Path(uri[len("test://"):]) for uri in uris
+def uri_files(uris: Sequence[str]) -> list[str | Path]:
+    """The local files `uris` read (the test driver's host files, `test:///ABS/PATH.xml`), as
+    the URIs spell them: inputs that no output may overwrite."""
+    return [uri[len("test://"):] for uri in uris
             if uri.startswith("test:///") and uri != "test:///default"]
 
 

@@ -53,7 +53,7 @@ def run(argv: Sequence[str]) -> int:
         check_speed(args.speed)
     size = _size(args.size or "120x40")
     recording = load_recording(args.file)
-    check_outputs({"--cast": args.cast}, [Path(args.file)])
+    check_outputs({"--cast": args.cast}, [args.file])
     if args.svg is not None:
         check_output_folder(args.svg, "--svg", [args.file], ".svg")
         if args.cast is not None and Path(args.cast).resolve().parent == Path(args.svg).resolve():

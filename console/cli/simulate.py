@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from console.cli.options import (
+    Inputs,
     add_journal_options,
     check_journal,
     check_outputs,
@@ -95,7 +95,7 @@ class _Run:
     steps: list[TimedCommand]
     cluster_file: str
     cluster_text: str
-    inputs: list[Path]
+    inputs: Inputs
 
 
 def _cluster_run(path: str, text: str, seed: int | None, duration: float | None) -> _Run:
@@ -116,7 +116,7 @@ def _drill_run(path: str, text: str, seed: int | None, duration: float | None) -
         raise InputError(f"{path}: step {late[0].number} ({late[0].command.text()!r} at "
                          f"{late[0].at:g} s) is after the end of the run (--for {end:g})")
     steps = [TimedCommand(s.at, s.command) for s in drill.steps if not s.clock]
-    inputs = [Path(drill.path), *cluster_inputs(drill.cluster_file, drill.cluster_text)]
+    inputs = [drill.path, *cluster_inputs(drill.cluster_file, drill.cluster_text)]
     return _Run(drill.build_cluster, drill.seed if seed is None else seed, end, steps,
                 drill.cluster_file, drill.recorded_cluster_text, inputs)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from console.formats.cluster import parse_cluster, quick_to_place
+from console.formats.cluster import parse_cluster
 from console.formats.cluster.schema import SECTIONS as CLUSTER_SECTIONS
 from console.formats.timed import MAX_TIME_S
 from console.formats.toml import (
@@ -190,8 +190,32 @@ def parse_drill_file(text: str, filename: str, read: ExpectationReader[E]) -> Dr
         return _parse(document, text, filename, read)
 
 
-def _parse(document: dict[str, Any], text: str, filename: str,
-           read: ExpectationReader[E]) -> Drill[E]:
+@dataclass(frozen=True)
+class DrillSource:
+    """A drill file's `[drill]` table read and its cluster's text found, the cluster not yet
+    checked: what a big drill's console needs before its loading screen (the cluster is
+    checked behind it, with the rest of the drill)."""
+
+    path: str
+    name: str
+    cluster_file: str            # as `Drill.cluster_file`
+    cluster_text: str            # as `Drill.cluster_text`
+
+
+def read_drill_source(path: str | Path) -> DrillSource:
+    """The drill file at `path` as far as its cluster's text. Raises `ConfigError` for the
+    first problem up to there, as `load_drill_file` would."""
+    filename = str(path)
+    text = read_file(path)
+    document = parse_toml(text, filename)
+    with located(text, filename):
+        head, embedded = _head(document)
+        cluster_file, cluster_text, _ = _cluster(head, embedded, document, text, filename)
+    return DrillSource(filename, head["name"], cluster_file, cluster_text)
+
+
+def _head(document: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The checked `[drill]` table, and the cluster sections the drill embeds."""
     for section in document:
         if section not in DRILL_SECTIONS and section not in CLUSTER_SECTIONS:
             raise Problem(bare(section),
@@ -201,9 +225,14 @@ def _parse(document: dict[str, Any], text: str, filename: str,
         raise Problem("drill", "required section [drill] is missing")
     with at("drill"):
         head = read_table(document["drill"], _DRILL_KEYS)
-    embedded = [s for s in document if s in CLUSTER_SECTIONS]
-    cluster_file, cluster_text, recorded, cluster = _cluster(head, embedded, document, text,
-                                                             filename)
+    return head, [s for s in document if s in CLUSTER_SECTIONS]
+
+
+def _parse(document: dict[str, Any], text: str, filename: str,
+           read: ExpectationReader[E]) -> Drill[E]:
+    head, embedded = _head(document)
+    cluster_file, cluster_text, recorded = _cluster(head, embedded, document, text, filename)
+    cluster = _checking_cluster(cluster_text, cluster_file)
     duration = head["duration_s"]
     steps = _steps(document.get("steps", []), duration, cluster)
     expectations = _expectations(document.get("expect"), steps, duration, cluster, read)
@@ -216,8 +245,8 @@ def _parse(document: dict[str, Any], text: str, filename: str,
 
 
 def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any], text: str,
-             filename: str) -> tuple[str, str, str, Cluster]:
-    """(cluster file name, text to parse, text to record, the cluster)."""
+             filename: str) -> tuple[str, str, str]:
+    """(cluster file name, text to parse, text to record)."""
     if "cluster" in head:
         if embedded:
             raise Problem("drill.cluster", "names a cluster file, but the drill also embeds "
@@ -230,7 +259,7 @@ def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any]
             why = error.message.removeprefix("cannot read: ")
             raise Problem("drill.cluster", f"cannot read {show(relative)} ({path}): "
                                            f"{why}") from None
-        return path, cluster_text, cluster_text, _checking_cluster(cluster_text, path)
+        return path, cluster_text, cluster_text
     if not embedded:
         raise Problem("drill.cluster", "required: a cluster file (relative to this drill), "
                                        "unless the drill embeds [cluster] and [[nodes]]")
@@ -245,14 +274,14 @@ def _cluster(head: dict[str, Any], embedded: list[str], document: dict[str, Any]
             raise Problem("drill", "cannot separate the embedded cluster from the drill's own "
                                    "sections (a multi-line string that looks like a table "
                                    "header?); put the cluster in its own file")
-    return filename, blanked, alone, _checking_cluster(blanked, filename)
+    return filename, blanked, alone
 
 
 def _checking_cluster(text: str, filename: str) -> Cluster:
     """The drill's cluster, for the names its steps and expectations use: placed when that is
     quick (its errors are then the drill file's), else not: a big cluster is placed when the
     drill runs (the console's loading screen shows meanwhile)."""
-    return parse_cluster(text, filename, place=quick_to_place(text, filename))
+    return parse_cluster(text, filename, place=None)
 
 
 def _split(text: str) -> tuple[str, str]:

@@ -9,11 +9,13 @@ bytes (a 6 MB document: some 25 ms to write, 90 ms to read, where `pickle` takes
 `start(text)` forks the child, once, when the text is big (`MIN_CHARS`), toml_rs is installed,
 the system forks and this process runs one thread only (forking a threaded process is unsafe).
 `taken(text)` gives the parsed document for that very text object (identity, not equality),
-waiting for the child, once; None whenever there is none: no parse ahead, another text, or the
-child failed (toml_rs refused the text, the document holds a value marshal does not write, such
-as a date, or it did not fit): the caller then parses the text itself, as it always did, so what
-is refused and every message stay the parser's. A parse ahead never taken is ended when the
-program exits. The console starts one (console.cli.console) as soon as it has read the file.
+waiting for the child, once, or raises `Refused` with toml_rs's own message when it refused the
+text (a typo in a 6 MB file is not parsed a second time to be found); None whenever there is
+none: no parse ahead, another text, or the child failed (the document holds a value marshal
+does not write, such as a date, or it did not fit): the caller then parses the text itself, as
+it always did, so what is refused and every message stay the parser's. A parse ahead never
+taken is ended when the program exits. The console starts one (console.cli.console) as soon
+as it has read the file.
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class _Ahead:
 _ahead: _Ahead | None = None
 
 
+class Refused(Exception):
+    """toml_rs refused the text parsed ahead; `str()` is its message."""
+
+
 def start(text: str) -> bool:
     """Fork a child that parses `text` (TOML 1.0, toml_rs) and writes the document to shared
     memory, for `taken(text)` to read; True when it started. Nothing is started (False) for a
@@ -88,7 +94,11 @@ def _child(text: str, buffer: mmap.mmap) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # let go of the terminal (a pseudo-terminal's reader waits for
             os.dup2(null, fd)  # every holder to close it)
-        data = marshal.dumps(toml_rs.loads(text, toml_version="1.0.0"))
+        try:
+            parsed: dict[str, Any] | str = toml_rs.loads(text, toml_version="1.0.0")
+        except Exception as error:  # a refusal: its message, which names the line
+            parsed = str(error)
+        data = marshal.dumps(parsed)
         if _HEADER + len(data) <= len(buffer):
             buffer[_HEADER:_HEADER + len(data)] = data
             buffer[:_HEADER] = len(data).to_bytes(_HEADER, "little")
@@ -101,7 +111,8 @@ def _child(text: str, buffer: mmap.mmap) -> None:
 
 def taken(text: str) -> dict[str, Any] | None:
     """The document parsed ahead for `text` (this very object), waiting for the child to end;
-    None when there is none (see the module's docstring). A parse ahead is taken once."""
+    None when there is none (see the module's docstring). Raises `Refused` (toml_rs's message)
+    when toml_rs refused the text. A parse ahead is taken once."""
     global _ahead
     ahead = _ahead
     if ahead is None or ahead.text is not text:
@@ -114,7 +125,10 @@ def taken(text: str) -> dict[str, Any] | None:
         size = int.from_bytes(ahead.buffer[:_HEADER], "little")
         if size == 0:
             return None
-        return marshal.loads(ahead.buffer[_HEADER:_HEADER + size])  # type: ignore[no-any-return]
+        parsed = marshal.loads(ahead.buffer[_HEADER:_HEADER + size])
+        if isinstance(parsed, str):
+            raise Refused(parsed)
+        return parsed  # type: ignore[no-any-return]
     finally:
         ahead.buffer.close()
 

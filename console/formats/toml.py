@@ -39,10 +39,10 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, pairwise
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from console.errors import InputError
 from console.formats import parse_ahead
@@ -175,20 +175,38 @@ def parse_toml(text: str, filename: str) -> dict[str, Any]:
     reads only the text through the line toml_rs names when that gives an error before the
     end of that text (tomllib reads in one pass, so its first error there is its first error
     in the whole text): a typo late in a 6 MB file is reported in a fraction of the time."""
-    refused_line = None
-    if toml_rs is not None:
-        try:
-            document = _toml_rs_loads(text)
-        except Exception as error:  # any refusal (syntax, digits, depth): tomllib says what
-            found = _TOML_RS_LINE.search(str(error))
-            refused_line = int(found[1]) if found else None
-        else:
-            if _as_tomllib_reads_it(document):
-                return document  # type: ignore[no-any-return]
+    return _parse_toml(text, filename, _toml_rs_attempt(text))
+
+
+class _Attempt(NamedTuple):
+    """What toml_rs made of a text: its document, or None and the line it refused (None when
+    its refusal names no line, or toml_rs is not installed)."""
+
+    document: dict[str, Any] | None
+    refused_line: int | None
+
+
+def _toml_rs_attempt(text: str) -> _Attempt:
+    """toml_rs's parse of `text` (TOML 1.0), once: the document or the line it refused."""
+    if toml_rs is None:
+        return _Attempt(None, None)
+    try:
+        return _Attempt(_toml_rs_loads(text), None)
+    except Exception as error:  # any refusal (syntax, digits, depth): tomllib says what
+        found = _TOML_RS_LINE.search(str(error))
+        return _Attempt(None, int(found[1]) if found else None)
+
+
+def _parse_toml(text: str, filename: str, attempt: _Attempt) -> dict[str, Any]:
+    """`parse_toml` given toml_rs's `attempt` at `text` (it is not parsed by toml_rs again)."""
+    document, refused_line = attempt
+    if document is not None and _as_tomllib_reads_it(document):
+        return document
     if refused_line is not None:
-        in_entry = _refusal_in_entry(text, refused_line, filename)
-        if in_entry is not None:
-            raise in_entry
+        for found in (_refusal_in_entry, _refusal_among_headers):
+            refusal = found(text, refused_line, filename)
+            if refusal is not None:
+                raise refusal
         prefix = _through_line(text, refused_line)
         if len(prefix) < len(text):
             try:
@@ -219,16 +237,21 @@ def _through_line(text: str, line: int) -> str:
 def _refusal_in_entry(text: str, line: int, filename: str) -> ConfigError | None:
     """tomllib's refusal of `text` found from one entry of an array of tables, when the line
     toml_rs refused (`line`) is in the body of an entry (`[[name]]` alone on its line, no
-    header between): the text before the entry's header, through the header, is TOML that
-    tomllib reads too (toml_rs accepts it and nothing in it is too deep or long), and after a
-    `[[name]]` header tomllib starts a fresh table, so it reads the body from the header to
-    `line` as it would in the whole text. None when that does not hold, or tomllib's error
-    there is not on a line of the body (then the caller asks tomllib otherwise)."""
+    header between) or is the header line after it: the text before the entry's header,
+    through the header, is TOML that tomllib reads too (toml_rs accepts it and nothing in it
+    is too deep or long), and after a `[[name]]` header tomllib starts a fresh table, so it
+    reads the body from the header to `line` as it would in the whole text. A header line
+    refused there is refused in the whole text too: its syntax is the same wherever it stands,
+    and what it may not declare again was declared in the entry (what only an earlier part of
+    the text declared, tomllib accepts here, and the caller asks it otherwise). None when that
+    does not hold, or tomllib's error there is not on a line of the body or that header line
+    (then the caller asks tomllib otherwise)."""
     end = len(_through_line(text, line))
-    start = text.rfind("\n[[", 0, end) + 1
+    refused = text.rfind("\n", 0, end - 1) + 1  # where the refused line starts
+    start = text.rfind("\n[[", 0, refused) + 1
     header = _ANY_ENTRY_HEADER.match(text, start)
     body = text.find("\n", start, end) + 1
-    if header is None or body == 0 or _HEADER_LINE.search(text, body, end):
+    if header is None or body == 0 or _HEADER_LINE.search(text, body, refused):
         return None
     try:
         before = toml_rs.loads(text[:body], toml_version="1.0.0")
@@ -248,6 +271,43 @@ def _refusal_in_entry(text: str, line: int, filename: str) -> ConfigError | None
 
 
 _HEADER_LINE = re.compile(r"^[ \t]*\[", re.MULTILINE)
+#: Any line but a header's (blanks first aside), without its line break.
+_NOT_HEADER = re.compile(r"^(?![ \t]*\[).*$", re.MULTILINE)
+
+
+def _refusal_among_headers(text: str, line: int, filename: str) -> ConfigError | None:
+    """tomllib's refusal of `text` found from its header lines alone, when the line toml_rs
+    refused (`line`) is a header that declares again what a header before it declared (`[ha]`
+    written twice, the second after 40,000 `[[vms]]` entries): tomllib reads the headers up
+    to it, not the text between them. The text before `line` is TOML that tomllib reads too
+    (toml_rs accepts it and nothing in it is too deep or long), and its other lines, read
+    or not, can only make a header refused sooner: so a header tomllib refuses after the
+    headers alone, it refuses in the whole text, and in the same words (what a header may not
+    declare again is what a header declared). The headers are told for sure: no multi-line
+    string or array, every line starting with `[` a header of bare names. None when that
+    does not hold, or tomllib does not refuse that line there."""
+    end = len(_through_line(text, line))
+    start = text.rfind("\n", 0, end - 1) + 1  # where the refused line starts
+    before = text[:start]
+    if (not _HEADER_LINE.match(text, start) or _MULTI_LINE_QUOTES.search(before)
+            or _ARRAY_GOES_ON.search(before)
+            or len(_HEADER_LINE.findall(before)) != len(_BARE_HEADER.findall(before))):
+        return None
+    try:
+        accepted = toml_rs.loads(before, toml_version="1.0.0")
+    except Exception:
+        return None
+    if not _as_tomllib_reads_it(accepted):
+        return None
+    headers = [row for row in _NOT_HEADER.sub("", before).split("\n") if row]
+    try:
+        _tomllib_loads("".join(f"{row}\n" for row in headers) + text[start:end], filename)
+    except ConfigError as error:
+        at_end = error.message.endswith(_AT_END)
+        if error.line != len(headers) + 1 or (at_end and end < len(text)):
+            return None  # not on the refused line, or only for want of the text after it
+        return ConfigError(filename, line, error.key, error.message)
+    return None
 
 
 def _tomllib_loads(text: str, filename: str) -> dict[str, Any]:
@@ -279,15 +339,16 @@ def parse_and_read(text: str, filename: str, read: Callable[[dict[str, Any]], _R
     for what tomllib refuses (nesting deeper than `MAX_NESTING`, an integer of more than 4,300
     digits) unless `read` raises: so `read` must refuse any such value, as a schema whose every
     value has a type and bounds does. When it raises, the document is walked, and where tomllib
-    would refuse the text its ConfigError is raised instead, as `parse_toml` would have."""
-    document = _toml_rs_parse(text)
-    if document is None:
-        return read(parse_toml(text, filename))
+    would refuse the text its ConfigError is raised instead, as `parse_toml` would have.
+    toml_rs parses the text once, whatever happens."""
+    attempt = _toml_rs_attempt(text)
+    if attempt.document is None:
+        return read(_parse_toml(text, filename, attempt))
     try:
-        return read(document)
+        return read(attempt.document)
     except Exception:
-        if not _as_tomllib_reads_it(document):
-            parse_toml(text, filename)  # raises tomllib's refusal
+        if not _as_tomllib_reads_it(attempt.document):
+            _parse_toml(text, filename, attempt)  # raises tomllib's refusal
         raise
 
 
@@ -298,18 +359,8 @@ def _fast_parse(text: str) -> dict[str, Any] | None:
     """`text` parsed by toml_rs as TOML 1.0 (tomllib's version), or None when it is not
     installed or finds fault with `text`, or the document nests too deep: tomllib then parses
     `text` again, so what is refused, and every message, are tomllib's."""
-    document = _toml_rs_parse(text)
+    document = _toml_rs_attempt(text).document
     return document if document is not None and _as_tomllib_reads_it(document) else None
-
-
-def _toml_rs_parse(text: str) -> dict[str, Any] | None:
-    """`text` parsed by toml_rs as TOML 1.0, or None when it is not installed or refuses it."""
-    if toml_rs is None:
-        return None
-    try:
-        return _toml_rs_loads(text)
-    except Exception:  # any refusal (syntax, digits, depth): tomllib says what and where
-        return None
 
 
 def _toml_rs_loads(text: str) -> dict[str, Any]:
@@ -376,6 +427,8 @@ def locate(text: str, key: str) -> int | None:
         return None
     lines = _entry_lines(text, path)
     if lines is None:
+        lines = _table_lines(text, path)
+    if lines is None:
         lines = _KeyLines(text, wanted=path).read()
     while path:
         if path in lines:
@@ -436,6 +489,45 @@ def _entry_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
                        wanted=path)
     reader.entries[(path[0],)] = path[1]
     return reader.read()
+
+
+#: A header of bare names (`[a]`, `[a.b]`, `[[a]]`), alone on its line.
+_BARE_HEADER = re.compile(r"^[ \t]*\[\[?[ \t]*[A-Za-z0-9_-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_-]+)*"
+                          r"[ \t]*\]\]?[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+#: Where a multi-line string opens or closes.
+_MULTI_LINE_QUOTES = re.compile("\"\"\"|'''")
+#: A line after which an array goes on (it ends in `[` or `,`, a comment aside).
+_ARRAY_GOES_ON = re.compile(r"[\[,][ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+
+
+def _table_lines(text: str, path: _KeyPath) -> dict[_KeyPath, int] | None:
+    """The lines of what the top-level name `path[0]` sets, read from the text before the
+    first header and from the part under each header whose first name is `path[0]` only, or
+    None when those parts cannot be told for sure: then the whole text is read. A table
+    written after 40,000 `[[vms]]` entries (`[balancer]` at the end of the file) is found
+    without reading them in Python (seconds). For sure means: no multi-line string or array
+    (one could hold a line like a header: no line ends in `[` or `,`), and every line that
+    starts with `[` is a header of bare names alone on its line. What other headers' parts set
+    is under other names, so it cannot set `path`."""
+    if (not isinstance(path[0], str) or not _BARE_KEY.fullmatch(path[0])
+            or _MULTI_LINE_QUOTES.search(text) or _ARRAY_GOES_ON.search(text)):
+        return None
+    starts = [found.start() for found in _HEADER_LINE.finditer(text)]
+    if len(starts) != len(_BARE_HEADER.findall(text)):
+        return None
+    ends = dict(pairwise([*starts, len(text)]))
+    reader = _KeyLines(text[:starts[0]] if starts else text, wanted=path)
+    reader.read()
+    position, line = 0, 1
+    own = re.compile(rf"^[ \t]*\[\[?[ \t]*{re.escape(path[0])}[ \t]*[.\]]", re.MULTILINE)
+    for header in own.finditer(text):
+        if path in reader.lines and path not in reader.implied:
+            break  # set: its line is final
+        line += text.count("\n", position, header.start())
+        position = header.start()
+        reader.text, reader.position, reader.line = text[position:ends[position]], 0, line
+        reader.read()
+    return reader.lines
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]*")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 
     from console.drills.live import LiveDrill
     from console.drills.plan import Drill
+    from console.formats.drill import DrillSource
     from console.formats.journal import JournalReader, JournalState
     from console.formats.recording import Recorder, Recording
     from console.journal import Restored
@@ -45,6 +46,9 @@ if TYPE_CHECKING:  # the drill's, the replay's and a recording's modules are imp
 #: Cluster files larger than this load in a worker thread behind a loading screen, so that the
 #: first frame is immediate; smaller ones load before the screen opens (errors print plainly).
 ASYNC_LOAD_BYTES = 32 * 1024
+#: What the loading screen says while the cluster of real hosts (connected before the screen)
+#: is read and built.
+OBSERVED_LOADING = "cluster-console: reading the real hosts' VMs (libvirt) ...  (q quits)"
 #: A follower plays what its journal holds for at most this many real seconds before the screen
 #: opens; a longer journal is played behind the loading screen (`follow_console`).
 FOLLOW_INLINE_S = 0.5
@@ -131,6 +135,8 @@ def open_console(cluster_file: str, *, seed: int, local: bool, speed: float, pau
                      source=source if local or observed else None, confirm=confirm,
                      theme=theme, themes=themes, keymap=keymap,
                      after_first_frame=None if journaled is None else journaled.start)
+    if observed:  # connected already: what the loading screen waits for is the hosts' VMs
+        app.loading_status = lambda: OBSERVED_LOADING
     result = _run(app)
     if app.load_error:  # the loader's one-line error, now that the screen is back
         raise InputError(app.load_error)
@@ -226,33 +232,44 @@ def _run(app) -> int | None:
     return result
 
 
-def open_drill_console(drill: Drill, *, report: str | None, record: str | None, speed: float,
-                       paused: bool, confirm: bool, themes: list[Theme],
+def open_drill_console(drill: Drill | DrillSource, *, report: str | None, record: str | None,
+                       speed: float, paused: bool, confirm: bool, themes: list[Theme],
                        keymap: dict[str, str], theme: str | None = None,
                        journal: str | None = None,
                        default_journal: bool = False) -> LiveDrill | None:
     """`drill FILE --interactive`: run the console on the drill until it quits; the live drill
     (its `report` is None when the operator quit before the end), None when the operator quit
-    while a big cluster (`loads_behind_screen`) was loading. `record` a writable path or None;
-    `report` where to save the text report (None: next to the drill file); `journal` and
-    `default_journal` as `open_console`'s. Raises `InputError` when a big cluster cannot be
-    placed (found behind the loading screen), `JournalError` when the named journal cannot be
-    created (before the screen)."""
+    while a big cluster (`loads_behind_screen`) was loading. A `DrillSource` (a drill whose
+    cluster file is big, console.formats.drill) is loaded and checked behind the loading
+    screen, so that the screen comes first. `record` a writable path or None; `report` where
+    to save the text report (None: next to the drill file); `journal` and `default_journal`
+    as `open_console`'s. Raises `InputError` when a big cluster cannot be placed or a drill
+    source is bad (found behind the loading screen), `JournalError` when the named journal
+    cannot be created (before the screen)."""
+    from console.drills import load_drill
     from console.drills.live import LiveDrill, drill_session
+    from console.formats.drill import DrillSource
     from console.ui.app import ConsoleApp
     from console.ui.drill import DrillMode
 
     live: list[LiveDrill] = []
+    checked: list[Drill] = [drill] if not isinstance(drill, DrillSource) else []
+
+    def the_drill() -> Drill:
+        if not checked:  # behind the loading screen
+            checked.append(load_drill(drill.path))
+        return checked[0]
+
     journaled = _journal(journal, default_journal, drill.name,
-                         lambda engine: drill_header(drill, engine))
+                         lambda engine: drill_header(the_drill(), engine))
 
     def build() -> Session:
-        return drill_session(drill, speed=speed, paused=paused)
+        return drill_session(the_drill(), speed=speed, paused=paused)
 
     def started(session: Session) -> DrillMode:
-        live.append(LiveDrill(session, drill, report))
+        live.append(LiveDrill(session, the_drill(), report))
         if record:
-            session.record(drill_recorder(record, drill, session.engine))
+            session.record(drill_recorder(record, the_drill(), session.engine))
         session.tell_clock()  # --speed, --paused: journaled (opened before) and recorded
         return DrillMode(live[0])
 
@@ -260,7 +277,8 @@ def open_drill_console(drill: Drill, *, report: str | None, record: str | None, 
         _open_journal(journaled, session, app)
         app.mode = started(session)
 
-    big = loads_behind_screen(drill.cluster_text, drill.cluster_file)
+    big = isinstance(drill, DrillSource) or loads_behind_screen(drill.cluster_text,
+                                                                drill.cluster_file)
     session = None if big else build()
     if session is not None and journaled is not None:
         journaled.open(session)  # a named journal refused: one line, before the screen

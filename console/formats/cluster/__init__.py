@@ -59,22 +59,26 @@ QUICK_PLACEMENT = 50_000
 
 def parse_cluster(text: str, filename: str, base: str | Path | None = None,
                   traces: dict[str, tuple[float, ...]] | None = None, *,
-                  place: bool = True) -> Cluster:
+                  place: bool | None = True) -> Cluster:
     """Check a cluster file's text and build its cluster; the first problem is a ConfigError.
 
     Folders the file names (`[workloads] traces`) are relative to `base`, by default the folder
     of `filename`. `traces` given (a recording embeds them) stand in for that folder's files.
-    Without `place`, VMs without a host stay without one (see `build`).
+    Without `place`, VMs without a host stay without one (see `build`); `place=None` places
+    them when that is quick (`quick_to_place`, from the one reading of the text).
     """
     return _read(text, filename, base, traces, place=place)[1]
 
 
 def _read(text: str, filename: str, base: str | Path | None,
-          traces: dict[str, tuple[float, ...]] | None, *, place: bool) -> tuple[Draft, Cluster]:
+          traces: dict[str, tuple[float, ...]] | None, *,
+          place: bool | None) -> tuple[Draft, Cluster]:
     """The checked draft of a cluster file's text and its cluster (see `parse_cluster`)."""
     folder = Path(filename).parent if base is None else Path(base)
     with collector.paused():  # objects that live on, no garbage cycles: a fifth of the load
         draft = _read_draft(text, filename, folder, traces)
+        if place is None:
+            place = _placement_work(draft) <= QUICK_PLACEMENT
         with located(text, filename):
             return draft, build(draft, place=place)
 
@@ -115,7 +119,11 @@ def placement_work(text: str, filename: str,
     cluster's size. Reads and
     checks the sections and values only, not names, so it is fast; raises `ConfigError` (an
     `InputError`) for text that is not TOML or breaks the schema. `traces` as `parse_cluster`."""
-    draft = _read_draft(text, filename, Path(filename).parent, traces)
+    return _placement_work(_read_draft(text, filename, Path(filename).parent, traces))
+
+
+def _placement_work(draft: Draft) -> int:
+    """`placement_work` of a checked draft."""
     return len(draft.nodes) * sum(1 for entry in draft.vms if entry.vm.host is None)
 
 
@@ -129,7 +137,10 @@ def quick_to_place(text: str, filename: str,
 def trace_folder(text: str, filename: str) -> Path | None:
     """The folder of CPU traces a cluster file's text names (`[workloads] traces`, relative to
     the file's folder), or None when it names none. Raises `ConfigError` (an `InputError`) for
-    text that is not TOML."""
+    text that is not TOML and says `workloads` (text that does not is not parsed here: the
+    loader finds its problems)."""
+    if "workloads" not in text:  # the cheap test first: a 40,000-VM file is not parsed here
+        return None
     workloads = parse_toml(text, filename).get("workloads")
     folder = workloads.get("traces") if isinstance(workloads, dict) else None
     return Path(filename).parent / folder if isinstance(folder, str) else None
