@@ -273,6 +273,14 @@ ERRORS = [
     pytest.param(BASE + vm("v", "count = 3", "memory_gb = 9"),
                  "t.toml:13: vms[0]: no host can take v002: no room: needs 1 vCPU and 9 GB, "
                  "the most free is 8 GB and 64 vCPUs on B", id="nothing-fits"),
+    # capacities in whole vCPUs: 16 cores x 1.3 hold 20 vCPUs, not 20.8
+    pytest.param(BASE + "[ha]\ncpu_overcommit = 1.3\n" + vm("v", "vcpus = 21"),
+                 "t.toml:18: vms[0].vcpus: v needs 21 vCPUs, more than any host that runs rhel "
+                 "can hold (at most 20)", id="too-many-vcpus-fractional-ratio"),
+    pytest.param(BASE + "[ha]\ncpu_overcommit = 1.3\n" + vm("v", 'host = "B"', "vcpus = 12")
+                 + vm("w", 'host = "B"', "vcpus = 9"),
+                 "t.toml:23: vms[1].host: host B is over capacity at load: its running VMs need "
+                 "21 vCPUs / 2 GB, it has 20 vCPUs / 8 GB", id="host-over-capacity-fractional"),
 ]
 
 

@@ -9,6 +9,7 @@ anything bypasses them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -315,9 +316,11 @@ class Cluster:
 
     # -- capacity ------------------------------------------------------------------------------
 
-    def vcpu_capacity(self, node: Node) -> float:
-        """vCPUs `node` may hold: its cores times the CPU overcommit ratio."""
-        return node.cores * self.settings.ha.cpu_overcommit
+    def vcpu_capacity(self, node: Node) -> int:
+        """Whole vCPUs `node` may hold: its cores times the CPU overcommit ratio, rounded down
+        (a VM's vCPUs are whole, so 12.5 holds what 12 holds; sums over hosts, as admission
+        control makes them, count only vCPUs a host can run)."""
+        return math.floor(node.cores * self.settings.ha.cpu_overcommit + 1e-9)
 
     def memory_capacity(self, node: Node) -> float:
         """GB of VM memory `node` may hold: its memory times the memory overcommit ratio."""

@@ -204,8 +204,8 @@ def vms_on(engine: Engine, node: Node) -> list[Vm]:
     return engine.cluster.vms_on(node)
 
 
-def vcpu_capacity(engine: Engine, node: Node) -> float:
-    """vCPUs `node` may hold: its cores times the HA CPU overcommit ratio."""
+def vcpu_capacity(engine: Engine, node: Node) -> int:
+    """Whole vCPUs `node` may hold: its cores times the HA CPU overcommit ratio, rounded down."""
     return engine.cluster.vcpu_capacity(node)
 
 

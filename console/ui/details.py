@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -97,7 +96,7 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
 def _vcpus_allocated(engine: Engine, node: Node) -> str:
     """`20 vCPUs allocated of 64 (16 cores x 4 overcommit)`: the capacity in whole vCPUs (a VM
     fits while the allocated ones stay within cores x ratio) and where it comes from."""
-    capacity = math.floor(views.vcpu_capacity(engine, node) + 1e-9)
+    capacity = views.vcpu_capacity(engine, node)
     ratio = views.settings(engine).ha.cpu_overcommit
     return (f"{node.used_vcpus} vCPUs allocated of {capacity} "
             f"({node.cores} cores x {ratio:g} overcommit)")
