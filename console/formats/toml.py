@@ -355,14 +355,6 @@ def parse_and_read(text: str, filename: str, read: Callable[[dict[str, Any]], _R
 _Read = TypeVar("_Read")
 
 
-def _fast_parse(text: str) -> dict[str, Any] | None:
-    """`text` parsed by toml_rs as TOML 1.0 (tomllib's version), or None when it is not
-    installed or finds fault with `text`, or the document nests too deep: tomllib then parses
-    `text` again, so what is refused, and every message, are tomllib's."""
-    document = _toml_rs_attempt(text).document
-    return document if document is not None and _as_tomllib_reads_it(document) else None
-
-
 def _toml_rs_loads(text: str) -> dict[str, Any]:
     """`text` parsed by toml_rs as TOML 1.0 (raising its refusal): the document parsed ahead
     for this text (console.formats.parse_ahead) when there is one."""
