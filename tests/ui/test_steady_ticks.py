@@ -264,7 +264,8 @@ async def test_a_second_in_which_one_vms_cpu_changes_repaints_that_row_only(monk
 async def test_panes_that_skip_quiet_ticks_show_what_a_full_comparison_shows():
     from console.ui.widgets.base import ModelTable
 
-    for seed, command in ((1, "fail-node B"), (2, "maintenance C on"), (3, "rebalance")):
+    for seed, command in ((1, "fail-node B"), (2, "maintenance C on"), (3, "rebalance"),
+                          (4, "isolate B"), (5, "power-off C")):
         app = make_app(seed_engine(seed))
         async with app.run_test(size=(120, 40)) as pilot:
             app.run_command(parse(command), quiet=True)
