@@ -9,9 +9,9 @@ terminal gone and every later write is dropped, so the console leaves as after a
 
 Textual's input thread waits for a key 0.1 s at a time, to see its way out (`exit_event`) and
 to time a lone Escape out: ten wake-ups a second, about 1.5 ms of CPU a second here while the
-console is idle, a third of what the whole idle console cost. Here it waits for a key, or for a
-byte on a pipe that setting `exit_event` writes, and polls every 0.1 s only while a key
-sequence may be pending (within the Escape delay of the last input), as Textual's does.
+console is idle, nearly a third of what the whole idle seed console cost. Here it waits for a
+key, or for a byte on a pipe that setting `exit_event` writes, and polls every 0.1 s only while
+a key sequence may be pending (within the Escape delay of the last input), as Textual's does.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class WakingEvent(Event):
         self._wake = wake
 
     def set(self) -> None:
+        """Set the flag, then wake whoever waits on the pipe."""
         super().set()
         self._wake()
 
