@@ -293,6 +293,23 @@ def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
     return Heartbeat(tuple(strip), since, node.heard)
 
 
+def heartbeat_mark(engine: Engine, node: Node) -> Hashable:
+    """A value that changes whenever `heartbeat(engine, node, slots)` may give another strip or
+    another whole second since the last beat, for any `slots`, cheaper than either: the node's
+    state, whether it is heard, powered and voting, its last gap in the beats, the whole
+    seconds since its last beat, and, while its strip moves with the clock (a gap in it, or a
+    node not heard: missed slots pass through it), the newest slot. A node beating steadily
+    keeps one mark however the clock moves."""
+    membership = engine.membership
+    last = membership.last_beat(node)
+    since = None if last is None else int(max(0.0, engine.now - last))
+    gaps = node.beat_gaps
+    moving = bool(gaps) or not node.heard
+    newest = math.floor(engine.now / membership.interval + 1e-9) if moving else None
+    return (node.state, node.heard, node.powered, node.quorum_lost, len(gaps),
+            gaps[-1] if gaps else None, since, newest)
+
+
 @dataclass(frozen=True, slots=True)
 class Quorum:
     """The quorum vote where hosts vote (`voting`): votes held by the cluster's partition

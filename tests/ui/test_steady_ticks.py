@@ -9,6 +9,7 @@ from dataclasses import replace
 from textual.widget import Widget
 from ui_helpers import crashed_datacenter_app, make_app, seed_engine
 
+from console.model.commands import parse
 from console.ui import app as app_module
 from console.ui.widgets.base import clock
 from console.ui.widgets.header import ClusterHeader
@@ -261,10 +262,10 @@ async def test_a_second_in_which_one_vms_cpu_changes_repaints_that_row_only(monk
 
 
 async def test_panes_that_skip_quiet_ticks_show_what_a_full_comparison_shows():
-    from console.model.commands import parse
     from console.ui.widgets.base import ModelTable
 
-    for seed, command in ((1, "fail-node B"), (2, "maintenance C on"), (3, "rebalance")):
+    for seed, command in ((1, "fail-node B"), (2, "maintenance C on"), (3, "rebalance"),
+                          (4, "isolate B"), (5, "power-off C")):
         app = make_app(seed_engine(seed))
         async with app.run_test(size=(120, 40)) as pilot:
             app.run_command(parse(command), quiet=True)
@@ -291,3 +292,26 @@ async def test_a_timer_call_a_little_early_or_late_still_ticks(monkeypatch):
         monkeypatch.setattr(app_module.time, "monotonic", lambda: app._last_tick + 0.9)
         app._tick()  # the timer's call, 0.1 s off its period: not dropped for a second
         assert abs(app.engine.now - (start + 0.9)) < 1e-9
+
+
+async def test_a_second_in_which_every_node_beat_as_before_computes_no_heartbeat_row(monkeypatch):
+    """The beat strips and `<1s` of nodes beating steadily do not change with the clock: the
+    heartbeats pane computes no row then (views.heartbeat_mark); a crashed node's strip moves
+    every second, and its row with it (the comparison with a full one: the test above)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(30.0)  # past the strip's width: no slot before the start
+        await pilot.pause()
+        table = app.screen.query_one("#heartbeats-table", KeyedTable)
+        rows = count_rows_computed([table], monkeypatch)
+        for _ in range(5):
+            app.advance(1.0)
+            await pilot.pause()
+        assert rows["heartbeats-table"] == 0
+        app.run_command(parse("fail-node B"), quiet=True)
+        app.advance(1.0)
+        await pilot.pause()
+        computed = rows["heartbeats-table"]
+        app.advance(1.0)
+        await pilot.pause()
+        assert rows["heartbeats-table"] > computed  # B's strip moves with the clock

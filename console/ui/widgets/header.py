@@ -8,6 +8,7 @@ changed (the clock ticking rewrites a dozen cells, not the line)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -51,6 +52,7 @@ class ClusterHeader(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
+        self._parts_width = -1  # the width `_parts` were fitted to
         self._styles: dict[str, Style] = {}  # part style -> the line's style with it
         self._strip: Strip | None = None  # the line drawn from `_parts`, until they change
 
@@ -63,40 +65,52 @@ class ClusterHeader(Widget):
         return [alert.text for alert in self.open_alerts(engine)]
 
     def parts(self) -> list[tuple[str, str]]:
-        """The header as (text, component class) parts, shorter below 100 columns. The quorum
-        says what its votes are (`4 hosts + witness`); the balancer is DRS only on ESXi hosts;
-        with alerts open it names their key, `!`, where the screen has it."""
+        """The header as (text, component class) parts, in the widest form that fits the width
+        (`fit`). The quorum says what its votes are (`4 hosts + witness`); the balancer is DRS
+        only on ESXi hosts; with alerts open it names their key, `!`, where the screen has
+        it."""
+        return fit(self.items(), self.size.width)
+
+    def items(self) -> list[Item]:
+        """The header's items in order, each in its wide and short form, and which may be
+        dropped where even the short forms do not fit (see `fit`)."""
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
-        clk = session.clock
         q = views.quorum_now(engine)
         settings = views.settings(engine)
         alerts = len(self.open_alerts(engine))
-        wide = self.size.width >= 100
-        sep = (" │ " if wide else " ", "header--sep")
         balancer = f"{views.balancer_name_now(engine)} {settings.balancer.automation} " \
                    f"t{settings.balancer.threshold}"
-        found = [(" ", ""), (views.cluster_name(engine), "header--name"), sep]
-        # What kind of console this is comes first, so a narrow terminal cuts the figures,
-        # never the tag that says the console acts on nothing (or on real hosts).
-        source = source_label(session.real_hosts, wide=wide)
+        name = views.cluster_name(engine)
+        found = [Item.plain(name, "header--name")]
+        # What kind of console this is comes first, and is never dropped, so a narrow terminal
+        # cuts the figures, never the tag that says the console acts on nothing (or on real
+        # hosts).
+        source = source_label(session.real_hosts)
         if source:
-            found += [(source, "header--name"), sep]
+            found.append(Item(((source, "header--name"),),
+                              ((source_label(session.real_hosts, wide=False), "header--name"),),
+                              shorten=4))
         if session.read_only or refuses_every_change(session):
-            found += [("READ-ONLY", "header--readonly"), sep]
+            found.append(Item.plain("READ-ONLY", "header--readonly"))
         mode = app.mode  # type: ignore[attr-defined]
         if mode is not None and mode.tag:
-            found += [(mode.tag, "header--readonly"), sep]
+            found.append(Item.plain(mode.tag, "header--readonly"))
+        clock_parts = ((f"{clock(engine.now)} ", ""), *self._clock_part(session.clock))
+        imbalance = _measured(session.imbalance())
+        lists = " (! list)" if alerts and self._lists_alerts() else ""
+        alert_style = "header--bold" if alerts else ""
         found += [
-            (f"{clock(engine.now)} ", ""),
-            *self._clock_part(clk), sep,
-            (q.text if wide else q.short, "" if q.ok else "header--bad"), sep,
-            ("HA on" if settings.ha.enabled else "HA off", ""), sep,
-            (balancer if wide else balancer.split(" ", 1)[1], ""), sep,
-            (f"{'imbalance' if wide else 'imb'} {_measured(session.imbalance())}", ""), sep,
-            (f"alerts {alerts}{' (! list)' if alerts and wide and self._lists_alerts() else ''}",
-             "header--bold" if alerts else ""),
+            Item(clock_parts, clock_parts),
+            Item(((q.text, "" if q.ok else "header--bad"),),
+                 ((q.short, "" if q.ok else "header--bad"),), shorten=5, drop=4),
+            Item.plain("HA on" if settings.ha.enabled else "HA off", "", drop=3),
+            Item(((balancer, ""),), ((balancer.split(" ", 1)[1], ""),), shorten=2, drop=2),
+            Item(((f"imbalance {imbalance}", ""),), ((f"imb {imbalance}", ""),), shorten=1,
+                 drop=1),
+            Item(((f"alerts {alerts}{lists}", alert_style),), ((f"alerts {alerts}", alert_style),),
+                 shorten=3),
         ]
         return found
 
@@ -119,11 +133,13 @@ class ClusterHeader(Widget):
         changed width); nothing when nothing changed."""
         new = self.parts()
         old = self._parts
-        if new == old:
+        width = self.size.width
+        if new == old and width == self._parts_width:
             return
         self._parts = new
         self._strip = None
-        if len(new) != len(old):
+        if len(new) != len(old) or width != self._parts_width:
+            self._parts_width = width
             self.refresh()
             return
         x = 0
@@ -145,11 +161,9 @@ class ClusterHeader(Widget):
         self.refresh(Region(first, 0, max(1, last - first), 1))
 
     def on_resize(self) -> None:
-        self._parts = []
+        self._parts_width = -1
         self._strip = None
         self.refresh()
-        if self.is_mounted:
-            self.update_view()
 
     def notify_style_update(self) -> None:
         """Textual's hook on a style change (a theme switch): forget the cached styles and the
@@ -173,10 +187,13 @@ class ClusterHeader(Widget):
 
     def render_line(self, y: int) -> Strip:
         """The header's one line, drawn again only when its parts, the width or the theme
-        changed (a partial refresh asks for the whole line)."""
+        changed (a partial refresh asks for the whole line). Parts fitted to another width (a
+        tick before the first layout, a resize) are fitted again first: the first frame shows
+        the form of its width."""
         width = self.size.width
-        if not self._parts and self.is_mounted:
+        if self._parts_width != width and self.is_mounted:
             self._parts = self.parts()
+            self._parts_width = width
             self._strip = None
         strip = self._strip
         if strip is None or strip.cell_length != width:
@@ -184,6 +201,65 @@ class ClusterHeader(Widget):
             strip = Strip(Segment.simplify(segments)).crop_extend(0, width, self._style(""))
             self._strip = strip
         return strip
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One item of the header: its (text, component class) parts in the wide form and in the
+    short one; when it takes its short form where the wide forms do not fit (`shorten`: the
+    lowest first; 0 for an item the same in both) and when it may be dropped where even the
+    short forms do not fit (`drop`: 0 never, else the lowest first)."""
+
+    wide: tuple[tuple[str, str], ...]
+    short: tuple[tuple[str, str], ...]
+    shorten: int = 0
+    drop: int = 0
+
+    @classmethod
+    def plain(cls, text: str, style: str, drop: int = 0) -> Item:
+        """An item the same in both forms: one part `text` in `style`."""
+        return cls(((text, style),), ((text, style),), drop=drop)
+
+
+WIDE_SEPARATOR = (" │ ", "header--sep")
+SHORT_SEPARATOR = (" ", "header--sep")
+
+
+def fit(items: list[Item], width: int) -> list[tuple[str, str]]:
+    """The header's parts for a line `width` cells wide, the first that fits of: the wide forms
+    separated by ` │ `; the same with one item after another in its short form (`Item.shorten`);
+    every short form separated by a space; the same without the items that may be dropped
+    (`Item.drop`), one after another. The last, when nothing fits, is cut at the line's end.
+    No item is ever cut where a shorter form of the line would show it whole."""
+    shortening = sorted((item for item in items if item.shorten), key=lambda item: item.shorten)
+    for count in range(len(shortening) + 1):
+        short = {id(item) for item in shortening[:count]}
+        parts = _joined([item.short if id(item) in short else item.wide for item in items],
+                        WIDE_SEPARATOR)
+        if _length(parts) <= width:
+            return parts
+    kept = list(items)
+    while True:
+        parts = _joined([item.short for item in kept], SHORT_SEPARATOR)
+        droppable = [item for item in kept if item.drop]
+        if _length(parts) <= width or not droppable:
+            return parts
+        kept.remove(min(droppable, key=lambda item: item.drop))
+
+
+def _joined(forms: list[tuple[tuple[str, str], ...]],
+            separator: tuple[str, str]) -> list[tuple[str, str]]:
+    """The parts of `forms` in order with `separator` between, after a leading space."""
+    parts = [(" ", "")]
+    for n, form in enumerate(forms):
+        if n:
+            parts.append(separator)
+        parts.extend(form)
+    return parts
+
+
+def _length(parts: list[tuple[str, str]]) -> int:
+    return sum(cell_len(text) for text, _style in parts)
 
 
 def _measured(imbalance: float | None) -> str:

@@ -29,6 +29,13 @@ class HeartbeatsTable(NodeRowsTable):
                                                  1).since_last),
         Column("State", 7, flex=True),
     )
+    def view_marker(self) -> Hashable:
+        """The log's length, the beat strip's width and every node's `views.heartbeat_mark`: a
+        second in which every node beat as before computes no row."""
+        engine = self.engine
+        return (len(engine.log), self.width_of(1),
+                tuple(views.heartbeat_mark(engine, node) for node in views.nodes(engine).values()))
+
     def row_cells(self, key: Hashable) -> Cells:
         """Node, beat strip, time since the last beat (`<1s`, `45s`, `2m`, `-` before any) and
         state."""
