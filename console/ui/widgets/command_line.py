@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from console.model import views
 from console.model.commands import COMMANDS
+from console.ui.widgets.bar import Bar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -198,22 +198,15 @@ class LineSuggester(Suggester):
         return text if text != value and text.startswith(value) else None
 
 
-class CommandLine(Input):
-    """Input with completion (tab; the candidates in the `Completions` strip above, the sure
+class CommandLine(Bar):
+    """A bar with completion (tab; the candidates in the `Completions` strip above, the sure
     part inline) and history (up / down); enter submits, esc closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "complete", "Complete", show=False),
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
-        Binding("escape", "close", "Close", show=False),
     ]
-
-    class Closed(Message):
-        """Escape closed the bar and dropped its line: the screen hides it and gives the focus
-        back."""
-
-        pass
 
     def __init__(self, **kwargs) -> None:
         super().__init__(placeholder="command (tab completes; e.g. maintenance B on)",
@@ -281,7 +274,3 @@ class CommandLine(Input):
         self._position = max(0, min(len(self.history), self._position + step))
         self.value = self.history[self._position] if self._position < len(self.history) else ""
         self.cursor_position = len(self.value)
-
-    def action_close(self) -> None:
-        self.value = ""
-        self.post_message(self.Closed())
