@@ -63,3 +63,19 @@ def test_lifecycle_messages_say_what_happens() -> None:
 
 def _messages(engine: Engine, kind: str) -> list[str]:
     return [e.message for e in engine.log.events if e.kind == kind]
+
+
+def test_no_message_of_the_golden_runs_counts_one_thing_in_the_plural() -> None:
+    """`1 rounds` read in every one-round migration's message: a count of one takes the
+    singular (the golden runs hold every kind of event of a day on every sample cluster)."""
+    import json
+    import re
+    from pathlib import Path
+
+    plural_after_one = re.compile(r"(?<![\w.])1 (?:rounds|VMs|hosts|vCPUs|moves|members|failures"
+                                  r"|migrations|seconds|beats)\b")
+    golden = Path(__file__).parent / "golden"
+    messages = [json.loads(line).get("message", "")
+                for path in golden.glob("*.jsonl") for line in path.read_text().splitlines()]
+    assert len(messages) > 1000
+    assert [m for m in messages if plural_after_one.search(m)] == []

@@ -75,6 +75,18 @@ def test_its_heartbeats_read_missed_from_before_time_0_until_it_rejoins() -> Non
     assert views.heartbeat(engine, engine.cluster.nodes["C"], 10).strip == (True,) * 10
 
 
+def test_heartbeat_slots_from_before_time_0_show_nothing_received_or_missed() -> None:
+    """Nothing was seen before the start: those slots are None (blank on screen), and the strip
+    fills in as time goes, for a host that beats (A) as for one that starts off (C)."""
+    engine = engine_of(THREE)
+    nodes = engine.cluster.nodes
+    assert views.heartbeat(engine, nodes["A"], 10).strip == (None,) * 9 + (True,)
+    assert views.heartbeat(engine, nodes["C"], 10).strip == (None,) * 9 + (False,)
+    engine.run_until(3)
+    assert views.heartbeat(engine, nodes["A"], 10).strip == (None,) * 6 + (True,) * 4
+    assert views.heartbeat(engine, nodes["C"], 10).strip == (None,) * 6 + (False,) * 4
+
+
 def test_a_running_vm_on_a_host_that_starts_off_is_an_error_at_its_host_key() -> None:
     assert error_of(THREE + vm("v", 'host = "C"')) == (
         't.toml:23: vms[0].host: host C starts powered off, so v cannot run on it (give v '

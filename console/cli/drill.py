@@ -158,7 +158,7 @@ def _interactive(drill: Drill | DrillSource, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     report = mode.report
     if report is None:
-        print(f"cluster-console: drill {drill.name} ended at {mode.session.now:g} s, before its "
+        print(f"cluster-console: drill {drill.name} ended at {mode.session.now:.0f} s, before its "
               f"end ({mode.drill.duration:g} s): no report", file=sys.stderr)
         return EXIT_FAILED
     verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"

@@ -202,9 +202,11 @@ class Migrations:
         started = migration.started_at
         took = 0.0 if started is None else self.context.now - started
         throttle = f", throttled {migration.throttle:.0%}" if migration.throttle else ""
+        rounds = migration.round + 1
         self.context.emit("migration_completed", vm.name,
                           f"{vm.name} now runs on {migration.target}: {took:.1f} s, "
-                          f"{migration.round + 1} rounds, {migration.sent_mb / MB_PER_GB:.1f} GB "
+                          f"{rounds} round{'' if rounds == 1 else 's'}, "
+                          f"{migration.sent_mb / MB_PER_GB:.1f} GB "
                           f"sent, switchover {migration.downtime_ms:.0f} ms{throttle}")
         self._start_queued()
 

@@ -267,47 +267,44 @@ def node_state_label(node: Node, voting: bool = True) -> str:
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     """A node's heartbeats as the console shows them: the strip of recent beat slots (oldest first;
-    True arrived, False missed), simulated seconds since the last beat received (None before any),
-    and whether the cluster hears it now (it is in the partition whose view is the cluster's)."""
+    True arrived, False missed, None before time 0: not seen), simulated seconds since the last
+    beat received (None before any), and whether the cluster hears it now (it is in the partition
+    whose view is the cluster's)."""
 
-    strip: tuple[bool, ...]  # oldest first: True arrived, False missed
+    strip: tuple[bool | None, ...]  # oldest first: True arrived, False missed, None not seen
     since_last: float | None  # seconds since the last beat the cluster received
     heard: bool
 
 
 def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
     """The last `slots` heartbeat slots of `node`, one per heartbeat interval (oldest first), and
-    the simulated seconds since its last beat. Slots from before time 0 read as received (the node
-    was up before the console looked) unless it has not beaten since."""
+    the simulated seconds since its last beat. Slots from before time 0 are None: no beat was
+    seen then, received or missed (the strip fills in as time goes)."""
     membership = engine.membership
     last = membership.last_beat(node)
     since = None if last is None else max(0.0, engine.now - last)
-    strip = list(membership.beat_strip(node, slots))
-    # Slots before the simulation began: the node was up before the console looked (unless it
-    # has not beaten since), so they read as received rather than as a strip filling in.
+    strip: list[bool | None] = list(membership.beat_strip(node, slots))
     elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1
-    if node.beat_gaps or node.heard:
-        before = node.heard or node.beat_gaps[0][0] > 0
-        for i in range(max(0, slots - elapsed)):
-            strip[i] = before
+    for i in range(max(0, slots - elapsed)):
+        strip[i] = None
     return Heartbeat(tuple(strip), since, node.heard)
 
 
-def heartbeat_mark(engine: Engine, node: Node) -> Hashable:
+def heartbeat_mark(engine: Engine, node: Node, slots: int) -> Hashable:
     """A value that changes whenever `heartbeat(engine, node, slots)` may give another strip or
-    another whole second since the last beat, for any `slots`, cheaper than either: the node's
-    state, whether it is heard, powered and voting, its last gap in the beats, the whole
-    seconds since its last beat, and, while its strip moves with the clock (a gap in it, or a
-    node not heard: missed slots pass through it), the newest slot. A node beating steadily
-    keeps one mark however the clock moves."""
+    another whole second since the last beat, cheaper than either: the node's state, whether it
+    is heard, powered and voting, its last gap in the beats, the whole seconds since its last
+    beat, and, while its strip moves with the clock (a gap in it, a node not heard: missed
+    slots pass through it; slots from before time 0 still in it), the newest slot. A node
+    beating steadily keeps one mark however the clock moves, once its strip is full."""
     membership = engine.membership
     last = membership.last_beat(node)
     since = None if last is None else int(max(0.0, engine.now - last))
     gaps = node.beat_gaps
-    moving = bool(gaps) or not node.heard
-    newest = math.floor(engine.now / membership.interval + 1e-9) if moving else None
+    newest = math.floor(engine.now / membership.interval + 1e-9)
+    moving = bool(gaps) or not node.heard or newest + 1 < slots
     return (node.state, node.heard, node.powered, node.quorum_lost, len(gaps),
-            gaps[-1] if gaps else None, since, newest)
+            gaps[-1] if gaps else None, since, newest if moving else None)
 
 
 @dataclass(frozen=True, slots=True)

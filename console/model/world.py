@@ -26,6 +26,7 @@ would be in after `power-off` or after an evacuation, without the run that led t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from console.model.commands import (
@@ -78,7 +79,7 @@ def start_node(node: Node, *, powered: bool = True, maintenance: bool = False) -
         node.powered = False
         node.state = NodeState.OFFLINE
         node.fenced = True
-        node.beat_gaps = [(0.0, None)]
+        node.beat_gaps = [(-math.inf, None)]  # silent since before 0: no beat at 0 either
     elif maintenance:
         node.state = NodeState.MAINTENANCE
 

@@ -428,3 +428,27 @@ async def test_bar_and_pane_keys_act_as_the_app_reads_them(key, char, focused):
         await pilot.pause()
         await app.on_event(events.Key(key, char))
         assert app.focused is not None and app.focused.id == focused
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_strip_says_how_many_candidates_it_could_not_show(size):
+    """On 300 hosts the nodes after `fail-node ` do not fit the strip's rows: its last row says
+    how many more there are, inside the strip (a count written past its last row was cut off
+    with the names it did not fit)."""
+    from console.formats.cluster import parse_cluster
+    from console.model.engine import Engine
+
+    text = ('[cluster]\nname = "many"\n[[nodes]]\nname = "host"\ncount = 300\n'
+            'hypervisor = "esxi"\n')
+    app = make_app(Engine(parse_cluster(text, "many.toml"), 0))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("colon", *"fail-node ")
+        await pilot.pause()
+        strip = app.screen.query_one(Completions)
+        nodes = sorted(app.engine.cluster.nodes)  # the candidates' order
+        names, more = strip.lines[-1].split(" (+")
+        assert names.split() == nodes[:len(names.split())]
+        assert more == f"{len(nodes) - len(names.split())} more)"
+        rendered = "".join(strip.render_line(y).text for y in range(strip.region.height))
+        assert rendered.rstrip().endswith(f"(+{more}")
+        assert strip.region.height <= 4

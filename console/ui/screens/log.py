@@ -22,12 +22,15 @@ from console.model import views
 from console.model.events import Event, Severity
 from console.ui.keys import LOG_KEYS
 from console.ui.screens.alerts import ALERTS_BINDING
+from console.ui.widgets.bar import Bar
 from console.ui.widgets.base import ModelTable, Pane
 from console.ui.widgets.events import event_cells
 from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.keyed_table import Cells, Column
 
+#: The keys that open the search bar.
+SEARCH_KEYS = next(keys for keys, action, *_ in LOG_KEYS if action == "search").split(",")
 #: Severities from the least to the most serious: a filter shows one and those after it.
 SEVERITY_RANK = {"debug": 0, "info": 1, "warning": 2, "error": 3}
 #: How the log's title names each severity filter.
@@ -173,7 +176,7 @@ class EventLogScreen(Screen[None]):
         yield ClusterHeader()
         with Pane(id="log-pane"):
             yield EventLogTable(id="log-table")
-        yield Input(placeholder="search the log (enter keeps it, esc clears)", id="log-search")
+        yield Bar(placeholder="search the log (enter keeps it, esc clears)", id="log-search")
         yield ConsoleFooter(compact=True, show_command_palette=False)
 
     @property
@@ -222,12 +225,19 @@ class EventLogScreen(Screen[None]):
         table.refresh_rows(force=True)
         self._update_title()
 
+    def take_key(self, event: events.Key) -> bool:
+        """`/` opens the search bar as the app reads it (ConsoleApp.on_event), so the keys read
+        behind it go into the bar in the order typed; whether it was taken."""
+        if event.key not in SEARCH_KEYS or isinstance(self.focused, Bar):
+            return False
+        self.action_search()
+        return True
+
     def action_search(self) -> None:
-        search = self.query_one("#log-search", Input)
+        search = self.query_one("#log-search", Bar)
         search.value = self.table.text_filter
-        search.add_class("-open")
         self.add_class("-searching")
-        search.focus()
+        search.open(return_to=self.table)
 
     def on_input_changed(self, message: Input.Changed) -> None:
         message.stop()
@@ -240,19 +250,18 @@ class EventLogScreen(Screen[None]):
         message.stop()
         self._close_search()
 
-    def _close_search(self) -> None:
-        self.query_one("#log-search", Input).remove_class("-open")
-        self.remove_class("-searching")
-        self.table.focus()
+    def on_bar_closed(self, message: Bar.Closed) -> None:
+        """esc in the search bar cleared the search: the bar closes."""
+        message.stop()
+        self._close_search()
 
-    def on_key(self, event: events.Key) -> None:
-        """esc in the search bar clears the search and closes the bar."""
-        search = self.query_one("#log-search", Input)
-        if event.key == "escape" and search.has_focus:
-            event.stop()
-            event.prevent_default()
-            search.value = ""
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, Bar):
             self._close_search()
+
+    def _close_search(self) -> None:
+        self.query_one("#log-search", Bar).leave()
+        self.remove_class("-searching")
 
     def action_details(self) -> None:
         """The details of the selected event's subject; a notice when it is the cluster or

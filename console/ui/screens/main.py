@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
 from console.model import views
@@ -31,6 +32,7 @@ from console.ui import actions, capability
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.real_hosts import on_real_host
 from console.ui.widgets.balancer import BalancerTable
+from console.ui.widgets.bar import Bar
 from console.ui.widgets.base import Pane
 from console.ui.widgets.command_line import PANES, CommandLine, Completions
 from console.ui.widgets.events import EventsTable
@@ -179,8 +181,8 @@ class MainScreen(Screen[None]):
         yield Static("", id="too-small")
         yield Completions(id="completions")
         yield CommandLine(id="command-line", classes="bar")
-        yield Input(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
-                    classes="bar")
+        yield Bar(placeholder="filter (enter keeps it, esc clears)", id="filter-line",
+                  classes="bar")
         yield ConsoleFooter(compact=True, show_command_palette=False)
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -462,8 +464,8 @@ class MainScreen(Screen[None]):
         """The widget the operator is on: the focused one, or while the command line or the
         filter is open, the one it gives the focus back to."""
         focused = self.focused
-        if isinstance(focused, Input):
-            return getattr(self, "_return_focus", None) or focused
+        if isinstance(focused, Bar):
+            return focused.return_to or focused
         return focused
 
     def selected_vm(self) -> str | None:
@@ -554,7 +556,7 @@ class MainScreen(Screen[None]):
         still passed up from the pane: on a big cluster, where a repaint takes a while, a
         command lost its first letters or digits, and the rest ran as keys of their own. Keys
         while a bar is open are the bar's."""
-        if isinstance(self.focused, Input):
+        if isinstance(self.focused, Bar):
             return False
         for spec in KEYS:
             if spec.action in BAR_ACTIONS and event.key in self.console.keys_of(spec).split(","):
@@ -567,7 +569,7 @@ class MainScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """A greyed (locked) key still builds its command, so the refusal says why."""
-        if isinstance(self.focused, Input):
+        if isinstance(self.focused, Bar):
             return
         locked = self.console.locked
         if not locked and self.console.session.capability is None:
@@ -890,13 +892,12 @@ class MainScreen(Screen[None]):
     # -- the command line and the filter --------------------------------------------------------
 
     def action_command_line(self) -> None:
-        line = self.query_one(CommandLine)
-        self._return_focus = self.focused
-        self._open_bar(line)
-        self.set_focus(line)  # at once: keys already queued behind `:` are typed into the line
+        self._open_bar(self.query_one(CommandLine), self.focused or self.query_one(NodesTable))
 
-    def _open_bar(self, bar: Input) -> None:
-        bar.add_class("-open")
+    def _open_bar(self, bar: Bar, return_to: Widget) -> None:
+        """Open `bar` in place of the footer, focused at once (keys already read behind the
+        key that opened it are typed into it); the focus goes to `return_to` when it closes."""
+        bar.open(return_to)
         self._show_footer(False)
 
     def _show_footer(self, shown: bool) -> None:
@@ -906,23 +907,20 @@ class MainScreen(Screen[None]):
         self.set_class(not shown, "-bar-open", update=False)
         self.query_one(ConsoleFooter).display = shown
 
-    def _close_bar(self, bar: Input) -> None:
-        bar.remove_class("-open")
+    def _close_bar(self, bar: Bar) -> None:
+        """Hide `bar`, the footer back; the focus back unless it left already (`Bar.leave`:
+        the key that closed the bar gave it back as it was read, and a pane key typed behind
+        it may have moved it since)."""
+        bar.leave()
         self._show_footer(True)
-        target = getattr(self, "_return_focus", None)
-        if target is None or not target.is_mounted:
-            target = self.query_one(NodesTable)
-        # At once, as a pane's number does: a deferred focus would land after a pane the
-        # closing line's command (`:vm`) moved to, and take the focus back.
-        self.set_focus(target)
 
-    def on_command_line_closed(self, message: CommandLine.Closed) -> None:
-        self._close_bar(self.query_one(CommandLine))
+    def on_bar_closed(self, message: Bar.Closed) -> None:
+        self._close_bar(message.bar)
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()
         if message.input.id == "filter-line":
-            self._close_bar(message.input)
+            self._close_bar(self.query_one("#filter-line", Bar))
             return
         line = self.query_one(CommandLine)
         text = message.value.strip()
@@ -939,14 +937,12 @@ class MainScreen(Screen[None]):
             focused = "vms"
         table = self.query_one(f"#{TABLE_IDS[focused]}", KeyedTable)
         self._filter_target = table
-        self._return_focus = table
-        bar = self.query_one("#filter-line", Input)
+        bar = self.query_one("#filter-line", Bar)
         bar.value = table.text_filter
         fields = " ".join(sorted(table.filter_fields()))
         bar.placeholder = (f"filter {focused}: words, or FIELD:value ({fields}); "
                            "enter keeps it, esc clears")
-        self._open_bar(bar)
-        self.set_focus(bar)  # at once: keys already queued behind `/` go into the filter
+        self._open_bar(bar, table)
 
     def on_input_changed(self, message: Input.Changed) -> None:
         if message.input.id != "filter-line":
@@ -957,16 +953,8 @@ class MainScreen(Screen[None]):
         self._update_titles()
 
     def action_back(self) -> None:
-        """esc: close the bar that is open, else clear the focused table's filter."""
-        bar = self.query_one("#filter-line", Input)
-        if bar.has_class("-open"):
-            bar.value = ""
-            self._close_bar(bar)
-            return
-        line = self.query_one(CommandLine)
-        if line.has_class("-open"):
-            line.action_close()
-            return
+        """esc: clear the focused table's filter, else restore a maximized pane (an open bar
+        takes its esc itself: `Bar`)."""
         focused = self.focused
         if isinstance(focused, KeyedTable) and focused.text_filter:
             focused.set_filter("")
@@ -976,7 +964,7 @@ class MainScreen(Screen[None]):
             self.minimize()
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        if isinstance(event.widget, Input) and event.widget.has_class("-open"):
+        if isinstance(event.widget, Bar) and event.widget.has_class("-open"):
             event.widget.remove_class("-open")
             self._show_footer(True)
 

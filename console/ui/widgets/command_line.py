@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from console.model import views
 from console.model.commands import COMMANDS
+from console.ui.widgets.bar import Bar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,7 +48,7 @@ ALIASES: dict[str, str] = {
     "img": "images", "image": "images",
 }
 HISTORY_KEPT = 200
-SHOWN_CANDIDATES = 40  # the strip shows this many candidates at most (then "+N more")
+STRIP_ROWS = 4  # the completions strip's most rows: the usage, then as many candidates as fit
 
 
 def console_word(word: str) -> str | None:
@@ -173,11 +173,21 @@ class Completions(Static):
         self.lines: list[str] = []
 
     def show(self, candidates: list[str], hint: str) -> None:
-        """Show `candidates` (SHOWN_CANDIDATES at most) and `hint` (one line each); hide the
-        strip when both are empty."""
-        shown = " ".join(candidates[:SHOWN_CANDIDATES])
-        if len(candidates) > SHOWN_CANDIDATES:
-            shown += f" (+{len(candidates) - SHOWN_CANDIDATES} more)"
+        """Show `hint` and `candidates` (as many as fit the strip's STRIP_ROWS rows at the
+        screen's width, then `(+N more)`); hide the strip when both are empty."""
+        width = max(20, self.app.size.width - 2)  # the whole width, less the padding
+        # Rows wrap between words: a row may end up to a word short of the width.
+        longest = max(map(len, candidates), default=0)
+        room = (STRIP_ROWS - (-(-len(hint) // width))) * max(1, width - longest)
+        shown = ""
+        for count, candidate in enumerate(candidates):
+            more = len(candidates) - count - 1
+            suffix = f" (+{more} more)" if more else ""
+            text = f"{shown} {candidate}" if shown else candidate
+            if len(text) + len(suffix) > room:
+                shown = f"{shown} (+{len(candidates) - count} more)".lstrip()
+                break
+            shown = text
         lines = [line for line in (hint, shown) if line]
         if lines != self.lines:
             self.lines = lines
@@ -198,22 +208,15 @@ class LineSuggester(Suggester):
         return text if text != value and text.startswith(value) else None
 
 
-class CommandLine(Input):
-    """Input with completion (tab; the candidates in the `Completions` strip above, the sure
+class CommandLine(Bar):
+    """A bar with completion (tab; the candidates in the `Completions` strip above, the sure
     part inline) and history (up / down); enter submits, esc closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "complete", "Complete", show=False),
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
-        Binding("escape", "close", "Close", show=False),
     ]
-
-    class Closed(Message):
-        """Escape closed the bar and dropped its line: the screen hides it and gives the focus
-        back."""
-
-        pass
 
     def __init__(self, **kwargs) -> None:
         super().__init__(placeholder="command (tab completes; e.g. maintenance B on)",
@@ -281,7 +284,3 @@ class CommandLine(Input):
         self._position = max(0, min(len(self.history), self._position + step))
         self.value = self.history[self._position] if self._position < len(self.history) else ""
         self.cursor_position = len(self.value)
-
-    def action_close(self) -> None:
-        self.value = ""
-        self.post_message(self.Closed())

@@ -33,8 +33,9 @@ class HeartbeatsTable(NodeRowsTable):
         """The log's length, the beat strip's width and every node's `views.heartbeat_mark`: a
         second in which every node beat as before computes no row."""
         engine = self.engine
-        return (len(engine.log), self.width_of(1),
-                tuple(views.heartbeat_mark(engine, node) for node in views.nodes(engine).values()))
+        slots = max(1, self.width_of(1))
+        return (len(engine.log), slots, tuple(views.heartbeat_mark(engine, node, slots)
+                                              for node in views.nodes(engine).values()))
 
     def row_cells(self, key: Hashable) -> Cells:
         """Node, beat strip, time since the last beat (`<1s`, `45s`, `2m`, `-` before any) and
@@ -54,11 +55,13 @@ class HeartbeatsTable(NodeRowsTable):
                 (label, NODE_STATE_STYLE.get(state, "")))
 
 
-def _strip(strip: tuple[bool, ...]) -> tuple[tuple[str, str], ...]:
-    """Runs of received (▮) and missed (·) beats as styled spans."""
+def _strip(strip: tuple[bool | None, ...]) -> tuple[tuple[str, str], ...]:
+    """Runs of received (▮) and missed (·) beats as styled spans; slots before time 0 blank
+    (nothing was seen then)."""
     spans: list[tuple[str, str]] = []
     for received in strip:
-        char, style = (glyph("beat"), "ok") if received else (glyph("missed-beat"), "error")
+        char, style = ((" ", "") if received is None else (glyph("beat"), "ok") if received
+                       else (glyph("missed-beat"), "error"))
         if spans and spans[-1][1] == style:
             spans[-1] = (spans[-1][0] + char, style)
         else:
