@@ -43,7 +43,7 @@ def shown_state(app, node: str) -> str:
 
 
 def bar_text(app) -> str:
-    return "".join(text for text, _style in app.screen.query_one("#follow-bar").parts())
+    return "".join(part.text for part in app.screen.query_one("#follow-bar").parts())
 
 
 async def test_followers_show_the_crash_refuse_every_change_and_the_end(tmp_path):

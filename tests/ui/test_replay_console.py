@@ -380,3 +380,40 @@ async def test_the_palette_says_a_replays_and_a_read_only_consoles_refusal(tmp_p
             await pilot.pause()
             assert any(why in n and "fail-node A" in n for n in notes(app)), notes(app)
             assert app.engine.cluster.nodes["A"].state.value == "online"
+
+
+async def test_a_bar_too_narrow_leaves_out_the_keys_reminder_then_shortens_the_commands(
+        tmp_path):
+    """Where the replay stands stays whole: the keys' reminder (the footer says them too) goes
+    first, whole, then the last and next commands give way to an ellipsis; nothing is cut in
+    the middle of a word at the bar's end. The recording is named by its file name, as the
+    follower's journal is."""
+    rec = tmp_path / "r.jsonl"
+    a_recording(rec, "30 migrate web01 C", "90 maintenance C on", end=200.0)
+    app, _mode = replay_app(rec)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        bar = app.screen.query_one(ReplayBar)
+        text = str(bar.render()).rstrip()
+        assert text.startswith(" REPLAY  r.jsonl 00:00:30 / 00:03:20 ")
+        assert text.endswith("· next 00:01:30 maintenance C on  (space pause, s step, [ ] seek, "
+                             "+/- speed)")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        text = str(bar.render()).rstrip()
+        assert "seek" not in text and len(text) <= bar.content_size.width
+        assert "PAUSED · 1/2 · last 00:00:30 migrate web01 C" in text
+        assert " · next 00" in text and text.endswith("…")
+
+
+def test_fit_leaves_out_optional_parts_then_shortens_elastic_ones_last_first():
+    from console.ui.widgets.status_bar import Part, fit
+
+    parts = [Part("HEAD "), Part("last abcdef", elastic=True), Part(" next ghijkl", elastic=True),
+             Part(" (keys)", optional=True)]
+    assert fit(parts, 0) == parts and fit(parts, 100) == parts
+    assert "".join(p.text for p in fit(parts, 30)) == "HEAD last abcdef next ghijkl"
+    assert "".join(p.text for p in fit(parts, 25)) == "HEAD last abcdef next gh…"
+    assert "".join(p.text for p in fit(parts, 17)) == "HEAD last abcdef…"
+    assert "".join(p.text for p in fit(parts, 12)) == "HEAD last ……"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.ui.widgets.base import clock
-from console.ui.widgets.status_bar import StatusBar
+from console.ui.widgets.status_bar import Part, StatusBar
 
 if TYPE_CHECKING:
     from console.follow import Follower
@@ -40,18 +40,18 @@ class FollowBar(StatusBar):
         super().__init__("follow-bar")
         self.follower = follower
 
-    def parts(self) -> list[tuple[str, str]]:
-        """The bar as (text, Rich style) parts."""
+    def parts(self) -> list[Part]:
+        """The bar as parts; the last (and next) command shortened first to fit."""
         follower = self.follower
         player = follower.player
         trouble = follower.diverged is not None or follower.stopped
-        found = [(" FOLLOWING ", "bold reverse"), (f" {Path(follower.path).name} ", "bold"),
-                 (f"leader at {clock(follower.target)} · ", ""),
-                 (follow_state(follower), "bold red" if trouble else "bold"),
-                 (f" · {player.applied} command{'' if player.applied == 1 else 's'}", "")]
+        found = [Part(" FOLLOWING ", "bold reverse"), Part(f" {Path(follower.path).name} ", "bold"),
+                 Part(f"leader at {clock(follower.target)} · "),
+                 Part(follow_state(follower), "bold red" if trouble else "bold"),
+                 Part(f" · {player.applied} command{'' if player.applied == 1 else 's'}")]
         if player.last is not None:
             entry, outcome = player.last
             note = " (refused)" if outcome.startswith("refused") else ""
-            found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
-        found.append(("  (read-only: the leader acts; q quits)", "dim"))
+            found.append(Part(f" · last {clock(entry.t)} {entry.text}{note}", elastic=True))
+        found.append(Part("  (read-only: the leader acts; q quits)", "dim", optional=True))
         return found

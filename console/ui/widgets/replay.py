@@ -5,11 +5,12 @@ recorded commands, and the keys that drive it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.replay import NOT_APPLIED
 from console.ui.widgets.base import clock
-from console.ui.widgets.status_bar import StatusBar
+from console.ui.widgets.status_bar import Part, StatusBar
 
 if TYPE_CHECKING:
     from console.replay import ReplayPlayer
@@ -31,8 +32,8 @@ class ReplayBar(StatusBar):
         self.player = player
         self.seeking = seeking
 
-    def parts(self) -> list[tuple[str, str]]:
-        """The bar as (text, Rich style) parts."""
+    def parts(self) -> list[Part]:
+        """The bar as parts; the last (and next) command shortened first to fit."""
         mode = self.player
         now, duration = mode.session.now, mode.duration
         clk = mode.session.clock
@@ -42,18 +43,20 @@ class ReplayBar(StatusBar):
         state = (f"SEEKING BACK {seeking:.0%}" if seeking is not None
                  else "END" if mode.ended else "PAUSED" if clk.paused
                  else f"PLAYING x{clk.speed:g}")
-        found = [(" REPLAY ", "bold reverse"), (f" {mode.recording.path} ", "bold"),
-                 (f"{clock(now)} / {clock(duration)} ", ""),
-                 ("█" * filled, "bold"), ("░" * (BAR_CELLS - filled), "dim"),
-                 (f" {share:4.0%} ", ""), (state, "bold"),
-                 (f" · {mode.applied}/{mode.commands}", "")]
+        found = [Part(" REPLAY ", "bold reverse"),
+                 Part(f" {Path(mode.recording.path).name} ", "bold"),
+                 Part(f"{clock(now)} / {clock(duration)} "),
+                 Part("█" * filled, "bold"), Part("░" * (BAR_CELLS - filled), "dim"),
+                 Part(f" {share:4.0%} "), Part(state, "bold"),
+                 Part(f" · {mode.applied}/{mode.commands}")]
         if mode.last is not None:
             entry, outcome = mode.last
             note = (" (refused)" if outcome.startswith("refused")  # why: events pane
                     else " (recorded; not applied)" if outcome == NOT_APPLIED else "")
-            found.append((f" · last {clock(entry.t)} {entry.text}{note}", ""))
+            found.append(Part(f" · last {clock(entry.t)} {entry.text}{note}", elastic=True))
         following = mode.next_entry()
         if following is not None:
-            found.append((f" · next {clock(following.t)} {following.text}", "dim"))
-        found.append(("  (space pause, s step, [ ] seek, +/- speed)", "dim"))
+            found.append(Part(f" · next {clock(following.t)} {following.text}", "dim",
+                              elastic=True))
+        found.append(Part("  (space pause, s step, [ ] seek, +/- speed)", "dim", optional=True))
         return found

@@ -1,10 +1,50 @@
 """A one-line status bar built of (text, Rich style) parts, repainted only when they change: the
-replay's bar and the follower's bar are two of them."""
+replay's bar and the follower's bar are two of them. When the line is wider than the bar,
+optional parts go first, whole (the keys' reminder: the footer and help say them too; half a
+reminder is noise), then elastic parts are shortened to an ellipsis (the last command, the next
+one), so that what the bar is for (where the replay or the follower stands) stays whole."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rich.text import Text
+from textual import events
 from textual.widgets import Static
+
+ELLIPSIS = "…"
+
+
+class Part(NamedTuple):
+    """A piece of the bar: its text, Rich style, whether it may be shortened to fit (elastic)
+    or left out (optional)."""
+
+    text: str
+    style: str = ""
+    elastic: bool = False
+    optional: bool = False
+
+
+def fit(parts: list[Part], width: int) -> list[Part]:
+    """`parts` fitted to `width` cells (0: not known yet, nothing changed): the optional parts
+    left out, the last first, until the rest fits; then the elastic parts shortened, the last
+    first, each down to an ellipsis; what is still too long is cut at the end (with an
+    ellipsis) when drawn."""
+    if width <= 0:
+        return parts
+    fitted = list(parts)
+    over = sum(len(part.text) for part in fitted) - width
+    for index in reversed(range(len(fitted))):
+        if over > 0 and fitted[index].optional:
+            over -= len(fitted.pop(index).text)
+    for index in reversed(range(len(fitted))):
+        part = fitted[index]
+        if over <= 0 or not part.elastic or len(part.text) <= 1:
+            continue
+        keep = max(0, len(part.text) - over - 1)
+        fitted[index] = part._replace(text=part.text[:keep] + ELLIPSIS)
+        over -= len(part.text) - len(fitted[index].text)
+    return fitted
 
 
 class StatusBar(Static):
@@ -13,19 +53,23 @@ class StatusBar(Static):
     def __init__(self, bar_id: str) -> None:
         super().__init__("", id=bar_id, markup=False)
         self.rows = 1
-        self._shown: tuple[tuple[str, str], ...] | None = None
+        self._shown: tuple[Part, ...] | None = None
 
-    def parts(self) -> list[tuple[str, str]]:
-        """The bar as (text, Rich style) parts."""
+    def parts(self) -> list[Part]:
+        """The bar as parts, in order."""
         raise NotImplementedError
 
     def update_view(self) -> None:
-        """Repaint when the parts changed."""
-        parts = tuple(self.parts())
+        """Repaint when the parts (fitted to the bar's width) changed."""
+        parts = tuple(fit(self.parts(), self.content_size.width))
         if parts == self._shown:
             return
         self._shown = parts
         text = Text(no_wrap=True, overflow="ellipsis")
-        for chunk, style in parts:
-            text.append(chunk, style)
+        for part in parts:
+            text.append(part.text, part.style)
         self.update(text, layout=False)  # one line as wide as the screen: no screen layout
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the parts to the new width."""
+        self.update_view()
