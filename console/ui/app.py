@@ -11,9 +11,8 @@ below, down to `tick_s` at higher speeds: a tick that changes nothing is not mad
 wakes no more often than that; a dialog, the palette or a bar opening or closing ticks at once,
 so the header says HELD and the clock stops or goes on without waiting for the timer); the simulated
 seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
-row, the event loop free in between (keys first: the steps owed wait while a key is on its way
-through the loop); what a tick cannot step in time is owed to the next, and the header says
-how far the clock is behind. On real hosts (a source that refuses
+row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
+next, and the header says how far the clock is behind. On real hosts (a source that refuses
 the clock's commands) the clock keeps real time: nothing holds it and no real second is
 dropped. Tests construct the session paused and call `advance(seconds)` instead; nothing here
 sleeps.
@@ -114,14 +113,9 @@ SOURCE_TITLES = {DRILL: "Drill step", REPLAY: "Replay", LEADER: "Leader"}
 #: The clock steps the model this many simulated seconds at a time ...
 STEP_S = 1.0
 #: ... for at most this many real seconds in a row; then keys and repaints have their turn, and
-#: the rest follows CATCH_UP_GAP_S later (a key is never queued behind a long run of steps) ...
+#: the rest follows CATCH_UP_GAP_S later (a key is never queued behind a long run of steps).
 STEP_BUDGET_S = 0.02
 CATCH_UP_GAP_S = 0.01
-#: ... or later still while the operator's last key (or mouse event) is younger than this: a key
-#: takes several turns of the event loop to be read, handled and drawn, and a catch-up due at
-#: each of those turns made it wait for every one of them (at x60 with 2,000 services a key
-#: waited up to a second while the clock caught up).
-KEYS_FIRST_S = 0.05
 #: Simulated seconds left over at a tick from earlier ticks, at which the header says the clock
 #: is behind (the model costs more than the speed allows); beyond `MAX_STEP_S` real seconds'
 #: worth the clock slips (those simulated seconds are not owed any more).
@@ -739,13 +733,8 @@ class ConsoleApp(App[int]):
 
     def _catch_up(self) -> None:
         self._catching_up = False
-        if not self.is_running or self.clock_held:
-            return
-        if self.input_idle_s < KEYS_FIRST_S:  # a key may be on its way: it goes first
-            self._catching_up = True
-            self.set_timer(CATCH_UP_GAP_S, self._catch_up)
-            return
-        self._step_owed()
+        if self.is_running and not self.clock_held:
+            self._step_owed()
 
     def _drop_owed(self) -> None:
         """A pause or a new speed acts now: the simulated seconds the clock owed (at the old

@@ -4,7 +4,6 @@ views' bulk values keeps the order the per-row values give. Counts refreshes, ne
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from textual.widget import Widget
@@ -292,19 +291,3 @@ async def test_a_timer_call_a_little_early_or_late_still_ticks(monkeypatch):
         monkeypatch.setattr(app_module.time, "monotonic", lambda: app._last_tick + 0.9)
         app._tick()  # the timer's call, 0.1 s off its period: not dropped for a second
         assert abs(app.engine.now - (start + 0.9)) < 1e-9
-
-
-async def test_the_clock_catching_up_lets_a_key_on_its_way_go_first(monkeypatch):
-    """The seconds a tick could not step follow CATCH_UP_GAP_S later, and not while the
-    operator's last key is younger than KEYS_FIRST_S (its turns through the event loop come
-    first); the header says meanwhile that the clock is behind."""
-    app = behind_app(monkeypatch)
-    async with app.run_test(size=(120, 40)):
-        start = app.engine.now
-        app.tick(1.0)  # one step of 120; the rest owed
-        app._last_input = time.monotonic()  # a key just read
-        app._catch_up()
-        assert app.engine.now == start + 1.0  # the key first: nothing stepped
-        app._last_input -= app_module.KEYS_FIRST_S  # the key's turns are over
-        app._catch_up()
-        assert app.engine.now == start + 2.0
