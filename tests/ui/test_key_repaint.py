@@ -1,11 +1,15 @@
 """A key's whole repaint in one frame: the pane that follows the cursor (the VMs of the node under
 it) changes in the frame that moves the cursor, and content changes (an evacuation's migrations
 coming and going) repaint rows without laying the panes out again; nothing frozen out of the
-garbage collector's reach after the first frame (console.collector)."""
+garbage collector's reach after the first frame (console.collector); Textual draws at the
+console's frame rate (console.ui.FRAMES_PER_SECOND)."""
 
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 
 from ui_helpers import make_app
 
@@ -14,6 +18,7 @@ from console.formats.cluster import load_cluster
 from console.model.commands import parse
 from console.model.engine import Engine
 from console.paths import SAMPLE_CLUSTERS
+from console.ui import FRAMES_PER_SECOND
 from console.ui.screens import main
 from console.ui.screens.main import stepped_needs
 from console.ui.widgets.keyed_table import KeyedTable
@@ -143,3 +148,15 @@ async def test_modal_screens_opened_and_closed_leave_nothing_frozen():
         collector.release()
         gc.collect()
         gc.unfreeze()
+
+
+def test_textual_draws_at_the_consoles_frame_rate_unless_told_otherwise():
+    """Textual reads its frame rate once, when it is imported: the console's package sets it
+    before (a fresh interpreter, as `python -m console` is); TEXTUAL_FPS still says otherwise."""
+    code = "import console.ui.app, textual.constants as c; print(c.MAX_FPS)"
+    env = {key: value for key, value in os.environ.items() if key != "TEXTUAL_FPS"}
+    for told, expected in ((None, FRAMES_PER_SECOND), ("30", 30)):
+        run_env = env if told is None else {**env, "TEXTUAL_FPS": told}
+        found = subprocess.run([sys.executable, "-c", code], env=run_env, capture_output=True,
+                               text=True, check=True)
+        assert int(found.stdout) == expected

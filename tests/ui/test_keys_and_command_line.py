@@ -171,7 +171,7 @@ async def test_completions_show_in_a_strip_above_the_line_not_in_toasts():
         await pilot.pause()
         strip = app.screen.query_one(Completions)
         line = app.screen.query_one(CommandLine)
-        assert strip.display and strip.region.height >= 1
+        assert strip.visible and strip.region.height >= 1
         assert strip.region.bottom <= line.region.y  # above the line, not over it
         assert "fail-node" in " ".join(strip.lines)
         assert not app._notifications  # no toast piles up over the panes
@@ -182,7 +182,7 @@ async def test_completions_show_in_a_strip_above_the_line_not_in_toasts():
         assert strip.lines[1].split() == ["A", "B", "C"]
         await pilot.press("escape")
         await pilot.pause()
-        assert not strip.display
+        assert not strip.visible
         assert not app._notifications
 
 

@@ -160,12 +160,17 @@ class Completions(Static):
     of the command typed; hidden when there is nothing to say or the line is closed. It lies
     over the panes' last rows (the screen's `overlay` layer) rather than taking rows from them:
     panes that change size lay out and draw the whole screen again, as the strip came and went
-    with each command typed (30-70 ms at 40,000 VMs, a key waiting behind it)."""
+    with each command typed (30-70 ms at 40,000 VMs, a key waiting behind it). Hidden, it is
+    invisible rather than not displayed: Textual numbers the painting order of a screen's
+    children among those displayed, so a strip that left the display renumbered every pane and
+    the screen was drawn whole again each time it came or went; invisible, it keeps its place
+    and only its own rows are drawn."""
 
     DEFAULT_CSS = """
-    Completions { dock: bottom; height: auto; max-height: 4; margin-bottom: 1; display: none;
-                  layer: overlay; padding: 0 1; background: $boost; color: $text-muted; }
-    Completions.-shown { display: block; }
+    Completions { dock: bottom; height: auto; max-height: 4; margin-bottom: 1;
+                  visibility: hidden; layer: overlay; padding: 0 1; background: $boost;
+                  color: $text-muted; }
+    Completions.-shown { visibility: visible; }
     """
 
     def __init__(self, **kwargs) -> None:
