@@ -138,10 +138,8 @@ def test_a_header_only_a_key_makes_wrong_is_tomllibs_refusal(again: str) -> None
     assert refusal(text) == expected
 
 
-def test_a_schema_problem_at_the_top_is_located_without_reading_the_rest(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    text = many_vms(500).replace('name = "big"', "name = 5", 1)
-    handed = counting_tomllib(monkeypatch)
+def key_lines_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How far into its text each reading of key lines got (`_KeyLines.read`), in order."""
     read_up_to: list[int] = []
     read = toml._KeyLines.read
 
@@ -151,6 +149,14 @@ def test_a_schema_problem_at_the_top_is_located_without_reading_the_rest(
         return lines
 
     monkeypatch.setattr(toml._KeyLines, "read", counted)
+    return read_up_to
+
+
+def test_a_schema_problem_at_the_top_is_located_without_reading_the_rest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = many_vms(500).replace('name = "big"', "name = 5", 1)
+    handed = counting_tomllib(monkeypatch)
+    read_up_to = key_lines_reads(monkeypatch)
     with pytest.raises(ConfigError, match=r"^x\.toml:2: cluster\.name: must be a name"):
         parse_cluster(text, "x.toml")
     assert sum(handed) == 0 if toml.toml_rs is not None else sum(handed) == len(text)
@@ -213,15 +219,7 @@ def test_a_schema_problem_in_a_table_after_the_entries_is_located_from_that_tabl
     its line is found from the text before the first header and the `[ha]` part, not by
     reading every entry in Python (seconds at 40,000 VMs)."""
     text = many_vms(500) + "[ha]\nfence_s = -1\n"
-    read_up_to: list[int] = []
-    read = toml._KeyLines.read
-
-    def counted(self: toml._KeyLines) -> dict[toml._KeyPath, int]:
-        lines = read(self)
-        read_up_to.append(self.position)
-        return lines
-
-    monkeypatch.setattr(toml._KeyLines, "read", counted)
+    read_up_to = key_lines_reads(monkeypatch)
     assert toml.locate(text, "ha.fence_s") == text.count("\n")
     assert toml.locate(text, "ha") == text.count("\n") - 1
     assert read_up_to and max(read_up_to) <= len("[ha]\nfence_s = -1\n")
