@@ -6,6 +6,7 @@
     python bench/engine_bench.py --profile large # cProfile the large run (top 25 by own time)
     python bench/engine_bench.py --part load     # loading a flat 2,000-host / 40,000-VM export
     python bench/engine_bench.py --part flat-churn  # the churn right after loading a flat file
+    python bench/engine_bench.py --part services    # five evacuations among 2,000 services
 
 Part 1 (large): a cluster file generated with `count` (2,500 hosts by default; per host 20 VMs
 in three entries: 8 steady, 6 diurnal, 6 bursty; one host in ten runs hot so the balancer has
@@ -47,6 +48,12 @@ Part 4 (flat-churn): the churn of part 1 on the console's big file (benchlib.fla
 2,000 hosts / 40,000 VMs, half placed at load), right after loading it and freezing the model, as
 the console's churn episode does (bench/console_bench.py): no steady state first, so the crash and
 the evacuation come before the balancer's first pass. Same figures and budget as part 1's churn.
+
+Part 5 (services): the flat file of part 4 plus clustered services (`--services`, 2,000 by
+default; two members each, VMs on different hosts, the first of them active), then five hosts
+put in maintenance at once (each the home of active members, so each drain moves services off
+before it migrates VMs), stepped until all five are in maintenance and nothing restarts. Same
+figures and budget as part 1's churn; the worst second's share adds the services' reconcile.
 
 Benchmarks print figures; they are never part of the pass/fail test run.
 """
@@ -522,6 +529,62 @@ def flat_churn(hosts: int = LOAD_HOSTS) -> None:
     print(f"max RSS {rss_mb():.0f} MB; events logged {len(engine.log):,}")
 
 
+# -- part 5: evacuations among clustered services ---------------------------------------------
+
+SERVICES = 2000
+#: The hosts (by number) put in maintenance at once in part 5.
+EVACUATED = (1, 2, 3, 4, 5)
+
+
+def services_toml(services: int, hosts: int, vms: int) -> str:
+    """`services` two-member `[[services]]` entries over `flat_cluster_text(hosts, vms)`'s
+    placed VMs: service k has VM 4k+1 (on host 2k+1) and VM 4k+3 (on host 2k+2), hosts counted
+    round the cluster; raises ValueError when the file has too few VMs."""
+    if 4 * services > vms:
+        raise ValueError(f"{services} services need {4 * services} VMs; the file has {vms}")
+    width = max(5, len(str(vms)))
+    return "\n".join(f'[[services]]\nname = "svc{k + 1:05d}"\nkind = "sql"\n'
+                     f'members = ["vm{4 * k + 1:0{width}d}", "vm{4 * k + 3:0{width}d}"]\n'
+                     for k in range(services))
+
+
+def services_churn(hosts: int = LOAD_HOSTS, services: int = SERVICES) -> None:
+    """Part 5: five evacuations at once on the flat file with `services` clustered services."""
+    vms = hosts * LOAD_VMS_PER_HOST
+    print(f"== evacuations among services: flat file, {hosts:,} hosts / {vms:,} VMs, "
+          f"{services:,} two-member services ==")
+    text = flat_cluster_text(hosts, vms) + "\n" + services_toml(services, hosts, vms)
+    gc.disable()
+    engine = Engine(parse_cluster(text, "flat-services.toml"), seed=1)
+    gc.enable()
+    gc.freeze()
+    watch_churn(engine)
+    watch(engine.services, "reconcile", "ServiceManager.reconcile")
+    cluster = engine.cluster
+    drained = [flat_host_name(number, hosts) for number in EVACUATED]
+    seconds: list[float] = []
+    for name in drained:
+        submit_timed(engine, f"maintenance {name} on", seconds)
+    while len(seconds) < 900:
+        step_seconds(engine, 10, seconds)
+        if all(cluster.nodes[name].state is NodeState.MAINTENANCE for name in drained) \
+                and settled(cluster):
+            break
+    print(describe("five evacuations at once", seconds))
+    worst = max(range(len(seconds)), key=seconds.__getitem__)
+    parts = BREAKDOWN.get((id(seconds), worst), collections.Counter())
+    print(f"  worst second ({seconds[worst]:.1f} ms), of which: " + (", ".join(
+        f"{name} {ms:.1f}" for name, ms in parts.most_common(3)) or "none watched"))
+    print("  whole run, CPU ms in: " + ", ".join(f"{name} {ms:.1f}"
+                                               for name, ms in SPENT.most_common()))
+    moved = sum(1 for e in engine.log.events if e.kind == "service_online")
+    states = sorted({cluster.nodes[name].state.value for name in drained})
+    print(f"  {', '.join(drained)}: {', '.join(states)}; {moved} services brought online "
+          f"elsewhere; migrations completed {engine.migrations.completed}")
+    problems = violations(cluster)
+    print(f"  invariants: {'ok' if not problems else problems[:3]}")
+
+
 SEED_DAY = [
     # A realistic operator's day on the seed cluster (times in seconds from midnight).
     (1800, "rebalance --dry-run"),
@@ -567,10 +630,13 @@ def seed_day() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("all", "large", "seed", "load", "flat-churn"),
+    parser.add_argument("--part", choices=("all", "large", "seed", "load", "flat-churn",
+                                                     "services"),
                         default="all")
     parser.add_argument("--hosts", type=int,
                         help=f"hosts (large: {HOSTS:,}; load: {LOAD_HOSTS:,})")
+    parser.add_argument("--services", type=int, default=SERVICES,
+                        help=f"clustered services in part 5 (default {SERVICES:,})")
     parser.add_argument("--profile", choices=("large", "seed", "load"),
                         help="run one part under cProfile and print the top functions")
     args = parser.parse_args(argv)
@@ -599,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
         load(args.hosts or LOAD_HOSTS)
     if args.part in ("all", "flat-churn"):
         flat_churn(args.hosts or LOAD_HOSTS)
+    if args.part in ("all", "services"):
+        services_churn(args.hosts or LOAD_HOSTS, args.services)
     return 0
 
 

@@ -261,6 +261,15 @@ class ServiceRoles(Protocol):
         """Could the member VM named `member` become active now?"""
         ...
 
+    def on_host(self, node: Node) -> list[Service]:
+        """The services with a member VM on `node`, in cluster order."""
+        ...
+
+    def recheck(self) -> None:
+        """Something every service may read changed outside what they watch (a host left
+        maintenance): reconcile them all at the next pass."""
+        ...
+
     def move(self, service: Service, member: str, why: str) -> None:
         """A move of `service` to `member` that the cluster makes (a maintenance drain): unlike
         an operator's failover, failback may bring the service home afterwards."""

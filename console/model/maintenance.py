@@ -52,12 +52,13 @@ class MaintenanceMode:
         # maintenance_return: node -> VMs its evacuation moved away, to bring back when it ends
         self._left: dict[str, list[str]] = {}
         self._returning: list[str] = []  # nodes out of maintenance whose VMs are still to return
-        # failover_shortfall's last answer and what it read (see failover_shortfall).
-        self._shortfall_key: tuple[object, ...] | None = None
-        self._usable_key: tuple[object, ...] | None = None
-        self._usable = failover.HostRoom(self.cluster, [])
-        self._usable_version = 0  # bumped whenever _usable is worked out again
-        self._shortfall: failover.Shortfall | None = None
+        # Per node asked about (several evacuate at once): failover_shortfall's last answer and
+        # what it read, and the usable others' room with what it read and a version bumped
+        # whenever that room is worked out again (see failover_shortfall). Forgotten when the
+        # node leaves maintenance.
+        self._shortfalls: dict[str, tuple[tuple[object, ...], failover.Shortfall | None]] = {}
+        self._rooms: dict[str, tuple[tuple[object, ...], failover.HostRoom, int]] = {}
+        self._room_versions = 0
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`maintenance NODE on|off`."""
@@ -100,6 +101,9 @@ class MaintenanceMode:
         self._flagged.remove(node.name)
         self._forced.discard(node.name)
         self.blockers.pop(node.name, None)
+        self._shortfalls.pop(node.name, None)
+        self._rooms.pop(node.name, None)
+        self.context.services.recheck()  # failback waits for no drained host any longer
         if self._left.get(node.name) and node.name not in self._returning:
             self._returning.append(node.name)
         if node.state in CLOSED_STATES:
@@ -144,23 +148,25 @@ class MaintenanceMode:
         the rest of the usable hosts must absorb its VMs (those not already on their way out)
         and still keep the failover level's room. None when they can.
 
-        An evacuation asks on every reconcile and `failover.shortfall` sums every host, so:
-        the usable hosts and their capacities are kept while no host's state, hearing or
-        quorum changes (`_usable_others`); the answer is kept while, besides, no host's
-        charges change (`Cluster.change_log`'s bump count, which also moves when a VM on `node`
-        changes state or target), nor the VMs in flight, HA's settings or `node`."""
+        An evacuation asks on every reconcile and `failover.shortfall` sums every host, so,
+        for each node asked about (several hosts may evacuate at once): the usable hosts and
+        their capacities are kept while no host's state, hearing or quorum changes
+        (`_usable_others`); the answer is kept while, besides, no host's charges change
+        (`Cluster.change_log`'s bump count, which also moves when a VM on `node` changes state
+        or target), nor the VMs in flight or HA's settings."""
         cluster = self.cluster
         room = self._usable_others(node)
-        key = (node.name, cluster.change_base + len(cluster.change_log),
-               frozenset(cluster.in_flight), cluster.settings.ha, self._usable_version)
-        if key != self._shortfall_key:
-            leaving = self._leaving(node)
-            self._shortfall = failover.shortfall(cluster, room.hosts,
-                                                 sum(vm.vcpus for vm in leaving),
-                                                 sum(vm.memory_gb for vm in leaving), room)
-            # A copy of the settings: a change made in place must not match the key kept.
-            self._shortfall_key = (*key[:3], copy.copy(cluster.settings.ha), key[4])
-        return self._shortfall
+        key = (cluster.change_base + len(cluster.change_log), frozenset(cluster.in_flight),
+               cluster.settings.ha, self._rooms[node.name][2])
+        kept = self._shortfalls.get(node.name)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        leaving = self._leaving(node)
+        short = failover.shortfall(cluster, room.hosts, sum(vm.vcpus for vm in leaving),
+                                   sum(vm.memory_gb for vm in leaving), room)
+        # A copy of the settings: a change made in place must not match the key kept.
+        self._shortfalls[node.name] = ((*key[:2], copy.copy(cluster.settings.ha), key[3]), short)
+        return short
 
     def _usable_others(self, node: Node) -> failover.HostRoom:
         """The usable hosts but `node`, in cluster order, with their room (`failover.HostRoom`);
@@ -169,15 +175,15 @@ class MaintenanceMode:
         does not change while the engine runs)."""
         cluster = self.cluster
         ha = cluster.settings.ha
-        key = (node.name, ha.cpu_overcommit, ha.memory_overcommit, cluster.conditions,
-               len(cluster.nodes))
-        if key != self._usable_key:
-            others = [n for n in cluster.nodes.values()
-                      if placement.usable(n) and n.name != node.name]
-            self._usable_key = key
-            self._usable = failover.HostRoom(cluster, others)
-            self._usable_version += 1
-        return self._usable
+        key = (ha.cpu_overcommit, ha.memory_overcommit, cluster.conditions, len(cluster.nodes))
+        kept = self._rooms.get(node.name)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        others = [n for n in cluster.nodes.values() if placement.usable(n) and n.name != node.name]
+        room = failover.HostRoom(cluster, others)
+        self._room_versions += 1
+        self._rooms[node.name] = (key, room, self._room_versions)
+        return room
 
     def _leaving(self, node: Node) -> list[Vm]:
         """`node`'s VMs an evacuation has still to move off: holding a place, not in flight."""
@@ -276,7 +282,7 @@ class MaintenanceMode:
 
     def _move_services_off(self, node: Node) -> None:
         services = self.context.services
-        for service in self.cluster.services.values():
+        for service in services.on_host(node):
             active = service.active
             if active is None or self.cluster.vms[active].host != node.name:
                 continue

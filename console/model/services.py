@@ -35,6 +35,18 @@ class ServiceManager:
         self.context = context
         self.cluster = context.cluster
         self._failback: dict[str, Timer] = {}
+        # What `reconcile` reads, so that it reconciles only the services an event touched
+        # (`_due_services`): each service's place in cluster order; the services due; how far
+        # `Cluster.change_log` was read (a bump count); the hosts each service's members were
+        # on when last reconciled, and the reverse; what the hosts' conditions were.
+        self._order: dict[str, int] = {}
+        self._due: set[str] = set()
+        self._read = -1
+        self._seen_on: dict[str, tuple[str, ...]] = {}  # service -> hosts of its members
+        self._seen_here: dict[str, set[str]] = {}  # host -> services seen with a member there
+        self._whole: tuple[object, ...] | None = None  # quorum held, services: all due if moved
+        self._conditions: tuple[object, ...] | None = None  # when `_hosts` was read
+        self._hosts: dict[str, tuple[object, ...]] = {}  # `_host_conditions` then
 
     def handlers(self) -> dict[type[Command], Handler]:
         """`failover SERVICE [MEMBER|NODE]`."""
@@ -67,6 +79,17 @@ class ServiceManager:
             return True
         return node.heard and not node.quorum_lost  # the VM failed on a host we can hear
 
+    def on_host(self, node: Node) -> list[Service]:
+        """The services with a member VM on `node`, in cluster order."""
+        member_of, services = self.cluster.member_of, self.cluster.services
+        names = {member_of[vm] for vm in node.vms if vm in member_of}
+        return [services[name] for name in sorted(names, key=self._position)]
+
+    def _position(self, service: str) -> int:
+        if len(self._order) != len(self.cluster.services):
+            self._order = {name: i for i, name in enumerate(self.cluster.services)}
+        return self._order[service]
+
     def _ranked_candidates(self, service: Service, exclude: str | None = None) -> list[str]:
         preferred = list(service.preferred_owners)
 
@@ -81,10 +104,11 @@ class ServiceManager:
 
     def stand_down(self, node: Node) -> None:
         """Members on a node that lost quorum stop serving at once."""
-        for service in self.cluster.services.values():
+        for service in self.on_host(node):
             for member, role in service.roles.items():
                 vm = self.cluster.vms[member]
                 if vm.host == node.name and role in (Role.ACTIVE, Role.STARTING):
+                    self._due.add(service.name)
                     service.roles[member] = Role.PASSIVE
                     self._went_down(service, member, f"{member} on {node.name} stood down: "
                                                      "lost quorum")
@@ -93,10 +117,77 @@ class ServiceManager:
 
     def reconcile(self) -> None:
         """Mark members that stopped serving, fail over services left without an active member,
-        and fail back where the policy says so.
+        and fail back where the policy says so: of the services an event touched
+        (`_due_services`); the others' reconcile would change nothing.
         """
-        for service in self.cluster.services.values():
+        for service in self._due_services():
             self._reconcile(service)
+            self._note_hosts(service)
+
+    def recheck(self) -> None:
+        """Reconcile every service at the next pass: something they may all read changed
+        outside what `_due_services` watches (a host left maintenance: failback no longer
+        waits for it)."""
+        self._due.update(self.cluster.services)
+
+    def _due_services(self) -> list[Service]:
+        """The services to reconcile now, in cluster order, and none due after: those with a
+        member on a host charged since the last pass (a member changed state, host or target:
+        `Cluster.change_log` names the hosts) or on a host whose state, hearing, quorum or power
+        changed (`_host_conditions`, read again when `Cluster.conditions` or
+        `Environment.version` moved); a member is found on the host it is on or was on when
+        last reconciled. Also those the manager itself changed since (`_due`); and all of them
+        when the cluster log was cut past what was read, the cluster's quorum changed, or the
+        services did."""
+        cluster, due = self.cluster, self._due
+        whole = (self.context.membership.has_quorum(), len(cluster.services))
+        conditions = (cluster.conditions, self.context.world.version)
+        log, base = cluster.change_log, cluster.change_base
+        if whole != self._whole or self._read < base:
+            self._whole, self._conditions = whole, conditions
+            self._hosts = self._host_conditions()
+            due.update(cluster.services)
+        elif len(due) < len(cluster.services):
+            touched = set(log[self._read - base:])
+            if conditions != self._conditions:
+                self._conditions, hosts = conditions, self._host_conditions()
+                touched.update(name for name, now in hosts.items()
+                               if self._hosts.get(name) != now)
+                self._hosts = hosts
+            member_of, nodes = cluster.member_of, cluster.nodes
+            for host in touched:
+                due.update(self._seen_here.get(host, ()))
+                node = nodes.get(host)
+                if node is not None:
+                    due.update(member_of[vm] for vm in node.vms if vm in member_of)
+        self._read = base + len(log)
+        if not due:
+            return []
+        services = cluster.services
+        ordered = [services[name] for name in sorted(due, key=self._position)]
+        due.clear()
+        return ordered
+
+    def _host_conditions(self) -> dict[str, tuple[object, ...]]:
+        """Per host what its members' service reads of it: state, hearing, quorum, power."""
+        powered = self.context.world.powered
+        return {node.name: (node.state, node.heard, node.quorum_lost, powered(node))
+                for node in self.cluster.nodes.values()}
+
+    def _note_hosts(self, service: Service) -> None:
+        """Note the hosts `service`'s members are on now, so a later charge of one of them
+        finds it even once the member has left (`_due_services`)."""
+        vms = self.cluster.vms
+        hosts = tuple(sorted({host for m in service.members
+                              if (host := vms[m].host) is not None}))
+        seen = self._seen_on.get(service.name, ())
+        if hosts == seen:
+            return
+        for host in seen:
+            self._seen_here[host].discard(service.name)
+        for host in hosts:
+            self._seen_here.setdefault(host, set()).add(service.name)
+        self._seen_on[service.name] = hosts
 
     def _reconcile(self, service: Service) -> None:
         for member, role in list(service.roles.items()):
@@ -168,6 +259,7 @@ class ServiceManager:
         self.context.schedule(service.failover_s, lambda: self._online(service, member, epoch))
 
     def _online(self, service: Service, member: str, epoch: int) -> None:
+        self._due.add(service.name)  # reconciled after its timer, as after any other change
         if service.epoch != epoch or service.roles.get(member) is not Role.STARTING:
             return
         if not self.can_serve(member):
@@ -228,6 +320,7 @@ class ServiceManager:
 
     def _failback_due(self, service: Service, delayed: bool = False) -> None:
         self._failback.pop(service.name, None)
+        self._due.add(service.name)
         if service.state is not ServiceState.ONLINE:
             return
         owner = self._failback_target(service)
@@ -258,6 +351,7 @@ class ServiceManager:
 
     def _planned_move(self, service: Service, member: str, why: str) -> None:
         """The active member (if any) stops, then `member` starts; `why` names the cause."""
+        self._due.add(service.name)
         self._cancel_failback(service)
         old = service.active
         if old is not None:
