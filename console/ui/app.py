@@ -654,19 +654,14 @@ class ConsoleApp(App[int]):
 
     async def on_event(self, event: events.Event) -> None:
         """Textual's; a key or mouse event notes the operator's last input (`collector.tidy`
-        runs the cycle collector's full passes while the operator is idle). A key that closes
-        an open bar gives the focus back here, and the main screen takes its bar and pane keys
-        here, as they are read (`Bar.leave`, `MainScreen.take_key`)."""
+        runs the cycle collector's full passes while the operator is idle). A focused bar takes
+        its keys here, and the main screen its bar and pane keys, as they are read (`Bar.take`,
+        `MainScreen.take_key`)."""
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
-            bar = self.focused
-            closes_on = getattr(bar, "closes_on", None)  # a bar (console.ui.widgets.bar.Bar)
-            if isinstance(event, events.Key) and closes_on is not None and closes_on(event.key):
-                # Enter or esc acts in the bar's turn, after the keys typed before it; the
-                # keys typed after it go to the screen, as the focus leaves the bar now.
-                bar.post_message(event)  # type: ignore[union-attr]
-                bar.leave()  # type: ignore[union-attr]
-                return
+            take = getattr(self.focused, "take", None)  # a bar (console.ui.widgets.bar.Bar)
+            if isinstance(event, events.Key) and take is not None and await take(event):
+                return  # the bar's keys, in the order read
             take_key = getattr(self.screen, "take_key", None)
             if isinstance(event, events.Key) and take_key is not None and take_key(event):
                 return  # the main screen's bar and pane keys, in the order read

@@ -94,3 +94,20 @@ async def test_the_log_search_takes_a_burst_in_order() -> None:
         await settle(pilot)
         assert table.text_filter == "" and app.focused is table
         assert table.least == "error"  # `e`, typed behind esc, went to the log
+
+
+async def test_commands_typed_one_behind_the_other_in_one_burst_each_run_whole() -> None:
+    """The second `:` opens the line again before the first command has run: the first
+    command's submission must neither take the second's characters nor close the line on them
+    (under load one command of eight was lost and its keys reached the panes)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        nodes = app.screen.query_one(NodesTable)
+        burst(app, ":speed 3", "enter", ":speed 5", "enter", ":mark here", "enter", "jj")
+        await settle(pilot)
+        assert app.screen.query_one(CommandLine).history[-3:] == ["speed 3", "speed 5",
+                                                                   "mark here"]
+        assert app.session.clock.speed == 5
+        assert app.focused is nodes and nodes.cursor == 2
+        assert not app.screen.query_one(CommandLine).has_class("-open")

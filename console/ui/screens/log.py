@@ -247,21 +247,14 @@ class EventLogScreen(Screen[None]):
         self._update_title()
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
-        message.stop()
-        self._close_search()
-
-    def on_bar_closed(self, message: Bar.Closed) -> None:
-        """esc in the search bar cleared the search: the bar closes."""
-        message.stop()
-        self._close_search()
+        message.stop()  # the search stays; the bar closed as enter was read (`Bar.take`)
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        if isinstance(event.widget, Bar):
-            self._close_search()
-
-    def _close_search(self) -> None:
-        self.query_one("#log-search", Bar).leave()
-        self.remove_class("-searching")
+        """The search bar lost the focus: it closes (unless it has it again), the footer back."""
+        search = event.widget
+        if isinstance(search, Bar) and self.focused is not search:
+            search.remove_class("-open")
+            self.remove_class("-searching")
 
     def action_details(self) -> None:
         """The details of the selected event's subject; a notice when it is the cluster or

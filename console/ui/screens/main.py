@@ -907,27 +907,15 @@ class MainScreen(Screen[None]):
         self.set_class(not shown, "-bar-open", update=False)
         self.query_one(ConsoleFooter).display = shown
 
-    def _close_bar(self, bar: Bar) -> None:
-        """Hide `bar`, the footer back; the focus back unless it left already (`Bar.leave`:
-        the key that closed the bar gave it back as it was read, and a pane key typed behind
-        it may have moved it since)."""
-        bar.leave()
-        self._show_footer(True)
-
-    def on_bar_closed(self, message: Bar.Closed) -> None:
-        self._close_bar(message.bar)
-
     def on_input_submitted(self, message: Input.Submitted) -> None:
+        """A line submitted: the command line's runs (the bar closed as enter was read:
+        `Bar.take`; the filter keeps its words)."""
         message.stop()
         if message.input.id == "filter-line":
-            self._close_bar(self.query_one("#filter-line", Bar))
             return
-        line = self.query_one(CommandLine)
         text = message.value.strip()
-        line.value = ""
-        self._close_bar(line)
         if text:
-            line.remember(text)
+            self.query_one(CommandLine).remember(text)
             self.console.run_text(text)
 
     def action_filter(self) -> None:
@@ -964,8 +952,13 @@ class MainScreen(Screen[None]):
             self.minimize()
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        if isinstance(event.widget, Bar) and event.widget.has_class("-open"):
+        """A bar that lost the focus closes (unless it has it again: opened once more behind
+        the key that closed it), and the footer comes back once no bar is open."""
+        if not isinstance(event.widget, Bar):
+            return
+        if self.focused is not event.widget:
             event.widget.remove_class("-open")
+        if not any(bar.has_class("-open") for bar in self.query(Bar)):
             self._show_footer(True)
 
 

@@ -5,10 +5,12 @@ Textual inserts a printable key in the focused input's own turn, but runs the in
 bindings (enter, backspace, tab, the arrows...) only once the key has bubbled back up to the
 app. Keys read in one burst (a paste the terminal does not mark, keys bunched by an SSH link,
 a script) were therefore inserted before an enter or a backspace typed ahead of them:
-`:fail-node A` enter `2` ran `fail-node A2`, and `ab` backspace `c` left `ab`. Here a key
-bound on the bar runs its action when the bar takes the key, in the order typed; and a key that
-closes the bar (enter, esc) gives the focus back at once, as the app reads it (`Bar.leave`,
-from ConsoleApp.on_event), so the keys typed behind it go to the screen, not into the bar.
+`:fail-node A` enter `2` ran `fail-node A2`, and `ab` backspace `c` left `ab`. Here the
+focused bar takes its keys as the app reads them (`Bar.take`, from ConsoleApp.on_event), in
+the order typed: a character goes in, a bound key acts, and a key that closes the bar (enter,
+esc) gives the focus back there and then, so the keys typed behind it go to the screen. Nothing
+about a bar waits in a queue: a command's enter can't close the bar the next command typed
+behind it opened again (the screen only runs what was submitted).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -26,25 +27,13 @@ CLOSING_ACTIONS = ("submit", "close")
 
 
 class Bar(Input):
-    """Input whose bound keys act in its own turn (see the module); esc clears it and closes
-    it (`Closed`), enter submits it (`Input.Submitted`). The screen that opens it (`open`)
+    """Input that takes its keys as the app reads them (see the module); esc clears and closes
+    it, enter submits it (`Input.Submitted`) and closes it. The screen that opens it (`open`)
     names where the focus goes back to when it closes (`leave`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", show=False),
     ]
-
-    class Closed(Message):
-        """Esc closed `bar` and cleared its line: its screen hides it."""
-
-        def __init__(self, bar: Bar) -> None:
-            super().__init__()
-            self.bar = bar
-
-        @property
-        def control(self) -> Bar:
-            """The bar that closed."""
-            return self.bar
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -65,22 +54,25 @@ class Bar(Input):
             target = self.return_to
             self.screen.set_focus(target if target is not None and target.is_mounted else None)
 
-    def closes_on(self, key: str) -> bool:
-        """Does `key` close the bar (enter, esc, as bound)?"""
-        return any(binding.action in CLOSING_ACTIONS
-                   for binding in self._bindings.key_to_bindings.get(key, ()))
-
-    async def _on_key(self, event: events.Key) -> None:
-        """A key bound on the bar acts now, in the order typed; the others (printable
-        characters) go on to Input's handler."""
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority:
-                event.stop()
-                event.prevent_default()
-                await self.run_action(binding.action)
-                return
+    async def take(self, event: events.Key) -> bool:
+        """Take `event` now, as the app reads it (ConsoleApp.on_event): a key bound on the bar
+        acts (then the bar closes if the key closes it), a character goes in; whether it was
+        taken. Keys with ctrl, alt or super go the app's way (its priority bindings first:
+        ctrl+c quits), as do keys the bar does not know (F1)."""
+        if any(modifier in event.key for modifier in ("ctrl+", "alt+", "super+")):
+            return False
+        bindings = [b for b in self._bindings.key_to_bindings.get(event.key, ()) if not b.priority]
+        if bindings:
+            event.stop()
+            await self.run_action(bindings[0].action)
+            if bindings[0].action in CLOSING_ACTIONS:
+                self.leave()
+            return True
+        if event.is_printable:
+            await super()._on_key(event)  # Input's: the character at the cursor
+            return True
+        return False
 
     def action_close(self) -> None:
-        """Esc: clear the line and say the bar closed."""
+        """Esc: clear the line (the bar closes: `take`)."""
         self.value = ""
-        self.post_message(self.Closed(self))

@@ -230,6 +230,12 @@ class CommandLine(Bar):
         self._position = 0
         self.candidates: list[str] = []
 
+    async def action_submit(self) -> None:
+        """Enter: the line goes to the screen (`Input.Submitted`, which runs it) and the bar is
+        empty at once, for a command typed right behind it."""
+        text, self.value = self.value, ""
+        self.post_message(self.Submitted(self, text))
+
     def complete_line(self, text: str) -> tuple[str, list[str]]:
         """`complete` on the console's engine and themes."""
         app = self.app
