@@ -385,9 +385,9 @@ async def test_the_palette_says_a_replays_and_a_read_only_consoles_refusal(tmp_p
 async def test_a_bar_too_narrow_leaves_out_the_keys_reminder_then_shortens_the_commands(
         tmp_path):
     """Where the replay stands stays whole: the keys' reminder (the footer says them too) goes
-    first, whole, then the last and next commands give way to an ellipsis; nothing is cut in
-    the middle of a word at the bar's end. The recording is named by its file name, as the
-    follower's journal is."""
+    first, whole, then the next and last commands give way to an ellipsis, or go whole where
+    little of them would be left. The recording is named by its file name, as the follower's
+    journal is."""
     rec = tmp_path / "r.jsonl"
     a_recording(rec, "30 migrate web01 C", "90 maintenance C on", end=200.0)
     app, _mode = replay_app(rec)
@@ -403,17 +403,31 @@ async def test_a_bar_too_narrow_leaves_out_the_keys_reminder_then_shortens_the_c
         await pilot.pause()
         text = str(bar.render()).rstrip()
         assert "seek" not in text and len(text) <= bar.content_size.width
-        assert "PAUSED · 1/2 · last 00:00:30 migrate web01 C" in text
-        assert " · next 00" in text and text.endswith("…")
+        assert text.endswith("PAUSED · 1/2 · last 00:00:30 migrate web01 C (refused)")
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        text = str(bar.render()).rstrip()
+        assert text.endswith("PAUSED · 1/2 · last 00:00:30 migrate web01 C…")
+        assert len(text) <= bar.content_size.width
 
 
 def test_fit_leaves_out_optional_parts_then_shortens_elastic_ones_last_first():
     from console.ui.widgets.status_bar import Part, fit
 
-    parts = [Part("HEAD "), Part("last abcdef", elastic=True), Part(" next ghijkl", elastic=True),
-             Part(" (keys)", optional=True)]
-    assert fit(parts, 0) == parts and fit(parts, 100) == parts
-    assert "".join(p.text for p in fit(parts, 30)) == "HEAD last abcdef next ghijkl"
-    assert "".join(p.text for p in fit(parts, 25)) == "HEAD last abcdef next gh…"
-    assert "".join(p.text for p in fit(parts, 17)) == "HEAD last abcdef…"
-    assert "".join(p.text for p in fit(parts, 12)) == "HEAD last ……"
+    parts = [Part(" FOLLOWING "), Part(" a-long-journal-name.journal ", elastic=True),
+             Part("live"), Part(" · last 00:01:00 maintenance h0013 on", elastic=True),
+             Part("  (q quits)", optional=True)]
+
+    def line(width: int) -> str:
+        return "".join(part.text for part in fit(parts, width))
+
+    whole = line(200)
+    assert fit(parts, 0) == parts and whole == "".join(part.text for part in parts)
+    assert line(len(whole) - 1) == whole.removesuffix("  (q quits)")  # the reminder goes first
+    assert line(70) == (" FOLLOWING  a-long-journal-name.journal live · last 00:01:00 "
+                        "maintena…")
+    # the last command would keep fewer than MIN_KEPT characters: left out, not `· las…`
+    assert line(52) == " FOLLOWING  a-long-journal-name.journal live"
+    assert line(30) == " FOLLOWING  a-long-journa…live"
+    for width in range(26, 120):
+        assert len(line(width)) <= width and "……" not in line(width)

@@ -45,7 +45,8 @@ class FollowBar(StatusBar):
         follower = self.follower
         player = follower.player
         trouble = follower.diverged is not None or follower.stopped
-        found = [Part(" FOLLOWING ", "bold reverse"), Part(f" {Path(follower.path).name} ", "bold"),
+        found = [Part(" FOLLOWING ", "bold reverse"),
+                 Part(f" {Path(follower.path).name} ", "bold", elastic=True),
                  Part(f"leader at {clock(follower.target)} · "),
                  Part(follow_state(follower), "bold red" if trouble else "bold"),
                  Part(f" · {player.applied} command{'' if player.applied == 1 else 's'}")]

@@ -44,7 +44,7 @@ class ReplayBar(StatusBar):
                  else "END" if mode.ended else "PAUSED" if clk.paused
                  else f"PLAYING x{clk.speed:g}")
         found = [Part(" REPLAY ", "bold reverse"),
-                 Part(f" {Path(mode.recording.path).name} ", "bold"),
+                 Part(f" {Path(mode.recording.path).name} ", "bold", elastic=True),
                  Part(f"{clock(now)} / {clock(duration)} "),
                  Part("█" * filled, "bold"), Part("░" * (BAR_CELLS - filled), "dim"),
                  Part(f" {share:4.0%} "), Part(state, "bold"),

@@ -13,6 +13,9 @@ from textual import events
 from textual.widgets import Static
 
 ELLIPSIS = "…"
+#: An elastic part shortened to fewer characters than this is left out instead (`· las…` says
+#: nothing).
+MIN_KEPT = 12
 
 
 class Part(NamedTuple):
@@ -27,9 +30,9 @@ class Part(NamedTuple):
 
 def fit(parts: list[Part], width: int) -> list[Part]:
     """`parts` fitted to `width` cells (0: not known yet, nothing changed): the optional parts
-    left out, the last first, until the rest fits; then the elastic parts shortened, the last
-    first, each down to an ellipsis; what is still too long is cut at the end (with an
-    ellipsis) when drawn."""
+    left out, the last first, until the rest fits; then the elastic parts shortened to end in
+    an ellipsis, the last first, or left out where fewer than MIN_KEPT characters would be
+    left; what is still too long is cut at the end (one ellipsis) when drawn."""
     if width <= 0:
         return parts
     fitted = list(parts)
@@ -39,11 +42,14 @@ def fit(parts: list[Part], width: int) -> list[Part]:
             over -= len(fitted.pop(index).text)
     for index in reversed(range(len(fitted))):
         part = fitted[index]
-        if over <= 0 or not part.elastic or len(part.text) <= 1:
+        if over <= 0 or not part.elastic:
             continue
-        keep = max(0, len(part.text) - over - 1)
-        fitted[index] = part._replace(text=part.text[:keep] + ELLIPSIS)
-        over -= len(part.text) - len(fitted[index].text)
+        keep = len(part.text) - over - 1
+        if keep < MIN_KEPT:
+            over -= len(fitted.pop(index).text)
+        else:
+            fitted[index] = part._replace(text=part.text[:keep] + ELLIPSIS)
+            over = 0
     return fitted
 
 
