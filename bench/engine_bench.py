@@ -320,16 +320,22 @@ def large(hosts: int = HOSTS, profiler: cProfile.Profile | None = None) -> None:
           f"{history.stored_records():,} records held")
 
 
+def print_worst_second(seconds: list[float]) -> None:
+    """The worst of `seconds` (ms of CPU each) and the three watched functions most of it went
+    to."""
+    worst = max(range(len(seconds)), key=seconds.__getitem__)
+    parts = BREAKDOWN.get((id(seconds), worst), collections.Counter())
+    print(f"  worst second ({seconds[worst]:.1f} ms), of which: " + (", ".join(
+        f"{name} {ms:.1f}" for name, ms in parts.most_common(3)) or "none watched"))
+
+
 def print_churn(engine: Engine, phases: dict[str, list[float]],
                 host_name: Callable[[int], str] = host_name) -> None:
     """The churn's figures by phase, each phase's worst second's share, and the end state."""
     cluster = engine.cluster
     for label, seconds in phases.items():
         print(describe(f"churn: {label}", seconds))
-        worst = max(range(len(seconds)), key=seconds.__getitem__)
-        parts = BREAKDOWN.get((id(seconds), worst), collections.Counter())
-        print(f"  worst second ({seconds[worst]:.1f} ms), of which: " + (", ".join(
-            f"{name} {ms:.1f}" for name, ms in parts.most_common(3)) or "none watched"))
+        print_worst_second(seconds)
     print("  whole churn, CPU ms in: " + ", ".join(f"{name} {ms:.1f}"
                                                  for name, ms in SPENT.most_common()))
     crashed, drained = host_name(CRASHED), host_name(DRAINED)
@@ -571,10 +577,7 @@ def services_churn(hosts: int = LOAD_HOSTS, services: int = SERVICES) -> None:
                 and settled(cluster):
             break
     print(describe("five evacuations at once", seconds))
-    worst = max(range(len(seconds)), key=seconds.__getitem__)
-    parts = BREAKDOWN.get((id(seconds), worst), collections.Counter())
-    print(f"  worst second ({seconds[worst]:.1f} ms), of which: " + (", ".join(
-        f"{name} {ms:.1f}" for name, ms in parts.most_common(3)) or "none watched"))
+    print_worst_second(seconds)
     print("  whole run, CPU ms in: " + ", ".join(f"{name} {ms:.1f}"
                                                for name, ms in SPENT.most_common()))
     moved = sum(1 for e in engine.log.events if e.kind == "service_online")
