@@ -108,6 +108,16 @@ def test_without_allow_actions_every_change_is_refused_and_not_heard(read_only) 
     assert not [h for h in heard if h.source != OBSERVATION]
 
 
+def test_without_allow_actions_what_no_console_can_do_says_so_not_to_allow_actions(
+        read_only) -> None:
+    """--allow-actions would not let `x` crash a real host: the refusal says what is true
+    (it told the operator to start again with --allow-actions)."""
+    _source, session, _posted = read_only
+    for line in ("fail-node host-a", "isolate host-b", "power-off host-a"):
+        reason = session.check(parse(line)).reason
+        assert reason in REFUSALS.values() and reason != READ_ONLY, line
+
+
 def test_with_allow_actions_no_console_can_crash_a_real_host(acting) -> None:
     _source, session, _posted = acting
     for line, command in (("fail-node host-a", "FailNode"), ("isolate host-b", "Isolate"),

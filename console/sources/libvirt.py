@@ -177,18 +177,19 @@ class LibvirtSource:
         return self.refusal(command) is None
 
     def refusal(self, command: Command) -> str | None:
-        """Why `command` is refused on real hosts, or None: the clock keeps real time, a change
-        needs --allow-actions, some changes are no console's to make, and a host's driver may
-        not do an action at all (the test driver cannot migrate, say)."""
+        """Why `command` is refused on real hosts, or None: the clock keeps real time, some
+        changes are no console's to make (said first: --allow-actions would not help), any
+        other change needs --allow-actions, and a host's driver may not do an action at all
+        (the test driver cannot migrate, say)."""
         if isinstance(command, CLOCK_COMMANDS):
             return REAL_TIME
         if not command.mutating:
             return None
-        if not self.allow_actions:
-            return READ_ONLY
-        reason = REFUSALS.get(type(command))  # the model's own refusal, said before asking
+        reason = REFUSALS.get(type(command))  # no console's to make, with or without leave
         if reason is not None:
             return reason
+        if not self.allow_actions:
+            return READ_ONLY
         if isinstance(command, Maintenance):
             return self._maintenance_refusal(command) if command.on else None
         verb = self._verb(command)
