@@ -192,6 +192,7 @@ class ConsoleApp(App[int]):
         self.layout_may_wait = False
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
+        self._repaint_due = False  # the model stepped; its repaint is queued (`_repaint_stepped`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
         self.load_error: str | None = None
         #: What the loading screen says while `loader` runs (None: the cluster file loads).
@@ -713,7 +714,9 @@ class ConsoleApp(App[int]):
 
     def _step_owed(self) -> float:
         """Step what the clock owes, STEP_S at a time, for STEP_BUDGET_S at most; the rest
-        CATCH_UP_GAP_S later. Repaints once when the model moved."""
+        CATCH_UP_GAP_S later. Repaints once when the model moved, in a turn of the event loop
+        of its own (`_repaint_stepped`): a key that came meanwhile waits for the steps or for
+        the repaint, never for both."""
         started = time.perf_counter()
         done = 0.0
         while self._owed > 1e-9 and not self.session.clock.paused:
@@ -730,10 +733,16 @@ class ConsoleApp(App[int]):
         if self._owed > 1e-9 and not self._catching_up:
             self._catching_up = True
             self.set_timer(CATCH_UP_GAP_S, self._catch_up)
-        if done:
-            self.refresh_view(by_clock=True)
+        if done and not self._repaint_due:
+            self._repaint_due = True
+            self.call_later(self._repaint_stepped)
         self.note_selection()
         return done
+
+    def _repaint_stepped(self) -> None:
+        self._repaint_due = False
+        if self.is_running:
+            self.refresh_view(by_clock=True)
 
     def _catch_up(self) -> None:
         self._catching_up = False
