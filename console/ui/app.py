@@ -11,11 +11,12 @@ below, down to `tick_s` at higher speeds: a tick that changes nothing is not mad
 wakes no more often than that; a dialog, the palette or a bar opening or closing ticks at once,
 so the header says HELD and the clock stops or goes on without waiting for the timer); the simulated
 seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
-row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
-next, and the header says how far the clock is behind. On real hosts (a source that refuses
-the clock's commands) the clock keeps real time: nothing holds it and no real second is
-dropped. Tests construct the session paused and call `advance(seconds)` instead; nothing here
-sleeps.
+row, the event loop free in between (keys first), and repainted in a turn of the event loop of
+their own (a key waits for the steps or for the repaint, never for both); what a tick cannot
+step in time is owed to the next, and the header says how far the clock is behind. On real
+hosts (a source that refuses the clock's commands) the clock keeps real time: nothing holds it
+and no real second is dropped. Tests construct the session paused and call `advance(seconds)`
+instead; nothing here sleeps.
 
 A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
