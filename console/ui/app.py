@@ -11,12 +11,11 @@ below, down to `tick_s` at higher speeds: a tick that changes nothing is not mad
 wakes no more often than that; a dialog, the palette or a bar opening or closing ticks at once,
 so the header says HELD and the clock stops or goes on without waiting for the timer); the simulated
 seconds the clock makes of them are stepped STEP_S at a time, for STEP_BUDGET_S of real time in a
-row, the event loop free in between (keys first), and repainted REPAINT_GAP_S later (a key
-waits for the steps or for the repaint, never for both); what a tick cannot step in time is
-owed to the next, and the header says how far the clock is behind. On real hosts (a source
-that refuses the clock's commands) the clock keeps real time: nothing holds it and no real
-second is dropped. Tests construct the session paused and call `advance(seconds)` instead;
-nothing here sleeps.
+row, the event loop free in between (keys first); what a tick cannot step in time is owed to the
+next, and the header says how far the clock is behind. On real hosts (a source that refuses
+the clock's commands) the clock keeps real time: nothing holds it and no real second is
+dropped. Tests construct the session paused and call `advance(seconds)` instead; nothing here
+sleeps.
 
 A `Mode` (console.ui.mode) presents an interactive drill or a replay (tag, widgets, toasts); a
 `Source` (console.sources) is started once the console is up and stopped when it quits (the
@@ -117,10 +116,6 @@ STEP_S = 1.0
 #: the rest follows CATCH_UP_GAP_S later (a key is never queued behind a long run of steps).
 STEP_BUDGET_S = 0.02
 CATCH_UP_GAP_S = 0.01
-#: Real seconds after the steps when the panes are repainted: a key typed during the steps is
-#: read, handled and drawn first (it reaches the event loop only once the steps are done, behind
-#: anything they queued), so it waits for the steps or for the repaint, never for both.
-REPAINT_GAP_S = 0.03
 #: Simulated seconds left over at a tick from earlier ticks, at which the header says the clock
 #: is behind (the model costs more than the speed allows); beyond `MAX_STEP_S` real seconds'
 #: worth the clock slips (those simulated seconds are not owed any more).
@@ -197,7 +192,6 @@ class ConsoleApp(App[int]):
         self.layout_may_wait = False
         self._owed = 0.0  # simulated seconds the clock owes the model (`tick`)
         self._catching_up = False  # a catch-up step is due (`_catch_up`)
-        self._repaint_due = False  # the model stepped; its repaint is queued (`_repaint_stepped`)
         self.behind_s = 0.0  # simulated seconds the clock was behind at the last tick
         self.load_error: str | None = None
         #: What the loading screen says while `loader` runs (None: the cluster file loads).
@@ -719,8 +713,7 @@ class ConsoleApp(App[int]):
 
     def _step_owed(self) -> float:
         """Step what the clock owes, STEP_S at a time, for STEP_BUDGET_S at most; the rest
-        CATCH_UP_GAP_S later. Repaints once when the model moved, REPAINT_GAP_S later
-        (`_repaint_stepped`)."""
+        CATCH_UP_GAP_S later. Repaints once when the model moved."""
         started = time.perf_counter()
         done = 0.0
         while self._owed > 1e-9 and not self.session.clock.paused:
@@ -737,16 +730,10 @@ class ConsoleApp(App[int]):
         if self._owed > 1e-9 and not self._catching_up:
             self._catching_up = True
             self.set_timer(CATCH_UP_GAP_S, self._catch_up)
-        if done and not self._repaint_due:
-            self._repaint_due = True
-            self.set_timer(REPAINT_GAP_S, self._repaint_stepped)
+        if done:
+            self.refresh_view(by_clock=True)
         self.note_selection()
         return done
-
-    def _repaint_stepped(self) -> None:
-        self._repaint_due = False
-        if self.is_running:
-            self.refresh_view(by_clock=True)
 
     def _catch_up(self) -> None:
         self._catching_up = False

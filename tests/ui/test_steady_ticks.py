@@ -85,26 +85,6 @@ async def test_the_header_says_the_clock_is_behind_while_the_model_cannot_keep_u
         await pilot.pause()
 
 
-async def test_a_tick_steps_the_model_and_repaints_it_in_a_turn_of_its_own(monkeypatch):
-    """A key typed during a tick waits for the steps or for the repaint, never for both: the
-    tick steps the model and times one repaint, which a later turn of the event loop makes."""
-    monkeypatch.setattr(app_module, "REPAINT_GAP_S", 0.001)  # the repaint due at once
-    app = make_app(paused=False, tick_s=0)  # no clock timer: the test ticks
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        start = app.engine.now
-        shown = header_shown(app)
-        counts = count_refreshes([app.screen.query_one(ClusterHeader)], monkeypatch)
-        assert app.tick(1.0) == 1.0 and app.engine.now == start + 1.0
-        assert app.tick(1.0) == 1.0 and app.engine.now == start + 2.0
-        assert header_shown(app) == shown and counts == {"header": 0}  # not repainted yet
-        for _ in range(1000):  # until the repaint's timer has fired (at once when it has)
-            if counts["header"]:
-                break
-            await pilot.pause()
-        assert clock(start + 2.0) in header_shown(app) and counts == {"header": 1}  # once
-
-
 async def test_sorting_every_vm_at_once_keeps_the_row_by_row_order():
     app = crashed_datacenter_app()
     async with app.run_test(size=(120, 40)) as pilot:
