@@ -586,7 +586,8 @@ def big_part(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> dic
     first, second = (flat_host_name(n, args.hosts) for n in (1, 2))
     console = CONSOLE
     if args.stalls is not None:  # the event loop watched (bench/stall_probe.py)
-        console = [sys.executable, str(ROOT / "bench" / "stall_probe.py"), str(args.stalls), "--"]
+        console = [sys.executable, str(ROOT / "bench" / "stall_probe.py"),
+                   "--threshold-ms", f"{args.stalls_ms:g}", str(args.stalls), "--"]
     session = console_session([*console, str(path)], env, first, second,
                               args, commands, load_timeout=args.load_timeout,
                               until=f"{evacuate} is in maintenance".encode())
@@ -742,8 +743,11 @@ def main() -> int:
                              "frame, nothing after it (with --skip-seed: about 30 s)")
     parser.add_argument("--stalls", type=Path, default=None,
                         help="the big cluster's console run under bench/stall_probe.py, which "
-                             "appends every stretch the event loop was blocked over 15 ms, "
-                             "and what ran in it, to this file (its figures are then slower)")
+                             "appends every stretch the event loop was blocked over "
+                             "--stalls-ms, and what ran in it, to this file (its figures are "
+                             "then slower)")
+    parser.add_argument("--stalls-ms", type=float, default=15.0,
+                        help="with --stalls: the shortest stretch written, in ms (15)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--out", type=Path, default=None,
                         help="also write the raw figures as JSON to this file")
