@@ -36,11 +36,9 @@ class HeartbeatsTable(NodeRowsTable):
         engine = self.engine
         slots = max(1, self.width_of(1))
         nodes = views.nodes(engine)
-        shown = [self.shown_key(index) for index in
-                 range(self.top, min(self.shown_count(), self.top + self.page_rows))]
         return (len(engine.log), slots, tuple(
             (key, views.heartbeat_mark(engine, nodes[key], slots))  # type: ignore[index]
-            for key in shown))
+            for key in self.keys_on_show()))
 
     def row_cells(self, key: Hashable) -> Cells:
         """Node, beat strip, time since the last beat (`<1s`, `45s`, `2m`, `-` before any) and
