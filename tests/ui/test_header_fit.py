@@ -8,7 +8,9 @@ from __future__ import annotations
 from libvirt_support import needs_libvirt, sample_uri
 from ui_helpers import make_app, make_session
 
+from console.model.commands import parse
 from console.model.engine import Engine
+from console.ui.widgets import header as header_module
 from console.ui.widgets.header import ClusterHeader, Item, fit
 
 
@@ -79,3 +81,48 @@ async def test_the_first_frame_shows_the_headers_form_for_its_width(monkeypatch)
         full = line(app.screen.query_one(ClusterHeader).parts())
         assert " │ " in full and "imbalance" in full  # 120 columns: the wide form
         assert drawn and drawn[0].rstrip() == full.rstrip()
+
+
+def shown(app) -> str:
+    """The header's line as drawn now."""
+    return app.screen.query_one(ClusterHeader).render_line(0).text
+
+
+async def test_a_tick_that_moves_only_the_clock_fits_no_line_and_shows_the_time(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(5.0)
+        await pilot.pause()
+        fitted: list[int] = []
+        monkeypatch.setattr(header_module, "fit",
+                            lambda items, width: fitted.append(width) or fit(items, width))
+        app.advance(1.0)
+        await pilot.pause()
+        assert fitted == []
+        assert shown(app).rstrip() == line(app.screen.query_one(ClusterHeader).parts()).rstrip()
+        assert "00:00:06" in shown(app)
+
+
+async def test_the_header_is_fitted_again_when_more_than_the_clock_changes():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(5.0)
+        await pilot.pause()
+        assert "alerts 0" in shown(app)
+        app.run_command(parse("fail-node A"))
+        app.advance(30.0)
+        await pilot.pause()
+        assert "alerts 0" not in shown(app)
+        assert shown(app).rstrip() == line(app.screen.query_one(ClusterHeader).parts()).rstrip()
+
+
+async def test_a_clock_past_99_hours_is_fitted_again_whole():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(99 * 3600 + 3599.0)
+        await pilot.pause()
+        assert "99:59:59" in shown(app)
+        app.advance(1.0)
+        await pilot.pause()
+        assert "100:00:00" in shown(app)
+        assert shown(app).rstrip() == line(app.screen.query_one(ClusterHeader).parts()).rstrip()

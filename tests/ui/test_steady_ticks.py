@@ -315,3 +315,25 @@ async def test_a_second_in_which_every_node_beat_as_before_computes_no_heartbeat
         app.advance(1.0)
         await pilot.pause()
         assert rows["heartbeats-table"] > computed  # B's strip moves with the clock
+
+
+async def test_a_tick_asks_the_heartbeat_marks_of_the_nodes_on_show_only(monkeypatch):
+    from cluster_helpers import make_engine
+
+    from console.model import views
+    from console.ui.widgets.heartbeats import HeartbeatsTable
+
+    app = make_app(make_engine("datacenter.toml", 4))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3.0)
+        await pilot.pause()
+        table = app.screen.query_one(HeartbeatsTable)
+        assert table.page_rows < len(app.engine.cluster.nodes)  # some nodes are off screen
+        asked: list[str] = []
+        original = views.heartbeat_mark
+        monkeypatch.setattr(views, "heartbeat_mark",
+                            lambda engine, node, slots: asked.append(node.name)
+                            or original(engine, node, slots))
+        app.advance(1.0)
+        await pilot.pause()
+        assert asked and set(asked) <= set(table.shown_keys()[table.top:][:table.page_rows])

@@ -208,6 +208,14 @@ class MainScreen(Screen[None]):
         for table in self.query(KeyedTable):  # the panes that follow a cursor: in its frame
             table.follower = self.on_keyed_table_highlighted
         self.query_one("#nodes-table").focus()
+        # What every tick repaints, found once (a query each a tick cost as much as a pane).
+        self._header = self.query_one(ClusterHeader)
+        self._upper_tables = [self.query_one(f"#{name}-table", KeyedTable)
+                              for name in ("nodes", "heartbeats", "vms", "services", "migrations")]
+        self._lower = self.query_one("#lower", ContentSwitcher)
+        self._lower_tables = {f"{name}-pane": self.query_one(f"#{name}-table", KeyedTable)
+                              for name in LOWER}
+        self._spark = self.query_one(NodeSpark)
         self._ready = True
         self.update_view()
 
@@ -324,14 +332,12 @@ class MainScreen(Screen[None]):
         before mounting or while the terminal is too small."""
         if not getattr(self, "_ready", False) or self.has_class("-too-small"):
             return
-        self.query_one(ClusterHeader).update_view()
-        for name in ("nodes", "heartbeats", "vms", "services", "migrations"):
-            self.query_one(f"#{name}-table", KeyedTable).update_view()  # type: ignore[attr-defined]
-        lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
-        self.query_one(f"#{lower.replace('-pane', '-table')}",
-                       KeyedTable).update_view()  # type: ignore[attr-defined]
-        self.query_one(NodeSpark).show(self.console.engine, self.console.selected_node,
-                                       self.console.session.clock.speed)
+        self._header.update_view()
+        for table in self._upper_tables:
+            table.update_view()  # type: ignore[attr-defined]
+        self._lower_tables[self._lower.current or "events-pane"].update_view()  # type: ignore
+        self._spark.show(self.console.engine, self.console.selected_node,
+                         self.console.session.clock.speed)
         self._update_titles()
         self.follow_content()
         for widget in self._mode_widgets:

@@ -25,7 +25,9 @@ from console.ui.widgets.base import clock
 from console.ui.widgets.keyed_table import foreground_style
 
 PART_STYLES = ("", "header--name", "header--paused", "header--bad", "header--bold",
-               "header--sep", "header--readonly")
+               "header--sep", "header--readonly", "header--clock")
+#: The clock's time part: styled as the line, named so a tick can find it (`update_view`).
+CLOCK = "header--clock"
 
 
 class ClusterHeader(Widget):
@@ -53,6 +55,7 @@ class ClusterHeader(Widget):
         super().__init__(**kwargs)
         self._parts: list[tuple[str, str]] = []
         self._parts_width = -1  # the width `_parts` were fitted to
+        self._fitted_for: tuple | None = None  # (facts, clock's length, width) of `_parts`
         self._styles: dict[str, Style] = {}  # part style -> the line's style with it
         self._strip: Strip | None = None  # the line drawn from `_parts`, until they change
 
@@ -74,43 +77,54 @@ class ClusterHeader(Widget):
     def items(self) -> list[Item]:
         """The header's items in order, each in its wide and short form, and which may be
         dropped where even the short forms do not fit (see `fit`)."""
+        return self._items(self._facts(), clock(self.app.engine.now))  # type: ignore[attr-defined]
+
+    def _facts(self) -> tuple:
+        """What the header shows but the clock's time, as plain values: cheap to ask and compare
+        every tick (a tick that moves only the clock fits no line: `update_view`)."""
         app = self.app
         engine = app.engine  # type: ignore[attr-defined]
         session = app.session  # type: ignore[attr-defined]
         q = views.quorum_now(engine)
         settings = views.settings(engine)
+        balancer = settings.balancer
         alerts = len(self.open_alerts(engine))
-        balancer = f"{views.balancer_name_now(engine)} {settings.balancer.automation} " \
-                   f"t{settings.balancer.threshold}"
-        name = views.cluster_name(engine)
+        mode = app.mode  # type: ignore[attr-defined]
+        return (views.cluster_name(engine), source_label(session.real_hosts),
+                source_label(session.real_hosts, wide=False),
+                session.read_only or refuses_every_change(session),
+                mode.tag if mode is not None else "", tuple(self._clock_part(session.clock)),
+                q.text, q.short, q.ok, settings.ha.enabled,
+                f"{views.balancer_name_now(engine)} {balancer.automation} t{balancer.threshold}",
+                _measured(session.imbalance()), alerts, alerts > 0 and self._lists_alerts())
+
+    def _items(self, facts: tuple, time_of_day: str) -> list[Item]:
+        """The items of `_facts`, the clock showing `time_of_day` (`HH:MM:SS`)."""
+        (name, source, short_source, read_only, tag, clock_state, quorum, short_quorum,
+         quorum_ok, ha, balancer, imbalance, alerts, lists) = facts
         found = [Item.plain(name, "header--name")]
         # What kind of console this is comes first, and is never dropped, so a narrow terminal
         # cuts the figures, never the tag that says the console acts on nothing (or on real
         # hosts).
-        source = source_label(session.real_hosts)
         if source:
-            found.append(Item(((source, "header--name"),),
-                              ((source_label(session.real_hosts, wide=False), "header--name"),),
+            found.append(Item(((source, "header--name"),), ((short_source, "header--name"),),
                               shorten=4))
-        if session.read_only or refuses_every_change(session):
+        if read_only:
             found.append(Item.plain("READ-ONLY", "header--readonly"))
-        mode = app.mode  # type: ignore[attr-defined]
-        if mode is not None and mode.tag:
-            found.append(Item.plain(mode.tag, "header--readonly"))
-        clock_parts = ((f"{clock(engine.now)} ", ""), *self._clock_part(session.clock))
-        imbalance = _measured(session.imbalance())
-        lists = " (! list)" if alerts and self._lists_alerts() else ""
+        if tag:
+            found.append(Item.plain(tag, "header--readonly"))
+        clock_parts = ((f"{time_of_day} ", CLOCK), *clock_state)
+        quorum_style = "" if quorum_ok else "header--bad"
         alert_style = "header--bold" if alerts else ""
         found += [
             Item(clock_parts, clock_parts),
-            Item(((q.text, "" if q.ok else "header--bad"),),
-                 ((q.short, "" if q.ok else "header--bad"),), shorten=5, drop=4),
-            Item.plain("HA on" if settings.ha.enabled else "HA off", "", drop=3),
+            Item(((quorum, quorum_style),), ((short_quorum, quorum_style),), shorten=5, drop=4),
+            Item.plain("HA on" if ha else "HA off", "", drop=3),
             Item(((balancer, ""),), ((balancer.split(" ", 1)[1], ""),), shorten=2, drop=2),
             Item(((f"imbalance {imbalance}", ""),), ((f"imb {imbalance}", ""),), shorten=1,
                  drop=1),
-            Item(((f"alerts {alerts}{lists}", alert_style),), ((f"alerts {alerts}", alert_style),),
-                 shorten=3),
+            Item(((f"alerts {alerts}{' (! list)' if lists else ''}", alert_style),),
+                 ((f"alerts {alerts}", alert_style),), shorten=3),
         ]
         return found
 
@@ -130,10 +144,17 @@ class ClusterHeader(Widget):
 
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
-        changed width); nothing when nothing changed."""
-        new = self.parts()
-        old = self._parts
+        changed width); nothing when nothing changed. A tick that moved only the clock puts its
+        time in the line as fitted before, the rest of the header neither built nor fitted
+        again."""
         width = self.size.width
+        facts = self._facts()
+        time_of_day = clock(self.app.engine.now)  # type: ignore[attr-defined]
+        old = self._parts
+        if (facts, len(time_of_day), width) == self._fitted_for and width == self._parts_width:
+            new = [(f"{time_of_day} ", CLOCK) if part[1] == CLOCK else part for part in old]
+        else:
+            new = self._fit(facts, time_of_day, width)
         if new == old and width == self._parts_width:
             return
         self._parts = new
@@ -159,6 +180,15 @@ class ClusterHeader(Widget):
         if shifted:  # later parts moved: repaint to the end of the longer line
             last = max(x, sum(cell_len(t) for t, _ in old))
         self.refresh(Region(first, 0, max(1, last - first), 1))
+
+    def _fit(self, facts: tuple, time_of_day: str, width: int) -> list[tuple[str, str]]:
+        """The parts of `_facts` with the clock at `time_of_day`, fitted to `width`; noted as
+        what a tick may put another time of the same length in (`update_view`), unless the
+        clock's part was cut at the line's end."""
+        parts = fit(self._items(facts, time_of_day), width)
+        whole = any(style == CLOCK and text == f"{time_of_day} " for text, style in parts)
+        self._fitted_for = (facts, len(time_of_day), width) if whole else None
+        return parts
 
     def on_resize(self) -> None:
         self._parts_width = -1
@@ -192,7 +222,8 @@ class ClusterHeader(Widget):
         the form of its width."""
         width = self.size.width
         if self._parts_width != width and self.is_mounted:
-            self._parts = self.parts()
+            self._parts = self._fit(self._facts(), clock(self.app.engine.now),  # type: ignore
+                                    width)
             self._parts_width = width
             self._strip = None
         strip = self._strip

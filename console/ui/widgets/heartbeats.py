@@ -30,12 +30,15 @@ class HeartbeatsTable(NodeRowsTable):
         Column("State", 7, flex=True),
     )
     def view_marker(self) -> Hashable:
-        """The log's length, the beat strip's width and every node's `views.heartbeat_mark`: a
-        second in which every node beat as before computes no row."""
+        """The log's length, the beat strip's width and each node's on show with its
+        `views.heartbeat_mark`: a second in which every node on show beat as before computes no
+        row (and asks nothing of the nodes off screen: 2,000 marks took 1.6 ms a tick)."""
         engine = self.engine
         slots = max(1, self.width_of(1))
-        return (len(engine.log), slots, tuple(views.heartbeat_mark(engine, node, slots)
-                                              for node in views.nodes(engine).values()))
+        nodes = views.nodes(engine)
+        return (len(engine.log), slots, tuple(
+            (key, views.heartbeat_mark(engine, nodes[key], slots))  # type: ignore[index]
+            for key in self.keys_on_show()))
 
     def row_cells(self, key: Hashable) -> Cells:
         """Node, beat strip, time since the last beat (`<1s`, `45s`, `2m`, `-` before any) and

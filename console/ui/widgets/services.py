@@ -42,11 +42,12 @@ class ServicesTable(ModelTable):
 
     def view_marker(self) -> Hashable:
         """The log's length (states, roles and hosts change with an event) and each service's
-        failovers in its period, which time alone lowers."""
+        on show with its failovers in its period, which time alone lowers."""
         engine = self.engine
         now = engine.now
-        return (len(engine.log),
-                tuple(s.failovers_in_period(now) for s in views.services(engine).values()))
+        services = views.services(engine)
+        return (len(engine.log), tuple((key, services[key].failovers_in_period(now))  # type: ignore
+                                       for key in self.keys_on_show()))
 
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state, `MEMBER@HOST` (or `→MEMBER` starting, or none), members with role marks,
