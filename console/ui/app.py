@@ -84,6 +84,7 @@ from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
+from console.ui.toasts import TOAST_CSS, toast_markup
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -127,9 +128,7 @@ class ConsoleApp(App[int]):
     status."""
 
     TITLE = "cluster-console"
-    CSS = """
-    Toast { max-width: 70; }
-    """
+    CSS = TOAST_CSS
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         # help (? F1) and quit (q), from the one key table, on every screen
@@ -379,8 +378,8 @@ class ConsoleApp(App[int]):
         (names, typed commands, reasons) and say `markup=False`, every one of them."""
         self.notices.append((severity, message))
         del self.notices[:-50]
-        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
-                       timeout=timeout, markup=markup)
+        super().notify(toast_markup(message, title=title, severity=severity, markup=markup),
+                       severity=severity, timeout=timeout, markup=True)  # type: ignore[arg-type]
 
     # -- the operator's commands ----------------------------------------------------------------
 
