@@ -233,6 +233,9 @@ class MainScreen(Screen[None]):
             return
         self._laid_out_for = (width, height, needs)
         self._needs = needs
+        # The subtitles were fitted to the panes' widths before this layout (none yet at the
+        # first: the longest form, cut at 80 columns until the next key): fitted again after.
+        self.call_after_refresh(self._refit_subtitles)
         before = set(self.classes)
         mode_widgets = getattr(self, "_mode_widgets", ())
         room = height - MIN_HEIGHT - sum(getattr(w, "rows", 0) for w in mode_widgets
@@ -365,6 +368,13 @@ class MainScreen(Screen[None]):
             shown = "not measured yet" if measured is None else f"{measured:.3f}"
             extra = f"imbalance {shown} · {self.query_one(BalancerTable).summary()} · "
         self._subtitle(lower, f"{extra}{others}")
+
+    def _refit_subtitles(self) -> None:
+        """Every pane's subtitle fitted again to the pane's width now (after a layout)."""
+        if not getattr(self, "_ready", False):  # recomposing: its `on_mount` fits them
+            return
+        for pane, notes in list(getattr(self, "_notes", {}).items()):
+            self._subtitle(pane, *notes)
 
     def _subtitle(self, pane: str, text: str, *shorter: str) -> None:
         """A pane's subtitle: `text`, its table's `/filter` (the VMs pane says it in its scope)
