@@ -90,6 +90,8 @@ LAYOUT_INPUT_QUIET_S = 1.0
 
 
 BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.take_key)
+#: Keys that open a screen over this one (see MainScreen.take_key).
+SCREEN_ACTIONS = ("event_log", "alerts", "sort_pick", "app.help")
 #: The pane numbers (1-8), handled where the bar keys are (see MainScreen.take_key).
 PANE_KEYS = {str(n): name for n, name in enumerate(PANES, start=1)}
 
@@ -565,12 +567,17 @@ class MainScreen(Screen[None]):
         pane's own turn, the bar got the later keys straight away while the earlier ones were
         still passed up from the pane: on a big cluster, where a repaint takes a while, a
         command lost its first letters or digits, and the rest ran as keys of their own. Keys
-        while a bar is open are the bar's."""
+        while a bar is open are the bar's. So are the keys that open a screen (`L`, `!`, F6,
+        `?`): the screen is pushed here, and the keys read behind it wait for it
+        (ConsoleApp.push_screen): `L/miss` searched the main screen's panes, not the log."""
         if isinstance(self.focused, Bar):
             return False
         for spec in KEYS:
-            if spec.action in BAR_ACTIONS and event.key in self.console.keys_of(spec).split(","):
-                getattr(self, f"action_{spec.action}")()
+            if (spec.action in BAR_ACTIONS + SCREEN_ACTIONS
+                    and event.key in self.console.keys_of(spec).split(",")):
+                owner, name = ((self.app, spec.action.removeprefix("app."))
+                               if spec.action.startswith("app.") else (self, spec.action))
+                getattr(owner, f"action_{name}")()
                 return True
         if event.key in PANE_KEYS:
             self.action_focus_pane(PANE_KEYS[event.key])
