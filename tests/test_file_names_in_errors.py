@@ -48,15 +48,28 @@ def refusal(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["validate"], ["simulate"], []],
-                         ids=["validate", "simulate", "console"])
-def test_a_bad_cluster_file_is_named_as_typed(typed: Path, command: list[str],
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("argv", [["validate", TYPED], ["simulate", TYPED], [TYPED],
+                                  ["serve", TYPED], ["drill", DRILL]],
+                         ids=["validate", "simulate", "console", "serve", "drill"])
+def test_a_bad_cluster_file_is_named_as_typed_in_the_same_line(
+        typed: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Every sub-command's line names the program, the file, the line and the key (`validate`'s
+    had no `cluster-console:`)."""
     path = typed / "in" / "c.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('name = "', 'nmae = "', 1),
-                    encoding="utf-8")
-    line = refusal([*command, TYPED], capsys)
-    assert f"{TYPED}:" in line and ": unknown key" in line
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('name = "', 'nmae = "', 1), encoding="utf-8")
+    line = refusal(argv, capsys)
+    at = text[:text.index('name = "')].count("\n") + 1
+    cluster = TYPED if argv[-1] == TYPED else "in/c.toml"  # the drill's, beside it
+    assert line.startswith(f"cluster-console: {cluster}:{at}: cluster.nmae: unknown key")
+
+
+@pytest.mark.parametrize("command", ["validate", "simulate", "drill", "replay", "journal",
+                                     "resume", "follow", "serve", "export"])
+def test_every_sub_command_names_the_program_in_its_error_line(
+        typed: Path, command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert refusal([command, "--nope"], capsys) == (
+        f"cluster-console: unknown option --nope (see cluster-console {command} --help)")
 
 
 @pytest.mark.parametrize("argv", [

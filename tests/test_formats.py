@@ -216,4 +216,4 @@ def test_version_loads_no_model_and_no_sub_command_it_does_not_run() -> None:
                          check=True).stdout
     assert out.strip().splitlines()[-1] == \
         "['console.cli.console', 'console.cli.options', 'console.cli.real_hosts', " \
-        "'console.cli.terminal']"
+        "'console.cli.say', 'console.cli.terminal']"

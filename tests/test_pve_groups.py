@@ -137,7 +137,7 @@ def test_validate_exits_2_on_a_bad_group(tmp_path) -> None:  # type: ignore[no-u
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f'{path}:16: groups[0].nodes: unknown node "C" (nodes: A, B)']
+        f'cluster-console: {path}:16: groups[0].nodes: unknown node "C" (nodes: A, B)']
 
 
 # -- node maintenance return ------------------------------------------------------------------

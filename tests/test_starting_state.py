@@ -237,8 +237,8 @@ def test_validate_warns_of_broken_rules_and_exits_0(tmp_path, capsys) -> None:
     assert main(["validate", str(path)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"{path}: ok: ")
-    assert err == (f"{path}:22: vms[1].host: warning: w's anti-affinity is broken: it runs on A "
-                   "with v\n")
+    assert err == (f"cluster-console: {path}:22: vms[1].host: warning: w's anti-affinity is "
+                   "broken: it runs on A with v\n")
 
 
 # -- the samples --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 
 from console import collector
 from console.cli.options import SUBCOMMAND_LINES, check_subcommand
+from console.cli.say import say
 from console.errors import EXIT_BAD_INPUT, InputError
 from console.signals import catch_stop_signals, restore
 
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_subcommand(args[0])
         return _run(CONSOLE, args)
     except InputError as error:
-        print(f"cluster-console: {error}", file=sys.stderr)
+        say(str(error))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -25,6 +25,7 @@ from console.cli.options import (
     refuse_options,
     write_output,
 )
+from console.cli.say import say
 from console.cli.terminal import check_terminal
 from console.drills import (
     Drill,
@@ -114,9 +115,8 @@ def run(argv: Sequence[str]) -> int:
     reports = []
     for drill in drills:
         if drill.interactive and not operator:
-            print(f"cluster-console: note: drill {drill.name} needs the operator (interactive = "
-                  "true): run it with --interactive, or give the operator's commands with --do",
-                  file=sys.stderr)
+            say(f"note: drill {drill.name} needs the operator (interactive = true): run it "
+                "with --interactive, or give the operator's commands with --do")
         report = _run(drill, args.record, operator, args.journal)
         reports.append(report)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
@@ -153,13 +153,12 @@ def _interactive(drill: Drill | DrillSource, args: argparse.Namespace) -> int:
                               themes=themes, keymap=keymap, journal=args.journal,
                               default_journal=not args.no_journal)
     if mode is None:
-        print(f"cluster-console: drill {drill.name} left while its cluster was loading: no "
-              "report", file=sys.stderr)
+        say(f"drill {drill.name} left while its cluster was loading: no report")
         return EXIT_FAILED
     report = mode.report
     if report is None:
-        print(f"cluster-console: drill {drill.name} ended at {mode.session.now:.0f} s, before its "
-              f"end ({mode.drill.duration:g} s): no report", file=sys.stderr)
+        say(f"drill {drill.name} ended at {mode.session.now:.0f} s, before its end "
+            f"({mode.drill.duration:g} s): no report")
         return EXIT_FAILED
     verdict = "PASSED" if report.passed else f"FAILED ({report.failures} failed)"
     where = (f"report saved to {mode.saved}" if mode.saved is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from console import __version__
 from console.cli.options import check_outputs, check_speed, parser, refuse_options
+from console.cli.say import say
 from console.cli.terminal import check_terminal
 from console.errors import InputError
 from console.formats.event_log import render_json, render_text
@@ -60,11 +61,11 @@ def run(argv: Sequence[str]) -> int:
             raise InputError(f"--cast {args.cast}: is inside the --svg folder {args.svg}, whose "
                              "files it could overwrite; give each output its own place")
     if recording.program != __version__:
-        print(f"cluster-console: note: {args.file} was recorded by version {recording.program}, "
-              f"this is {__version__}; the log may differ", file=sys.stderr)
+        say(f"note: {args.file} was recorded by version {recording.program}, this is "
+            f"{__version__}; the log may differ")
     if recording.end is None:
-        print(f"cluster-console: note: {args.file} has no end line; replaying to its last "
-              f"line at {recording.duration:g} s", file=sys.stderr)
+        say(f"note: {args.file} has no end line; replaying to its last line at "
+            f"{recording.duration:g} s")
     if args.cast is not None or args.svg is not None:
         _export(recording, args, size)
         return 0
@@ -120,8 +121,7 @@ def _export(recording: Recording, args: argparse.Namespace, size: tuple[int, int
     result = export(recording, cast=args.cast, svg_dir=args.svg, size=size, speed=speed,
                     theme=args.theme or "dark", themes=themes)
     if args.cast is not None:
-        print(f"cluster-console: wrote {args.cast}: {result.frames} frames, "
-              f"{result.cast_seconds:g} s (x{speed:g}), {size[0]}x{size[1]}", file=sys.stderr)
+        say(f"wrote {args.cast}: {result.frames} frames, {result.cast_seconds:g} s "
+            f"(x{speed:g}), {size[0]}x{size[1]}")
     if args.svg is not None:
-        print(f"cluster-console: wrote {len(result.screenshots)} screenshots to {args.svg}",
-              file=sys.stderr)
+        say(f"wrote {len(result.screenshots)} screenshots to {args.svg}")

@@ -29,6 +29,7 @@ from console.cli.options import (
     refuse_options,
     seed_option,
 )
+from console.cli.say import say
 from console.errors import InputError
 
 #: Where the server listens unless told otherwise: this machine only.
@@ -54,8 +55,7 @@ def run(argv: Sequence[str]) -> int:
     else:
         what, title = "the console", f"cluster-console: {args.cluster or 'seed cluster'}"
     if not is_loopback(args.host):
-        print(f"cluster-console: warning: {exposure_warning(args.host, port, args.follow)}",
-              file=sys.stderr, flush=True)
+        say(f"warning: {exposure_warning(args.host, port, args.follow)}")
     server = ConsoleServer(shlex.join(command), host=args.host, port=port, title=title,
                            ready_line=f"serving {what} at {address} (one per browser); "
                                       "ctrl+c stops")

@@ -1,14 +1,15 @@
 """`cluster-console validate FILE...`: check cluster files; one summary line per good file on
-stdout, one error line per bad one on stderr, and a warning line on stderr (`file:line: key:
-warning: ...`) for each `must` rule a good file's placements break (allowed: a starting
-situation to repair)."""
+stdout, one error line per bad one on stderr (`cluster-console: file:line: key: message`, as
+every sub-command's), and a warning line on stderr (`cluster-console: file:line: key: warning:
+...`) for each `must` rule a good file's placements break (allowed: a starting situation to
+repair)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from console.cli.options import parser
+from console.cli.say import say
 from console.errors import EXIT_BAD_INPUT, InputError
 from console.formats.cluster import check_cluster, summarize
 from console.formats.connections import connections_of
@@ -35,10 +36,10 @@ def run(argv: Sequence[str]) -> int:
                 continue
             cluster, warnings = check_cluster(text, path)
         except InputError as error:
-            print(str(error), file=sys.stderr)
+            say(str(error))
             status = EXIT_BAD_INPUT
             continue
         print(f"{path}: ok: {summarize(cluster)}")
         for warning in warnings:
-            print(warning, file=sys.stderr)
+            say(warning)
     return status

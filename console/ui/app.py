@@ -84,6 +84,8 @@ from console.ui.glyphs import FONT_FILTER, console_font_in_use, use_console_font
 from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
+from console.ui.toasts import TOAST_CSS, toast_markup
+from console.ui.typeahead import Turn, TypeAhead
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -127,9 +129,7 @@ class ConsoleApp(App[int]):
     status."""
 
     TITLE = "cluster-console"
-    CSS = """
-    Toast { max-width: 70; }
-    """
+    CSS = TOAST_CSS
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         # help (? F1) and quit (q), from the one key table, on every screen
@@ -199,6 +199,7 @@ class ConsoleApp(App[int]):
         self.stopped_by: int | None = None
         self._leaving = False
         self._selection: str | None = None  # the selection last told to the session
+        self.typeahead = TypeAhead(loading=session is None)
         self._paused_shown: bool | None = None  # the clock state the footer's label shows
         self._clock_timer: Timer | None = None  # calls `_tick` every `_clock_period` seconds
         self._clock_period = 0.0
@@ -379,8 +380,8 @@ class ConsoleApp(App[int]):
         (names, typed commands, reasons) and say `markup=False`, every one of them."""
         self.notices.append((severity, message))
         del self.notices[:-50]
-        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
-                       timeout=timeout, markup=markup)
+        super().notify(toast_markup(message, title=title, severity=severity, markup=markup),
+                       severity=severity, timeout=timeout, markup=True)  # type: ignore[arg-type]
 
     # -- the operator's commands ----------------------------------------------------------------
 
@@ -659,6 +660,13 @@ class ConsoleApp(App[int]):
         `MainScreen.take_key`)."""
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
+            if isinstance(event, events.Key):
+                turn = self.typeahead.turn(event.key, self.screen_stack)
+                if turn is Turn.HOLD:
+                    self.typeahead.keys.append(event)
+                    return  # typed ahead of the screen it is for (console.ui.typeahead)
+                if turn is Turn.AFTER_HELD:
+                    await self._give_typed_ahead(None)
             take = getattr(self.focused, "take", None)  # a bar (console.ui.widgets.bar.Bar)
             if isinstance(event, events.Key) and take is not None and await take(event):
                 return  # the bar's keys, in the order read
@@ -666,6 +674,20 @@ class ConsoleApp(App[int]):
             if isinstance(event, events.Key) and take_key is not None and take_key(event):
                 return  # the main screen's bar and pane keys, in the order read
         await super().on_event(event)
+
+    def push_screen(self, screen, *args, **kwargs):  # type: ignore[override]
+        """Textual's; the keys read until `screen` is up wait for it (console.ui.typeahead)."""
+        result = super().push_screen(screen, *args, **kwargs)
+        pushed = self.screen
+        self.typeahead.wait_for(pushed)
+        pushed.call_after_refresh(self._give_typed_ahead, pushed)
+        return result
+
+    async def _give_typed_ahead(self, screen: object | None) -> None:
+        """The keys typed ahead of `screen`, now up (None: of a screen gone before it was),
+        read again in the order typed."""
+        for key in self.typeahead.take(screen):
+            await self.on_event(key)
 
     def tick_period(self) -> float:
         """Real seconds between ticks: one (a second of the clock at x1, a second of the header's

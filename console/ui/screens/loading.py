@@ -16,13 +16,15 @@ class LoadingScreen(Screen[None]):
     read again every `STATUS_S` seconds); q quits (exit status 0, as `q` and ctrl+c do
     everywhere in the console)."""
 
+    # The line wraps within the screen (`max-width`): a journal's long path cut the follower's
+    # line at 80 columns. Plain text: a path may hold `[`.
     DEFAULT_CSS = """
     LoadingScreen { align: center middle; }
-    LoadingScreen Static { width: auto; color: $text-muted; }
+    LoadingScreen Static { width: auto; max-width: 100%; padding: 0 1; color: $text-muted; }
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(self._text())
+        yield Static(self._text(), markup=False)
 
     def on_mount(self) -> None:
         if getattr(self.app, "loading_status", None) is not None:

@@ -90,6 +90,8 @@ LAYOUT_INPUT_QUIET_S = 1.0
 
 
 BAR_ACTIONS = ("command_line", "filter")  # keys that open a bar (see MainScreen.take_key)
+#: Keys that open a screen over this one (see MainScreen.take_key).
+SCREEN_ACTIONS = ("event_log", "alerts", "sort_pick", "app.help")
 #: The pane numbers (1-8), handled where the bar keys are (see MainScreen.take_key).
 PANE_KEYS = {str(n): name for n, name in enumerate(PANES, start=1)}
 
@@ -241,6 +243,9 @@ class MainScreen(Screen[None]):
             return
         self._laid_out_for = (width, height, needs)
         self._needs = needs
+        # The subtitles were fitted to the panes' widths before this layout (none yet at the
+        # first: the longest form, cut at 80 columns until the next key): fitted again after.
+        self.call_after_refresh(self._refit_subtitles)
         before = set(self.classes)
         mode_widgets = getattr(self, "_mode_widgets", ())
         room = height - MIN_HEIGHT - sum(getattr(w, "rows", 0) for w in mode_widgets
@@ -371,6 +376,13 @@ class MainScreen(Screen[None]):
             shown = "not measured yet" if measured is None else f"{measured:.3f}"
             extra = f"imbalance {shown} · {self.query_one(BalancerTable).summary()} · "
         self._subtitle(lower, f"{extra}{others}")
+
+    def _refit_subtitles(self) -> None:
+        """Every pane's subtitle fitted again to the pane's width now (after a layout)."""
+        if not getattr(self, "_ready", False):  # recomposing: its `on_mount` fits them
+            return
+        for pane, notes in list(getattr(self, "_notes", {}).items()):
+            self._subtitle(pane, *notes)
 
     def _subtitle(self, pane: str, text: str, *shorter: str) -> None:
         """A pane's subtitle: `text`, its table's `/filter` (the VMs pane says it in its scope)
@@ -561,12 +573,17 @@ class MainScreen(Screen[None]):
         pane's own turn, the bar got the later keys straight away while the earlier ones were
         still passed up from the pane: on a big cluster, where a repaint takes a while, a
         command lost its first letters or digits, and the rest ran as keys of their own. Keys
-        while a bar is open are the bar's."""
+        while a bar is open are the bar's. So are the keys that open a screen (`L`, `!`, F6,
+        `?`): the screen is pushed here, and the keys read behind it wait for it
+        (ConsoleApp.push_screen): `L/miss` searched the main screen's panes, not the log."""
         if isinstance(self.focused, Bar):
             return False
         for spec in KEYS:
-            if spec.action in BAR_ACTIONS and event.key in self.console.keys_of(spec).split(","):
-                getattr(self, f"action_{spec.action}")()
+            if (spec.action in BAR_ACTIONS + SCREEN_ACTIONS
+                    and event.key in self.console.keys_of(spec).split(",")):
+                owner, name = ((self.app, spec.action.removeprefix("app."))
+                               if spec.action.startswith("app.") else (self, spec.action))
+                getattr(owner, f"action_{name}")()
                 return True
         if event.key in PANE_KEYS:
             self.action_focus_pane(PANE_KEYS[event.key])

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 
 from console.drills.report import ExpectationResult
@@ -123,7 +124,15 @@ class DrillPane(Pane):
         pending; then the verdict, the next step or when the drill ends."""
         table = self.query_one(DrillTable)
         table.update_view()
-        results = table.results
+        self._update_titles(table.results)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """The subtitle fitted to the new width."""
+        self._update_titles(self.query_one(DrillTable).results)
+
+    def _update_titles(self, results: list[ExpectationResult]) -> None:
+        """The titles for `results`; the next step's command is left out of the subtitle when
+        the whole does not fit the border (Textual would cut it mid-word)."""
         passed = sum(1 for r in results if r.passed is True)
         failed = sum(1 for r in results if r.passed is False)
         pending = len(results) - passed - failed
@@ -136,10 +145,15 @@ class DrillPane(Pane):
             verdict = "PASSED" if live.report.passed else "FAILED"
             parts.append(f"{verdict} at {clock(drill.duration)}")
         elif step is not None:
-            parts.append(f"next: step {step.number} at {clock(step.at)} {step.command.text()}")
+            parts.append(f"next: step {step.number} at {clock(step.at)}")
         else:
             parts.append(f"ends at {clock(drill.duration)}")
-        titles = (title, " · ".join(parts))
+        subtitle = " · ".join(parts)
+        room = self.size.width - 4  # the corners and a space each side; < 0 before the layout
+        if step is not None and live.report is None:
+            whole = f"{subtitle} {step.command.text()}"
+            subtitle = whole if room < 0 or len(whole) <= room else subtitle
+        titles = (title, subtitle)
         if titles != self._titles:
             self._titles = titles
             self.border_title, self.border_subtitle = titles

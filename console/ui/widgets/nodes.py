@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.widgets import Static
 
@@ -95,6 +96,7 @@ class NodeSpark(Static):
         at the level whose points land at most once a real second at clock `speed`, with its
         newest point; blank with no node. Repaints only when a point lands there or the node,
         the width or the level changes."""
+        self._shown = (engine, node_name, speed)
         node = views.nodes(engine).get(node_name) if node_name else None
         if node is None:
             self._key = None
@@ -114,6 +116,12 @@ class NodeSpark(Static):
         if text != getattr(self, "_text", None):
             self._text = text
             self.update(text, layout=False)  # one line as wide as the pane: no screen layout
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """Shown again for the new width: the first `show` comes before the layout (no width
+        yet: the shortest sparkline), and the label moved at the next key."""
+        if (shown := getattr(self, "_shown", None)) is not None:
+            self.show(*shown)
 
 
 class NodesPane(Pane):

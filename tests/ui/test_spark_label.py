@@ -1,0 +1,42 @@
+"""The CPU sparkline's label under the Nodes pane (`CPU A ... (10s steps)`) stays where it is
+from the first frame: the first sparkline was drawn before the layout gave the line its width
+(the shortest, 8 points), and the label jumped right at the first key. So does a resize."""
+
+from __future__ import annotations
+
+import pytest
+from ui_helpers import make_app
+
+from console.ui.widgets.nodes import NodeSpark
+
+
+def label_at(app) -> int:
+    """The column where the spark's `(10s steps)` starts."""
+    return str(app.screen.query_one(NodeSpark).render()).index("(")
+
+
+@pytest.mark.parametrize("size", [(100, 30), (120, 40)])
+async def test_the_spark_label_stays_put_from_the_first_frame(size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        first = label_at(app)
+        await pilot.press("down")
+        await pilot.pause()
+        assert label_at(app) == first
+        await pilot.press("up")
+        await pilot.pause()
+        assert label_at(app) == first
+        spark = app.screen.query_one(NodeSpark)
+        assert first == spark.size.width - 2 - len("(10s steps)")  # at the right, padded
+
+
+async def test_the_spark_follows_a_resize_at_once() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        spark = app.screen.query_one(NodeSpark)
+        assert label_at(app) == spark.size.width - 2 - len("(10s steps)")

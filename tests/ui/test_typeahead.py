@@ -1,0 +1,108 @@
+"""Keys typed ahead of a screen reach it, in the order typed (console.ui.typeahead): `L/miss`
+in one burst searches the event log for `miss` (the `/` opened the main screen's filter, the
+log not mounted yet), and keys typed while a big cluster loads act once the console is up
+(they were dropped); q on the loading screen still quits at once."""
+
+from __future__ import annotations
+
+import threading
+
+from test_bar_key_order import burst, settle
+from textual import events
+from ui_helpers import make_app, make_session
+
+from console.ui.app import ConsoleApp
+from console.ui.screens.alerts import AlertsScreen
+from console.ui.screens.loading import LoadingScreen
+from console.ui.screens.log import EventLogScreen
+from console.ui.screens.main import MainScreen
+from console.ui.widgets.bar import Bar
+
+
+async def test_l_then_a_search_in_one_burst_searches_the_log() -> None:
+    app = make_app()
+    app.run_text("fail-node B")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        main = app.screen
+        burst(app, "L/miss")
+        await settle(pilot)
+        assert isinstance(app.screen, EventLogScreen)
+        assert app.screen.query_one("#log-search", Bar).value == "miss"
+        assert app.screen.table.text_filter == "miss"
+        assert [bar.value for bar in main.query(Bar)] == ["", ""]  # nothing went below
+
+
+async def test_the_keys_behind_the_alerts_key_go_to_the_alerts_list() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        main = app.screen
+        app.post_message(events.Key("exclamation_mark", "!"))
+        burst(app, "/x")
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
+        assert [bar.value for bar in main.query(Bar)] == ["", ""]
+        assert not main.has_class("-bar-open")
+
+
+async def test_keys_typed_while_the_cluster_loads_act_once_the_console_is_up() -> None:
+    release = threading.Event()
+
+    def held() -> object:
+        release.wait()
+        return make_session()
+
+    app = ConsoleApp(loader=held, theme="dark")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            while not isinstance(app.screen, LoadingScreen):
+                await pilot.pause()
+            burst(app, ":speed 3", "enter", "2")
+            await settle(pilot)
+            assert isinstance(app.screen, LoadingScreen) and app.session is None
+            release.set()
+            for _ in range(200):  # the loader's thread hands the session over
+                await pilot.pause()
+                if isinstance(app.screen, MainScreen) and app.session.clock.speed == 3:
+                    break
+            await settle(pilot)
+            assert app.session is not None and app.session.clock.speed == 3
+            assert app.focused is not None and app.focused.id == "vms-table"
+    finally:
+        release.set()
+
+
+async def test_q_on_the_loading_screen_quits_at_once() -> None:
+    release = threading.Event()
+
+    def held() -> object:
+        release.wait()
+        return make_session()
+
+    app = ConsoleApp(loader=held, theme="dark")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            while not isinstance(app.screen, LoadingScreen):
+                await pilot.pause()
+            burst(app, "2q")
+            await settle(pilot)
+            assert app.return_code == 0
+    finally:
+        release.set()
+
+
+def test_a_screen_that_goes_before_it_is_up_lets_its_keys_go() -> None:
+    from console.ui.typeahead import Turn, TypeAhead
+
+    typeahead = TypeAhead(loading=False)
+    screen = object()
+    typeahead.wait_for(screen)
+    assert typeahead.turn("j", [screen]) is Turn.HOLD
+    assert typeahead.turn("ctrl+c", [screen]) is Turn.GO
+    assert typeahead.turn("j", []) is Turn.AFTER_HELD
+    typeahead.keys.append(events.Key("j", "j"))
+    assert [key.key for key in typeahead.take(None)] == ["j"]
+    assert typeahead.turn("j", []) is Turn.GO
+
+
