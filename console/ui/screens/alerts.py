@@ -106,10 +106,10 @@ class AlertsScreen(Screen[None]):
             return
         self.query_one(ClusterHeader).update_view()
         self.table.refresh_rows()
-        pane = self.query_one("#alerts-pane")
+        pane = self.query_one("#alerts-pane", Pane)
         subtitle = f"{self.table.row_count()} open · enter: go to the subject · esc: back"
         if pane.border_subtitle != subtitle:
-            pane.border_subtitle = subtitle
+            pane.set_border_text(subtitle=subtitle)
 
     def on_keyed_table_selected(self, message: AlertsTable.Selected) -> None:
         message.stop()

@@ -207,9 +207,9 @@ class EventLogScreen(Screen[None]):
         search = f" · /{table.text_filter}" if table.text_filter else ""
         follow = " · following" if table.following and count else ""
         subtitle = f"{SEVERITY_SHOWN[table.least]}{search} · {where}{follow}"
-        pane = self.query_one("#log-pane")
+        pane = self.query_one("#log-pane", Pane)
         if pane.border_subtitle != subtitle:
-            pane.border_subtitle = subtitle
+            pane.set_border_text(subtitle=subtitle)
 
     def on_keyed_table_highlighted(self, message: EventLogTable.Highlighted) -> None:
         if getattr(self, "_ready", False):

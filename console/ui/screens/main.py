@@ -404,13 +404,13 @@ class MainScreen(Screen[None]):
         text = next((c for c in candidates if room < 0 or len(c) <= room), candidates[-1])
         if self._subtitles.get(pane) != text:
             self._subtitles[pane] = text
-            self.query_one(f"#{pane}").border_subtitle = text
+            self.query_one(f"#{pane}", Pane).set_border_text(subtitle=text)
         name = pane.removesuffix("-pane")
         sort = table.sort_label()
         title = f"{TITLES[name]} · {sort}" if sort else TITLES[name]
         if self._titles.get(name) != title:
             self._titles[name] = title
-            self.query_one(f"#{pane}").border_title = title
+            self.query_one(f"#{pane}", Pane).set_border_text(title=title)
 
     # -- selection ------------------------------------------------------------------------------
 

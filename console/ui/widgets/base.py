@@ -6,6 +6,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
+from textual.geometry import Region
 
 from console.model import views
 from console.ui.widgets.keyed_table import KeyedTable
@@ -33,6 +34,31 @@ class Pane(Vertical):
         border-title-style: bold;
     }
     """
+
+    _border_line: int | None = None  # while a border text is set: the one line to repaint
+
+    def set_border_text(self, *, title: str | None = None, subtitle: str | None = None) -> None:
+        """Put `title` in the top border line and `subtitle` in the bottom one (None: leave it),
+        repainting only those lines. Textual's setters repaint the whole pane, so a key that
+        moves a cursor and with it a position in a subtitle (`3/648`) repainted every line of
+        the pane, and every widget of the frame's box around them."""
+        for text, line, attribute in ((title, 0, "border_title"),
+                                      (subtitle, self.outer_size.height - 1, "border_subtitle")):
+            if text is None:
+                continue
+            self._border_line = max(0, line)
+            try:
+                setattr(self, attribute, text)
+            finally:
+                self._border_line = None
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Pane:
+        """Textual's; the border line alone while `set_border_text` sets its text."""
+        if self._border_line is not None and not regions and not layout and not recompose:
+            inside = self.content_offset  # Textual's regions are the content's: the border is out
+            regions = (Region(-inside.x, self._border_line - inside.y, self.outer_size.width, 1),)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
 
 class ModelTable(KeyedTable):
