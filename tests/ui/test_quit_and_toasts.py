@@ -4,13 +4,12 @@ shows raw markup: Textual's own toasts render theirs, the console's are plain te
 from __future__ import annotations
 
 import ast
-import threading
 from pathlib import Path
 
 import pytest
 from textual import events
 from textual.content import Content
-from ui_helpers import make_app, make_session, notes, select_node, select_vm
+from ui_helpers import loading_app, make_app, notes, select_node, select_vm
 
 from console.drills import load_drill
 from console.drills.live import LiveDrill, drill_session
@@ -112,23 +111,10 @@ async def test_ctrl_c_quits_from_every_screen_and_mode(tmp_path, app_for, go) ->
 
 
 async def test_ctrl_c_quits_the_loading_screen() -> None:
-    from console.ui.app import ConsoleApp
-
-    release = threading.Event()
-
-    def slow() -> object:
-        release.wait()
-        return make_session()
-
-    app = ConsoleApp(loader=slow, theme="dark")
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            await pilot.press("ctrl+c")
-            await pilot.pause()
-            assert app.return_code == 0
-    finally:
-        release.set()
+    async with loading_app() as (app, pilot, _release):
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.return_code == 0
 
 
 def toast_texts(app) -> list[str]:

@@ -5,13 +5,10 @@ log not mounted yet), and keys typed while a big cluster loads act once the cons
 
 from __future__ import annotations
 
-import threading
-
 from test_bar_key_order import burst, settle
 from textual import events
-from ui_helpers import make_app, make_session
+from ui_helpers import loading_app, make_app
 
-from console.ui.app import ConsoleApp
 from console.ui.screens.alerts import AlertsScreen
 from console.ui.screens.loading import LoadingScreen
 from console.ui.screens.log import EventLogScreen
@@ -47,49 +44,25 @@ async def test_the_keys_behind_the_alerts_key_go_to_the_alerts_list() -> None:
 
 
 async def test_keys_typed_while_the_cluster_loads_act_once_the_console_is_up() -> None:
-    release = threading.Event()
-
-    def held() -> object:
-        release.wait()
-        return make_session()
-
-    app = ConsoleApp(loader=held, theme="dark")
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            while not isinstance(app.screen, LoadingScreen):
-                await pilot.pause()
-            burst(app, ":speed 3", "enter", "2")
-            await settle(pilot)
-            assert isinstance(app.screen, LoadingScreen) and app.session is None
-            release.set()
-            for _ in range(200):  # the loader's thread hands the session over
-                await pilot.pause()
-                if isinstance(app.screen, MainScreen) and app.session.clock.speed == 3:
-                    break
-            await settle(pilot)
-            assert app.session is not None and app.session.clock.speed == 3
-            assert app.focused is not None and app.focused.id == "vms-table"
-    finally:
+    async with loading_app() as (app, pilot, release):
+        burst(app, ":speed 3", "enter", "2")
+        await settle(pilot)
+        assert isinstance(app.screen, LoadingScreen) and app.session is None
         release.set()
+        for _ in range(200):  # the loader's thread hands the session over
+            await pilot.pause()
+            if isinstance(app.screen, MainScreen) and app.session.clock.speed == 3:
+                break
+        await settle(pilot)
+        assert app.session is not None and app.session.clock.speed == 3
+        assert app.focused is not None and app.focused.id == "vms-table"
 
 
 async def test_q_on_the_loading_screen_quits_at_once() -> None:
-    release = threading.Event()
-
-    def held() -> object:
-        release.wait()
-        return make_session()
-
-    app = ConsoleApp(loader=held, theme="dark")
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            while not isinstance(app.screen, LoadingScreen):
-                await pilot.pause()
-            burst(app, "2q")
-            await settle(pilot)
-            assert app.return_code == 0
-    finally:
-        release.set()
+    async with loading_app() as (app, pilot, _release):
+        burst(app, "2q")
+        await settle(pilot)
+        assert app.return_code == 0
 
 
 def test_a_screen_that_goes_before_it_is_up_lets_its_keys_go() -> None:

@@ -4,6 +4,10 @@ conftest.py, so that no other conftest can shadow it."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+
 from console.formats.cluster import load_cluster
 from console.model.engine import Engine
 from console.paths import SAMPLE_CLUSTERS
@@ -66,3 +70,30 @@ def crashed_datacenter_app():
     engine = make_engine("datacenter.toml", 4)
     engine.submit(parse(f"fail-node {next(iter(engine.cluster.nodes))}"))
     return make_app(engine)
+
+
+@contextlib.asynccontextmanager
+async def loading_app(size: tuple[int, int] = (120, 40), status: str | None = None
+                      ) -> AsyncIterator[tuple]:
+    """A console whose cluster loads until the block sets `release` (or ends), run at `size`
+    and waited on until its loading screen is up (saying `status` when given):
+    yields (app, pilot, release)."""
+    from console.ui.app import ConsoleApp
+    from console.ui.screens.loading import LoadingScreen
+
+    release = threading.Event()
+
+    def held() -> Session:
+        release.wait()
+        return make_session()
+
+    app = ConsoleApp(loader=held, theme="dark")
+    if status is not None:
+        app.loading_status = lambda: status
+    try:
+        async with app.run_test(size=size) as pilot:
+            while not isinstance(app.screen, LoadingScreen):
+                await pilot.pause()
+            yield app, pilot, release
+    finally:
+        release.set()
