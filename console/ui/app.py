@@ -432,7 +432,7 @@ class ConsoleApp(App[int]):
         do; after `:` the typed line is the answer, except on real hosts (`Session.real_hosts`),
         where such a command always asks, naming the host. A word that is neither is refused
         with every word known; None when nothing was submitted."""
-        from console.ui.widgets.command_line import PANES, console_word, known_words
+        from console.ui.widgets.command_line import PANES, console_word, unknown_word
 
         words = text.split()
         first = words[0] if words else ""
@@ -455,7 +455,7 @@ class ConsoleApp(App[int]):
                 screen.action_focus_pane(head)
             return None
         if first not in COMMANDS:
-            return self._not_a_command(f"unknown command {first!r}; {known_words()}")
+            return self._not_a_command(unknown_word(first))
         try:
             command = parse(text)
         except CommandError as error:
