@@ -85,7 +85,7 @@ from console.ui.keys import KEYS, KeySpec, keys_for
 from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
 from console.ui.toasts import TOAST_CSS, toast_markup
-from console.ui.typeahead import Turn, TypeAhead
+from console.ui.typeahead import IN_ORDER_WAIT_S, InOrder, Turn, TypeAhead
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -200,6 +200,7 @@ class ConsoleApp(App[int]):
         self._leaving = False
         self._selection: str | None = None  # the selection last told to the session
         self.typeahead = TypeAhead(loading=session is None)
+        self.in_order = InOrder()
         self._paused_shown: bool | None = None  # the clock state the footer's label shows
         self._clock_timer: Timer | None = None  # calls `_tick` every `_clock_period` seconds
         self._clock_period = 0.0
@@ -432,7 +433,7 @@ class ConsoleApp(App[int]):
         do; after `:` the typed line is the answer, except on real hosts (`Session.real_hosts`),
         where such a command always asks, naming the host. A word that is neither is refused
         with every word known; None when nothing was submitted."""
-        from console.ui.widgets.command_line import PANES, console_word, known_words
+        from console.ui.widgets.command_line import PANES, console_word, unknown_word
 
         words = text.split()
         first = words[0] if words else ""
@@ -455,7 +456,7 @@ class ConsoleApp(App[int]):
                 screen.action_focus_pane(head)
             return None
         if first not in COMMANDS:
-            return self._not_a_command(f"unknown command {first!r}; {known_words()}")
+            return self._not_a_command(unknown_word(first))
         try:
             command = parse(text)
         except CommandError as error:
@@ -660,20 +661,62 @@ class ConsoleApp(App[int]):
         `MainScreen.take_key`)."""
         if isinstance(event, events.InputEvent):
             self._last_input = time.monotonic()
-            if isinstance(event, events.Key):
+            if isinstance(event, events.Key) and not event.is_forwarded:
                 turn = self.typeahead.turn(event.key, self.screen_stack)
                 if turn is Turn.HOLD:
                     self.typeahead.keys.append(event)
                     return  # typed ahead of the screen it is for (console.ui.typeahead)
                 if turn is Turn.AFTER_HELD:
                     await self._give_typed_ahead(None)
+                if self.in_order.holds(event.key):
+                    self.in_order.behind.append(event)
+                    self.set_timer(IN_ORDER_WAIT_S, self._keys_lost)
+                    return  # behind a key still on its way (console.ui.typeahead.InOrder)
             take = getattr(self.focused, "take", None)  # a bar (console.ui.widgets.bar.Bar)
             if isinstance(event, events.Key) and take is not None and await take(event):
                 return  # the bar's keys, in the order read
             take_key = getattr(self.screen, "take_key", None)
             if isinstance(event, events.Key) and take_key is not None and take_key(event):
                 return  # the main screen's bar and pane keys, in the order read
+            if isinstance(event, events.Key) and not event.is_forwarded:
+                self._send_on_its_way()
         await super().on_event(event)
+
+    def _send_on_its_way(self) -> None:
+        """A key read now goes to the focused widget (or the screen) through its queue: count
+        it on its way until it has passed that widget's queue and its parents' (`_passed`)."""
+        self.in_order.on_their_way += 1
+        self._passed(self.focused or self.screen, first=True)
+
+    def _passed(self, node, *, first: bool = False) -> None:
+        """The key has passed `node`'s queue (the first call: it is about to enter it): follow
+        it into the parent's, up to the app's; then the keys behind it may go."""
+        if not first:
+            node = node.parent
+        if node is not None and node.call_later(self._passed, node):
+            return
+        self.in_order.on_their_way = max(0, self.in_order.on_their_way - 1)
+        if not self.in_order.on_their_way and self.in_order.behind:
+            self.call_later(self._give_keys_behind)
+
+    async def _give_keys_behind(self) -> None:
+        """The keys read behind keys on their way, in the order read, while none is on its way
+        (a key given now that goes on its way holds the rest again)."""
+        if self.in_order.giving:
+            return
+        self.in_order.giving = True
+        try:
+            while self.in_order.behind and not self.in_order.on_their_way:
+                await self.on_event(self.in_order.behind.pop(0))
+        finally:
+            self.in_order.giving = False
+
+    def _keys_lost(self) -> None:
+        """A key on its way never said it passed (its widget went away): the keys behind it
+        go."""
+        if self.in_order.behind and self.in_order.on_their_way:
+            self.in_order.on_their_way = 0
+            self.call_later(self._give_keys_behind)
 
     def push_screen(self, screen, *args, **kwargs):  # type: ignore[override]
         """Textual's; the keys read until `screen` is up wait for it (console.ui.typeahead)."""

@@ -6,9 +6,10 @@ the key that closes a bar go to the screen (console.ui.widgets.bar)."""
 from __future__ import annotations
 
 from textual import events
-from ui_helpers import make_app
+from ui_helpers import make_app, notes
 
 from console.ui.screens.log import EventLogScreen, EventLogTable
+from console.ui.widgets.bar import Bar
 from console.ui.widgets.command_line import CommandLine
 from console.ui.widgets.nodes import NodesTable
 
@@ -111,3 +112,23 @@ async def test_commands_typed_one_behind_the_other_in_one_burst_each_run_whole()
         assert app.session.clock.speed == 5
         assert app.focused is nodes and nodes.cursor == 2
         assert not app.screen.query_one(CommandLine).has_class("-open")
+
+
+async def test_keys_read_before_the_bar_has_its_focus_stay_in_it() -> None:
+    """The focus event reached the command line after `:spe` was in it and selected it, so the
+    `e` of the next burst replaced it: `:speed 2` ran `ed 2` (found by a tester, about one
+    command in seven over SSH). The same for the filter."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        burst(app, ":spe")
+        await settle(pilot)
+        burst(app, "ed 2", "enter")
+        await settle(pilot)
+        assert app.session.clock.speed == 2
+        assert not any("unknown command" in n for n in notes(app))
+        burst(app, "/sq")
+        await settle(pilot)
+        burst(app, "l02")
+        await settle(pilot)
+        assert app.screen.query_one("#filter-line", Bar).value == "sql02"

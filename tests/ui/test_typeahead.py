@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from test_bar_key_order import burst, settle
 from textual import events
-from ui_helpers import loading_app, make_app
+from ui_helpers import loading_app, make_app, notes
 
 from console.ui.screens.alerts import AlertsScreen
 from console.ui.screens.loading import LoadingScreen
@@ -79,3 +79,43 @@ def test_a_screen_that_goes_before_it_is_up_lets_its_keys_go() -> None:
     assert typeahead.turn("j", []) is Turn.GO
 
 
+
+
+async def test_keys_ahead_of_a_pane_number_act_before_it_in_one_burst() -> None:
+    """`k2x` in one burst focused the VMs pane before `k` had moved the nodes' cursor: `k`
+    moved the VMs' cursor, and `x` (with --no-confirm) crashed the host of a VM other than the
+    one on show (found by a tester)."""
+    app = make_app(paused=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        burst(app, "jj")
+        await settle(pilot)
+        assert app.screen.query_one("#nodes-table").cursor == 2  # C
+        burst(app, "k2x")
+        await settle(pilot)
+        assert app.screen.query_one("#nodes-table").cursor == 1  # B
+        assert notes(app) == ["fail-node B"]  # the host of the VM on show, none other
+
+
+async def test_keys_ahead_of_the_command_line_are_not_typed_into_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        burst(app, "jj:")
+        await settle(pilot)
+        assert app.screen.query_one("#command-line", Bar).value == ""
+        assert app.screen.query_one("#nodes-table").cursor == 2
+
+
+async def test_a_q_typed_into_a_command_while_the_cluster_loads_is_the_commands() -> None:
+    async with loading_app() as (app, pilot, release):
+        burst(app, ":vm-power sql01 off")
+        await settle(pilot)
+        assert app.return_code is None  # the q of sql01 did not quit
+        release.set()
+        for _ in range(200):  # the loader's thread hands the session over
+            await pilot.pause()
+            if isinstance(app.screen, MainScreen):
+                break
+        await settle(pilot)
+        assert app.screen.query_one("#command-line", Bar).value == "vm-power sql01 off"

@@ -36,6 +36,10 @@ class Bar(Input):
     ]
 
     def __init__(self, **kwargs) -> None:
+        # Not Textual's select-all on focus: the focus event comes after the keys the bar has
+        # taken already (`take`), and selected them, so the next key replaced them: `:speed 2`
+        # typed in two bursts ran `ed 2`.
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(**kwargs)
         self.return_to: Widget | None = None
 

@@ -10,6 +10,7 @@ completion that fits is offered inline (right arrow takes it).
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from typing import TYPE_CHECKING, ClassVar
 
@@ -57,11 +58,13 @@ def console_word(word: str) -> str | None:
     return word if word in CONSOLE_WORDS else None
 
 
-def known_words() -> str:
-    """Every word the command line knows, for a refusal: the command language's verbs, then
-    the console's words (their aliases are on the help screen)."""
-    return (f"known: {', '.join(sorted(COMMANDS))}; console: {', '.join(CONSOLE_WORDS)} "
-            "(aliases such as vm, svc, ev, q: see help)")
+def unknown_word(word: str) -> str:
+    """The refusal of a first word the command line does not know, in one line (a toast of
+    every verb covered the panes at 80x24): the nearest known word, if one is near, and where
+    the others are (`?` lists them)."""
+    near = difflib.get_close_matches(word, sorted({*COMMANDS, *CONSOLE_WORDS, *ALIASES}), n=1)
+    guess = f"; did you mean {near[0]!r}?" if near else ""
+    return f"unknown command {word!r}{guess} (? lists every command)"
 
 
 def complete(engine: Engine, text: str, themes: list[str] = ()) -> tuple[str, list[str]]:  # type: ignore[assignment]
