@@ -765,7 +765,8 @@ class KeyedTable(Widget, can_focus=True):
         if y == 0:
             header = self._style("header")
             return self._strip(self._header_cells(), base + header, width)
-        if self._stale:
+        if self._stale or len(self._shown) != self.page_rows:  # drawn at a new height first:
+            # the rows it shows now, not blanks below the old height until its resize event
             self._count = self.shown_count()
             self._clamp()
             self._shown = [None] * self.page_rows
