@@ -25,7 +25,7 @@ from collections.abc import Callable
 from threading import Event
 from typing import IO
 
-from textual import constants
+from textual import constants, events
 from textual._loop import loop_last
 from textual._parser import ParseError
 from textual._xterm_parser import XTermParser
@@ -35,6 +35,20 @@ from textual.drivers.linux_driver import LinuxDriver
 #: one wait).
 POLL_S = 0.1
 
+
+
+class EscapeThenEnterParser(XTermParser):
+    """Textual's parser, but Escape and then Enter typed within its escape delay (100 ms: over
+    SSH they can arrive together) are the two keys, not `enter`: Textual reads an Escape
+    followed by a key as that key with Alt, and drops the Alt from `enter`, so Esc on a "Crash
+    node A?" question and a quick Enter crashed A (found by a tester)."""
+
+    def _sequence_to_key_events(self, sequence: str, alt: bool = False):  # type: ignore[override]
+        if alt and sequence == "\r":
+            yield events.Key("escape", "\x1b")
+            yield events.Key("enter", "\r")
+            return
+        yield from super()._sequence_to_key_events(sequence, alt)
 
 class OutlivingFile:
     """`file` for Textual's writer thread: `write` and `flush` drop their data once one of them
@@ -113,7 +127,7 @@ class ConsoleDriver(LinuxDriver):
         selector.register(self.fileno, selectors.EVENT_READ)
         selector.register(wake_read, selectors.EVENT_READ)
         fileno = self.fileno
-        parser = XTermParser(self._debug)
+        parser = EscapeThenEnterParser(self._debug)
         feed = parser.feed
         tick = parser.tick
         decode = getincrementaldecoder("utf-8")().decode
