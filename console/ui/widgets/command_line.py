@@ -59,10 +59,11 @@ def console_word(word: str) -> str | None:
 
 
 def unknown_word(word: str) -> str:
-    """The refusal of a first word the command line does not know, in one line (a toast of
-    every verb covered the panes at 80x24): the nearest known word, if one is near, and where
+    """The refusal of a first word the command line does not know, short (a toast of every
+    verb covered the panes at 80x24): the nearest known word, if one is near, and where
     the others are (`?` lists them)."""
-    near = difflib.get_close_matches(word, sorted({*COMMANDS, *CONSOLE_WORDS, *ALIASES}), n=1)
+    near = difflib.get_close_matches(word.lower(), sorted({*COMMANDS, *CONSOLE_WORDS, *ALIASES}),
+                                     n=1)
     guess = f"; did you mean {near[0]!r}?" if near else ""
     return f"unknown command {word!r}{guess} (? lists every command)"
 
