@@ -669,8 +669,9 @@ class ConsoleApp(App[int]):
                 if turn is Turn.AFTER_HELD:
                     await self._give_typed_ahead(None)
                 if self.in_order.holds(event.key):
+                    if not self.in_order.behind:  # one watch for the keys held from now
+                        self.set_timer(IN_ORDER_WAIT_S, self._keys_lost)
                     self.in_order.behind.append(event)
-                    self.set_timer(IN_ORDER_WAIT_S, self._keys_lost)
                     return  # behind a key still on its way (console.ui.typeahead.InOrder)
             take = getattr(self.focused, "take", None)  # a bar (console.ui.widgets.bar.Bar)
             if isinstance(event, events.Key) and take is not None and await take(event):

@@ -89,12 +89,6 @@ class ModelTable(KeyedTable):
         tick); None, as here, when any tick may change one (every row is then compared)."""
         return None
 
-    def keys_on_show(self) -> list[Hashable]:
-        """The keys of the rows on screen now, top to bottom: what a `view_marker` needs to
-        watch (a marker over every row costs as many rows as the model has)."""
-        return [self.shown_key(index) for index in
-                range(self.top, min(self.shown_count(), self.top + self.page_rows))]
-
     def _order_outstanding(self) -> bool:
         """A sorted or filtered order was worked out for values that have changed since (it
         waits for its turn: `KeyedTable._current_order`)."""

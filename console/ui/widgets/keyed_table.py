@@ -306,6 +306,12 @@ class KeyedTable(Widget, can_focus=True):
         """Every shown key in order (for tests and small tables)."""
         return [self.shown_key(i) for i in range(self.shown_count())]
 
+    def keys_on_show(self) -> list[Hashable]:
+        """The keys of the rows on screen now, top to bottom: what a `view_marker` needs to
+        watch (a marker over every row costs as many rows as the model has)."""
+        return [self.shown_key(index) for index in
+                range(self.top, min(self.shown_count(), self.top + self.page_rows))]
+
     def position(self) -> str:
         """The cursor's place among the shown rows, `123/648` (`0/0` with none)."""
         count = self.shown_count()
