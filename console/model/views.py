@@ -32,7 +32,7 @@ from console.model.entities import (
     VmState,
 )
 from console.model.events import Event
-from console.model.history import LEVELS
+from console.model.history import LEVELS, SAMPLE_S
 from console.model.observed import UNREAD
 from console.model.workloads import Demand
 
@@ -69,6 +69,31 @@ def log_length(engine: Engine) -> int:
     """The number of events logged: a marker that moves whenever a VM's state or place, a
     node's or a service's state may have changed (each leaves an event)."""
     return len(engine.log)
+
+
+def sampled_at(engine: Engine) -> float:
+    """The instant, in simulated seconds, of the utilisation figures the screens show (host and
+    VM CPU, disk I/O, a VM's uptime): the last of the instants the history recorder samples,
+    every SAMPLE_S = 10 simulated seconds (console.model.history), as a monitor shows its newest
+    sample (vCenter's real-time statistics: one every 20 s; Proxmox VE's pvestatd: every 10 s).
+    So the figures on show are the newest point of a CPU history, and a second in which only
+    demand drifts changes no figure. Where each VM runs and whether it runs are current: a VM
+    moved or restarted counts on its new host at once, with its demand of that instant. Real
+    hosts' (an observed cluster's) figures are their readings, shown as they come: there it is
+    now."""
+    if engine.cluster.observed:
+        return engine.now
+    return math.floor(engine.now / SAMPLE_S + 1e-9) * SAMPLE_S
+
+
+def sampled(engine: Engine) -> Hashable:
+    """A marker that moves whenever a figure worked out at `sampled_at` may have changed: (events
+    logged, `sampled_at`), every change of state leaving an event; `instant` where figures are
+    read from real machines (an observed cluster, a `--local` node), whose readings leave
+    none."""
+    if engine.cluster.observed or engine.readings.latest:
+        return instant(engine)
+    return len(engine.log), sampled_at(engine)
 
 
 def memo(engine: Engine, name: str, marker: Hashable, compute: Callable[[], _T]) -> _T:
@@ -171,7 +196,8 @@ def host_answers(engine: Engine, node: Node) -> bool:
 
 
 def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
-    """CPU demand over cores, allocated memory over memory, disk I/O over throughput.
+    """CPU demand over cores, allocated memory over memory, disk I/O over throughput, of the VMs
+    that run on `node` now, with their demand at `t` (default: `sampled_at`).
 
     A local node, or an observed cluster's, reports its latest reading instead (a replay sees
     the same readings); a real host that does not answer (`host_answers`) has none now:
@@ -184,7 +210,7 @@ def node_usage(engine: Engine, node: Node, t: float | None = None) -> Usage:
         return Usage(r.cpu, r.memory, r.disk, measured=True)
     if not node.powered:
         return Usage(0.0, 0.0, 0.0)
-    when = engine.now if t is None else t
+    when = sampled_at(engine) if t is None else t
     workloads = engine.workloads
     cluster = engine.cluster
     cpu = disk = 0.0
@@ -407,22 +433,22 @@ def services_active_on(engine: Engine, node: str) -> list[str]:
 
 
 def vm_cpu(engine: Engine, vm: Vm) -> float | None:
-    """Fraction of the VM's vCPUs busy (0 when it is not running, paused included); None when
-    nothing current is known of it (`vm_last_seen`, `vm_unread`)."""
+    """Fraction of the VM's vCPUs busy at `sampled_at` (0 when it is not running, paused
+    included); None when nothing current is known of it (`vm_last_seen`, `vm_unread`)."""
     if engine.cluster.observed and (vm_last_seen(engine, vm) is not None
                                     or vm_unread(engine, vm)):
         return None
     if vm.state not in LOADED_STATES:
         return 0.0
-    return engine.workloads.cpu(vm, engine.now) / vm.vcpus if vm.vcpus else 0.0
+    return engine.workloads.cpu(vm, sampled_at(engine)) / vm.vcpus if vm.vcpus else 0.0
 
 
 def vm_cpu_all(engine: Engine) -> dict[str, float | None]:
-    """`vm_cpu` of every VM by name, worked out once for the instant (`instant`): what a sort of
+    """`vm_cpu` of every VM by name, worked out once a sample (`sampled`): what a sort of
     40,000 VMs by CPU reads, rather than asking each VM."""
 
     def compute() -> dict[str, float | None]:
-        now, cpu = engine.now, engine.workloads.cpu
+        now, cpu = sampled_at(engine), engine.workloads.cpu
         found: dict[str, float | None] = {
             name: (cpu(vm, now) / vm.vcpus if vm.vcpus else 0.0)
             if vm.state in LOADED_STATES else 0.0
@@ -435,7 +461,7 @@ def vm_cpu_all(engine: Engine) -> dict[str, float | None]:
                                        if vm_unread(engine, vm)))
         return found
 
-    return memo(engine, "vm_cpu_all", instant(engine), compute)
+    return memo(engine, "vm_cpu_all", sampled(engine), compute)
 
 
 def vm_unread(engine: Engine, vm: Vm) -> bool:
@@ -457,14 +483,14 @@ def vm_last_seen(engine: Engine, vm: Vm) -> float | None:
 
 
 def vm_uptime_all(engine: Engine) -> dict[str, float | None]:
-    """`vm_uptime` of every VM by name, worked out once for the instant (`instant`)."""
+    """`vm_uptime` of every VM by name, worked out once a sample (`sampled`)."""
 
     def compute() -> dict[str, float | None]:
-        now = engine.now
+        now = sampled_at(engine)
         return {name: max(0.0, now - vm.started_at) if vm.state in LOADED_STATES else None
                 for name, vm in engine.cluster.vms.items()}
 
-    return memo(engine, "vm_uptime_all", instant(engine), compute)
+    return memo(engine, "vm_uptime_all", sampled(engine), compute)
 
 
 def vm_cpu_history(engine: Engine, vm: Vm, points: int, step_s: float) -> list[float | None]:
@@ -476,15 +502,16 @@ def vm_cpu_history(engine: Engine, vm: Vm, points: int, step_s: float) -> list[f
 
 
 def vm_demand(engine: Engine, vm: Vm) -> Demand | None:
-    """The VM's workload demand now (CPU, active memory, disk MB/s, dirty MB/s): none at all
-    while it does not run (paused, stopped, ...: `NO_DEMAND`, as `vm_cpu` and its host's sums
-    say); None when nothing current is known of it (`vm_last_seen`, `vm_unread`)."""
+    """The VM's workload demand at `sampled_at` (CPU, active memory, disk MB/s, dirty MB/s):
+    none at all while it does not run (paused, stopped, ...: `NO_DEMAND`, as `vm_cpu` and its
+    host's sums say); None when nothing current is known of it (`vm_last_seen`,
+    `vm_unread`)."""
     if engine.cluster.observed and (vm_last_seen(engine, vm) is not None
                                     or vm_unread(engine, vm)):
         return None
     if vm.state not in LOADED_STATES:
         return NO_DEMAND
-    return engine.workloads.demand(vm, engine.now)
+    return engine.workloads.demand(vm, sampled_at(engine))
 
 
 def anti_affine(engine: Engine, vm: Vm) -> list[str]:
@@ -493,10 +520,11 @@ def anti_affine(engine: Engine, vm: Vm) -> list[str]:
 
 
 def vm_uptime(engine: Engine, vm: Vm) -> float | None:
-    """Simulated seconds since the VM last started, or None when it is not running."""
+    """Simulated seconds since the VM last started, at `sampled_at` (0 for a VM started since),
+    or None when it is not running."""
     if vm.state not in LOADED_STATES:
         return None
-    return max(0.0, engine.now - vm.started_at)
+    return max(0.0, sampled_at(engine) - vm.started_at)
 
 
 def vm_downtime(engine: Engine, vm: Vm) -> float:
@@ -651,7 +679,7 @@ class TargetOption:
 def migration_targets(engine: Engine, vm: Vm) -> list[TargetOption]:
     """Every other host, the ones that fit first, each with its projected load."""
     options = []
-    cpu_cores = engine.workloads.cpu(vm, engine.now)
+    cpu_cores = engine.workloads.cpu(vm, sampled_at(engine))
     for node in engine.cluster.nodes.values():
         if node.name == vm.host:
             continue

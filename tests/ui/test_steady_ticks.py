@@ -233,12 +233,57 @@ async def test_a_quiet_second_computes_no_row_of_the_panes_time_alone_leaves_alo
         assert len(app.engine.log) == log  # nothing happened but time
         assert rows["events-table"] == rows["services-table"] == 0
         assert rows["migrations-table"] == 0
+        assert rows["nodes-table"] == rows["vms-table"] == 0  # 4-8 s: no sample yet
 
 
-async def test_a_second_in_which_one_vms_cpu_changes_repaints_that_row_only(monkeypatch):
+async def test_the_utilisation_figures_move_with_the_samples_and_the_placement_at_once():
+    from console.model import views
+    from console.ui.widgets.nodes import NodesTable
+    from console.ui.widgets.vms import VmsTable
+
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3.0)
+        app.advance(11.0)
+        await pilot.pause()
+        nodes, vms = app.screen.query_one(NodesTable), app.screen.query_one(VmsTable)
+        node = app.engine.cluster.nodes["A"]
+        vm = next(v for v in views.vms_on(app.engine, node)
+                  if v.workload.profile == "diurnal")
+        shown = nodes.row_cells("A"), vms.row_cells(vm.name)
+        at_ten = views.node_usage(app.engine, node, t=10.0).cpu
+        assert views.node_usage(app.engine, node).cpu == at_ten
+        app.advance(8.0)  # 19 s: the 10 s sample still
+        await pilot.pause()
+        assert (nodes.row_cells("A"), vms.row_cells(vm.name)) == shown
+        app.advance(1.0)  # 20 s: the next
+        await pilot.pause()
+        assert views.node_usage(app.engine, node).cpu == views.node_usage(
+            app.engine, node, t=20.0).cpu != at_ten
+        app.run_command(parse(f"migrate {vm.name} B"), quiet=True)
+        for _ in range(60):
+            if vm.host == "B":
+                break
+            app.advance(1.0)
+            await pilot.pause()
+        assert vm.host == "B"
+        if app.engine.now % 10 == 0:
+            app.advance(1.0)
+            await pilot.pause()
+        sample = views.sampled_at(app.engine)
+        assert sample < app.engine.now  # between samples, and yet A no longer counts it:
+        assert views.node_usage(app.engine, node).cpu == views.node_usage(
+            app.engine, node, t=sample).cpu
+        assert vm.name not in [v.name for v in views.vms_on(app.engine, node)]
+        line = nodes.shown_index("A") - nodes.top + 1
+        shown = nodes.render_line(line).text
+        nodes.refresh_rows(force=True)
+        assert nodes.render_line(line).text == shown  # the pane shows it so already
+
+
+async def test_a_sample_in_which_one_vms_cpu_changes_repaints_that_row_only(monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(9.0)
         await pilot.pause()
         vms = app.screen.query_one(VmsTable)
         name = next(n for n in vms.shown_keys()

@@ -95,10 +95,13 @@ class ModelTable(KeyedTable):
         return self._order is not None and self._order_values != self.values_marker()
 
     def values_marker(self) -> Hashable:
-        """The log's length (every change of state leaves an event), and the clock while sorted by
-        a column that moves with it (CPU)."""
-        engine = self.engine
-        return (len(engine.log), engine.now if self.sorting_live() else None)
+        """The log's length (every change of state leaves an event), and `clock_marker` while
+        sorted by a column that moves with the clock (CPU)."""
+        return (len(self.engine.log), self.clock_marker() if self.sorting_live() else None)
+
+    def clock_marker(self) -> Hashable:
+        """What moves the live columns' values as the clock goes: the clock itself, here."""
+        return self.engine.now
 
     def fit_names(self, column: int, names, low: int, high: int) -> None:
         """Size a name column to the longest name (within low..high)."""

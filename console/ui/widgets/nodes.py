@@ -44,6 +44,19 @@ class NodesTable(NodeRowsTable):
                sort=lambda t, k: views.vm_count(t.engine, views.nodes(t.engine)[k])),
         Column("HB", 2, priority=4),
     )
+    def view_marker(self) -> Hashable:
+        """`views.sampled` (the figures are a sample's: console.model.views.sampled_at), the
+        cluster's conditions counter (a node's state, heard, quorum) and whether each node on
+        show is powered: a second that brings no sample and no event computes no row."""
+        engine = self.engine
+        nodes = views.nodes(engine)
+        return (views.sampled(engine), engine.cluster.conditions,
+                tuple(nodes[key].powered for key in self.keys_on_show()))  # type: ignore[index]
+
+    def clock_marker(self) -> Hashable:
+        """The utilisation columns move with the samples (`views.sampled`)."""
+        return views.sampled(self.engine)
+
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state, hypervisor, CPU / memory / disk meters, VM count and heartbeat mark (●
         beating, ◌ silent or suspect, ○ powered off)."""

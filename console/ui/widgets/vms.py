@@ -134,6 +134,16 @@ class VmsTable(ModelTable):
         """The model's marker and the number of VMs."""
         return (super().values_marker(), len(views.vms(self.engine)))
 
+    def view_marker(self) -> Hashable:
+        """`views.sampled`: a VM's state, place, size, role and priority change with an event,
+        its CPU and uptime with a sample (console.model.views.sampled_at); a second that
+        brings neither computes no row."""
+        return views.sampled(self.engine)
+
+    def clock_marker(self) -> Hashable:
+        """The CPU and uptime columns move with the samples (`views.sampled`)."""
+        return views.sampled(self.engine)
+
     def all_keys(self) -> list[Hashable]:
         """The VMs on the node (or all), by name."""
         return list(self._rows())
