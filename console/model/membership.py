@@ -17,6 +17,7 @@ Works": failure detection, host isolation, datastore heartbeating). Quorum has o
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from console.model.entities import (
@@ -167,13 +168,18 @@ class Membership:
 
     # -- the quorum, cached --------------------------------------------------------------------
 
+    def quorum_marker(self) -> Hashable:
+        """A value that changes whenever the quorum may have (`quorum_partition`, `votes`, ...):
+        its inputs, a host's power, boot or link (`World.version`), a host's vote (`_set_vote`),
+        the hosts in the pool and the quorum settings that count votes."""
+        settings = self.cluster.settings.quorum
+        return (self.context.world.version, self._votes_version, len(self.cluster.nodes),
+                settings.voting, settings.witness, settings.dynamic_witness, settings.tie_breaker)
+
     def _quorum(self) -> QuorumView:
         """The partitions, votes and quorum as they stand, worked out again only when one of
-        their inputs changed: a host's power, boot or link (`World.version`), a host's vote
-        (`_set_vote`), the hosts in the pool, the quorum settings that count votes."""
-        settings = self.cluster.settings.quorum
-        key = (self.context.world.version, self._votes_version, len(self.cluster.nodes),
-               settings.voting, settings.witness, settings.dynamic_witness, settings.tie_breaker)
+        their inputs changed (`quorum_marker`)."""
+        key = self.quorum_marker()
         if key != self._quorum_key:
             self._quorum_view = self._computed_quorum()
             self._quorum_key = key

@@ -394,15 +394,15 @@ def quorum_lost_anywhere(engine: Engine) -> bool:
 
 
 def quorum_lost_anywhere_now(engine: Engine) -> bool:
-    """`quorum_lost_anywhere`, kept for the instant (`instant`)."""
-    return memo(engine, "quorum_lost_anywhere", instant(engine),
+    """`quorum_lost_anywhere`, kept while no node's condition changes (`Cluster.conditions`)."""
+    return memo(engine, "quorum_lost_anywhere", engine.cluster.conditions,
                 lambda: quorum_lost_anywhere(engine))
 
 
 def quorum_now(engine: Engine) -> Quorum:
-    """`quorum`, kept for the instant (`instant`): the header, a pane's title and the alerts ask
-    for it in one tick."""
-    return memo(engine, "quorum", instant(engine), lambda: quorum(engine))
+    """`quorum`, kept while its inputs hold (`Membership.quorum_marker`): the header, a pane's
+    title and the alerts ask for it every tick."""
+    return memo(engine, "quorum", engine.membership.quorum_marker(), lambda: quorum(engine))
 
 
 def quorum(engine: Engine) -> Quorum:

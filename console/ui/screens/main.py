@@ -20,7 +20,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
@@ -29,6 +28,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from console.model import views
 from console.model.commands import Command, Migrate
 from console.ui import actions, capability
+from console.ui.compositor import LineCroppingCompositor
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.real_hosts import on_real_host
 from console.ui.widgets.balancer import BalancerTable
@@ -56,6 +56,9 @@ LOWER = ("events", "balancer", "images")
 TITLES = {"nodes": "1 Nodes", "heartbeats": "3 Heartbeats", "vms": "2 VMs",
           "services": "4 Services", "migrations": "5 Migrations", "events": "6 Events",
           "balancer": "7 Balancer", "images": "8 Images"}
+#: The lower pane on show -> the subtitle's keys to the other two: `7:balancer 8:images`.
+OTHER_LOWER_PANES = {f"{shown}-pane": " ".join(f"{n + 6}:{name}" for n, name in enumerate(LOWER)
+                                               if name != shown) for shown in LOWER}
 #: Rows a pane takes besides its table's rows: the border (2) and the header line.
 PANE_FRAME = 3
 #: The fewest rows of a pane: its frame and one line (a row, or "no events yet").
@@ -150,6 +153,11 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A second's clock or a key's two rows render only their lines, not every widget's.
+        self._compositor = LineCroppingCompositor()
+
     def compose(self) -> ComposeResult:
         self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
         if not self._mode_widgets:
@@ -206,10 +214,6 @@ class MainScreen(Screen[None]):
         # The node followed before the layout counts the VMs pane's rows: not every VM sorted
         # (40,000) for a count the first frame does not show.
         self.query_one(VmsTable).node = self.console.selected_node
-        self._layout_for(self.size.width, self.size.height)
-        for table in self.query(KeyedTable):  # the panes that follow a cursor: in its frame
-            table.follower = self.on_keyed_table_highlighted
-        self.query_one("#nodes-table").focus()
         # What every tick repaints, found once (a query each a tick cost as much as a pane).
         self._header = self.query_one(ClusterHeader)
         self._upper_tables = [self.query_one(f"#{name}-table", KeyedTable)
@@ -218,6 +222,14 @@ class MainScreen(Screen[None]):
         self._lower_tables = {f"{name}-pane": self.query_one(f"#{name}-table", KeyedTable)
                               for name in LOWER}
         self._spark = self.query_one(NodeSpark)
+        self._panes = {f"{name}-pane": (self.query_one(f"#{name}-pane", Pane),
+                                        self.query_one(f"#{name}-table", KeyedTable))
+                       for name in TITLES}
+        self._subtitled_for: dict[str, tuple] = {}  # pane -> what its subtitle was fitted for
+        self._layout_for(self.size.width, self.size.height)
+        for table in self.query(KeyedTable):  # the panes that follow a cursor: in its frame
+            table.follower = self.on_keyed_table_highlighted
+        self.query_one("#nodes-table").focus()
         self._ready = True
         self.update_view()
 
@@ -232,7 +244,8 @@ class MainScreen(Screen[None]):
         self.on_mount()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._layout_for(event.size.width, event.size.height)
+        if getattr(self, "_ready", False):  # else `on_mount` lays out, for the size then
+            self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
         """Lay the panes out for a `width` x `height` screen: which arrangement, then each pane's
@@ -311,15 +324,10 @@ class MainScreen(Screen[None]):
         """The table rows each pane would like: nodes, services, migrations and the lower pane's
         (events, balancer or images); counts of shown rows, cheap to ask every tick."""
         engine = self.console.engine
-        try:
-            lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
-            migrations = self.query_one(MigrationsTable).shown_count()
-            below = self.query_one(f"#{lower.replace('-pane', '-table')}", KeyedTable)
-            lower_rows = below.shown_count()
-            vms = self.query_one(VmsTable).shown_count()
-        except NoMatches:  # not composed yet
-            migrations = lower_rows = 0
-            vms = MAX_VMS_ROWS
+        lower = self._lower.current or "events-pane"
+        migrations = self._panes["migrations-pane"][1].shown_count()
+        lower_rows = self._lower_tables[lower].shown_count()
+        vms = self._panes["vms-pane"][1].shown_count()
         return {"nodes": len(views.nodes(engine)), "services": len(views.services(engine)),
                 "migrations": migrations, "lower": min(lower_rows, 64),
                 "vms": min(vms, MAX_VMS_ROWS)}
@@ -358,23 +366,23 @@ class MainScreen(Screen[None]):
             partitions += " · !: side without quorum"  # the legend line is hidden
             shorter.insert(0, f"{parts} · !: no quorum")
         self._subtitle("heartbeats-pane", f"{q.text}{partitions}", *shorter)
-        vms = self.query_one(VmsTable)
-        self._subtitle("vms-pane", vms.scope())
+        vms = self._panes["vms-pane"][1]
+        self._subtitle("vms-pane", vms.scope())  # type: ignore[attr-defined]
         running, queued = views.migration_counts(engine)
         self._subtitle("migrations-pane", f"{running} running, {queued} queued"
                        if running or queued else "")
         self._subtitle("nodes-pane", "")
         self._subtitle("services-pane", "")
-        lower = self.query_one("#lower", ContentSwitcher).current or "events-pane"
-        others = " ".join(f"{n + 6}:{name}" for n, name in enumerate(LOWER)
-                          if f"{name}-pane" != lower)
+        lower = self._lower.current or "events-pane"
+        others = OTHER_LOWER_PANES[lower]
         extra = ""
         if lower == "images-pane":
             extra = f"saved {views.images_saved_gb(engine):.0f} GB · "
         elif lower == "balancer-pane":
             measured = views.last_imbalance(engine)
             shown = "not measured yet" if measured is None else f"{measured:.3f}"
-            extra = f"imbalance {shown} · {self.query_one(BalancerTable).summary()} · "
+            balancer = self._lower_tables["balancer-pane"]
+            extra = f"imbalance {shown} · {balancer.summary()} · "  # type: ignore[attr-defined]
         self._subtitle(lower, f"{extra}{others}")
 
     def _refit_subtitles(self) -> None:
@@ -390,8 +398,13 @@ class MainScreen(Screen[None]):
         the pane's border, the first of `shorter` that does instead of `text`, then the last
         without the position."""
         self._notes[pane] = (text, *shorter)
-        table = self.query_one(f"#{pane.replace('-pane', '-table')}", KeyedTable)
-        room = self.query_one(f"#{pane}").outer_size.width - 4  # corners, a space each side
+        box, table = self._panes[pane]
+        room = box.outer_size.width - 4  # corners, a space each side
+        fitted_for = (text, shorter, room, table.text_filter, table.position(),
+                      table.sort_column, table.sort_reverse)
+        if self._subtitled_for.get(pane) == fitted_for:  # the tick of a quiet second
+            return
+        self._subtitled_for[pane] = fitted_for
         candidates = []
         forms = [(words, True) for words in (text, *shorter)] + [((text, *shorter)[-1], False)]
         for words, position in forms:
@@ -404,13 +417,13 @@ class MainScreen(Screen[None]):
         text = next((c for c in candidates if room < 0 or len(c) <= room), candidates[-1])
         if self._subtitles.get(pane) != text:
             self._subtitles[pane] = text
-            self.query_one(f"#{pane}", Pane).set_border_text(subtitle=text)
+            box.set_border_text(subtitle=text)
         name = pane.removesuffix("-pane")
         sort = table.sort_label()
         title = f"{TITLES[name]} · {sort}" if sort else TITLES[name]
         if self._titles.get(name) != title:
             self._titles[name] = title
-            self.query_one(f"#{pane}", Pane).set_border_text(title=title)
+            box.set_border_text(title=title)
 
     # -- selection ------------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ class ClusterHeader(Widget):
         self._parts: list[tuple[str, str]] = []
         self._parts_width = -1  # the width `_parts` were fitted to
         self._fitted_for: tuple | None = None  # (facts, clock's length, width) of `_parts`
+        self._clock_at = (0, 0)  # the clock's part in `_parts`: its index and its cell
         self._styles: dict[str, Style] = {}  # part style -> the line's style with it
         self._strip: Strip | None = None  # the line drawn from `_parts`, until they change
 
@@ -145,16 +146,21 @@ class ClusterHeader(Widget):
     def update_view(self) -> None:
         """Repaint the region from the first changed part to the last (to the line's end when a part
         changed width); nothing when nothing changed. A tick that moved only the clock puts its
-        time in the line as fitted before, the rest of the header neither built nor fitted
-        again."""
+        time in the line as fitted before and repaints its cells, the rest of the header neither
+        built nor fitted again."""
         width = self.size.width
         facts = self._facts()
         time_of_day = clock(self.app.engine.now)  # type: ignore[attr-defined]
         old = self._parts
         if (facts, len(time_of_day), width) == self._fitted_for and width == self._parts_width:
-            new = [(f"{time_of_day} ", CLOCK) if part[1] == CLOCK else part for part in old]
-        else:
-            new = self._fit(facts, time_of_day, width)
+            index, x = self._clock_at
+            part = (f"{time_of_day} ", CLOCK)
+            if old[index] != part:
+                self._parts = [*old[:index], part, *old[index + 1:]]
+                self._strip = None
+                self.refresh(Region(x, 0, len(time_of_day), 1))
+            return
+        new = self._fit(facts, time_of_day, width)
         if new == old and width == self._parts_width:
             return
         self._parts = new
@@ -186,8 +192,14 @@ class ClusterHeader(Widget):
         what a tick may put another time of the same length in (`update_view`), unless the
         clock's part was cut at the line's end."""
         parts = fit(self._items(facts, time_of_day), width)
-        whole = any(style == CLOCK and text == f"{time_of_day} " for text, style in parts)
-        self._fitted_for = (facts, len(time_of_day), width) if whole else None
+        self._fitted_for = None
+        x = 0
+        for index, (text, style) in enumerate(parts):
+            if style == CLOCK and text == f"{time_of_day} ":
+                self._fitted_for = (facts, len(time_of_day), width)
+                self._clock_at = (index, x)
+                break
+            x += cell_len(text)
         return parts
 
     def on_resize(self) -> None:
