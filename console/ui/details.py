@@ -69,7 +69,8 @@ def node_details(engine: Engine, name: str, processes: list[tuple[str, float, fl
         f"memory         {node.memory_gb:g} GB; {node.used_memory_gb:g} GB allocated",
         f"disks          {_disks_line(engine, node)}",
         f"NICs           {_nics_line(node)}",
-        f"utilisation    {_usage_text(usage)}",
+        f"utilisation    {_usage_text(usage)}"
+        f"{_sample_note(engine) if usage.cpu is not None and not usage.measured else ''}",
         cpu_history_line(views.node_cpu_history(engine, node, HISTORY_POINTS, step), step),
         "heartbeats     " + "".join(" " if b is None else "▮" if b else "·" for b in beat.strip)
         + (f"  last {beat.since_last:.0f} s ago" if beat.since_last is not None else ""),
@@ -141,6 +142,12 @@ def _usage_text(usage: views.Usage) -> str:
             f"disk {_percent(usage.disk)}{'  (measured)' if usage.measured else ''}")
 
 
+def _sample_note(engine: Engine) -> str:
+    """`  (sample of 00:01:20)`: when the figures shown were taken (views.sampled_at, every 10
+    simulated seconds); nothing for real hosts, whose figures are their latest readings."""
+    return "" if engine.cluster.observed else f"  (sample of {clock(views.sampled_at(engine))})"
+
+
 def _last_seen(when: float | None) -> str:
     """`  (as last seen at 00:01:05: its host does not answer)`, or nothing for a current
     state."""
@@ -196,7 +203,7 @@ def vm_details(engine: Engine, name: str, speed: float = 1.0) -> list[str]:
             if demand is None else
             f"CPU {demand.cpu:.0%} of {vm.vcpus} vCPU, "
             f"memory {demand.memory:.0%} active, disk {demand.disk_mbps:.0f} MB/s, "
-            f"dirtying {demand.dirty_mbps:.0f} MB/s"),
+            f"dirtying {demand.dirty_mbps:.0f} MB/s{_sample_note(engine)}"),
         cpu_history_line(views.vm_cpu_history(engine, vm, HISTORY_POINTS, step), step),
     ]
     migration = next((m for m in views.migrations(engine) if m.vm == vm.name), None)

@@ -67,3 +67,17 @@ def test_a_long_history_is_cut_with_a_pointer_to_the_log() -> None:
     lines = details.history_lines(engine, list(range(len(engine.log.events))))
     assert lines[-1] == "  ... and 5 older (L: the whole event log)"
     assert f"note {details.HISTORY_LINES + 4}" in lines[2]
+
+
+def test_the_details_say_when_their_utilisation_figures_were_sampled() -> None:
+    from ui_helpers import seed_engine
+
+    engine = seed_engine()
+    engine.run_until(25.0)
+    node = next(line for line in details.node_details(engine, "A")
+                if line.startswith("utilisation"))
+    assert node.endswith("(sample of 00:00:20)")
+    vm = next(iter(engine.cluster.nodes["A"].vms))
+    workload = next(line for line in details.vm_details(engine, vm)
+                    if line.startswith("workload"))
+    assert workload.endswith("(sample of 00:00:20)")
