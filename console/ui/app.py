@@ -86,6 +86,7 @@ from console.ui.palette import ConsoleCommands
 from console.ui.themes import for_colour_system
 from console.ui.toasts import TOAST_CSS, toast_markup
 from console.ui.typeahead import IN_ORDER_WAIT_S, InOrder, Turn, TypeAhead
+from console.ui.widgets.base import lag
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -822,8 +823,9 @@ class ConsoleApp(App[int]):
 
     @property
     def behind_label(self) -> str:
-        """`behind 42s` while the clock is BEHIND_S or more behind (`behind_s`), else ""."""
-        return f"behind {self.behind_s:.0f}s" if self.behind_s >= BEHIND_S else ""
+        """`behind 42s` (`behind 4h55m`: `lag`) while the clock is BEHIND_S or more behind
+        (`behind_s`), else ""."""
+        return f"behind {lag(self.behind_s)}" if self.behind_s >= BEHIND_S else ""
 
     def note_selection(self) -> None:
         """Tell a recorded session what the operator has selected (console.ui.selection) when it

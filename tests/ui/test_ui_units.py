@@ -254,3 +254,10 @@ def test_service_details_state_the_threshold_the_profile_gives():
     lines = service_details(make_engine("wsfc.toml"), "exchange")
     assert any("(at most 3)" in line for line in lines)  # four nodes minus one, not None
     assert any(line.endswith("22-06h") for line in lines if line.startswith("failback"))
+
+
+def test_a_lag_reads_in_its_two_largest_units():
+    from console.ui.widgets.base import lag
+
+    assert [lag(s) for s in (0.4, 59.4, 59.6, 725, 3599, 17710)] == [
+        "0s", "59s", "1m00s", "12m05s", "59m59s", "4h55m"]

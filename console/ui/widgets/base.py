@@ -168,6 +168,16 @@ def clock(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}"
 
 
+def lag(seconds: float) -> str:
+    """A delay in its two largest units: `42s`, `12m05s`, `4h55m` (six cells up to 99 hours)."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 #: Node state badges when the column is narrow.
 SHORT_NODE_STATES = {"entering_maintenance": "evacuating", "maintenance": "maint"}
 TINY_NODE_STATES = {"entering_maintenance": "evac", "maintenance": "maint",
