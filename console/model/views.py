@@ -302,13 +302,21 @@ class Heartbeat:
     heard: bool
 
 
+def since_beat(now: float, last: float) -> float:
+    """Simulated seconds from a beat at `last` to the whole second the clock shows at `now`
+    (`floor(now)`, as the header's `HH:MM:SS`; 0 for a beat within it), so that a silent node's
+    age goes up with the header's clock, one a second. The plain gap jittered: ticks land a few
+    milliseconds either side of a second, and after a beat at 170.4 s it read 14.98, then 16.02."""
+    return max(0.0, math.floor(now) - last)
+
+
 def heartbeat(engine: Engine, node: Node, slots: int) -> Heartbeat:
     """The last `slots` heartbeat slots of `node`, one per heartbeat interval (oldest first), and
     the simulated seconds since its last beat. Slots from before time 0 are None: no beat was
     seen then, received or missed (the strip fills in as time goes)."""
     membership = engine.membership
     last = membership.last_beat(node)
-    since = None if last is None else max(0.0, engine.now - last)
+    since = None if last is None else since_beat(engine.now, last)
     strip: list[bool | None] = list(membership.beat_strip(node, slots))
     elapsed = math.floor(engine.now / membership.interval + 1e-9) + 1
     for i in range(max(0, slots - elapsed)):
@@ -325,7 +333,7 @@ def heartbeat_mark(engine: Engine, node: Node, slots: int) -> Hashable:
     beating steadily keeps one mark however the clock moves, once its strip is full."""
     membership = engine.membership
     last = membership.last_beat(node)
-    since = None if last is None else int(max(0.0, engine.now - last))
+    since = None if last is None else int(since_beat(engine.now, last))
     gaps = node.beat_gaps
     newest = math.floor(engine.now / membership.interval + 1e-9)
     moving = bool(gaps) or not node.heard or newest + 1 < slots
