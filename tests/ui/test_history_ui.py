@@ -46,7 +46,8 @@ async def test_the_sparkline_shows_the_crash_and_nothing_before_the_first_sample
         await select_node(pilot, "C")
         app.advance(5)
         text = spark_text(app)
-        assert text.startswith("CPU C") and "   - (10s steps)" in text  # nothing recorded yet
+        assert text.startswith("CPU C") and not spark_of(text).strip()  # nothing recorded yet
+        assert text.endswith(" 8% (10s steps)")  # the figure of C's meter, there from the start
         app.advance(30)  # 35 s
         app.session.submit(parse("fail-node C"))
         app.advance(31)
@@ -104,4 +105,6 @@ async def test_the_local_node_draws_its_measured_readings():
             app.advance(4)
         await pilot.pause()
         text = spark_text(app)
-        assert spark_of(text).endswith(" ▆") and text.endswith(" 65% (10s steps, measured)")
+        # The point at 10 s is the readings' mean (65 %); the figure is the latest reading, as
+        # the node's meter says it.
+        assert spark_of(text).endswith(" ▆") and text.endswith(" 95% (10s steps, measured)")

@@ -40,3 +40,23 @@ async def test_the_spark_follows_a_resize_at_once() -> None:
         await pilot.pause()
         spark = app.screen.query_one(NodeSpark)
         assert label_at(app) == spark.size.width - 2 - len("(10s steps)")
+
+
+@pytest.mark.parametrize("speed", [1.0, 60.0])
+async def test_the_spark_says_the_cpu_its_nodes_meter_says(speed) -> None:
+    from console.model import views
+    from console.model.commands import parse
+
+    app = make_app(speed=speed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(95.0)
+        await pilot.pause()
+        app.run_command(parse("migrate exch01 C"), quiet=True)
+        seen = set()
+        for _ in range(60):  # the move lands between samples: the meter follows it at once
+            app.advance(1.0)
+            await pilot.pause()
+            meter = f"{views.node_usage(app.engine, app.engine.cluster.nodes['A']).cpu:4.0%}"
+            assert f"{meter} (" in str(app.screen.query_one(NodeSpark).render())
+            seen.add(meter)
+        assert len(seen) > 1  # the figure moved, and the label with it

@@ -16,7 +16,7 @@ from console.ui.widgets.base import (
     NodeRowsTable,
     Pane,
 )
-from console.ui.widgets.keyed_table import Cells, Column, meter, sparkline
+from console.ui.widgets.keyed_table import Cells, Column, meter, percent, sparkline
 
 HISTORY_POINTS = 60
 
@@ -35,11 +35,11 @@ class NodesTable(NodeRowsTable):
         Column("State", 10),
         Column("Hyp", 5, priority=3, alias="hypervisor"),
         Column("CPU", 8, priority=1, flex=True, live=True, biggest_first=True, fit=False,
-               sort=lambda t, k: _usage(t, k).cpu),
+               sort=lambda t, k: percent(_usage(t, k).cpu)),
         Column("Mem", 8, priority=1, flex=True, live=True, biggest_first=True, fit=False,
-               sort=lambda t, k: _usage(t, k).memory),
+               sort=lambda t, k: percent(_usage(t, k).memory)),
         Column("Disk", 8, priority=2, flex=True, live=True, biggest_first=True, fit=False,
-               sort=lambda t, k: _usage(t, k).disk),
+               sort=lambda t, k: percent(_usage(t, k).disk)),
         Column("VMs", 3, "right", biggest_first=True,
                sort=lambda t, k: views.vm_count(t.engine, views.nodes(t.engine)[k])),
         Column("HB", 2, priority=4),
@@ -106,9 +106,11 @@ class NodeSpark(Static):
 
     def show(self, engine, node_name: str | None, speed: float = 1.0) -> None:
         """Show the recorded CPU history of `node_name` (console.model.history) as a sparkline,
-        at the level whose points land at most once a real second at clock `speed`, with its
-        newest point; blank with no node. Repaints only when a point lands there or the node,
-        the width or the level changes."""
+        at the level whose points land at most once a real second at clock `speed`, then the
+        node's CPU as its meter in the pane shows it (views.node_usage: a coarser level's newest
+        point is a mean, and a VM moved since the last sample counts at once); blank with no
+        node. Repaints only when a point lands there, the figure, the node, the width or the
+        level changes."""
         self._shown = (engine, node_name, speed)
         node = views.nodes(engine).get(node_name) if node_name else None
         if node is None:
@@ -119,12 +121,13 @@ class NodeSpark(Static):
             what = steps_label(step) + (", measured" if node.local else "")
             label = len(f"CPU {node.name}  100% ({what})")
             width = max(8, min(HISTORY_POINTS, self.size.width - 2 - label))
-            key = (node.name, step, width, views.history_mark(engine, step))
+            cpu = views.node_usage(engine, node).cpu
+            key = (node.name, step, width, views.history_mark(engine, step), cpu)
             if key == getattr(self, "_key", None):
                 return
             self._key = key
             history = views.node_cpu_history(engine, node, width, step)
-            last = "   -" if history[-1] is None else f"{history[-1]:4.0%}"
+            last = "   -" if cpu is None else f"{cpu:4.0%}"
             text = f"CPU {node.name} {sparkline(history)} {last} ({what})"
         if text != getattr(self, "_text", None):
             self._text = text
