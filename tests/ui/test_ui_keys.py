@@ -12,6 +12,7 @@ from console.model.commands import Command, Migrate, Pause, Resume, Speed
 from console.model.entities import NodeState, Role, ServiceState, VmState
 from console.ui.screens.dialogs import ConfirmScreen, TargetPicker
 from console.ui.screens.help import HelpScreen
+from console.ui.widgets.header import ClusterHeader
 from console.ui.widgets.services import ServicesTable
 from console.ui.widgets.vms import VmsTable
 
@@ -460,6 +461,11 @@ async def test_a_too_small_terminal_says_so():
         await pilot.pause()
         assert app.screen.has_class("-too-small")
         assert "too small" in str(app.screen.query_one("#too-small").render())
+        app.advance(7.0)  # the header above the message keeps the clock
+        await pilot.pause()
+        header = app.screen.query_one(ClusterHeader)
+        assert "00:00:07" in "".join(text for text, _style in header.parts())
+        assert "00:00:07" in header.render_line(0).text
 
 
 async def test_no_color_chooses_monochrome(monkeypatch):

@@ -342,10 +342,13 @@ class MainScreen(Screen[None]):
 
     def update_view(self) -> None:
         """Repaint from the model: the header, the upper panes and the lower pane on show; nothing
-        before mounting or while the terminal is too small."""
-        if not getattr(self, "_ready", False) or self.has_class("-too-small"):
+        before mounting, and the header alone while the terminal is too small (it stays on
+        show above the message)."""
+        if not getattr(self, "_ready", False):
             return
         self._header.update_view()
+        if self.has_class("-too-small"):
+            return
         for table in self._upper_tables:
             table.update_view()  # type: ignore[attr-defined]
         self._lower_tables[self._lower.current or "events-pane"].update_view()  # type: ignore
