@@ -124,3 +124,21 @@ async def test_moving_over_the_nodes_lays_nothing_out(monkeypatch):
         await pilot.pause()
         assert str(spark.render()) != shown  # the sparkline follows the cursor ...
         assert layouts == []  # ... without a layout of the screen
+
+
+async def test_vms_showing_the_same_cpu_figure_keep_the_order_of_their_names():
+    from console.model import views
+    from console.ui.widgets.keyed_table import percent
+
+    app = make_app(make_engine("datacenter.toml", 4))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(95.0)
+        await pilot.press("2", "a")
+        table = app.screen.query_one(VmsTable)
+        table.sort_by(5)  # CPU, the biggest first
+        order = table._compute_order()
+        shown = [percent(views.vm_cpu(app.engine, app.engine.cluster.vms[n])) for n in order]
+        assert shown == sorted(shown, reverse=True)
+        pairs = zip(order, order[1:], shown, shown[1:], strict=False)  # each row and the next
+        ties = [(a, b) for a, b, x, y in pairs if x == y]
+        assert ties and all(a < b for a, b in ties)

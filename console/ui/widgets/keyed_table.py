@@ -875,6 +875,12 @@ def foreground_style(full: Style, keep_background: bool = False) -> Style:
                  underline=full.underline, reverse=full.reverse, strike=full.strike)
 
 
+def percent(fraction: float | None) -> int | None:
+    """A fraction as the whole percent a `meter` shows (None stays None): what a column of
+    meters sorts by, so that rows showing the same figure keep the list's own order."""
+    return None if fraction is None else max(0, round(fraction * 100))
+
+
 def meter(fraction: float | None, width: int = 6) -> tuple[Span, ...]:
     """A bar and a percentage, e.g. `███░░░  52%`; its style warns past 80 % and 95 %.
     `width` is the whole cell: the bar takes what the percentage leaves. None (no current
@@ -882,11 +888,11 @@ def meter(fraction: float | None, width: int = 6) -> tuple[Span, ...]:
     width = max(0, width - 5)
     if fraction is None:
         return ((glyph("bar-empty") * width, "dim-bar"), (f"{'-':>5}", "muted"))
-    percent = max(0, round(fraction * 100))
+    shown = max(0, round(fraction * 100))
     filled = min(width, round(min(fraction, 1.0) * width))
-    name = "error" if percent >= 95 else "warn" if percent >= 80 else "bar"
+    name = "error" if shown >= 95 else "warn" if shown >= 80 else "bar"
     return ((glyph("bar") * filled, name), (glyph("bar-empty") * (width - filled), "dim-bar"),
-            (f"{percent:>4}%", ""))
+            (f"{shown:>4}%", ""))
 
 
 def sparkline(values: Sequence[float | None]) -> str:
