@@ -65,6 +65,8 @@ class ModelTable(KeyedTable):
     """A KeyedTable reading the app's engine."""
 
     _viewed: Hashable = None  # (engine, view_marker) when the rows were last compared
+    #: Whether the live columns show utilisation figures taken at views.sampled_at.
+    sampled_figures = False
 
     @property
     def engine(self) -> Engine:
@@ -100,8 +102,9 @@ class ModelTable(KeyedTable):
         return (len(self.engine.log), self.clock_marker() if self.sorting_live() else None)
 
     def clock_marker(self) -> Hashable:
-        """What moves the live columns' values as the clock goes: the clock itself, here."""
-        return self.engine.now
+        """What moves the live columns' values as the clock goes: `views.sampled` where they
+        show sampled figures (`sampled_figures`: CPU, disk, uptime), else the clock itself."""
+        return views.sampled(self.engine) if self.sampled_figures else self.engine.now
 
     def fit_names(self, column: int, names, low: int, high: int) -> None:
         """Size a name column to the longest name (within low..high)."""

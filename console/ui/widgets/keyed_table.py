@@ -888,7 +888,7 @@ def meter(fraction: float | None, width: int = 6) -> tuple[Span, ...]:
     width = max(0, width - 5)
     if fraction is None:
         return ((glyph("bar-empty") * width, "dim-bar"), (f"{'-':>5}", "muted"))
-    shown = max(0, round(fraction * 100))
+    shown = percent(fraction) or 0  # never None here: `fraction` is a number
     filled = min(width, round(min(fraction, 1.0) * width))
     name = "error" if shown >= 95 else "warn" if shown >= 80 else "bar"
     return ((glyph("bar") * filled, name), (glyph("bar-empty") * (width - filled), "dim-bar"),

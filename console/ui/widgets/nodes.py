@@ -30,6 +30,8 @@ class NodesTable(NodeRowsTable):
     meters, the VMs holding resources there (of all registered on it) and a heartbeat mark; `*`
     marks the local machine, `!` a side that lost quorum."""
 
+    sampled_figures = True  # CPU, memory and disk
+
     columns = (
         Column("Node", 8, alias="name"),
         Column("State", 10),
@@ -52,10 +54,6 @@ class NodesTable(NodeRowsTable):
         nodes = views.nodes(engine)
         return (views.sampled(engine), engine.cluster.conditions,
                 tuple(nodes[key].powered for key in self.keys_on_show()))  # type: ignore[index]
-
-    def clock_marker(self) -> Hashable:
-        """The utilisation columns move with the samples (`views.sampled`)."""
-        return views.sampled(self.engine)
 
     def row_cells(self, key: Hashable) -> Cells:
         """Name, state, hypervisor, CPU / memory / disk meters, VM count and heartbeat mark (●

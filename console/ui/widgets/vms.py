@@ -42,8 +42,7 @@ def _state_label(vm) -> str:
 def _cpu_percents(table: VmsTable) -> dict[str, int | None]:
     """Every VM's CPU as the whole percent its meter shows, in one pass (the CPU column's
     `sort_all`: rows showing the same figure keep the list's own order)."""
-    return {name: None if cpu is None else max(0, round(cpu * 100))  # `percent`, inlined
-            for name, cpu in views.vm_cpu_all(table.engine).items()}
+    return {name: percent(cpu) for name, cpu in views.vm_cpu_all(table.engine).items()}
 
 
 #: Cells `quick_text` writes without `row_cells` (by column index; the HA column's needs the
@@ -63,6 +62,8 @@ HA_COLUMN = 7
 class VmsTable(ModelTable):
     """The VMs pane's table: the selected node's VMs (arriving ones included) while `follow`, else
     all, by name (or a sort column) and keyed by it; `/` filters its columns."""
+
+    sampled_figures = True  # CPU and uptime
 
     columns = (
         Column("VM", 11, sort=lambda t, k: k, alias="name"),
@@ -146,10 +147,6 @@ class VmsTable(ModelTable):
         """`views.sampled`: a VM's state, place, size, role and priority change with an event,
         its CPU and uptime with a sample (console.model.views.sampled_at); a second that
         brings neither computes no row."""
-        return views.sampled(self.engine)
-
-    def clock_marker(self) -> Hashable:
-        """The CPU and uptime columns move with the samples (`views.sampled`)."""
         return views.sampled(self.engine)
 
     def all_keys(self) -> list[Hashable]:
