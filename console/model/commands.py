@@ -1,14 +1,14 @@
 """The command language: one small language, parsed in one place.
 
 Operators type it after `:`, keys build it, drills list it, recordings store it and the headless CLI
-takes it with `--do`. Every command is a frozen dataclass that knows its canonical text, so a
-command that went in by key comes out of a recording as the same words.
+takes it with `--do`. Every command is a value (a dataclass whose fields are set once) that knows
+its canonical text, so a command that went in by key comes out of a recording as the same words.
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, fields
+from dataclasses import FrozenInstanceError, dataclass, fields
 from typing import ClassVar
 
 from console.model.names import name_problem
@@ -34,8 +34,14 @@ class Param:
 #: joined by "+".
 NAME_KINDS = ("node", "vm", "service", "target", "keyword-node", "name")
 
+#: How each command class is declared: a dataclass whose fields are set once
+#: (`Command.__setattr__`), its equality, hash and repr `Command`'s, over its fields. Written
+#: once rather than generated for each of the commands' classes, as a frozen dataclass's are:
+#: that code generation was 15 ms of the console's start.
+command = dataclass(eq=False, repr=False)
 
-@dataclass(frozen=True)
+
+@dataclass(eq=False, repr=False)
 class Command:
     """A command of the language: the verb, a one-line help, the parameters in order, whether
     read-only mode refuses it (`mutating`: it changes the cluster or the world; a dry run or a
@@ -55,6 +61,31 @@ class Command:
     logged: ClassVar[bool] = True    # accepted ones appear in the event log (the command log
     #                                  keeps them all)
     needs_quorum: ClassVar[bool] = True  # refused while no partition holds quorum
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """A command is a value: each field is set once, by `__init__`. FrozenInstanceError
+        (an AttributeError) on setting one again."""
+        if name in self.__dict__:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self._values()))
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"{self.__class__.__qualname__}({values})"
 
     def __post_init__(self) -> None:
         """Every name a command holds follows the one grammar (console.model.names), however
@@ -116,7 +147,7 @@ def _format_value(value: object) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
+@command
 class FailNode(Command):
     """`fail-node NODE`: the node crashes at once; the others notice by missed heartbeats."""
 
@@ -127,7 +158,7 @@ class FailNode(Command):
     node: str
 
 
-@dataclass(frozen=True)
+@command
 class PowerOff(Command):
     """`power-off NODE`: a clean shutdown; its VMs restart elsewhere."""
 
@@ -138,7 +169,7 @@ class PowerOff(Command):
     node: str
 
 
-@dataclass(frozen=True)
+@command
 class PowerOn(Command):
     """`power-on NODE`: power a failed, fenced or offline node on; it rejoins after booting."""
 
@@ -149,7 +180,7 @@ class PowerOn(Command):
     node: str
 
 
-@dataclass(frozen=True)
+@command
 class AddNode(Command):
     """`add-node NODE [TEMPLATE]`: a new host built like TEMPLATE (default: the first host)."""
 
@@ -161,7 +192,7 @@ class AddNode(Command):
     template: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class Isolate(Command):
     """`isolate NODE`: cut the node off the heartbeat network; it stays powered."""
 
@@ -172,7 +203,7 @@ class Isolate(Command):
     node: str
 
 
-@dataclass(frozen=True)
+@command
 class Reconnect(Command):
     """`reconnect NODE`: give an isolated node its heartbeat network back."""
 
@@ -183,7 +214,7 @@ class Reconnect(Command):
     node: str
 
 
-@dataclass(frozen=True)
+@command
 class Failover(Command):
     """`failover SERVICE [TARGET]`: move the service to a passive member (a member VM or a node)."""
 
@@ -195,7 +226,7 @@ class Failover(Command):
     target: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class VmPower(Command):
     """`vm-power VM on|off`: power a VM on or off."""
 
@@ -206,7 +237,7 @@ class VmPower(Command):
     on: bool
 
 
-@dataclass(frozen=True)
+@command
 class SetHaState(Command):
     """`ha-state VM started|stopped|disabled|ignored`: the state HA keeps the VM in, as Proxmox
     VE's HA request state ("High Availability", Proxmox VE Administration Guide): `started` runs
@@ -222,7 +253,7 @@ class SetHaState(Command):
     state: str
 
 
-@dataclass(frozen=True)
+@command
 class Relocate(Command):
     """`relocate VM [NODE]`: move a VM by stopping it, moving it and starting it on NODE
     (Proxmox VE's `relocate`); a stopped VM is only moved. Without NODE the balancer picks."""
@@ -235,7 +266,7 @@ class Relocate(Command):
     target: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class ColdMigrate(Command):
     """`cold-migrate VM [NODE]`: move a stopped VM's registration to another compatible host
     (vSphere's cold migration); without NODE the host with the most room."""
@@ -248,7 +279,7 @@ class ColdMigrate(Command):
     target: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class CancelMigration(Command):
     """`cancel-migration VM`: stop a running or queued live migration; the VM stays on its
     source."""
@@ -259,7 +290,7 @@ class CancelMigration(Command):
     vm: str
 
 
-@dataclass(frozen=True)
+@command
 class VmShutdown(Command):
     """`vm-shutdown VM`: shut a running VM down through its guest (an ACPI power button, as
     libvirt's `virDomainShutdown` and vSphere's "Shut Down Guest OS"); it stops once the guest
@@ -272,7 +303,7 @@ class VmShutdown(Command):
     vm: str
 
 
-@dataclass(frozen=True)
+@command
 class VmSuspend(Command):
     """`vm-suspend VM`: pause a running VM in memory (libvirt's `virDomainSuspend`): it keeps
     its host and its memory and uses no CPU until `vm-resume`."""
@@ -283,7 +314,7 @@ class VmSuspend(Command):
     vm: str
 
 
-@dataclass(frozen=True)
+@command
 class VmResume(Command):
     """`vm-resume VM`: continue a paused VM (libvirt's `virDomainResume`)."""
 
@@ -297,7 +328,7 @@ class VmResume(Command):
 MAX_INJECTED = 1000
 
 
-@dataclass(frozen=True)
+@command
 class FailStarts(Command):
     """`fail-starts NODE [COUNT]`: the next COUNT VM starts on NODE fail (default 1;
     at most MAX_INJECTED)."""
@@ -311,7 +342,7 @@ class FailStarts(Command):
     count: int = 1
 
 
-@dataclass(frozen=True)
+@command
 class FailMigrations(Command):
     """`fail-migrations NODE [COUNT]`: the next COUNT live migrations to or from NODE
     fail (default 1; at most MAX_INJECTED)."""
@@ -325,7 +356,7 @@ class FailMigrations(Command):
     count: int = 1
 
 
-@dataclass(frozen=True)
+@command
 class Maintenance(Command):
     """`maintenance NODE on|off [--force]`: enter maintenance mode (evacuate by live migration)
     or leave it; `--force` evacuates even when that breaks HA's failover level."""
@@ -340,7 +371,7 @@ class Maintenance(Command):
     force: bool = False
 
 
-@dataclass(frozen=True)
+@command
 class Migrate(Command):
     """`migrate VM [TARGET]`: live-migrate a running VM; the balancer picks the target if none is
     given."""
@@ -353,7 +384,7 @@ class Migrate(Command):
     target: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class Rebalance(Command):
     """`rebalance [--dry-run]`: run the load balancer now; with `--dry-run` only recommend."""
 
@@ -368,7 +399,7 @@ class Rebalance(Command):
         return not self.dry_run
 
 
-@dataclass(frozen=True)
+@command
 class Deploy(Command):
     """`deploy VM IMAGE [on NODE]`: create a VM from a base image plus layers and boot it, streaming
     the image as needed."""
@@ -382,7 +413,7 @@ class Deploy(Command):
     host: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class PublishImage(Command):
     """`publish-image IMAGE`: publish a new version of a base image; its VMs take it at their next
     restart."""
@@ -406,7 +437,7 @@ class Observation(Command):
     logged: ClassVar[bool] = False  # the model logs what an observation changed, with why
 
 
-@dataclass(frozen=True)
+@command
 class LocalReading(Observation):
     """A reading of a real host's utilisation: the `--local` machine's psutil reading, or a real
     host's from its source (libvirt's node stats), recorded so that a replay sees it too; the
@@ -427,7 +458,7 @@ class LocalReading(Observation):
 OBSERVED_VM_STATES = ("running", "paused", "stopped", "crashed")
 
 
-@dataclass(frozen=True)
+@command
 class ObserveHost(Observation):
     """`observe-host NODE up|down [REASON]`: the connection to a real host answers again, or
     stopped answering (its keepalive or probe timed out, or it closed); REASON says why."""
@@ -442,7 +473,7 @@ class ObserveHost(Observation):
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class ObserveVm(Observation):
     """`observe-vm VM running|paused|stopped|crashed [on NODE] [REASON]`: a real VM's state,
     with, after `on`, the host it was seen on (a move made outside the console shows so) and
@@ -459,7 +490,7 @@ class ObserveVm(Observation):
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@command
 class ObserveDefined(Observation):
     """`observe-defined VM NODE VCPUS MEMORY_MB DISK_GB`: a VM appeared on a real host
     (defined there), stopped; an `observe-vm` follows when it runs."""
@@ -476,7 +507,7 @@ class ObserveDefined(Observation):
     disk_gb: float
 
 
-@dataclass(frozen=True)
+@command
 class ObserveUndefined(Observation):
     """`observe-undefined VM`: a VM was removed from its real host (undefined there)."""
 
@@ -486,7 +517,7 @@ class ObserveUndefined(Observation):
     vm: str
 
 
-@dataclass(frozen=True)
+@command
 class ObserveMigration(Observation):
     """`observe-migration VM ROUND REMAINING_MB DOWNTIME_MS`: the progress of a VM's running
     live migration as its migration job reports it (libvirt's `virDomainGetJobStats`: the
@@ -503,7 +534,7 @@ class ObserveMigration(Observation):
     downtime_ms: float
 
 
-@dataclass(frozen=True)
+@command
 class ObserveMigrated(Observation):
     """`observe-migrated VM NODE`: a VM's live migration switched over; it now runs on NODE."""
 
@@ -514,7 +545,7 @@ class ObserveMigrated(Observation):
     node: str
 
 
-@dataclass(frozen=True)
+@command
 class ObserveActionFailed(Observation):
     """`observe-action-failed VM ACTION REASON`: what the console asked of a real host for VM
     (ACTION: the command's verb, e.g. `vm-suspend`, `migrate`) failed there; REASON is the
@@ -529,7 +560,7 @@ class ObserveActionFailed(Observation):
     reason: str
 
 
-@dataclass(frozen=True)
+@command
 class VmReading(Observation):
     """`vm-reading VM CPU MEM DISK`: a real VM's measured utilisation, fractions 0-1: of its
     vCPUs, of its memory, and the share of time its disks were busy."""
@@ -548,7 +579,7 @@ class VmReading(Observation):
 MAX_SPEED = 3600.0
 
 
-@dataclass(frozen=True)
+@command
 class Speed(Command):
     """`speed FACTOR`: simulated seconds per real second (above 0, at most MAX_SPEED); a clock
     command."""
@@ -561,7 +592,7 @@ class Speed(Command):
     factor: float
 
 
-@dataclass(frozen=True)
+@command
 class Pause(Command):
     """`pause`: stop the simulated clock; a clock command."""
 
@@ -571,7 +602,7 @@ class Pause(Command):
     mutating: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@command
 class Resume(Command):
     """`resume`: restart the simulated clock; a clock command."""
 
