@@ -101,13 +101,13 @@ if TYPE_CHECKING:
 EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 
 #: Real seconds after the console starts on its model after which Python's cycle collector, held
-#: since the start (console.collector), runs again even if the footer has not painted its keys
-#: (the first full frame, which releases it: console.ui.widgets.footer).
+#: since the start (console.collector), runs again even if the main screen's first frame is not
+#: out (which releases it: `MainScreen.first_frame_shown`).
 COLLECTOR_HELD_S = 5.0
 
-#: Real seconds after the console's first full frame (the footer painted) when
-#: `after_first_frame` is called, so that the frame reaches the terminal first; or, should the
-#: footer never paint, COLLECTOR_HELD_S after the console starts on its model.
+#: Real seconds after the console's first full frame (the main screen's) when
+#: `after_first_frame` is called, so that the frame reaches the terminal first; or, should that
+#: frame never come, COLLECTOR_HELD_S after the console starts on its model.
 AFTER_FIRST_FRAME_S = 0.1
 
 #: Toast titles for what a driver submitted.
@@ -252,7 +252,7 @@ class ConsoleApp(App[int]):
         if self.session is None:
             from console.ui.screens.loading import LoadingScreen
 
-            return LoadingScreen()
+            return LoadingScreen(when_shown=self._start_loading)
         from console.ui.screens.main import MainScreen
 
         return MainScreen()
@@ -265,15 +265,16 @@ class ConsoleApp(App[int]):
                     loop.add_signal_handler(number, self.stop_on_signal, number)
             self.app_resume_signal.subscribe(self, self._resumed)
         if self.session is None:
-            # Not a Textual thread worker: leaving would wait for it (the default executor is
-            # joined when the event loop closes), and q on the loading screen would not quit
-            # until a big cluster had loaded. Started once the loading screen is drawn: sooner,
-            # it took half the interpreter's turns (one thread runs Python at a time) from that
-            # first frame, and the model was not ready any sooner for it.
-            self.call_after_refresh(
-                threading.Thread(target=self._load, name="cluster-load", daemon=True).start)
-            return
+            return  # the loading screen, once drawn, starts the load (`_start_loading`)
         self._start()
+
+    def _start_loading(self) -> None:
+        """Load in a thread. Not a Textual thread worker: leaving would wait for it (the default
+        executor is joined when the event loop closes), and q on the loading screen would not
+        quit until a big cluster had loaded. Started once the loading screen is drawn: sooner,
+        it took half the interpreter's turns (one thread runs Python at a time) from that
+        first frame, and the model was not ready any sooner for it."""
+        threading.Thread(target=self._load, name="cluster-load", daemon=True).start()
 
     def _start(self, push: bool = False) -> None:
         if push:
@@ -293,7 +294,7 @@ class ConsoleApp(App[int]):
             self.set_timer(COLLECTOR_HELD_S, self._call_after_first_frame)  # a fallback
 
     def first_frame_out(self) -> None:
-        """The footer has painted: a full frame is out. `after_first_frame` is called
+        """The main screen's first frame is out. `after_first_frame` is called
         `AFTER_FIRST_FRAME_S` later (once, on the model: not behind the loading screen)."""
         if self.after_first_frame is not None and self.session is not None:
             self.set_timer(AFTER_FIRST_FRAME_S, self._call_after_first_frame)

@@ -1,4 +1,6 @@
-"""The main screen's compositor: Textual's, asking each widget only for the lines an update spans.
+"""The screens' compositors: Textual's, holding a screen's first frame back until the screen says
+it is whole (`HoldingCompositor`); and, for the main screen, asking each widget only for the
+lines an update spans (`LineCroppingCompositor`).
 
 For a partial update (widgets refreshed regions of themselves) Textual 8's compositor renders
 every widget whose clip touches the update, and each one whole wherever it lies inside its
@@ -11,21 +13,38 @@ cuts each line at the widgets' edges; only widgets that touch the update; and no
 there lie wholly under a widget drawn before it (the compositor draws front first and keeps
 the first piece of each cut: the screen behind the header never shows).
 
-It overrides a private method of `textual._compositor.Compositor` (Textual >= 8.2, < 9, as
-pinned); `tests/ui/test_compositor.py` checks that an update still renders only its lines and
-that frames are drawn as Textual draws them.
+The line cropping overrides a private method of `textual._compositor.Compositor` (Textual >= 8.2,
+< 9, as pinned); `tests/ui/test_compositor.py` checks that an update still renders only its lines
+and that frames are drawn as Textual draws them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import RenderableType
 from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
 
-class LineCroppingCompositor(Compositor):
+class HoldingCompositor(Compositor):
+    """A compositor that renders no update while `held` (what changed stays to be drawn: the
+    update after `held` is cleared draws it), but for a full render asked for (a screenshot).
+    Textual draws a screen's first frame in the step that lays it out, before its widgets are
+    told their sizes (console.ui.screens.steady holds that frame back until they have been)."""
+
+    held = False
+
+    def render_update(self, full: bool = False, screen_stack: list | None = None,
+                      simplify: bool = False) -> RenderableType | None:
+        """Textual's; None (nothing to draw) while `held`, unless `full`."""
+        if self.held and not full:
+            return None
+        return super().render_update(full, screen_stack, simplify)
+
+
+class LineCroppingCompositor(HoldingCompositor):
     """A compositor whose partial updates render only the lines they span (see the module)."""
 
     def _get_renders(self, crop: Region | None = None

@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from console.model import views
 from console.ui.keys import KEYS
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.base import ModelTable, Pane
 from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
@@ -75,7 +76,7 @@ class AlertsTable(ModelTable):
         super().refresh_rows(force)
 
 
-class AlertsScreen(Screen[None]):
+class AlertsScreen(SteadyScreen, Screen[None]):
     """The open alerts full screen; enter goes to the selected alert's subject (its details)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

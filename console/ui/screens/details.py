@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from console.model import views
 from console.ui import details
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.footer import ConsoleFooter
 from console.ui.widgets.header import ClusterHeader
 
@@ -35,7 +36,7 @@ def hang(lines: list[str], width: int) -> list[str]:
     return out
 
 
-class DetailsScreen(Screen[None]):
+class DetailsScreen(SteadyScreen, Screen[None]):
     """The details of one node, VM or service (`kind`, `name`), full screen, scrollable; escape or q
     goes back."""
 

@@ -14,10 +14,11 @@ from textual.widgets import Static
 
 from console.model import views
 from console.model.commands import Command, Migrate
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.keyed_table import Cells, Column, KeyedTable, meter
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(SteadyScreen, ModalScreen[bool]):
     """Ask before a destructive command: y / enter runs it, n / esc does not. Under the question,
     its `detail` and the model's `preview` of what will follow (console.model.preview), wrapped
     to the dialog and scrolled (up/down, pgup/pgdn) when long. The clock holds while it is open
@@ -98,7 +99,7 @@ class TargetTable(KeyedTable):
         return (o.node, o.state, meter(o.cpu_after, 10), meter(o.memory_after, 10), fit)
 
 
-class TargetPicker(ModalScreen[Command | None]):
+class TargetPicker(SteadyScreen, ModalScreen[Command | None]):
     """Where should this VM go? Hosts that fit first, each with its projected load; the hosts the
     model would refuse are greyed with the reason, and picking one says it and stays open. The
     clock holds while it is open (`holds_clock`; not on real hosts: ConsoleApp.clock_held)."""

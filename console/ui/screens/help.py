@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from console.ui.keys import DRILL_KEYS, KEYS, REPLAY_KEYS, TABLE_KEYS, display_key, keymap_path
 from console.ui.legend import legend_rows
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.command_line import ALIASES, CONSOLE_WORDS
 
 #: Keys of the screens other than the main one (their own, not remappable).
@@ -109,7 +110,7 @@ def locked_by(app) -> str:
     return "replay" if mode.tag == "REPLAY" else "the drill is over"
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(SteadyScreen, ModalScreen[None]):
     """Every key with its id and what it does, the legend and the command language, in a
     scrollable modal; escape, q, ? or F1 closes it."""
 

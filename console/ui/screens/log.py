@@ -22,6 +22,7 @@ from console.model import views
 from console.model.events import Event, Severity
 from console.ui.keys import LOG_KEYS
 from console.ui.screens.alerts import ALERTS_BINDING
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.bar import Bar
 from console.ui.widgets.base import ModelTable, Pane
 from console.ui.widgets.events import event_cells
@@ -151,7 +152,7 @@ class EventLogTable(ModelTable):
         self.refresh()
 
 
-class EventLogScreen(Screen[None]):
+class EventLogScreen(SteadyScreen, Screen[None]):
     """The whole event log full screen: severity filter (a, w, e), search (/), enter for the
     subject's details, escape or q back. `start`: the log index to open at (default: the end,
     following)."""

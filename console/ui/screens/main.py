@@ -25,12 +25,14 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
+from console import collector
 from console.model import views
 from console.model.commands import Command, Migrate
 from console.ui import actions, capability
 from console.ui.compositor import LineCroppingCompositor
 from console.ui.keys import ALL_KEYS, KEYS
 from console.ui.real_hosts import on_real_host
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.balancer import BalancerTable
 from console.ui.widgets.bar import Bar
 from console.ui.widgets.base import Pane
@@ -113,7 +115,7 @@ def _bindings() -> list[BindingType]:
     return found
 
 
-class MainScreen(Screen[None]):
+class MainScreen(SteadyScreen, Screen[None]):
     """The console's main screen: header, the nodes, heartbeats, VMs, services and migrations panes,
     the switchable events / balancer / images pane, the mode's widgets, the command and filter bars
     and the footer."""
@@ -152,11 +154,8 @@ class MainScreen(Screen[None]):
     ALLOW_IN_MAXIMIZED_VIEW = "ClusterHeader, Footer, .bar"
 
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # A second's clock or a key's two rows render only their lines, not every widget's.
-        self._compositor = LineCroppingCompositor()
+    #: A second's clock or a key's two rows render only their lines, not every widget's.
+    compositor_class = LineCroppingCompositor
 
     def compose(self) -> ComposeResult:
         self._mode_widgets = self.console.mode.widgets() if self.console.mode else []
@@ -232,6 +231,15 @@ class MainScreen(Screen[None]):
         self.query_one("#nodes-table").focus()
         self._ready = True
         self.update_view()
+
+    def first_frame_shown(self) -> None:
+        """The console's first full frame is out: Python's cycle collector may run again
+        (console.collector), and the console may start what waits for that frame
+        (`ConsoleApp.first_frame_out`)."""
+        collector.release(freeze=True)
+        first_frame_out = getattr(self.app, "first_frame_out", None)
+        if first_frame_out is not None:
+            first_frame_out()
 
     async def rebuild(self) -> None:
         """Compose the screen anew and lay it out again, as when it was first mounted: every

@@ -21,10 +21,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console.drills.report import Report
+from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.footer import ConsoleFooter
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(SteadyScreen, Screen[None]):
     """A finished drill's report as text (`text`), titled with the verdict and where it was saved
     (`saved`) or why it was not (`error`); escape goes back, q quits."""
 

@@ -10,11 +10,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
+from console.ui.screens.steady import SteadyScreen
+
 #: What the picker answers for "the table's own order".
 OWN_ORDER = -1
 
 
-class SortPicker(ModalScreen[int | None]):
+class SortPicker(SteadyScreen, ModalScreen[int | None]):
     """Pick a column: answers its index, OWN_ORDER for the table's own order, None on esc."""
 
     DEFAULT_CSS = """

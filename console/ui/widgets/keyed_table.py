@@ -564,8 +564,12 @@ class KeyedTable(Widget, can_focus=True):
             excess -= take
 
     def on_resize(self) -> None:
+        """Lay the columns out and draw the rows again for the new size, the cursor kept on
+        screen: clamped to the rows on show now (the count of the last drawing may be none
+        yet: the table may not have been drawn before its first size comes)."""
         self._layout_width = -1
         self._stale = True
+        self._count = self.shown_count()
         self._clamp()
         self.refresh()
 
@@ -764,6 +768,14 @@ class KeyedTable(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         self._ensure_layout()
+        if self._stale or len(self._shown) != self.page_rows:  # drawn at a new height first:
+            # the rows it shows now, not blanks below the old height until its resize event;
+            # before any line, the header too: their values may change the columns' layout
+            self._count = self.shown_count()
+            self._clamp()
+            self._shown = [None] * self.page_rows
+            self._stale = False
+            self._compute_all()
         width = self.size.width
         base = self._base_style
         if base is None:  # walks every ancestor's styles: once per style change, not per line
@@ -771,13 +783,6 @@ class KeyedTable(Widget, can_focus=True):
         if y == 0:
             header = self._style("header")
             return self._strip(self._header_cells(), base + header, width)
-        if self._stale or len(self._shown) != self.page_rows:  # drawn at a new height first:
-            # the rows it shows now, not blanks below the old height until its resize event
-            self._count = self.shown_count()
-            self._clamp()
-            self._shown = [None] * self.page_rows
-            self._stale = False
-            self._compute_all()
         line = y - 1
         entry = self._shown[line] if line < len(self._shown) else None
         if entry is None and line < len(self._shown):
