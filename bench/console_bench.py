@@ -16,9 +16,9 @@ The first *full* frame is the end of the frame that shows the footer's last key 
 footer used to be drawn some frames after the panes; it now comes with them).
 
 Part 1, seed cluster. The pty meter kept beside the repository (METER) measures, in one
-run and in the same way, the console, `glances -t 1` (installed with pip if missing), `htop -d 10`
-(installed with the system's package manager if missing and allowed) and a bare Textual app
-showing one label (a script written to a temporary folder): first frame (end of the first output
+run and in the same way, the console, `glances -t 1` (run by this interpreter, as the console
+is; installed with pip if missing), `htop -d 10` (installed with the system's package manager if
+missing and allowed) and a bare Textual app showing one label (a script written to a temporary folder): first frame (end of the first output
 burst), bytes/s, CPU % of one core and peak RSS over a window after a warm-up (WARMUP_S).
 Goals (issue 12): the console's first frame no slower than glances', its CPU no more than
 htop's. Then the console again under this script's own pty driver: the first *full* frame (the
@@ -183,12 +183,19 @@ def median(data: dict, key: str) -> float | None:
 
 
 def glances_command() -> tuple[list[str] | None, str]:
-    """`glances -t 1`, installed with pip when missing; (None, why) when it cannot be had."""
-    if shutil.which("glances") is None:
+    """`glances -t 1` run as the console is, by this interpreter (`python -m glances`): a
+    launcher in between (a pyenv shim, ~50 ms) would be measured as glances' start. Installed
+    with pip when missing; (None, why) when it cannot be had."""
+    def importable() -> bool:
+        return subprocess.run([sys.executable, "-c", "import glances"], capture_output=True,
+                              check=False).returncode == 0
+
+    if not importable():
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "glances"], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-    glances = shutil.which("glances")
-    return ([glances, "-t", "1"], "") if glances else (None, "pip could not install glances")
+    if not importable():
+        return None, "pip could not install glances"
+    return [sys.executable, "-m", "glances", "-t", "1"], ""
 
 
 def htop_command() -> tuple[list[str] | None, str]:
