@@ -18,8 +18,9 @@ footer used to be drawn some frames after the panes; it now comes with them).
 Part 1, seed cluster. The pty meter kept beside the repository (METER) measures, in one
 run and in the same way, the console, `glances -t 1` (run by this interpreter, as the console
 is; installed with pip if missing), `htop -d 10` (installed with the system's package manager if
-missing and allowed) and a bare Textual app showing one label (a script written to a temporary folder): first frame (end of the first output
-burst), bytes/s, CPU % of one core and peak RSS over a window after a warm-up (WARMUP_S).
+missing and allowed) and a bare Textual app showing one label (a script written to a temporary
+folder), run by run each in turn: first frame (end of the first output burst), bytes/s, CPU % of
+one core and peak RSS over a window after a warm-up (WARMUP_S); medians over the runs.
 Goals (issue 12): the console's first frame no slower than glances', its CPU no more than
 htop's. Then the console again under this script's own pty driver: the first *full* frame (the
 main screen drawn), the key-to-repaint latency at rest, and the same over a crash (`fail-node B`).
@@ -566,15 +567,20 @@ def seed_part(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> di
     script = folder / "one_label.py"
     script.write_text(BARE_TEXTUAL)
     programs.append(("bare Textual app, one label", [sys.executable, str(script)], ""))
+    # Run by run, each program in turn (not one program's runs in a row): the machine's load
+    # drifts over minutes, and it is then shared alike.
+    runs: dict[str, list[dict]] = {name: [] for name, cmd, _why in programs if cmd is not None}
+    for _run in range(args.runs):
+        for name, cmd, _why in programs:
+            if cmd is not None:
+                measured = meter(cmd, name, 1, args.window, args.warmup,
+                                 env if cmd is CONSOLE else None)
+                runs[name].extend(measured.get("runs") or [])
     rows = {}
     for name, cmd, why in programs:
-        if cmd is None:
-            rows[name] = {"skipped": why}
-            continue
-        measured = meter(cmd, name, args.runs, args.window, args.warmup,
-                         env if cmd is CONSOLE else None)
-        rows[name] = {key: median(measured, key) for key in (
-            "first_frame_s", "bytes_per_s", "cpu_pct_one_core", "peak_rss_tree_mb")}
+        keys = ("first_frame_s", "bytes_per_s", "cpu_pct_one_core", "peak_rss_tree_mb")
+        rows[name] = {"skipped": why} if cmd is None else {
+            key: median({"runs": runs[name]}, key) for key in keys}
     session = console_session(CONSOLE, env, "A", "B", args, [(0.0, "fail-node B")],
                               load_timeout=60)
     return {"warm_start_s": warm, "programs": rows, "session": session.__dict__}
