@@ -367,7 +367,10 @@ LOAD_VM_SHAPES = (
     (2, 4, "centos", "steady"), (8, 32, "windows2012", "diurnal"), (2, 8, "debian", "bursty"),
     (4, 8, "suse", "steady"), (1, 2, "solaris", "steady"),
 )
-LOAD_GROUPS = 20  # HA groups of 4 hosts each; one VM in 50 belongs to one
+#: VMs per HA group (a group has 4 hosts; one VM in 50 belongs to one): 20 groups at 2,000 hosts.
+#: A fixed number of groups put 50 VMs in each at 2,500 hosts, more than a restricted group's
+#: 4 hosts could take.
+LOAD_GROUP_VMS = 40
 LOAD_RULES = 50   # rules of each kind: must anti-affinity pairs, should vm-host
 
 
@@ -383,7 +386,7 @@ def flat_cluster_toml(hosts: int = LOAD_HOSTS) -> str:
         parts.append(f'[[nodes]]\nname = "esx{i:04d}"\nhypervisor = "esxi"\ncpus = 2\n'
                      f"cores_per_cpu = {cores}\nmhz = 2600\nmemory_gb = {memory}\n"
                      "disks_gb = [900, 900]\nnics_gbps = [10, 10, 1, 1]\n")
-    groups = min(LOAD_GROUPS, hosts // 4)
+    groups = min(max(1, hosts * LOAD_VMS_PER_HOST // 50 // LOAD_GROUP_VMS), hosts // 4)
     for g in range(groups):
         members = ", ".join(f'"esx{4 * g + k + 1:04d}:{2 - k // 2}"' for k in range(4))
         parts.append(f'[[groups]]\nname = "g{g:02d}"\nnodes = [{members}]\n'
