@@ -123,7 +123,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("alerts", "exclamation_mark", "alerts", "Alerts",
             "the open alerts as a list (the header's alerts N); enter goes to the subject",
             show=False, display="!"),
-    KeySpec("quit", "q", "app.quit", "Quit", "quit (in the details screen q goes back)"),
+    KeySpec("quit", "q", "app.quit", "Quit",
+            "quit (in the details, event log and alerts screens q goes back)"),
 )
 #: Keys only a replay has (the main screen hides them otherwise; help lists them in a replay).
 REPLAY_KEYS: tuple[KeySpec, ...] = (

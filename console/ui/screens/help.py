@@ -19,7 +19,8 @@ from console.ui.screens.steady import SteadyScreen
 from console.ui.widgets.command_line import ALIASES, CONSOLE_WORDS
 
 #: Keys of the screens other than the main one (their own, not remappable).
-SCREEN_KEYS = (("details: esc q", "back to the main screen (q goes back there, it does not quit)"),
+SCREEN_KEYS = (("details, event log, alerts: esc q",
+                "back to the main screen (q goes back there, it does not quit)"),
                ("details: ↑ ↓ j k, pgup pgdn, home end", "scroll"),
                ("help: ↑ ↓ j k, pgup pgdn, home end g G", "scroll"),
                ("help: esc q ? F1", "close this help"),
