@@ -41,7 +41,7 @@ NAME_KINDS = ("node", "vm", "service", "target", "keyword-node", "name")
 command = dataclass(eq=False, repr=False)
 
 
-@dataclass(eq=False, repr=False)
+@command
 class Command:
     """A command of the language: the verb, a one-line help, the parameters in order, whether
     read-only mode refuses it (`mutating`: it changes the cluster or the world; a dry run or a

@@ -102,7 +102,7 @@ EXIT_SIGNALS = (*STOP_SIGNALS, signal.SIGINT)
 
 #: Real seconds after the console starts on its model after which Python's cycle collector, held
 #: since the start (console.collector), runs again even if the main screen's first frame is not
-#: out (which releases it: `MainScreen.first_frame_shown`).
+#: out (which releases it: `first_frame_out`).
 COLLECTOR_HELD_S = 5.0
 
 #: Real seconds after the console's first full frame (the main screen's) when
@@ -294,8 +294,10 @@ class ConsoleApp(App[int]):
             self.set_timer(COLLECTOR_HELD_S, self._call_after_first_frame)  # a fallback
 
     def first_frame_out(self) -> None:
-        """The main screen's first frame is out. `after_first_frame` is called
+        """The main screen's first frame is out: Python's cycle collector, held since the start,
+        runs again (console.collector), and `after_first_frame` is called
         `AFTER_FIRST_FRAME_S` later (once, on the model: not behind the loading screen)."""
+        collector.release(freeze=True)
         if self.after_first_frame is not None and self.session is not None:
             self.set_timer(AFTER_FIRST_FRAME_S, self._call_after_first_frame)
 

@@ -25,7 +25,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
-from console import collector
 from console.model import views
 from console.model.commands import Command, Migrate
 from console.ui import actions, capability
@@ -233,10 +232,8 @@ class MainScreen(SteadyScreen, Screen[None]):
         self.update_view()
 
     def first_frame_shown(self) -> None:
-        """The console's first full frame is out: Python's cycle collector may run again
-        (console.collector), and the console may start what waits for that frame
+        """The console's first full frame is out: the app may start what waits for it
         (`ConsoleApp.first_frame_out`)."""
-        collector.release(freeze=True)
         first_frame_out = getattr(self.app, "first_frame_out", None)
         if first_frame_out is not None:
             first_frame_out()
